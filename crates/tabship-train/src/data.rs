@@ -1,0 +1,262 @@
+//! Training data: CSV reading with column-kind inference, kind overrides, and the data fingerprint.
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+use tabship::{
+    Batch, CategoricalValues, ColumnKind, ColumnSpec, ColumnValues, Schema, TextBatchBuilder,
+    number_as_category,
+};
+
+use crate::{Error, Result};
+
+/// Columns whose inferred kind the user overrides.
+#[derive(Debug, Clone, Default)]
+pub struct KindOverrides {
+    /// Treat these columns as categorical even when every value is a number.
+    pub categorical: Vec<String>,
+    /// Treat these columns as numeric; a value that is not a number is then an error.
+    pub numeric: Vec<String>,
+}
+
+impl KindOverrides {
+    fn kind_of(&self, name: &str) -> Option<ColumnKind> {
+        if self.categorical.iter().any(|c| c == name) {
+            Some(ColumnKind::Categorical)
+        } else if self.numeric.iter().any(|c| c == name) {
+            Some(ColumnKind::Numeric)
+        } else {
+            None
+        }
+    }
+
+    fn check(&self, names: &[String]) -> Result<()> {
+        for (option, list) in [
+            ("categorical", &self.categorical),
+            ("numeric", &self.numeric),
+        ] {
+            for name in list {
+                if !names.contains(name) {
+                    return Err(Error::InvalidOption {
+                        option,
+                        reason: format!(
+                            "no column `{name}` in the data (columns: {})",
+                            names.join(", ")
+                        ),
+                    });
+                }
+            }
+        }
+        if let Some(both) = self.categorical.iter().find(|c| self.numeric.contains(c)) {
+            return Err(Error::InvalidOption {
+                option: "categorical",
+                reason: format!("column `{both}` is also listed as numeric"),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> Error {
+    Error::Csv {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+fn looks_numeric(text: &str) -> bool {
+    let t = text.trim();
+    t.is_empty() || t.parse::<f64>().is_ok_and(|x| x.is_finite() || x.is_nan())
+}
+
+/// Reads a CSV file (header row, comma-separated, empty field = missing) into a batch with every
+/// column, inferring each column's kind: numeric when every non-empty value is a finite number,
+/// categorical otherwise, unless `overrides` says else.
+pub fn read_csv(path: &Path, overrides: &KindOverrides) -> Result<Batch> {
+    let mut reader = csv::ReaderBuilder::new()
+        .from_path(path)
+        .map_err(|e| match e.kind() {
+            csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
+                Error::Core(tabship::Error::NotFound {
+                    path: path.to_path_buf(),
+                })
+            }
+            _ => csv_error(path, e),
+        })?;
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| csv_error(path, e))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let mut records = Vec::new();
+    for record in reader.records() {
+        records.push(record.map_err(|e| csv_error(path, e))?);
+    }
+    if records.is_empty() {
+        return Err(Error::Data(format!("{}: no data rows", path.display())));
+    }
+    text_rows_to_batch(&header, &records, overrides)
+}
+
+/// Builds a typed batch from text rows, inferring kinds as [`read_csv`] does.
+pub fn text_rows_to_batch(
+    header: &[String],
+    rows: &[csv::StringRecord],
+    overrides: &KindOverrides,
+) -> Result<Batch> {
+    overrides.check(header)?;
+    let mut columns = Vec::with_capacity(header.len());
+    for (i, name) in header.iter().enumerate() {
+        let kind = overrides.kind_of(name).unwrap_or_else(|| {
+            if rows.iter().all(|r| looks_numeric(r.get(i).unwrap_or(""))) {
+                ColumnKind::Numeric
+            } else {
+                ColumnKind::Categorical
+            }
+        });
+        let nullable = rows.iter().any(|r| r.get(i).unwrap_or("").is_empty());
+        columns.push(ColumnSpec {
+            name: name.clone(),
+            kind,
+            nullable,
+        });
+    }
+    let schema = Schema::new(columns)?;
+    let mut builder = TextBatchBuilder::new(&schema, header)?;
+    for row in rows {
+        builder.push_row(row.iter())?;
+    }
+    Ok(builder.finish())
+}
+
+/// Converts a column to `kind`: numbers become category text (`3`, `2.5`), text is parsed as
+/// numbers (an error names the first value that is not one).
+pub fn convert_column(name: &str, values: &ColumnValues, kind: ColumnKind) -> Result<ColumnValues> {
+    Ok(match (values, kind) {
+        (ColumnValues::Numeric(_), ColumnKind::Numeric)
+        | (ColumnValues::Categorical(_), ColumnKind::Categorical) => values.clone(),
+        (ColumnValues::Numeric(v), ColumnKind::Categorical) => {
+            let texts: Vec<Option<String>> = v
+                .iter()
+                .map(|x| (!x.is_nan()).then(|| number_as_category(*x)))
+                .collect();
+            ColumnValues::Categorical(CategoricalValues::from_options(
+                texts.iter().map(|t| t.as_deref()),
+            ))
+        }
+        (ColumnValues::Categorical(v), ColumnKind::Numeric) => {
+            let mut out = Vec::with_capacity(v.len());
+            for i in 0..v.len() {
+                let x = match v.get(i) {
+                    None => f64::NAN,
+                    Some(text) => match text.trim().parse::<f64>() {
+                        Ok(x) if x.is_finite() || x.is_nan() => x,
+                        _ => {
+                            return Err(Error::Core(tabship::Error::InvalidValue {
+                                column: name.to_owned(),
+                                expected: "a number",
+                                received: text.to_owned(),
+                                row: Some(i + 1),
+                            }));
+                        }
+                    },
+                };
+                out.push(x);
+            }
+            ColumnValues::Numeric(out)
+        }
+    })
+}
+
+/// `sha256:<hex>` over a batch: every column's name, then its values (numbers as IEEE bits with
+/// one canonical NaN, texts as UTF-8, missing as a marker). Equal data gives an equal fingerprint
+/// whether it came from CSV, pandas or Rust.
+pub fn fingerprint(batch: &Batch) -> String {
+    let mut hasher = Sha256::new();
+    for name in batch.names() {
+        hasher.update((name.len() as u64).to_le_bytes());
+        hasher.update(name.as_bytes());
+        match batch.column(name) {
+            Some(ColumnValues::Numeric(v)) => {
+                hasher.update(b"N");
+                for x in v {
+                    let bits = if x.is_nan() {
+                        f64::NAN.to_bits()
+                    } else {
+                        x.to_bits()
+                    };
+                    hasher.update(bits.to_le_bytes());
+                }
+            }
+            Some(ColumnValues::Categorical(v)) => {
+                hasher.update(b"C");
+                for i in 0..v.len() {
+                    match v.get(i) {
+                        Some(t) => {
+                            hasher.update((t.len() as u64).to_le_bytes());
+                            hasher.update(t.as_bytes());
+                        }
+                        None => hasher.update(u64::MAX.to_le_bytes()),
+                    }
+                }
+            }
+            None => {}
+        }
+    }
+    let digest = hasher.finalize();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(data: &[&[&str]]) -> Vec<csv::StringRecord> {
+        data.iter()
+            .map(|r| csv::StringRecord::from(r.to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn infers_kinds_and_applies_overrides() {
+        let header = vec!["a".to_owned(), "b".to_owned(), "c".to_owned()];
+        let data = rows(&[&["1", "x", "3"], &["", "y", "4"]]);
+        let batch = text_rows_to_batch(&header, &data, &KindOverrides::default()).unwrap();
+        assert!(matches!(batch.column("a"), Some(ColumnValues::Numeric(_))));
+        assert!(matches!(
+            batch.column("b"),
+            Some(ColumnValues::Categorical(_))
+        ));
+        let overrides = KindOverrides {
+            categorical: vec!["c".into()],
+            numeric: vec![],
+        };
+        let batch = text_rows_to_batch(&header, &data, &overrides).unwrap();
+        assert!(matches!(
+            batch.column("c"),
+            Some(ColumnValues::Categorical(_))
+        ));
+        let bad = KindOverrides {
+            categorical: vec![],
+            numeric: vec!["b".into()],
+        };
+        let err = text_rows_to_batch(&header, &data, &bad)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "row 1, column `b`: expected a number, got `x`");
+    }
+
+    #[test]
+    fn fingerprint_depends_on_values() {
+        let a = Batch::new(vec![(
+            "x".into(),
+            ColumnValues::Numeric(vec![1.0, f64::NAN]),
+        )])
+        .unwrap();
+        let b = Batch::new(vec![("x".into(), ColumnValues::Numeric(vec![1.0, 2.0]))]).unwrap();
+        assert_eq!(fingerprint(&a), fingerprint(&a.clone()));
+        assert_ne!(fingerprint(&a), fingerprint(&b));
+    }
+}

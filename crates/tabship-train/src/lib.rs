@@ -1,0 +1,37 @@
+//! # tabship-train
+//!
+//! Fits [`tabship::Pipeline`]s: infers the schema, fits the encoders on the training rows only,
+//! fits the model with smartcore, exports it into tabship's own parameter types and measures it
+//! on a held-out split. smartcore's own model layouts never enter an artifact.
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use tabship_train::{TrainOptions, data::{read_csv, KindOverrides}, train};
+//!
+//! # fn main() -> tabship_train::Result<()> {
+//! let data = read_csv(Path::new("iris.csv"), &KindOverrides::default())?;
+//! let trained = train(&data, &TrainOptions::new("species"))?;
+//! println!("holdout accuracy {:.3}", trained.report.metrics["accuracy"]);
+//! trained.pipeline.save("iris.tabship")?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Features
+//! - [`data`]: CSV reading with kind inference and overrides, and the data fingerprint.
+//! - [`train`] and [`cross_validate`], with [`TrainOptions`] checked once up front.
+//! - [`linear`]: logistic, linear, ridge, lasso and elastic net through smartcore, with export.
+//! - [`split`]: seeded train/test, stratified and k-fold splits.
+
+pub mod data;
+pub mod encoders;
+mod error;
+pub mod linear;
+pub mod options;
+pub mod split;
+pub mod target;
+mod trainer;
+
+pub use error::{Error, Result};
+pub use options::{EncoderOptions, LinearParams, MinFrequency, ModelKind, TrainOptions};
+pub use trainer::{CvSummary, TrainReport, Trained, cross_validate, train};

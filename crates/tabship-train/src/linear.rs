@@ -1,0 +1,235 @@
+//! Linear models fitted with smartcore and exported into tabship's own parameter types.
+//!
+//! Ridge, lasso and elastic net are fitted on centred data (features and target minus their
+//! training means) without smartcore's own normalisation, and the intercept is recovered as
+//! `mean(y) - coefficients · mean(x)`: the same estimator as scikit-learn's `fit_intercept=True`.
+//! smartcore's saved layouts never leave this module.
+
+use ndarray::Array2;
+use smartcore::linalg::basic::arrays::Array;
+use smartcore::linalg::basic::matrix::DenseMatrix;
+use smartcore::linear::elastic_net::{ElasticNet, ElasticNetParameters};
+use smartcore::linear::lasso::{Lasso, LassoParameters};
+use smartcore::linear::linear_regression::{
+    LinearRegression, LinearRegressionParameters, LinearRegressionSolverName,
+};
+use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
+use smartcore::linear::ridge_regression::{
+    RidgeRegression, RidgeRegressionParameters, RidgeRegressionSolverName,
+};
+use tabship::model::{LinearRegressor, LogisticClassifier};
+
+use crate::options::{LinearParams, ModelKind};
+use crate::{Error, Result};
+
+type Matrix = DenseMatrix<f64>;
+
+fn fit_error(model: &'static str) -> impl Fn(smartcore::error::Failed) -> Error {
+    move |e| Error::Fit {
+        model,
+        message: e.to_string(),
+    }
+}
+
+/// Copies an ndarray matrix into smartcore's dense matrix.
+pub fn to_smartcore(x: &Array2<f64>) -> Result<Matrix> {
+    let (n, p) = x.dim();
+    DenseMatrix::new(n, p, x.iter().copied().collect(), false).map_err(fit_error("input"))
+}
+
+/// A logistic regression fitted by smartcore.
+#[derive(Debug)]
+pub struct FittedLogistic {
+    model: LogisticRegression<f64, i32, Matrix, Vec<i32>>,
+}
+
+impl FittedLogistic {
+    /// Fits on encoded features and class indices `0..k`; every class must occur.
+    pub fn fit(
+        x: &Array2<f64>,
+        y: &[usize],
+        n_classes: usize,
+        params: &LinearParams,
+    ) -> Result<Self> {
+        let labels: Vec<i32> = y.iter().map(|&c| c as i32).collect();
+        let parameters = LogisticRegressionParameters::default().with_alpha(params.alpha);
+        let model = LogisticRegression::fit(&to_smartcore(x)?, &labels, parameters)
+            .map_err(fit_error("logistic"))?;
+        let expected: Vec<i32> = (0..n_classes as i32).collect();
+        if model.classes() != &expected {
+            return Err(Error::Data(format!(
+                "logistic regression saw {} of {n_classes} classes in the training rows",
+                model.classes().len()
+            )));
+        }
+        Ok(FittedLogistic { model })
+    }
+
+    /// tabship's own parameters.
+    pub fn export(&self) -> LogisticClassifier {
+        let coefficients = self.model.coefficients();
+        let intercept = self.model.intercept();
+        let (rows, cols) = coefficients.shape();
+        LogisticClassifier {
+            coefficients: (0..rows)
+                .map(|r| (0..cols).map(|c| *coefficients.get((r, c))).collect())
+                .collect(),
+            intercepts: (0..rows).map(|r| *intercept.get((r, 0))).collect(),
+        }
+    }
+
+    /// smartcore's own predictions (class indices), for parity checks.
+    pub fn smartcore_predict(&self, x: &Array2<f64>) -> Result<Vec<usize>> {
+        let y = self
+            .model
+            .predict(&to_smartcore(x)?)
+            .map_err(fit_error("logistic"))?;
+        Ok(y.into_iter().map(|c| c as usize).collect())
+    }
+}
+
+#[derive(Debug)]
+enum Regressor {
+    Linear(LinearRegression<f64, f64, Matrix, Vec<f64>>),
+    Ridge(RidgeRegression<f64, f64, Matrix, Vec<f64>>),
+    Lasso(Lasso<f64, f64, Matrix, Vec<f64>>),
+    ElasticNet(ElasticNet<f64, f64, Matrix, Vec<f64>>),
+}
+
+/// A linear regressor fitted by smartcore, with the centring it was fitted under.
+#[derive(Debug)]
+pub struct FittedRegressor {
+    model: Regressor,
+    /// Feature means subtracted before fitting (penalised models only).
+    x_mean: Option<Vec<f64>>,
+    y_mean: f64,
+}
+
+fn column_means(x: &Array2<f64>) -> Vec<f64> {
+    x.mean_axis(ndarray::Axis(0))
+        .map(|m| m.to_vec())
+        .unwrap_or_else(|| vec![0.0; x.ncols()])
+}
+
+impl FittedRegressor {
+    /// Fits `kind` (a regression model) on encoded features and targets.
+    pub fn fit(kind: ModelKind, x: &Array2<f64>, y: &[f64], params: &LinearParams) -> Result<Self> {
+        if kind == ModelKind::Linear {
+            let solver = match params.solver.as_deref() {
+                Some("qr") => LinearRegressionSolverName::QR,
+                _ => LinearRegressionSolverName::SVD,
+            };
+            let parameters = LinearRegressionParameters::default().with_solver(solver);
+            let model = LinearRegression::fit(&to_smartcore(x)?, &y.to_vec(), parameters)
+                .map_err(fit_error("linear"))?;
+            return Ok(FittedRegressor {
+                model: Regressor::Linear(model),
+                x_mean: None,
+                y_mean: 0.0,
+            });
+        }
+        let x_mean = column_means(x);
+        let y_mean = y.iter().sum::<f64>() / y.len().max(1) as f64;
+        let centred_x = to_smartcore(&(x - &ndarray::Array1::from(x_mean.clone())))?;
+        let centred_y: Vec<f64> = y.iter().map(|v| v - y_mean).collect();
+        let model = match kind {
+            ModelKind::Ridge => {
+                let solver = match params.solver.as_deref() {
+                    Some("svd") => RidgeRegressionSolverName::SVD,
+                    _ => RidgeRegressionSolverName::Cholesky,
+                };
+                let parameters = RidgeRegressionParameters::default()
+                    .with_alpha(params.alpha)
+                    .with_normalize(false)
+                    .with_solver(solver);
+                Regressor::Ridge(
+                    RidgeRegression::fit(&centred_x, &centred_y, parameters)
+                        .map_err(fit_error("ridge"))?,
+                )
+            }
+            ModelKind::Lasso => {
+                let parameters = LassoParameters {
+                    alpha: params.alpha,
+                    normalize: false,
+                    tol: params.tol,
+                    max_iter: params.max_iter,
+                    fit_intercept: false,
+                    ..LassoParameters::default()
+                };
+                Regressor::Lasso(
+                    Lasso::fit(&centred_x, &centred_y, parameters).map_err(fit_error("lasso"))?,
+                )
+            }
+            ModelKind::ElasticNet => {
+                let parameters = ElasticNetParameters {
+                    alpha: params.alpha,
+                    l1_ratio: params.l1_ratio,
+                    normalize: false,
+                    tol: params.tol,
+                    max_iter: params.max_iter,
+                    ..ElasticNetParameters::default()
+                };
+                Regressor::ElasticNet(
+                    ElasticNet::fit(&centred_x, &centred_y, parameters)
+                        .map_err(fit_error("elastic-net"))?,
+                )
+            }
+            ModelKind::Logistic | ModelKind::Linear => {
+                return Err(Error::InvalidOption {
+                    option: "model",
+                    reason: format!("`{kind}` is not a penalised regression model"),
+                });
+            }
+        };
+        Ok(FittedRegressor {
+            model,
+            x_mean: Some(x_mean),
+            y_mean,
+        })
+    }
+
+    fn raw_parameters(&self) -> (Vec<f64>, f64) {
+        fn column(m: &Matrix) -> Vec<f64> {
+            let (rows, _) = m.shape();
+            (0..rows).map(|r| *m.get((r, 0))).collect()
+        }
+        match &self.model {
+            Regressor::Linear(m) => (column(m.coefficients()), *m.intercept()),
+            Regressor::Ridge(m) => (column(m.coefficients()), *m.intercept()),
+            Regressor::Lasso(m) => (column(m.coefficients()), *m.intercept()),
+            Regressor::ElasticNet(m) => (column(m.coefficients()), *m.intercept()),
+        }
+    }
+
+    /// tabship's own parameters, with the centring folded into the intercept.
+    pub fn export(&self) -> LinearRegressor {
+        let (coefficients, raw_intercept) = self.raw_parameters();
+        let intercept = match &self.x_mean {
+            None => raw_intercept,
+            Some(means) => {
+                let shift: f64 = coefficients.iter().zip(means).map(|(w, m)| w * m).sum();
+                self.y_mean + raw_intercept - shift
+            }
+        };
+        LinearRegressor {
+            coefficients,
+            intercept,
+        }
+    }
+
+    /// smartcore's own predictions on uncentred features (centring applied as at fit time).
+    pub fn smartcore_predict(&self, x: &Array2<f64>) -> Result<Vec<f64>> {
+        let input = match &self.x_mean {
+            None => to_smartcore(x)?,
+            Some(means) => to_smartcore(&(x - &ndarray::Array1::from(means.clone())))?,
+        };
+        let predicted = match &self.model {
+            Regressor::Linear(m) => m.predict(&input),
+            Regressor::Ridge(m) => m.predict(&input),
+            Regressor::Lasso(m) => m.predict(&input),
+            Regressor::ElasticNet(m) => m.predict(&input),
+        }
+        .map_err(fit_error("regression"))?;
+        Ok(predicted.into_iter().map(|v| v + self.y_mean).collect())
+    }
+}

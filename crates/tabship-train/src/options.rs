@@ -1,0 +1,357 @@
+//! Training options: model choice, hyperparameters, encoder settings, split. Checked once by
+//! [`TrainOptions::validate`] before any fitting starts.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use tabship::encode::{CategoricalMissing, CategoryEncoding, ImputeStrategy};
+use tabship::{ParamValue, Task};
+
+use crate::data::KindOverrides;
+use crate::{Error, Result};
+
+/// The model family to fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelKind {
+    /// Logistic regression (classification).
+    Logistic,
+    /// Ordinary least squares (regression).
+    Linear,
+    /// Ridge regression (regression; the default for regression).
+    Ridge,
+    /// Lasso (regression).
+    Lasso,
+    /// Elastic net (regression).
+    ElasticNet,
+}
+
+impl ModelKind {
+    /// All kinds, in CLI order.
+    pub const ALL: [ModelKind; 5] = [
+        ModelKind::Logistic,
+        ModelKind::Linear,
+        ModelKind::Ridge,
+        ModelKind::Lasso,
+        ModelKind::ElasticNet,
+    ];
+
+    /// The CLI name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Logistic => "logistic",
+            ModelKind::Linear => "linear",
+            ModelKind::Ridge => "ridge",
+            ModelKind::Lasso => "lasso",
+            ModelKind::ElasticNet => "elastic-net",
+        }
+    }
+
+    /// The task the model performs.
+    pub fn task(self) -> Task {
+        match self {
+            ModelKind::Logistic => Task::Classification,
+            _ => Task::Regression,
+        }
+    }
+
+    /// The default model of a task.
+    pub fn default_for(task: Task) -> ModelKind {
+        match task {
+            Task::Classification => ModelKind::Logistic,
+            Task::Regression => ModelKind::Ridge,
+        }
+    }
+}
+
+impl fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for ModelKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        ModelKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| Error::InvalidOption {
+                option: "model",
+                reason: format!(
+                    "unknown model `{s}`; choose one of {}",
+                    ModelKind::ALL.map(ModelKind::name).join(", ")
+                ),
+            })
+    }
+}
+
+/// Categories rarer than this go to the Other slot.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MinFrequency {
+    /// At least this many training rows.
+    Count(u64),
+    /// At least this fraction of training rows (0 < f < 1).
+    Fraction(f64),
+}
+
+impl MinFrequency {
+    /// The count threshold for `n_rows` training rows.
+    pub fn threshold(self, n_rows: usize) -> u64 {
+        match self {
+            MinFrequency::Count(c) => c,
+            MinFrequency::Fraction(f) => (f * n_rows as f64).ceil() as u64,
+        }
+    }
+}
+
+impl FromStr for MinFrequency {
+    type Err = Error;
+    /// `5` is a count, `0.01` a fraction.
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || Error::InvalidOption {
+            option: "min-frequency",
+            reason: format!(
+                "expected a count (e.g. 5) or a fraction in (0, 1) (e.g. 0.01), got `{s}`"
+            ),
+        };
+        if let Ok(c) = s.parse::<u64>() {
+            return Ok(MinFrequency::Count(c));
+        }
+        match s.parse::<f64>() {
+            Ok(f) if f > 0.0 && f < 1.0 => Ok(MinFrequency::Fraction(f)),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl fmt::Display for MinFrequency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MinFrequency::Count(c) => write!(f, "{c}"),
+            MinFrequency::Fraction(x) => write!(f, "{x}"),
+        }
+    }
+}
+
+/// How the encoders are fitted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncoderOptions {
+    /// One-hot (default) or ordinal.
+    pub categorical_encoding: CategoryEncoding,
+    /// Categories rarer than this go to Other (default: count 5).
+    pub min_frequency: MinFrequency,
+    /// Missing categories: a Missing slot (default) or the most frequent category.
+    pub categorical_missing: CategoricalMissing,
+    /// Missing numbers: median (default), mean or constant.
+    pub numeric_impute: ImputeStrategy,
+    /// The constant for [`ImputeStrategy::Constant`].
+    pub fill_value: f64,
+    /// Add a 0/1 missing-indicator feature after every numeric column.
+    pub missing_indicator: bool,
+    /// Standard-scale numeric columns; `None` means on for linear models.
+    pub scale: Option<bool>,
+}
+
+impl Default for EncoderOptions {
+    fn default() -> Self {
+        EncoderOptions {
+            categorical_encoding: CategoryEncoding::OneHot,
+            min_frequency: MinFrequency::Count(5),
+            categorical_missing: CategoricalMissing::Slot,
+            numeric_impute: ImputeStrategy::Median,
+            fill_value: 0.0,
+            missing_indicator: false,
+            scale: None,
+        }
+    }
+}
+
+/// smartcore's settings for the linear models.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearParams {
+    /// Regularisation strength: L2 for logistic (`1/C` in scikit-learn terms) and ridge, the
+    /// penalty for lasso and elastic net. Default 1.0; plain `linear` ignores it.
+    pub alpha: f64,
+    /// Elastic net mixing, 0 = L2 .. 1 = L1 (default 0.5).
+    pub l1_ratio: f64,
+    /// Convergence tolerance of lasso and elastic net (default 1e-4).
+    pub tol: f64,
+    /// Iteration limit of lasso and elastic net (default 1000). smartcore fixes logistic
+    /// regression's L-BFGS at 1000 iterations.
+    pub max_iter: usize,
+    /// Solver: `svd` or `qr` for linear (default svd), `cholesky` or `svd` for ridge (default
+    /// cholesky).
+    pub solver: Option<String>,
+}
+
+impl Default for LinearParams {
+    fn default() -> Self {
+        LinearParams {
+            alpha: 1.0,
+            l1_ratio: 0.5,
+            tol: 1e-4,
+            max_iter: 1000,
+            solver: None,
+        }
+    }
+}
+
+/// Everything `train` needs besides the data.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// The target column.
+    pub target: String,
+    /// The task; inferred from the target when `None`.
+    pub task: Option<Task>,
+    /// The model; the task's default when `None`.
+    pub model: Option<ModelKind>,
+    /// Column kind overrides (used when reading text data).
+    pub kinds: KindOverrides,
+    /// Encoder settings.
+    pub encoders: EncoderOptions,
+    /// Linear model settings.
+    pub linear: LinearParams,
+    /// Fraction of rows held out for metrics (default 0.2; 0 = no holdout).
+    pub test_fraction: f64,
+    /// Seed of the split (default 42).
+    pub seed: u64,
+    /// The pipeline's name (default: the target's name).
+    pub name: Option<String>,
+    /// The model version string (default `1`).
+    pub version: String,
+}
+
+impl TrainOptions {
+    /// Options with defaults for `target`.
+    pub fn new(target: impl Into<String>) -> Self {
+        TrainOptions {
+            target: target.into(),
+            task: None,
+            model: None,
+            kinds: KindOverrides::default(),
+            encoders: EncoderOptions::default(),
+            linear: LinearParams::default(),
+            test_fraction: 0.2,
+            seed: 42,
+            name: None,
+            version: "1".to_owned(),
+        }
+    }
+
+    /// Checks every value once, before fitting.
+    pub fn validate(&self) -> Result<()> {
+        let invalid = |option, reason: String| Err(Error::InvalidOption { option, reason });
+        if !(0.0..1.0).contains(&self.test_fraction) {
+            return invalid(
+                "test-fraction",
+                format!("must be in [0, 1), got {}", self.test_fraction),
+            );
+        }
+        let p = &self.linear;
+        if !(p.alpha.is_finite() && p.alpha >= 0.0) {
+            return invalid(
+                "alpha",
+                format!("must be a finite number >= 0, got {}", p.alpha),
+            );
+        }
+        if !(0.0..=1.0).contains(&p.l1_ratio) {
+            return invalid("l1-ratio", format!("must be in [0, 1], got {}", p.l1_ratio));
+        }
+        if !(p.tol.is_finite() && p.tol > 0.0) {
+            return invalid("tol", format!("must be a finite number > 0, got {}", p.tol));
+        }
+        if p.max_iter == 0 {
+            return invalid("max-iter", "must be at least 1".to_owned());
+        }
+        if let MinFrequency::Count(0) = self.encoders.min_frequency {
+            return invalid("min-frequency", "a count must be at least 1".to_owned());
+        }
+        if !self.encoders.fill_value.is_finite() {
+            return invalid("fill-value", "must be finite".to_owned());
+        }
+        if let (Some(model), Some(task)) = (self.model, self.task) {
+            if model.task() != task {
+                return invalid(
+                    "model",
+                    format!(
+                        "`{model}` does {} but the task is {}",
+                        model.task().name(),
+                        task.name()
+                    ),
+                );
+            }
+        }
+        if let Some(solver) = &p.solver {
+            let allowed: &[&str] = match self.model {
+                Some(ModelKind::Linear) => &["svd", "qr"],
+                Some(ModelKind::Ridge) => &["cholesky", "svd"],
+                _ => &[],
+            };
+            if !allowed.contains(&solver.as_str()) {
+                return invalid(
+                    "solver",
+                    format!(
+                        "`{solver}` is not a solver of model `{}` (choose: {})",
+                        self.model.map_or("default", ModelKind::name),
+                        if allowed.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            allowed.join(", ")
+                        }
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The hyperparameters that matter for `model`, for the artifact's metadata.
+    pub fn hyperparameters(&self, model: ModelKind) -> BTreeMap<String, ParamValue> {
+        let mut h = BTreeMap::new();
+        let p = &self.linear;
+        match model {
+            ModelKind::Logistic | ModelKind::Ridge => {
+                h.insert("alpha".to_owned(), ParamValue::Float(p.alpha));
+            }
+            ModelKind::Lasso => {
+                h.insert("alpha".to_owned(), ParamValue::Float(p.alpha));
+                h.insert("tol".to_owned(), ParamValue::Float(p.tol));
+                h.insert("max_iter".to_owned(), ParamValue::Int(p.max_iter as i64));
+            }
+            ModelKind::ElasticNet => {
+                h.insert("alpha".to_owned(), ParamValue::Float(p.alpha));
+                h.insert("l1_ratio".to_owned(), ParamValue::Float(p.l1_ratio));
+                h.insert("tol".to_owned(), ParamValue::Float(p.tol));
+                h.insert("max_iter".to_owned(), ParamValue::Int(p.max_iter as i64));
+            }
+            ModelKind::Linear => {}
+        }
+        if matches!(model, ModelKind::Linear | ModelKind::Ridge) {
+            let default = if model == ModelKind::Linear {
+                "svd"
+            } else {
+                "cholesky"
+            };
+            h.insert(
+                "solver".to_owned(),
+                ParamValue::Text(p.solver.clone().unwrap_or_else(|| default.to_owned())),
+            );
+        }
+        let e = &self.encoders;
+        h.insert(
+            "min_frequency".to_owned(),
+            ParamValue::Text(e.min_frequency.to_string()),
+        );
+        h.insert(
+            "test_fraction".to_owned(),
+            ParamValue::Float(self.test_fraction),
+        );
+        h.insert("seed".to_owned(), ParamValue::Int(self.seed as i64));
+        h.insert(
+            "missing_indicator".to_owned(),
+            ParamValue::Bool(e.missing_indicator),
+        );
+        h
+    }
+}

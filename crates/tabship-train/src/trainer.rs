@@ -1,0 +1,325 @@
+//! Training end to end: target, split, encoders, model, export, holdout metrics.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use ndarray::Array2;
+use tabship::encode::ColumnEncoderSpec;
+use tabship::{
+    Batch, ColumnKind, ColumnSpec, ColumnValues, FeatureEncoder, Model, Pipeline, PipelineParts,
+    Predictions, Schema, Task, TrainingInfo, metrics,
+};
+
+use crate::data::{convert_column, fingerprint};
+use crate::encoders::fit_column;
+use crate::linear::{FittedLogistic, FittedRegressor};
+use crate::options::{ModelKind, TrainOptions};
+use crate::split::{Split, k_fold, stratified_split, train_test_split};
+use crate::target::{PreparedTarget, Target, prepare};
+use crate::{Error, Result};
+
+/// What training produced besides the pipeline.
+#[derive(Debug, Clone)]
+pub struct TrainReport {
+    /// The task trained for.
+    pub task: Task,
+    /// The model fitted.
+    pub model: ModelKind,
+    /// Rows dropped because their target was missing.
+    pub dropped_rows: usize,
+    /// The split, as indices into the rows that have a target.
+    pub split: Split,
+    /// Holdout metrics (empty without a holdout).
+    pub metrics: BTreeMap<String, f64>,
+    /// Seconds spent fitting the final model (encoders included).
+    pub fit_seconds: f64,
+}
+
+/// A trained pipeline and its report.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// The fitted pipeline, ready to save.
+    pub pipeline: Pipeline,
+    /// How it went.
+    pub report: TrainReport,
+}
+
+/// Data made ready for fitting: features with their final kinds, and the target.
+struct Prepared {
+    features: Batch,
+    target: PreparedTarget,
+    model: ModelKind,
+    dropped_rows: usize,
+    fingerprint: String,
+}
+
+fn prepare_data(data: &Batch, options: &TrainOptions) -> Result<Prepared> {
+    options.validate()?;
+    let target_values = data.column(&options.target).ok_or_else(|| Error::Target {
+        column: options.target.clone(),
+        reason: format!("no such column (columns: {})", data.names().join(", ")),
+    })?;
+    let target = prepare(&options.target, target_values, options.task)?;
+    let model = options.model.unwrap_or(ModelKind::default_for(target.task));
+    if model.task() != target.task {
+        return Err(Error::InvalidOption {
+            option: "model",
+            reason: format!(
+                "`{model}` does {} but target `{}` is a {} target (set --task to override)",
+                model.task().name(),
+                options.target,
+                target.task.name()
+            ),
+        });
+    }
+    let mut columns = Vec::new();
+    for name in data.names().iter().filter(|n| **n != options.target) {
+        let values = data
+            .column(name)
+            .ok_or_else(|| Error::Data(format!("column `{name}` vanished")))?;
+        let values = if options.kinds.categorical.contains(name) {
+            convert_column(name, values, ColumnKind::Categorical)?
+        } else if options.kinds.numeric.contains(name) {
+            convert_column(name, values, ColumnKind::Numeric)?
+        } else {
+            values.clone()
+        };
+        columns.push((name.clone(), values));
+    }
+    if columns.is_empty() {
+        return Err(Error::Data(
+            "the data has no feature columns besides the target".into(),
+        ));
+    }
+    let features = Batch::new(columns)?;
+    let dropped_rows = data.n_rows() - target.rows.len();
+    let features = if dropped_rows > 0 {
+        features.take(&target.rows)
+    } else {
+        features
+    };
+    Ok(Prepared {
+        features,
+        target,
+        model,
+        dropped_rows,
+        fingerprint: fingerprint(data),
+    })
+}
+
+fn kind_of(values: &ColumnValues) -> ColumnKind {
+    match values {
+        ColumnValues::Numeric(_) => ColumnKind::Numeric,
+        ColumnValues::Categorical(_) => ColumnKind::Categorical,
+    }
+}
+
+fn has_missing(values: &ColumnValues) -> bool {
+    match values {
+        ColumnValues::Numeric(v) => v.iter().any(|x| x.is_nan()),
+        ColumnValues::Categorical(v) => v.codes().contains(&tabship::MISSING_CODE),
+    }
+}
+
+/// Fits encoders and model on `train` (a batch of training rows) and returns the pipeline parts
+/// with empty metrics.
+fn fit_parts(
+    train: &Batch,
+    target: &Target,
+    rows: &[usize],
+    model: ModelKind,
+    options: &TrainOptions,
+) -> Result<PipelineParts> {
+    let scale = options.encoders.scale.unwrap_or(true);
+    let mut schema_columns = Vec::new();
+    let mut specs: Vec<ColumnEncoderSpec> = Vec::new();
+    for name in train.names() {
+        let values = train
+            .column(name)
+            .ok_or_else(|| Error::Data(format!("column `{name}` vanished")))?;
+        schema_columns.push(ColumnSpec {
+            name: name.clone(),
+            kind: kind_of(values),
+            nullable: has_missing(values),
+        });
+        specs.push(fit_column(values, &options.encoders, scale));
+    }
+    let schema = Schema::new(schema_columns)?;
+    let encoder = FeatureEncoder::new(schema.clone(), specs.clone())?;
+    let x: Array2<f64> = encoder.encode_dense(train)?;
+    let (fitted_model, classes) = match target {
+        Target::Classes { classes, y } => {
+            let y: Vec<usize> = rows.iter().map(|&r| y[r]).collect();
+            let fitted = FittedLogistic::fit(&x, &y, classes.len(), &options.linear)?;
+            (Model::LogisticRegression(fitted.export()), classes.clone())
+        }
+        Target::Values(values) => {
+            let y: Vec<f64> = rows.iter().map(|&r| values[r]).collect();
+            let fitted = FittedRegressor::fit(model, &x, &y, &options.linear)?;
+            (Model::LinearRegression(fitted.export()), Vec::new())
+        }
+    };
+    Ok(PipelineParts {
+        schema,
+        encoders: specs,
+        task: model.task(),
+        classes,
+        model: fitted_model,
+        training: TrainingInfo::default(),
+        metrics: BTreeMap::new(),
+    })
+}
+
+/// Metrics of `pipeline` on `rows` of the prepared data.
+fn evaluate(
+    pipeline: &Pipeline,
+    features: &Batch,
+    target: &Target,
+    rows: &[usize],
+) -> Result<BTreeMap<String, f64>> {
+    if rows.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let batch = features.take(rows);
+    Ok(match target {
+        Target::Classes { y, .. } => {
+            let truth: Vec<usize> = rows.iter().map(|&r| y[r]).collect();
+            let (predicted, proba) = pipeline.predict_batch_with_proba(&batch)?;
+            let Predictions::Classes(predicted) = predicted else {
+                return Err(Error::Data("a classifier returned values".into()));
+            };
+            metrics::classification_metrics(&truth, &predicted, &proba)
+        }
+        Target::Values(values) => {
+            let truth: Vec<f64> = rows.iter().map(|&r| values[r]).collect();
+            let Predictions::Values(predicted) = pipeline.predict_batch(&batch)? else {
+                return Err(Error::Data("a regressor returned classes".into()));
+            };
+            metrics::regression_metrics(&truth, &predicted)
+        }
+    })
+}
+
+fn split_for(target: &Target, n: usize, fraction: f64, seed: u64) -> Split {
+    match target {
+        Target::Classes { y, .. } => stratified_split(y, fraction, seed),
+        Target::Values(_) => train_test_split(n, fraction, seed),
+    }
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Trains a pipeline on `data` (every column, target included), holding out
+/// `options.test_fraction` of the rows for the metrics stored in the artifact.
+pub fn train(data: &Batch, options: &TrainOptions) -> Result<Trained> {
+    let prepared = prepare_data(data, options)?;
+    let n = prepared.target.rows.len();
+    let split = split_for(
+        &prepared.target.target,
+        n,
+        options.test_fraction,
+        options.seed,
+    );
+    if split.train.is_empty() {
+        return Err(Error::Data("no training rows left after the split".into()));
+    }
+    let started = Instant::now();
+    let train_batch = prepared.features.take(&split.train);
+    let mut parts = fit_parts(
+        &train_batch,
+        &prepared.target.target,
+        &split.train,
+        prepared.model,
+        options,
+    )?;
+    let fit_seconds = started.elapsed().as_secs_f64();
+    parts.training = TrainingInfo {
+        name: options
+            .name
+            .clone()
+            .unwrap_or_else(|| options.target.clone()),
+        version: options.version.clone(),
+        created_at: now_rfc3339(),
+        target: options.target.clone(),
+        algorithm: prepared.model.name().to_owned(),
+        hyperparameters: options.hyperparameters(prepared.model),
+        data_fingerprint: prepared.fingerprint.clone(),
+        train_rows: split.train.len() as u64,
+        test_rows: split.test.len() as u64,
+        library_version: tabship::VERSION.to_owned(),
+    };
+    let pipeline = Pipeline::from_parts(parts.clone())?;
+    let metrics = evaluate(
+        &pipeline,
+        &prepared.features,
+        &prepared.target.target,
+        &split.test,
+    )?;
+    parts.metrics = metrics.clone();
+    let pipeline = Pipeline::from_parts(parts)?;
+    Ok(Trained {
+        pipeline,
+        report: TrainReport {
+            task: prepared.target.task,
+            model: prepared.model,
+            dropped_rows: prepared.dropped_rows,
+            split,
+            metrics,
+            fit_seconds,
+        },
+    })
+}
+
+/// Mean and standard deviation (population) of each metric over the folds.
+pub type CvSummary = BTreeMap<String, (f64, f64)>;
+
+/// k-fold cross-validation: fits `k` pipelines, each tested on its fold, and summarises each
+/// metric as `(mean, std)`.
+pub fn cross_validate(data: &Batch, options: &TrainOptions, k: usize) -> Result<CvSummary> {
+    if k < 2 {
+        return Err(Error::InvalidOption {
+            option: "cv",
+            reason: format!("needs at least 2 folds, got {k}"),
+        });
+    }
+    let prepared = prepare_data(data, options)?;
+    let n = prepared.target.rows.len();
+    if n < k {
+        return Err(Error::InvalidOption {
+            option: "cv",
+            reason: format!("{k} folds for {n} rows"),
+        });
+    }
+    let mut per_metric: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for fold in k_fold(n, k, options.seed) {
+        let train_batch = prepared.features.take(&fold.train);
+        let parts = fit_parts(
+            &train_batch,
+            &prepared.target.target,
+            &fold.train,
+            prepared.model,
+            options,
+        )?;
+        let pipeline = Pipeline::from_parts(parts)?;
+        for (name, value) in evaluate(
+            &pipeline,
+            &prepared.features,
+            &prepared.target.target,
+            &fold.test,
+        )? {
+            per_metric.entry(name).or_default().push(value);
+        }
+    }
+    Ok(per_metric
+        .into_iter()
+        .map(|(name, values)| {
+            let mean = values.iter().sum::<f64>() / values.len() as f64;
+            let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / values.len() as f64;
+            (name, (mean, var.sqrt()))
+        })
+        .collect())
+}

@@ -1,0 +1,97 @@
+//! The `.tabship` artifact, format v1: an envelope (magic, version, length, SHA-256) around a
+//! MessagePack body with named fields. The normative spec is `docs/artifact-format.md`.
+
+mod envelope;
+pub mod limits;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+pub use envelope::{ArtifactHeader, FORMAT_MAJOR, FORMAT_MINOR, MAGIC, open};
+
+use crate::encode::ColumnEncoderSpec;
+use crate::labels::ClassLabel;
+use crate::metadata::TrainingInfo;
+use crate::model::{Model, Task};
+use crate::schema::Schema;
+use crate::{Error, Result};
+
+/// Everything a pipeline is made of: the artifact body, field for field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PipelineParts {
+    /// Input feature columns.
+    pub schema: Schema,
+    /// One fitted encoder per schema column, in schema order.
+    pub encoders: Vec<ColumnEncoderSpec>,
+    /// Classification or regression.
+    pub task: Task,
+    /// Class labels in model order (classification only; empty for regression).
+    #[serde(default)]
+    pub classes: Vec<ClassLabel>,
+    /// The fitted model.
+    pub model: Model,
+    /// Provenance.
+    pub training: TrainingInfo,
+    /// Holdout metrics by name (`accuracy`, `roc_auc`, `r2`, ...).
+    #[serde(default)]
+    pub metrics: BTreeMap<String, f64>,
+}
+
+/// Serializes parts into the body bytes: named fields, sorted maps, so equal parts give equal bytes.
+pub(crate) fn encode_body(parts: &PipelineParts) -> Result<Vec<u8>> {
+    let mut body = Vec::new();
+    let mut serializer = rmp_serde::Serializer::new(&mut body).with_struct_map();
+    parts
+        .serialize(&mut serializer)
+        .map_err(|e| Error::Encode(e.to_string()))?;
+    Ok(body)
+}
+
+/// Seals parts into complete artifact bytes.
+pub(crate) fn to_bytes(parts: &PipelineParts) -> Result<Vec<u8>> {
+    Ok(envelope::seal(&encode_body(parts)?))
+}
+
+/// Opens artifact bytes: envelope checks, then the body decoded (not yet validated).
+pub(crate) fn from_bytes(bytes: &[u8]) -> Result<(ArtifactHeader, PipelineParts)> {
+    let (header, body) = open(bytes)?;
+    let parts: PipelineParts =
+        rmp_serde::from_slice(body).map_err(|e| Error::Decode(e.to_string()))?;
+    Ok((header, parts))
+}
+
+/// Reads a whole artifact file, refusing files over the size limit before reading them.
+pub fn read_file(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    if size > limits::MAX_ARTIFACT_BYTES {
+        return Err(Error::TooLarge {
+            what: "the artifact file",
+            size,
+            limit: limits::MAX_ARTIFACT_BYTES,
+        });
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(limits::MAX_ARTIFACT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    Ok(bytes)
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed to disk,
+/// then renamed over the target. A reader never sees a half-written artifact.
+pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}

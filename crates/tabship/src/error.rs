@@ -1,0 +1,175 @@
+//! The one error type of the core crate.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the core crate: bad input to prediction, a corrupt or unsupported
+/// artifact, or an I/O failure while loading or saving one.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A column the pipeline needs is absent from the input.
+    #[error("missing column `{column}`: the pipeline needs it as {expected}")]
+    MissingColumn {
+        /// The column's name in the schema.
+        column: String,
+        /// What kind of value the column holds (`a number` or `a category`).
+        expected: &'static str,
+    },
+
+    /// A value could not be used for its column.
+    #[error("{}column `{column}`: expected {expected}, got `{received}`", row_prefix(*row))]
+    InvalidValue {
+        /// The column's name.
+        column: String,
+        /// What was expected, e.g. `a number` or `a finite number`.
+        expected: &'static str,
+        /// The value that arrived, as text.
+        received: String,
+        /// The 1-based row of a batch, when the value came from one.
+        row: Option<usize>,
+    },
+
+    /// A batch is malformed: columns of unequal length, duplicate names and the like.
+    #[error("invalid batch: {0}")]
+    InvalidBatch(String),
+
+    /// The operation does not fit the pipeline's task, e.g. probabilities from a regressor.
+    #[error("{operation} needs a {needs} pipeline, but this one does {task}")]
+    WrongTask {
+        /// What was asked for.
+        operation: &'static str,
+        /// The task the operation needs.
+        needs: &'static str,
+        /// The pipeline's task.
+        task: &'static str,
+    },
+
+    /// The file does not start with the tabship magic bytes.
+    #[error("not a tabship artifact: the file does not start with the tabship magic bytes")]
+    BadMagic,
+
+    /// The artifact's format is newer than (or otherwise unknown to) this library.
+    #[error(
+        "unsupported artifact format {found_major}.{found_minor}: this library (tabship {library}) reads formats up to {supported_major}.{supported_minor}; upgrade tabship to load it"
+    )]
+    UnsupportedVersion {
+        /// Major format version in the file.
+        found_major: u16,
+        /// Minor format version in the file.
+        found_minor: u16,
+        /// Newest major version this library reads.
+        supported_major: u16,
+        /// Newest minor version this library reads.
+        supported_minor: u16,
+        /// This library's version.
+        library: &'static str,
+    },
+
+    /// The artifact ends before its header or body is complete, or has bytes past its end.
+    #[error("truncated artifact: {0}")]
+    Truncated(String),
+
+    /// The SHA-256 of the body does not match the header.
+    #[error("artifact checksum mismatch: header says {expected}, body hashes to {actual}")]
+    ChecksumMismatch {
+        /// Hex digest stored in the header.
+        expected: String,
+        /// Hex digest of the body as read.
+        actual: String,
+    },
+
+    /// The artifact exceeds a size limit of the format.
+    #[error("artifact too large: {what} is {size}, the limit is {limit}")]
+    TooLarge {
+        /// What is too large.
+        what: &'static str,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+
+    /// The body decoded but a field is invalid (wrong dimensions, non-finite number, ...).
+    #[error("invalid artifact field `{field}`: {reason}")]
+    InvalidField {
+        /// Dotted path of the field.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The body is not valid MessagePack of the expected shape.
+    #[error("invalid artifact body: {0}")]
+    Decode(String),
+
+    /// The pipeline could not be encoded (should not happen for a valid pipeline).
+    #[error("could not encode the artifact: {0}")]
+    Encode(String),
+
+    /// The artifact file does not exist.
+    #[error("artifact not found: {}", path.display())]
+    NotFound {
+        /// The path that was tried.
+        path: PathBuf,
+    },
+
+    /// Another I/O error while reading or writing `path`.
+    #[error("i/o error on {}: {source}", path.display())]
+    Io {
+        /// The file involved.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn row_prefix(row: Option<usize>) -> String {
+    match row {
+        Some(row) => format!("row {row}, "),
+        None => String::new(),
+    }
+}
+
+impl Error {
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            Error::NotFound {
+                path: path.to_path_buf(),
+            }
+        } else {
+            Error::Io {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    }
+
+    pub(crate) fn field(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidField {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Attaches a 1-based batch row to a value error that has none yet.
+    pub(crate) fn at_row(self, row_index: usize) -> Self {
+        match self {
+            Error::InvalidValue {
+                column,
+                expected,
+                received,
+                row: None,
+            } => Error::InvalidValue {
+                column,
+                expected,
+                received,
+                row: Some(row_index + 1),
+            },
+            other => other,
+        }
+    }
+}
+
+/// The core crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,67 @@
+//! # tabship
+//!
+//! A tabular model as one artifact: input schema, fitted encoders (one-hot or ordinal with a real
+//! **Unknown** slot for categories never seen in training, an **Other** slot for rare ones and a
+//! **Missing** slot; imputation and scaling for numbers), the model, its class labels, provenance
+//! and holdout metrics — saved as one versioned, checksummed MessagePack file (`.tabship`) that
+//! loads without executing code and predicts with tabship's own code.
+//!
+//! This crate is the small, embeddable core: it depends on neither smartcore, HTTP nor Python.
+//! Training lives in `tabship-train`.
+//!
+//! ```
+//! use tabship::{Pipeline, Prediction, Value};
+//!
+//! # fn main() -> tabship::Result<()> {
+//! # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/golden/iris_logistic.tabship");
+//! let pipeline = Pipeline::load(path)?;
+//! let flower = [
+//!     ("sepal_length", Value::from(5.1)),
+//!     ("sepal_width", Value::from(3.5)),
+//!     ("petal_length", Value::from(1.4)),
+//!     ("petal_width", Value::from(0.2)),
+//! ];
+//! let Prediction::Class { label, .. } = pipeline.predict_one(&flower)? else { unreachable!() };
+//! assert_eq!(label.to_string(), "setosa");
+//! let probabilities = pipeline.predict_proba_one(&flower)?;
+//! assert!((probabilities.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Features
+//! - [`Pipeline`]: `load`/`save`, `from_bytes`/`to_bytes`, `predict_one`, `predict_batch`,
+//!   `predict_proba_*`, and [`EncodingStats`] counting Unknown, Other and Missing values per column.
+//! - [`Batch`]: columnar input, categorical columns dictionary-encoded; [`TextBatchBuilder`] builds
+//!   one from CSV-like text rows.
+//! - [`artifact`]: the envelope, its limits and atomic file writes.
+//! - [`metrics`]: accuracy, F1, ROC AUC, log loss, MAE, RMSE, R², as scikit-learn computes them.
+//!
+//! Missing values: null, empty text and `NaN` are missing; infinity is an error; a column absent
+//! from the input is an error; extra columns are ignored.
+
+pub mod artifact;
+mod batch;
+pub mod encode;
+mod error;
+mod labels;
+mod metadata;
+pub mod metrics;
+pub mod model;
+mod pipeline;
+mod schema;
+mod value;
+
+pub use artifact::{ArtifactHeader, PipelineParts};
+pub use batch::{Batch, CategoricalValues, ColumnValues, MISSING_CODE, TextBatchBuilder};
+pub use encode::{ColumnCounts, EncodingStats, FeatureEncoder};
+pub use error::{Error, Result};
+pub use labels::ClassLabel;
+pub use metadata::{ParamValue, TrainingInfo};
+pub use model::{Model, Task};
+pub use pipeline::{Pipeline, Prediction, Predictions};
+pub use schema::{ColumnKind, ColumnSpec, Schema};
+pub use value::{FieldValue, Record, Value, number_as_category};
+
+/// This library's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
