@@ -1,0 +1,161 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Ship tabular models: one artifact from training to production.
+#[derive(Debug, Parser)]
+#[command(name = "tabship", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train a pipeline on a CSV file and save it as a .tabship artifact.
+    Train(TrainArgs),
+    /// Predict every row of a CSV file.
+    Predict(PredictArgs),
+    /// Show an artifact's schema, model, metrics and provenance.
+    Inspect(InspectArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ModelArg {
+    Logistic,
+    Linear,
+    Ridge,
+    Lasso,
+    ElasticNet,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TaskArg {
+    Classification,
+    Regression,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EncodingArg {
+    OneHot,
+    Ordinal,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CategoricalMissingArg {
+    Slot,
+    MostFrequent,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ImputeArg {
+    Median,
+    Mean,
+    Constant,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Training data: CSV with a header row; an empty field is a missing value.
+    pub data: PathBuf,
+    /// The column to predict (it may stand anywhere in the file).
+    #[arg(long)]
+    pub target: String,
+    /// Output artifact.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Model family [default: logistic for classification, ridge for regression].
+    #[arg(long, value_enum)]
+    pub model: Option<ModelArg>,
+    /// Task [default: classification for text or few-integer targets, else regression].
+    #[arg(long, value_enum)]
+    pub task: Option<TaskArg>,
+    /// Columns to treat as categorical, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub categorical: Vec<String>,
+    /// Columns to treat as numeric, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub numeric: Vec<String>,
+    /// Categories seen fewer times go to the Other slot: a count (5) or a fraction (0.01).
+    #[arg(long, default_value = "5")]
+    pub min_frequency: String,
+    /// How categories become features.
+    #[arg(long, value_enum, default_value = "one-hot")]
+    pub encoding: EncodingArg,
+    /// Missing categories: their own slot, or the most frequent category.
+    #[arg(long, value_enum, default_value = "slot")]
+    pub categorical_missing: CategoricalMissingArg,
+    /// Missing numbers are filled with the training median, mean, or --fill-value.
+    #[arg(long, value_enum, default_value = "median")]
+    pub impute: ImputeArg,
+    /// The constant for --impute constant.
+    #[arg(long, default_value_t = 0.0)]
+    pub fill_value: f64,
+    /// Add a 0/1 "was missing" feature after every numeric column.
+    #[arg(long)]
+    pub missing_indicator: bool,
+    /// Do not standard-scale numeric columns.
+    #[arg(long)]
+    pub no_scale: bool,
+    /// Fraction of rows held out for the reported metrics (0 for none).
+    #[arg(long, default_value_t = 0.2)]
+    pub test_fraction: f64,
+    /// Seed of the train/test split.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Run k-fold cross-validation first and report each metric's mean and std.
+    #[arg(long)]
+    pub cv: Option<usize>,
+    /// The pipeline's name [default: the target's name].
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The model's version string.
+    #[arg(long, default_value = "1")]
+    pub model_version: String,
+    /// Regularisation strength (logistic: 1/C; ridge, lasso, elastic net: the penalty).
+    #[arg(long, default_value_t = 1.0)]
+    pub alpha: f64,
+    /// Elastic net mixing: 0 = L2 .. 1 = L1.
+    #[arg(long, default_value_t = 0.5)]
+    pub l1_ratio: f64,
+    /// Convergence tolerance (lasso, elastic net).
+    #[arg(long, default_value_t = 1e-4)]
+    pub tol: f64,
+    /// Iteration limit (lasso, elastic net).
+    #[arg(long, default_value_t = 1000)]
+    pub max_iter: usize,
+    /// Solver: svd|qr for linear, cholesky|svd for ridge.
+    #[arg(long)]
+    pub solver: Option<String>,
+    /// Write the split to this CSV (`row,set`), to compare other tools on the same rows.
+    #[arg(long)]
+    pub write_split: Option<PathBuf>,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// The .tabship artifact.
+    pub model: PathBuf,
+    /// Input CSV with a header row; columns are matched by name, extra columns are kept.
+    pub data: PathBuf,
+    /// Output CSV [default: stdout].
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Add one `probability_<class>` column per class.
+    #[arg(long)]
+    pub proba: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The .tabship artifact.
+    pub model: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}

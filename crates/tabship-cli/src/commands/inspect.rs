@@ -1,0 +1,166 @@
+//! `tabship inspect`: schema with categories, model summary, metrics, provenance, format.
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+use tabship::encode::ColumnEncoderSpec;
+use tabship::{Model, Pipeline, artifact};
+
+use crate::cli::InspectArgs;
+use crate::error::Result;
+
+fn model_summary(model: &Model, feature_names: &[String]) -> Value {
+    match model {
+        Model::LinearRegression(m) => json!({
+            "type": model.kind(),
+            "n_features": m.coefficients.len(),
+            "intercept": m.intercept,
+            "nonzero_coefficients": m.coefficients.iter().filter(|w| **w != 0.0).count(),
+            "coefficients": feature_names.iter().zip(&m.coefficients).map(|(n, w)| (n.clone(), json!(w))).collect::<serde_json::Map<_, _>>(),
+        }),
+        Model::LogisticRegression(m) => json!({
+            "type": model.kind(),
+            "n_features": m.coefficients.first().map_or(0, Vec::len),
+            "n_classes": m.n_classes(),
+            "intercepts": m.intercepts,
+            "coefficients": m.coefficients.iter().map(|row| feature_names.iter().zip(row).map(|(n, w)| (n.clone(), json!(w))).collect::<serde_json::Map<_, _>>()).collect::<Vec<_>>(),
+        }),
+        other => json!({ "type": other.kind() }),
+    }
+}
+
+fn describe(path: &std::path::Path, bytes: &[u8], pipeline: &Pipeline) -> Value {
+    let parts = pipeline.to_parts();
+    let header = pipeline.header();
+    let feature_names = pipeline.encoder().feature_names();
+    let columns: Vec<Value> = parts
+        .schema
+        .columns
+        .iter()
+        .zip(&parts.encoders)
+        .map(|(c, e)| json!({ "name": c.name, "kind": c.kind, "nullable": c.nullable, "encoder": e }))
+        .collect();
+    json!({
+        "path": path,
+        "size_bytes": bytes.len(),
+        "format_version": header.map(|h| h.format_version()),
+        "written_by": header.map(|h| h.library_version.clone()),
+        "checksum": header.map(|h| h.checksum_hex()),
+        "task": parts.task,
+        "classes": parts.classes,
+        "schema": columns,
+        "n_model_features": feature_names.len(),
+        "model": model_summary(&parts.model, &feature_names),
+        "metrics": parts.metrics,
+        "training": parts.training,
+    })
+}
+
+pub fn run(args: InspectArgs) -> Result<()> {
+    let bytes = artifact::read_file(&args.model)?;
+    let pipeline = Pipeline::from_bytes(&bytes)?;
+    let description = describe(&args.model, &bytes, &pipeline);
+    if args.json {
+        println!("{description:#}");
+    } else {
+        print!("{}", text(&pipeline, &description));
+    }
+    Ok(())
+}
+
+fn text(pipeline: &Pipeline, d: &Value) -> String {
+    let t = pipeline.training();
+    let mut s = String::new();
+    let _ = writeln!(s, "{} (version {})", t.name, t.version);
+    let _ = writeln!(
+        s,
+        "  format {} · {} bytes · {}",
+        d["format_version"].as_str().unwrap_or("?"),
+        d["size_bytes"],
+        d["checksum"].as_str().unwrap_or("?")
+    );
+    let _ = writeln!(
+        s,
+        "  written by tabship {} · trained {} by tabship {}",
+        d["written_by"].as_str().unwrap_or("?"),
+        t.created_at,
+        t.library_version
+    );
+    let _ = writeln!(
+        s,
+        "  data {} · {} train rows · {} test rows",
+        t.data_fingerprint, t.train_rows, t.test_rows
+    );
+    let _ = writeln!(s, "\ntask: {} of `{}`", pipeline.task().name(), t.target);
+    if !pipeline.classes().is_empty() {
+        let classes: Vec<String> = pipeline.classes().iter().map(ToString::to_string).collect();
+        let _ = writeln!(s, "classes: {}", classes.join(", "));
+    }
+    let params: Vec<String> = t
+        .hyperparameters
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let _ = writeln!(
+        s,
+        "model: {} ({}) · {} features · {}",
+        t.algorithm,
+        pipeline.model().kind(),
+        pipeline.encoder().width(),
+        params.join(" ")
+    );
+    let _ = writeln!(s, "\nschema ({} columns):", pipeline.schema().len());
+    for (column, encoder) in pipeline
+        .schema()
+        .columns
+        .iter()
+        .zip(pipeline.encoder().specs())
+    {
+        let detail = match encoder {
+            ColumnEncoderSpec::Numeric(n) => format!(
+                "impute {:?} = {}{}{}",
+                n.imputation.strategy,
+                n.imputation.value,
+                n.scaling
+                    .map(|sc| format!(", scale (x - {:.4}) / {:.4}", sc.mean, sc.scale))
+                    .unwrap_or_default(),
+                if n.missing_indicator {
+                    ", missing indicator"
+                } else {
+                    ""
+                }
+            )
+            .to_lowercase(),
+            ColumnEncoderSpec::Categorical(c) => {
+                let mut d = format!(
+                    "{:?}, {} categories: {}",
+                    c.encoding,
+                    c.categories.len(),
+                    c.categories.join(", ")
+                );
+                if !c.other_categories.is_empty() {
+                    let _ = write!(d, "; other: {}", c.other_categories.join(", "));
+                }
+                if c.missing_slot {
+                    d.push_str("; missing slot");
+                }
+                d
+            }
+        };
+        let _ = writeln!(
+            s,
+            "  {:<20} {:<11} {}{}",
+            column.name,
+            column.kind.name(),
+            if column.nullable { "nullable · " } else { "" },
+            detail
+        );
+    }
+    if !pipeline.metrics().is_empty() {
+        let _ = writeln!(s, "\nholdout metrics:");
+        for (k, v) in pipeline.metrics() {
+            let _ = writeln!(s, "  {k:<10} {v:.4}");
+        }
+    }
+    s
+}

@@ -1,0 +1,150 @@
+//! `tabship train`.
+
+use std::io::Write;
+
+use tabship::Task;
+use tabship::encode::{CategoricalMissing, CategoryEncoding, ImputeStrategy};
+use tabship_train::data::{KindOverrides, read_csv};
+use tabship_train::{EncoderOptions, LinearParams, ModelKind, TrainOptions, cross_validate, train};
+
+use crate::cli::{CategoricalMissingArg, EncodingArg, ImputeArg, ModelArg, TaskArg, TrainArgs};
+use crate::error::{Error, Result};
+
+fn options(args: &TrainArgs) -> Result<TrainOptions> {
+    let mut o = TrainOptions::new(&args.target);
+    o.model = args.model.map(|m| match m {
+        ModelArg::Logistic => ModelKind::Logistic,
+        ModelArg::Linear => ModelKind::Linear,
+        ModelArg::Ridge => ModelKind::Ridge,
+        ModelArg::Lasso => ModelKind::Lasso,
+        ModelArg::ElasticNet => ModelKind::ElasticNet,
+    });
+    o.task = args.task.map(|t| match t {
+        TaskArg::Classification => Task::Classification,
+        TaskArg::Regression => Task::Regression,
+    });
+    o.kinds = KindOverrides {
+        categorical: args.categorical.clone(),
+        numeric: args.numeric.clone(),
+    };
+    o.encoders = EncoderOptions {
+        categorical_encoding: match args.encoding {
+            EncodingArg::OneHot => CategoryEncoding::OneHot,
+            EncodingArg::Ordinal => CategoryEncoding::Ordinal,
+        },
+        min_frequency: args.min_frequency.parse()?,
+        categorical_missing: match args.categorical_missing {
+            CategoricalMissingArg::Slot => CategoricalMissing::Slot,
+            CategoricalMissingArg::MostFrequent => CategoricalMissing::MostFrequent,
+        },
+        numeric_impute: match args.impute {
+            ImputeArg::Median => ImputeStrategy::Median,
+            ImputeArg::Mean => ImputeStrategy::Mean,
+            ImputeArg::Constant => ImputeStrategy::Constant,
+        },
+        fill_value: args.fill_value,
+        missing_indicator: args.missing_indicator,
+        scale: Some(!args.no_scale),
+    };
+    o.linear = LinearParams {
+        alpha: args.alpha,
+        l1_ratio: args.l1_ratio,
+        tol: args.tol,
+        max_iter: args.max_iter,
+        solver: args.solver.clone(),
+    };
+    o.test_fraction = args.test_fraction;
+    o.seed = args.seed;
+    o.name = args.name.clone();
+    o.version = args.model_version.clone();
+    o.validate()?;
+    Ok(o)
+}
+
+pub fn run(args: TrainArgs) -> Result<()> {
+    let options = options(&args)?;
+    let data = read_csv(&args.data, &options.kinds)?;
+    let cv = match args.cv {
+        Some(k) => Some(cross_validate(&data, &options, k)?),
+        None => None,
+    };
+    let trained = train(&data, &options)?;
+    trained.pipeline.save(&args.output)?;
+    if let Some(path) = &args.write_split {
+        write_split(path, &trained.report.split)?;
+    }
+    let report = &trained.report;
+    let pipeline = &trained.pipeline;
+    if args.json {
+        let json = serde_json::json!({
+            "output": args.output,
+            "task": report.task.name(),
+            "model": report.model.name(),
+            "train_rows": report.split.train.len(),
+            "test_rows": report.split.test.len(),
+            "dropped_rows": report.dropped_rows,
+            "fit_seconds": report.fit_seconds,
+            "metrics": report.metrics,
+            "cv": cv.as_ref().map(|cv| cv.iter().map(|(k, (m, s))| (k.clone(), serde_json::json!({"mean": m, "std": s}))).collect::<serde_json::Map<_, _>>()),
+        });
+        println!("{json:#}");
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    let w = |e| Error::io("<stdout>", e);
+    writeln!(
+        out,
+        "trained {} ({}) on {} rows, {} features from {} columns, in {:.2}s",
+        report.model.name(),
+        report.task.name(),
+        report.split.train.len(),
+        pipeline.encoder().width(),
+        pipeline.schema().len(),
+        report.fit_seconds
+    )
+    .map_err(w)?;
+    if report.dropped_rows > 0 {
+        writeln!(
+            out,
+            "dropped {} rows with a missing target",
+            report.dropped_rows
+        )
+        .map_err(w)?;
+    }
+    if let Some(cv) = &cv {
+        writeln!(
+            out,
+            "{}-fold cross-validation:",
+            args.cv.unwrap_or_default()
+        )
+        .map_err(w)?;
+        for (name, (mean, std)) in cv {
+            writeln!(out, "  {name:<10} {mean:.4} ± {std:.4}").map_err(w)?;
+        }
+    }
+    if report.metrics.is_empty() {
+        writeln!(out, "no holdout (--test-fraction 0)").map_err(w)?;
+    } else {
+        writeln!(out, "holdout metrics on {} rows:", report.split.test.len()).map_err(w)?;
+        for (name, value) in &report.metrics {
+            writeln!(out, "  {name:<10} {value:.4}").map_err(w)?;
+        }
+    }
+    writeln!(out, "saved {}", args.output.display()).map_err(w)?;
+    Ok(())
+}
+
+fn write_split(path: &std::path::Path, split: &tabship_train::split::Split) -> Result<()> {
+    let mut rows: Vec<(usize, &str)> = split
+        .train
+        .iter()
+        .map(|&r| (r, "train"))
+        .chain(split.test.iter().map(|&r| (r, "test")))
+        .collect();
+    rows.sort_unstable();
+    let mut text = String::from("row,set\n");
+    for (row, set) in rows {
+        text.push_str(&format!("{row},{set}\n"));
+    }
+    std::fs::write(path, text).map_err(|e| Error::io(path, e))
+}

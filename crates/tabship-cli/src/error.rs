@@ -1,0 +1,51 @@
+//! The CLI's error type and its exit codes.
+
+use std::path::PathBuf;
+
+/// Anything that ends a command with exit code 1.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// From the core crate.
+    #[error(transparent)]
+    Core(#[from] tabship::Error),
+    /// From training.
+    #[error(transparent)]
+    Train(#[from] tabship_train::Error),
+    /// A CSV input or output problem.
+    #[error("{}: {message}", path.display())]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong, with the line when known.
+        message: String,
+    },
+    /// Any other I/O problem.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn csv(path: impl Into<PathBuf>, error: &csv::Error) -> Self {
+        Error::Csv {
+            path: path.into(),
+            message: error.to_string(),
+        }
+    }
+}
+
+/// The CLI's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,7 @@
+//! Integration tests of the core crate: golden artifacts, hostile files, round trips, records.
+
+mod common;
+mod corrupt;
+mod golden;
+mod records;
+mod round_trip;
