@@ -25,9 +25,12 @@ use crate::{Error, Result};
 type Matrix = DenseMatrix<f64>;
 
 fn fit_error(model: &'static str) -> impl Fn(smartcore::error::Failed) -> Error {
-    move |e| Error::Fit {
-        model,
-        message: e.to_string(),
+    move |e| {
+        let mut message = e.to_string();
+        if message.contains("maximum number of iteration") {
+            message.push_str("; try a larger --max-iter, --tol or --alpha");
+        }
+        Error::Fit { model, message }
     }
 }
 
@@ -153,7 +156,9 @@ impl FittedRegressor {
                     normalize: false,
                     tol: params.tol,
                     max_iter: params.max_iter,
-                    fit_intercept: false,
+                    // On centred data the intercept smartcore adds is mean(y) = 0; with `false` it
+                    // keeps no intercept at all and `intercept()` panics.
+                    fit_intercept: true,
                     ..LassoParameters::default()
                 };
                 Regressor::Lasso(

@@ -1,0 +1,17 @@
+//! Integration tests of training: parity of exported models with smartcore, end-to-end training.
+
+mod parity;
+mod training;
+
+use std::path::PathBuf;
+
+use tabship::Batch;
+use tabship_train::data::{KindOverrides, read_csv};
+
+/// A committed CSV of `testdata/`, read as training data.
+pub fn testdata(name: &str) -> Batch {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(name);
+    read_csv(&path, &KindOverrides::default()).expect("test data reads")
+}
