@@ -15,7 +15,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train a pipeline on a CSV file and save it as a .tabship artifact.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Predict every row of a CSV file.
     Predict(PredictArgs),
     /// Show an artifact's schema, model, metrics and provenance.

@@ -14,7 +14,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     let result = match args.command {
-        cli::Command::Train(a) => commands::train::run(a),
+        cli::Command::Train(a) => commands::train::run(*a),
         cli::Command::Predict(a) => commands::predict::run(a),
         cli::Command::Inspect(a) => commands::inspect::run(a),
     };

@@ -151,29 +151,25 @@ impl FittedRegressor {
                 )
             }
             ModelKind::Lasso => {
-                let parameters = LassoParameters {
-                    alpha: params.alpha,
-                    normalize: false,
-                    tol: params.tol,
-                    max_iter: params.max_iter,
-                    // On centred data the intercept smartcore adds is mean(y) = 0; with `false` it
-                    // keeps no intercept at all and `intercept()` panics.
-                    fit_intercept: true,
-                    ..LassoParameters::default()
-                };
+                // On centred data the intercept smartcore adds is mean(y) = 0; without it smartcore
+                // keeps no intercept at all and `intercept()` panics.
+                let parameters = LassoParameters::default()
+                    .with_alpha(params.alpha)
+                    .with_normalize(false)
+                    .with_tol(params.tol)
+                    .with_max_iter(params.max_iter)
+                    .with_fit_intercept(true);
                 Regressor::Lasso(
                     Lasso::fit(&centred_x, &centred_y, parameters).map_err(fit_error("lasso"))?,
                 )
             }
             ModelKind::ElasticNet => {
-                let parameters = ElasticNetParameters {
-                    alpha: params.alpha,
-                    l1_ratio: params.l1_ratio,
-                    normalize: false,
-                    tol: params.tol,
-                    max_iter: params.max_iter,
-                    ..ElasticNetParameters::default()
-                };
+                let parameters = ElasticNetParameters::default()
+                    .with_alpha(params.alpha)
+                    .with_l1_ratio(params.l1_ratio)
+                    .with_normalize(false)
+                    .with_tol(params.tol)
+                    .with_max_iter(params.max_iter);
                 Regressor::ElasticNet(
                     ElasticNet::fit(&centred_x, &centred_y, parameters)
                         .map_err(fit_error("elastic-net"))?,

@@ -81,10 +81,10 @@ pub fn run(args: PredictArgs) -> Result<()> {
             break;
         }
         let mut builder = TextBatchBuilder::new(pipeline.schema(), &header_names)?;
-        for (i, record) in records.iter().enumerate() {
+        for record in &records {
             builder
                 .push_row(record.iter())
-                .map_err(|e| at_file_row(e, rows_done + i))?;
+                .map_err(|e| at_file_row(e, rows_done))?;
         }
         let batch = builder.finish();
         let (predictions, proba) = if args.proba {

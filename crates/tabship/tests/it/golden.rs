@@ -75,7 +75,7 @@ fn single_records_match_the_batch_exactly() {
         let record: Vec<(&str, Value)> = header
             .iter()
             .map(String::as_str)
-            .zip(r.iter().map(|v| Value::from(v)))
+            .zip(r.iter().map(Value::from))
             .collect();
         let p = pipeline.predict_proba_one(&record).expect("predicts");
         assert_eq!(p, proba.row(i).to_vec(), "row {i}");

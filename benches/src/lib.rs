@@ -1,0 +1,60 @@
+//! Fixtures shared by the benchmarks: the committed adult pipeline and rows to score.
+//!
+//! Run the benchmarks with `cargo bench -p tabship-benches`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use tabship::{Batch, Pipeline, TextBatchBuilder, Value};
+
+/// A file under the repository's `testdata/`.
+pub fn testdata(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata")
+        .join(name)
+}
+
+/// The adult logistic pipeline committed as a golden artifact.
+pub fn adult_pipeline() -> Pipeline {
+    Pipeline::load(testdata("golden/adult_logistic.tabship")).expect("golden artifact loads")
+}
+
+fn adult_rows() -> (Vec<String>, Vec<csv::StringRecord>) {
+    let mut reader = csv::Reader::from_path(testdata("adult_sample.csv")).expect("sample exists");
+    let header = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let rows = reader.records().map(|r| r.expect("row")).collect();
+    (header, rows)
+}
+
+/// `n` adult rows (the 8,141-row sample repeated) as a batch for `pipeline`.
+pub fn adult_batch(pipeline: &Pipeline, n: usize) -> Batch {
+    let (header, rows) = adult_rows();
+    let mut builder = TextBatchBuilder::new(pipeline.schema(), &header).expect("schema matches");
+    for row in rows.iter().cycle().take(n) {
+        builder.push_row(row.iter()).expect("row parses");
+    }
+    builder.finish()
+}
+
+/// One adult row as a JSON-like record: column name → typed value.
+pub fn adult_record(pipeline: &Pipeline) -> HashMap<String, Value> {
+    let (header, rows) = adult_rows();
+    let row = &rows[0];
+    header
+        .iter()
+        .zip(row.iter())
+        .filter(|(name, _)| pipeline.schema().position(name).is_some())
+        .map(|(name, text)| {
+            let value = match text.parse::<f64>() {
+                Ok(x) => Value::Number(x),
+                Err(_) => Value::Text(text.to_owned()),
+            };
+            (name.clone(), value)
+        })
+        .collect()
+}

@@ -1,0 +1,213 @@
+//! The `tabship` binary end to end: train, predict, inspect, exit codes and error lines.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn tabship(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tabship"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn testdata(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8 temp path")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn train_predict_inspect_iris() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = dir.path().join("iris.tabship");
+    let out = tabship(&[
+        "train",
+        &testdata("iris.csv"),
+        "--target",
+        "species",
+        "-o",
+        path(&model),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("accuracy"), "{text}");
+
+    let predictions = dir.path().join("pred.csv");
+    let out = tabship(&[
+        "predict",
+        path(&model),
+        &testdata("iris.csv"),
+        "--proba",
+        "-o",
+        path(&predictions),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = std::fs::read_to_string(&predictions).expect("output written");
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "sepal_length,sepal_width,petal_length,petal_width,species,prediction,probability_setosa,probability_versicolor,probability_virginica"
+        )
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 150);
+    let correct = rows.iter().filter(|r| r[4] == r[5]).count();
+    assert!(correct >= 140, "{correct}/150 correct");
+    for r in &rows {
+        let total: f64 = r[6..]
+            .iter()
+            .map(|p| p.parse::<f64>().expect("probability"))
+            .sum();
+        assert!((total - 1.0).abs() < 1e-9);
+    }
+
+    let out = tabship(&["inspect", path(&model), "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("inspect --json is JSON");
+    assert_eq!(json["format_version"], "1.0");
+    assert_eq!(json["task"], "classification");
+    assert_eq!(
+        json["classes"],
+        serde_json::json!(["setosa", "versicolor", "virginica"])
+    );
+    assert_eq!(json["schema"].as_array().map(Vec::len), Some(4));
+    assert!(
+        json["checksum"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("sha256:"))
+    );
+    let out = tabship(&["inspect", path(&model)]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("schema (4 columns)"));
+}
+
+#[test]
+fn predict_counts_unseen_categories_and_keeps_the_target() {
+    let out = tabship(&[
+        "predict",
+        &testdata("golden/adult_logistic.tabship"),
+        &testdata("golden/adult_inputs.csv"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        csv.lines()
+            .next()
+            .is_some_and(|h| h.ends_with(",income,prediction"))
+    );
+    assert_eq!(csv.lines().count(), 41);
+    let err = stderr(&out);
+    assert!(err.contains("native_country: 2 unknown"), "{err}");
+    assert!(err.contains("workclass: 1 unknown"), "{err}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = tabship(&["train", "data.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = tabship(&["frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn other_errors_exit_1_with_one_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = tabship(&["inspect", path(&dir.path().join("missing.tabship"))]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("error: artifact not found"), "{err}");
+
+    let not_an_artifact = testdata("iris.csv");
+    let out = tabship(&["inspect", &not_an_artifact]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not a tabship artifact"));
+
+    // A bad value names the row, the column and the value; no output file is left behind.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n5.0,three,1.4,0.2\n",
+    )
+    .unwrap();
+    let output = dir.path().join("never.csv");
+    let out = tabship(&[
+        "predict",
+        &testdata("golden/iris_logistic.tabship"),
+        path(&bad),
+        "-o",
+        path(&output),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out).trim(),
+        "error: row 2, column `sepal_width`: expected a number, got `three`"
+    );
+    assert!(!output.exists());
+
+    let out = tabship(&[
+        "train",
+        &testdata("iris.csv"),
+        "--target",
+        "species",
+        "--model",
+        "ridge",
+        "-o",
+        path(&dir.path().join("x.tabship")),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("`ridge` does regression"),
+        "{}",
+        stderr(&out)
+    );
+    let out = tabship(&[
+        "train",
+        &testdata("iris.csv"),
+        "--target",
+        "species",
+        "--min-frequency",
+        "abc",
+        "-o",
+        "x",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("invalid option `min-frequency`"));
+}
+
+#[test]
+fn write_split_and_json_report() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let split = dir.path().join("split.csv");
+    let out = tabship(&[
+        "train",
+        &testdata("diamonds_sample.csv"),
+        "--target",
+        "price",
+        "--model",
+        "linear",
+        "--json",
+        "--write-split",
+        path(&split),
+        "-o",
+        path(&dir.path().join("d.tabship")),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["model"], "linear");
+    assert!(json["metrics"]["r2"].as_f64().is_some_and(|r2| r2 > 0.85));
+    let text = std::fs::read_to_string(&split).expect("split written");
+    let tests = text.lines().filter(|l| l.ends_with(",test")).count();
+    assert_eq!(tests as u64, json["test_rows"].as_u64().expect("count"));
+}
