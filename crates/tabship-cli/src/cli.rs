@@ -20,6 +20,9 @@ pub enum Command {
     Predict(PredictArgs),
     /// Show an artifact's schema, model, metrics and provenance.
     Inspect(InspectArgs),
+    /// Score an artifact on labelled data: accuracy, precision/recall/F1, ROC AUC, log loss,
+    /// confusion matrix, or MAE/RMSE/R².
+    Evaluate(EvaluateArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -155,6 +158,17 @@ pub struct PredictArgs {
 pub struct InspectArgs {
     /// The .tabship artifact.
     pub model: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// The .tabship artifact.
+    pub model: PathBuf,
+    /// Labelled CSV: the schema's columns and the training target column.
+    pub data: PathBuf,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,

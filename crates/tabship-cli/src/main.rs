@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         cli::Command::Train(a) => commands::train::run(*a),
         cli::Command::Predict(a) => commands::predict::run(a),
         cli::Command::Inspect(a) => commands::inspect::run(a),
+        cli::Command::Evaluate(a) => commands::evaluate::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

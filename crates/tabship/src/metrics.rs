@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
+
 /// Fraction of equal labels.
 pub fn accuracy(truth: &[usize], predicted: &[usize]) -> f64 {
     if truth.is_empty() {
@@ -11,9 +13,10 @@ pub fn accuracy(truth: &[usize], predicted: &[usize]) -> f64 {
     hits as f64 / truth.len() as f64
 }
 
-/// Mean negative log-likelihood of the true class; probabilities are clipped to `[1e-15, 1 - 1e-15]`.
+/// Mean negative log-likelihood of the true class; probabilities are clipped to
+/// `[eps, 1 - eps]` with `eps` the float64 machine epsilon, as scikit-learn ≥ 1.5 does.
 pub fn log_loss(truth: &[usize], proba: &ndarray::Array2<f64>) -> f64 {
-    let eps = 1e-15;
+    let eps = f64::EPSILON;
     let total: f64 = truth
         .iter()
         .enumerate()
@@ -133,6 +136,106 @@ pub fn regression_metrics(truth: &[f64], predicted: &[f64]) -> BTreeMap<String, 
     m
 }
 
+/// Precision, recall, F1 and support of one class.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ClassScores {
+    /// Of the rows predicted as this class, the share that are.
+    pub precision: f64,
+    /// Of the rows of this class, the share predicted as it.
+    pub recall: f64,
+    /// Harmonic mean of precision and recall.
+    pub f1: f64,
+    /// Rows of this class.
+    pub support: u64,
+}
+
+/// Everything `tabship evaluate` reports for a classifier.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClassificationReport {
+    /// Rows evaluated.
+    pub rows: u64,
+    /// Share of correct labels.
+    pub accuracy: f64,
+    /// Per class, in the pipeline's class order.
+    pub per_class: Vec<ClassScores>,
+    /// Unweighted means over classes.
+    pub macro_precision: f64,
+    /// Unweighted mean recall.
+    pub macro_recall: f64,
+    /// Unweighted mean F1.
+    pub macro_f1: f64,
+    /// Mean log loss of the probabilities.
+    pub log_loss: f64,
+    /// ROC AUC of the positive class's probability (two classes only).
+    pub roc_auc: Option<f64>,
+    /// `confusion[true][predicted]` counts.
+    pub confusion: Vec<Vec<u64>>,
+}
+
+impl ClassificationReport {
+    /// Scores predictions and probabilities (`rows × classes`) against true class indices.
+    pub fn new(truth: &[usize], predicted: &[usize], proba: &ndarray::Array2<f64>) -> Self {
+        let k = proba.ncols();
+        let prf = precision_recall_f1(truth, predicted, k);
+        let mut confusion = vec![vec![0u64; k]; k];
+        for (&t, &p) in truth.iter().zip(predicted) {
+            confusion[t][p] += 1;
+        }
+        let per_class: Vec<ClassScores> = prf
+            .iter()
+            .enumerate()
+            .map(|(c, &(precision, recall, f1))| ClassScores {
+                precision,
+                recall,
+                f1,
+                support: confusion[c].iter().sum(),
+            })
+            .collect();
+        let mean = |f: fn(&ClassScores) -> f64| per_class.iter().map(f).sum::<f64>() / k as f64;
+        let roc_auc = (k == 2).then(|| {
+            let positive: Vec<bool> = truth.iter().map(|&t| t == 1).collect();
+            roc_auc(&positive, &proba.column(1).to_vec())
+        });
+        ClassificationReport {
+            rows: truth.len() as u64,
+            accuracy: accuracy(truth, predicted),
+            macro_precision: mean(|c| c.precision),
+            macro_recall: mean(|c| c.recall),
+            macro_f1: mean(|c| c.f1),
+            per_class,
+            log_loss: log_loss(truth, proba),
+            roc_auc,
+            confusion,
+        }
+    }
+}
+
+/// Everything `tabship evaluate` reports for a regressor.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RegressionReport {
+    /// Rows evaluated.
+    pub rows: u64,
+    /// Mean absolute error.
+    pub mae: f64,
+    /// Root mean squared error.
+    pub rmse: f64,
+    /// Coefficient of determination.
+    pub r2: f64,
+}
+
+impl RegressionReport {
+    /// Scores predictions against true values.
+    pub fn new(truth: &[f64], predicted: &[f64]) -> Self {
+        let m = regression_metrics(truth, predicted);
+        RegressionReport {
+            rows: truth.len() as u64,
+            mae: m["mae"],
+            rmse: m["rmse"],
+            r2: m["r2"],
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +257,32 @@ mod tests {
         assert!((m["r2"] - 0.948_608_137_044_967_9).abs() < 1e-12);
         assert!((m["mae"] - 0.5).abs() < 1e-12);
         assert!((m["rmse"] - 0.375f64.sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn report_matches_scikit_learn_known_values() {
+        // y_true = [0, 1, 1, 0, 1, 1]; y_pred = [0, 1, 0, 0, 1, 1];
+        // p1 = [0.2, 0.8, 0.4, 0.3, 0.9, 0.6]
+        // sklearn: accuracy 0.8333333333333334, precision [0.6666666666666666, 1.0],
+        // recall [1.0, 0.75], f1 [0.8, 0.8571428571428571], log_loss 0.38923981964418736,
+        // roc_auc 1.0, confusion [[2, 0], [1, 3]]
+        let truth = [0, 1, 1, 0, 1, 1];
+        let predicted = [0, 1, 0, 0, 1, 1];
+        let p1 = [0.2, 0.8, 0.4, 0.3, 0.9, 0.6];
+        let proba =
+            ndarray::Array2::from_shape_fn(
+                (6, 2),
+                |(i, j)| if j == 1 { p1[i] } else { 1.0 - p1[i] },
+            );
+        let r = ClassificationReport::new(&truth, &predicted, &proba);
+        assert!((r.accuracy - 0.833_333_333_333_333_4).abs() < 1e-12);
+        assert!((r.per_class[0].precision - 0.666_666_666_666_666_6).abs() < 1e-12);
+        assert!((r.per_class[1].recall - 0.75).abs() < 1e-12);
+        assert!((r.per_class[1].f1 - 0.857_142_857_142_857_1).abs() < 1e-12);
+        assert!((r.log_loss - 0.389_239_819_644_187_36).abs() < 1e-12);
+        assert_eq!(r.roc_auc, Some(1.0));
+        assert_eq!(r.confusion, vec![vec![2, 0], vec![1, 3]]);
+        assert_eq!(r.per_class[1].support, 4);
     }
 
     #[test]

@@ -175,6 +175,17 @@ impl Pipeline {
         &self.classes
     }
 
+    /// The index of the class whose label reads `text` (integer labels also match `3.0`), if any.
+    pub fn class_index(&self, text: &str) -> Option<usize> {
+        let text = text.trim();
+        self.classes.iter().position(|c| match c {
+            ClassLabel::Text(s) => s == text,
+            ClassLabel::Integer(i) => text
+                .parse::<f64>()
+                .is_ok_and(|x| x.fract() == 0.0 && x == *i as f64),
+        })
+    }
+
     /// The fitted model.
     pub fn model(&self) -> &Model {
         &self.model

@@ -1,0 +1,146 @@
+//! `tabship evaluate`: metrics of an artifact on labelled data.
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+use tabship::metrics::{ClassificationReport, RegressionReport};
+use tabship::{Pipeline, Predictions, Task, TextBatchBuilder};
+
+use crate::cli::EvaluateArgs;
+use crate::error::{Error, Result};
+
+pub fn run(args: EvaluateArgs) -> Result<()> {
+    let pipeline = Pipeline::load(&args.model)?;
+    let target = pipeline.training().target.clone();
+    let mut reader = csv::Reader::from_path(&args.data).map_err(|e| Error::csv(&args.data, &e))?;
+    let header = reader
+        .headers()
+        .map_err(|e| Error::csv(&args.data, &e))?
+        .clone();
+    let target_at =
+        header
+            .iter()
+            .position(|h| h == target)
+            .ok_or_else(|| tabship::Error::MissingColumn {
+                column: target.clone(),
+                expected: "the true labels (the training target)",
+            })?;
+    let names: Vec<&str> = header.iter().collect();
+    let mut builder = TextBatchBuilder::new(pipeline.schema(), &names)?;
+    let (mut classes, mut values) = (Vec::new(), Vec::new());
+    let (mut missing, mut unknown_labels) = (0u64, 0u64);
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| Error::csv(&args.data, &e))?;
+        let truth = record.get(target_at).unwrap_or("");
+        if truth.trim().is_empty() {
+            missing += 1;
+            continue;
+        }
+        match pipeline.task() {
+            Task::Classification => match pipeline.class_index(truth) {
+                Some(c) => classes.push(c),
+                None => {
+                    unknown_labels += 1;
+                    continue;
+                }
+            },
+            Task::Regression => values.push(truth.trim().parse::<f64>().map_err(|_| {
+                tabship::Error::InvalidValue {
+                    column: target.clone(),
+                    expected: "a number (the true value)",
+                    received: truth.to_owned(),
+                    row: Some(i + 1),
+                }
+            })?),
+        }
+        builder.push_row(record.iter())?;
+    }
+    let batch = builder.finish();
+    let skipped = json!({ "missing_target": missing, "unknown_labels": unknown_labels });
+    let (report_json, text) = match pipeline.task() {
+        Task::Classification => {
+            let (predicted, proba) = pipeline.predict_batch_with_proba(&batch)?;
+            let Predictions::Classes(predicted) = predicted else {
+                unreachable!("a classifier predicts classes")
+            };
+            let r = ClassificationReport::new(&classes, &predicted, &proba);
+            (
+                json!({ "task": "classification", "classes": pipeline.classes(), "metrics": r, "skipped": skipped }),
+                classification_text(&pipeline, &r),
+            )
+        }
+        Task::Regression => {
+            let Predictions::Values(predicted) = pipeline.predict_batch(&batch)? else {
+                unreachable!("a regressor predicts values")
+            };
+            let r = RegressionReport::new(&values, &predicted);
+            let text = format!(
+                "rows {}\nmae  {:.6}\nrmse {:.6}\nr2   {:.6}\n",
+                r.rows, r.mae, r.rmse, r.r2
+            );
+            (
+                json!({ "task": "regression", "metrics": r, "skipped": skipped }),
+                text,
+            )
+        }
+    };
+    if args.json {
+        println!("{report_json:#}");
+    } else {
+        print!("{text}");
+        if missing + unknown_labels > 0 {
+            println!(
+                "skipped {missing} rows without a target and {unknown_labels} rows whose label the model does not know"
+            );
+        }
+    }
+    Ok(())
+}
+
+fn classification_text(pipeline: &Pipeline, r: &ClassificationReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "rows {}  accuracy {:.6}  log_loss {:.6}{}",
+        r.rows,
+        r.accuracy,
+        r.log_loss,
+        r.roc_auc
+            .map(|a| format!("  roc_auc {a:.6}"))
+            .unwrap_or_default()
+    );
+    let width = pipeline
+        .classes()
+        .iter()
+        .map(|c| c.to_string().len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let _ = writeln!(
+        s,
+        "\n{:<width$}  precision  recall     f1         support",
+        "class"
+    );
+    for (class, c) in pipeline.classes().iter().zip(&r.per_class) {
+        let _ = writeln!(
+            s,
+            "{:<width$}  {:<9.6}  {:<9.6}  {:<9.6}  {}",
+            class.to_string(),
+            c.precision,
+            c.recall,
+            c.f1,
+            c.support
+        );
+    }
+    let _ = writeln!(
+        s,
+        "{:<width$}  {:<9.6}  {:<9.6}  {:<9.6}",
+        "macro", r.macro_precision, r.macro_recall, r.macro_f1
+    );
+    let _ = writeln!(s, "\nconfusion (rows: true, columns: predicted)");
+    for (class, row) in pipeline.classes().iter().zip(&r.confusion) {
+        let cells: Vec<String> = row.iter().map(|n| format!("{n:>7}")).collect();
+        let _ = writeln!(s, "{:<width$} {}", class.to_string(), cells.join(""));
+    }
+    s
+}
