@@ -59,7 +59,9 @@ fn check(bytes: &[u8]) {
         same_parts(&parts, &reparts),
         "re-encoded artifact loads to different parts:\n{parts:?}\nvs\n{reparts:?}"
     );
-    let reencoded = reloaded.to_bytes().expect("reloaded pipeline must re-encode");
+    let reencoded = reloaded
+        .to_bytes()
+        .expect("reloaded pipeline must re-encode");
     assert!(
         encoded == reencoded,
         "re-encoding is not deterministic ({} vs {} bytes)",
@@ -88,8 +90,8 @@ fn structured(data: &[u8]) {
         return;
     }
     let (ctrl, patch) = data.split_at(4);
-    let offset = u32::from_le_bytes([ctrl[0], ctrl[1], ctrl[2], ctrl[3]]) as usize
-        % (golden_body.len() + 1);
+    let offset =
+        u32::from_le_bytes([ctrl[0], ctrl[1], ctrl[2], ctrl[3]]) as usize % (golden_body.len() + 1);
     let mut body = golden_body.to_vec();
     let end = offset + patch.len();
     if end > body.len() {
