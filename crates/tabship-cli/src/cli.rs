@@ -32,6 +32,9 @@ pub enum ModelArg {
     Ridge,
     Lasso,
     ElasticNet,
+    DecisionTree,
+    RandomForest,
+    ExtraTrees,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -69,7 +72,8 @@ pub struct TrainArgs {
     /// Output artifact.
     #[arg(short, long)]
     pub output: PathBuf,
-    /// Model family [default: logistic for classification, ridge for regression].
+    /// Model family [default: logistic for classification, ridge for regression]. Trees:
+    /// decision-tree, random-forest (both tasks), extra-trees (regression).
     #[arg(long, value_enum)]
     pub model: Option<ModelArg>,
     /// Task [default: classification for text or few-integer targets, else regression].
@@ -132,6 +136,24 @@ pub struct TrainArgs {
     /// Solver: svd|qr for linear, cholesky|svd for ridge.
     #[arg(long)]
     pub solver: Option<String>,
+    /// Trees in a forest.
+    #[arg(long, default_value_t = 100)]
+    pub n_trees: usize,
+    /// Depth limit of trees [default: none].
+    #[arg(long)]
+    pub max_depth: Option<u16>,
+    /// Fewest training rows in a leaf.
+    #[arg(long, default_value_t = 1)]
+    pub min_samples_leaf: usize,
+    /// Fewest training rows in a node to split it.
+    #[arg(long, default_value_t = 2)]
+    pub min_samples_split: usize,
+    /// Features a forest tries per split: sqrt, all, a count or a fraction.
+    #[arg(long, default_value = "sqrt")]
+    pub max_features: String,
+    /// Threads for fitting forests and for batch prediction [default: all cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
     /// Write the split to this CSV (`row,set`), to compare other tools on the same rows.
     #[arg(long)]
     pub write_split: Option<PathBuf>,
@@ -152,6 +174,9 @@ pub struct PredictArgs {
     /// Add one `probability_<class>` column per class.
     #[arg(long)]
     pub proba: bool,
+    /// Threads for batch prediction [default: all cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 #[derive(Debug, Args)]

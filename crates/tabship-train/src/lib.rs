@@ -31,7 +31,10 @@ pub mod options;
 pub mod split;
 pub mod target;
 mod trainer;
+pub mod trees;
 
 pub use error::{Error, Result};
-pub use options::{EncoderOptions, LinearParams, MinFrequency, ModelKind, TrainOptions};
+pub use options::{
+    EncoderOptions, LinearParams, MaxFeatures, MinFrequency, ModelKind, TrainOptions, TreeParams,
+};
 pub use trainer::{CvSummary, TrainReport, Trained, cross_validate, train};

@@ -175,7 +175,7 @@ impl FittedRegressor {
                         .map_err(fit_error("elastic-net"))?,
                 )
             }
-            ModelKind::Logistic | ModelKind::Linear => {
+            _ => {
                 return Err(Error::InvalidOption {
                     option: "model",
                     reason: format!("`{kind}` is not a penalised regression model"),

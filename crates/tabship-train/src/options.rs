@@ -24,16 +24,25 @@ pub enum ModelKind {
     Lasso,
     /// Elastic net (regression).
     ElasticNet,
+    /// One decision tree (classification or regression).
+    DecisionTree,
+    /// Random forest (classification or regression).
+    RandomForest,
+    /// Extra trees (regression; smartcore has no extra-trees classifier).
+    ExtraTrees,
 }
 
 impl ModelKind {
     /// All kinds, in CLI order.
-    pub const ALL: [ModelKind; 5] = [
+    pub const ALL: [ModelKind; 8] = [
         ModelKind::Logistic,
         ModelKind::Linear,
         ModelKind::Ridge,
         ModelKind::Lasso,
         ModelKind::ElasticNet,
+        ModelKind::DecisionTree,
+        ModelKind::RandomForest,
+        ModelKind::ExtraTrees,
     ];
 
     /// The CLI name.
@@ -44,15 +53,27 @@ impl ModelKind {
             ModelKind::Ridge => "ridge",
             ModelKind::Lasso => "lasso",
             ModelKind::ElasticNet => "elastic-net",
+            ModelKind::DecisionTree => "decision-tree",
+            ModelKind::RandomForest => "random-forest",
+            ModelKind::ExtraTrees => "extra-trees",
         }
     }
 
-    /// The task the model performs.
-    pub fn task(self) -> Task {
+    /// Whether the model can do `task`.
+    pub fn supports(self, task: Task) -> bool {
         match self {
-            ModelKind::Logistic => Task::Classification,
-            _ => Task::Regression,
+            ModelKind::Logistic => task == Task::Classification,
+            ModelKind::DecisionTree | ModelKind::RandomForest => true,
+            _ => task == Task::Regression,
         }
+    }
+
+    /// Whether the model is a tree model.
+    pub fn is_tree(self) -> bool {
+        matches!(
+            self,
+            ModelKind::DecisionTree | ModelKind::RandomForest | ModelKind::ExtraTrees
+        )
     }
 
     /// The default model of a task.
@@ -197,6 +218,89 @@ impl Default for LinearParams {
     }
 }
 
+/// How many features a forest tries at each split.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MaxFeatures {
+    /// `floor(sqrt(features))`, smartcore's default (the default).
+    Sqrt,
+    /// Every feature.
+    All,
+    /// This many features.
+    Count(usize),
+    /// This fraction of the features, rounded up.
+    Fraction(f64),
+}
+
+impl FromStr for MaxFeatures {
+    type Err = Error;
+    /// `sqrt`, `all`, a count (`8`) or a fraction in (0, 1] (`0.5`).
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "sqrt" => return Ok(MaxFeatures::Sqrt),
+            "all" => return Ok(MaxFeatures::All),
+            _ => {}
+        }
+        if let Ok(c) = s.parse::<usize>() {
+            if c > 0 {
+                return Ok(MaxFeatures::Count(c));
+            }
+        }
+        match s.parse::<f64>() {
+            Ok(f) if f > 0.0 && f <= 1.0 => Ok(MaxFeatures::Fraction(f)),
+            _ => Err(Error::InvalidOption {
+                option: "max-features",
+                reason: format!(
+                    "expected `sqrt`, `all`, a count >= 1 or a fraction in (0, 1], got `{s}`"
+                ),
+            }),
+        }
+    }
+}
+
+impl fmt::Display for MaxFeatures {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MaxFeatures::Sqrt => f.write_str("sqrt"),
+            MaxFeatures::All => f.write_str("all"),
+            MaxFeatures::Count(c) => write!(f, "{c}"),
+            MaxFeatures::Fraction(x) => write!(f, "{x}"),
+        }
+    }
+}
+
+/// smartcore's settings for trees and forests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TreeParams {
+    /// Trees in a forest (default 100).
+    pub n_trees: usize,
+    /// Depth limit (default none).
+    pub max_depth: Option<u16>,
+    /// Fewest training rows in a leaf (default 1).
+    pub min_samples_leaf: usize,
+    /// Fewest training rows in a node to split it (default 2).
+    pub min_samples_split: usize,
+    /// Features tried per split in forests (default `sqrt`).
+    pub max_features: MaxFeatures,
+    /// Seed of bootstraps and feature sampling: the same seed gives the same trees.
+    pub seed: u64,
+    /// Trees fitted at once (default: the machine's available parallelism).
+    pub threads: usize,
+}
+
+impl Default for TreeParams {
+    fn default() -> Self {
+        TreeParams {
+            n_trees: 100,
+            max_depth: None,
+            min_samples_leaf: 1,
+            min_samples_split: 2,
+            max_features: MaxFeatures::Sqrt,
+            seed: 42,
+            threads: std::thread::available_parallelism().map_or(1, usize::from),
+        }
+    }
+}
+
 /// Everything `train` needs besides the data.
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
@@ -212,6 +316,8 @@ pub struct TrainOptions {
     pub encoders: EncoderOptions,
     /// Linear model settings.
     pub linear: LinearParams,
+    /// Tree and forest settings (their `seed` is set from `seed`).
+    pub trees: TreeParams,
     /// Fraction of rows held out for metrics (default 0.2; 0 = no holdout).
     pub test_fraction: f64,
     /// Seed of the split (default 42).
@@ -232,6 +338,7 @@ impl TrainOptions {
             kinds: KindOverrides::default(),
             encoders: EncoderOptions::default(),
             linear: LinearParams::default(),
+            trees: TreeParams::default(),
             test_fraction: 0.2,
             seed: 42,
             name: None,
@@ -271,16 +378,35 @@ impl TrainOptions {
             return invalid("fill-value", "must be finite".to_owned());
         }
         if let (Some(model), Some(task)) = (self.model, self.task) {
-            if model.task() != task {
-                return invalid(
-                    "model",
-                    format!(
-                        "`{model}` does {} but the task is {}",
-                        model.task().name(),
-                        task.name()
-                    ),
-                );
+            if !model.supports(task) {
+                return invalid("model", format!("`{model}` does not do {}", task.name()));
             }
+        }
+        let t = &self.trees;
+        if t.n_trees == 0 || t.n_trees > usize::from(u16::MAX) {
+            return invalid(
+                "n-trees",
+                format!("must be in 1..=65535, got {}", t.n_trees),
+            );
+        }
+        if t.max_depth == Some(0) {
+            return invalid("max-depth", "must be at least 1".to_owned());
+        }
+        if t.min_samples_leaf == 0 {
+            return invalid("min-samples-leaf", "must be at least 1".to_owned());
+        }
+        if t.min_samples_split < 2 {
+            return invalid(
+                "min-samples-split",
+                format!("must be at least 2, got {}", t.min_samples_split),
+            );
+        }
+        if self.model == Some(ModelKind::DecisionTree) && t.max_features != MaxFeatures::Sqrt {
+            return invalid(
+                "max-features",
+                "a decision tree tries every feature (smartcore samples features only in forests)"
+                    .to_owned(),
+            );
         }
         if let Some(solver) = &p.solver {
             let allowed: &[&str] = match self.model {
@@ -326,6 +452,27 @@ impl TrainOptions {
                 h.insert("max_iter".to_owned(), ParamValue::Int(p.max_iter as i64));
             }
             ModelKind::Linear => {}
+            ModelKind::DecisionTree | ModelKind::RandomForest | ModelKind::ExtraTrees => {
+                let t = &self.trees;
+                if model != ModelKind::DecisionTree {
+                    h.insert("n_trees".to_owned(), ParamValue::Int(t.n_trees as i64));
+                    h.insert(
+                        "max_features".to_owned(),
+                        ParamValue::Text(t.max_features.to_string()),
+                    );
+                }
+                if let Some(d) = t.max_depth {
+                    h.insert("max_depth".to_owned(), ParamValue::Int(i64::from(d)));
+                }
+                h.insert(
+                    "min_samples_leaf".to_owned(),
+                    ParamValue::Int(t.min_samples_leaf as i64),
+                );
+                h.insert(
+                    "min_samples_split".to_owned(),
+                    ParamValue::Int(t.min_samples_split as i64),
+                );
+            }
         }
         if matches!(model, ModelKind::Linear | ModelKind::Ridge) {
             let default = if model == ModelKind::Linear {

@@ -16,6 +16,7 @@ use crate::linear::{FittedLogistic, FittedRegressor};
 use crate::options::{ModelKind, TrainOptions};
 use crate::split::{Split, k_fold, stratified_split, train_test_split};
 use crate::target::{PreparedTarget, Target, prepare};
+use crate::trees;
 use crate::{Error, Result};
 
 /// What training produced besides the pipeline.
@@ -61,12 +62,12 @@ fn prepare_data(data: &Batch, options: &TrainOptions) -> Result<Prepared> {
     })?;
     let target = prepare(&options.target, target_values, options.task)?;
     let model = options.model.unwrap_or(ModelKind::default_for(target.task));
-    if model.task() != target.task {
+    if !model.supports(target.task) {
         return Err(Error::InvalidOption {
             option: "model",
             reason: format!(
-                "`{model}` does {} but target `{}` is a {} target (set --task to override)",
-                model.task().name(),
+                "`{model}` does not do {} and target `{}` is a {} target (set --task to override)",
+                target.task.name(),
                 options.target,
                 target.task.name()
             ),
@@ -130,7 +131,8 @@ fn fit_parts(
     model: ModelKind,
     options: &TrainOptions,
 ) -> Result<PipelineParts> {
-    let scale = options.encoders.scale.unwrap_or(true);
+    // Scaling changes nothing for trees; by default only linear models scale.
+    let scale = options.encoders.scale.unwrap_or(!model.is_tree());
     let mut schema_columns = Vec::new();
     let mut specs: Vec<ColumnEncoderSpec> = Vec::new();
     for name in train.names() {
@@ -150,24 +152,53 @@ fn fit_parts(
     let (fitted_model, classes) = match target {
         Target::Classes { classes, y } => {
             let y: Vec<usize> = rows.iter().map(|&r| y[r]).collect();
-            let fitted = FittedLogistic::fit(&x, &y, classes.len(), &options.linear)?;
-            (Model::LogisticRegression(fitted.export()), classes.clone())
+            let fitted = if model.is_tree() {
+                Model::TreeEnsemble(trees::fit_classifier(
+                    model,
+                    &x,
+                    &y,
+                    classes.len(),
+                    &tree_params(options),
+                )?)
+            } else {
+                Model::LogisticRegression(
+                    FittedLogistic::fit(&x, &y, classes.len(), &options.linear)?.export(),
+                )
+            };
+            (fitted, classes.clone())
         }
         Target::Values(values) => {
             let y: Vec<f64> = rows.iter().map(|&r| values[r]).collect();
-            let fitted = FittedRegressor::fit(model, &x, &y, &options.linear)?;
-            (Model::LinearRegression(fitted.export()), Vec::new())
+            let fitted = if model.is_tree() {
+                Model::TreeEnsemble(trees::fit_regressor(model, &x, &y, &tree_params(options))?)
+            } else {
+                Model::LinearRegression(
+                    FittedRegressor::fit(model, &x, &y, &options.linear)?.export(),
+                )
+            };
+            (fitted, Vec::new())
         }
     };
     Ok(PipelineParts {
         schema,
         encoders: specs,
-        task: model.task(),
+        task: match target {
+            Target::Classes { .. } => Task::Classification,
+            Target::Values(_) => Task::Regression,
+        },
         classes,
         model: fitted_model,
         training: TrainingInfo::default(),
         metrics: BTreeMap::new(),
     })
+}
+
+/// The tree settings with the run's seed.
+fn tree_params(options: &TrainOptions) -> crate::options::TreeParams {
+    crate::options::TreeParams {
+        seed: options.seed,
+        ..options.trees.clone()
+    }
 }
 
 /// Metrics of `pipeline` on `rows` of the prepared data.

@@ -7,10 +7,10 @@ use ndarray::Array2;
 
 use crate::artifact::{self, ArtifactHeader, PipelineParts};
 use crate::batch::Batch;
-use crate::encode::{ColumnCounts, EncodingStats, Entry, FeatureEncoder};
+use crate::encode::{ColumnCounts, EncodingStats, FeatureEncoder};
 use crate::labels::{ClassLabel, validate_classes};
 use crate::metadata::TrainingInfo;
-use crate::model::{Model, RawPrediction, Task};
+use crate::model::{Model, Outputs, Task};
 use crate::schema::Schema;
 use crate::value::Record;
 use crate::{Error, Result};
@@ -19,6 +19,8 @@ use crate::{Error, Result};
 const CHUNK_ROWS: usize = 512;
 /// Entries per row that fit the on-stack buffer of single-row prediction.
 const STACK_ENTRIES: usize = 64;
+/// A batch is split across threads only when every thread gets at least this many rows.
+const PARALLEL_MIN_ROWS: usize = 4096;
 
 /// A fitted, self-contained prediction pipeline.
 ///
@@ -34,6 +36,7 @@ pub struct Pipeline {
     training: TrainingInfo,
     metrics: BTreeMap<String, f64>,
     header: Option<ArtifactHeader>,
+    threads: usize,
 }
 
 /// The prediction for one record.
@@ -108,15 +111,17 @@ impl Pipeline {
                 return Err(Error::field("classes", "a regressor has no class labels"));
             }
         };
-        parts.model.validate(encoder.width(), n_classes)?;
+        let mut model = parts.model;
+        model.prepare(encoder.width(), n_classes)?;
         Ok(Pipeline {
             encoder,
             task: parts.task,
             classes: parts.classes,
-            model: parts.model,
+            model,
             training: parts.training,
             metrics: parts.metrics,
             header,
+            threads: 1,
         })
     }
 
@@ -216,48 +221,83 @@ impl Pipeline {
         self.encoder.reset_stats();
     }
 
-    fn with_entries<T>(
-        &self,
-        record: &(impl Record + ?Sized),
-        f: impl FnOnce(&[Entry]) -> Result<T>,
-    ) -> Result<T> {
+    /// Threads used by batch prediction (default 1). Batches of at least
+    /// `PARALLEL_MIN_ROWS` rows per thread are split into contiguous ranges, one per thread.
+    pub fn set_threads(&mut self, threads: usize) {
+        self.threads = threads.max(1);
+    }
+
+    /// The number of threads batch prediction may use.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Encodes one record and runs the model on it.
+    fn predict_record(&self, record: &(impl Record + ?Sized), out: Outputs<'_>) -> Result<()> {
         let stride = self.encoder.stride();
+        let mut scratch = Vec::new();
         if stride <= STACK_ENTRIES {
             let mut buf = [(0u32, 0.0f64); STACK_ENTRIES];
             self.encoder.encode_record(record, &mut buf[..stride])?;
-            f(&buf[..stride])
+            self.model.predict_rows(
+                &buf[..stride],
+                stride,
+                self.encoder.width(),
+                &mut scratch,
+                out,
+            );
         } else {
             let mut buf = vec![(0u32, 0.0f64); stride];
             self.encoder.encode_record(record, &mut buf)?;
-            f(&buf)
+            self.model
+                .predict_rows(&buf, stride, self.encoder.width(), &mut scratch, out);
         }
+        Ok(())
     }
 
     /// Predicts one record (a map of column name to value).
     pub fn predict_one<R: Record + ?Sized>(&self, record: &R) -> Result<Prediction<'_>> {
-        self.with_entries(record, |entries| {
-            Ok(self.prediction(self.model.predict(entries)))
-        })
+        match self.task {
+            Task::Classification => {
+                let mut class = [0usize];
+                self.predict_record(
+                    record,
+                    Outputs {
+                        classes: Some(&mut class),
+                        ..Outputs::default()
+                    },
+                )?;
+                Ok(Prediction::Class {
+                    index: class[0],
+                    label: &self.classes[class[0]],
+                })
+            }
+            Task::Regression => {
+                let mut value = [0.0f64];
+                self.predict_record(
+                    record,
+                    Outputs {
+                        values: Some(&mut value),
+                        ..Outputs::default()
+                    },
+                )?;
+                Ok(Prediction::Value(value[0]))
+            }
+        }
     }
 
     /// Class probabilities of one record, in [`classes`](Self::classes) order.
     pub fn predict_proba_one<R: Record + ?Sized>(&self, record: &R) -> Result<Vec<f64>> {
         self.require_classifier()?;
-        self.with_entries(record, |entries| {
-            let mut out = vec![0.0; self.classes.len()];
-            self.model.predict_proba(entries, &mut out)?;
-            Ok(out)
-        })
-    }
-
-    fn prediction(&self, raw: RawPrediction) -> Prediction<'_> {
-        match raw {
-            RawPrediction::Class(index) => Prediction::Class {
-                index,
-                label: &self.classes[index],
+        let mut out = vec![0.0; self.classes.len()];
+        self.predict_record(
+            record,
+            Outputs {
+                proba: Some(&mut out),
+                ..Outputs::default()
             },
-            RawPrediction::Value(v) => Prediction::Value(v),
-        }
+        )?;
+        Ok(out)
     }
 
     fn require_classifier(&self) -> Result<()> {
@@ -271,29 +311,106 @@ impl Pipeline {
         }
     }
 
-    /// Runs `per_row` over every encoded row of `batch`, then commits the encoding counts.
-    fn for_each_row(
+    /// Predicts rows `start..start + len` of a planned batch into output slices that cover
+    /// exactly those rows; returns the encoding counts of the range.
+    fn predict_range(
+        &self,
+        plan: &crate::encode::BatchPlan<'_>,
+        start: usize,
+        mut classes: Option<&mut [usize]>,
+        mut values: Option<&mut [f64]>,
+        mut proba: Option<&mut [f64]>,
+        len: usize,
+    ) -> Result<Vec<ColumnCounts>> {
+        let stride = self.encoder.stride();
+        let k = self.classes.len();
+        let mut entries = vec![(0u32, 0.0f64); CHUNK_ROWS.min(len.max(1)) * stride];
+        let mut scratch = Vec::new();
+        let mut counts = vec![ColumnCounts::default(); self.schema().len()];
+        let mut done = 0;
+        while done < len {
+            let rows = CHUNK_ROWS.min(len - done);
+            let chunk = &mut entries[..rows * stride];
+            self.encoder.encode_batch_rows(
+                plan,
+                start + done,
+                start + done + rows,
+                chunk,
+                &mut counts,
+            )?;
+            let out = Outputs {
+                classes: classes.as_deref_mut().map(|c| &mut c[done..done + rows]),
+                values: values.as_deref_mut().map(|v| &mut v[done..done + rows]),
+                proba: proba
+                    .as_deref_mut()
+                    .map(|p| &mut p[done * k..(done + rows) * k]),
+            };
+            self.model
+                .predict_rows(chunk, stride, self.encoder.width(), &mut scratch, out);
+            done += rows;
+        }
+        Ok(counts)
+    }
+
+    /// Predicts a whole batch, on up to [`threads`](Self::threads) threads, then commits the
+    /// encoding counts (only when every row succeeded).
+    fn predict_into(
         &self,
         batch: &Batch,
-        mut per_row: impl FnMut(usize, &[Entry]) -> Result<()>,
+        classes: Option<&mut [usize]>,
+        values: Option<&mut [f64]>,
+        proba: Option<&mut [f64]>,
     ) -> Result<()> {
         let plan = self.encoder.plan(batch)?;
         let n = plan.n_rows();
-        let stride = self.encoder.stride();
-        let mut entries = vec![(0u32, 0.0f64); CHUNK_ROWS.min(n.max(1)) * stride];
-        let mut counts = vec![ColumnCounts::default(); self.schema().len()];
-        let mut start = 0;
-        while start < n {
-            let end = (start + CHUNK_ROWS).min(n);
-            let chunk = &mut entries[..(end - start) * stride];
-            self.encoder
-                .encode_batch_rows(&plan, start, end, chunk, &mut counts)?;
-            for (r, row) in chunk.chunks_exact(stride.max(1)).enumerate() {
-                per_row(start + r, row)?;
+        let k = self.classes.len().max(1);
+        let threads = self.threads.min(n / PARALLEL_MIN_ROWS).max(1);
+        let per = n.div_ceil(threads).max(1);
+        let mut class_parts: Vec<Option<&mut [usize]>> = split(classes, per, 1, threads);
+        let mut value_parts: Vec<Option<&mut [f64]>> = split(values, per, 1, threads);
+        let mut proba_parts: Vec<Option<&mut [f64]>> = split(proba, per, k, threads);
+        let results: Vec<Result<Vec<ColumnCounts>>> = if threads == 1 {
+            vec![self.predict_range(
+                &plan,
+                0,
+                class_parts.remove(0),
+                value_parts.remove(0),
+                proba_parts.remove(0),
+                n,
+            )]
+        } else {
+            std::thread::scope(|scope| {
+                let plan = &plan;
+                let handles: Vec<_> = class_parts
+                    .into_iter()
+                    .zip(value_parts)
+                    .zip(proba_parts)
+                    .enumerate()
+                    .map(|(t, ((c, v), p))| {
+                        let start = t * per;
+                        let len = per.min(n.saturating_sub(start));
+                        scope.spawn(move || self.predict_range(plan, start, c, v, p, len))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(Error::InvalidBatch("a prediction thread panicked".into()))
+                        })
+                    })
+                    .collect()
+            })
+        };
+        let mut total = vec![ColumnCounts::default(); self.schema().len()];
+        for result in results {
+            for (t, c) in total.iter_mut().zip(result?) {
+                t.unknown += c.unknown;
+                t.other += c.other;
+                t.missing += c.missing;
             }
-            start = end;
         }
-        self.encoder.commit_counts(n, &counts);
+        self.encoder.commit_counts(n, &total);
         Ok(())
     }
 
@@ -302,23 +419,13 @@ impl Pipeline {
         let n = batch.n_rows();
         match self.task {
             Task::Classification => {
-                let mut out = Vec::with_capacity(n);
-                self.for_each_row(batch, |_, row| {
-                    if let RawPrediction::Class(c) = self.model.predict(row) {
-                        out.push(c);
-                    }
-                    Ok(())
-                })?;
+                let mut out = vec![0usize; n];
+                self.predict_into(batch, Some(&mut out), None, None)?;
                 Ok(Predictions::Classes(out))
             }
             Task::Regression => {
-                let mut out = Vec::with_capacity(n);
-                self.for_each_row(batch, |_, row| {
-                    if let RawPrediction::Value(v) = self.model.predict(row) {
-                        out.push(v);
-                    }
-                    Ok(())
-                })?;
+                let mut out = vec![0.0f64; n];
+                self.predict_into(batch, None, Some(&mut out), None)?;
                 Ok(Predictions::Values(out))
             }
         }
@@ -326,29 +433,42 @@ impl Pipeline {
 
     /// Class probabilities of every row: `rows × classes`.
     pub fn predict_proba_batch(&self, batch: &Batch) -> Result<Array2<f64>> {
-        Ok(self.predict_batch_with_proba(batch)?.1)
+        self.require_classifier()?;
+        let mut proba = Array2::<f64>::zeros((batch.n_rows(), self.classes.len()));
+        let data = proba
+            .as_slice_mut()
+            .ok_or_else(|| Error::InvalidBatch("probability buffer is not contiguous".into()))?;
+        self.predict_into(batch, None, None, Some(data))?;
+        Ok(proba)
     }
 
     /// Labels and probabilities of every row in one pass.
     pub fn predict_batch_with_proba(&self, batch: &Batch) -> Result<(Predictions, Array2<f64>)> {
         self.require_classifier()?;
-        let k = self.classes.len();
-        let mut proba = Array2::<f64>::zeros((batch.n_rows(), k));
-        let mut labels = Vec::with_capacity(batch.n_rows());
-        {
-            let data = proba.as_slice_mut().ok_or_else(|| {
-                Error::InvalidBatch("probability buffer is not contiguous".into())
-            })?;
-            self.for_each_row(batch, |r, row| {
-                self.model
-                    .predict_proba(row, &mut data[r * k..(r + 1) * k])?;
-                if let RawPrediction::Class(c) = self.model.predict(row) {
-                    labels.push(c);
-                }
-                Ok(())
-            })?;
-        }
+        let mut proba = Array2::<f64>::zeros((batch.n_rows(), self.classes.len()));
+        let mut labels = vec![0usize; batch.n_rows()];
+        let data = proba
+            .as_slice_mut()
+            .ok_or_else(|| Error::InvalidBatch("probability buffer is not contiguous".into()))?;
+        self.predict_into(batch, Some(&mut labels), None, Some(data))?;
         Ok((Predictions::Classes(labels), proba))
+    }
+}
+
+/// Splits an optional output slice into `parts` pieces of `per` rows of `width` values each.
+fn split<T>(
+    slice: Option<&mut [T]>,
+    per: usize,
+    width: usize,
+    parts: usize,
+) -> Vec<Option<&mut [T]>> {
+    match slice {
+        None => (0..parts).map(|_| None).collect(),
+        Some(s) => {
+            let mut pieces: Vec<Option<&mut [T]>> = s.chunks_mut(per * width).map(Some).collect();
+            pieces.resize_with(parts, || None);
+            pieces
+        }
     }
 }
 

@@ -4,3 +4,8 @@ pub mod evaluate;
 pub mod inspect;
 pub mod predict;
 pub mod train;
+
+/// All cores, as the default for fitting forests and batch prediction.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}

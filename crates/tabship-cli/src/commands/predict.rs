@@ -13,7 +13,11 @@ use crate::output::Sink;
 const CHUNK_ROWS: usize = 65_536;
 
 pub fn run(args: PredictArgs) -> Result<()> {
-    let pipeline = Pipeline::load(&args.model)?;
+    let mut pipeline = Pipeline::load(&args.model)?;
+    pipeline.set_threads(
+        args.threads
+            .unwrap_or_else(crate::commands::default_threads),
+    );
     if args.proba && pipeline.classes().is_empty() {
         return Err(tabship::Error::WrongTask {
             operation: "--proba",

@@ -5,7 +5,10 @@ use std::io::Write;
 use tabship::Task;
 use tabship::encode::{CategoricalMissing, CategoryEncoding, ImputeStrategy};
 use tabship_train::data::{KindOverrides, read_csv};
-use tabship_train::{EncoderOptions, LinearParams, ModelKind, TrainOptions, cross_validate, train};
+use tabship_train::{
+    EncoderOptions, LinearParams, MaxFeatures, ModelKind, TrainOptions, TreeParams, cross_validate,
+    train,
+};
 
 use crate::cli::{CategoricalMissingArg, EncodingArg, ImputeArg, ModelArg, TaskArg, TrainArgs};
 use crate::error::{Error, Result};
@@ -18,6 +21,9 @@ fn options(args: &TrainArgs) -> Result<TrainOptions> {
         ModelArg::Ridge => ModelKind::Ridge,
         ModelArg::Lasso => ModelKind::Lasso,
         ModelArg::ElasticNet => ModelKind::ElasticNet,
+        ModelArg::DecisionTree => ModelKind::DecisionTree,
+        ModelArg::RandomForest => ModelKind::RandomForest,
+        ModelArg::ExtraTrees => ModelKind::ExtraTrees,
     });
     o.task = args.task.map(|t| match t {
         TaskArg::Classification => Task::Classification,
@@ -44,7 +50,7 @@ fn options(args: &TrainArgs) -> Result<TrainOptions> {
         },
         fill_value: args.fill_value,
         missing_indicator: args.missing_indicator,
-        scale: Some(!args.no_scale),
+        scale: args.no_scale.then_some(false),
     };
     o.linear = LinearParams {
         alpha: args.alpha,
@@ -52,6 +58,17 @@ fn options(args: &TrainArgs) -> Result<TrainOptions> {
         tol: args.tol,
         max_iter: args.max_iter,
         solver: args.solver.clone(),
+    };
+    o.trees = TreeParams {
+        n_trees: args.n_trees,
+        max_depth: args.max_depth,
+        min_samples_leaf: args.min_samples_leaf,
+        min_samples_split: args.min_samples_split,
+        max_features: args.max_features.parse::<MaxFeatures>()?,
+        seed: args.seed,
+        threads: args
+            .threads
+            .unwrap_or_else(crate::commands::default_threads),
     };
     o.test_fraction = args.test_fraction;
     o.seed = args.seed;

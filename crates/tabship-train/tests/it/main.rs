@@ -2,6 +2,7 @@
 
 mod parity;
 mod training;
+mod trees;
 
 use std::path::PathBuf;
 

@@ -10,8 +10,13 @@ use crate::{Error, Result};
 pub const MAGIC: [u8; 8] = *b"\x89TABSHIP";
 /// Major format version this library writes and reads.
 pub const FORMAT_MAJOR: u16 = 1;
-/// Minor format version this library writes; it reads every minor up to this one.
-pub const FORMAT_MINOR: u16 = 0;
+/// Newest minor format version this library reads (it reads every minor up to this one).
+/// Files are written with the lowest minor that can hold their content, so a pipeline that uses
+/// nothing new stays readable by older tabship versions.
+///
+/// - 1.0: schema, encoders, linear and logistic models.
+/// - 1.1: adds the `tree_ensemble` model.
+pub const FORMAT_MINOR: u16 = 1;
 
 /// The parsed header of an artifact.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,13 +55,13 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         })
 }
 
-/// Wraps a body into a complete artifact.
-pub(crate) fn seal(body: &[u8]) -> Vec<u8> {
+/// Wraps a body into a complete artifact of format `1.minor`.
+pub(crate) fn seal(body: &[u8], minor: u16) -> Vec<u8> {
     let library = crate::VERSION.as_bytes();
     let mut out = Vec::with_capacity(body.len() + 64 + library.len());
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&FORMAT_MAJOR.to_le_bytes());
-    out.extend_from_slice(&FORMAT_MINOR.to_le_bytes());
+    out.extend_from_slice(&minor.to_le_bytes());
     out.extend_from_slice(&(library.len() as u16).to_le_bytes());
     out.extend_from_slice(library);
     out.extend_from_slice(&(body.len() as u64).to_le_bytes());
@@ -173,7 +178,7 @@ mod tests {
 
     #[test]
     fn round_trip_and_every_failure_is_typed() {
-        let sealed = seal(b"\x80");
+        let sealed = seal(b"\x80", 0);
         let (header, body) = open(&sealed).unwrap();
         assert_eq!(body, b"\x80");
         assert_eq!(header.format_version(), "1.0");
@@ -199,7 +204,7 @@ mod tests {
 
     #[test]
     fn every_prefix_fails_cleanly() {
-        let sealed = seal(&[0x90; 10]);
+        let sealed = seal(&[0x90; 10], FORMAT_MINOR);
         for n in 0..sealed.len() {
             assert!(open(&sealed[..n]).is_err());
         }

@@ -13,3 +13,9 @@ pub const MAX_CATEGORIES: usize = 1_000_000;
 pub const MAX_FEATURES: usize = 10_000_000;
 /// Most classes of a classifier.
 pub const MAX_CLASSES: usize = 100_000;
+/// Most trees in an ensemble.
+pub const MAX_TREES: usize = 100_000;
+/// Most nodes in one tree.
+pub const MAX_NODES_PER_TREE: usize = 1 << 26;
+/// Most nodes in all trees of an ensemble.
+pub const MAX_TOTAL_NODES: usize = 1 << 28;

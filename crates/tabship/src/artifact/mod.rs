@@ -3,6 +3,7 @@
 
 mod envelope;
 pub mod limits;
+pub mod packed;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -50,9 +51,17 @@ pub(crate) fn encode_body(parts: &PipelineParts) -> Result<Vec<u8>> {
     Ok(body)
 }
 
+/// The lowest format minor that can hold `parts` (see [`FORMAT_MINOR`]).
+pub fn required_minor(parts: &PipelineParts) -> u16 {
+    match parts.model {
+        Model::TreeEnsemble(_) => 1,
+        _ => 0,
+    }
+}
+
 /// Seals parts into complete artifact bytes.
 pub(crate) fn to_bytes(parts: &PipelineParts) -> Result<Vec<u8>> {
-    Ok(envelope::seal(&encode_body(parts)?))
+    Ok(envelope::seal(&encode_body(parts)?, required_minor(parts)))
 }
 
 /// Opens artifact bytes: envelope checks, then the body decoded (not yet validated).

@@ -1,10 +1,12 @@
 //! Inference model types: tabship's own stable parameters, predicted by tabship's own code.
 
 mod linear;
+mod tree;
 
 use serde::{Deserialize, Serialize};
 
 pub use linear::{LinearRegressor, LogisticClassifier, sigmoid};
+pub use tree::{LEAF, TreeEnsemble, TreeSpec};
 
 use crate::encode::Entry;
 use crate::{Error, Result};
@@ -38,15 +40,20 @@ pub enum Model {
     LinearRegression(LinearRegressor),
     /// Logistic regression.
     LogisticRegression(LogisticClassifier),
+    /// Decision tree, random forest or extra trees.
+    TreeEnsemble(TreeEnsemble),
 }
 
-/// A raw model output for one row.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum RawPrediction {
-    /// Index into the pipeline's classes.
-    Class(usize),
-    /// A regression value.
-    Value(f64),
+/// Where a block of predictions goes; each slice holds one entry (or `n_classes` for `proba`) per
+/// row.
+#[derive(Debug, Default)]
+pub struct Outputs<'a> {
+    /// Predicted class indices (classifiers).
+    pub classes: Option<&'a mut [usize]>,
+    /// Predicted values (regressors).
+    pub values: Option<&'a mut [f64]>,
+    /// Class probabilities, row-major `rows × n_classes` (classifiers).
+    pub proba: Option<&'a mut [f64]>,
 }
 
 impl Model {
@@ -55,6 +62,7 @@ impl Model {
         match self {
             Model::LinearRegression(_) => Task::Regression,
             Model::LogisticRegression(_) => Task::Classification,
+            Model::TreeEnsemble(m) => m.task,
         }
     }
 
@@ -63,46 +71,67 @@ impl Model {
         match self {
             Model::LinearRegression(_) => "linear_regression",
             Model::LogisticRegression(_) => "logistic_regression",
+            Model::TreeEnsemble(_) => "tree_ensemble",
         }
     }
 
-    /// Number of classes (classifiers) or `None`.
-    pub fn n_classes(&self) -> Option<usize> {
+    /// Predicts `rows` encoded rows (`entries` holds `stride` entries per row) into `out`.
+    /// `scratch` is reused between calls to hold dense rows for tree models.
+    pub fn predict_rows(
+        &self,
+        entries: &[Entry],
+        stride: usize,
+        width: usize,
+        scratch: &mut Vec<f64>,
+        mut out: Outputs<'_>,
+    ) {
+        let rows = if stride == 0 {
+            0
+        } else {
+            entries.len() / stride
+        };
         match self {
-            Model::LinearRegression(_) => None,
-            Model::LogisticRegression(m) => Some(m.n_classes()),
-        }
-    }
-
-    /// Predicts one encoded row.
-    #[inline]
-    pub fn predict(&self, entries: &[Entry]) -> RawPrediction {
-        match self {
-            Model::LinearRegression(m) => RawPrediction::Value(m.predict(entries)),
-            Model::LogisticRegression(m) => RawPrediction::Class(m.predict(entries)),
-        }
-    }
-
-    /// Class probabilities of one encoded row into `out`.
-    #[inline]
-    pub fn predict_proba(&self, entries: &[Entry], out: &mut [f64]) -> Result<()> {
-        match self {
-            Model::LogisticRegression(m) => {
-                m.predict_proba(entries, out);
-                Ok(())
+            Model::LinearRegression(m) => {
+                if let Some(values) = out.values {
+                    for (v, row) in values.iter_mut().zip(entries.chunks_exact(stride)) {
+                        *v = m.predict(row);
+                    }
+                }
             }
-            Model::LinearRegression(_) => Err(Error::WrongTask {
-                operation: "predict_proba",
-                needs: "classification",
-                task: "regression",
-            }),
+            Model::LogisticRegression(m) => {
+                let k = m.n_classes();
+                for (r, row) in entries.chunks_exact(stride).enumerate() {
+                    if let Some(classes) = out.classes.as_deref_mut() {
+                        classes[r] = m.predict(row);
+                    }
+                    if let Some(proba) = out.proba.as_deref_mut() {
+                        m.predict_proba(row, &mut proba[r * k..(r + 1) * k]);
+                    }
+                }
+            }
+            Model::TreeEnsemble(m) => {
+                scratch.clear();
+                scratch.resize(rows * width, 0.0);
+                for (dense, row) in scratch
+                    .chunks_exact_mut(width.max(1))
+                    .zip(entries.chunks_exact(stride))
+                {
+                    for &(f, v) in row {
+                        dense[f as usize] = v;
+                    }
+                }
+                m.predict_block(scratch, width, out.classes, out.values, out.proba);
+            }
         }
     }
 
-    pub(crate) fn validate(&self, width: usize, n_classes: Option<usize>) -> Result<()> {
+    pub(crate) fn prepare(&mut self, width: usize, n_classes: Option<usize>) -> Result<()> {
         match (self, n_classes) {
             (Model::LinearRegression(m), None) => m.validate(width),
             (Model::LogisticRegression(m), Some(k)) if k >= 2 => m.validate(width, k),
+            (Model::TreeEnsemble(m), k) if k.is_none() == (m.task == Task::Regression) => {
+                m.prepare(width, k)
+            }
             (m, k) => Err(Error::field(
                 "model",
                 format!(

@@ -1,0 +1,404 @@
+//! Tree ensembles: decision trees, random forests and extra trees, one struct-of-arrays per tree.
+//!
+//! Node `i` is a leaf when `left[i] == LEAF`; then `right[i]` is its row in `leaf_values` (and
+//! `leaf_class`). Otherwise a row goes to `left[i]` when `x[feature[i]] <= threshold[i]` and to
+//! `right[i]` else (NaN goes right), exactly as smartcore decides. Children always have larger
+//! indices than their parent, so every walk ends.
+
+use serde::{Deserialize, Serialize};
+
+use crate::artifact::limits::{MAX_NODES_PER_TREE, MAX_TOTAL_NODES, MAX_TREES};
+use crate::artifact::packed::{PackedF64, PackedU32};
+use crate::model::Task;
+use crate::{Error, Result};
+
+/// `left[i]` of a leaf.
+pub const LEAF: u32 = u32::MAX;
+
+/// One tree as stored: parallel arrays over its nodes, plus its leaves' outputs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TreeSpec {
+    /// Split feature of each node (0 for leaves).
+    pub feature: PackedU32,
+    /// Split threshold of each node (0 for leaves).
+    pub threshold: PackedF64,
+    /// Left child (`x <= threshold`), or [`LEAF`].
+    pub left: PackedU32,
+    /// Right child, or for a leaf its index into the leaf arrays.
+    pub right: PackedU32,
+    /// Per leaf, `outputs` values: a regressor's value, or a classifier's class probabilities
+    /// (the class frequencies of the training rows that reach the leaf).
+    pub leaf_values: PackedF64,
+    /// Classifiers: per leaf, the class the tree votes for (its majority class as fitted).
+    #[serde(default)]
+    pub leaf_class: PackedU32,
+}
+
+/// A node as traversed at prediction time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Node {
+    threshold: f64,
+    feature: u32,
+    left: u32,
+    right: u32,
+}
+
+/// A tree ensemble: one tree is a decision tree; forests combine their trees.
+///
+/// Classifiers predict the class with most votes (ties to the lowest class index) and average the
+/// leaves' class distributions for probabilities. Regressors sum leaf values in tree order and
+/// divide by the number of trees.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TreeEnsemble {
+    /// Classification (trees vote and carry class distributions) or regression.
+    pub task: Task,
+    /// The trees.
+    pub trees: Vec<TreeSpec>,
+    #[serde(skip)]
+    flat: Vec<Vec<Node>>,
+    #[serde(skip)]
+    outputs: usize,
+}
+
+impl PartialEq for TreeEnsemble {
+    fn eq(&self, other: &Self) -> bool {
+        self.task == other.task && self.trees == other.trees
+    }
+}
+
+impl TreeEnsemble {
+    /// An ensemble of `trees` (validated when the pipeline is assembled).
+    pub fn new(task: Task, trees: Vec<TreeSpec>) -> Self {
+        TreeEnsemble {
+            task,
+            trees,
+            flat: Vec::new(),
+            outputs: 0,
+        }
+    }
+
+    /// Total number of nodes.
+    pub fn n_nodes(&self) -> usize {
+        self.trees.iter().map(|t| t.left.len()).sum()
+    }
+
+    /// Validates every tree against `width` features and `n_classes` (None: regression) and
+    /// builds the traversal layout.
+    pub(crate) fn prepare(&mut self, width: usize, n_classes: Option<usize>) -> Result<()> {
+        if self.trees.is_empty() || self.trees.len() > MAX_TREES {
+            return Err(Error::field(
+                "model.trees",
+                format!("{} trees (1 to {MAX_TREES} allowed)", self.trees.len()),
+            ));
+        }
+        let total: usize = self.n_nodes();
+        if total > MAX_TOTAL_NODES {
+            return Err(Error::field(
+                "model.trees",
+                format!("{total} nodes in all (at most {MAX_TOTAL_NODES})"),
+            ));
+        }
+        let outputs = n_classes.unwrap_or(1);
+        let mut flat = Vec::with_capacity(self.trees.len());
+        for (t, tree) in self.trees.iter().enumerate() {
+            flat.push(validate_tree(
+                tree,
+                &format!("model.trees[{t}]"),
+                width,
+                n_classes,
+                outputs,
+            )?);
+        }
+        self.flat = flat;
+        self.outputs = outputs;
+        Ok(())
+    }
+
+    /// Index of the leaf reached in tree `t` by the dense row `x`.
+    #[inline]
+    fn leaf(&self, t: usize, x: &[f64]) -> usize {
+        let nodes = &self.flat[t];
+        let mut i = 0usize;
+        loop {
+            let n = nodes[i];
+            if n.left == LEAF {
+                return n.right as usize;
+            }
+            // `<=` is false for NaN, which therefore goes right, as in smartcore.
+            i = if x[n.feature as usize] <= n.threshold {
+                n.left
+            } else {
+                n.right
+            } as usize;
+        }
+    }
+
+    /// Predicts a block of dense rows (`rows × width`, row-major). Trees are the outer loop so
+    /// that each tree stays in cache while the block's rows walk it.
+    ///
+    /// Classifiers write the voted class into `classes` and, when given, probabilities into
+    /// `proba` (`rows × n_classes`); regressors write `values`.
+    pub(crate) fn predict_block(
+        &self,
+        x: &[f64],
+        width: usize,
+        classes: Option<&mut [usize]>,
+        values: Option<&mut [f64]>,
+        proba: Option<&mut [f64]>,
+    ) {
+        let rows = if width == 0 { 0 } else { x.len() / width };
+        let n_trees = self.trees.len();
+        if let Some(values) = values {
+            let mut sums = vec![0.0f64; rows];
+            for (t, tree) in self.trees.iter().enumerate() {
+                for (r, sum) in sums.iter_mut().enumerate() {
+                    *sum += tree.leaf_values.0[self.leaf(t, &x[r * width..(r + 1) * width])];
+                }
+            }
+            for (v, s) in values.iter_mut().zip(sums) {
+                *v = s / n_trees as f64;
+            }
+            return;
+        }
+        let k = self.outputs;
+        let mut votes = vec![0u32; rows * k];
+        let mut sums = proba.as_ref().map(|_| vec![0.0f64; rows * k]);
+        for (t, tree) in self.trees.iter().enumerate() {
+            for r in 0..rows {
+                let leaf = self.leaf(t, &x[r * width..(r + 1) * width]);
+                votes[r * k + tree.leaf_class.0[leaf] as usize] += 1;
+                if let Some(sums) = sums.as_mut() {
+                    let row = &mut sums[r * k..(r + 1) * k];
+                    for (s, p) in row
+                        .iter_mut()
+                        .zip(&tree.leaf_values.0[leaf * k..(leaf + 1) * k])
+                    {
+                        *s += p;
+                    }
+                }
+            }
+        }
+        if let Some(classes) = classes {
+            for (r, c) in classes.iter_mut().enumerate() {
+                *c = first_max(&votes[r * k..(r + 1) * k]);
+            }
+        }
+        if let (Some(proba), Some(sums)) = (proba, sums) {
+            for (p, s) in proba.iter_mut().zip(sums) {
+                *p = s / n_trees as f64;
+            }
+        }
+    }
+}
+
+/// The first index of the largest count (smartcore's `which_max`).
+fn first_max(votes: &[u32]) -> usize {
+    let mut best = 0;
+    for (i, &v) in votes.iter().enumerate() {
+        if v > votes[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+fn validate_tree(
+    tree: &TreeSpec,
+    field: &str,
+    width: usize,
+    n_classes: Option<usize>,
+    outputs: usize,
+) -> Result<Vec<Node>> {
+    let n = tree.left.len();
+    if n == 0 || n > MAX_NODES_PER_TREE {
+        return Err(Error::field(
+            field,
+            format!("{n} nodes (1 to {MAX_NODES_PER_TREE} allowed)"),
+        ));
+    }
+    for (name, len) in [
+        ("feature", tree.feature.len()),
+        ("threshold", tree.threshold.len()),
+        ("right", tree.right.len()),
+    ] {
+        if len != n {
+            return Err(Error::field(
+                format!("{field}.{name}"),
+                format!("{len} values for {n} nodes"),
+            ));
+        }
+    }
+    let n_leaves = tree.left.0.iter().filter(|&&l| l == LEAF).count();
+    if tree.leaf_values.len() != n_leaves * outputs {
+        return Err(Error::field(
+            format!("{field}.leaf_values"),
+            format!(
+                "{} values for {n_leaves} leaves of {outputs} outputs",
+                tree.leaf_values.len()
+            ),
+        ));
+    }
+    if let Some(i) = tree.leaf_values.0.iter().position(|v| !v.is_finite()) {
+        return Err(Error::field(
+            format!("{field}.leaf_values"),
+            format!("value {i} is not finite"),
+        ));
+    }
+    match n_classes {
+        Some(k) => {
+            if tree.leaf_class.len() != n_leaves {
+                return Err(Error::field(
+                    format!("{field}.leaf_class"),
+                    format!("{} values for {n_leaves} leaves", tree.leaf_class.len()),
+                ));
+            }
+            if let Some(c) = tree.leaf_class.0.iter().find(|&&c| c as usize >= k) {
+                return Err(Error::field(
+                    format!("{field}.leaf_class"),
+                    format!("class {c} of {k}"),
+                ));
+            }
+            for (l, row) in tree.leaf_values.0.chunks_exact(k).enumerate() {
+                let total: f64 = row.iter().sum();
+                if row.iter().any(|p| *p < 0.0) || (total - 1.0).abs() > 1e-9 {
+                    return Err(Error::field(
+                        format!("{field}.leaf_values"),
+                        format!("leaf {l}: probabilities must be >= 0 and sum to 1"),
+                    ));
+                }
+            }
+        }
+        None if !tree.leaf_class.is_empty() => {
+            return Err(Error::field(
+                format!("{field}.leaf_class"),
+                "a regressor has no leaf classes",
+            ));
+        }
+        None => {}
+    }
+    let mut leaf_seen = vec![false; n_leaves];
+    let mut nodes = Vec::with_capacity(n);
+    for i in 0..n {
+        let (left, right) = (tree.left.0[i], tree.right.0[i]);
+        if left == LEAF {
+            let leaf = right as usize;
+            if leaf >= n_leaves || std::mem::replace(&mut leaf_seen[leaf], true) {
+                return Err(Error::field(
+                    format!("{field}.right[{i}]"),
+                    format!("leaf index {leaf} is out of range or used twice"),
+                ));
+            }
+        } else {
+            // Children after their parent: every walk from the root ends.
+            if left as usize <= i
+                || left as usize >= n
+                || right as usize <= i
+                || right as usize >= n
+            {
+                return Err(Error::field(
+                    format!("{field}.left[{i}]"),
+                    format!("children {left} and {right} must lie after node {i} and before {n}"),
+                ));
+            }
+            if tree.feature.0[i] as usize >= width {
+                return Err(Error::field(
+                    format!("{field}.feature[{i}]"),
+                    format!("feature {} of {width}", tree.feature.0[i]),
+                ));
+            }
+            if !tree.threshold.0[i].is_finite() {
+                return Err(Error::field(
+                    format!("{field}.threshold[{i}]"),
+                    "not finite",
+                ));
+            }
+        }
+        nodes.push(Node {
+            threshold: tree.threshold.0[i],
+            feature: tree.feature.0[i],
+            left,
+            right,
+        });
+    }
+    Ok(nodes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// x0 <= 0.5 ? leaf 0 (class 0, p = [0.9, 0.1]) : leaf 1 (class 1, p = [0.2, 0.8])
+    fn stump() -> TreeSpec {
+        TreeSpec {
+            feature: PackedU32(vec![0, 0, 0]),
+            threshold: PackedF64(vec![0.5, 0.0, 0.0]),
+            left: PackedU32(vec![1, LEAF, LEAF]),
+            right: PackedU32(vec![2, 0, 1]),
+            leaf_values: PackedF64(vec![0.9, 0.1, 0.2, 0.8]),
+            leaf_class: PackedU32(vec![0, 1]),
+        }
+    }
+
+    #[test]
+    fn votes_and_probabilities() {
+        let mut e = TreeEnsemble::new(Task::Classification, vec![stump(), stump()]);
+        e.prepare(1, Some(2)).unwrap();
+        let x = [0.5, 0.7, f64::NAN];
+        let mut classes = [9; 3];
+        let mut proba = [0.0; 6];
+        e.predict_block(&x, 1, Some(&mut classes), None, Some(&mut proba));
+        assert_eq!(classes, [0, 1, 1], "<= goes left, NaN goes right");
+        assert_eq!(&proba[..2], &[0.9, 0.1]);
+    }
+
+    #[test]
+    fn hostile_trees_are_refused() {
+        let mut cycle = stump();
+        cycle.left.0[0] = 0;
+        assert!(
+            TreeEnsemble::new(Task::Classification, vec![cycle])
+                .prepare(1, Some(2))
+                .is_err()
+        );
+        let mut wide = stump();
+        wide.feature.0[0] = 5;
+        assert!(
+            TreeEnsemble::new(Task::Classification, vec![wide])
+                .prepare(1, Some(2))
+                .is_err()
+        );
+        let mut twice = stump();
+        twice.right.0[2] = 0;
+        assert!(
+            TreeEnsemble::new(Task::Classification, vec![twice])
+                .prepare(1, Some(2))
+                .is_err()
+        );
+        let mut bad_class = stump();
+        bad_class.leaf_class.0[1] = 2;
+        assert!(
+            TreeEnsemble::new(Task::Classification, vec![bad_class])
+                .prepare(1, Some(2))
+                .is_err()
+        );
+        assert!(
+            TreeEnsemble::new(Task::Classification, vec![])
+                .prepare(1, Some(2))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn regression_averages_in_tree_order() {
+        let mut a = stump();
+        a.leaf_values = PackedF64(vec![1.0, 3.0]);
+        a.leaf_class = PackedU32(vec![]);
+        let mut b = a.clone();
+        b.leaf_values = PackedF64(vec![2.0, 6.0]);
+        let mut e = TreeEnsemble::new(Task::Regression, vec![a, b]);
+        e.prepare(1, None).unwrap();
+        let mut values = [0.0; 2];
+        e.predict_block(&[0.0, 1.0], 1, None, Some(&mut values), None);
+        assert_eq!(values, [1.5, 4.5]);
+    }
+}
