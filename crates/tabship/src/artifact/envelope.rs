@@ -197,7 +197,7 @@ mod tests {
         newer[10] = 9;
         let err = open(&newer).unwrap_err().to_string();
         assert!(
-            err.contains("format 1.9") && err.contains("up to 1.0"),
+            err.contains("format 1.9") && err.contains("up to 1.1"),
             "{err}"
         );
     }
