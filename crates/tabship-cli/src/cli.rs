@@ -23,6 +23,8 @@ pub enum Command {
     /// Score an artifact on labelled data: accuracy, precision/recall/F1, ROC AUC, log loss,
     /// confusion matrix, or MAE/RMSE/R².
     Evaluate(EvaluateArgs),
+    /// Measure load time, single-row latency and batch throughput on this machine.
+    Bench(BenchArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -195,6 +197,20 @@ pub struct EvaluateArgs {
     /// Labelled CSV: the schema's columns and the training target column.
     pub data: PathBuf,
     /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The .tabship artifact.
+    pub model: PathBuf,
+    /// CSV rows to score (cycled to fill the batch).
+    pub data: PathBuf,
+    /// Rows in the batch measurement.
+    #[arg(long, default_value_t = 100_000)]
+    pub rows: usize,
+    /// Print JSON.
     #[arg(long)]
     pub json: bool,
 }

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         cli::Command::Predict(a) => commands::predict::run(a),
         cli::Command::Inspect(a) => commands::inspect::run(a),
         cli::Command::Evaluate(a) => commands::evaluate::run(a),
+        cli::Command::Bench(a) => commands::bench::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

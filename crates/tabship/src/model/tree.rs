@@ -34,13 +34,88 @@ pub struct TreeSpec {
     pub leaf_class: PackedU32,
 }
 
-/// A node as traversed at prediction time.
+/// A node as traversed at prediction time. Nodes are renumbered breadth-first so that the right
+/// child is always `left + 1`, and a leaf points to itself with an infinite threshold: a walk is
+/// then `i = left + (x > threshold)` without branches, and a row that reached its leaf stays there,
+/// so several rows (or trees) can walk in lockstep for `depth` steps and hide memory latency.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Node {
     threshold: f64,
     feature: u32,
     left: u32,
-    right: u32,
+    leaf: u32,
+}
+
+/// A tree laid out for prediction.
+#[derive(Debug, Clone, PartialEq)]
+struct FlatTree {
+    nodes: Vec<Node>,
+    /// Steps from the root to the deepest leaf.
+    depth: u32,
+}
+
+/// Rows (or trees) walked in lockstep.
+const LANES: usize = 8;
+
+impl FlatTree {
+    /// Lays out a validated tree breadth-first with adjacent siblings.
+    fn new(tree: &TreeSpec) -> FlatTree {
+        let n = tree.left.len();
+        let mut nodes = Vec::with_capacity(n);
+        let mut depth_of = Vec::with_capacity(n);
+        // (spec index, depth) in the order nodes receive their new index.
+        let mut queue = std::collections::VecDeque::with_capacity(n);
+        queue.push_back((0usize, 0u32));
+        let mut next_index = 1u32;
+        while let Some((i, depth)) = queue.pop_front() {
+            let me = nodes.len() as u32;
+            if tree.left.0[i] == LEAF {
+                nodes.push(Node {
+                    threshold: f64::INFINITY,
+                    feature: 0,
+                    left: me,
+                    leaf: tree.right.0[i],
+                });
+            } else {
+                nodes.push(Node {
+                    threshold: tree.threshold.0[i],
+                    feature: tree.feature.0[i],
+                    left: next_index,
+                    leaf: 0,
+                });
+                next_index += 2;
+                queue.push_back((tree.left.0[i] as usize, depth + 1));
+                queue.push_back((tree.right.0[i] as usize, depth + 1));
+            }
+            depth_of.push(depth);
+        }
+        let depth = depth_of.into_iter().max().unwrap_or(0);
+        FlatTree { nodes, depth }
+    }
+
+    #[inline(always)]
+    fn step(&self, i: u32, x: &[f64]) -> u32 {
+        let n = &self.nodes[i as usize];
+        // smartcore goes left when `x <= threshold` (so NaN goes right). Encoded features are
+        // never NaN, which also keeps every row on its leaf (threshold +inf) once there.
+        #[allow(clippy::neg_cmp_op_on_partial_ord)]
+        let right = !(x[n.feature as usize] <= n.threshold);
+        n.left + u32::from(right)
+    }
+
+    /// Leaves reached by up to `LANES` rows, walked in lockstep.
+    #[inline]
+    fn leaves(&self, rows: &[&[f64]], out: &mut [u32]) {
+        let mut idx = [0u32; LANES];
+        for _ in 0..self.depth {
+            for (i, x) in idx.iter_mut().zip(rows) {
+                *i = self.step(*i, x);
+            }
+        }
+        for (o, i) in out.iter_mut().zip(idx) {
+            *o = self.nodes[i as usize].leaf;
+        }
+    }
 }
 
 /// A tree ensemble: one tree is a decision tree; forests combine their trees.
@@ -55,7 +130,7 @@ pub struct TreeEnsemble {
     /// The trees.
     pub trees: Vec<TreeSpec>,
     #[serde(skip)]
-    flat: Vec<Vec<Node>>,
+    flat: Vec<FlatTree>,
     #[serde(skip)]
     outputs: usize,
 }
@@ -101,35 +176,57 @@ impl TreeEnsemble {
         let outputs = n_classes.unwrap_or(1);
         let mut flat = Vec::with_capacity(self.trees.len());
         for (t, tree) in self.trees.iter().enumerate() {
-            flat.push(validate_tree(
+            validate_tree(
                 tree,
                 &format!("model.trees[{t}]"),
                 width,
                 n_classes,
                 outputs,
-            )?);
+            )?;
+            flat.push(FlatTree::new(tree));
         }
         self.flat = flat;
         self.outputs = outputs;
         Ok(())
     }
 
-    /// Index of the leaf reached in tree `t` by the dense row `x`.
+    /// Calls `visit(tree, row, leaf)` for every tree and every row of a dense block. Rows walk
+    /// each tree `LANES` at a time in lockstep; a single row walks `LANES` trees at a time instead.
     #[inline]
-    fn leaf(&self, t: usize, x: &[f64]) -> usize {
-        let nodes = &self.flat[t];
-        let mut i = 0usize;
-        loop {
-            let n = nodes[i];
-            if n.left == LEAF {
-                return n.right as usize;
+    fn for_each_leaf(&self, x: &[f64], width: usize, mut visit: impl FnMut(usize, usize, usize)) {
+        let rows = if width == 0 { 0 } else { x.len() / width };
+        let row = |r: usize| &x[r * width..(r + 1) * width];
+        let mut leaves = [0u32; LANES];
+        if rows == 1 {
+            let x0 = row(0);
+            for (g, group) in self.flat.chunks(LANES).enumerate() {
+                let mut idx = [0u32; LANES];
+                let depth = group.iter().map(|t| t.depth).max().unwrap_or(0);
+                for _ in 0..depth {
+                    for (i, tree) in idx.iter_mut().zip(group) {
+                        *i = tree.step(*i, x0);
+                    }
+                }
+                for (k, (tree, i)) in group.iter().zip(idx).enumerate() {
+                    visit(g * LANES + k, 0, tree.nodes[i as usize].leaf as usize);
+                }
             }
-            // `<=` is false for NaN, which therefore goes right, as in smartcore.
-            i = if x[n.feature as usize] <= n.threshold {
-                n.left
-            } else {
-                n.right
-            } as usize;
+            return;
+        }
+        for (t, tree) in self.flat.iter().enumerate() {
+            let mut start = 0;
+            while start < rows {
+                let n = LANES.min(rows - start);
+                let mut lane_rows: [&[f64]; LANES] = [&[]; LANES];
+                for (l, slot) in lane_rows.iter_mut().enumerate().take(n) {
+                    *slot = row(start + l);
+                }
+                tree.leaves(&lane_rows[..n], &mut leaves[..n]);
+                for (l, &leaf) in leaves[..n].iter().enumerate() {
+                    visit(t, start + l, leaf as usize);
+                }
+                start += n;
+            }
         }
     }
 
@@ -147,45 +244,42 @@ impl TreeEnsemble {
         proba: Option<&mut [f64]>,
     ) {
         let rows = if width == 0 { 0 } else { x.len() / width };
-        let n_trees = self.trees.len();
+        let n_trees = self.trees.len() as f64;
         if let Some(values) = values {
+            // smartcore's order: sum the trees' values in tree order, then divide.
             let mut sums = vec![0.0f64; rows];
-            for (t, tree) in self.trees.iter().enumerate() {
-                for (r, sum) in sums.iter_mut().enumerate() {
-                    *sum += tree.leaf_values.0[self.leaf(t, &x[r * width..(r + 1) * width])];
-                }
-            }
+            self.for_each_leaf(x, width, |t, r, leaf| {
+                sums[r] += self.trees[t].leaf_values.0[leaf]
+            });
             for (v, s) in values.iter_mut().zip(sums) {
-                *v = s / n_trees as f64;
+                *v = s / n_trees;
             }
             return;
         }
         let k = self.outputs;
         let mut votes = vec![0u32; rows * k];
-        let mut sums = proba.as_ref().map(|_| vec![0.0f64; rows * k]);
-        for (t, tree) in self.trees.iter().enumerate() {
-            for r in 0..rows {
-                let leaf = self.leaf(t, &x[r * width..(r + 1) * width]);
-                votes[r * k + tree.leaf_class.0[leaf] as usize] += 1;
-                if let Some(sums) = sums.as_mut() {
-                    let row = &mut sums[r * k..(r + 1) * k];
-                    for (s, p) in row
-                        .iter_mut()
-                        .zip(&tree.leaf_values.0[leaf * k..(leaf + 1) * k])
-                    {
+        match proba {
+            Some(proba) => {
+                let mut sums = vec![0.0f64; rows * k];
+                self.for_each_leaf(x, width, |t, r, leaf| {
+                    let tree = &self.trees[t];
+                    votes[r * k + tree.leaf_class.0[leaf] as usize] += 1;
+                    let dist = &tree.leaf_values.0[leaf * k..(leaf + 1) * k];
+                    for (s, p) in sums[r * k..(r + 1) * k].iter_mut().zip(dist) {
                         *s += p;
                     }
+                });
+                for (p, s) in proba.iter_mut().zip(sums) {
+                    *p = s / n_trees;
                 }
             }
+            None => self.for_each_leaf(x, width, |t, r, leaf| {
+                votes[r * k + self.trees[t].leaf_class.0[leaf] as usize] += 1;
+            }),
         }
         if let Some(classes) = classes {
             for (r, c) in classes.iter_mut().enumerate() {
                 *c = first_max(&votes[r * k..(r + 1) * k]);
-            }
-        }
-        if let (Some(proba), Some(sums)) = (proba, sums) {
-            for (p, s) in proba.iter_mut().zip(sums) {
-                *p = s / n_trees as f64;
             }
         }
     }
@@ -208,7 +302,7 @@ fn validate_tree(
     width: usize,
     n_classes: Option<usize>,
     outputs: usize,
-) -> Result<Vec<Node>> {
+) -> Result<()> {
     let n = tree.left.len();
     if n == 0 || n > MAX_NODES_PER_TREE {
         return Err(Error::field(
@@ -277,7 +371,7 @@ fn validate_tree(
         None => {}
     }
     let mut leaf_seen = vec![false; n_leaves];
-    let mut nodes = Vec::with_capacity(n);
+    let mut has_parent = vec![false; n];
     for i in 0..n {
         let (left, right) = (tree.left.0[i], tree.right.0[i]);
         if left == LEAF {
@@ -300,6 +394,15 @@ fn validate_tree(
                     format!("children {left} and {right} must lie after node {i} and before {n}"),
                 ));
             }
+            // One parent per node: the nodes form a tree, not a graph that expands exponentially.
+            for child in [left as usize, right as usize] {
+                if std::mem::replace(&mut has_parent[child], true) {
+                    return Err(Error::field(
+                        format!("{field}.left[{i}]"),
+                        format!("node {child} has two parents"),
+                    ));
+                }
+            }
             if tree.feature.0[i] as usize >= width {
                 return Err(Error::field(
                     format!("{field}.feature[{i}]"),
@@ -313,14 +416,8 @@ fn validate_tree(
                 ));
             }
         }
-        nodes.push(Node {
-            threshold: tree.threshold.0[i],
-            feature: tree.feature.0[i],
-            left,
-            right,
-        });
     }
-    Ok(nodes)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -343,11 +440,14 @@ mod tests {
     fn votes_and_probabilities() {
         let mut e = TreeEnsemble::new(Task::Classification, vec![stump(), stump()]);
         e.prepare(1, Some(2)).unwrap();
-        let x = [0.5, 0.7, f64::NAN];
+        let x = [0.5, 0.7, -3.0];
         let mut classes = [9; 3];
         let mut proba = [0.0; 6];
         e.predict_block(&x, 1, Some(&mut classes), None, Some(&mut proba));
-        assert_eq!(classes, [0, 1, 1], "<= goes left, NaN goes right");
+        assert_eq!(classes, [0, 1, 0], "<= goes left");
+        let mut one = [9];
+        e.predict_block(&[0.7], 1, Some(&mut one), None, None);
+        assert_eq!(one, [1], "a single row walks the trees in lockstep");
         assert_eq!(&proba[..2], &[0.9, 0.1]);
     }
 
@@ -364,6 +464,13 @@ mod tests {
         wide.feature.0[0] = 5;
         assert!(
             TreeEnsemble::new(Task::Classification, vec![wide])
+                .prepare(1, Some(2))
+                .is_err()
+        );
+        let mut shared = stump();
+        shared.right.0[0] = 1;
+        assert!(
+            TreeEnsemble::new(Task::Classification, vec![shared])
                 .prepare(1, Some(2))
                 .is_err()
         );
