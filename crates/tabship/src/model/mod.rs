@@ -85,11 +85,7 @@ impl Model {
         scratch: &mut Vec<f64>,
         mut out: Outputs<'_>,
     ) {
-        let rows = if stride == 0 {
-            0
-        } else {
-            entries.len() / stride
-        };
+        let rows = entries.len().checked_div(stride).unwrap_or(0);
         match self {
             Model::LinearRegression(m) => {
                 if let Some(values) = out.values {

@@ -194,7 +194,7 @@ impl TreeEnsemble {
     /// each tree `LANES` at a time in lockstep; a single row walks `LANES` trees at a time instead.
     #[inline]
     fn for_each_leaf(&self, x: &[f64], width: usize, mut visit: impl FnMut(usize, usize, usize)) {
-        let rows = if width == 0 { 0 } else { x.len() / width };
+        let rows = x.len().checked_div(width).unwrap_or(0);
         let row = |r: usize| &x[r * width..(r + 1) * width];
         let mut leaves = [0u32; LANES];
         if rows == 1 {
@@ -243,7 +243,7 @@ impl TreeEnsemble {
         values: Option<&mut [f64]>,
         proba: Option<&mut [f64]>,
     ) {
-        let rows = if width == 0 { 0 } else { x.len() / width };
+        let rows = x.len().checked_div(width).unwrap_or(0);
         let n_trees = self.trees.len() as f64;
         if let Some(values) = values {
             // smartcore's order: sum the trees' values in tree order, then divide.
