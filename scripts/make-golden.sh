@@ -1,14 +1,28 @@
 #!/usr/bin/env bash
-# Regenerates the golden artifacts and their expected predictions in testdata/golden/.
-# Run it only on purpose (a format or model change); the tests compare against the committed files.
+# Regenerates golden artifacts and their expected predictions in testdata/golden/.
+# Run it only on purpose (a deliberate format or model change): the Rust and Python suites compare
+# against the committed files. Usage: scripts/make-golden.sh [NAME ...]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build -q -p tabship-cli
 tabship=target/debug/tabship
 g=testdata/golden
-$tabship train testdata/iris.csv --target species --name iris --model-version golden -o $g/iris_logistic.tabship
-$tabship predict $g/iris_logistic.tabship testdata/iris.csv --proba -o $g/iris_logistic.expected.csv
-$tabship train testdata/adult_sample.csv --target income --name adult --model-version golden -o $g/adult_logistic.tabship
-$tabship predict $g/adult_logistic.tabship $g/adult_inputs.csv --proba -o $g/adult_logistic.expected.csv
-$tabship train testdata/diamonds_sample.csv --target price --model ridge --name diamonds --model-version golden -o $g/diamonds_ridge.tabship
-$tabship predict $g/diamonds_ridge.tabship $g/diamonds_inputs.csv -o $g/diamonds_ridge.expected.csv
+
+# name | training data | train arguments | inputs to predict | predict arguments
+goldens=(
+  "iris_logistic|testdata/iris.csv|--target species --name iris|testdata/iris.csv|--proba"
+  "adult_logistic|testdata/adult_sample.csv|--target income --name adult|$g/adult_inputs.csv|--proba"
+  "diamonds_ridge|testdata/diamonds_sample.csv|--target price --model ridge --name diamonds|$g/diamonds_inputs.csv|"
+  "iris_tree|testdata/iris.csv|--target species --model decision-tree --max-depth 4 --name iris-tree|testdata/iris.csv|--proba"
+  "adult_forest|testdata/adult_sample.csv|--target income --model random-forest --n-trees 10 --max-depth 6 --name adult-forest|$g/adult_inputs.csv|--proba"
+  "diamonds_forest|testdata/diamonds_sample.csv|--target price --model random-forest --n-trees 10 --max-depth 6 --name diamonds-forest|$g/diamonds_inputs.csv|"
+)
+
+for entry in "${goldens[@]}"; do
+  IFS='|' read -r name data train_args inputs predict_args <<< "$entry"
+  if [ $# -gt 0 ] && [[ ! " $* " =~ " $name " ]]; then continue; fi
+  # shellcheck disable=SC2086
+  $tabship train "$data" $train_args --model-version golden -o "$g/$name.tabship"
+  # shellcheck disable=SC2086
+  $tabship predict "$g/$name.tabship" "$inputs" $predict_args -o "$g/$name.expected.csv"
+done

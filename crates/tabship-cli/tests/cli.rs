@@ -168,7 +168,7 @@ fn other_errors_exit_1_with_one_line() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("`ridge` does regression"),
+        stderr(&out).contains("`ridge` cannot do classification"),
         "{}",
         stderr(&out)
     );
@@ -210,4 +210,112 @@ fn write_split_and_json_report() {
     let text = std::fs::read_to_string(&split).expect("split written");
     let tests = text.lines().filter(|l| l.ends_with(",test")).count();
     assert_eq!(tests as u64, json["test_rows"].as_u64().expect("count"));
+}
+
+#[test]
+fn forests_train_evaluate_and_bench() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = dir.path().join("forest.tabship");
+    let out = tabship(&[
+        "train",
+        &testdata("iris.csv"),
+        "--target",
+        "species",
+        "--model",
+        "random-forest",
+        "--n-trees",
+        "15",
+        "--max-depth",
+        "4",
+        "--max-features",
+        "2",
+        "--threads",
+        "2",
+        "-o",
+        path(&model),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = tabship(&["evaluate", path(&model), &testdata("iris.csv"), "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let m = &report["metrics"];
+    assert_eq!(m["rows"], 150);
+    let confusion: Vec<Vec<u64>> = serde_json::from_value(m["confusion"].clone()).expect("matrix");
+    let correct: u64 = (0..3).map(|i| confusion[i][i]).sum();
+    assert!((m["accuracy"].as_f64().unwrap() - correct as f64 / 150.0).abs() < 1e-12);
+    assert!(m["accuracy"].as_f64().unwrap() > 0.9);
+    assert!(m["per_class"].as_array().is_some_and(|c| c.len() == 3));
+    assert!(
+        m["roc_auc"].is_null(),
+        "ROC AUC is reported for two classes only"
+    );
+
+    let text = tabship(&["evaluate", path(&model), &testdata("iris.csv")]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("confusion"));
+
+    let out = tabship(&[
+        "bench",
+        path(&model),
+        &testdata("iris.csv"),
+        "--rows",
+        "2000",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bench: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(
+        bench["single_row_seconds"]
+            .as_f64()
+            .is_some_and(|s| s > 0.0)
+    );
+    assert!(
+        bench["batch_rows_per_second"]["1"]
+            .as_f64()
+            .is_some_and(|r| r > 0.0)
+    );
+
+    let out = tabship(&[
+        "train",
+        &testdata("iris.csv"),
+        "--target",
+        "species",
+        "--model",
+        "decision-tree",
+        "--max-features",
+        "2",
+        "-o",
+        path(&model),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("invalid option `max-features`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn evaluate_regression_and_missing_target() {
+    let out = tabship(&[
+        "evaluate",
+        &testdata("golden/diamonds_forest.tabship"),
+        &testdata("golden/diamonds_inputs.csv"),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["task"], "regression");
+    assert!(report["metrics"]["r2"].as_f64().is_some_and(|r2| r2 > 0.8));
+    let out = tabship(&[
+        "evaluate",
+        &testdata("golden/adult_forest.tabship"),
+        &testdata("iris.csv"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("missing column `income`"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -66,10 +66,9 @@ fn prepare_data(data: &Batch, options: &TrainOptions) -> Result<Prepared> {
         return Err(Error::InvalidOption {
             option: "model",
             reason: format!(
-                "`{model}` does not do {} and target `{}` is a {} target (set --task to override)",
-                target.task.name(),
+                "`{model}` cannot do {task}: target `{}` is a {task} target (set --task to override)",
                 options.target,
-                target.task.name()
+                task = target.task.name()
             ),
         });
     }

@@ -80,3 +80,31 @@ fn missing_file_is_not_found() {
     let err = Pipeline::load("/nonexistent/model.tabship").unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }));
 }
+
+#[test]
+fn hostile_trees_in_a_valid_envelope_are_refused() {
+    use tabship::Model;
+    let pipeline = Pipeline::load(golden("adult_forest.tabship")).expect("loads");
+    let mutations: [fn(&mut tabship::model::TreeSpec); 4] = [
+        |t| t.left.0[0] = 0,               // a cycle back to the root
+        |t| t.feature.0[0] = 10_000,       // a feature past the encoders' width
+        |t| t.leaf_values.0[0] = f64::NAN, // a non-finite probability
+        |t| t.threshold.0.truncate(1),     // arrays of unequal length
+    ];
+    for (i, mutate) in mutations.iter().enumerate() {
+        let mut parts = pipeline.to_parts();
+        let Model::TreeEnsemble(forest) = &mut parts.model else {
+            panic!("a forest")
+        };
+        mutate(&mut forest.trees[3]);
+        let err = Pipeline::from_parts(parts).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidField { .. }),
+            "mutation {i}: {err}"
+        );
+        assert!(
+            err.to_string().contains("model.trees[3]"),
+            "mutation {i}: {err}"
+        );
+    }
+}

@@ -6,17 +6,26 @@ use tabship::{Pipeline, Predictions, Value};
 
 use crate::common::{batch_for, golden, read_csv};
 
-const GOLDEN: [(&str, &str); 3] = [
-    ("iris_logistic", "../iris.csv"),
-    ("adult_logistic", "adult_inputs.csv"),
-    ("diamonds_ridge", "diamonds_inputs.csv"),
+/// (name, inputs, format minor): linear pipelines are written as format 1.0, trees need 1.1.
+const GOLDEN: [(&str, &str, u16); 6] = [
+    ("iris_logistic", "../iris.csv", 0),
+    ("adult_logistic", "adult_inputs.csv", 0),
+    ("diamonds_ridge", "diamonds_inputs.csv", 0),
+    ("iris_tree", "../iris.csv", 1),
+    ("adult_forest", "adult_inputs.csv", 1),
+    ("diamonds_forest", "diamonds_inputs.csv", 1),
 ];
 
 #[test]
 fn golden_artifacts_reserialize_to_identical_bytes() {
-    for (name, _) in GOLDEN {
+    for (name, _, minor) in GOLDEN {
         let bytes = std::fs::read(golden(&format!("{name}.tabship"))).expect("golden exists");
         let pipeline = Pipeline::from_bytes(&bytes).expect("golden loads");
+        assert_eq!(
+            pipeline.header().map(|h| h.format_minor),
+            Some(minor),
+            "{name}"
+        );
         assert_eq!(
             pipeline.to_bytes().expect("encodes"),
             bytes,
@@ -28,7 +37,7 @@ fn golden_artifacts_reserialize_to_identical_bytes() {
 
 #[test]
 fn golden_predictions_are_exact() {
-    for (name, inputs) in GOLDEN {
+    for (name, inputs, _) in GOLDEN {
         let pipeline = Pipeline::load(golden(&format!("{name}.tabship"))).expect("golden loads");
         let (header, records) = read_csv(&golden(inputs));
         let (expected_header, expected) = read_csv(&golden(&format!("{name}.expected.csv")));
@@ -67,7 +76,12 @@ fn golden_predictions_are_exact() {
 
 #[test]
 fn single_records_match_the_batch_exactly() {
-    let pipeline = Pipeline::load(golden("adult_logistic.tabship")).expect("loads");
+    single_records_match_the_batch("adult_logistic");
+    single_records_match_the_batch("adult_forest");
+}
+
+fn single_records_match_the_batch(name: &str) {
+    let pipeline = Pipeline::load(golden(&format!("{name}.tabship"))).expect("loads");
     let (header, records) = read_csv(&golden("adult_inputs.csv"));
     let batch = batch_for(&pipeline, &header, &records);
     let proba = pipeline.predict_proba_batch(&batch).expect("proba");
@@ -78,7 +92,7 @@ fn single_records_match_the_batch_exactly() {
             .zip(r.iter().map(Value::from))
             .collect();
         let p = pipeline.predict_proba_one(&record).expect("predicts");
-        assert_eq!(p, proba.row(i).to_vec(), "row {i}");
+        assert_eq!(p, proba.row(i).to_vec(), "{name} row {i}");
     }
 }
 
