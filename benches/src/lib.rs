@@ -58,3 +58,33 @@ pub fn adult_record(pipeline: &Pipeline) -> HashMap<String, Value> {
         })
         .collect()
 }
+
+/// The adult forest of the targets: 100 trees of depth 10, trained on
+/// `../shared/data/adult.csv` beside the checkout (or the committed sample when it is absent).
+pub fn adult_forest() -> Pipeline {
+    use tabship_train::data::{KindOverrides, read_csv};
+    use tabship_train::{ModelKind, TrainOptions, train};
+    let shared = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/adult.csv");
+    let path = if shared.exists() {
+        shared
+    } else {
+        testdata("adult_sample.csv")
+    };
+    let data = read_csv(&path, &KindOverrides::default()).expect("adult data reads");
+    let mut options = TrainOptions::new("income");
+    options.model = Some(ModelKind::RandomForest);
+    options.trees.n_trees = 100;
+    options.trees.max_depth = Some(10);
+    let trained = train(&data, &options).expect("forest trains");
+    eprintln!(
+        "adult forest from {}: {} nodes, accuracy {:.4}, fitted in {:.2}s",
+        path.display(),
+        match trained.pipeline.model() {
+            tabship::Model::TreeEnsemble(e) => e.n_nodes(),
+            _ => 0,
+        },
+        trained.report.metrics["accuracy"],
+        trained.report.fit_seconds
+    );
+    trained.pipeline
+}

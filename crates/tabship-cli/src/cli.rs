@@ -141,7 +141,7 @@ pub struct TrainArgs {
     /// Trees in a forest.
     #[arg(long, default_value_t = 100)]
     pub n_trees: usize,
-    /// Depth limit of trees [default: none].
+    /// Depth limit of trees: the most splits from root to leaf, as in scikit-learn [default: none].
     #[arg(long)]
     pub max_depth: Option<u16>,
     /// Fewest training rows in a leaf.

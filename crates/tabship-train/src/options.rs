@@ -273,7 +273,8 @@ impl fmt::Display for MaxFeatures {
 pub struct TreeParams {
     /// Trees in a forest (default 100).
     pub n_trees: usize,
-    /// Depth limit (default none).
+    /// Depth limit: the most splits on any path from the root to a leaf, as in scikit-learn
+    /// (default none).
     pub max_depth: Option<u16>,
     /// Fewest training rows in a leaf (default 1).
     pub min_samples_leaf: usize,
@@ -285,6 +286,14 @@ pub struct TreeParams {
     pub seed: u64,
     /// Trees fitted at once (default: the machine's available parallelism).
     pub threads: usize,
+}
+
+impl TreeParams {
+    /// The depth limit in smartcore's terms: smartcore counts the root as level 1 and does not
+    /// split a node at level `max_depth`, so scikit-learn's `max_depth = d` is smartcore's `d + 1`.
+    pub fn smartcore_max_depth(&self) -> Option<u16> {
+        self.max_depth.map(|d| d.saturating_add(1))
+    }
 }
 
 impl Default for TreeParams {
@@ -389,8 +398,8 @@ impl TrainOptions {
                 format!("must be in 1..=65535, got {}", t.n_trees),
             );
         }
-        if t.max_depth == Some(0) {
-            return invalid("max-depth", "must be at least 1".to_owned());
+        if t.max_depth == Some(0) || t.max_depth == Some(u16::MAX) {
+            return invalid("max-depth", format!("must be in 1..{}", u16::MAX));
         }
         if t.min_samples_leaf == 0 {
             return invalid("min-samples-leaf", "must be at least 1".to_owned());

@@ -6,11 +6,19 @@
 //! mirror structs below and converted to tabship's struct-of-arrays trees. smartcore's layout never
 //! leaves this module.
 //!
-//! Forests are fitted as independent one-tree smartcore forests with seeds `seed + t`, `threads` at a
-//! time: each tree is a genuine smartcore random-forest tree (stratified bootstrap for classifiers,
-//! `m` features tried per split), and the ensemble combines them with smartcore's rules (majority
-//! vote with ties to the lowest class; mean of tree values). For extra trees (no bootstrap) this is
-//! exactly smartcore's `ExtraTreesRegressor` with `n_trees` trees and seed `seed`.
+//! Forests are fitted as consecutive chunks of [`CHUNK_TREES`] trees, each chunk a genuine smartcore
+//! forest with seed `seed + first tree index`, `threads` chunks at a time. The split into chunks
+//! does not depend on the thread count, so a seed always gives the same forest; each chunk is exactly
+//! the forest smartcore fits with that seed (bootstraps, `m` features tried per split), and the
+//! ensemble combines all trees with smartcore's rules (majority vote with ties to the lowest class;
+//! mean of the trees' values). smartcore sorts every feature once per regression forest, which a
+//! chunk amortises over its trees.
+//!
+//! Binary classification forests are smartcore regression forests on 0/1 labels: squared-error
+//! splits on 0/1 rank exactly as Gini splits (a 0/1 node's variance is half its Gini impurity), and
+//! they are grown on presorted columns instead of smartcore's classification trees, which rescan
+//! every row at every node. A leaf's value is the bootstrap-weighted share of class 1, i.e. its class
+//! distribution, as scikit-learn keeps it.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -190,6 +198,29 @@ fn m_for(max_features: MaxFeatures, n_features: usize) -> Option<usize> {
     Some(m.clamp(1, n_features.max(1)))
 }
 
+/// Trees per smartcore forest fitted in one piece.
+pub const CHUNK_TREES: usize = 10;
+
+/// The chunks of a forest of `n_trees`: `(first tree index, trees)`.
+pub fn chunks(n_trees: usize) -> Vec<(usize, usize)> {
+    (0..n_trees)
+        .step_by(CHUNK_TREES)
+        .map(|first| (first, CHUNK_TREES.min(n_trees - first)))
+        .collect()
+}
+
+/// Fits every chunk of a forest (`fit(first, trees)`) on `threads` threads and concatenates the
+/// trees in order.
+fn fit_chunks(
+    n_trees: usize,
+    threads: usize,
+    fit: impl Fn(usize, usize) -> Result<Vec<TreeSpec>> + Sync,
+) -> Result<Vec<TreeSpec>> {
+    let plan = chunks(n_trees);
+    let fitted = in_parallel(plan.len(), threads, |c| fit(plan[c].0, plan[c].1))?;
+    Ok(fitted.into_iter().flatten().collect())
+}
+
 /// Runs `fit(t)` for `t in 0..n` on `threads` threads; results come back in tree order.
 fn in_parallel<T: Send>(
     n: usize,
@@ -260,7 +291,7 @@ pub fn fit_classifier(
         ModelKind::DecisionTree => {
             let parameters = DecisionTreeClassifierParameters {
                 criterion: SplitCriterion::Gini,
-                max_depth: params.max_depth,
+                max_depth: params.smartcore_max_depth(),
                 min_samples_leaf: params.min_samples_leaf,
                 min_samples_split: params.min_samples_split,
                 seed: Some(params.seed),
@@ -271,31 +302,44 @@ pub fn fit_classifier(
             check_classes(&m.classes, n_classes)?;
             vec![to_spec(&m.nodes, true, |o| o as f64)?]
         }
+        ModelKind::RandomForest if n_classes == 2 => {
+            // Binary targets: smartcore's regression trees on 0/1 labels. Their squared-error
+            // splits rank exactly as Gini splits do (the variance of a 0/1 node is half its Gini
+            // impurity), but they are grown on presorted columns instead of rescanning every row
+            // at every node as smartcore's classification trees do. A leaf's value is the
+            // bootstrap-weighted share of class 1: its class distribution, as scikit-learn keeps it.
+            let y01: Vec<f64> = y.iter().map(|&c| c as f64).collect();
+            let m = m_for(params.max_features, x.ncols());
+            let trees = fit_chunks(params.n_trees, params.threads, |first, n| {
+                fit_regressor_chunk(ModelKind::RandomForest, &matrix, &y01, params, m, first, n)
+            })?;
+            let trees = trees.into_iter().map(binary_classifier_tree).collect();
+            return Ok(TreeEnsemble::new(Task::Classification, trees));
+        }
         ModelKind::RandomForest => {
             let m = m_for(params.max_features, x.ncols());
-            in_parallel(params.n_trees, params.threads, |t| {
-                let parameters = RandomForestClassifierParameters {
-                    criterion: SplitCriterion::Gini,
-                    max_depth: params.max_depth,
-                    min_samples_leaf: params.min_samples_leaf,
-                    min_samples_split: params.min_samples_split,
-                    n_trees: 1,
-                    m,
-                    keep_samples: false,
-                    seed: params.seed.wrapping_add(t as u64),
-                };
-                let model = RandomForestClassifier::fit(&matrix, &labels, parameters)
-                    .map_err(fit_error("random-forest"))?;
+            fit_chunks(params.n_trees, params.threads, |first, n| {
+                let model = RandomForestClassifier::fit(
+                    &matrix,
+                    &labels,
+                    classifier_forest_parameters(params, m, first, n),
+                )
+                .map_err(fit_error("random-forest"))?;
                 let forest: MirrorClassifierForest = mirror(&model, "random-forest")?;
-                let tree = forest
-                    .trees
-                    .and_then(|mut t| t.pop())
-                    .ok_or_else(|| Error::Fit {
+                let trees = forest.trees.unwrap_or_default();
+                if trees.len() != n {
+                    return Err(Error::Fit {
                         model: "random-forest",
-                        message: "smartcore returned no tree".into(),
-                    })?;
-                check_classes(&tree.classes, n_classes)?;
-                to_spec(&tree.nodes, true, |o| o as f64)
+                        message: format!("smartcore returned {} of {n} trees", trees.len()),
+                    });
+                }
+                trees
+                    .iter()
+                    .map(|tree| {
+                        check_classes(&tree.classes, n_classes)?;
+                        to_spec(&tree.nodes, true, |o| o as f64)
+                    })
+                    .collect()
             })?
         }
         other => {
@@ -313,6 +357,113 @@ pub fn fit_classifier(
     Ok(TreeEnsemble::new(Task::Classification, trees))
 }
 
+/// smartcore's parameters of the classification forest chunk starting at tree `first`.
+fn classifier_forest_parameters(
+    params: &TreeParams,
+    m: Option<usize>,
+    first: usize,
+    n: usize,
+) -> RandomForestClassifierParameters {
+    RandomForestClassifierParameters {
+        criterion: SplitCriterion::Gini,
+        max_depth: params.smartcore_max_depth(),
+        min_samples_leaf: params.min_samples_leaf,
+        min_samples_split: params.min_samples_split,
+        n_trees: n as u16,
+        m,
+        keep_samples: false,
+        seed: params.seed.wrapping_add(first as u64),
+    }
+}
+
+/// smartcore's parameters of the regression forest chunk starting at tree `first`.
+fn regressor_forest_parameters(
+    params: &TreeParams,
+    m: Option<usize>,
+    first: usize,
+    n: usize,
+) -> RandomForestRegressorParameters {
+    RandomForestRegressorParameters {
+        max_depth: params.smartcore_max_depth(),
+        min_samples_leaf: params.min_samples_leaf,
+        min_samples_split: params.min_samples_split,
+        n_trees: n,
+        m,
+        keep_samples: false,
+        seed: params.seed.wrapping_add(first as u64),
+    }
+}
+
+/// smartcore's parameters of the extra-trees chunk starting at tree `first`.
+fn extra_trees_parameters(
+    params: &TreeParams,
+    m: Option<usize>,
+    first: usize,
+    n: usize,
+) -> ExtraTreesRegressorParameters {
+    ExtraTreesRegressorParameters {
+        max_depth: params.smartcore_max_depth(),
+        min_samples_leaf: params.min_samples_leaf,
+        min_samples_split: params.min_samples_split,
+        n_trees: n,
+        m,
+        keep_samples: false,
+        seed: params.seed.wrapping_add(first as u64),
+    }
+}
+
+/// The `n` trees of the regression forest chunk starting at tree `first`.
+fn fit_regressor_chunk(
+    kind: ModelKind,
+    matrix: &Matrix,
+    y: &Vec<f64>,
+    params: &TreeParams,
+    m: Option<usize>,
+    first: usize,
+    n: usize,
+) -> Result<Vec<TreeSpec>> {
+    let name = if kind == ModelKind::RandomForest {
+        "random-forest"
+    } else {
+        "extra-trees"
+    };
+    let forest: MirrorRegressorForest = if kind == ModelKind::RandomForest {
+        let model =
+            RandomForestRegressor::fit(matrix, y, regressor_forest_parameters(params, m, first, n))
+                .map_err(fit_error(name))?;
+        mirror(&model, name)?
+    } else {
+        let model =
+            ExtraTreesRegressor::fit(matrix, y, extra_trees_parameters(params, m, first, n))
+                .map_err(fit_error(name))?;
+        mirror(&model, name)?
+    };
+    let trees = forest
+        .forest_regressor
+        .and_then(|f| f.trees)
+        .unwrap_or_default();
+    if trees.len() != n {
+        return Err(Error::Fit {
+            model: name,
+            message: format!("smartcore returned {} of {n} trees", trees.len()),
+        });
+    }
+    trees
+        .iter()
+        .map(|tree| to_spec(&tree.nodes, false, |o| o))
+        .collect()
+}
+
+/// A regression tree on 0/1 labels as a binary classifier tree: leaf distribution `[1 - v, v]`,
+/// and the tree votes class 1 when `v > 0.5` (the majority; a tie goes to class 0 as in
+/// smartcore's `which_max`).
+fn binary_classifier_tree(mut tree: TreeSpec) -> TreeSpec {
+    let shares = std::mem::take(&mut tree.leaf_values.0);
+    tree.leaf_class.0 = shares.iter().map(|&v| u32::from(v > 0.5)).collect();
+    tree.leaf_values.0 = shares.iter().flat_map(|&v| [1.0 - v, v]).collect();
+    tree
+}
+
 /// Fits a tree regressor (`decision-tree`, `random-forest` or `extra-trees`).
 pub fn fit_regressor(
     kind: ModelKind,
@@ -325,7 +476,7 @@ pub fn fit_regressor(
     let trees = match kind {
         ModelKind::DecisionTree => {
             let parameters = DecisionTreeRegressorParameters {
-                max_depth: params.max_depth,
+                max_depth: params.smartcore_max_depth(),
                 min_samples_leaf: params.min_samples_leaf,
                 min_samples_split: params.min_samples_split,
                 seed: Some(params.seed),
@@ -341,49 +492,8 @@ pub fn fit_regressor(
         }
         ModelKind::RandomForest | ModelKind::ExtraTrees => {
             let m = m_for(params.max_features, x.ncols());
-            let name = if kind == ModelKind::RandomForest {
-                "random-forest"
-            } else {
-                "extra-trees"
-            };
-            in_parallel(params.n_trees, params.threads, |t| {
-                let seed = params.seed.wrapping_add(t as u64);
-                let forest: MirrorRegressorForest = if kind == ModelKind::RandomForest {
-                    let parameters = RandomForestRegressorParameters {
-                        max_depth: params.max_depth,
-                        min_samples_leaf: params.min_samples_leaf,
-                        min_samples_split: params.min_samples_split,
-                        n_trees: 1,
-                        m,
-                        keep_samples: false,
-                        seed,
-                    };
-                    let model = RandomForestRegressor::fit(&matrix, &y, parameters)
-                        .map_err(fit_error("random-forest"))?;
-                    mirror(&model, "random-forest")?
-                } else {
-                    let parameters = ExtraTreesRegressorParameters {
-                        max_depth: params.max_depth,
-                        min_samples_leaf: params.min_samples_leaf,
-                        min_samples_split: params.min_samples_split,
-                        n_trees: 1,
-                        m,
-                        keep_samples: false,
-                        seed,
-                    };
-                    let model = ExtraTreesRegressor::fit(&matrix, &y, parameters)
-                        .map_err(fit_error("extra-trees"))?;
-                    mirror(&model, "extra-trees")?
-                };
-                let tree = forest
-                    .forest_regressor
-                    .and_then(|f| f.trees)
-                    .and_then(|mut t| t.pop())
-                    .ok_or_else(|| Error::Fit {
-                        model: name,
-                        message: "smartcore returned no tree".into(),
-                    })?;
-                to_spec(&tree.nodes, false, |o| o)
+            fit_chunks(params.n_trees, params.threads, |first, n| {
+                fit_regressor_chunk(kind, &matrix, &y, params, m, first, n)
             })?
         }
         other => {
@@ -396,123 +506,112 @@ pub fn fit_regressor(
     Ok(TreeEnsemble::new(Task::Regression, trees))
 }
 
-/// smartcore's own predictions of the same model, for parity checks: every tree of a forest is
-/// refitted as smartcore fitted it and its prediction taken from smartcore's `predict`.
+/// smartcore's own predictions of the same models, for parity checks.
 pub mod reference {
     use super::*;
 
-    /// Per tree, smartcore's predicted class index for every row of `x_test`.
-    pub fn classifier_tree_votes(
-        kind: ModelKind,
+    /// A decision tree classifier's predicted class indices, from smartcore.
+    pub fn decision_tree_classes(
         x_train: &Array2<f64>,
         y_train: &[usize],
         x_test: &Array2<f64>,
         params: &TreeParams,
-    ) -> Result<Vec<Vec<usize>>> {
-        let matrix = to_smartcore(x_train)?;
-        let test = to_smartcore(x_test)?;
+    ) -> Result<Vec<usize>> {
         let labels: Vec<i32> = y_train.iter().map(|&c| c as i32).collect();
-        let to_idx = |v: Vec<i32>| v.into_iter().map(|c| c as usize).collect::<Vec<_>>();
-        if kind == ModelKind::DecisionTree {
-            let parameters = DecisionTreeClassifierParameters {
-                criterion: SplitCriterion::Gini,
-                max_depth: params.max_depth,
-                min_samples_leaf: params.min_samples_leaf,
-                min_samples_split: params.min_samples_split,
-                seed: Some(params.seed),
-            };
-            let model = DecisionTreeClassifier::fit(&matrix, &labels, parameters)
-                .map_err(fit_error("decision-tree"))?;
-            return Ok(vec![to_idx(
-                model.predict(&test).map_err(fit_error("decision-tree"))?,
-            )]);
-        }
-        let m = m_for(params.max_features, x_train.ncols());
-        (0..params.n_trees)
-            .map(|t| {
-                let parameters = RandomForestClassifierParameters {
-                    criterion: SplitCriterion::Gini,
-                    max_depth: params.max_depth,
-                    min_samples_leaf: params.min_samples_leaf,
-                    min_samples_split: params.min_samples_split,
-                    n_trees: 1,
-                    m,
-                    keep_samples: false,
-                    seed: params.seed.wrapping_add(t as u64),
-                };
-                let model = RandomForestClassifier::fit(&matrix, &labels, parameters)
-                    .map_err(fit_error("random-forest"))?;
-                Ok(to_idx(
-                    model.predict(&test).map_err(fit_error("random-forest"))?,
-                ))
-            })
-            .collect()
+        let parameters = DecisionTreeClassifierParameters {
+            criterion: SplitCriterion::Gini,
+            max_depth: params.smartcore_max_depth(),
+            min_samples_leaf: params.min_samples_leaf,
+            min_samples_split: params.min_samples_split,
+            seed: Some(params.seed),
+        };
+        let model = DecisionTreeClassifier::fit(&to_smartcore(x_train)?, &labels, parameters)
+            .map_err(fit_error("decision-tree"))?;
+        let predicted = model
+            .predict(&to_smartcore(x_test)?)
+            .map_err(fit_error("decision-tree"))?;
+        Ok(predicted.into_iter().map(|c| c as usize).collect())
     }
 
-    /// smartcore's own `ExtraTreesRegressor` with `n_trees` trees and seed `seed`, predicting `x_test`.
-    pub fn extra_trees_forest(
+    /// A decision tree regressor's predictions, from smartcore.
+    pub fn decision_tree_values(
         x_train: &Array2<f64>,
         y_train: &[f64],
         x_test: &Array2<f64>,
         params: &TreeParams,
     ) -> Result<Vec<f64>> {
-        let parameters = ExtraTreesRegressorParameters {
-            max_depth: params.max_depth,
+        let parameters = DecisionTreeRegressorParameters {
+            max_depth: params.smartcore_max_depth(),
             min_samples_leaf: params.min_samples_leaf,
             min_samples_split: params.min_samples_split,
-            n_trees: params.n_trees,
-            m: m_for(params.max_features, x_train.ncols()),
-            keep_samples: false,
-            seed: params.seed,
+            seed: Some(params.seed),
         };
         let model =
-            ExtraTreesRegressor::fit(&to_smartcore(x_train)?, &y_train.to_vec(), parameters)
-                .map_err(fit_error("extra-trees"))?;
+            DecisionTreeRegressor::fit(&to_smartcore(x_train)?, &y_train.to_vec(), parameters)
+                .map_err(fit_error("decision-tree"))?;
         model
             .predict(&to_smartcore(x_test)?)
-            .map_err(fit_error("extra-trees"))
+            .map_err(fit_error("decision-tree"))
     }
 
-    /// Per tree, smartcore's predicted value for every row of `x_test` (random forest or decision
-    /// tree regressor).
-    pub fn regressor_tree_values(
+    /// Per chunk of a multiclass forest (see [`chunks`]), smartcore's own forest's predicted
+    /// class indices.
+    pub fn classifier_chunk_classes(
+        x_train: &Array2<f64>,
+        y_train: &[usize],
+        x_test: &Array2<f64>,
+        params: &TreeParams,
+    ) -> Result<Vec<Vec<usize>>> {
+        let (matrix, test) = (to_smartcore(x_train)?, to_smartcore(x_test)?);
+        let labels: Vec<i32> = y_train.iter().map(|&c| c as i32).collect();
+        let m = m_for(params.max_features, x_train.ncols());
+        chunks(params.n_trees)
+            .into_iter()
+            .map(|(first, n)| {
+                let model = RandomForestClassifier::fit(
+                    &matrix,
+                    &labels,
+                    classifier_forest_parameters(params, m, first, n),
+                )
+                .map_err(fit_error("random-forest"))?;
+                let predicted = model.predict(&test).map_err(fit_error("random-forest"))?;
+                Ok(predicted.into_iter().map(|c| c as usize).collect())
+            })
+            .collect()
+    }
+
+    /// Per chunk of a regression forest (or of a binary classification forest, with 0/1 targets),
+    /// smartcore's own forest's predictions.
+    pub fn regressor_chunk_values(
         kind: ModelKind,
         x_train: &Array2<f64>,
         y_train: &[f64],
         x_test: &Array2<f64>,
         params: &TreeParams,
     ) -> Result<Vec<Vec<f64>>> {
-        let matrix = to_smartcore(x_train)?;
-        let test = to_smartcore(x_test)?;
+        let (matrix, test) = (to_smartcore(x_train)?, to_smartcore(x_test)?);
         let y = y_train.to_vec();
-        if kind == ModelKind::DecisionTree {
-            let parameters = DecisionTreeRegressorParameters {
-                max_depth: params.max_depth,
-                min_samples_leaf: params.min_samples_leaf,
-                min_samples_split: params.min_samples_split,
-                seed: Some(params.seed),
-            };
-            let model = DecisionTreeRegressor::fit(&matrix, &y, parameters)
-                .map_err(fit_error("decision-tree"))?;
-            return Ok(vec![
-                model.predict(&test).map_err(fit_error("decision-tree"))?,
-            ]);
-        }
         let m = m_for(params.max_features, x_train.ncols());
-        (0..params.n_trees)
-            .map(|t| {
-                let parameters = RandomForestRegressorParameters {
-                    max_depth: params.max_depth,
-                    min_samples_leaf: params.min_samples_leaf,
-                    min_samples_split: params.min_samples_split,
-                    n_trees: 1,
-                    m,
-                    keep_samples: false,
-                    seed: params.seed.wrapping_add(t as u64),
-                };
-                let model = RandomForestRegressor::fit(&matrix, &y, parameters)
-                    .map_err(fit_error("random-forest"))?;
-                model.predict(&test).map_err(fit_error("random-forest"))
+        chunks(params.n_trees)
+            .into_iter()
+            .map(|(first, n)| {
+                if kind == ModelKind::ExtraTrees {
+                    ExtraTreesRegressor::fit(
+                        &matrix,
+                        &y,
+                        extra_trees_parameters(params, m, first, n),
+                    )
+                    .and_then(|model| model.predict(&test))
+                    .map_err(fit_error("extra-trees"))
+                } else {
+                    RandomForestRegressor::fit(
+                        &matrix,
+                        &y,
+                        regressor_forest_parameters(params, m, first, n),
+                    )
+                    .and_then(|model| model.predict(&test))
+                    .map_err(fit_error("random-forest"))
+                }
             })
             .collect()
     }

@@ -1,36 +1,45 @@
-//! Exported trees and forests predict exactly what smartcore predicts: every label equal (each tree
-//! and the vote), regression values bit-identical.
+//! Exported trees and forests predict exactly what smartcore predicts. A forest is fitted as
+//! chunks of `CHUNK_TREES` trees, each exactly the forest smartcore fits with the chunk's seed, so
+//! every chunk of the exported ensemble is compared with smartcore's own forest: labels equal,
+//! values and probabilities bit-identical.
 
 use tabship::model::TreeEnsemble;
-use tabship::{Batch, Model, Pipeline, PipelineParts, Predictions};
+use tabship::{Batch, Model, Pipeline, Predictions};
 use tabship_train::target::{Target, prepare};
-use tabship_train::trees::reference;
-use tabship_train::{ModelKind, TrainOptions, Trained, train};
+use tabship_train::trees::{chunks, reference};
+use tabship_train::{ModelKind, TrainOptions, Trained, TreeParams, train};
 
 use crate::testdata;
 
 fn options(target: &str, kind: ModelKind) -> TrainOptions {
     let mut o = TrainOptions::new(target);
     o.model = Some(kind);
-    o.trees.n_trees = 12;
+    o.trees.n_trees = 25;
     o.trees.max_depth = Some(8);
     o.trees.threads = 2;
     o
 }
 
-/// One pipeline per tree of `trained`, to look at each tree's own predictions.
-fn single_tree_pipelines(trained: &Trained) -> Vec<Pipeline> {
-    let parts: PipelineParts = trained.pipeline.to_parts();
+fn tree_params(o: &TrainOptions) -> TreeParams {
+    TreeParams {
+        seed: o.seed,
+        ..o.trees.clone()
+    }
+}
+
+/// One pipeline per chunk of `trained`'s forest.
+fn chunk_pipelines(trained: &Trained) -> Vec<Pipeline> {
+    let parts = trained.pipeline.to_parts();
     let Model::TreeEnsemble(ensemble) = &parts.model else {
         panic!("a tree model")
     };
-    ensemble
-        .trees
-        .iter()
-        .map(|tree| {
+    chunks(ensemble.trees.len())
+        .into_iter()
+        .map(|(first, n)| {
             let mut p = parts.clone();
-            p.model = Model::TreeEnsemble(TreeEnsemble::new(ensemble.task, vec![tree.clone()]));
-            Pipeline::from_parts(p).expect("one-tree pipeline is valid")
+            let trees = ensemble.trees[first..first + n].to_vec();
+            p.model = Model::TreeEnsemble(TreeEnsemble::new(ensemble.task, trees));
+            Pipeline::from_parts(p).expect("a chunk is a valid pipeline")
         })
         .collect()
 }
@@ -49,62 +58,128 @@ fn values(p: &Pipeline, batch: &Batch) -> Vec<f64> {
     }
 }
 
+fn bits(v: &[f64]) -> Vec<u64> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+/// Trains, then returns the pipeline, the encoded train/test matrices and the test batch.
+struct Fitted {
+    trained: Trained,
+    x_train: ndarray::Array2<f64>,
+    x_test: ndarray::Array2<f64>,
+    test: Batch,
+    train_rows: Vec<usize>,
+}
+
+fn fit(file: &str, options: &TrainOptions) -> Fitted {
+    let data = testdata(file);
+    let trained = train(&data, options).expect("trains");
+    let split = trained.report.split.clone();
+    assert!(split.test.len() >= 1000 || file == "iris.csv");
+    let encoder = trained.pipeline.encoder();
+    let x_train = encoder.encode_dense(&data.take(&split.train)).unwrap();
+    let test = if file == "iris.csv" {
+        data.clone()
+    } else {
+        data.take(&split.test)
+    };
+    let x_test = encoder.encode_dense(&test).unwrap();
+    Fitted {
+        trained,
+        x_train,
+        x_test,
+        test,
+        train_rows: split.train,
+    }
+}
+
 #[test]
-fn tree_classifiers_match_smartcore_tree_by_tree_and_by_vote() {
+fn decision_tree_classifier_matches_smartcore() {
+    let options = options("income", ModelKind::DecisionTree);
+    let f = fit("adult_sample.csv", &options);
     let data = testdata("adult_sample.csv");
-    let target = prepare("income", data.column("income").unwrap(), None).unwrap();
-    let Target::Classes { y, classes: labels } = &target.target else {
+    let Target::Classes { y, .. } = prepare("income", data.column("income").unwrap(), None)
+        .unwrap()
+        .target
+    else {
         panic!()
     };
-    for kind in [ModelKind::DecisionTree, ModelKind::RandomForest] {
-        let options = options("income", kind);
-        let trained = train(&data, &options).expect("trains");
-        let split = &trained.report.split;
-        assert!(split.test.len() >= 1000);
-        let encoder = trained.pipeline.encoder();
-        let x_train = encoder.encode_dense(&data.take(&split.train)).unwrap();
-        let y_train: Vec<usize> = split.train.iter().map(|&r| y[r]).collect();
-        let test = data.take(&split.test);
-        let x_test = encoder.encode_dense(&test).unwrap();
-        let mut params = options.trees.clone();
-        params.seed = options.seed;
-        let per_tree =
-            reference::classifier_tree_votes(kind, &x_train, &y_train, &x_test, &params).unwrap();
+    let y_train: Vec<usize> = f.train_rows.iter().map(|&r| y[r]).collect();
+    let expected =
+        reference::decision_tree_classes(&f.x_train, &y_train, &f.x_test, &tree_params(&options))
+            .unwrap();
+    assert_eq!(classes(&f.trained.pipeline, &f.test), expected);
+}
 
-        for (t, (pipeline, expected)) in single_tree_pipelines(&trained)
-            .iter()
-            .zip(&per_tree)
-            .enumerate()
-        {
-            assert_eq!(&classes(pipeline, &test), expected, "{kind}: tree {t}");
-        }
-        let votes: Vec<usize> = (0..split.test.len())
-            .map(|r| {
-                let mut count = vec![0u32; labels.len()];
-                for tree in &per_tree {
-                    count[tree[r]] += 1;
-                }
-                // smartcore's which_max: the first class with the most votes.
-                (0..count.len()).fold(0, |best, k| if count[k] > count[best] { k } else { best })
-            })
-            .collect();
+#[test]
+fn binary_forest_matches_smartcore_forests_chunk_by_chunk() {
+    let options = options("income", ModelKind::RandomForest);
+    let f = fit("adult_sample.csv", &options);
+    let data = testdata("adult_sample.csv");
+    let Target::Classes { y, .. } = prepare("income", data.column("income").unwrap(), None)
+        .unwrap()
+        .target
+    else {
+        panic!()
+    };
+    let y01: Vec<f64> = f.train_rows.iter().map(|&r| y[r] as f64).collect();
+    let expected = reference::regressor_chunk_values(
+        ModelKind::RandomForest,
+        &f.x_train,
+        &y01,
+        &f.x_test,
+        &tree_params(&options),
+    )
+    .unwrap();
+    let pipelines = chunk_pipelines(&f.trained);
+    assert_eq!(pipelines.len(), 3, "25 trees: chunks of 10, 10 and 5");
+    for (c, (p, want)) in pipelines.iter().zip(&expected).enumerate() {
+        let proba = p.predict_proba_batch(&f.test).unwrap();
         assert_eq!(
-            classes(&trained.pipeline, &test),
-            votes,
-            "{kind}: ensemble vote"
+            bits(&proba.column(1).to_vec()),
+            bits(want),
+            "chunk {c}: share of class 1"
         );
-        let proba = trained.pipeline.predict_proba_batch(&test).unwrap();
-        assert!(
-            proba
-                .rows()
-                .into_iter()
-                .all(|p| (p.sum() - 1.0).abs() < 1e-9)
-        );
-        assert!(
-            trained.report.metrics["accuracy"] > 0.8,
-            "{kind}: {:?}",
-            trained.report.metrics
-        );
+    }
+    let proba = f.trained.pipeline.predict_proba_batch(&f.test).unwrap();
+    assert!(
+        proba
+            .rows()
+            .into_iter()
+            .all(|p| (p.sum() - 1.0).abs() < 1e-9)
+    );
+    assert!(
+        f.trained.report.metrics["accuracy"] > 0.8,
+        "{:?}",
+        f.trained.report.metrics
+    );
+}
+
+#[test]
+fn multiclass_forest_matches_smartcore_forests_chunk_by_chunk() {
+    let options = options("species", ModelKind::RandomForest);
+    let f = fit("iris.csv", &options);
+    let data = testdata("iris.csv");
+    let Target::Classes { y, .. } = prepare("species", data.column("species").unwrap(), None)
+        .unwrap()
+        .target
+    else {
+        panic!()
+    };
+    let y_train: Vec<usize> = f.train_rows.iter().map(|&r| y[r]).collect();
+    let expected = reference::classifier_chunk_classes(
+        &f.x_train,
+        &y_train,
+        &f.x_test,
+        &tree_params(&options),
+    )
+    .unwrap();
+    for (c, (p, want)) in chunk_pipelines(&f.trained)
+        .iter()
+        .zip(&expected)
+        .enumerate()
+    {
+        assert_eq!(&classes(p, &f.test), want, "chunk {c}");
     }
 }
 
@@ -123,52 +198,33 @@ fn tree_regressors_match_smartcore_bit_for_bit() {
         ModelKind::ExtraTrees,
     ] {
         let options = options("price", kind);
-        let trained = train(&data, &options).expect("trains");
-        let split = &trained.report.split;
-        assert!(split.test.len() >= 1000);
-        let encoder = trained.pipeline.encoder();
-        let x_train = encoder.encode_dense(&data.take(&split.train)).unwrap();
-        let y_train: Vec<f64> = split.train.iter().map(|&r| y[r]).collect();
-        let test = data.take(&split.test);
-        let x_test = encoder.encode_dense(&test).unwrap();
-        let mut params = options.trees.clone();
-        params.seed = options.seed;
-        let ours = values(&trained.pipeline, &test);
-        let expected: Vec<f64> = if kind == ModelKind::ExtraTrees {
-            // The one-tree fits reproduce smartcore's own multi-tree extra-trees forest.
-            reference::extra_trees_forest(&x_train, &y_train, &x_test, &params).unwrap()
+        let f = fit("diamonds_sample.csv", &options);
+        let y_train: Vec<f64> = f.train_rows.iter().map(|&r| y[r]).collect();
+        let params = tree_params(&options);
+        if kind == ModelKind::DecisionTree {
+            let expected =
+                reference::decision_tree_values(&f.x_train, &y_train, &f.x_test, &params).unwrap();
+            assert_eq!(
+                bits(&values(&f.trained.pipeline, &f.test)),
+                bits(&expected),
+                "{kind}"
+            );
         } else {
-            let per_tree =
-                reference::regressor_tree_values(kind, &x_train, &y_train, &x_test, &params)
+            let expected =
+                reference::regressor_chunk_values(kind, &f.x_train, &y_train, &f.x_test, &params)
                     .unwrap();
-            for (t, (p, want)) in single_tree_pipelines(&trained)
+            for (c, (p, want)) in chunk_pipelines(&f.trained)
                 .iter()
-                .zip(&per_tree)
+                .zip(&expected)
                 .enumerate()
             {
-                let got = values(p, &test);
-                assert!(
-                    got.iter()
-                        .zip(want)
-                        .all(|(a, b)| a.to_bits() == b.to_bits()),
-                    "{kind}: tree {t}"
-                );
+                assert_eq!(bits(&values(p, &f.test)), bits(want), "{kind}: chunk {c}");
             }
-            (0..split.test.len())
-                .map(|r| per_tree.iter().fold(0.0, |s, tree| s + tree[r]) / per_tree.len() as f64)
-                .collect()
-        };
-        for (i, (a, b)) in ours.iter().zip(&expected).enumerate() {
-            assert_eq!(
-                a.to_bits(),
-                b.to_bits(),
-                "{kind}: row {i}: ours {a}, smartcore {b}"
-            );
         }
         assert!(
-            trained.report.metrics["r2"] > 0.85,
+            f.trained.report.metrics["r2"] > 0.85,
             "{kind}: {:?}",
-            trained.report.metrics
+            f.trained.report.metrics
         );
     }
 }
