@@ -77,13 +77,15 @@ fn fit(file: &str, options: &TrainOptions) -> Fitted {
     let split = trained.report.split.clone();
     assert!(split.test.len() >= 1000 || file == "iris.csv");
     let encoder = trained.pipeline.encoder();
-    let x_train = encoder.encode_dense(&data.take(&split.train)).unwrap();
+    let x_train = encoder
+        .encode_dense(&data.take(&split.train))
+        .expect("encodes the training rows");
     let test = if file == "iris.csv" {
         data.clone()
     } else {
         data.take(&split.test)
     };
-    let x_test = encoder.encode_dense(&test).unwrap();
+    let x_test = encoder.encode_dense(&test).expect("encodes the test rows");
     Fitted {
         trained,
         x_train,
