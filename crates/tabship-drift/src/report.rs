@@ -107,6 +107,13 @@ pub struct DriftOptions {
     pub missing_rate_increase: Option<f64>,
     /// The dataset drifts when the share of drifted columns is at least this (default 0.5).
     pub share: f64,
+    /// Categories whose expected live count (reference share × live values) is below this are
+    /// pooled into one bucket, with the next rarest ones until the pool's expected count reaches
+    /// it too, before the categorical statistics (default 5, Cochran's rule):
+    /// without it, chi-square is anti-conservative and Jensen–Shannon biased upwards on columns
+    /// with many rare categories (a country column flags iid samples). New categories land in
+    /// the pooled bucket, whose reference share is small, so they still show.
+    pub min_expected_count: f64,
 }
 
 impl Default for DriftOptions {
@@ -124,6 +131,7 @@ impl Default for DriftOptions {
             hellinger: 0.1,
             missing_rate_increase: Some(0.1),
             share: 0.5,
+            min_expected_count: 5.0,
         }
     }
 }
@@ -143,7 +151,8 @@ impl DriftOptions {
 
     /// Checks that every threshold is finite and in range.
     pub fn validate(&self) -> Result<()> {
-        let checks: [(&'static str, f64, f64, f64); 8] = [
+        let checks: [(&'static str, f64, f64, f64); 9] = [
+            ("min_expected_count", self.min_expected_count, 0.0, 1e9),
             ("ks_p_value", self.ks_p_value, 0.0, 1.0),
             ("chi_square_p_value", self.chi_square_p_value, 0.0, 1.0),
             ("psi", self.psi, 0.0, f64::MAX),
@@ -480,6 +489,43 @@ fn buckets(p: &CategoricalProfile, s: &CategoricalSample) -> (Vec<u64>, Vec<u64>
     (reference, live)
 }
 
+/// Pools the buckets whose expected live count is below `min_expected` into one bucket
+/// (placed last), adding the next smallest buckets until the pool itself reaches `min_expected`.
+fn pool(reference: &[u64], live: &[u64], min_expected: f64) -> (Vec<u64>, Vec<u64>) {
+    let n_ref: u64 = reference.iter().sum();
+    let n_live: u64 = live.iter().sum();
+    if n_ref == 0 || n_live == 0 || min_expected <= 0.0 {
+        return (reference.to_vec(), live.to_vec());
+    }
+    let expected = |r: u64| r as f64 / n_ref as f64 * n_live as f64;
+    let mut order: Vec<usize> = (0..reference.len()).collect();
+    order.sort_by_key(|&i| (reference[i], i));
+    let mut pooled = vec![false; reference.len()];
+    let (mut r_pool, mut l_pool) = (0u64, 0u64);
+    for &i in &order {
+        let small = expected(reference[i]) < min_expected;
+        let pool_short = (r_pool > 0 || l_pool > 0) && expected(r_pool) < min_expected;
+        if !small && !pool_short {
+            break;
+        }
+        pooled[i] = true;
+        r_pool += reference[i];
+        l_pool += live[i];
+    }
+    let (mut r_out, mut l_out) = (Vec::new(), Vec::new());
+    for i in 0..reference.len() {
+        if !pooled[i] {
+            r_out.push(reference[i]);
+            l_out.push(live[i]);
+        }
+    }
+    if pooled.iter().any(|&p| p) {
+        r_out.push(r_pool);
+        l_out.push(l_pool);
+    }
+    (r_out, l_out)
+}
+
 fn categorical_report(
     name: &str,
     p: &CategoricalProfile,
@@ -487,7 +533,8 @@ fn categorical_report(
     options: &DriftOptions,
 ) -> ColumnReport {
     let live_count = s.count();
-    let (reference, live) = buckets(p, s);
+    let (full_reference, full_live) = buckets(p, s);
+    let (reference, live) = pool(&full_reference, &full_live, options.min_expected_count);
     let chi = stats::chi_square(&reference, &live);
     let statistic = choose(options, name, false, live_count);
     let value = match statistic {
@@ -541,8 +588,8 @@ fn categorical_report(
         unknown_rate: Some(rate(s.unknown, live_count)),
         histogram: Histogram {
             labels,
-            reference: shares(&reference),
-            live: shares(&live),
+            reference: shares(&full_reference),
+            live: shares(&full_live),
         },
     }
 }

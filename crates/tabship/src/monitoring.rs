@@ -209,9 +209,10 @@ impl Pipeline {
                 }
                 let labels: Vec<String> = self.classes().iter().map(ToString::to_string).collect();
                 let options = ProfileOptions {
-                    max_categories: options.max_categories.max(labels.len()).min(
-                        tabship_drift::profile::limits::MAX_CATEGORIES,
-                    ),
+                    max_categories: options
+                        .max_categories
+                        .max(labels.len())
+                        .min(tabship_drift::profile::limits::MAX_CATEGORIES),
                     ..*options
                 };
                 ColumnProfile {
@@ -233,7 +234,10 @@ impl Pipeline {
 
     /// A monitor over this pipeline's profile.
     pub fn drift_monitor(&self, window: Window) -> Result<Monitor> {
-        Ok(Monitor::with_binner(Arc::clone(self.require_profile()?), window)?)
+        Ok(Monitor::with_binner(
+            Arc::clone(self.require_profile()?),
+            window,
+        )?)
     }
 
     /// Resolves every schema column of `batch` against the profile; categorical values go

@@ -119,7 +119,12 @@ impl Pipeline {
         model.prepare(encoder.width(), n_classes)?;
         let drift = match parts.drift_profile {
             Some(profile) => {
-                crate::monitoring::validate_profile(&profile, &encoder, parts.task, &parts.classes)?;
+                crate::monitoring::validate_profile(
+                    &profile,
+                    &encoder,
+                    parts.task,
+                    &parts.classes,
+                )?;
                 Some(Arc::new(Binner::new(profile)))
             }
             None => None,

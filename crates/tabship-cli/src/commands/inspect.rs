@@ -102,7 +102,11 @@ fn text(pipeline: &Pipeline, d: &Value) -> String {
             Some(p) => format!(
                 "yes ({} columns{})",
                 p.columns.len(),
-                if p.prediction.is_some() { " + predictions" } else { "" }
+                if p.prediction.is_some() {
+                    " + predictions"
+                } else {
+                    ""
+                }
             ),
             None => "no (artifact format before 1.2, or saved without one)".to_owned(),
         }

@@ -93,7 +93,11 @@ fn reports_cover_columns_predictions_and_unknowns() {
     // The golden inputs hold one never-seen workclass, counted through the encoder.
     let workclass = report.column("workclass").expect("column");
     assert!(workclass.unknown_rate.unwrap_or(0.0) > 0.0, "{workclass:?}");
-    assert_eq!(workclass.statistic, Statistic::ChiSquare, "40 rows: p-value test");
+    assert_eq!(
+        workclass.statistic,
+        Statistic::ChiSquare,
+        "40 rows: p-value test"
+    );
     for c in report.columns.iter().chain(&report.prediction) {
         for x in [c.value, c.psi, c.jensen_shannon, c.hellinger, c.chi_square] {
             assert!(x.is_finite(), "{}: {c:?}", c.name);
@@ -131,14 +135,20 @@ fn a_monitor_fed_predicted_batches_matches_the_report() {
             assert!((m - n).abs() < 1e-9, "{}", x.name);
         }
     }
-    assert_eq!(a.prediction.map(|p| p.histogram), b.prediction.map(|p| p.histogram));
+    assert_eq!(
+        a.prediction.map(|p| p.histogram),
+        b.prediction.map(|p| p.histogram)
+    );
 }
 
 fn refused(parts: PipelineParts, expect_field: &str) {
     let err = Pipeline::from_parts(parts).expect_err("hostile profile refused");
     match &err {
         Error::InvalidField { field, .. } => {
-            assert!(field.starts_with(expect_field), "{field} vs {expect_field}: {err}")
+            assert!(
+                field.starts_with(expect_field),
+                "{field} vs {expect_field}: {err}"
+            )
         }
         other => panic!("{other}"),
     }
@@ -182,7 +192,11 @@ fn hostile_profiles_in_a_valid_envelope_are_refused() {
     categorical(&mut p, 1).counts.pop();
     refused(p, "drift_profile.columns[1].counts");
     let mut p = base.clone();
-    p.drift_profile.as_mut().expect("profile").columns.swap(0, 1);
+    p.drift_profile
+        .as_mut()
+        .expect("profile")
+        .columns
+        .swap(0, 1);
     refused(p, "drift_profile.columns[0]");
     let mut p = base.clone();
     p.drift_profile.as_mut().expect("profile").columns.pop();
