@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test: formatting, lints, and the Rust test suites (unit, integration, doc, golden, property).
+# Every test: formatting, lints, the Rust test suites (unit, integration, doc, golden, property)
+# and the scipy cross-checks of the drift statistics (in the pinned .venv).
 # Usage: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,3 +15,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test"
 cargo test --workspace --locked
+
+step "drift statistics against scipy (pytest)"
+venv="$(bash scripts/python-env.sh)"
+cargo build -q --locked -p tabship-drift --example stats_json
+TABSHIP_STATS_JSON="$PWD/target/debug/examples/stats_json" \
+  "$venv/bin/python" -m pytest -q -W error -p no:cacheprovider crates/tabship-drift/tests/scipy
