@@ -80,7 +80,7 @@ impl fmt::Display for Statistic {
 /// on large samples every p-value test flags differences too small to matter. The dataset drifts
 /// when at least half of the columns do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct DriftOptions {
     /// Live samples of at most this many values use p-value tests (default 1000).
     pub small_sample_rows: u64,
