@@ -46,11 +46,7 @@ fn rewrite(to: &Path, change: impl Fn(&[String], &mut Vec<String>)) {
     let mut writer = csv::Writer::from_path(to).expect("writes");
     writer.write_record(&header).expect("header");
     for record in reader.records() {
-        let mut fields: Vec<String> = record
-            .expect("record")
-            .iter()
-            .map(str::to_owned)
-            .collect();
+        let mut fields: Vec<String> = record.expect("record").iter().map(str::to_owned).collect();
         change(&header, &mut fields);
         writer.write_record(&fields).expect("record");
     }
@@ -88,15 +84,22 @@ fn a_shifted_column_is_named_and_fail_on_drift_follows_the_dataset_verdict() {
     let live = dir.path().join("older.csv");
     rewrite(&live, |h, f| {
         set(h, f, "age", |a| {
-            a.parse::<f64>().map_or(String::new(), |x| (x + 15.0).to_string())
+            a.parse::<f64>()
+                .map_or(String::new(), |x| (x + 15.0).to_string())
         })
     });
     let out = tabship(&["drift", &model(), path(&live), "--fail-on-drift"]);
     // One column of 13 drifted: not a dataset drift, exit 0.
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
-    let age = text.lines().find(|l| l.starts_with("age ")).expect("age line");
-    assert!(age.contains("wasserstein") && age.contains("DRIFT"), "{age}");
+    let age = text
+        .lines()
+        .find(|l| l.starts_with("age "))
+        .expect("age line");
+    assert!(
+        age.contains("wasserstein") && age.contains("DRIFT"),
+        "{age}"
+    );
     assert!(text.contains("1 of 13 columns drifted"), "{text}");
     assert!(text.contains("no dataset drift"), "{text}");
     // With a lower share threshold the same data is a dataset drift: exit 3.
@@ -124,7 +127,8 @@ fn a_broken_feed_is_a_dataset_drift_with_exit_3_and_an_html_page() {
     rewrite(&live, |h, f| {
         for c in ["age", "education_num", "hours_per_week", "capital_gain"] {
             set(h, f, c, |x| {
-                x.parse::<f64>().map_or(String::new(), |v| (v * 3.0 + 50.0).to_string())
+                x.parse::<f64>()
+                    .map_or(String::new(), |v| (v * 3.0 + 50.0).to_string())
             });
         }
         for c in ["workclass", "occupation", "native_country"] {
@@ -167,7 +171,10 @@ fn artifacts_without_a_profile_and_bad_options_fail_with_one_line() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.starts_with("error: ") && err.contains("no drift profile"), "{err}");
+    assert!(
+        err.starts_with("error: ") && err.contains("no drift profile"),
+        "{err}"
+    );
     assert_eq!(err.lines().count(), 1);
 
     let dir = tempfile::tempdir().expect("temp dir");
@@ -190,13 +197,22 @@ fn artifacts_without_a_profile_and_bad_options_fail_with_one_line() {
         "--options",
         path(&options),
     ]);
-    assert_eq!(out.status.code(), Some(1), "unknown fields are refused: {}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "unknown fields are refused: {}",
+        stderr(&out)
+    );
 
     let out = tabship(&["drift", &model()]);
     assert_eq!(out.status.code(), Some(2), "usage error");
     let out = tabship(&["drift", &model(), &testdata("iris.csv")]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("missing column `age`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("missing column `age`"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

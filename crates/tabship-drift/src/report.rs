@@ -490,7 +490,8 @@ fn buckets(p: &CategoricalProfile, s: &CategoricalSample) -> (Vec<u64>, Vec<u64>
 }
 
 /// Pools the buckets whose expected live count is below `min_expected` into one bucket
-/// (placed last), adding the next smallest buckets until the pool itself reaches `min_expected`.
+/// (placed last), adding the next smallest buckets until the pool itself reaches `min_expected`
+/// (the largest bucket always stays on its own).
 fn pool(reference: &[u64], live: &[u64], min_expected: f64) -> (Vec<u64>, Vec<u64>) {
     let n_ref: u64 = reference.iter().sum();
     let n_live: u64 = live.iter().sum();
@@ -502,7 +503,11 @@ fn pool(reference: &[u64], live: &[u64], min_expected: f64) -> (Vec<u64>, Vec<u6
     order.sort_by_key(|&i| (reference[i], i));
     let mut pooled = vec![false; reference.len()];
     let (mut r_pool, mut l_pool) = (0u64, 0u64);
-    for &i in &order {
+    // The largest bucket is never pooled, so at least two buckets remain to compare.
+    let Some((_, candidates)) = order.split_last() else {
+        return (reference.to_vec(), live.to_vec());
+    };
+    for &i in candidates {
         let small = expected(reference[i]) < min_expected;
         let pool_short = (r_pool > 0 || l_pool > 0) && expected(r_pool) < min_expected;
         if !small && !pool_short {
