@@ -123,8 +123,10 @@ fn all_missing_columns_are_judged_by_their_missing_rate() {
         assert_eq!(c.missing_rate, 1.0);
         assert_eq!(c.live_count, 0);
     }
-    let mut o = DriftOptions::default();
-    o.missing_rate_increase = None;
+    let o = DriftOptions {
+        missing_rate_increase: None,
+        ..DriftOptions::default()
+    };
     let sample = Binner::new(p.clone())
         .sample(
             &[
