@@ -335,6 +335,34 @@ mod tests {
     }
 
     #[test]
+    fn monitors_and_detectors_can_be_shared_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Monitor>();
+        assert_send_sync::<std::sync::Mutex<Monitor>>();
+        assert_send_sync::<Box<dyn crate::Detector>>();
+        assert_send_sync::<crate::DriftReport>();
+    }
+
+    #[test]
+    fn tumbling_shards_merge_window_by_window() {
+        let mut a = Monitor::new(profile(), Window::Tumbling { rows: 10 }).expect("ok");
+        let mut b = a.clone();
+        let values: Vec<f64> = (0..15).map(f64::from).collect();
+        a.observe(&[LiveColumn::Numeric(&values)], None)
+            .expect("ok");
+        b.observe(&[LiveColumn::Numeric(&values)], None)
+            .expect("ok");
+        a.merge(&b).expect("same window");
+        assert_eq!(a.last_complete().map(|s| s.rows), Some(20));
+        assert_eq!(a.snapshot().rows, 10);
+        assert_eq!(a.total_rows(), 30);
+        let other = Monitor::new(profile(), Window::sliding(10)).expect("ok");
+        assert!(a.merge(&other).is_err(), "windows differ");
+        a.reset();
+        assert_eq!((a.snapshot().rows, a.total_rows()), (0, 0));
+    }
+
+    #[test]
     fn bad_input_is_refused_and_changes_nothing() {
         let mut m = Monitor::new(profile(), Window::sliding(100)).expect("ok");
         let err = m

@@ -124,6 +124,14 @@ pub fn run(args: TrainArgs) -> Result<()> {
         report.fit_seconds
     )
     .map_err(w)?;
+    if pipeline.drift_profile().is_some() {
+        writeln!(
+            out,
+            "drift profile captured on the training rows in {:.3}s",
+            report.profile_seconds
+        )
+        .map_err(w)?;
+    }
     if report.dropped_rows > 0 {
         writeln!(
             out,
