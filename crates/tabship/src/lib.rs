@@ -61,7 +61,7 @@ pub use metadata::{ParamValue, TrainingInfo};
 pub use model::{Model, Task};
 pub use pipeline::{Pipeline, Prediction, Predictions};
 pub use schema::{ColumnKind, ColumnSpec, Schema};
-pub use value::{FieldValue, Record, Value, number_as_category};
+pub use value::{FieldValue, Record, Value, number_as_category, parse_number};
 
 /// This library's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
