@@ -378,9 +378,15 @@ mod tests {
         let dictionary = [Some("b"), None, Some(""), Some("a"), Some("b")];
         let codes = [0, -1, 1, 2, 3, 4, 0];
         let column = CategoricalValues::from_codes(&dictionary, &codes).unwrap();
-        let pushed = CategoricalValues::from_options(
-            [Some("b"), None, None, None, Some("a"), Some("b"), Some("b")],
-        );
+        let pushed = CategoricalValues::from_options([
+            Some("b"),
+            None,
+            None,
+            None,
+            Some("a"),
+            Some("b"),
+            Some("b"),
+        ]);
         assert_eq!(column.dictionary(), pushed.dictionary());
         assert_eq!(column.codes(), pushed.codes());
         assert_eq!(column.get(5), Some("b"));
@@ -401,7 +407,11 @@ mod tests {
             err,
             "invalid batch: row 2: code `1` is past the end of a dictionary of 1 entries"
         );
-        assert!(CategoricalValues::from_codes::<&str>(&[], &[]).unwrap().is_empty());
+        assert!(
+            CategoricalValues::from_codes::<&str>(&[], &[])
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
