@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Every test: formatting, lints, and the Rust test suites (unit, integration, doc, golden, property).
-# Usage: scripts/test.sh
+# Every test: formatting, lints, the Rust test suites (unit, integration, doc, golden, property),
+# then the Python package: builds the extension into .venv (maturin), runs pytest with warnings
+# as errors, mypy --strict and mypy.stubtest on the type stubs.
+# Usage: scripts/test.sh        (idempotent; CI runs it via .ci/run on a fresh clone)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+repo="$(pwd)"
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -14,3 +17,17 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test"
 cargo test --workspace --locked
+
+step "python env (.venv, pinned by python/constraints.txt)"
+bash scripts/python-env.sh
+py="$repo/.venv/bin/python"
+
+step "maturin develop (debug build of the extension into .venv)"
+# A debug build: the suite's data is small, and it compiles in seconds from the warm target/.
+(cd python && VIRTUAL_ENV="$repo/.venv" "$repo/.venv/bin/maturin" develop --locked --quiet)
+
+step "pytest (warnings are errors)"
+(cd python && "$py" -m pytest -W error -p no:cacheprovider)
+
+step "mypy --strict and mypy.stubtest"
+(cd python && "$py" -m mypy --no-incremental && "$py" -m mypy.stubtest --mypy-config-file pyproject.toml tabship)

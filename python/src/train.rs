@@ -21,11 +21,11 @@ fn invalid(option: &'static str, reason: String) -> tabship_train::Error {
 
 /// An option's text with `_` read as `-` (`random_forest` is `random-forest`).
 fn choice(options: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<String>> {
-    Ok(options
+    options
         .get_item(key)?
         .filter(|v| !v.is_none())
         .map(|v| v.str().map(|s| s.to_string().replace('_', "-")))
-        .transpose()?)
+        .transpose()
 }
 
 fn get<T>(options: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<T>>
