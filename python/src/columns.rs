@@ -9,6 +9,9 @@
 //! - `(name, "codes", codes, uniques)`: an `int64` array of codes (negative = missing) and the
 //!   list of distinct values, for a categorical column (`pandas.factorize`, a pandas
 //!   `Categorical`, an Arrow dictionary): each distinct value is converted once;
+//! - `(name, "utf8", offsets, data, nulls)`: an Arrow string column (pandas' default `str`
+//!   dtype, pyarrow tables) as its buffers: int64 offsets, UTF-8 bytes, and `None` or one byte
+//!   per row that is 1 for a null — read without creating a Python object per row;
 //! - `(name, "objects", values)`: a list of Python values, converted one by one (the slow,
 //!   general path: numeric text, mixed types).
 
@@ -16,7 +19,8 @@ use std::cell::Cell;
 
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use rustc_hash::FxHashMap;
 use tabship::{Batch, CategoricalValues, ColumnKind, ColumnValues, FieldValue, Record, Schema};
 
 use crate::errors::{core_err, schema};
@@ -66,6 +70,17 @@ pub(crate) fn batch_from_entries(
                     CategoricalValues::from_codes(&dictionary, &codes).map_err(core_err(py))?,
                 )
             }
+            ("utf8", ColumnKind::Categorical) => {
+                let offsets = PyBuffer::<i64>::get(&entry.get_item(2)?)?.to_vec(py)?;
+                let data = PyBuffer::<u8>::get(&entry.get_item(3)?)?.to_vec(py)?;
+                let nulls = entry.get_item(4)?;
+                let nulls = if nulls.is_none() {
+                    None
+                } else {
+                    Some(PyBuffer::<u8>::get(&nulls)?.to_vec(py)?)
+                };
+                utf8_column(py, &name, &offsets, &data, nulls.as_deref())?
+            }
             ("objects", _) => {
                 let values = entry.get_item(2)?.cast_into::<PyList>()?;
                 objects_column(py, &name, kind, &values)?
@@ -83,6 +98,54 @@ pub(crate) fn batch_from_entries(
         columns.push((name, values));
     }
     Batch::new(columns).map_err(core_err(py))
+}
+
+/// A categorical column from Arrow's string layout: `offsets` (one more than the rows, into
+/// `data`), UTF-8 `data`, and optionally one byte per row that is non-zero for a null.
+fn utf8_column(
+    py: Python<'_>,
+    name: &str,
+    offsets: &[i64],
+    data: &[u8],
+    nulls: Option<&[u8]>,
+) -> PyResult<ColumnValues> {
+    let invalid = |row: usize| {
+        schema(
+            py,
+            format!(
+                "column `{name}`: row {}: invalid Arrow string data",
+                row + 1
+            ),
+        )
+    };
+    // Validate the UTF-8 once; each row is then a slice at character boundaries.
+    let text = std::str::from_utf8(data).map_err(|_| invalid(0))?;
+    let rows = offsets.len().saturating_sub(1);
+    // Distinct texts borrowed from `data`, then one interning per distinct text in the core.
+    let mut index: FxHashMap<&str, i64> = FxHashMap::default();
+    let mut dictionary: Vec<Option<&str>> = Vec::new();
+    let mut codes = Vec::with_capacity(rows);
+    for (row, pair) in offsets.windows(2).enumerate() {
+        if nulls.is_some_and(|n| n.get(row).is_some_and(|&b| b != 0)) {
+            codes.push(-1);
+            continue;
+        }
+        let value = usize::try_from(pair[0])
+            .ok()
+            .zip(usize::try_from(pair[1]).ok())
+            .and_then(|(a, b)| text.get(a..b))
+            .ok_or_else(|| invalid(row))?;
+        let next = dictionary.len() as i64;
+        let code = *index.entry(value).or_insert_with(|| {
+            dictionary.push(Some(value));
+            next
+        });
+        codes.push(code);
+    }
+    debug_assert_eq!(codes.len(), rows);
+    Ok(ColumnValues::Categorical(
+        CategoricalValues::from_codes(&dictionary, &codes).map_err(core_err(py))?,
+    ))
 }
 
 /// A column from a list of Python values, converted one by one.
@@ -143,16 +206,14 @@ pub(crate) struct DictRecord<'a> {
     next: Cell<usize>,
 }
 
-/// The dict's values for the schema's columns, kept alive while the record is used.
+/// The dict's values for the schema's columns (`keys`: the column names as interned Python
+/// strings, whose hashes are cached), kept alive while the record is used.
 pub(crate) fn dict_values<'py>(
     dict: &Bound<'py, PyDict>,
-    schema: &Schema,
+    keys: &[Py<PyString>],
 ) -> PyResult<Vec<Option<Bound<'py, PyAny>>>> {
-    schema
-        .columns
-        .iter()
-        .map(|c| dict.get_item(c.name.as_str()))
-        .collect()
+    let py = dict.py();
+    keys.iter().map(|k| dict.get_item(k.bind(py))).collect()
 }
 
 impl<'a> DictRecord<'a> {

@@ -6,7 +6,7 @@ use pyo3::buffer::{Element, PyBuffer};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyDict, PyFloat, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyFloat, PyList, PyString, PyTuple};
 use tabship::{Batch, ClassLabel, ColumnKind, Prediction, Predictions, Task};
 
 use crate::columns::{DictRecord, batch_from_entries, dict_values, kinds_list};
@@ -24,6 +24,8 @@ pub(crate) struct PyPipeline {
     labels_array: Py<PyAny>,
     /// `[(column, kind)]` in schema order, handed to `tabship._convert`.
     kinds: Py<PyList>,
+    /// The schema's column names as interned Python strings (dict keys of records).
+    keys: Vec<Py<PyString>>,
     /// Cross-validation results of `tabship.train(cv=k)`, if any.
     cv: Option<Py<PyDict>>,
 }
@@ -106,11 +108,18 @@ impl PyPipeline {
                 .map(|c| (c.name.as_str(), c.kind)),
         )?
         .unbind();
+        let keys = inner
+            .schema()
+            .columns
+            .iter()
+            .map(|c| PyString::intern(py, &c.name).unbind())
+            .collect();
         Ok(PyPipeline {
             inner,
             labels,
             labels_array,
             kinds,
+            keys,
             cv,
         })
     }
@@ -148,7 +157,7 @@ impl PyPipeline {
 
     fn record_prediction(&self, py: Python<'_>, x: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
         let schema = self.inner.schema();
-        let values = dict_values(x, schema)?;
+        let values = dict_values(x, &self.keys)?;
         let record = DictRecord::new(schema, &values).map_err(core_err(py))?;
         match self.inner.predict_one(&record).map_err(core_err(py))? {
             Prediction::Class { index, .. } => Ok(self.labels[index].clone_ref(py)),
@@ -158,7 +167,7 @@ impl PyPipeline {
 
     fn record_proba(&self, py: Python<'_>, x: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
         let schema = self.inner.schema();
-        let values = dict_values(x, schema)?;
+        let values = dict_values(x, &self.keys)?;
         let record = DictRecord::new(schema, &values).map_err(core_err(py))?;
         let proba = self
             .inner

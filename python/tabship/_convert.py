@@ -3,6 +3,7 @@ the Rust side reads cheapest (see ``python/src/columns.rs``):
 
 - ``(name, "f64", float64 array)`` for a numeric column with a numeric dtype;
 - ``(name, "codes", int64 codes, uniques)`` for a categorical column (negative code = missing);
+- ``(name, "utf8", int64 offsets, uint8 data, nulls)`` for an Arrow string column;
 - ``(name, "objects", list)`` for anything else, converted value by value.
 
 pandas and pyarrow are optional: they are imported only when the input is one of theirs.
@@ -79,8 +80,35 @@ def _pandas_column(name: str, kind: str, series: Any) -> Entry:
         return (name, "objects", series.tolist())
     if is_categorical:
         return _codes_entry(name, series.cat.codes.to_numpy(), series.cat.categories)
+    if _pyarrow() is not None and getattr(dtype, "storage", None) == "pyarrow":
+        # pandas' arrow-backed `str` dtype: hand over the Arrow buffers.
+        entry = _utf8_entry(name, _pyarrow().array(series))
+        if entry is not None:
+            return entry
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     return _codes_entry(name, codes, uniques)
+
+
+def _utf8_entry(name: str, array: Any) -> Entry | None:
+    """An Arrow string array as ``(name, "utf8", offsets, data, nulls)``; ``None`` for other
+    layouts (string views, dictionaries, ...)."""
+    pa = _pyarrow()
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if pa.types.is_large_string(array.type):
+        offset_type: Any = np.int64
+    elif pa.types.is_string(array.type):
+        offset_type = np.int32
+    else:
+        return None
+    _, offsets_buffer, data_buffer = array.buffers()
+    start, n = array.offset, len(array)
+    offsets = np.frombuffer(offsets_buffer, dtype=offset_type)[start : start + n + 1]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+    nulls = None
+    if array.null_count:
+        nulls = array.is_null().to_numpy(zero_copy_only=False).view(np.uint8)
+    return (name, "utf8", np.ascontiguousarray(offsets, dtype=np.int64), data, nulls)
 
 
 def _arrow_column(name: str, kind: str, column: Any) -> Entry:
@@ -95,6 +123,9 @@ def _arrow_column(name: str, kind: str, column: Any) -> Entry:
             return _f64_entry(name, values)
         return (name, "objects", array.to_pylist())
     if not pa.types.is_dictionary(t):
+        entry = _utf8_entry(name, array)
+        if entry is not None:
+            return entry
         array = pc.dictionary_encode(array)
     codes = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
     return _codes_entry(name, codes, array.dictionary.to_pylist())

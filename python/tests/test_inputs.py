@@ -240,3 +240,25 @@ def test_repr_and_properties(adult: tabship.Pipeline) -> None:
     assert len(adult.feature_names) > len(adult.schema)
     assert adult.cv_metrics is None
     assert tabship.__version__
+
+
+def test_arrow_string_layouts_nulls_and_slices(adult: tabship.Pipeline) -> None:
+    df = read_csv(GOLDEN / "adult_inputs.csv")
+    df.loc[[2, 5], "occupation"] = None
+    want = adult.predict_proba(df.astype({c: object for c, k in adult.schema.items() if k == "categorical"}))
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    for string_type in (pa.string(), pa.large_string(), pa.string_view()):
+        fields = [
+            pa.field(f.name, string_type) if pa.types.is_string(f.type) or pa.types.is_large_string(f.type) else f
+            for f in table.schema
+        ]
+        typed = table.cast(pa.schema(fields))
+        np.testing.assert_array_equal(adult.predict_proba(typed), want, err_msg=str(string_type))
+        # A slice starts at an offset into the same buffers.
+        np.testing.assert_array_equal(adult.predict_proba(typed.slice(3, 20)), want[3:23])
+    chunked = pa.concat_tables([table.slice(0, 10), table.slice(10)])
+    np.testing.assert_array_equal(adult.predict_proba(chunked), want)
+    # pandas' default `str` dtype (Arrow-backed) and object columns agree, nulls included.
+    assert df["occupation"].dtype == "str"
+    np.testing.assert_array_equal(adult.predict_proba(df), want)
+    np.testing.assert_array_equal(adult.predict_proba(df.iloc[7:30]), want[7:30])
