@@ -124,10 +124,6 @@ impl PyPipeline {
         })
     }
 
-    fn is_record(x: &Bound<'_, PyAny>) -> bool {
-        x.cast::<PyDict>().is_ok()
-    }
-
     fn batch(&self, py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Batch> {
         let entries = to_columns(py)?
             .call1((x, self.kinds.bind(py)))?
@@ -216,8 +212,14 @@ impl PyPipeline {
     /// Table or a 2-D numpy array (columns in schema order) gives a numpy array, one entry per
     /// row. Columns are matched by name; extra columns are ignored.
     fn predict(&self, py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        if Self::is_record(x) && !looks_like_columns(x)? {
-            return self.record_prediction(py, x.cast::<PyDict>()?);
+        if let Ok(record) = x.cast::<PyDict>() {
+            // A dict is a record unless it turns out to be a dict of columns (checked only when
+            // reading it as a record fails, to keep the single-record path short).
+            match self.record_prediction(py, record) {
+                Ok(prediction) => return Ok(prediction),
+                Err(e) if !looks_like_columns(x)? => return Err(e),
+                Err(_) => {}
+            }
         }
         let batch = self.batch(py, x)?;
         let predictions =
@@ -229,8 +231,12 @@ impl PyPipeline {
     /// 2-D numpy array (rows × classes) for tabular input. Raises `tabship.TabshipError` for a
     /// regression pipeline.
     fn predict_proba(&self, py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        if Self::is_record(x) && !looks_like_columns(x)? {
-            return self.record_proba(py, x.cast::<PyDict>()?);
+        if let Ok(record) = x.cast::<PyDict>() {
+            match self.record_proba(py, record) {
+                Ok(proba) => return Ok(proba),
+                Err(e) if !looks_like_columns(x)? => return Err(e),
+                Err(_) => {}
+            }
         }
         let batch = self.batch(py, x)?;
         let proba =

@@ -105,9 +105,13 @@ pub(crate) fn field<'a>(
     if is_missing_sentinel(value) {
         return Ok(Field::Borrowed(FieldValue::Null));
     }
+    // Scalars with `__float__` (numpy scalars, Decimal); sized objects (arrays) are not values.
     if value
         .hasattr(pyo3::intern!(value.py(), "__float__"))
         .unwrap_or(false)
+        && !value
+            .hasattr(pyo3::intern!(value.py(), "__len__"))
+            .unwrap_or(true)
     {
         if let Ok(x) = value.extract::<f64>() {
             return Ok(Field::Borrowed(FieldValue::Number(x)));

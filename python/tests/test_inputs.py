@@ -262,3 +262,14 @@ def test_arrow_string_layouts_nulls_and_slices(adult: tabship.Pipeline) -> None:
     assert df["occupation"].dtype == "str"
     np.testing.assert_array_equal(adult.predict_proba(df), want)
     np.testing.assert_array_equal(adult.predict_proba(df.iloc[7:30]), want[7:30])
+
+
+def test_a_dict_of_columns_is_not_a_record(iris: tabship.Pipeline) -> None:
+    columns = {name: np.array([value, value + 1.0]) for name, value in FLOWER.items()}
+    assert iris.predict(columns).shape == (2,)
+    one = {name: [value] for name, value in FLOWER.items()}
+    assert list(iris.predict(one)) == ["setosa"]
+    assert iris.predict_proba(one).shape == (1, 3)
+    # numpy scalars are values of a record.
+    scalars = {name: np.float64(value) for name, value in FLOWER.items()}
+    assert iris.predict(scalars) == "setosa"
