@@ -21,7 +21,6 @@ fn _tabship(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pipeline::PyPipeline>()?;
     m.add_function(wrap_pyfunction!(train::_train_csv, m)?)?;
     m.add_function(wrap_pyfunction!(train::_train_columns, m)?)?;
-    m.add_function(wrap_pyfunction!(values::_register_missing, m)?)?;
     m.add("__version__", tabship::VERSION)?;
     Ok(())
 }

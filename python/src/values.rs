@@ -9,8 +9,7 @@
 //! - Anything else is a `SchemaError` naming the column, what was expected and the value's repr.
 
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyFloat, PyInt, PyString, PyTuple};
+use pyo3::types::{PyBool, PyFloat, PyInt, PyString};
 use tabship::{ColumnKind, FieldValue, number_as_category};
 
 use crate::errors::invalid_value;
@@ -18,20 +17,19 @@ use crate::errors::invalid_value;
 /// Longest received value quoted in an error message.
 const MAX_QUOTED: usize = 80;
 
-/// Missing-value singletons of other libraries (`pandas.NA`, `pandas.NaT`), registered by the
-/// package's `__init__` when pandas is importable.
-static MISSING_SENTINELS: PyOnceLock<Py<PyTuple>> = PyOnceLock::new();
-
-/// Registers objects that mean "missing" (identity comparison). Called once at import.
-#[pyfunction]
-pub(crate) fn _register_missing(py: Python<'_>, sentinels: Bound<'_, PyTuple>) {
-    let _ = MISSING_SENTINELS.set(py, sentinels.unbind());
-}
-
+/// `pandas.NA` or `pandas.NaT`. Looked up only when pandas is already imported (a value of
+/// pandas cannot exist otherwise), so importing tabship never imports pandas.
 fn is_missing_sentinel(value: &Bound<'_, PyAny>) -> bool {
-    MISSING_SENTINELS
-        .get(value.py())
-        .is_some_and(|s| s.bind(value.py()).iter().any(|m| m.is(value)))
+    let py = value.py();
+    let Ok(modules) = py.import("sys").and_then(|sys| sys.getattr("modules")) else {
+        return false;
+    };
+    let Ok(pandas) = modules.get_item("pandas") else {
+        return false;
+    };
+    ["NA", "NaT"]
+        .iter()
+        .any(|name| pandas.getattr(*name).is_ok_and(|m| m.is(value)))
 }
 
 /// `repr(value)`, shortened for error messages.

@@ -4,7 +4,7 @@ import os
 from typing import Any, Final, TypeAlias, final
 
 
-__all__ = ["Pipeline", "_train_csv", "_train_columns", "_register_missing", "__version__"]
+__all__ = ["Pipeline", "_train_csv", "_train_columns", "__version__"]
 
 __version__: Final[str]
 
@@ -85,5 +85,4 @@ def _train_columns(
     options_dict: dict[str, Any],
     cv: int | None,
 ) -> Pipeline: ...
-def _register_missing(sentinels: tuple[object, ...]) -> None: ...
 
