@@ -255,6 +255,25 @@ impl PyPipeline {
         crate::evaluate::evaluate(py, &self.inner, data)
     }
 
+    /// A copy of this pipeline that predicts batches on up to `threads` threads (batches of at
+    /// least 4096 rows per thread are split; default 1). Not stored in the artifact or pickle.
+    fn with_threads(&self, py: Python<'_>, threads: usize) -> PyResult<Self> {
+        if threads == 0 {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "threads must be at least 1, got 0",
+            ));
+        }
+        let mut inner = self.inner.clone();
+        inner.set_threads(threads);
+        Self::wrap(py, inner, self.cv.as_ref().map(|d| d.clone_ref(py)))
+    }
+
+    /// The number of threads batch prediction may use.
+    #[getter]
+    fn threads(&self) -> usize {
+        self.inner.threads()
+    }
+
     /// Column name → `"numeric"` or `"categorical"`, in schema order.
     #[getter]
     fn schema<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {

@@ -38,6 +38,13 @@ class Pipeline:
     def evaluate(self, data: Any) -> dict[str, Any]:
         """Metrics on labelled data (with the training target column)."""
 
+    def with_threads(self, threads: int) -> Pipeline:
+        """A copy that predicts batches on up to ``threads`` threads."""
+
+    @property
+    def threads(self) -> int:
+        """The number of threads batch prediction may use."""
+
     @property
     def schema(self) -> dict[str, str]:
         """Column name → ``"numeric"`` or ``"categorical"``, in schema order."""

@@ -273,3 +273,12 @@ def test_a_dict_of_columns_is_not_a_record(iris: tabship.Pipeline) -> None:
     # numpy scalars are values of a record.
     scalars = {name: np.float64(value) for name, value in FLOWER.items()}
     assert iris.predict(scalars) == "setosa"
+
+
+def test_columns_match_by_name_extra_columns_are_ignored(adult: tabship.Pipeline) -> None:
+    df = read_csv(GOLDEN / "adult_inputs.csv")
+    want = adult.predict_proba(df)
+    shuffled = df[list(reversed(df.columns))].assign(extra=1.0, note="x")
+    np.testing.assert_array_equal(adult.predict_proba(shuffled), want)
+    record = dict(df.iloc[0].to_dict(), extra=[1, 2], another=object())
+    assert adult.predict_proba(record) == dict(zip(adult.classes, want[0].tolist()))

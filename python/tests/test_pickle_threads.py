@@ -7,6 +7,8 @@ import pickle
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pandas as pd
+import pytest
 
 import tabship
 from conftest import GOLDEN, TESTDATA, read_csv
@@ -57,3 +59,30 @@ def test_four_threads_give_the_single_thread_results() -> None:
         for i, batch in zip(order, batches):
             np.testing.assert_array_equal(batch, want_batches[i])
         assert labels == want_records
+
+
+def test_encoding_counters_add_up_across_threads() -> None:
+    pipeline = tabship.Pipeline.load(GOLDEN / "adult_logistic.tabship")
+    df = read_csv(GOLDEN / "adult_inputs.csv")
+    single_thread = pipeline.encoding_stats()
+    assert single_thread["rows"] == 0
+    pipeline.predict(df)
+    per_call = pipeline.encoding_stats()["columns"]["native_country"]["unknown"]
+    pipeline.reset_encoding_stats()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda _: pipeline.predict(df), range(40)))
+    stats = pipeline.encoding_stats()
+    assert stats["rows"] == 40 * len(df)
+    assert stats["columns"]["native_country"]["unknown"] == 40 * per_call > 0
+
+
+def test_multithreaded_batches_equal_one_thread() -> None:
+    pipeline = tabship.Pipeline.load(GOLDEN / "adult_forest.tabship")
+    # At least 4096 rows per thread, or the core keeps the batch on one thread.
+    df = pd.concat([read_csv(TESTDATA / "adult_sample.csv")] * 3, ignore_index=True)
+    parallel = pipeline.with_threads(2)
+    assert (pipeline.threads, parallel.threads) == (1, 2)
+    np.testing.assert_array_equal(parallel.predict_proba(df), pipeline.predict_proba(df))
+    assert pickle.loads(pickle.dumps(parallel)).threads == 1  # not part of the artifact
+    with pytest.raises(ValueError, match="at least 1"):
+        pipeline.with_threads(0)
