@@ -207,15 +207,15 @@ impl PyPipeline {
         Ok(PyBytes::new(py, &bytes))
     }
 
-    /// Predicts. A record (`dict` of column → value) gives one label (classification) or
+    /// Predicts. A record (`dict` of column → value, or a pandas `Series`) gives one label (classification) or
     /// float (regression); a list of records, a pandas DataFrame, a dict of columns, a pyarrow
     /// Table or a 2-D numpy array (columns in schema order) gives a numpy array, one entry per
     /// row. Columns are matched by name; extra columns are ignored.
     fn predict(&self, py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        if let Ok(record) = x.cast::<PyDict>() {
+        if let Some(record) = as_record(x)? {
             // A dict is a record unless it turns out to be a dict of columns (checked only when
             // reading it as a record fails, to keep the single-record path short).
-            match self.record_prediction(py, record) {
+            match self.record_prediction(py, &record) {
                 Ok(prediction) => return Ok(prediction),
                 Err(e) if !looks_like_columns(x)? => return Err(e),
                 Err(_) => {}
@@ -231,8 +231,8 @@ impl PyPipeline {
     /// 2-D numpy array (rows × classes) for tabular input. Raises `tabship.TabshipError` for a
     /// regression pipeline.
     fn predict_proba(&self, py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        if let Ok(record) = x.cast::<PyDict>() {
-            match self.record_proba(py, record) {
+        if let Some(record) = as_record(x)? {
+            match self.record_proba(py, &record) {
                 Ok(proba) => return Ok(proba),
                 Err(e) if !looks_like_columns(x)? => return Err(e),
                 Err(_) => {}
@@ -418,6 +418,18 @@ impl PyPipeline {
         let loader = cached(py, &LOADER, "tabship", "_pipeline_from_bytes")?.clone();
         Ok((loader, (self.to_bytes(py)?,)))
     }
+}
+
+/// One record: a `dict`, or a pandas `Series` (one row, e.g. `df.iloc[0]`) as its dict.
+fn as_record<'py>(x: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyDict>>> {
+    if let Ok(dict) = x.cast::<PyDict>() {
+        return Ok(Some(dict.clone()));
+    }
+    let kind = x.get_type();
+    if kind.name()?.to_str()? == "Series" && kind.module()?.to_str()?.starts_with("pandas") {
+        return Ok(Some(x.call_method0("to_dict")?.cast_into::<PyDict>()?));
+    }
+    Ok(None)
 }
 
 /// A dict whose values are all columns (lists, arrays, Series) rather than scalars is a dict of

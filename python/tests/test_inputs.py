@@ -282,3 +282,10 @@ def test_columns_match_by_name_extra_columns_are_ignored(adult: tabship.Pipeline
     np.testing.assert_array_equal(adult.predict_proba(shuffled), want)
     record = dict(df.iloc[0].to_dict(), extra=[1, 2], another=object())
     assert adult.predict_proba(record) == dict(zip(adult.classes, want[0].tolist()))
+
+
+def test_a_pandas_series_is_one_record(adult: tabship.Pipeline) -> None:
+    df = read_csv(GOLDEN / "adult_inputs.csv")
+    row = df.iloc[5]
+    assert adult.predict(row) == adult.predict(df)[5]
+    assert list(adult.predict_proba(row).values()) == adult.predict_proba(df)[5].tolist()

@@ -111,3 +111,22 @@ def test_categorical_dtype_and_missing_values_train() -> None:
     assert np.isfinite(pipeline.predict_proba(with_gaps)).all()
     assert isinstance(pipeline, tabship.Pipeline)
     assert pd.api.types.is_object_dtype(pipeline.predict(df).dtype)
+
+
+def test_integer_labels_come_back_as_integers(tmp_path: Path) -> None:
+    df = read_csv(IRIS)
+    df["label"] = (df.pop("species") == "setosa").astype(int)
+    pipeline = tabship.train(df, target="label")
+    assert pipeline.task == "classification"
+    assert pipeline.classes == [0, 1]
+    predicted = pipeline.predict(df)
+    assert predicted.dtype == np.int64
+    np.testing.assert_array_equal(predicted, df["label"].to_numpy())
+    one = pipeline.predict(df.drop(columns=["label"]).iloc[0].to_dict())
+    assert type(one) is int and one == 1
+    assert set(pipeline.predict_proba(df.iloc[0].to_dict())) == {0, 1}
+    report = pipeline.evaluate(df)
+    assert report["accuracy"] == 1.0
+    path = tmp_path / "binary.tabship"
+    pipeline.save(path)
+    assert tabship.Pipeline.load(path).classes == [0, 1]
