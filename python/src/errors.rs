@@ -8,6 +8,10 @@
 //! | other I/O | `OSError` |
 //! | invalid training option | `tabship.OptionError` (a `ValueError`) |
 //! | smartcore fit failure | `tabship.TrainingError` |
+//! | drift on an artifact without a reference profile | `tabship.NoDriftProfileError` |
+//! | drift: live data that does not fit the profile | `tabship.SchemaError` |
+//! | drift: invalid threshold, window or detector option | `tabship.OptionError` |
+//! | drift: invalid profile (corrupt or hostile) | `tabship.ArtifactError` |
 //! | anything else (wrong task, encoding failure) | `tabship.TabshipError` |
 //!
 //! The exception classes are defined in Python (`tabship/_errors.py`, so that `SchemaError` can
@@ -28,6 +32,7 @@ enum Class {
     Artifact,
     Option,
     Training,
+    NoProfile,
 }
 
 fn class(py: Python<'_>, which: Class) -> PyResult<&Bound<'_, PyType>> {
@@ -36,12 +41,14 @@ fn class(py: Python<'_>, which: Class) -> PyResult<&Bound<'_, PyType>> {
     static ARTIFACT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     static OPTION: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     static TRAINING: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    static NO_PROFILE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     let (cell, name) = match which {
         Class::Base => (&BASE, "TabshipError"),
         Class::Schema => (&SCHEMA, "SchemaError"),
         Class::Artifact => (&ARTIFACT, "ArtifactError"),
         Class::Option => (&OPTION, "OptionError"),
         Class::Training => (&TRAINING, "TrainingError"),
+        Class::NoProfile => (&NO_PROFILE, "NoDriftProfileError"),
     };
     cell.import(py, "tabship._errors", name)
 }
@@ -112,8 +119,32 @@ pub(crate) fn core(py: Python<'_>, error: tabship::Error) -> PyErr {
         | E::Decode(_) => raise(py, Class::Artifact, message, &[]),
         E::NotFound { path } => not_found(&path, message),
         E::Io { .. } => PyOSError::new_err(message),
+        E::NoDriftProfile => raise(py, Class::NoProfile, message, &[]),
+        E::Drift(inner) => drift(py, inner),
         _ => raise(py, Class::Base, message, &[]),
     }
+}
+
+/// Converts an error of the drift crate.
+pub(crate) fn drift(py: Python<'_>, error: tabship::drift::Error) -> PyErr {
+    use tabship::drift::Error as E;
+    let message = error.to_string();
+    match error {
+        E::InvalidOption { .. } => raise(py, Class::Option, message, &[]),
+        E::Mismatch { .. } => raise(py, Class::Schema, message, &[]),
+        E::InvalidProfile { .. } => raise(py, Class::Artifact, message, &[]),
+        _ => raise(py, Class::Base, message, &[]),
+    }
+}
+
+/// `.map_err(drift_err(py))`.
+pub(crate) fn drift_err(py: Python<'_>) -> impl Fn(tabship::drift::Error) -> PyErr + '_ {
+    move |e| drift(py, e)
+}
+
+/// A `tabship.OptionError` with `message` (an invalid option the bindings check themselves).
+pub(crate) fn option(py: Python<'_>, message: String) -> PyErr {
+    raise(py, Class::Option, message, &[])
 }
 
 /// Converts a training error.

@@ -2,14 +2,19 @@
 //! package (`python/tabship`). Built with maturin as one abi3 wheel (CPython 3.11+).
 //!
 //! One file per concern: [`pipeline`] (the `Pipeline` class), [`train`] (`tabship.train`),
-//! [`evaluate`], [`columns`] (input → the core's `Batch` and records), [`values`] (one Python
+//! [`evaluate`], the drift families behind `tabship.drift` ([`drift`]: statistics, column
+//! profiles and the report bridge; [`monitor`]; [`detectors`]; [`trackers`]), [`columns`] (input → the core's `Batch` and records), [`values`] (one Python
 //! value → a core value), [`errors`] (the one error mapping) and [`gil`] (the one GIL helper).
 
 mod columns;
+mod detectors;
+mod drift;
 mod errors;
 mod evaluate;
 mod gil;
+mod monitor;
 mod pipeline;
+mod trackers;
 mod train;
 mod values;
 
@@ -19,6 +24,10 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _tabship(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pipeline::PyPipeline>()?;
+    m.add_class::<monitor::PyDriftMonitor>()?;
+    drift::register(m)?;
+    detectors::register(m)?;
+    trackers::register(m)?;
     m.add_function(wrap_pyfunction!(train::_train_csv, m)?)?;
     m.add_function(wrap_pyfunction!(train::_train_columns, m)?)?;
     m.add("__version__", tabship::VERSION)?;

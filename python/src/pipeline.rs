@@ -124,6 +124,22 @@ impl PyPipeline {
         })
     }
 
+    /// The core pipeline.
+    pub(crate) fn inner(&self) -> &tabship::Pipeline {
+        &self.inner
+    }
+
+    /// Tabular input as a batch; one record (a dict of scalars, a pandas `Series`) as a batch
+    /// of one row.
+    pub(crate) fn table(&self, py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Batch> {
+        if let Some(record) = as_record(x)? {
+            if !looks_like_columns(x)? {
+                return self.batch(py, &PyList::new(py, [record])?.into_any());
+            }
+        }
+        self.batch(py, x)
+    }
+
     fn batch(&self, py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Batch> {
         let entries = to_columns(py)?
             .call1((x, self.kinds.bind(py)))?
@@ -134,7 +150,11 @@ impl PyPipeline {
         })
     }
 
-    fn labels_of(&self, py: Python<'_>, predictions: Predictions) -> PyResult<Py<PyAny>> {
+    pub(crate) fn labels_of(
+        &self,
+        py: Python<'_>,
+        predictions: Predictions,
+    ) -> PyResult<Py<PyAny>> {
         Ok(match predictions {
             Predictions::Classes(indices) => {
                 let indices: Vec<i64> = indices.into_iter().map(|i| i as i64).collect();
@@ -272,6 +292,61 @@ impl PyPipeline {
     #[getter]
     fn threads(&self) -> usize {
         self.inner.threads()
+    }
+
+    /// The drift of live data against the reference profile stored in the artifact: a
+    /// `tabship.drift.DriftReport` (per column the deciding statistic, its value, threshold and
+    /// verdict, every other statistic, unknown-category, missing and out-of-range rates; the
+    /// predictions' drift; the dataset verdict). `data` is anything `predict` takes as a batch.
+    /// Options are the thresholds and tests of `tabship drift --options` (`share=0.3`,
+    /// `wasserstein=0.2`, `numeric_statistic="psi"`, ...). Raises
+    /// `tabship.NoDriftProfileError` for an artifact without a profile (before format 1.2).
+    #[pyo3(signature = (data, **options))]
+    fn drift(
+        &self,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
+        let options = crate::drift::options(py, options)?;
+        if self.inner.drift_profile().is_none() {
+            return Err(core_err(py)(tabship::Error::NoDriftProfile));
+        }
+        let batch = self.table(py, data)?;
+        let report =
+            without_gil(py, || self.inner.drift_report(&batch, &options)).map_err(core_err(py))?;
+        crate::drift::report_object(py, &report)
+    }
+
+    /// A drift monitor over the stored profile: a sliding window of the last `window` rows
+    /// (kept in `blocks` blocks, 16 by default), consecutive `kind="tumbling"` windows, or every
+    /// row (`window=None`, `kind="cumulative"`). Feed it with `observe(batch, predictions)` or
+    /// `predict(batch)`; read `report()`.
+    #[pyo3(signature = (window = None, *, kind = None, blocks = None))]
+    fn drift_monitor(
+        slf: &Bound<'_, Self>,
+        window: Option<usize>,
+        kind: Option<&str>,
+        blocks: Option<usize>,
+    ) -> PyResult<crate::monitor::PyDriftMonitor> {
+        crate::monitor::PyDriftMonitor::create(slf.py(), slf.clone().unbind(), window, kind, blocks)
+    }
+
+    /// True when the artifact stores a reference profile (format 1.2 or newer, trained by
+    /// tabship), which `drift` and `drift_monitor` need.
+    #[getter]
+    fn has_drift_profile(&self) -> bool {
+        self.inner.drift_profile().is_some()
+    }
+
+    /// The stored reference profile as a dict (`{"columns": [...], "prediction": {...}}`, the
+    /// artifact's layout), or `None`.
+    #[getter]
+    fn drift_profile(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.inner
+            .drift_profile()
+            .map(|p| json_value(py, p))
+            .transpose()
     }
 
     /// Column name → `"numeric"` or `"categorical"`, in schema order.

@@ -9,22 +9,35 @@ exactly the numbers the Rust server gives; or fit one with :func:`train`::
     pipeline.predict({"sepal_length": 5.1, "sepal_width": 3.5,
                       "petal_length": 1.4, "petal_width": 0.2})   # 'setosa'
     pipeline.save("iris.tabship")
+
+Drift of live data against the training distribution stored in the artifact:
+``pipeline.drift(live_df)``; monitors, detectors and statistics on arrays in :mod:`tabship.drift`.
 """
 
 from __future__ import annotations
 
-from ._errors import ArtifactError, OptionError, SchemaError, TabshipError, TrainingError
+from . import drift
+from ._errors import (
+    ArtifactError,
+    NoDriftProfileError,
+    OptionError,
+    SchemaError,
+    TabshipError,
+    TrainingError,
+)
 from ._tabship import Pipeline, __version__
 from ._train import train
 
 __all__ = [
     "ArtifactError",
+    "NoDriftProfileError",
     "OptionError",
     "Pipeline",
     "SchemaError",
     "TabshipError",
     "TrainingError",
     "__version__",
+    "drift",
     "train",
 ]
 

@@ -49,3 +49,8 @@ class OptionError(TabshipError, ValueError):
 
 class TrainingError(TabshipError):
     """Fitting the model failed."""
+
+
+class NoDriftProfileError(TabshipError):
+    """A drift operation on a pipeline whose artifact has no reference profile (artifacts
+    written before format 1.2). Retrain the pipeline to store one."""
