@@ -142,7 +142,7 @@ pub(crate) struct PyPageHinkley {
 detector_class! {
     PyPageHinkley,
     #[new]
-    #[pyo3(signature = (min_instances = 30, delta = 0.005, threshold = 50.0, alpha = 1.0 - 1e-4))]
+    #[pyo3(signature = (min_instances = 30, delta = 0.005, threshold = 50.0, alpha = 0.9999))]
     fn new(
         py: Python<'_>,
         min_instances: u64,

@@ -1,10 +1,35 @@
 """Type stubs of the Rust extension module ``tabship._tabship`` (checked by ``mypy.stubtest``)."""
 
 import os
-from typing import Any, Final, TypeAlias, final
+from typing import TYPE_CHECKING, Any, Final, Self, TypeAlias, final
+
+if TYPE_CHECKING:
+    from .drift import ColumnDrift, DriftReport
 
 
-__all__ = ["Pipeline", "_train_csv", "_train_columns", "__version__"]
+__all__ = [
+    "ADWIN",
+    "DDM",
+    "ColumnProfile",
+    "DriftMonitor",
+    "PageHinkley",
+    "Pipeline",
+    "WindowedAccuracy",
+    "WindowedF1",
+    "WindowedMae",
+    "_chi_square",
+    "_hellinger",
+    "_histogram",
+    "_jensen_shannon",
+    "_kolmogorov_sf",
+    "_ks",
+    "_psi",
+    "_slot_points",
+    "_train_columns",
+    "_train_csv",
+    "_wasserstein",
+    "__version__",
+]
 
 __version__: Final[str]
 
@@ -40,6 +65,22 @@ class Pipeline:
 
     def with_threads(self, threads: int) -> Pipeline:
         """A copy that predicts batches on up to ``threads`` threads."""
+
+    def drift(self, data: Any, **options: Any) -> DriftReport:
+        """The drift of live data against the stored reference profile."""
+
+    def drift_monitor(
+        self, window: int | None = None, *, kind: str | None = None, blocks: int | None = None
+    ) -> DriftMonitor:
+        """A windowed drift monitor over the stored reference profile."""
+
+    @property
+    def has_drift_profile(self) -> bool:
+        """True when the artifact stores a reference profile."""
+
+    @property
+    def drift_profile(self) -> dict[str, Any] | None:
+        """The stored reference profile as a dict, or ``None``."""
 
     @property
     def threads(self) -> int:
@@ -93,3 +134,256 @@ def _train_columns(
     cv: int | None,
 ) -> Pipeline: ...
 
+
+@final
+class DriftMonitor:
+    """A drift monitor over a window of live rows, built by ``Pipeline.drift_monitor``."""
+
+    def observe(self, data: Any, predictions: Any | None = None) -> None:
+        """Adds a batch and, optionally, the predictions made on it."""
+
+    def predict(self, data: Any) -> Any:
+        """Predicts a batch, adds it and its predictions, returns the predictions."""
+
+    def report(self, **options: Any) -> DriftReport:
+        """The drift report of the rows in the window."""
+
+    def last_complete_report(self, **options: Any) -> DriftReport | None:
+        """For a tumbling window: the report of the last complete window."""
+
+    def merge(self, other: DriftMonitor) -> None:
+        """Adds another monitor's rows (same profile and window)."""
+
+    def reset(self) -> None:
+        """Forgets every row."""
+
+    @property
+    def rows(self) -> int:
+        """Rows in the current window."""
+
+    @property
+    def total_rows(self) -> int:
+        """Rows observed since creation or the last reset."""
+
+    @property
+    def kind(self) -> str:
+        """``"sliding"``, ``"tumbling"`` or ``"cumulative"``."""
+
+    @property
+    def window(self) -> int | None:
+        """The window length in rows (``None`` for a cumulative monitor)."""
+
+    @property
+    def blocks(self) -> int | None:
+        """The blocks of a sliding window."""
+
+@final
+class ColumnProfile:
+    """The reference distribution of one numeric or categorical array."""
+
+    @staticmethod
+    def numeric(values: Any, name: str = "value", *, bins: int = 10, fine_bins: int = 100) -> ColumnProfile:
+        """Profiles a numeric array."""
+
+    @staticmethod
+    def categorical(values: Any, name: str = "value", *, max_categories: int = 100) -> ColumnProfile:
+        """Profiles a categorical array."""
+
+    @staticmethod
+    def from_json(text: str) -> ColumnProfile:
+        """Reads a profile written by ``to_json()``."""
+
+    def to_json(self) -> str:
+        """The profile as JSON text."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The profile as a dict."""
+
+    @property
+    def name(self) -> str:
+        """The column's name."""
+
+    @property
+    def kind(self) -> str:
+        """``"numeric"`` or ``"categorical"``."""
+
+    @property
+    def rows(self) -> int:
+        """Reference rows (present and missing)."""
+
+    def live_counts(self, live: Any) -> dict[str, Any]:
+        """The live array binned on this profile's slots."""
+
+    def compare(self, live: Any, **options: Any) -> ColumnDrift:
+        """Compares a live array with the profile."""
+
+    def __eq__(self, value: object, /) -> bool: ...
+    def __reduce__(self) -> tuple[Any, tuple[str]]: ...
+
+@final
+class DDM:
+    """The Drift Detection Method over a 0/1 error stream."""
+
+    def __new__(cls, warm_start: int = 30, warning: float = 2.0, drift: float = 3.0) -> Self: ...
+    def update(self, x: float) -> bool:
+        """Adds one value; True when a drift was detected at it."""
+
+    def update_many(self, values: Any) -> list[int]:
+        """Adds every value; the positions where a drift was detected."""
+
+    def reset(self) -> None:
+        """Forgets every value."""
+
+    @property
+    def drift_detected(self) -> bool:
+        """True when the last value added was a drift."""
+
+    @property
+    def warning_detected(self) -> bool:
+        """True when the last value added raised a warning."""
+
+    @property
+    def state(self) -> str:
+        """``"stable"``, ``"warning"`` or ``"drift"``."""
+
+    @property
+    def drifts(self) -> int:
+        """Drifts detected since creation."""
+
+    @property
+    def error_rate(self) -> float:
+        """The error rate since the last reset or drift."""
+
+@final
+class PageHinkley:
+    """The Page-Hinkley test for an increase of the mean."""
+
+    def __new__(cls, min_instances: int = 30, delta: float = 0.005, threshold: float = 50.0, alpha: float = 0.9999
+    ) -> Self: ...
+    def update(self, x: float) -> bool:
+        """Adds one value; True when a drift was detected at it."""
+
+    def update_many(self, values: Any) -> list[int]:
+        """Adds every value; the positions where a drift was detected."""
+
+    def reset(self) -> None:
+        """Forgets every value."""
+
+    @property
+    def drift_detected(self) -> bool:
+        """True when the last value added was a drift."""
+
+    @property
+    def state(self) -> str:
+        """``"stable"`` or ``"drift"``."""
+
+    @property
+    def drifts(self) -> int:
+        """Drifts detected since creation."""
+
+@final
+class ADWIN:
+    """ADWIN: an adaptive window that drops its older part when its mean changes."""
+
+    def __new__(cls, delta: float = 0.002) -> Self: ...
+    def update(self, x: float) -> bool:
+        """Adds one value; True when a drift was detected at it."""
+
+    def update_many(self, values: Any) -> list[int]:
+        """Adds every value; the positions where a drift was detected."""
+
+    def reset(self) -> None:
+        """Forgets every value."""
+
+    @property
+    def drift_detected(self) -> bool:
+        """True when the last value added was a drift."""
+
+    @property
+    def state(self) -> str:
+        """``"stable"`` or ``"drift"``."""
+
+    @property
+    def drifts(self) -> int:
+        """Drifts detected since creation."""
+
+    @property
+    def width(self) -> int:
+        """Values in the current window."""
+
+    @property
+    def mean(self) -> float:
+        """Mean of the current window."""
+
+@final
+class WindowedAccuracy:
+    """Accuracy over the last ``window`` predictions."""
+
+    def __new__(cls, window: int) -> Self: ...
+    def update(self, correct: bool) -> None:
+        """Adds one prediction: whether it was right."""
+
+    def update_many(self, predicted: Any, actual: Any) -> None:
+        """Adds predictions and their true labels."""
+
+    @property
+    def value(self) -> float | None:
+        """Accuracy in the window (``None`` while empty)."""
+
+    @property
+    def window(self) -> int:
+        """The window length."""
+
+    def __len__(self) -> int: ...
+
+@final
+class WindowedF1:
+    """F1 of the positive class over the last ``window`` predictions."""
+
+    def __new__(cls, window: int) -> Self: ...
+    def update(self, predicted_positive: bool, actually_positive: bool) -> None:
+        """Adds one prediction."""
+
+    def update_many(self, predicted_positive: Any, actually_positive: Any) -> None:
+        """Adds predictions as two boolean array-likes."""
+
+    @property
+    def value(self) -> float | None:
+        """F1 in the window (``None`` while empty)."""
+
+    @property
+    def window(self) -> int:
+        """The window length."""
+
+    def __len__(self) -> int: ...
+
+@final
+class WindowedMae:
+    """Mean absolute error over the last ``window`` predictions."""
+
+    def __new__(cls, window: int) -> Self: ...
+    def update(self, predicted: float, actual: float) -> None:
+        """Adds one prediction and its true value."""
+
+    def update_many(self, predicted: Any, actual: Any) -> None:
+        """Adds predictions and true values."""
+
+    @property
+    def value(self) -> float | None:
+        """MAE in the window (``None`` while empty)."""
+
+    @property
+    def window(self) -> int:
+        """The window length."""
+
+    def __len__(self) -> int: ...
+
+def _psi(reference: list[int], live: list[int]) -> float: ...
+def _ks(reference: list[int], live: list[int]) -> tuple[float, float, float]: ...
+def _chi_square(reference: list[int], live: list[int]) -> tuple[float, float, int]: ...
+def _jensen_shannon(reference: list[int], live: list[int]) -> float: ...
+def _hellinger(reference: list[int], live: list[int]) -> float: ...
+def _wasserstein(edges: list[float], reference: list[int], live: list[int], outside: float = 0.0) -> float: ...
+def _kolmogorov_sf(x: float) -> float: ...
+def _slot_points(edges: list[float]) -> list[float]: ...
+def _histogram(values: Any, edges: list[float]) -> list[int]: ...
