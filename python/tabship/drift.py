@@ -268,10 +268,22 @@ def _is_missing(x: Any) -> bool:
     return type(x).__name__ in ("NAType", "NaTType")
 
 
+def _to_numpy(values: Any) -> Any:
+    """pandas and pyarrow arrays as numpy (pyarrow copies when there are nulls)."""
+    if not hasattr(values, "to_numpy") or isinstance(values, np.ndarray):
+        return values
+    if type(values).__module__.startswith("pyarrow"):
+        try:
+            return values.to_numpy(zero_copy_only=False)
+        except TypeError:  # ChunkedArray: always copies
+            return values.to_numpy()
+    return values.to_numpy()
+
+
 def _one_dimensional(values: Any) -> np.ndarray:
-    if hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):
-        values = values.to_numpy()
-    array = np.asarray(values)
+    array = np.asarray(_to_numpy(values))
+    if array.dtype.kind in "US" and isinstance(values, (list, tuple)):
+        array = np.asarray(values, dtype=object)  # numpy would turn 1.0 into "1.0"
     if array.ndim != 1:
         raise SchemaError(
             f"expected a 1-D array of values, got an array of shape `{array.shape}`",
@@ -281,23 +293,36 @@ def _one_dimensional(values: Any) -> np.ndarray:
     return array
 
 
+def _parses(text: str) -> bool:
+    """Numeric text (the empty text is missing), as the core parses numeric columns."""
+    if not text.strip():
+        return True
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _numbers(values: Any) -> np.ndarray:
     """Any 1-D array-like of numbers (``None``, NaN and pandas.NA missing) as float64."""
-    if hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):
+    if type(values).__module__.startswith("pandas"):
         try:
             values = values.to_numpy(dtype=np.float64, na_value=np.nan)
         except (TypeError, ValueError):
-            values = values.to_numpy()
+            pass
     array = _one_dimensional(values)
     if array.dtype.kind in "biuf":
         return np.ascontiguousarray(array, dtype=np.float64)
-    if array.dtype.kind == "O":
+    if array.dtype.kind in "OUS":
         out = np.empty(len(array), dtype=np.float64)
         for i, x in enumerate(array.tolist()):
             if _is_missing(x):
                 out[i] = np.nan
             elif isinstance(x, (bool, int, float)):
                 out[i] = float(x)
+            elif isinstance(x, str) and _parses(x):
+                out[i] = float(x) if x.strip() else np.nan
             else:
                 raise SchemaError(
                     f"row {i + 1}: expected a number, got `{x!r}`",
