@@ -1,6 +1,12 @@
 //! `tabship.drift.DriftMonitor`: a windowed drift monitor over a pipeline's reference profile,
 //! fed the batches (and predictions) a service sees; memory depends on the profile's bins, not
 //! on the rows.
+//!
+//! The class is frozen and keeps its monitor behind a `Mutex`, taken only with the GIL released:
+//! threads of a service can feed one monitor concurrently (updates serialize on the lock, never
+//! on a Python borrow error), and a thread busy binning a large batch does not hold the GIL.
+
+use std::sync::{Mutex, MutexGuard};
 
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
@@ -14,10 +20,10 @@ use crate::gil::without_gil;
 use crate::pipeline::PyPipeline;
 
 /// A drift monitor over a window of live rows, built by `Pipeline.drift_monitor`.
-#[pyclass(module = "tabship.drift", name = "DriftMonitor")]
+#[pyclass(frozen, module = "tabship.drift", name = "DriftMonitor")]
 pub(crate) struct PyDriftMonitor {
     pipeline: Py<PyPipeline>,
-    monitor: Monitor,
+    monitor: Mutex<Monitor>,
 }
 
 /// The window of `Pipeline.drift_monitor(window, kind, blocks)`.
@@ -93,7 +99,24 @@ impl PyDriftMonitor {
             .inner()
             .drift_monitor(window)
             .map_err(core_err(py))?;
-        Ok(PyDriftMonitor { pipeline, monitor })
+        Ok(PyDriftMonitor {
+            pipeline,
+            monitor: Mutex::new(monitor),
+        })
+    }
+
+    /// The monitor, locked: call only with the GIL released (see the module docs).
+    fn lock(&self) -> MutexGuard<'_, Monitor> {
+        // A panic while locked cannot leave a monitor half-updated in a way that matters more
+        // than losing it: keep using it.
+        self.monitor
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs `work` on the locked monitor without the GIL.
+    fn with<T: Send>(&self, py: Python<'_>, work: impl FnOnce(&mut Monitor) -> T + Send) -> T {
+        without_gil(py, || work(&mut self.lock()))
     }
 }
 
@@ -160,7 +183,7 @@ impl PyDriftMonitor {
     /// checked first: on error nothing is added.
     #[pyo3(signature = (data, predictions = None))]
     fn observe(
-        &mut self,
+        &self,
         py: Python<'_>,
         data: &Bound<'_, PyAny>,
         predictions: Option<&Bound<'_, PyAny>>,
@@ -170,8 +193,7 @@ impl PyDriftMonitor {
         let predictions = predictions
             .map(|p| self::predictions(py, pipeline.inner(), p, batch.n_rows()))
             .transpose()?;
-        let monitor = &mut self.monitor;
-        without_gil(py, || {
+        self.with(py, |monitor| {
             pipeline
                 .inner()
                 .observe_drift(monitor, &batch, predictions.as_ref())
@@ -181,15 +203,14 @@ impl PyDriftMonitor {
 
     /// Predicts a batch (as `Pipeline.predict`), adds it and its predictions to the window, and
     /// returns the predictions.
-    fn predict(&mut self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    fn predict(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let pipeline = self.pipeline.get();
         let batch = pipeline.table(py, data)?;
-        let monitor = &mut self.monitor;
         let predicted = without_gil(py, || -> tabship::Result<Predictions> {
             let predicted = pipeline.inner().predict_batch(&batch)?;
             pipeline
                 .inner()
-                .observe_drift(monitor, &batch, Some(&predicted))?;
+                .observe_drift(&mut self.lock(), &batch, Some(&predicted))?;
             Ok(predicted)
         })
         .map_err(core_err(py))?;
@@ -201,7 +222,9 @@ impl PyDriftMonitor {
     #[pyo3(signature = (**options))]
     fn report(&self, py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Py<PyAny>> {
         let options = self::options(py, options)?;
-        let report = self.monitor.report(&options).map_err(drift_err(py))?;
+        let report = self
+            .with(py, |m| m.report(&options))
+            .map_err(drift_err(py))?;
         report_object(py, &report)
     }
 
@@ -213,44 +236,54 @@ impl PyDriftMonitor {
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Option<Py<PyAny>>> {
         let options = self::options(py, options)?;
-        let Some(sample) = self.monitor.last_complete() else {
-            return Ok(None);
-        };
-        let report = tabship::drift::report(self.monitor.profile(), sample, &options)
-            .map_err(drift_err(py))?;
-        Ok(Some(report_object(py, &report)?))
+        let report = self.with(py, |m| {
+            m.last_complete()
+                .map(|sample| tabship::drift::report(m.profile(), sample, &options))
+                .transpose()
+        });
+        report
+            .map_err(drift_err(py))?
+            .map(|r| report_object(py, &r))
+            .transpose()
     }
 
     /// Adds another monitor's rows: a shard of the same traffic, over the same profile and
     /// window (`tabship.SchemaError` otherwise). Shards that rotate together merge exactly.
-    fn merge(&mut self, py: Python<'_>, other: &Bound<'_, PyDriftMonitor>) -> PyResult<()> {
-        let other = other
-            .try_borrow()
-            .map_err(|_| schema(py, "merge: a monitor cannot be merged into itself".into()))?;
-        self.monitor.merge(&other.monitor).map_err(drift_err(py))
+    fn merge(&self, py: Python<'_>, other: &Bound<'_, PyDriftMonitor>) -> PyResult<()> {
+        let other = other.get();
+        if std::ptr::eq(self, other) {
+            return Err(schema(
+                py,
+                "merge: a monitor cannot be merged into itself".into(),
+            ));
+        }
+        // Copy the other monitor under its own lock first: never hold both locks (two threads
+        // merging a into b and b into a would deadlock).
+        let theirs = without_gil(py, || other.lock().clone());
+        self.with(py, |m| m.merge(&theirs)).map_err(drift_err(py))
     }
 
     /// Forgets every row.
-    fn reset(&mut self) {
-        self.monitor.reset();
+    fn reset(&self, py: Python<'_>) {
+        self.with(py, Monitor::reset);
     }
 
     /// Rows in the current window.
     #[getter]
-    fn rows(&self) -> u64 {
-        self.monitor.snapshot().rows
+    fn rows(&self, py: Python<'_>) -> u64 {
+        self.with(py, |m| m.snapshot().rows)
     }
 
     /// Rows observed since creation (or the last reset), in or out of the window.
     #[getter]
-    fn total_rows(&self) -> u64 {
-        self.monitor.total_rows()
+    fn total_rows(&self, py: Python<'_>) -> u64 {
+        self.with(py, |m| m.total_rows())
     }
 
     /// `"sliding"`, `"tumbling"` or `"cumulative"`.
     #[getter]
-    fn kind(&self) -> &'static str {
-        match self.monitor.window() {
+    fn kind(&self, py: Python<'_>) -> &'static str {
+        match self.with(py, |m| m.window()) {
             Window::Cumulative => "cumulative",
             Window::Sliding { .. } => "sliding",
             Window::Tumbling { .. } => "tumbling",
@@ -259,8 +292,8 @@ impl PyDriftMonitor {
 
     /// The window length in rows (`None` for a cumulative monitor).
     #[getter]
-    fn window(&self) -> Option<usize> {
-        match self.monitor.window() {
+    fn window(&self, py: Python<'_>) -> Option<usize> {
+        match self.with(py, |m| m.window()) {
             Window::Cumulative => None,
             Window::Sliding { rows, .. } | Window::Tumbling { rows } => Some(rows),
         }
@@ -268,15 +301,17 @@ impl PyDriftMonitor {
 
     /// The blocks a sliding window is kept in (`None` for the other kinds).
     #[getter]
-    fn blocks(&self) -> Option<usize> {
-        match self.monitor.window() {
+    fn blocks(&self, py: Python<'_>) -> Option<usize> {
+        match self.with(py, |m| m.window()) {
             Window::Sliding { blocks, .. } => Some(blocks),
             _ => None,
         }
     }
 
-    fn __repr__(&self) -> String {
-        let window = match self.monitor.window() {
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let (window, rows, total) =
+            self.with(py, |m| (m.window(), m.snapshot().rows, m.total_rows()));
+        let window = match window {
             Window::Cumulative => "cumulative".to_owned(),
             Window::Sliding { rows, blocks } => {
                 format!("sliding window of {rows} rows ({blocks} blocks)")
@@ -284,9 +319,7 @@ impl PyDriftMonitor {
             Window::Tumbling { rows } => format!("tumbling windows of {rows} rows"),
         };
         format!(
-            "<tabship.drift.DriftMonitor: {window}, {} rows in the window, {} observed>",
-            self.monitor.snapshot().rows,
-            self.monitor.total_rows()
+            "<tabship.drift.DriftMonitor: {window}, {rows} rows in the window, {total} observed>"
         )
     }
 }

@@ -338,3 +338,15 @@ def test_regression_monitor(inputs: pd.DataFrame) -> None:
     report = monitor.report()
     assert report == pipeline.drift(diamonds)
     assert report.prediction is not None and report.prediction.kind == "numeric"
+
+
+def test_threads_feed_one_monitor(pipeline: tabship.Pipeline, adult: pd.DataFrame) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    live = adult.iloc[:4000]
+    chunks = [live.iloc[i : i + 250] for i in range(0, len(live), 250)]
+    monitor = pipeline.drift_monitor()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(monitor.predict, chunks))
+    assert monitor.total_rows == 4000
+    assert_close(monitor.report().to_dict(), pipeline.drift(live).to_dict())
