@@ -120,6 +120,28 @@ impl PyDriftMonitor {
     }
 }
 
+/// The class index of one label (`row` is 0-based, for the message).
+fn class_of(
+    py: Python<'_>,
+    pipeline: &tabship::Pipeline,
+    label: &Bound<'_, PyAny>,
+    row: usize,
+) -> PyResult<usize> {
+    let text = match label.extract::<i64>() {
+        Ok(i) if !label.is_instance_of::<pyo3::types::PyBool>() => i.to_string(),
+        _ => label.str()?.to_string(),
+    };
+    pipeline.class_index(&text).ok_or_else(|| {
+        schema(
+            py,
+            format!(
+                "predictions: row {}: `{text}` is not a class of the model",
+                row + 1
+            ),
+        )
+    })
+}
+
 /// Predictions given by the caller (labels for a classifier, numbers for a regressor) → the
 /// core's predictions, checked against the pipeline's classes and the batch's row count.
 fn predictions(
@@ -133,27 +155,51 @@ fn predictions(
         Task::Classification => {
             let labels = np
                 .call_method1("asarray", (given,))?
-                .call_method0("ravel")?
-                .call_method0("tolist")?
-                .cast_into::<PyList>()?;
-            let mut indices = Vec::with_capacity(labels.len());
-            for (row, label) in labels.iter().enumerate() {
-                let text = match label.extract::<i64>() {
-                    Ok(i) if !label.is_instance_of::<pyo3::types::PyBool>() => i.to_string(),
-                    _ => label.str()?.to_string(),
-                };
-                let index = pipeline.class_index(&text).ok_or_else(|| {
-                    schema(
-                        py,
-                        format!(
-                            "predictions: row {}: `{text}` is not a class of the model",
-                            row + 1
-                        ),
-                    )
-                })?;
-                indices.push(index);
+                .call_method0("ravel")?;
+            let kind: String = labels.getattr("dtype")?.getattr("kind")?.extract()?;
+            if "biuf".contains(kind.as_str()) {
+                // Numeric labels: each distinct value is looked up once (`numpy.unique`).
+                let kwargs = PyDict::new(py);
+                kwargs.set_item("return_index", true)?;
+                kwargs.set_item("return_inverse", true)?;
+                let (uniques, first, inverse): (Bound<'_, PyAny>, Vec<usize>, Bound<'_, PyAny>) =
+                    np.call_method("unique", (&labels,), Some(&kwargs))?
+                        .extract()?;
+                let inverse = np.call_method1("ascontiguousarray", (inverse, "int64"))?;
+                let uniques = uniques.call_method0("tolist")?.cast_into::<PyList>()?;
+                let table = uniques
+                    .iter()
+                    .zip(first)
+                    .map(|(label, row)| class_of(py, pipeline, &label, row))
+                    .collect::<PyResult<Vec<usize>>>()?;
+                let codes = PyBuffer::<i64>::get(&inverse)?.to_vec(py)?;
+                Predictions::Classes(
+                    codes
+                        .into_iter()
+                        .map(|c| usize::try_from(c).ok().and_then(|c| table.get(c).copied()))
+                        .collect::<Option<Vec<usize>>>()
+                        .ok_or_else(|| schema(py, "predictions: invalid label codes".into()))?,
+                )
+            } else {
+                // Text labels (as `predict` returns them: the same few label objects over and
+                // over): looked up once per distinct object.
+                let labels = labels.call_method0("tolist")?.cast_into::<PyList>()?;
+                let mut seen: rustc_hash::FxHashMap<usize, usize> = Default::default();
+                let mut indices = Vec::with_capacity(labels.len());
+                for (row, label) in labels.iter().enumerate() {
+                    let key = label.as_ptr() as usize;
+                    let index = match seen.get(&key) {
+                        Some(&index) => index,
+                        None => {
+                            let index = class_of(py, pipeline, &label, row)?;
+                            seen.insert(key, index);
+                            index
+                        }
+                    };
+                    indices.push(index);
+                }
+                Predictions::Classes(indices)
             }
-            Predictions::Classes(indices)
         }
         Task::Regression => {
             let array = np

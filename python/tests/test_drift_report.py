@@ -350,3 +350,18 @@ def test_threads_feed_one_monitor(pipeline: tabship.Pipeline, adult: pd.DataFram
         list(pool.map(monitor.predict, chunks))
     assert monitor.total_rows == 4000
     assert_close(monitor.report().to_dict(), pipeline.drift(live).to_dict())
+
+
+def test_monitor_with_integer_class_labels() -> None:
+    iris = read_csv(TESTDATA / "iris.csv")
+    iris["species"] = iris["species"].astype("category").cat.codes.astype("int64") + 1
+    pipeline = tabship.train(iris, target="species", model="decision-tree")
+    assert pipeline.classes == [1, 2, 3] and pipeline.has_drift_profile
+    monitor = pipeline.drift_monitor()
+    predicted = pipeline.predict(iris)
+    monitor.observe(iris, predicted)
+    assert monitor.report() == pipeline.drift(iris)
+    with pytest.raises(tabship.SchemaError, match="row 3: `7` is not a class"):
+        monitor.observe(iris.iloc[:4], [1, 2, 7, 7])
+    with pytest.raises(tabship.SchemaError, match="row 2: `x` is not a class"):
+        monitor.observe(iris.iloc[:2], [1, "x"])
