@@ -107,8 +107,8 @@ impl PyDriftMonitor {
 
     /// The monitor, locked: call only with the GIL released (see the module docs).
     fn lock(&self) -> MutexGuard<'_, Monitor> {
-        // A panic while locked cannot leave a monitor half-updated in a way that matters more
-        // than losing it: keep using it.
+        // Poisoning only follows a panic inside the lock, which the drift code does not raise
+        // on user data; keep the counts rather than fail every later call.
         self.monitor
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
