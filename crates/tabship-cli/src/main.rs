@@ -19,6 +19,9 @@ fn main() -> ExitCode {
         cli::Command::Inspect(a) => commands::inspect::run(a),
         cli::Command::Evaluate(a) => commands::evaluate::run(a),
         cli::Command::Bench(a) => commands::bench::run(a),
+        cli::Command::Serve(a) => commands::serve::run(*a),
+        cli::Command::Demo(a) => commands::demo::run(a),
+        cli::Command::Keys(a) => commands::keys::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -105,7 +105,11 @@ pub(crate) async fn load_version(
             Some(Value::Bool(b)) => *b,
             Some(other) => return Err(bad("activate", "true or false", json_kind(other))),
         };
-        (Source::Path(PathBuf::from(path)), string_field(&body, "version")?, activate)
+        (
+            Source::Path(PathBuf::from(path)),
+            string_field(&body, "version")?,
+            activate,
+        )
     } else {
         if bytes.is_empty() {
             return Err(bad(
@@ -130,7 +134,9 @@ pub(crate) async fn load_version(
             "invalid_artifact",
             format!("artifact refused, nothing changed: {source}"),
         ),
-        Error::InvalidName { what, value } => bad(what, "letters, digits, `.`, `_`, `-`", format!("`{value}`")),
+        Error::InvalidName { what, value } => {
+            bad(what, "letters, digits, `.`, `_`, `-`", format!("`{value}`"))
+        }
         other => ApiError::internal(other),
     })?;
     let version = model.version.clone();
@@ -174,12 +180,20 @@ pub(crate) async fn unload_version(
     change(&state, &name, |e| {
         let v = resolve(e, &name, &version)?;
         if e.current == v {
-            return Err(conflict("version_in_use", format!("version `{v}` is current; activate another first")));
+            return Err(conflict(
+                "version_in_use",
+                format!("version `{v}` is current; activate another first"),
+            ));
         }
         if e.shadow.as_deref() == Some(v.as_str())
-            || e.split.as_ref().is_some_and(|s| s.arms.iter().any(|(x, _)| *x == v))
+            || e.split
+                .as_ref()
+                .is_some_and(|s| s.arms.iter().any(|(x, _)| *x == v))
         {
-            return Err(conflict("version_in_use", format!("version `{v}` is in the split or the shadow; clear them first")));
+            return Err(conflict(
+                "version_in_use",
+                format!("version `{v}` is in the split or the shadow; clear them first"),
+            ));
         }
         e.versions.remove(&v);
         e.aliases.retain(|_, target| *target != v);
@@ -202,7 +216,11 @@ pub(crate) async fn set_alias(
     check_name("alias", &alias).map_err(|e| bad("alias", "an alias name", e.to_string()))?;
     change(&state, &name, |e| {
         if e.versions.contains_key(&alias) {
-            return Err(bad("alias", "a name that is not a version", format!("`{alias}`")));
+            return Err(bad(
+                "alias",
+                "a name that is not a version",
+                format!("`{alias}`"),
+            ));
         }
         let v = resolve(e, &name, &version)?;
         e.aliases.insert(alias, v);
@@ -219,10 +237,13 @@ pub(crate) async fn delete_alias(
 ) -> Result<Json<Value>, ApiError> {
     state.authorize(&headers, Scope::Admin)?;
     change(&state, &name, |e| {
-        e.aliases
-            .remove(&alias)
-            .map(|_| ())
-            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "alias_not_found", format!("model `{name}` has no alias `{alias}`")))
+        e.aliases.remove(&alias).map(|_| ()).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "alias_not_found",
+                format!("model `{name}` has no alias `{alias}`"),
+            )
+        })
     })
     .await
 }
@@ -262,7 +283,10 @@ pub(crate) async fn rollback(
                 return Ok(());
             }
         }
-        Err(conflict("no_previous_version", format!("model `{name}` has no earlier version to roll back to")))
+        Err(conflict(
+            "no_previous_version",
+            format!("model `{name}` has no earlier version to roll back to"),
+        ))
     })
     .await
 }
@@ -277,7 +301,11 @@ pub(crate) async fn set_split(
     state.authorize(&headers, Scope::Admin)?;
     let body = parse_json(&body_bytes(body)?)?;
     let Some(Value::Object(arms)) = body.get("versions") else {
-        return Err(bad("versions", "an object {\"version\": weight, ...}", body.get("versions").map_or("nothing", json_kind)));
+        return Err(bad(
+            "versions",
+            "an object {\"version\": weight, ...}",
+            body.get("versions").map_or("nothing", json_kind),
+        ));
     };
     change(&state, &name, |e| {
         let mut parsed = Vec::new();
@@ -286,11 +314,21 @@ pub(crate) async fn set_split(
                 .as_u64()
                 .and_then(|w| u32::try_from(w).ok())
                 .filter(|w| *w > 0)
-                .ok_or_else(|| bad(&format!("versions.{version}"), "a positive integer weight", format!("`{weight}`")))?;
+                .ok_or_else(|| {
+                    bad(
+                        &format!("versions.{version}"),
+                        "a positive integer weight",
+                        format!("`{weight}`"),
+                    )
+                })?;
             parsed.push((resolve(e, &name, version)?, w));
         }
         if parsed.len() < 2 {
-            return Err(bad("versions", "at least two versions", format!("{}", parsed.len())));
+            return Err(bad(
+                "versions",
+                "at least two versions",
+                format!("{}", parsed.len()),
+            ));
         }
         e.split = Some(Split { arms: parsed });
         Ok(())

@@ -80,7 +80,11 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 
 async fn not_found(OriginalUri(uri): OriginalUri) -> ApiError {
     if uri.path().starts_with("/v2/") {
-        return ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no route `{}`", uri.path()));
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no route `{}`", uri.path()),
+        );
     }
     ApiError::route_not_found(uri.path())
 }
@@ -107,23 +111,22 @@ async fn track(State(state): State<Arc<AppState>>, mut req: Request, next: Next)
         .map_or("unmatched", MatchedPath::as_str)
         .to_owned();
     let method = req.method().as_str().to_owned();
-    let rid = incoming_request_id(req.headers())
-        .unwrap_or_else(|| state.next_request_id().into());
+    let rid = incoming_request_id(req.headers()).unwrap_or_else(|| state.next_request_id().into());
     req.extensions_mut().insert(RequestId(rid.clone()));
     state.metrics.in_flight.inc();
-    let mut response = match tokio::time::timeout(state.options.request_timeout, next.run(req)).await
-    {
-        Ok(r) => r,
-        Err(_) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "timeout",
-            format!(
-                "the request took longer than {} s",
-                state.options.request_timeout.as_secs_f64()
-            ),
-        )
-        .into_response(),
-    };
+    let mut response =
+        match tokio::time::timeout(state.options.request_timeout, next.run(req)).await {
+            Ok(r) => r,
+            Err(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                format!(
+                    "the request took longer than {} s",
+                    state.options.request_timeout.as_secs_f64()
+                ),
+            )
+            .into_response(),
+        };
     state.metrics.in_flight.dec();
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
@@ -188,7 +191,10 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn metrics(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     state.authorize(&headers, Scope::Metrics)?;
     let text = state.metrics.render().map_err(ApiError::internal)?;
     Ok((

@@ -31,7 +31,12 @@ pub enum Scope {
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 4] = [Scope::Predict, Scope::Feedback, Scope::Admin, Scope::Metrics];
+    pub const ALL: [Scope; 4] = [
+        Scope::Predict,
+        Scope::Feedback,
+        Scope::Admin,
+        Scope::Metrics,
+    ];
 
     /// The scope's name in the keys file.
     pub fn name(self) -> &'static str {
@@ -153,17 +158,17 @@ impl KeyStore {
             }
         }
         let key = found.ok_or_else(|| {
-            ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "invalid bearer token")
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "invalid bearer token",
+            )
         })?;
         if !key.scopes.contains(&scope) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
-                format!(
-                    "user `{}` lacks the `{}` scope",
-                    key.username,
-                    scope.name()
-                ),
+                format!("user `{}` lacks the `{}` scope", key.username, scope.name()),
             ));
         }
         Ok(Identity {
@@ -334,8 +339,9 @@ mod tests {
 
     #[test]
     fn bad_files_name_the_problem() {
-        let e = KeyStore::parse("[[keys]]\nusername = \"a\"\ntoken_sha256 = \"xyz\"\nscopes = []\n")
-            .expect_err("bad hash");
+        let e =
+            KeyStore::parse("[[keys]]\nusername = \"a\"\ntoken_sha256 = \"xyz\"\nscopes = []\n")
+                .expect_err("bad hash");
         assert!(e.contains("`xyz`"), "{e}");
         let e = KeyStore::parse(
             "[[keys]]\nusername = \"a\"\ntoken_sha256 = \"00\"\nscopes = [\"root\"]\n",

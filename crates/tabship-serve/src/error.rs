@@ -212,7 +212,9 @@ impl ApiError {
                 fields: &self.fields,
             },
         })
-        .unwrap_or_else(|_| r#"{"error":{"code":"internal","message":"internal error","fields":[]}}"#.to_owned())
+        .unwrap_or_else(|_| {
+            r#"{"error":{"code":"internal","message":"internal error","fields":[]}}"#.to_owned()
+        })
     }
 }
 
@@ -239,7 +241,13 @@ impl IntoResponse for ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
     }
 }
 

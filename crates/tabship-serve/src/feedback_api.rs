@@ -46,7 +46,13 @@ pub(crate) async fn feedback(
     };
     let request_id = match obj.get("request_id") {
         Some(Value::String(s)) if !s.is_empty() => s.as_str(),
-        Some(other) => return Err(field_error("request_id", "a request id (text)", json_kind(other))),
+        Some(other) => {
+            return Err(field_error(
+                "request_id",
+                "a request id (text)",
+                json_kind(other),
+            ));
+        }
         None => return Err(field_error("request_id", "a request id (text)", "nothing")),
     };
     let row = match obj.get("row") {
@@ -93,8 +99,17 @@ pub(crate) async fn feedback(
                 other => return Err(field_error("label", "a class label", json_kind(other))),
             };
             let index = model.pipeline.class_index(&text).ok_or_else(|| {
-                let classes: Vec<String> = model.pipeline.classes().iter().map(ToString::to_string).collect();
-                field_error("label", format!("one of {}", classes.join(", ")), format!("`{text}`"))
+                let classes: Vec<String> = model
+                    .pipeline
+                    .classes()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                field_error(
+                    "label",
+                    format!("one of {}", classes.join(", ")),
+                    format!("`{text}`"),
+                )
             })?;
             Truth::Class(index)
         }
@@ -109,19 +124,24 @@ pub(crate) async fn feedback(
             Truth::Value(x)
         }
     };
-    let remembered = state.feedback.take_row(request_id, row).map_err(|e| match e {
-        Lookup::Unknown => ApiError::new(
-            StatusCode::NOT_FOUND,
-            "request_not_found",
-            format!("no logged prediction with request id `{request_id}`"),
-        ),
-        Lookup::NoRow(n) => field_error("row", format!("a row index below {n}"), format!("`{row}`")),
-        Lookup::AlreadyLabelled => ApiError::new(
-            StatusCode::CONFLICT,
-            "already_labelled",
-            format!("request `{request_id}` row {row} already has a label"),
-        ),
-    })?;
+    let remembered = state
+        .feedback
+        .take_row(request_id, row)
+        .map_err(|e| match e {
+            Lookup::Unknown => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "request_not_found",
+                format!("no logged prediction with request id `{request_id}`"),
+            ),
+            Lookup::NoRow(n) => {
+                field_error("row", format!("a row index below {n}"), format!("`{row}`"))
+            }
+            Lookup::AlreadyLabelled => ApiError::new(
+                StatusCode::CONFLICT,
+                "already_labelled",
+                format!("request `{request_id}` row {row} already has a label"),
+            ),
+        })?;
     let labelled = match (&remembered.predicted, truth) {
         (Predicted::Classes(c), Truth::Class(t)) => Labelled::Class {
             predicted: c[row],
@@ -131,7 +151,11 @@ pub(crate) async fn feedback(
             predicted: v[row],
             truth: t,
         },
-        _ => return Err(ApiError::internal("prediction and label of different kinds")),
+        _ => {
+            return Err(ApiError::internal(
+                "prediction and label of different kinds",
+            ));
+        }
     };
     model.monitor.record(labelled);
     state

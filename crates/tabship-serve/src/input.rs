@@ -68,7 +68,10 @@ pub fn parse<'a>(body: &'a Json, schema: &'a Schema) -> Result<Rows<'a>, ApiErro
             row: None,
         }]));
     };
-    let rows = if let Some(instances) = object.get("instances").filter(|_| schema.position("instances").is_none()) {
+    let rows = if let Some(instances) = object
+        .get("instances")
+        .filter(|_| schema.position("instances").is_none())
+    {
         let Json::Array(items) = instances else {
             return Err(shape_error("instances", "a list of records", instances));
         };
@@ -77,20 +80,37 @@ pub fn parse<'a>(body: &'a Json, schema: &'a Schema) -> Result<Rows<'a>, ApiErro
             .map(|item| match item {
                 Json::Object(map) => Ok(JsonRow::Named(map)),
                 Json::Array(values) => Ok(JsonRow::Positional(values, schema)),
-                other => Err(shape_error("instances", "records (objects) or lists of values", other)),
+                other => Err(shape_error(
+                    "instances",
+                    "records (objects) or lists of values",
+                    other,
+                )),
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Rows { rows, single: false }
-    } else if let Some(features) = object.get("features").filter(|_| schema.position("features").is_none()) {
+        Rows {
+            rows,
+            single: false,
+        }
+    } else if let Some(features) = object
+        .get("features")
+        .filter(|_| schema.position("features").is_none())
+    {
         let Json::Array(items) = features else {
-            return Err(shape_error("features", "a list of values in schema order", features));
+            return Err(shape_error(
+                "features",
+                "a list of values in schema order",
+                features,
+            ));
         };
         if items.iter().all(|v| matches!(v, Json::Array(_))) && !items.is_empty() {
             let rows = items
                 .iter()
                 .filter_map(|v| v.as_array().map(|a| JsonRow::Positional(a, schema)))
                 .collect();
-            Rows { rows, single: false }
+            Rows {
+                rows,
+                single: false,
+            }
         } else {
             Rows {
                 rows: vec![JsonRow::Positional(items, schema)],
@@ -170,7 +190,11 @@ fn check_value(kind: ColumnKind, value: &Json) -> Option<String> {
             (!ok).then(|| format!("`{}`", truncate(s)))
         }
         (ColumnKind::Categorical, Json::String(_) | Json::Number(_)) => None,
-        (_, other) => Some(format!("{} `{}`", json_kind(other), truncate(&other.to_string()))),
+        (_, other) => Some(format!(
+            "{} `{}`",
+            json_kind(other),
+            truncate(&other.to_string())
+        )),
     }
 }
 

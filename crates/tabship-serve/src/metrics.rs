@@ -44,8 +44,8 @@ pub struct VersionLabels {
 
 fn latency_histogram() -> Histogram {
     Histogram::new([
-        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
-        2.5, 5.0, 10.0,
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+        5.0, 10.0,
     ])
 }
 
@@ -216,11 +216,15 @@ impl Collector for ModelsCollector {
                 }
                 let stats = model.pipeline.encoding_stats();
                 rows.push((base.clone(), stats.rows));
-                for (column, c) in &stats.columns {
+                let schema = model.pipeline.schema();
+                for ((column, c), spec) in stats.columns.iter().zip(&schema.columns) {
                     let mut l = base.clone();
                     l.push(("column", column.clone()));
-                    unknown.push((l.clone(), c.unknown));
-                    other.push((l.clone(), c.other));
+                    // Unknown and Other only exist for categories.
+                    if spec.kind == tabship::ColumnKind::Categorical {
+                        unknown.push((l.clone(), c.unknown));
+                        other.push((l.clone(), c.other));
+                    }
                     missing.push((l, c.missing));
                 }
                 load.push((base.clone(), model.load_seconds));
@@ -243,22 +247,83 @@ impl Collector for ModelsCollector {
             }
         }
         let e = &mut encoder;
-        counter_family(e, "tabship_predictions", "Predictions by model, version and class", &predictions)?;
-        counter_family(e, "tabship_encoded_rows", "Rows encoded by the pipeline", &rows)?;
-        counter_family(e, "tabship_unknown_values", "Categorical values never seen in training, per column", &unknown)?;
-        counter_family(e, "tabship_other_values", "Rare training categories sent to the Other slot, per column", &other)?;
-        counter_family(e, "tabship_missing_values", "Missing values (null, empty, NaN), per column", &missing)?;
-        counter_family(e, "tabship_feedback_labelled", "Predictions joined to a true label", &labelled)?;
-        gauge_family(e, "tabship_live_accuracy", "Accuracy over the last labelled predictions", &accuracy)?;
-        gauge_family(e, "tabship_live_f1_macro", "Macro F1 over the last labelled predictions", &f1)?;
-        gauge_family(e, "tabship_live_mae", "Mean absolute error over the last labelled predictions", &mae)?;
-        gauge_family(e, "tabship_model_load_seconds", "Time spent loading and validating the artifact", &load)?;
-        gauge_family(e, "tabship_model_info", "Loaded model versions (value 1)", &info)?;
+        counter_family(
+            e,
+            "tabship_predictions",
+            "Predictions by model, version and class",
+            &predictions,
+        )?;
+        counter_family(
+            e,
+            "tabship_encoded_rows",
+            "Rows encoded by the pipeline",
+            &rows,
+        )?;
+        counter_family(
+            e,
+            "tabship_unknown_values",
+            "Categorical values never seen in training, per column",
+            &unknown,
+        )?;
+        counter_family(
+            e,
+            "tabship_other_values",
+            "Rare training categories sent to the Other slot, per column",
+            &other,
+        )?;
+        counter_family(
+            e,
+            "tabship_missing_values",
+            "Missing values (null, empty, NaN), per column",
+            &missing,
+        )?;
+        counter_family(
+            e,
+            "tabship_feedback_labelled",
+            "Predictions joined to a true label",
+            &labelled,
+        )?;
+        gauge_family(
+            e,
+            "tabship_live_accuracy",
+            "Accuracy over the last labelled predictions",
+            &accuracy,
+        )?;
+        gauge_family(
+            e,
+            "tabship_live_f1_macro",
+            "Macro F1 over the last labelled predictions",
+            &f1,
+        )?;
+        gauge_family(
+            e,
+            "tabship_live_mae",
+            "Mean absolute error over the last labelled predictions",
+            &mae,
+        )?;
+        gauge_family(
+            e,
+            "tabship_model_load_seconds",
+            "Time spent loading and validating the artifact",
+            &load,
+        )?;
+        gauge_family(
+            e,
+            "tabship_model_info",
+            "Loaded model versions (value 1)",
+            &info,
+        )?;
         gauge_family(
             e,
             "tabship_build_info",
             "Server build (value 1)",
-            &[(vec![("version", crate::VERSION.to_owned()), ("core_version", tabship::VERSION.to_owned())], 1.0)],
+            &[(
+                vec![
+                    ("version", crate::VERSION.to_owned()),
+                    ("core_version", tabship::VERSION.to_owned()),
+                ],
+                1.0,
+            )],
         )?;
         Ok(())
     }

@@ -128,7 +128,9 @@ pub(crate) async fn list(
             })
         })
         .collect();
-    Ok(Json(json!({ "models": models, "default_model": registry.default_model })))
+    Ok(Json(
+        json!({ "models": models, "default_model": registry.default_model }),
+    ))
 }
 
 /// `GET /models/{name}`.

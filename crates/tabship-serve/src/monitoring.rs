@@ -107,7 +107,8 @@ impl Monitor {
         let q = self.lock();
         match self.task {
             Task::Classification => {
-                let (predicted, truth): (Vec<usize>, Vec<usize>) = q.classes.iter().copied().unzip();
+                let (predicted, truth): (Vec<usize>, Vec<usize>) =
+                    q.classes.iter().copied().unzip();
                 let (accuracy, f1_macro) = if truth.is_empty() {
                     (None, None)
                 } else {
@@ -143,9 +144,8 @@ impl Monitor {
             }
             Task::Regression => {
                 let n = q.values.len();
-                let mae = (n > 0).then(|| {
-                    q.values.iter().map(|(p, t)| (p - t).abs()).sum::<f64>() / n as f64
-                });
+                let mae = (n > 0)
+                    .then(|| q.values.iter().map(|(p, t)| (p - t).abs()).sum::<f64>() / n as f64);
                 QualitySnapshot {
                     labelled: q.labelled,
                     window: n,

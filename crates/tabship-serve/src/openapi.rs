@@ -25,7 +25,8 @@ fn column_schema(model: &LoadedModel) -> Value {
                 "example": example_value(spec),
             }),
             ColumnEncoderSpec::Categorical(c) => {
-                let mut known: Vec<&String> = c.categories.iter().chain(&c.other_categories).collect();
+                let mut known: Vec<&String> =
+                    c.categories.iter().chain(&c.other_categories).collect();
                 known.sort();
                 json!({
                     "type": "string",
@@ -61,7 +62,9 @@ fn predict_operation(model: &LoadedModel, summary: String, params: Vec<Value>) -
     let name = &model.name;
     let example = Value::Object(example_record(model));
     let prediction = match model.pipeline.task() {
-        Task::Classification => json!({"description": "the predicted class label", "oneOf": [{"type": "string"}, {"type": "integer"}]}),
+        Task::Classification => {
+            json!({"description": "the predicted class label", "oneOf": [{"type": "string"}, {"type": "integer"}]})
+        }
         Task::Regression => json!({"type": "number", "description": "the predicted value"}),
     };
     let mut response = json!({
@@ -142,10 +145,20 @@ pub(crate) fn document(state: &AppState) -> Value {
             }}},
         }),
     );
-    paths.insert("/".to_owned(), json!({"get": simple("The API is alive: version and models", "health", "status")}));
-    paths.insert("/health/live".to_owned(), json!({"get": simple("Liveness", "health", "live")}));
+    paths.insert(
+        "/".to_owned(),
+        json!({"get": simple("The API is alive: version and models", "health", "status")}),
+    );
+    paths.insert(
+        "/health/live".to_owned(),
+        json!({"get": simple("Liveness", "health", "live")}),
+    );
     paths.insert("/health/ready".to_owned(), json!({"get": {"summary": "Readiness (503 until the models are loaded)", "tags": ["health"], "responses": {"200": {"description": "ready"}, "503": {"description": "loading"}}}}));
-    if let Some(default) = registry.default_model.as_ref().and_then(|d| registry.models.get(d)) {
+    if let Some(default) = registry
+        .default_model
+        .as_ref()
+        .and_then(|d| registry.models.get(d))
+    {
         let m = default.current_model();
         paths.insert("/predict".to_owned(), json!({"post": predict_operation(m, format!("Predict with the default model `{}`", m.name), vec![])}));
     }
@@ -161,7 +174,10 @@ pub(crate) fn document(state: &AppState) -> Value {
             json!({"post": predict_operation(m, format!("Predict with one version (or alias) of `{name}`"), vec![path_param("version", "a version or alias")])}),
         );
     }
-    paths.insert("/models".to_owned(), json!({"get": simple("List the models", "models", "models")}));
+    paths.insert(
+        "/models".to_owned(),
+        json!({"get": simple("List the models", "models", "models")}),
+    );
     paths.insert("/models/{name}".to_owned(), json!({"get": {"summary": "A model's schema, metadata, metrics and versions", "tags": ["models"], "parameters": [path_param("name", "model name")], "responses": {"200": {"description": "the model"}, "404": error_response("unknown model")}}}));
     paths.insert("/feedback".to_owned(), json!({"post": {
         "summary": "Join the true label to a logged prediction",
@@ -200,7 +216,8 @@ pub(crate) fn document(state: &AppState) -> Value {
         "components": {"schemas": schemas},
     });
     if state.auth_enabled() {
-        doc["components"]["securitySchemes"] = json!({"bearer": {"type": "http", "scheme": "bearer"}});
+        doc["components"]["securitySchemes"] =
+            json!({"bearer": {"type": "http", "scheme": "bearer"}});
         doc["security"] = json!([{"bearer": []}]);
         for open in ["/", "/health/live", "/health/ready"] {
             if let Some(op) = doc["paths"][open].get_mut("get") {

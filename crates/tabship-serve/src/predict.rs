@@ -3,12 +3,12 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::Value as Json_;
@@ -117,7 +117,10 @@ pub(crate) fn response_body<'a>(
 ) -> PredictResponse<'a> {
     let classes = model.pipeline.classes();
     let (outs, proba): (Vec<Out<'a>>, Option<Vec<Probabilities<'a>>>) = match scores {
-        Scores::Classes { classes: idx, proba } => (
+        Scores::Classes {
+            classes: idx,
+            proba,
+        } => (
             idx.iter().map(|&i| Out::Label(&classes[i])).collect(),
             Some(
                 proba
@@ -276,12 +279,21 @@ async fn predict(
         }
     };
     if let Some(log) = &state.log {
-        log.write(log_line(&rid.0, &model, username, &body, &json, started, false));
-        state.metrics.log_dropped.inner().store(log.dropped(), std::sync::atomic::Ordering::Relaxed);
+        log.write(log_line(
+            &rid.0, &model, username, &body, &json, started, false,
+        ));
+        state
+            .metrics
+            .log_dropped
+            .inner()
+            .store(log.dropped(), std::sync::atomic::Ordering::Relaxed);
     }
-    state
-        .feedback
-        .remember(rid.0.to_string(), &model.name, &model.version, predicted.clone());
+    state.feedback.remember(
+        rid.0.to_string(),
+        &model.name,
+        &model.version,
+        predicted.clone(),
+    );
     if let Some(shadow) = shadow {
         let state = state.clone();
         let username = identity.username.clone();
@@ -316,12 +328,18 @@ async fn run_shadow(
         _ => true,
     };
     if differs {
-        state.metrics.shadow_disagreements.get_or_create(&labels).inc();
+        state
+            .metrics
+            .shadow_disagreements
+            .get_or_create(&labels)
+            .inc();
     }
     if let Some(log) = &state.log {
         let answer = response_body(shadow, &scores, single, &rid.0, username);
         if let Ok(json) = serde_json::to_vec(&answer) {
-            log.write(log_line(&rid.0, shadow, username, &body, &json, started, true));
+            log.write(log_line(
+                &rid.0, shadow, username, &body, &json, started, true,
+            ));
         }
     }
 }

@@ -5,9 +5,9 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -134,7 +134,10 @@ fn rotate(config: &LogConfig) -> std::io::Result<File> {
         }
     }
     std::fs::rename(&config.path, rotated(&config.path, 1))?;
-    OpenOptions::new().create(true).append(true).open(&config.path)
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&config.path)
 }
 
 fn writer(config: LogConfig, mut out: BufWriter<File>, mut size: u64, rx: Receiver<Message>) {

@@ -47,13 +47,7 @@ impl LoadedModel {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::new(
-            pipeline,
-            path.display().to_string(),
-            started,
-            name,
-            version,
-        )
+        Self::new(pipeline, path.display().to_string(), started, name, version)
     }
 
     /// Reads artifact bytes (an upload).

@@ -142,7 +142,11 @@ impl AppState {
     }
 
     /// Checks the request's token for `scope` (everything passes without a keys file).
-    pub(crate) fn authorize(&self, headers: &HeaderMap, scope: Scope) -> Result<Identity, ApiError> {
+    pub(crate) fn authorize(
+        &self,
+        headers: &HeaderMap,
+        scope: Scope,
+    ) -> Result<Identity, ApiError> {
         match &self.keys {
             Some(keys) => keys.authorize(headers, scope),
             None => Ok(Identity { username: None }),

@@ -75,7 +75,14 @@ fn render(state: &AppState, name: &str) -> Result<Response, ApiError> {
     let model: &LoadedModel = entry.current_model();
     let mut fields = String::new();
     let specs = model.pipeline.encoder().specs();
-    for (i, (column, spec)) in model.pipeline.schema().columns.iter().zip(&specs).enumerate() {
+    for (i, (column, spec)) in model
+        .pipeline
+        .schema()
+        .columns
+        .iter()
+        .zip(&specs)
+        .enumerate()
+    {
         field_html(&mut fields, i, &column.name, spec);
     }
     let others: String = registry
@@ -145,7 +152,9 @@ form.addEventListener('submit', async (event) => {{
         version = esc(&model.version),
         task = model.pipeline.task().name(),
         algorithm = esc(&model.pipeline.training().algorithm),
-        model_json = serde_json::to_string(name).unwrap_or_default().replace('<', "\\u003c"),
+        model_json = serde_json::to_string(name)
+            .unwrap_or_default()
+            .replace('<', "\\u003c"),
     );
     Ok(page(html))
 }

@@ -29,10 +29,19 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/v2/health/ready", get(ready))
         .route("/v2/models/{name}", get(model_metadata))
         .route("/v2/models/{name}/ready", get(model_ready))
-        .route("/v2/models/{name}/versions/{version}", get(version_metadata))
-        .route("/v2/models/{name}/versions/{version}/ready", get(version_ready))
+        .route(
+            "/v2/models/{name}/versions/{version}",
+            get(version_metadata),
+        )
+        .route(
+            "/v2/models/{name}/versions/{version}/ready",
+            get(version_ready),
+        )
         .route("/v2/models/{name}/infer", post(infer))
-        .route("/v2/models/{name}/versions/{version}/infer", post(infer_version))
+        .route(
+            "/v2/models/{name}/versions/{version}/infer",
+            post(infer_version),
+        )
 }
 
 /// A V2 error: `{"error": "message"}` (field details appended to the message).
@@ -59,7 +68,9 @@ impl IntoResponse for V2Error {
         let mut response = (e.status, Json(json!({ "error": message }))).into_response();
         if e.status == StatusCode::UNAUTHORIZED {
             if let Ok(v) = "Bearer realm=\"tabship\"".parse() {
-                response.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, v);
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::WWW_AUTHENTICATE, v);
             }
         }
         response
@@ -67,7 +78,11 @@ impl IntoResponse for V2Error {
 }
 
 fn bad(message: impl Into<String>) -> V2Error {
-    V2Error(ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", message))
+    V2Error(ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+        message,
+    ))
 }
 
 async fn server_metadata() -> Json<Value> {
@@ -80,11 +95,19 @@ async fn live() -> Json<Value> {
 
 async fn ready(State(state): State<Arc<AppState>>) -> Response {
     let ready = state.is_ready();
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, Json(json!({"ready": ready}))).into_response()
 }
 
-fn lookup(state: &AppState, name: &str, version: Option<&str>) -> Result<Arc<LoadedModel>, V2Error> {
+fn lookup(
+    state: &AppState,
+    name: &str,
+    version: Option<&str>,
+) -> Result<Arc<LoadedModel>, V2Error> {
     let registry = state.registry();
     let entry = registry.model(name)?;
     Ok(match version {
@@ -219,7 +242,9 @@ async fn run_infer(
     state.authorize(headers, Scope::Predict)?;
     state.require_ready()?;
     if headers.contains_key("inference-header-content-length") {
-        return Err(bad("the binary tensor extension is not supported: send JSON `data` (tritonclient: binary_data=False)"));
+        return Err(bad(
+            "the binary tensor extension is not supported: send JSON `data` (tritonclient: binary_data=False)",
+        ));
     }
     let model = lookup(state, name, version)?;
     let request = parse_json(&body_bytes(body)?)?;
@@ -230,18 +255,41 @@ async fn run_infer(
     let mut columns: Vec<Option<Vec<&Value>>> = vec![None; schema.len()];
     let mut rows: Option<usize> = None;
     for (i, input) in inputs.iter().enumerate() {
-        let tensor_name = input.get("name").and_then(Value::as_str).ok_or_else(|| bad(format!("`inputs[{i}].name`: expected text")))?;
+        let tensor_name = input
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad(format!("`inputs[{i}].name`: expected text")))?;
         let position = schema.position(tensor_name).ok_or_else(|| {
-            bad(format!("unknown input `{tensor_name}`: the model's inputs are {}", schema.names().collect::<Vec<_>>().join(", ")))
+            bad(format!(
+                "unknown input `{tensor_name}`: the model's inputs are {}",
+                schema.names().collect::<Vec<_>>().join(", ")
+            ))
         })?;
         let datatype = input.get("datatype").and_then(Value::as_str).unwrap_or("");
         let kind = schema.columns[position].kind;
-        let numeric_type = matches!(datatype, "FP64" | "FP32" | "FP16" | "INT64" | "INT32" | "INT16" | "INT8" | "UINT64" | "UINT32" | "UINT16" | "UINT8");
+        let numeric_type = matches!(
+            datatype,
+            "FP64"
+                | "FP32"
+                | "FP16"
+                | "INT64"
+                | "INT32"
+                | "INT16"
+                | "INT8"
+                | "UINT64"
+                | "UINT32"
+                | "UINT16"
+                | "UINT8"
+        );
         if !(numeric_type || datatype == "BYTES") {
-            return Err(bad(format!("input `{tensor_name}`: unsupported datatype `{datatype}`")));
+            return Err(bad(format!(
+                "input `{tensor_name}`: unsupported datatype `{datatype}`"
+            )));
         }
         if kind == ColumnKind::Numeric && !numeric_type {
-            return Err(bad(format!("input `{tensor_name}`: expected a numeric datatype (FP64), got `{datatype}`")));
+            return Err(bad(format!(
+                "input `{tensor_name}`: expected a numeric datatype (FP64), got `{datatype}`"
+            )));
         }
         let shape: Vec<i64> = input
             .get("shape")
@@ -260,11 +308,20 @@ async fn run_infer(
             }
         };
         if *rows.get_or_insert(n) != n {
-            return Err(bad(format!("input `{tensor_name}` has {n} rows, other inputs {}", rows.unwrap_or(0))));
+            return Err(bad(format!(
+                "input `{tensor_name}` has {n} rows, other inputs {}",
+                rows.unwrap_or(0)
+            )));
         }
         columns[position] = Some(data);
     }
-    let missing: Vec<&str> = schema.columns.iter().zip(&columns).filter(|(_, c)| c.is_none()).map(|(s, _)| s.name.as_str()).collect();
+    let missing: Vec<&str> = schema
+        .columns
+        .iter()
+        .zip(&columns)
+        .filter(|(_, c)| c.is_none())
+        .map(|(s, _)| s.name.as_str())
+        .collect();
     if !missing.is_empty() {
         return Err(bad(format!("missing inputs: {}", missing.join(", "))));
     }
@@ -273,23 +330,35 @@ async fn run_infer(
         return Err(bad("the inputs hold no rows"));
     }
     let table: Vec<Value> = (0..n)
-        .map(|r| Value::Array(columns.iter().map(|c| c.as_ref().map_or(Value::Null, |c| c[r].clone())).collect()))
+        .map(|r| {
+            Value::Array(
+                columns
+                    .iter()
+                    .map(|c| c.as_ref().map_or(Value::Null, |c| c[r].clone()))
+                    .collect(),
+            )
+        })
         .collect();
     let mut features = Map::new();
     features.insert("features".to_owned(), Value::Array(table));
     let (scores, _) = score_body(state, &model, Arc::new(Value::Object(features))).await?;
     let wanted: Option<Vec<String>> = request.get("outputs").and_then(Value::as_array).map(|o| {
-        o.iter().filter_map(|x| x.get("name").and_then(Value::as_str).map(str::to_owned)).collect()
+        o.iter()
+            .filter_map(|x| x.get("name").and_then(Value::as_str).map(str::to_owned))
+            .collect()
     });
     let mut outputs = Vec::new();
     match &scores {
         Scores::Classes { classes, proba } => {
             let labels = model.pipeline.classes();
             let k = labels.len();
-            let label_data: Vec<Value> = classes.iter().map(|&c| match &labels[c] {
-                ClassLabel::Integer(i) => json!(i),
-                ClassLabel::Text(s) => json!(s),
-            }).collect();
+            let label_data: Vec<Value> = classes
+                .iter()
+                .map(|&c| match &labels[c] {
+                    ClassLabel::Integer(i) => json!(i),
+                    ClassLabel::Text(s) => json!(s),
+                })
+                .collect();
             for &c in classes {
                 model.count_prediction(c);
             }
@@ -300,7 +369,8 @@ async fn run_infer(
             for _ in v {
                 model.count_prediction(0);
             }
-            outputs.push(json!({"name": "prediction", "datatype": "FP64", "shape": [n], "data": v}));
+            outputs
+                .push(json!({"name": "prediction", "datatype": "FP64", "shape": [n], "data": v}));
         }
     }
     if let Some(wanted) = wanted {
