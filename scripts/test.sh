@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test: formatting, lints, and the Rust test suites (unit, integration, doc, golden, property).
+# Every test: formatting, lints, the Rust test suites (unit, integration, doc, golden, property),
+# and the end-to-end server tests (scripts/e2e.sh: pinned .venv, Debian chromium).
 # Usage: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,3 +15,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test"
 cargo test --workspace --locked
+
+step "end-to-end: tabship serve with Python clients and headless Chromium"
+bash scripts/e2e.sh

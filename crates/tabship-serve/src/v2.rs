@@ -223,6 +223,38 @@ async fn infer_version(
     run_infer(&state, rid, &name, Some(&version), &headers, body).await
 }
 
+/// Replaces bare `NaN` tokens (outside strings) by `null`: NumPy-based clients such as tritonclient
+/// write missing values of float tensors as `NaN`, which is not JSON. Missing values are then
+/// imputed like a `null` in `/predict`. Infinity stays an error.
+fn nan_to_null(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if !bytes.windows(3).any(|w| w == b"NaN") {
+        return std::borrow::Cow::Borrowed(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len() + 16);
+    let (mut in_string, mut escaped, mut i) = (false, false, 0);
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if bytes[i..].starts_with(b"NaN") {
+            out.extend_from_slice(b"null");
+            i += 3;
+            continue;
+        }
+        out.push(b);
+        i += 1;
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Flattens nested `data` into a list of scalars.
 fn flatten<'a>(value: &'a Value, out: &mut Vec<&'a Value>) {
     match value {
@@ -247,7 +279,7 @@ async fn run_infer(
         ));
     }
     let model = lookup(state, name, version)?;
-    let request = parse_json(&body_bytes(body)?)?;
+    let request = parse_json(&nan_to_null(&body_bytes(body)?))?;
     let Some(Value::Array(inputs)) = request.get("inputs") else {
         return Err(bad("`inputs`: expected a list of input tensors"));
     };
@@ -391,4 +423,19 @@ async fn run_infer(
         answer["id"] = id.clone();
     }
     Ok(Json(answer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nan_to_null;
+
+    #[test]
+    fn nan_tokens_become_null_outside_strings() {
+        let got = nan_to_null(br#"{"data": [1.0, NaN, "NaN", "a\"NaN"], "x": NaN}"#);
+        assert_eq!(
+            std::str::from_utf8(&got).expect("utf-8"),
+            r#"{"data": [1.0, null, "NaN", "a\"NaN"], "x": null}"#
+        );
+        assert!(matches!(nan_to_null(b"[1]"), std::borrow::Cow::Borrowed(_)));
+    }
 }
