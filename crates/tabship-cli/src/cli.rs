@@ -55,6 +55,12 @@ pub struct ServerArgs {
     /// TOML keys file (see `tabship keys add`); without it every endpoint is open.
     #[arg(long)]
     pub keys: Option<PathBuf>,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Allow a non-loopback address without a keys file.
     #[arg(long)]
     pub insecure_no_auth: bool,

@@ -62,6 +62,50 @@ pub async fn serve(state: Arc<AppState>, listener: TcpListener) -> Result<()> {
     result
 }
 
+/// Serves HTTPS (rustls) with a PEM certificate chain and private key, until SIGTERM or Ctrl-C;
+/// in-flight requests get up to 30 s to finish, then the prediction log is flushed.
+pub async fn serve_tls(
+    state: Arc<AppState>,
+    listener: TcpListener,
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<()> {
+    // One process-wide crypto provider; a second installation (tests) is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+        .await
+        .map_err(|source| Error::Io {
+            what: format!(
+                "loading the TLS certificate `{}` and key `{}`",
+                cert.display(),
+                key.display()
+            ),
+            source,
+        })?;
+    let listener = listener.into_std().map_err(|source| Error::Io {
+        what: "preparing the TLS listener".to_owned(),
+        source,
+    })?;
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stopper.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+    });
+    let app = crate::router(state.clone());
+    let result = axum_server::from_tcp_rustls(listener, config)
+        .handle(handle)
+        .serve(app.into_make_service())
+        .await
+        .map_err(|source| Error::Io {
+            what: "serving TLS".to_owned(),
+            source,
+        });
+    state.flush();
+    tracing::info!("stopped");
+    result
+}
+
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

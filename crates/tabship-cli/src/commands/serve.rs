@@ -88,8 +88,15 @@ pub fn start(
             let state = state.clone();
             tokio::task::spawn_blocking(move || state.load_paths(&paths))
         };
-        tracing::info!(address = %addr, auth = state.auth_enabled(), "listening");
-        let server = tokio::spawn(tabship_serve::server::serve(state.clone(), listener));
+        let tls = args.tls_cert.clone().zip(args.tls_key.clone());
+        tracing::info!(address = %addr, auth = state.auth_enabled(), tls = tls.is_some(), "listening");
+        let server = match tls {
+            Some((cert, key)) => tokio::spawn({
+                let state = state.clone();
+                async move { tabship_serve::server::serve_tls(state, listener, &cert, &key).await }
+            }),
+            None => tokio::spawn(tabship_serve::server::serve(state.clone(), listener)),
+        };
         match loader.await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {

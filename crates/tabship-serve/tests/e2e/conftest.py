@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,16 +47,10 @@ class Server:
         return {"Authorization": f"Bearer {token or self.token}"}
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("serve")
-    keys = tmp / "keys.toml"
-    token = add_key(keys, "pedro1", "predict,feedback,metrics")
-    admin_token = add_key(keys, "ops", "predict,admin,metrics")
+def start_server(args, scheme="http", verify=None):
+    """Starts `tabship serve ARGS --port 0 --json-logs`; returns (url, process) once ready."""
     process = subprocess.Popen(
-        [str(tabship_bin()), "serve", str(GOLDEN / "iris_logistic.tabship"),
-         str(GOLDEN / "adult_logistic.tabship"), "--host", "127.0.0.1", "--port", "0",
-         "--keys", str(keys), "--json-logs", "--log", str(tmp / "predictions.jsonl")],
+        [str(tabship_bin()), "serve", *args, "--host", "127.0.0.1", "--port", "0", "--json-logs"],
         stderr=subprocess.PIPE, text=True,
     )
     url = None
@@ -66,24 +61,25 @@ def server(tmp_path_factory):
             break
         event = json.loads(line)
         if event["fields"].get("message") == "listening":
-            url = "http://" + event["fields"]["address"]
+            url = f"{scheme}://" + event["fields"]["address"]
     if url is None:
         process.kill()
         pytest.fail("the server did not start: " + process.stderr.read())
     # Drain the log so the pipe never fills.
-    import threading
     threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()
     while time.monotonic() < deadline:
         try:
-            if requests.get(url + "/health/ready", timeout=2).status_code == 200:
-                break
+            if requests.get(url + "/health/ready", timeout=2, verify=verify).status_code == 200:
+                return url, process
         except requests.ConnectionError:
             pass
         time.sleep(0.05)
-    else:
-        process.kill()
-        pytest.fail("the server never became ready")
-    yield Server(url, token, admin_token, process)
+    process.kill()
+    pytest.fail("the server never became ready")
+
+
+def stop_server(process):
+    """SIGTERM, then the exit code must be 0 (graceful shutdown)."""
     process.send_signal(signal.SIGTERM)
     try:
         assert process.wait(timeout=15) == 0, "graceful shutdown exits 0"
@@ -92,3 +88,16 @@ def server(tmp_path_factory):
             process.kill()
             process.wait(timeout=15)
         process.stderr.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("serve")
+    keys = tmp / "keys.toml"
+    token = add_key(keys, "pedro1", "predict,feedback,metrics")
+    admin_token = add_key(keys, "ops", "predict,admin,metrics")
+    url, process = start_server([
+        str(GOLDEN / "iris_logistic.tabship"), str(GOLDEN / "adult_logistic.tabship"),
+        "--keys", str(keys), "--log", str(tmp / "predictions.jsonl")])
+    yield Server(url, token, admin_token, process)
+    stop_server(process)
