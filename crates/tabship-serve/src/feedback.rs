@@ -1,6 +1,8 @@
 //! Predictions remembered by request id, so that `/feedback` can join a true label to them.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap;
 use std::sync::Mutex;
 
 /// Independent locks, so concurrent requests rarely wait on each other.
@@ -30,7 +32,7 @@ pub struct Remembered {
 
 #[derive(Debug, Default)]
 struct Shard {
-    map: HashMap<String, Remembered>,
+    map: FxHashMap<String, Remembered>,
     order: VecDeque<String>,
 }
 

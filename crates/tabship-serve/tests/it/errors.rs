@@ -140,3 +140,27 @@ async fn hostile_bodies_never_crash() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn slow_requests_time_out_with_503() {
+    let state = state_with(
+        None,
+        tabship_serve::Options {
+            request_timeout: std::time::Duration::from_micros(1),
+            blocking_rows: 1,
+            body_limit: 64 * 1024 * 1024,
+            ..tabship_serve::Options::default()
+        },
+    );
+    let app = tabship_serve::router(state);
+    // Scored on the blocking pool, so the handler yields and the deadline is checked.
+    let big = json!({"instances": vec![setosa(); 50_000]});
+    let a = post_json(&app, "/predict", &big).await;
+    let e = a.error(StatusCode::SERVICE_UNAVAILABLE, "timeout");
+    assert!(
+        e["message"]
+            .as_str()
+            .expect("message")
+            .contains("longer than")
+    );
+}
