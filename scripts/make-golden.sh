@@ -9,13 +9,17 @@ tabship=target/debug/tabship
 g=testdata/golden
 
 # name | training data | train arguments | inputs to predict | predict arguments
+# The goldens of formats 1.0 and 1.1 are trained with --no-drift-profile so that they keep their format.
 goldens=(
-  "iris_logistic|testdata/iris.csv|--target species --name iris|testdata/iris.csv|--proba"
-  "adult_logistic|testdata/adult_sample.csv|--target income --name adult|$g/adult_inputs.csv|--proba"
-  "diamonds_ridge|testdata/diamonds_sample.csv|--target price --model ridge --name diamonds|$g/diamonds_inputs.csv|"
-  "iris_tree|testdata/iris.csv|--target species --model decision-tree --max-depth 4 --name iris-tree|testdata/iris.csv|--proba"
-  "adult_forest|testdata/adult_sample.csv|--target income --model random-forest --n-trees 10 --max-depth 6 --name adult-forest|$g/adult_inputs.csv|--proba"
-  "diamonds_forest|testdata/diamonds_sample.csv|--target price --model random-forest --n-trees 10 --max-depth 6 --name diamonds-forest|$g/diamonds_inputs.csv|"
+  "iris_logistic|testdata/iris.csv|--target species --name iris --no-drift-profile|testdata/iris.csv|--proba"
+  "adult_logistic|testdata/adult_sample.csv|--target income --name adult --no-drift-profile|$g/adult_inputs.csv|--proba"
+  "diamonds_ridge|testdata/diamonds_sample.csv|--target price --model ridge --name diamonds --no-drift-profile|$g/diamonds_inputs.csv|"
+  "iris_tree|testdata/iris.csv|--target species --model decision-tree --max-depth 4 --name iris-tree --no-drift-profile|testdata/iris.csv|--proba"
+  "adult_forest|testdata/adult_sample.csv|--target income --model random-forest --n-trees 10 --max-depth 6 --name adult-forest --no-drift-profile|$g/adult_inputs.csv|--proba"
+  "diamonds_forest|testdata/diamonds_sample.csv|--target price --model random-forest --n-trees 10 --max-depth 6 --name diamonds-forest --no-drift-profile|$g/diamonds_inputs.csv|"
+  # Format 1.2: pipelines with their drift profile (a classifier and a regressor).
+  "adult_logistic_profile|testdata/adult_sample.csv|--target income --name adult|$g/adult_inputs.csv|--proba"
+  "diamonds_forest_profile|testdata/diamonds_sample.csv|--target price --model random-forest --n-trees 10 --max-depth 6 --name diamonds-forest|$g/diamonds_inputs.csv|"
 )
 
 for entry in "${goldens[@]}"; do

@@ -31,6 +31,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Manage the API keys file.
     Keys(KeysArgs),
+    /// Compare live data with the training distribution stored in the artifact: per column the
+    /// statistic, its value, the threshold and the verdict, then the dataset verdict.
+    Drift(DriftArgs),
 }
 
 #[derive(Debug, Args)]
@@ -256,6 +259,9 @@ pub struct TrainArgs {
     /// Write the split to this CSV (`row,set`), to compare other tools on the same rows.
     #[arg(long)]
     pub write_split: Option<PathBuf>,
+    /// Store no drift profile (the artifact then keeps the oldest format its model allows).
+    #[arg(long)]
+    pub no_drift_profile: bool,
     /// Print the report as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -310,4 +316,25 @@ pub struct BenchArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// The .tabship artifact (format 1.2 or newer: trained with a drift profile).
+    pub model: PathBuf,
+    /// Live data: a CSV file with the schema's columns (others are ignored).
+    pub live: PathBuf,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit with code 3 when the dataset drifts.
+    #[arg(long)]
+    pub fail_on_drift: bool,
+    /// Also write a self-contained HTML page with each column's reference vs live histogram.
+    #[arg(long, value_name = "REPORT.html")]
+    pub html: Option<PathBuf>,
+    /// Thresholds and tests as JSON (fields of `DriftOptions`, e.g. `{"share": 0.3,
+    /// "wasserstein": 0.2}`); missing fields keep their defaults.
+    #[arg(long, value_name = "OPTIONS.json")]
+    pub options: Option<PathBuf>,
 }

@@ -26,6 +26,14 @@ pub enum Error {
         /// What went wrong, with the line when known.
         message: String,
     },
+    /// An input file that is not what the command expects (e.g. invalid JSON options).
+    #[error("{}: {message}", path.display())]
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// Any other I/O problem.
     #[error("{}: {source}", path.display())]
     Io {

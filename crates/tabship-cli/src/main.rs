@@ -1,6 +1,7 @@
 //! `tabship`: train, predict with and inspect `.tabship` pipelines.
 //!
-//! Exit codes: 0 success, 2 usage error, 1 any other error (one line on stderr).
+//! Exit codes: 0 success, 2 usage error, 1 any other error (one line on stderr), 3 drift found
+//! by `tabship drift --fail-on-drift`.
 
 mod cli;
 mod commands;
@@ -22,6 +23,11 @@ fn main() -> ExitCode {
         cli::Command::Serve(a) => commands::serve::run(*a),
         cli::Command::Demo(a) => commands::demo::run(a),
         cli::Command::Keys(a) => commands::keys::run(a),
+        cli::Command::Drift(a) => match commands::drift::run(a) {
+            Ok(commands::drift::Outcome::FailOnDrift) => return ExitCode::from(3),
+            Ok(commands::drift::Outcome::Done) => Ok(()),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -76,7 +76,11 @@ fn train_predict_inspect_iris() {
     assert!(out.status.success(), "{}", stderr(&out));
     let json: serde_json::Value =
         serde_json::from_slice(&out.stdout).expect("inspect --json is JSON");
-    assert_eq!(json["format_version"], "1.0");
+    assert_eq!(
+        json["format_version"], "1.2",
+        "trained with a drift profile"
+    );
+    assert_eq!(json["drift_profile"]["columns"], 4);
     assert_eq!(json["task"], "classification");
     assert_eq!(
         json["classes"],

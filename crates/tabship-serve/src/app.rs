@@ -54,6 +54,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/models", get(models::list))
         .route("/models/{name}", get(models::show))
         .route("/models/{name}/predict", post(predict::predict_model))
+        .route("/models/{name}/drift", get(models::drift))
         .route(
             "/models/{name}/versions/{version}/predict",
             post(predict::predict_version),

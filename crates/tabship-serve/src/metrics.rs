@@ -192,6 +192,14 @@ impl Collector for ModelsCollector {
         let mut predictions = Vec::new();
         let (mut unknown, mut other, mut missing, mut rows) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut concept_drifts, mut concept_state) = (Vec::new(), Vec::new());
+        let (
+            mut drift_value,
+            mut drift_detected,
+            mut drift_share,
+            mut dataset_drift,
+            mut drift_rows,
+        ) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let (mut load, mut info, mut accuracy, mut f1, mut mae, mut labelled) = (
             Vec::new(),
             Vec::new(),
@@ -238,7 +246,30 @@ impl Collector for ModelsCollector {
                 if let Some(a) = q.accuracy {
                     accuracy.push((base.clone(), a));
                 }
-                if let Some(f) = q.f1_macro {
+                for d in &q.detectors {
+                    let mut l = base.clone();
+                    l.push(("detector", d.name.to_owned()));
+                    concept_drifts.push((l.clone(), d.drifts));
+                    let level = match d.state {
+                        tabship::drift::DetectorState::Stable => 0.0,
+                        tabship::drift::DetectorState::Warning => 1.0,
+                        _ => 2.0,
+                    };
+                    concept_state.push((l, level));
+                }
+                if let Some((report, _)) = model.monitor.drift_report() {
+                    drift_share.push((base.clone(), report.share_drifted));
+                    dataset_drift.push((base.clone(), f64::from(u8::from(report.drifted))));
+                    drift_rows.push((base.clone(), report.rows as f64));
+                    for c in report.columns.iter().chain(report.prediction.as_ref()) {
+                        let mut l = base.clone();
+                        l.push(("column", c.name.clone()));
+                        drift_detected.push((l.clone(), f64::from(u8::from(c.drifted))));
+                        l.push(("statistic", c.statistic.name().to_owned()));
+                        drift_value.push((l, c.value));
+                    }
+                }
+                if let Some(f) = q.f1 {
                     f1.push((base.clone(), f));
                 }
                 if let Some(m) = q.mae {
@@ -247,6 +278,48 @@ impl Collector for ModelsCollector {
             }
         }
         let e = &mut encoder;
+        counter_family(
+            e,
+            "tabship_concept_drifts",
+            "Concept drifts detected on the feedback stream, per detector",
+            &concept_drifts,
+        )?;
+        gauge_family(
+            e,
+            "tabship_concept_drift_state",
+            "Detector state after the last label: 0 stable, 1 warning, 2 drift",
+            &concept_state,
+        )?;
+        gauge_family(
+            e,
+            "tabship_drift_value",
+            "Drift statistic of each input column (and `prediction`) over the live window",
+            &drift_value,
+        )?;
+        gauge_family(
+            e,
+            "tabship_drift_detected",
+            "1 when the column drifted over the live window",
+            &drift_detected,
+        )?;
+        gauge_family(
+            e,
+            "tabship_drift_share",
+            "Share of input columns that drifted over the live window",
+            &drift_share,
+        )?;
+        gauge_family(
+            e,
+            "tabship_dataset_drift",
+            "1 when the dataset drifted (the share reached its threshold)",
+            &dataset_drift,
+        )?;
+        gauge_family(
+            e,
+            "tabship_drift_window_rows",
+            "Live rows in the drift window",
+            &drift_rows,
+        )?;
         counter_family(
             e,
             "tabship_predictions",
@@ -291,8 +364,8 @@ impl Collector for ModelsCollector {
         )?;
         gauge_family(
             e,
-            "tabship_live_f1_macro",
-            "Macro F1 over the last labelled predictions",
+            "tabship_live_f1",
+            "F1 over the last labelled predictions (positive class for two classes, else macro)",
             &f1,
         )?;
         gauge_family(

@@ -86,6 +86,7 @@ fn version_json(model: &LoadedModel) -> Value {
         "loaded_at": model.loaded_at,
         "load_seconds": model.load_seconds,
         "live": model.monitor.quality(),
+        "drift_profile": model.monitor.has_drift_profile(),
     })
 }
 
@@ -143,4 +144,46 @@ pub(crate) async fn show(
     let registry = state.registry();
     let entry = registry.model(&name)?;
     Ok(Json(model_json(&name, entry)))
+}
+
+/// `GET /models/{name}/drift[?version=V]`: the live window's drift against the artifact's
+/// reference profile, and the concept-drift detectors.
+pub(crate) async fn drift(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    state.authorize(&headers, Scope::Metrics)?;
+    let registry = state.registry();
+    let entry = registry.model(&name)?;
+    let version = query.as_deref().and_then(|q| {
+        q.split('&')
+            .find_map(|kv| kv.strip_prefix("version=").map(str::to_owned))
+    });
+    let model = match &version {
+        Some(v) => entry
+            .version(v)
+            .ok_or_else(|| ApiError::version_not_found(&name, v))?,
+        None => entry.current_model(),
+    };
+    let (report, rows_seen) = model.monitor.drift_report().ok_or_else(|| {
+        ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "no_drift_profile",
+            format!(
+                "model `{name}` version `{}` has no reference profile (artifact format {}); retrain it with this tabship to record one",
+                model.version,
+                model.pipeline.header().map_or_else(|| "unknown".to_owned(), |h| h.format_version())
+            ),
+        )
+    })?;
+    Ok(Json(json!({
+        "model": model.name,
+        "version": model.version,
+        "window_rows": crate::monitoring::DRIFT_WINDOW,
+        "rows_seen": rows_seen,
+        "report": report,
+        "concept": model.monitor.quality(),
+    })))
 }

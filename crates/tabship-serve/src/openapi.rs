@@ -179,6 +179,7 @@ pub(crate) fn document(state: &AppState) -> Value {
         json!({"get": simple("List the models", "models", "models")}),
     );
     paths.insert("/models/{name}".to_owned(), json!({"get": {"summary": "A model's schema, metadata, metrics and versions", "tags": ["models"], "parameters": [path_param("name", "model name")], "responses": {"200": {"description": "the model"}, "404": error_response("unknown model")}}}));
+    paths.insert("/models/{name}/drift".to_owned(), json!({"get": {"summary": "Drift of the live window against the artifact's reference profile, and the concept-drift detectors", "tags": ["monitoring"], "parameters": [path_param("name", "model name"), {"name": "version", "in": "query", "required": false, "description": "a version or alias (default: current)", "schema": {"type": "string"}}], "responses": {"200": {"description": "the drift report"}, "404": error_response("unknown model or version, or an artifact without a reference profile")}}}));
     paths.insert("/feedback".to_owned(), json!({"post": {
         "summary": "Join the true label to a logged prediction",
         "tags": ["monitoring"],

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::Value as Json_;
-use tabship::ClassLabel;
+use tabship::{ClassLabel, Predictions};
 
 use crate::auth::Scope;
 use crate::error::ApiError;
@@ -171,6 +171,15 @@ pub(crate) async fn score_body(
             let rows = input::parse(&body, model.pipeline.schema())?;
             let scores = score(&model.pipeline, &rows.rows)
                 .map_err(|(row, e)| ApiError::from_prediction(e, (!rows.single).then_some(row)))?;
+            if model.monitor.has_drift_profile() {
+                let predictions = match &scores {
+                    Scores::Classes { classes, .. } => Predictions::Classes(classes.clone()),
+                    Scores::Values(v) => Predictions::Values(v.clone()),
+                };
+                model
+                    .monitor
+                    .observe(&model.pipeline, &rows.rows, &predictions);
+            }
             Ok((scores, rows.single))
         }
     };

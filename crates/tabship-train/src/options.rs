@@ -335,6 +335,9 @@ pub struct TrainOptions {
     pub name: Option<String>,
     /// The model version string (default `1`).
     pub version: String,
+    /// How the drift reference profile is captured on the training rows (default: 10 coarse
+    /// and 100 fine quantile bins, 100 categories); `None` stores no profile.
+    pub profile: Option<tabship::drift::ProfileOptions>,
 }
 
 impl TrainOptions {
@@ -352,12 +355,18 @@ impl TrainOptions {
             seed: 42,
             name: None,
             version: "1".to_owned(),
+            profile: Some(tabship::drift::ProfileOptions::default()),
         }
     }
 
     /// Checks every value once, before fitting.
     pub fn validate(&self) -> Result<()> {
         let invalid = |option, reason: String| Err(Error::InvalidOption { option, reason });
+        if let Some(profile) = &self.profile {
+            if let Err(e) = profile.validate() {
+                return invalid("profile", e.to_string());
+            }
+        }
         if !(0.0..1.0).contains(&self.test_fraction) {
             return invalid(
                 "test-fraction",

@@ -34,6 +34,8 @@ pub struct TrainReport {
     pub metrics: BTreeMap<String, f64>,
     /// Seconds spent fitting the final model (encoders included).
     pub fit_seconds: f64,
+    /// Seconds spent capturing the drift profile on the training rows (predictions included).
+    pub profile_seconds: f64,
 }
 
 /// A trained pipeline and its report.
@@ -189,6 +191,7 @@ fn fit_parts(
         model: fitted_model,
         training: TrainingInfo::default(),
         metrics: BTreeMap::new(),
+        drift_profile: None,
     })
 }
 
@@ -291,6 +294,15 @@ pub fn train(data: &Batch, options: &TrainOptions) -> Result<Trained> {
     )?;
     parts.metrics = metrics.clone();
     let pipeline = Pipeline::from_parts(parts)?;
+    let started = Instant::now();
+    let pipeline = match &options.profile {
+        Some(profile_options) => {
+            let profile = pipeline.capture_drift_profile(&train_batch, profile_options)?;
+            pipeline.with_drift_profile(Some(profile))?
+        }
+        None => pipeline,
+    };
+    let profile_seconds = started.elapsed().as_secs_f64();
     Ok(Trained {
         pipeline,
         report: TrainReport {
@@ -300,6 +312,7 @@ pub fn train(data: &Batch, options: &TrainOptions) -> Result<Trained> {
             split,
             metrics,
             fit_seconds,
+            profile_seconds,
         },
     })
 }

@@ -106,6 +106,17 @@ pub enum Error {
     #[error("could not encode the artifact: {0}")]
     Encode(String),
 
+    /// A drift operation on a pipeline whose artifact has no reference profile.
+    #[error(
+        "this pipeline has no drift profile (artifacts before format 1.2 have none): retrain it with tabship {} or newer to store one",
+        crate::VERSION
+    )]
+    NoDriftProfile,
+
+    /// A drift computation refused its input or options.
+    #[error("drift: {0}")]
+    Drift(#[from] tabship_drift::Error),
+
     /// The artifact file does not exist.
     #[error("artifact not found: {}", path.display())]
     NotFound {

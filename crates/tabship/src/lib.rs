@@ -36,6 +36,9 @@
 //!   one from CSV-like text rows.
 //! - [`artifact`]: the envelope, its limits and atomic file writes.
 //! - [`metrics`]: accuracy, F1, ROC AUC, log loss, MAE, RMSE, R², as scikit-learn computes them.
+//! - [`drift`] (the `tabship-drift` crate): the reference profile stored in artifacts of format
+//!   1.2, [`Pipeline::drift_report`] on a live [`Batch`], [`Pipeline::drift_monitor`] and
+//!   [`Pipeline::observe_drift`] for windowed monitoring in a server.
 //!
 //! Missing values: null, empty text and `NaN` are missing; infinity is an error; a column absent
 //! from the input is an error; extra columns are ignored.
@@ -48,6 +51,7 @@ mod labels;
 mod metadata;
 pub mod metrics;
 pub mod model;
+mod monitoring;
 mod pipeline;
 mod schema;
 mod value;
@@ -62,6 +66,9 @@ pub use model::{Model, Task};
 pub use pipeline::{Pipeline, Prediction, Predictions};
 pub use schema::{ColumnKind, ColumnSpec, Schema};
 pub use value::{FieldValue, Record, Value, number_as_category};
+
+/// The drift crate, re-exported: profiles, reports, monitors and concept-drift detectors.
+pub use tabship_drift as drift;
 
 /// This library's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

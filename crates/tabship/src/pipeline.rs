@@ -2,8 +2,10 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use ndarray::Array2;
+use tabship_drift::Binner;
 
 use crate::artifact::{self, ArtifactHeader, PipelineParts};
 use crate::batch::Batch;
@@ -37,6 +39,8 @@ pub struct Pipeline {
     metrics: BTreeMap<String, f64>,
     header: Option<ArtifactHeader>,
     threads: usize,
+    /// The reference profile, compiled for binning live data.
+    pub(crate) drift: Option<Arc<Binner>>,
 }
 
 /// The prediction for one record.
@@ -113,7 +117,20 @@ impl Pipeline {
         };
         let mut model = parts.model;
         model.prepare(encoder.width(), n_classes)?;
+        let drift = match parts.drift_profile {
+            Some(profile) => {
+                crate::monitoring::validate_profile(
+                    &profile,
+                    &encoder,
+                    parts.task,
+                    &parts.classes,
+                )?;
+                Some(Arc::new(Binner::new(profile)))
+            }
+            None => None,
+        };
         Ok(Pipeline {
+            drift,
             encoder,
             task: parts.task,
             classes: parts.classes,
@@ -135,6 +152,7 @@ impl Pipeline {
             model: self.model.clone(),
             training: self.training.clone(),
             metrics: self.metrics.clone(),
+            drift_profile: self.drift.as_ref().map(|b| (**b.profile()).clone()),
         }
     }
 
@@ -354,9 +372,10 @@ impl Pipeline {
 
     /// Predicts a whole batch, on up to [`threads`](Self::threads) threads, then commits the
     /// encoding counts (only when every row succeeded).
-    fn predict_into(
+    pub(crate) fn predict_into(
         &self,
         batch: &Batch,
+        count: bool,
         classes: Option<&mut [usize]>,
         values: Option<&mut [f64]>,
         proba: Option<&mut [f64]>,
@@ -410,7 +429,9 @@ impl Pipeline {
                 t.missing += c.missing;
             }
         }
-        self.encoder.commit_counts(n, &total);
+        if count {
+            self.encoder.commit_counts(n, &total);
+        }
         Ok(())
     }
 
@@ -420,12 +441,12 @@ impl Pipeline {
         match self.task {
             Task::Classification => {
                 let mut out = vec![0usize; n];
-                self.predict_into(batch, Some(&mut out), None, None)?;
+                self.predict_into(batch, true, Some(&mut out), None, None)?;
                 Ok(Predictions::Classes(out))
             }
             Task::Regression => {
                 let mut out = vec![0.0f64; n];
-                self.predict_into(batch, None, Some(&mut out), None)?;
+                self.predict_into(batch, true, None, Some(&mut out), None)?;
                 Ok(Predictions::Values(out))
             }
         }
@@ -438,7 +459,7 @@ impl Pipeline {
         let data = proba
             .as_slice_mut()
             .ok_or_else(|| Error::InvalidBatch("probability buffer is not contiguous".into()))?;
-        self.predict_into(batch, None, None, Some(data))?;
+        self.predict_into(batch, true, None, None, Some(data))?;
         Ok(proba)
     }
 
@@ -450,7 +471,7 @@ impl Pipeline {
         let data = proba
             .as_slice_mut()
             .ok_or_else(|| Error::InvalidBatch("probability buffer is not contiguous".into()))?;
-        self.predict_into(batch, Some(&mut labels), None, Some(data))?;
+        self.predict_into(batch, true, Some(&mut labels), None, Some(data))?;
         Ok((Predictions::Classes(labels), proba))
     }
 }

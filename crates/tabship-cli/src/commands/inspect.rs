@@ -53,6 +53,10 @@ fn describe(path: &std::path::Path, bytes: &[u8], pipeline: &Pipeline) -> Value 
         "model": model_summary(&parts.model, &feature_names),
         "metrics": parts.metrics,
         "training": parts.training,
+        "drift_profile": parts.drift_profile.as_ref().map(|p| json!({
+            "columns": p.columns.len(),
+            "prediction": p.prediction.is_some(),
+        })),
     })
 }
 
@@ -90,6 +94,22 @@ fn text(pipeline: &Pipeline, d: &Value) -> String {
         s,
         "  data {} · {} train rows · {} test rows",
         t.data_fingerprint, t.train_rows, t.test_rows
+    );
+    let _ = writeln!(
+        s,
+        "  drift profile: {}",
+        match pipeline.drift_profile() {
+            Some(p) => format!(
+                "yes ({} columns{})",
+                p.columns.len(),
+                if p.prediction.is_some() {
+                    " + predictions"
+                } else {
+                    ""
+                }
+            ),
+            None => "no (artifact format before 1.2, or saved without one)".to_owned(),
+        }
     );
     let _ = writeln!(s, "\ntask: {} of `{}`", pipeline.task().name(), t.target);
     if !pipeline.classes().is_empty() {

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod demo;
+pub mod drift;
 pub mod evaluate;
 pub mod inspect;
 pub mod keys;

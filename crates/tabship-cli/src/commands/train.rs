@@ -15,6 +15,9 @@ use crate::error::{Error, Result};
 
 fn options(args: &TrainArgs) -> Result<TrainOptions> {
     let mut o = TrainOptions::new(&args.target);
+    if args.no_drift_profile {
+        o.profile = None;
+    }
     o.model = args.model.map(|m| match m {
         ModelArg::Logistic => ModelKind::Logistic,
         ModelArg::Linear => ModelKind::Linear,
@@ -101,6 +104,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             "test_rows": report.split.test.len(),
             "dropped_rows": report.dropped_rows,
             "fit_seconds": report.fit_seconds,
+            "profile_seconds": report.profile_seconds,
             "metrics": report.metrics,
             "cv": cv.as_ref().map(|cv| cv.iter().map(|(k, (m, s))| (k.clone(), serde_json::json!({"mean": m, "std": s}))).collect::<serde_json::Map<_, _>>()),
         });
@@ -120,6 +124,14 @@ pub fn run(args: TrainArgs) -> Result<()> {
         report.fit_seconds
     )
     .map_err(w)?;
+    if pipeline.drift_profile().is_some() {
+        writeln!(
+            out,
+            "drift profile captured on the training rows in {:.3}s",
+            report.profile_seconds
+        )
+        .map_err(w)?;
+    }
     if report.dropped_rows > 0 {
         writeln!(
             out,

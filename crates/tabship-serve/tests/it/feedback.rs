@@ -31,7 +31,7 @@ async fn labels_update_live_quality() {
     .json();
     assert_eq!(body["correct"], false);
     assert_eq!(body["live"]["accuracy"], 0.5);
-    assert!(body["live"]["f1_macro"].as_f64().expect("f1") < 1.0);
+    assert!(body["live"]["f1"].as_f64().expect("f1") < 1.0);
     // Twice is a conflict; unknown ids are 404; bad labels are 400 and do not consume the row.
     post_json(
         &app,

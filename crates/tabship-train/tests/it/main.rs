@@ -1,5 +1,6 @@
 //! Integration tests of training: parity of exported models with smartcore, end-to-end training.
 
+mod drift;
 mod parity;
 mod training;
 mod trees;

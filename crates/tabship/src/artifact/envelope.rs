@@ -16,7 +16,8 @@ pub const FORMAT_MAJOR: u16 = 1;
 ///
 /// - 1.0: schema, encoders, linear and logistic models.
 /// - 1.1: adds the `tree_ensemble` model.
-pub const FORMAT_MINOR: u16 = 1;
+/// - 1.2: adds the optional `drift_profile`.
+pub const FORMAT_MINOR: u16 = 2;
 
 /// The parsed header of an artifact.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,7 +198,7 @@ mod tests {
         newer[10] = 9;
         let err = open(&newer).unwrap_err().to_string();
         assert!(
-            err.contains("format 1.9") && err.contains("up to 1.1"),
+            err.contains("format 1.9") && err.contains("up to 1.2"),
             "{err}"
         );
     }

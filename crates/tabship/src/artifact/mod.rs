@@ -10,6 +10,7 @@ use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use tabship_drift::ReferenceProfile;
 
 pub use envelope::{ArtifactHeader, FORMAT_MAJOR, FORMAT_MINOR, MAGIC, open};
 
@@ -39,6 +40,10 @@ pub struct PipelineParts {
     /// Holdout metrics by name (`accuracy`, `roc_auc`, `r2`, ...).
     #[serde(default)]
     pub metrics: BTreeMap<String, f64>,
+    /// The reference distribution of the training rows and of the model's predictions on them,
+    /// for drift reports (format 1.2; absent from older artifacts and then `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift_profile: Option<ReferenceProfile>,
 }
 
 /// Serializes parts into the body bytes: named fields, sorted maps, so equal parts give equal bytes.
@@ -53,6 +58,9 @@ pub(crate) fn encode_body(parts: &PipelineParts) -> Result<Vec<u8>> {
 
 /// The lowest format minor that can hold `parts` (see [`FORMAT_MINOR`]).
 pub fn required_minor(parts: &PipelineParts) -> u16 {
+    if parts.drift_profile.is_some() {
+        return 2;
+    }
     match parts.model {
         Model::TreeEnsemble(_) => 1,
         _ => 0,

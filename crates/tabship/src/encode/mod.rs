@@ -160,6 +160,14 @@ impl FeatureEncoder {
         &self.schema
     }
 
+    /// The encoder of schema column `column`, when it is categorical.
+    pub fn categorical(&self, column: usize) -> Option<&CategoricalEncoder> {
+        match self.encoders.get(column) {
+            Some(ColumnEncoder::Categorical(e)) => Some(e),
+            _ => None,
+        }
+    }
+
     /// Number of model features.
     pub fn width(&self) -> usize {
         self.width

@@ -6,14 +6,17 @@ use tabship::{Pipeline, Predictions, Value};
 
 use crate::common::{batch_for, golden, read_csv};
 
-/// (name, inputs, format minor): linear pipelines are written as format 1.0, trees need 1.1.
-const GOLDEN: [(&str, &str, u16); 6] = [
+/// (name, inputs, format minor): linear pipelines are written as format 1.0, trees need 1.1, a
+/// drift profile 1.2.
+const GOLDEN: [(&str, &str, u16); 8] = [
     ("iris_logistic", "../iris.csv", 0),
     ("adult_logistic", "adult_inputs.csv", 0),
     ("diamonds_ridge", "diamonds_inputs.csv", 0),
     ("iris_tree", "../iris.csv", 1),
     ("adult_forest", "adult_inputs.csv", 1),
     ("diamonds_forest", "diamonds_inputs.csv", 1),
+    ("adult_logistic_profile", "adult_inputs.csv", 2),
+    ("diamonds_forest_profile", "diamonds_inputs.csv", 2),
 ];
 
 #[test]

@@ -2,6 +2,7 @@
 
 mod common;
 mod corrupt;
+mod drift;
 mod golden;
 mod records;
 mod round_trip;

@@ -156,6 +156,7 @@ fn parts() -> impl Strategy<Value = PipelineParts> {
                     ..TrainingInfo::default()
                 },
                 metrics: [("accuracy".to_owned(), 0.5)].into_iter().collect(),
+                drift_profile: None,
             }
         })
 }

@@ -1,0 +1,297 @@
+//! `tabship drift`: live data against the training distribution stored in the artifact.
+
+use std::fmt::Write as _;
+
+use tabship::drift::{ColumnReport, DriftOptions, DriftReport};
+use tabship::{Pipeline, TextBatchBuilder};
+
+use crate::cli::DriftArgs;
+use crate::error::{Error, Result};
+
+/// How the command ended, for the exit code.
+pub enum Outcome {
+    /// Report printed (exit 0).
+    Done,
+    /// Drift found with `--fail-on-drift` (exit 3).
+    FailOnDrift,
+}
+
+fn read_options(args: &DriftArgs) -> Result<DriftOptions> {
+    let Some(path) = &args.options else {
+        return Ok(DriftOptions::default());
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let options: DriftOptions = serde_json::from_str(&text).map_err(|e| Error::Input {
+        path: path.clone(),
+        message: format!("invalid drift options: {e}"),
+    })?;
+    options.validate().map_err(tabship::Error::from)?;
+    Ok(options)
+}
+
+pub fn run(args: DriftArgs) -> Result<Outcome> {
+    let options = read_options(&args)?;
+    let pipeline = Pipeline::load(&args.model)?;
+    if pipeline.drift_profile().is_none() {
+        return Err(tabship::Error::NoDriftProfile.into());
+    }
+    let mut reader = csv::Reader::from_path(&args.live).map_err(|e| Error::csv(&args.live, &e))?;
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| Error::csv(&args.live, &e))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let mut builder = TextBatchBuilder::new(pipeline.schema(), &header)?;
+    for record in reader.records() {
+        let record = record.map_err(|e| Error::csv(&args.live, &e))?;
+        builder.push_row(record.iter())?;
+    }
+    let batch = builder.finish();
+    let report = pipeline.drift_report(&batch, &options)?;
+    if args.json {
+        let json = serde_json::to_string_pretty(&report).map_err(|e| Error::Input {
+            path: args.live.clone(),
+            message: format!("could not write the report as JSON: {e}"),
+        })?;
+        println!("{json}");
+    } else {
+        print!("{}", text(&report));
+    }
+    if let Some(path) = &args.html {
+        let title = format!(
+            "Drift of {} against {}",
+            args.live.display(),
+            pipeline.training().name
+        );
+        tabship::artifact::write_file_atomic(path, html(&title, &report).as_bytes())?;
+    }
+    Ok(if args.fail_on_drift && report.drifted {
+        Outcome::FailOnDrift
+    } else {
+        Outcome::Done
+    })
+}
+
+fn column_line(s: &mut String, c: &ColumnReport) {
+    let relation = if c.statistic.is_p_value() { "<" } else { "≥" };
+    let mut extra = Vec::new();
+    if let Some(r) = c.unknown_rate.filter(|r| *r > 0.0) {
+        extra.push(format!("unknown {:.1}%", 100.0 * r));
+    }
+    if let Some(r) = c.out_of_range_rate.filter(|r| *r > 0.0) {
+        extra.push(format!("out of range {:.1}%", 100.0 * r));
+    }
+    if c.missing_rate > 0.0 {
+        extra.push(format!("missing {:.1}%", 100.0 * c.missing_rate));
+    }
+    if c.reasons.iter().any(|r| r == "missing_rate") {
+        extra.push("missing rate rose".to_owned());
+    }
+    let _ = writeln!(
+        s,
+        "{:<24} {:<11} {:<14} {:>10.4} {relation} {:<8} {:<8} {}",
+        c.name,
+        c.kind,
+        c.statistic.name(),
+        c.value,
+        c.threshold,
+        if c.drifted { "DRIFT" } else { "ok" },
+        extra.join(", ")
+    );
+}
+
+fn text(report: &DriftReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<24} {:<11} {:<14} {:>10}   {:<8} {:<8}",
+        "column", "kind", "statistic", "value", "drift if", "verdict"
+    );
+    for c in &report.columns {
+        column_line(&mut s, c);
+    }
+    if let Some(p) = &report.prediction {
+        let _ = writeln!(s);
+        column_line(&mut s, p);
+    }
+    let _ = writeln!(
+        s,
+        "\n{} rows · {} of {} columns drifted (share {:.2}, threshold {:.2}): {}",
+        report.rows,
+        report.drifted_columns,
+        report.columns.len(),
+        report.share_drifted,
+        report.share_threshold,
+        if report.drifted {
+            "DATASET DRIFT"
+        } else {
+            "no dataset drift"
+        }
+    );
+    s
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Reference (grey) vs live (blue or red) bars per slot, as inline SVG.
+fn histogram_svg(c: &ColumnReport) -> String {
+    let h = &c.histogram;
+    let n = h.labels.len().max(1);
+    let (width, height, top, bottom) = (640.0f64, 180.0f64, 10.0f64, 40.0f64);
+    let slot = width / n as f64;
+    let max = h
+        .reference
+        .iter()
+        .chain(&h.live)
+        .fold(0.0f64, |m, &x| m.max(x))
+        .max(1e-12);
+    let scale = (height - top - bottom) / max;
+    let live_color = if c.drifted { "#d9534f" } else { "#337ab7" };
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">"#
+    );
+    for (i, label) in h.labels.iter().enumerate() {
+        let x = i as f64 * slot;
+        let r = h.reference.get(i).copied().unwrap_or(0.0);
+        let l = h.live.get(i).copied().unwrap_or(0.0);
+        let bar = slot * 0.4;
+        let base = height - bottom;
+        let _ = write!(
+            svg,
+            r##"<rect x="{:.1}" y="{:.1}" width="{bar:.1}" height="{:.1}" fill="#999"><title>{} reference {:.2}%</title></rect>"##,
+            x + slot * 0.1,
+            base - r * scale,
+            r * scale,
+            escape(label),
+            100.0 * r
+        );
+        let _ = write!(
+            svg,
+            r#"<rect x="{:.1}" y="{:.1}" width="{bar:.1}" height="{:.1}" fill="{live_color}"><title>{} live {:.2}%</title></rect>"#,
+            x + slot * 0.5,
+            base - l * scale,
+            l * scale,
+            escape(label),
+            100.0 * l
+        );
+        let short: String = label.chars().take(12).collect();
+        let _ = write!(
+            svg,
+            r#"<text x="{:.1}" y="{:.1}" font-size="9" text-anchor="end" transform="rotate(-30 {:.1} {:.1})">{}</text>"#,
+            x + slot * 0.5,
+            base + 12.0,
+            x + slot * 0.5,
+            base + 12.0,
+            escape(&short)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn column_section(s: &mut String, c: &ColumnReport) {
+    let verdict = if c.drifted { "drift" } else { "no drift" };
+    let _ = write!(
+        s,
+        r#"<section class="{}"><h2>{} <small>{} · {} = {:.4} (threshold {}) · {verdict}</small></h2>"#,
+        if c.drifted { "drift" } else { "ok" },
+        escape(&c.name),
+        c.kind,
+        c.statistic.name(),
+        c.value,
+        c.threshold
+    );
+    s.push_str(&histogram_svg(c));
+    let mut rows: Vec<(String, String)> = vec![
+        ("live values".into(), c.live_count.to_string()),
+        ("reference values".into(), c.reference_count.to_string()),
+        (
+            "missing rate (live / reference)".into(),
+            format!("{:.4} / {:.4}", c.missing_rate, c.reference_missing_rate),
+        ),
+        ("PSI".into(), format!("{:.4}", c.psi)),
+        ("Jensen–Shannon".into(), format!("{:.4}", c.jensen_shannon)),
+        ("Hellinger".into(), format!("{:.4}", c.hellinger)),
+        (
+            "chi-square (p)".into(),
+            format!("{:.4} ({:.4})", c.chi_square, c.chi_square_p_value),
+        ),
+    ];
+    let optional = [
+        ("KS statistic", c.ks),
+        ("KS p-value", c.ks_p_value),
+        ("KS error bound", c.ks_error_bound),
+        ("Wasserstein / std", c.wasserstein),
+        ("mean shift (stds)", c.mean_shift),
+        ("std ratio", c.std_ratio),
+        ("out-of-range rate", c.out_of_range_rate),
+        ("unknown-category rate", c.unknown_rate),
+    ];
+    for (name, value) in optional {
+        if let Some(v) = value {
+            rows.push((name.into(), format!("{v:.4}")));
+        }
+    }
+    s.push_str("<table>");
+    for (k, v) in rows {
+        let _ = write!(s, "<tr><th>{}</th><td>{}</td></tr>", escape(&k), escape(&v));
+    }
+    s.push_str("</table></section>\n");
+}
+
+fn html(title: &str, report: &DriftReport) -> String {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
+section {{ border: 1px solid #ddd; border-radius: 6px; padding: 0.5em 1em; margin: 1em 0; }}
+section.drift {{ border-color: #d9534f; }}
+h2 small {{ font-weight: normal; color: #666; font-size: 0.7em; }}
+table {{ border-collapse: collapse; font-size: 0.85em; }}
+th {{ text-align: left; padding-right: 1em; font-weight: normal; color: #555; }}
+.legend span {{ display: inline-block; width: 1em; height: 0.8em; margin: 0 0.3em 0 1em; }}
+</style></head><body>
+<h1>{title}</h1>
+<p><strong>{}</strong>: {} of {} columns drifted (share {:.2}, threshold {:.2}) over {} live rows.</p>
+<p class="legend"><span style="background:#999"></span>reference (training) <span style="background:#337ab7"></span>live <span style="background:#d9534f"></span>live, drifted</p>
+"#,
+        if report.drifted {
+            "Dataset drift"
+        } else {
+            "No dataset drift"
+        },
+        report.drifted_columns,
+        report.columns.len(),
+        report.share_drifted,
+        report.share_threshold,
+        report.rows,
+        title = escape(title),
+    );
+    if let Some(p) = &report.prediction {
+        s.push_str("<h1>Predictions</h1>\n");
+        column_section(&mut s, p);
+    }
+    s.push_str("<h1>Columns</h1>\n");
+    for c in &report.columns {
+        column_section(&mut s, c);
+    }
+    s.push_str("</body></html>\n");
+    s
+}

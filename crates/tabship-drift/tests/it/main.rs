@@ -1,0 +1,5 @@
+//! Integration tests of tabship-drift on plain arrays: degenerate inputs give defined results,
+//! profiles round-trip, reports and monitors agree.
+
+mod degenerate;
+mod properties;
