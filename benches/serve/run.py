@@ -9,7 +9,8 @@ Run from the repository root (not part of scripts/test.sh; takes about 5 minutes
     .venv/bin/python benches/serve/run.py [--data ../shared/data] [--duration 10] [--json OUT]
 
 Every server gets the machine's cores: tabship with its default worker threads (= cores), uvicorn
-with `--workers <cores>` (one process per core, OMP/BLAS threads 1). Access logs are off everywhere
+with `--workers <cores>` (one process per core, OMP/BLAS threads 1) and its fast paths
+(`--http httptools --loop uvloop`, as `uvicorn[standard]` runs in production). Access logs are off everywhere
 (tabship `--log-level warn`, uvicorn `--no-access-log`). wrk runs on the same machine: 1 thread for
 1 connection, 2 threads for 64 connections, after a 2 s warm-up; it reports requests/s, latency
 percentiles (p50, p99) and errors (socket errors + non-2xx answers). Every server answers the same
@@ -159,10 +160,12 @@ def main():
                                          str(port), "--log-level", "warn"],
                 "FastAPI+scikit-learn": lambda port: [
                     sys.executable, "-m", "uvicorn", "fastapi_app:app", "--port", str(port),
-                    "--workers", str(CORES), "--no-access-log", "--log-level", "warning"],
+                    "--workers", str(CORES), "--http", "httptools", "--loop", "uvloop",
+                    "--no-access-log", "--log-level", "warning"],
                 "FastAPI+ONNX Runtime": lambda port: [
                     sys.executable, "-m", "uvicorn", "fastapi_app:app", "--port", str(port),
-                    "--workers", str(CORES), "--no-access-log", "--log-level", "warning"],
+                    "--workers", str(CORES), "--http", "httptools", "--loop", "uvloop",
+                    "--no-access-log", "--log-level", "warning"],
             }
             envs = {
                 "tabship": {},
