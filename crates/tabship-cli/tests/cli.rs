@@ -468,3 +468,69 @@ fn serve_answers_then_stops_gracefully_on_sigterm() {
         "flushed at shutdown: {logged}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn demo_trains_iris_and_serves_the_form() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = dir.path().join("out").join("iris.tabship");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tabship"))
+        .args([
+            "demo",
+            "--output",
+            path(&model),
+            "--port",
+            "0",
+            "--json-logs",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("demo starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut addr = None;
+    let mut printed = String::new();
+    for line in lines.by_ref() {
+        let line = line.expect("utf-8");
+        if let Ok(json) = serde_json::from_str::<serde_json::Value>(&line) {
+            if json["fields"]["message"] == "listening" {
+                addr = json["fields"]["address"].as_str().map(str::to_owned);
+            }
+        } else {
+            printed.push_str(&line);
+            printed.push('\n');
+            if line.contains("Ctrl-C") {
+                break;
+            }
+        }
+    }
+    let addr = addr.expect("the demo logs its address");
+    assert!(printed.contains("trained iris"), "{printed}");
+    assert!(printed.contains(&format!("http://{addr}/ui")), "{printed}");
+    assert!(model.exists(), "the artifact is saved");
+    let ui = http(
+        &addr,
+        "GET /ui HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(ui.starts_with("HTTP/1.1 200"), "{ui}");
+    assert!(
+        ui.contains("data-column=\"petal_length\""),
+        "the form is generated from the schema"
+    );
+    let body = r#"{"features": [6.7, 3.0, 5.2, 2.3]}"#;
+    let answer = http(
+        &addr,
+        &format!(
+            "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(answer.contains("\"prediction\":\"virginica\""), "{answer}");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    assert!(child.wait().expect("exits").success());
+}
