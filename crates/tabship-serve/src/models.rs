@@ -6,6 +6,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
+use tabship::Pipeline;
+use tabship::drift::Distribution;
 use tabship::encode::ColumnEncoderSpec;
 
 use crate::auth::Scope;
@@ -21,12 +23,13 @@ pub(crate) fn schema_json(model: &LoadedModel) -> Value {
         .columns
         .iter()
         .zip(pipeline.encoder().specs())
-        .map(|(column, spec)| {
+        .zip(examples(pipeline))
+        .map(|((column, spec), example)| {
             let mut c = json!({
                 "name": column.name,
                 "kind": column.kind.name(),
                 "nullable": column.nullable,
-                "example": example_value(&spec),
+                "example": example,
             });
             if let ColumnEncoderSpec::Categorical(cat) = &spec {
                 c["categories"] = json!(cat.categories);
@@ -38,19 +41,34 @@ pub(crate) fn schema_json(model: &LoadedModel) -> Value {
     json!({ "columns": columns })
 }
 
-/// A typical value of a column taken from the training data: a numeric column's fitted fill
-/// value (the training median by default), a categorical column's most frequent (or first) category.
-pub(crate) fn example_value(spec: &ColumnEncoderSpec) -> Value {
-    match spec {
-        ColumnEncoderSpec::Numeric(n) => json!(n.imputation.value),
-        ColumnEncoderSpec::Categorical(c) => {
-            let i = c.fill_category.map_or(0, |i| i as usize);
-            c.categories
-                .get(i)
-                .or_else(|| c.other_categories.first())
-                .map_or(Value::Null, |s| json!(s))
-        }
-    }
+/// A typical value of every column, taken from the training data: a numeric column's fitted fill
+/// value (the training median by default); a categorical column's most frequent training category
+/// from the artifact's reference profile (format 1.2), else its imputed or first category.
+pub(crate) fn examples(pipeline: &Pipeline) -> Vec<Value> {
+    let profile = pipeline.drift_profile();
+    pipeline
+        .encoder()
+        .specs()
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| match spec {
+            ColumnEncoderSpec::Numeric(n) => json!(n.imputation.value),
+            ColumnEncoderSpec::Categorical(c) => {
+                let most_frequent = profile
+                    .and_then(|p| p.columns.get(i))
+                    .and_then(|col| match &col.distribution {
+                        Distribution::Categorical(cat) => cat.categories.first(),
+                        Distribution::Numeric(_) => None,
+                    })
+                    .filter(|s| !s.is_empty());
+                let i = c.fill_category.map_or(0, |i| i as usize);
+                most_frequent
+                    .or_else(|| c.categories.get(i))
+                    .or_else(|| c.other_categories.first())
+                    .map_or(Value::Null, |s| json!(s))
+            }
+        })
+        .collect()
 }
 
 /// An example record for a version, in schema order.
@@ -60,8 +78,8 @@ pub(crate) fn example_record(model: &LoadedModel) -> serde_json::Map<String, Val
         .schema()
         .columns
         .iter()
-        .zip(model.pipeline.encoder().specs())
-        .map(|(column, spec)| (column.name.clone(), example_value(&spec)))
+        .zip(examples(&model.pipeline))
+        .map(|(column, example)| (column.name.clone(), example))
         .collect()
 }
 

@@ -9,20 +9,28 @@ use serde_json::{Map, Value, json};
 use tabship::Task;
 use tabship::encode::ColumnEncoderSpec;
 
-use crate::models::{example_record, example_value};
+use crate::models::{example_record, examples};
 use crate::registry::LoadedModel;
 use crate::state::AppState;
 
 fn column_schema(model: &LoadedModel) -> Value {
     let mut properties = Map::new();
     let specs = model.pipeline.encoder().specs();
-    for (column, spec) in model.pipeline.schema().columns.iter().zip(&specs) {
+    let examples = examples(&model.pipeline);
+    for ((column, spec), example) in model
+        .pipeline
+        .schema()
+        .columns
+        .iter()
+        .zip(&specs)
+        .zip(examples)
+    {
         let schema = match spec {
             ColumnEncoderSpec::Numeric(_) => json!({
                 "type": "number",
                 "nullable": true,
                 "description": "a number; null, \"\" or NaN is missing (imputed)",
-                "example": example_value(spec),
+                "example": example,
             }),
             ColumnEncoderSpec::Categorical(c) => {
                 let mut known: Vec<&String> =
@@ -36,7 +44,7 @@ fn column_schema(model: &LoadedModel) -> Value {
                         {"type": "string", "enum": known},
                         {"type": "string", "description": "a category not seen in training (Unknown)"},
                     ],
-                    "example": example_value(spec),
+                    "example": example,
                 })
             }
         };

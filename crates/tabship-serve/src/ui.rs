@@ -10,7 +10,7 @@ use tabship::encode::ColumnEncoderSpec;
 
 use crate::error::ApiError;
 use crate::html::{STYLE, esc, page};
-use crate::models::example_value;
+use crate::models::examples;
 use crate::registry::LoadedModel;
 use crate::state::AppState;
 
@@ -32,9 +32,14 @@ pub(crate) async fn ui_model(
     render(&state, &name)
 }
 
-fn field_html(out: &mut String, index: usize, name: &str, spec: &ColumnEncoderSpec) {
+fn field_html(
+    out: &mut String,
+    index: usize,
+    name: &str,
+    spec: &ColumnEncoderSpec,
+    example: &serde_json::Value,
+) {
     let id = format!("f{index}");
-    let example = example_value(spec);
     let _ = write!(out, "<div><label for=\"{id}\">{}</label>", esc(name));
     match spec {
         ColumnEncoderSpec::Numeric(_) => {
@@ -75,6 +80,7 @@ fn render(state: &AppState, name: &str) -> Result<Response, ApiError> {
     let model: &LoadedModel = entry.current_model();
     let mut fields = String::new();
     let specs = model.pipeline.encoder().specs();
+    let examples = examples(&model.pipeline);
     for (i, (column, spec)) in model
         .pipeline
         .schema()
@@ -83,7 +89,7 @@ fn render(state: &AppState, name: &str) -> Result<Response, ApiError> {
         .zip(&specs)
         .enumerate()
     {
-        field_html(&mut fields, i, &column.name, spec);
+        field_html(&mut fields, i, &column.name, spec, &examples[i]);
     }
     let others: String = registry
         .models

@@ -35,6 +35,16 @@ fn adult_instances(shift_age: f64) -> Vec<Value> {
 #[tokio::test]
 async fn live_window_drifts_when_inputs_shift() {
     let app = profiled();
+    // The example record uses the profile's most frequent categories.
+    let model = get(&app, "/models/adult").await.json();
+    assert_eq!(model["example"]["workclass"], "Private");
+    assert_eq!(model["example"]["native_country"], "United-States");
+    assert_eq!(model["versions"][0]["drift_profile"], true);
+    let ui = get(&app, "/ui/adult").await.text();
+    assert!(
+        ui.contains("<option value=\"Private\" selected>"),
+        "the form starts on the example"
+    );
     // Before traffic: an empty, finite report.
     let a = get(&app, "/models/adult/drift").await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
