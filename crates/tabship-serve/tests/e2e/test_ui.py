@@ -66,3 +66,18 @@ def test_adult_form_with_other_category_and_bad_token(server, browser):
     browser.find_element(By.ID, "predict").click()
     error = WebDriverWait(browser, 15).until(ec.visibility_of_element_located((By.ID, "error")))
     assert error.text.startswith("401")
+
+
+def test_docs_page_lists_and_tries_endpoints(server, browser):
+    browser.get(server.url + "/docs")
+    token = browser.find_element(By.ID, "token")
+    token.clear()  # the tab may remember an earlier token
+    token.send_keys(server.token)
+    card = WebDriverWait(browser, 15).until(ec.presence_of_element_located(
+        (By.XPATH, "//details[summary/code[text()='/models/iris/predict']]")))
+    card.find_element(By.TAG_NAME, "summary").click()
+    card.find_element(By.TAG_NAME, "button").click()
+    out = card.find_element(By.TAG_NAME, "pre")
+    WebDriverWait(browser, 15).until(lambda _: out.text.startswith("200"))
+    assert '"prediction"' in out.text
+    assert '"username": "pedro1"' in out.text
