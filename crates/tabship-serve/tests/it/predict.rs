@@ -250,3 +250,41 @@ async fn prediction_log_lines() {
     assert!(line["latency_ms"].as_f64().expect("latency") >= 0.0);
     assert_eq!(line["shadow"], false);
 }
+
+#[tokio::test]
+async fn model_directories_and_duplicates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in ["iris_logistic.tabship", "adult_logistic.tabship"] {
+        std::fs::copy(golden(name), dir.path().join(name)).expect("copy");
+    }
+    std::fs::write(dir.path().join("notes.txt"), "not an artifact").expect("write");
+    let state =
+        tabship_serve::AppState::new(None, tabship_serve::Options::default()).expect("state");
+    state
+        .load_paths(&[dir.path().to_path_buf()])
+        .expect("directory loads");
+    let names: Vec<String> = state.registry().models.keys().cloned().collect();
+    assert_eq!(names, ["adult", "iris"]);
+
+    let empty = tempfile::tempdir().expect("tempdir");
+    let state =
+        tabship_serve::AppState::new(None, tabship_serve::Options::default()).expect("state");
+    let e = state
+        .load_paths(&[empty.path().to_path_buf()])
+        .expect_err("no artifacts");
+    assert!(e.to_string().contains("no models to serve"), "{e}");
+    assert!(!state.is_ready());
+
+    let state =
+        tabship_serve::AppState::new(None, tabship_serve::Options::default()).expect("state");
+    let e = state
+        .load_paths(&[
+            golden("iris_logistic.tabship"),
+            golden("iris_logistic.tabship"),
+        ])
+        .expect_err("duplicate");
+    assert_eq!(
+        e.to_string(),
+        "model `iris` version `golden` is already loaded"
+    );
+}
