@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Every test: formatting, lints, the Rust test suites (unit, integration, doc, golden, property),
-# the scipy cross-checks of the drift statistics (in the pinned .venv) and the end-to-end server
-# tests (scripts/e2e.sh: pinned .venv, Debian chromium).
-# Usage: scripts/test.sh
+# the scipy cross-checks of the drift statistics, then the Python package: builds the extension
+# into .venv (maturin), runs pytest with warnings as errors, mypy --strict and mypy.stubtest;
+# then the end-to-end server tests (scripts/e2e.sh: pinned .venv, Debian chromium).
+# Usage: scripts/test.sh        (idempotent; CI runs it via .ci/run on a fresh clone)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+repo="$(pwd)"
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -17,11 +19,24 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test"
 cargo test --workspace --locked
 
+step "python env (.venv, pinned by python/constraints.txt)"
+bash scripts/python-env.sh
+py="$repo/.venv/bin/python"
+
 step "drift statistics against scipy (pytest)"
-venv="$(bash scripts/python-env.sh)"
 cargo build -q --locked -p tabship-drift --example stats_json
 TABSHIP_STATS_JSON="$PWD/target/debug/examples/stats_json" \
-  "$venv/bin/python" -m pytest -q -W error -p no:cacheprovider crates/tabship-drift/tests/scipy
+  "$py" -m pytest -q -W error -p no:cacheprovider crates/tabship-drift/tests/scipy
+
+step "maturin develop (debug build of the extension into .venv)"
+# A debug build: the suite's data is small, and it compiles in seconds from the warm target/.
+(cd python && VIRTUAL_ENV="$repo/.venv" "$repo/.venv/bin/maturin" develop --locked --quiet)
+
+step "pytest (warnings are errors)"
+(cd python && "$py" -m pytest -W error -p no:cacheprovider)
+
+step "mypy --strict and mypy.stubtest"
+(cd python && "$py" -m mypy --no-incremental && "$py" -m mypy.stubtest --mypy-config-file pyproject.toml tabship)
 
 step "end-to-end: tabship serve with Python clients and headless Chromium"
 bash scripts/e2e.sh

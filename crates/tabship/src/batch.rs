@@ -38,19 +38,60 @@ impl CategoricalValues {
         column
     }
 
+    /// Builds a column from a dictionary and one code per row, the layout of pandas'
+    /// `factorize`/`Categorical` and Arrow dictionary arrays, without hashing every row.
+    ///
+    /// A negative code is missing; so is a code whose dictionary entry is `None` or `""`.
+    /// Entries that are equal (e.g. `3` and `"3"` after conversion to text) are merged, so the
+    /// result is the same as pushing every row's text. A code past the end of the dictionary is an
+    /// [`Error::InvalidBatch`] naming the row (1-based) and the dictionary size.
+    pub fn from_codes<S: AsRef<str>>(dictionary: &[Option<S>], codes: &[i64]) -> Result<Self> {
+        let mut column = Self::new();
+        let remap: Vec<u32> = dictionary
+            .iter()
+            .map(|entry| match entry.as_ref().map(AsRef::as_ref) {
+                None | Some("") => MISSING_CODE,
+                Some(text) => column.intern(text),
+            })
+            .collect();
+        column.codes.reserve(codes.len());
+        for (row, &code) in codes.iter().enumerate() {
+            let mapped = if code < 0 {
+                MISSING_CODE
+            } else {
+                *usize::try_from(code)
+                    .ok()
+                    .and_then(|c| remap.get(c))
+                    .ok_or_else(|| {
+                        Error::InvalidBatch(format!(
+                            "row {}: code `{code}` is past the end of a dictionary of {} entries",
+                            row + 1,
+                            dictionary.len()
+                        ))
+                    })?
+            };
+            column.codes.push(mapped);
+        }
+        Ok(column)
+    }
+
+    fn intern(&mut self, text: &str) -> u32 {
+        match self.index.get(text) {
+            Some(&code) => code,
+            None => {
+                let code = self.dictionary.len() as u32;
+                self.dictionary.push(text.to_owned());
+                self.index.insert(text.to_owned(), code);
+                code
+            }
+        }
+    }
+
     /// Appends one value; `None` and `""` are missing.
     pub fn push(&mut self, value: Option<&str>) {
         let code = match value {
             None | Some("") => MISSING_CODE,
-            Some(text) => match self.index.get(text) {
-                Some(&code) => code,
-                None => {
-                    let code = self.dictionary.len() as u32;
-                    self.dictionary.push(text.to_owned());
-                    self.index.insert(text.to_owned(), code);
-                    code
-                }
-            },
+            Some(text) => self.intern(text),
         };
         self.codes.push(code);
     }
@@ -329,6 +370,47 @@ mod tests {
         assert_eq!(
             err,
             "missing column `age`: the pipeline needs it as a number"
+        );
+    }
+
+    #[test]
+    fn codes_with_a_dictionary_equal_pushed_texts() {
+        let dictionary = [Some("b"), None, Some(""), Some("a"), Some("b")];
+        let codes = [0, -1, 1, 2, 3, 4, 0];
+        let column = CategoricalValues::from_codes(&dictionary, &codes).unwrap();
+        let pushed = CategoricalValues::from_options([
+            Some("b"),
+            None,
+            None,
+            None,
+            Some("a"),
+            Some("b"),
+            Some("b"),
+        ]);
+        assert_eq!(column.dictionary(), pushed.dictionary());
+        assert_eq!(column.codes(), pushed.codes());
+        assert_eq!(column.get(5), Some("b"));
+        let appended = {
+            let mut c = column.clone();
+            c.push(Some("a"));
+            c
+        };
+        assert_eq!(appended.codes().last(), Some(&1));
+    }
+
+    #[test]
+    fn codes_past_the_dictionary_are_refused() {
+        let err = CategoricalValues::from_codes(&[Some("a")], &[0, 1])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "invalid batch: row 2: code `1` is past the end of a dictionary of 1 entries"
+        );
+        assert!(
+            CategoricalValues::from_codes::<&str>(&[], &[])
+                .unwrap()
+                .is_empty()
         );
     }
 

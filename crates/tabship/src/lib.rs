@@ -65,7 +65,7 @@ pub use metadata::{ParamValue, TrainingInfo};
 pub use model::{Model, Task};
 pub use pipeline::{Pipeline, Prediction, Predictions};
 pub use schema::{ColumnKind, ColumnSpec, Schema};
-pub use value::{FieldValue, Record, Value, number_as_category};
+pub use value::{FieldValue, Record, Value, number_as_category, parse_number};
 
 /// The drift crate, re-exported: profiles, reports, monitors and concept-drift detectors.
 pub use tabship_drift as drift;

@@ -126,9 +126,10 @@ pub fn number_as_category(x: f64) -> String {
     }
 }
 
-/// Parses text as a number for a numeric column. `Ok(None)` is missing (empty, `NaN`);
-/// infinity and non-numbers are errors.
-pub(crate) fn parse_number(column: &str, text: &str) -> crate::Result<Option<f64>> {
+/// Parses text as a number for a numeric column, as every input path does (`" 39 "` is 39).
+/// `Ok(None)` is missing (empty, `NaN`); infinity and non-numbers are
+/// [`Error::InvalidValue`](crate::Error::InvalidValue) errors naming `column` and the text.
+pub fn parse_number(column: &str, text: &str) -> crate::Result<Option<f64>> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Ok(None);

@@ -1,5 +1,6 @@
 //! Integration tests of the core crate: golden artifacts, hostile files, round trips, records.
 
+mod batch_codes;
 mod common;
 mod corrupt;
 mod drift;

@@ -1,0 +1,112 @@
+//! `Pipeline.evaluate`: metrics on labelled data, as `tabship evaluate --json` computes them.
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyList;
+use serde_json::json;
+use tabship::metrics::{ClassificationReport, RegressionReport};
+use tabship::{ColumnKind, ColumnValues, Pipeline, Predictions, Task};
+
+use crate::columns::{batch_from_entries, kinds_list};
+use crate::errors::{base, core_err};
+use crate::gil::without_gil;
+
+/// Scores `pipeline` on `data`, which must hold the training target column.
+pub(crate) fn evaluate(
+    py: Python<'_>,
+    pipeline: &Pipeline,
+    data: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyAny>> {
+    let target = pipeline.training().target.clone();
+    let target_kind = match pipeline.task() {
+        Task::Classification => ColumnKind::Categorical,
+        Task::Regression => ColumnKind::Numeric,
+    };
+    let schema = pipeline.schema();
+    let kinds = kinds_list(
+        py,
+        schema
+            .columns
+            .iter()
+            .map(|c| (c.name.as_str(), c.kind))
+            .chain([(target.as_str(), target_kind)]),
+    )?;
+    static TO_COLUMNS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let entries = TO_COLUMNS
+        .import(py, "tabship._convert", "to_columns")?
+        .call1((data, kinds))?
+        .cast_into::<PyList>()?;
+    let batch = batch_from_entries(py, &entries, |name| {
+        if name == target {
+            Some(target_kind)
+        } else {
+            schema.position(name).map(|i| schema.columns[i].kind)
+        }
+    })?;
+    let truth_column = batch.column(&target).ok_or_else(|| {
+        core_err(py)(tabship::Error::MissingColumn {
+            column: target.clone(),
+            expected: "the true labels (the training target)",
+        })
+    })?;
+    let (mut kept, mut classes, mut values) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut missing, mut unknown_labels) = (0u64, 0u64);
+    match truth_column {
+        ColumnValues::Categorical(c) => {
+            for i in 0..c.len() {
+                match c.get(i).map(|t| pipeline.class_index(t)) {
+                    None => missing += 1,
+                    Some(None) => unknown_labels += 1,
+                    Some(Some(k)) => {
+                        kept.push(i);
+                        classes.push(k);
+                    }
+                }
+            }
+        }
+        ColumnValues::Numeric(v) => {
+            for (i, &x) in v.iter().enumerate() {
+                if x.is_nan() {
+                    missing += 1;
+                } else {
+                    kept.push(i);
+                    values.push(x);
+                }
+            }
+        }
+    }
+    let skipped = json!({ "missing_target": missing, "unknown_labels": unknown_labels });
+    let rows = batch.take(&kept);
+    let report = without_gil(py, || -> tabship::Result<serde_json::Value> {
+        Ok(match pipeline.task() {
+            Task::Classification => {
+                let (predicted, proba) = pipeline.predict_batch_with_proba(&rows)?;
+                let Predictions::Classes(predicted) = predicted else {
+                    return Err(tabship::Error::InvalidBatch(
+                        "a classifier predicted values".into(),
+                    ));
+                };
+                let mut r =
+                    serde_json::to_value(ClassificationReport::new(&classes, &predicted, &proba))
+                        .map_err(|e| tabship::Error::Encode(e.to_string()))?;
+                r["skipped"] = skipped;
+                r
+            }
+            Task::Regression => {
+                let Predictions::Values(predicted) = pipeline.predict_batch(&rows)? else {
+                    return Err(tabship::Error::InvalidBatch(
+                        "a regressor predicted classes".into(),
+                    ));
+                };
+                let mut r = serde_json::to_value(RegressionReport::new(&values, &predicted))
+                    .map_err(|e| tabship::Error::Encode(e.to_string()))?;
+                r["skipped"] = skipped;
+                r
+            }
+        })
+    })
+    .map_err(core_err(py))?;
+    let text = serde_json::to_string(&report).map_err(|e| base(py, e.to_string()))?;
+    static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    Ok(LOADS.import(py, "json", "loads")?.call1((text,))?.unbind())
+}

@@ -1,0 +1,26 @@
+//! Python bindings of tabship: the `tabship._tabship` extension module behind the `tabship`
+//! package (`python/tabship`). Built with maturin as one abi3 wheel (CPython 3.11+).
+//!
+//! One file per concern: [`pipeline`] (the `Pipeline` class), [`train`] (`tabship.train`),
+//! [`evaluate`], [`columns`] (input → the core's `Batch` and records), [`values`] (one Python
+//! value → a core value), [`errors`] (the one error mapping) and [`gil`] (the one GIL helper).
+
+mod columns;
+mod errors;
+mod evaluate;
+mod gil;
+mod pipeline;
+mod train;
+mod values;
+
+use pyo3::prelude::*;
+
+/// The extension module `tabship._tabship`.
+#[pymodule]
+fn _tabship(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<pipeline::PyPipeline>()?;
+    m.add_function(wrap_pyfunction!(train::_train_csv, m)?)?;
+    m.add_function(wrap_pyfunction!(train::_train_columns, m)?)?;
+    m.add("__version__", tabship::VERSION)?;
+    Ok(())
+}

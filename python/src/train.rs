@@ -1,0 +1,244 @@
+//! `tabship.train`: fits a pipeline from a CSV path or from columns prepared by
+//! `tabship/_train.py`, with the CLI's options.
+
+use std::path::PathBuf;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use tabship::Task;
+use tabship::encode::{CategoricalMissing, CategoryEncoding, ImputeStrategy};
+use tabship_train::data::{KindOverrides, read_csv};
+use tabship_train::{MaxFeatures, MinFrequency, ModelKind, TrainOptions, cross_validate, train};
+
+use crate::columns::batch_from_entries;
+use crate::errors::train_err;
+use crate::gil::without_gil;
+use crate::pipeline::PyPipeline;
+
+fn invalid(option: &'static str, reason: String) -> tabship_train::Error {
+    tabship_train::Error::InvalidOption { option, reason }
+}
+
+/// An option's text with `_` read as `-` (`random_forest` is `random-forest`).
+fn choice(options: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<String>> {
+    options
+        .get_item(key)?
+        .filter(|v| !v.is_none())
+        .map(|v| v.str().map(|s| s.to_string().replace('_', "-")))
+        .transpose()
+}
+
+fn get<T>(options: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<T>>
+where
+    T: for<'a, 'py> FromPyObject<'a, 'py>,
+{
+    match options.get_item(key)? {
+        Some(v) if !v.is_none() => match v.extract::<T>() {
+            Ok(x) => Ok(Some(x)),
+            Err(_) => Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "option `{key}`: expected {}, got {}",
+                std::any::type_name::<T>()
+                    .rsplit("::")
+                    .next()
+                    .unwrap_or("a value"),
+                crate::values::describe(&v)
+            ))),
+        },
+        _ => Ok(None),
+    }
+}
+
+fn wrap<T>(py: Python<'_>, r: Result<T, tabship_train::Error>) -> PyResult<T> {
+    r.map_err(train_err(py))
+}
+
+/// `TrainOptions` from the keyword arguments of `tabship.train` (the CLI's options, with `_`
+/// for `-`). Validated as the CLI validates them.
+fn options(py: Python<'_>, o: &Bound<'_, PyDict>) -> PyResult<TrainOptions> {
+    let target: String = get(o, "target")?.ok_or_else(|| {
+        train_err(py)(invalid(
+            "target",
+            "the target column is required".to_owned(),
+        ))
+    })?;
+    let mut t = TrainOptions::new(target);
+    t.model = choice(o, "model")?
+        .map(|m| wrap(py, m.parse::<ModelKind>()))
+        .transpose()?;
+    t.task = match choice(o, "task")?.as_deref() {
+        None => None,
+        Some("classification") => Some(Task::Classification),
+        Some("regression") => Some(Task::Regression),
+        Some(other) => {
+            return Err(train_err(py)(invalid(
+                "task",
+                format!("expected `classification` or `regression`, got `{other}`"),
+            )));
+        }
+    };
+    t.kinds = KindOverrides {
+        categorical: get(o, "categorical")?.unwrap_or_default(),
+        numeric: get(o, "numeric")?.unwrap_or_default(),
+    };
+    let e = &mut t.encoders;
+    if let Some(m) = o.get_item("min_frequency")?.filter(|v| !v.is_none()) {
+        let text = m.str()?.to_string();
+        e.min_frequency = wrap(py, text.parse::<MinFrequency>())?;
+    }
+    e.categorical_encoding = match choice(o, "encoding")?.as_deref() {
+        None | Some("one-hot") => CategoryEncoding::OneHot,
+        Some("ordinal") => CategoryEncoding::Ordinal,
+        Some(other) => {
+            return Err(train_err(py)(invalid(
+                "encoding",
+                format!("expected `one-hot` or `ordinal`, got `{other}`"),
+            )));
+        }
+    };
+    e.categorical_missing = match choice(o, "categorical_missing")?.as_deref() {
+        None | Some("slot") => CategoricalMissing::Slot,
+        Some("most-frequent") => CategoricalMissing::MostFrequent,
+        Some(other) => {
+            return Err(train_err(py)(invalid(
+                "categorical-missing",
+                format!("expected `slot` or `most-frequent`, got `{other}`"),
+            )));
+        }
+    };
+    e.numeric_impute = match choice(o, "impute")?.as_deref() {
+        None | Some("median") => ImputeStrategy::Median,
+        Some("mean") => ImputeStrategy::Mean,
+        Some("constant") => ImputeStrategy::Constant,
+        Some(other) => {
+            return Err(train_err(py)(invalid(
+                "impute",
+                format!("expected `median`, `mean` or `constant`, got `{other}`"),
+            )));
+        }
+    };
+    if let Some(x) = get(o, "fill_value")? {
+        e.fill_value = x;
+    }
+    if let Some(b) = get(o, "missing_indicator")? {
+        e.missing_indicator = b;
+    }
+    e.scale = get(o, "scale")?;
+    let l = &mut t.linear;
+    if let Some(x) = get(o, "alpha")? {
+        l.alpha = x;
+    }
+    if let Some(x) = get(o, "l1_ratio")? {
+        l.l1_ratio = x;
+    }
+    if let Some(x) = get(o, "tol")? {
+        l.tol = x;
+    }
+    if let Some(x) = get(o, "max_iter")? {
+        l.max_iter = x;
+    }
+    l.solver = get(o, "solver")?;
+    let tr = &mut t.trees;
+    if let Some(x) = get(o, "n_trees")? {
+        tr.n_trees = x;
+    }
+    tr.max_depth = get(o, "max_depth")?;
+    if let Some(x) = get(o, "min_samples_leaf")? {
+        tr.min_samples_leaf = x;
+    }
+    if let Some(x) = get(o, "min_samples_split")? {
+        tr.min_samples_split = x;
+    }
+    if let Some(m) = o.get_item("max_features")?.filter(|v| !v.is_none()) {
+        tr.max_features = wrap(py, m.str()?.to_string().parse::<MaxFeatures>())?;
+    }
+    if let Some(x) = get(o, "threads")? {
+        tr.threads = x;
+    }
+    if tr.threads == 0 {
+        return Err(train_err(py)(invalid(
+            "threads",
+            "must be at least 1".to_owned(),
+        )));
+    }
+    if let Some(x) = get(o, "test_fraction")? {
+        t.test_fraction = x;
+    }
+    if let Some(x) = get(o, "seed")? {
+        t.seed = x;
+        t.trees.seed = x;
+    }
+    t.name = get(o, "name")?;
+    if let Some(v) = get(o, "version")? {
+        t.version = v;
+    }
+    wrap(py, t.validate())?;
+    Ok(t)
+}
+
+fn fit(
+    py: Python<'_>,
+    data: tabship::Batch,
+    options: TrainOptions,
+    cv: Option<usize>,
+) -> PyResult<PyPipeline> {
+    let (pipeline, summary) = without_gil(py, || -> tabship_train::Result<_> {
+        let summary = cv.map(|k| cross_validate(&data, &options, k)).transpose()?;
+        let trained = train(&data, &options)?;
+        // Reload from the bytes, so the object is exactly what `save` writes (and has a header).
+        let pipeline = tabship::Pipeline::from_bytes(&trained.pipeline.to_bytes()?)?;
+        Ok((pipeline, summary))
+    })
+    .map_err(train_err(py))?;
+    let cv = match summary {
+        Some(summary) => {
+            let out = PyDict::new(py);
+            for (metric, (mean, std)) in summary {
+                let entry = PyDict::new(py);
+                entry.set_item("mean", mean)?;
+                entry.set_item("std", std)?;
+                out.set_item(metric, entry)?;
+            }
+            Some(out.unbind())
+        }
+        None => None,
+    };
+    PyPipeline::wrap(py, pipeline, cv)
+}
+
+/// Fits from a CSV file, reading it exactly as `tabship train` does.
+#[pyfunction]
+pub(crate) fn _train_csv(
+    py: Python<'_>,
+    path: PathBuf,
+    options_dict: Bound<'_, PyDict>,
+    cv: Option<usize>,
+) -> PyResult<PyPipeline> {
+    let options = options(py, &options_dict)?;
+    let data = without_gil(py, || read_csv(&path, &options.kinds)).map_err(train_err(py))?;
+    fit(py, data, options, cv)
+}
+
+/// Fits from column entries of `tabship._convert.to_columns` with their kinds
+/// (`[(name, "numeric"|"categorical")]`, overrides already applied).
+#[pyfunction]
+pub(crate) fn _train_columns(
+    py: Python<'_>,
+    entries: Bound<'_, PyList>,
+    kinds: Vec<(String, String)>,
+    options_dict: Bound<'_, PyDict>,
+    cv: Option<usize>,
+) -> PyResult<PyPipeline> {
+    let mut options = options(py, &options_dict)?;
+    options.kinds = KindOverrides::default();
+    let kind_of = |name: &str| {
+        kinds.iter().find(|(n, _)| n == name).map(|(_, k)| {
+            if k == "numeric" {
+                tabship::ColumnKind::Numeric
+            } else {
+                tabship::ColumnKind::Categorical
+            }
+        })
+    };
+    let data = batch_from_entries(py, &entries, kind_of)?;
+    fit(py, data, options, cv)
+}

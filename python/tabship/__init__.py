@@ -1,0 +1,34 @@
+"""tabship: a trained tabular model as one versioned, checksummed artifact.
+
+Load a ``.tabship`` file (written by this package, the ``tabship`` CLI or the Rust library) and
+predict from a dict, a list of dicts, a pandas DataFrame, a pyarrow Table or a numpy array, with
+exactly the numbers the Rust server gives; or fit one with :func:`train`::
+
+    import tabship
+    pipeline = tabship.train("iris.csv", target="species")
+    pipeline.predict({"sepal_length": 5.1, "sepal_width": 3.5,
+                      "petal_length": 1.4, "petal_width": 0.2})   # 'setosa'
+    pipeline.save("iris.tabship")
+"""
+
+from __future__ import annotations
+
+from ._errors import ArtifactError, OptionError, SchemaError, TabshipError, TrainingError
+from ._tabship import Pipeline, __version__
+from ._train import train
+
+__all__ = [
+    "ArtifactError",
+    "OptionError",
+    "Pipeline",
+    "SchemaError",
+    "TabshipError",
+    "TrainingError",
+    "__version__",
+    "train",
+]
+
+
+def _pipeline_from_bytes(data: bytes) -> Pipeline:
+    """Unpickles a :class:`Pipeline` (its ``__reduce__`` hands over the artifact bytes)."""
+    return Pipeline.from_bytes(data)

@@ -1,0 +1,48 @@
+"""Shared fixtures: repository paths, CSV reading as the CLI reads it, and the `tabship` CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TESTDATA = REPO / "testdata"
+GOLDEN = TESTDATA / "golden"
+
+
+def read_csv(path: Path, **kwargs: object) -> pd.DataFrame:
+    """Only empty fields are missing (no 'NA'/'null' guessing), as the CLI reads CSV."""
+    return pd.read_csv(path, keep_default_na=False, na_values=[""], **kwargs)
+
+
+def read_text_csv(path: Path) -> pd.DataFrame:
+    """Every field as text, empty fields as "" (exactly what the CLI sees)."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="session")
+def cli() -> Path:
+    """The `tabship` binary: $TABSHIP_CLI, or target/debug/tabship built (incrementally) here."""
+    given = os.environ.get("TABSHIP_CLI")
+    if given:
+        return Path(given)
+    subprocess.run(
+        ["cargo", "build", "--quiet", "--locked", "-p", "tabship-cli"],
+        cwd=REPO,
+        check=True,
+    )
+    path = REPO / "target" / "debug" / "tabship"
+    assert path.is_file(), path
+    return path
+
+
+def run_cli(cli: Path, *args: object) -> str:
+    proc = subprocess.run(
+        [str(cli), *map(str, args)], capture_output=True, text=True, cwd=REPO, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout

@@ -1,0 +1,88 @@
+"""Artifacts cross between Python and the `tabship` CLI with identical predictions and metrics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tabship
+from conftest import GOLDEN, TESTDATA, read_csv, read_text_csv, run_cli
+
+
+def cli_predictions(cli: Path, model: Path, data: Path, tmp_path: Path) -> object:
+    out = tmp_path / "scored.csv"
+    proba = ["--proba"] if tabship.Pipeline.load(model).task == "classification" else []
+    run_cli(cli, "predict", model, data, *proba, "-o", out)
+    return read_text_csv(out)
+
+
+def assert_same(pipeline: tabship.Pipeline, scored: object, inputs: Path) -> None:
+    df = read_csv(inputs)
+    predicted = pipeline.predict(df)
+    if pipeline.task == "classification":
+        assert [str(x) for x in predicted] == list(scored["prediction"])  # type: ignore[index]
+        proba = pipeline.predict_proba(df)
+        for k, cls in enumerate(pipeline.classes):
+            want = [float(x) for x in scored[f"probability_{cls}"]]  # type: ignore[index]
+            assert proba[:, k].tolist() == want
+    else:
+        want = [float(x) for x in scored["prediction"]]  # type: ignore[index]
+        assert predicted.tolist() == want
+
+
+@pytest.mark.parametrize(
+    ("data", "target", "options"),
+    [
+        (TESTDATA / "adult_sample.csv", "income", {"model": "logistic"}),
+        (TESTDATA / "adult_sample.csv", "income", {"model": "random-forest", "n_trees": 10, "max_depth": 8}),
+        (TESTDATA / "diamonds_sample.csv", "price", {"model": "ridge"}),
+        (TESTDATA / "iris.csv", "species", {"model": "decision-tree"}),
+    ],
+    ids=["adult-logistic", "adult-forest", "diamonds-ridge", "iris-tree"],
+)
+def test_python_artifacts_predict_identically_in_the_cli(
+    cli: Path, tmp_path: Path, data: Path, target: str, options: dict[str, object]
+) -> None:
+    pipeline = tabship.train(read_csv(data), target=target, **options)  # type: ignore[arg-type]
+    model = tmp_path / "model.tabship"
+    pipeline.save(model)
+    assert model.read_bytes() == pipeline.to_bytes()
+    inputs = GOLDEN / ("adult_inputs.csv" if target == "income" else "diamonds_inputs.csv")
+    if target == "species":
+        inputs = TESTDATA / "iris.csv"
+    assert_same(pipeline, cli_predictions(cli, model, inputs, tmp_path), inputs)
+    # The CLI's evaluate gives the metrics Python's evaluate gives.
+    cli_report = json.loads(run_cli(cli, "evaluate", model, inputs, "--json"))
+    py_report = pipeline.evaluate(read_csv(inputs))
+    skipped = py_report.pop("skipped")
+    assert py_report == cli_report["metrics"]
+    assert skipped == cli_report["skipped"]
+
+
+def test_cli_artifacts_predict_identically_in_python(cli: Path, tmp_path: Path) -> None:
+    model = tmp_path / "adult.tabship"
+    run_cli(
+        cli, "train", TESTDATA / "adult_sample.csv", "--target", "income",
+        "--model", "random-forest", "--n-trees", "8", "--max-depth", "6", "-o", model,
+    )
+    pipeline = tabship.Pipeline.load(model)
+    inputs = GOLDEN / "adult_inputs.csv"
+    assert_same(pipeline, cli_predictions(cli, model, inputs, tmp_path), inputs)
+    # Saved again from Python: the same bytes.
+    again = tmp_path / "again.tabship"
+    pipeline.save(again)
+    assert again.read_bytes() == model.read_bytes()
+
+
+def test_training_from_a_frame_equals_training_from_the_csv(tmp_path: Path) -> None:
+    data = TESTDATA / "adult_sample.csv"
+    from_csv = tabship.train(data, target="income", seed=7)
+    from_frame = tabship.train(read_csv(data), target="income", seed=7)
+    assert from_csv.schema == from_frame.schema
+    assert from_csv.metrics == from_frame.metrics
+    assert from_csv.metadata["data_fingerprint"] == from_frame.metadata["data_fingerprint"]
+    inputs = read_csv(GOLDEN / "adult_inputs.csv")
+    np.testing.assert_array_equal(from_csv.predict_proba(inputs), from_frame.predict_proba(inputs))
