@@ -1,14 +1,8 @@
 #!/usr/bin/env bash
-# The main job on the bundled default: train the iris demo, inspect it and predict with it.
-# Usage: scripts/demo.sh            (outputs in ./out/)
+# The main job on the bundled default: train the iris demo and serve it with the web form.
+# Usage: scripts/demo.sh [--port 8900]   (artifact in ./out/iris.tabship; serves in the foreground,
+# Ctrl-C stops it). Open http://127.0.0.1:8900/ui in a browser, or http://127.0.0.1:8900/docs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q -p tabship-cli
-tabship=target/release/tabship
-mkdir -p out
-$tabship train testdata/iris.csv --target species --name iris --output out/iris.tabship
-echo
-$tabship inspect out/iris.tabship
-echo
-$tabship predict out/iris.tabship testdata/iris.csv --proba --output out/iris-predictions.csv
-head -n 4 out/iris-predictions.csv
+exec target/release/tabship demo --output out/iris.tabship "$@"

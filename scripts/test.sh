@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: formatting, lints, the Rust test suites (unit, integration, doc, golden, property),
 # the scipy cross-checks of the drift statistics, then the Python package: builds the extension
-# into .venv (maturin), runs pytest with warnings as errors, mypy --strict and mypy.stubtest.
+# into .venv (maturin), runs pytest with warnings as errors, mypy --strict and mypy.stubtest;
+# then the end-to-end server tests (scripts/e2e.sh: pinned .venv, Debian chromium).
 # Usage: scripts/test.sh        (idempotent; CI runs it via .ci/run on a fresh clone)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,3 +37,6 @@ step "pytest (warnings are errors)"
 
 step "mypy --strict and mypy.stubtest"
 (cd python && "$py" -m mypy --no-incremental && "$py" -m mypy.stubtest --mypy-config-file pyproject.toml tabship)
+
+step "end-to-end: tabship serve with Python clients and headless Chromium"
+bash scripts/e2e.sh

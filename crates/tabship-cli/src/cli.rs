@@ -25,9 +25,106 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// Measure load time, single-row latency and batch throughput on this machine.
     Bench(BenchArgs),
+    /// Serve artifacts over HTTP: predict, auth, metrics, OpenAPI docs, web form, versions.
+    Serve(Box<ServeArgs>),
+    /// Train the bundled iris data and serve it with the web form (Ctrl-C stops it).
+    Demo(DemoArgs),
+    /// Manage the API keys file.
+    Keys(KeysArgs),
     /// Compare live data with the training distribution stored in the artifact: per column the
     /// statistic, its value, the threshold and the verdict, then the dataset verdict.
     Drift(DriftArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Artifacts to serve; the first one's model answers POST /predict.
+    pub models: Vec<PathBuf>,
+    /// Serve every *.tabship file of this directory.
+    #[arg(long)]
+    pub model_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Address to listen on. Anything but loopback needs --keys (or --insecure-no-auth).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8900)]
+    pub port: u16,
+    /// TOML keys file (see `tabship keys add`); without it every endpoint is open.
+    #[arg(long)]
+    pub keys: Option<PathBuf>,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Allow a non-loopback address without a keys file.
+    #[arg(long)]
+    pub insecure_no_auth: bool,
+    /// Append every prediction to this JSONL file (rotated by size).
+    #[arg(long = "log")]
+    pub prediction_log: Option<PathBuf>,
+    /// Rotate the prediction log at this many MiB.
+    #[arg(long, default_value_t = 100)]
+    pub log_max_mb: u64,
+    /// Rotated prediction logs kept.
+    #[arg(long, default_value_t = 5)]
+    pub log_keep: usize,
+    /// Request timeout in seconds.
+    #[arg(long, default_value_t = 30.0)]
+    pub timeout: f64,
+    /// Largest request body in KiB (413 above it).
+    #[arg(long, default_value_t = 2048)]
+    pub max_body_kb: usize,
+    /// Worker threads [default: all cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Log as JSON lines (for log shippers) instead of text.
+    #[arg(long)]
+    pub json_logs: bool,
+    /// Log filter (RUST_LOG syntax); `warn` silences the per-request access log.
+    #[arg(long, default_value = "info")]
+    pub log_level: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to write the trained artifact.
+    #[arg(long, default_value = "out/iris.tabship")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysArgs {
+    #[command(subcommand)]
+    pub command: KeysCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Generate a token, print it once, and append its SHA-256 hash to the keys file.
+    Add(KeysAddArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeysAddArgs {
+    /// Who will use the token (echoed as `username` in predictions).
+    #[arg(long)]
+    pub username: String,
+    /// Comma-separated scopes: predict, feedback, admin, metrics.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub scopes: Vec<String>,
+    /// The keys file (created when absent).
+    #[arg(long, default_value = "keys.toml")]
+    pub keys: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

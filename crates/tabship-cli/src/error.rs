@@ -12,6 +12,12 @@ pub enum Error {
     /// From training.
     #[error(transparent)]
     Train(#[from] tabship_train::Error),
+    /// From the server.
+    #[error(transparent)]
+    Serve(#[from] tabship_serve::Error),
+    /// Bad command-line input that clap cannot check.
+    #[error("{0}")]
+    Usage(String),
     /// A CSV input or output problem.
     #[error("{}: {message}", path.display())]
     Csv {

@@ -323,3 +323,214 @@ fn evaluate_regression_and_missing_target() {
         stderr(&out)
     );
 }
+
+#[test]
+fn keys_add_prints_a_token_once_and_stores_its_hash() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let keys = dir.path().join("keys.toml");
+    let out = tabship(&[
+        "keys",
+        "add",
+        "--username",
+        "pedro1",
+        "--scopes",
+        "predict,feedback",
+        "--keys",
+        path(&keys),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(token.starts_with("tsk_") && token.len() > 40, "{token}");
+    let text = std::fs::read_to_string(&keys).expect("keys file");
+    assert!(text.contains("username = \"pedro1\""), "{text}");
+    assert!(
+        text.contains("scopes = [\"predict\", \"feedback\"]"),
+        "{text}"
+    );
+    assert!(!text.contains(&token), "only the hash is stored");
+    let out = tabship(&[
+        "keys",
+        "add",
+        "--username",
+        "x",
+        "--scopes",
+        "root",
+        "--keys",
+        path(&keys),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("unknown scope `root`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn serve_refuses_a_public_address_without_keys() {
+    let model = testdata("golden/iris_logistic.tabship");
+    let out = tabship(&["serve", &model, "--host", "0.0.0.0", "--port", "0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("refusing to listen on `0.0.0.0` without a keys file"),
+        "{}",
+        stderr(&out)
+    );
+    let out = tabship(&["serve"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("give artifacts to serve"),
+        "{}",
+        stderr(&out)
+    );
+    let out = tabship(&["serve", &testdata("iris.csv"), "--port", "0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("not a tabship artifact"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A raw HTTP/1.1 request on loopback (no client dependency needed).
+fn http(addr: &str, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connects");
+    stream.write_all(request.as_bytes()).expect("writes");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("reads");
+    answer
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_answers_then_stops_gracefully_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("predictions.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tabship"))
+        .args([
+            "serve",
+            &testdata("golden/iris_logistic.tabship"),
+            "--port",
+            "0",
+            "--log",
+            path(&log),
+            "--json-logs",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("server starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let addr = loop {
+        let line = lines.next().expect("a log line").expect("utf-8");
+        let json: serde_json::Value = serde_json::from_str(&line).expect("JSON logs");
+        if json["fields"]["message"] == "listening" {
+            break json["fields"]["address"]
+                .as_str()
+                .expect("address")
+                .to_owned();
+        }
+    };
+    let ready = (0..200).any(|_| {
+        let a = http(
+            &addr,
+            "GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        a.starts_with("HTTP/1.1 200") || {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            false
+        }
+    });
+    assert!(ready, "the server becomes ready");
+    let body =
+        r#"{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}"#;
+    let answer = http(
+        &addr,
+        &format!(
+            "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"prediction\":\"setosa\""), "{answer}");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let status = child.wait().expect("server exits");
+    assert!(status.success(), "graceful exit, got {status}");
+    let logged = std::fs::read_to_string(&log).expect("prediction log");
+    assert!(
+        logged.contains("\"prediction\":\"setosa\""),
+        "flushed at shutdown: {logged}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn demo_trains_iris_and_serves_the_form() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = dir.path().join("out").join("iris.tabship");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tabship"))
+        .args([
+            "demo",
+            "--output",
+            path(&model),
+            "--port",
+            "0",
+            "--json-logs",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("demo starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut addr = None;
+    let mut printed = String::new();
+    for line in lines.by_ref() {
+        let line = line.expect("utf-8");
+        if let Ok(json) = serde_json::from_str::<serde_json::Value>(&line) {
+            if json["fields"]["message"] == "listening" {
+                addr = json["fields"]["address"].as_str().map(str::to_owned);
+            }
+        } else {
+            printed.push_str(&line);
+            printed.push('\n');
+            if line.contains("Ctrl-C") {
+                break;
+            }
+        }
+    }
+    let addr = addr.expect("the demo logs its address");
+    assert!(printed.contains("trained iris"), "{printed}");
+    assert!(printed.contains(&format!("http://{addr}/ui")), "{printed}");
+    assert!(model.exists(), "the artifact is saved");
+    let ui = http(
+        &addr,
+        "GET /ui HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(ui.starts_with("HTTP/1.1 200"), "{ui}");
+    assert!(
+        ui.contains("data-column=\"petal_length\""),
+        "the form is generated from the schema"
+    );
+    let body = r#"{"features": [6.7, 3.0, 5.2, 2.3]}"#;
+    let answer = http(
+        &addr,
+        &format!(
+            "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(answer.contains("\"prediction\":\"virginica\""), "{answer}");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    assert!(child.wait().expect("exits").success());
+}

@@ -1,0 +1,117 @@
+//! `tabship serve`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tabship_serve::auth::KeyStore;
+use tabship_serve::{AppState, LogConfig, Options};
+
+use crate::cli::{ServeArgs, ServerArgs};
+use crate::error::{Error, Result};
+
+pub fn run(args: ServeArgs) -> Result<()> {
+    let mut paths = args.models.clone();
+    if let Some(dir) = &args.model_dir {
+        paths.push(dir.clone());
+    }
+    if paths.is_empty() {
+        return Err(Error::Usage(
+            "give artifacts to serve (tabship serve model.tabship) or --model-dir DIR".to_owned(),
+        ));
+    }
+    start(&args.server, paths, |_| {})
+}
+
+fn init_tracing(args: &ServerArgs) -> Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&args.log_level))
+        .map_err(|e| Error::Usage(format!("--log-level `{}`: {e}", args.log_level)))?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    // A second initialisation (tests calling twice) keeps the first subscriber.
+    let _ = if args.json_logs {
+        builder.json().try_init()
+    } else {
+        builder.compact().try_init()
+    };
+    Ok(())
+}
+
+/// Builds the state, binds, loads the models in the background and serves until SIGTERM/Ctrl-C.
+/// `on_listen` gets the bound address (the demo prints its URLs there).
+pub fn start(
+    args: &ServerArgs,
+    paths: Vec<std::path::PathBuf>,
+    on_listen: impl FnOnce(std::net::SocketAddr),
+) -> Result<()> {
+    init_tracing(args)?;
+    let keys = match &args.keys {
+        Some(path) => Some(KeyStore::load(path)?),
+        None => None,
+    };
+    tabship_serve::server::check_exposure(&args.host, keys.is_some(), args.insecure_no_auth)?;
+    if !(args.timeout > 0.0 && args.timeout.is_finite()) {
+        return Err(Error::Usage(format!(
+            "--timeout must be a positive number of seconds, got `{}`",
+            args.timeout
+        )));
+    }
+    let options = Options {
+        body_limit: args.max_body_kb.saturating_mul(1024),
+        request_timeout: Duration::from_secs_f64(args.timeout),
+        prediction_log: args.prediction_log.as_ref().map(|p| LogConfig {
+            path: p.clone(),
+            max_bytes: args.log_max_mb.saturating_mul(1024 * 1024),
+            keep: args.log_keep,
+        }),
+        ..Options::default()
+    };
+    let threads = args
+        .threads
+        .unwrap_or_else(crate::commands::default_threads)
+        .max(1);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("<tokio runtime>", e))?;
+    runtime.block_on(async move {
+        let state: Arc<AppState> = AppState::new(keys, options)?;
+        let listener = tabship_serve::server::bind(&args.host, args.port).await?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::io("<listener>", e))?;
+        // Models load while the socket already answers health checks (ready = 503 meanwhile).
+        let loader = {
+            let state = state.clone();
+            tokio::task::spawn_blocking(move || state.load_paths(&paths))
+        };
+        let tls = args.tls_cert.clone().zip(args.tls_key.clone());
+        tracing::info!(address = %addr, auth = state.auth_enabled(), tls = tls.is_some(), "listening");
+        let server = match tls {
+            Some((cert, key)) => tokio::spawn({
+                let state = state.clone();
+                async move { tabship_serve::server::serve_tls(state, listener, &cert, &key).await }
+            }),
+            None => tokio::spawn(tabship_serve::server::serve(state.clone(), listener)),
+        };
+        match loader.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                server.abort();
+                return Err(e.into());
+            }
+            Err(e) => {
+                server.abort();
+                return Err(Error::Usage(format!("model loading failed: {e}")));
+            }
+        }
+        on_listen(addr);
+        match server.await {
+            Ok(result) => result.map_err(Error::from),
+            Err(e) => Err(Error::Usage(format!("server task failed: {e}"))),
+        }
+    })
+}

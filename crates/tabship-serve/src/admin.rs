@@ -1,0 +1,382 @@
+//! Admin scope: load a version (server path or upload), aliases, activate, roll back, A/B split,
+//! shadow, unload. Changes are serialized by one lock and published as a new registry snapshot.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::auth::Scope;
+use crate::error::{ApiError, Error, FieldError, check_name};
+use crate::input::json_kind;
+use crate::models::model_json;
+use crate::predict::{body_bytes, parse_json};
+use crate::registry::{LoadedModel, ModelEntry, Registry, Split};
+use crate::state::AppState;
+
+fn bad(field: &str, expected: &str, received: impl Into<String>) -> ApiError {
+    ApiError::invalid_fields(vec![FieldError {
+        field: field.to_owned(),
+        expected: expected.to_owned(),
+        received: received.into(),
+        row: None,
+    }])
+}
+
+fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, code, message)
+}
+
+fn query_param(query: Option<&str>, key: &str) -> Option<String> {
+    query?
+        .split('&')
+        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn string_field(body: &Value, field: &str) -> Result<Option<String>, ApiError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(other) => Err(bad(field, "text", json_kind(other))),
+    }
+}
+
+fn required(body: &Value, field: &str) -> Result<String, ApiError> {
+    string_field(body, field)?.ok_or_else(|| bad(field, "text", "nothing"))
+}
+
+/// Applies a change to one model's entry under the admin lock and publishes the new snapshot.
+async fn change<F>(state: &AppState, name: &str, f: F) -> Result<Json<Value>, ApiError>
+where
+    F: FnOnce(&mut ModelEntry) -> Result<(), ApiError>,
+{
+    let _guard = state.admin.lock().await;
+    let mut next: Registry = (*state.registry()).clone();
+    let entry = next
+        .models
+        .get_mut(name)
+        .ok_or_else(|| ApiError::model_not_found(name))?;
+    f(entry)?;
+    let answer = model_json(name, entry);
+    state.registry.store(next);
+    tracing::info!(model = %name, "routing changed");
+    Ok(Json(answer))
+}
+
+/// Resolves a version or alias to a loaded version string.
+fn resolve(entry: &ModelEntry, name: &str, version: &str) -> Result<String, ApiError> {
+    entry
+        .version(version)
+        .map(|m| m.version.clone())
+        .ok_or_else(|| ApiError::version_not_found(name, version))
+}
+
+/// `POST /admin/models/{name}/versions`: JSON `{"path", "version"?, "activate"?}` loads a file on
+/// the server; any other body is the artifact itself (`?version=&activate=`).
+pub(crate) async fn load_version(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    state.authorize(&headers, Scope::Admin)?;
+    check_name("model name", &name).map_err(|e| bad("name", "a model name", e.to_string()))?;
+    let bytes = body_bytes(body)?;
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let q = query.as_deref();
+    let (source, version, activate) = if is_json {
+        let body = parse_json(&bytes)?;
+        let path = required(&body, "path")?;
+        let activate = match body.get("activate") {
+            None | Some(Value::Null) => true,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => return Err(bad("activate", "true or false", json_kind(other))),
+        };
+        (
+            Source::Path(PathBuf::from(path)),
+            string_field(&body, "version")?,
+            activate,
+        )
+    } else {
+        if bytes.is_empty() {
+            return Err(bad(
+                "body",
+                "the artifact bytes, or JSON {\"path\": ...} with Content-Type: application/json",
+                "an empty body",
+            ));
+        }
+        let activate = query_param(q, "activate").is_none_or(|v| v != "false" && v != "0");
+        (Source::Bytes(bytes), query_param(q, "version"), activate)
+    };
+    let name_for_load = name.clone();
+    let loaded = tokio::task::spawn_blocking(move || match source {
+        Source::Path(p) => LoadedModel::from_file(&p, Some(&name_for_load), version.as_deref()),
+        Source::Bytes(b) => LoadedModel::from_bytes(&b, Some(&name_for_load), version.as_deref()),
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let model = loaded.map_err(|e| match e {
+        Error::Load { source, .. } => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_artifact",
+            format!("artifact refused, nothing changed: {source}"),
+        ),
+        Error::InvalidName { what, value } => {
+            bad(what, "letters, digits, `.`, `_`, `-`", format!("`{value}`"))
+        }
+        other => ApiError::internal(other),
+    })?;
+    let version = model.version.clone();
+    let checksum = model.checksum.clone();
+    let _guard = state.admin.lock().await;
+    let next = state
+        .registry()
+        .with_version(model, activate)
+        .map_err(|e| match e {
+            Error::DuplicateVersion { name, version } => conflict(
+                "version_exists",
+                format!("model `{name}` already has version `{version}`; unload it first or give another version"),
+            ),
+            other => ApiError::internal(other),
+        })?;
+    let answer = next.models.get(&name).map(|e| model_json(&name, e));
+    state.registry.store(next);
+    tracing::info!(model = %name, %version, activate, "version loaded");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "loaded": {"model": name, "version": version, "checksum": checksum, "activated": activate},
+            "model": answer,
+        })),
+    )
+        .into_response())
+}
+
+enum Source {
+    Path(PathBuf),
+    Bytes(Bytes),
+}
+
+/// `DELETE /admin/models/{name}/versions/{version}`.
+pub(crate) async fn unload_version(
+    State(state): State<Arc<AppState>>,
+    Path((name, version)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    state.authorize(&headers, Scope::Admin)?;
+    change(&state, &name, |e| {
+        let v = resolve(e, &name, &version)?;
+        if e.current == v {
+            return Err(conflict(
+                "version_in_use",
+                format!("version `{v}` is current; activate another first"),
+            ));
+        }
+        if e.shadow.as_deref() == Some(v.as_str())
+            || e.split
+                .as_ref()
+                .is_some_and(|s| s.arms.iter().any(|(x, _)| *x == v))
+        {
+            return Err(conflict(
+                "version_in_use",
+                format!("version `{v}` is in the split or the shadow; clear them first"),
+            ));
+        }
+        e.versions.remove(&v);
+        e.aliases.retain(|_, target| *target != v);
+        e.history.retain(|h| *h != v);
+        Ok(())
+    })
+    .await
+}
+
+/// `PUT /admin/models/{name}/aliases/{alias}` with `{"version"}`.
+pub(crate) async fn set_alias(
+    State(state): State<Arc<AppState>>,
+    Path((name, alias)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    state.authorize(&headers, Scope::Admin)?;
+    let body = parse_json(&body_bytes(body)?)?;
+    let version = required(&body, "version")?;
+    check_name("alias", &alias).map_err(|e| bad("alias", "an alias name", e.to_string()))?;
+    change(&state, &name, |e| {
+        if e.versions.contains_key(&alias) {
+            return Err(bad(
+                "alias",
+                "a name that is not a version",
+                format!("`{alias}`"),
+            ));
+        }
+        let v = resolve(e, &name, &version)?;
+        e.aliases.insert(alias, v);
+        Ok(())
+    })
+    .await
+}
+
+/// `DELETE /admin/models/{name}/aliases/{alias}`.
+pub(crate) async fn delete_alias(
+    State(state): State<Arc<AppState>>,
+    Path((name, alias)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    state.authorize(&headers, Scope::Admin)?;
+    change(&state, &name, |e| {
+        e.aliases.remove(&alias).map(|_| ()).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "alias_not_found",
+                format!("model `{name}` has no alias `{alias}`"),
+            )
+        })
+    })
+    .await
+}
+
+/// `POST /admin/models/{name}/activate` with `{"version"}` (a version or alias).
+pub(crate) async fn activate(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    state.authorize(&headers, Scope::Admin)?;
+    let body = parse_json(&body_bytes(body)?)?;
+    let version = required(&body, "version")?;
+    change(&state, &name, |e| {
+        let v = resolve(e, &name, &version)?;
+        if e.current != v {
+            let previous = std::mem::replace(&mut e.current, v);
+            e.history.push(previous);
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// `POST /admin/models/{name}/rollback`: back to the previous current version.
+pub(crate) async fn rollback(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    state.authorize(&headers, Scope::Admin)?;
+    change(&state, &name, |e| {
+        while let Some(previous) = e.history.pop() {
+            if previous != e.current && e.versions.contains_key(&previous) {
+                e.current = previous;
+                return Ok(());
+            }
+        }
+        Err(conflict(
+            "no_previous_version",
+            format!("model `{name}` has no earlier version to roll back to"),
+        ))
+    })
+    .await
+}
+
+/// `PUT /admin/models/{name}/split` with `{"versions": {"1": 90, "2": 10}}`.
+pub(crate) async fn set_split(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    state.authorize(&headers, Scope::Admin)?;
+    let body = parse_json(&body_bytes(body)?)?;
+    let Some(Value::Object(arms)) = body.get("versions") else {
+        return Err(bad(
+            "versions",
+            "an object {\"version\": weight, ...}",
+            body.get("versions").map_or("nothing", json_kind),
+        ));
+    };
+    change(&state, &name, |e| {
+        let mut parsed = Vec::new();
+        for (version, weight) in arms {
+            let w = weight
+                .as_u64()
+                .and_then(|w| u32::try_from(w).ok())
+                .filter(|w| *w > 0)
+                .ok_or_else(|| {
+                    bad(
+                        &format!("versions.{version}"),
+                        "a positive integer weight",
+                        format!("`{weight}`"),
+                    )
+                })?;
+            parsed.push((resolve(e, &name, version)?, w));
+        }
+        if parsed.len() < 2 {
+            return Err(bad(
+                "versions",
+                "at least two versions",
+                format!("{}", parsed.len()),
+            ));
+        }
+        e.split = Some(Split { arms: parsed });
+        Ok(())
+    })
+    .await
+}
+
+/// `DELETE /admin/models/{name}/split`.
+pub(crate) async fn clear_split(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    state.authorize(&headers, Scope::Admin)?;
+    change(&state, &name, |e| {
+        e.split = None;
+        Ok(())
+    })
+    .await
+}
+
+/// `PUT /admin/models/{name}/shadow` with `{"version"}`.
+pub(crate) async fn set_shadow(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    state.authorize(&headers, Scope::Admin)?;
+    let body = parse_json(&body_bytes(body)?)?;
+    let version = required(&body, "version")?;
+    change(&state, &name, |e| {
+        e.shadow = Some(resolve(e, &name, &version)?);
+        Ok(())
+    })
+    .await
+}
+
+/// `DELETE /admin/models/{name}/shadow`.
+pub(crate) async fn clear_shadow(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    state.authorize(&headers, Scope::Admin)?;
+    change(&state, &name, |e| {
+        e.shadow = None;
+        Ok(())
+    })
+    .await
+}

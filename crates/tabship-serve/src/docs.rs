@@ -1,0 +1,72 @@
+//! `GET /docs`: an interactive page listing every endpoint of `/openapi.json`, with a form to try
+//! each one. Self-contained (no CDN).
+
+use axum::response::Response;
+
+use crate::html::{STYLE, page};
+
+/// `GET /docs`.
+pub(crate) async fn docs() -> Response {
+    page(format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>tabship API</title><style>{STYLE}</style></head><body>
+<h1>tabship API <span class="muted" id="version"></span></h1>
+<p class="muted">Generated from <a href="/openapi.json">/openapi.json</a>. Web form: <a href="/ui">/ui</a>.</p>
+<div class="card"><label for="token">Bearer token (kept in this tab only)</label><input type="password" id="token" autocomplete="off"></div>
+<div id="ops"></div>
+<script>
+const token = document.getElementById('token');
+token.value = sessionStorage.getItem('tabship-token') || '';
+token.addEventListener('change', () => sessionStorage.setItem('tabship-token', token.value));
+function el(tag, attrs, ...kids) {{
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {{}})) e.setAttribute(k, v);
+  for (const k of kids) e.append(k);
+  return e;
+}}
+function operation(path, method, op) {{
+  const card = el('details', {{class: 'card'}});
+  card.append(el('summary', {{}}, el('span', {{class: 'method'}}, method.toUpperCase()), ' ', el('code', {{}}, path), ' — ', op.summary || ''));
+  const params = {{}};
+  for (const p of (op.parameters || []).filter(p => p.in === 'path')) {{
+    const input = el('input', {{type: 'text', placeholder: p.description || p.name}});
+    params[p.name] = input;
+    card.append(el('label', {{}}, p.name), input);
+  }}
+  let body = null;
+  const content = op.requestBody && op.requestBody.content && op.requestBody.content['application/json'];
+  if (content) {{
+    body = el('textarea', {{}});
+    body.value = JSON.stringify(content.example || {{}}, null, 2);
+    card.append(el('label', {{}}, 'JSON body'), body);
+  }}
+  const out = el('pre', {{hidden: ''}});
+  const button = el('button', {{type: 'button'}}, 'Send');
+  button.addEventListener('click', async () => {{
+    let url = path;
+    for (const [name, input] of Object.entries(params)) url = url.replace('{{' + name + '}}', encodeURIComponent(input.value));
+    const headers = {{}};
+    if (token.value) headers['Authorization'] = 'Bearer ' + token.value;
+    if (body) headers['Content-Type'] = 'application/json';
+    out.hidden = false; out.textContent = '…';
+    try {{
+      const r = await fetch(url, {{method: method.toUpperCase(), headers, body: body ? body.value : undefined}});
+      const text = await r.text();
+      let shown = text;
+      try {{ shown = JSON.stringify(JSON.parse(text), null, 2); }} catch (e) {{}}
+      out.textContent = r.status + ' ' + r.statusText + '\n\n' + shown;
+    }} catch (e) {{ out.textContent = String(e); }}
+  }});
+  card.append(button, out);
+  return card;
+}}
+fetch('/openapi.json').then(r => r.json()).then(doc => {{
+  document.getElementById('version').textContent = 'version ' + doc.info.version;
+  const ops = document.getElementById('ops');
+  for (const [path, item] of Object.entries(doc.paths)) {{
+    for (const [method, op] of Object.entries(item)) ops.append(operation(path, method, op));
+  }}
+}}).catch(e => {{ document.getElementById('ops').textContent = 'could not load /openapi.json: ' + e; }});
+</script></body></html>"#
+    ))
+}

@@ -1,0 +1,187 @@
+//! `POST /feedback {"request_id", "label"[, "row"]}`: joins a true label to a logged prediction
+//! and updates the version's live quality.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{Value, json};
+use tabship::Task;
+
+use crate::auth::Scope;
+use crate::error::{ApiError, FieldError};
+use crate::feedback::{Lookup, Predicted};
+use crate::input::json_kind;
+use crate::metrics::VersionLabels;
+use crate::monitoring::Labelled;
+use crate::predict::{body_bytes, parse_json};
+use crate::state::AppState;
+
+fn field_error(field: &str, expected: impl Into<String>, received: impl Into<String>) -> ApiError {
+    ApiError::invalid_fields(vec![FieldError {
+        field: field.to_owned(),
+        expected: expected.into(),
+        received: received.into(),
+        row: None,
+    }])
+}
+
+/// `POST /feedback`.
+pub(crate) async fn feedback(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    state.authorize(&headers, Scope::Feedback)?;
+    let body = parse_json(&body_bytes(body)?)?;
+    let Value::Object(obj) = &body else {
+        return Err(field_error(
+            "body",
+            "an object {\"request_id\", \"label\"}",
+            json_kind(&body),
+        ));
+    };
+    let request_id = match obj.get("request_id") {
+        Some(Value::String(s)) if !s.is_empty() => s.as_str(),
+        Some(other) => {
+            return Err(field_error(
+                "request_id",
+                "a request id (text)",
+                json_kind(other),
+            ));
+        }
+        None => return Err(field_error("request_id", "a request id (text)", "nothing")),
+    };
+    let row = match obj.get("row") {
+        None | Some(Value::Null) => 0,
+        Some(v) => v
+            .as_u64()
+            .and_then(|r| usize::try_from(r).ok())
+            .ok_or_else(|| field_error("row", "a row index (0, 1, ...)", format!("`{v}`")))?,
+    };
+    let label = obj
+        .get("label")
+        .filter(|v| !v.is_null())
+        .ok_or_else(|| field_error("label", "the true label", "nothing"))?;
+    // Check the label against the model before consuming the row, so a bad label can be resent.
+    let registry = state.registry();
+    let peek = state.feedback.peek(request_id).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "request_not_found",
+            format!("no logged prediction with request id `{request_id}` (unknown, or forgotten after too many newer predictions)"),
+        )
+    })?;
+    let model = registry
+        .models
+        .get(&peek.model)
+        .and_then(|e| e.versions.get(&peek.version))
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "version_unloaded",
+                format!(
+                    "model `{}` version `{}` that made the prediction is no longer loaded",
+                    peek.model, peek.version
+                ),
+            )
+        })?;
+    drop(registry);
+    let truth = match model.pipeline.task() {
+        Task::Classification => {
+            let text = match label {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                other => return Err(field_error("label", "a class label", json_kind(other))),
+            };
+            let index = model.pipeline.class_index(&text).ok_or_else(|| {
+                let classes: Vec<String> = model
+                    .pipeline
+                    .classes()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                field_error(
+                    "label",
+                    format!("one of {}", classes.join(", ")),
+                    format!("`{text}`"),
+                )
+            })?;
+            Truth::Class(index)
+        }
+        Task::Regression => {
+            let x = match label {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => s.trim().parse::<f64>().ok(),
+                _ => None,
+            }
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| field_error("label", "a finite number", format!("`{label}`")))?;
+            Truth::Value(x)
+        }
+    };
+    let remembered = state
+        .feedback
+        .take_row(request_id, row)
+        .map_err(|e| match e {
+            Lookup::Unknown => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "request_not_found",
+                format!("no logged prediction with request id `{request_id}`"),
+            ),
+            Lookup::NoRow(n) => {
+                field_error("row", format!("a row index below {n}"), format!("`{row}`"))
+            }
+            Lookup::AlreadyLabelled => ApiError::new(
+                StatusCode::CONFLICT,
+                "already_labelled",
+                format!("request `{request_id}` row {row} already has a label"),
+            ),
+        })?;
+    let labelled = match (&remembered.predicted, truth) {
+        (Predicted::Classes(c), Truth::Class(t)) => Labelled::Class {
+            predicted: c[row],
+            truth: t,
+        },
+        (Predicted::Values(v), Truth::Value(t)) => Labelled::Value {
+            predicted: v[row],
+            truth: t,
+        },
+        _ => {
+            return Err(ApiError::internal(
+                "prediction and label of different kinds",
+            ));
+        }
+    };
+    model.monitor.record(labelled);
+    state
+        .metrics
+        .feedback
+        .get_or_create(&VersionLabels {
+            model: model.name.clone(),
+            version: model.version.clone(),
+        })
+        .inc();
+    let correct = match labelled {
+        Labelled::Class { predicted, truth } => json!(predicted == truth),
+        Labelled::Value { .. } => Value::Null,
+    };
+    Ok(Json(json!({
+        "request_id": request_id,
+        "row": row,
+        "model": model.name,
+        "version": model.version,
+        "correct": correct,
+        "live": model.monitor.quality(),
+    })))
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Truth {
+    Class(usize),
+    Value(f64),
+}

@@ -1,0 +1,54 @@
+//! Shared bits of the self-contained HTML pages (no external scripts, styles or fonts).
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+/// Escapes text for HTML element content and attribute values.
+pub(crate) fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The stylesheet both pages share.
+pub(crate) const STYLE: &str = r#"
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1f24;background:#fafbfc}
+h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:1.5rem}
+label{display:block;font-weight:600;margin-top:.6rem}
+input,select,textarea{font:inherit;padding:.35rem .5rem;border:1px solid #c9d1d9;border-radius:6px;box-sizing:border-box}
+input[type=number],input[type=text],input[type=password],select{width:100%}
+textarea{width:100%;min-height:8rem;font-family:ui-monospace,monospace;font-size:.85rem}
+button{font:inherit;margin-top:1rem;padding:.5rem 1.2rem;border:0;border-radius:6px;background:#1f6feb;color:#fff;cursor:pointer}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr));gap:0 1rem}
+.card{background:#fff;border:1px solid #d8dee4;border-radius:8px;padding:1rem;margin:1rem 0}
+.error{color:#b42318}.muted{color:#57606a;font-size:.9rem}
+.bar{background:#1f6feb;height:.8rem;border-radius:3px}
+table{border-collapse:collapse;width:100%}td{padding:.25rem .4rem;border-bottom:1px solid #eaeef2}
+pre{background:#f6f8fa;padding:.6rem;border-radius:6px;overflow:auto;font-size:.85rem}
+.method{display:inline-block;min-width:4rem;font-weight:700;font-family:ui-monospace,monospace}
+code{font-family:ui-monospace,monospace}
+"#;
+
+/// An HTML response that may not load anything from elsewhere.
+pub(crate) fn page(html: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:",
+            ),
+        ],
+        html,
+    )
+        .into_response()
+}

@@ -1,0 +1,286 @@
+//! Request bodies: one record by field name, `{"instances": [...]}`, or `{"features": [...]}`
+//! positional in schema order; validated against the schema before prediction so that every
+//! offending field is reported at once.
+
+use serde_json::{Map, Value as Json};
+use tabship::{ColumnKind, FieldValue, Record, Schema};
+
+use crate::error::{ApiError, FieldError};
+
+/// Field errors reported at most per request.
+const MAX_FIELD_ERRORS: usize = 50;
+
+/// One input row borrowed from the request JSON.
+#[derive(Debug, Clone, Copy)]
+pub enum JsonRow<'a> {
+    /// `{"column": value, ...}`.
+    Named(&'a Map<String, Json>),
+    /// `[value, ...]` in schema order.
+    Positional(&'a [Json], &'a Schema),
+}
+
+impl Record for JsonRow<'_> {
+    fn field(&self, name: &str) -> Option<FieldValue<'_>> {
+        let value = match self {
+            JsonRow::Named(map) => map.get(name)?,
+            JsonRow::Positional(values, schema) => values.get(schema.position(name)?)?,
+        };
+        Some(field_value(value))
+    }
+}
+
+impl<'a> JsonRow<'a> {
+    /// The value of schema column `index` (`name`).
+    fn get(&self, index: usize, name: &str) -> Option<&'a Json> {
+        match self {
+            JsonRow::Named(map) => map.get(name),
+            JsonRow::Positional(values, _) => values.get(index),
+        }
+    }
+}
+
+/// Converts a validated JSON value (number, string or null).
+pub(crate) fn field_value(value: &Json) -> FieldValue<'_> {
+    match value {
+        Json::Number(n) => n.as_f64().map_or(FieldValue::Null, FieldValue::Number),
+        Json::String(s) => FieldValue::Text(s),
+        _ => FieldValue::Null,
+    }
+}
+
+/// The rows of a request and whether it asked for one row (`prediction`) or a list.
+#[derive(Debug)]
+pub struct Rows<'a> {
+    /// The rows.
+    pub rows: Vec<JsonRow<'a>>,
+    /// True for a single record or a single `features` row.
+    pub single: bool,
+}
+
+/// Reads the rows out of a request body and checks them against `schema`.
+pub fn parse<'a>(body: &'a Json, schema: &'a Schema) -> Result<Rows<'a>, ApiError> {
+    let Json::Object(object) = body else {
+        return Err(ApiError::invalid_fields(vec![FieldError {
+            field: "body".to_owned(),
+            expected: "a JSON object: a record, {\"instances\": [...]} or {\"features\": [...]}"
+                .to_owned(),
+            received: json_kind(body).to_owned(),
+            row: None,
+        }]));
+    };
+    let rows = if let Some(instances) = object
+        .get("instances")
+        .filter(|_| schema.position("instances").is_none())
+    {
+        let Json::Array(items) = instances else {
+            return Err(shape_error("instances", "a list of records", instances));
+        };
+        let rows = items
+            .iter()
+            .map(|item| match item {
+                Json::Object(map) => Ok(JsonRow::Named(map)),
+                Json::Array(values) => Ok(JsonRow::Positional(values, schema)),
+                other => Err(shape_error(
+                    "instances",
+                    "records (objects) or lists of values",
+                    other,
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Rows {
+            rows,
+            single: false,
+        }
+    } else if let Some(features) = object
+        .get("features")
+        .filter(|_| schema.position("features").is_none())
+    {
+        let Json::Array(items) = features else {
+            return Err(shape_error(
+                "features",
+                "a list of values in schema order",
+                features,
+            ));
+        };
+        if items.iter().all(|v| matches!(v, Json::Array(_))) && !items.is_empty() {
+            let rows = items
+                .iter()
+                .filter_map(|v| v.as_array().map(|a| JsonRow::Positional(a, schema)))
+                .collect();
+            Rows {
+                rows,
+                single: false,
+            }
+        } else {
+            Rows {
+                rows: vec![JsonRow::Positional(items, schema)],
+                single: true,
+            }
+        }
+    } else {
+        Rows {
+            rows: vec![JsonRow::Named(object)],
+            single: true,
+        }
+    };
+    validate(&rows, schema)?;
+    Ok(rows)
+}
+
+fn validate(rows: &Rows<'_>, schema: &Schema) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    let row_of = |i: usize| (!rows.single).then_some(i);
+    for (r, row) in rows.rows.iter().enumerate() {
+        if let JsonRow::Positional(values, _) = row {
+            if values.len() != schema.len() {
+                errors.push(FieldError {
+                    field: "features".to_owned(),
+                    expected: format!(
+                        "{} values in schema order ({})",
+                        schema.len(),
+                        schema.names().collect::<Vec<_>>().join(", ")
+                    ),
+                    received: format!("{} values", values.len()),
+                    row: row_of(r),
+                });
+                continue;
+            }
+        }
+        for (c, column) in schema.columns.iter().enumerate() {
+            let problem = match row.get(c, &column.name) {
+                None => Some("nothing".to_owned()),
+                Some(value) => check_value(column.kind, value),
+            };
+            if let Some(received) = problem {
+                errors.push(FieldError {
+                    field: column.name.clone(),
+                    expected: column.kind.expected().to_owned(),
+                    received,
+                    row: row_of(r),
+                });
+            }
+            if errors.len() >= MAX_FIELD_ERRORS {
+                return Err(ApiError::invalid_fields(errors));
+            }
+        }
+    }
+    if rows.rows.is_empty() {
+        errors.push(FieldError {
+            field: "instances".to_owned(),
+            expected: "at least one row".to_owned(),
+            received: "an empty list".to_owned(),
+            row: None,
+        });
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_fields(errors))
+    }
+}
+
+/// `None` when the value fits the column, else a description of what arrived.
+fn check_value(kind: ColumnKind, value: &Json) -> Option<String> {
+    match (kind, value) {
+        (_, Json::Null) => None,
+        (ColumnKind::Numeric, Json::Number(n)) => n.as_f64().is_none().then(|| format!("`{n}`")),
+        (ColumnKind::Numeric, Json::String(s)) => {
+            let t = s.trim();
+            let ok = t.is_empty() || t.parse::<f64>().is_ok_and(|x| !x.is_infinite());
+            (!ok).then(|| format!("`{}`", truncate(s)))
+        }
+        (ColumnKind::Categorical, Json::String(_) | Json::Number(_)) => None,
+        (_, other) => Some(format!(
+            "{} `{}`",
+            json_kind(other),
+            truncate(&other.to_string())
+        )),
+    }
+}
+
+fn shape_error(field: &str, expected: &str, got: &Json) -> ApiError {
+    ApiError::invalid_fields(vec![FieldError {
+        field: field.to_owned(),
+        expected: expected.to_owned(),
+        received: json_kind(got).to_owned(),
+        row: None,
+    }])
+}
+
+/// A short description of a JSON value's type.
+pub(crate) fn json_kind(value: &Json) -> &'static str {
+    match value {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "an object",
+    }
+}
+
+fn truncate(text: &str) -> String {
+    match text.char_indices().nth(80) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tabship::ColumnSpec;
+
+    fn schema() -> Schema {
+        Schema::new(vec![
+            ColumnSpec {
+                name: "age".into(),
+                kind: ColumnKind::Numeric,
+                nullable: false,
+            },
+            ColumnSpec {
+                name: "city".into(),
+                kind: ColumnKind::Categorical,
+                nullable: false,
+            },
+        ])
+        .expect("schema")
+    }
+
+    #[test]
+    fn three_shapes() {
+        let s = schema();
+        let one = serde_json::json!({"age": 3, "city": "x"});
+        let rows = parse(&one, &s).expect("record");
+        assert!(rows.single);
+        assert_eq!(rows.rows[0].field("age"), Some(FieldValue::Number(3.0)));
+        let many = serde_json::json!({"instances": [{"age": 3, "city": "x"}, [4, "y"]]});
+        let rows = parse(&many, &s).expect("instances");
+        assert_eq!(rows.rows.len(), 2);
+        assert_eq!(rows.rows[1].field("city"), Some(FieldValue::Text("y")));
+        let pos = serde_json::json!({"features": [5, "z"]});
+        assert!(parse(&pos, &s).expect("features").single);
+        let pos = serde_json::json!({"features": [[5, "z"], [6, null]]});
+        assert_eq!(parse(&pos, &s).expect("features rows").rows.len(), 2);
+    }
+
+    #[test]
+    fn every_bad_field_is_listed() {
+        let s = schema();
+        let bad = serde_json::json!({"age": "forty", "town": "x"});
+        let e = parse(&bad, &s).expect_err("bad");
+        assert_eq!(e.fields.len(), 2);
+        assert_eq!(e.fields[0].field, "age");
+        assert_eq!(e.fields[0].received, "`forty`");
+        assert_eq!(e.fields[1].field, "city");
+        assert_eq!(e.fields[1].received, "nothing");
+        let bad = serde_json::json!({"features": [1]});
+        let e = parse(&bad, &s).expect_err("short");
+        assert_eq!(e.fields[0].received, "1 values");
+        let bad = serde_json::json!({"age": true, "city": ["a"]});
+        let e = parse(&bad, &s).expect_err("types");
+        assert_eq!(e.fields[0].received, "a boolean `true`");
+        assert!(parse(&serde_json::json!([1, 2]), &s).is_err());
+        assert!(parse(&serde_json::json!({"instances": []}), &s).is_err());
+    }
+}

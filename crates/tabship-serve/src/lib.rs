@@ -1,0 +1,58 @@
+//! # tabship-serve
+//!
+//! An HTTP server for `.tabship` artifacts, as a library: [`router`] builds an `axum::Router`
+//! around an [`AppState`]; the `tabship serve` command runs it on a socket, and tests drive it in
+//! process with `tower::ServiceExt::oneshot`.
+//!
+//! ```no_run
+//! # async fn run() -> tabship_serve::Result<()> {
+//! use tabship_serve::{AppState, Options};
+//!
+//! let state = AppState::new(None, Options::default())?;
+//! state.load_paths(&["model.tabship".into()])?;
+//! let listener = tabship_serve::server::bind("127.0.0.1", 8900).await?;
+//! tabship_serve::server::serve(state, listener).await
+//! # }
+//! ```
+//!
+//! # Features
+//! - `POST /predict`, `/models/{name}/predict`, `/models/{name}/versions/{version}/predict`: one
+//!   record, `{"instances": [...]}` or `{"features": [...]}`; answers prediction, probabilities,
+//!   model, version, request id and username. Bad input is a 400 listing every offending field.
+//! - Bearer tokens from a TOML keys file of SHA-256 hashes with scopes ([`auth`]).
+//! - `/metrics` (Prometheus), `/openapi.json`, `/docs`, `/ui`, Open Inference Protocol V2.
+//! - Admin: load versions (path or upload), aliases, activate, rollback, A/B split, shadow.
+//! - `/feedback` joins true labels to logged predictions for live accuracy/F1/MAE; a JSONL
+//!   prediction log with rotation.
+
+mod admin;
+mod app;
+pub mod auth;
+mod docs;
+mod error;
+mod feedback;
+mod feedback_api;
+mod html;
+mod input;
+pub mod metrics;
+mod models;
+pub mod monitoring;
+mod openapi;
+mod predict;
+pub mod predlog;
+pub mod registry;
+mod score;
+pub mod server;
+mod state;
+mod ui;
+mod v2;
+
+pub use app::router;
+pub use error::{ApiError, Error, FieldError, Result};
+pub use predict::{ROUTING_KEY_HEADER, RequestId};
+pub use predlog::LogConfig;
+pub use registry::LoadedModel;
+pub use state::{AppState, Options};
+
+/// This crate's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,148 @@
+//! Running the server on a socket: the loopback rule, binding, graceful shutdown.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::error::{Error, Result};
+use crate::state::AppState;
+
+/// True for `localhost` and loopback addresses.
+pub fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Refuses a non-loopback address without keys unless explicitly allowed.
+pub fn check_exposure(host: &str, auth: bool, insecure_no_auth: bool) -> Result<()> {
+    if auth || insecure_no_auth || is_loopback(host) {
+        Ok(())
+    } else {
+        Err(Error::Insecure {
+            host: host.to_owned(),
+        })
+    }
+}
+
+/// Binds `host:port` (port 0 picks a free one).
+pub async fn bind(host: &str, port: u16) -> Result<TcpListener> {
+    let host = if host.eq_ignore_ascii_case("localhost") {
+        "127.0.0.1"
+    } else {
+        host.trim_matches(['[', ']'])
+    };
+    let ip: IpAddr = host.parse().map_err(|_| Error::Io {
+        what: format!("`{host}` is not an IP address"),
+        source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
+    })?;
+    TcpListener::bind(SocketAddr::new(ip, port))
+        .await
+        .map_err(|source| Error::Io {
+            what: format!("binding {ip}:{port}"),
+            source,
+        })
+}
+
+/// Serves until SIGTERM or Ctrl-C; in-flight requests finish, then the prediction log is flushed.
+pub async fn serve(state: Arc<AppState>, listener: TcpListener) -> Result<()> {
+    let app = crate::router(state.clone());
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|source| Error::Io {
+            what: "serving".to_owned(),
+            source,
+        });
+    state.flush();
+    tracing::info!("stopped");
+    result
+}
+
+/// Serves HTTPS (rustls) with a PEM certificate chain and private key, until SIGTERM or Ctrl-C;
+/// in-flight requests get up to 30 s to finish, then the prediction log is flushed.
+pub async fn serve_tls(
+    state: Arc<AppState>,
+    listener: TcpListener,
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<()> {
+    // One process-wide crypto provider; a second installation (tests) is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+        .await
+        .map_err(|source| Error::Io {
+            what: format!(
+                "loading the TLS certificate `{}` and key `{}`",
+                cert.display(),
+                key.display()
+            ),
+            source,
+        })?;
+    let listener = listener.into_std().map_err(|source| Error::Io {
+        what: "preparing the TLS listener".to_owned(),
+        source,
+    })?;
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stopper.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+    });
+    let app = crate::router(state.clone());
+    let result = axum_server::from_tcp_rustls(listener, config)
+        .handle(handle)
+        .serve(app.into_make_service())
+        .await
+        .map_err(|source| Error::Io {
+            what: "serving TLS".to_owned(),
+            source,
+        });
+    state.flush();
+    tracing::info!("stopped");
+    result
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received: finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_rule() {
+        assert!(is_loopback("127.0.0.1") && is_loopback("::1") && is_loopback("[::1]"));
+        assert!(is_loopback("localhost"));
+        assert!(!is_loopback("0.0.0.0") && !is_loopback("10.1.2.3"));
+        assert!(check_exposure("0.0.0.0", false, false).is_err());
+        assert!(check_exposure("0.0.0.0", true, false).is_ok());
+        assert!(check_exposure("0.0.0.0", false, true).is_ok());
+        assert!(check_exposure("127.0.0.1", false, false).is_ok());
+    }
+}

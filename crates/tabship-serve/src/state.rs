@@ -1,0 +1,194 @@
+//! The server's shared state and its options.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, StatusCode};
+
+use crate::auth::{Identity, KeyStore, Scope};
+use crate::error::{ApiError, Error, Result};
+use crate::feedback::FeedbackStore;
+use crate::metrics::Metrics;
+use crate::predlog::{LogConfig, PredictionLog};
+use crate::registry::{LoadedModel, Registry, RegistryCell};
+
+/// Tunables of a server. `Default` gives production-ready values.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Largest request body in bytes (predict, feedback, admin JSON): 413 above it.
+    pub body_limit: usize,
+    /// Largest artifact upload in bytes (admin).
+    pub upload_limit: usize,
+    /// Time a request may take before it is answered 503 `timeout`.
+    pub request_timeout: Duration,
+    /// Requests with at least this many rows are scored on the blocking thread pool.
+    pub blocking_rows: usize,
+    /// Predictions remembered for `/feedback` (oldest forgotten first).
+    pub feedback_capacity: usize,
+    /// The JSONL prediction log, if any.
+    pub prediction_log: Option<LogConfig>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            body_limit: 2 * 1024 * 1024,
+            upload_limit: 512 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            blocking_rows: 256,
+            feedback_capacity: 100_000,
+            prediction_log: None,
+        }
+    }
+}
+
+/// Everything the handlers share.
+#[derive(Debug)]
+pub struct AppState {
+    pub(crate) registry: Arc<RegistryCell>,
+    pub(crate) admin: tokio::sync::Mutex<()>,
+    pub(crate) keys: Option<KeyStore>,
+    pub(crate) metrics: Metrics,
+    pub(crate) log: Option<PredictionLog>,
+    pub(crate) feedback: FeedbackStore,
+    pub(crate) options: Options,
+    ready: AtomicBool,
+    request_prefix: u32,
+    request_counter: AtomicU64,
+}
+
+impl AppState {
+    /// A server with no models yet (`/health/ready` answers 503 until [`set_ready`](Self::set_ready)).
+    /// Without `keys` every endpoint is open.
+    pub fn new(keys: Option<KeyStore>, options: Options) -> Result<Arc<Self>> {
+        let registry = Arc::new(RegistryCell::default());
+        let log = match &options.prediction_log {
+            Some(cfg) => Some(PredictionLog::open(cfg.clone())?),
+            None => None,
+        };
+        Ok(Arc::new(AppState {
+            metrics: Metrics::new(registry.clone()),
+            registry,
+            admin: tokio::sync::Mutex::new(()),
+            keys,
+            log,
+            feedback: FeedbackStore::new(options.feedback_capacity),
+            options,
+            ready: AtomicBool::new(false),
+            request_prefix: rand::random(),
+            request_counter: AtomicU64::new(0),
+        }))
+    }
+
+    /// Loads artifacts (files, or every `*.tabship` in a directory), then marks the server ready.
+    pub fn load_paths(&self, paths: &[PathBuf]) -> Result<()> {
+        let mut files = Vec::new();
+        for path in paths {
+            if path.is_dir() {
+                files.extend(artifacts_in(path)?);
+            } else {
+                files.push(path.clone());
+            }
+        }
+        if files.is_empty() {
+            return Err(Error::NoModels(
+                "give artifact files or a --model-dir holding *.tabship files".to_owned(),
+            ));
+        }
+        let mut registry = (*self.registry.load()).clone();
+        for file in &files {
+            let model = LoadedModel::from_file(file, None, None)?;
+            tracing::info!(
+                model = %model.name,
+                version = %model.version,
+                path = %file.display(),
+                seconds = model.load_seconds,
+                "model loaded"
+            );
+            registry = registry.with_version(model, true)?;
+        }
+        self.registry.store(registry);
+        self.set_ready();
+        Ok(())
+    }
+
+    /// Adds an already loaded model (it becomes its model's current version).
+    pub fn add_model(&self, model: LoadedModel) -> Result<()> {
+        let next = self.registry.load().with_version(model, true)?;
+        self.registry.store(next);
+        Ok(())
+    }
+
+    /// Marks the server ready to serve.
+    pub fn set_ready(&self) {
+        self.ready.store(true, Ordering::Release);
+    }
+
+    /// True once the models are loaded.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    /// The current registry snapshot.
+    pub fn registry(&self) -> Arc<Registry> {
+        self.registry.load()
+    }
+
+    /// True when requests need a bearer token.
+    pub fn auth_enabled(&self) -> bool {
+        self.keys.is_some()
+    }
+
+    /// Checks the request's token for `scope` (everything passes without a keys file).
+    pub(crate) fn authorize(
+        &self,
+        headers: &HeaderMap,
+        scope: Scope,
+    ) -> Result<Identity, ApiError> {
+        match &self.keys {
+            Some(keys) => keys.authorize(headers, scope),
+            None => Ok(Identity { username: None }),
+        }
+    }
+
+    /// 503 until the models are loaded.
+    pub(crate) fn require_ready(&self) -> Result<(), ApiError> {
+        if self.is_ready() {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_ready",
+                "the models are still loading",
+            ))
+        }
+    }
+
+    /// A new request id, unique within this process (a random prefix keeps restarts apart).
+    pub(crate) fn next_request_id(&self) -> String {
+        let n = self.request_counter.fetch_add(1, Ordering::Relaxed);
+        format!("{:08x}{:010x}", self.request_prefix, n)
+    }
+
+    /// Flushes the prediction log (at shutdown).
+    pub fn flush(&self) {
+        if let Some(log) = &self.log {
+            log.flush();
+        }
+    }
+}
+
+fn artifacts_in(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io {
+        what: format!("reading the model directory `{}`", dir.display()),
+        source,
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "tabship") && p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}

@@ -1,0 +1,166 @@
+//! `GET /ui` and `GET /ui/{name}`: a web form generated from the model's schema: number inputs,
+//! category drop-downs with a free-text "other", the prediction and probabilities. Self-contained.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use tabship::encode::ColumnEncoderSpec;
+
+use crate::error::ApiError;
+use crate::html::{STYLE, esc, page};
+use crate::models::examples;
+use crate::registry::LoadedModel;
+use crate::state::AppState;
+
+/// `GET /ui`: the form of the default model.
+pub(crate) async fn ui_default(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    let registry = state.registry();
+    let name = registry
+        .default_model
+        .clone()
+        .ok_or_else(|| ApiError::model_not_found("(default)"))?;
+    render(&state, &name)
+}
+
+/// `GET /ui/{name}`.
+pub(crate) async fn ui_model(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    render(&state, &name)
+}
+
+fn field_html(
+    out: &mut String,
+    index: usize,
+    name: &str,
+    spec: &ColumnEncoderSpec,
+    example: &serde_json::Value,
+) {
+    let id = format!("f{index}");
+    let _ = write!(out, "<div><label for=\"{id}\">{}</label>", esc(name));
+    match spec {
+        ColumnEncoderSpec::Numeric(_) => {
+            let value = example.as_f64().map(|x| x.to_string()).unwrap_or_default();
+            let _ = write!(
+                out,
+                "<input type=\"number\" step=\"any\" id=\"{id}\" data-column=\"{}\" data-kind=\"number\" value=\"{}\" placeholder=\"empty = missing\">",
+                esc(name),
+                esc(&value)
+            );
+        }
+        ColumnEncoderSpec::Categorical(c) => {
+            let selected = example.as_str().unwrap_or("");
+            let _ = write!(
+                out,
+                "<select id=\"{id}\" data-column=\"{}\" data-kind=\"category\">",
+                esc(name)
+            );
+            let mut all: Vec<&String> = c.categories.iter().chain(&c.other_categories).collect();
+            all.sort();
+            for cat in all {
+                let sel = if cat == selected { " selected" } else { "" };
+                let _ = write!(out, "<option value=\"{0}\"{sel}>{0}</option>", esc(cat));
+            }
+            let _ = write!(
+                out,
+                "<option value=\"\">(missing)</option><option value=\"__other__\">other…</option></select>\
+                 <input type=\"text\" id=\"{id}-other\" placeholder=\"type another value\" hidden>"
+            );
+        }
+    }
+    out.push_str("</div>");
+}
+
+fn render(state: &AppState, name: &str) -> Result<Response, ApiError> {
+    let registry = state.registry();
+    let entry = registry.model(name)?;
+    let model: &LoadedModel = entry.current_model();
+    let mut fields = String::new();
+    let specs = model.pipeline.encoder().specs();
+    let examples = examples(&model.pipeline);
+    for (i, (column, spec)) in model
+        .pipeline
+        .schema()
+        .columns
+        .iter()
+        .zip(&specs)
+        .enumerate()
+    {
+        field_html(&mut fields, i, &column.name, spec, &examples[i]);
+    }
+    let others: String = registry
+        .models
+        .keys()
+        .filter(|n| *n != name)
+        .map(|n| format!(" <a href=\"/ui/{0}\">{0}</a>", esc(n)))
+        .collect();
+    let token_box = if state.auth_enabled() {
+        "<label for=\"token\">Bearer token</label><input type=\"password\" id=\"token\" autocomplete=\"off\" placeholder=\"a token with the predict scope\">"
+    } else {
+        "<input type=\"hidden\" id=\"token\" value=\"\">"
+    };
+    let html = format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{title} · tabship</title><style>{STYLE}</style></head><body>
+<h1>{title} <span class="muted">version {version} · {task} · {algorithm}</span></h1>
+<p class="muted">Fill in the fields and press Predict. Other models:{others} · <a href="/docs">API docs</a></p>
+<form id="form" class="card" autocomplete="off">{token_box}<div class="grid">{fields}</div>
+<button type="submit" id="predict">Predict</button></form>
+<div id="result" class="card" hidden></div>
+<script>
+const MODEL = {model_json};
+const form = document.getElementById('form'), result = document.getElementById('result'), token = document.getElementById('token');
+if (token.type === 'password') token.value = sessionStorage.getItem('tabship-token') || '';
+for (const sel of document.querySelectorAll('select[data-kind=category]')) {{
+  sel.addEventListener('change', () => {{ document.getElementById(sel.id + '-other').hidden = sel.value !== '__other__'; }});
+}}
+function esc(s) {{ return String(s).replace(/[&<>"']/g, c => ({{'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}})[c]); }}
+form.addEventListener('submit', async (event) => {{
+  event.preventDefault();
+  const record = {{}};
+  for (const el of document.querySelectorAll('[data-column]')) {{
+    let v = el.value;
+    if (el.dataset.kind === 'number') v = v === '' ? null : Number(v);
+    else if (v === '__other__') v = document.getElementById(el.id + '-other').value;
+    else if (v === '') v = null;
+    record[el.dataset.column] = v;
+  }}
+  const headers = {{'Content-Type': 'application/json'}};
+  if (token.value) {{ headers['Authorization'] = 'Bearer ' + token.value; sessionStorage.setItem('tabship-token', token.value); }}
+  result.hidden = false; result.innerHTML = '<span class="muted">predicting…</span>';
+  try {{
+    const r = await fetch('/models/' + encodeURIComponent(MODEL) + '/predict', {{method: 'POST', headers, body: JSON.stringify(record)}});
+    const body = await r.json();
+    if (!r.ok) {{
+      const fields = (body.error.fields || []).map(f => '<li><code>' + esc(f.field) + '</code>: expected ' + esc(f.expected) + ', got ' + esc(f.received) + '</li>').join('');
+      result.innerHTML = '<p class="error" id="error">' + r.status + ' · ' + esc(body.error.message) + '</p><ul>' + fields + '</ul>';
+      return;
+    }}
+    let html = '<h2>Prediction: <span id="prediction">' + esc(body.prediction) + '</span></h2>';
+    if (body.probabilities) {{
+      html += '<table id="probabilities">';
+      for (const [label, p] of Object.entries(body.probabilities)) {{
+        html += '<tr><td>' + esc(label) + '</td><td style="width:60%"><div class="bar" style="width:' + (100 * p).toFixed(1) + '%"></div></td><td>' + (100 * p).toFixed(1) + '%</td></tr>';
+      }}
+      html += '</table>';
+    }}
+    html += '<p class="muted">model ' + esc(body.model) + ' version ' + esc(body.version) + ' · request ' + esc(body.request_id) + (body.username ? ' · ' + esc(body.username) : '') + '</p>';
+    result.innerHTML = html;
+  }} catch (e) {{
+    result.innerHTML = '<p class="error" id="error">' + esc(e) + '</p>';
+  }}
+}});
+</script></body></html>"#,
+        title = esc(name),
+        version = esc(&model.version),
+        task = model.pipeline.task().name(),
+        algorithm = esc(&model.pipeline.training().algorithm),
+        model_json = serde_json::to_string(name)
+            .unwrap_or_default()
+            .replace('<', "\\u003c"),
+    );
+    Ok(page(html))
+}

@@ -1,0 +1,318 @@
+//! Admin: load versions (path, upload), aliases, activate, rollback, A/B split, shadow, unload;
+//! a corrupt artifact is refused while the old version keeps serving.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+async fn admin(app: &axum::Router, method: Method, uri: &str, body: Value) -> Answer {
+    let auth = bearer(ALL_TOKEN);
+    send(
+        app,
+        method,
+        uri,
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        body.to_string(),
+    )
+    .await
+}
+
+async fn upload(app: &axum::Router, uri: &str, bytes: Vec<u8>) -> Answer {
+    let auth = bearer(ALL_TOKEN);
+    send(
+        app,
+        Method::POST,
+        uri,
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/octet-stream"),
+        ],
+        bytes,
+    )
+    .await
+}
+
+async fn served_version(app: &axum::Router, uri: &str, key: Option<&str>) -> String {
+    let auth = bearer(ALL_TOKEN);
+    let mut headers = vec![("authorization", auth.as_str())];
+    if let Some(k) = key {
+        headers.push((tabship_serve::ROUTING_KEY_HEADER, k));
+    }
+    let a = send(app, Method::POST, uri, &headers, setosa().to_string()).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    a.json()["version"].as_str().expect("version").to_owned()
+}
+
+fn secured() -> axum::Router {
+    tabship_serve::router(state_with(Some(keys()), tabship_serve::Options::default()))
+}
+
+#[tokio::test]
+async fn upload_activate_alias_rollback() {
+    let app = secured();
+    let tree = std::fs::read(golden("iris_tree.tabship")).expect("artifact");
+    let a = upload(&app, "/admin/models/iris/versions?version=2", tree.clone()).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+    assert_eq!(a.json()["loaded"]["version"], "2");
+    assert_eq!(served_version(&app, "/predict", None).await, "2");
+    // The same version again is a conflict.
+    upload(&app, "/admin/models/iris/versions?version=2", tree)
+        .await
+        .error(StatusCode::CONFLICT, "version_exists");
+    // Alias and versioned predict through it.
+    let a = admin(
+        &app,
+        Method::PUT,
+        "/admin/models/iris/aliases/production",
+        json!({"version": "golden"}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(a.json()["aliases"]["production"], "golden");
+    assert_eq!(
+        served_version(&app, "/models/iris/versions/production/predict", None).await,
+        "golden"
+    );
+    admin(
+        &app,
+        Method::PUT,
+        "/admin/models/iris/aliases/staging",
+        json!({"version": "7"}),
+    )
+    .await
+    .error(StatusCode::NOT_FOUND, "version_not_found");
+    // Rollback returns to the previous current version, then there is nothing left.
+    let a = admin(&app, Method::POST, "/admin/models/iris/rollback", json!({})).await;
+    assert_eq!(a.json()["current_version"], "golden");
+    assert_eq!(served_version(&app, "/predict", None).await, "golden");
+    admin(&app, Method::POST, "/admin/models/iris/rollback", json!({}))
+        .await
+        .error(StatusCode::CONFLICT, "no_previous_version");
+    // Activate through the alias target, then unload rules.
+    let a = admin(
+        &app,
+        Method::POST,
+        "/admin/models/iris/activate",
+        json!({"version": "2"}),
+    )
+    .await;
+    assert_eq!(a.json()["current_version"], "2");
+    admin(
+        &app,
+        Method::DELETE,
+        "/admin/models/iris/versions/2",
+        json!({}),
+    )
+    .await
+    .error(StatusCode::CONFLICT, "version_in_use");
+    admin(
+        &app,
+        Method::POST,
+        "/admin/models/iris/activate",
+        json!({"version": "production"}),
+    )
+    .await;
+    let a = admin(
+        &app,
+        Method::DELETE,
+        "/admin/models/iris/versions/2",
+        json!({}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(a.json()["versions"].as_array().expect("versions").len(), 1);
+    let a = admin(
+        &app,
+        Method::DELETE,
+        "/admin/models/iris/aliases/production",
+        json!({}),
+    )
+    .await;
+    assert_eq!(a.json()["aliases"], json!({}));
+    admin(
+        &app,
+        Method::DELETE,
+        "/admin/models/iris/aliases/production",
+        json!({}),
+    )
+    .await
+    .error(StatusCode::NOT_FOUND, "alias_not_found");
+}
+
+#[tokio::test]
+async fn load_by_path_and_refuse_corrupt_artifacts() {
+    let app = secured();
+    let path = golden("iris_tree.tabship");
+    let a = admin(
+        &app,
+        Method::POST,
+        "/admin/models/iris/versions",
+        json!({"path": path, "version": "tree", "activate": false}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+    assert_eq!(
+        served_version(&app, "/predict", None).await,
+        "golden",
+        "not activated"
+    );
+    assert_eq!(
+        served_version(&app, "/models/iris/versions/tree/predict", None).await,
+        "tree"
+    );
+
+    let mut corrupt = std::fs::read(golden("iris_logistic.tabship")).expect("artifact");
+    let last = corrupt.len() - 1;
+    corrupt[last] ^= 0xff;
+    let e = upload(&app, "/admin/models/iris/versions?version=3", corrupt)
+        .await
+        .error(StatusCode::BAD_REQUEST, "invalid_artifact");
+    assert!(
+        e["message"].as_str().expect("message").contains("checksum"),
+        "{e}"
+    );
+    upload(
+        &app,
+        "/admin/models/iris/versions?version=4",
+        b"not an artifact".to_vec(),
+    )
+    .await
+    .error(StatusCode::BAD_REQUEST, "invalid_artifact");
+    admin(
+        &app,
+        Method::POST,
+        "/admin/models/iris/versions",
+        json!({"path": "/nonexistent.tabship"}),
+    )
+    .await
+    .error(StatusCode::BAD_REQUEST, "invalid_artifact");
+    admin(
+        &app,
+        Method::POST,
+        "/admin/models/iris/versions",
+        json!({"nope": 1}),
+    )
+    .await
+    .error(StatusCode::BAD_REQUEST, "invalid_input");
+    // The old version still serves and the refused ones are absent.
+    assert_eq!(served_version(&app, "/predict", None).await, "golden");
+    let model = get_json_auth(&app, "/models/iris").await;
+    let versions: Vec<&str> = model["versions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .map(|v| v["version"].as_str().expect("v"))
+        .collect();
+    assert_eq!(versions, ["golden", "tree"]);
+}
+
+async fn get_json_auth(app: &axum::Router, uri: &str) -> Value {
+    let auth = bearer(ALL_TOKEN);
+    send(
+        app,
+        Method::GET,
+        uri,
+        &[("authorization", &auth)],
+        axum::body::Body::empty(),
+    )
+    .await
+    .json()
+}
+
+#[tokio::test]
+async fn split_is_sticky_and_shadow_is_scored_not_returned() {
+    let app = secured();
+    let tree = std::fs::read(golden("iris_tree.tabship")).expect("artifact");
+    upload(
+        &app,
+        "/admin/models/iris/versions?version=b&activate=false",
+        tree,
+    )
+    .await;
+    let a = admin(
+        &app,
+        Method::PUT,
+        "/admin/models/iris/split",
+        json!({"versions": {"golden": 50, "b": 50}}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let mut seen = std::collections::BTreeSet::new();
+    for user in 0..40 {
+        let key = format!("user-{user}");
+        let first = served_version(&app, "/predict", Some(&key)).await;
+        for _ in 0..3 {
+            assert_eq!(
+                served_version(&app, "/predict", Some(&key)).await,
+                first,
+                "sticky"
+            );
+        }
+        seen.insert(first);
+    }
+    assert_eq!(seen.len(), 2, "both arms get traffic: {seen:?}");
+    admin(
+        &app,
+        Method::PUT,
+        "/admin/models/iris/split",
+        json!({"versions": {"golden": 0, "b": 1}}),
+    )
+    .await
+    .error(StatusCode::BAD_REQUEST, "invalid_input");
+    admin(
+        &app,
+        Method::PUT,
+        "/admin/models/iris/split",
+        json!({"versions": {"golden": 1, "zz": 1}}),
+    )
+    .await
+    .error(StatusCode::NOT_FOUND, "version_not_found");
+    admin(&app, Method::DELETE, "/admin/models/iris/split", json!({})).await;
+    assert_eq!(
+        served_version(&app, "/predict", Some("user-1")).await,
+        "golden"
+    );
+
+    let a = admin(
+        &app,
+        Method::PUT,
+        "/admin/models/iris/shadow",
+        json!({"version": "b"}),
+    )
+    .await;
+    assert_eq!(a.json()["shadow"], "b");
+    for _ in 0..5 {
+        assert_eq!(
+            served_version(&app, "/predict", None).await,
+            "golden",
+            "the shadow is never returned"
+        );
+    }
+    let auth = bearer(ALL_TOKEN);
+    let mut scored = false;
+    for _ in 0..100 {
+        let text = send(
+            &app,
+            Method::GET,
+            "/metrics",
+            &[("authorization", &auth)],
+            axum::body::Body::empty(),
+        )
+        .await
+        .text();
+        if text.contains("tabship_shadow_predictions_total{model=\"iris\",version=\"b\"} 5") {
+            scored = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(scored, "the shadow scored all 5 requests");
+    admin(&app, Method::DELETE, "/admin/models/iris/shadow", json!({})).await;
+    admin(&app, Method::POST, "/admin/models/nope/rollback", json!({}))
+        .await
+        .error(StatusCode::NOT_FOUND, "model_not_found");
+}

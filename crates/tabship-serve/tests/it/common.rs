@@ -1,0 +1,185 @@
+//! Shared helpers: a router over the golden artifacts, requests, and the golden expectations.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tabship_serve::auth::{KeyStore, token_sha256};
+use tabship_serve::{AppState, Options};
+use tower::ServiceExt;
+
+pub fn testdata(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(name)
+}
+
+pub fn golden(name: &str) -> PathBuf {
+    testdata("golden").join(name)
+}
+
+/// Tokens of the test keys file: one per user.
+pub const PREDICT_TOKEN: &str = "tsk_predict_only_token";
+pub const ALL_TOKEN: &str = "tsk_all_scopes_token";
+
+pub fn keys() -> KeyStore {
+    let text = format!(
+        "[[keys]]\nusername = \"pedro1\"\ntoken_sha256 = \"{}\"\nscopes = [\"predict\"]\n\n\
+         [[keys]]\nusername = \"ops\"\ntoken_sha256 = \"{}\"\nscopes = [\"predict\", \"feedback\", \"admin\", \"metrics\"]\n",
+        token_sha256(PREDICT_TOKEN),
+        token_sha256(ALL_TOKEN)
+    );
+    KeyStore::parse(&text).expect("test keys parse")
+}
+
+/// A ready server with iris (default), adult and diamonds loaded.
+pub fn state_with(keys: Option<KeyStore>, options: Options) -> Arc<AppState> {
+    let state = AppState::new(keys, options).expect("state");
+    state
+        .load_paths(&[
+            golden("iris_logistic.tabship"),
+            golden("adult_logistic.tabship"),
+            golden("diamonds_ridge.tabship"),
+        ])
+        .expect("golden artifacts load");
+    state
+}
+
+pub fn app() -> Router {
+    tabship_serve::router(state_with(None, Options::default()))
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Asserts the standard error shape and returns the error object.
+    pub fn error(&self, status: StatusCode, code: &str) -> Value {
+        assert_eq!(self.status, status, "{}", self.text());
+        let body = self.json();
+        let error = body["error"].clone();
+        assert_eq!(error["code"], code, "{body}");
+        assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(error["fields"].is_array());
+        assert_eq!(
+            self.headers["content-type"], "application/json",
+            "errors are JSON"
+        );
+        error
+    }
+}
+
+pub async fn send(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Body>,
+) -> Answer {
+    let mut request = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(body.into()).expect("request builds"))
+        .await
+        .expect("the router is infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body reads")
+        .to_bytes();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub async fn get(app: &Router, uri: &str) -> Answer {
+    send(app, Method::GET, uri, &[], Body::empty()).await
+}
+
+pub async fn post_json(app: &Router, uri: &str, body: &Value) -> Answer {
+    send(
+        app,
+        Method::POST,
+        uri,
+        &[("content-type", "application/json")],
+        body.to_string(),
+    )
+    .await
+}
+
+pub fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+/// Header + rows of a golden CSV.
+pub fn read_csv(name: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_path(golden(name)).expect("csv opens");
+    let header = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| r.expect("record").iter().map(str::to_owned).collect())
+        .collect();
+    (header, rows)
+}
+
+/// A JSON record of the first `n_features` columns of a CSV row (numbers as numbers).
+pub fn record(header: &[String], row: &[String], numeric: &[&str]) -> Value {
+    let mut map = serde_json::Map::new();
+    for (name, value) in header.iter().zip(row) {
+        let v = if numeric.contains(&name.as_str()) {
+            value
+                .parse::<f64>()
+                .map_or(Value::String(value.clone()), Value::from)
+        } else {
+            Value::String(value.clone())
+        };
+        map.insert(name.clone(), v);
+    }
+    Value::Object(map)
+}
+
+pub const IRIS_NUMERIC: &[&str] = &["sepal_length", "sepal_width", "petal_length", "petal_width"];
+pub const ADULT_NUMERIC: &[&str] = &[
+    "age",
+    "education_num",
+    "capital_gain",
+    "capital_loss",
+    "hours_per_week",
+];
+
+pub fn setosa() -> Value {
+    serde_json::json!({"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2})
+}

@@ -1,0 +1,12 @@
+//! In-process tests of the HTTP API: every endpoint and every error path, through
+//! `tower::ServiceExt::oneshot` (no socket).
+
+mod admin;
+mod auth;
+mod common;
+mod drift;
+mod errors;
+mod feedback;
+mod metrics_docs;
+mod predict;
+mod v2;

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# End-to-end tests of `tabship serve`: the real binary on 127.0.0.1, driven by Python clients
+# (requests, prometheus_client, openapi-spec-validator, tritonclient) and headless Chromium.
+# Usage: scripts/e2e.sh   (installs Debian's chromium + chromium-driver with apt-get if missing,
+# builds the pinned .venv and the debug binary first)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+fi
+
+venv="$(bash scripts/python-env.sh)"
+cargo build -q --locked -p tabship-cli
+TABSHIP_BIN="$PWD/target/debug/tabship" "$venv/bin/python" -m pytest crates/tabship-serve/tests/e2e "$@"
