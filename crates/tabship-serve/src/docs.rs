@@ -63,9 +63,15 @@ function operation(path, method, op) {{
 fetch('/openapi.json').then(r => r.json()).then(doc => {{
   document.getElementById('version').textContent = 'version ' + doc.info.version;
   const ops = document.getElementById('ops');
+  // The spec's paths are alphabetical; a reader wants predicting first and administration last.
+  const order = ['predict', 'models', 'monitoring', 'feedback', 'health', 'metrics', 'v2', 'admin'];
+  const rank = op => {{ const i = order.indexOf((op.tags || [])[0]); return i < 0 ? order.length : i; }};
+  const all = [];
   for (const [path, item] of Object.entries(doc.paths)) {{
-    for (const [method, op] of Object.entries(item)) ops.append(operation(path, method, op));
+    for (const [method, op] of Object.entries(item)) all.push([path, method, op]);
   }}
+  all.sort((a, b) => rank(a[2]) - rank(b[2]) || a[0].length - b[0].length || a[0].localeCompare(b[0]));
+  for (const [path, method, op] of all) ops.append(operation(path, method, op));
 }}).catch(e => {{ document.getElementById('ops').textContent = 'could not load /openapi.json: ' + e; }});
 </script></body></html>"#
     ))

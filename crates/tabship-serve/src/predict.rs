@@ -48,16 +48,25 @@ pub(crate) fn parse_json(bytes: &[u8]) -> Result<Json_, ApiError> {
             "malformed JSON at line {}, column {}: {}",
             e.line(),
             e.column(),
-            lowercase_first(&e.to_string())
+            describe_json_error(&e)
         ))
     })
 }
 
-fn lowercase_first(text: &str) -> String {
+/// serde_json's message without its own position suffix (already given above), starting lowercase
+/// unless it opens with an acronym (`EOF while parsing ...`).
+fn describe_json_error(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    let text = text.strip_suffix(&suffix).unwrap_or(&text);
     let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |c| {
-        c.to_lowercase().chain(chars).collect::<String>()
-    })
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second)) if !second.is_uppercase() => first
+            .to_lowercase()
+            .chain(text[first.len_utf8()..].chars())
+            .collect(),
+        _ => text.to_string(),
+    }
 }
 
 /// One prediction in a response: a class label or a value.
@@ -393,4 +402,23 @@ fn log_line(
         outputs: &outputs,
     })
     .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_errors_name_the_position_once_and_keep_acronyms() {
+        let error = parse_json(b"{\"age\":").expect_err("truncated JSON");
+        let message = error.to_string();
+        assert!(
+            message.contains("at line 1, column 7: EOF while parsing a value"),
+            "{message}"
+        );
+        assert!(!message.contains("line 1 column 7"), "{message}");
+        let error = parse_json(b"{\"age\" 3}").expect_err("missing colon");
+        let message = error.to_string();
+        assert!(message.contains(": expected `:`"), "{message}");
+    }
 }
