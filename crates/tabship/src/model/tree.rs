@@ -4,13 +4,27 @@
 //! `leaf_class`). Otherwise a row goes to `left[i]` when `x[feature[i]] <= threshold[i]` and to
 //! `right[i]` else (NaN goes right), exactly as smartcore decides. Children always have larger
 //! indices than their parent, so every walk ends.
+//!
+//! Prediction walks a layout derived from these arrays at load time (see [`walk`]).
+
+mod walk;
+
+use std::cell::RefCell;
 
 use serde::{Deserialize, Serialize};
 
 use crate::artifact::limits::{MAX_NODES_PER_TREE, MAX_TOTAL_NODES, MAX_TREES};
 use crate::artifact::packed::{PackedF64, PackedU32};
+use crate::encode::Entry;
 use crate::model::Task;
 use crate::{Error, Result};
+use walk::{Layout, RankedRows};
+
+thread_local! {
+    /// Per-thread buffers for ranked rows and votes, so that predicting allocates nothing once a
+    /// thread has predicted a block of the same size.
+    static SCRATCH: RefCell<(Vec<u32>, Vec<u32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
 
 /// `left[i]` of a leaf.
 pub const LEAF: u32 = u32::MAX;
@@ -34,93 +48,6 @@ pub struct TreeSpec {
     pub leaf_class: PackedU32,
 }
 
-/// A node as traversed at prediction time. Nodes are renumbered breadth-first so that the right
-/// child is always `left + 1`, and a leaf points to itself with an infinite threshold: a walk is
-/// then `i = left + (x > threshold)` without branches, and a row that reached its leaf stays there,
-/// so several rows (or trees) can walk in lockstep for `depth` steps and hide memory latency.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Node {
-    threshold: f64,
-    feature: u32,
-    left: u32,
-}
-
-/// A tree laid out for prediction.
-#[derive(Debug, Clone, PartialEq)]
-struct FlatTree {
-    /// 16 bytes a node, so four share a cache line.
-    nodes: Vec<Node>,
-    /// Per node, its leaf index (leaves only; read once per walk).
-    leaf: Vec<u32>,
-    /// Steps from the root to the deepest leaf.
-    depth: u32,
-}
-
-/// Rows (or trees) walked in lockstep.
-const LANES: usize = 16;
-
-impl FlatTree {
-    /// Lays out a validated tree breadth-first with adjacent siblings.
-    fn new(tree: &TreeSpec) -> FlatTree {
-        let n = tree.left.len();
-        let mut nodes = Vec::with_capacity(n);
-        let mut leaf = Vec::with_capacity(n);
-        let mut depth_of = Vec::with_capacity(n);
-        // (spec index, depth) in the order nodes receive their new index.
-        let mut queue = std::collections::VecDeque::with_capacity(n);
-        queue.push_back((0usize, 0u32));
-        let mut next_index = 1u32;
-        while let Some((i, depth)) = queue.pop_front() {
-            let me = nodes.len() as u32;
-            if tree.left.0[i] == LEAF {
-                nodes.push(Node {
-                    threshold: f64::INFINITY,
-                    feature: 0,
-                    left: me,
-                });
-                leaf.push(tree.right.0[i]);
-            } else {
-                nodes.push(Node {
-                    threshold: tree.threshold.0[i],
-                    feature: tree.feature.0[i],
-                    left: next_index,
-                });
-                leaf.push(0);
-                next_index += 2;
-                queue.push_back((tree.left.0[i] as usize, depth + 1));
-                queue.push_back((tree.right.0[i] as usize, depth + 1));
-            }
-            depth_of.push(depth);
-        }
-        let depth = depth_of.into_iter().max().unwrap_or(0);
-        FlatTree { nodes, leaf, depth }
-    }
-
-    #[inline(always)]
-    fn step(&self, i: u32, x: &[f64]) -> u32 {
-        let n = &self.nodes[i as usize];
-        // smartcore goes left when `x <= threshold` (so NaN goes right). Encoded features are
-        // never NaN, which also keeps every row on its leaf (threshold +inf) once there.
-        #[allow(clippy::neg_cmp_op_on_partial_ord)]
-        let right = !(x[n.feature as usize] <= n.threshold);
-        n.left + u32::from(right)
-    }
-
-    /// Leaves reached by up to `LANES` rows, walked in lockstep.
-    #[inline]
-    fn leaves(&self, rows: &[&[f64]], out: &mut [u32]) {
-        let mut idx = [0u32; LANES];
-        for _ in 0..self.depth {
-            for (i, x) in idx.iter_mut().zip(rows) {
-                *i = self.step(*i, x);
-            }
-        }
-        for (o, i) in out.iter_mut().zip(idx) {
-            *o = self.leaf[i as usize];
-        }
-    }
-}
-
 /// A tree ensemble: one tree is a decision tree; forests combine their trees.
 ///
 /// Classifiers predict the class with most votes (ties to the lowest class index) and average the
@@ -133,7 +60,7 @@ pub struct TreeEnsemble {
     /// The trees.
     pub trees: Vec<TreeSpec>,
     #[serde(skip)]
-    flat: Vec<FlatTree>,
+    layout: Layout,
     #[serde(skip)]
     outputs: usize,
 }
@@ -150,7 +77,7 @@ impl TreeEnsemble {
         TreeEnsemble {
             task,
             trees,
-            flat: Vec::new(),
+            layout: Layout::default(),
             outputs: 0,
         }
     }
@@ -177,7 +104,6 @@ impl TreeEnsemble {
             ));
         }
         let outputs = n_classes.unwrap_or(1);
-        let mut flat = Vec::with_capacity(self.trees.len());
         for (t, tree) in self.trees.iter().enumerate() {
             validate_tree(
                 tree,
@@ -186,85 +112,83 @@ impl TreeEnsemble {
                 n_classes,
                 outputs,
             )?;
-            flat.push(FlatTree::new(tree));
         }
-        self.flat = flat;
+        self.layout = Layout::new(&self.trees, width);
         self.outputs = outputs;
         Ok(())
     }
 
-    /// Calls `visit(tree, row, leaf)` for every tree and every row of a dense block. Rows walk
-    /// each tree `LANES` at a time in lockstep; a single row walks `LANES` trees at a time instead.
-    #[inline]
-    fn for_each_leaf(&self, x: &[f64], width: usize, mut visit: impl FnMut(usize, usize, usize)) {
-        let rows = x.len().checked_div(width).unwrap_or(0);
-        let row = |r: usize| &x[r * width..(r + 1) * width];
-        let mut leaves = [0u32; LANES];
-        if rows == 1 {
-            let x0 = row(0);
-            for (g, group) in self.flat.chunks(LANES).enumerate() {
-                let mut idx = [0u32; LANES];
-                let depth = group.iter().map(|t| t.depth).max().unwrap_or(0);
-                for _ in 0..depth {
-                    for (i, tree) in idx.iter_mut().zip(group) {
-                        *i = tree.step(*i, x0);
-                    }
+    /// Predicts encoded rows (`entries` holds `stride` entries per row; features no entry names
+    /// are zero). Classifiers write the voted class into `classes` and, when given,
+    /// probabilities into `proba` (`rows × n_classes`); regressors write `values`. `sums` is
+    /// reused between calls.
+    pub(crate) fn predict_entries(
+        &self,
+        entries: &[Entry],
+        stride: usize,
+        sums: &mut Vec<f64>,
+        out: super::Outputs<'_>,
+    ) {
+        let rows = entries.len().checked_div(stride).unwrap_or(0);
+        SCRATCH.with_borrow_mut(|(ranks, votes)| {
+            let ranked = self.layout.rank_rows(rows, ranks, |r, dst, ranks| {
+                for &(f, x) in &entries[r * stride..(r + 1) * stride] {
+                    dst[f as usize] = ranks.rank(f as usize, x);
                 }
-                for (k, (tree, i)) in group.iter().zip(idx).enumerate() {
-                    visit(g * LANES + k, 0, tree.leaf[i as usize] as usize);
-                }
-            }
-            return;
-        }
-        for (t, tree) in self.flat.iter().enumerate() {
-            let mut start = 0;
-            while start < rows {
-                let n = LANES.min(rows - start);
-                let mut lane_rows: [&[f64]; LANES] = [&[]; LANES];
-                for (l, slot) in lane_rows.iter_mut().enumerate().take(n) {
-                    *slot = row(start + l);
-                }
-                tree.leaves(&lane_rows[..n], &mut leaves[..n]);
-                for (l, &leaf) in leaves[..n].iter().enumerate() {
-                    visit(t, start + l, leaf as usize);
-                }
-                start += n;
-            }
-        }
+            });
+            self.predict_ranked(&ranked, votes, sums, out);
+        });
     }
 
-    /// Predicts a block of dense rows (`rows × width`, row-major). Trees are the outer loop so
-    /// that each tree stays in cache while the block's rows walk it.
-    ///
-    /// Classifiers write the voted class into `classes` and, when given, probabilities into
-    /// `proba` (`rows × n_classes`); regressors write `values`.
-    pub(crate) fn predict_block(
-        &self,
-        x: &[f64],
-        width: usize,
-        classes: Option<&mut [usize]>,
-        values: Option<&mut [f64]>,
-        proba: Option<&mut [f64]>,
-    ) {
+    /// Predicts dense rows (`rows × width`, row-major) like
+    /// [`predict_entries`](Self::predict_entries).
+    #[cfg(test)]
+    fn predict_dense(&self, x: &[f64], width: usize, out: super::Outputs<'_>) {
         let rows = x.len().checked_div(width).unwrap_or(0);
+        let (mut ranks, mut votes, mut sums) = (Vec::new(), Vec::new(), Vec::new());
+        let ranked = self.layout.rank_rows(rows, &mut ranks, |r, dst, ranks| {
+            for (f, (d, &v)) in dst
+                .iter_mut()
+                .zip(&x[r * width..(r + 1) * width])
+                .enumerate()
+            {
+                *d = ranks.rank(f, v);
+            }
+        });
+        self.predict_ranked(&ranked, &mut votes, &mut sums, out);
+    }
+
+    /// Combines the trees' leaves for every ranked row. Trees are visited in order for each row,
+    /// so sums add up in smartcore's order.
+    fn predict_ranked(
+        &self,
+        rows: &RankedRows<'_>,
+        votes: &mut Vec<u32>,
+        sums: &mut Vec<f64>,
+        out: super::Outputs<'_>,
+    ) {
+        let n = rows.len();
         let n_trees = self.trees.len() as f64;
-        if let Some(values) = values {
+        if let Some(values) = out.values {
             // smartcore's order: sum the trees' values in tree order, then divide.
-            let mut sums = vec![0.0f64; rows];
-            self.for_each_leaf(x, width, |t, r, leaf| {
-                sums[r] += self.trees[t].leaf_values.0[leaf]
+            sums.clear();
+            sums.resize(n, 0.0);
+            self.layout.for_each_leaf(rows, |t, r, leaf| {
+                sums[r] += self.trees[t].leaf_values.0[leaf];
             });
-            for (v, s) in values.iter_mut().zip(sums) {
+            for (v, s) in values.iter_mut().zip(sums.iter()) {
                 *v = s / n_trees;
             }
             return;
         }
         let k = self.outputs;
-        let mut votes = vec![0u32; rows * k];
-        match proba {
+        votes.clear();
+        votes.resize(n * k, 0);
+        match out.proba {
             Some(proba) => {
-                let mut sums = vec![0.0f64; rows * k];
-                self.for_each_leaf(x, width, |t, r, leaf| {
+                sums.clear();
+                sums.resize(n * k, 0.0);
+                self.layout.for_each_leaf(rows, |t, r, leaf| {
                     let tree = &self.trees[t];
                     votes[r * k + tree.leaf_class.0[leaf] as usize] += 1;
                     let dist = &tree.leaf_values.0[leaf * k..(leaf + 1) * k];
@@ -272,15 +196,15 @@ impl TreeEnsemble {
                         *s += p;
                     }
                 });
-                for (p, s) in proba.iter_mut().zip(sums) {
+                for (p, s) in proba.iter_mut().zip(sums.iter()) {
                     *p = s / n_trees;
                 }
             }
-            None => self.for_each_leaf(x, width, |t, r, leaf| {
+            None => self.layout.for_each_leaf(rows, |t, r, leaf| {
                 votes[r * k + self.trees[t].leaf_class.0[leaf] as usize] += 1;
             }),
         }
-        if let Some(classes) = classes {
+        if let Some(classes) = out.classes {
             for (r, c) in classes.iter_mut().enumerate() {
                 *c = first_max(&votes[r * k..(r + 1) * k]);
             }
@@ -426,6 +350,7 @@ fn validate_tree(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Outputs;
 
     /// x0 <= 0.5 ? leaf 0 (class 0, p = [0.9, 0.1]) : leaf 1 (class 1, p = [0.2, 0.8])
     fn stump() -> TreeSpec {
@@ -446,10 +371,25 @@ mod tests {
         let x = [0.5, 0.7, -3.0];
         let mut classes = [9; 3];
         let mut proba = [0.0; 6];
-        e.predict_block(&x, 1, Some(&mut classes), None, Some(&mut proba));
+        e.predict_dense(
+            &x,
+            1,
+            Outputs {
+                classes: Some(&mut classes),
+                proba: Some(&mut proba),
+                ..Outputs::default()
+            },
+        );
         assert_eq!(classes, [0, 1, 0], "<= goes left");
         let mut one = [9];
-        e.predict_block(&[0.7], 1, Some(&mut one), None, None);
+        e.predict_dense(
+            &[0.7],
+            1,
+            Outputs {
+                classes: Some(&mut one),
+                ..Outputs::default()
+            },
+        );
         assert_eq!(one, [1], "a single row walks the trees in lockstep");
         assert_eq!(&proba[..2], &[0.9, 0.1]);
     }
@@ -508,7 +448,14 @@ mod tests {
         let mut e = TreeEnsemble::new(Task::Regression, vec![a, b]);
         e.prepare(1, None).unwrap();
         let mut values = [0.0; 2];
-        e.predict_block(&[0.0, 1.0], 1, None, Some(&mut values), None);
+        e.predict_dense(
+            &[0.0, 1.0],
+            1,
+            Outputs {
+                values: Some(&mut values),
+                ..Outputs::default()
+            },
+        );
         assert_eq!(values, [1.5, 4.5]);
     }
 }
