@@ -18,12 +18,13 @@ use crate::artifact::packed::{PackedF64, PackedU32};
 use crate::encode::Entry;
 use crate::model::Task;
 use crate::{Error, Result};
-use walk::{Layout, RankedRows};
+use walk::{LANES, Layout, RankedRows, RowValues};
 
 thread_local! {
     /// Per-thread buffers for ranked rows and votes, so that predicting allocates nothing once a
     /// thread has predicted a block of the same size.
-    static SCRATCH: RefCell<(Vec<u32>, Vec<u32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    static SCRATCH: RefCell<(Vec<[u32; LANES]>, Vec<u32>)> =
+        const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
 /// `left[i]` of a leaf.
@@ -129,13 +130,8 @@ impl TreeEnsemble {
         sums: &mut Vec<f64>,
         out: super::Outputs<'_>,
     ) {
-        let rows = entries.len().checked_div(stride).unwrap_or(0);
         SCRATCH.with_borrow_mut(|(ranks, votes)| {
-            let ranked = self.layout.rank_rows(rows, ranks, |r, dst, ranks| {
-                for &(f, x) in &entries[r * stride..(r + 1) * stride] {
-                    dst[f as usize] = ranks.rank(f as usize, x);
-                }
-            });
+            let ranked = self.layout.rank_rows(&Entries { entries, stride }, ranks);
             self.predict_ranked(&ranked, votes, sums, out);
         });
     }
@@ -173,25 +169,25 @@ impl TreeEnsemble {
             // smartcore's order: sum the trees' values in tree order, then divide.
             sums.clear();
             sums.resize(n, 0.0);
-            self.layout.for_each_leaf(rows, |t, r, leaf| {
-                sums[r] += self.trees[t].leaf_values.0[leaf];
-            });
+            let leaf_values = &self.layout.leaf_values;
+            self.layout
+                .for_each_leaf(rows, |r, leaf| sums[r] += leaf_values[leaf]);
             for (v, s) in values.iter_mut().zip(sums.iter()) {
                 *v = s / n_trees;
             }
             return;
         }
         let k = self.outputs;
+        let (leaf_class, leaf_values) = (&self.layout.leaf_class, &self.layout.leaf_values);
         votes.clear();
         votes.resize(n * k, 0);
         match out.proba {
             Some(proba) => {
                 sums.clear();
                 sums.resize(n * k, 0.0);
-                self.layout.for_each_leaf(rows, |t, r, leaf| {
-                    let tree = &self.trees[t];
-                    votes[r * k + tree.leaf_class.0[leaf] as usize] += 1;
-                    let dist = &tree.leaf_values.0[leaf * k..(leaf + 1) * k];
+                self.layout.for_each_leaf(rows, |r, leaf| {
+                    votes[r * k + leaf_class[leaf] as usize] += 1;
+                    let dist = &leaf_values[leaf * k..(leaf + 1) * k];
                     for (s, p) in sums[r * k..(r + 1) * k].iter_mut().zip(dist) {
                         *s += p;
                     }
@@ -200,14 +196,56 @@ impl TreeEnsemble {
                     *p = s / n_trees;
                 }
             }
-            None => self.layout.for_each_leaf(rows, |t, r, leaf| {
-                votes[r * k + self.trees[t].leaf_class.0[leaf] as usize] += 1;
+            None => self.layout.for_each_leaf(rows, |r, leaf| {
+                votes[r * k + leaf_class[leaf] as usize] += 1;
             }),
         }
         if let Some(classes) = out.classes {
             for (r, c) in classes.iter_mut().enumerate() {
                 *c = first_max(&votes[r * k..(r + 1) * k]);
             }
+        }
+    }
+}
+
+/// Encoded rows: `stride` entries per row.
+struct Entries<'a> {
+    entries: &'a [Entry],
+    stride: usize,
+}
+
+impl RowValues for Entries<'_> {
+    fn n_rows(&self) -> usize {
+        self.entries.len().checked_div(self.stride).unwrap_or(0)
+    }
+
+    #[inline]
+    fn for_each_value(&self, row: usize, mut set: impl FnMut(usize, f64)) {
+        for &(f, x) in &self.entries[row * self.stride..(row + 1) * self.stride] {
+            set(f as usize, x);
+        }
+    }
+}
+
+/// Dense rows: `width` values per row.
+#[cfg(test)]
+struct Dense<'a> {
+    x: &'a [f64],
+    width: usize,
+}
+
+#[cfg(test)]
+impl RowValues for Dense<'_> {
+    fn n_rows(&self) -> usize {
+        self.x.len().checked_div(self.width).unwrap_or(0)
+    }
+
+    fn for_each_value(&self, row: usize, mut set: impl FnMut(usize, f64)) {
+        for (f, &x) in self.x[row * self.width..(row + 1) * self.width]
+            .iter()
+            .enumerate()
+        {
+            set(f, x);
         }
     }
 }

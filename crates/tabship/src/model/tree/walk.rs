@@ -109,19 +109,35 @@ struct TreeRef {
 }
 
 /// The whole ensemble laid out for prediction: every tree's nodes in one array, so that a walk
-/// only carries a node index, whichever tree it is in.
+/// only carries a node index, whichever tree it is in, and every tree's leaves in one array.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(super) struct Layout {
     ranks: Ranks,
     nodes: Vec<Node>,
-    /// Per node, its index in its stored tree's leaf arrays (leaves only; read once per walk).
+    /// Per node, its index in [`leaf_class`](Self::leaf_class) (leaves only; read once per walk).
     leaf: Vec<u32>,
     trees: Vec<TreeRef>,
+    /// Every tree's `leaf_values`, in tree order (`outputs` values per leaf).
+    pub(super) leaf_values: Vec<f64>,
+    /// Every tree's `leaf_class`, in tree order (classifiers).
+    pub(super) leaf_class: Vec<u32>,
 }
 
-/// Ranked rows: `rows` real rows followed by padding up to a whole number of lanes.
+/// A source of rows to rank: each row is `(feature, value)` pairs; features it does not name
+/// are zero, and a later pair for the same feature wins.
+pub(super) trait RowValues {
+    /// Number of rows.
+    fn n_rows(&self) -> usize;
+    /// Calls `set(feature, value)` for the values of row `row`.
+    fn for_each_value(&self, row: usize, set: impl FnMut(usize, f64));
+}
+
+/// Ranked rows, `LANES` at a time: group `g` holds rows `g * LANES..`, and
+/// `groups[g * row_len + f][l]` is the rank of feature `f` of row `g * LANES + l`, so that rows
+/// walked together read one array at a fixed offset. Groups are padded with all-zero rows; a
+/// single row has a group of its own with only lane 0 set.
 pub(super) struct RankedRows<'a> {
-    ranks: &'a [u32],
+    groups: &'a [[u32; LANES]],
     rows: usize,
     row_len: usize,
 }
@@ -142,15 +158,26 @@ impl Layout {
             nodes: Vec::with_capacity(total),
             leaf: Vec::with_capacity(total),
             trees: Vec::with_capacity(trees.len()),
+            leaf_values: trees
+                .iter()
+                .flat_map(|t| t.leaf_values.0.iter().copied())
+                .collect(),
+            leaf_class: trees
+                .iter()
+                .flat_map(|t| t.leaf_class.0.iter().copied())
+                .collect(),
         };
+        let mut first_leaf = 0;
         for tree in trees {
-            layout.push_tree(tree);
+            layout.push_tree(tree, first_leaf);
+            first_leaf += tree.left.0.iter().filter(|&&l| l == LEAF).count() as u32;
         }
         layout
     }
 
-    /// Appends a validated tree breadth-first with adjacent siblings.
-    fn push_tree(&mut self, tree: &TreeSpec) {
+    /// Appends a validated tree breadth-first with adjacent siblings; its leaves are numbered
+    /// from `first_leaf`.
+    fn push_tree(&mut self, tree: &TreeSpec, first_leaf: u32) {
         let root = self.nodes.len() as u32;
         let mut depth = 0;
         // (stored index, depth) in the order nodes receive their new index.
@@ -166,7 +193,7 @@ impl Layout {
                     feature: 0,
                     rank: LEAF_RANK,
                 });
-                self.leaf.push(tree.right.0[i]);
+                self.leaf.push(first_leaf + tree.right.0[i]);
             } else {
                 let feature = tree.feature.0[i];
                 self.nodes.push(Node {
@@ -184,108 +211,105 @@ impl Layout {
         self.trees.push(TreeRef { root, depth });
     }
 
-    #[inline(always)]
-    fn step(&self, i: u32, row: &[u32]) -> u32 {
-        let n = self.nodes[i as usize];
-        n.left + u32::from(row[n.feature as usize] > n.rank)
-    }
-
-    /// The leaves reached by the `LANES` rows of `block` (`row_len` ranks each) in `tree`,
-    /// walked in lockstep.
-    #[inline]
-    fn walk_rows(&self, tree: TreeRef, block: &[u32], row_len: usize) -> [u32; LANES] {
-        let rows: [&[u32]; LANES] = std::array::from_fn(|l| &block[l * row_len..(l + 1) * row_len]);
-        let mut idx = [tree.root; LANES];
-        for _ in 0..tree.depth {
-            for (i, row) in idx.iter_mut().zip(rows) {
-                *i = self.step(*i, row);
-            }
-        }
-        idx.map(|i| self.leaf[i as usize])
-    }
-
-    /// The leaves reached by one row in up to `LANES` trees, walked in lockstep.
-    #[inline]
-    fn walk_trees(&self, trees: &[TreeRef], row: &[u32]) -> [u32; LANES] {
-        // Missing lanes walk the first tree again; their leaves are not read.
-        let mut idx: [u32; LANES] = std::array::from_fn(|l| trees.get(l).unwrap_or(&trees[0]).root);
-        let depth = trees.iter().map(|t| t.depth).max().unwrap_or(0);
-        for _ in 0..depth {
-            for i in &mut idx {
-                *i = self.step(*i, row);
-            }
-        }
-        idx.map(|i| self.leaf[i as usize])
-    }
-
     /// Ranks per row in a buffer: at least one, so that a leaf's `feature` 0 always indexes.
     fn row_len(&self) -> usize {
         self.ranks.width().max(1)
     }
 
-    /// Fills `buf` with the ranks of `rows` rows: `fill(row, dst, ranks)` receives each row's
-    /// ranks set to those of an all-zero row, to overwrite the features it has with
-    /// `ranks.rank(feature, value)`.
+    /// Ranks `source`'s rows into `buf`.
     #[inline]
     pub(super) fn rank_rows<'a>(
         &self,
-        rows: usize,
-        buf: &'a mut Vec<u32>,
-        mut fill: impl FnMut(usize, &mut [u32], &Ranks),
+        source: &impl RowValues,
+        buf: &'a mut Vec<[u32; LANES]>,
     ) -> RankedRows<'a> {
+        let rows = source.n_rows();
         let row_len = self.row_len();
-        let width = self.ranks.width();
-        // A single row walks trees in lockstep, not rows: it needs no padding.
-        let padded = if rows == 1 {
-            1
-        } else {
-            rows.div_ceil(LANES) * LANES
-        };
+        let zero = &self.ranks.zero;
         buf.clear();
-        buf.resize(padded * row_len, 0);
-        for (r, dst) in buf.chunks_exact_mut(row_len).enumerate() {
-            dst[..width].copy_from_slice(&self.ranks.zero);
-            if r < rows {
-                fill(r, &mut dst[..width], &self.ranks);
+        if rows == 1 {
+            // One row walks several trees at once: lane 0 only.
+            buf.resize(row_len, [0; LANES]);
+            for (d, &z) in buf.iter_mut().zip(zero) {
+                d[0] = z;
+            }
+            source.for_each_value(0, |f, x| buf[f][0] = self.ranks.rank(f, x));
+        } else {
+            buf.resize(rows.div_ceil(LANES) * row_len, [0; LANES]);
+            for group in buf.chunks_exact_mut(row_len) {
+                for (d, &z) in group.iter_mut().zip(zero) {
+                    *d = [z; LANES];
+                }
+            }
+            for r in 0..rows {
+                let group = &mut buf[r / LANES * row_len..(r / LANES + 1) * row_len];
+                let lane = r % LANES;
+                source.for_each_value(r, |f, x| group[f][lane] = self.ranks.rank(f, x));
             }
         }
         RankedRows {
-            ranks: buf,
+            groups: buf,
             rows,
             row_len,
         }
     }
 
-    /// Calls `visit(tree, row, leaf)` for every tree and row, in tree order for each row.
+    /// The leaves reached by the `LANES` rows of `group` in `tree`, walked in lockstep.
+    #[inline]
+    fn walk_rows(&self, tree: TreeRef, group: &[[u32; LANES]]) -> [u32; LANES] {
+        let mut idx = [tree.root; LANES];
+        for _ in 0..tree.depth {
+            for (l, i) in idx.iter_mut().enumerate() {
+                let n = self.nodes[*i as usize];
+                *i = n.left + u32::from(group[n.feature as usize][l] > n.rank);
+            }
+        }
+        idx.map(|i| self.leaf[i as usize])
+    }
+
+    /// The leaves reached by one row (lane 0 of `row`) in up to `LANES` trees, walked in
+    /// lockstep.
+    #[inline]
+    fn walk_trees(&self, trees: &[TreeRef], row: &[[u32; LANES]]) -> [u32; LANES] {
+        // Missing lanes walk the first tree again; their leaves are not read.
+        let mut idx: [u32; LANES] = std::array::from_fn(|l| trees.get(l).unwrap_or(&trees[0]).root);
+        let depth = trees.iter().map(|t| t.depth).max().unwrap_or(0);
+        for _ in 0..depth {
+            for i in &mut idx {
+                let n = self.nodes[*i as usize];
+                *i = n.left + u32::from(row[n.feature as usize][0] > n.rank);
+            }
+        }
+        idx.map(|i| self.leaf[i as usize])
+    }
+
+    /// Calls `visit(row, leaf)` for every row and tree, in tree order for each row; `leaf`
+    /// indexes [`leaf_class`](Self::leaf_class) (and [`leaf_values`](Self::leaf_values) in
+    /// strides of the number of outputs).
     ///
     /// Blocks of `BLOCK_ROWS` rows walk every tree in turn, `LANES` rows at a time; a single row
     /// walks `LANES` trees at a time instead.
     #[inline]
-    pub(super) fn for_each_leaf(
-        &self,
-        rows: &RankedRows<'_>,
-        mut visit: impl FnMut(usize, usize, usize),
-    ) {
+    pub(super) fn for_each_leaf(&self, rows: &RankedRows<'_>, mut visit: impl FnMut(usize, usize)) {
         let row_len = rows.row_len;
         if rows.rows == 1 {
-            let row = &rows.ranks[..row_len];
-            for (g, group) in self.trees.chunks(LANES).enumerate() {
-                let leaves = self.walk_trees(group, row);
-                for (k, &leaf) in leaves[..group.len()].iter().enumerate() {
-                    visit(g * LANES + k, 0, leaf as usize);
+            for group in self.trees.chunks(LANES) {
+                let leaves = self.walk_trees(group, rows.groups);
+                for &leaf in &leaves[..group.len()] {
+                    visit(0, leaf as usize);
                 }
             }
             return;
         }
-        for (b, block) in rows.ranks.chunks(BLOCK_ROWS * row_len).enumerate() {
-            for (t, &tree) in self.trees.iter().enumerate() {
-                for (g, lanes) in block.chunks_exact(LANES * row_len).enumerate() {
+        let groups_per_block = BLOCK_ROWS / LANES;
+        for (b, block) in rows.groups.chunks(groups_per_block * row_len).enumerate() {
+            for &tree in &self.trees {
+                for (g, group) in block.chunks_exact(row_len).enumerate() {
                     let first = b * BLOCK_ROWS + g * LANES;
-                    let leaves = self.walk_rows(tree, lanes, row_len);
-                    for (l, &leaf) in leaves.iter().enumerate() {
-                        if first + l < rows.rows {
-                            visit(t, first + l, leaf as usize);
-                        }
+                    let leaves = self.walk_rows(tree, group);
+                    let real = LANES.min(rows.rows - first);
+                    for (l, &leaf) in leaves[..real].iter().enumerate() {
+                        visit(first + l, leaf as usize);
                     }
                 }
             }
@@ -330,6 +354,18 @@ mod tests {
         }
     }
 
+    /// Rows with one feature.
+    struct Column<'a>(&'a [f64]);
+
+    impl RowValues for Column<'_> {
+        fn n_rows(&self) -> usize {
+            self.0.len()
+        }
+        fn for_each_value(&self, row: usize, mut set: impl FnMut(usize, f64)) {
+            set(0, self.0[row]);
+        }
+    }
+
     /// The leaf smartcore's rule reaches: left when `x <= threshold` (NaN goes right).
     fn reference_leaf(tree: &TreeSpec, x: f64) -> u32 {
         let mut i = 0;
@@ -367,11 +403,9 @@ mod tests {
             f64::NAN,
         ];
         let mut buf = Vec::new();
-        let rows = layout.rank_rows(probes.len(), &mut buf, |r, dst, rank| {
-            dst[0] = rank.rank(0, probes[r]);
-        });
+        let rows = layout.rank_rows(&Column(&probes), &mut buf);
         let mut got = vec![u32::MAX; probes.len()];
-        layout.for_each_leaf(&rows, |_, r, leaf| got[r] = leaf as u32);
+        layout.for_each_leaf(&rows, |r, leaf| got[r] = leaf as u32);
         let want: Vec<u32> = probes.iter().map(|&x| reference_leaf(&tree, x)).collect();
         assert_eq!(got, want);
         assert_eq!(want.last(), Some(&6), "NaN goes right at every split");
@@ -386,13 +420,20 @@ mod tests {
         let layout = Layout::new(&trees, 2);
         for x in [-1.0, 0.0, 0.7, 3.0, 100.0] {
             let mut buf = Vec::new();
-            let rows = layout.rank_rows(1, &mut buf, |_, dst, rank| dst[0] = rank.rank(0, x));
-            let mut got = vec![u32::MAX; trees.len()];
-            layout.for_each_leaf(&rows, |t, r, leaf| {
+            let rows = layout.rank_rows(&Column(&[x]), &mut buf);
+            let mut got = Vec::new();
+            layout.for_each_leaf(&rows, |r, leaf| {
                 assert_eq!(r, 0);
-                got[t] = leaf as u32;
+                got.push(leaf as u32);
             });
-            let want: Vec<u32> = trees.iter().map(|t| reference_leaf(t, x)).collect();
+            // Leaves are numbered across trees: tree `t` of the chain family has `t + 2` leaves.
+            let want: Vec<u32> = trees
+                .iter()
+                .enumerate()
+                .map(|(t, tree)| {
+                    (0..t as u32).map(|s| s + 2).sum::<u32>() + reference_leaf(tree, x)
+                })
+                .collect();
             assert_eq!(got, want, "x = {x}");
         }
     }
