@@ -140,17 +140,8 @@ impl TreeEnsemble {
     /// [`predict_entries`](Self::predict_entries).
     #[cfg(test)]
     fn predict_dense(&self, x: &[f64], width: usize, out: super::Outputs<'_>) {
-        let rows = x.len().checked_div(width).unwrap_or(0);
         let (mut ranks, mut votes, mut sums) = (Vec::new(), Vec::new(), Vec::new());
-        let ranked = self.layout.rank_rows(rows, &mut ranks, |r, dst, ranks| {
-            for (f, (d, &v)) in dst
-                .iter_mut()
-                .zip(&x[r * width..(r + 1) * width])
-                .enumerate()
-            {
-                *d = ranks.rank(f, v);
-            }
-        });
+        let ranked = self.layout.rank_rows(&Dense { x, width }, &mut ranks);
         self.predict_ranked(&ranked, &mut votes, &mut sums, out);
     }
 
