@@ -18,13 +18,13 @@ use crate::artifact::packed::{PackedF64, PackedU32};
 use crate::encode::Entry;
 use crate::model::Task;
 use crate::{Error, Result};
-use walk::{LANES, Layout, RankedRows, RowValues};
+use walk::{Layout, RowValues, Scratch};
 
 thread_local! {
     /// Per-thread buffers for ranked rows and votes, so that predicting allocates nothing once a
     /// thread has predicted a block of the same size.
-    static SCRATCH: RefCell<(Vec<[u32; LANES]>, Vec<u32>)> =
-        const { RefCell::new((Vec::new(), Vec::new())) };
+    static SCRATCH: RefCell<(Scratch, Vec<u32>)> =
+        const { RefCell::new((Scratch::new(), Vec::new())) };
 }
 
 /// `left[i]` of a leaf.
@@ -130,9 +130,8 @@ impl TreeEnsemble {
         sums: &mut Vec<f64>,
         out: super::Outputs<'_>,
     ) {
-        SCRATCH.with_borrow_mut(|(ranks, votes)| {
-            let ranked = self.layout.rank_rows(&Entries { entries, stride }, ranks);
-            self.predict_ranked(&ranked, votes, sums, out);
+        SCRATCH.with_borrow_mut(|(scratch, votes)| {
+            self.predict_source(&Entries { entries, stride }, scratch, votes, sums, out);
         });
     }
 
@@ -140,21 +139,22 @@ impl TreeEnsemble {
     /// [`predict_entries`](Self::predict_entries).
     #[cfg(test)]
     fn predict_dense(&self, x: &[f64], width: usize, out: super::Outputs<'_>) {
-        let (mut ranks, mut votes, mut sums) = (Vec::new(), Vec::new(), Vec::new());
-        let ranked = self.layout.rank_rows(&Dense { x, width }, &mut ranks);
-        self.predict_ranked(&ranked, &mut votes, &mut sums, out);
+        let (mut votes, mut sums) = (Vec::new(), Vec::new());
+        let source = Dense { x, width };
+        self.predict_source(&source, &mut Scratch::new(), &mut votes, &mut sums, out);
     }
 
-    /// Combines the trees' leaves for every ranked row. Trees are visited in order for each row,
-    /// so sums add up in smartcore's order.
-    fn predict_ranked(
+    /// Combines the trees' leaves for every row of `source`. Trees are visited in order for each
+    /// row, so sums add up in smartcore's order.
+    fn predict_source(
         &self,
-        rows: &RankedRows<'_>,
+        rows: &impl RowValues,
+        scratch: &mut Scratch,
         votes: &mut Vec<u32>,
         sums: &mut Vec<f64>,
         out: super::Outputs<'_>,
     ) {
-        let n = rows.len();
+        let n = rows.n_rows();
         let n_trees = self.trees.len() as f64;
         if let Some(values) = out.values {
             // smartcore's order: sum the trees' values in tree order, then divide.
@@ -162,7 +162,7 @@ impl TreeEnsemble {
             sums.resize(n, 0.0);
             let leaf_values = &self.layout.leaf_values;
             self.layout
-                .for_each_leaf(rows, |r, leaf| sums[r] += leaf_values[leaf]);
+                .for_each_leaf(rows, scratch, |r, leaf| sums[r] += leaf_values[leaf]);
             for (v, s) in values.iter_mut().zip(sums.iter()) {
                 *v = s / n_trees;
             }
@@ -176,7 +176,7 @@ impl TreeEnsemble {
             Some(proba) => {
                 sums.clear();
                 sums.resize(n * k, 0.0);
-                self.layout.for_each_leaf(rows, |r, leaf| {
+                self.layout.for_each_leaf(rows, scratch, |r, leaf| {
                     votes[r * k + leaf_class[leaf] as usize] += 1;
                     let dist = &leaf_values[leaf * k..(leaf + 1) * k];
                     for (s, p) in sums[r * k..(r + 1) * k].iter_mut().zip(dist) {
@@ -187,7 +187,7 @@ impl TreeEnsemble {
                     *p = s / n_trees;
                 }
             }
-            None => self.layout.for_each_leaf(rows, |r, leaf| {
+            None => self.layout.for_each_leaf(rows, scratch, |r, leaf| {
                 votes[r * k + leaf_class[leaf] as usize] += 1;
             }),
         }

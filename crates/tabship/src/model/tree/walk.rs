@@ -6,8 +6,10 @@
 //! and a node's threshold `t` becomes its own position `j` in that list. Then
 //! `x <= t  ⇔  rank(x) <= j` for every non-NaN `x` (the thresholds below `x` are exactly those
 //! below `t` or fewer), and NaN, which smartcore sends right, gets the largest rank. So every walk
-//! reaches exactly the leaf of the `f64` comparison, while a row shrinks from one `f64` to one `u32`
-//! per feature and a node from 16 to 12 bytes, which keeps a block of rows and a tree in L1.
+//! reaches exactly the leaf of the `f64` comparison, while a row shrinks from one `f64` to one `u16`
+//! per feature and a node from 16 to 8 bytes (`u32` and 12 bytes when a model has more than 65,536
+//! features or more than 65,534 thresholds on one feature), which keeps a block of rows and a tree
+//! in L1 and the whole forest in L2.
 //!
 //! Nodes are renumbered breadth-first so that the right child is always `left + 1`, and a leaf
 //! points to itself with a threshold no rank exceeds: a step is `i = left + (rank > threshold)`
@@ -17,6 +19,44 @@
 
 use super::{LEAF, TreeSpec};
 
+/// The integer type of ranks and feature indices in a layout: `u16` when they fit, else `u32`.
+pub(super) trait Rank: Copy + Ord + Default + std::fmt::Debug + 'static {
+    /// Above every rank, so a walk never leaves a leaf.
+    const LEAF: Self;
+    /// The largest value `from_u32` accepts for a rank (the leaf value excluded).
+    const MAX_RANK: u32;
+    /// Converts a value known to fit.
+    fn from_u32(v: u32) -> Self;
+    /// As an index.
+    fn index(self) -> usize;
+}
+
+impl Rank for u16 {
+    const LEAF: u16 = u16::MAX;
+    const MAX_RANK: u32 = u16::MAX as u32 - 1;
+    #[inline(always)]
+    fn from_u32(v: u32) -> u16 {
+        v as u16
+    }
+    #[inline(always)]
+    fn index(self) -> usize {
+        usize::from(self)
+    }
+}
+
+impl Rank for u32 {
+    const LEAF: u32 = u32::MAX;
+    const MAX_RANK: u32 = u32::MAX - 1;
+    #[inline(always)]
+    fn from_u32(v: u32) -> u32 {
+        v
+    }
+    #[inline(always)]
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
 /// Independent walks interleaved in lockstep. Eight indices stay in registers next to the
 /// pointers the loop needs; more would spill to the stack.
 pub(super) const LANES: usize = 8;
@@ -24,9 +64,6 @@ pub(super) const LANES: usize = 8;
 /// Rows walked through every tree before the next rows start: 64 rows of ranks plus one tree's
 /// nodes stay in L1 for the whole block.
 pub(super) const BLOCK_ROWS: usize = 64;
-
-/// Threshold of a leaf: above every rank, so a walk never leaves it.
-const LEAF_RANK: u32 = u32::MAX;
 
 /// Every feature's distinct split thresholds, sorted, and how values map to ranks.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -79,6 +116,15 @@ impl Ranks {
         self.zero.len()
     }
 
+    /// The most thresholds any feature has (so the largest rank).
+    fn max_rank(&self) -> u32 {
+        self.starts
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .max()
+            .unwrap_or(0)
+    }
+
     /// The number of feature `feature`'s thresholds below `x`; NaN ranks above them all.
     #[inline]
     pub(super) fn rank(&self, feature: usize, x: f64) -> u32 {
@@ -94,33 +140,155 @@ impl Ranks {
 /// A node as walked: go to `left` when the row's rank of `feature` is at most `rank`, else to
 /// `left + 1`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Node {
+struct Node<R> {
     left: u32,
-    feature: u32,
-    rank: u32,
+    feature: R,
+    rank: R,
 }
 
-/// Where one tree lives in [`Layout::nodes`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct TreeRef {
-    root: u32,
-    /// Steps from the root to the deepest leaf.
-    depth: u32,
-}
-
-/// The whole ensemble laid out for prediction: every tree's nodes in one array, so that a walk
-/// only carries a node index, whichever tree it is in, and every tree's leaves in one array.
+/// The whole ensemble laid out for prediction: the ranks, the nodes, and every tree's leaf
+/// outputs in one array.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(super) struct Layout {
     ranks: Ranks,
-    nodes: Vec<Node>,
-    /// Per node, its index in [`leaf_class`](Self::leaf_class) (leaves only; read once per walk).
-    leaf: Vec<u32>,
-    trees: Vec<TreeRef>,
+    nodes: Nodes,
     /// Every tree's `leaf_values`, in tree order (`outputs` values per leaf).
     pub(super) leaf_values: Vec<f64>,
     /// Every tree's `leaf_class`, in tree order (classifiers).
     pub(super) leaf_class: Vec<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Nodes {
+    Narrow(Walker<u16>),
+    Wide(Walker<u32>),
+}
+
+impl Default for Nodes {
+    fn default() -> Self {
+        Nodes::Wide(Walker::default())
+    }
+}
+
+/// Per-thread buffers for ranked rows, reused between calls.
+#[derive(Debug, Default)]
+pub(super) struct Scratch {
+    narrow: Vec<[u16; LANES]>,
+    wide: Vec<[u32; LANES]>,
+}
+
+impl Scratch {
+    /// Empty buffers (no allocation).
+    pub(super) const fn new() -> Scratch {
+        Scratch {
+            narrow: Vec::new(),
+            wide: Vec::new(),
+        }
+    }
+}
+
+impl Layout {
+    /// Derives the layout of validated trees over `width` features.
+    pub(super) fn new(trees: &[TreeSpec], width: usize) -> Layout {
+        let ranks = Ranks::new(trees, width);
+        let narrow = width <= usize::from(u16::MAX) + 1 && ranks.max_rank() <= u16::MAX_RANK;
+        Layout {
+            nodes: if narrow {
+                Nodes::Narrow(Walker::new(trees, &ranks))
+            } else {
+                Nodes::Wide(Walker::new(trees, &ranks))
+            },
+            ranks,
+            leaf_values: trees
+                .iter()
+                .flat_map(|t| t.leaf_values.0.iter().copied())
+                .collect(),
+            leaf_class: trees
+                .iter()
+                .flat_map(|t| t.leaf_class.0.iter().copied())
+                .collect(),
+        }
+    }
+
+    /// Forces the `u32` layout (tests of the wide case on small trees).
+    #[cfg(test)]
+    pub(super) fn new_wide(trees: &[TreeSpec], width: usize) -> Layout {
+        let mut layout = Layout::new(trees, width);
+        layout.nodes = Nodes::Wide(Walker::new(trees, &layout.ranks));
+        layout
+    }
+
+    /// Whether nodes and ranks are `u16`.
+    #[cfg(test)]
+    pub(super) fn is_narrow(&self) -> bool {
+        matches!(self.nodes, Nodes::Narrow(_))
+    }
+
+    /// Calls `visit(row, leaf)` for every row of `source` and every tree, in tree order for each
+    /// row; `leaf` indexes [`leaf_class`](Self::leaf_class) (and
+    /// [`leaf_values`](Self::leaf_values) in strides of the number of outputs).
+    #[inline]
+    pub(super) fn for_each_leaf(
+        &self,
+        source: &impl RowValues,
+        scratch: &mut Scratch,
+        visit: impl FnMut(usize, usize),
+    ) {
+        match &self.nodes {
+            Nodes::Narrow(w) => {
+                let rows = self.rank_rows(source, &mut scratch.narrow);
+                w.for_each_leaf(&rows, visit);
+            }
+            Nodes::Wide(w) => {
+                let rows = self.rank_rows(source, &mut scratch.wide);
+                w.for_each_leaf(&rows, visit);
+            }
+        }
+    }
+
+    /// Ranks per row in a buffer: at least one, so that a leaf's `feature` 0 always indexes.
+    fn row_len(&self) -> usize {
+        self.ranks.width().max(1)
+    }
+
+    /// Ranks `source`'s rows into `buf`.
+    #[inline]
+    fn rank_rows<'a, R: Rank>(
+        &self,
+        source: &impl RowValues,
+        buf: &'a mut Vec<[R; LANES]>,
+    ) -> RankedRows<'a, R> {
+        let rows = source.n_rows();
+        let row_len = self.row_len();
+        let zero = &self.ranks.zero;
+        let rank = |f: usize, x: f64| R::from_u32(self.ranks.rank(f, x));
+        buf.clear();
+        if rows == 1 {
+            // One row walks several trees at once: lane 0 only.
+            buf.resize(row_len, [R::default(); LANES]);
+            for (d, &z) in buf.iter_mut().zip(zero) {
+                d[0] = R::from_u32(z);
+            }
+            source.for_each_value(0, |f, x| buf[f][0] = rank(f, x));
+        } else {
+            buf.resize(rows.div_ceil(LANES) * row_len, [R::default(); LANES]);
+            for group in buf.chunks_exact_mut(row_len) {
+                for (d, &z) in group.iter_mut().zip(zero) {
+                    *d = [R::from_u32(z); LANES];
+                }
+            }
+            for r in 0..rows {
+                let group = &mut buf[r / LANES * row_len..(r / LANES + 1) * row_len];
+                let lane = r % LANES;
+                source.for_each_value(r, |f, x| group[f][lane] = rank(f, x));
+            }
+        }
+        RankedRows {
+            groups: buf,
+            rows,
+            row_len,
+        }
+    }
 }
 
 /// A source of rows to rank: each row is `(feature, value)` pairs; features it does not name
@@ -136,48 +304,50 @@ pub(super) trait RowValues {
 /// `groups[g * row_len + f][l]` is the rank of feature `f` of row `g * LANES + l`, so that rows
 /// walked together read one array at a fixed offset. Groups are padded with all-zero rows; a
 /// single row has a group of its own with only lane 0 set.
-pub(super) struct RankedRows<'a> {
-    groups: &'a [[u32; LANES]],
+struct RankedRows<'a, R> {
+    groups: &'a [[R; LANES]],
     rows: usize,
     row_len: usize,
 }
 
-impl RankedRows<'_> {
-    /// Number of rows (without the padding).
-    pub(super) fn len(&self) -> usize {
-        self.rows
-    }
+/// Where one tree lives in [`Walker::nodes`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct TreeRef {
+    root: u32,
+    /// Steps from the root to the deepest leaf.
+    depth: u32,
 }
 
-impl Layout {
-    /// Derives the layout of validated trees over `width` features.
-    pub(super) fn new(trees: &[TreeSpec], width: usize) -> Layout {
+/// Every tree's nodes in one array, so that a walk only carries a node index, whichever tree it
+/// is in.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Walker<R> {
+    nodes: Vec<Node<R>>,
+    /// Per node, its index in [`Layout::leaf_class`] (leaves only; read once per walk).
+    leaf: Vec<u32>,
+    trees: Vec<TreeRef>,
+}
+
+impl<R: Rank> Walker<R> {
+    /// Lays out validated trees whose ranks and features fit `R`.
+    fn new(trees: &[TreeSpec], ranks: &Ranks) -> Walker<R> {
         let total = trees.iter().map(|t| t.left.len()).sum();
-        let mut layout = Layout {
-            ranks: Ranks::new(trees, width),
+        let mut walker = Walker {
             nodes: Vec::with_capacity(total),
             leaf: Vec::with_capacity(total),
             trees: Vec::with_capacity(trees.len()),
-            leaf_values: trees
-                .iter()
-                .flat_map(|t| t.leaf_values.0.iter().copied())
-                .collect(),
-            leaf_class: trees
-                .iter()
-                .flat_map(|t| t.leaf_class.0.iter().copied())
-                .collect(),
         };
         let mut first_leaf = 0;
         for tree in trees {
-            layout.push_tree(tree, first_leaf);
+            walker.push_tree(tree, ranks, first_leaf);
             first_leaf += tree.left.0.iter().filter(|&&l| l == LEAF).count() as u32;
         }
-        layout
+        walker
     }
 
-    /// Appends a validated tree breadth-first with adjacent siblings; its leaves are numbered
-    /// from `first_leaf`.
-    fn push_tree(&mut self, tree: &TreeSpec, first_leaf: u32) {
+    /// Appends a tree breadth-first with adjacent siblings; its leaves are numbered from
+    /// `first_leaf`.
+    fn push_tree(&mut self, tree: &TreeSpec, ranks: &Ranks, first_leaf: u32) {
         let root = self.nodes.len() as u32;
         let mut depth = 0;
         // (stored index, depth) in the order nodes receive their new index.
@@ -190,17 +360,17 @@ impl Layout {
             if tree.left.0[i] == LEAF {
                 self.nodes.push(Node {
                     left: me,
-                    feature: 0,
-                    rank: LEAF_RANK,
+                    feature: R::default(),
+                    rank: R::LEAF,
                 });
                 self.leaf.push(first_leaf + tree.right.0[i]);
             } else {
                 let feature = tree.feature.0[i];
                 self.nodes.push(Node {
                     left: next_index,
-                    feature,
+                    feature: R::from_u32(feature),
                     // The threshold's own position among its feature's thresholds.
-                    rank: self.ranks.rank(feature as usize, tree.threshold.0[i]),
+                    rank: R::from_u32(ranks.rank(feature as usize, tree.threshold.0[i])),
                 });
                 self.leaf.push(0);
                 next_index += 2;
@@ -211,57 +381,14 @@ impl Layout {
         self.trees.push(TreeRef { root, depth });
     }
 
-    /// Ranks per row in a buffer: at least one, so that a leaf's `feature` 0 always indexes.
-    fn row_len(&self) -> usize {
-        self.ranks.width().max(1)
-    }
-
-    /// Ranks `source`'s rows into `buf`.
-    #[inline]
-    pub(super) fn rank_rows<'a>(
-        &self,
-        source: &impl RowValues,
-        buf: &'a mut Vec<[u32; LANES]>,
-    ) -> RankedRows<'a> {
-        let rows = source.n_rows();
-        let row_len = self.row_len();
-        let zero = &self.ranks.zero;
-        buf.clear();
-        if rows == 1 {
-            // One row walks several trees at once: lane 0 only.
-            buf.resize(row_len, [0; LANES]);
-            for (d, &z) in buf.iter_mut().zip(zero) {
-                d[0] = z;
-            }
-            source.for_each_value(0, |f, x| buf[f][0] = self.ranks.rank(f, x));
-        } else {
-            buf.resize(rows.div_ceil(LANES) * row_len, [0; LANES]);
-            for group in buf.chunks_exact_mut(row_len) {
-                for (d, &z) in group.iter_mut().zip(zero) {
-                    *d = [z; LANES];
-                }
-            }
-            for r in 0..rows {
-                let group = &mut buf[r / LANES * row_len..(r / LANES + 1) * row_len];
-                let lane = r % LANES;
-                source.for_each_value(r, |f, x| group[f][lane] = self.ranks.rank(f, x));
-            }
-        }
-        RankedRows {
-            groups: buf,
-            rows,
-            row_len,
-        }
-    }
-
     /// The leaves reached by the `LANES` rows of `group` in `tree`, walked in lockstep.
     #[inline]
-    fn walk_rows(&self, tree: TreeRef, group: &[[u32; LANES]]) -> [u32; LANES] {
+    fn walk_rows(&self, tree: TreeRef, group: &[[R; LANES]]) -> [u32; LANES] {
         let mut idx = [tree.root; LANES];
         for _ in 0..tree.depth {
             for (l, i) in idx.iter_mut().enumerate() {
                 let n = self.nodes[*i as usize];
-                *i = n.left + u32::from(group[n.feature as usize][l] > n.rank);
+                *i = n.left + u32::from(group[n.feature.index()][l] > n.rank);
             }
         }
         idx.map(|i| self.leaf[i as usize])
@@ -270,27 +397,25 @@ impl Layout {
     /// The leaves reached by one row (lane 0 of `row`) in up to `LANES` trees, walked in
     /// lockstep.
     #[inline]
-    fn walk_trees(&self, trees: &[TreeRef], row: &[[u32; LANES]]) -> [u32; LANES] {
+    fn walk_trees(&self, trees: &[TreeRef], row: &[[R; LANES]]) -> [u32; LANES] {
         // Missing lanes walk the first tree again; their leaves are not read.
         let mut idx: [u32; LANES] = std::array::from_fn(|l| trees.get(l).unwrap_or(&trees[0]).root);
         let depth = trees.iter().map(|t| t.depth).max().unwrap_or(0);
         for _ in 0..depth {
             for i in &mut idx {
                 let n = self.nodes[*i as usize];
-                *i = n.left + u32::from(row[n.feature as usize][0] > n.rank);
+                *i = n.left + u32::from(row[n.feature.index()][0] > n.rank);
             }
         }
         idx.map(|i| self.leaf[i as usize])
     }
 
-    /// Calls `visit(row, leaf)` for every row and tree, in tree order for each row; `leaf`
-    /// indexes [`leaf_class`](Self::leaf_class) (and [`leaf_values`](Self::leaf_values) in
-    /// strides of the number of outputs).
+    /// Calls `visit(row, leaf)` for every row and tree, in tree order for each row.
     ///
     /// Blocks of `BLOCK_ROWS` rows walk every tree in turn, `LANES` rows at a time; a single row
     /// walks `LANES` trees at a time instead.
     #[inline]
-    pub(super) fn for_each_leaf(&self, rows: &RankedRows<'_>, mut visit: impl FnMut(usize, usize)) {
+    fn for_each_leaf(&self, rows: &RankedRows<'_, R>, mut visit: impl FnMut(usize, usize)) {
         let row_len = rows.row_len;
         if rows.rows == 1 {
             for group in self.trees.chunks(LANES) {
@@ -402,12 +527,16 @@ mod tests {
             f64::INFINITY,
             f64::NAN,
         ];
-        let mut buf = Vec::new();
-        let rows = layout.rank_rows(&Column(&probes), &mut buf);
-        let mut got = vec![u32::MAX; probes.len()];
-        layout.for_each_leaf(&rows, |r, leaf| got[r] = leaf as u32);
         let want: Vec<u32> = probes.iter().map(|&x| reference_leaf(&tree, x)).collect();
-        assert_eq!(got, want);
+        assert!(layout.is_narrow());
+        let wide = Layout::new_wide(std::slice::from_ref(&tree), 1);
+        for layout in [&layout, &wide] {
+            let mut got = vec![u32::MAX; probes.len()];
+            layout.for_each_leaf(&Column(&probes), &mut Scratch::new(), |r, leaf| {
+                got[r] = leaf as u32
+            });
+            assert_eq!(got, want);
+        }
         assert_eq!(want.last(), Some(&6), "NaN goes right at every split");
     }
 
@@ -419,10 +548,8 @@ mod tests {
             .collect();
         let layout = Layout::new(&trees, 2);
         for x in [-1.0, 0.0, 0.7, 3.0, 100.0] {
-            let mut buf = Vec::new();
-            let rows = layout.rank_rows(&Column(&[x]), &mut buf);
             let mut got = Vec::new();
-            layout.for_each_leaf(&rows, |r, leaf| {
+            layout.for_each_leaf(&Column(&[x]), &mut Scratch::new(), |r, leaf| {
                 assert_eq!(r, 0);
                 got.push(leaf as u32);
             });
