@@ -21,10 +21,26 @@ use crate::{Error, Result};
 use walk::{Layout, RowValues, Scratch};
 
 thread_local! {
-    /// Per-thread buffers for ranked rows and votes, so that predicting allocates nothing once a
-    /// thread has predicted a block of the same size.
-    static SCRATCH: RefCell<(Scratch, Vec<u32>)> =
-        const { RefCell::new((Scratch::new(), Vec::new())) };
+    /// Per-thread buffers, so that predicting allocates nothing once a thread has predicted a
+    /// block of the same size.
+    static BUFFERS: RefCell<Buffers> = const {
+        RefCell::new(Buffers {
+            walk: Scratch::new(),
+            votes: Vec::new(),
+            leaves: Vec::new(),
+        })
+    };
+}
+
+/// Buffers reused between predictions.
+#[derive(Debug, Default)]
+struct Buffers {
+    /// Ranked rows.
+    walk: Scratch,
+    /// Per row and class, the trees voting for it.
+    votes: Vec<u32>,
+    /// A single row's leaf in every tree.
+    leaves: Vec<u32>,
 }
 
 /// `left[i]` of a leaf.
@@ -130,8 +146,8 @@ impl TreeEnsemble {
         sums: &mut Vec<f64>,
         out: super::Outputs<'_>,
     ) {
-        SCRATCH.with_borrow_mut(|(scratch, votes)| {
-            self.predict_source(&Entries { entries, stride }, scratch, votes, sums, out);
+        BUFFERS.with_borrow_mut(|buffers| {
+            self.predict_source(&Entries { entries, stride }, buffers, sums, out);
         });
     }
 
@@ -139,9 +155,8 @@ impl TreeEnsemble {
     /// [`predict_entries`](Self::predict_entries).
     #[cfg(test)]
     fn predict_dense(&self, x: &[f64], width: usize, out: super::Outputs<'_>) {
-        let (mut votes, mut sums) = (Vec::new(), Vec::new());
         let source = Dense { x, width };
-        self.predict_source(&source, &mut Scratch::new(), &mut votes, &mut sums, out);
+        self.predict_source(&source, &mut Buffers::default(), &mut Vec::new(), out);
     }
 
     /// Combines the trees' leaves for every row of `source`. Trees are visited in order for each
@@ -149,12 +164,19 @@ impl TreeEnsemble {
     fn predict_source(
         &self,
         rows: &impl RowValues,
-        scratch: &mut Scratch,
-        votes: &mut Vec<u32>,
+        buffers: &mut Buffers,
         sums: &mut Vec<f64>,
         out: super::Outputs<'_>,
     ) {
         let n = rows.n_rows();
+        if n == 1 {
+            return self.predict_one(rows, buffers, out);
+        }
+        let Buffers {
+            walk: scratch,
+            votes,
+            ..
+        } = buffers;
         let n_trees = self.trees.len() as f64;
         if let Some(values) = out.values {
             // smartcore's order: sum the trees' values in tree order, then divide.
@@ -195,6 +217,49 @@ impl TreeEnsemble {
             for (r, c) in classes.iter_mut().enumerate() {
                 *c = first_max(&votes[r * k..(r + 1) * k]);
             }
+        }
+    }
+}
+
+impl TreeEnsemble {
+    /// [`predict_source`](Self::predict_source) for a single row. Its leaves are collected first,
+    /// then each output is summed over the trees in a register: one dependent addition per tree
+    /// instead of a load, an addition and a store through memory.
+    fn predict_one(&self, row: &impl RowValues, buffers: &mut Buffers, out: super::Outputs<'_>) {
+        let Buffers {
+            walk,
+            votes,
+            leaves,
+        } = buffers;
+        leaves.clear();
+        self.layout
+            .for_each_leaf(row, walk, |_, leaf| leaves.push(leaf as u32));
+        let n_trees = self.trees.len() as f64;
+        let leaf_values = &self.layout.leaf_values;
+        let k = self.outputs;
+        // smartcore's order: sum the trees' values in tree order, then divide.
+        let mean = |c: usize| {
+            let mut s = 0.0;
+            for &leaf in leaves.iter() {
+                s += leaf_values[leaf as usize * k + c];
+            }
+            s / n_trees
+        };
+        if let Some(values) = out.values {
+            values[0] = mean(0);
+        }
+        if let Some(proba) = out.proba {
+            for (c, p) in proba.iter_mut().enumerate() {
+                *p = mean(c);
+            }
+        }
+        if let Some(classes) = out.classes {
+            votes.clear();
+            votes.resize(k, 0);
+            for &leaf in leaves.iter() {
+                votes[self.layout.leaf_class[leaf as usize] as usize] += 1;
+            }
+            classes[0] = first_max(votes);
         }
     }
 }
