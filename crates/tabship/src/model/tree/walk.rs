@@ -61,6 +61,11 @@ impl Rank for u32 {
 /// pointers the loop needs; more would spill to the stack.
 pub(super) const LANES: usize = 8;
 
+/// Trees a single row walks in lockstep. Its walks wait on nodes spread over the whole forest
+/// (in L2 at best), so more of them in flight hide more latency than the stack traffic of indices
+/// that no longer fit in registers costs (12 was fastest of 8 to 32 on the adult forest).
+pub(super) const TREE_LANES: usize = 12;
+
 /// Rows walked through every tree before the next rows start: 64 rows of ranks plus one tree's
 /// nodes stay in L1 for the whole block.
 pub(super) const BLOCK_ROWS: usize = 64;
@@ -326,6 +331,8 @@ struct Walker<R> {
     /// Per node, its index in [`Layout::leaf_class`] (leaves only; read once per walk).
     leaf: Vec<u32>,
     trees: Vec<TreeRef>,
+    /// A leaf node, where lanes without a tree wait.
+    any_leaf: u32,
 }
 
 impl<R: Rank> Walker<R> {
@@ -336,12 +343,15 @@ impl<R: Rank> Walker<R> {
             nodes: Vec::with_capacity(total),
             leaf: Vec::with_capacity(total),
             trees: Vec::with_capacity(trees.len()),
+            any_leaf: 0,
         };
         let mut first_leaf = 0;
         for tree in trees {
             walker.push_tree(tree, ranks, first_leaf);
             first_leaf += tree.left.0.iter().filter(|&&l| l == LEAF).count() as u32;
         }
+        // Every tree has a leaf: the last node laid out is one.
+        walker.any_leaf = walker.nodes.len().saturating_sub(1) as u32;
         walker
     }
 
@@ -397,9 +407,10 @@ impl<R: Rank> Walker<R> {
     /// The leaves reached by one row (lane 0 of `row`) in up to `LANES` trees, walked in
     /// lockstep.
     #[inline]
-    fn walk_trees(&self, trees: &[TreeRef], row: &[[R; LANES]]) -> [u32; LANES] {
-        // Missing lanes walk the first tree again; their leaves are not read.
-        let mut idx: [u32; LANES] = std::array::from_fn(|l| trees.get(l).unwrap_or(&trees[0]).root);
+    fn walk_trees(&self, trees: &[TreeRef], row: &[[R; LANES]]) -> [u32; TREE_LANES] {
+        // Missing lanes stay on a leaf, which costs no cache miss; their leaves are not read.
+        let mut idx: [u32; TREE_LANES] =
+            std::array::from_fn(|l| trees.get(l).map_or(self.any_leaf, |t| t.root));
         let depth = trees.iter().map(|t| t.depth).max().unwrap_or(0);
         for _ in 0..depth {
             for i in &mut idx {
@@ -418,7 +429,7 @@ impl<R: Rank> Walker<R> {
     fn for_each_leaf(&self, rows: &RankedRows<'_, R>, mut visit: impl FnMut(usize, usize)) {
         let row_len = rows.row_len;
         if rows.rows == 1 {
-            for group in self.trees.chunks(LANES) {
+            for group in self.trees.chunks(TREE_LANES) {
                 let leaves = self.walk_trees(group, rows.groups);
                 for &leaf in &leaves[..group.len()] {
                     visit(0, leaf as usize);
