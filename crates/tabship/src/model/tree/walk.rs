@@ -68,7 +68,7 @@ pub(super) const TREE_LANES: usize = 12;
 
 /// Rows walked through every tree before the next rows start: 64 rows of ranks plus one tree's
 /// nodes stay in L1 for the whole block.
-pub(super) const BLOCK_ROWS: usize = 64;
+pub(super) const BLOCK_ROWS: usize = 128;
 
 /// Every feature's distinct split thresholds, sorted, and how values map to ranks.
 #[derive(Debug, Clone, Default, PartialEq)]
