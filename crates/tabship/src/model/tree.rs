@@ -552,4 +552,225 @@ mod tests {
         );
         assert_eq!(values, [1.5, 4.5]);
     }
+
+    /// xorshift64*: random trees from one proptest-drawn seed.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n
+        }
+    }
+
+    /// Values that splits and rows share, so that ties, signed zeros and infinities all occur.
+    const POOL: [f64; 9] = [
+        -2.5,
+        -1.0,
+        -0.0,
+        0.0,
+        0.5,
+        1.0,
+        1.0 + f64::EPSILON,
+        3.0,
+        1e300,
+    ];
+
+    /// A random valid tree over `width` features: `k` classes, or regression when `k` is 1.
+    fn random_tree(rng: &mut Rng, width: usize, k: usize, max_depth: usize) -> TreeSpec {
+        fn grow(rng: &mut Rng, t: &mut TreeSpec, width: usize, k: usize, depth: usize) {
+            let i = t.left.0.len();
+            t.feature.0.push(0);
+            t.threshold.0.push(0.0);
+            t.left.0.push(LEAF);
+            t.right.0.push(0);
+            if depth == 0 || rng.below(4) == 0 {
+                t.right.0[i] = t.leaf_class.0.len().max(t.leaf_values.0.len() / k) as u32;
+                if k == 1 {
+                    t.leaf_values.0.push(POOL[rng.below(POOL.len() - 1)] * 0.3);
+                } else {
+                    let counts: Vec<f64> = (0..k).map(|_| rng.below(5) as f64).collect();
+                    let total: f64 = counts.iter().sum::<f64>() + 1.0;
+                    let mut dist: Vec<f64> = counts.iter().map(|c| c / total).collect();
+                    dist[0] += 1.0 / total;
+                    t.leaf_class.0.push(first_max_f(&dist) as u32);
+                    t.leaf_values.0.extend(dist);
+                }
+                return;
+            }
+            t.feature.0[i] = rng.below(width) as u32;
+            t.threshold.0[i] = POOL[rng.below(POOL.len())];
+            t.left.0[i] = t.left.0.len() as u32;
+            grow(rng, t, width, k, depth - 1);
+            t.right.0[i] = t.left.0.len() as u32;
+            grow(rng, t, width, k, depth - 1);
+        }
+        let mut t = TreeSpec::default();
+        grow(rng, &mut t, width, k, max_depth);
+        t
+    }
+
+    fn first_max_f(v: &[f64]) -> usize {
+        (0..v.len()).fold(0, |b, i| if v[i] > v[b] { i } else { b })
+    }
+
+    /// smartcore's prediction, written plainly: walk each tree with `x <= threshold`, add the
+    /// trees' outputs in tree order, divide by the number of trees, vote for classes.
+    fn reference(trees: &[TreeSpec], k: usize, row: &[f64]) -> (usize, Vec<f64>) {
+        let mut sums = vec![0.0; k];
+        let mut votes = vec![0u32; k];
+        for t in trees {
+            let mut i = 0;
+            while t.left.0[i] != LEAF {
+                let go_left = row[t.feature.0[i] as usize] <= t.threshold.0[i];
+                i = if go_left { t.left.0[i] } else { t.right.0[i] } as usize;
+            }
+            let leaf = t.right.0[i] as usize;
+            for (s, v) in sums
+                .iter_mut()
+                .zip(&t.leaf_values.0[leaf * k..(leaf + 1) * k])
+            {
+                *s += v;
+            }
+            if let Some(&c) = t.leaf_class.0.get(leaf) {
+                votes[c as usize] += 1;
+            }
+        }
+        let n = trees.len() as f64;
+        (first_max(&votes), sums.iter().map(|s| s / n).collect())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Ranked walks, in blocks and one row at a time, in the `u16` and the `u32` layouts,
+        /// give bit for bit what the plain `f64` walk gives.
+        #[test]
+        fn walks_match_the_plain_walk_bit_for_bit(
+            seed in 1u64..,
+            width in 1usize..6,
+            k in 1usize..4,
+            n_trees in 1usize..30,
+            n_rows in 1usize..40,
+        ) {
+            let mut rng = Rng(seed);
+            let trees: Vec<TreeSpec> =
+                (0..n_trees).map(|_| { let depth = 1 + rng.below(7); random_tree(&mut rng, width, k, depth) }).collect();
+            let task = if k == 1 { Task::Regression } else { Task::Classification };
+            let mut e = TreeEnsemble::new(task, trees);
+            e.prepare(width, (k > 1).then_some(k)).expect("valid trees");
+            let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.75, -1e-300];
+            let x: Vec<f64> = (0..n_rows * width)
+                .map(|_| match rng.below(POOL.len() + specials.len()) {
+                    i if i < POOL.len() => POOL[i],
+                    i => specials[i - POOL.len()],
+                })
+                .collect();
+            let want: Vec<(usize, Vec<f64>)> =
+                x.chunks(width).map(|row| reference(&e.trees, k, row)).collect();
+            let narrow = e.layout.is_narrow();
+            proptest::prop_assert!(narrow);
+            for wide in [false, true] {
+                if wide {
+                    e.layout = Layout::new_wide(&e.trees, width);
+                }
+                // The whole block, then each row on its own (the single-row path).
+                let blocks: Vec<&[f64]> =
+                    std::iter::once(&x[..]).chain(x.chunks(width)).collect();
+                let mut offset = 0;
+                for block in blocks {
+                    let rows = block.len() / width;
+                    let expected = &want[offset % n_rows..][..rows];
+                    offset += if rows == n_rows { 0 } else { 1 };
+                    let mut classes = vec![usize::MAX; rows];
+                    let mut out = vec![f64::NAN; rows * k];
+                    if k == 1 {
+                        e.predict_dense(block, width, Outputs {
+                            values: Some(&mut out),
+                            ..Outputs::default()
+                        });
+                    } else {
+                        e.predict_dense(block, width, Outputs {
+                            classes: Some(&mut classes),
+                            proba: Some(&mut out),
+                            ..Outputs::default()
+                        });
+                    }
+                    for (r, (class, p)) in expected.iter().enumerate() {
+                        let got: Vec<u64> = out[r * k..(r + 1) * k].iter().map(|v| v.to_bits()).collect();
+                        let exp: Vec<u64> = p.iter().map(|v| v.to_bits()).collect();
+                        proptest::prop_assert_eq!(got, exp, "row {} wide {}", r, wide);
+                        if k > 1 {
+                            proptest::prop_assert_eq!(classes[r], *class, "row {} wide {}", r, wide);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn wide_models_use_the_u32_layout() {
+        // A feature index past u16.
+        let mut wide = stump();
+        wide.feature.0[0] = 70_000;
+        let mut e = TreeEnsemble::new(Task::Classification, vec![wide]);
+        e.prepare(70_001, Some(2)).unwrap();
+        assert!(!e.layout.is_narrow());
+        let mut x = vec![0.0; 2 * 70_001];
+        x[70_000] = 0.7;
+        let mut classes = [9; 2];
+        e.predict_dense(
+            &x,
+            70_001,
+            Outputs {
+                classes: Some(&mut classes),
+                ..Outputs::default()
+            },
+        );
+        assert_eq!(classes, [1, 0]);
+        // More distinct thresholds on one feature than u16 ranks hold.
+        let n = 70_000u32;
+        let chain = TreeSpec {
+            feature: PackedU32(vec![0; 2 * n as usize + 1]),
+            threshold: PackedF64(
+                (0..=2 * n)
+                    .map(|i| if i % 2 == 0 { f64::from(i / 2) } else { 0.0 })
+                    .collect(),
+            ),
+            left: PackedU32(
+                (0..=2 * n)
+                    .map(|i| if i % 2 == 0 && i < 2 * n { i + 1 } else { LEAF })
+                    .collect(),
+            ),
+            right: PackedU32(
+                (0..=2 * n)
+                    .map(|i| {
+                        if i % 2 == 0 && i < 2 * n {
+                            i + 2
+                        } else {
+                            i / 2
+                        }
+                    })
+                    .collect(),
+            ),
+            leaf_values: PackedF64((0..=n).map(f64::from).collect()),
+            leaf_class: PackedU32(vec![]),
+        };
+        let mut e = TreeEnsemble::new(Task::Regression, vec![chain]);
+        e.prepare(1, None).unwrap();
+        assert!(!e.layout.is_narrow());
+        let mut values = [0.0; 3];
+        e.predict_dense(
+            &[0.5, 69_998.5, 1e9],
+            1,
+            Outputs {
+                values: Some(&mut values),
+                ..Outputs::default()
+            },
+        );
+        assert_eq!(values, [1.0, 69_999.0, 70_000.0]);
+    }
 }
