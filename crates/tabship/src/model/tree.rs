@@ -192,16 +192,23 @@ impl TreeEnsemble {
         }
         let k = self.outputs;
         let (leaf_class, leaf_values) = (&self.layout.leaf_class, &self.layout.leaf_values);
+        // Votes only when labels are asked for; the closures below borrow slices, not the
+        // vectors, so that lengths stay in registers.
+        let count = out.classes.is_some();
         votes.clear();
-        votes.resize(n * k, 0);
+        votes.resize(if count { n * k } else { 0 }, 0);
+        let v = &mut votes[..];
         match out.proba {
             Some(proba) => {
                 sums.clear();
                 sums.resize(n * k, 0.0);
+                let s = &mut sums[..];
                 self.layout.for_each_leaf(rows, scratch, |r, leaf| {
-                    votes[r * k + leaf_class[leaf] as usize] += 1;
-                    let dist = &leaf_values[leaf * k..(leaf + 1) * k];
-                    for (s, p) in sums[r * k..(r + 1) * k].iter_mut().zip(dist) {
+                    if count {
+                        v[r * k + leaf_class[leaf] as usize] += 1;
+                    }
+                    let dist = &leaf_values[leaf * k..][..k];
+                    for (s, p) in s[r * k..][..k].iter_mut().zip(dist) {
                         *s += p;
                     }
                 });
@@ -209,9 +216,10 @@ impl TreeEnsemble {
                     *p = s / n_trees;
                 }
             }
-            None => self.layout.for_each_leaf(rows, scratch, |r, leaf| {
-                votes[r * k + leaf_class[leaf] as usize] += 1;
+            None if count => self.layout.for_each_leaf(rows, scratch, |r, leaf| {
+                v[r * k + leaf_class[leaf] as usize] += 1;
             }),
+            None => {}
         }
         if let Some(classes) = out.classes {
             for (r, c) in classes.iter_mut().enumerate() {
