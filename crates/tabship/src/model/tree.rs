@@ -493,6 +493,8 @@ mod tests {
             },
         );
         assert_eq!(one, [1], "a single row walks the trees in lockstep");
+        // Nothing asked for: nothing written, nothing counted.
+        e.predict_dense(&x, 1, Outputs::default());
         assert_eq!(&proba[..2], &[0.9, 0.1]);
     }
 
