@@ -43,6 +43,9 @@ struct Buffers {
     leaves: Vec<u32>,
 }
 
+/// Rows ranked and walked in one piece by [`TreeEnsemble::predict_entries`].
+const MAX_ROWS_AT_ONCE: usize = 1024;
+
 /// `left[i]` of a leaf.
 pub const LEAF: u32 = u32::MAX;
 
@@ -144,10 +147,39 @@ impl TreeEnsemble {
         entries: &[Entry],
         stride: usize,
         sums: &mut Vec<f64>,
-        out: super::Outputs<'_>,
+        mut out: super::Outputs<'_>,
     ) {
+        if stride == 0 {
+            return;
+        }
+        let k = self.outputs;
         BUFFERS.with_borrow_mut(|buffers| {
-            self.predict_source(&Entries { entries, stride }, buffers, sums, out);
+            // Bounded pieces, so that the per-thread buffers stay small whatever the caller
+            // passes (the pipeline passes 512 rows at a time).
+            for (i, piece) in entries.chunks(MAX_ROWS_AT_ONCE * stride).enumerate() {
+                let rows = i * MAX_ROWS_AT_ONCE..i * MAX_ROWS_AT_ONCE + piece.len() / stride;
+                let out = super::Outputs {
+                    classes: out
+                        .classes
+                        .as_deref_mut()
+                        .map(|c| part(c, rows.start, rows.end)),
+                    values: out
+                        .values
+                        .as_deref_mut()
+                        .map(|v| part(v, rows.start, rows.end)),
+                    proba: (out.proba.as_deref_mut())
+                        .map(|p| part(p, rows.start * k, rows.end * k)),
+                };
+                self.predict_source(
+                    &Entries {
+                        entries: piece,
+                        stride,
+                    },
+                    buffers,
+                    sums,
+                    out,
+                );
+            }
         });
     }
 
@@ -312,6 +344,12 @@ impl RowValues for Dense<'_> {
             set(f, x);
         }
     }
+}
+
+/// `slice[start..end]`, cut to what `slice` holds (outputs shorter than the rows get what fits).
+fn part<T>(slice: &mut [T], start: usize, end: usize) -> &mut [T] {
+    let end = end.min(slice.len());
+    &mut slice[start.min(end)..end]
 }
 
 /// The first index of the largest count (smartcore's `which_max`).
@@ -718,6 +756,36 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn long_inputs_are_predicted_in_pieces() {
+        let mut rng = Rng(7);
+        let trees: Vec<TreeSpec> = (0..5).map(|_| random_tree(&mut rng, 3, 2, 6)).collect();
+        let mut e = TreeEnsemble::new(Task::Classification, trees);
+        e.prepare(3, Some(2)).unwrap();
+        let rows = 2 * MAX_ROWS_AT_ONCE + 3;
+        let entries: Vec<Entry> = (0..rows * 3)
+            .map(|i| ((i % 3) as u32, POOL[rng.below(POOL.len())]))
+            .collect();
+        let mut classes = vec![usize::MAX; rows];
+        let mut proba = vec![f64::NAN; rows * 2];
+        e.predict_entries(
+            &entries,
+            3,
+            &mut Vec::new(),
+            Outputs {
+                classes: Some(&mut classes),
+                proba: Some(&mut proba),
+                ..Outputs::default()
+            },
+        );
+        for (r, row) in entries.chunks(3).enumerate() {
+            let dense: Vec<f64> = row.iter().map(|&(_, x)| x).collect();
+            let (class, p) = reference(&e.trees, 2, &dense);
+            assert_eq!(classes[r], class, "row {r}");
+            assert_eq!(proba[2 * r..2 * r + 2], p[..], "row {r}");
         }
     }
 
