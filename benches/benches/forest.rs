@@ -2,6 +2,10 @@
 //!
 //! Targets (issue 3): single row ≤ 10 µs; batch ≥ 500k rows/s per core; load ≤ 5 ms.
 //! Run with: `cargo bench -p tabship-benches --bench forest`
+//!
+//! Single rows are scored from a map of column name to value (the service path); batches are the
+//! 100k-row table of labels (`predict_batch`, on 1 and 2 threads) and of probabilities
+//! (`predict_proba_batch`, 1 thread).
 
 #![allow(missing_docs)] // criterion_group! generates undocumented functions
 
@@ -38,6 +42,10 @@ fn forest(c: &mut Criterion) {
             b.iter(|| pipeline.predict_batch(black_box(&batch)))
         });
     }
+    pipeline.set_threads(1);
+    group.bench_function("batch_100k/predict_proba_batch/1_threads", |b| {
+        b.iter(|| pipeline.predict_proba_batch(black_box(&batch)))
+    });
     group.finish();
 }
 

@@ -75,17 +75,17 @@ impl Model {
         }
     }
 
-    /// Predicts `rows` encoded rows (`entries` holds `stride` entries per row) into `out`.
-    /// `scratch` is reused between calls to hold dense rows for tree models.
+    /// Predicts encoded rows (`entries` holds `stride` entries per row, over `width` model
+    /// features, which the model already knows from validation) into `out`. `scratch` is reused
+    /// between calls to hold tree models' per-row sums.
     pub fn predict_rows(
         &self,
         entries: &[Entry],
         stride: usize,
-        width: usize,
+        _width: usize,
         scratch: &mut Vec<f64>,
         mut out: Outputs<'_>,
     ) {
-        let rows = entries.len().checked_div(stride).unwrap_or(0);
         match self {
             Model::LinearRegression(m) => {
                 if let Some(values) = out.values {
@@ -105,19 +105,7 @@ impl Model {
                     }
                 }
             }
-            Model::TreeEnsemble(m) => {
-                scratch.clear();
-                scratch.resize(rows * width, 0.0);
-                for (dense, row) in scratch
-                    .chunks_exact_mut(width.max(1))
-                    .zip(entries.chunks_exact(stride))
-                {
-                    for &(f, v) in row {
-                        dense[f as usize] = v;
-                    }
-                }
-                m.predict_block(scratch, width, out.classes, out.values, out.proba);
-            }
+            Model::TreeEnsemble(m) => m.predict_entries(entries, stride, scratch, out),
         }
     }
 

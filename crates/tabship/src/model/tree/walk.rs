@@ -1,0 +1,579 @@
+//! The prediction layout of a tree ensemble, derived from the stored trees when a pipeline is
+//! assembled (the artifact keeps smartcore's layout; nothing here is serialised).
+//!
+//! Splits compare *ranks* instead of `f64` values. For each feature, the distinct thresholds of
+//! every tree are sorted once; a value `x` becomes `rank(x)`, the number of thresholds below it,
+//! and a node's threshold `t` becomes its own position `j` in that list. Then
+//! `x <= t  ⇔  rank(x) <= j` for every non-NaN `x` (the thresholds below `x` are exactly those
+//! below `t` or fewer), and NaN, which smartcore sends right, gets the largest rank. So every walk
+//! reaches exactly the leaf of the `f64` comparison, while a row shrinks from one `f64` to one `u16`
+//! per feature and a node from 16 to 8 bytes (`u32` and 12 bytes when a model has more than 65,536
+//! features or more than 65,534 thresholds on one feature), which keeps a block of rows and a tree
+//! in L1 and the whole forest in L2.
+//!
+//! Nodes are renumbered breadth-first so that the right child is always `left + 1`, and a leaf
+//! points to itself with a threshold no rank exceeds: a step is `i = left + (rank > threshold)`
+//! without branches, a walk that reached its leaf stays there, and several independent walks (rows
+//! of a block over one tree, or one row over several trees) run in lockstep for the tree's depth so
+//! that their memory loads overlap.
+
+use super::{LEAF, TreeSpec};
+
+/// The integer type of ranks and feature indices in a layout: `u16` when they fit, else `u32`.
+pub(super) trait Rank: Copy + Ord + Default + std::fmt::Debug + 'static {
+    /// Above every rank, so a walk never leaves a leaf.
+    const LEAF: Self;
+    /// The largest value `from_u32` accepts for a rank (the leaf value excluded).
+    const MAX_RANK: u32;
+    /// Converts a value known to fit.
+    fn from_u32(v: u32) -> Self;
+    /// As an index.
+    fn index(self) -> usize;
+}
+
+impl Rank for u16 {
+    const LEAF: u16 = u16::MAX;
+    const MAX_RANK: u32 = u16::MAX as u32 - 1;
+    #[inline(always)]
+    fn from_u32(v: u32) -> u16 {
+        v as u16
+    }
+    #[inline(always)]
+    fn index(self) -> usize {
+        usize::from(self)
+    }
+}
+
+impl Rank for u32 {
+    const LEAF: u32 = u32::MAX;
+    const MAX_RANK: u32 = u32::MAX - 1;
+    #[inline(always)]
+    fn from_u32(v: u32) -> u32 {
+        v
+    }
+    #[inline(always)]
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Rows walked in lockstep through one tree. Eight indices stay in registers next to the
+/// pointers the loop needs; more would spill to the stack (16 was slower, 4 much slower).
+pub(super) const LANES: usize = 8;
+
+/// Trees a single row walks in lockstep. Its walks wait on nodes spread over the whole forest
+/// (in L2 at best), so more of them in flight hide more latency than the stack traffic of indices
+/// that no longer fit in registers costs (12 was fastest of 8 to 32 on the adult forest).
+pub(super) const TREE_LANES: usize = 12;
+
+/// Rows walked through every tree before the next rows start: the block's ranks (27 KB for the
+/// adult forest's 107 features in `u16`) and one tree's nodes stay in L1 while the tree is
+/// walked (128 was fastest of 32 to 256).
+pub(super) const BLOCK_ROWS: usize = 128;
+
+/// Every feature's distinct split thresholds, sorted, and how values map to ranks.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct Ranks {
+    /// Feature `f`'s thresholds are `thresholds[starts[f]..starts[f + 1]]`.
+    starts: Vec<u32>,
+    thresholds: Vec<f64>,
+    /// The rank of `0.0` for each feature: a row's features that no entry names are zero.
+    zero: Vec<u32>,
+}
+
+impl Ranks {
+    /// Collects the thresholds of `trees` (validated: features below `width`, thresholds finite).
+    fn new(trees: &[TreeSpec], width: usize) -> Ranks {
+        let mut splits: Vec<(u32, f64)> = trees
+            .iter()
+            .flat_map(|t| {
+                t.left
+                    .0
+                    .iter()
+                    .zip(&t.feature.0)
+                    .zip(&t.threshold.0)
+                    .filter(|((left, _), _)| **left != LEAF)
+                    .map(|((_, &f), &x)| (f, x))
+            })
+            .collect();
+        splits.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        // `==` also merges -0.0 with 0.0, which every comparison treats alike.
+        splits.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+        let mut starts = Vec::with_capacity(width + 1);
+        let mut at = 0;
+        for f in 0..width as u32 {
+            starts.push(at as u32);
+            while at < splits.len() && splits[at].0 == f {
+                at += 1;
+            }
+        }
+        starts.push(at as u32);
+        let mut ranks = Ranks {
+            starts,
+            thresholds: splits.into_iter().map(|(_, x)| x).collect(),
+            zero: Vec::new(),
+        };
+        ranks.zero = (0..width).map(|f| ranks.rank(f, 0.0)).collect();
+        ranks
+    }
+
+    /// Number of features.
+    fn width(&self) -> usize {
+        self.zero.len()
+    }
+
+    /// The most thresholds any feature has (so the largest rank).
+    fn max_rank(&self) -> u32 {
+        self.starts
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The number of feature `feature`'s thresholds below `x`; NaN ranks above them all.
+    #[inline]
+    pub(super) fn rank(&self, feature: usize, x: f64) -> u32 {
+        let t = &self.thresholds[self.starts[feature] as usize..self.starts[feature + 1] as usize];
+        if x.is_nan() {
+            t.len() as u32
+        } else {
+            t.partition_point(|&v| v < x) as u32
+        }
+    }
+}
+
+/// A node as walked: go to `left` when the row's rank of `feature` is at most `rank`, else to
+/// `left + 1`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Node<R> {
+    left: u32,
+    feature: R,
+    rank: R,
+}
+
+/// The whole ensemble laid out for prediction: the ranks, the nodes, and every tree's leaf
+/// outputs in one array.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct Layout {
+    ranks: Ranks,
+    nodes: Nodes,
+    /// Every tree's `leaf_values`, in tree order (`outputs` values per leaf).
+    pub(super) leaf_values: Vec<f64>,
+    /// Every tree's `leaf_class`, in tree order (classifiers).
+    pub(super) leaf_class: Vec<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Nodes {
+    Narrow(Walker<u16>),
+    Wide(Walker<u32>),
+}
+
+impl Default for Nodes {
+    fn default() -> Self {
+        Nodes::Wide(Walker::default())
+    }
+}
+
+/// Per-thread buffers for ranked rows, reused between calls.
+#[derive(Debug, Default)]
+pub(super) struct Scratch {
+    narrow: Vec<[u16; LANES]>,
+    wide: Vec<[u32; LANES]>,
+}
+
+impl Scratch {
+    /// Empty buffers (no allocation).
+    pub(super) const fn new() -> Scratch {
+        Scratch {
+            narrow: Vec::new(),
+            wide: Vec::new(),
+        }
+    }
+}
+
+impl Layout {
+    /// Derives the layout of validated trees over `width` features.
+    pub(super) fn new(trees: &[TreeSpec], width: usize) -> Layout {
+        let ranks = Ranks::new(trees, width);
+        let narrow = width <= usize::from(u16::MAX) + 1 && ranks.max_rank() <= u16::MAX_RANK;
+        Layout {
+            nodes: if narrow {
+                Nodes::Narrow(Walker::new(trees, &ranks))
+            } else {
+                Nodes::Wide(Walker::new(trees, &ranks))
+            },
+            ranks,
+            leaf_values: trees
+                .iter()
+                .flat_map(|t| t.leaf_values.0.iter().copied())
+                .collect(),
+            leaf_class: trees
+                .iter()
+                .flat_map(|t| t.leaf_class.0.iter().copied())
+                .collect(),
+        }
+    }
+
+    /// Forces the `u32` layout (tests of the wide case on small trees).
+    #[cfg(test)]
+    pub(super) fn new_wide(trees: &[TreeSpec], width: usize) -> Layout {
+        let mut layout = Layout::new(trees, width);
+        layout.nodes = Nodes::Wide(Walker::new(trees, &layout.ranks));
+        layout
+    }
+
+    /// Whether nodes and ranks are `u16`.
+    #[cfg(test)]
+    pub(super) fn is_narrow(&self) -> bool {
+        matches!(self.nodes, Nodes::Narrow(_))
+    }
+
+    /// Calls `visit(row, leaf)` for every row of `source` and every tree, in tree order for each
+    /// row; `leaf` indexes [`leaf_class`](Self::leaf_class) (and
+    /// [`leaf_values`](Self::leaf_values) in strides of the number of outputs).
+    #[inline]
+    pub(super) fn for_each_leaf(
+        &self,
+        source: &impl RowValues,
+        scratch: &mut Scratch,
+        visit: impl FnMut(usize, usize),
+    ) {
+        match &self.nodes {
+            Nodes::Narrow(w) => {
+                let rows = self.rank_rows(source, &mut scratch.narrow);
+                w.for_each_leaf(&rows, visit);
+            }
+            Nodes::Wide(w) => {
+                let rows = self.rank_rows(source, &mut scratch.wide);
+                w.for_each_leaf(&rows, visit);
+            }
+        }
+    }
+
+    /// Ranks per row in a buffer: at least one, so that a leaf's `feature` 0 always indexes.
+    fn row_len(&self) -> usize {
+        self.ranks.width().max(1)
+    }
+
+    /// Ranks `source`'s rows into `buf`.
+    #[inline]
+    fn rank_rows<'a, R: Rank>(
+        &self,
+        source: &impl RowValues,
+        buf: &'a mut Vec<[R; LANES]>,
+    ) -> RankedRows<'a, R> {
+        let rows = source.n_rows();
+        let row_len = self.row_len();
+        let zero = &self.ranks.zero;
+        let rank = |f: usize, x: f64| R::from_u32(self.ranks.rank(f, x));
+        buf.clear();
+        if rows == 1 {
+            // One row walks several trees at once: lane 0 only.
+            buf.resize(row_len, [R::default(); LANES]);
+            for (d, &z) in buf.iter_mut().zip(zero) {
+                d[0] = R::from_u32(z);
+            }
+            source.for_each_value(0, |f, x| buf[f][0] = rank(f, x));
+        } else {
+            buf.resize(rows.div_ceil(LANES) * row_len, [R::default(); LANES]);
+            for group in buf.chunks_exact_mut(row_len) {
+                for (d, &z) in group.iter_mut().zip(zero) {
+                    *d = [R::from_u32(z); LANES];
+                }
+            }
+            for r in 0..rows {
+                let group = &mut buf[r / LANES * row_len..(r / LANES + 1) * row_len];
+                let lane = r % LANES;
+                source.for_each_value(r, |f, x| group[f][lane] = rank(f, x));
+            }
+        }
+        RankedRows {
+            groups: buf,
+            rows,
+            row_len,
+        }
+    }
+}
+
+/// A source of rows to rank: each row is `(feature, value)` pairs; features it does not name
+/// are zero, and a later pair for the same feature wins.
+pub(super) trait RowValues {
+    /// Number of rows.
+    fn n_rows(&self) -> usize;
+    /// Calls `set(feature, value)` for the values of row `row`.
+    fn for_each_value(&self, row: usize, set: impl FnMut(usize, f64));
+}
+
+/// Ranked rows, `LANES` at a time: group `g` holds rows `g * LANES..`, and
+/// `groups[g * row_len + f][l]` is the rank of feature `f` of row `g * LANES + l`, so that rows
+/// walked together read one array at a fixed offset. Groups are padded with all-zero rows; a
+/// single row has a group of its own with only lane 0 set.
+struct RankedRows<'a, R> {
+    groups: &'a [[R; LANES]],
+    rows: usize,
+    row_len: usize,
+}
+
+/// Where one tree lives in [`Walker::nodes`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct TreeRef {
+    root: u32,
+    /// Steps from the root to the deepest leaf.
+    depth: u32,
+}
+
+/// Every tree's nodes in one array, so that a walk only carries a node index, whichever tree it
+/// is in.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Walker<R> {
+    nodes: Vec<Node<R>>,
+    /// Per node, its index in [`Layout::leaf_class`] (leaves only; read once per walk).
+    leaf: Vec<u32>,
+    trees: Vec<TreeRef>,
+    /// A leaf node, where lanes without a tree wait.
+    any_leaf: u32,
+}
+
+impl<R: Rank> Walker<R> {
+    /// Lays out validated trees whose ranks and features fit `R`.
+    fn new(trees: &[TreeSpec], ranks: &Ranks) -> Walker<R> {
+        let total = trees.iter().map(|t| t.left.len()).sum();
+        let mut walker = Walker {
+            nodes: Vec::with_capacity(total),
+            leaf: Vec::with_capacity(total),
+            trees: Vec::with_capacity(trees.len()),
+            any_leaf: 0,
+        };
+        let mut first_leaf = 0;
+        for tree in trees {
+            walker.push_tree(tree, ranks, first_leaf);
+            first_leaf += tree.left.0.iter().filter(|&&l| l == LEAF).count() as u32;
+        }
+        // Every tree has a leaf: the last node laid out is one.
+        walker.any_leaf = walker.nodes.len().saturating_sub(1) as u32;
+        walker
+    }
+
+    /// Appends a tree breadth-first with adjacent siblings; its leaves are numbered from
+    /// `first_leaf`.
+    fn push_tree(&mut self, tree: &TreeSpec, ranks: &Ranks, first_leaf: u32) {
+        let root = self.nodes.len() as u32;
+        let mut depth = 0;
+        // (stored index, depth) in the order nodes receive their new index.
+        let mut queue = std::collections::VecDeque::with_capacity(tree.left.len());
+        queue.push_back((0usize, 0u32));
+        let mut next_index = root + 1;
+        while let Some((i, d)) = queue.pop_front() {
+            depth = depth.max(d);
+            let me = self.nodes.len() as u32;
+            if tree.left.0[i] == LEAF {
+                self.nodes.push(Node {
+                    left: me,
+                    feature: R::default(),
+                    rank: R::LEAF,
+                });
+                self.leaf.push(first_leaf + tree.right.0[i]);
+            } else {
+                let feature = tree.feature.0[i];
+                self.nodes.push(Node {
+                    left: next_index,
+                    feature: R::from_u32(feature),
+                    // The threshold's own position among its feature's thresholds.
+                    rank: R::from_u32(ranks.rank(feature as usize, tree.threshold.0[i])),
+                });
+                self.leaf.push(0);
+                next_index += 2;
+                queue.push_back((tree.left.0[i] as usize, d + 1));
+                queue.push_back((tree.right.0[i] as usize, d + 1));
+            }
+        }
+        self.trees.push(TreeRef { root, depth });
+    }
+
+    /// The leaves reached by the `LANES` rows of `group` in `tree`, walked in lockstep.
+    #[inline]
+    fn walk_rows(&self, tree: TreeRef, group: &[[R; LANES]]) -> [u32; LANES] {
+        let mut idx = [tree.root; LANES];
+        for _ in 0..tree.depth {
+            for (l, i) in idx.iter_mut().enumerate() {
+                let n = self.nodes[*i as usize];
+                *i = n.left + u32::from(group[n.feature.index()][l] > n.rank);
+            }
+        }
+        idx.map(|i| self.leaf[i as usize])
+    }
+
+    /// The leaves reached by one row (lane 0 of `row`) in up to `LANES` trees, walked in
+    /// lockstep.
+    #[inline]
+    fn walk_trees(&self, trees: &[TreeRef], row: &[[R; LANES]]) -> [u32; TREE_LANES] {
+        // Missing lanes stay on a leaf, which costs no cache miss; their leaves are not read.
+        let mut idx: [u32; TREE_LANES] =
+            std::array::from_fn(|l| trees.get(l).map_or(self.any_leaf, |t| t.root));
+        let depth = trees.iter().map(|t| t.depth).max().unwrap_or(0);
+        for _ in 0..depth {
+            for i in &mut idx {
+                let n = self.nodes[*i as usize];
+                *i = n.left + u32::from(row[n.feature.index()][0] > n.rank);
+            }
+        }
+        idx.map(|i| self.leaf[i as usize])
+    }
+
+    /// Calls `visit(row, leaf)` for every row and tree, in tree order for each row.
+    ///
+    /// Blocks of `BLOCK_ROWS` rows walk every tree in turn, `LANES` rows at a time; a single row
+    /// walks `LANES` trees at a time instead.
+    #[inline]
+    fn for_each_leaf(&self, rows: &RankedRows<'_, R>, mut visit: impl FnMut(usize, usize)) {
+        let row_len = rows.row_len;
+        if rows.rows == 1 {
+            for group in self.trees.chunks(TREE_LANES) {
+                let leaves = self.walk_trees(group, rows.groups);
+                for &leaf in &leaves[..group.len()] {
+                    visit(0, leaf as usize);
+                }
+            }
+            return;
+        }
+        let groups_per_block = BLOCK_ROWS / LANES;
+        for (b, block) in rows.groups.chunks(groups_per_block * row_len).enumerate() {
+            for &tree in &self.trees {
+                for (g, group) in block.chunks_exact(row_len).enumerate() {
+                    let first = b * BLOCK_ROWS + g * LANES;
+                    let leaves = self.walk_rows(tree, group);
+                    let real = LANES.min(rows.rows - first);
+                    for (l, &leaf) in leaves[..real].iter().enumerate() {
+                        visit(first + l, leaf as usize);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::artifact::packed::{PackedF64, PackedU32};
+
+    /// One split per threshold in `cuts`, all on feature 0, as a right-leaning chain.
+    fn chain(cuts: &[f64]) -> TreeSpec {
+        let k = cuts.len() as u32;
+        let (mut feature, mut threshold, mut left, mut right) = (vec![], vec![], vec![], vec![]);
+        for (i, &c) in cuts.iter().enumerate() {
+            let i = i as u32;
+            feature.push(0);
+            threshold.push(c);
+            // Node 2i splits; its left child 2i+1 is leaf i, its right child 2i+2 splits next.
+            left.push(2 * i + 1);
+            right.push(2 * i + 2);
+            feature.push(0);
+            threshold.push(0.0);
+            left.push(LEAF);
+            right.push(i);
+        }
+        feature.push(0);
+        threshold.push(0.0);
+        left.push(LEAF);
+        right.push(k);
+        // Reorder into the stored form: node indices as pushed above already respect
+        // parent-before-child.
+        TreeSpec {
+            feature: PackedU32(feature),
+            threshold: PackedF64(threshold),
+            left: PackedU32(left),
+            right: PackedU32(right),
+            leaf_values: PackedF64((0..=k).map(f64::from).collect()),
+            leaf_class: PackedU32(vec![]),
+        }
+    }
+
+    /// Rows with one feature.
+    struct Column<'a>(&'a [f64]);
+
+    impl RowValues for Column<'_> {
+        fn n_rows(&self) -> usize {
+            self.0.len()
+        }
+        fn for_each_value(&self, row: usize, mut set: impl FnMut(usize, f64)) {
+            set(0, self.0[row]);
+        }
+    }
+
+    /// The leaf smartcore's rule reaches: left when `x <= threshold` (NaN goes right).
+    fn reference_leaf(tree: &TreeSpec, x: f64) -> u32 {
+        let mut i = 0;
+        while tree.left.0[i] != LEAF {
+            i = if x <= tree.threshold.0[i] {
+                tree.left.0[i] as usize
+            } else {
+                tree.right.0[i] as usize
+            };
+        }
+        tree.right.0[i]
+    }
+
+    #[test]
+    fn ranks_decide_exactly_as_thresholds() {
+        let tree = chain(&[-0.0, 2.5, 0.0, f64::MIN_POSITIVE, 2.5, -7.0]);
+        let layout = Layout::new(std::slice::from_ref(&tree), 1);
+        assert_eq!(
+            layout.ranks.thresholds,
+            [-7.0, -0.0, f64::MIN_POSITIVE, 2.5],
+            "sorted, with duplicates and ±0 merged"
+        );
+        let probes = [
+            f64::NEG_INFINITY,
+            -7.0,
+            -6.999,
+            -0.0,
+            0.0,
+            f64::MIN_POSITIVE / 2.0,
+            f64::MIN_POSITIVE,
+            1.0,
+            2.5,
+            2.5000000000000004,
+            f64::INFINITY,
+            f64::NAN,
+        ];
+        let want: Vec<u32> = probes.iter().map(|&x| reference_leaf(&tree, x)).collect();
+        assert!(layout.is_narrow());
+        let wide = Layout::new_wide(std::slice::from_ref(&tree), 1);
+        for layout in [&layout, &wide] {
+            let mut got = vec![u32::MAX; probes.len()];
+            layout.for_each_leaf(&Column(&probes), &mut Scratch::new(), |r, leaf| {
+                got[r] = leaf as u32
+            });
+            assert_eq!(got, want);
+        }
+        assert_eq!(want.last(), Some(&6), "NaN goes right at every split");
+    }
+
+    #[test]
+    fn a_single_row_walks_trees_in_lockstep() {
+        // More trees than lanes, of different depths, over two features.
+        let trees: Vec<TreeSpec> = (0..LANES + 3)
+            .map(|t| chain(&(0..=t).map(|c| c as f64 * 0.5).collect::<Vec<_>>()))
+            .collect();
+        let layout = Layout::new(&trees, 2);
+        for x in [-1.0, 0.0, 0.7, 3.0, 100.0] {
+            let mut got = Vec::new();
+            layout.for_each_leaf(&Column(&[x]), &mut Scratch::new(), |r, leaf| {
+                assert_eq!(r, 0);
+                got.push(leaf as u32);
+            });
+            // Leaves are numbered across trees: tree `t` of the chain family has `t + 2` leaves.
+            let want: Vec<u32> = trees
+                .iter()
+                .enumerate()
+                .map(|(t, tree)| {
+                    (0..t as u32).map(|s| s + 2).sum::<u32>() + reference_leaf(tree, x)
+                })
+                .collect();
+            assert_eq!(got, want, "x = {x}");
+        }
+    }
+}
