@@ -84,7 +84,9 @@ pub(super) struct Ranks {
 impl Ranks {
     /// Collects the thresholds of `trees` (validated: features below `width`, thresholds finite).
     fn new(trees: &[TreeSpec], width: usize) -> Ranks {
-        let mut splits: Vec<(u32, f64)> = trees
+        // Sorted as packed integer keys: a plain `u128` sort is several times faster than a
+        // comparator over `(u32, f64)`, and the sort is most of the load time of a large forest.
+        let mut keys: Vec<u128> = trees
             .iter()
             .flat_map(|t| {
                 t.left
@@ -93,10 +95,14 @@ impl Ranks {
                     .zip(&t.feature.0)
                     .zip(&t.threshold.0)
                     .filter(|((left, _), _)| **left != LEAF)
-                    .map(|((_, &f), &x)| (f, x))
+                    .map(|((_, &f), &x)| (u128::from(f) << 64) | u128::from(ordered_bits(x)))
             })
             .collect();
-        splits.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        keys.sort_unstable();
+        let mut splits: Vec<(u32, f64)> = keys
+            .into_iter()
+            .map(|key| ((key >> 64) as u32, from_ordered_bits(key as u64)))
+            .collect();
         // `==` also merges -0.0 with 0.0, which every comparison treats alike.
         splits.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
         let mut starts = Vec::with_capacity(width + 1);
@@ -141,6 +147,25 @@ impl Ranks {
             t.partition_point(|&v| v < x) as u32
         }
     }
+}
+
+/// The bits of `x` as an unsigned integer that orders like `f64::total_cmp`.
+fn ordered_bits(x: f64) -> u64 {
+    let bits = x.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+/// The inverse of [`ordered_bits`].
+fn from_ordered_bits(key: u64) -> f64 {
+    f64::from_bits(if key >> 63 == 1 {
+        key & !(1 << 63)
+    } else {
+        !key
+    })
 }
 
 /// A node as walked: go to `left` when the row's rank of `feature` is at most `rank`, else to
@@ -574,6 +599,30 @@ mod tests {
                 })
                 .collect();
             assert_eq!(got, want, "x = {x}");
+        }
+    }
+
+    #[test]
+    fn ordered_bits_sort_like_total_cmp_and_round_trip() {
+        let mut values = vec![
+            3.5,
+            -0.0,
+            0.0,
+            -1e300,
+            1e300,
+            f64::MIN_POSITIVE,
+            -f64::MIN_POSITIVE,
+            -2.25,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        let mut by_key = values.clone();
+        by_key.sort_unstable_by_key(|&x| ordered_bits(x));
+        values.sort_unstable_by(f64::total_cmp);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&by_key), bits(&values));
+        for x in values {
+            assert_eq!(from_ordered_bits(ordered_bits(x)).to_bits(), x.to_bits());
         }
     }
 }
