@@ -529,3 +529,67 @@ def test_systemd_unit_verifies(tmp_path):
                          capture_output=True, text=True, timeout=60)
     # Unknown or misspelt keys are only warnings: any output is a failure here.
     assert out.returncode == 0 and not (out.stdout + out.stderr).strip(), out.stdout + out.stderr
+
+
+def documented_deploy_commands():
+    """The curl commands of docs/operations.md's "Deploying a new version", in order."""
+    docs = (REPO / "docs" / "operations.md").read_text()
+    section = docs.split("## Deploying a new version", 1)[1].split("\n## ", 1)[0]
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", section, flags=re.S):
+        joined = re.sub(r"\\\n\s*", " ", block)
+        for line in joined.splitlines():
+            line = line.split("  #", 1)[0].strip()
+            if line.startswith("curl "):
+                commands.append(line)
+    return commands
+
+
+def test_documented_deployment_runs(tmp_path):
+    """Every curl command of the deployment walkthrough, run as written against a real server."""
+    curl = shutil.which("curl")
+    if curl is None:
+        pytest.skip("curl not on PATH: the documented commands were not run")
+    commands = documented_deploy_commands()
+    assert len(commands) >= 14, commands
+    keys = tmp_path / "keys.toml"
+    admin = add_key(keys, "deployer", "admin,predict")
+    url, process = start_server([str(GOLDEN / "iris_logistic.tabship"), "--keys", str(keys)])
+    auth = {"Authorization": f"Bearer {admin}"}
+    try:
+        # The walkthrough's starting point: model `churn` with versions 6 and 7, 7 current.
+        for version in ("6", "7"):
+            r = requests.post(url + "/admin/models/churn/versions", headers=auth, timeout=30,
+                              json={"path": str(GOLDEN / "adult_logistic.tabship"),
+                                    "version": version})
+            assert r.status_code == 201, r.text
+        churn = requests.get(url + "/models/churn", headers=auth, timeout=10).json()
+        (tmp_path / "record.json").write_text(json.dumps(churn["example"]))
+        shutil.copy(GOLDEN / "adult_forest.tabship", tmp_path / "churn-0008.tabship")
+        env = {"PATH": "/usr/bin:/bin", "URL": url, "ADMIN": f"Authorization: Bearer {admin}",
+               "TOKEN": admin}
+        # The upload is the documented alternative to loading by path (version 8 exists by
+        # then), and the walkthrough never creates the `staging` alias it shows deleting.
+        expected = {"version=8&activate=false": 409, "aliases/staging": 404}
+        for command in commands:
+            command = command.replace("/var/lib/tabship/models/churn-0008.tabship",
+                                      str(tmp_path / "churn-0008.tabship"))
+            assert command.startswith("curl -s ")
+            command = command.replace("curl -s ", "curl -s -o body.json -w '%{http_code}' ", 1)
+            out = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env,
+                                 capture_output=True, text=True, timeout=30)
+            status = int(out.stdout)
+            want = next((s for k, s in expected.items() if k in command), None)
+            body = (tmp_path / "body.json").read_text()
+            if want is None:
+                assert 200 <= status < 300, f"{command}\n{status} {body}"
+            else:
+                assert status == want, f"{command}\n{status} {body}"
+        final = requests.get(url + "/models/churn", headers=auth, timeout=10).json()
+        assert final["current_version"] == "7"
+        assert sorted(v["version"] for v in final["versions"]) == ["7", "8"]
+        assert final["history"] == []  # 6 was unloaded, so it left the history too
+        assert final["aliases"] == {"production": "7"}
+        assert final["split"] is None and final["shadow"] is None
+    finally:
+        stop_server(process)
