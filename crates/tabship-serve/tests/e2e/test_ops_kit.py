@@ -11,7 +11,9 @@ import csv
 import json
 import re
 import shutil
+import socket
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -305,9 +307,16 @@ def read_csv(name):
         return list(csv.DictReader(f))
 
 
+@dataclass
+class Live:
+    url: str
+    token: str
+    scrape: str
+
+
 @pytest.fixture(scope="module")
-def scrape(tmp_path_factory):
-    """The /metrics text of a server that has seen every kind of traffic the kit watches."""
+def live(tmp_path_factory):
+    """A server that has seen every kind of traffic the kit watches, and its /metrics text."""
     tmp = tmp_path_factory.mktemp("ops")
     keys = tmp / "keys.toml"
     token = add_key(keys, "ops", "predict,feedback,admin,metrics")
@@ -353,9 +362,14 @@ def scrape(tmp_path_factory):
         assert requests.post(url + "/predict", json={"age": "old"}, headers=auth,
                              timeout=10).status_code == 400
         text = requests.get(url + "/metrics", headers=auth, timeout=10).text
+        yield Live(url, token, text)
     finally:
         stop_server(process)
-    return text
+
+
+@pytest.fixture(scope="module")
+def scrape(live):
+    return live.scrape
 
 
 # --- Tests --------------------------------------------------------------------------------------
@@ -593,3 +607,79 @@ def test_documented_deployment_runs(tmp_path):
         assert final["split"] is None and final["shadow"] is None
     finally:
         stop_server(process)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def grafana_to_promql(expr):
+    """A dashboard query as Grafana sends it with every variable on "All"."""
+    expr = expr.replace("$__rate_interval", "10s")
+    return re.sub(r"\$\{?(instance|model|version|route)\}?", ".*", expr)
+
+
+def test_prometheus_evaluates_every_query(live, tmp_path):
+    """A real Prometheus scrapes the server; every dashboard query and alert expression runs
+    without error, and every dashboard query returns series."""
+    binary = shutil.which("prometheus")
+    if binary is None:
+        pytest.skip("prometheus not on PATH (Debian package `prometheus`): queries not evaluated")
+    (tmp_path / "token").write_text(live.token + "\n")
+    host = live.url.split("://", 1)[1]
+    config = {
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "scrape_configs": [{
+            "job_name": "tabship", "metrics_path": "/metrics",
+            "authorization": {"type": "Bearer", "credentials_file": str(tmp_path / "token")},
+            "static_configs": [{"targets": [host]}]}],
+    }
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api/v1"
+    log = open(tmp_path / "prometheus.log", "w")
+    process = subprocess.Popen(
+        [binary, f"--config.file={tmp_path / 'prometheus.yml'}",
+         f"--storage.tsdb.path={tmp_path / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        scrapes = 0
+        while time.monotonic() < deadline and scrapes < 4:
+            time.sleep(0.5)
+            try:
+                r = requests.get(api + "/query", timeout=5, params={
+                    "query": 'count_over_time(up{job="tabship"}[1m]) and up{job="tabship"} == 1'})
+            except requests.ConnectionError:
+                continue
+            result = r.json()["data"]["result"] if r.ok else []
+            scrapes = int(float(result[0]["value"][1])) if result else 0
+        assert scrapes >= 4, "prometheus never scraped the server: " + \
+            (tmp_path / "prometheus.log").read_text()[-2000:]
+        failures, empty = [], []
+        for where, expr, _ in dashboard_queries(dashboard()):
+            if where.startswith("variable"):
+                continue
+            r = requests.get(api + "/query", params={"query": grafana_to_promql(expr)}, timeout=10)
+            body = r.json()
+            if body.get("status") != "success":
+                failures.append(f"{where}: {body.get('error')}")
+            elif not body["data"]["result"]:
+                empty.append(where)
+        for rule in alert_rules():
+            r = requests.get(api + "/query", params={"query": rule["expr"]}, timeout=10)
+            if r.json().get("status") != "success":
+                failures.append(f"alert {rule['alert']}: {r.json().get('error')}")
+        assert not failures, "\n".join(failures)
+        assert not empty, "queries without series:\n" + "\n".join(empty)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=15)
+            log.close()
