@@ -258,7 +258,8 @@ def dashboard_queries(board):
     """(where, expr, legend) for every panel target and every query variable."""
     for p in all_panels(board):
         for t in p.get("targets", []):
-            yield f"panel {p['id']} `{p['title']}` {t['refId']}", t["expr"], t.get("legendFormat", "")
+            where = f"panel {p['id']} `{p['title']}` {t['refId']}"
+            yield where, t["expr"], t.get("legendFormat", "")
     for v in board["templating"]["list"]:
         if v["type"] != "query":
             continue
@@ -404,6 +405,7 @@ def test_alert_rules_match_the_scrape(scrape):
                    "TabshipUnknownCategorySpike", "TabshipPredictionLogDrops"):
         assert wanted in names, wanted
     found = []
+    docs = (REPO / "docs" / "operations.md").read_text()
     for rule in rules:
         found += problems(rule["expr"], series, f"alert {rule['alert']}")
         assert rule["labels"]["severity"] in ("critical", "warning"), rule["alert"]
@@ -412,8 +414,7 @@ def test_alert_rules_match_the_scrape(scrape):
             assert rule["annotations"].get(key), f"{rule['alert']} lacks `{key}`"
         anchor = rule["annotations"]["runbook"].split("#", 1)[1]
         assert anchor == rule["alert"].lower()
-        docs = (REPO / "docs" / "operations.md").read_text()
-        assert f"### {rule['alert']}" in docs, f"docs/operations.md has no entry for {rule['alert']}"
+        assert f"### {rule['alert']}" in docs, f"no runbook entry for {rule['alert']}"
     assert not found, "\n".join(found)
 
 
@@ -475,7 +476,8 @@ def test_dashboard_structure():
             assert "instance" in s.labels, f"{where}: `{s.metric}` ignores $instance"
             if s.metric.startswith(("tabship_http", "tabship_build", "tabship_prediction_log")):
                 continue
-            assert {"model", "version"} <= s.labels, f"{where}: `{s.metric}` ignores $model/$version"
+            assert {"model", "version"} <= s.labels, \
+                f"{where}: `{s.metric}` ignores $model/$version"
 
 
 def test_panels_cover_the_brief():
