@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # End-to-end tests of `tabship serve`: the real binary on 127.0.0.1, driven by Python clients
-# (requests, prometheus_client, openapi-spec-validator, tritonclient) and headless Chromium.
-# Usage: scripts/e2e.sh   (installs Debian's chromium + chromium-driver with apt-get if missing,
-# builds the pinned .venv and the debug binary first)
+# (requests, prometheus_client, openapi-spec-validator, tritonclient) and headless Chromium; the
+# operator kit in deploy/ against a real scrape, and promtool on the alert rules.
+# Usage: scripts/e2e.sh   (installs Debian's chromium + chromium-driver and prometheus (for
+# promtool) with apt-get if missing, builds the pinned .venv and the debug binary first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null \
+  || ! command -v promtool >/dev/null; then
   sudo=""
   if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    chromium chromium-driver prometheus >/dev/null
 fi
 
 venv="$(bash scripts/python-env.sh)"
