@@ -79,6 +79,10 @@ pub struct ServerArgs {
     /// Request timeout in seconds.
     #[arg(long, default_value_t = 30.0)]
     pub timeout: f64,
+    /// After SIGTERM, keep serving this many seconds with /health/ready answering 503
+    /// `draining`, so a load balancer stops routing here before the socket closes.
+    #[arg(long, default_value_t = 0.0)]
+    pub drain_seconds: f64,
     /// Largest request body in KiB (413 above it).
     #[arg(long, default_value_t = 2048)]
     pub max_body_kb: usize,

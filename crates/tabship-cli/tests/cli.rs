@@ -534,3 +534,83 @@ fn demo_trains_iris_and_serves_the_form() {
     assert!(killed.success());
     assert!(child.wait().expect("exits").success());
 }
+
+#[cfg(unix)]
+#[test]
+fn serve_drains_after_sigterm_before_closing() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tabship"))
+        .args([
+            "serve",
+            &testdata("golden/iris_logistic.tabship"),
+            "--port",
+            "0",
+            "--json-logs",
+            "--drain-seconds",
+            "2",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("server starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let addr = loop {
+        let line = lines.next().expect("a log line").expect("utf-8");
+        let json: serde_json::Value = serde_json::from_str(&line).expect("JSON logs");
+        if json["fields"]["message"] == "listening" {
+            break json["fields"]["address"]
+                .as_str()
+                .expect("address")
+                .to_owned();
+        }
+    };
+    let ready_status = || {
+        http(
+            &addr,
+            "GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+    };
+    let became_ready = (0..200).any(|_| {
+        ready_status().starts_with("HTTP/1.1 200") || {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            false
+        }
+    });
+    assert!(became_ready, "the server becomes ready");
+    let signalled = std::time::Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let draining = (0..100).find_map(|_| {
+        let answer = ready_status();
+        if answer.starts_with("HTTP/1.1 503") {
+            Some(answer)
+        } else {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            None
+        }
+    });
+    let draining = draining.expect("readiness turns 503 after SIGTERM");
+    assert!(draining.contains("draining"), "{draining}");
+    let body =
+        r#"{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}"#;
+    let answer = http(
+        &addr,
+        &format!(
+            "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "still serving while draining: {answer}"
+    );
+    let status = child.wait().expect("server exits");
+    assert!(status.success(), "graceful exit, got {status}");
+    assert!(
+        signalled.elapsed() >= std::time::Duration::from_secs(2),
+        "stayed up for the drain period"
+    );
+}

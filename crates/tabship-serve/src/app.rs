@@ -167,7 +167,7 @@ async fn root(State(state): State<Arc<AppState>>) -> Json<Value> {
         "status": "alive",
         "service": "tabship",
         "version": crate::VERSION,
-        "ready": state.is_ready(),
+        "ready": state.accepts_traffic(),
         "auth": state.auth_enabled(),
         "default_model": registry.default_model,
         "models": models,
@@ -181,7 +181,13 @@ async fn live() -> Json<Value> {
 }
 
 async fn ready(State(state): State<Arc<AppState>>) -> Response {
-    if state.is_ready() {
+    if state.is_draining() {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "draining"})),
+        )
+            .into_response()
+    } else if state.is_ready() {
         Json(json!({"status": "ready"})).into_response()
     } else {
         (

@@ -51,7 +51,7 @@ pub async fn bind(host: &str, port: u16) -> Result<TcpListener> {
 pub async fn serve(state: Arc<AppState>, listener: TcpListener) -> Result<()> {
     let app = crate::router(state.clone());
     let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(drain_after_signal(state.clone()))
         .await
         .map_err(|source| Error::Io {
             what: "serving".to_owned(),
@@ -88,8 +88,9 @@ pub async fn serve_tls(
     })?;
     let handle = axum_server::Handle::new();
     let stopper = handle.clone();
+    let draining = state.clone();
     tokio::spawn(async move {
-        shutdown_signal().await;
+        drain_after_signal(draining).await;
         stopper.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
     });
     let app = crate::router(state.clone());
@@ -104,6 +105,22 @@ pub async fn serve_tls(
     state.flush();
     tracing::info!("stopped");
     result
+}
+
+/// Resolves once a shutdown signal came and the drain period (`Options::drain`) has passed;
+/// meanwhile `/health/ready` answers 503 `draining` and everything else keeps serving.
+async fn drain_after_signal(state: Arc<AppState>) {
+    shutdown_signal().await;
+    state.start_draining();
+    let drain = state.options.drain;
+    if !drain.is_zero() {
+        tracing::info!(
+            seconds = drain.as_secs_f64(),
+            "draining: readiness is 503, still serving"
+        );
+        tokio::time::sleep(drain).await;
+    }
+    tracing::info!("closing: finishing in-flight requests");
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -128,7 +145,7 @@ pub async fn shutdown_signal() {
         () = ctrl_c => {},
         () = term => {},
     }
-    tracing::info!("shutdown signal received: finishing in-flight requests");
+    tracing::info!("shutdown signal received");
 }
 
 #[cfg(test)]

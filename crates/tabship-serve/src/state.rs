@@ -29,6 +29,9 @@ pub struct Options {
     pub feedback_capacity: usize,
     /// The JSONL prediction log, if any.
     pub prediction_log: Option<LogConfig>,
+    /// After SIGTERM, how long the server keeps answering while `/health/ready` says 503
+    /// `draining`, so a load balancer stops sending traffic before the socket closes.
+    pub drain: Duration,
 }
 
 impl Default for Options {
@@ -40,6 +43,7 @@ impl Default for Options {
             blocking_rows: 256,
             feedback_capacity: 100_000,
             prediction_log: None,
+            drain: Duration::ZERO,
         }
     }
 }
@@ -55,6 +59,7 @@ pub struct AppState {
     pub(crate) feedback: FeedbackStore,
     pub(crate) options: Options,
     ready: AtomicBool,
+    draining: AtomicBool,
     request_prefix: u32,
     request_counter: AtomicU64,
 }
@@ -77,6 +82,7 @@ impl AppState {
             feedback: FeedbackStore::new(options.feedback_capacity),
             options,
             ready: AtomicBool::new(false),
+            draining: AtomicBool::new(false),
             request_prefix: rand::random(),
             request_counter: AtomicU64::new(0),
         }))
@@ -129,6 +135,22 @@ impl AppState {
     /// True once the models are loaded.
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Acquire)
+    }
+
+    /// Starts draining (on SIGTERM): readiness answers 503 `draining` while every other endpoint
+    /// keeps serving, so a load balancer takes the instance out before it stops.
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::Release);
+    }
+
+    /// True once [`start_draining`](Self::start_draining) was called.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Acquire)
+    }
+
+    /// Ready for new traffic: models loaded and not draining.
+    pub fn accepts_traffic(&self) -> bool {
+        self.is_ready() && !self.is_draining()
     }
 
     /// The current registry snapshot.

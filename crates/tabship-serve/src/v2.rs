@@ -94,7 +94,7 @@ async fn live() -> Json<Value> {
 }
 
 async fn ready(State(state): State<Arc<AppState>>) -> Response {
-    let ready = state.is_ready();
+    let ready = state.accepts_traffic();
     let status = if ready {
         StatusCode::OK
     } else {

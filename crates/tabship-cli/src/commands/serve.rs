@@ -58,9 +58,16 @@ pub fn start(
             args.timeout
         )));
     }
+    if !(args.drain_seconds >= 0.0 && args.drain_seconds.is_finite()) {
+        return Err(Error::Usage(format!(
+            "--drain-seconds must be zero or a positive number of seconds, got `{}`",
+            args.drain_seconds
+        )));
+    }
     let options = Options {
         body_limit: args.max_body_kb.saturating_mul(1024),
         request_timeout: Duration::from_secs_f64(args.timeout),
+        drain: Duration::from_secs_f64(args.drain_seconds),
         prediction_log: args.prediction_log.as_ref().map(|p| LogConfig {
             path: p.clone(),
             max_bytes: args.log_max_mb.saturating_mul(1024 * 1024),

@@ -227,6 +227,25 @@ async fn root_and_health() {
 }
 
 #[tokio::test]
+async fn draining_fails_readiness_but_keeps_serving() {
+    let state = state_with(None, tabship_serve::Options::default());
+    let app = tabship_serve::router(state.clone());
+    assert_eq!(get(&app, "/health/ready").await.status, StatusCode::OK);
+    state.start_draining();
+    let ready = get(&app, "/health/ready").await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(ready.json()["status"], "draining");
+    let v2 = get(&app, "/v2/health/ready").await;
+    assert_eq!(v2.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(v2.json()["ready"], false);
+    assert_eq!(get(&app, "/").await.json()["ready"], false);
+    assert_eq!(get(&app, "/health/live").await.status, StatusCode::OK);
+    let answer = post_json(&app, "/predict", &setosa()).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.json()["prediction"], "setosa");
+}
+
+#[tokio::test]
 async fn prediction_log_lines() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("predictions.jsonl");
