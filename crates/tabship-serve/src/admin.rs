@@ -380,3 +380,32 @@ pub(crate) async fn clear_shadow(
     })
     .await
 }
+
+/// `POST /admin/keys/reload`: re-reads the keys file (as SIGHUP does). 400 `invalid_keys` when the
+/// new file is unreadable or invalid (the old keys stay in force); 409 `no_keys_file` when the
+/// server runs without one.
+pub(crate) async fn reload_keys(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    state.authorize(&headers, Scope::Admin)?;
+    if state.options.keys_file.is_none() || !state.auth_enabled() {
+        return Err(conflict(
+            "no_keys_file",
+            "the server was started without --keys; there is no keys file to reload",
+        ));
+    }
+    let reloading = state.clone();
+    let result = tokio::task::spawn_blocking(move || reloading.reload_keys())
+        .await
+        .map_err(ApiError::internal)?;
+    match result {
+        Ok(keys) => Ok(Json(json!({"reloaded": true, "keys": keys}))),
+        Err(Error::Keys { message, .. }) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_keys",
+            format!("keys file refused, the previous keys stay in force: {message}"),
+        )),
+        Err(other) => Err(ApiError::internal(other)),
+    }
+}

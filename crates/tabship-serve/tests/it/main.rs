@@ -7,6 +7,7 @@ mod common;
 mod drift;
 mod errors;
 mod feedback;
+mod keys_reload;
 mod metrics_docs;
 mod predict;
 mod v2;
