@@ -759,3 +759,74 @@ fn serve_reloads_keys_on_sighup() {
         "SIGHUP does not stop the server; got {status}"
     );
 }
+
+/// `PUT` or `GET` with a JSON body on an open server; the raw answer.
+fn http_json(addr: &str, method: &str, path: &str, body: &str) -> String {
+    http(
+        addr,
+        &format!(
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+fn json_body(answer: &str) -> serde_json::Value {
+    let (_, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("JSON body ({e}): {answer}"))
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_state_dir_survives_a_restart_and_skips_a_corrupt_state() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join("state");
+    let model = testdata("golden/iris_logistic.tabship");
+    let tree = testdata("golden/iris_tree.tabship");
+    let args = [model.as_str(), "--state-dir", path(&state)];
+
+    let (mut child, _lines, addr) = spawn_server(&args);
+    let body = format!(r#"{{"path": "{tree}", "version": "2", "activate": false}}"#);
+    let a = http_json(&addr, "POST", "/admin/models/iris/versions", &body);
+    assert!(a.starts_with("HTTP/1.1 201"), "{a}");
+    let a = http_json(
+        &addr,
+        "PUT",
+        "/admin/models/iris/aliases/production",
+        r#"{"version": "2"}"#,
+    );
+    assert!(a.starts_with("HTTP/1.1 200"), "{a}");
+    let a = http_json(
+        &addr,
+        "PUT",
+        "/admin/models/iris/split",
+        r#"{"versions": {"golden": 70, "2": 30}}"#,
+    );
+    assert!(a.starts_with("HTTP/1.1 200"), "{a}");
+    signal(&child, "-TERM");
+    assert!(child.wait().expect("exits").success());
+
+    let (mut child, mut lines, addr) = spawn_server(&args);
+    let logged = wait_for_log(&mut lines, "state restored");
+    assert_eq!(logged["fields"]["versions"], 1, "{logged}");
+    let iris = json_body(&http_json(&addr, "GET", "/models/iris", ""));
+    assert_eq!(iris["aliases"]["production"], "2", "{iris}");
+    assert_eq!(iris["split"].as_array().map(Vec::len), Some(2), "{iris}");
+    assert_eq!(iris["versions"].as_array().map(Vec::len), Some(2), "{iris}");
+    signal(&child, "-TERM");
+    assert!(child.wait().expect("exits").success());
+
+    std::fs::write(state.join("state.json"), "{ not json").expect("corrupt the state");
+    let (mut child, mut lines, addr) = spawn_server(&args);
+    let logged = wait_for_log(
+        &mut lines,
+        "saved state skipped: invalid; serving the command-line models only",
+    );
+    assert_eq!(logged["level"], "ERROR", "{logged}");
+    let iris = json_body(&http_json(&addr, "GET", "/models/iris", ""));
+    assert_eq!(iris["current_version"], "golden", "{iris}");
+    assert_eq!(iris["versions"].as_array().map(Vec::len), Some(1), "{iris}");
+    assert_eq!(iris["split"], serde_json::Value::Null, "{iris}");
+    signal(&child, "-TERM");
+    assert!(child.wait().expect("exits").success());
+}

@@ -38,6 +38,7 @@ pub mod metrics;
 mod models;
 pub mod monitoring;
 mod openapi;
+mod persist;
 mod predict;
 pub mod predlog;
 pub mod registry;
@@ -51,7 +52,7 @@ pub use app::router;
 pub use error::{ApiError, Error, FieldError, Result};
 pub use predict::{ROUTING_KEY_HEADER, RequestId};
 pub use predlog::LogConfig;
-pub use registry::LoadedModel;
+pub use registry::{LoadedModel, Origin};
 pub use state::{AppState, Options};
 
 /// This crate's version.

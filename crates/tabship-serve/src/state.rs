@@ -76,6 +76,12 @@ impl AppState {
     /// Without `keys` every endpoint is open.
     pub fn new(keys: Option<KeyStore>, options: Options) -> Result<Arc<Self>> {
         let registry = Arc::new(RegistryCell::default());
+        if let Some(dir) = &options.state_dir {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+                what: format!("creating the state directory `{}`", dir.display()),
+                source,
+            })?;
+        }
         let log = match &options.prediction_log {
             Some(cfg) => Some(PredictionLog::open(cfg.clone())?),
             None => None,
@@ -95,7 +101,9 @@ impl AppState {
         }))
     }
 
-    /// Loads artifacts (files, or every `*.tabship` in a directory), then marks the server ready.
+    /// Loads artifacts (files, or every `*.tabship` in a directory), re-applies the saved state of
+    /// `Options::state_dir` (skipping, with a logged error, whatever is unusable), then marks the
+    /// server ready.
     pub fn load_paths(&self, paths: &[PathBuf]) -> Result<()> {
         let mut files = Vec::new();
         for path in paths {
@@ -121,6 +129,9 @@ impl AppState {
                 "model loaded"
             );
             registry = registry.with_version(model, true)?;
+        }
+        if let Some(dir) = &self.options.state_dir {
+            registry = crate::persist::restore(dir, registry);
         }
         self.registry.store(registry);
         self.set_ready();

@@ -10,4 +10,5 @@ mod feedback;
 mod keys_reload;
 mod metrics_docs;
 mod predict;
+mod state_dir;
 mod v2;
