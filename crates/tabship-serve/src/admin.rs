@@ -56,11 +56,16 @@ fn required(body: &Value, field: &str) -> Result<String, ApiError> {
 
 /// Saves `next` to the state directory (when there is one) before it is published: a change that
 /// cannot be saved is refused, so memory and disk never disagree.
-fn save_state(state: &AppState, next: &Registry) -> Result<(), ApiError> {
-    match &state.options.state_dir {
-        Some(dir) => crate::persist::save(dir, next).map_err(not_saved),
-        None => Ok(()),
-    }
+/// The write (with its fsync) runs on the blocking pool, off the request threads.
+async fn save_state(state: &AppState, next: &Registry) -> Result<(), ApiError> {
+    let Some(dir) = state.options.state_dir.clone() else {
+        return Ok(());
+    };
+    let snapshot = next.clone();
+    tokio::task::spawn_blocking(move || crate::persist::save(&dir, &snapshot))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(not_saved)
 }
 
 fn not_saved(e: Error) -> ApiError {
@@ -85,7 +90,7 @@ where
         .ok_or_else(|| ApiError::model_not_found(name))?;
     f(entry)?;
     let answer = model_json(name, entry);
-    save_state(state, &next)?;
+    save_state(state, &next).await?;
     state.registry.store(next);
     tracing::info!(model = %name, "routing changed");
     Ok(Json(answer))
@@ -211,7 +216,7 @@ pub(crate) async fn load_version(
             other => ApiError::internal(other),
         })?;
     let answer = next.models.get(&name).map(|e| model_json(&name, e));
-    if let Err(e) = save_state(&state, &next) {
+    if let Err(e) = save_state(&state, &next).await {
         if let (Some(dir), Some(_)) = (&state.options.state_dir, stored) {
             crate::persist::remove_upload(dir, &name, &version);
         }

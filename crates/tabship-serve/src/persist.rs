@@ -35,7 +35,8 @@ struct StateFile {
     format: String,
     format_version: u32,
     saved_at: String,
-    models: BTreeMap<String, ModelState>,
+    /// [`ModelState`] per model, parsed one by one so that one bad entry skips only that model.
+    models: BTreeMap<String, serde_json::Value>,
 }
 
 /// One model's saved routing.
@@ -183,7 +184,8 @@ pub(crate) fn save(dir: &Path, registry: &Registry) -> Result<()> {
                 }),
                 shadow: entry.shadow.clone(),
             };
-            (name.clone(), state)
+            let value = serde_json::to_value(state).unwrap_or_default();
+            (name.clone(), value)
         })
         .collect();
     let file = StateFile {
@@ -209,6 +211,13 @@ pub(crate) fn restore(dir: &Path, mut registry: Registry) -> Registry {
     };
     let mut restored_versions = 0usize;
     for (name, saved) in file.models {
+        let saved: ModelState = match serde_json::from_value(saved) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(path = %path.display(), model = %name, error = %e, "saved model skipped: invalid entry");
+                continue;
+            }
+        };
         for record in &saved.versions {
             let loaded = registry
                 .models
@@ -304,15 +313,19 @@ fn read_state(path: &Path) -> Option<StateFile> {
             return None;
         }
     };
-    let problem = match serde_json::from_slice::<StateFile>(&bytes) {
-        Ok(file) if file.format == FORMAT && file.format_version == FORMAT_VERSION => {
-            return Some(file);
-        }
-        Ok(file) => format!(
-            "expected format `{FORMAT}` version {FORMAT_VERSION}, got `{}` version {}",
-            file.format, file.format_version
-        ),
+    // The format and its version first, so that a newer file is reported as such, not as a typo.
+    let problem = match serde_json::from_slice::<serde_json::Value>(&bytes) {
         Err(e) => e.to_string(),
+        Ok(value) if value["format"] != FORMAT || value["format_version"] != FORMAT_VERSION => {
+            format!(
+                "expected format `{FORMAT}` version {FORMAT_VERSION}, got format {} version {}",
+                value["format"], value["format_version"]
+            )
+        }
+        Ok(value) => match serde_json::from_value::<StateFile>(value) {
+            Ok(file) => return Some(file),
+            Err(e) => e.to_string(),
+        },
     };
     let seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -358,4 +371,80 @@ fn load_version(dir: &Path, name: &str, record: &VersionRecord) -> Result<Loaded
     }
     tracing::info!(model = %name, version = %record.version, file = %file.display(), "saved version loaded");
     Ok(model)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aside(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .expect("read dir")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.starts_with("state.json.corrupt-"))
+            .collect()
+    }
+
+    #[test]
+    fn unusable_state_files_are_skipped_and_kept_aside() {
+        for text in [
+            "{ not json",
+            r#"{"format": "tabship-serve-state", "format_version": 2, "models": {}}"#,
+            r#"{"format": "other", "format_version": 1, "saved_at": "", "models": {}}"#,
+            r#"{"format": "tabship-serve-state", "format_version": 1, "saved_at": "", "models": [], "x": 1}"#,
+        ] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            std::fs::write(dir.path().join(STATE_FILE), text).expect("write");
+            let registry = restore(dir.path(), Registry::default());
+            assert!(registry.models.is_empty(), "{text}");
+            assert!(!dir.path().join(STATE_FILE).exists(), "{text}");
+            assert_eq!(aside(dir.path()).len(), 1, "{text}");
+        }
+    }
+
+    #[test]
+    fn one_bad_model_entry_skips_only_that_model() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join(STATE_FILE),
+            r#"{"format": "tabship-serve-state", "format_version": 1, "saved_at": "",
+                "models": {"bad": {"current": 3},
+                           "iris": {"current": "golden", "aliases": {"prod": "golden"}}}}"#,
+        )
+        .expect("write");
+        let artifact = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/golden/iris_logistic.tabship");
+        let model = LoadedModel::from_file(&artifact, None, None).expect("golden loads");
+        let registry = Registry::default()
+            .with_version(model, true)
+            .expect("registry");
+        let registry = restore(dir.path(), registry);
+        assert_eq!(registry.models["iris"].aliases["prod"], "golden");
+        assert!(!registry.models.contains_key("bad"));
+        assert!(
+            aside(dir.path()).is_empty(),
+            "the file itself is valid and stays"
+        );
+    }
+
+    #[test]
+    fn an_empty_registry_round_trips() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        save(dir.path(), &Registry::default()).expect("save");
+        let file = read_state(&dir.path().join(STATE_FILE)).expect("readable");
+        assert_eq!(file.format_version, FORMAT_VERSION);
+        assert!(file.models.is_empty());
+        assert!(aside(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn upload_paths_stay_inside_the_state_dir() {
+        let dir = Path::new("/state");
+        assert_eq!(
+            upload_path(dir, "churn", "8").expect("valid"),
+            Path::new("/state/models/churn/8.tabship")
+        );
+        assert!(upload_path(dir, "..", "8").is_err());
+        assert!(upload_path(dir, "churn", "../8").is_err());
+    }
 }
