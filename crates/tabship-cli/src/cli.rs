@@ -55,9 +55,14 @@ pub struct ServerArgs {
     /// Port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 8900)]
     pub port: u16,
-    /// TOML keys file (see `tabship keys add`); without it every endpoint is open.
+    /// TOML keys file (see `tabship keys add`); without it every endpoint is open. Re-read on
+    /// SIGHUP (and `POST /admin/keys/reload`); an invalid file keeps the old keys.
     #[arg(long)]
     pub keys: Option<PathBuf>,
+    /// Persist admin changes here (uploaded versions, aliases, current version, split, shadow)
+    /// and re-apply them at start-up, after the command-line models.
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
     /// Serve HTTPS with this PEM certificate chain (with --tls-key).
     #[arg(long, requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,

@@ -614,3 +614,219 @@ fn serve_drains_after_sigterm_before_closing() {
         "stayed up for the drain period"
     );
 }
+
+/// A `tabship serve` child with JSON logs on port 0: the child, its log lines and its address,
+/// once it is ready.
+#[cfg(unix)]
+fn spawn_server(
+    args: &[&str],
+) -> (
+    std::process::Child,
+    std::io::Lines<std::io::BufReader<std::process::ChildStderr>>,
+    String,
+) {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tabship"))
+        .arg("serve")
+        .args(args)
+        .args(["--port", "0", "--json-logs"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("server starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let addr = loop {
+        let line = lines.next().expect("a log line").expect("utf-8");
+        let json: serde_json::Value = serde_json::from_str(&line).expect("JSON logs");
+        if json["fields"]["message"] == "listening" {
+            break json["fields"]["address"]
+                .as_str()
+                .expect("address")
+                .to_owned();
+        }
+    };
+    let ready = (0..300).any(|_| {
+        let a = http(
+            &addr,
+            "GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        a.starts_with("HTTP/1.1 200") || {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            false
+        }
+    });
+    assert!(ready, "the server becomes ready");
+    (child, lines, addr)
+}
+
+/// Reads log lines until one has `message`, returning it as JSON.
+#[cfg(unix)]
+fn wait_for_log(
+    lines: &mut std::io::Lines<std::io::BufReader<std::process::ChildStderr>>,
+    message: &str,
+) -> serde_json::Value {
+    loop {
+        let line = lines.next().expect("a log line").expect("utf-8");
+        let json: serde_json::Value = serde_json::from_str(&line).expect("JSON logs");
+        if json["fields"]["message"] == message {
+            return json;
+        }
+    }
+}
+
+#[cfg(unix)]
+fn signal(child: &std::process::Child, name: &str) {
+    let sent = Command::new("kill")
+        .args([name, &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+}
+
+/// `POST path` with a JSON body and an optional bearer token; the raw answer.
+fn http_post(addr: &str, path: &str, token: Option<&str>, body: &str) -> String {
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    http(
+        addr,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+const SETOSA: &str =
+    r#"{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}"#;
+
+fn add_key(keys: &Path, username: &str) -> String {
+    let out = tabship(&[
+        "keys",
+        "add",
+        "--username",
+        username,
+        "--scopes",
+        "predict",
+        "--keys",
+        path(keys),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_reloads_keys_on_sighup() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let keys = dir.path().join("keys.toml");
+    let ana = add_key(&keys, "ana");
+    let model = testdata("golden/iris_logistic.tabship");
+    let (mut child, mut lines, addr) = spawn_server(&[&model, "--keys", path(&keys)]);
+    assert!(http_post(&addr, "/predict", Some(&ana), SETOSA).starts_with("HTTP/1.1 200"));
+
+    // Add bo and revoke ana in the file: nothing changes until SIGHUP.
+    let bo = add_key(&keys, "bo");
+    let text = std::fs::read_to_string(&keys).expect("keys file");
+    let kept: Vec<&str> = text
+        .split("\n\n")
+        .filter(|block| !block.contains("\"ana\""))
+        .collect();
+    std::fs::write(&keys, kept.join("\n\n")).expect("revoke ana");
+    assert!(http_post(&addr, "/predict", Some(&bo), SETOSA).starts_with("HTTP/1.1 401"));
+    signal(&child, "-HUP");
+    let logged = wait_for_log(&mut lines, "keys reloaded");
+    assert_eq!(logged["fields"]["keys"], 1, "{logged}");
+    let answer = http_post(&addr, "/predict", Some(&bo), SETOSA);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"username\":\"bo\""), "{answer}");
+    assert!(http_post(&addr, "/predict", Some(&ana), SETOSA).starts_with("HTTP/1.1 401"));
+
+    // A broken file is logged and the keys in force stay.
+    std::fs::write(&keys, "[[keys]]\nusername = \"bo\"\n").expect("break keys");
+    signal(&child, "-HUP");
+    let logged = wait_for_log(
+        &mut lines,
+        "keys reload failed; the previous keys stay in force",
+    );
+    assert_eq!(logged["level"], "ERROR", "{logged}");
+    assert!(http_post(&addr, "/predict", Some(&bo), SETOSA).starts_with("HTTP/1.1 200"));
+
+    signal(&child, "-TERM");
+    let status = child.wait().expect("server exits");
+    assert!(
+        status.success(),
+        "SIGHUP does not stop the server; got {status}"
+    );
+}
+
+/// `PUT` or `GET` with a JSON body on an open server; the raw answer.
+fn http_json(addr: &str, method: &str, path: &str, body: &str) -> String {
+    http(
+        addr,
+        &format!(
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+fn json_body(answer: &str) -> serde_json::Value {
+    let (_, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("JSON body ({e}): {answer}"))
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_state_dir_survives_a_restart_and_skips_a_corrupt_state() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join("state");
+    let model = testdata("golden/iris_logistic.tabship");
+    let tree = testdata("golden/iris_tree.tabship");
+    let args = [model.as_str(), "--state-dir", path(&state)];
+
+    let (mut child, _lines, addr) = spawn_server(&args);
+    let body = format!(r#"{{"path": "{tree}", "version": "2", "activate": false}}"#);
+    let a = http_json(&addr, "POST", "/admin/models/iris/versions", &body);
+    assert!(a.starts_with("HTTP/1.1 201"), "{a}");
+    let a = http_json(
+        &addr,
+        "PUT",
+        "/admin/models/iris/aliases/production",
+        r#"{"version": "2"}"#,
+    );
+    assert!(a.starts_with("HTTP/1.1 200"), "{a}");
+    let a = http_json(
+        &addr,
+        "PUT",
+        "/admin/models/iris/split",
+        r#"{"versions": {"golden": 70, "2": 30}}"#,
+    );
+    assert!(a.starts_with("HTTP/1.1 200"), "{a}");
+    signal(&child, "-TERM");
+    assert!(child.wait().expect("exits").success());
+
+    let (mut child, mut lines, addr) = spawn_server(&args);
+    let logged = wait_for_log(&mut lines, "state restored");
+    assert_eq!(logged["fields"]["versions"], 1, "{logged}");
+    let iris = json_body(&http_json(&addr, "GET", "/models/iris", ""));
+    assert_eq!(iris["aliases"]["production"], "2", "{iris}");
+    assert_eq!(iris["split"].as_array().map(Vec::len), Some(2), "{iris}");
+    assert_eq!(iris["versions"].as_array().map(Vec::len), Some(2), "{iris}");
+    signal(&child, "-TERM");
+    assert!(child.wait().expect("exits").success());
+
+    std::fs::write(state.join("state.json"), "{ not json").expect("corrupt the state");
+    let (mut child, mut lines, addr) = spawn_server(&args);
+    let logged = wait_for_log(
+        &mut lines,
+        "saved state skipped: invalid; serving the command-line models only",
+    );
+    assert_eq!(logged["level"], "ERROR", "{logged}");
+    let iris = json_body(&http_json(&addr, "GET", "/models/iris", ""));
+    assert_eq!(iris["current_version"], "golden", "{iris}");
+    assert_eq!(iris["versions"].as_array().map(Vec::len), Some(1), "{iris}");
+    assert_eq!(iris["split"], serde_json::Value::Null, "{iris}");
+    signal(&child, "-TERM");
+    assert!(child.wait().expect("exits").success());
+}

@@ -17,7 +17,7 @@ use crate::error::{ApiError, Error, FieldError, check_name};
 use crate::input::json_kind;
 use crate::models::model_json;
 use crate::predict::{body_bytes, parse_json};
-use crate::registry::{LoadedModel, ModelEntry, Registry, Split};
+use crate::registry::{LoadedModel, ModelEntry, Origin, Registry, Split};
 use crate::state::AppState;
 
 fn bad(field: &str, expected: &str, received: impl Into<String>) -> ApiError {
@@ -54,6 +54,29 @@ fn required(body: &Value, field: &str) -> Result<String, ApiError> {
     string_field(body, field)?.ok_or_else(|| bad(field, "text", "nothing"))
 }
 
+/// Saves `next` to the state directory (when there is one) before it is published: a change that
+/// cannot be saved is refused, so memory and disk never disagree.
+/// The write (with its fsync) runs on the blocking pool, off the request threads.
+async fn save_state(state: &AppState, next: &Registry) -> Result<(), ApiError> {
+    let Some(dir) = state.options.state_dir.clone() else {
+        return Ok(());
+    };
+    let snapshot = next.clone();
+    tokio::task::spawn_blocking(move || crate::persist::save(&dir, &snapshot))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(not_saved)
+}
+
+fn not_saved(e: Error) -> ApiError {
+    tracing::error!(error = %e, "admin change refused: the state directory cannot be written");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "state_not_saved",
+        "the change could not be saved to the state directory, so it was not applied; the server log has the details",
+    )
+}
+
 /// Applies a change to one model's entry under the admin lock and publishes the new snapshot.
 async fn change<F>(state: &AppState, name: &str, f: F) -> Result<Json<Value>, ApiError>
 where
@@ -67,6 +90,7 @@ where
         .ok_or_else(|| ApiError::model_not_found(name))?;
     f(entry)?;
     let answer = model_json(name, entry);
+    save_state(state, &next).await?;
     state.registry.store(next);
     tracing::info!(model = %name, "routing changed");
     Ok(Json(answer))
@@ -122,9 +146,25 @@ pub(crate) async fn load_version(
         (Source::Bytes(bytes), query_param(q, "version"), activate)
     };
     let name_for_load = name.clone();
-    let loaded = tokio::task::spawn_blocking(move || match source {
-        Source::Path(p) => LoadedModel::from_file(&p, Some(&name_for_load), version.as_deref()),
-        Source::Bytes(b) => LoadedModel::from_bytes(&b, Some(&name_for_load), version.as_deref()),
+    let upload = match &source {
+        Source::Bytes(b) => Some(b.clone()),
+        Source::Path(_) => None,
+    };
+    let loaded = tokio::task::spawn_blocking(move || {
+        let (model, origin) = match source {
+            Source::Path(p) => (
+                LoadedModel::from_file(&p, Some(&name_for_load), version.as_deref()),
+                Origin::AdminPath,
+            ),
+            Source::Bytes(b) => (
+                LoadedModel::from_bytes(&b, Some(&name_for_load), version.as_deref()),
+                Origin::AdminUpload,
+            ),
+        };
+        model.map(|mut m| {
+            m.origin = origin;
+            m
+        })
     })
     .await
     .map_err(ApiError::internal)?;
@@ -142,6 +182,29 @@ pub(crate) async fn load_version(
     let version = model.version.clone();
     let checksum = model.checksum.clone();
     let _guard = state.admin.lock().await;
+    let duplicate = state
+        .registry()
+        .models
+        .get(&name)
+        .is_some_and(|e| e.versions.contains_key(&version));
+    let stored = match (&state.options.state_dir, upload) {
+        (Some(dir), Some(bytes)) if !duplicate => {
+            let (dir, n, v) = (dir.clone(), name.clone(), version.clone());
+            let path = tokio::task::spawn_blocking(move || {
+                crate::persist::store_upload(&dir, &n, &v, &bytes)
+            })
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(|e| match e {
+                Error::InvalidName { what, value } => {
+                    bad(what, "a name usable as a file name", format!("`{value}`"))
+                }
+                other => not_saved(other),
+            })?;
+            Some(path)
+        }
+        _ => None,
+    };
     let next = state
         .registry()
         .with_version(model, activate)
@@ -153,6 +216,12 @@ pub(crate) async fn load_version(
             other => ApiError::internal(other),
         })?;
     let answer = next.models.get(&name).map(|e| model_json(&name, e));
+    if let Err(e) = save_state(&state, &next).await {
+        if let (Some(dir), Some(_)) = (&state.options.state_dir, stored) {
+            crate::persist::remove_upload(dir, &name, &version);
+        }
+        return Err(e);
+    }
     state.registry.store(next);
     tracing::info!(model = %name, %version, activate, "version loaded");
     Ok((
@@ -177,7 +246,8 @@ pub(crate) async fn unload_version(
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     state.authorize(&headers, Scope::Admin)?;
-    change(&state, &name, |e| {
+    let mut removed = None;
+    let answer = change(&state, &name, |e| {
         let v = resolve(e, &name, &version)?;
         if e.current == v {
             return Err(conflict(
@@ -195,12 +265,18 @@ pub(crate) async fn unload_version(
                 format!("version `{v}` is in the split or the shadow; clear them first"),
             ));
         }
-        e.versions.remove(&v);
+        removed = e.versions.remove(&v);
         e.aliases.retain(|_, target| *target != v);
         e.history.retain(|h| *h != v);
         Ok(())
     })
-    .await
+    .await?;
+    if let (Some(dir), Some(model)) = (&state.options.state_dir, removed) {
+        if model.origin == Origin::AdminUpload {
+            crate::persist::remove_upload(dir, &name, &model.version);
+        }
+    }
+    Ok(answer)
 }
 
 /// `PUT /admin/models/{name}/aliases/{alias}` with `{"version"}`.
@@ -379,4 +455,33 @@ pub(crate) async fn clear_shadow(
         Ok(())
     })
     .await
+}
+
+/// `POST /admin/keys/reload`: re-reads the keys file (as SIGHUP does). 400 `invalid_keys` when the
+/// new file is unreadable or invalid (the old keys stay in force); 409 `no_keys_file` when the
+/// server runs without one.
+pub(crate) async fn reload_keys(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    state.authorize(&headers, Scope::Admin)?;
+    if state.options.keys_file.is_none() || !state.auth_enabled() {
+        return Err(conflict(
+            "no_keys_file",
+            "the server was started without --keys; there is no keys file to reload",
+        ));
+    }
+    let reloading = state.clone();
+    let result = tokio::task::spawn_blocking(move || reloading.reload_keys())
+        .await
+        .map_err(ApiError::internal)?;
+    match result {
+        Ok(keys) => Ok(Json(json!({"reloaded": true, "keys": keys}))),
+        Err(Error::Keys { message, .. }) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_keys",
+            format!("keys file refused, the previous keys stay in force: {message}"),
+        )),
+        Err(other) => Err(ApiError::internal(other)),
+    }
 }

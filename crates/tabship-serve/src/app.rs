@@ -45,6 +45,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/admin/models/{name}/shadow",
             put(admin::set_shadow).delete(admin::clear_shadow),
         )
+        .route("/admin/keys/reload", post(admin::reload_keys))
         .layer(DefaultBodyLimit::max(upload_limit));
     Router::new()
         .route("/", get(root))

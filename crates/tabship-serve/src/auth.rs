@@ -221,8 +221,9 @@ pub fn generate_token() -> Result<String> {
     Ok(token)
 }
 
-/// Generates a token for `username` with `scopes`, appends its hash to the keys file (creating it,
-/// owner-only on Unix) and returns the token, which is shown nowhere else.
+/// Generates a token for `username` with `scopes`, appends its hash to the keys file (creating it
+/// owner-only on Unix; an existing file keeps its mode) and returns the token, which is shown
+/// nowhere else.
 pub fn add_key(path: &Path, username: &str, scopes: &[Scope]) -> Result<String> {
     if username.trim().is_empty() || username.contains(['"', '\n', '\\']) {
         return Err(Error::Keys {
@@ -289,8 +290,11 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
     std::fs::write(tmp.path(), text).map_err(io)?;
     #[cfg(unix)]
     {
+        // A new file is owner-only; an existing one keeps its mode (e.g. 0644 so that a service
+        // user can re-read it on SIGHUP: it holds only hashes of 256-bit random tokens).
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        let mode = std::fs::metadata(path).map_or(0o600, |m| m.permissions().mode() & 0o777);
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode)).map_err(io)?;
     }
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
@@ -370,5 +374,19 @@ mod tests {
         );
         let text = std::fs::read_to_string(&path).expect("read");
         assert!(!text.contains(&t1), "the token itself is never stored");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn add_key_keeps_the_mode_of_an_existing_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("keys.toml");
+        add_key(&path, "ana", &[Scope::Predict]).expect("first");
+        let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600, "a new file is owner-only");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        add_key(&path, "bo", &[Scope::Predict]).expect("second");
+        assert_eq!(mode(&path), 0o644, "an existing file keeps its mode");
     }
 }

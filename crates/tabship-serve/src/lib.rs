@@ -19,9 +19,13 @@
 //! - `POST /predict`, `/models/{name}/predict`, `/models/{name}/versions/{version}/predict`: one
 //!   record, `{"instances": [...]}` or `{"features": [...]}`; answers prediction, probabilities,
 //!   model, version, request id and username. Bad input is a 400 listing every offending field.
-//! - Bearer tokens from a TOML keys file of SHA-256 hashes with scopes ([`auth`]).
+//! - Bearer tokens from a TOML keys file of SHA-256 hashes with scopes ([`auth`]), re-read on
+//!   SIGHUP or `POST /admin/keys/reload` ([`AppState::reload_keys`]); an invalid file keeps the
+//!   old keys.
 //! - `/metrics` (Prometheus), `/openapi.json`, `/docs`, `/ui`, Open Inference Protocol V2.
-//! - Admin: load versions (path or upload), aliases, activate, rollback, A/B split, shadow.
+//! - Admin: load versions (path or upload), aliases, activate, rollback, A/B split, shadow;
+//!   with `Options::state_dir` every change is saved (uploads and `state.json`) and re-applied at
+//!   start-up.
 //! - `/feedback` joins true labels to logged predictions for live accuracy/F1/MAE; a JSONL
 //!   prediction log with rotation.
 
@@ -38,6 +42,7 @@ pub mod metrics;
 mod models;
 pub mod monitoring;
 mod openapi;
+mod persist;
 mod predict;
 pub mod predlog;
 pub mod registry;
@@ -51,7 +56,7 @@ pub use app::router;
 pub use error::{ApiError, Error, FieldError, Result};
 pub use predict::{ROUTING_KEY_HEADER, RequestId};
 pub use predlog::LogConfig;
-pub use registry::LoadedModel;
+pub use registry::{LoadedModel, Origin};
 pub use state::{AppState, Options};
 
 /// This crate's version.

@@ -42,6 +42,13 @@ pub struct VersionLabels {
     pub version: String,
 }
 
+/// Labels of an outcome counter.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabels {
+    /// `ok` or `error`.
+    pub result: String,
+}
+
 fn latency_histogram() -> Histogram {
     Histogram::new([
         0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
@@ -67,6 +74,8 @@ pub struct Metrics {
     pub shadow_disagreements: Family<VersionLabels, Counter>,
     /// Prediction-log lines dropped.
     pub log_dropped: Counter,
+    /// Keys-file reloads by result (`ok`, `error`).
+    pub keys_reloads: Family<ResultLabels, Counter>,
 }
 
 impl Metrics {
@@ -81,6 +90,13 @@ impl Metrics {
         let shadow = Family::<VersionLabels, Counter>::default();
         let shadow_disagreements = Family::<VersionLabels, Counter>::default();
         let log_dropped = Counter::default();
+        let keys_reloads = Family::<ResultLabels, Counter>::default();
+        for result in ["ok", "error"] {
+            // Both series exist from the start, so `increase()` sees the first reload.
+            let _ = keys_reloads.get_or_create(&ResultLabels {
+                result: result.to_owned(),
+            });
+        }
         registry.register(
             "tabship_http_requests",
             "HTTP requests by route, method and status",
@@ -116,6 +132,11 @@ impl Metrics {
             "Prediction log lines dropped because the writer fell behind",
             log_dropped.clone(),
         );
+        registry.register(
+            "tabship_keys_reloads",
+            "Keys-file reloads (SIGHUP or POST /admin/keys/reload) by result",
+            keys_reloads.clone(),
+        );
         registry.register_collector(Box::new(ModelsCollector { models }));
         Metrics {
             registry,
@@ -126,6 +147,7 @@ impl Metrics {
             shadow,
             shadow_disagreements,
             log_dropped,
+            keys_reloads,
         }
     }
 

@@ -16,6 +16,18 @@ use tabship::{Pipeline, Task};
 use crate::error::{ApiError, Error, Result, check_name};
 use crate::monitoring::Monitor;
 
+/// How a version was loaded; admin-loaded versions are what a state directory persists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Origin {
+    /// From the command line (or a library call) at start-up.
+    Startup,
+    /// `POST /admin/models/{name}/versions` with a server path.
+    AdminPath,
+    /// `POST /admin/models/{name}/versions` with the artifact bytes.
+    AdminUpload,
+}
+
 /// One loaded version of a model.
 #[derive(Debug)]
 pub struct LoadedModel {
@@ -29,6 +41,8 @@ pub struct LoadedModel {
     pub checksum: String,
     /// Where it came from: a path, or `upload`.
     pub source: String,
+    /// How it was loaded: at start-up, or through the admin API (by path or upload).
+    pub origin: Origin,
     /// When it was loaded, RFC 3339 UTC.
     pub loaded_at: String,
     /// Seconds spent reading and validating the artifact.
@@ -93,6 +107,7 @@ impl LoadedModel {
             version,
             checksum,
             source,
+            origin: Origin::Startup,
             loaded_at: now_rfc3339(),
             load_seconds: started.elapsed().as_secs_f64(),
             monitor,

@@ -1,6 +1,7 @@
 //! Running the server on a socket: the loopback rule, binding, graceful shutdown.
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
@@ -48,7 +49,9 @@ pub async fn bind(host: &str, port: u16) -> Result<TcpListener> {
 }
 
 /// Serves until SIGTERM or Ctrl-C; in-flight requests finish, then the prediction log is flushed.
+/// SIGHUP re-reads the keys file (see [`reload_on_hangup`]).
 pub async fn serve(state: Arc<AppState>, listener: TcpListener) -> Result<()> {
+    let hangup = tokio::spawn(reload_on_hangup(state.clone(), None));
     let app = crate::router(state.clone());
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(drain_after_signal(state.clone()))
@@ -57,13 +60,15 @@ pub async fn serve(state: Arc<AppState>, listener: TcpListener) -> Result<()> {
             what: "serving".to_owned(),
             source,
         });
+    hangup.abort();
     state.flush();
     tracing::info!("stopped");
     result
 }
 
 /// Serves HTTPS (rustls) with a PEM certificate chain and private key, until SIGTERM or Ctrl-C;
-/// in-flight requests get up to 30 s to finish, then the prediction log is flushed.
+/// in-flight requests get up to 30 s to finish, then the prediction log is flushed. SIGHUP re-reads
+/// the keys file and the certificate and key (see [`reload_on_hangup`]).
 pub async fn serve_tls(
     state: Arc<AppState>,
     listener: TcpListener,
@@ -93,6 +98,14 @@ pub async fn serve_tls(
         drain_after_signal(draining).await;
         stopper.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
     });
+    let hangup = tokio::spawn(reload_on_hangup(
+        state.clone(),
+        Some(TlsFiles {
+            config: config.clone(),
+            cert: cert.to_path_buf(),
+            key: key.to_path_buf(),
+        }),
+    ));
     let app = crate::router(state.clone());
     let result = axum_server::from_tcp_rustls(listener, config)
         .handle(handle)
@@ -102,9 +115,64 @@ pub async fn serve_tls(
             what: "serving TLS".to_owned(),
             source,
         });
+    hangup.abort();
     state.flush();
     tracing::info!("stopped");
     result
+}
+
+/// The live TLS configuration and the files it is re-read from.
+#[derive(Debug)]
+pub struct TlsFiles {
+    /// The configuration the listener uses; reloading it affects new handshakes only.
+    pub config: axum_server::tls_rustls::RustlsConfig,
+    /// PEM certificate chain.
+    pub cert: PathBuf,
+    /// PEM private key.
+    pub key: PathBuf,
+}
+
+/// On every SIGHUP: re-reads the keys file ([`AppState::reload_keys`]) and, with `tls`, the
+/// certificate and key. Each is validated in full before it replaces the old one; on an error the
+/// old one stays in force and the error is logged. Connections in flight keep what they started
+/// with. Runs until aborted (a no-op off Unix).
+pub async fn reload_on_hangup(state: Arc<AppState>, tls: Option<TlsFiles>) {
+    #[cfg(unix)]
+    {
+        let mut hangup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGHUP; reloads need a restart");
+                return;
+            }
+        };
+        while hangup.recv().await.is_some() {
+            tracing::info!("SIGHUP received: reloading");
+            if state.options.keys_file.is_some() {
+                // Logged and counted inside; the old keys stay on error.
+                let _ = state.reload_keys();
+            }
+            if let Some(tls) = &tls {
+                match tls.config.reload_from_pem_file(&tls.cert, &tls.key).await {
+                    Ok(()) => {
+                        tracing::info!(cert = %tls.cert.display(), "TLS certificate reloaded")
+                    }
+                    Err(e) => tracing::error!(
+                        cert = %tls.cert.display(),
+                        key = %tls.key.display(),
+                        error = %e,
+                        "TLS reload failed; the previous certificate stays in force"
+                    ),
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (state, tls);
+        std::future::pending::<()>().await;
+    }
 }
 
 /// Resolves once a shutdown signal came and the drain period (`Options::drain`) has passed;

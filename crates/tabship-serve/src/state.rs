@@ -1,8 +1,8 @@
 //! The server's shared state and its options.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode};
@@ -32,6 +32,11 @@ pub struct Options {
     /// After SIGTERM, how long the server keeps answering while `/health/ready` says 503
     /// `draining`, so a load balancer stops sending traffic before the socket closes.
     pub drain: Duration,
+    /// The keys file, re-read by [`AppState::reload_keys`] (SIGHUP, `POST /admin/keys/reload`).
+    pub keys_file: Option<PathBuf>,
+    /// Where admin changes persist (uploaded versions, aliases, current, split, shadow), re-applied
+    /// at start-up; `None` keeps them in memory only.
+    pub state_dir: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -44,6 +49,8 @@ impl Default for Options {
             feedback_capacity: 100_000,
             prediction_log: None,
             drain: Duration::ZERO,
+            keys_file: None,
+            state_dir: None,
         }
     }
 }
@@ -53,7 +60,7 @@ impl Default for Options {
 pub struct AppState {
     pub(crate) registry: Arc<RegistryCell>,
     pub(crate) admin: tokio::sync::Mutex<()>,
-    pub(crate) keys: Option<KeyStore>,
+    keys: Option<RwLock<Arc<KeyStore>>>,
     pub(crate) metrics: Metrics,
     pub(crate) log: Option<PredictionLog>,
     pub(crate) feedback: FeedbackStore,
@@ -69,6 +76,12 @@ impl AppState {
     /// Without `keys` every endpoint is open.
     pub fn new(keys: Option<KeyStore>, options: Options) -> Result<Arc<Self>> {
         let registry = Arc::new(RegistryCell::default());
+        if let Some(dir) = &options.state_dir {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+                what: format!("creating the state directory `{}`", dir.display()),
+                source,
+            })?;
+        }
         let log = match &options.prediction_log {
             Some(cfg) => Some(PredictionLog::open(cfg.clone())?),
             None => None,
@@ -77,7 +90,7 @@ impl AppState {
             metrics: Metrics::new(registry.clone()),
             registry,
             admin: tokio::sync::Mutex::new(()),
-            keys,
+            keys: keys.map(|k| RwLock::new(Arc::new(k))),
             log,
             feedback: FeedbackStore::new(options.feedback_capacity),
             options,
@@ -88,7 +101,9 @@ impl AppState {
         }))
     }
 
-    /// Loads artifacts (files, or every `*.tabship` in a directory), then marks the server ready.
+    /// Loads artifacts (files, or every `*.tabship` in a directory), re-applies the saved state of
+    /// `Options::state_dir` (skipping, with a logged error, whatever is unusable), then marks the
+    /// server ready.
     pub fn load_paths(&self, paths: &[PathBuf]) -> Result<()> {
         let mut files = Vec::new();
         for path in paths {
@@ -114,6 +129,9 @@ impl AppState {
                 "model loaded"
             );
             registry = registry.with_version(model, true)?;
+        }
+        if let Some(dir) = &self.options.state_dir {
+            registry = crate::persist::restore(dir, registry);
         }
         self.registry.store(registry);
         self.set_ready();
@@ -169,10 +187,57 @@ impl AppState {
         headers: &HeaderMap,
         scope: Scope,
     ) -> Result<Identity, ApiError> {
-        match &self.keys {
+        match self.keys() {
             Some(keys) => keys.authorize(headers, scope),
             None => Ok(Identity { username: None }),
         }
+    }
+
+    /// The keys in force now (`None` without a keys file). A request keeps the snapshot it took.
+    pub fn keys(&self) -> Option<Arc<KeyStore>> {
+        let cell = self.keys.as_ref()?;
+        Some(match cell.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        })
+    }
+
+    /// Re-reads `Options::keys_file` and swaps the keys in atomically, returning how many keys
+    /// are now in force. The new file is parsed and validated in full first: on any error the
+    /// old keys stay in force. Counted in `tabship_keys_reloads_total{result}`.
+    pub fn reload_keys(&self) -> Result<usize> {
+        let result = self.try_reload_keys();
+        let outcome = if result.is_ok() { "ok" } else { "error" };
+        self.metrics
+            .keys_reloads
+            .get_or_create(&crate::metrics::ResultLabels {
+                result: outcome.to_owned(),
+            })
+            .inc();
+        match &result {
+            Ok(n) => tracing::info!(keys = n, "keys reloaded"),
+            Err(e) => {
+                tracing::error!(error = %e, "keys reload failed; the previous keys stay in force")
+            }
+        }
+        result
+    }
+
+    fn try_reload_keys(&self) -> Result<usize> {
+        let (Some(cell), Some(path)) = (&self.keys, &self.options.keys_file) else {
+            return Err(Error::Keys {
+                path: self.options.keys_file.clone().unwrap_or_default(),
+                message: "the server was started without --keys; there is no keys file to reload"
+                    .to_owned(),
+            });
+        };
+        let fresh = Arc::new(KeyStore::load(path)?);
+        let n = fresh.len();
+        match cell.write() {
+            Ok(mut guard) => *guard = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+        Ok(n)
     }
 
     /// 503 until the models are loaded.

@@ -68,6 +68,8 @@ pub fn start(
         body_limit: args.max_body_kb.saturating_mul(1024),
         request_timeout: Duration::from_secs_f64(args.timeout),
         drain: Duration::from_secs_f64(args.drain_seconds),
+        keys_file: args.keys.clone(),
+        state_dir: args.state_dir.clone(),
         prediction_log: args.prediction_log.as_ref().map(|p| LogConfig {
             path: p.clone(),
             max_bytes: args.log_max_mb.saturating_mul(1024 * 1024),

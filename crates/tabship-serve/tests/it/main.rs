@@ -7,6 +7,8 @@ mod common;
 mod drift;
 mod errors;
 mod feedback;
+mod keys_reload;
 mod metrics_docs;
 mod predict;
+mod state_dir;
 mod v2;

@@ -1,0 +1,450 @@
+//! The state directory (`--state-dir`): admin changes survive a restart.
+//!
+//! Layout:
+//! - `models/<name>/<version>.tabship`: every uploaded version, written atomically.
+//! - `state.json`: per model, the admin-loaded versions (uploads, and server paths with their
+//!   checksum), the current version, rollback history, aliases, split and shadow. Rewritten
+//!   atomically (temporary file, fsync, rename) after every admin change, before the change is
+//!   published: a change that cannot be saved is refused and nothing changes.
+//!
+//! At start-up the command-line models load first, then [`restore`] re-loads the saved versions and
+//! re-applies the settings. Anything unreadable (a corrupt `state.json`, a missing or corrupt
+//! artifact, an alias to a version that is gone) is logged and skipped; the server starts with
+//! what is valid. A `state.json` that cannot be parsed is renamed `state.json.corrupt-<unix time>`
+//! so that the next save does not destroy it.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result, check_name};
+use crate::registry::{LoadedModel, Origin, Registry, Split, now_rfc3339};
+
+/// `format` of `state.json`.
+pub(crate) const FORMAT: &str = "tabship-serve-state";
+/// The `state.json` shape this server reads and writes.
+pub(crate) const FORMAT_VERSION: u32 = 1;
+const STATE_FILE: &str = "state.json";
+
+/// `state.json`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateFile {
+    format: String,
+    format_version: u32,
+    saved_at: String,
+    /// [`ModelState`] per model, parsed one by one so that one bad entry skips only that model.
+    models: BTreeMap<String, serde_json::Value>,
+}
+
+/// One model's saved routing.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelState {
+    /// Versions loaded through the admin API (command-line versions come from the command line).
+    #[serde(default)]
+    versions: Vec<VersionRecord>,
+    current: String,
+    #[serde(default)]
+    history: Vec<String>,
+    #[serde(default)]
+    aliases: BTreeMap<String, String>,
+    /// Arms in routing order (the order decides where a sticky routing key lands).
+    #[serde(default)]
+    split: Option<Vec<SplitArm>>,
+    #[serde(default)]
+    shadow: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SplitArm {
+    version: String,
+    weight: u32,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VersionRecord {
+    version: String,
+    /// `upload` (the file is `models/<name>/<version>.tabship`) or `path`.
+    origin: SavedOrigin,
+    /// The artifact: relative to the state directory for uploads, absolute for paths.
+    file: PathBuf,
+    /// `sha256:<hex>` of the artifact body; a path whose artifact changed is not re-loaded.
+    checksum: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum SavedOrigin {
+    Upload,
+    Path,
+}
+
+fn io(what: String) -> impl FnOnce(std::io::Error) -> Error {
+    move |source| Error::Io { what, source }
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync, rename.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io(format!("creating `{}`", dir.display())))?;
+    let what = || format!("writing `{}`", path.display());
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(what()))?;
+    tmp.write_all(bytes).map_err(io(what()))?;
+    tmp.as_file().sync_all().map_err(io(what()))?;
+    tmp.persist(path).map_err(|e| io(what())(e.error))?;
+    Ok(())
+}
+
+/// Where an uploaded version is kept.
+pub(crate) fn upload_path(dir: &Path, name: &str, version: &str) -> Result<PathBuf> {
+    check_name("model name", name)?;
+    check_name("version", version)?;
+    if name.bytes().all(|b| b == b'.') {
+        return Err(Error::InvalidName {
+            what: "model name",
+            value: name.to_owned(),
+        });
+    }
+    Ok(dir
+        .join("models")
+        .join(name)
+        .join(format!("{version}.tabship")))
+}
+
+/// Stores an uploaded artifact; returns its path.
+pub(crate) fn store_upload(dir: &Path, name: &str, version: &str, bytes: &[u8]) -> Result<PathBuf> {
+    let path = upload_path(dir, name, version)?;
+    write_atomically(&path, bytes)?;
+    Ok(path)
+}
+
+/// Removes an uploaded artifact that is no longer served (best effort: logged on failure).
+pub(crate) fn remove_upload(dir: &Path, name: &str, version: &str) {
+    if let Ok(path) = upload_path(dir, name, version) {
+        if let Err(e) = std::fs::remove_file(&path) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(path = %path.display(), error = %e, "cannot remove an unloaded upload");
+            }
+        }
+    }
+}
+
+/// Saves the routing of `registry` to `dir/state.json`.
+pub(crate) fn save(dir: &Path, registry: &Registry) -> Result<()> {
+    let models = registry
+        .models
+        .iter()
+        .map(|(name, entry)| {
+            let versions = entry
+                .versions
+                .values()
+                .filter_map(|m| {
+                    let (origin, file) = match m.origin {
+                        Origin::AdminUpload => (
+                            SavedOrigin::Upload,
+                            PathBuf::from("models")
+                                .join(name)
+                                .join(format!("{}.tabship", m.version)),
+                        ),
+                        Origin::AdminPath => {
+                            let path = PathBuf::from(&m.source);
+                            (
+                                SavedOrigin::Path,
+                                std::fs::canonicalize(&path).unwrap_or(path),
+                            )
+                        }
+                        _ => return None,
+                    };
+                    Some(VersionRecord {
+                        version: m.version.clone(),
+                        origin,
+                        file,
+                        checksum: m.checksum.clone(),
+                    })
+                })
+                .collect();
+            let state = ModelState {
+                versions,
+                current: entry.current.clone(),
+                history: entry.history.clone(),
+                aliases: entry.aliases.clone(),
+                split: entry.split.as_ref().map(|s| {
+                    s.arms
+                        .iter()
+                        .map(|(version, weight)| SplitArm {
+                            version: version.clone(),
+                            weight: *weight,
+                        })
+                        .collect()
+                }),
+                shadow: entry.shadow.clone(),
+            };
+            let value = serde_json::to_value(state).unwrap_or_default();
+            (name.clone(), value)
+        })
+        .collect();
+    let file = StateFile {
+        format: FORMAT.to_owned(),
+        format_version: FORMAT_VERSION,
+        saved_at: now_rfc3339(),
+        models,
+    };
+    let mut text = serde_json::to_vec_pretty(&file).map_err(|e| Error::Io {
+        what: "encoding the state".to_owned(),
+        source: std::io::Error::other(e),
+    })?;
+    text.push(b'\n');
+    write_atomically(&dir.join(STATE_FILE), &text)
+}
+
+/// Reads `dir/state.json` and re-applies it on top of `registry` (the command-line models).
+/// Never fails: every problem is logged and the part it concerns skipped.
+pub(crate) fn restore(dir: &Path, mut registry: Registry) -> Registry {
+    let path = dir.join(STATE_FILE);
+    let Some(file) = read_state(&path) else {
+        return registry;
+    };
+    let mut restored_versions = 0usize;
+    for (name, saved) in file.models {
+        let saved: ModelState = match serde_json::from_value(saved) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(path = %path.display(), model = %name, error = %e, "saved model skipped: invalid entry");
+                continue;
+            }
+        };
+        for record in &saved.versions {
+            let loaded = registry
+                .models
+                .get(&name)
+                .is_some_and(|e| e.versions.contains_key(&record.version));
+            if loaded {
+                tracing::info!(model = %name, version = %record.version, "saved version skipped: the command line loaded it");
+                continue;
+            }
+            match load_version(dir, &name, record) {
+                Ok(model) => match registry.with_version(model, false) {
+                    Ok(next) => {
+                        registry = next;
+                        restored_versions += 1;
+                    }
+                    Err(e) => {
+                        tracing::error!(model = %name, version = %record.version, error = %e, "saved version skipped")
+                    }
+                },
+                Err(e) => tracing::error!(
+                    model = %name,
+                    version = %record.version,
+                    file = %record.file.display(),
+                    error = %e,
+                    "saved version skipped: it cannot be loaded"
+                ),
+            }
+        }
+        let Some(entry) = registry.models.get_mut(&name) else {
+            tracing::error!(model = %name, "saved settings skipped: the model is not loaded");
+            continue;
+        };
+        if entry.versions.contains_key(&saved.current) {
+            entry.current = saved.current.clone();
+        } else {
+            tracing::error!(model = %name, version = %saved.current, "saved current version skipped: it is not loaded");
+        }
+        entry.history = saved
+            .history
+            .iter()
+            .filter(|v| entry.versions.contains_key(*v))
+            .cloned()
+            .collect();
+        for (alias, target) in &saved.aliases {
+            if check_name("alias", alias).is_err() || entry.versions.contains_key(alias) {
+                tracing::error!(model = %name, %alias, "saved alias skipped: invalid name");
+            } else if entry.versions.contains_key(target) {
+                entry.aliases.insert(alias.clone(), target.clone());
+            } else {
+                tracing::error!(model = %name, %alias, version = %target, "saved alias skipped: its version is not loaded");
+            }
+        }
+        if let Some(arms) = &saved.split {
+            let valid = arms.len() >= 2
+                && arms
+                    .iter()
+                    .all(|a| a.weight > 0 && entry.versions.contains_key(&a.version));
+            if valid {
+                entry.split = Some(Split {
+                    arms: arms.iter().map(|a| (a.version.clone(), a.weight)).collect(),
+                });
+            } else {
+                tracing::error!(model = %name, "saved split skipped: a version is not loaded or a weight is not positive");
+            }
+        }
+        if let Some(shadow) = &saved.shadow {
+            if entry.versions.contains_key(shadow) {
+                entry.shadow = Some(shadow.clone());
+            } else {
+                tracing::error!(model = %name, version = %shadow, "saved shadow skipped: it is not loaded");
+            }
+        }
+    }
+    tracing::info!(
+        path = %path.display(),
+        versions = restored_versions,
+        "state restored"
+    );
+    registry
+}
+
+/// Reads and checks `state.json`; `None` (logged) when absent or unusable. An unusable file is
+/// moved aside so that it survives the next save.
+fn read_state(path: &Path) -> Option<StateFile> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            tracing::info!(path = %path.display(), "no saved state yet");
+            return None;
+        }
+        Err(e) => {
+            tracing::error!(path = %path.display(), error = %e, "saved state skipped: unreadable");
+            return None;
+        }
+    };
+    // The format and its version first, so that a newer file is reported as such, not as a typo.
+    let problem = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Err(e) => e.to_string(),
+        Ok(value) if value["format"] != FORMAT || value["format_version"] != FORMAT_VERSION => {
+            format!(
+                "expected format `{FORMAT}` version {FORMAT_VERSION}, got format {} version {}",
+                value["format"], value["format_version"]
+            )
+        }
+        Ok(value) => match serde_json::from_value::<StateFile>(value) {
+            Ok(file) => return Some(file),
+            Err(e) => e.to_string(),
+        },
+    };
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let aside = path.with_file_name(format!("{STATE_FILE}.corrupt-{seconds}"));
+    let kept = match std::fs::rename(path, &aside) {
+        Ok(()) => aside.display().to_string(),
+        Err(_) => path.display().to_string(),
+    };
+    tracing::error!(
+        path = %path.display(),
+        error = %problem,
+        kept_as = %kept,
+        "saved state skipped: invalid; serving the command-line models only"
+    );
+    None
+}
+
+/// Loads one saved version, checking the checksum.
+fn load_version(dir: &Path, name: &str, record: &VersionRecord) -> Result<LoadedModel> {
+    let (file, origin) = match record.origin {
+        SavedOrigin::Upload => (
+            upload_path(dir, name, &record.version)?,
+            Origin::AdminUpload,
+        ),
+        SavedOrigin::Path => (record.file.clone(), Origin::AdminPath),
+    };
+    let mut model = LoadedModel::from_file(&file, Some(name), Some(&record.version))?;
+    if !record.checksum.is_empty() && model.checksum != record.checksum {
+        return Err(Error::Io {
+            what: format!(
+                "`{}` changed since it was loaded: checksum `{}`, saved `{}`",
+                file.display(),
+                model.checksum,
+                record.checksum
+            ),
+            source: std::io::Error::from(std::io::ErrorKind::InvalidData),
+        });
+    }
+    model.origin = origin;
+    if origin == Origin::AdminUpload {
+        model.source = "upload".to_owned();
+    }
+    tracing::info!(model = %name, version = %record.version, file = %file.display(), "saved version loaded");
+    Ok(model)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aside(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .expect("read dir")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.starts_with("state.json.corrupt-"))
+            .collect()
+    }
+
+    #[test]
+    fn unusable_state_files_are_skipped_and_kept_aside() {
+        for text in [
+            "{ not json",
+            r#"{"format": "tabship-serve-state", "format_version": 2, "models": {}}"#,
+            r#"{"format": "other", "format_version": 1, "saved_at": "", "models": {}}"#,
+            r#"{"format": "tabship-serve-state", "format_version": 1, "saved_at": "", "models": [], "x": 1}"#,
+        ] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            std::fs::write(dir.path().join(STATE_FILE), text).expect("write");
+            let registry = restore(dir.path(), Registry::default());
+            assert!(registry.models.is_empty(), "{text}");
+            assert!(!dir.path().join(STATE_FILE).exists(), "{text}");
+            assert_eq!(aside(dir.path()).len(), 1, "{text}");
+        }
+    }
+
+    #[test]
+    fn one_bad_model_entry_skips_only_that_model() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join(STATE_FILE),
+            r#"{"format": "tabship-serve-state", "format_version": 1, "saved_at": "",
+                "models": {"bad": {"current": 3},
+                           "iris": {"current": "golden", "aliases": {"prod": "golden"}}}}"#,
+        )
+        .expect("write");
+        let artifact = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/golden/iris_logistic.tabship");
+        let model = LoadedModel::from_file(&artifact, None, None).expect("golden loads");
+        let registry = Registry::default()
+            .with_version(model, true)
+            .expect("registry");
+        let registry = restore(dir.path(), registry);
+        assert_eq!(registry.models["iris"].aliases["prod"], "golden");
+        assert!(!registry.models.contains_key("bad"));
+        assert!(
+            aside(dir.path()).is_empty(),
+            "the file itself is valid and stays"
+        );
+    }
+
+    #[test]
+    fn an_empty_registry_round_trips() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        save(dir.path(), &Registry::default()).expect("save");
+        let file = read_state(&dir.path().join(STATE_FILE)).expect("readable");
+        assert_eq!(file.format_version, FORMAT_VERSION);
+        assert!(file.models.is_empty());
+        assert!(aside(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn upload_paths_stay_inside_the_state_dir() {
+        let dir = Path::new("/state");
+        assert_eq!(
+            upload_path(dir, "churn", "8").expect("valid"),
+            Path::new("/state/models/churn/8.tabship")
+        );
+        assert!(upload_path(dir, "..", "8").is_err());
+        assert!(upload_path(dir, "churn", "../8").is_err());
+    }
+}

@@ -1,0 +1,298 @@
+//! `Options::state_dir`: admin changes survive a restart; unusable saved state is skipped.
+
+use std::path::Path;
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+use tabship_serve::Options;
+
+use crate::common::*;
+
+fn server(dir: &Path) -> axum::Router {
+    let options = Options {
+        state_dir: Some(dir.to_path_buf()),
+        ..Options::default()
+    };
+    tabship_serve::router(state_with(Some(keys()), options))
+}
+
+async fn call(app: &axum::Router, method: Method, uri: &str, body: Value) -> Answer {
+    let auth = bearer(ALL_TOKEN);
+    send(
+        app,
+        method,
+        uri,
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        body.to_string(),
+    )
+    .await
+}
+
+async fn ok(app: &axum::Router, method: Method, uri: &str, body: Value) -> Value {
+    let a = call(app, method, uri, body).await;
+    assert!(a.status.is_success(), "{uri}: {}", a.text());
+    a.json()
+}
+
+async fn upload(app: &axum::Router, uri: &str, bytes: Vec<u8>) -> Answer {
+    let auth = bearer(ALL_TOKEN);
+    send(
+        app,
+        Method::POST,
+        uri,
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/octet-stream"),
+        ],
+        bytes,
+    )
+    .await
+}
+
+async fn iris(app: &axum::Router) -> Value {
+    ok(app, Method::GET, "/models/iris", json!({})).await
+}
+
+fn versions(model: &Value) -> Vec<String> {
+    model["versions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .map(|v| v["version"].as_str().expect("version").to_owned())
+        .collect()
+}
+
+/// Uploads `tree` (iris version 2), loads iris version `path` by server path without activating,
+/// points `production` at 2, splits golden/2 90/10, shadows `path`, and checks the files.
+async fn make_changes(app: &axum::Router, dir: &Path) {
+    let tree = std::fs::read(golden("iris_tree.tabship")).expect("artifact");
+    let a = upload(app, "/admin/models/iris/versions?version=2", tree.clone()).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+    let path = golden("iris_tree.tabship");
+    ok(
+        app,
+        Method::POST,
+        "/admin/models/iris/versions",
+        json!({"path": path, "version": "path", "activate": false}),
+    )
+    .await;
+    ok(
+        app,
+        Method::PUT,
+        "/admin/models/iris/aliases/production",
+        json!({"version": "2"}),
+    )
+    .await;
+    ok(
+        app,
+        Method::PUT,
+        "/admin/models/iris/split",
+        json!({"versions": {"golden": 90, "2": 10}}),
+    )
+    .await;
+    ok(
+        app,
+        Method::PUT,
+        "/admin/models/iris/shadow",
+        json!({"version": "path"}),
+    )
+    .await;
+    let stored = std::fs::read(dir.join("models/iris/2.tabship")).expect("upload stored");
+    assert_eq!(stored, tree, "the upload is stored byte for byte");
+    let saved: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("state.json")).expect("state.json"))
+            .expect("state.json is JSON");
+    assert_eq!(saved["format"], "tabship-serve-state");
+    assert_eq!(saved["format_version"], 1);
+    let iris = &saved["models"]["iris"];
+    assert_eq!(iris["current"], "2");
+    assert_eq!(iris["versions"][0]["origin"], "upload");
+    assert_eq!(iris["versions"][0]["file"], "models/iris/2.tabship");
+    assert_eq!(iris["versions"][1]["origin"], "path");
+    assert!(
+        iris["versions"][1]["checksum"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("sha256:")),
+        "{iris}"
+    );
+    assert_eq!(
+        saved["models"]["adult"]["versions"],
+        json!([]),
+        "command-line versions are not saved"
+    );
+}
+
+#[tokio::test]
+async fn admin_changes_survive_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = server(dir.path());
+    make_changes(&first, dir.path()).await;
+    let before = iris(&first).await;
+    drop(first);
+
+    let second = server(dir.path());
+    let after = iris(&second).await;
+    assert_eq!(versions(&after), ["2", "golden", "path"]);
+    for key in ["current_version", "aliases", "split", "shadow", "history"] {
+        assert_eq!(after[key], before[key], "{key} restored");
+    }
+    assert_eq!(after["aliases"]["production"], "2");
+    assert_eq!(after["split"].as_array().map(Vec::len), Some(2));
+    assert_eq!(after["shadow"], "path");
+    // The restored upload predicts, and rollback still knows the history.
+    let auth = bearer(ALL_TOKEN);
+    let a = send(
+        &second,
+        Method::POST,
+        "/models/iris/versions/production/predict",
+        &[("authorization", &auth)],
+        setosa().to_string(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(a.json()["version"], "2");
+    let rolled = ok(
+        &second,
+        Method::POST,
+        "/admin/models/iris/rollback",
+        json!({}),
+    )
+    .await;
+    assert_eq!(rolled["current_version"], "golden");
+
+    // Unloading an upload removes its file and its record.
+    ok(
+        &second,
+        Method::DELETE,
+        "/admin/models/iris/split",
+        json!({}),
+    )
+    .await;
+    ok(
+        &second,
+        Method::DELETE,
+        "/admin/models/iris/versions/2",
+        json!({}),
+    )
+    .await;
+    assert!(!dir.path().join("models/iris/2.tabship").exists());
+    drop(second);
+    let third = server(dir.path());
+    let model = iris(&third).await;
+    assert_eq!(versions(&model), ["golden", "path"]);
+    assert_eq!(model["current_version"], "golden");
+    assert_eq!(model["aliases"], json!({}), "the alias went with version 2");
+}
+
+#[tokio::test]
+async fn corrupt_state_json_is_set_aside_and_the_command_line_serves() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = server(dir.path());
+    make_changes(&first, dir.path()).await;
+    drop(first);
+    std::fs::write(
+        dir.path().join("state.json"),
+        "{\"format\": \"tabship-serve-st",
+    )
+    .expect("corrupt");
+
+    let second = server(dir.path());
+    let model = iris(&second).await;
+    assert_eq!(
+        versions(&model),
+        ["golden"],
+        "only the command-line version"
+    );
+    assert_eq!(model["current_version"], "golden");
+    assert_eq!(model["split"], Value::Null);
+    let aside: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("read dir")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("state.json.corrupt-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "the corrupt file is kept aside");
+    // The server works, and the next change writes a fresh state.
+    ok(
+        &second,
+        Method::PUT,
+        "/admin/models/iris/aliases/stable",
+        json!({"version": "golden"}),
+    )
+    .await;
+    let saved: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("state.json")).expect("state"))
+            .expect("fresh state.json");
+    assert_eq!(saved["models"]["iris"]["aliases"]["stable"], "golden");
+}
+
+#[tokio::test]
+async fn an_unusable_saved_version_is_skipped_with_what_depends_on_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = server(dir.path());
+    make_changes(&first, dir.path()).await;
+    drop(first);
+    // Version 2's artifact is truncated: it, its alias, the split and current fall back.
+    let stored = dir.path().join("models/iris/2.tabship");
+    let bytes = std::fs::read(&stored).expect("stored");
+    std::fs::write(&stored, &bytes[..bytes.len() / 2]).expect("truncate");
+
+    let second = server(dir.path());
+    let model = iris(&second).await;
+    assert_eq!(versions(&model), ["golden", "path"]);
+    assert_eq!(model["current_version"], "golden");
+    assert_eq!(model["aliases"], json!({}));
+    assert_eq!(model["split"], Value::Null);
+    assert_eq!(model["shadow"], "path", "what is still valid is restored");
+}
+
+#[tokio::test]
+async fn a_changed_path_artifact_is_not_reloaded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let artifacts = tempfile::tempdir().expect("tempdir");
+    let path = artifacts.path().join("candidate.tabship");
+    std::fs::copy(golden("iris_tree.tabship"), &path).expect("copy");
+    let first = server(dir.path());
+    ok(
+        &first,
+        Method::POST,
+        "/admin/models/iris/versions",
+        json!({"path": path, "version": "candidate"}),
+    )
+    .await;
+    drop(first);
+    // Another artifact now sits at that path: serving it as `candidate` would be a lie.
+    std::fs::copy(golden("iris_logistic.tabship"), &path).expect("replace");
+    let second = server(dir.path());
+    let model = iris(&second).await;
+    assert_eq!(versions(&model), ["golden"]);
+    assert_eq!(model["current_version"], "golden");
+}
+
+#[tokio::test]
+async fn an_unwritable_state_dir_refuses_the_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = server(dir.path());
+    // A directory where state.json should be: the rename fails.
+    std::fs::create_dir(dir.path().join("state.json")).expect("block state.json");
+    call(
+        &app,
+        Method::PUT,
+        "/admin/models/iris/aliases/stable",
+        json!({"version": "golden"}),
+    )
+    .await
+    .error(StatusCode::INTERNAL_SERVER_ERROR, "state_not_saved");
+    assert_eq!(iris(&app).await["aliases"], json!({}), "nothing changed");
+    let tree = std::fs::read(golden("iris_tree.tabship")).expect("artifact");
+    upload(&app, "/admin/models/iris/versions?version=2", tree)
+        .await
+        .error(StatusCode::INTERNAL_SERVER_ERROR, "state_not_saved");
+    assert_eq!(versions(&iris(&app).await), ["golden"]);
+    assert!(
+        !dir.path().join("models/iris/2.tabship").exists(),
+        "the stored upload is removed again"
+    );
+}
