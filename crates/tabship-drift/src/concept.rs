@@ -8,7 +8,45 @@
 
 use std::collections::VecDeque;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
 use crate::{Error, Result};
+
+/// Serde for a detector whose derived (`remote = "Self"`) impls are wrapped: serialized as is,
+/// checked with `validate` after deserializing (a pickled state may be corrupt or hostile).
+macro_rules! validated_serde {
+    ($ty:ident) => {
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                $ty::serialize(self, s)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+                let value = $ty::deserialize(d)?;
+                value.validate().map_err(serde::de::Error::custom)?;
+                Ok(value)
+            }
+        }
+    };
+}
+
+/// An error for an invalid field of a deserialized detector state.
+fn bad_state(detector: &str, field: &str, value: impl std::fmt::Display) -> Error {
+    Error::profile(
+        format!("{detector}.{field}"),
+        format!("inconsistent detector state, got `{value}`"),
+    )
+}
+
+/// Refuses NaN (infinities are legitimate start values of minima).
+fn not_nan(detector: &str, fields: &[(&str, f64)]) -> Result<()> {
+    match fields.iter().find(|(_, x)| x.is_nan()) {
+        Some((field, x)) => Err(bad_state(detector, field, x)),
+        None => Ok(()),
+    }
+}
 
 /// What a detector concluded after a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -48,7 +86,8 @@ fn check(option: &'static str, value: f64, ok: bool) -> Result<()> {
 /// The Drift Detection Method (Gama et al., 2004) over a 0/1 error stream: with `p` the error
 /// rate so far and `s = sqrt(p (1 − p) / n)`, it remembers the lowest `p + s` and signals a
 /// warning when `p + s ≥ p_min + 2 s_min` and a drift at `3 s_min`, after 30 values.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Ddm {
     warm_start: u64,
     warning: f64,
@@ -87,7 +126,21 @@ impl Ddm {
     pub fn error_rate(&self) -> f64 {
         self.p
     }
+
+    fn validate(&self) -> Result<()> {
+        Ddm::new(self.warm_start, self.warning, self.drift)?;
+        not_nan(
+            "ddm",
+            &[("p", self.p), ("p_min", self.p_min), ("s_min", self.s_min)],
+        )?;
+        if !(0.0..=1.0).contains(&self.p) {
+            return Err(bad_state("ddm", "p", self.p));
+        }
+        Ok(())
+    }
 }
+
+validated_serde!(Ddm);
 
 impl Detector for Ddm {
     fn update(&mut self, x: f64) -> DetectorState {
@@ -138,7 +191,8 @@ impl Detector for Ddm {
 /// The Page-Hinkley test for an increase of the mean (Page, 1954), as `river` implements it:
 /// `m_t = α m_{t−1} + (x_t − x̄_t − δ)`, drift when `m_t − min m > λ` after `min_instances`
 /// values. Defaults: `δ = 0.005`, `λ = 50`, `α = 1 − 1e-4`, 30 values.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct PageHinkley {
     min_instances: u64,
     delta: f64,
@@ -179,6 +233,20 @@ impl PageHinkley {
     }
 }
 
+impl PageHinkley {
+    fn validate(&self) -> Result<()> {
+        PageHinkley::new(self.min_instances, self.delta, self.threshold, self.alpha)?;
+        for (field, x) in [("mean", self.mean), ("sum", self.sum)] {
+            if !x.is_finite() {
+                return Err(bad_state("page_hinkley", field, x));
+            }
+        }
+        not_nan("page_hinkley", &[("min_sum", self.min_sum)])
+    }
+}
+
+validated_serde!(PageHinkley);
+
 impl Detector for PageHinkley {
     fn update(&mut self, x: f64) -> DetectorState {
         if !x.is_finite() {
@@ -214,7 +282,7 @@ impl Detector for PageHinkley {
 }
 
 /// A bucket of ADWIN's exponential histogram: the sum and the variance term of `2^row` values.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 struct Bucket {
     total: f64,
     variance: f64,
@@ -226,7 +294,8 @@ struct Bucket {
 /// lengths). Stored as an exponential histogram of at most `max_buckets` buckets per size, so
 /// memory is `O(max_buckets · log W)`. Defaults: `δ = 0.002`, checks every 32 values, 5 buckets
 /// per size, sub-windows of at least 5 values, no check before 10 values.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Adwin {
     delta: f64,
     clock: u64,
@@ -264,6 +333,45 @@ impl Adwin {
             ticks: 0,
             drifts: 0,
         })
+    }
+
+    fn validate(&self) -> Result<()> {
+        Adwin::new(self.delta)?;
+        if self.clock == 0 || self.max_buckets == 0 || self.min_window == 0 {
+            return Err(bad_state(
+                "adwin",
+                "clock, max_buckets and min_window",
+                format!("{}, {}, {}", self.clock, self.max_buckets, self.min_window),
+            ));
+        }
+        if self.rows.len() > 64 {
+            return Err(bad_state("adwin", "rows", self.rows.len()));
+        }
+        let mut width = 0u64;
+        for (row, buckets) in self.rows.iter().enumerate() {
+            if buckets.len() > self.max_buckets + 1 {
+                return Err(bad_state("adwin", "rows", buckets.len()));
+            }
+            for b in buckets {
+                if !b.total.is_finite() || !b.variance.is_finite() || b.variance < 0.0 {
+                    return Err(bad_state("adwin", "rows", format!("{b:?}")));
+                }
+                width = width
+                    .checked_add(1u64 << row)
+                    .ok_or_else(|| bad_state("adwin", "rows", "an overflowing width"))?;
+            }
+        }
+        if width != self.width {
+            return Err(bad_state("adwin", "width", self.width));
+        }
+        not_nan(
+            "adwin",
+            &[("total", self.total), ("variance", self.variance)],
+        )?;
+        if !self.total.is_finite() || !self.variance.is_finite() {
+            return Err(bad_state("adwin", "total", self.total));
+        }
+        Ok(())
     }
 
     /// Values in the current window.
@@ -414,6 +522,8 @@ impl Detector for Adwin {
         self.drifts
     }
 }
+
+validated_serde!(Adwin);
 
 #[cfg(test)]
 mod tests {

@@ -84,7 +84,7 @@ pub mod trackers;
 
 pub use concept::{Adwin, Ddm, Detector, DetectorState, PageHinkley};
 pub use error::{Error, Result};
-pub use monitor::{Monitor, Window};
+pub use monitor::{Monitor, MonitorState, Window};
 pub use profile::{
     CategoricalProfile, ColumnProfile, Distribution, NumericProfile, ProfileOptions,
     ReferenceProfile,

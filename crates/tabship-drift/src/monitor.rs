@@ -21,7 +21,8 @@ use crate::{Error, Result};
 pub const DEFAULT_BLOCKS: usize = 16;
 
 /// Which rows a monitor reports on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Window {
     /// Every row since creation (or the last [`Monitor::reset`]).
     Cumulative,
@@ -76,6 +77,20 @@ impl Window {
     }
 }
 
+/// A monitor's rows without its profile (which the owner keeps and pickles on its own): what
+/// [`Monitor::state`] gives and [`Monitor::from_state`] checks and restores.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MonitorState {
+    /// The window.
+    pub window: Window,
+    /// The blocks, oldest first; the last is the one being filled.
+    pub blocks: Vec<LiveSample>,
+    /// For a tumbling window: the last complete one.
+    pub last_complete: Option<LiveSample>,
+    /// Rows observed since creation (or the last reset).
+    pub total_rows: u64,
+}
+
 /// A drift monitor over a window of live rows.
 ///
 /// Feed it batches ([`observe`](Self::observe)) or rows ([`observe_row`](Self::observe_row));
@@ -110,6 +125,68 @@ impl Monitor {
             blocks,
             last_complete: None,
             total_rows: 0,
+        })
+    }
+
+    /// The monitor's rows (to save or ship it; the profile is not included).
+    pub fn state(&self) -> MonitorState {
+        MonitorState {
+            window: self.window,
+            blocks: self.blocks.iter().cloned().collect(),
+            last_complete: self.last_complete.clone(),
+            total_rows: self.total_rows,
+        }
+    }
+
+    /// A monitor restored from [`state`](Self::state) over the same profile; the state is
+    /// checked (it may come from a corrupt or hostile file): the window, the block count and
+    /// sizes, every sample's shape against the profile, finite sums.
+    pub fn from_state(binner: Arc<Binner>, state: MonitorState) -> Result<Self> {
+        state.window.validate()?;
+        let max_blocks = match state.window {
+            Window::Sliding { blocks, .. } => blocks,
+            Window::Cumulative | Window::Tumbling { .. } => 1,
+        };
+        if state.blocks.is_empty() || state.blocks.len() > max_blocks {
+            return Err(Error::profile(
+                "monitor.blocks",
+                format!(
+                    "expected 1 to {max_blocks} blocks, got `{}`",
+                    state.blocks.len()
+                ),
+            ));
+        }
+        // Block sizes are not bounded by the window: merged shards hold several shards' rows.
+        let empty = binner.empty_sample();
+        let mut rows = 0u64;
+        for (i, block) in state.blocks.iter().enumerate() {
+            block.check_like(&empty, &format!("monitor.blocks[{i}]"))?;
+            rows = rows.saturating_add(block.rows);
+        }
+        if let Some(last) = &state.last_complete {
+            if !matches!(state.window, Window::Tumbling { .. }) {
+                return Err(Error::profile(
+                    "monitor.last_complete",
+                    "expected only for a tumbling window, got one for another window",
+                ));
+            }
+            last.check_like(&empty, "monitor.last_complete")?;
+        }
+        if rows > state.total_rows {
+            return Err(Error::profile(
+                "monitor.total_rows",
+                format!(
+                    "expected at least the `{rows}` rows in the window, got `{}`",
+                    state.total_rows
+                ),
+            ));
+        }
+        Ok(Monitor {
+            binner,
+            window: state.window,
+            blocks: state.blocks.into(),
+            last_complete: state.last_complete,
+            total_rows: state.total_rows,
         })
     }
 
@@ -360,6 +437,38 @@ mod tests {
         assert!(a.merge(&other).is_err(), "windows differ");
         a.reset();
         assert_eq!((a.snapshot().rows, a.total_rows()), (0, 0));
+    }
+
+    #[test]
+    fn state_round_trips_and_resumes_exactly() {
+        let values: Vec<f64> = (0..500).map(|i| f64::from(i) * 1.7).collect();
+        for window in [
+            Window::Cumulative,
+            Window::sliding(100),
+            Window::Tumbling { rows: 64 },
+        ] {
+            let mut whole = Monitor::new(profile(), window).expect("ok");
+            whole
+                .observe(&[LiveColumn::Numeric(&values)], None)
+                .expect("ok");
+            let mut half = Monitor::new(profile(), window).expect("ok");
+            half.observe(&[LiveColumn::Numeric(&values[..233])], None)
+                .expect("ok");
+            let bytes = rmp_serde::to_vec_named(&half.state()).expect("serializes");
+            let state: MonitorState = rmp_serde::from_slice(&bytes).expect("deserializes");
+            let mut back = Monitor::from_state(Arc::clone(half.binner()), state).expect("valid");
+            back.observe(&[LiveColumn::Numeric(&values[233..])], None)
+                .expect("ok");
+            assert_eq!(back.state(), whole.state(), "{window:?}");
+        }
+        let m = Monitor::new(profile(), Window::sliding(100)).expect("ok");
+        let mut state = m.state();
+        state.blocks[0].rows = 1000;
+        let err = Monitor::from_state(Arc::clone(m.binner()), state).expect_err("too many rows");
+        assert!(err.to_string().contains("monitor.total_rows"), "{err}");
+        let mut state = m.state();
+        state.blocks[0].columns.clear();
+        assert!(Monitor::from_state(Arc::clone(m.binner()), state).is_err());
     }
 
     #[test]

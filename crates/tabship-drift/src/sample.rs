@@ -151,7 +151,7 @@ impl ColumnSample {
         }
     }
 
-    fn shape(&self) -> (usize, usize, usize) {
+    pub(crate) fn shape(&self) -> (usize, usize, usize) {
         match self {
             ColumnSample::Numeric(s) => (0, s.counts.len(), s.fine_counts.len()),
             ColumnSample::Categorical(s) => (1, s.counts.len(), 0),
@@ -179,6 +179,44 @@ pub struct LiveSample {
 }
 
 impl LiveSample {
+    /// Checks a sample read from outside (a pickled monitor) against an empty sample of the
+    /// same profile: same shape, finite sums. `field` names it in the error.
+    pub(crate) fn check_like(&self, empty: &LiveSample, field: &str) -> Result<()> {
+        let shapes = |s: &LiveSample| {
+            (
+                s.columns
+                    .iter()
+                    .map(ColumnSample::shape)
+                    .collect::<Vec<_>>(),
+                s.prediction.as_ref().map(ColumnSample::shape),
+            )
+        };
+        if shapes(self) != shapes(empty) {
+            return Err(Error::profile(
+                field,
+                "expected a sample over the monitor's profile, got one of another shape",
+            ));
+        }
+        for (i, c) in self.columns.iter().chain(&self.prediction).enumerate() {
+            if let ColumnSample::Numeric(n) = c {
+                for (name, x) in [
+                    ("sum", n.sum),
+                    ("sum_sq", n.sum_sq),
+                    ("below", n.below),
+                    ("above", n.above),
+                ] {
+                    if !x.is_finite() {
+                        return Err(Error::profile(
+                            format!("{field}.columns[{i}].{name}"),
+                            format!("expected a finite number, got `{x}`"),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Adds another sample over the same profile (from another window, shard or thread).
     pub fn merge(&mut self, other: &LiveSample) -> Result<()> {
         let same = self.columns.len() == other.columns.len()

@@ -4,7 +4,48 @@
 
 use std::collections::VecDeque;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
 use crate::{Error, Result};
+
+/// Serde for a tracker: derived (`remote = "Self"`) impls, checked with `validate` after
+/// deserializing (a pickled state may be corrupt or hostile).
+macro_rules! validated_serde {
+    ($ty:ident) => {
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                $ty::serialize(self, s)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+                let value = $ty::deserialize(d)?;
+                value.validate().map_err(serde::de::Error::custom)?;
+                Ok(value)
+            }
+        }
+    };
+}
+
+/// Checks a deserialized window: non-zero and holding at most `window` values.
+fn check_len(tracker: &str, window: usize, len: usize) -> Result<()> {
+    check_window(window)?;
+    if len > window {
+        return Err(Error::profile(
+            format!("{tracker}.outcomes"),
+            format!("expected at most `{window}` values, got `{len}`"),
+        ));
+    }
+    Ok(())
+}
+
+fn inconsistent(tracker: &str, field: &str, value: impl std::fmt::Display) -> Error {
+    Error::profile(
+        format!("{tracker}.{field}"),
+        format!("inconsistent with the window's values, got `{value}`"),
+    )
+}
 
 fn check_window(window: usize) -> Result<()> {
     if window == 0 {
@@ -17,14 +58,26 @@ fn check_window(window: usize) -> Result<()> {
 }
 
 /// Accuracy over the last `window` predictions.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct WindowedAccuracy {
     window: usize,
     outcomes: VecDeque<bool>,
     correct: usize,
 }
 
+validated_serde!(WindowedAccuracy);
+
 impl WindowedAccuracy {
+    fn validate(&self) -> Result<()> {
+        check_len("accuracy", self.window, self.outcomes.len())?;
+        let correct = self.outcomes.iter().filter(|&&c| c).count();
+        if correct != self.correct {
+            return Err(inconsistent("accuracy", "correct", self.correct));
+        }
+        Ok(())
+    }
+
     /// A tracker over the last `window` predictions.
     pub fn new(window: usize) -> Result<Self> {
         check_window(window)?;
@@ -62,7 +115,8 @@ impl WindowedAccuracy {
 
 /// F1 score of one positive class over the last `window` predictions (as scikit-learn's
 /// `f1_score` with that `pos_label`: 0 when there is no true or predicted positive).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct WindowedF1 {
     window: usize,
     /// Bit 0: predicted positive, bit 1: actually positive.
@@ -70,7 +124,24 @@ pub struct WindowedF1 {
     counts: [usize; 4],
 }
 
+validated_serde!(WindowedF1);
+
 impl WindowedF1 {
+    fn validate(&self) -> Result<()> {
+        check_len("f1", self.window, self.outcomes.len())?;
+        let mut counts = [0usize; 4];
+        for &code in &self.outcomes {
+            match counts.get_mut(usize::from(code)) {
+                Some(c) => *c += 1,
+                None => return Err(inconsistent("f1", "outcomes", code)),
+            }
+        }
+        if counts != self.counts {
+            return Err(inconsistent("f1", "counts", format!("{:?}", self.counts)));
+        }
+        Ok(())
+    }
+
     /// A tracker over the last `window` predictions.
     pub fn new(window: usize) -> Result<Self> {
         check_window(window)?;
@@ -122,7 +193,8 @@ impl WindowedF1 {
 
 /// Mean absolute error over the last `window` predictions. The running sum is recomputed from
 /// the window every `window` updates, so rounding errors cannot accumulate.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct WindowedMae {
     window: usize,
     errors: VecDeque<f64>,
@@ -130,7 +202,24 @@ pub struct WindowedMae {
     since_resum: usize,
 }
 
+validated_serde!(WindowedMae);
+
 impl WindowedMae {
+    fn validate(&self) -> Result<()> {
+        check_len("mae", self.window, self.errors.len())?;
+        if let Some(e) = self.errors.iter().find(|e| !(e.is_finite() && **e >= 0.0)) {
+            return Err(inconsistent("mae", "errors", e));
+        }
+        let sum: f64 = self.errors.iter().sum();
+        if !self.sum.is_finite() || (self.sum - sum).abs() > 1e-6 * sum.max(1.0) {
+            return Err(inconsistent("mae", "sum", self.sum));
+        }
+        if self.since_resum > self.window {
+            return Err(inconsistent("mae", "since_resum", self.since_resum));
+        }
+        Ok(())
+    }
+
     /// A tracker over the last `window` predictions.
     pub fn new(window: usize) -> Result<Self> {
         check_window(window)?;
