@@ -6,7 +6,9 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use tabship::drift::{Adwin, Ddm, Detector, DetectorState, PageHinkley};
 
-use crate::errors::drift_err;
+use pyo3::types::PyBytes;
+
+use crate::errors::{bad_state, drift_err, state_bytes};
 
 /// The values of an array-like as float64 (`numpy.ascontiguousarray(values, "float64")`).
 pub(crate) fn float_values(py: Python<'_>, values: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {
@@ -39,9 +41,29 @@ fn feed<D: Detector>(detector: &mut D, last: &mut DetectorState, values: &[f64])
 }
 
 macro_rules! detector_class {
-    ($ty:ident, $($extra:tt)*) => {
+    ($ty:ident, $name:literal, $($extra:tt)*) => {
         #[pymethods]
         impl $ty {
+            /// Pickles as the detector's full state (MessagePack), so a restored detector
+            /// continues exactly where this one stopped.
+            fn __reduce__<'py>(
+                slf: &Bound<'py, Self>,
+            ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+                let py = slf.py();
+                let this = slf.borrow();
+                let bytes = state_bytes(py, &(&this.inner, this.state, this.params))?;
+                Ok((slf.get_type().getattr(pyo3::intern!(py, "_from_state"))?, (bytes,)))
+            }
+
+            /// The detector pickled by `__reduce__` (`tabship.ArtifactError` when the state is
+            /// corrupt or inconsistent).
+            #[staticmethod]
+            fn _from_state(py: Python<'_>, state: &[u8]) -> PyResult<Self> {
+                let (inner, state, params) =
+                    rmp_serde::from_slice(state).map_err(|e| bad_state(py, $name, e))?;
+                Ok($ty { inner, state, params })
+            }
+
             /// Adds one value (an error or loss; non-finite values are ignored) and returns
             /// whether a drift was detected at it.
             fn update(&mut self, x: f64) -> bool {
@@ -97,6 +119,7 @@ pub(crate) struct PyDdm {
 
 detector_class! {
     PyDdm,
+    "DDM",
     #[new]
     #[pyo3(signature = (warm_start = 30, warning = 2.0, drift = 3.0))]
     fn new(py: Python<'_>, warm_start: u64, warning: f64, drift: f64) -> PyResult<Self> {
@@ -140,6 +163,7 @@ pub(crate) struct PyPageHinkley {
 
 detector_class! {
     PyPageHinkley,
+    "PageHinkley",
     #[new]
     #[pyo3(signature = (min_instances = 30, delta = 0.005, threshold = 50.0, alpha = 0.9999))]
     fn new(
@@ -173,18 +197,20 @@ detector_class! {
 pub(crate) struct PyAdwin {
     inner: Adwin,
     state: DetectorState,
-    delta: f64,
+    /// delta
+    params: f64,
 }
 
 detector_class! {
     PyAdwin,
+    "ADWIN",
     #[new]
     #[pyo3(signature = (delta = 0.002))]
     fn new(py: Python<'_>, delta: f64) -> PyResult<Self> {
         Ok(PyAdwin {
             inner: Adwin::new(delta).map_err(drift_err(py))?,
             state: DetectorState::Stable,
-            delta,
+            params: delta,
         })
     }
 
@@ -203,7 +229,7 @@ detector_class! {
     fn __repr__(&self) -> String {
         format!(
             "ADWIN(delta={:?}) [{}, width {}, mean {:.4}, {} drifts]",
-            self.delta,
+            self.params,
             state_name(self.state),
             self.inner.width(),
             self.inner.mean(),

@@ -10,12 +10,12 @@ use std::sync::{Mutex, MutexGuard};
 
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
-use tabship::drift::{Monitor, Window, monitor::DEFAULT_BLOCKS};
+use pyo3::types::{PyBytes, PyDict, PyList};
+use tabship::drift::{Monitor, MonitorState, Window, monitor::DEFAULT_BLOCKS};
 use tabship::{Predictions, Task};
 
 use crate::drift::{options, report_object};
-use crate::errors::{core_err, drift_err, option, schema};
+use crate::errors::{bad_state, core_err, drift_err, option, schema, state_bytes};
 use crate::gil::without_gil;
 use crate::pipeline::PyPipeline;
 
@@ -221,8 +221,45 @@ fn predictions(
     Ok(out)
 }
 
+/// What `DriftMonitor.__reduce__` returns: the loader and its (pipeline, state) arguments.
+type Reduced<'py> = (Bound<'py, PyAny>, (Py<PyPipeline>, Bound<'py, PyBytes>));
+
 #[pymethods]
 impl PyDriftMonitor {
+    /// Pickles as its pipeline (which pickles itself) and the monitor's rows (MessagePack), so
+    /// a monitor shipped to a worker or checkpointed continues exactly where it stopped.
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<Reduced<'py>> {
+        let py = slf.py();
+        let this = slf.get();
+        let state = this.with(py, |m| m.state());
+        let bytes = state_bytes(py, &state)?;
+        Ok((
+            slf.get_type().getattr(pyo3::intern!(py, "_from_state"))?,
+            (this.pipeline.clone_ref(py), bytes),
+        ))
+    }
+
+    /// The monitor pickled by `__reduce__` (`tabship.ArtifactError` when the state is corrupt
+    /// or does not fit the pipeline's profile).
+    #[staticmethod]
+    fn _from_state(py: Python<'_>, pipeline: Py<PyPipeline>, state: &[u8]) -> PyResult<Self> {
+        let state: MonitorState =
+            rmp_serde::from_slice(state).map_err(|e| bad_state(py, "DriftMonitor", e))?;
+        let fresh = pipeline
+            .get()
+            .inner()
+            .drift_monitor(Window::Cumulative)
+            .map_err(core_err(py))?;
+        let monitor = Monitor::from_state(std::sync::Arc::clone(fresh.binner()), state)
+            .map_err(|e| bad_state(py, "DriftMonitor", e))?;
+        Ok(PyDriftMonitor {
+            pipeline,
+            monitor: Mutex::new(monitor),
+        })
+    }
+
     /// Adds a batch (anything `Pipeline.predict` takes: a DataFrame, list of records, dict of
     /// columns, pyarrow Table, 2-D array, or one record) and, optionally, the predictions made on
     /// it (labels or values, one per row) for the prediction-drift column. The whole batch is

@@ -5,7 +5,9 @@ use pyo3::prelude::*;
 use tabship::drift::{WindowedAccuracy, WindowedF1, WindowedMae};
 
 use crate::detectors::float_values;
-use crate::errors::{drift_err, schema};
+use pyo3::types::PyBytes;
+
+use crate::errors::{bad_state, drift_err, schema, state_bytes};
 
 fn flags(py: Python<'_>, values: &Bound<'_, PyAny>) -> PyResult<Vec<bool>> {
     Ok(float_values(py, values)?
@@ -37,6 +39,30 @@ pub(crate) struct PyWindowedAccuracy {
 
 #[pymethods]
 impl PyWindowedAccuracy {
+    /// Pickles as the tracker's full window (MessagePack).
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+        let py = slf.py();
+        let bytes = state_bytes(py, &slf.borrow().inner)?;
+        Ok((
+            slf.get_type().getattr(pyo3::intern!(py, "_from_state"))?,
+            (bytes,),
+        ))
+    }
+
+    /// The tracker pickled by `__reduce__` (`tabship.ArtifactError` when the state is corrupt
+    /// or inconsistent).
+    #[staticmethod]
+    fn _from_state(py: Python<'_>, state: &[u8]) -> PyResult<Self> {
+        let inner: WindowedAccuracy =
+            rmp_serde::from_slice(state).map_err(|e| bad_state(py, "WindowedAccuracy", e))?;
+        Ok(PyWindowedAccuracy {
+            window: inner.window(),
+            inner,
+        })
+    }
+
     #[new]
     fn new(py: Python<'_>, window: usize) -> PyResult<Self> {
         Ok(PyWindowedAccuracy {
@@ -118,6 +144,30 @@ pub(crate) struct PyWindowedF1 {
 
 #[pymethods]
 impl PyWindowedF1 {
+    /// Pickles as the tracker's full window (MessagePack).
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+        let py = slf.py();
+        let bytes = state_bytes(py, &slf.borrow().inner)?;
+        Ok((
+            slf.get_type().getattr(pyo3::intern!(py, "_from_state"))?,
+            (bytes,),
+        ))
+    }
+
+    /// The tracker pickled by `__reduce__` (`tabship.ArtifactError` when the state is corrupt
+    /// or inconsistent).
+    #[staticmethod]
+    fn _from_state(py: Python<'_>, state: &[u8]) -> PyResult<Self> {
+        let inner: WindowedF1 =
+            rmp_serde::from_slice(state).map_err(|e| bad_state(py, "WindowedF1", e))?;
+        Ok(PyWindowedF1 {
+            window: inner.window(),
+            inner,
+        })
+    }
+
     #[new]
     fn new(py: Python<'_>, window: usize) -> PyResult<Self> {
         Ok(PyWindowedF1 {
@@ -182,6 +232,30 @@ pub(crate) struct PyWindowedMae {
 
 #[pymethods]
 impl PyWindowedMae {
+    /// Pickles as the tracker's full window (MessagePack).
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+        let py = slf.py();
+        let bytes = state_bytes(py, &slf.borrow().inner)?;
+        Ok((
+            slf.get_type().getattr(pyo3::intern!(py, "_from_state"))?,
+            (bytes,),
+        ))
+    }
+
+    /// The tracker pickled by `__reduce__` (`tabship.ArtifactError` when the state is corrupt
+    /// or inconsistent).
+    #[staticmethod]
+    fn _from_state(py: Python<'_>, state: &[u8]) -> PyResult<Self> {
+        let inner: WindowedMae =
+            rmp_serde::from_slice(state).map_err(|e| bad_state(py, "WindowedMae", e))?;
+        Ok(PyWindowedMae {
+            window: inner.window(),
+            inner,
+        })
+    }
+
     #[new]
     fn new(py: Python<'_>, window: usize) -> PyResult<Self> {
         Ok(PyWindowedMae {

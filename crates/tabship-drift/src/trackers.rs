@@ -69,6 +69,11 @@ pub struct WindowedAccuracy {
 validated_serde!(WindowedAccuracy);
 
 impl WindowedAccuracy {
+    /// The window length.
+    pub fn window(&self) -> usize {
+        self.window
+    }
+
     fn validate(&self) -> Result<()> {
         check_len("accuracy", self.window, self.outcomes.len())?;
         let correct = self.outcomes.iter().filter(|&&c| c).count();
@@ -127,6 +132,11 @@ pub struct WindowedF1 {
 validated_serde!(WindowedF1);
 
 impl WindowedF1 {
+    /// The window length.
+    pub fn window(&self) -> usize {
+        self.window
+    }
+
     fn validate(&self) -> Result<()> {
         check_len("f1", self.window, self.outcomes.len())?;
         let mut counts = [0usize; 4];
@@ -205,6 +215,11 @@ pub struct WindowedMae {
 validated_serde!(WindowedMae);
 
 impl WindowedMae {
+    /// The window length.
+    pub fn window(&self) -> usize {
+        self.window
+    }
+
     fn validate(&self) -> Result<()> {
         check_len("mae", self.window, self.errors.len())?;
         if let Some(e) = self.errors.iter().find(|e| !(e.is_finite() && **e >= 0.0)) {
