@@ -228,9 +228,7 @@ type Reduced<'py> = (Bound<'py, PyAny>, (Py<PyPipeline>, Bound<'py, PyBytes>));
 impl PyDriftMonitor {
     /// Pickles as its pipeline (which pickles itself) and the monitor's rows (MessagePack), so
     /// a monitor shipped to a worker or checkpointed continues exactly where it stopped.
-    fn __reduce__<'py>(
-        slf: &Bound<'py, Self>,
-    ) -> PyResult<Reduced<'py>> {
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {
         let py = slf.py();
         let this = slf.get();
         let state = this.with(py, |m| m.state());

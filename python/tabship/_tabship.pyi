@@ -139,6 +139,12 @@ def _train_columns(
 class DriftMonitor:
     """A drift monitor over a window of live rows, built by ``Pipeline.drift_monitor``."""
 
+    def __reduce__(self) -> tuple[Any, tuple[Pipeline, bytes]]:
+        """Pickles as its pipeline and the monitor's rows (MessagePack)."""
+
+    @staticmethod
+    def _from_state(pipeline: Pipeline, state: bytes) -> DriftMonitor: ...
+
     def observe(self, data: Any, predictions: Any | None = None) -> None:
         """Adds a batch and, optionally, the predictions made on it."""
 
@@ -224,6 +230,12 @@ class ColumnProfile:
 class DDM:
     """The Drift Detection Method over a 0/1 error stream."""
 
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]:
+        """Pickles as the full state (MessagePack)."""
+
+    @staticmethod
+    def _from_state(state: bytes) -> DDM: ...
+
     def __new__(cls, warm_start: int = 30, warning: float = 2.0, drift: float = 3.0) -> Self: ...
     def update(self, x: float) -> bool:
         """Adds one value; True when a drift was detected at it."""
@@ -258,6 +270,12 @@ class DDM:
 class PageHinkley:
     """The Page-Hinkley test for an increase of the mean."""
 
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]:
+        """Pickles as the full state (MessagePack)."""
+
+    @staticmethod
+    def _from_state(state: bytes) -> PageHinkley: ...
+
     def __new__(cls, min_instances: int = 30, delta: float = 0.005, threshold: float = 50.0, alpha: float = 0.9999
     ) -> Self: ...
     def update(self, x: float) -> bool:
@@ -284,6 +302,12 @@ class PageHinkley:
 @final
 class ADWIN:
     """ADWIN: an adaptive window that drops its older part when its mean changes."""
+
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]:
+        """Pickles as the full state (MessagePack)."""
+
+    @staticmethod
+    def _from_state(state: bytes) -> ADWIN: ...
 
     def __new__(cls, delta: float = 0.002) -> Self: ...
     def update(self, x: float) -> bool:
@@ -319,6 +343,12 @@ class ADWIN:
 class WindowedAccuracy:
     """Accuracy over the last ``window`` predictions."""
 
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]:
+        """Pickles as the full state (MessagePack)."""
+
+    @staticmethod
+    def _from_state(state: bytes) -> WindowedAccuracy: ...
+
     def __new__(cls, window: int) -> Self: ...
     def update(self, correct: bool) -> None:
         """Adds one prediction: whether it was right."""
@@ -340,6 +370,12 @@ class WindowedAccuracy:
 class WindowedF1:
     """F1 of the positive class over the last ``window`` predictions."""
 
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]:
+        """Pickles as the full state (MessagePack)."""
+
+    @staticmethod
+    def _from_state(state: bytes) -> WindowedF1: ...
+
     def __new__(cls, window: int) -> Self: ...
     def update(self, predicted_positive: bool, actually_positive: bool) -> None:
         """Adds one prediction."""
@@ -360,6 +396,12 @@ class WindowedF1:
 @final
 class WindowedMae:
     """Mean absolute error over the last ``window`` predictions."""
+
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]:
+        """Pickles as the full state (MessagePack)."""
+
+    @staticmethod
+    def _from_state(state: bytes) -> WindowedMae: ...
 
     def __new__(cls, window: int) -> Self: ...
     def update(self, predicted: float, actual: float) -> None:
