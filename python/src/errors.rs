@@ -132,7 +132,9 @@ pub(crate) fn drift(py: Python<'_>, error: tabship::drift::Error) -> PyErr {
     match error {
         E::InvalidOption { .. } => raise(py, Class::Option, message, &[]),
         E::Mismatch { .. } => raise(py, Class::Schema, message, &[]),
-        E::InvalidProfile { .. } => raise(py, Class::Artifact, message, &[]),
+        E::InvalidProfile { .. } | E::InvalidState { .. } => {
+            raise(py, Class::Artifact, message, &[])
+        }
         _ => raise(py, Class::Base, message, &[]),
     }
 }

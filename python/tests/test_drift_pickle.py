@@ -160,7 +160,7 @@ def test_a_corrupt_monitor_state_is_refused(pipeline: tabship.Pipeline, live: pd
             corrupt(monitor, bad)
     state = msgpack.unpackb(monitor.__reduce__()[1][1])
     state["blocks"][0]["columns"].pop()
-    with pytest.raises(tabship.ArtifactError, match=r"monitor.blocks\[0\]"):
+    with pytest.raises(tabship.ArtifactError, match=r"invalid saved state field `monitor.blocks\[0\]`"):
         corrupt(monitor, msgpack.packb(state))
     state = msgpack.unpackb(monitor.__reduce__()[1][1])
     state["blocks"] = state["blocks"] * 3

@@ -34,7 +34,7 @@ macro_rules! validated_serde {
 
 /// An error for an invalid field of a deserialized detector state.
 fn bad_state(detector: &str, field: &str, value: impl std::fmt::Display) -> Error {
-    Error::profile(
+    Error::state(
         format!("{detector}.{field}"),
         format!("inconsistent detector state, got `{value}`"),
     )

@@ -14,6 +14,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// A saved monitor, detector or tracker state (e.g. a pickle) is inconsistent.
+    #[error("invalid saved state field `{field}`: {reason}")]
+    InvalidState {
+        /// Dotted path of the field, e.g. `monitor.blocks[0]`.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// Live input does not fit the profile (column count, kind, row count).
     #[error("live data does not fit the profile: {what}: expected {expected}, got {received}")]
     Mismatch {
@@ -38,6 +47,13 @@ pub enum Error {
 impl Error {
     pub(crate) fn profile(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::InvalidProfile {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn state(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidState {
             field: field.into(),
             reason: reason.into(),
         }

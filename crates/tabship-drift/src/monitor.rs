@@ -148,7 +148,7 @@ impl Monitor {
             Window::Cumulative | Window::Tumbling { .. } => 1,
         };
         if state.blocks.is_empty() || state.blocks.len() > max_blocks {
-            return Err(Error::profile(
+            return Err(Error::state(
                 "monitor.blocks",
                 format!(
                     "expected 1 to {max_blocks} blocks, got `{}`",
@@ -165,7 +165,7 @@ impl Monitor {
         }
         if let Some(last) = &state.last_complete {
             if !matches!(state.window, Window::Tumbling { .. }) {
-                return Err(Error::profile(
+                return Err(Error::state(
                     "monitor.last_complete",
                     "expected only for a tumbling window, got one for another window",
                 ));
@@ -173,7 +173,7 @@ impl Monitor {
             last.check_like(&empty, "monitor.last_complete")?;
         }
         if rows > state.total_rows {
-            return Err(Error::profile(
+            return Err(Error::state(
                 "monitor.total_rows",
                 format!(
                     "expected at least the `{rows}` rows in the window, got `{}`",

@@ -192,7 +192,7 @@ impl LiveSample {
             )
         };
         if shapes(self) != shapes(empty) {
-            return Err(Error::profile(
+            return Err(Error::state(
                 field,
                 "expected a sample over the monitor's profile, got one of another shape",
             ));
@@ -206,7 +206,7 @@ impl LiveSample {
                     ("above", n.above),
                 ] {
                     if !x.is_finite() {
-                        return Err(Error::profile(
+                        return Err(Error::state(
                             format!("{field}.columns[{i}].{name}"),
                             format!("expected a finite number, got `{x}`"),
                         ));

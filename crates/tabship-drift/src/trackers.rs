@@ -32,7 +32,7 @@ macro_rules! validated_serde {
 fn check_len(tracker: &str, window: usize, len: usize) -> Result<()> {
     check_window(window)?;
     if len > window {
-        return Err(Error::profile(
+        return Err(Error::state(
             format!("{tracker}.outcomes"),
             format!("expected at most `{window}` values, got `{len}`"),
         ));
@@ -41,7 +41,7 @@ fn check_len(tracker: &str, window: usize, len: usize) -> Result<()> {
 }
 
 fn inconsistent(tracker: &str, field: &str, value: impl std::fmt::Display) -> Error {
-    Error::profile(
+    Error::state(
         format!("{tracker}.{field}"),
         format!("inconsistent with the window's values, got `{value}`"),
     )
