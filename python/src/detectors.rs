@@ -6,9 +6,8 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use tabship::drift::{Adwin, Ddm, Detector, DetectorState, PageHinkley};
 
-use pyo3::types::PyBytes;
-
-use crate::errors::{bad_state, drift_err, state_bytes};
+use crate::errors::drift_err;
+use crate::pickle::{Reduced, decode, reduce};
 
 /// The values of an array-like as float64 (`numpy.ascontiguousarray(values, "float64")`).
 pub(crate) fn float_values(py: Python<'_>, values: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {
@@ -46,21 +45,16 @@ macro_rules! detector_class {
         impl $ty {
             /// Pickles as the detector's full state (MessagePack), so a restored detector
             /// continues exactly where this one stopped.
-            fn __reduce__<'py>(
-                slf: &Bound<'py, Self>,
-            ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
-                let py = slf.py();
+            fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {
                 let this = slf.borrow();
-                let bytes = state_bytes(py, &(&this.inner, this.state, this.params))?;
-                Ok((slf.get_type().getattr(pyo3::intern!(py, "_from_state"))?, (bytes,)))
+                reduce(slf, &(&this.inner, this.state, this.params))
             }
 
             /// The detector pickled by `__reduce__` (`tabship.ArtifactError` when the state is
             /// corrupt or inconsistent).
             #[staticmethod]
             fn _from_state(py: Python<'_>, state: &[u8]) -> PyResult<Self> {
-                let (inner, state, params) =
-                    rmp_serde::from_slice(state).map_err(|e| bad_state(py, $name, e))?;
+                let (inner, state, params) = decode(py, $name, state)?;
                 Ok($ty { inner, state, params })
             }
 

@@ -154,17 +154,6 @@ pub(crate) fn bad_state(py: Python<'_>, class: &str, error: impl std::fmt::Displ
     )
 }
 
-/// The MessagePack bytes of a state that pickles an object (serializing plain data in memory
-/// cannot fail; a failure is still reported, not unwrapped).
-pub(crate) fn state_bytes<'py>(
-    py: Python<'py>,
-    state: &impl serde::Serialize,
-) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
-    let bytes = rmp_serde::to_vec_named(state)
-        .map_err(|e| raise(py, Class::Base, format!("cannot pickle: {e}"), &[]))?;
-    Ok(pyo3::types::PyBytes::new(py, &bytes))
-}
-
 /// A `tabship.OptionError` with `message` (an invalid option the bindings check themselves).
 pub(crate) fn option(py: Python<'_>, message: String) -> PyErr {
     raise(py, Class::Option, message, &[])

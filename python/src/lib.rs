@@ -13,6 +13,7 @@ mod errors;
 mod evaluate;
 mod gil;
 mod monitor;
+mod pickle;
 mod pipeline;
 mod trackers;
 mod train;

@@ -15,8 +15,9 @@ use tabship::drift::{Monitor, MonitorState, Window, monitor::DEFAULT_BLOCKS};
 use tabship::{Predictions, Task};
 
 use crate::drift::{options, report_object};
-use crate::errors::{bad_state, core_err, drift_err, option, schema, state_bytes};
+use crate::errors::{bad_state, core_err, drift_err, option, schema};
 use crate::gil::without_gil;
+use crate::pickle::{decode, state_bytes};
 use crate::pipeline::PyPipeline;
 
 /// A drift monitor over a window of live rows, built by `Pipeline.drift_monitor`.
@@ -243,8 +244,7 @@ impl PyDriftMonitor {
     /// or does not fit the pipeline's profile).
     #[staticmethod]
     fn _from_state(py: Python<'_>, pipeline: Py<PyPipeline>, state: &[u8]) -> PyResult<Self> {
-        let state: MonitorState =
-            rmp_serde::from_slice(state).map_err(|e| bad_state(py, "DriftMonitor", e))?;
+        let state: MonitorState = decode(py, "DriftMonitor", state)?;
         let fresh = pipeline
             .get()
             .inner()

@@ -5,9 +5,8 @@ use pyo3::prelude::*;
 use tabship::drift::{WindowedAccuracy, WindowedF1, WindowedMae};
 
 use crate::detectors::float_values;
-use pyo3::types::PyBytes;
-
-use crate::errors::{bad_state, drift_err, schema, state_bytes};
+use crate::errors::{drift_err, schema};
+use crate::pickle::{Reduced, decode, reduce};
 
 fn flags(py: Python<'_>, values: &Bound<'_, PyAny>) -> PyResult<Vec<bool>> {
     Ok(float_values(py, values)?
@@ -34,32 +33,21 @@ fn pairs<T>(py: Python<'_>, a: Vec<T>, b: Vec<T>) -> PyResult<impl Iterator<Item
 #[pyclass(module = "tabship.drift", name = "WindowedAccuracy")]
 pub(crate) struct PyWindowedAccuracy {
     inner: WindowedAccuracy,
-    window: usize,
 }
 
 #[pymethods]
 impl PyWindowedAccuracy {
     /// Pickles as the tracker's full window (MessagePack).
-    fn __reduce__<'py>(
-        slf: &Bound<'py, Self>,
-    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
-        let py = slf.py();
-        let bytes = state_bytes(py, &slf.borrow().inner)?;
-        Ok((
-            slf.get_type().getattr(pyo3::intern!(py, "_from_state"))?,
-            (bytes,),
-        ))
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {
+        reduce(slf, &slf.borrow().inner)
     }
 
     /// The tracker pickled by `__reduce__` (`tabship.ArtifactError` when the state is corrupt
     /// or inconsistent).
     #[staticmethod]
     fn _from_state(py: Python<'_>, state: &[u8]) -> PyResult<Self> {
-        let inner: WindowedAccuracy =
-            rmp_serde::from_slice(state).map_err(|e| bad_state(py, "WindowedAccuracy", e))?;
         Ok(PyWindowedAccuracy {
-            window: inner.window(),
-            inner,
+            inner: decode(py, "WindowedAccuracy", state)?,
         })
     }
 
@@ -67,7 +55,6 @@ impl PyWindowedAccuracy {
     fn new(py: Python<'_>, window: usize) -> PyResult<Self> {
         Ok(PyWindowedAccuracy {
             inner: WindowedAccuracy::new(window).map_err(drift_err(py))?,
-            window,
         })
     }
 
@@ -117,7 +104,7 @@ impl PyWindowedAccuracy {
     /// The window length.
     #[getter]
     fn window(&self) -> usize {
-        self.window
+        self.inner.window()
     }
 
     fn __len__(&self) -> usize {
@@ -127,7 +114,7 @@ impl PyWindowedAccuracy {
     fn __repr__(&self) -> String {
         format!(
             "WindowedAccuracy(window={}) [{} values, accuracy {:?}]",
-            self.window,
+            self.inner.window(),
             self.inner.len(),
             self.inner.value()
         )
@@ -139,32 +126,21 @@ impl PyWindowedAccuracy {
 #[pyclass(module = "tabship.drift", name = "WindowedF1")]
 pub(crate) struct PyWindowedF1 {
     inner: WindowedF1,
-    window: usize,
 }
 
 #[pymethods]
 impl PyWindowedF1 {
     /// Pickles as the tracker's full window (MessagePack).
-    fn __reduce__<'py>(
-        slf: &Bound<'py, Self>,
-    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
-        let py = slf.py();
-        let bytes = state_bytes(py, &slf.borrow().inner)?;
-        Ok((
-            slf.get_type().getattr(pyo3::intern!(py, "_from_state"))?,
-            (bytes,),
-        ))
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {
+        reduce(slf, &slf.borrow().inner)
     }
 
     /// The tracker pickled by `__reduce__` (`tabship.ArtifactError` when the state is corrupt
     /// or inconsistent).
     #[staticmethod]
     fn _from_state(py: Python<'_>, state: &[u8]) -> PyResult<Self> {
-        let inner: WindowedF1 =
-            rmp_serde::from_slice(state).map_err(|e| bad_state(py, "WindowedF1", e))?;
         Ok(PyWindowedF1 {
-            window: inner.window(),
-            inner,
+            inner: decode(py, "WindowedF1", state)?,
         })
     }
 
@@ -172,7 +148,6 @@ impl PyWindowedF1 {
     fn new(py: Python<'_>, window: usize) -> PyResult<Self> {
         Ok(PyWindowedF1 {
             inner: WindowedF1::new(window).map_err(drift_err(py))?,
-            window,
         })
     }
 
@@ -206,7 +181,7 @@ impl PyWindowedF1 {
     /// The window length.
     #[getter]
     fn window(&self) -> usize {
-        self.window
+        self.inner.window()
     }
 
     fn __len__(&self) -> usize {
@@ -216,7 +191,7 @@ impl PyWindowedF1 {
     fn __repr__(&self) -> String {
         format!(
             "WindowedF1(window={}) [{} values, F1 {:?}]",
-            self.window,
+            self.inner.window(),
             self.inner.len(),
             self.inner.value()
         )
@@ -227,32 +202,21 @@ impl PyWindowedF1 {
 #[pyclass(module = "tabship.drift", name = "WindowedMae")]
 pub(crate) struct PyWindowedMae {
     inner: WindowedMae,
-    window: usize,
 }
 
 #[pymethods]
 impl PyWindowedMae {
     /// Pickles as the tracker's full window (MessagePack).
-    fn __reduce__<'py>(
-        slf: &Bound<'py, Self>,
-    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
-        let py = slf.py();
-        let bytes = state_bytes(py, &slf.borrow().inner)?;
-        Ok((
-            slf.get_type().getattr(pyo3::intern!(py, "_from_state"))?,
-            (bytes,),
-        ))
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {
+        reduce(slf, &slf.borrow().inner)
     }
 
     /// The tracker pickled by `__reduce__` (`tabship.ArtifactError` when the state is corrupt
     /// or inconsistent).
     #[staticmethod]
     fn _from_state(py: Python<'_>, state: &[u8]) -> PyResult<Self> {
-        let inner: WindowedMae =
-            rmp_serde::from_slice(state).map_err(|e| bad_state(py, "WindowedMae", e))?;
         Ok(PyWindowedMae {
-            window: inner.window(),
-            inner,
+            inner: decode(py, "WindowedMae", state)?,
         })
     }
 
@@ -260,7 +224,6 @@ impl PyWindowedMae {
     fn new(py: Python<'_>, window: usize) -> PyResult<Self> {
         Ok(PyWindowedMae {
             inner: WindowedMae::new(window).map_err(drift_err(py))?,
-            window,
         })
     }
 
@@ -293,7 +256,7 @@ impl PyWindowedMae {
     /// The window length.
     #[getter]
     fn window(&self) -> usize {
-        self.window
+        self.inner.window()
     }
 
     fn __len__(&self) -> usize {
@@ -303,7 +266,7 @@ impl PyWindowedMae {
     fn __repr__(&self) -> String {
         format!(
             "WindowedMae(window={}) [{} values, MAE {:?}]",
-            self.window,
+            self.inner.window(),
             self.inner.len(),
             self.inner.value()
         )
