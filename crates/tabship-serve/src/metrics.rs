@@ -166,25 +166,32 @@ struct ModelsCollector {
 
 type Labels = Vec<(&'static str, String)>;
 
+/// Writes one metric family of constant values (nothing when there are no rows, so a server
+/// without, say, feedback does not export empty families).
+fn const_family<V: Copy, M: EncodeMetric>(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    rows: &[(Labels, V)],
+    metric: impl Fn(V) -> M,
+) -> Result<(), std::fmt::Error> {
+    let Some((_, first)) = rows.first() else {
+        return Ok(());
+    };
+    let mut family = encoder.encode_descriptor(name, help, None, metric(*first).metric_type())?;
+    for (labels, value) in rows {
+        metric(*value).encode(family.encode_family(labels)?)?;
+    }
+    Ok(())
+}
+
 fn counter_family(
     encoder: &mut DescriptorEncoder,
     name: &str,
     help: &str,
     rows: &[(Labels, u64)],
 ) -> Result<(), std::fmt::Error> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut family = encoder.encode_descriptor(
-        name,
-        help,
-        None,
-        prometheus_client::metrics::MetricType::Counter,
-    )?;
-    for (labels, value) in rows {
-        ConstCounter::new(*value).encode(family.encode_family(labels)?)?;
-    }
-    Ok(())
+    const_family(encoder, name, help, rows, ConstCounter::new)
 }
 
 fn gauge_family(
@@ -193,19 +200,7 @@ fn gauge_family(
     help: &str,
     rows: &[(Labels, f64)],
 ) -> Result<(), std::fmt::Error> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut family = encoder.encode_descriptor(
-        name,
-        help,
-        None,
-        prometheus_client::metrics::MetricType::Gauge,
-    )?;
-    for (labels, value) in rows {
-        ConstGauge::new(*value).encode(family.encode_family(labels)?)?;
-    }
-    Ok(())
+    const_family(encoder, name, help, rows, ConstGauge::new)
 }
 
 impl Collector for ModelsCollector {
