@@ -1,30 +1,11 @@
 //! The `tabship` binary end to end: train, predict, inspect, exit codes and error lines.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn tabship(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tabship"))
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
+use std::path::Path;
+use std::process::Command;
 
-fn testdata(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().expect("utf-8 temp path")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::*;
 
 #[test]
 fn train_predict_inspect_iris() {
@@ -405,61 +386,17 @@ fn http(addr: &str, request: &str) -> String {
 #[cfg(unix)]
 #[test]
 fn serve_answers_then_stops_gracefully_on_sigterm() {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
     let dir = tempfile::tempdir().expect("temp dir");
     let log = dir.path().join("predictions.jsonl");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tabship"))
-        .args([
-            "serve",
-            &testdata("golden/iris_logistic.tabship"),
-            "--port",
-            "0",
-            "--log",
-            path(&log),
-            "--json-logs",
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("server starts");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let addr = loop {
-        let line = lines.next().expect("a log line").expect("utf-8");
-        let json: serde_json::Value = serde_json::from_str(&line).expect("JSON logs");
-        if json["fields"]["message"] == "listening" {
-            break json["fields"]["address"]
-                .as_str()
-                .expect("address")
-                .to_owned();
-        }
-    };
-    let ready = (0..200).any(|_| {
-        let a = http(
-            &addr,
-            "GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        );
-        a.starts_with("HTTP/1.1 200") || {
-            std::thread::sleep(std::time::Duration::from_millis(20));
-            false
-        }
-    });
-    assert!(ready, "the server becomes ready");
-    let body =
-        r#"{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}"#;
-    let answer = http(
-        &addr,
-        &format!(
-            "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    );
+    let (mut child, _lines, addr) = spawn_server(&[
+        &testdata("golden/iris_logistic.tabship"),
+        "--log",
+        path(&log),
+    ]);
+    let answer = http_post(&addr, "/predict", None, SETOSA);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("\"prediction\":\"setosa\""), "{answer}");
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
+    signal(&child, "-TERM");
     let status = child.wait().expect("server exits");
     assert!(status.success(), "graceful exit, got {status}");
     let logged = std::fs::read_to_string(&log).expect("prediction log");
@@ -538,53 +475,18 @@ fn demo_trains_iris_and_serves_the_form() {
 #[cfg(unix)]
 #[test]
 fn serve_drains_after_sigterm_before_closing() {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tabship"))
-        .args([
-            "serve",
-            &testdata("golden/iris_logistic.tabship"),
-            "--port",
-            "0",
-            "--json-logs",
-            "--drain-seconds",
-            "2",
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("server starts");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let addr = loop {
-        let line = lines.next().expect("a log line").expect("utf-8");
-        let json: serde_json::Value = serde_json::from_str(&line).expect("JSON logs");
-        if json["fields"]["message"] == "listening" {
-            break json["fields"]["address"]
-                .as_str()
-                .expect("address")
-                .to_owned();
-        }
-    };
-    let ready_status = || {
-        http(
+    let (mut child, _lines, addr) = spawn_server(&[
+        &testdata("golden/iris_logistic.tabship"),
+        "--drain-seconds",
+        "2",
+    ]);
+    let signalled = std::time::Instant::now();
+    signal(&child, "-TERM");
+    let draining = (0..100).find_map(|_| {
+        let answer = http(
             &addr,
             "GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        )
-    };
-    let became_ready = (0..200).any(|_| {
-        ready_status().starts_with("HTTP/1.1 200") || {
-            std::thread::sleep(std::time::Duration::from_millis(20));
-            false
-        }
-    });
-    assert!(became_ready, "the server becomes ready");
-    let signalled = std::time::Instant::now();
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
-    let draining = (0..100).find_map(|_| {
-        let answer = ready_status();
+        );
         if answer.starts_with("HTTP/1.1 503") {
             Some(answer)
         } else {
@@ -594,15 +496,7 @@ fn serve_drains_after_sigterm_before_closing() {
     });
     let draining = draining.expect("readiness turns 503 after SIGTERM");
     assert!(draining.contains("draining"), "{draining}");
-    let body =
-        r#"{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}"#;
-    let answer = http(
-        &addr,
-        &format!(
-            "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    );
+    let answer = http_post(&addr, "/predict", None, SETOSA);
     assert!(
         answer.starts_with("HTTP/1.1 200"),
         "still serving while draining: {answer}"

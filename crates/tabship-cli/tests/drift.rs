@@ -1,37 +1,13 @@
 //! `tabship drift` end to end: text, JSON, HTML, exit codes; `inspect` shows the profile.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn tabship(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tabship"))
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
+use std::path::Path;
 
-fn testdata(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
+use common::*;
 
 fn model() -> String {
     testdata("golden/adult_logistic_profile.tabship")
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().expect("utf-8 temp path")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// adult_sample.csv with `change` applied to every record (header, record) → record.
