@@ -3,8 +3,9 @@
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-/// Escapes text for HTML element content and attribute values.
-pub(crate) fn esc(text: &str) -> String {
+/// Escapes text for HTML element content and attribute values (also used by the CLI's drift
+/// report, so every page tabship writes escapes the same way).
+pub fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -54,6 +54,7 @@ mod v2;
 
 pub use app::router;
 pub use error::{ApiError, Error, FieldError, Result};
+pub use html::esc as escape_html;
 pub use predict::{ROUTING_KEY_HEADER, RequestId};
 pub use predlog::LogConfig;
 pub use registry::{LoadedModel, Origin};

@@ -1,6 +1,7 @@
 //! `tabship drift`: live data against the training distribution stored in the artifact.
 
 use std::fmt::Write as _;
+use tabship_serve::escape_html;
 
 use tabship::drift::{ColumnReport, DriftOptions, DriftReport};
 use tabship::{Pipeline, TextBatchBuilder};
@@ -132,21 +133,6 @@ fn text(report: &DriftReport) -> String {
     s
 }
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Reference (grey) vs live (blue or red) bars per slot, as inline SVG.
 fn histogram_svg(c: &ColumnReport) -> String {
     let h = &c.histogram;
@@ -176,7 +162,7 @@ fn histogram_svg(c: &ColumnReport) -> String {
             x + slot * 0.1,
             base - r * scale,
             r * scale,
-            escape(label),
+            escape_html(label),
             100.0 * r
         );
         let _ = write!(
@@ -185,7 +171,7 @@ fn histogram_svg(c: &ColumnReport) -> String {
             x + slot * 0.5,
             base - l * scale,
             l * scale,
-            escape(label),
+            escape_html(label),
             100.0 * l
         );
         let short: String = label.chars().take(12).collect();
@@ -196,7 +182,7 @@ fn histogram_svg(c: &ColumnReport) -> String {
             base + 12.0,
             x + slot * 0.5,
             base + 12.0,
-            escape(&short)
+            escape_html(&short)
         );
     }
     svg.push_str("</svg>");
@@ -209,7 +195,7 @@ fn column_section(s: &mut String, c: &ColumnReport) {
         s,
         r#"<section class="{}"><h2>{} <small>{} · {} = {:.4} (threshold {}) · {verdict}</small></h2>"#,
         if c.drifted { "drift" } else { "ok" },
-        escape(&c.name),
+        escape_html(&c.name),
         c.kind,
         c.statistic.name(),
         c.value,
@@ -248,7 +234,12 @@ fn column_section(s: &mut String, c: &ColumnReport) {
     }
     s.push_str("<table>");
     for (k, v) in rows {
-        let _ = write!(s, "<tr><th>{}</th><td>{}</td></tr>", escape(&k), escape(&v));
+        let _ = write!(
+            s,
+            "<tr><th>{}</th><td>{}</td></tr>",
+            escape_html(&k),
+            escape_html(&v)
+        );
     }
     s.push_str("</table></section>\n");
 }
@@ -282,7 +273,7 @@ th {{ text-align: left; padding-right: 1em; font-weight: normal; color: #555; }}
         report.share_drifted,
         report.share_threshold,
         report.rows,
-        title = escape(title),
+        title = escape_html(title),
     );
     if let Some(p) = &report.prediction {
         s.push_str("<h1>Predictions</h1>\n");
