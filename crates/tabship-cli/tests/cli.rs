@@ -509,6 +509,29 @@ fn serve_drains_after_sigterm_before_closing() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn serve_sigterm_as_soon_as_it_listens_still_exits_gracefully() {
+    // The handlers are registered before `listening` is logged: a SIGTERM sent at once must get
+    // a graceful exit (status 0, `stopped` logged), never the default action that kills the process.
+    for _ in 0..5 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tabship"))
+            .args(["serve", &testdata("golden/iris_logistic.tabship")])
+            .args(["--port", "0", "--json-logs"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("server starts");
+        let mut lines = std::io::BufRead::lines(std::io::BufReader::new(
+            child.stderr.take().expect("stderr"),
+        ));
+        wait_for_log(&mut lines, "listening");
+        signal(&child, "-TERM");
+        wait_for_log(&mut lines, "stopped");
+        let status = child.wait().expect("server exits");
+        assert!(status.success(), "graceful exit, got {status}");
+    }
+}
+
 /// A `tabship serve` child with JSON logs on port 0: the child, its log lines and its address,
 /// once it is ready.
 #[cfg(unix)]

@@ -11,7 +11,8 @@
 //! let state = AppState::new(None, Options::default())?;
 //! state.load_paths(&["model.tabship".into()])?;
 //! let listener = tabship_serve::server::bind("127.0.0.1", 8900).await?;
-//! tabship_serve::server::serve(state, listener).await
+//! let signals = tabship_serve::server::Signals::install()?;
+//! tabship_serve::server::serve(state, listener, signals).await
 //! # }
 //! ```
 //!

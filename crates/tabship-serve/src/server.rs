@@ -48,13 +48,117 @@ pub async fn bind(host: &str, port: u16) -> Result<TcpListener> {
         })
 }
 
+/// The process signals the server reacts to: SIGTERM and Ctrl-C (SIGINT) start a graceful
+/// shutdown, SIGHUP reloads. They are registered when this value is made, so create it before
+/// announcing the server: a signal that arrives before registration would get its default action
+/// (terminating the process) instead of a drain.
+#[derive(Debug)]
+pub struct Signals {
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hangup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Registers the handlers; call inside a Tokio runtime.
+    pub fn install() -> Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let register = |kind: SignalKind, name: &str| {
+                signal(kind).map_err(|source| Error::Io {
+                    what: format!("listening for {name}"),
+                    source,
+                })
+            };
+            Ok(Self {
+                terminate: register(SignalKind::terminate(), "SIGTERM")?,
+                interrupt: register(SignalKind::interrupt(), "SIGINT")?,
+                hangup: register(SignalKind::hangup(), "SIGHUP")?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Self {})
+        }
+    }
+
+    /// Splits into the shutdown half and the reload (SIGHUP) half.
+    fn split(self) -> (Shutdown, Hangup) {
+        #[cfg(unix)]
+        {
+            (
+                Shutdown {
+                    terminate: self.terminate,
+                    interrupt: self.interrupt,
+                },
+                Hangup {
+                    hangup: self.hangup,
+                },
+            )
+        }
+        #[cfg(not(unix))]
+        {
+            (Shutdown {}, Hangup {})
+        }
+    }
+}
+
+/// SIGTERM and SIGINT, already registered.
+#[derive(Debug)]
+struct Shutdown {
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl Shutdown {
+    /// Resolves on the first SIGTERM or SIGINT (Ctrl-C).
+    async fn received(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.terminate.recv() => {},
+            _ = self.interrupt.recv() => {},
+        }
+        #[cfg(not(unix))]
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        tracing::info!("shutdown signal received");
+    }
+}
+
+/// SIGHUP, already registered.
+#[derive(Debug)]
+struct Hangup {
+    #[cfg(unix)]
+    hangup: tokio::signal::unix::Signal,
+}
+
+impl Hangup {
+    /// Resolves on the next SIGHUP; never resolves off Unix.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        if self.hangup.recv().await.is_none() {
+            std::future::pending::<()>().await;
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await;
+    }
+}
+
 /// Serves until SIGTERM or Ctrl-C; in-flight requests finish, then the prediction log is flushed.
 /// SIGHUP re-reads the keys file (see [`reload_on_hangup`]).
-pub async fn serve(state: Arc<AppState>, listener: TcpListener) -> Result<()> {
-    let hangup = tokio::spawn(reload_on_hangup(state.clone(), None));
+pub async fn serve(state: Arc<AppState>, listener: TcpListener, signals: Signals) -> Result<()> {
+    let (shutdown, hangup) = signals.split();
+    let hangup = tokio::spawn(reload_on_hangup(state.clone(), hangup, None));
     let app = crate::router(state.clone());
     let result = axum::serve(listener, app)
-        .with_graceful_shutdown(drain_after_signal(state.clone()))
+        .with_graceful_shutdown(drain_after_signal(state.clone(), shutdown))
         .await
         .map_err(|source| Error::Io {
             what: "serving".to_owned(),
@@ -72,6 +176,7 @@ pub async fn serve(state: Arc<AppState>, listener: TcpListener) -> Result<()> {
 pub async fn serve_tls(
     state: Arc<AppState>,
     listener: TcpListener,
+    signals: Signals,
     cert: &std::path::Path,
     key: &std::path::Path,
 ) -> Result<()> {
@@ -91,15 +196,17 @@ pub async fn serve_tls(
         what: "preparing the TLS listener".to_owned(),
         source,
     })?;
+    let (shutdown, hangup) = signals.split();
     let handle = axum_server::Handle::new();
     let stopper = handle.clone();
     let draining = state.clone();
     tokio::spawn(async move {
-        drain_after_signal(draining).await;
+        drain_after_signal(draining, shutdown).await;
         stopper.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
     });
     let hangup = tokio::spawn(reload_on_hangup(
         state.clone(),
+        hangup,
         Some(TlsFiles {
             config: config.clone(),
             cert: cert.to_path_buf(),
@@ -123,62 +230,47 @@ pub async fn serve_tls(
 
 /// The live TLS configuration and the files it is re-read from.
 #[derive(Debug)]
-pub struct TlsFiles {
+struct TlsFiles {
     /// The configuration the listener uses; reloading it affects new handshakes only.
-    pub config: axum_server::tls_rustls::RustlsConfig,
+    config: axum_server::tls_rustls::RustlsConfig,
     /// PEM certificate chain.
-    pub cert: PathBuf,
+    cert: PathBuf,
     /// PEM private key.
-    pub key: PathBuf,
+    key: PathBuf,
 }
 
 /// On every SIGHUP: re-reads the keys file ([`AppState::reload_keys`]) and, with `tls`, the
 /// certificate and key. Each is validated in full before it replaces the old one; on an error the
 /// old one stays in force and the error is logged. Connections in flight keep what they started
-/// with. Runs until aborted (a no-op off Unix).
-pub async fn reload_on_hangup(state: Arc<AppState>, tls: Option<TlsFiles>) {
-    #[cfg(unix)]
-    {
-        let mut hangup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGHUP; reloads need a restart");
-                return;
-            }
-        };
-        while hangup.recv().await.is_some() {
-            tracing::info!("SIGHUP received: reloading");
-            if state.options.keys_file.is_some() {
-                // Logged and counted inside; the old keys stay on error.
-                let _ = state.reload_keys();
-            }
-            if let Some(tls) = &tls {
-                match tls.config.reload_from_pem_file(&tls.cert, &tls.key).await {
-                    Ok(()) => {
-                        tracing::info!(cert = %tls.cert.display(), "TLS certificate reloaded")
-                    }
-                    Err(e) => tracing::error!(
-                        cert = %tls.cert.display(),
-                        key = %tls.key.display(),
-                        error = %e,
-                        "TLS reload failed; the previous certificate stays in force"
-                    ),
+/// with. Runs until aborted.
+async fn reload_on_hangup(state: Arc<AppState>, mut hangup: Hangup, tls: Option<TlsFiles>) {
+    loop {
+        hangup.next().await;
+        tracing::info!("SIGHUP received: reloading");
+        if state.options.keys_file.is_some() {
+            // Logged and counted inside; the old keys stay on error.
+            let _ = state.reload_keys();
+        }
+        if let Some(tls) = &tls {
+            match tls.config.reload_from_pem_file(&tls.cert, &tls.key).await {
+                Ok(()) => {
+                    tracing::info!(cert = %tls.cert.display(), "TLS certificate reloaded")
                 }
+                Err(e) => tracing::error!(
+                    cert = %tls.cert.display(),
+                    key = %tls.key.display(),
+                    error = %e,
+                    "TLS reload failed; the previous certificate stays in force"
+                ),
             }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (state, tls);
-        std::future::pending::<()>().await;
     }
 }
 
 /// Resolves once a shutdown signal came and the drain period (`Options::drain`) has passed;
 /// meanwhile `/health/ready` answers 503 `draining` and everything else keeps serving.
-async fn drain_after_signal(state: Arc<AppState>) {
-    shutdown_signal().await;
+async fn drain_after_signal(state: Arc<AppState>, shutdown: Shutdown) {
+    shutdown.received().await;
     state.start_draining();
     let drain = state.options.drain;
     if !drain.is_zero() {
@@ -189,31 +281,6 @@ async fn drain_after_signal(state: Arc<AppState>) {
         tokio::time::sleep(drain).await;
     }
     tracing::info!("closing: finishing in-flight requests");
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutdown signal received");
 }
 
 #[cfg(test)]

@@ -98,13 +98,15 @@ pub fn start(
             tokio::task::spawn_blocking(move || state.load_paths(&paths))
         };
         let tls = args.tls_cert.clone().zip(args.tls_key.clone());
+        // Registered before announcing the address, so an early SIGTERM drains instead of killing.
+        let signals = tabship_serve::server::Signals::install()?;
         tracing::info!(address = %addr, auth = state.auth_enabled(), tls = tls.is_some(), "listening");
         let server = match tls {
             Some((cert, key)) => tokio::spawn({
                 let state = state.clone();
-                async move { tabship_serve::server::serve_tls(state, listener, &cert, &key).await }
+                async move { tabship_serve::server::serve_tls(state, listener, signals, &cert, &key).await }
             }),
-            None => tokio::spawn(tabship_serve::server::serve(state.clone(), listener)),
+            None => tokio::spawn(tabship_serve::server::serve(state.clone(), listener, signals)),
         };
         match loader.await {
             Ok(Ok(())) => {}
