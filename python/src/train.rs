@@ -181,14 +181,23 @@ fn fit(
     options: TrainOptions,
     cv: Option<usize>,
 ) -> PyResult<PyPipeline> {
-    let (pipeline, summary) = without_gil(py, || -> tabship_train::Result<_> {
+    let (pipeline, summary, warnings) = without_gil(py, || -> tabship_train::Result<_> {
         let summary = cv.map(|k| cross_validate(&data, &options, k)).transpose()?;
         let trained = train(&data, &options)?;
         // Reload from the bytes, so the object is exactly what `save` writes (and has a header).
         let pipeline = tabship::Pipeline::from_bytes(&trained.pipeline.to_bytes()?)?;
-        Ok((pipeline, summary))
+        Ok((pipeline, summary, trained.report.warnings))
     })
     .map_err(train_err(py))?;
+    for warning in warnings {
+        let message = std::ffi::CString::new(warning.replace('\0', " "))?;
+        PyErr::warn(
+            py,
+            &py.get_type::<pyo3::exceptions::PyUserWarning>(),
+            &message,
+            2,
+        )?;
+    }
     let cv = match summary {
         Some(summary) => {
             let out = PyDict::new(py);

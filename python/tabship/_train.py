@@ -57,6 +57,9 @@ def train(
     CLI's (``tabship train --help``) with ``_`` for ``-``; ``version`` is ``--model-version``.
     With ``cv=k`` the pipeline's ``cv_metrics`` hold k-fold cross-validation results.
 
+    A logistic regression that reaches ``max_iter`` before its gradient falls below ``tol``
+    still returns its model and emits a :class:`UserWarning` saying so.
+
     The GIL is released while fitting. Raises :class:`tabship.OptionError` for an invalid
     option, :class:`tabship.SchemaError` for unusable data and :class:`tabship.TrainingError`
     when the model cannot be fitted.

@@ -50,6 +50,14 @@ def test_options_reach_the_artifact() -> None:
     np.testing.assert_array_equal(again.predict_proba(df), pipeline.predict_proba(df))
 
 
+def test_a_logistic_fit_stopped_by_max_iter_warns() -> None:
+    with pytest.warns(UserWarning, match=r"iteration limit \(max_iter 3\)") as record:
+        pipeline = tabship.train(TESTDATA / "adult_sample.csv", target="income", max_iter=3)
+    assert record[0].filename == __file__, "the warning points at the caller"
+    assert pipeline.metadata["hyperparameters"]["max_iter"] == 3
+    assert pipeline.metadata["hyperparameters"]["tol"] == 1e-4
+
+
 def test_regression_with_cv_and_numeric_override() -> None:
     df = read_csv(TESTDATA / "diamonds_sample.csv").astype({"depth": str})
     with pytest.raises(tabship.SchemaError):

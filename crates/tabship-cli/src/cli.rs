@@ -238,10 +238,11 @@ pub struct TrainArgs {
     /// Elastic net mixing: 0 = L2 .. 1 = L1.
     #[arg(long, default_value_t = 0.5)]
     pub l1_ratio: f64,
-    /// Convergence tolerance (lasso, elastic net).
+    /// Convergence tolerance (logistic: the largest component of the mean loss's gradient, as
+    /// scikit-learn's lbfgs; lasso, elastic net: smartcore's).
     #[arg(long, default_value_t = 1e-4)]
     pub tol: f64,
-    /// Iteration limit (lasso, elastic net).
+    /// Iteration limit (logistic L-BFGS, lasso, elastic net).
     #[arg(long, default_value_t = 1000)]
     pub max_iter: usize,
     /// Solver: svd|qr for linear, cholesky|svd for ridge.

@@ -1,4 +1,5 @@
-//! Linear models fitted with smartcore and exported into tabship's own parameter types.
+//! Linear regressors fitted with smartcore and exported into tabship's own parameter types
+//! (logistic regression is in [`crate::logistic`]).
 //!
 //! Ridge, lasso and elastic net are fitted on centred data (features and target minus their
 //! training means) without smartcore's own normalisation, and the intercept is recovered as
@@ -13,11 +14,10 @@ use smartcore::linear::lasso::{Lasso, LassoParameters};
 use smartcore::linear::linear_regression::{
     LinearRegression, LinearRegressionParameters, LinearRegressionSolverName,
 };
-use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
 use smartcore::linear::ridge_regression::{
     RidgeRegression, RidgeRegressionParameters, RidgeRegressionSolverName,
 };
-use tabship::model::{LinearRegressor, LogisticClassifier};
+use tabship::model::LinearRegressor;
 
 use crate::options::{LinearParams, ModelKind};
 use crate::{Error, Result};
@@ -38,57 +38,6 @@ fn fit_error(model: &'static str) -> impl Fn(smartcore::error::Failed) -> Error 
 pub fn to_smartcore(x: &Array2<f64>) -> Result<Matrix> {
     let (n, p) = x.dim();
     DenseMatrix::new(n, p, x.iter().copied().collect(), false).map_err(fit_error("input"))
-}
-
-/// A logistic regression fitted by smartcore.
-#[derive(Debug)]
-pub struct FittedLogistic {
-    model: LogisticRegression<f64, i32, Matrix, Vec<i32>>,
-}
-
-impl FittedLogistic {
-    /// Fits on encoded features and class indices `0..k`; every class must occur.
-    pub fn fit(
-        x: &Array2<f64>,
-        y: &[usize],
-        n_classes: usize,
-        params: &LinearParams,
-    ) -> Result<Self> {
-        let labels: Vec<i32> = y.iter().map(|&c| c as i32).collect();
-        let parameters = LogisticRegressionParameters::default().with_alpha(params.alpha);
-        let model = LogisticRegression::fit(&to_smartcore(x)?, &labels, parameters)
-            .map_err(fit_error("logistic"))?;
-        let expected: Vec<i32> = (0..n_classes as i32).collect();
-        if model.classes() != &expected {
-            return Err(Error::Data(format!(
-                "logistic regression saw {} of {n_classes} classes in the training rows",
-                model.classes().len()
-            )));
-        }
-        Ok(FittedLogistic { model })
-    }
-
-    /// tabship's own parameters.
-    pub fn export(&self) -> LogisticClassifier {
-        let coefficients = self.model.coefficients();
-        let intercept = self.model.intercept();
-        let (rows, cols) = coefficients.shape();
-        LogisticClassifier {
-            coefficients: (0..rows)
-                .map(|r| (0..cols).map(|c| *coefficients.get((r, c))).collect())
-                .collect(),
-            intercepts: (0..rows).map(|r| *intercept.get((r, 0))).collect(),
-        }
-    }
-
-    /// smartcore's own predictions (class indices), for parity checks.
-    pub fn smartcore_predict(&self, x: &Array2<f64>) -> Result<Vec<usize>> {
-        let y = self
-            .model
-            .predict(&to_smartcore(x)?)
-            .map_err(fit_error("logistic"))?;
-        Ok(y.into_iter().map(|c| c as usize).collect())
-    }
 }
 
 #[derive(Debug)]

@@ -196,10 +196,10 @@ pub struct LinearParams {
     pub alpha: f64,
     /// Elastic net mixing, 0 = L2 .. 1 = L1 (default 0.5).
     pub l1_ratio: f64,
-    /// Convergence tolerance of lasso and elastic net (default 1e-4).
+    /// Convergence tolerance (default 1e-4): lasso and elastic net as smartcore defines it;
+    /// logistic regression stops when no component of the mean loss's gradient exceeds it.
     pub tol: f64,
-    /// Iteration limit of lasso and elastic net (default 1000). smartcore fixes logistic
-    /// regression's L-BFGS at 1000 iterations.
+    /// Iteration limit of logistic regression's L-BFGS, lasso and elastic net (default 1000).
     pub max_iter: usize,
     /// Solver: `svd` or `qr` for linear (default svd), `cholesky` or `svd` for ridge (default
     /// cholesky).
@@ -455,10 +455,10 @@ impl TrainOptions {
         let mut h = BTreeMap::new();
         let p = &self.linear;
         match model {
-            ModelKind::Logistic | ModelKind::Ridge => {
+            ModelKind::Ridge => {
                 h.insert("alpha".to_owned(), ParamValue::Float(p.alpha));
             }
-            ModelKind::Lasso => {
+            ModelKind::Logistic | ModelKind::Lasso => {
                 h.insert("alpha".to_owned(), ParamValue::Float(p.alpha));
                 h.insert("tol".to_owned(), ParamValue::Float(p.tol));
                 h.insert("max_iter".to_owned(), ParamValue::Int(p.max_iter as i64));

@@ -12,7 +12,8 @@ use tabship::{
 
 use crate::data::{convert_column, fingerprint};
 use crate::encoders::fit_column;
-use crate::linear::{FittedLogistic, FittedRegressor};
+use crate::linear::FittedRegressor;
+use crate::logistic::FittedLogistic;
 use crate::options::{ModelKind, TrainOptions};
 use crate::split::{Split, k_fold, stratified_split, train_test_split};
 use crate::target::{PreparedTarget, Target, prepare};
@@ -36,6 +37,9 @@ pub struct TrainReport {
     pub fit_seconds: f64,
     /// Seconds spent capturing the drift profile on the training rows (predictions included).
     pub profile_seconds: f64,
+    /// Things the user should know about the fit, one sentence each (for example a logistic
+    /// regression that stopped at its iteration limit before converging).
+    pub warnings: Vec<String>,
 }
 
 /// A trained pipeline and its report.
@@ -124,14 +128,14 @@ fn has_missing(values: &ColumnValues) -> bool {
 }
 
 /// Fits encoders and model on `train` (a batch of training rows) and returns the pipeline parts
-/// with empty metrics.
+/// with empty metrics, and the fit's warnings.
 fn fit_parts(
     train: &Batch,
     target: &Target,
     rows: &[usize],
     model: ModelKind,
     options: &TrainOptions,
-) -> Result<PipelineParts> {
+) -> Result<(PipelineParts, Vec<String>)> {
     // Scaling changes nothing for trees; by default only linear models scale.
     let scale = options.encoders.scale.unwrap_or(!model.is_tree());
     let mut schema_columns = Vec::new();
@@ -150,6 +154,7 @@ fn fit_parts(
     let schema = Schema::new(schema_columns)?;
     let encoder = FeatureEncoder::new(schema.clone(), specs.clone())?;
     let x: Array2<f64> = encoder.encode_dense(train)?;
+    let mut warnings = Vec::new();
     let (fitted_model, classes) = match target {
         Target::Classes { classes, y } => {
             let y: Vec<usize> = rows.iter().map(|&r| y[r]).collect();
@@ -162,9 +167,16 @@ fn fit_parts(
                     &tree_params(options),
                 )?)
             } else {
-                Model::LogisticRegression(
-                    FittedLogistic::fit(&x, &y, classes.len(), &options.linear)?.export(),
-                )
+                let fitted = FittedLogistic::fit(&x, &y, classes.len(), &options.linear)?;
+                if !fitted.converged {
+                    warnings.push(format!(
+                        "logistic regression stopped at its iteration limit (max_iter {}) before \
+                         converging (largest gradient component {:.3e}, tol {:e}); raise \
+                         max_iter, tol or alpha, or keep feature scaling on",
+                        options.linear.max_iter, fitted.largest_gradient, options.linear.tol
+                    ));
+                }
+                Model::LogisticRegression(fitted.export())
             };
             (fitted, classes.clone())
         }
@@ -180,7 +192,7 @@ fn fit_parts(
             (fitted, Vec::new())
         }
     };
-    Ok(PipelineParts {
+    let parts = PipelineParts {
         schema,
         encoders: specs,
         task: match target {
@@ -192,7 +204,8 @@ fn fit_parts(
         training: TrainingInfo::default(),
         metrics: BTreeMap::new(),
         drift_profile: None,
-    })
+    };
+    Ok((parts, warnings))
 }
 
 /// The tree settings with the run's seed.
@@ -262,7 +275,7 @@ pub fn train(data: &Batch, options: &TrainOptions) -> Result<Trained> {
     }
     let started = Instant::now();
     let train_batch = prepared.features.take(&split.train);
-    let mut parts = fit_parts(
+    let (mut parts, warnings) = fit_parts(
         &train_batch,
         &prepared.target.target,
         &split.train,
@@ -313,6 +326,7 @@ pub fn train(data: &Batch, options: &TrainOptions) -> Result<Trained> {
             metrics,
             fit_seconds,
             profile_seconds,
+            warnings,
         },
     })
 }
@@ -340,7 +354,7 @@ pub fn cross_validate(data: &Batch, options: &TrainOptions, k: usize) -> Result<
     let mut per_metric: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for fold in k_fold(n, k, options.seed) {
         let train_batch = prepared.features.take(&fold.train);
-        let parts = fit_parts(
+        let (parts, _) = fit_parts(
             &train_batch,
             &prepared.target.target,
             &fold.train,

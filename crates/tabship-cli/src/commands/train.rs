@@ -95,6 +95,9 @@ pub fn run(args: TrainArgs) -> Result<()> {
     }
     let report = &trained.report;
     let pipeline = &trained.pipeline;
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
     if args.json {
         let json = serde_json::json!({
             "output": args.output,
@@ -106,6 +109,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             "fit_seconds": report.fit_seconds,
             "profile_seconds": report.profile_seconds,
             "metrics": report.metrics,
+            "warnings": report.warnings,
             "cv": cv.as_ref().map(|cv| cv.iter().map(|(k, (m, s))| (k.clone(), serde_json::json!({"mean": m, "std": s}))).collect::<serde_json::Map<_, _>>()),
         });
         println!("{json:#}");

@@ -19,6 +19,11 @@ fn adult_trains_with_useful_accuracy_and_metadata() {
         trained.report.metrics
     );
     assert!(trained.report.metrics["roc_auc"] > 0.88);
+    assert!(
+        trained.report.warnings.is_empty(),
+        "converges: {:?}",
+        trained.report.warnings
+    );
     let t = p.training();
     assert_eq!(
         (t.name.as_str(), t.version.as_str(), t.algorithm.as_str()),
@@ -35,6 +40,23 @@ fn adult_trains_with_useful_accuracy_and_metadata() {
     // Round trip through bytes keeps everything.
     let again = Pipeline::from_bytes(&p.to_bytes().unwrap()).unwrap();
     assert_eq!(again.to_parts(), p.to_parts());
+}
+
+#[test]
+fn a_logistic_fit_stopped_by_max_iter_says_so() {
+    let data = testdata("adult_sample.csv");
+    let mut options = TrainOptions::new("income");
+    options.linear.max_iter = 3;
+    let trained = train(&data, &options).expect("still gives a model");
+    let [warning] = trained.report.warnings.as_slice() else {
+        panic!("one warning: {:?}", trained.report.warnings)
+    };
+    assert!(
+        warning.contains("iteration limit (max_iter 3)") && warning.contains("tol 1e-4"),
+        "{warning}"
+    );
+    let h = &trained.pipeline.training().hyperparameters;
+    assert!(h.contains_key("max_iter") && h.contains_key("tol"), "{h:?}");
 }
 
 #[test]
