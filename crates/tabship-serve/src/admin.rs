@@ -13,21 +13,12 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::auth::Scope;
-use crate::error::{ApiError, Error, FieldError, check_name};
+use crate::error::{ApiError, Error, check_name};
 use crate::input::json_kind;
 use crate::models::model_json;
 use crate::predict::{body_bytes, parse_json};
 use crate::registry::{LoadedModel, ModelEntry, Origin, Registry, Split};
 use crate::state::AppState;
-
-fn bad(field: &str, expected: &str, received: impl Into<String>) -> ApiError {
-    ApiError::invalid_fields(vec![FieldError {
-        field: field.to_owned(),
-        expected: expected.to_owned(),
-        received: received.into(),
-        row: None,
-    }])
-}
 
 fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::CONFLICT, code, message)
@@ -41,17 +32,30 @@ fn query_param(query: Option<&str>, key: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
+/// `activate` as sent in a query or form: true/false, 1/0, yes/no, on/off (an HTML checkbox).
+fn parse_activate(value: &str) -> Result<bool, ApiError> {
+    match value.to_ascii_lowercase().as_str() {
+        "" | "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(ApiError::invalid_field(
+            "activate",
+            "true or false",
+            format!("`{value}`"),
+        )),
+    }
+}
+
 fn string_field(body: &Value, field: &str) -> Result<Option<String>, ApiError> {
     match body.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(Value::Number(n)) => Ok(Some(n.to_string())),
-        Some(other) => Err(bad(field, "text", json_kind(other))),
+        Some(other) => Err(ApiError::invalid_field(field, "text", json_kind(other))),
     }
 }
 
 fn required(body: &Value, field: &str) -> Result<String, ApiError> {
-    string_field(body, field)?.ok_or_else(|| bad(field, "text", "nothing"))
+    string_field(body, field)?.ok_or_else(|| ApiError::invalid_field(field, "text", "nothing"))
 }
 
 /// Saves `next` to the state directory (when there is one) before it is published: a change that
@@ -105,7 +109,8 @@ fn resolve(entry: &ModelEntry, name: &str, version: &str) -> Result<String, ApiE
 }
 
 /// `POST /admin/models/{name}/versions`: JSON `{"path", "version"?, "activate"?}` loads a file on
-/// the server; any other body is the artifact itself (`?version=&activate=`).
+/// the server; a `multipart/form-data` form uploads its `file` part (with optional `version` and
+/// `activate` parts); any other body is the artifact itself (`?version=&activate=`).
 pub(crate) async fn load_version(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
@@ -114,20 +119,38 @@ pub(crate) async fn load_version(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     state.authorize(&headers, Scope::Admin)?;
-    check_name("model name", &name).map_err(|e| bad("name", "a model name", e.to_string()))?;
+    check_name("model name", &name)
+        .map_err(|e| ApiError::invalid_field("name", "a model name", e.to_string()))?;
     let bytes = body_bytes(body)?;
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
     let q = query.as_deref();
-    let (source, version, activate) = if is_json {
+    let (source, version, activate) = if let Some(boundary) = crate::upload::boundary(&headers) {
+        let form = crate::upload::parse(bytes, boundary?).await?;
+        let activate = form
+            .activate
+            .as_deref()
+            .or(query_param(q, "activate").as_deref())
+            .map(parse_activate)
+            .transpose()?
+            .unwrap_or(true);
+        let version = form.version.or_else(|| query_param(q, "version"));
+        (Source::Bytes(form.artifact), version, activate)
+    } else if is_json {
         let body = parse_json(&bytes)?;
         let path = required(&body, "path")?;
         let activate = match body.get("activate") {
             None | Some(Value::Null) => true,
             Some(Value::Bool(b)) => *b,
-            Some(other) => return Err(bad("activate", "true or false", json_kind(other))),
+            Some(other) => {
+                return Err(ApiError::invalid_field(
+                    "activate",
+                    "true or false",
+                    json_kind(other),
+                ));
+            }
         };
         (
             Source::Path(PathBuf::from(path)),
@@ -136,13 +159,17 @@ pub(crate) async fn load_version(
         )
     } else {
         if bytes.is_empty() {
-            return Err(bad(
+            return Err(ApiError::invalid_field(
                 "body",
                 "the artifact bytes, or JSON {\"path\": ...} with Content-Type: application/json",
                 "an empty body",
             ));
         }
-        let activate = query_param(q, "activate").is_none_or(|v| v != "false" && v != "0");
+        let activate = query_param(q, "activate")
+            .as_deref()
+            .map(parse_activate)
+            .transpose()?
+            .unwrap_or(true);
         (Source::Bytes(bytes), query_param(q, "version"), activate)
     };
     let name_for_load = name.clone();
@@ -175,7 +202,7 @@ pub(crate) async fn load_version(
             format!("artifact refused, nothing changed: {source}"),
         ),
         Error::InvalidName { what, value } => {
-            bad(what, "letters, digits, `.`, `_`, `-`", format!("`{value}`"))
+            ApiError::invalid_field(what, "letters, digits, `.`, `_`, `-`", format!("`{value}`"))
         }
         other => ApiError::internal(other),
     })?;
@@ -196,9 +223,11 @@ pub(crate) async fn load_version(
             .await
             .map_err(ApiError::internal)?
             .map_err(|e| match e {
-                Error::InvalidName { what, value } => {
-                    bad(what, "a name usable as a file name", format!("`{value}`"))
-                }
+                Error::InvalidName { what, value } => ApiError::invalid_field(
+                    what,
+                    "a name usable as a file name",
+                    format!("`{value}`"),
+                ),
                 other => not_saved(other),
             })?;
             Some(path)
@@ -289,10 +318,11 @@ pub(crate) async fn set_alias(
     state.authorize(&headers, Scope::Admin)?;
     let body = parse_json(&body_bytes(body)?)?;
     let version = required(&body, "version")?;
-    check_name("alias", &alias).map_err(|e| bad("alias", "an alias name", e.to_string()))?;
+    check_name("alias", &alias)
+        .map_err(|e| ApiError::invalid_field("alias", "an alias name", e.to_string()))?;
     change(&state, &name, |e| {
         if e.versions.contains_key(&alias) {
-            return Err(bad(
+            return Err(ApiError::invalid_field(
                 "alias",
                 "a name that is not a version",
                 format!("`{alias}`"),
@@ -377,7 +407,7 @@ pub(crate) async fn set_split(
     state.authorize(&headers, Scope::Admin)?;
     let body = parse_json(&body_bytes(body)?)?;
     let Some(Value::Object(arms)) = body.get("versions") else {
-        return Err(bad(
+        return Err(ApiError::invalid_field(
             "versions",
             "an object {\"version\": weight, ...}",
             body.get("versions").map_or("nothing", json_kind),
@@ -391,7 +421,7 @@ pub(crate) async fn set_split(
                 .and_then(|w| u32::try_from(w).ok())
                 .filter(|w| *w > 0)
                 .ok_or_else(|| {
-                    bad(
+                    ApiError::invalid_field(
                         &format!("versions.{version}"),
                         "a positive integer weight",
                         format!("`{weight}`"),
@@ -400,7 +430,7 @@ pub(crate) async fn set_split(
             parsed.push((resolve(e, &name, version)?, w));
         }
         if parsed.len() < 2 {
-            return Err(bad(
+            return Err(ApiError::invalid_field(
                 "versions",
                 "at least two versions",
                 format!("{}", parsed.len()),

@@ -135,6 +135,20 @@ impl ApiError {
         }
     }
 
+    /// 400 `invalid_input` for one field: what was expected and what arrived.
+    pub fn invalid_field(
+        field: &str,
+        expected: impl Into<String>,
+        received: impl Into<String>,
+    ) -> Self {
+        Self::invalid_fields(vec![FieldError {
+            field: field.to_owned(),
+            expected: expected.into(),
+            received: received.into(),
+            row: None,
+        }])
+    }
+
     /// 400 `invalid_json`.
     pub fn bad_json(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_json", message)

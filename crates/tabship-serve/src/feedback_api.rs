@@ -12,22 +12,13 @@ use serde_json::{Value, json};
 use tabship::Task;
 
 use crate::auth::Scope;
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::feedback::{Lookup, Predicted};
 use crate::input::json_kind;
 use crate::metrics::VersionLabels;
 use crate::monitoring::Labelled;
 use crate::predict::{body_bytes, parse_json};
 use crate::state::AppState;
-
-fn field_error(field: &str, expected: impl Into<String>, received: impl Into<String>) -> ApiError {
-    ApiError::invalid_fields(vec![FieldError {
-        field: field.to_owned(),
-        expected: expected.into(),
-        received: received.into(),
-        row: None,
-    }])
-}
 
 /// `POST /feedback`.
 pub(crate) async fn feedback(
@@ -38,7 +29,7 @@ pub(crate) async fn feedback(
     state.authorize(&headers, Scope::Feedback)?;
     let body = parse_json(&body_bytes(body)?)?;
     let Value::Object(obj) = &body else {
-        return Err(field_error(
+        return Err(ApiError::invalid_field(
             "body",
             "an object {\"request_id\", \"label\"}",
             json_kind(&body),
@@ -47,25 +38,33 @@ pub(crate) async fn feedback(
     let request_id = match obj.get("request_id") {
         Some(Value::String(s)) if !s.is_empty() => s.as_str(),
         Some(other) => {
-            return Err(field_error(
+            return Err(ApiError::invalid_field(
                 "request_id",
                 "a request id (text)",
                 json_kind(other),
             ));
         }
-        None => return Err(field_error("request_id", "a request id (text)", "nothing")),
+        None => {
+            return Err(ApiError::invalid_field(
+                "request_id",
+                "a request id (text)",
+                "nothing",
+            ));
+        }
     };
     let row = match obj.get("row") {
         None | Some(Value::Null) => 0,
         Some(v) => v
             .as_u64()
             .and_then(|r| usize::try_from(r).ok())
-            .ok_or_else(|| field_error("row", "a row index (0, 1, ...)", format!("`{v}`")))?,
+            .ok_or_else(|| {
+                ApiError::invalid_field("row", "a row index (0, 1, ...)", format!("`{v}`"))
+            })?,
     };
     let label = obj
         .get("label")
         .filter(|v| !v.is_null())
-        .ok_or_else(|| field_error("label", "the true label", "nothing"))?;
+        .ok_or_else(|| ApiError::invalid_field("label", "the true label", "nothing"))?;
     // Check the label against the model before consuming the row, so a bad label can be resent.
     let registry = state.registry();
     let peek = state.feedback.peek(request_id).ok_or_else(|| {
@@ -96,7 +95,13 @@ pub(crate) async fn feedback(
             let text = match label {
                 Value::String(s) => s.clone(),
                 Value::Number(n) => n.to_string(),
-                other => return Err(field_error("label", "a class label", json_kind(other))),
+                other => {
+                    return Err(ApiError::invalid_field(
+                        "label",
+                        "a class label",
+                        json_kind(other),
+                    ));
+                }
             };
             let index = model.pipeline.class_index(&text).ok_or_else(|| {
                 let classes: Vec<String> = model
@@ -105,7 +110,7 @@ pub(crate) async fn feedback(
                     .iter()
                     .map(ToString::to_string)
                     .collect();
-                field_error(
+                ApiError::invalid_field(
                     "label",
                     format!("one of {}", classes.join(", ")),
                     format!("`{text}`"),
@@ -120,7 +125,9 @@ pub(crate) async fn feedback(
                 _ => None,
             }
             .filter(|x| x.is_finite())
-            .ok_or_else(|| field_error("label", "a finite number", format!("`{label}`")))?;
+            .ok_or_else(|| {
+                ApiError::invalid_field("label", "a finite number", format!("`{label}`"))
+            })?;
             Truth::Value(x)
         }
     };
@@ -134,7 +141,7 @@ pub(crate) async fn feedback(
                 format!("no logged prediction with request id `{request_id}`"),
             ),
             Lookup::NoRow(n) => {
-                field_error("row", format!("a row index below {n}"), format!("`{row}`"))
+                ApiError::invalid_field("row", format!("a row index below {n}"), format!("`{row}`"))
             }
             Lookup::AlreadyLabelled => ApiError::new(
                 StatusCode::CONFLICT,

@@ -51,6 +51,7 @@ mod score;
 pub mod server;
 mod state;
 mod ui;
+mod upload;
 mod v2;
 
 pub use app::router;

@@ -42,3 +42,35 @@ def test_feedback_round_trip(server):
                       headers=server.auth(), timeout=10)
     assert f.status_code == 200, f.text
     assert f.json()["correct"] is True
+
+
+def test_admin_upload_as_a_multipart_form(server):
+    """`requests` files= (what `curl -F file=@model.tabship` sends) loads a version."""
+    from conftest import GOLDEN
+
+    url = server.url + "/admin/models/iris/versions"
+    admin = server.auth(server.admin_token)
+    with open(GOLDEN / "iris_tree.tabship", "rb") as f:
+        r = requests.post(url, files={"file": ("iris_tree.tabship", f)},
+                          data={"version": "from-form", "activate": "false"},
+                          headers=admin, timeout=30)
+    assert r.status_code == 201, r.text
+    assert r.json()["loaded"]["version"] == "from-form"
+    r = requests.post(server.url + "/models/iris/versions/from-form/predict", json=SETOSA,
+                      headers=server.auth(), timeout=10)
+    assert r.status_code == 200, r.text
+    assert r.json()["version"] == "from-form"
+    # Not activated: the default route still serves the version it served before.
+    r = requests.post(server.url + "/predict", json=SETOSA, headers=server.auth(), timeout=10)
+    assert r.json()["version"] != "from-form"
+
+    r = requests.post(url, files={"file": ("x.tabship", b"not an artifact")}, headers=admin,
+                      timeout=10)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_artifact", r.text
+    r = requests.post(url, files={"version": (None, "3")}, headers=admin, timeout=10)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["fields"][0]["field"] == "form part `file`"
+    r = requests.post(url, files={"file": ("a", b"x"), "colour": (None, "red")}, headers=admin,
+                      timeout=10)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["fields"][0]["field"] == "form part `colour`"

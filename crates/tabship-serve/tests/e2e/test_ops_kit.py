@@ -586,7 +586,7 @@ def test_documented_deployment_runs(tmp_path):
                "TOKEN": admin}
         # The upload is the documented alternative to loading by path (version 8 exists by
         # then), and the walkthrough never creates the `staging` alias it shows deleting.
-        expected = {"version=8&activate=false": 409, "aliases/staging": 404}
+        expected = {"-F version=8": 409, "aliases/staging": 404}
         for command in commands:
             command = command.replace("/var/lib/tabship/models/churn-0008.tabship",
                                       str(tmp_path / "churn-0008.tabship"))

@@ -36,6 +36,140 @@ async fn upload(app: &axum::Router, uri: &str, bytes: Vec<u8>) -> Answer {
     .await
 }
 
+/// A `multipart/form-data` body as `curl -F` builds it.
+fn form(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "------------------------tabshiptest";
+    let mut body = Vec::new();
+    for (name, filename, bytes) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        let disposition = match filename {
+            Some(f) => format!(
+                "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            ),
+            None => format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n"),
+        };
+        body.extend_from_slice(disposition.as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload_form(
+    app: &axum::Router,
+    uri: &str,
+    parts: &[(&str, Option<&str>, &[u8])],
+) -> Answer {
+    let auth = bearer(ALL_TOKEN);
+    let (content_type, body) = form(parts);
+    send(
+        app,
+        Method::POST,
+        uri,
+        &[("authorization", &auth), ("content-type", &content_type)],
+        body,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn multipart_form_uploads_name_their_errors() {
+    let app = secured();
+    let tree = std::fs::read(golden("iris_tree.tabship")).expect("artifact");
+    let uri = "/admin/models/iris/versions";
+    let a = upload_form(
+        &app,
+        uri,
+        &[
+            ("version", None, b"7"),
+            ("activate", None, b"off"),
+            ("file", Some("iris_tree.tabship"), &tree),
+        ],
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+    assert_eq!(a.json()["loaded"]["version"], "7");
+    assert_eq!(
+        served_version(&app, "/predict", None).await,
+        "golden",
+        "not activated"
+    );
+    assert_eq!(
+        served_version(&app, "/models/iris/versions/7/predict", None).await,
+        "7"
+    );
+    // The query string still works for a form without those parts.
+    let a = upload_form(
+        &app,
+        &format!("{uri}?version=8"),
+        &[("model", Some("m"), &tree)],
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+    assert_eq!(
+        served_version(&app, "/predict", None).await,
+        "8",
+        "activated by default"
+    );
+
+    let field = |a: &Answer, status, code| {
+        a.error(status, code)["fields"][0]["field"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    type Part<'a> = (&'a str, Option<&'a str>, &'a [u8]);
+    let cases: [(&[Part], &str); 5] = [
+        (&[("version", None, b"9")], "form part `file`"),
+        (&[("file", Some("m"), b"")], "form part `file`"),
+        (
+            &[("file", Some("m"), &tree), ("colour", None, b"red")],
+            "form part `colour`",
+        ),
+        (
+            &[("file", Some("m"), &tree), ("file", Some("n"), &tree)],
+            "form part `file`",
+        ),
+        (
+            &[("file", Some("m"), &tree), ("activate", None, b"maybe")],
+            "activate",
+        ),
+    ];
+    for (parts, named) in cases {
+        let a = upload_form(&app, uri, parts).await;
+        assert_eq!(field(&a, StatusCode::BAD_REQUEST, "invalid_input"), named);
+    }
+    let corrupt = upload_form(
+        &app,
+        &format!("{uri}?version=10"),
+        &[("file", Some("m"), b"junk")],
+    )
+    .await;
+    corrupt.error(StatusCode::BAD_REQUEST, "invalid_artifact");
+    let auth = bearer(ALL_TOKEN);
+    let truncated = send(
+        &app,
+        Method::POST,
+        uri,
+        &[
+            ("authorization", &auth),
+            ("content-type", "multipart/form-data; boundary=x"),
+        ],
+        "--x\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nabc",
+    )
+    .await;
+    assert_eq!(
+        field(&truncated, StatusCode::BAD_REQUEST, "invalid_input"),
+        "body"
+    );
+    assert_eq!(
+        served_version(&app, "/predict", None).await,
+        "8",
+        "nothing changed"
+    );
+}
+
 async fn served_version(app: &axum::Router, uri: &str, key: Option<&str>) -> String {
     let auth = bearer(ALL_TOKEN);
     let mut headers = vec![("authorization", auth.as_str())];
