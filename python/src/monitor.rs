@@ -233,7 +233,7 @@ impl PyDriftMonitor {
         let py = slf.py();
         let this = slf.get();
         let state = this.with(py, |m| m.state());
-        let bytes = state_bytes(py, &state)?;
+        let bytes = state_bytes(py, "DriftMonitor", &state)?;
         Ok((
             slf.get_type().getattr(pyo3::intern!(py, "_from_state"))?,
             (this.pipeline.clone_ref(py), bytes),

@@ -126,49 +126,72 @@ def test_a_corrupt_detector_or_tracker_state_is_refused(make: Callable[[], Any])
             corrupt(obj, bad)
 
 
-def test_inconsistent_states_are_refused_with_the_field() -> None:
+def unpack(state: bytes) -> Any:
+    """The inner state of a pickled object's envelope."""
     import msgpack  # type: ignore[import-untyped]  # noqa: PLC0415
 
+    envelope = msgpack.unpackb(state)
+    assert envelope["format"] == 1
+    return envelope["state"]
+
+
+def repack(obj: Any, state: Any, **envelope: Any) -> bytes:
+    import msgpack  # noqa: PLC0415
+
+    header = {"format": 1, "class": type(obj).__name__} | envelope
+    return bytes(msgpack.packb(header | {"state": state}))
+
+
+def test_a_state_of_another_format_or_class_is_refused() -> None:
+    ddm = DDM()
+    ddm.update_many(np.zeros(50))
+    state = unpack(ddm.__reduce__()[1][0])
+    assert corrupt(ddm, repack(ddm, state)).__reduce__() == ddm.__reduce__(), "repack is faithful"
+    with pytest.raises(tabship.ArtifactError, match="state format 2 was written by another"):
+        corrupt(ddm, repack(ddm, state, format=2))
+    with pytest.raises(tabship.ArtifactError, match="this is the state of a `PageHinkley`"):
+        corrupt(ddm, repack(ddm, state, **{"class": "PageHinkley"}))
+
+
+def test_inconsistent_states_are_refused_with_the_field() -> None:
     accuracy = WindowedAccuracy(3)
     for c in [True, False, True]:
         accuracy.update(c)
-    state = msgpack.unpackb(accuracy.__reduce__()[1][0])
+    state = unpack(accuracy.__reduce__()[1][0])
     state["correct"] = 3
     with pytest.raises(tabship.TabshipError, match="accuracy.correct"):
-        corrupt(accuracy, msgpack.packb(state))
+        corrupt(accuracy, repack(accuracy, state))
     state["correct"], state["window"] = 2, 2
     with pytest.raises(tabship.TabshipError, match="at most `2` values, got `3`"):
-        corrupt(accuracy, msgpack.packb(state))
+        corrupt(accuracy, repack(accuracy, state))
     adwin = ADWIN()
     adwin.update_many(np.zeros(100))
-    inner, last, delta = msgpack.unpackb(adwin.__reduce__()[1][0])
+    inner, last, delta = unpack(adwin.__reduce__()[1][0])
     inner["width"] = 10**6
     with pytest.raises(tabship.ArtifactError, match="adwin.width"):
-        corrupt(adwin, msgpack.packb([inner, last, delta]))
+        corrupt(adwin, repack(adwin, [inner, last, delta]))
     inner["width"], inner["delta"] = 100, float("nan")
     with pytest.raises(tabship.ArtifactError, match="delta"):
-        corrupt(adwin, msgpack.packb([inner, last, delta]))
+        corrupt(adwin, repack(adwin, [inner, last, delta]))
 
 
 def test_a_corrupt_monitor_state_is_refused(pipeline: tabship.Pipeline, live: pd.DataFrame) -> None:
-    import msgpack  # noqa: PLC0415
-
     monitor = pipeline.drift_monitor(100, blocks=4)
     monitor.observe(live.iloc[:150])
     for bad in [b"", b"\x93\x01\x02"]:
         with pytest.raises(tabship.ArtifactError, match="invalid pickled state of a `DriftMonitor`"):
             corrupt(monitor, bad)
-    state = msgpack.unpackb(monitor.__reduce__()[1][1])
+    state = unpack(monitor.__reduce__()[1][1])
     state["blocks"][0]["columns"].pop()
     with pytest.raises(tabship.ArtifactError, match=r"invalid saved state field `monitor.blocks\[0\]`"):
-        corrupt(monitor, msgpack.packb(state))
-    state = msgpack.unpackb(monitor.__reduce__()[1][1])
+        corrupt(monitor, repack(monitor, state))
+    state = unpack(monitor.__reduce__()[1][1])
     state["blocks"] = state["blocks"] * 3
     with pytest.raises(tabship.ArtifactError, match="expected 1 to 4 blocks, got `12`"):
-        corrupt(monitor, msgpack.packb(state))
-    state = msgpack.unpackb(monitor.__reduce__()[1][1])
+        corrupt(monitor, repack(monitor, state))
+    state = unpack(monitor.__reduce__()[1][1])
     state["total_rows"] = 1
     with pytest.raises(tabship.ArtifactError, match="monitor.total_rows"):
-        corrupt(monitor, msgpack.packb(state))
+        corrupt(monitor, repack(monitor, state))
     # The original is untouched and still pickles.
     assert round_trip(monitor).report() == monitor.report()
