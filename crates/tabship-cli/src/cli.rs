@@ -292,6 +292,20 @@ pub struct PredictArgs {
     /// Threads for batch prediction [default: all cores].
     #[arg(long)]
     pub threads: Option<usize>,
+    /// What to do with a row that cannot be predicted (text in a numeric column, infinity):
+    /// `fail` stops at the first one and, with -o, writes nothing; `mark` writes it with empty
+    /// predictions and the reason in an added `error` column; `skip` leaves it out. Every
+    /// invalid row is counted on stderr.
+    #[arg(long, value_enum, default_value = "fail")]
+    pub invalid_rows: InvalidRows,
+}
+
+/// `tabship predict --invalid-rows`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InvalidRows {
+    Fail,
+    Mark,
+    Skip,
 }
 
 #[derive(Debug, Args)]

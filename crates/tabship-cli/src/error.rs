@@ -15,6 +15,13 @@ pub enum Error {
     /// From the server.
     #[error(transparent)]
     Serve(#[from] tabship_serve::Error),
+    /// A row that cannot be predicted, with `--invalid-rows fail`.
+    #[error("{source} (--invalid-rows mark or skip goes on past invalid rows)")]
+    InvalidRow {
+        /// What is wrong with the row.
+        #[source]
+        source: tabship::Error,
+    },
     /// Bad command-line input that clap cannot check.
     #[error("{0}")]
     Usage(String),

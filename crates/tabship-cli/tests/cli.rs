@@ -98,6 +98,84 @@ fn predict_counts_unseen_categories_and_keeps_the_target() {
 }
 
 #[test]
+fn invalid_rows_fail_mark_or_skip_with_file_row_numbers() {
+    // 70,000 rows, so the second bad row lies in the second chunk of 65,536.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let iris = std::fs::read_to_string(testdata("iris.csv")).expect("iris");
+    let mut lines = iris.lines();
+    let header = lines.next().expect("header");
+    let rows: Vec<&str> = lines.collect();
+    let mut csv = format!("{header}\n");
+    for i in 0..70_000 {
+        match i {
+            4 => csv.push_str("5.1,wide,1.4,0.2,setosa\n"),
+            66_000 => csv.push_str("5.1,3.5,inf,0.2,setosa\n"),
+            _ => {
+                csv.push_str(rows[i % rows.len()]);
+                csv.push('\n');
+            }
+        }
+    }
+    let data = dir.path().join("scoring.csv");
+    std::fs::write(&data, csv).expect("writes");
+    let model = testdata("golden/iris_logistic.tabship");
+    let out_file = dir.path().join("scored.csv");
+
+    let out = tabship(&["predict", &model, path(&data), "-o", path(&out_file)]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("error: row 5, column `sepal_width`: expected a number, got `wide`")
+            && err.contains("--invalid-rows mark or skip"),
+        "{err}"
+    );
+    assert!(!out_file.exists(), "nothing is written");
+
+    let out = tabship(&[
+        "predict",
+        &model,
+        path(&data),
+        "--proba",
+        "--invalid-rows",
+        "mark",
+        "-o",
+        path(&out_file),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("predicted 69998 rows"), "{err}");
+    assert!(
+        err.contains("2 invalid rows written with the reason"),
+        "{err}"
+    );
+    let mut reader = csv::Reader::from_path(&out_file).expect("output");
+    let out_header = reader.headers().expect("header").clone();
+    assert_eq!(out_header.len(), 5 + 1 + 3 + 1);
+    assert_eq!(&out_header[9], "error");
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(records.len(), 70_000, "every row is kept");
+    assert_eq!(&records[0][5], "setosa");
+    assert_eq!(&records[0][9], "");
+    for (i, message) in [
+        (
+            4,
+            "row 5, column `sepal_width`: expected a number, got `wide`",
+        ),
+        (66_000, "row 66001, column `petal_length`"),
+    ] {
+        assert!(records[i].iter().skip(5).take(4).all(str::is_empty));
+        assert!(records[i][9].starts_with(message), "{:?}", &records[i]);
+    }
+
+    let out = tabship(&["predict", &model, path(&data), "--invalid-rows", "skip"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let kept = stdout(&out);
+    assert_eq!(kept.lines().count(), 1 + 69_998);
+    assert!(!kept.contains("wide") && !kept.contains("inf"));
+    assert!(stderr(&out).contains("2 invalid rows left out; the first: row 5"));
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let out = tabship(&["train", "data.csv"]);
     assert_eq!(out.status.code(), Some(2));
@@ -137,7 +215,8 @@ fn other_errors_exit_1_with_one_line() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out).trim(),
-        "error: row 2, column `sepal_width`: expected a number, got `three`"
+        "error: row 2, column `sepal_width`: expected a number, got `three` \
+         (--invalid-rows mark or skip goes on past invalid rows)"
     );
     assert!(!output.exists());
 

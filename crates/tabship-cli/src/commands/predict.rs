@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use indicatif::{ProgressBar, ProgressStyle};
 use tabship::{Pipeline, Predictions, TextBatchBuilder};
 
-use crate::cli::PredictArgs;
+use crate::cli::{InvalidRows, PredictArgs};
 use crate::error::{Error, Result};
 use crate::output::Sink;
 
@@ -42,6 +42,9 @@ pub fn run(args: PredictArgs) -> Result<()> {
             out_header.push_field(&format!("probability_{class}"));
         }
     }
+    if args.invalid_rows == InvalidRows::Mark {
+        out_header.push_field("error");
+    }
     let sink = Sink::open(args.output.as_deref())?;
     let mut writer = csv::Writer::from_writer(sink);
     let out_name = args
@@ -67,6 +70,8 @@ pub fn run(args: PredictArgs) -> Result<()> {
 
     let mut records = Vec::with_capacity(CHUNK_ROWS);
     let mut rows_done = 0usize;
+    let mut invalid_count = 0usize;
+    let mut first_invalid: Option<String> = None;
     let mut eof = false;
     while !eof {
         records.clear();
@@ -85,35 +90,62 @@ pub fn run(args: PredictArgs) -> Result<()> {
             break;
         }
         let mut builder = TextBatchBuilder::new(pipeline.schema(), &header_names)?;
-        for record in &records {
-            builder
-                .push_row(record.iter())
-                .map_err(|e| at_file_row(e, rows_done))?;
+        // Per record of the chunk: why it cannot be predicted; `parsed` maps batch rows back.
+        let mut errors: Vec<Option<String>> = vec![None; records.len()];
+        let mut parsed = Vec::with_capacity(records.len());
+        for (i, record) in records.iter().enumerate() {
+            match builder.push_row(record.iter()) {
+                Ok(()) => parsed.push(i),
+                Err(e) => errors[i] = Some(invalid(args.invalid_rows, e, rows_done + i + 1)?),
+            }
         }
         let batch = builder.finish();
-        let (predictions, proba) = if args.proba {
-            let (p, proba) = pipeline
-                .predict_batch_with_proba(&batch)
-                .map_err(|e| at_file_row(e, rows_done))?;
-            (p, Some(proba))
-        } else {
-            (
-                pipeline
-                    .predict_batch(&batch)
-                    .map_err(|e| at_file_row(e, rows_done))?,
-                None,
-            )
-        };
+        // Parsed rows cannot fail to predict (missing values are imputed, unseen categories go
+        // to their Unknown slot), so an error here is not about one row and stops the command.
+        let outputs = predict(&pipeline, &batch, args.proba).map_err(|e| {
+            invalid_row(e, |r| {
+                r.checked_sub(1)
+                    .and_then(|r| parsed.get(r))
+                    .map_or(r, |&i| rows_done + i + 1)
+            })
+        })?;
+        let (predictions, proba) = outputs;
+        let blank = 1 + proba.as_ref().map_or(0, |p| p.ncols());
+        let mut next = parsed.iter().enumerate().peekable();
         for (i, record) in records.iter_mut().enumerate() {
-            match &predictions {
-                Predictions::Classes(c) => {
-                    record.push_field(&pipeline.classes()[c[i]].to_string());
+            match &errors[i] {
+                Some(reason) => {
+                    invalid_count += 1;
+                    first_invalid.get_or_insert_with(|| reason.clone());
+                    if args.invalid_rows == InvalidRows::Skip {
+                        continue;
+                    }
+                    for _ in 0..blank {
+                        record.push_field("");
+                    }
+                    record.push_field(reason);
                 }
-                Predictions::Values(v) => record.push_field(&v[i].to_string()),
-            }
-            if let Some(proba) = &proba {
-                for p in proba.row(i) {
-                    record.push_field(&p.to_string());
+                None => {
+                    let Some((r, _)) = next.next() else {
+                        return Err(Error::Usage(format!(
+                            "row {}: no prediction came back (a tabship bug)",
+                            rows_done + i + 1
+                        )));
+                    };
+                    match &predictions {
+                        Predictions::Classes(c) => {
+                            record.push_field(&pipeline.classes()[c[r]].to_string());
+                        }
+                        Predictions::Values(v) => record.push_field(&v[r].to_string()),
+                    }
+                    if let Some(proba) = &proba {
+                        for p in proba.row(r) {
+                            record.push_field(&p.to_string());
+                        }
+                    }
+                    if args.invalid_rows == InvalidRows::Mark {
+                        record.push_field("");
+                    }
                 }
             }
             writer
@@ -128,12 +160,51 @@ pub fn run(args: PredictArgs) -> Result<()> {
         .into_inner()
         .map_err(|e| Error::io(&out_name, e.into_error()))?;
     sink.commit()?;
-    report(&pipeline, rows_done, args.output.as_deref());
+    report(&pipeline, rows_done - invalid_count, args.output.as_deref());
+    if let Some(first) = first_invalid {
+        let what = match args.invalid_rows {
+            InvalidRows::Skip => "left out",
+            _ => "written with the reason in the `error` column",
+        };
+        eprintln!("{invalid_count} invalid rows {what}; the first: {first}");
+    }
     Ok(())
 }
 
-/// Batch errors count rows within the chunk; make them count rows of the file.
-fn at_file_row(e: tabship::Error, offset: usize) -> Error {
+/// Predictions (and probabilities with `proba`) of a batch.
+fn predict(
+    pipeline: &Pipeline,
+    batch: &tabship::Batch,
+    proba: bool,
+) -> tabship::Result<(Predictions, Option<ndarray::Array2<f64>>)> {
+    if proba {
+        let (p, proba) = pipeline.predict_batch_with_proba(batch)?;
+        Ok((p, Some(proba)))
+    } else {
+        Ok((pipeline.predict_batch(batch)?, None))
+    }
+}
+
+/// A row that does not parse (`file_row` 1-based, the header not counted): the error that
+/// stops the command (`fail`), or its reason.
+fn invalid(policy: InvalidRows, e: tabship::Error, file_row: usize) -> Result<String> {
+    let e = at_file_row(e, |_| file_row);
+    match policy {
+        InvalidRows::Fail => Err(Error::InvalidRow { source: e }),
+        InvalidRows::Mark | InvalidRows::Skip => Ok(e.to_string()),
+    }
+}
+
+fn invalid_row(e: tabship::Error, file_row: impl Fn(usize) -> usize) -> Error {
+    match at_file_row(e, file_row) {
+        e @ tabship::Error::InvalidValue { .. } => Error::InvalidRow { source: e },
+        other => other.into(),
+    }
+}
+
+/// Batch errors count rows within the batch, from 1; `file_row` maps them to rows of the file
+/// (1-based, the header not counted).
+fn at_file_row(e: tabship::Error, file_row: impl Fn(usize) -> usize) -> tabship::Error {
     match e {
         tabship::Error::InvalidValue {
             column,
@@ -144,10 +215,9 @@ fn at_file_row(e: tabship::Error, offset: usize) -> Error {
             column,
             expected,
             received,
-            row: Some(row + offset),
-        }
-        .into(),
-        other => other.into(),
+            row: Some(file_row(row)),
+        },
+        other => other,
     }
 }
 
