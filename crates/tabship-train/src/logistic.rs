@@ -17,7 +17,7 @@
 
 use std::cell::RefCell;
 
-use ndarray::{Array1, Array2, Axis};
+use ndarray::{Array2, ArrayView1};
 use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
 use smartcore::optimization::FunctionOrder;
 use smartcore::optimization::first_order::FirstOrderOptimizer;
@@ -165,8 +165,15 @@ struct Objective<'a> {
     y: Array2<f64>,
     alpha: f64,
     multiclass: bool,
-    /// The margins of the last few points evaluated.
-    cache: RefCell<Vec<(Vec<f64>, Array2<f64>)>>,
+    /// The last few points evaluated.
+    cache: RefCell<Vec<Evaluated>>,
+}
+
+/// A point the optimiser asked about: its margins, and its gradient once asked for.
+struct Evaluated {
+    w: Vec<f64>,
+    margins: Array2<f64>,
+    gradient: Option<Vec<f64>>,
 }
 
 /// Points whose margins are kept: smartcore's L-BFGS asks for the loss and the gradient at the
@@ -202,23 +209,32 @@ impl<'a> Objective<'a> {
         self.weight_rows() * (self.x.ncols() + 1)
     }
 
-    /// `X·Wᵀ + b`, `n × rows`, cached by the exact weights.
-    fn margins(&self, w: &[f64]) -> Array2<f64> {
-        if let Some((_, z)) = self.cache.borrow().iter().find(|(k, _)| k == w) {
-            return z.clone();
-        }
-        let p = self.x.ncols();
-        let rows = self.weight_rows();
-        let coefficients = Array2::from_shape_fn((p, rows), |(j, r)| w[r * (p + 1) + j]);
-        let intercepts = Array1::from_shape_fn(rows, |r| w[r * (p + 1) + p]);
-        let mut z = self.x.dot(&coefficients);
-        z += &intercepts;
+    /// The cache slot of `w`, evaluating its margins `X·Wᵀ + b` (`n × rows`) when it is new.
+    /// Matrix-vector products, one per weight row: a matrix-matrix product would copy (pack)
+    /// all of `X` on every call.
+    fn evaluated(&self, w: &[f64]) -> std::cell::RefMut<'_, Evaluated> {
         let mut cache = self.cache.borrow_mut();
-        if cache.len() == CACHED_POINTS {
-            cache.remove(0);
-        }
-        cache.push((w.to_vec(), z.clone()));
-        z
+        let slot = match cache.iter().position(|e| e.w == w) {
+            Some(slot) => slot,
+            None => {
+                let p = self.x.ncols();
+                let mut margins = Array2::zeros((self.x.nrows(), self.weight_rows()));
+                for (r, weights) in w.chunks(p + 1).enumerate() {
+                    let z = self.x.dot(&ArrayView1::from(&weights[..p])) + weights[p];
+                    margins.column_mut(r).assign(&z);
+                }
+                if cache.len() == CACHED_POINTS {
+                    cache.remove(0);
+                }
+                cache.push(Evaluated {
+                    w: w.to_vec(),
+                    margins,
+                    gradient: None,
+                });
+                cache.len() - 1
+            }
+        };
+        std::cell::RefMut::map(cache, |c| &mut c[slot])
     }
 
     fn penalty(&self, w: &[f64]) -> f64 {
@@ -235,7 +251,8 @@ impl<'a> Objective<'a> {
     }
 
     fn loss(&self, w: &[f64]) -> f64 {
-        let z = self.margins(w);
+        let evaluated = self.evaluated(w);
+        let z = &evaluated.margins;
         let data: f64 = if self.multiclass {
             z.outer_iter()
                 .zip(self.y.outer_iter())
@@ -256,7 +273,12 @@ impl<'a> Objective<'a> {
     }
 
     fn gradient(&self, g: &mut [f64], w: &[f64]) {
-        let mut residual = self.margins(w);
+        let mut evaluated = self.evaluated(w);
+        if let Some(cached) = &evaluated.gradient {
+            g.copy_from_slice(cached);
+            return;
+        }
+        let mut residual = evaluated.margins.clone();
         if self.multiclass {
             for mut row in residual.outer_iter_mut() {
                 let max = row.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
@@ -268,18 +290,36 @@ impl<'a> Objective<'a> {
             residual.mapv_inplace(sigmoid);
         }
         residual -= &self.y;
+        // Xᵀ·residual in one pass over the rows of X (column by column would stride through all
+        // of X once per feature).
         let p = self.x.ncols();
-        let coefficient_gradient: Array2<f64> = residual.t().dot(self.x);
-        let intercept_gradient: Array1<f64> = residual.sum_axis(Axis(0));
-        for (r, row) in g.chunks_mut(p + 1).enumerate() {
-            for (j, gj) in row[..p].iter_mut().enumerate() {
-                *gj = coefficient_gradient[[r, j]];
-                if self.alpha > 0.0 {
-                    *gj += self.alpha * w[r * (p + 1) + j];
+        g.fill(0.0);
+        for (x_row, residual_row) in self.x.outer_iter().zip(residual.outer_iter()) {
+            for (g_row, &ri) in g.chunks_mut(p + 1).zip(residual_row) {
+                let g_coefficients = &mut g_row[..p];
+                match x_row.as_slice() {
+                    Some(x_row) => {
+                        for (gj, &xj) in g_coefficients.iter_mut().zip(x_row) {
+                            *gj += ri * xj;
+                        }
+                    }
+                    None => {
+                        for (gj, &xj) in g_coefficients.iter_mut().zip(x_row.iter()) {
+                            *gj += ri * xj;
+                        }
+                    }
+                }
+                g_row[p] += ri;
+            }
+        }
+        if self.alpha > 0.0 {
+            for (g_row, w_row) in g.chunks_mut(p + 1).zip(w.chunks(p + 1)) {
+                for (gj, &wj) in g_row[..p].iter_mut().zip(&w_row[..p]) {
+                    *gj += self.alpha * wj;
                 }
             }
-            row[p] = intercept_gradient[r];
         }
+        evaluated.gradient = Some(g.to_vec());
     }
 }
 
