@@ -9,8 +9,9 @@
 //! optimiser and line search, but
 //! - stops when the largest gradient component of the *mean* loss is at most `tol` (scikit-learn's
 //!   rule for `lbfgs`, default 1e-4) or after `max_iter` iterations, and
-//! - evaluates the loss with matrix products and caches the margins of the points it has just
-//!   evaluated, since the optimiser asks for the loss and the gradient at the same point repeatedly.
+//! - evaluates the loss with matrix-vector products (one pass over `X` each) and caches the margins
+//!   and gradients of the last points, since the optimiser asks for the loss and the gradient at
+//!   the same point repeatedly.
 //!
 //! With `tol` small enough to reproduce smartcore's own rule, the fitted model predicts what
 //! smartcore's `LogisticRegression` predicts ([`smartcore_reference`], used by the parity tests).
@@ -108,14 +109,25 @@ fn fit_with(
     max_iter: usize,
     g_atol: f64,
 ) -> Result<FittedLogistic> {
+    if y.len() != x.nrows() {
+        return Err(Error::Data(format!(
+            "logistic regression got {} labels for {} rows",
+            y.len(),
+            x.nrows()
+        )));
+    }
+    if let Some(&c) = y.iter().find(|&&c| c >= n_classes) {
+        return Err(Error::Data(format!(
+            "logistic regression got class index {c}, expected 0 to {}",
+            n_classes.saturating_sub(1)
+        )));
+    }
     let mut seen = vec![false; n_classes];
     for &c in y {
-        if let Some(s) = seen.get_mut(c) {
-            *s = true;
-        }
+        seen[c] = true;
     }
     let present = seen.iter().filter(|&&s| s).count();
-    if n_classes < 2 || present < n_classes || y.len() != x.nrows() {
+    if n_classes < 2 || present < n_classes {
         return Err(Error::Data(format!(
             "logistic regression saw {present} of {n_classes} classes in the training rows"
         )));
@@ -157,7 +169,7 @@ fn fit_with(
     })
 }
 
-/// smartcore's logistic objective over encoded rows, evaluated with matrix products. Weights are
+/// smartcore's logistic objective over encoded rows, evaluated with matrix-vector products. Weights are
 /// laid out as smartcore lays them out: per weight row, `p` coefficients then the intercept.
 struct Objective<'a> {
     x: &'a Array2<f64>,
@@ -398,9 +410,16 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_class_is_an_error() {
+    fn inconsistent_labels_are_errors_not_panics() {
         let (x, _) = toy();
-        let err = FittedLogistic::fit(&x, &[0; 6], 2, &LinearParams::default()).unwrap_err();
-        assert!(err.to_string().contains("saw 1 of 2 classes"), "{err}");
+        let p = LinearParams::default();
+        let err = |y: &[usize], k| FittedLogistic::fit(&x, y, k, &p).expect_err("refused");
+        assert!(err(&[0; 6], 2).to_string().contains("saw 1 of 2 classes"));
+        assert!(
+            err(&[0, 1, 2, 0, 1, 3], 3)
+                .to_string()
+                .contains("class index 3")
+        );
+        assert!(err(&[0, 1], 2).to_string().contains("2 labels for 6 rows"));
     }
 }
