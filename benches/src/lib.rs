@@ -14,6 +14,20 @@ pub fn testdata(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The full adult data (`../shared/data/adult.csv`, 32,561 rows) when it is beside the checkout,
+/// else the committed 8,141-row sample: its path and its rows.
+pub fn adult_training_data() -> (PathBuf, Batch) {
+    use tabship_train::data::{KindOverrides, read_csv};
+    let shared = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/adult.csv");
+    let path = if shared.exists() {
+        shared
+    } else {
+        testdata("adult_sample.csv")
+    };
+    let data = read_csv(&path, &KindOverrides::default()).expect("adult data reads");
+    (path, data)
+}
+
 /// The adult logistic pipeline committed as a golden artifact.
 pub fn adult_pipeline() -> Pipeline {
     Pipeline::load(testdata("golden/adult_logistic.tabship")).expect("golden artifact loads")
@@ -62,15 +76,8 @@ pub fn adult_record(pipeline: &Pipeline) -> HashMap<String, Value> {
 /// The adult forest of the targets: 100 trees of depth 10, trained on
 /// `../shared/data/adult.csv` beside the checkout (or the committed sample when it is absent).
 pub fn adult_forest() -> Pipeline {
-    use tabship_train::data::{KindOverrides, read_csv};
     use tabship_train::{ModelKind, TrainOptions, train};
-    let shared = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/adult.csv");
-    let path = if shared.exists() {
-        shared
-    } else {
-        testdata("adult_sample.csv")
-    };
-    let data = read_csv(&path, &KindOverrides::default()).expect("adult data reads");
+    let (path, data) = adult_training_data();
     let mut options = TrainOptions::new("income");
     options.model = Some(ModelKind::RandomForest);
     options.trees.n_trees = 100;
