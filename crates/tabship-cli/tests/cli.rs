@@ -130,6 +130,18 @@ fn invalid_rows_fail_mark_or_skip_with_file_row_numbers() {
         "{err}"
     );
     assert!(!out_file.exists(), "nothing is written");
+    let out = tabship(&["predict", &model, path(&data)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "", "not even the header on stdout");
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, format!("{header}\n")).expect("writes");
+    let out = tabship(&["predict", &model, path(&empty)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        format!("{header},prediction\n"),
+        "a header-only input"
+    );
 
     let out = tabship(&[
         "predict",

@@ -51,9 +51,9 @@ pub fn run(args: PredictArgs) -> Result<()> {
         .output
         .clone()
         .unwrap_or_else(|| std::path::PathBuf::from("<stdout>"));
-    writer
-        .write_record(&out_header)
-        .map_err(|e| Error::csv(&out_name, &e))?;
+    // Written once the first chunk has been predicted, so a first chunk that fails prints
+    // nothing, even on stdout.
+    let mut header_written = false;
 
     let progress = if std::io::stderr().is_terminal() && size > 4 << 20 {
         let bar = ProgressBar::new(size);
@@ -110,6 +110,12 @@ pub fn run(args: PredictArgs) -> Result<()> {
             })
         })?;
         let (predictions, proba) = outputs;
+        if !header_written {
+            writer
+                .write_record(&out_header)
+                .map_err(|e| Error::csv(&out_name, &e))?;
+            header_written = true;
+        }
         let blank = 1 + proba.as_ref().map_or(0, |p| p.ncols());
         let mut next = parsed.iter().enumerate().peekable();
         for (i, record) in records.iter_mut().enumerate() {
@@ -156,6 +162,11 @@ pub fn run(args: PredictArgs) -> Result<()> {
         progress.set_position(reader.position().byte());
     }
     progress.finish_and_clear();
+    if !header_written {
+        writer
+            .write_record(&out_header)
+            .map_err(|e| Error::csv(&out_name, &e))?;
+    }
     let sink = writer
         .into_inner()
         .map_err(|e| Error::io(&out_name, e.into_error()))?;
