@@ -15,18 +15,77 @@ fn flags(py: Python<'_>, values: &Bound<'_, PyAny>) -> PyResult<Vec<bool>> {
         .collect())
 }
 
-fn pairs<T>(py: Python<'_>, a: Vec<T>, b: Vec<T>) -> PyResult<impl Iterator<Item = (T, T)>> {
-    if a.len() != b.len() {
-        return Err(schema(
-            py,
-            format!(
-                "expected as many actual values as predictions ({}), got `{}`",
-                a.len(),
-                b.len()
-            ),
-        ));
+/// Refuses predictions and actual values of different lengths.
+fn same_length(py: Python<'_>, predicted: usize, actual: usize) -> PyResult<()> {
+    if predicted == actual {
+        return Ok(());
     }
+    Err(schema(
+        py,
+        format!("expected as many actual values as predictions ({predicted}), got `{actual}`"),
+    ))
+}
+
+fn pairs<T>(py: Python<'_>, a: Vec<T>, b: Vec<T>) -> PyResult<impl Iterator<Item = (T, T)>> {
+    same_length(py, a.len(), b.len())?;
     Ok(a.into_iter().zip(b))
+}
+
+/// The methods every tracker has (pickling, construction from a window length, `value`,
+/// `window`, `len`, `repr`), plus `$extra` (its `update` and `update_many`).
+macro_rules! tracker_class {
+    ($ty:ident, $inner:ident, $name:literal, $metric:literal, $($extra:tt)*) => {
+        #[pymethods]
+        impl $ty {
+            /// Pickles as the tracker's full window (MessagePack).
+            fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {
+                reduce(slf, &slf.borrow().inner)
+            }
+
+            /// The tracker pickled by `__reduce__` (`tabship.ArtifactError` when the state is
+            /// corrupt or inconsistent).
+            #[staticmethod]
+            fn _from_state(py: Python<'_>, state: &[u8]) -> PyResult<Self> {
+                Ok($ty {
+                    inner: decode(py, $name, state)?,
+                })
+            }
+
+            #[new]
+            fn new(py: Python<'_>, window: usize) -> PyResult<Self> {
+                Ok($ty {
+                    inner: $inner::new(window).map_err(drift_err(py))?,
+                })
+            }
+
+            /// The metric over the window (`None` while empty).
+            #[getter]
+            fn value(&self) -> Option<f64> {
+                self.inner.value()
+            }
+
+            /// The window length.
+            #[getter]
+            fn window(&self) -> usize {
+                self.inner.window()
+            }
+
+            fn __len__(&self) -> usize {
+                self.inner.len()
+            }
+
+            fn __repr__(&self) -> String {
+                format!(
+                    concat!($name, "(window={}) [{} values, ", $metric, " {:?}]"),
+                    self.inner.window(),
+                    self.inner.len(),
+                    self.inner.value()
+                )
+            }
+
+            $($extra)*
+        }
+    };
 }
 
 /// Accuracy over the last `window` predictions.
@@ -35,29 +94,11 @@ pub(crate) struct PyWindowedAccuracy {
     inner: WindowedAccuracy,
 }
 
-#[pymethods]
-impl PyWindowedAccuracy {
-    /// Pickles as the tracker's full window (MessagePack).
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {
-        reduce(slf, &slf.borrow().inner)
-    }
-
-    /// The tracker pickled by `__reduce__` (`tabship.ArtifactError` when the state is corrupt
-    /// or inconsistent).
-    #[staticmethod]
-    fn _from_state(py: Python<'_>, state: &[u8]) -> PyResult<Self> {
-        Ok(PyWindowedAccuracy {
-            inner: decode(py, "WindowedAccuracy", state)?,
-        })
-    }
-
-    #[new]
-    fn new(py: Python<'_>, window: usize) -> PyResult<Self> {
-        Ok(PyWindowedAccuracy {
-            inner: WindowedAccuracy::new(window).map_err(drift_err(py))?,
-        })
-    }
-
+tracker_class! {
+    PyWindowedAccuracy,
+    WindowedAccuracy,
+    "WindowedAccuracy",
+    "accuracy",
     /// Adds one prediction: whether it was right.
     fn update(&mut self, correct: bool) {
         self.inner.update(correct);
@@ -78,46 +119,12 @@ impl PyWindowedAccuracy {
         let a = np
             .call_method1("asarray", (actual,))?
             .call_method0("ravel")?;
-        if p.len()? != a.len()? {
-            return Err(schema(
-                py,
-                format!(
-                    "expected as many actual labels as predictions ({}), got `{}`",
-                    p.len()?,
-                    a.len()?
-                ),
-            ));
-        }
+        same_length(py, p.len()?, a.len()?)?;
         let equal = np.call_method1("equal", (p, a))?;
         for correct in flags(py, &equal)? {
             self.inner.update(correct);
         }
         Ok(())
-    }
-
-    /// Accuracy in the window (`None` while empty).
-    #[getter]
-    fn value(&self) -> Option<f64> {
-        self.inner.value()
-    }
-
-    /// The window length.
-    #[getter]
-    fn window(&self) -> usize {
-        self.inner.window()
-    }
-
-    fn __len__(&self) -> usize {
-        self.inner.len()
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "WindowedAccuracy(window={}) [{} values, accuracy {:?}]",
-            self.inner.window(),
-            self.inner.len(),
-            self.inner.value()
-        )
     }
 }
 
@@ -128,29 +135,11 @@ pub(crate) struct PyWindowedF1 {
     inner: WindowedF1,
 }
 
-#[pymethods]
-impl PyWindowedF1 {
-    /// Pickles as the tracker's full window (MessagePack).
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {
-        reduce(slf, &slf.borrow().inner)
-    }
-
-    /// The tracker pickled by `__reduce__` (`tabship.ArtifactError` when the state is corrupt
-    /// or inconsistent).
-    #[staticmethod]
-    fn _from_state(py: Python<'_>, state: &[u8]) -> PyResult<Self> {
-        Ok(PyWindowedF1 {
-            inner: decode(py, "WindowedF1", state)?,
-        })
-    }
-
-    #[new]
-    fn new(py: Python<'_>, window: usize) -> PyResult<Self> {
-        Ok(PyWindowedF1 {
-            inner: WindowedF1::new(window).map_err(drift_err(py))?,
-        })
-    }
-
+tracker_class! {
+    PyWindowedF1,
+    WindowedF1,
+    "WindowedF1",
+    "F1",
     /// Adds one prediction: whether it predicted the positive class, whether the label was it.
     fn update(&mut self, predicted_positive: bool, actually_positive: bool) {
         self.inner.update(predicted_positive, actually_positive);
@@ -171,31 +160,6 @@ impl PyWindowedF1 {
         }
         Ok(())
     }
-
-    /// F1 in the window (`None` while empty).
-    #[getter]
-    fn value(&self) -> Option<f64> {
-        self.inner.value()
-    }
-
-    /// The window length.
-    #[getter]
-    fn window(&self) -> usize {
-        self.inner.window()
-    }
-
-    fn __len__(&self) -> usize {
-        self.inner.len()
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "WindowedF1(window={}) [{} values, F1 {:?}]",
-            self.inner.window(),
-            self.inner.len(),
-            self.inner.value()
-        )
-    }
 }
 
 /// Mean absolute error over the last `window` predictions.
@@ -204,29 +168,11 @@ pub(crate) struct PyWindowedMae {
     inner: WindowedMae,
 }
 
-#[pymethods]
-impl PyWindowedMae {
-    /// Pickles as the tracker's full window (MessagePack).
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {
-        reduce(slf, &slf.borrow().inner)
-    }
-
-    /// The tracker pickled by `__reduce__` (`tabship.ArtifactError` when the state is corrupt
-    /// or inconsistent).
-    #[staticmethod]
-    fn _from_state(py: Python<'_>, state: &[u8]) -> PyResult<Self> {
-        Ok(PyWindowedMae {
-            inner: decode(py, "WindowedMae", state)?,
-        })
-    }
-
-    #[new]
-    fn new(py: Python<'_>, window: usize) -> PyResult<Self> {
-        Ok(PyWindowedMae {
-            inner: WindowedMae::new(window).map_err(drift_err(py))?,
-        })
-    }
-
+tracker_class! {
+    PyWindowedMae,
+    WindowedMae,
+    "WindowedMae",
+    "MAE",
     /// Adds one prediction and its true value (pairs with a non-finite value are ignored).
     fn update(&mut self, predicted: f64, actual: f64) {
         self.inner.update(predicted, actual);
@@ -245,31 +191,6 @@ impl PyWindowedMae {
             self.inner.update(p, a);
         }
         Ok(())
-    }
-
-    /// MAE in the window (`None` while empty).
-    #[getter]
-    fn value(&self) -> Option<f64> {
-        self.inner.value()
-    }
-
-    /// The window length.
-    #[getter]
-    fn window(&self) -> usize {
-        self.inner.window()
-    }
-
-    fn __len__(&self) -> usize {
-        self.inner.len()
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "WindowedMae(window={}) [{} values, MAE {:?}]",
-            self.inner.window(),
-            self.inner.len(),
-            self.inner.value()
-        )
     }
 }
 
