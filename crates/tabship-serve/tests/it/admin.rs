@@ -6,36 +6,6 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-async fn admin(app: &axum::Router, method: Method, uri: &str, body: Value) -> Answer {
-    let auth = bearer(ALL_TOKEN);
-    send(
-        app,
-        method,
-        uri,
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
-        body.to_string(),
-    )
-    .await
-}
-
-async fn upload(app: &axum::Router, uri: &str, bytes: Vec<u8>) -> Answer {
-    let auth = bearer(ALL_TOKEN);
-    send(
-        app,
-        Method::POST,
-        uri,
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/octet-stream"),
-        ],
-        bytes,
-    )
-    .await
-}
-
 /// A `multipart/form-data` body as `curl -F` builds it.
 fn form(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "------------------------tabshiptest";
@@ -189,16 +159,16 @@ fn secured() -> axum::Router {
 async fn upload_activate_alias_rollback() {
     let app = secured();
     let tree = std::fs::read(golden("iris_tree.tabship")).expect("artifact");
-    let a = upload(&app, "/admin/models/iris/versions?version=2", tree.clone()).await;
+    let a = admin_upload(&app, "/admin/models/iris/versions?version=2", tree.clone()).await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
     assert_eq!(a.json()["loaded"]["version"], "2");
     assert_eq!(served_version(&app, "/predict", None).await, "2");
     // The same version again is a conflict.
-    upload(&app, "/admin/models/iris/versions?version=2", tree)
+    admin_upload(&app, "/admin/models/iris/versions?version=2", tree)
         .await
         .error(StatusCode::CONFLICT, "version_exists");
     // Alias and versioned predict through it.
-    let a = admin(
+    let a = admin_json(
         &app,
         Method::PUT,
         "/admin/models/iris/aliases/production",
@@ -211,7 +181,7 @@ async fn upload_activate_alias_rollback() {
         served_version(&app, "/models/iris/versions/production/predict", None).await,
         "golden"
     );
-    admin(
+    admin_json(
         &app,
         Method::PUT,
         "/admin/models/iris/aliases/staging",
@@ -220,14 +190,14 @@ async fn upload_activate_alias_rollback() {
     .await
     .error(StatusCode::NOT_FOUND, "version_not_found");
     // Rollback returns to the previous current version, then there is nothing left.
-    let a = admin(&app, Method::POST, "/admin/models/iris/rollback", json!({})).await;
+    let a = admin_json(&app, Method::POST, "/admin/models/iris/rollback", json!({})).await;
     assert_eq!(a.json()["current_version"], "golden");
     assert_eq!(served_version(&app, "/predict", None).await, "golden");
-    admin(&app, Method::POST, "/admin/models/iris/rollback", json!({}))
+    admin_json(&app, Method::POST, "/admin/models/iris/rollback", json!({}))
         .await
         .error(StatusCode::CONFLICT, "no_previous_version");
     // Activate through the alias target, then unload rules.
-    let a = admin(
+    let a = admin_json(
         &app,
         Method::POST,
         "/admin/models/iris/activate",
@@ -235,7 +205,7 @@ async fn upload_activate_alias_rollback() {
     )
     .await;
     assert_eq!(a.json()["current_version"], "2");
-    admin(
+    admin_json(
         &app,
         Method::DELETE,
         "/admin/models/iris/versions/2",
@@ -243,14 +213,14 @@ async fn upload_activate_alias_rollback() {
     )
     .await
     .error(StatusCode::CONFLICT, "version_in_use");
-    admin(
+    admin_json(
         &app,
         Method::POST,
         "/admin/models/iris/activate",
         json!({"version": "production"}),
     )
     .await;
-    let a = admin(
+    let a = admin_json(
         &app,
         Method::DELETE,
         "/admin/models/iris/versions/2",
@@ -259,7 +229,7 @@ async fn upload_activate_alias_rollback() {
     .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     assert_eq!(a.json()["versions"].as_array().expect("versions").len(), 1);
-    let a = admin(
+    let a = admin_json(
         &app,
         Method::DELETE,
         "/admin/models/iris/aliases/production",
@@ -267,7 +237,7 @@ async fn upload_activate_alias_rollback() {
     )
     .await;
     assert_eq!(a.json()["aliases"], json!({}));
-    admin(
+    admin_json(
         &app,
         Method::DELETE,
         "/admin/models/iris/aliases/production",
@@ -281,7 +251,7 @@ async fn upload_activate_alias_rollback() {
 async fn load_by_path_and_refuse_corrupt_artifacts() {
     let app = secured();
     let path = golden("iris_tree.tabship");
-    let a = admin(
+    let a = admin_json(
         &app,
         Method::POST,
         "/admin/models/iris/versions",
@@ -302,21 +272,21 @@ async fn load_by_path_and_refuse_corrupt_artifacts() {
     let mut corrupt = std::fs::read(golden("iris_logistic.tabship")).expect("artifact");
     let last = corrupt.len() - 1;
     corrupt[last] ^= 0xff;
-    let e = upload(&app, "/admin/models/iris/versions?version=3", corrupt)
+    let e = admin_upload(&app, "/admin/models/iris/versions?version=3", corrupt)
         .await
         .error(StatusCode::BAD_REQUEST, "invalid_artifact");
     assert!(
         e["message"].as_str().expect("message").contains("checksum"),
         "{e}"
     );
-    upload(
+    admin_upload(
         &app,
         "/admin/models/iris/versions?version=4",
         b"not an artifact".to_vec(),
     )
     .await
     .error(StatusCode::BAD_REQUEST, "invalid_artifact");
-    admin(
+    admin_json(
         &app,
         Method::POST,
         "/admin/models/iris/versions",
@@ -324,7 +294,7 @@ async fn load_by_path_and_refuse_corrupt_artifacts() {
     )
     .await
     .error(StatusCode::BAD_REQUEST, "invalid_artifact");
-    admin(
+    admin_json(
         &app,
         Method::POST,
         "/admin/models/iris/versions",
@@ -361,13 +331,13 @@ async fn get_json_auth(app: &axum::Router, uri: &str) -> Value {
 async fn split_is_sticky_and_shadow_is_scored_not_returned() {
     let app = secured();
     let tree = std::fs::read(golden("iris_tree.tabship")).expect("artifact");
-    upload(
+    admin_upload(
         &app,
         "/admin/models/iris/versions?version=b&activate=false",
         tree,
     )
     .await;
-    let a = admin(
+    let a = admin_json(
         &app,
         Method::PUT,
         "/admin/models/iris/split",
@@ -389,7 +359,7 @@ async fn split_is_sticky_and_shadow_is_scored_not_returned() {
         seen.insert(first);
     }
     assert_eq!(seen.len(), 2, "both arms get traffic: {seen:?}");
-    admin(
+    admin_json(
         &app,
         Method::PUT,
         "/admin/models/iris/split",
@@ -397,7 +367,7 @@ async fn split_is_sticky_and_shadow_is_scored_not_returned() {
     )
     .await
     .error(StatusCode::BAD_REQUEST, "invalid_input");
-    admin(
+    admin_json(
         &app,
         Method::PUT,
         "/admin/models/iris/split",
@@ -405,13 +375,13 @@ async fn split_is_sticky_and_shadow_is_scored_not_returned() {
     )
     .await
     .error(StatusCode::NOT_FOUND, "version_not_found");
-    admin(&app, Method::DELETE, "/admin/models/iris/split", json!({})).await;
+    admin_json(&app, Method::DELETE, "/admin/models/iris/split", json!({})).await;
     assert_eq!(
         served_version(&app, "/predict", Some("user-1")).await,
         "golden"
     );
 
-    let a = admin(
+    let a = admin_json(
         &app,
         Method::PUT,
         "/admin/models/iris/shadow",
@@ -445,8 +415,8 @@ async fn split_is_sticky_and_shadow_is_scored_not_returned() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     assert!(scored, "the shadow scored all 5 requests");
-    admin(&app, Method::DELETE, "/admin/models/iris/shadow", json!({})).await;
-    admin(&app, Method::POST, "/admin/models/nope/rollback", json!({}))
+    admin_json(&app, Method::DELETE, "/admin/models/iris/shadow", json!({})).await;
+    admin_json(&app, Method::POST, "/admin/models/nope/rollback", json!({}))
         .await
         .error(StatusCode::NOT_FOUND, "model_not_found");
 }

@@ -183,3 +183,35 @@ pub const ADULT_NUMERIC: &[&str] = &[
 pub fn setosa() -> Value {
     serde_json::json!({"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2})
 }
+
+/// An admin call with a JSON body, authorised by the all-scopes key.
+pub async fn admin_json(app: &Router, method: Method, uri: &str, body: Value) -> Answer {
+    let auth = bearer(ALL_TOKEN);
+    send(
+        app,
+        method,
+        uri,
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        body.to_string(),
+    )
+    .await
+}
+
+/// An artifact uploaded as raw bytes, authorised by the all-scopes key.
+pub async fn admin_upload(app: &Router, uri: &str, bytes: Vec<u8>) -> Answer {
+    let auth = bearer(ALL_TOKEN);
+    send(
+        app,
+        Method::POST,
+        uri,
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/octet-stream"),
+        ],
+        bytes,
+    )
+    .await
+}

@@ -16,40 +16,10 @@ fn server(dir: &Path) -> axum::Router {
     tabship_serve::router(state_with(Some(keys()), options))
 }
 
-async fn call(app: &axum::Router, method: Method, uri: &str, body: Value) -> Answer {
-    let auth = bearer(ALL_TOKEN);
-    send(
-        app,
-        method,
-        uri,
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
-        body.to_string(),
-    )
-    .await
-}
-
 async fn ok(app: &axum::Router, method: Method, uri: &str, body: Value) -> Value {
-    let a = call(app, method, uri, body).await;
+    let a = admin_json(app, method, uri, body).await;
     assert!(a.status.is_success(), "{uri}: {}", a.text());
     a.json()
-}
-
-async fn upload(app: &axum::Router, uri: &str, bytes: Vec<u8>) -> Answer {
-    let auth = bearer(ALL_TOKEN);
-    send(
-        app,
-        Method::POST,
-        uri,
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/octet-stream"),
-        ],
-        bytes,
-    )
-    .await
 }
 
 async fn iris(app: &axum::Router) -> Value {
@@ -69,7 +39,7 @@ fn versions(model: &Value) -> Vec<String> {
 /// points `production` at 2, splits golden/2 90/10, shadows `path`, and checks the files.
 async fn make_changes(app: &axum::Router, dir: &Path) {
     let tree = std::fs::read(golden("iris_tree.tabship")).expect("artifact");
-    let a = upload(app, "/admin/models/iris/versions?version=2", tree.clone()).await;
+    let a = admin_upload(app, "/admin/models/iris/versions?version=2", tree.clone()).await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
     let path = golden("iris_tree.tabship");
     ok(
@@ -277,7 +247,7 @@ async fn an_unwritable_state_dir_refuses_the_change() {
     let app = server(dir.path());
     // A directory where state.json should be: the rename fails.
     std::fs::create_dir(dir.path().join("state.json")).expect("block state.json");
-    call(
+    admin_json(
         &app,
         Method::PUT,
         "/admin/models/iris/aliases/stable",
@@ -287,7 +257,7 @@ async fn an_unwritable_state_dir_refuses_the_change() {
     .error(StatusCode::INTERNAL_SERVER_ERROR, "state_not_saved");
     assert_eq!(iris(&app).await["aliases"], json!({}), "nothing changed");
     let tree = std::fs::read(golden("iris_tree.tabship")).expect("artifact");
-    upload(&app, "/admin/models/iris/versions?version=2", tree)
+    admin_upload(&app, "/admin/models/iris/versions?version=2", tree)
         .await
         .error(StatusCode::INTERNAL_SERVER_ERROR, "state_not_saved");
     assert_eq!(versions(&iris(&app).await), ["golden"]);
