@@ -73,6 +73,8 @@
 //! No optional features. Dependencies: `serde`, `statrs` (chi-square distribution),
 //! `thiserror`, `rustc-hash`.
 
+#[macro_use]
+mod validated;
 pub mod concept;
 mod error;
 pub mod monitor;

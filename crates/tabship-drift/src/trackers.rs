@@ -4,29 +4,9 @@
 
 use std::collections::VecDeque;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
-
-/// Serde for a tracker: derived (`remote = "Self"`) impls, checked with `validate` after
-/// deserializing (a pickled state may be corrupt or hostile).
-macro_rules! validated_serde {
-    ($ty:ident) => {
-        impl Serialize for $ty {
-            fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-                $ty::serialize(self, s)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $ty {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-                let value = $ty::deserialize(d)?;
-                value.validate().map_err(serde::de::Error::custom)?;
-                Ok(value)
-            }
-        }
-    };
-}
 
 /// Checks a deserialized window: non-zero and holding at most `window` values.
 fn check_len(tracker: &str, window: usize, len: usize) -> Result<()> {
