@@ -60,13 +60,11 @@ pub struct Rows<'a> {
 /// Reads the rows out of a request body and checks them against `schema`.
 pub fn parse<'a>(body: &'a Json, schema: &'a Schema) -> Result<Rows<'a>, ApiError> {
     let Json::Object(object) = body else {
-        return Err(ApiError::invalid_fields(vec![FieldError {
-            field: "body".to_owned(),
-            expected: "a JSON object: a record, {\"instances\": [...]} or {\"features\": [...]}"
-                .to_owned(),
-            received: json_kind(body).to_owned(),
-            row: None,
-        }]));
+        return Err(shape_error(
+            "body",
+            "a JSON object: a record, {\"instances\": [...]} or {\"features\": [...]}",
+            body,
+        ));
     };
     let rows = if let Some(instances) = object
         .get("instances")
@@ -184,11 +182,11 @@ fn check_value(kind: ColumnKind, value: &Json) -> Option<String> {
     match (kind, value) {
         (_, Json::Null) => None,
         (ColumnKind::Numeric, Json::Number(n)) => n.as_f64().is_none().then(|| format!("`{n}`")),
-        (ColumnKind::Numeric, Json::String(s)) => {
-            let t = s.trim();
-            let ok = t.is_empty() || t.parse::<f64>().is_ok_and(|x| !x.is_infinite());
-            (!ok).then(|| format!("`{}`", truncate(s)))
-        }
+        // The core's policy for numbers sent as text (blank and NaN are missing, infinity is
+        // refused), so the 400 lists exactly what prediction would refuse.
+        (ColumnKind::Numeric, Json::String(s)) => tabship::parse_number("", s)
+            .is_err()
+            .then(|| format!("`{}`", truncate(s))),
         (ColumnKind::Categorical, Json::String(_) | Json::Number(_)) => None,
         (_, other) => Some(format!(
             "{} `{}`",
@@ -199,12 +197,7 @@ fn check_value(kind: ColumnKind, value: &Json) -> Option<String> {
 }
 
 fn shape_error(field: &str, expected: &str, got: &Json) -> ApiError {
-    ApiError::invalid_fields(vec![FieldError {
-        field: field.to_owned(),
-        expected: expected.to_owned(),
-        received: json_kind(got).to_owned(),
-        row: None,
-    }])
+    ApiError::invalid_field(field, expected, json_kind(got))
 }
 
 /// A short description of a JSON value's type.
@@ -280,6 +273,11 @@ mod tests {
         let bad = serde_json::json!({"age": true, "city": ["a"]});
         let e = parse(&bad, &s).expect_err("types");
         assert_eq!(e.fields[0].received, "a boolean `true`");
+        // Numbers as text follow the core's policy: padded and NaN pass, infinity does not.
+        assert!(parse(&serde_json::json!({"age": " 39 ", "city": "x"}), &s).is_ok());
+        assert!(parse(&serde_json::json!({"age": "NaN", "city": "x"}), &s).is_ok());
+        let e = parse(&serde_json::json!({"age": "-inf", "city": "x"}), &s).expect_err("inf");
+        assert_eq!(e.fields[0].received, "`-inf`");
         assert!(parse(&serde_json::json!([1, 2]), &s).is_err());
         assert!(parse(&serde_json::json!({"instances": []}), &s).is_err());
     }
