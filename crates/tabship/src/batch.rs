@@ -5,7 +5,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::schema::{ColumnKind, Schema};
+use crate::schema::{ColumnKind, ColumnSpec, Schema};
 use crate::value::parse_number;
 use crate::{Error, Result};
 
@@ -218,6 +218,11 @@ impl Batch {
             .map(|i| &self.columns[i])
     }
 
+    /// The column of schema column `spec` ([`Error::MissingColumn`] when absent).
+    pub fn column_for(&self, spec: &ColumnSpec) -> Result<&ColumnValues> {
+        self.column(&spec.name).ok_or_else(|| Error::missing(spec))
+    }
+
     /// Rows `indices`, in that order, as a new batch.
     pub fn take(&self, indices: &[usize]) -> Batch {
         Batch {
@@ -249,10 +254,7 @@ impl<'s> TextBatchBuilder<'s> {
             let position = header
                 .iter()
                 .position(|h| h.as_ref() == column.name)
-                .ok_or_else(|| Error::MissingColumn {
-                    column: column.name.clone(),
-                    expected: column.kind.expected(),
-                })?;
+                .ok_or_else(|| Error::missing(column))?;
             positions.push(position);
             columns.push(match column.kind {
                 ColumnKind::Numeric => ColumnValues::Numeric(Vec::new()),

@@ -143,6 +143,14 @@ fn row_prefix(row: Option<usize>) -> String {
 }
 
 impl Error {
+    /// The schema column `spec` is absent from the input.
+    pub(crate) fn missing(spec: &crate::schema::ColumnSpec) -> Self {
+        Error::MissingColumn {
+            column: spec.name.clone(),
+            expected: spec.kind.expected(),
+        }
+    }
+
     pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
         if source.kind() == std::io::ErrorKind::NotFound {
             Error::NotFound {

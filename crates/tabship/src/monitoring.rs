@@ -185,12 +185,7 @@ impl Pipeline {
         let predictions = self.predict_quietly(batch)?;
         let mut columns = Vec::with_capacity(self.schema().len());
         for spec in &self.schema().columns {
-            let values = batch
-                .column(&spec.name)
-                .ok_or_else(|| Error::MissingColumn {
-                    column: spec.name.clone(),
-                    expected: spec.kind.expected(),
-                })?;
+            let values = batch.column_for(spec)?;
             columns.push(match spec.kind {
                 ColumnKind::Numeric => {
                     ColumnProfile::numeric(&spec.name, &numbers(&spec.name, values)?, options)?
@@ -246,12 +241,7 @@ impl Pipeline {
     fn resolve<'b>(&self, binner: &Binner, batch: &'b Batch) -> Result<Vec<Resolved<'b>>> {
         let mut out = Vec::with_capacity(self.schema().len());
         for (i, spec) in self.schema().columns.iter().enumerate() {
-            let values = batch
-                .column(&spec.name)
-                .ok_or_else(|| Error::MissingColumn {
-                    column: spec.name.clone(),
-                    expected: spec.kind.expected(),
-                })?;
+            let values = batch.column_for(spec)?;
             let encoder = self.encoder().categorical(i);
             let slot_of = |text: &str| -> CategorySlot {
                 match encoder.map(|e| e.state_of_text(text)) {

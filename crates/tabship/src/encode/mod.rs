@@ -227,10 +227,7 @@ impl FeatureEncoder {
         for (i, (encoder, column)) in self.encoders.iter().zip(&self.schema.columns).enumerate() {
             let value = record
                 .field(&column.name)
-                .ok_or_else(|| Error::MissingColumn {
-                    column: column.name.clone(),
-                    expected: column.kind.expected(),
-                })?;
+                .ok_or_else(|| Error::missing(column))?;
             let offset = self.offsets[i];
             let at = self.entry_offsets[i];
             match encoder {
@@ -350,12 +347,7 @@ impl FeatureEncoder {
     pub fn plan<'b>(&self, batch: &'b Batch) -> Result<BatchPlan<'b>> {
         let mut plans = Vec::with_capacity(self.encoders.len());
         for (encoder, column) in self.encoders.iter().zip(&self.schema.columns) {
-            let values = batch
-                .column(&column.name)
-                .ok_or_else(|| Error::MissingColumn {
-                    column: column.name.clone(),
-                    expected: column.kind.expected(),
-                })?;
+            let values = batch.column_for(column)?;
             plans.push(match (encoder, values) {
                 (ColumnEncoder::Numeric(_), ColumnValues::Numeric(v)) => ColumnPlan::Numbers(v),
                 (ColumnEncoder::Numeric(_), ColumnValues::Categorical(v)) => {
