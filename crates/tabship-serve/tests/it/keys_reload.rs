@@ -54,10 +54,16 @@ async fn reload(app: &axum::Router) -> Answer {
     .await
 }
 
-#[tokio::test]
-async fn revoked_token_is_refused_and_added_one_works_after_reload() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("keys.toml");
+/// A server reading its keys from `dir/keys.toml` (first written with the predict user only): the
+/// file, the state and the router.
+fn served_with_keys_file(
+    dir: &std::path::Path,
+) -> (
+    std::path::PathBuf,
+    std::sync::Arc<tabship_serve::AppState>,
+    axum::Router,
+) {
+    let file = dir.join("keys.toml");
     std::fs::write(&file, keys_text(true, false)).expect("write keys");
     let options = Options {
         keys_file: Some(file.clone()),
@@ -68,6 +74,13 @@ async fn revoked_token_is_refused_and_added_one_works_after_reload() {
         options,
     );
     let app = tabship_serve::router(state.clone());
+    (file, state, app)
+}
+
+#[tokio::test]
+async fn revoked_token_is_refused_and_added_one_works_after_reload() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (file, state, app) = served_with_keys_file(dir.path());
     assert_eq!(predict_status(&app, PREDICT_TOKEN).await, StatusCode::OK);
     assert_eq!(
         predict_status(&app, NEW_TOKEN).await,
@@ -105,17 +118,7 @@ async fn revoked_token_is_refused_and_added_one_works_after_reload() {
 #[tokio::test]
 async fn broken_file_keeps_the_old_keys() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("keys.toml");
-    std::fs::write(&file, keys_text(true, false)).expect("write keys");
-    let options = Options {
-        keys_file: Some(file.clone()),
-        ..Options::default()
-    };
-    let state = state_with(
-        Some(tabship_serve::auth::KeyStore::load(&file).expect("keys")),
-        options,
-    );
-    let app = tabship_serve::router(state.clone());
+    let (file, state, app) = served_with_keys_file(dir.path());
 
     // A bad hash in the second entry: the whole file is refused, not half of it.
     std::fs::write(
