@@ -9,9 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import tabship
+
 REPO = Path(__file__).resolve().parents[2]
 TESTDATA = REPO / "testdata"
 GOLDEN = TESTDATA / "golden"
+# The adult logistic pipeline with a drift profile (format 1.2), used by the drift tests.
+PROFILED = GOLDEN / "adult_logistic_profile.tabship"
 
 
 def read_csv(path: Path, **kwargs: object) -> pd.DataFrame:
@@ -46,3 +50,9 @@ def run_cli(cli: Path, *args: object) -> str:
     )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
+
+
+@pytest.fixture(scope="session")
+def profiled() -> tabship.Pipeline:
+    """`PROFILED`, loaded once."""
+    return tabship.Pipeline.load(PROFILED)

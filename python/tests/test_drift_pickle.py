@@ -12,15 +12,12 @@ import pandas as pd
 import pytest
 
 import tabship
-from conftest import GOLDEN, TESTDATA, read_csv
+from conftest import TESTDATA, read_csv
 from tabship.drift import ADWIN, DDM, PageHinkley, WindowedAccuracy, WindowedF1, WindowedMae
 
-MODEL = GOLDEN / "adult_logistic_profile.tabship"
-
-
 @pytest.fixture(scope="module")
-def pipeline() -> tabship.Pipeline:
-    return tabship.Pipeline.load(MODEL)
+def pipeline(profiled: tabship.Pipeline) -> tabship.Pipeline:
+    return profiled
 
 
 @pytest.fixture(scope="module")

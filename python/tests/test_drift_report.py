@@ -14,15 +14,12 @@ import pandas as pd
 import pytest
 
 import tabship
-from conftest import GOLDEN, TESTDATA, read_csv, run_cli
+from conftest import GOLDEN, PROFILED, TESTDATA, read_csv, run_cli
 from tabship.drift import ColumnDrift, DriftReport
 
-MODEL = GOLDEN / "adult_logistic_profile.tabship"
-
-
 @pytest.fixture(scope="module")
-def pipeline() -> tabship.Pipeline:
-    return tabship.Pipeline.load(MODEL)
+def pipeline(profiled: tabship.Pipeline) -> tabship.Pipeline:
+    return profiled
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +133,7 @@ def test_to_dict_equals_the_cli_json(
     live.loc[live.index[40:200], "hours_per_week"] = np.nan  # missing rate rises
     path = tmp_path / "live.csv"
     live.to_csv(path, index=False)
-    want = json.loads(run_cli(cli, "drift", MODEL, path, "--json"))
+    want = json.loads(run_cli(cli, "drift", PROFILED, path, "--json"))
     report = pipeline.drift(read_csv(path))
     assert report.to_dict() == want
     assert DriftReport.from_dict(want) == report
@@ -149,7 +146,7 @@ def test_to_dict_equals_the_cli_json(
     options = {"share": 0.2, "wasserstein": 0.05, "numeric_statistic": "psi", "column_statistics": {"workclass": "hellinger"}}
     options_path = tmp_path / "options.json"
     options_path.write_text(json.dumps(options))
-    want = json.loads(run_cli(cli, "drift", MODEL, path, "--json", "--options", options_path))
+    want = json.loads(run_cli(cli, "drift", PROFILED, path, "--json", "--options", options_path))
     report = pipeline.drift(read_csv(path), **options)
     assert report.to_dict() == want
     assert report.column("age").statistic == "psi"
