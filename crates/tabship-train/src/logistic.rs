@@ -66,18 +66,6 @@ impl FittedLogistic {
     }
 }
 
-/// Fits with smartcore's own stopping rule (absolute gradient tolerance 1e-8 on the summed loss,
-/// 1,000 iterations): the reference [`FittedLogistic`] is compared with.
-pub fn fit_like_smartcore(
-    x: &Array2<f64>,
-    y: &[usize],
-    n_classes: usize,
-    alpha: f64,
-) -> Result<FittedLogistic> {
-    let default = LBFGS::default();
-    fit_with(x, y, n_classes, alpha, default.max_iter, default.g_atol)
-}
-
 /// Class indices predicted by smartcore's own `LogisticRegression` fitted on the same rows: the
 /// reference for parity tests.
 pub fn smartcore_reference(
