@@ -307,3 +307,24 @@ async fn model_directories_and_duplicates() {
         "model `iris` version `golden` is already loaded"
     );
 }
+
+#[tokio::test]
+async fn a_model_added_in_process_serves_as_its_current_version() {
+    // The embedding path: a Rust service hands the server a model it already has in memory.
+    let state =
+        tabship_serve::AppState::new(None, tabship_serve::Options::default()).expect("state");
+    let bytes = std::fs::read(golden("iris_tree.tabship")).expect("artifact");
+    let model =
+        tabship_serve::registry::LoadedModel::from_bytes(&bytes, Some("flowers"), Some("9"))
+            .expect("loads");
+    state.add_model(model).expect("adds");
+    state.set_ready();
+    let app = tabship_serve::router(state);
+    let a = post_json(&app, "/models/flowers/predict", &setosa()).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(
+        (a.json()["model"].clone(), a.json()["version"].clone()),
+        (json!("flowers"), json!("9"))
+    );
+    assert_eq!(get(&app, "/health/ready").await.status, StatusCode::OK);
+}
