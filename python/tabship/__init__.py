@@ -10,11 +10,17 @@ exactly the numbers the Rust server gives; or fit one with :func:`train`::
                       "petal_length": 1.4, "petal_width": 0.2})   # 'setosa'
     pipeline.save("iris.tabship")
 
+scikit-learn's estimator conventions (``fit``/``predict``/``score``, ``clone``,
+``GridSearchCV``): :class:`Classifier` and :class:`Regressor`, whose parameters are
+:func:`train`'s options (imported on first use; scikit-learn is optional).
+
 Drift of live data against the training distribution stored in the artifact:
 ``pipeline.drift(live_df)``; monitors, detectors and statistics on arrays in :mod:`tabship.drift`.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from . import drift
 from ._errors import (
@@ -28,11 +34,16 @@ from ._errors import (
 from ._tabship import Pipeline, __version__
 from ._train import train
 
+if TYPE_CHECKING:
+    from ._estimators import Classifier, Regressor
+
 __all__ = [
     "ArtifactError",
+    "Classifier",
     "NoDriftProfileError",
     "OptionError",
     "Pipeline",
+    "Regressor",
     "SchemaError",
     "TabshipError",
     "TrainingError",
@@ -45,3 +56,13 @@ __all__ = [
 def _pipeline_from_bytes(data: bytes) -> Pipeline:
     """Unpickles a :class:`Pipeline` (its ``__reduce__`` hands over the artifact bytes)."""
     return Pipeline.from_bytes(data)
+
+
+def __getattr__(name: str) -> Any:
+    """``Classifier`` and ``Regressor``, imported on first use (their module imports
+    scikit-learn when it is installed, which ``import tabship`` alone should not)."""
+    if name in ("Classifier", "Regressor"):
+        from . import _estimators
+
+        return getattr(_estimators, name)
+    raise AttributeError(f"module 'tabship' has no attribute {name!r}")

@@ -6,7 +6,9 @@ the Rust side reads cheapest (see ``python/src/columns.rs``):
 - ``(name, "utf8", int64 offsets, uint8 data, nulls)`` for an Arrow string column;
 - ``(name, "objects", list)`` for anything else, converted value by value.
 
-pandas and pyarrow are optional: they are imported only when the input is one of theirs.
+pandas, pyarrow and polars are optional: they are imported only when the input is one of
+theirs. A polars DataFrame (or LazyFrame, collected with only the columns needed) goes through
+Arrow: ``to_arrow()`` hands over its buffers without a copy, and the Arrow path reads them.
 """
 
 from __future__ import annotations
@@ -31,6 +33,35 @@ def _pandas() -> Any:
 
 def _pyarrow() -> Any:
     return sys.modules.get("pyarrow")
+
+
+def _polars() -> Any:
+    return sys.modules.get("polars")
+
+
+def is_polars(data: Any) -> bool:
+    """True for a polars DataFrame or LazyFrame (without importing polars)."""
+    pl = _polars()
+    return pl is not None and isinstance(data, (pl.DataFrame, pl.LazyFrame))
+
+
+def from_polars(data: Any, columns: Sequence[str] | None = None) -> Any:
+    """A polars DataFrame or LazyFrame as a pyarrow Table (zero-copy for numbers and strings).
+    A LazyFrame is collected with only ``columns`` (those of them it has), so the query reads
+    no more than the pipeline needs."""
+    pl = _polars()
+    try:
+        import pyarrow  # noqa: F401  (polars' to_arrow needs it)
+    except ImportError:
+        raise TypeError(
+            "polars input is read through Arrow and needs pyarrow: pip install pyarrow"
+        ) from None
+    if isinstance(data, pl.LazyFrame):
+        if columns is not None:
+            present = set(data.collect_schema().names())
+            data = data.select([c for c in columns if c in present])
+        data = data.collect()
+    return data.to_arrow()
 
 
 def _codes_entry(name: str, codes: Any, uniques: Any) -> Entry:
@@ -127,7 +158,8 @@ def _arrow_column(name: str, kind: str, column: Any) -> Entry:
         if entry is not None:
             return entry
         array = pc.dictionary_encode(array)
-    codes = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
+    # Indices may be unsigned (polars writes uint32): widen before -1 marks the nulls.
+    codes = pc.fill_null(pc.cast(array.indices, pa.int64()), -1).to_numpy(zero_copy_only=False)
     return _codes_entry(name, codes, array.dictionary.to_pylist())
 
 
@@ -138,6 +170,8 @@ def _object_column(name: str, kind: str, values: list[Any]) -> Entry:
 def to_columns(data: Any, kinds: Kinds) -> list[Entry]:
     """Entries for the columns named in ``kinds`` (name, "numeric"|"categorical") that ``data``
     has; absent columns are left out (the core reports them by name)."""
+    if is_polars(data):
+        data = from_polars(data, [n for n, _ in kinds])
     pd = _pandas()
     pa = _pyarrow()
     if pd is not None and isinstance(data, pd.DataFrame):
@@ -173,6 +207,8 @@ def to_columns(data: Any, kinds: Kinds) -> list[Entry]:
                     out.append(_object_column(n, k, list(column)))
         return out
     if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
+        if len(data) and _is_row(data[0]):
+            return _rows_columns(data, kinds)
         # A list of records.
         out = []
         for n, k in kinds:
@@ -181,7 +217,12 @@ def to_columns(data: Any, kinds: Kinds) -> list[Entry]:
                 if not isinstance(record, Mapping):
                     raise SchemaError(
                         f"row {i + 1}: expected a record (a dict of column to value), "
-                        f"got {type(record).__name__}",
+                        f"got {type(record).__name__}"
+                        + (
+                            " (rows as lists are read only when the first row is a list too)"
+                            if _is_row(record)
+                            else ""
+                        ),
                         row=i + 1,
                     )
                 try:
@@ -197,9 +238,41 @@ def to_columns(data: Any, kinds: Kinds) -> list[Entry]:
             out.append(_object_column(n, k, values))
         return out
     raise TypeError(
-        "expected a record (dict), a list of records, a pandas DataFrame, a dict of columns, "
-        f"a pyarrow Table or a 2-D numpy array, got {type(data).__name__}"
+        "expected a record (dict), a list of records, a list of rows (lists in schema order), "
+        "a pandas DataFrame, a dict of columns, a pyarrow Table, a polars DataFrame or "
+        f"LazyFrame or a 2-D numpy array, got {type(data).__name__}"
     )
+
+
+def _is_row(value: Any) -> bool:
+    """A row given as a list, tuple or 1-D array of values in schema order."""
+    if isinstance(value, np.ndarray):
+        return value.ndim == 1
+    return isinstance(value, (list, tuple))
+
+
+def _rows_columns(rows: Sequence[Any], kinds: Kinds) -> list[Entry]:
+    """Columns of a list of rows, each a list of values in schema order."""
+    width = len(kinds)
+    for i, row in enumerate(rows):
+        if not _is_row(row):
+            raise SchemaError(
+                f"row {i + 1}: expected a list of {width} values in schema order, "
+                f"got {type(row).__name__} (the first row is a list, so every row must be)",
+                row=i + 1,
+            )
+        if len(row) != width:
+            names = ", ".join(n for n, _ in kinds)
+            raise SchemaError(
+                f"row {i + 1}: expected {width} values in schema order ({names}), "
+                f"got {len(row)}",
+                row=i + 1,
+                expected=f"{width} values",
+                received=f"{len(row)} values",
+            )
+    return [
+        _object_column(n, k, [row[j] for row in rows]) for j, (n, k) in enumerate(kinds)
+    ]
 
 
 def n_rows(data: Any) -> int | None:
@@ -212,6 +285,9 @@ def n_rows(data: Any) -> int | None:
         return int(data.num_rows)
     if isinstance(data, np.ndarray) and data.ndim == 2:
         return int(data.shape[0])
+    pl = _polars()
+    if pl is not None and isinstance(data, pl.DataFrame):
+        return int(data.height)
     if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
         return len(data)
     return None
@@ -241,8 +317,8 @@ def training_kinds(
             return "numeric" if numeric_type else "categorical"
     else:
         raise TypeError(
-            "training data must be a pandas DataFrame, a dict of columns, a pyarrow Table or a "
-            f"CSV path, got {type(data).__name__}"
+            "training data must be a pandas DataFrame, a dict of columns, a pyarrow Table, a "
+            f"polars DataFrame or LazyFrame or a CSV path, got {type(data).__name__}"
         )
     from ._errors import OptionError
 
@@ -270,7 +346,10 @@ def training_kinds(
 
 
 def training_frame(data: Any) -> Any:
-    """Training data as something ``to_columns`` reads (a dict of columns → DataFrame)."""
+    """Training data as something ``to_columns`` reads (a dict of columns → DataFrame, polars
+    → a pyarrow Table)."""
+    if is_polars(data):
+        return from_polars(data)
     if isinstance(data, Mapping):
         try:
             import pandas as pd
@@ -278,3 +357,157 @@ def training_frame(data: Any) -> Any:
             raise TypeError("training from a dict of columns needs pandas") from None
         return pd.DataFrame(dict(data))
     return data
+
+
+def _column_names(data: Any) -> list[str] | None:
+    """The column names of tabular input when every one is a string (as scikit-learn reads
+    feature names); ``None`` for arrays and for frames with other column labels."""
+    pd = _pandas()
+    pa = _pyarrow()
+    pl = _polars()
+    if pd is not None and isinstance(data, pd.DataFrame):
+        names = list(data.columns)
+    elif pa is not None and isinstance(data, (pa.Table, pa.RecordBatch)):
+        names = list(data.column_names)
+    elif pl is not None and isinstance(data, pl.DataFrame):
+        names = list(data.columns)
+    elif pl is not None and isinstance(data, pl.LazyFrame):
+        names = list(data.collect_schema().names())
+    elif isinstance(data, Mapping):
+        names = list(data.keys())
+    else:
+        return None
+    return names if all(isinstance(n, str) for n in names) else None
+
+
+def positional_names(n: int) -> list[str]:
+    """The names of unnamed feature columns: ``x0``, ``x1``, ... (as scikit-learn's
+    ``get_feature_names_out``)."""
+    return [f"x{j}" for j in range(n)]
+
+
+def as_2d_array(data: Any) -> np.ndarray:
+    """Unnamed tabular input (a 2-D array, a list of rows) as a 2-D numpy array. Rows that mix
+    text and numbers become an object array (numpy would turn the numbers into text)."""
+    array = np.asarray(data)
+    if array.dtype.kind in "US" and not isinstance(data, np.ndarray):
+        array = np.asarray(data, dtype=object)
+    if array.ndim != 2:
+        raise SchemaError(
+            f"expected 2-D input (rows × columns), got {array.ndim} dimension"
+            f"{'' if array.ndim == 1 else 's'}"
+            + (
+                ". Reshape your data with x.reshape(-1, 1) if it has a single feature or "
+                "x.reshape(1, -1) if it is a single row"
+                if array.ndim == 1
+                else ""
+            ),
+            expected="2 dimensions",
+            received=f"{array.ndim} dimensions",
+        )
+    return array
+
+
+def _array_column_kind(column: np.ndarray) -> str:
+    """Numbers (and bools) are numeric; an object column is numeric when every present value
+    is a number, categorical otherwise."""
+    if column.dtype.kind in _NUMERIC_KINDS:
+        return "numeric"
+    if column.dtype.kind == "O":
+        for value in column:
+            if value is None or isinstance(value, (int, float, np.integer, np.floating)):
+                continue
+            return "categorical"
+        return "numeric"
+    return "categorical"
+
+
+def named_frame(data: Any) -> tuple[Any, list[str], bool]:
+    """Features for training: ``(frame, names, named)``, where ``frame`` is something
+    ``training_kinds``/``to_columns`` read (a pandas DataFrame, a pyarrow Table, or a dict of
+    1-D numpy arrays for unnamed input) with string column names. Unnamed input (an array, a
+    list of rows, a DataFrame whose column labels are not all strings) gets ``x0``, ``x1``,
+    ...; ``named`` says whether the names came from the data."""
+    if is_polars(data):
+        data = from_polars(data)
+    names = _column_names(data)
+    if names is not None:
+        return training_frame(data), names, True
+    pd = _pandas()
+    if pd is not None and isinstance(data, pd.DataFrame):
+        names = positional_names(data.shape[1])
+        return data.set_axis(names, axis=1), names, False
+    array = as_2d_array(data)
+    names = positional_names(array.shape[1])
+    return {n: array[:, j] for j, n in enumerate(names)}, names, False
+
+
+def feature_columns(
+    frame: Any, categorical: Sequence[str], numeric: Sequence[str]
+) -> tuple[list[Entry], list[tuple[str, str]]]:
+    """Entries and kinds of every column of a ``named_frame``."""
+    if isinstance(frame, dict):
+        names = list(frame)
+        from ._errors import OptionError
+
+        for option, listed in (("categorical", categorical), ("numeric", numeric)):
+            for name in listed:
+                if name not in frame:
+                    raise OptionError(
+                        f"invalid option `{option}`: no column `{name}` in the data "
+                        f"(columns: {', '.join(names)})"
+                    )
+        kinds = [
+            (
+                n,
+                "categorical"
+                if n in categorical
+                else "numeric"
+                if n in numeric
+                else _array_column_kind(frame[n]),
+            )
+            for n in names
+        ]
+        return [_numpy_column(n, k, frame[n]) for n, k in kinds], kinds
+    kinds = training_kinds(frame, categorical, numeric)
+    return to_columns(frame, kinds), kinds
+
+
+def target_values(y: Any) -> tuple[np.ndarray, str | None, bool]:
+    """A target as ``(1-D array, its name or None, was_column_vector)``: a pandas or polars
+    Series, a pyarrow array, a numpy array, a list. A column vector (n × 1) is flattened."""
+    name = getattr(y, "name", None)
+    pa = _pyarrow()
+    if pa is not None and isinstance(y, (pa.Array, pa.ChunkedArray)):
+        values = np.asarray(y.to_numpy(zero_copy_only=False))
+    elif hasattr(y, "to_numpy"):
+        values = np.asarray(y.to_numpy())
+    else:
+        values = np.asarray(y)
+        if values.dtype.kind in "US" and not isinstance(y, np.ndarray):
+            values = np.asarray(y, dtype=object)
+    column_vector = values.ndim == 2 and values.shape[1] == 1
+    if column_vector:
+        values = values.ravel()
+    if values.ndim != 1:
+        raise SchemaError(
+            f"expected the target as one value per row (a 1-D array), got shape {values.shape}",
+            expected="1 dimension",
+            received=f"shape {values.shape}",
+        )
+    return values, name if isinstance(name, str) and name else None, column_vector
+
+
+def target_entry(name: str, values: np.ndarray) -> tuple[Entry, str]:
+    """The target's entry and kind: numbers as numeric, anything else as categorical (``None``
+    and NaN are missing: training drops those rows)."""
+    if values.dtype.kind in "iuf":
+        return _f64_entry(name, values), "numeric"
+    codes = np.empty(len(values), dtype=np.int64)
+    uniques: dict[Any, int] = {}
+    for i, v in enumerate(values.tolist()):
+        if v is None or (isinstance(v, float) and v != v):
+            codes[i] = -1
+        else:
+            codes[i] = uniques.setdefault(v if isinstance(v, str) else str(v), len(uniques))
+    return (name, "codes", codes, list(uniques)), "categorical"

@@ -8,12 +8,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import _convert
+from ._errors import SchemaError
 from ._tabship import Pipeline, _train_columns, _train_csv
 
 
 def train(
     data: Any,
-    target: str,
+    target: Any,
     model: str | None = None,
     *,
     task: str | None = None,
@@ -45,11 +46,18 @@ def train(
 ) -> Pipeline:
     """Fits a pipeline (schema, encoders, model) and measures it on a holdout split.
 
-    ``data`` is a pandas DataFrame, a dict of columns, a pyarrow Table, or the path of a CSV
-    file (read exactly as ``tabship train`` reads it: a column whose every value is a number is
-    numeric). For in-memory data the dtype decides: integer and float columns are numeric;
-    text, bool and category columns are categorical. ``categorical`` / ``numeric`` override
-    that per column.
+    ``data`` is a pandas DataFrame, a dict of columns, a pyarrow Table, a polars DataFrame or
+    LazyFrame, or the path of a CSV file (read exactly as ``tabship train`` reads it: a column
+    whose every value is a number is numeric), and ``target`` the name of its target column.
+    For in-memory data the dtype decides: integer and float columns are numeric; text, bool and
+    category columns are categorical. ``categorical`` / ``numeric`` override that per column.
+
+    ``train(X, y)`` works too, as scikit-learn is called: ``target`` is then the target values
+    (a pandas or polars Series, a numpy array, a list), one per row of ``X``, and ``X`` holds
+    the features only; it may also be a 2-D numpy array or a list of rows, whose columns are
+    named ``x0``, ``x1``, ... (as scikit-learn names unnamed features). The target column is
+    named after the Series (``y.name``), else ``target``. :class:`tabship.Classifier` and
+    :class:`tabship.Regressor` wrap this as scikit-learn estimators.
 
     ``model`` is one of ``logistic``, ``linear``, ``ridge``, ``lasso``, ``elastic-net``,
     ``decision-tree``, ``random-forest``, ``extra-trees`` (default: logistic for
@@ -93,9 +101,63 @@ def train(
         "max_features": max_features,
         "threads": threads,
     }
+    if not isinstance(target, str):
+        if isinstance(data, (str, os.PathLike)):
+            raise TypeError(
+                "a CSV file holds its target column: give its name as `target`, "
+                f"got {type(target).__name__}"
+            )
+        entries, kinds, options["target"] = xy_columns(data, target, categorical, numeric)
+        return _train_columns(entries, kinds, options, cv)
     if isinstance(data, (str, os.PathLike)):
         return _train_csv(os.fspath(data), options, cv)
     frame = _convert.training_frame(data)
     kinds = _convert.training_kinds(frame, list(categorical), list(numeric))
     entries = _convert.to_columns(frame, kinds)
     return _train_columns(entries, kinds, options, cv)
+
+
+def xy_columns(
+    x: Any, y: Any, categorical: Sequence[str] = (), numeric: Sequence[str] = ()
+) -> tuple[list[_convert.Entry], list[tuple[str, str]], str]:
+    """Features ``x`` and target values ``y`` as the entries and kinds ``_train_columns``
+    takes, and the target column's name (``y.name``, else ``target``)."""
+    frame, names, _ = _convert.named_frame(x)
+    values, y_name, _ = _convert.target_values(y)
+    return xy_entries(frame, names, values, y_name, categorical, numeric)
+
+
+def xy_entries(
+    frame: Any,
+    names: Sequence[str],
+    values: Any,
+    y_name: str | None,
+    categorical: Sequence[str] = (),
+    numeric: Sequence[str] = (),
+) -> tuple[list[_convert.Entry], list[tuple[str, str]], str]:
+    """``xy_columns`` from a ``_convert.named_frame`` and ``_convert.target_values``."""
+    n = _convert.n_rows(frame)
+    if n is None and isinstance(frame, dict):
+        n = len(next(iter(frame.values()))) if frame else 0
+    if n is not None and n != len(values):
+        raise SchemaError(
+            f"X has {n} rows but y has {len(values)} values: give one target value per row",
+            expected=f"{n} target values",
+            received=f"{len(values)}",
+        )
+    if y_name is None:
+        y_name = "target"
+        taken = set(names)
+        suffix = 1
+        while y_name in taken:
+            y_name = f"target_{suffix}"
+            suffix += 1
+    elif y_name in names:
+        raise SchemaError(
+            f"y is named `{y_name}`, like a column of X: X must not hold the target "
+            "(drop that column, or rename y)",
+            column=y_name,
+        )
+    entries, kinds = _convert.feature_columns(frame, categorical, numeric)
+    entry, kind = _convert.target_entry(y_name, values)
+    return [*entries, entry], [*kinds, (y_name, kind)], y_name

@@ -1,0 +1,122 @@
+"""polars DataFrames and LazyFrames, and lists of rows, as input: the same numbers as pandas."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+
+import tabship
+from conftest import GOLDEN, TESTDATA, read_csv
+
+ADULT = GOLDEN / "adult_logistic.tabship"
+
+
+@pytest.fixture(scope="module")
+def adult() -> tabship.Pipeline:
+    return tabship.Pipeline.load(ADULT)
+
+
+@pytest.fixture(scope="module")
+def inputs() -> pd.DataFrame:
+    return read_csv(GOLDEN / "adult_inputs.csv")
+
+
+def test_polars_frame_predicts_as_pandas(adult: tabship.Pipeline, inputs: pd.DataFrame) -> None:
+    frame = pl.from_pandas(inputs)
+    np.testing.assert_array_equal(adult.predict(frame), adult.predict(inputs))
+    np.testing.assert_array_equal(adult.predict_proba(frame), adult.predict_proba(inputs))
+
+
+def test_polars_categorical_and_nulls(adult: tabship.Pipeline, inputs: pd.DataFrame) -> None:
+    # Categorical (dictionary with uint32 indices) and null text/numbers read as pandas'
+    # category dtype and NaN/None are read.
+    frame = pl.from_pandas(inputs).with_columns(
+        pl.col("workclass").cast(pl.Categorical),
+        pl.when(pl.int_range(pl.len()) % 3 == 0).then(None).otherwise(pl.col("age")).alias("age"),
+        pl.when(pl.int_range(pl.len()) % 4 == 0)
+        .then(None)
+        .otherwise(pl.col("occupation"))
+        .alias("occupation"),
+    )
+    expected = inputs.assign(
+        workclass=inputs["workclass"].astype("category"),
+        age=inputs["age"].where(np.arange(len(inputs)) % 3 != 0),
+        occupation=inputs["occupation"].where(np.arange(len(inputs)) % 4 != 0, None),
+    )
+    np.testing.assert_array_equal(adult.predict_proba(frame), adult.predict_proba(expected))
+
+
+def test_lazy_frame_collects_only_the_schema_columns(
+    adult: tabship.Pipeline, inputs: pd.DataFrame
+) -> None:
+    # An extra column whose evaluation fails: projecting it out proves it is never computed.
+    lazy = pl.from_pandas(inputs).lazy().with_columns(
+        boom=pl.col("age").cast(pl.String).str.to_datetime(strict=True)
+    )
+    np.testing.assert_array_equal(adult.predict(lazy), adult.predict(inputs))
+    np.testing.assert_array_equal(adult.predict_proba(lazy), adult.predict_proba(inputs))
+
+
+def test_polars_missing_column_is_named(adult: tabship.Pipeline, inputs: pd.DataFrame) -> None:
+    frame = pl.from_pandas(inputs).drop("age")
+    with pytest.raises(tabship.SchemaError, match="missing column `age`"):
+        adult.predict(frame)
+    with pytest.raises(tabship.SchemaError, match="missing column `age`"):
+        adult.predict(frame.lazy())
+
+
+def test_polars_drift_equals_pandas(profiled: tabship.Pipeline) -> None:
+    live = read_csv(TESTDATA / "adult_sample.csv")
+    from_pandas = profiled.drift(live).to_dict()
+    for frame in (pl.from_pandas(live), pl.from_pandas(live).lazy()):
+        assert profiled.drift(frame).to_dict() == from_pandas
+
+
+def test_train_from_polars_equals_pandas() -> None:
+    iris = read_csv(TESTDATA / "iris.csv")
+    want = tabship.train(iris, "species", version="1", seed=7)
+    for frame in (pl.from_pandas(iris), pl.from_pandas(iris).lazy()):
+        got = tabship.train(frame, "species", version="1", seed=7)
+        assert got.schema == want.schema
+        assert got.metrics == want.metrics
+        np.testing.assert_array_equal(got.predict_proba(iris), want.predict_proba(iris))
+
+
+def test_list_of_rows_in_schema_order(adult: tabship.Pipeline, inputs: pd.DataFrame) -> None:
+    ordered = inputs[list(adult.schema)]
+    rows = ordered.astype(object).where(ordered.notna(), None).values.tolist()
+    np.testing.assert_array_equal(adult.predict(rows), adult.predict(inputs))
+    np.testing.assert_array_equal(adult.predict_proba(rows), adult.predict_proba(inputs))
+    tuples = [tuple(r) for r in rows]
+    np.testing.assert_array_equal(adult.predict(tuples), adult.predict(inputs))
+
+
+def test_list_of_rows_wrong_width_or_mixed(adult: tabship.Pipeline, inputs: pd.DataFrame) -> None:
+    rows = inputs[list(adult.schema)].astype(object).values.tolist()
+    width = len(adult.schema)
+    with pytest.raises(
+        tabship.SchemaError, match=rf"row 2: expected {width} values in schema order \(age, "
+    ) as info:
+        adult.predict([rows[0], rows[1][:-1]])
+    assert info.value.row == 2
+    with pytest.raises(tabship.SchemaError, match="row 2: expected a list of"):
+        adult.predict([rows[0], dict(zip(adult.schema, rows[1], strict=True))])
+    with pytest.raises(tabship.SchemaError, match="rows as lists are read only when"):
+        adult.predict([dict(zip(adult.schema, rows[1], strict=True)), rows[0]])
+
+
+def test_polars_stays_optional() -> None:
+    # Neither importing tabship nor predicting from pandas imports polars.
+    code = (
+        "import sys, tabship, pandas as pd\n"
+        f"p = tabship.Pipeline.load({str(ADULT)!r})\n"
+        f"p.predict(pd.read_csv({str(GOLDEN / 'adult_inputs.csv')!r}))\n"
+        "assert 'polars' not in sys.modules, 'polars was imported'\n"
+        "assert 'sklearn' not in sys.modules, 'sklearn was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
