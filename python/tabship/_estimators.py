@@ -21,6 +21,7 @@ from __future__ import annotations
 import inspect
 import sys
 import warnings
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -55,18 +56,6 @@ def _parameters() -> list[inspect.Parameter]:
 
 _PARAMETERS = _parameters()
 
-try:  # scikit-learn is optional
-    from sklearn.base import BaseEstimator as _SkBase
-    from sklearn.base import ClassifierMixin as _SkClassifierMixin
-    from sklearn.base import RegressorMixin as _SkRegressorMixin
-    from sklearn.exceptions import DataConversionWarning as _DataConversionWarning
-    from sklearn.exceptions import NotFittedError as _NotFittedError
-
-    _HAVE_SKLEARN = True
-except ImportError:  # pragma: no cover - exercised by test_estimators_without_sklearn
-    _HAVE_SKLEARN = False
-
-
 class _Params:
     """``get_params``/``set_params`` and ``repr`` as scikit-learn's ``BaseEstimator`` has
     them, for when scikit-learn is not installed."""
@@ -92,10 +81,12 @@ class _Params:
         return self
 
     def __repr__(self) -> str:
+        # As scikit-learn's: the parameters that differ from their defaults, sorted by name.
+        defaults = {p.name: p.default for p in _PARAMETERS}
         changed = [
-            f"{p.name}={getattr(self, p.name)!r}"
-            for p in _PARAMETERS
-            if getattr(self, p.name) is not p.default and getattr(self, p.name) != p.default
+            f"{name}={value!r}"
+            for name, value in self.get_params().items()
+            if value is not defaults[name] and value != defaults[name]
         ]
         return f"{type(self).__name__}({', '.join(changed)})"
 
@@ -121,22 +112,32 @@ class _RegressorScore:
         return 1.0 - residual / total
 
 
-if TYPE_CHECKING or not _HAVE_SKLEARN:
+class _NotFittedError(ValueError, AttributeError):
+    """An estimator was used before ``fit`` (scikit-learn's ``NotFittedError`` is used instead
+    when scikit-learn is installed)."""
 
-    class NotFittedError(ValueError, AttributeError):
-        """An estimator was used before ``fit`` (scikit-learn's ``NotFittedError`` when it
-        is installed)."""
 
-    _Base: type = _Params
-    _ClassifierBase: type = _ClassifierScore
-    _RegressorBase: type = _RegressorScore
-    _ColumnVectorWarning: type[Warning] = UserWarning
+# The bases: scikit-learn's when it is importable, else the classes above. (For the type
+# checker they are scikit-learn's, untyped: `Any`.)
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator as _Base
+    from sklearn.base import ClassifierMixin as _ClassifierBase
+    from sklearn.base import RegressorMixin as _RegressorBase
+    from sklearn.exceptions import DataConversionWarning as _ColumnVectorWarning
+    from sklearn.exceptions import NotFittedError
 else:
-    NotFittedError = _NotFittedError
-    _Base = _SkBase
-    _ClassifierBase = _SkClassifierMixin
-    _RegressorBase = _SkRegressorMixin
-    _ColumnVectorWarning = _DataConversionWarning
+    try:
+        from sklearn.base import BaseEstimator as _Base
+        from sklearn.base import ClassifierMixin as _ClassifierBase
+        from sklearn.base import RegressorMixin as _RegressorBase
+        from sklearn.exceptions import DataConversionWarning as _ColumnVectorWarning
+        from sklearn.exceptions import NotFittedError
+    except ImportError:  # scikit-learn is optional (tests/test_estimators.py runs without it)
+        _Base = _Params
+        _ClassifierBase = _ClassifierScore
+        _RegressorBase = _RegressorScore
+        _ColumnVectorWarning = UserWarning
+        NotFittedError = _NotFittedError
 
 
 class _Estimator:
@@ -148,16 +149,58 @@ class _Estimator:
     feature_names_in_: np.ndarray
     _names: list[str]
 
-    def __init__(self, **params: Any) -> None:
-        # scikit-learn's convention: __init__ only stores the parameters (validated in fit).
-        unknown = set(params) - {p.name for p in _PARAMETERS}
-        if unknown:
-            raise TypeError(
-                f"{type(self).__name__}() got an unexpected keyword argument "
-                f"`{sorted(unknown)[0]}` (parameters: {', '.join(p.name for p in _PARAMETERS)})"
-            )
-        for p in _PARAMETERS:
-            setattr(self, p.name, params.get(p.name, p.default))
+    if TYPE_CHECKING:
+        # The parameters for type checkers (mypy.stubtest checks them against the runtime
+        # signature, which is read from `train`'s: a new option of `train` fails stubtest
+        # until it is listed here too).
+        def __init__(
+            self,
+            *,
+            model: str | None = None,
+            categorical: Sequence[str] = (),
+            numeric: Sequence[str] = (),
+            min_frequency: int | float = 5,
+            encoding: str = "one-hot",
+            categorical_missing: str = "slot",
+            impute: str = "median",
+            fill_value: float = 0.0,
+            missing_indicator: bool = False,
+            scale: bool | None = None,
+            test_fraction: float = 0.0,
+            seed: int = 42,
+            name: str | None = None,
+            version: str = "1",
+            alpha: float = 1.0,
+            l1_ratio: float = 0.5,
+            tol: float = 1e-4,
+            max_iter: int = 1000,
+            solver: str | None = None,
+            n_trees: int = 100,
+            max_depth: int | None = None,
+            min_samples_leaf: int = 1,
+            min_samples_split: int = 2,
+            max_features: str | int | float = "sqrt",
+            threads: int | None = None,
+        ) -> None: ...
+
+    else:
+
+        def __init__(self, **params: Any) -> None:
+            # scikit-learn's convention: __init__ only stores the parameters (fit validates).
+            unknown = set(params) - {p.name for p in _PARAMETERS}
+            if unknown:
+                raise TypeError(
+                    f"{type(self).__name__}() got an unexpected keyword argument "
+                    f"`{sorted(unknown)[0]}` (parameters: "
+                    f"{', '.join(p.name for p in _PARAMETERS)})"
+                )
+            for p in _PARAMETERS:
+                setattr(self, p.name, params.get(p.name, p.default))
+
+        # What scikit-learn reads (get_params, clone, repr) and `help()` shows.
+        __init__.__signature__ = inspect.Signature(
+            [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD), *_PARAMETERS]
+        )
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "pipeline_")
@@ -313,7 +356,7 @@ def _check_numbers(frame: Any) -> None:
             raise ValueError("Input X contains infinity or a value too large for dtype('float64').")
 
 
-class Classifier(_ClassifierBase, _Estimator, _Base):  # type: ignore[misc, valid-type]
+class Classifier(_ClassifierBase, _Estimator, _Base):  # type: ignore[misc]
     """A tabship classification pipeline as a scikit-learn classifier.
 
     ``Classifier(model="random-forest", n_trees=200).fit(X, y)`` fits with
@@ -330,6 +373,11 @@ class Classifier(_ClassifierBase, _Estimator, _Base):  # type: ignore[misc, vali
     """
 
     _task = "classification"
+
+    if TYPE_CHECKING:
+        # Made by scikit-learn's metadata routing for `score(..., sample_weight)` (present
+        # only when scikit-learn is installed).
+        def set_score_request(self, *, sample_weight: bool | None | str = ...) -> Classifier: ...
     classes_: np.ndarray
     _to_pipeline: np.ndarray
 
@@ -404,7 +452,7 @@ class Classifier(_ClassifierBase, _Estimator, _Base):  # type: ignore[misc, vali
         return out
 
 
-class Regressor(_RegressorBase, _Estimator, _Base):  # type: ignore[misc, valid-type]
+class Regressor(_RegressorBase, _Estimator, _Base):  # type: ignore[misc]
     """A tabship regression pipeline as a scikit-learn regressor.
 
     ``Regressor(model="random-forest").fit(X, y)`` fits with :func:`tabship.train`
@@ -416,6 +464,11 @@ class Regressor(_RegressorBase, _Estimator, _Base):  # type: ignore[misc, valid-
     """
 
     _task = "regression"
+
+    if TYPE_CHECKING:
+        # Made by scikit-learn's metadata routing for `score(..., sample_weight)` (present
+        # only when scikit-learn is installed).
+        def set_score_request(self, *, sample_weight: bool | None | str = ...) -> Regressor: ...
 
     def _prepare_target(self, values: np.ndarray) -> np.ndarray:
         try:
@@ -438,22 +491,3 @@ class Regressor(_RegressorBase, _Estimator, _Base):  # type: ignore[misc, valid-
         """The predicted value of each row (float64)."""
         features = self._features(X)
         return np.asarray(self.pipeline_.predict(features), dtype=np.float64)
-
-
-def _signature(cls: type) -> None:
-    """Gives ``cls.__init__`` the explicit keyword signature scikit-learn reads
-    (``get_params``, ``clone``, ``repr``)."""
-    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD), *_PARAMETERS]
-    init = cls.__init__
-
-    def __init__(self: Any, **params: Any) -> None:
-        init(self, **params)
-
-    __init__.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    __init__.__doc__ = cls.__doc__
-    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
-    cls.__init__ = __init__  # type: ignore[misc]
-
-
-_signature(Classifier)
-_signature(Regressor)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import inspect
 import pickle
+import re
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,7 +22,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import tabship
-from conftest import TESTDATA, read_csv
+from conftest import REPO, TESTDATA, read_csv
 
 # scikit-learn's own checks that cannot apply to tabship, with the reason (documented in
 # python/README.md). Each is an xfail (strict): one that starts passing fails the suite.
@@ -228,17 +230,19 @@ def test_train_x_y(iris: pd.DataFrame) -> None:
         tabship.train(TESTDATA / "iris.csv", y)
 
 
-def test_readme_grid_search_example() -> None:
-    import re
-
-    from conftest import REPO
-
+def test_readme_grid_search_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = (REPO / "python" / "README.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)
     [snippet] = [b for b in blocks if "GridSearchCV" in b]
+    monkeypatch.chdir(tmp_path)
     names: dict[str, Any] = {}
     exec(compile(snippet, "python/README.md", "exec"), names)
-    assert isinstance(names["search"].best_estimator_, tabship.Classifier)
+    # What the README's comments say.
+    assert names["search"].best_params_ == {"max_depth": 3, "min_samples_leaf": 1}
+    saved = tabship.Pipeline.load(tmp_path / "iris.tabship")
+    assert saved.to_bytes() == names["model"].pipeline_.to_bytes()
+    assert names["scores"].min() == pytest.approx(0.43, abs=0.005)
+    assert names["scores"].max() == pytest.approx(0.55, abs=0.005)
 
 
 def test_estimators_without_sklearn(iris: pd.DataFrame, tmp_path: Any) -> None:
