@@ -229,8 +229,9 @@ impl PyPipeline {
 
     /// Predicts. A record (`dict` of column → value, or a pandas `Series`) gives one label (classification) or
     /// float (regression); a list of records, a pandas DataFrame, a dict of columns, a pyarrow
-    /// Table or a 2-D numpy array (columns in schema order) gives a numpy array, one entry per
-    /// row. Columns are matched by name; extra columns are ignored.
+    /// Table, a polars DataFrame or LazyFrame, a 2-D numpy array or a list of rows (lists; both
+    /// with columns in schema order) gives a numpy array, one entry per row. Columns are
+    /// matched by name; extra columns are ignored.
     fn predict(&self, py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         if let Some(record) = as_record(x)? {
             // A dict is a record unless it turns out to be a dict of columns (checked only when

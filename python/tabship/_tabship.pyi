@@ -55,7 +55,9 @@ class Pipeline:
         """The artifact bytes (deterministic)."""
 
     def predict(self, x: Any) -> Any:
-        """A label or float for one record (a dict); a numpy array for tabular input."""
+        """A label or float for one record (a dict); a numpy array for tabular input (pandas,
+        polars, pyarrow, a dict of columns, a list of records, a 2-D array or a list of rows in
+        schema order)."""
 
     def predict_proba(self, x: Any) -> Any:
         """A dict label → probability for one record; a rows × classes array otherwise."""
