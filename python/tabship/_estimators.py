@@ -56,6 +56,7 @@ def _parameters() -> list[inspect.Parameter]:
 
 _PARAMETERS = _parameters()
 
+
 class _Params:
     """``get_params``/``set_params`` and ``repr`` as scikit-learn's ``BaseEstimator`` has
     them, for when scikit-learn is not installed."""
@@ -344,16 +345,15 @@ def _check_dense(X: Any) -> None:
 
 
 def _check_numbers(frame: Any) -> None:
-    """Rejects complex numbers and infinities in numpy input (scikit-learn's checks: tabship
-    would read an infinity as a number far out of range)."""
+    """Rejects complex numbers in numpy input with scikit-learn's message (infinities are
+    refused by tabship itself, naming the row and column)."""
     if not isinstance(frame, dict):
         return
-    for column in frame.values():
-        array = np.asarray(column)
-        if array.dtype.kind == "c":
-            raise ValueError("Complex data not supported: X has a column of complex numbers")
-        if array.dtype.kind == "f" and np.isinf(array).any():
-            raise ValueError("Input X contains infinity or a value too large for dtype('float64').")
+    for name, column in frame.items():
+        if np.asarray(column).dtype.kind == "c":
+            raise ValueError(
+                f"Complex data not supported: column `{name}` holds complex numbers"
+            )
 
 
 class Classifier(_ClassifierBase, _Estimator, _Base):  # type: ignore[misc]
@@ -378,8 +378,12 @@ class Classifier(_ClassifierBase, _Estimator, _Base):  # type: ignore[misc]
         # Made by scikit-learn's metadata routing for `score(..., sample_weight)` (present
         # only when scikit-learn is installed).
         def set_score_request(self, *, sample_weight: bool | None | str = ...) -> Classifier: ...
+
     classes_: np.ndarray
-    _to_pipeline: np.ndarray
+    # Each class of `classes_` as the pipeline names it (an int or its text), in order.
+    _keys: list[Any]
+    # Where each of the pipeline's classes sits in `classes_`.
+    _to_classes: np.ndarray
 
     def _prepare_target(self, values: np.ndarray) -> np.ndarray:
         kind = values.dtype.kind
@@ -425,8 +429,7 @@ class Classifier(_ClassifierBase, _Estimator, _Base):  # type: ignore[misc]
         """Fits the pipeline on every row of ``X`` with labels ``y``; returns ``self``."""
         self._fit(X, y)
         position = {k: i for i, k in enumerate(self._keys)}
-        # Where each pipeline class sits in `classes_` (the pipeline orders text labels as
-        # their text, `classes_` as their original type).
+        # The pipeline orders text labels as their text, `classes_` as their original type.
         self._to_classes = np.asarray(
             [position[label] for label in self.pipeline_.classes], dtype=np.int64
         )

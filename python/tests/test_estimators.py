@@ -226,6 +226,14 @@ def test_train_x_y(iris: pd.DataFrame) -> None:
         tabship.train(X, y.iloc[1:])
     with pytest.raises(tabship.SchemaError, match="y is named `sepal_width`, like a column of X"):
         tabship.train(X, X["sepal_width"])
+    with_inf = X.to_numpy().copy()
+    with_inf[3, 1] = np.inf
+    with pytest.raises(
+        tabship.SchemaError, match=r"row 4, column `x1`: expected a finite number .* `inf`"
+    ):
+        tabship.train(with_inf, y)
+    with pytest.raises(ValueError, match="row 4, column `x1`: expected a finite number"):
+        tabship.Regressor().fit(with_inf, np.arange(150.0))
     with pytest.raises(TypeError, match="a CSV file holds its target column"):
         tabship.train(TESTDATA / "iris.csv", y)
 

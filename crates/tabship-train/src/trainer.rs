@@ -60,8 +60,26 @@ struct Prepared {
     fingerprint: String,
 }
 
+/// Refuses an infinite number in any numeric column (features and target), as prediction does:
+/// encoders and models would otherwise fit on it and fail far from the data.
+fn reject_infinities(data: &Batch) -> Result<()> {
+    for name in data.names() {
+        if let Some(ColumnValues::Numeric(values)) = data.column(name) {
+            if let Some(row) = values.iter().position(|v| v.is_infinite()) {
+                return Err(Error::Data(format!(
+                    "row {}, column `{name}`: expected a finite number (infinity is not accepted), got `{}`",
+                    row + 1,
+                    values[row]
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn prepare_data(data: &Batch, options: &TrainOptions) -> Result<Prepared> {
     options.validate()?;
+    reject_infinities(data)?;
     let target_values = data.column(&options.target).ok_or_else(|| Error::Target {
         column: options.target.clone(),
         reason: format!("no such column (columns: {})", data.names().join(", ")),

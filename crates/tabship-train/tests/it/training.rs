@@ -43,6 +43,35 @@ fn adult_trains_with_useful_accuracy_and_metadata() {
 }
 
 #[test]
+fn an_infinite_number_is_refused_naming_its_row_and_column() {
+    // Before: training went on and failed on its own artifact ("encoders[..].scaling.mean:
+    // must be finite"), naming neither the data nor the value.
+    let x = vec![1.0, 2.0, f64::INFINITY, 4.0, 5.0, 6.0];
+    for (features, target) in [
+        (x.clone(), vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0]),
+        (vec![1.0; 6], x),
+    ] {
+        let data = tabship::Batch::new(vec![
+            ("x".to_owned(), tabship::ColumnValues::Numeric(features)),
+            ("y".to_owned(), tabship::ColumnValues::Numeric(target)),
+        ])
+        .unwrap();
+        let err = train(&data, &TrainOptions::new("y")).unwrap_err();
+        assert!(
+            matches!(err, Error::Data(_)),
+            "a data error, got {err:?}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains("row 3, column `")
+                && message.contains("expected a finite number")
+                && message.contains("`inf`"),
+            "{message}"
+        );
+    }
+}
+
+#[test]
 fn a_logistic_fit_stopped_by_max_iter_says_so() {
     let data = testdata("adult_sample.csv");
     let mut options = TrainOptions::new("income");
