@@ -32,6 +32,13 @@ def test_polars_frame_predicts_as_pandas(adult: tabship.Pipeline, inputs: pd.Dat
     np.testing.assert_array_equal(adult.predict_proba(frame), adult.predict_proba(inputs))
 
 
+def test_polars_evaluate_equals_pandas(adult: tabship.Pipeline) -> None:
+    labelled = read_csv(TESTDATA / "adult_sample.csv").iloc[:2000]
+    want = adult.evaluate(labelled)
+    assert adult.evaluate(pl.from_pandas(labelled)) == want
+    assert adult.evaluate(pl.from_pandas(labelled).lazy()) == want
+
+
 def test_polars_categorical_and_nulls(adult: tabship.Pipeline, inputs: pd.DataFrame) -> None:
     # Categorical (dictionary with uint32 indices) and null text/numbers read as pandas'
     # category dtype and NaN/None are read.
