@@ -57,10 +57,7 @@ fn an_infinite_number_is_refused_naming_its_row_and_column() {
         ])
         .unwrap();
         let err = train(&data, &TrainOptions::new("y")).unwrap_err();
-        assert!(
-            matches!(err, Error::Data(_)),
-            "a data error, got {err:?}"
-        );
+        assert!(matches!(err, Error::Data(_)), "a data error, got {err:?}");
         let message = err.to_string();
         assert!(
             message.contains("row 3, column `")
