@@ -8,7 +8,8 @@ the Rust side reads cheapest (see ``python/src/columns.rs``):
 
 pandas, pyarrow and polars are optional: they are imported only when the input is one of
 theirs. A polars DataFrame (or LazyFrame, collected with only the columns needed) goes through
-Arrow: ``to_arrow()`` hands over its buffers without a copy, and the Arrow path reads them.
+Arrow: ``to_arrow()`` hands over its buffers without a copy, and the Arrow path reads them
+(without pyarrow, column by column through numpy).
 """
 
 from __future__ import annotations
@@ -46,21 +47,25 @@ def is_polars(data: Any) -> bool:
 
 
 def from_polars(data: Any, columns: Sequence[str] | None = None) -> Any:
-    """A polars DataFrame or LazyFrame as a pyarrow Table (zero-copy for numbers and strings).
-    A LazyFrame is collected with only ``columns`` (those of them it has), so the query reads
-    no more than the pipeline needs."""
+    """A polars DataFrame or LazyFrame as a pyarrow Table (zero-copy for numbers and strings),
+    or, without pyarrow, as a dict of numpy columns (numbers as float64 with NaN for null,
+    anything else as objects). A LazyFrame is collected with only ``columns`` (those of them
+    it has), so the query computes no more than the pipeline needs."""
     pl = _polars()
-    try:
-        import pyarrow  # noqa: F401  (polars' to_arrow needs it)
-    except ImportError:
-        raise TypeError(
-            "polars input is read through Arrow and needs pyarrow: pip install pyarrow"
-        ) from None
     if isinstance(data, pl.LazyFrame):
         if columns is not None:
             present = set(data.collect_schema().names())
             data = data.select([c for c in columns if c in present])
         data = data.collect()
+    try:
+        import pyarrow  # noqa: F401  (polars' to_arrow needs it)
+    except ImportError:
+        return {
+            s.name: s.cast(pl.Float64).to_numpy()
+            if s.dtype.is_numeric()
+            else np.asarray(s.to_list(), dtype=object)
+            for s in data.get_columns()
+        }
     return data.to_arrow()
 
 
@@ -347,14 +352,16 @@ def training_kinds(
 
 def training_frame(data: Any) -> Any:
     """Training data as something ``to_columns`` reads (a dict of columns → DataFrame, polars
-    → a pyarrow Table)."""
+    → a pyarrow Table, or a DataFrame without pyarrow)."""
     if is_polars(data):
-        return from_polars(data)
+        data = from_polars(data)
     if isinstance(data, Mapping):
         try:
             import pandas as pd
         except ImportError:  # pragma: no cover - pandas is optional
-            raise TypeError("training from a dict of columns needs pandas") from None
+            raise TypeError(
+                "training from a dict of columns (or from polars without pyarrow) needs pandas"
+            ) from None
         return pd.DataFrame(dict(data))
     return data
 

@@ -127,3 +127,35 @@ def test_polars_stays_optional() -> None:
         "assert 'sklearn' not in sys.modules, 'sklearn was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_polars_without_pyarrow(tmp_path: object) -> None:
+    # pyarrow is optional too: polars columns then go through numpy, with the same numbers.
+    code = f"""
+import sys
+sys.modules["pyarrow"] = None  # import pyarrow raises ImportError
+# scikit-learn too (its dataframe checks read a blocked `sys.modules["pyarrow"]` as a module).
+sys.modules["sklearn"] = None
+import csv
+import numpy as np, polars as pl, tabship
+
+pipeline = tabship.Pipeline.load({str(ADULT)!r})
+schema = pipeline.schema
+with open({str(GOLDEN / "adult_inputs.csv")!r}) as f:
+    rows = list(csv.DictReader(f))
+records = [
+    {{k: None if v == "" else float(v) if schema[k] == "numeric" else v
+      for k, v in r.items() if k in schema}}
+    for r in rows
+]
+frame = pl.DataFrame(records).with_columns(pl.col("workclass").cast(pl.Categorical))
+want = pipeline.predict_proba(records)
+assert np.array_equal(pipeline.predict_proba(frame), want)
+assert np.array_equal(pipeline.predict_proba(frame.lazy()), want)
+iris = pl.read_csv({str(TESTDATA / "iris.csv")!r})
+trained = tabship.train(iris, "species")
+assert list(trained.schema) == ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+model = tabship.Classifier().fit(iris.drop("species"), iris["species"])
+assert model.score(iris.drop("species"), iris["species"]) > 0.9
+"""
+    subprocess.run([sys.executable, "-W", "error", "-c", code], check=True)
