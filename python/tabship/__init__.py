@@ -25,11 +25,12 @@ from ._errors import (
     TabshipError,
     TrainingError,
 )
-from ._tabship import Pipeline, __version__
+from ._tabship import DEFAULT_NA_VALUES, Pipeline, __version__
 from ._train import train
 
 __all__ = [
     "ArtifactError",
+    "DEFAULT_NA_VALUES",
     "NoDriftProfileError",
     "OptionError",
     "Pipeline",

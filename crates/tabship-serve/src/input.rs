@@ -279,6 +279,16 @@ mod tests {
         assert!(parse(&serde_json::json!({"age": "NaN", "city": "x"}), &s).is_ok());
         let e = parse(&serde_json::json!({"age": "-inf", "city": "x"}), &s).expect_err("inf");
         assert_eq!(e.fields[0].received, "`-inf`");
+        // The usual NA spellings are missing, and so are the model's own NA values.
+        for na in ["NA", "null", "NULL", "None", "?", "-"] {
+            assert!(parse(&serde_json::json!({"age": na, "city": "x"}), &s).is_ok());
+        }
+        assert!(parse(&serde_json::json!({"age": "n/d", "city": "x"}), &s).is_err());
+        let own = s
+            .clone()
+            .with_na_values(tabship::NaValues::new(true, ["n/d"]))
+            .expect("policy");
+        assert!(parse(&serde_json::json!({"age": "n/d", "city": "x"}), &own).is_ok());
         assert!(parse(&serde_json::json!([1, 2]), &s).is_err());
         assert!(parse(&serde_json::json!({"instances": []}), &s).is_err());
     }

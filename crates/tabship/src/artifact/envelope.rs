@@ -199,7 +199,7 @@ mod tests {
         newer[10] = 9;
         let err = open(&newer).unwrap_err().to_string();
         assert!(
-            err.contains("format 1.9") && err.contains("up to 1.2"),
+            err.contains("format 1.9") && err.contains("up to 1.3"),
             "{err}"
         );
     }
