@@ -154,7 +154,7 @@ impl CsvOptions {
         match e.kind() {
             csv::ErrorKind::Utf8 { .. } if self.encoding.0 == encoding_rs::UTF_8 => {
                 message.push_str(
-                    " (the file is not UTF-8: pass its encoding, e.g. `--encoding latin-1` or `--encoding windows-1252`)",
+                    " (the file is not UTF-8: pass its encoding, e.g. `--file-encoding latin-1` or `--file-encoding windows-1252`)",
                 );
             }
             csv::ErrorKind::UnequalLengths { .. } if self.delimiter.is_none() => {
@@ -334,12 +334,16 @@ mod tests {
         let rows = file.read_all().unwrap();
         assert_eq!(&rows[0], vec!["Mülheim", "3.5"]);
         assert_eq!(&rows[1], vec!["Café", "4"]);
-        let err = CsvOptions::default()
+        let utf8 = CsvOptions {
+            delimiter: Some(b';'),
+            ..CsvOptions::default()
+        };
+        let err = utf8
             .open(&path)
             .and_then(|mut f| f.read_all())
             .unwrap_err()
             .to_string();
-        assert!(err.contains("--encoding latin-1"), "{err}");
+        assert!(err.contains("--file-encoding latin-1"), "{err}");
     }
 
     #[test]
