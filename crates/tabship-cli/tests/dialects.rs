@@ -237,3 +237,29 @@ fn latin1_files_need_and_take_file_encoding() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains(",sétosa,sétosa"), "{}", stdout(&out));
 }
+
+#[test]
+fn evaluate_skips_true_values_spelled_as_missing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = iris_as(dir.path(), "reg.csv", HEADER.as_bytes(), |i, f| {
+        let mut f = f.to_vec();
+        if i % 50 == 7 {
+            f[3] = "NA";
+        }
+        f.join(",").into_bytes()
+    });
+    let model = dir.path().join("reg.tabship");
+    let out = tabship(&[
+        "train",
+        path(&data),
+        "--target",
+        "petal_width",
+        "-o",
+        path(&model),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = tabship(&["evaluate", path(&model), path(&data), "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["skipped"]["missing_target"], 3, "{json}");
+}

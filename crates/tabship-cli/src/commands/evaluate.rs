@@ -33,7 +33,14 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
     while reader.read_record(&mut record)? {
         i += 1;
         let truth = record.get(target_at).unwrap_or("");
-        if truth.trim().is_empty() {
+        // A missing true value is any missing spelling of the input policy (`NA` from R).
+        let na = &schema.na_values;
+        let missing_truth = truth.trim().is_empty()
+            || match pipeline.task() {
+                Task::Classification => na.is_missing_category(truth),
+                Task::Regression => matches!(na.parse_number(&target, truth), Ok(None)),
+            };
+        if missing_truth {
             missing += 1;
             continue;
         }
