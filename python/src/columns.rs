@@ -21,7 +21,9 @@ use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use rustc_hash::FxHashMap;
-use tabship::{Batch, CategoricalValues, ColumnKind, ColumnValues, FieldValue, Record, Schema};
+use tabship::{
+    Batch, CategoricalValues, ColumnKind, ColumnValues, FieldValue, NaValues, Record, Schema,
+};
 
 use crate::errors::{core_err, schema};
 use crate::values::{Field, field};
@@ -44,6 +46,7 @@ pub(crate) fn batch_from_entries(
     py: Python<'_>,
     entries: &Bound<'_, PyList>,
     kind_of: impl Fn(&str) -> Option<ColumnKind>,
+    na: &NaValues,
 ) -> PyResult<Batch> {
     let mut columns = Vec::with_capacity(entries.len());
     for entry in entries.iter() {
@@ -83,7 +86,7 @@ pub(crate) fn batch_from_entries(
             }
             ("objects", _) => {
                 let values = entry.get_item(2)?.cast_into::<PyList>()?;
-                objects_column(py, &name, kind, &values)?
+                objects_column(py, &name, kind, &values, na)?
             }
             (tag, kind) => {
                 return Err(schema(
@@ -154,6 +157,7 @@ fn objects_column(
     name: &str,
     kind: ColumnKind,
     values: &Bound<'_, PyList>,
+    na: &NaValues,
 ) -> PyResult<ColumnValues> {
     let at_row = |row: usize| {
         move |e: tabship::Error| match e {
@@ -176,7 +180,7 @@ fn objects_column(
             let mut out = Vec::with_capacity(values.len());
             for (row, v) in values.iter().enumerate() {
                 let x = field(&v, name, kind)
-                    .and_then(|f| f.number(name))
+                    .and_then(|f| f.number(name, na))
                     .map_err(at_row(row))
                     .map_err(core_err(py))?;
                 out.push(x);

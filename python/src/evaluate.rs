@@ -36,13 +36,18 @@ pub(crate) fn evaluate(
         .import(py, "tabship._convert", "to_columns")?
         .call1((data, kinds))?
         .cast_into::<PyList>()?;
-    let batch = batch_from_entries(py, &entries, |name| {
-        if name == target {
-            Some(target_kind)
-        } else {
-            schema.position(name).map(|i| schema.columns[i].kind)
-        }
-    })?;
+    let batch = batch_from_entries(
+        py,
+        &entries,
+        |name| {
+            if name == target {
+                Some(target_kind)
+            } else {
+                schema.position(name).map(|i| schema.columns[i].kind)
+            }
+        },
+        &schema.na_values,
+    )?;
     let truth_column = batch.column(&target).ok_or_else(|| {
         core_err(py)(tabship::Error::MissingColumn {
             column: target.clone(),

@@ -32,5 +32,9 @@ fn _tabship(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(train::_train_csv, m)?)?;
     m.add_function(wrap_pyfunction!(train::_train_columns, m)?)?;
     m.add("__version__", tabship::VERSION)?;
+    m.add(
+        "DEFAULT_NA_VALUES",
+        pyo3::types::PyTuple::new(m.py(), tabship::DEFAULT_NA_VALUES)?,
+    )?;
     Ok(())
 }

@@ -145,9 +145,12 @@ impl PyPipeline {
             .call1((x, self.kinds.bind(py)))?
             .cast_into::<PyList>()?;
         let schema = self.inner.schema();
-        batch_from_entries(py, &entries, |name| {
-            schema.position(name).map(|i| schema.columns[i].kind)
-        })
+        batch_from_entries(
+            py,
+            &entries,
+            |name| schema.position(name).map(|i| schema.columns[i].kind),
+            &schema.na_values,
+        )
     }
 
     pub(crate) fn labels_of(

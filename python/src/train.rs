@@ -7,7 +7,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use tabship::Task;
 use tabship::encode::{CategoricalMissing, CategoryEncoding, ImputeStrategy};
-use tabship_train::data::{KindOverrides, read_csv};
+use tabship_train::csv_input::{CsvOptions, TextEncoding, parse_delimiter};
+use tabship_train::data::{KindOverrides, read_csv_with};
 use tabship_train::{MaxFeatures, MinFrequency, ModelKind, TrainOptions, cross_validate, train};
 
 use crate::columns::batch_from_entries;
@@ -80,6 +81,10 @@ fn options(py: Python<'_>, o: &Bound<'_, PyDict>) -> PyResult<TrainOptions> {
         categorical: get(o, "categorical")?.unwrap_or_default(),
         numeric: get(o, "numeric")?.unwrap_or_default(),
     };
+    t.na_values = tabship::NaValues::new(
+        get(o, "keep_default_na")?.unwrap_or(true),
+        get::<Vec<String>>(o, "na_values")?.unwrap_or_default(),
+    );
     let e = &mut t.encoders;
     if let Some(m) = o.get_item("min_frequency")?.filter(|v| !v.is_none()) {
         let text = m.str()?.to_string();
@@ -214,6 +219,36 @@ fn fit(
     PyPipeline::wrap(py, pipeline, cv)
 }
 
+/// The CSV dialect of `tabship.train` on a path: `delimiter`, `file_encoding`, `decimal` (as
+/// the CLI's `--delimiter`, `--file-encoding`, `--decimal`) and the NA policy of `options`.
+fn csv_options(
+    py: Python<'_>,
+    o: &Bound<'_, PyDict>,
+    options: &TrainOptions,
+) -> PyResult<CsvOptions> {
+    let mut csv = CsvOptions {
+        na_values: options.na_values.clone(),
+        ..CsvOptions::default()
+    };
+    if let Some(d) = get::<String>(o, "delimiter")? {
+        csv.delimiter = Some(wrap(py, parse_delimiter(&d))?);
+    }
+    if let Some(e) = get::<String>(o, "file_encoding")? {
+        csv.encoding = wrap(py, e.parse::<TextEncoding>())?;
+    }
+    csv.decimal_comma = match get::<String>(o, "decimal")?.as_deref() {
+        None | Some(".") => false,
+        Some(",") => true,
+        Some(other) => {
+            return Err(train_err(py)(invalid(
+                "decimal",
+                format!("expected `.` or `,`, got `{other}`"),
+            )));
+        }
+    };
+    Ok(csv)
+}
+
 /// Fits from a CSV file, reading it exactly as `tabship train` does.
 #[pyfunction]
 pub(crate) fn _train_csv(
@@ -223,7 +258,9 @@ pub(crate) fn _train_csv(
     cv: Option<usize>,
 ) -> PyResult<PyPipeline> {
     let options = options(py, &options_dict)?;
-    let data = without_gil(py, || read_csv(&path, &options.kinds)).map_err(train_err(py))?;
+    let csv = csv_options(py, &options_dict, &options)?;
+    let data =
+        without_gil(py, || read_csv_with(&path, &csv, &options.kinds)).map_err(train_err(py))?;
     fit(py, data, options, cv)
 }
 
@@ -248,6 +285,6 @@ pub(crate) fn _train_columns(
             }
         })
     };
-    let data = batch_from_entries(py, &entries, kind_of)?;
+    let data = batch_from_entries(py, &entries, kind_of, &options.na_values)?;
     fit(py, data, options, cv)
 }

@@ -144,12 +144,17 @@ impl Field<'_> {
         }
     }
 
-    /// The number of a numeric column (`NaN` when missing); numeric text is parsed.
-    pub(crate) fn number(&self, column: &str) -> Result<f64, tabship::Error> {
+    /// The number of a numeric column (`NaN` when missing); numeric text is parsed under the
+    /// NA policy `na`.
+    pub(crate) fn number(
+        &self,
+        column: &str,
+        na: &tabship::NaValues,
+    ) -> Result<f64, tabship::Error> {
         match self.as_field() {
             FieldValue::Null => Ok(f64::NAN),
             FieldValue::Number(x) => Ok(x),
-            FieldValue::Text(t) => Ok(tabship::parse_number(column, t)?.unwrap_or(f64::NAN)),
+            FieldValue::Text(t) => Ok(na.parse_number(column, t)?.unwrap_or(f64::NAN)),
         }
     }
 

@@ -31,7 +31,7 @@ from ._errors import (
     TabshipError,
     TrainingError,
 )
-from ._tabship import Pipeline, __version__
+from ._tabship import DEFAULT_NA_VALUES, Pipeline, __version__
 from ._train import train
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ArtifactError",
     "Classifier",
+    "DEFAULT_NA_VALUES",
     "NoDriftProfileError",
     "OptionError",
     "Pipeline",

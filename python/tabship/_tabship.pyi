@@ -9,6 +9,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ADWIN",
+    "DEFAULT_NA_VALUES",
     "DDM",
     "ColumnProfile",
     "DriftMonitor",
@@ -32,6 +33,7 @@ __all__ = [
 ]
 
 __version__: Final[str]
+DEFAULT_NA_VALUES: Final[tuple[str, ...]]
 
 _Label: TypeAlias = str | int
 

@@ -43,6 +43,11 @@ def train(
     min_samples_split: int = 2,
     max_features: str | int | float = "sqrt",
     threads: int | None = None,
+    na_values: Sequence[str] = (),
+    keep_default_na: bool = True,
+    delimiter: str | None = None,
+    file_encoding: str | None = None,
+    decimal: str = ".",
 ) -> Pipeline:
     """Fits a pipeline (schema, encoders, model) and measures it on a holdout split.
 
@@ -65,6 +70,17 @@ def train(
     CLI's (``tabship train --help``) with ``_`` for ``-``; ``version`` is ``--model-version``.
     With ``cv=k`` the pipeline's ``cv_metrics`` hold k-fold cross-validation results.
 
+    Missing values: empty fields and ``NaN`` always; in numeric columns also the usual spellings
+    (``tabship.DEFAULT_NA_VALUES``: ``NA``, ``N/A``, ``null``, ``NULL``, ``None``, ``nan``, ``?``,
+    ``-``, ...) unless ``keep_default_na=False``; ``na_values`` adds texts that are missing in
+    every column, categorical ones included (``--na-values``). The policy is stored in the
+    artifact, so prediction reads input the same way. A CSV path is read with ``delimiter``
+    (default ``,``), ``file_encoding`` (default ``utf-8``; ``latin-1``, ``windows-1252``...) and
+    ``decimal`` (``.`` or ``,``), as ``--delimiter``, ``--file-encoding`` and ``--decimal``.
+
+    A column that is numeric except for a few texts (``n.a.``, ``unknown``) is read as
+    categorical and a :class:`UserWarning` names the texts and their counts.
+
     A logistic regression that reaches ``max_iter`` before its gradient falls below ``tol``
     still returns its model and emits a :class:`UserWarning` saying so.
 
@@ -72,6 +88,8 @@ def train(
     option, :class:`tabship.SchemaError` for unusable data and :class:`tabship.TrainingError`
     when the model cannot be fitted.
     """
+    if isinstance(na_values, str):
+        na_values = [na_values]
     options: dict[str, Any] = {
         "target": target,
         "model": model,
@@ -100,6 +118,8 @@ def train(
         "min_samples_split": min_samples_split,
         "max_features": max_features,
         "threads": threads,
+        "na_values": list(na_values),
+        "keep_default_na": keep_default_na,
     }
     if not isinstance(target, str):
         if isinstance(data, (str, os.PathLike)):
@@ -110,7 +130,13 @@ def train(
         entries, kinds, options["target"] = xy_columns(data, target, categorical, numeric)
         return _train_columns(entries, kinds, options, cv)
     if isinstance(data, (str, os.PathLike)):
+        options.update(delimiter=delimiter, file_encoding=file_encoding, decimal=decimal)
         return _train_csv(os.fspath(data), options, cv)
+    if delimiter is not None or file_encoding is not None or decimal != ".":
+        raise TypeError(
+            "delimiter, file_encoding and decimal apply to a CSV path; "
+            "for in-memory data pass them to the reader (pandas.read_csv)"
+        )
     frame = _convert.training_frame(data)
     kinds = _convert.training_kinds(frame, list(categorical), list(numeric))
     entries = _convert.to_columns(frame, kinds)

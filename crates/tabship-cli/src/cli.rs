@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::csv_args::CsvArgs;
+
 /// Ship tabular models: one artifact from training to production.
 #[derive(Debug, Parser)]
 #[command(name = "tabship", version, about, propagate_version = true)]
@@ -177,6 +179,8 @@ pub enum ImputeArg {
 pub struct TrainArgs {
     /// Training data: CSV with a header row; an empty field is a missing value.
     pub data: PathBuf,
+    #[command(flatten)]
+    pub csv: CsvArgs,
     /// The column to predict (it may stand anywhere in the file).
     #[arg(long)]
     pub target: String,
@@ -283,6 +287,8 @@ pub struct PredictArgs {
     pub model: PathBuf,
     /// Input CSV with a header row; columns are matched by name, extra columns are kept.
     pub data: PathBuf,
+    #[command(flatten)]
+    pub csv: CsvArgs,
     /// Output CSV [default: stdout].
     #[arg(short, long)]
     pub output: Option<PathBuf>,
@@ -323,6 +329,8 @@ pub struct EvaluateArgs {
     pub model: PathBuf,
     /// Labelled CSV: the schema's columns and the training target column.
     pub data: PathBuf,
+    #[command(flatten)]
+    pub csv: CsvArgs,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -334,6 +342,8 @@ pub struct BenchArgs {
     pub model: PathBuf,
     /// CSV rows to score (cycled to fill the batch).
     pub data: PathBuf,
+    #[command(flatten)]
+    pub csv: CsvArgs,
     /// Rows in the batch measurement.
     #[arg(long, default_value_t = 100_000)]
     pub rows: usize,
@@ -348,6 +358,8 @@ pub struct DriftArgs {
     pub model: PathBuf,
     /// Live data: a CSV file with the schema's columns (others are ignored).
     pub live: PathBuf,
+    #[command(flatten)]
+    pub csv: CsvArgs,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,

@@ -5,6 +5,7 @@
 
 mod cli;
 mod commands;
+mod csv_args;
 mod error;
 mod output;
 

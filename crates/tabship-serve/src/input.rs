@@ -147,7 +147,7 @@ fn validate(rows: &Rows<'_>, schema: &Schema) -> Result<(), ApiError> {
         for (c, column) in schema.columns.iter().enumerate() {
             let problem = match row.get(c, &column.name) {
                 None => Some("nothing".to_owned()),
-                Some(value) => check_value(column.kind, value),
+                Some(value) => check_value(column.kind, value, &schema.na_values),
             };
             if let Some(received) = problem {
                 errors.push(FieldError {
@@ -178,13 +178,14 @@ fn validate(rows: &Rows<'_>, schema: &Schema) -> Result<(), ApiError> {
 }
 
 /// `None` when the value fits the column, else a description of what arrived.
-fn check_value(kind: ColumnKind, value: &Json) -> Option<String> {
+fn check_value(kind: ColumnKind, value: &Json, na: &tabship::NaValues) -> Option<String> {
     match (kind, value) {
         (_, Json::Null) => None,
         (ColumnKind::Numeric, Json::Number(n)) => n.as_f64().is_none().then(|| format!("`{n}`")),
-        // The core's policy for numbers sent as text (blank and NaN are missing, infinity is
-        // refused), so the 400 lists exactly what prediction would refuse.
-        (ColumnKind::Numeric, Json::String(s)) => tabship::parse_number("", s)
+        // The model's policy for numbers sent as text (blank, NaN and its NA spellings are
+        // missing, infinity is refused), so the 400 lists exactly what prediction would refuse.
+        (ColumnKind::Numeric, Json::String(s)) => na
+            .parse_number("", s)
             .is_err()
             .then(|| format!("`{}`", truncate(s))),
         (ColumnKind::Categorical, Json::String(_) | Json::Number(_)) => None,
@@ -278,6 +279,16 @@ mod tests {
         assert!(parse(&serde_json::json!({"age": "NaN", "city": "x"}), &s).is_ok());
         let e = parse(&serde_json::json!({"age": "-inf", "city": "x"}), &s).expect_err("inf");
         assert_eq!(e.fields[0].received, "`-inf`");
+        // The usual NA spellings are missing, and so are the model's own NA values.
+        for na in ["NA", "null", "NULL", "None", "?", "-"] {
+            assert!(parse(&serde_json::json!({"age": na, "city": "x"}), &s).is_ok());
+        }
+        assert!(parse(&serde_json::json!({"age": "n/d", "city": "x"}), &s).is_err());
+        let own = s
+            .clone()
+            .with_na_values(tabship::NaValues::new(true, ["n/d"]))
+            .expect("policy");
+        assert!(parse(&serde_json::json!({"age": "n/d", "city": "x"}), &own).is_ok());
         assert!(parse(&serde_json::json!([1, 2]), &s).is_err());
         assert!(parse(&serde_json::json!({"instances": []}), &s).is_err());
     }

@@ -4,10 +4,11 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 use tabship::{
-    Batch, CategoricalValues, ColumnKind, ColumnSpec, ColumnValues, Schema, TextBatchBuilder,
-    number_as_category,
+    Batch, CategoricalValues, ColumnKind, ColumnSpec, ColumnValues, NaValues, Schema,
+    TextBatchBuilder, number_as_category,
 };
 
+use crate::csv_input::CsvOptions;
 use crate::{Error, Result};
 
 /// Columns whose inferred kind the user overrides.
@@ -57,72 +58,59 @@ impl KindOverrides {
     }
 }
 
-fn csv_error(path: &Path, e: csv::Error) -> Error {
-    Error::Csv {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
-}
-
-fn looks_numeric(text: &str) -> bool {
-    let t = text.trim();
-    t.is_empty() || t.parse::<f64>().is_ok_and(|x| x.is_finite() || x.is_nan())
-}
-
-/// Reads a CSV file (header row, comma-separated, empty field = missing) into a batch with every
-/// column, inferring each column's kind: numeric when every non-empty value is a finite number,
-/// categorical otherwise, unless `overrides` says else.
+/// Reads a CSV file (header row, comma-separated, UTF-8, default NA values) into a batch with
+/// every column, inferring each column's kind as [`read_csv_with`] does.
 pub fn read_csv(path: &Path, overrides: &KindOverrides) -> Result<Batch> {
-    let mut reader = csv::ReaderBuilder::new()
-        .from_path(path)
-        .map_err(|e| match e.kind() {
-            csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
-                Error::Core(tabship::Error::NotFound {
-                    path: path.to_path_buf(),
-                })
-            }
-            _ => csv_error(path, e),
-        })?;
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| csv_error(path, e))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let mut records = Vec::new();
-    for record in reader.records() {
-        records.push(record.map_err(|e| csv_error(path, e))?);
-    }
+    read_csv_with(path, &CsvOptions::default(), overrides)
+}
+
+/// Reads a CSV file in the dialect `csv` into a batch with every column, inferring each
+/// column's kind: numeric when every value is a finite number or missing (empty, `NaN`, or one
+/// of `csv.na_values`), categorical otherwise, unless `overrides` says else.
+pub fn read_csv_with(path: &Path, csv: &CsvOptions, overrides: &KindOverrides) -> Result<Batch> {
+    let mut file = csv.open(path)?;
+    let header = file.names();
+    let records = file.read_all()?;
     if records.is_empty() {
         return Err(Error::Data(format!("{}: no data rows", path.display())));
     }
-    text_rows_to_batch(&header, &records, overrides)
+    text_rows_to_batch(&header, &records, overrides, &csv.na_values)
 }
 
-/// Builds a typed batch from text rows, inferring kinds as [`read_csv`] does.
+/// Builds a typed batch from text rows, inferring kinds as [`read_csv_with`] does, with `na` as
+/// the missing-value policy.
 pub fn text_rows_to_batch(
     header: &[String],
     rows: &[csv::StringRecord],
     overrides: &KindOverrides,
+    na: &NaValues,
 ) -> Result<Batch> {
     overrides.check(header)?;
     let mut columns = Vec::with_capacity(header.len());
     for (i, name) in header.iter().enumerate() {
+        fn field(r: &csv::StringRecord, i: usize) -> &str {
+            r.get(i).unwrap_or("")
+        }
         let kind = overrides.kind_of(name).unwrap_or_else(|| {
-            if rows.iter().all(|r| looks_numeric(r.get(i).unwrap_or(""))) {
+            if rows.iter().all(|r| na.is_number_or_missing(field(r, i))) {
                 ColumnKind::Numeric
             } else {
                 ColumnKind::Categorical
             }
         });
-        let nullable = rows.iter().any(|r| r.get(i).unwrap_or("").is_empty());
+        let nullable = rows.iter().any(|r| match kind {
+            ColumnKind::Numeric => na
+                .parse_number(name, field(r, i))
+                .is_ok_and(|x| x.is_none()),
+            ColumnKind::Categorical => na.is_missing_category(field(r, i)),
+        });
         columns.push(ColumnSpec {
             name: name.clone(),
             kind,
             nullable,
         });
     }
-    let schema = Schema::new(columns)?;
+    let schema = Schema::new(columns)?.with_na_values(na.clone())?;
     let mut builder = TextBatchBuilder::new(&schema, header)?;
     for row in rows {
         builder.push_row(row.iter())?;
@@ -131,8 +119,13 @@ pub fn text_rows_to_batch(
 }
 
 /// Converts a column to `kind`: numbers become category text (`3`, `2.5`), text is parsed as
-/// numbers (an error names the first value that is not one).
-pub fn convert_column(name: &str, values: &ColumnValues, kind: ColumnKind) -> Result<ColumnValues> {
+/// numbers under the NA policy `na` (an error names the first value that is not one).
+pub fn convert_column(
+    name: &str,
+    values: &ColumnValues,
+    kind: ColumnKind,
+    na: &NaValues,
+) -> Result<ColumnValues> {
     Ok(match (values, kind) {
         (ColumnValues::Numeric(_), ColumnKind::Numeric)
         | (ColumnValues::Categorical(_), ColumnKind::Categorical) => values.clone(),
@@ -150,17 +143,10 @@ pub fn convert_column(name: &str, values: &ColumnValues, kind: ColumnKind) -> Re
             for i in 0..v.len() {
                 let x = match v.get(i) {
                     None => f64::NAN,
-                    Some(text) => match text.trim().parse::<f64>() {
-                        Ok(x) if x.is_finite() || x.is_nan() => x,
-                        _ => {
-                            return Err(Error::Core(tabship::Error::InvalidValue {
-                                column: name.to_owned(),
-                                expected: "a number",
-                                received: text.to_owned(),
-                                row: Some(i + 1),
-                            }));
-                        }
-                    },
+                    Some(text) => na
+                        .parse_number(name, text)
+                        .map_err(|e| e.at_row(i))?
+                        .unwrap_or(f64::NAN),
                 };
                 out.push(x);
             }
@@ -223,7 +209,8 @@ mod tests {
     fn infers_kinds_and_applies_overrides() {
         let header = vec!["a".to_owned(), "b".to_owned(), "c".to_owned()];
         let data = rows(&[&["1", "x", "3"], &["", "y", "4"]]);
-        let batch = text_rows_to_batch(&header, &data, &KindOverrides::default()).unwrap();
+        let na = NaValues::default();
+        let batch = text_rows_to_batch(&header, &data, &KindOverrides::default(), &na).unwrap();
         assert!(matches!(batch.column("a"), Some(ColumnValues::Numeric(_))));
         assert!(matches!(
             batch.column("b"),
@@ -233,7 +220,7 @@ mod tests {
             categorical: vec!["c".into()],
             numeric: vec![],
         };
-        let batch = text_rows_to_batch(&header, &data, &overrides).unwrap();
+        let batch = text_rows_to_batch(&header, &data, &overrides, &na).unwrap();
         assert!(matches!(
             batch.column("c"),
             Some(ColumnValues::Categorical(_))
@@ -242,7 +229,7 @@ mod tests {
             categorical: vec![],
             numeric: vec!["b".into()],
         };
-        let err = text_rows_to_batch(&header, &data, &bad)
+        let err = text_rows_to_batch(&header, &data, &bad, &na)
             .unwrap_err()
             .to_string();
         assert_eq!(err, "row 1, column `b`: expected a number, got `x`");

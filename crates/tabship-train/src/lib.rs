@@ -18,17 +18,21 @@
 //! ```
 //!
 //! # Features
+//! - [`csv_input`]: CSV dialects (delimiter, encoding, decimal comma, NA values), one reader for
+//!   every command.
 //! - [`data`]: CSV reading with kind inference and overrides, and the data fingerprint.
 //! - [`train`] and [`cross_validate`], with [`TrainOptions`] checked once up front.
 //! - [`linear`]: linear, ridge, lasso and elastic net through smartcore, with export.
 //! - [`logistic`]: logistic regression, smartcore's objective and L-BFGS with a real stopping rule.
 //! - [`split`]: seeded train/test, stratified and k-fold splits.
 
+pub mod csv_input;
 pub mod data;
 pub mod encoders;
 mod error;
 pub mod linear;
 pub mod logistic;
+mod missing;
 pub mod options;
 pub mod split;
 pub mod target;

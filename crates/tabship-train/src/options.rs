@@ -321,6 +321,9 @@ pub struct TrainOptions {
     pub model: Option<ModelKind>,
     /// Column kind overrides (used when reading text data).
     pub kinds: KindOverrides,
+    /// The texts that mean missing; stored in the artifact, so prediction reads input the same
+    /// way (default: [`tabship::DEFAULT_NA_VALUES`] in numeric columns).
+    pub na_values: tabship::NaValues,
     /// Encoder settings.
     pub encoders: EncoderOptions,
     /// Linear model settings.
@@ -348,6 +351,7 @@ impl TrainOptions {
             task: None,
             model: None,
             kinds: KindOverrides::default(),
+            na_values: tabship::NaValues::default(),
             encoders: EncoderOptions::default(),
             linear: LinearParams::default(),
             trees: TreeParams::default(),

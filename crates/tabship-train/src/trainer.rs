@@ -14,6 +14,7 @@ use crate::data::{convert_column, fingerprint};
 use crate::encoders::fit_column;
 use crate::linear::FittedRegressor;
 use crate::logistic::FittedLogistic;
+use crate::missing::{apply_na_values, numeric_except_texts};
 use crate::options::{ModelKind, TrainOptions};
 use crate::split::{Split, k_fold, stratified_split, train_test_split};
 use crate::target::{PreparedTarget, Target, prepare};
@@ -58,6 +59,8 @@ struct Prepared {
     model: ModelKind,
     dropped_rows: usize,
     fingerprint: String,
+    /// Things the user should know about the data (a column numeric except for a few texts).
+    warnings: Vec<String>,
 }
 
 /// Refuses an infinite number in any numeric column (features and target), as prediction does:
@@ -96,16 +99,21 @@ fn prepare_data(data: &Batch, options: &TrainOptions) -> Result<Prepared> {
             ),
         });
     }
+    let na = &options.na_values;
     let mut columns = Vec::new();
+    let mut warnings = Vec::new();
     for name in data.names().iter().filter(|n| **n != options.target) {
         let values = data
             .column(name)
             .ok_or_else(|| Error::Data(format!("column `{name}` vanished")))?;
+        let cleaned = apply_na_values(values, na);
+        let values = cleaned.as_ref().unwrap_or(values);
         let values = if options.kinds.categorical.contains(name) {
-            convert_column(name, values, ColumnKind::Categorical)?
+            convert_column(name, values, ColumnKind::Categorical, na)?
         } else if options.kinds.numeric.contains(name) {
-            convert_column(name, values, ColumnKind::Numeric)?
+            convert_column(name, values, ColumnKind::Numeric, na)?
         } else {
+            warnings.extend(numeric_except_texts(name, values, na));
             values.clone()
         };
         columns.push((name.clone(), values));
@@ -128,6 +136,7 @@ fn prepare_data(data: &Batch, options: &TrainOptions) -> Result<Prepared> {
         model,
         dropped_rows,
         fingerprint: fingerprint(data),
+        warnings,
     })
 }
 
@@ -169,7 +178,7 @@ fn fit_parts(
         });
         specs.push(fit_column(values, &options.encoders, scale));
     }
-    let schema = Schema::new(schema_columns)?;
+    let schema = Schema::new(schema_columns)?.with_na_values(options.na_values.clone())?;
     let encoder = FeatureEncoder::new(schema.clone(), specs.clone())?;
     let x: Array2<f64> = encoder.encode_dense(train)?;
     let mut warnings = Vec::new();
@@ -293,13 +302,15 @@ pub fn train(data: &Batch, options: &TrainOptions) -> Result<Trained> {
     }
     let started = Instant::now();
     let train_batch = prepared.features.take(&split.train);
-    let (mut parts, warnings) = fit_parts(
+    let (mut parts, fit_warnings) = fit_parts(
         &train_batch,
         &prepared.target.target,
         &split.train,
         prepared.model,
         options,
     )?;
+    let mut warnings = prepared.warnings.clone();
+    warnings.extend(fit_warnings);
     let fit_seconds = started.elapsed().as_secs_f64();
     parts.training = TrainingInfo {
         name: options

@@ -6,7 +6,6 @@
 use rustc_hash::FxHashMap;
 
 use crate::schema::{ColumnKind, ColumnSpec, Schema};
-use crate::value::parse_number;
 use crate::{Error, Result};
 
 /// Code of a missing value in [`CategoricalValues::codes`].
@@ -233,7 +232,8 @@ impl Batch {
     }
 }
 
-/// Builds a [`Batch`] from rows of text (CSV records), parsing each schema column by its kind.
+/// Builds a [`Batch`] from rows of text (CSV records), parsing each schema column by its kind
+/// and reading the schema's [`NaValues`](crate::NaValues) as missing.
 ///
 /// Columns in the header that the schema does not name are skipped; a schema column missing from
 /// the header is an error.
@@ -282,7 +282,9 @@ impl<'s> TextBatchBuilder<'s> {
             let text = fields.get(pos).copied().unwrap_or("");
             if spec.kind == ColumnKind::Numeric {
                 parsed.push(
-                    parse_number(&spec.name, text)
+                    self.schema
+                        .na_values
+                        .parse_number(&spec.name, text)
                         .map_err(|e| e.at_row(row_index))?
                         .unwrap_or(f64::NAN),
                 );
@@ -293,7 +295,12 @@ impl<'s> TextBatchBuilder<'s> {
         for ((column, &pos), x) in self.columns.iter_mut().zip(&self.positions).zip(parsed) {
             match column {
                 ColumnValues::Numeric(values) => values.push(x),
-                ColumnValues::Categorical(values) => values.push(fields.get(pos).copied()),
+                ColumnValues::Categorical(values) => values.push(
+                    fields
+                        .get(pos)
+                        .copied()
+                        .filter(|t| !self.schema.na_values.is_missing_category(t)),
+                ),
             }
         }
         self.n_rows += 1;

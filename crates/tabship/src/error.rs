@@ -172,7 +172,7 @@ impl Error {
     }
 
     /// Attaches a 1-based batch row to a value error that has none yet.
-    pub(crate) fn at_row(self, row_index: usize) -> Self {
+    pub fn at_row(self, row_index: usize) -> Self {
         match self {
             Error::InvalidValue {
                 column,

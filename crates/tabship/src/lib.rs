@@ -40,7 +40,8 @@
 //!   1.2, [`Pipeline::drift_report`] on a live [`Batch`], [`Pipeline::drift_monitor`] and
 //!   [`Pipeline::observe_drift`] for windowed monitoring in a server.
 //!
-//! Missing values: null, empty text and `NaN` are missing; infinity is an error; a column absent
+//! Missing values: null, empty text and `NaN` are missing, and so are the spellings of
+//! [`NaValues`] (by default `NA`, `null`, `None`, `?`... in numeric columns); infinity is an error; a column absent
 //! from the input is an error; extra columns are ignored.
 
 pub mod artifact;
@@ -50,6 +51,7 @@ mod error;
 mod labels;
 mod metadata;
 pub mod metrics;
+mod missing;
 pub mod model;
 mod monitoring;
 mod pipeline;
@@ -62,6 +64,7 @@ pub use encode::{ColumnCounts, EncodingStats, FeatureEncoder};
 pub use error::{Error, Result};
 pub use labels::ClassLabel;
 pub use metadata::{ParamValue, TrainingInfo};
+pub use missing::{DEFAULT_NA_VALUES, NaValues};
 pub use model::{Model, Task};
 pub use pipeline::{Pipeline, Prediction, Predictions};
 pub use schema::{ColumnKind, ColumnSpec, Schema};

@@ -13,10 +13,11 @@ use tabship_drift::{
 use crate::batch::{Batch, ColumnValues, MISSING_CODE};
 use crate::encode::{CategoryState, FeatureEncoder};
 use crate::labels::ClassLabel;
+use crate::missing::NaValues;
 use crate::model::Task;
 use crate::pipeline::{Pipeline, Predictions};
 use crate::schema::ColumnKind;
-use crate::value::{number_as_category, parse_number};
+use crate::value::number_as_category;
 use crate::{Error, Result};
 
 /// Maps a profile error to an artifact field error under `drift_profile`.
@@ -108,15 +109,15 @@ enum Resolved<'b> {
     Slots(Vec<CategorySlot>),
 }
 
-/// The values of a numeric column, parsing text columns.
-fn numbers<'b>(name: &str, values: &'b ColumnValues) -> Result<Cow<'b, [f64]>> {
+/// The values of a numeric column, parsing text columns under the NA policy `na`.
+fn numbers<'b>(name: &str, values: &'b ColumnValues, na: &NaValues) -> Result<Cow<'b, [f64]>> {
     match values {
         ColumnValues::Numeric(v) => Ok(Cow::Borrowed(v)),
         ColumnValues::Categorical(v) => {
             let parsed = v
                 .dictionary()
                 .iter()
-                .map(|t| parse_number(name, t).map(|x| x.unwrap_or(f64::NAN)))
+                .map(|t| na.parse_number(name, t).map(|x| x.unwrap_or(f64::NAN)))
                 .collect::<Result<Vec<f64>>>()?;
             Ok(Cow::Owned(
                 v.codes()
@@ -187,9 +188,11 @@ impl Pipeline {
         for spec in &self.schema().columns {
             let values = batch.column_for(spec)?;
             columns.push(match spec.kind {
-                ColumnKind::Numeric => {
-                    ColumnProfile::numeric(&spec.name, &numbers(&spec.name, values)?, options)?
-                }
+                ColumnKind::Numeric => ColumnProfile::numeric(
+                    &spec.name,
+                    &numbers(&spec.name, values, &self.schema().na_values)?,
+                    options,
+                )?,
                 ColumnKind::Categorical => ColumnProfile {
                     name: spec.name.clone(),
                     distribution: Distribution::Categorical(category_profile(values, options)?),
@@ -243,7 +246,11 @@ impl Pipeline {
         for (i, spec) in self.schema().columns.iter().enumerate() {
             let values = batch.column_for(spec)?;
             let encoder = self.encoder().categorical(i);
+            let na = &self.schema().na_values;
             let slot_of = |text: &str| -> CategorySlot {
+                if na.is_missing_category(text) {
+                    return CategorySlot::Missing;
+                }
                 match encoder.map(|e| e.state_of_text(text)) {
                     Some(CategoryState::Missing) => CategorySlot::Missing,
                     Some(CategoryState::Unknown) | None => CategorySlot::Unknown,
@@ -256,7 +263,9 @@ impl Pipeline {
                 }
             };
             out.push(match (spec.kind, values) {
-                (ColumnKind::Numeric, values) => Resolved::Numbers(numbers(&spec.name, values)?),
+                (ColumnKind::Numeric, values) => {
+                    Resolved::Numbers(numbers(&spec.name, values, &self.schema().na_values)?)
+                }
                 (ColumnKind::Categorical, ColumnValues::Categorical(v)) => {
                     let table: Vec<CategorySlot> =
                         v.dictionary().iter().map(|t| slot_of(t)).collect();

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::missing::NaValues;
+
 /// What a column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -42,17 +44,32 @@ pub struct ColumnSpec {
     pub nullable: bool,
 }
 
-/// The ordered feature columns a pipeline reads. The target column is not part of it.
+/// The ordered feature columns a pipeline reads, and which texts in them mean missing. The
+/// target column is not part of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Schema {
     /// Feature columns in model order.
     pub columns: Vec<ColumnSpec>,
+    /// The texts that are missing values (format 1.3; written only when it is not the default,
+    /// and older artifacts read as the default).
+    #[serde(default, skip_serializing_if = "NaValues::is_default")]
+    pub na_values: NaValues,
 }
 
 impl Schema {
-    /// Creates a schema; names must be unique and non-empty.
+    /// Creates a schema with the default NA policy; names must be unique and non-empty.
     pub fn new(columns: Vec<ColumnSpec>) -> crate::Result<Self> {
-        let schema = Schema { columns };
+        let schema = Schema {
+            columns,
+            na_values: NaValues::default(),
+        };
+        schema.validate()?;
+        Ok(schema)
+    }
+
+    /// This schema with another NA policy.
+    pub fn with_na_values(self, na_values: NaValues) -> crate::Result<Self> {
+        let schema = Schema { na_values, ..self };
         schema.validate()?;
         Ok(schema)
     }
@@ -78,6 +95,7 @@ impl Schema {
     }
 
     pub(crate) fn validate(&self) -> crate::Result<()> {
+        self.na_values.validate("schema.na_values")?;
         let mut seen = std::collections::HashSet::new();
         for (i, column) in self.columns.iter().enumerate() {
             if column.name.is_empty() {

@@ -1,6 +1,8 @@
 //! Input values and records: one row of named values.
 //!
-//! Missing-value policy: `Null`, an empty string and `NaN` all mean *missing*. Missing numeric
+//! Missing-value policy: `Null`, an empty string and `NaN` all mean *missing*, and so do the
+//! texts of the pipeline's [`NaValues`](crate::NaValues) (by default `NA`, `null`, `None`, `?`...
+//! in numeric columns only). Missing numeric
 //! values are imputed; missing categories go to the Missing slot (or are imputed). Infinity is
 //! rejected with an error naming the column, because no imputation or scaling can make sense of it.
 //! A column absent from the record is an error; a column the schema does not know is ignored.
@@ -126,25 +128,13 @@ pub fn number_as_category(x: f64) -> String {
     }
 }
 
-/// Parses text as a number for a numeric column, as every input path does (`" 39 "` is 39).
-/// `Ok(None)` is missing (empty, `NaN`); infinity and non-numbers are
-/// [`Error::InvalidValue`](crate::Error::InvalidValue) errors naming `column` and the text.
+/// Parses text as a number for a numeric column under the default NA policy, as every input
+/// path does (`" 39 "` is 39). `Ok(None)` is missing (empty, `NaN`, and the spellings of
+/// [`DEFAULT_NA_VALUES`](crate::DEFAULT_NA_VALUES) such as `NA` or `null`); infinity and
+/// non-numbers are [`Error::InvalidValue`](crate::Error::InvalidValue) errors naming `column` and
+/// the text. A pipeline parses with its own policy, [`Schema::na_values`](crate::Schema).
 pub fn parse_number(column: &str, text: &str) -> crate::Result<Option<f64>> {
-    let trimmed = text.trim();
-    if trimmed.is_empty() {
-        return Ok(None);
-    }
-    match trimmed.parse::<f64>() {
-        Ok(x) if x.is_nan() => Ok(None),
-        Ok(x) if x.is_finite() => Ok(Some(x)),
-        Ok(_) => Err(non_finite(column, text)),
-        Err(_) => Err(crate::Error::InvalidValue {
-            column: column.to_owned(),
-            expected: "a number",
-            received: text.to_owned(),
-            row: None,
-        }),
-    }
+    crate::NaValues::default().parse_number(column, text)
 }
 
 pub(crate) fn non_finite(column: &str, received: impl ToString) -> crate::Error {
@@ -173,6 +163,7 @@ mod tests {
         assert_eq!(parse_number("a", " 4.5 ").unwrap(), Some(4.5));
         assert_eq!(parse_number("a", "").unwrap(), None);
         assert_eq!(parse_number("a", "NaN").unwrap(), None);
+        assert_eq!(parse_number("a", "NA").unwrap(), None);
         let err = parse_number("age", "forty").unwrap_err().to_string();
         assert_eq!(err, "column `age`: expected a number, got `forty`");
         assert!(parse_number("a", "inf").is_err());

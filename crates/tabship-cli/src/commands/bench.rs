@@ -8,7 +8,7 @@ use serde_json::json;
 use tabship::{Pipeline, TextBatchBuilder, Value, artifact};
 
 use crate::cli::BenchArgs;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Runs `f` repeatedly for about `budget` and returns the median time of one call.
 fn median_time(budget: Duration, mut f: impl FnMut()) -> Duration {
@@ -30,16 +30,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
     });
     let mut pipeline = Pipeline::from_bytes(&bytes)?;
 
-    let mut reader = csv::Reader::from_path(&args.data).map_err(|e| Error::csv(&args.data, &e))?;
-    let header = reader
-        .headers()
-        .map_err(|e| Error::csv(&args.data, &e))?
-        .clone();
+    let csv_options = args.csv.options();
+    let schema = crate::commands::input_schema(&pipeline, &csv_options)?;
+    let mut reader = csv_options.open(&args.data)?;
+    let header = reader.header().clone();
     let names: Vec<&str> = header.iter().collect();
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        rows.push(record.map_err(|e| Error::csv(&args.data, &e))?);
-    }
+    let rows = reader.read_all()?;
     if rows.is_empty() {
         return Err(
             tabship::Error::InvalidBatch(format!("{}: no data rows", args.data.display())).into(),
@@ -76,7 +72,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         }
     });
 
-    let mut builder = TextBatchBuilder::new(pipeline.schema(), &names)?;
+    let mut builder = TextBatchBuilder::new(&schema, &names)?;
     for row in rows.iter().cycle().take(args.rows) {
         builder.push_row(row.iter())?;
     }

@@ -36,16 +36,13 @@ pub fn run(args: DriftArgs) -> Result<Outcome> {
     if pipeline.drift_profile().is_none() {
         return Err(tabship::Error::NoDriftProfile.into());
     }
-    let mut reader = csv::Reader::from_path(&args.live).map_err(|e| Error::csv(&args.live, &e))?;
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| Error::csv(&args.live, &e))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let mut builder = TextBatchBuilder::new(pipeline.schema(), &header)?;
-    for record in reader.records() {
-        let record = record.map_err(|e| Error::csv(&args.live, &e))?;
+    let csv_options = args.csv.options();
+    let schema = crate::commands::input_schema(&pipeline, &csv_options)?;
+    let mut reader = csv_options.open(&args.live)?;
+    let header = reader.names();
+    let mut builder = TextBatchBuilder::new(&schema, &header)?;
+    let mut record = csv::StringRecord::new();
+    while reader.read_record(&mut record)? {
         builder.push_row(record.iter())?;
     }
     let batch = builder.finish();

@@ -7,16 +7,15 @@ use tabship::metrics::{ClassificationReport, RegressionReport};
 use tabship::{Pipeline, Predictions, Task, TextBatchBuilder};
 
 use crate::cli::EvaluateArgs;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 pub fn run(args: EvaluateArgs) -> Result<()> {
     let pipeline = Pipeline::load(&args.model)?;
     let target = pipeline.training().target.clone();
-    let mut reader = csv::Reader::from_path(&args.data).map_err(|e| Error::csv(&args.data, &e))?;
-    let header = reader
-        .headers()
-        .map_err(|e| Error::csv(&args.data, &e))?
-        .clone();
+    let csv_options = args.csv.options();
+    let schema = crate::commands::input_schema(&pipeline, &csv_options)?;
+    let mut reader = csv_options.open(&args.data)?;
+    let header = reader.header().clone();
     let target_at =
         header
             .iter()
@@ -26,13 +25,22 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
                 expected: "the true labels (the training target)",
             })?;
     let names: Vec<&str> = header.iter().collect();
-    let mut builder = TextBatchBuilder::new(pipeline.schema(), &names)?;
+    let mut builder = TextBatchBuilder::new(&schema, &names)?;
     let (mut classes, mut values) = (Vec::new(), Vec::new());
     let (mut missing, mut unknown_labels) = (0u64, 0u64);
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| Error::csv(&args.data, &e))?;
+    let mut record = csv::StringRecord::new();
+    let mut i = 0;
+    while reader.read_record(&mut record)? {
+        i += 1;
         let truth = record.get(target_at).unwrap_or("");
-        if truth.trim().is_empty() {
+        // A missing true value is any missing spelling of the input policy (`NA` from R).
+        let na = &schema.na_values;
+        let missing_truth = truth.trim().is_empty()
+            || match pipeline.task() {
+                Task::Classification => na.is_missing_category(truth),
+                Task::Regression => matches!(na.parse_number(&target, truth), Ok(None)),
+            };
+        if missing_truth {
             missing += 1;
             continue;
         }
@@ -49,7 +57,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
                     column: target.clone(),
                     expected: "a number (the true value)",
                     received: truth.to_owned(),
-                    row: Some(i + 1),
+                    row: Some(i),
                 }
             })?),
         }

@@ -49,6 +49,7 @@ fn describe(path: &std::path::Path, bytes: &[u8], pipeline: &Pipeline) -> Value 
         "task": parts.task,
         "classes": parts.classes,
         "schema": columns,
+        "na_values": parts.schema.na_values,
         "n_model_features": feature_names.len(),
         "model": model_summary(&parts.model, &feature_names),
         "metrics": parts.metrics,
@@ -130,6 +131,22 @@ fn text(pipeline: &Pipeline, d: &Value) -> String {
         params.join(" ")
     );
     let _ = writeln!(s, "\nschema ({} columns):", pipeline.schema().len());
+    let na = &pipeline.schema().na_values;
+    let listed: Vec<String> = na.values.iter().map(|v| format!("`{v}`")).collect();
+    let _ = writeln!(
+        s,
+        "  missing values: empty, NaN{}{}",
+        if na.defaults {
+            ", the usual spellings in numeric columns (NA, null, None, ?...)"
+        } else {
+            ""
+        },
+        if listed.is_empty() {
+            String::new()
+        } else {
+            format!(", and in every column {}", listed.join(", "))
+        }
+    );
     for (column, encoder) in pipeline
         .schema()
         .columns

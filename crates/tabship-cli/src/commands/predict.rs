@@ -26,13 +26,11 @@ pub fn run(args: PredictArgs) -> Result<()> {
         }
         .into());
     }
-    let file = std::fs::File::open(&args.data).map_err(|e| Error::io(&args.data, e))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut reader = csv::Reader::from_reader(file);
-    let header = reader
-        .headers()
-        .map_err(|e| Error::csv(&args.data, &e))?
-        .clone();
+    let csv_options = args.csv.options();
+    let schema = crate::commands::input_schema(&pipeline, &csv_options)?;
+    let mut reader = csv_options.open(&args.data)?;
+    let size = std::fs::metadata(&args.data).map_or(0, |m| m.len());
+    let header = reader.header().clone();
     let header_names: Vec<&str> = header.iter().collect();
 
     let mut out_header = header.clone();
@@ -77,10 +75,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
         records.clear();
         for _ in 0..CHUNK_ROWS {
             let mut record = csv::StringRecord::new();
-            if !reader
-                .read_record(&mut record)
-                .map_err(|e| Error::csv(&args.data, &e))?
-            {
+            if !reader.read_record(&mut record)? {
                 eof = true;
                 break;
             }
@@ -89,7 +84,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
         if records.is_empty() {
             break;
         }
-        let mut builder = TextBatchBuilder::new(pipeline.schema(), &header_names)?;
+        let mut builder = TextBatchBuilder::new(&schema, &header_names)?;
         // Per record of the chunk: why it cannot be predicted; `parsed` maps batch rows back.
         let mut errors: Vec<Option<String>> = vec![None; records.len()];
         let mut parsed = Vec::with_capacity(records.len());
@@ -159,7 +154,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
                 .map_err(|e| Error::csv(&out_name, &e))?;
         }
         rows_done += records.len();
-        progress.set_position(reader.position().byte());
+        progress.set_position(reader.position());
     }
     progress.finish_and_clear();
     if !header_written {

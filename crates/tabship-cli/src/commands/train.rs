@@ -4,7 +4,7 @@ use std::io::Write;
 
 use tabship::Task;
 use tabship::encode::{CategoricalMissing, CategoryEncoding, ImputeStrategy};
-use tabship_train::data::{KindOverrides, read_csv};
+use tabship_train::data::{KindOverrides, read_csv_with};
 use tabship_train::{
     EncoderOptions, LinearParams, MaxFeatures, ModelKind, TrainOptions, TreeParams, cross_validate,
     train,
@@ -32,6 +32,7 @@ fn options(args: &TrainArgs) -> Result<TrainOptions> {
         TaskArg::Classification => Task::Classification,
         TaskArg::Regression => Task::Regression,
     });
+    o.na_values = args.csv.options().na_values;
     o.kinds = KindOverrides {
         categorical: args.categorical.clone(),
         numeric: args.numeric.clone(),
@@ -83,7 +84,7 @@ fn options(args: &TrainArgs) -> Result<TrainOptions> {
 
 pub fn run(args: TrainArgs) -> Result<()> {
     let options = options(&args)?;
-    let data = read_csv(&args.data, &options.kinds)?;
+    let data = read_csv_with(&args.data, &args.csv.options(), &options.kinds)?;
     let cv = match args.cv {
         Some(k) => Some(cross_validate(&data, &options, k)?),
         None => None,

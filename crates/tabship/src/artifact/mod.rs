@@ -58,6 +58,9 @@ pub(crate) fn encode_body(parts: &PipelineParts) -> Result<Vec<u8>> {
 
 /// The lowest format minor that can hold `parts` (see [`FORMAT_MINOR`]).
 pub fn required_minor(parts: &PipelineParts) -> u16 {
+    if !parts.schema.na_values.is_default() {
+        return 3;
+    }
     if parts.drift_profile.is_some() {
         return 2;
     }

@@ -21,7 +21,7 @@ pub(crate) use stats::{EncodingCounters, Event};
 
 use crate::batch::{Batch, ColumnValues, MISSING_CODE};
 use crate::schema::{ColumnKind, Schema};
-use crate::value::{FieldValue, Record, parse_number};
+use crate::value::{FieldValue, Record};
 use crate::{Error, Result};
 
 /// One non-zero (or possibly non-zero) feature of an encoded row.
@@ -232,14 +232,19 @@ impl FeatureEncoder {
             let at = self.entry_offsets[i];
             match encoder {
                 ColumnEncoder::Numeric(spec) => {
-                    let raw = numeric::read_number(&column.name, value)?;
+                    let raw = numeric::read_number(&column.name, value, &self.schema.na_values)?;
                     if raw.is_none() {
                         events.push((i, Event::Missing));
                     }
                     write_numeric(spec, raw, offset, &mut entries[at..]);
                 }
                 ColumnEncoder::Categorical(enc) => {
-                    let state = enc.state_of(value);
+                    let state = match value {
+                        FieldValue::Text(t) if self.schema.na_values.is_missing_category(t) => {
+                            CategoryState::Missing
+                        }
+                        _ => enc.state_of(value),
+                    };
                     if let Some(event) = state_event(state) {
                         events.push((i, event));
                     }
@@ -294,7 +299,10 @@ impl FeatureEncoder {
                             match &parsed[code as usize] {
                                 Ok(v) => *v,
                                 Err(text) => {
-                                    return Err(parse_number(name, text)
+                                    return Err(self
+                                        .schema
+                                        .na_values
+                                        .parse_number(name, text)
                                         .err()
                                         .unwrap_or_else(|| crate::value::non_finite(name, text))
                                         .at_row(start + r));
@@ -345,6 +353,7 @@ impl FeatureEncoder {
 
     /// Resolves the schema's columns in `batch` (by name; extra columns are ignored).
     pub fn plan<'b>(&self, batch: &'b Batch) -> Result<BatchPlan<'b>> {
+        let na = &self.schema.na_values;
         let mut plans = Vec::with_capacity(self.encoders.len());
         for (encoder, column) in self.encoders.iter().zip(&self.schema.columns) {
             let values = batch.column_for(column)?;
@@ -356,7 +365,7 @@ impl FeatureEncoder {
                         parsed: v
                             .dictionary()
                             .iter()
-                            .map(|t| parse_number(&column.name, t).map_err(|_| t.clone()))
+                            .map(|t| na.parse_number(&column.name, t).map_err(|_| t.clone()))
                             .collect(),
                     }
                 }
@@ -366,7 +375,13 @@ impl FeatureEncoder {
                         states: v
                             .dictionary()
                             .iter()
-                            .map(|t| enc.state_of_text(t))
+                            .map(|t| {
+                                if na.is_missing_category(t) {
+                                    CategoryState::Missing
+                                } else {
+                                    enc.state_of_text(t)
+                                }
+                            })
                             .collect(),
                     }
                 }

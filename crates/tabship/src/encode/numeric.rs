@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::value::{FieldValue, non_finite, parse_number};
+use crate::missing::NaValues;
+use crate::value::{FieldValue, non_finite};
 use crate::{Error, Result};
 
 /// How a missing numeric value is filled.
@@ -88,15 +89,20 @@ impl NumericEncoderSpec {
     }
 }
 
-/// Reads one input value of numeric column `column`: `Ok(None)` is missing.
+/// Reads one input value of numeric column `column` under the NA policy `na`: `Ok(None)` is
+/// missing.
 #[inline]
-pub(crate) fn read_number(column: &str, value: FieldValue<'_>) -> Result<Option<f64>> {
+pub(crate) fn read_number(
+    column: &str,
+    value: FieldValue<'_>,
+    na: &NaValues,
+) -> Result<Option<f64>> {
     match value {
         FieldValue::Null => Ok(None),
         FieldValue::Number(x) if x.is_nan() => Ok(None),
         FieldValue::Number(x) if x.is_finite() => Ok(Some(x)),
         FieldValue::Number(x) => Err(non_finite(column, x)),
-        FieldValue::Text(s) => parse_number(column, s),
+        FieldValue::Text(s) => na.parse_number(column, s),
     }
 }
 
@@ -124,12 +130,23 @@ mod tests {
 
     #[test]
     fn reads_values_by_policy() {
+        let na = NaValues::default();
         assert_eq!(
-            read_number("a", FieldValue::Number(f64::NAN)).unwrap(),
+            read_number("a", FieldValue::Number(f64::NAN), &na).unwrap(),
             None
         );
-        assert_eq!(read_number("a", FieldValue::Text("2")).unwrap(), Some(2.0));
-        let err = read_number("a", FieldValue::Number(f64::INFINITY)).unwrap_err();
+        assert_eq!(
+            read_number("a", FieldValue::Text("2"), &na).unwrap(),
+            Some(2.0)
+        );
+        assert_eq!(read_number("a", FieldValue::Text("NA"), &na).unwrap(), None);
+        let strict = NaValues::new(false, ["n/d"]);
+        assert!(read_number("a", FieldValue::Text("NA"), &strict).is_err());
+        assert_eq!(
+            read_number("a", FieldValue::Text("n/d"), &strict).unwrap(),
+            None
+        );
+        let err = read_number("a", FieldValue::Number(f64::INFINITY), &na).unwrap_err();
         assert_eq!(
             err.to_string(),
             "column `a`: expected a finite number (infinity is not accepted), got `inf`"

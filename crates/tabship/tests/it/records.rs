@@ -131,3 +131,110 @@ fn concurrent_predictions_agree_and_count_every_row() {
     assert_eq!(p.encoding_stats().rows, 2000);
     assert_eq!(p.predict_proba_one(&person()).unwrap(), expected);
 }
+
+#[test]
+fn usual_na_spellings_are_missing_in_numeric_columns() {
+    let p = adult();
+    let mut expected = person();
+    expected.insert("age".into(), Value::Null);
+    let imputed = p.predict_proba_one(&expected).expect("null age");
+    for na in [
+        "NA", "null", "NULL", "None", "?", "-", "N/A", "nan", "#N/A", "<NA>",
+    ] {
+        let mut r = person();
+        r.insert("age".into(), Value::from(na));
+        let proba = p.predict_proba_one(&r).expect(na);
+        assert_eq!(proba, imputed, "`{na}` is missing, as null is");
+    }
+    assert_eq!(p.encoding_stats().column("age").expect("age").missing, 11);
+    // Text that is no spelling of missing stays an error.
+    let mut r = person();
+    r.insert("age".into(), Value::from("n.a."));
+    assert!(p.predict_one(&r).is_err());
+}
+
+#[test]
+fn a_pipeline_reads_input_with_its_own_na_values() {
+    let mut parts = adult().to_parts();
+    parts.schema = parts
+        .schema
+        .with_na_values(tabship::NaValues::new(false, ["n.a.", "Private"]))
+        .expect("a valid policy");
+    let p = Pipeline::from_bytes(
+        &Pipeline::from_parts(parts)
+            .expect("valid")
+            .to_bytes()
+            .expect("bytes"),
+    )
+    .expect("reloads");
+    assert_eq!(
+        p.header().map(|h| h.format_version()),
+        Some("1.3".to_owned())
+    );
+    assert_eq!(p.schema().na_values.values, ["Private", "n.a."]);
+    let mut r = person();
+    r.insert("age".into(), Value::from("n.a."));
+    r.insert("workclass".into(), Value::from("Private"));
+    p.predict_one(&r).expect("both are missing");
+    let stats = p.encoding_stats();
+    assert_eq!(
+        (
+            stats.column("age").expect("age").missing,
+            stats.column("workclass").expect("w").missing
+        ),
+        (1, 1)
+    );
+    // Without the defaults, `NA` is text again.
+    r.insert("age".into(), Value::from("NA"));
+    assert!(p.predict_one(&r).is_err());
+    // The same policy applies to batches built from text.
+    let header = [
+        "age",
+        "workclass",
+        "education",
+        "education_num",
+        "marital_status",
+        "occupation",
+        "relationship",
+        "race",
+        "gender",
+        "capital_gain",
+        "capital_loss",
+        "hours_per_week",
+        "native_country",
+    ];
+    let mut builder = tabship::TextBatchBuilder::new(p.schema(), &header).expect("header");
+    builder
+        .push_row([
+            "n.a.",
+            "Private",
+            "Bachelors",
+            "13",
+            "Never-married",
+            "Adm-clerical",
+            "Not-in-family",
+            "White",
+            "Male",
+            "2174",
+            "0",
+            "40",
+            "United-States",
+        ])
+        .expect("n.a. is missing");
+    assert_eq!(
+        p.predict_batch(&builder.finish()).expect("predicts").len(),
+        1
+    );
+}
+
+#[test]
+fn default_na_spellings_stay_categories() {
+    // `NA` (Namibia) or `None` can be real categories: the defaults only apply to numbers.
+    let p = adult();
+    let mut r = person();
+    r.insert("native_country".into(), Value::from("NA"));
+    p.predict_one(&r).expect("predicts");
+    let stats = p.encoding_stats();
+    assert_eq!(stats.column("native_country").expect("n").unknown, 1);
+    assert_eq!(stats.column("native_country").expect("n").missing, 0);
+}
