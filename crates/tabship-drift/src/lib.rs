@@ -88,11 +88,12 @@ pub use concept::{Adwin, Ddm, Detector, DetectorState, PageHinkley};
 pub use error::{Error, Result};
 pub use monitor::{Monitor, MonitorState, Window};
 pub use profile::{
-    CategoricalProfile, ColumnProfile, Distribution, NumericProfile, ProfileOptions,
+    CategoricalProfile, ColumnProfile, Distribution, ExactValues, NumericProfile, ProfileOptions,
     ReferenceProfile,
 };
 pub use report::{
-    ColumnReport, DriftOptions, DriftReport, Histogram, MIN_SCALE, Statistic, column_report, report,
+    ColumnReport, DriftOptions, DriftPolicy, DriftReport, Histogram, MIN_SCALE, MultipleTesting,
+    Statistic, column_report, report,
 };
 pub use sample::{
     Binner, CategoricalSample, CategorySlot, Cell, ColumnSample, LiveColumn, LiveSample,
