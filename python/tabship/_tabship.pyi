@@ -188,8 +188,11 @@ class ColumnProfile:
     """The reference distribution of one numeric or categorical array."""
 
     @staticmethod
-    def numeric(values: Any, name: str = "value", *, bins: int = 10, fine_bins: int = 100) -> ColumnProfile:
-        """Profiles a numeric array."""
+    def numeric(
+        values: Any, name: str = "value", *, bins: int = 10, fine_bins: int = 100, exact_values: int = 20
+    ) -> ColumnProfile:
+        """Profiles a numeric array; with at most ``exact_values`` distinct values (0: never),
+        their exact mix is kept too and compared as categories."""
 
     @staticmethod
     def categorical(values: Any, name: str = "value", *, max_categories: int = 100) -> ColumnProfile:

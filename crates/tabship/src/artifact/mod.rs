@@ -58,8 +58,10 @@ pub(crate) fn encode_body(parts: &PipelineParts) -> Result<Vec<u8>> {
 
 /// The lowest format minor that can hold `parts` (see [`FORMAT_MINOR`]).
 pub fn required_minor(parts: &PipelineParts) -> u16 {
-    if parts.drift_profile.is_some() {
-        return 2;
+    match &parts.drift_profile {
+        Some(p) if p.has_exact_values() => return 3,
+        Some(_) => return 2,
+        None => {}
     }
     match parts.model {
         Model::TreeEnsemble(_) => 1,
