@@ -233,7 +233,10 @@ fn drifted_predictions_and_unknown_values_fail_by_default() {
     ]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
-    assert!(report["drifted_columns"].as_u64().is_some_and(|n| n < 7), "{report}");
+    assert!(
+        report["drifted_columns"].as_u64().is_some_and(|n| n < 7),
+        "{report}"
+    );
     assert_eq!(report["prediction"]["drifted"], true);
     let reasons = report["reasons"].to_string();
     assert!(
@@ -241,7 +244,10 @@ fn drifted_predictions_and_unknown_values_fail_by_default() {
         "{reasons}"
     );
     let page = std::fs::read_to_string(&html).expect("HTML written");
-    assert!(!page.contains("No dataset drift"), "the headline follows the policy");
+    assert!(
+        !page.contains("No dataset drift"),
+        "the headline follows the policy"
+    );
     assert!(page.contains("<strong>Dataset drift</strong> (the predictions drifted; "));
     let out = tabship(&["drift", &model(), path(&live)]);
     assert_eq!(out.status.code(), Some(0), "no --fail-on-drift");
@@ -263,8 +269,11 @@ fn drifted_predictions_and_unknown_values_fail_by_default() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // And one naming `age` fails on it.
-    std::fs::write(&options, r#"{"policy": {"columns": ["age"], "prediction": false}}"#)
-        .expect("options");
+    std::fs::write(
+        &options,
+        r#"{"policy": {"columns": ["age"], "prediction": false}}"#,
+    )
+    .expect("options");
     let out = tabship(&[
         "drift",
         &model(),

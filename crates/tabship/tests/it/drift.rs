@@ -245,7 +245,12 @@ fn without_a_profile_the_format_stays_old() {
 fn exact_values_need_format_1_3_and_old_profiles_stay_1_2() {
     let pipeline = adult();
     assert_eq!(pipeline.header().map(|h| h.format_minor), Some(2));
-    assert!(!pipeline.drift_profile().expect("profile").has_exact_values());
+    assert!(
+        !pipeline
+            .drift_profile()
+            .expect("profile")
+            .has_exact_values()
+    );
     let batch = adult_inputs(&pipeline);
     let profile = pipeline
         .capture_drift_profile(&batch, &tabship::drift::ProfileOptions::default())
