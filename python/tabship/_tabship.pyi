@@ -67,7 +67,9 @@ class Pipeline:
         """A copy that predicts batches on up to ``threads`` threads."""
 
     def drift(self, data: Any, **options: Any) -> DriftReport:
-        """The drift of live data against the stored reference profile."""
+        """The drift of live data against the stored reference profile; ``options`` are the
+        fields of the Rust ``DriftOptions`` (``share=0.3``, ``multiple_testing="none"``,
+        ``policy={"any_column": True, "unknown_rate": 0.05}``, ...)."""
 
     def drift_monitor(
         self, window: int | None = None, *, kind: str | None = None, blocks: int | None = None
