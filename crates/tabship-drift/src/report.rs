@@ -816,7 +816,8 @@ fn finite(x: f64) -> f64 {
     }
 }
 
-/// The report of one column against its profile.
+/// The report of one column against its profile, alone: its `adjusted_p_value` is the raw one
+/// (a family of one test); [`report`] adjusts over all the columns and the predictions.
 pub fn column_report(
     profile: &ColumnProfile,
     sample: &ColumnSample,
