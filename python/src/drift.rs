@@ -271,20 +271,23 @@ impl PyColumnProfile {
 #[pymethods]
 impl PyColumnProfile {
     /// Profiles a numeric array (NaN, infinite values and `None` are missing): count, missing,
-    /// mean, std, min, max, and quantile histograms of `bins` coarse and `fine_bins` fine bins.
+    /// mean, std, min, max, and quantile histograms of `bins` coarse and `fine_bins` fine bins;
+    /// with at most `exact_values` distinct values (0: never), every value with its count.
     #[staticmethod]
-    #[pyo3(signature = (values, name = "value", *, bins = 10, fine_bins = 100))]
+    #[pyo3(signature = (values, name = "value", *, bins = 10, fine_bins = 100, exact_values = 20))]
     fn numeric(
         py: Python<'_>,
         values: &Bound<'_, PyAny>,
         name: &str,
         bins: usize,
         fine_bins: usize,
+        exact_values: usize,
     ) -> PyResult<Self> {
         let values = numbers(py, values)?;
         let options = ProfileOptions {
             bins,
             fine_bins,
+            exact_values,
             ..ProfileOptions::default()
         };
         let profile = without_gil(py, || ColumnProfile::numeric(name, &values, &options))

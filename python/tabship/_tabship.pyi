@@ -71,7 +71,9 @@ class Pipeline:
         """A copy that predicts batches on up to ``threads`` threads."""
 
     def drift(self, data: Any, **options: Any) -> DriftReport:
-        """The drift of live data against the stored reference profile."""
+        """The drift of live data against the stored reference profile; ``options`` are the
+        fields of the Rust ``DriftOptions`` (``share=0.3``, ``multiple_testing="none"``,
+        ``policy={"any_column": True, "unknown_rate": 0.05}``, ...)."""
 
     def drift_monitor(
         self, window: int | None = None, *, kind: str | None = None, blocks: int | None = None
@@ -192,8 +194,11 @@ class ColumnProfile:
     """The reference distribution of one numeric or categorical array."""
 
     @staticmethod
-    def numeric(values: Any, name: str = "value", *, bins: int = 10, fine_bins: int = 100) -> ColumnProfile:
-        """Profiles a numeric array."""
+    def numeric(
+        values: Any, name: str = "value", *, bins: int = 10, fine_bins: int = 100, exact_values: int = 20
+    ) -> ColumnProfile:
+        """Profiles a numeric array; with at most ``exact_values`` distinct values (0: never),
+        their exact mix is kept too and compared as categories."""
 
     @staticmethod
     def categorical(values: Any, name: str = "value", *, max_categories: int = 100) -> ColumnProfile:

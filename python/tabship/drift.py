@@ -3,7 +3,7 @@
 With a pipeline (its artifact stores the training data's reference profile)::
 
     report = pipeline.drift(live_df)            # a DriftReport
-    report.drifted, report.share_drifted        # the dataset verdict
+    report.drifted, report.reasons              # the drift policy's verdict, and why
     report.to_frame()                           # one row per column (pandas)
     monitor = pipeline.drift_monitor(10_000)    # sliding window of the last 10,000 rows
     monitor.observe(batch, predictions)         # or: predictions = monitor.predict(batch)
@@ -100,14 +100,18 @@ class Histogram:
 class ColumnDrift:
     """The drift of one column. ``statistic`` (``ks``, ``chi_square``, ``psi``,
     ``jensen_shannon``, ``wasserstein`` or ``hellinger``) decided the verdict: p-value tests
-    drift when ``value < threshold``, distances when ``value >= threshold``. Numeric-only fields
-    (``ks*``, ``wasserstein``, ``mean_shift``, ``std_ratio``, ``out_of_range_rate``) and the
-    categorical-only ``unknown_rate`` are ``None`` for the other kind."""
+    drift when ``adjusted_p_value < threshold`` (``value`` is the raw p-value, ``adjusted_p_value``
+    the one adjusted for the number of tests in the report, Benjamini–Hochberg by default),
+    distances when ``value >= threshold``. Numeric-only fields (``ks*``, ``wasserstein``,
+    ``mean_shift``, ``std_ratio``, ``out_of_range_rate``) are ``None`` for categories;
+    ``unknown_rate`` (the share of values the reference never had) is ``None`` for numeric
+    columns with many distinct values."""
 
     name: str
     kind: str
     statistic: str
     value: float
+    adjusted_p_value: float | None
     threshold: float
     drifted: bool
     reasons: list[str]
@@ -135,6 +139,7 @@ class ColumnDrift:
         """Reads the dict of :meth:`to_dict` (one entry of ``tabship drift --json``'s
         ``columns``)."""
         fields = {f.name for f in dataclasses.fields(cls)}
+        data = {"adjusted_p_value": None, **data}  # reports before the adjustment lack it
         unknown = set(data) - fields
         missing = fields - set(data)
         if unknown or missing:
@@ -168,10 +173,14 @@ _FRAME_FIELDS = [
 class DriftReport:
     """The drift of a live sample against a reference profile: one :class:`ColumnDrift` per
     input column (profile order), the predictions' drift (not counted in the share), and the
-    dataset verdict ``drifted = share_drifted >= share_threshold`` (with at least one drifted
-    column)."""
+    dataset verdict of the drift policy (the ``policy`` option): ``drifted`` is true when some
+    rule fired, and ``reasons`` names them (``share``, ``prediction``, ``column:<name>``,
+    ``unknown_rate:<name>``). By default the predictions' drift, 10% of never-seen values in a
+    column, or half of the columns drifting fail the report; ``tabship drift --fail-on-drift``
+    and the server's ``tabship_dataset_drift`` gauge use the same policy."""
 
     drifted: bool
+    reasons: list[str]
     share_drifted: float
     drifted_columns: int
     share_threshold: float
@@ -185,6 +194,7 @@ class DriftReport:
         prediction = data.get("prediction")
         return cls(
             drifted=bool(data["drifted"]),
+            reasons=[str(r) for r in data.get("reasons", [])],
             share_drifted=float(data["share_drifted"]),
             drifted_columns=int(data["drifted_columns"]),
             share_threshold=float(data["share_threshold"]),
@@ -194,7 +204,7 @@ class DriftReport:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The report as ``tabship drift --json`` prints it: ``{"drifted", "share_drifted",
+        """The report as ``tabship drift --json`` prints it: ``{"drifted", "reasons", "share_drifted",
         "drifted_columns", "share_threshold", "rows", "columns": [...], "prediction": ...}``."""
         return dataclasses.asdict(self)
 
@@ -228,7 +238,9 @@ class DriftReport:
         raise KeyError(name)
 
     def __repr__(self) -> str:
-        verdict = "DATASET DRIFT" if self.drifted else "no dataset drift"
+        verdict = (
+            f"DATASET DRIFT ({', '.join(self.reasons)})" if self.drifted else "no dataset drift"
+        )
         names = self.drifted_names
         shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
         return (
@@ -389,7 +401,7 @@ class KsResult(NamedTuple):
 
 
 class ChiSquareResult(NamedTuple):
-    """Pearson's chi-square test of the live counts against the reference shares."""
+    """Pearson's two-sample chi-square test of homogeneity of the reference and live counts."""
 
     statistic: float
     p_value: float
@@ -408,9 +420,9 @@ def ks(reference: Any, live: Any) -> KsResult:
 
 
 def chi_square(reference: Any, live: Any) -> ChiSquareResult:
-    """Chi-square test over the slots either side uses: ``scipy.stats.chisquare(live,
-    expected)`` with expectations from the reference shares; a slot only the live side has
-    gives every used reference slot a pseudo-count of 0.5."""
+    """Two-sample chi-square test over the slots either side uses, as
+    ``scipy.stats.chi2_contingency([reference, live], correction=False)``: the reference is a
+    sample too, not the exact truth."""
     return ChiSquareResult(*_chi_square(_counts(reference, "reference"), _counts(live, "live")))
 
 

@@ -362,3 +362,43 @@ def test_monitor_with_integer_class_labels() -> None:
         monitor.observe(iris.iloc[:4], [1, 2, 7, 7])
     with pytest.raises(tabship.SchemaError, match="row 2: `x` is not a class"):
         monitor.observe(iris.iloc[:2], [1, "x"])
+
+
+def test_the_drift_policy_decides_the_dataset_verdict(pipeline: tabship.Pipeline, adult: pd.DataFrame) -> None:
+    """Issue 9, bug 4: a third of never-seen `workclass` values is one drifted column of 13,
+    under the share threshold, yet the default policy fails on the unknown rate; the policy is
+    a keyword option, and the raw and adjusted p-values are both in the report."""
+    live = adult.sample(n=600, random_state=5).copy()
+    live.loc[live.index[::3], "workclass"] = "Gig-economy"
+    report = pipeline.drift(live)
+    assert report.drifted and report.reasons == ["unknown_rate:workclass"]
+    assert report.share_drifted < 0.5
+    assert "DATASET DRIFT (unknown_rate:workclass)" in repr(report)
+    assert report.to_dict()["reasons"] == ["unknown_rate:workclass"]
+    assert not pipeline.drift(live, policy={"unknown_rate": None}).drifted
+    named = pipeline.drift(live, policy={"columns": ["workclass"], "unknown_rate": None})
+    assert named.reasons == ["column:workclass"]
+    workclass = report.column("workclass")
+    assert workclass.statistic == "chi_square" and workclass.adjusted_p_value is not None
+    assert workclass.adjusted_p_value >= workclass.value
+    with pytest.raises(tabship.OptionError, match="`agee`"):
+        pipeline.drift(live, policy={"columns": ["agee"]})
+    with pytest.raises(tabship.OptionError, match="any_colum"):
+        pipeline.drift(live, policy={"any_colum": True})
+
+
+def test_a_zero_one_column_profiled_by_its_values() -> None:
+    """Issue 9, bug 2 on plain arrays: a 16%-ones flag set to all ones is flagged."""
+    rng = np.random.default_rng(8)
+    reference = (rng.uniform(size=5000) < 0.16).astype(float)
+    profile = tabship.drift.profile(reference, "flag")
+    values = profile.to_dict()["distribution"]["values"]
+    assert values["values"] == [0.0, 1.0] and sum(values["counts"]) == 5000
+    result = profile.compare(np.ones(500))
+    assert result.drifted and result.statistic == "chi_square"
+    assert result.histogram.labels == ["0", "1", "<unseen>"]
+    assert result.mean_shift == pytest.approx((1 - reference.mean()) / reference.std(), rel=1e-9)
+    assert not profile.compare(reference[:500]).drifted
+    binned = tabship.drift.ColumnProfile.numeric(reference, "flag", exact_values=0)
+    assert "values" not in binned.to_dict()["distribution"]
+    assert not binned.compare(np.ones(500)).drifted  # what every profile did before

@@ -363,14 +363,17 @@ pub struct DriftArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Exit with code 3 when the dataset drifts.
+    /// Exit with code 3 when the drift policy fails the report: by default when the
+    /// predictions drift, a column has ≥ 10% values never seen in training, or half of the
+    /// columns drift (change it with `"policy"` in `--options`).
     #[arg(long)]
     pub fail_on_drift: bool,
     /// Also write a self-contained HTML page with each column's reference vs live histogram.
     #[arg(long, value_name = "REPORT.html")]
     pub html: Option<PathBuf>,
-    /// Thresholds and tests as JSON (fields of `DriftOptions`, e.g. `{"share": 0.3,
-    /// "wasserstein": 0.2}`); missing fields keep their defaults.
+    /// Thresholds, tests and policy as JSON (fields of `DriftOptions`, e.g. `{"share": 0.3,
+    /// "wasserstein": 0.2, "policy": {"any_column": true, "unknown_rate": 0.05}}`); missing
+    /// fields keep their defaults.
     #[arg(long, value_name = "OPTIONS.json")]
     pub options: Option<PathBuf>,
 }

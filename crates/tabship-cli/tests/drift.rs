@@ -11,7 +11,7 @@ fn model() -> String {
 }
 
 /// adult_sample.csv with `change` applied to every record (header, record) → record.
-fn rewrite(to: &Path, change: impl Fn(&[String], &mut Vec<String>)) {
+fn rewrite(to: &Path, mut change: impl FnMut(&[String], &mut Vec<String>)) {
     let mut reader = csv::Reader::from_path(testdata("adult_sample.csv")).expect("reads");
     let header: Vec<String> = reader
         .headers()
@@ -202,4 +202,90 @@ fn inspect_shows_whether_a_profile_is_stored() {
     let out = tabship(&["inspect", &model(), "--json"]);
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert_eq!(json["drift_profile"]["columns"], 13);
+}
+
+/// Issue 9, bug 4: one column shifted, a third of another never seen before, and the predictions
+/// collapsing onto one class gave "no dataset drift" and exit 0 (two of 13 columns is under the
+/// share threshold). The default policy fails on the predictions and the unknown values, in the
+/// exit code, the text, the JSON and the HTML headline alike.
+#[test]
+fn drifted_predictions_and_unknown_values_fail_by_default() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let live = dir.path().join("young.csv");
+    let mut row = 0usize;
+    rewrite(&live, |h, f| {
+        row += 1;
+        set(h, f, "age", |_| "19".to_owned());
+        set(h, f, "education_num", |_| "4".to_owned());
+        if row % 3 == 0 {
+            set(h, f, "workclass", |_| "Gig-economy".to_owned());
+        }
+    });
+    let html = dir.path().join("report.html");
+    let out = tabship(&[
+        "drift",
+        &model(),
+        path(&live),
+        "--fail-on-drift",
+        "--json",
+        "--html",
+        path(&html),
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert!(
+        report["drifted_columns"].as_u64().is_some_and(|n| n < 7),
+        "{report}"
+    );
+    assert_eq!(report["prediction"]["drifted"], true);
+    let reasons = report["reasons"].to_string();
+    assert!(
+        reasons.contains("\"prediction\"") && reasons.contains("unknown_rate:workclass"),
+        "{reasons}"
+    );
+    let page = std::fs::read_to_string(&html).expect("HTML written");
+    assert!(
+        !page.contains("No dataset drift"),
+        "the headline follows the policy"
+    );
+    assert!(page.contains("<strong>Dataset drift</strong> (the predictions drifted; "));
+    let out = tabship(&["drift", &model(), path(&live)]);
+    assert_eq!(out.status.code(), Some(0), "no --fail-on-drift");
+    assert!(stdout(&out).contains("DATASET DRIFT (the predictions drifted; "));
+    // A policy that only looks at the share (as before) passes the same data.
+    let options = dir.path().join("options.json");
+    std::fs::write(
+        &options,
+        r#"{"policy": {"prediction": false, "unknown_rate": null}}"#,
+    )
+    .expect("options");
+    let out = tabship(&[
+        "drift",
+        &model(),
+        path(&live),
+        "--fail-on-drift",
+        "--options",
+        path(&options),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // And one naming `age` fails on it.
+    std::fs::write(
+        &options,
+        r#"{"policy": {"columns": ["age"], "prediction": false}}"#,
+    )
+    .expect("options");
+    let out = tabship(&[
+        "drift",
+        &model(),
+        path(&live),
+        "--fail-on-drift",
+        "--options",
+        path(&options),
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stdout(&out).contains("column `age` drifted"));
+    // A policy naming a column the model does not have is a usage error naming it.
+    std::fs::write(&options, r#"{"policy": {"columns": ["agee"]}}"#).expect("options");
+    let out = tabship(&["drift", &model(), path(&live), "--options", path(&options)]);
+    assert!(stderr(&out).contains("`agee`"), "{}", stderr(&out));
 }

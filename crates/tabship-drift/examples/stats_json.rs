@@ -5,7 +5,8 @@
 //!
 //! Each case: `reference` and `live` counts over the same slots, optionally `edges` (for
 //! Wasserstein: `len(edges) + 1` slots) and `outside` (the live out-of-range term). A case with
-//! `values` instead captures a numeric profile of those values and prints it.
+//! `values` instead captures a numeric profile of those values and prints it; one with
+//! `p_values` prints their Benjamini–Hochberg adjustment.
 
 use std::io::Read;
 
@@ -40,6 +41,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             let profile = NumericProfile::capture(&floats(case, "values"), &options)?;
             out.push(serde_json::to_value(profile)?);
+            continue;
+        }
+        if case.get("p_values").is_some() {
+            let adjusted = stats::benjamini_hochberg(&floats(case, "p_values"));
+            out.push(json!({ "benjamini_hochberg": adjusted }));
             continue;
         }
         let (r, l) = (counts(case, "reference"), counts(case, "live"));

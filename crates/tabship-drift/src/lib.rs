@@ -8,17 +8,22 @@
 //!   min, max and two quantile histograms (10 coarse bins and 100 fine bins, each with underflow
 //!   and overflow slots); per categorical column the most frequent categories (100 by default)
 //!   with a lumped count for the rest, and the missing count; and the distribution of the model's
-//!   predictions. Its size never depends on the number of rows. [`ReferenceProfile::validate`]
+//!   predictions. A numeric column with at most 20 distinct values also keeps every value with
+//!   its count and is compared value by value, like a category (a 0/1 column's quantile bins are
+//!   one `[0, 1]` bin). Its size never depends on the number of rows. [`ReferenceProfile::validate`]
 //!   checks a profile read from an untrusted file.
-//! - **Statistics** ([`stats`]): PSI, Kolmogorov–Smirnov (statistic, p-value, error bound of the
-//!   binned reference), chi-square with p-value, Jensen–Shannon distance (base 2), Wasserstein-1
+//! - **Statistics** ([`stats`]): PSI, two-sample Kolmogorov–Smirnov (statistic, p-value, error
+//!   bound of the binned reference), the two-sample chi-square test of homogeneity (the reference
+//!   is a sample too), Benjamini–Hochberg adjusted p-values, Jensen–Shannon distance (base 2), Wasserstein-1
 //!   divided by the reference std, Hellinger; the report adds the mean shift in reference stds,
 //!   the std ratio, unknown-category, missing and out-of-range rates. Every result is finite,
 //!   for empty windows, constant or all-missing columns and single categories too.
 //! - **Verdicts** ([`DriftOptions`]): as Evidently, a p-value test for live samples of at most
-//!   1000 values (KS for numbers, chi-square for categories, p < 0.05), otherwise a distance with a
-//!   fixed threshold (Wasserstein/std ≥ 0.1, Jensen–Shannon ≥ 0.1); the dataset drifts when at
-//!   least half of the columns do. Every threshold and test is configurable.
+//!   1000 values (KS for numbers, chi-square for categories and few-valued numbers, adjusted
+//!   p < 0.05 after Benjamini–Hochberg over the report's tests), otherwise a distance with a
+//!   fixed threshold (Wasserstein/std ≥ 0.1, Jensen–Shannon ≥ 0.1). The dataset verdict is the
+//!   [`DriftPolicy`]'s: by default drifted predictions, 10% of never-seen values in a column, or
+//!   half of the columns drifting. Every threshold, test and rule is configurable.
 //! - **Streaming** ([`Monitor`]): cumulative, sliding and tumbling windows fed batches or rows,
 //!   with memory proportional to the bins; monitors and samples merge across shards.
 //! - **Concept drift** ([`concept`]): [`Ddm`], [`PageHinkley`] and [`Adwin`] over per-prediction
@@ -51,6 +56,7 @@
 //! let report = report(&profile, &sample, &DriftOptions::default())?;
 //! assert_eq!(report.drifted_names(), ["age"]);
 //! assert!(report.drifted); // one column of two: share 0.5
+//! assert_eq!(report.reasons, ["share"]);
 //! # Ok(())
 //! # }
 //! ```
@@ -88,11 +94,12 @@ pub use concept::{Adwin, Ddm, Detector, DetectorState, PageHinkley};
 pub use error::{Error, Result};
 pub use monitor::{Monitor, MonitorState, Window};
 pub use profile::{
-    CategoricalProfile, ColumnProfile, Distribution, NumericProfile, ProfileOptions,
+    CategoricalProfile, ColumnProfile, Distribution, ExactValues, NumericProfile, ProfileOptions,
     ReferenceProfile,
 };
 pub use report::{
-    ColumnReport, DriftOptions, DriftReport, Histogram, MIN_SCALE, Statistic, column_report, report,
+    ColumnReport, DriftOptions, DriftPolicy, DriftReport, Histogram, MIN_SCALE, MultipleTesting,
+    Statistic, column_report, report,
 };
 pub use sample::{
     Binner, CategoricalSample, CategorySlot, Cell, ColumnSample, LiveColumn, LiveSample,

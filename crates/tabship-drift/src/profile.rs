@@ -5,7 +5,11 @@
 //! training rows: a numeric column keeps its moments and two quantile histograms (a coarse one for
 //! PSI, Jensen–Shannon, Hellinger and chi-square, a fine one for Kolmogorov–Smirnov and
 //! Wasserstein), a categorical column its `max_categories` most frequent categories with their
-//! counts and one lumped count for the rest.
+//! counts and one lumped count for the rest. A numeric column with few distinct values (at most
+//! [`ProfileOptions::exact_values`], default [`DEFAULT_EXACT_VALUES`]: flags, counts, ratings)
+//! also keeps every distinct value with its count, so the report compares its mix of values
+//! exactly, as it does a categorical column's: quantile bins of a 0/1 column collapse into one
+//! `[0, 1]` bin that no shift of the share of ones can move.
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -19,6 +23,8 @@ pub mod limits {
     pub const MAX_EDGES: usize = 4097;
     /// Most categories kept for one column.
     pub const MAX_CATEGORIES: usize = 65_536;
+    /// Most exact values kept for one numeric column.
+    pub const MAX_EXACT_VALUES: usize = 4096;
     /// Most profiled columns.
     pub const MAX_COLUMNS: usize = 100_000;
     /// Longest column or category name, in bytes.
@@ -31,6 +37,10 @@ pub const DEFAULT_BINS: usize = 10;
 pub const DEFAULT_FINE_BINS: usize = 100;
 /// Categories kept per categorical column by default; rarer ones are lumped together.
 pub const DEFAULT_MAX_CATEGORIES: usize = 100;
+/// A numeric column with at most this many distinct values is profiled by its exact values too
+/// (by default): 20 covers flags, counts (rooms, fireplaces, children), ratings and small
+/// ordinal codes, and stays far below the 100 fine bins a continuous column gets.
+pub const DEFAULT_EXACT_VALUES: usize = 20;
 
 /// How a profile is captured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +51,9 @@ pub struct ProfileOptions {
     pub fine_bins: usize,
     /// Most frequent categories kept per column (default 100).
     pub max_categories: usize,
+    /// Numeric columns with at most this many distinct values are also profiled by their
+    /// exact values (default [`DEFAULT_EXACT_VALUES`]; 0 never does).
+    pub exact_values: usize,
 }
 
 impl Default for ProfileOptions {
@@ -49,6 +62,7 @@ impl Default for ProfileOptions {
             bins: DEFAULT_BINS,
             fine_bins: DEFAULT_FINE_BINS,
             max_categories: DEFAULT_MAX_CATEGORIES,
+            exact_values: DEFAULT_EXACT_VALUES,
         }
     }
 }
@@ -71,6 +85,16 @@ impl ProfileOptions {
                     reason: format!("must be between 1 and {max}, got `{value}`"),
                 });
             }
+        }
+        if self.exact_values > limits::MAX_EXACT_VALUES {
+            return Err(Error::InvalidOption {
+                option: "exact_values",
+                reason: format!(
+                    "must be at most {}, got `{}`",
+                    limits::MAX_EXACT_VALUES,
+                    self.exact_values
+                ),
+            });
         }
         Ok(())
     }
@@ -146,6 +170,95 @@ pub struct NumericProfile {
     pub fine_edges: Vec<f64>,
     /// Reference counts in the fine slots: `fine_edges.len() + 1` entries (1 without edges).
     pub fine_counts: Vec<u64>,
+    /// Every distinct value with its count, for a column with few of them (format 1.3 of the
+    /// artifact; absent from older profiles and for columns with more distinct values than
+    /// [`ProfileOptions::exact_values`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<ExactValues>,
+}
+
+/// The distinct values of a numeric column with their counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExactValues {
+    /// The distinct present values, strictly increasing.
+    pub values: Vec<f64>,
+    /// How many reference rows have each value (all positive, adding up to the column's count).
+    pub counts: Vec<u64>,
+}
+
+impl ExactValues {
+    /// Distinct values of sorted finite values with their counts, or `None` when there are
+    /// none or more than `max` of them.
+    fn of_sorted(sorted: &[f64], max: usize) -> Option<Self> {
+        let mut values: Vec<f64> = Vec::new();
+        let mut counts: Vec<u64> = Vec::new();
+        for &x in sorted {
+            // `==`, not the bits: -0 and 0 are one value, as `slot_of` sees them.
+            if values.last() == Some(&x) {
+                if let Some(c) = counts.last_mut() {
+                    *c += 1;
+                }
+            } else {
+                if values.len() == max {
+                    return None;
+                }
+                values.push(x);
+                counts.push(1);
+            }
+        }
+        (!values.is_empty()).then_some(ExactValues { values, counts })
+    }
+
+    /// The index of `x` among the values, if it is one of them.
+    #[inline]
+    pub fn index_of(&self, x: f64) -> Option<usize> {
+        let i = self.values.partition_point(|&v| v < x);
+        (self.values.get(i) == Some(&x)).then_some(i)
+    }
+
+    fn validate(&self, field: &str, total: u64) -> Result<()> {
+        if self.values.is_empty() || self.values.len() > limits::MAX_EXACT_VALUES {
+            return Err(Error::profile(
+                field,
+                format!(
+                    "expected 1 to {} values, got `{}`",
+                    limits::MAX_EXACT_VALUES,
+                    self.values.len()
+                ),
+            ));
+        }
+        if let Some(x) = self.values.iter().find(|x| !x.is_finite()) {
+            return Err(Error::profile(
+                field,
+                format!("expected finite values, got `{x}`"),
+            ));
+        }
+        if self.values.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(Error::profile(field, "values are not strictly increasing"));
+        }
+        if self.counts.len() != self.values.len() || self.counts.contains(&0) {
+            return Err(Error::profile(
+                field,
+                format!(
+                    "{} values need as many positive counts, got `{:?}`",
+                    self.values.len(),
+                    self.counts
+                ),
+            ));
+        }
+        let sum = self
+            .counts
+            .iter()
+            .try_fold(0u64, |s, &c| s.checked_add(c))
+            .ok_or_else(|| Error::profile(field, "counts overflow"))?;
+        if sum != total {
+            return Err(Error::profile(
+                field,
+                format!("counts add up to `{sum}`, the column has `{total}` values"),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The reference distribution of a categorical column.
@@ -236,6 +349,7 @@ impl NumericProfile {
             max: present.last().copied().unwrap_or(0.0),
             counts: slot_counts(&present, &edges),
             fine_counts: slot_counts(&present, &fine_edges),
+            values: ExactValues::of_sorted(&present, options.exact_values),
             edges,
             fine_edges,
         })
@@ -272,6 +386,9 @@ impl NumericProfile {
             ("fine_edges", &self.fine_edges, &self.fine_counts),
         ] {
             validate_histogram(&format!("{field}.{name}"), edges, counts, self.count)?;
+        }
+        if let Some(values) = &self.values {
+            values.validate(&format!("{field}.values"), self.count)?;
         }
         Ok(())
     }
@@ -507,6 +624,16 @@ impl ReferenceProfile {
         Ok(())
     }
 
+    /// True when some numeric distribution (a column's or the predictions') keeps its exact
+    /// values: such a profile needs format 1.3 of the artifact, whose older readers would
+    /// silently ignore the values.
+    pub fn has_exact_values(&self) -> bool {
+        self.columns
+            .iter()
+            .chain(&self.prediction)
+            .any(|c| matches!(&c.distribution, Distribution::Numeric(p) if p.values.is_some()))
+    }
+
     /// A column's profile by name.
     pub fn column(&self, name: &str) -> Option<&ColumnProfile> {
         self.columns.iter().find(|c| c.name == name)
@@ -538,6 +665,7 @@ mod tests {
             bins: 2,
             fine_bins: 5,
             max_categories: 10,
+            exact_values: 0,
         };
         let p = NumericProfile::capture(&values, &options).expect("valid");
         assert_eq!((p.count, p.missing), (10, 1));
@@ -549,6 +677,76 @@ mod tests {
         assert_eq!(p.fine_edges, [1.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
         assert_eq!(p.fine_counts, [0, 2, 2, 2, 2, 2, 0]);
         p.validate("c").expect("valid");
+    }
+
+    #[test]
+    fn few_distinct_values_are_kept_exactly() {
+        let o = ProfileOptions::default();
+        let flags: Vec<f64> = (0..100).map(|i| f64::from(u8::from(i % 6 == 0))).collect();
+        let p = NumericProfile::capture(&flags, &o).expect("valid");
+        let values = p.values.as_ref().expect("a 0/1 column keeps its values");
+        assert_eq!(values.values, [0.0, 1.0]);
+        assert_eq!(values.counts, [83, 17]);
+        assert_eq!(
+            (values.index_of(1.0), values.index_of(0.5)),
+            (Some(1), None)
+        );
+        assert_eq!(values.index_of(-0.0), Some(0));
+        p.validate("c").expect("valid");
+        // a constant, and counts 0..4 with -0 among the zeros
+        let constant = NumericProfile::capture(&[3.0; 4], &o).expect("valid");
+        assert_eq!(constant.values.expect("kept").counts, [4]);
+        let counts = [0.0, -0.0, 1.0, 4.0, 2.0, 2.0, f64::NAN];
+        let p = NumericProfile::capture(&counts, &o).expect("valid");
+        let values = p.values.expect("kept");
+        assert_eq!(
+            (values.values.as_slice(), values.counts.as_slice()),
+            (&[0.0, 1.0, 2.0, 4.0][..], &[2, 1, 2, 1][..])
+        );
+        // 21 distinct values are too many by default; 0 turns the exact values off
+        let many: Vec<f64> = (0..21).map(f64::from).collect();
+        assert!(
+            NumericProfile::capture(&many, &o)
+                .expect("valid")
+                .values
+                .is_none()
+        );
+        let off = ProfileOptions {
+            exact_values: 0,
+            ..o
+        };
+        assert!(
+            NumericProfile::capture(&flags, &off)
+                .expect("valid")
+                .values
+                .is_none()
+        );
+        assert!(
+            NumericProfile::capture(&[f64::NAN], &o)
+                .expect("valid")
+                .values
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn hostile_exact_values_are_refused() {
+        let o = ProfileOptions::default();
+        let good = NumericProfile::capture(&[0.0, 1.0, 1.0], &o).expect("valid");
+        for edit in [
+            |v: &mut ExactValues| v.values.reverse(),
+            |v: &mut ExactValues| v.counts[0] = 5,
+            |v: &mut ExactValues| v.counts[0] = 0,
+            |v: &mut ExactValues| v.values[1] = f64::INFINITY,
+            |v: &mut ExactValues| v.counts.truncate(1),
+        ] {
+            let mut p = good.clone();
+            if let Some(v) = p.values.as_mut() {
+                edit(v);
+            }
+            let err = p.validate("columns[0]").expect_err("refused").to_string();
+            assert!(err.contains("columns[0].values"), "{err}");
+        }
     }
 
     #[test]

@@ -73,12 +73,13 @@ impl fmt::Display for Statistic {
     }
 }
 
-/// Thresholds and test choices. The defaults follow Evidently: with at most
+/// Thresholds, test choices and the [`DriftPolicy`]. The defaults follow Evidently: with at most
 /// `small_sample_rows` live values a column is judged by a p-value test (Kolmogorov–Smirnov for
-/// numbers, chi-square for categories, drift when p < 0.05); with more, by a distance with a fixed
-/// threshold (Wasserstein / ref std ≥ 0.1 for numbers, Jensen–Shannon ≥ 0.1 for categories), because
-/// on large samples every p-value test flags differences too small to matter. The dataset drifts
-/// when at least half of the columns do.
+/// numbers, two-sample chi-square for categories and for numbers with few distinct values,
+/// drift when p < 0.05 after the Benjamini–Hochberg adjustment over the report's tests); with
+/// more, by a distance with a fixed threshold (Wasserstein / ref std ≥ 0.1 for numbers,
+/// Jensen–Shannon ≥ 0.1 for categories), because on large samples every p-value test flags
+/// differences too small to matter. What makes the dataset drift is the [`DriftPolicy`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DriftOptions {
@@ -114,6 +115,124 @@ pub struct DriftOptions {
     /// with many rare categories (a country column flags iid samples). New categories land in
     /// the pooled bucket, whose reference share is small, so they still show.
     pub min_expected_count: f64,
+    /// How the p-values of one report are adjusted for the number of tests (default
+    /// Benjamini–Hochberg over the input columns and the predictions judged by a p-value test).
+    pub multiple_testing: MultipleTesting,
+    /// What makes the dataset (and `--fail-on-drift`, the server's gauge and alert) drift.
+    pub policy: DriftPolicy,
+}
+
+/// The adjustment of the p-values of one report for the number of columns tested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MultipleTesting {
+    /// Benjamini–Hochberg ([`stats::benjamini_hochberg`]): with `m` columns tested at 0.05,
+    /// an unshifted sample flags some column with probability at most 0.05 instead of up to
+    /// `1 − 0.95^m` (79% for 30 columns), while a column that really moved keeps a tiny p-value.
+    #[default]
+    BenjaminiHochberg,
+    /// Every p-value against its threshold as it is.
+    None,
+}
+
+/// What makes a report's dataset verdict ([`DriftReport::drifted`]) true: each rule that fires
+/// adds a reason to [`DriftReport::reasons`]. The one policy behind `tabship drift
+/// --fail-on-drift`, the HTML headline, Python's `report.drifted`, and the server's
+/// `tabship_dataset_drift` gauge and alert.
+///
+/// The default fails when the predictions drift, when a column gets at least 10% of values the
+/// training data never had, or when half of the input columns drift — not on one drifted input
+/// column, which (after the multiple-testing adjustment) is worth a look but is often harmless.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DriftPolicy {
+    /// Fail when the share of drifted input columns reaches [`DriftOptions::share`] (default
+    /// true; reason `share`).
+    pub share: bool,
+    /// Fail when any input column drifts (default false; reason `column:<name>`).
+    pub any_column: bool,
+    /// Fail when one of these input columns drifts (default none; reason `column:<name>`).
+    pub columns: Vec<String>,
+    /// Fail when the model's predictions drift (default true; reason `prediction`).
+    pub prediction: bool,
+    /// Fail when an input column's share of values the reference never had (a new category, or
+    /// a new value of a numeric column with few distinct values) reaches this (default 0.1;
+    /// reason `unknown_rate:<name>`); `None` disables the rule.
+    pub unknown_rate: Option<f64>,
+}
+
+impl Default for DriftPolicy {
+    fn default() -> Self {
+        DriftPolicy {
+            share: true,
+            any_column: false,
+            columns: Vec::new(),
+            prediction: true,
+            unknown_rate: Some(0.1),
+        }
+    }
+}
+
+impl DriftPolicy {
+    /// The reasons this policy fails a report's columns and prediction (empty: no drift).
+    /// `share` and `share_threshold` are the report's share of drifted input columns and the
+    /// threshold it is held to.
+    pub fn reasons(
+        &self,
+        columns: &[ColumnReport],
+        prediction: Option<&ColumnReport>,
+        share: f64,
+        share_threshold: f64,
+    ) -> Vec<String> {
+        let mut reasons = Vec::new();
+        let drifted = columns.iter().filter(|c| c.drifted).count();
+        if self.share && drifted > 0 && share >= share_threshold {
+            reasons.push("share".to_owned());
+        }
+        if self.prediction && prediction.is_some_and(|p| p.drifted) {
+            reasons.push("prediction".to_owned());
+        }
+        for c in columns {
+            if c.drifted && (self.any_column || self.columns.contains(&c.name)) {
+                reasons.push(format!("column:{}", c.name));
+            }
+        }
+        if let Some(limit) = self.unknown_rate {
+            for c in columns {
+                if c.unknown_rate.is_some_and(|r| r > 0.0 && r >= limit) {
+                    reasons.push(format!("unknown_rate:{}", c.name));
+                }
+            }
+        }
+        reasons
+    }
+
+    fn validate(&self) -> Result<()> {
+        if let Some(r) = self.unknown_rate {
+            if !(r.is_finite() && r > 0.0 && r <= 1.0) {
+                return Err(Error::InvalidOption {
+                    option: "policy.unknown_rate",
+                    reason: format!("expected a number in (0, 1] or null, got `{r}`"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that every named column is an input column of `profile`.
+    fn check_columns(&self, profile: &ReferenceProfile) -> Result<()> {
+        if let Some(name) = self.columns.iter().find(|n| profile.column(n).is_none()) {
+            let known: Vec<&str> = profile.columns.iter().map(|c| c.name.as_str()).collect();
+            return Err(Error::InvalidOption {
+                option: "policy.columns",
+                reason: format!(
+                    "no column `{name}` in the profile (columns: {})",
+                    known.join(", ")
+                ),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl Default for DriftOptions {
@@ -132,6 +251,8 @@ impl Default for DriftOptions {
             missing_rate_increase: Some(0.1),
             share: 0.5,
             min_expected_count: 5.0,
+            multiple_testing: MultipleTesting::default(),
+            policy: DriftPolicy::default(),
         }
     }
 }
@@ -198,7 +319,7 @@ impl DriftOptions {
                 });
             }
         }
-        Ok(())
+        self.policy.validate()
     }
 }
 
@@ -222,12 +343,16 @@ pub struct ColumnReport {
     pub kind: String,
     /// The statistic that decides the verdict.
     pub statistic: Statistic,
-    /// Its value.
+    /// Its value (for a p-value test, the raw p-value).
     pub value: f64,
+    /// For a p-value test, the p-value adjusted for the number of tests in the report
+    /// ([`DriftOptions::multiple_testing`]): the one the verdict compares with the threshold.
+    #[serde(default)]
+    pub adjusted_p_value: Option<f64>,
     /// Its threshold.
     pub threshold: f64,
-    /// The verdict: the statistic crossed its threshold, or the missing rate rose past
-    /// [`DriftOptions::missing_rate_increase`].
+    /// The verdict: the statistic (the adjusted p-value of a test) crossed its threshold, or
+    /// the missing rate rose past [`DriftOptions::missing_rate_increase`].
     pub drifted: bool,
     /// Why the column drifted (`statistic`, `missing_rate`), empty when it did not.
     pub reasons: Vec<String>,
@@ -263,7 +388,8 @@ pub struct ColumnReport {
     pub std_ratio: Option<f64>,
     /// Share of live values outside the reference range (numeric only).
     pub out_of_range_rate: Option<f64>,
-    /// Share of live values in categories the reference never had (categorical only).
+    /// Share of live values the reference never had: categories, or values of a numeric
+    /// column profiled by its exact values (`None` for other numeric columns).
     pub unknown_rate: Option<f64>,
     /// Reference vs live histogram.
     pub histogram: Histogram,
@@ -272,8 +398,12 @@ pub struct ColumnReport {
 /// The drift of a live sample against a reference profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DriftReport {
-    /// The dataset verdict: `share_drifted ≥ options.share` (and at least one column drifted).
+    /// The dataset verdict under [`DriftOptions::policy`]: true when some rule fired.
     pub drifted: bool,
+    /// The policy rules that fired (`share`, `prediction`, `column:<name>`,
+    /// `unknown_rate:<name>`), empty when nothing did.
+    #[serde(default)]
+    pub reasons: Vec<String>,
     /// Share of input columns that drifted (0 without columns).
     pub share_drifted: f64,
     /// How many input columns drifted.
@@ -284,7 +414,8 @@ pub struct DriftReport {
     pub rows: u64,
     /// One report per input column, in profile order.
     pub columns: Vec<ColumnReport>,
-    /// The drift of the model's predictions (not counted in the dataset share).
+    /// The drift of the model's predictions (not counted in the dataset share; the policy's
+    /// `prediction` rule).
     pub prediction: Option<ColumnReport>,
 }
 
@@ -345,6 +476,15 @@ struct Decision {
     value: f64,
 }
 
+/// Whether the statistic's value (an adjusted p-value for a test) crossed its threshold.
+fn crossed(statistic: Statistic, value: f64, threshold: f64) -> bool {
+    if statistic.is_p_value() {
+        value < threshold
+    } else {
+        value >= threshold
+    }
+}
+
 fn verdict(
     options: &DriftOptions,
     decision: Decision,
@@ -353,12 +493,7 @@ fn verdict(
 ) -> (f64, bool, Vec<String>) {
     let threshold = options.threshold(decision.statistic);
     let mut reasons = Vec::new();
-    let crossed = if decision.statistic.is_p_value() {
-        decision.value < threshold
-    } else {
-        decision.value >= threshold
-    };
-    if crossed {
+    if crossed(decision.statistic, decision.value, threshold) {
         reasons.push("statistic".to_owned());
     }
     if let Some(limit) = options.missing_rate_increase {
@@ -369,7 +504,8 @@ fn verdict(
     (threshold, !reasons.is_empty(), reasons)
 }
 
-fn choose(options: &DriftOptions, name: &str, numeric: bool, live_count: u64) -> Statistic {
+fn choose(options: &DriftOptions, name: &str, kind: Kind, live_count: u64) -> Statistic {
+    let numeric = kind != Kind::Categorical;
     if let Some(s) = options.column_statistics.get(name) {
         if numeric || !matches!(s, Statistic::Ks | Statistic::Wasserstein) {
             return *s;
@@ -380,11 +516,59 @@ fn choose(options: &DriftOptions, name: &str, numeric: bool, live_count: u64) ->
     } else {
         options.categorical_statistic
     };
-    fixed.unwrap_or(match (numeric, live_count <= options.small_sample_rows) {
-        (true, true) => Statistic::Ks,
-        (true, false) => Statistic::Wasserstein,
-        (false, true) => Statistic::ChiSquare,
-        (false, false) => Statistic::JensenShannon,
+    fixed.unwrap_or(match (kind, live_count <= options.small_sample_rows) {
+        // A few distinct values: compare their mix as categories (Kolmogorov–Smirnov's
+        // asymptotic p-value is very conservative on ties, and blind to unseen values).
+        (Kind::Discrete | Kind::Categorical, true) => Statistic::ChiSquare,
+        (Kind::Continuous, true) => Statistic::Ks,
+        (Kind::Continuous | Kind::Discrete, false) => Statistic::Wasserstein,
+        (Kind::Categorical, false) => Statistic::JensenShannon,
+    })
+}
+
+/// What the size-based choice of a statistic sees of a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Numbers with quantile bins only.
+    Continuous,
+    /// Numbers whose profile keeps their exact values.
+    Discrete,
+    /// Categories.
+    Categorical,
+}
+
+/// The statistics of a numeric column whose profile keeps its exact values: buckets are the
+/// reference values plus one for live values the reference never had.
+struct Exact {
+    reference: Vec<u64>,
+    live: Vec<u64>,
+    labels: Vec<String>,
+    ks: stats::KsResult,
+    wasserstein: f64,
+    unseen_rate: f64,
+}
+
+fn exact(p: &NumericProfile, s: &NumericSample, outside: f64) -> Option<Exact> {
+    let v = p.values.as_ref()?;
+    let mut reference = v.counts.clone();
+    reference.push(0);
+    let mut live = s.value_counts.clone();
+    live.push(s.unseen);
+    // Both empirical CDFs jump only at the values, so over the seen values these are exact;
+    // an unseen value could sit anywhere between them and move the live CDF by its share.
+    let mut ks = stats::ks(&v.counts, &s.value_counts);
+    let unseen_rate = rate(s.unseen, s.count());
+    ks.error_bound = unseen_rate;
+    let wasserstein = stats::wasserstein_at(&v.values, &v.counts, &s.value_counts) + outside;
+    let mut labels: Vec<String> = v.values.iter().map(|&x| fmt_edge(x)).collect();
+    labels.push("<unseen>".into());
+    Some(Exact {
+        reference,
+        live,
+        labels,
+        ks,
+        wasserstein,
+        unseen_rate,
     })
 }
 
@@ -396,15 +580,26 @@ fn numeric_report(
 ) -> ColumnReport {
     let live_count = s.count();
     let scale = p.std.max(MIN_SCALE);
-    let ks = stats::ks(&p.fine_counts, &s.fine_counts);
-    let chi = stats::chi_square(&p.counts, &s.counts);
     let outside = if live_count > 0 {
         (s.below + s.above) / live_count as f64
     } else {
         0.0
     };
-    let wasserstein =
-        stats::wasserstein(&p.fine_edges, &p.fine_counts, &s.fine_counts, outside) / scale;
+    let exact = exact(p, s, outside);
+    // Over the exact values (pooled like categories) when the profile has them, otherwise
+    // over the coarse quantile bins.
+    let (reference, live) = match &exact {
+        Some(e) => pool(&e.reference, &e.live, options.min_expected_count),
+        None => (p.counts.clone(), s.counts.clone()),
+    };
+    let ks = exact
+        .as_ref()
+        .map_or_else(|| stats::ks(&p.fine_counts, &s.fine_counts), |e| e.ks);
+    let chi = stats::chi_square(&reference, &live);
+    let wasserstein = exact.as_ref().map_or_else(
+        || stats::wasserstein(&p.fine_edges, &p.fine_counts, &s.fine_counts, outside),
+        |e| e.wasserstein,
+    ) / scale;
     let comparable = live_count > 0 && p.count > 0;
     let (mean_shift, std_ratio) = if comparable {
         let n = live_count as f64;
@@ -425,14 +620,19 @@ fn numeric_report(
         } else {
             0
         };
-    let statistic = choose(options, name, true, live_count);
+    let kind = if exact.is_some() {
+        Kind::Discrete
+    } else {
+        Kind::Continuous
+    };
+    let statistic = choose(options, name, kind, live_count);
     let value = match statistic {
         Statistic::Ks => ks.p_value,
         Statistic::ChiSquare => chi.p_value,
-        Statistic::Psi => stats::psi(&p.counts, &s.counts),
-        Statistic::JensenShannon => stats::jensen_shannon(&p.counts, &s.counts),
+        Statistic::Psi => stats::psi(&reference, &live),
+        Statistic::JensenShannon => stats::jensen_shannon(&reference, &live),
         Statistic::Wasserstein => wasserstein,
-        Statistic::Hellinger => stats::hellinger(&p.counts, &s.counts),
+        Statistic::Hellinger => stats::hellinger(&reference, &live),
     };
     let missing_rate = rate(s.missing, live_count + s.missing);
     let reference_missing_rate = rate(p.missing, p.count + p.missing);
@@ -447,6 +647,7 @@ fn numeric_report(
         kind: "numeric".into(),
         statistic,
         value: finite(value),
+        adjusted_p_value: statistic.is_p_value().then_some(finite(value)),
         threshold,
         drifted,
         reasons,
@@ -454,9 +655,9 @@ fn numeric_report(
         reference_count: p.count,
         missing_rate,
         reference_missing_rate,
-        psi: finite(stats::psi(&p.counts, &s.counts)),
-        jensen_shannon: stats::jensen_shannon(&p.counts, &s.counts),
-        hellinger: stats::hellinger(&p.counts, &s.counts),
+        psi: finite(stats::psi(&reference, &live)),
+        jensen_shannon: stats::jensen_shannon(&reference, &live),
+        hellinger: stats::hellinger(&reference, &live),
         chi_square: chi.statistic,
         chi_square_p_value: chi.p_value,
         ks: Some(ks.statistic),
@@ -470,11 +671,18 @@ fn numeric_report(
         } else {
             0.0
         }),
-        unknown_rate: None,
-        histogram: Histogram {
-            labels: slot_labels(&p.edges),
-            reference: shares(&p.counts),
-            live: shares(&s.counts),
+        unknown_rate: exact.as_ref().map(|e| e.unseen_rate),
+        histogram: match exact {
+            Some(e) => Histogram {
+                labels: e.labels,
+                reference: shares(&e.reference),
+                live: shares(&e.live),
+            },
+            None => Histogram {
+                labels: slot_labels(&p.edges),
+                reference: shares(&p.counts),
+                live: shares(&s.counts),
+            },
         },
     }
 }
@@ -541,7 +749,7 @@ fn categorical_report(
     let (full_reference, full_live) = buckets(p, s);
     let (reference, live) = pool(&full_reference, &full_live, options.min_expected_count);
     let chi = stats::chi_square(&reference, &live);
-    let statistic = choose(options, name, false, live_count);
+    let statistic = choose(options, name, Kind::Categorical, live_count);
     let value = match statistic {
         Statistic::ChiSquare | Statistic::Ks => chi.p_value,
         Statistic::Psi => stats::psi(&reference, &live),
@@ -571,6 +779,7 @@ fn categorical_report(
         kind: "categorical".into(),
         statistic,
         value: finite(value),
+        adjusted_p_value: statistic.is_p_value().then_some(finite(value)),
         threshold,
         drifted,
         reasons,
@@ -607,7 +816,8 @@ fn finite(x: f64) -> f64 {
     }
 }
 
-/// The report of one column against its profile.
+/// The report of one column against its profile, alone: its `adjusted_p_value` is the raw one
+/// (a family of one test); [`report`] adjusts over all the columns and the predictions.
 pub fn column_report(
     profile: &ColumnProfile,
     sample: &ColumnSample,
@@ -625,7 +835,11 @@ pub fn column_report(
     };
     match (&profile.distribution, sample) {
         (Distribution::Numeric(p), ColumnSample::Numeric(s)) => {
-            if s.counts.len() != p.counts.len() || s.fine_counts.len() != p.fine_counts.len() {
+            let values = p.values.as_ref().map_or(0, |v| v.values.len());
+            if s.counts.len() != p.counts.len()
+                || s.fine_counts.len() != p.fine_counts.len()
+                || s.value_counts.len() != values
+            {
                 return Err(shape_error());
             }
             Ok(numeric_report(&profile.name, p, s, options))
@@ -640,13 +854,42 @@ pub fn column_report(
     }
 }
 
-/// The drift report of a live sample against the profile it was binned on.
+/// Replaces the p-values of the report's p-value tests (input columns, then the predictions)
+/// by their adjusted values and redoes those verdicts.
+fn adjust(
+    columns: &mut [ColumnReport],
+    prediction: Option<&mut ColumnReport>,
+    how: MultipleTesting,
+) {
+    if how == MultipleTesting::None {
+        return;
+    }
+    let mut tested: Vec<&mut ColumnReport> = columns
+        .iter_mut()
+        .chain(prediction)
+        .filter(|c| c.statistic.is_p_value())
+        .collect();
+    let raw: Vec<f64> = tested.iter().map(|c| c.value).collect();
+    for (c, adjusted) in tested.iter_mut().zip(stats::benjamini_hochberg(&raw)) {
+        c.adjusted_p_value = Some(adjusted);
+        c.reasons.retain(|r| r != "statistic");
+        if crossed(c.statistic, adjusted, c.threshold) {
+            c.reasons.insert(0, "statistic".to_owned());
+        }
+        c.drifted = !c.reasons.is_empty();
+    }
+}
+
+/// The drift report of a live sample against the profile it was binned on: every column's
+/// statistics, the p-values adjusted over the report ([`DriftOptions::multiple_testing`]), and
+/// the dataset verdict of [`DriftOptions::policy`].
 pub fn report(
     profile: &ReferenceProfile,
     sample: &LiveSample,
     options: &DriftOptions,
 ) -> Result<DriftReport> {
     options.validate()?;
+    options.policy.check_columns(profile)?;
     if sample.columns.len() != profile.columns.len() {
         return Err(Error::mismatch(
             "sampled columns",
@@ -654,20 +897,26 @@ pub fn report(
             sample.columns.len().to_string(),
         ));
     }
-    let columns = profile
+    let mut columns = profile
         .columns
         .iter()
         .zip(&sample.columns)
         .map(|(p, s)| column_report(p, s, options))
         .collect::<Result<Vec<_>>>()?;
-    let prediction = match (&profile.prediction, &sample.prediction) {
+    let mut prediction = match (&profile.prediction, &sample.prediction) {
         (Some(p), Some(s)) => Some(column_report(p, s, options)?),
         _ => None,
     };
+    adjust(&mut columns, prediction.as_mut(), options.multiple_testing);
     let drifted_columns = columns.iter().filter(|c| c.drifted).count();
     let share_drifted = rate(drifted_columns as u64, columns.len() as u64);
+    let reasons =
+        options
+            .policy
+            .reasons(&columns, prediction.as_ref(), share_drifted, options.share);
     Ok(DriftReport {
-        drifted: drifted_columns > 0 && share_drifted >= options.share,
+        drifted: !reasons.is_empty(),
+        reasons,
         share_drifted,
         drifted_columns,
         share_threshold: options.share,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::profile::{ColumnProfile, Distribution, ReferenceProfile, slot_of};
+use crate::profile::{ColumnProfile, Distribution, ExactValues, ReferenceProfile, slot_of};
 use crate::{Error, Result};
 
 /// Where a live categorical value falls with respect to the profile.
@@ -80,6 +80,12 @@ pub struct NumericSample {
     pub below: f64,
     /// `Σ (x − max)` over values above the reference maximum.
     pub above: f64,
+    /// Counts of the profile's exact values (empty when the profile keeps none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub value_counts: Vec<u64>,
+    /// Present values that are none of the profile's exact values (0 when it keeps none).
+    #[serde(default)]
+    pub unseen: u64,
 }
 
 /// Live counts of a categorical column.
@@ -119,6 +125,8 @@ impl NumericSample {
         self.sum_sq += other.sum_sq;
         self.below += other.below;
         self.above += other.above;
+        add(&mut self.value_counts, &other.value_counts);
+        self.unseen += other.unseen;
     }
 }
 
@@ -151,10 +159,12 @@ impl ColumnSample {
         }
     }
 
-    pub(crate) fn shape(&self) -> (usize, usize, usize) {
+    pub(crate) fn shape(&self) -> (usize, usize, usize, usize) {
         match self {
-            ColumnSample::Numeric(s) => (0, s.counts.len(), s.fine_counts.len()),
-            ColumnSample::Categorical(s) => (1, s.counts.len(), 0),
+            ColumnSample::Numeric(s) => {
+                (0, s.counts.len(), s.fine_counts.len(), s.value_counts.len())
+            }
+            ColumnSample::Categorical(s) => (1, s.counts.len(), 0, 0),
         }
     }
 
@@ -251,6 +261,7 @@ enum ColumnBinner {
     Numeric {
         edges: Vec<f64>,
         fine_edges: Vec<f64>,
+        values: Option<ExactValues>,
         center: f64,
         min: f64,
         max: f64,
@@ -278,6 +289,7 @@ impl ColumnBinner {
             Distribution::Numeric(p) => ColumnBinner::Numeric {
                 edges: p.edges.clone(),
                 fine_edges: p.fine_edges.clone(),
+                values: p.values.clone(),
                 center: p.mean,
                 min: p.min,
                 max: p.max,
@@ -298,10 +310,14 @@ impl ColumnBinner {
     fn empty_sample(&self) -> ColumnSample {
         match self {
             ColumnBinner::Numeric {
-                edges, fine_edges, ..
+                edges,
+                fine_edges,
+                values,
+                ..
             } => ColumnSample::Numeric(NumericSample {
                 counts: vec![0; edges.len() + 1],
                 fine_counts: vec![0; fine_edges.len() + 1],
+                value_counts: vec![0; values.as_ref().map_or(0, |v| v.values.len())],
                 ..NumericSample::default()
             }),
             ColumnBinner::Categorical { n_categories, .. } => {
@@ -336,6 +352,7 @@ impl ColumnBinner {
             ColumnBinner::Numeric {
                 edges,
                 fine_edges,
+                values,
                 center,
                 min,
                 max,
@@ -351,6 +368,12 @@ impl ColumnBinner {
         }
         s.counts[slot_of(edges, x)] += 1;
         s.fine_counts[slot_of(fine_edges, x)] += 1;
+        if let Some(values) = values {
+            match values.index_of(x).and_then(|i| s.value_counts.get_mut(i)) {
+                Some(c) => *c += 1,
+                None => s.unseen += 1,
+            }
+        }
         let d = x - center;
         s.sum += d;
         s.sum_sq += d * d;

@@ -11,10 +11,6 @@ use statrs::distribution::{ChiSquared, ContinuousCDF};
 /// that an empty slot adds a large but finite term instead of an infinite one.
 pub const PSI_EPSILON: f64 = 1e-4;
 
-/// The pseudo-count added to every reference slot by [`chi_square`] when some slot has live rows
-/// but no reference rows (a category never seen, an out-of-range value): the Jeffreys prior 0.5.
-pub const CHI_SQUARE_PSEUDO_COUNT: f64 = 0.5;
-
 fn total(counts: &[u64]) -> f64 {
     counts.iter().map(|&c| c as f64).sum()
 }
@@ -135,10 +131,10 @@ pub fn kolmogorov_sf(lambda: f64) -> f64 {
     p.clamp(0.0, 1.0)
 }
 
-/// Pearson's chi-square goodness-of-fit test of the live counts against the reference shares.
+/// Pearson's chi-square test of homogeneity of the reference and live samples.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ChiSquareResult {
-    /// `Σ (observed − expected)² / expected`.
+    /// `Σ (observed − expected)² / expected` over both rows of the 2 × k table.
     pub statistic: f64,
     /// Survival function of the chi-square distribution (statrs) at the statistic.
     pub p_value: f64,
@@ -146,11 +142,15 @@ pub struct ChiSquareResult {
     pub dof: usize,
 }
 
-/// Chi-square test: expected live counts are the reference shares times the live total, over the
-/// slots where either side has rows. Without slots that only the live side has, this is exactly
-/// `scipy.stats.chisquare(live, expected)`; otherwise every used reference slot first gets
-/// [`CHI_SQUARE_PSEUDO_COUNT`] so that expectations are positive and the statistic finite.
-/// With fewer than two used slots the statistic is 0 and the p-value 1.
+/// Two-sample chi-square test: the reference and live counts are the two rows of a 2 × k
+/// contingency table over the slots where either side has rows, and the test asks whether both
+/// samples come from one distribution. Expected counts are `row total × column total / N`, so
+/// the reference is a sample with its own noise, not the exact truth: a goodness-of-fit test
+/// against the reference shares flags small references far too often (its variance ignores
+/// the reference's). Equals `scipy.stats.chi2_contingency([reference, live], correction=False)`
+/// on the used slots. A slot only the live side has (a category never seen) has a positive
+/// expected count, so no pseudo-count is needed. With fewer than two used slots the statistic
+/// is 0 and the p-value 1.
 pub fn chi_square(reference: &[u64], live: &[u64]) -> ChiSquareResult {
     let none = ChiSquareResult {
         statistic: 0.0,
@@ -169,18 +169,15 @@ pub fn chi_square(reference: &[u64], live: &[u64]) -> ChiSquareResult {
     if used.len() < 2 {
         return none;
     }
-    let pseudo = if used.iter().any(|(r, _)| *r == 0.0) {
-        CHI_SQUARE_PSEUDO_COUNT
-    } else {
-        0.0
-    };
-    let n_ref: f64 = used.iter().map(|(r, _)| r + pseudo).sum();
+    let n_ref: f64 = used.iter().map(|(r, _)| r).sum();
     let n_live: f64 = used.iter().map(|(_, l)| l).sum();
+    let n = n_ref + n_live;
     let statistic: f64 = used
         .iter()
         .map(|(r, l)| {
-            let expected = (r + pseudo) / n_ref * n_live;
-            (l - expected).powi(2) / expected
+            let column = r + l;
+            let (e_ref, e_live) = (n_ref * column / n, n_live * column / n);
+            (r - e_ref).powi(2) / e_ref + (l - e_live).powi(2) / e_live
         })
         .sum();
     let dof = used.len() - 1;
@@ -200,6 +197,33 @@ pub fn chi_square(reference: &[u64], live: &[u64]) -> ChiSquareResult {
         },
         dof,
     }
+}
+
+/// Benjamini–Hochberg adjusted p-values (as `statsmodels.stats.multitest.multipletests(p,
+/// method="fdr_bh")` and `scipy.stats.false_discovery_control(p)`): `p_(i) m / i` for the
+/// `i`-th smallest of `m` p-values, made monotone from the largest down and capped at 1.
+/// Rejecting where the adjusted value is below `q` keeps the expected share of false alarms
+/// among the alarms at most `q`; when nothing drifted, the chance of any alarm is at most `q`,
+/// whatever the number of columns. Non-finite inputs count as 1.
+pub fn benjamini_hochberg(p_values: &[f64]) -> Vec<f64> {
+    let m = p_values.len();
+    let clean = |p: f64| {
+        if p.is_finite() {
+            p.clamp(0.0, 1.0)
+        } else {
+            1.0
+        }
+    };
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&a, &b| clean(p_values[a]).total_cmp(&clean(p_values[b])));
+    let mut adjusted = vec![1.0; m];
+    let mut running = 1.0f64;
+    for (rank, &i) in order.iter().enumerate().rev() {
+        let value = clean(p_values[i]) * m as f64 / (rank + 1) as f64;
+        running = running.min(value);
+        adjusted[i] = running.min(1.0);
+    }
+    adjusted
 }
 
 /// Jensen–Shannon distance with base-2 logarithms: the square root of the Jensen–Shannon
@@ -272,6 +296,23 @@ pub fn wasserstein(edges: &[f64], reference: &[u64], live: &[u64], outside: f64)
     if w.is_finite() { w } else { f64::MAX }
 }
 
+/// Wasserstein-1 distance between two samples of the same few distinct values `points`
+/// (strictly increasing) with counts `reference` and `live`: `Σ |F_ref − F_live| (x_{i+1} −
+/// x_i)`, exact, as `scipy.stats.wasserstein_distance(points, points, reference, live)`.
+pub fn wasserstein_at(points: &[f64], reference: &[u64], live: &[u64]) -> f64 {
+    if !both_present(reference, live) || points.len() != reference.len() {
+        return 0.0;
+    }
+    let (n, m) = (total(reference), total(live));
+    let (mut cr, mut cl, mut w) = (0.0f64, 0.0f64, 0.0f64);
+    for i in 0..points.len() - 1 {
+        cr += reference[i] as f64;
+        cl += live[i] as f64;
+        w += (cr / n - cl / m).abs() * (points[i + 1] - points[i]);
+    }
+    if w.is_finite() { w } else { f64::MAX }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,16 +364,47 @@ mod tests {
 
     #[test]
     fn chi_square_by_hand() {
-        // expected (25, 25, 50) for 100 live rows observed (30, 20, 50): (25 + 25)/25 = 2
-        let r = chi_square(&[1, 1, 2], &[30, 20, 50]);
-        close(r.statistic, 2.0, 1e-12);
-        assert_eq!(r.dof, 2);
-        close(r.p_value, (-1.0f64).exp(), 1e-12); // chi2(2).sf(x) = exp(-x/2)
-        // an unseen slot: pseudo-counts keep it finite and significant
-        let r = chi_square(&[10, 10, 0], &[10, 10, 10]);
+        // rows (10, 10) and (20, 0): column totals 30, 10, N 40; expected reference (15, 5),
+        // live (15, 5): 25/15 + 25/5 + 25/15 + 25/5 = 13.333...
+        let r = chi_square(&[10, 10], &[20, 0]);
+        close(r.statistic, 40.0 / 3.0, 1e-12);
+        assert_eq!(r.dof, 1);
+        // rows (25, 25, 50) and (30, 20, 50): equal row totals, so each expected count is half
+        // its column (27.5, 22.5, 50); chi2(2).sf(x) = exp(-x/2)
+        let r = chi_square(&[25, 25, 50], &[30, 20, 50]);
+        close(r.statistic, 12.5 / 27.5 + 12.5 / 22.5, 1e-12);
+        close(r.p_value, (-r.statistic / 2.0).exp(), 1e-12);
+        // a slot the reference never had: finite and significant without any pseudo-count
+        let r = chi_square(&[100, 100, 0], &[10, 10, 10]);
         assert!(r.statistic.is_finite() && r.p_value < 1e-6, "{r:?}");
         // a single used slot
         assert_eq!(chi_square(&[5, 0], &[3, 0]).p_value, 1.0);
+    }
+
+    #[test]
+    fn the_chi_square_test_counts_the_reference_noise() {
+        // The same live counts against a small reference: a goodness-of-fit test against the
+        // reference shares would give chi2 = (60-50)²/50·2 = 4 (p 0.046); the two-sample test
+        // knows the 100-row reference is noisy too: expected (55, 45) in both rows, chi2 2.02
+        // (p 0.155).
+        let r = chi_square(&[50, 50], &[60, 40]);
+        close(r.statistic, 50.0 / 55.0 + 50.0 / 45.0, 1e-12);
+        assert!(r.p_value > 0.15, "{r:?}");
+    }
+
+    #[test]
+    fn benjamini_hochberg_by_hand() {
+        // statsmodels multipletests([0.01, 0.04, 0.03, 0.5], method="fdr_bh")[1]
+        let adjusted = benjamini_hochberg(&[0.01, 0.04, 0.03, 0.5]);
+        for (a, b) in adjusted
+            .iter()
+            .zip([0.04, 0.0533333333333, 0.0533333333333, 0.5])
+        {
+            close(*a, b, 1e-9);
+        }
+        assert_eq!(benjamini_hochberg(&[0.2]), [0.2]);
+        assert!(benjamini_hochberg(&[]).is_empty());
+        assert_eq!(benjamini_hochberg(&[f64::NAN, 0.9]), [1.0, 1.0]);
     }
 
     #[test]
@@ -367,5 +439,16 @@ mod tests {
             1e-12,
         );
         assert_eq!(wasserstein(&[], &[0], &[3], 0.0), 0.0);
+        // 0/1 values, 16% of ones against all ones: the whole 0.84 of mass moves by 1
+        close(
+            wasserstein_at(&[0.0, 1.0], &[84, 16], &[0, 50]),
+            0.84,
+            1e-12,
+        );
+        close(
+            wasserstein_at(&[0.0, 2.0, 3.0], &[1, 0, 1], &[1, 0, 1]),
+            0.0,
+            1e-12,
+        );
     }
 }

@@ -210,6 +210,7 @@ impl Collector for ModelsCollector {
         let (mut unknown, mut other, mut missing, mut rows) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let (mut concept_drifts, mut concept_state) = (Vec::new(), Vec::new());
+        let mut drift_reasons = Vec::new();
         let (
             mut drift_value,
             mut drift_detected,
@@ -277,6 +278,14 @@ impl Collector for ModelsCollector {
                 if let Some((report, _)) = model.monitor.drift_report() {
                     drift_share.push((base.clone(), report.share_drifted));
                     dataset_drift.push((base.clone(), f64::from(u8::from(report.drifted))));
+                    for reason in &report.reasons {
+                        // `column:<name>` and `unknown_rate:<name>` carry the column apart.
+                        let (rule, column) = reason.split_once(':').unwrap_or((reason, ""));
+                        let mut l = base.clone();
+                        l.push(("reason", rule.to_owned()));
+                        l.push(("column", column.to_owned()));
+                        drift_reasons.push((l, 1.0));
+                    }
                     drift_rows.push((base.clone(), report.rows as f64));
                     for c in report.columns.iter().chain(report.prediction.as_ref()) {
                         let mut l = base.clone();
@@ -328,8 +337,16 @@ impl Collector for ModelsCollector {
         gauge_family(
             e,
             "tabship_dataset_drift",
-            "1 when the dataset drifted (the share reached its threshold)",
+            "1 when the drift policy fails the live window (drifted predictions, many never-seen \
+             values in a column, or half of the columns drifted, by default)",
             &dataset_drift,
+        )?;
+        gauge_family(
+            e,
+            "tabship_dataset_drift_reason",
+            "1 for each drift policy rule that fails the live window (share, prediction, column, \
+             unknown_rate), with the column it names",
+            &drift_reasons,
         )?;
         gauge_family(
             e,

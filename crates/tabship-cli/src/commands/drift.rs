@@ -86,6 +86,9 @@ fn column_line(s: &mut String, c: &ColumnReport) {
     if c.reasons.iter().any(|r| r == "missing_rate") {
         extra.push("missing rate rose".to_owned());
     }
+    if let Some(adjusted) = c.adjusted_p_value.filter(|a| *a != c.value) {
+        extra.push(format!("adjusted p {adjusted:.4}"));
+    }
     let _ = writeln!(
         s,
         "{:<24} {:<11} {:<14} {:>10.4} {relation} {:<8} {:<8} {}",
@@ -122,12 +125,42 @@ fn text(report: &DriftReport) -> String {
         report.share_drifted,
         report.share_threshold,
         if report.drifted {
-            "DATASET DRIFT"
+            format!("DATASET DRIFT ({})", reason_text(report))
         } else {
-            "no dataset drift"
+            "no dataset drift".to_owned()
         }
     );
     s
+}
+
+/// The policy reasons of a drifted report in words (`predictions drifted; 31% unknown values
+/// in `job``).
+fn reason_text(report: &DriftReport) -> String {
+    report
+        .reasons
+        .iter()
+        .map(|r| {
+            if r == "share" {
+                format!(
+                    "{:.0}% of the columns drifted",
+                    100.0 * report.share_drifted
+                )
+            } else if r == "prediction" {
+                "the predictions drifted".to_owned()
+            } else if let Some(name) = r.strip_prefix("column:") {
+                format!("column `{name}` drifted")
+            } else if let Some(name) = r.strip_prefix("unknown_rate:") {
+                let rate = report
+                    .column(name)
+                    .and_then(|c| c.unknown_rate)
+                    .unwrap_or(0.0);
+                format!("{:.1}% never-seen values in `{name}`", 100.0 * rate)
+            } else {
+                r.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Reference (grey) vs live (blue or red) bars per slot, as inline SVG.
@@ -215,6 +248,7 @@ fn column_section(s: &mut String, c: &ColumnReport) {
         ),
     ];
     let optional = [
+        ("adjusted p-value (Benjamini–Hochberg)", c.adjusted_p_value),
         ("KS statistic", c.ks),
         ("KS p-value", c.ks_p_value),
         ("KS error bound", c.ks_error_bound),
@@ -222,7 +256,7 @@ fn column_section(s: &mut String, c: &ColumnReport) {
         ("mean shift (stds)", c.mean_shift),
         ("std ratio", c.std_ratio),
         ("out-of-range rate", c.out_of_range_rate),
-        ("unknown-category rate", c.unknown_rate),
+        ("unknown (never-seen) rate", c.unknown_rate),
     ];
     for (name, value) in optional {
         if let Some(v) = value {
@@ -257,13 +291,18 @@ th {{ text-align: left; padding-right: 1em; font-weight: normal; color: #555; }}
 .legend span {{ display: inline-block; width: 1em; height: 0.8em; margin: 0 0.3em 0 1em; }}
 </style></head><body>
 <h1>{title}</h1>
-<p><strong>{}</strong>: {} of {} columns drifted (share {:.2}, threshold {:.2}) over {} live rows.</p>
+<p><strong>{}</strong>{}: {} of {} columns drifted (share {:.2}, threshold {:.2}) over {} live rows.</p>
 <p class="legend"><span style="background:#999"></span>reference (training) <span style="background:#337ab7"></span>live <span style="background:#d9534f"></span>live, drifted</p>
 "#,
         if report.drifted {
             "Dataset drift"
         } else {
             "No dataset drift"
+        },
+        if report.drifted {
+            format!(" ({})", escape_html(&reason_text(report)))
+        } else {
+            String::new()
         },
         report.drifted_columns,
         report.columns.len(),

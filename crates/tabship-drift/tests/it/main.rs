@@ -2,4 +2,6 @@
 //! profiles round-trip, reports and monitors agree.
 
 mod degenerate;
+mod few_values;
+mod policy;
 mod properties;

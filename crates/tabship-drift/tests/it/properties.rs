@@ -12,6 +12,8 @@ fn profile_of(numbers: &[f64], cats: &[Option<String>], bins: usize) -> Referenc
         bins,
         fine_bins: bins * 3,
         max_categories: 3,
+        // Few enough that both layouts (exact values, quantile bins only) come up.
+        exact_values: 5,
     };
     ReferenceProfile {
         columns: vec![

@@ -48,7 +48,7 @@ def random_cases(seed, n_cases=40):
         q = p if i % 3 == 0 else rng.dirichlet(np.ones(k))
         reference = rng.multinomial(int(rng.integers(50, 20000)), p)
         live = rng.multinomial(int(rng.integers(20, 5000)), q)
-        # Every reference slot non-empty: chi-square is then scipy's plain test.
+        # Every reference slot non-empty (the contingency test needs no pseudo-count either way).
         reference = reference + 1
         edges = np.sort(rng.normal(size=k - 1) * 10)
         edges = np.unique(edges)
@@ -102,16 +102,39 @@ def test_kolmogorov_survival_function(binary):
         assert g["ks_p_value"] == pytest.approx(stats.kstwobign.sf(np.sqrt(n / 2)), abs=1e-14)
 
 
-def test_chi_square_equals_scipy_chisquare(results):
+def test_chi_square_equals_scipy_chi2_contingency(results):
     for case, got in zip(*results):
         r = np.array(case["reference"], dtype=float)
         l = np.array(case["live"], dtype=float)
         used = (r > 0) | (l > 0)
-        expected = r[used] / r[used].sum() * l.sum()
-        want = stats.chisquare(l[used], expected)
+        want = stats.chi2_contingency(np.array([r[used], l[used]]), correction=False)
         assert got["chi_square"] == pytest.approx(want.statistic, rel=1e-10)
         assert got["chi_square_p_value"] == pytest.approx(want.pvalue, rel=1e-8, abs=1e-14)
-        assert got["chi_square_dof"] == used.sum() - 1
+        assert got["chi_square_dof"] == want.dof == used.sum() - 1
+
+
+def test_chi_square_with_slots_only_one_side_has(binary):
+    # A category the reference never had, and one the live sample lacks: still the contingency
+    # test on the used slots, with no pseudo-count.
+    cases = [
+        {"reference": [500, 300, 0, 20], "live": [40, 30, 25, 0]},
+        {"reference": [84, 16, 0], "live": [0, 50, 0]},
+    ]
+    for case, got in zip(cases, run(binary, cases)):
+        r, l = np.array(case["reference"]), np.array(case["live"])
+        used = (r > 0) | (l > 0)
+        want = stats.chi2_contingency(np.array([r[used], l[used]]), correction=False)
+        assert got["chi_square"] == pytest.approx(want.statistic, rel=1e-10)
+        assert got["chi_square_p_value"] == pytest.approx(want.pvalue, rel=1e-8, abs=1e-14)
+
+
+def test_benjamini_hochberg_equals_scipy(binary):
+    rng = np.random.default_rng(11)
+    for size in (1, 2, 7, 74):
+        p = np.concatenate([rng.uniform(size=size - size // 4), rng.uniform(0, 0.01, size // 4)])
+        [got] = run(binary, [{"p_values": p.tolist()}])
+        want = stats.false_discovery_control(p, method="bh")
+        np.testing.assert_allclose(got["benjamini_hochberg"], want, rtol=1e-12, atol=1e-15)
 
 
 def test_jensen_shannon_equals_scipy(results):

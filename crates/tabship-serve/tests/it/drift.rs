@@ -181,3 +181,37 @@ async fn concept_drift_detectors_see_a_label_flip() {
     );
     assert!(text.contains("tabship_live_f1{model=\"adult\",version=\"golden\"}"));
 }
+
+/// Issue 9, bug 4: the dataset gauge follows the drift policy, not only the share of drifted
+/// columns: a third of `workclass` never seen in training (one column of 13) sets
+/// `tabship_dataset_drift` to 1, and `tabship_dataset_drift_reason` says why.
+#[tokio::test]
+async fn the_dataset_gauge_follows_the_drift_policy() {
+    let app = profiled();
+    let mut instances = adult_instances(0.0);
+    for (i, rec) in instances.iter_mut().enumerate() {
+        if i % 3 == 0 {
+            rec["workclass"] = json!("Gig-economy");
+        }
+    }
+    for _ in 0..5 {
+        let a = post_json(&app, "/predict", &json!({"instances": instances})).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    }
+    let report = get(&app, "/models/adult/drift").await.json()["report"].clone();
+    assert_eq!(report["drifted"], true, "{report}");
+    assert_eq!(report["reasons"], json!(["unknown_rate:workclass"]));
+    assert!(report["share_drifted"].as_f64().is_some_and(|s| s < 0.5));
+    let text = get(&app, "/metrics").await.text();
+    assert!(
+        text.contains("tabship_dataset_drift{model=\"adult\",version=\"golden\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "tabship_dataset_drift_reason{model=\"adult\",version=\"golden\",\
+             reason=\"unknown_rate\",column=\"workclass\"} 1"
+        ),
+        "{text}"
+    );
+}

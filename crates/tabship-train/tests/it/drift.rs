@@ -151,3 +151,60 @@ fn iid_resamples_are_flagged_in_at_most_5_percent_of_100_trials() {
         "per-column false-alarm rate {column_rate}"
     );
 }
+
+/// Issue 9, bug 2, through the train path: a 0/1 column with about 16% of ones, set to 1 on every
+/// held-out row, is flagged (its quantile bins alone, `[0, 1]`, saw nothing: Wasserstein 0 and
+/// KS p = 1), and so is a count column whose mix of values changes.
+#[test]
+fn a_flag_column_set_to_all_ones_is_flagged_after_training() {
+    let data = testdata("adult_sample.csv");
+    let Some(ColumnValues::Numeric(hours)) = data.column("hours_per_week") else {
+        panic!("hours_per_week is numeric")
+    };
+    let flag: Vec<f64> = hours
+        .iter()
+        .map(|h| f64::from(u8::from(*h > 45.0)))
+        .collect();
+    let share = flag.iter().sum::<f64>() / flag.len() as f64;
+    assert!((0.1..0.3).contains(&share), "{share}");
+    let mut columns: Vec<(String, ColumnValues)> = data
+        .names()
+        .iter()
+        .map(|n| (n.clone(), data.column(n).expect("column").clone()))
+        .collect();
+    columns.push(("long_hours".into(), ColumnValues::Numeric(flag)));
+    let data = Batch::new(columns).expect("batch");
+    let trained = train(&data, &TrainOptions::new("income")).expect("trains");
+    let pipeline = trained.pipeline;
+    let held_out = data.take(&trained.report.split.test);
+    assert!(report(&pipeline, &held_out).drifted_names().is_empty());
+    let n = held_out.n_rows();
+    let live = with_column(&held_out, "long_hours", ColumnValues::Numeric(vec![1.0; n]));
+    let r = report(&pipeline, &live);
+    assert_eq!(r.drifted_names(), ["long_hours"]);
+    let c = r.column("long_hours").expect("column");
+    assert!(c.mean_shift.is_some_and(|m| m > 1.5), "{c:?}");
+    // 500 rows: the p-value regime; education_num (16 values) with its mix moved by one step.
+    let rows: Vec<usize> = (0..500).collect();
+    let small = held_out.take(&rows);
+    assert_eq!(
+        report(
+            &pipeline,
+            &with_column(&small, "long_hours", ColumnValues::Numeric(vec![1.0; 500]))
+        )
+        .drifted_names(),
+        ["long_hours"]
+    );
+    let Some(ColumnValues::Numeric(education)) = small.column("education_num") else {
+        panic!("education_num is numeric")
+    };
+    let bumped: Vec<f64> = education
+        .iter()
+        .map(|e| if *e == 9.0 { 10.0 } else { *e })
+        .collect();
+    let r = report(
+        &pipeline,
+        &with_column(&small, "education_num", ColumnValues::Numeric(bumped)),
+    );
+    assert_eq!(r.drifted_names(), ["education_num"]);
+}

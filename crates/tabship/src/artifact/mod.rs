@@ -56,18 +56,24 @@ pub(crate) fn encode_body(parts: &PipelineParts) -> Result<Vec<u8>> {
     Ok(body)
 }
 
-/// The lowest format minor that can hold `parts` (see [`FORMAT_MINOR`]).
+/// The lowest format minor that can hold `parts` (see [`FORMAT_MINOR`]): the highest minor any
+/// part needs, so a newer field is never written under an older number.
 pub fn required_minor(parts: &PipelineParts) -> u16 {
-    if !parts.schema.na_values.is_default() {
-        return 3;
-    }
-    if parts.drift_profile.is_some() {
-        return 2;
-    }
-    match parts.model {
+    let model = match parts.model {
         Model::TreeEnsemble(_) => 1,
         _ => 0,
-    }
+    };
+    let profile = match &parts.drift_profile {
+        Some(p) if p.has_exact_values() => 3,
+        Some(_) => 2,
+        None => 0,
+    };
+    let na_values = if parts.schema.na_values.is_default() {
+        0
+    } else {
+        3
+    };
+    model.max(profile).max(na_values)
 }
 
 /// Seals parts into complete artifact bytes.

@@ -237,3 +237,35 @@ fn without_a_profile_the_format_stays_old() {
     assert_eq!(again.header().map(|h| h.format_minor), Some(0));
     assert!(again.drift_profile().is_none());
 }
+
+/// Exact values of few-valued numeric columns (issue 9, bug 2) are a format 1.3 field: a 1.2
+/// reader would ignore them silently, so a profile that has them is written as 1.3, and one
+/// without them (every golden 1.2 artifact) stays 1.2 byte for byte.
+#[test]
+fn exact_values_need_format_1_3_and_old_profiles_stay_1_2() {
+    let pipeline = adult();
+    assert_eq!(pipeline.header().map(|h| h.format_minor), Some(2));
+    assert!(
+        !pipeline
+            .drift_profile()
+            .expect("profile")
+            .has_exact_values()
+    );
+    let batch = adult_inputs(&pipeline);
+    let profile = pipeline
+        .capture_drift_profile(&batch, &tabship::drift::ProfileOptions::default())
+        .expect("captures");
+    let Some(Distribution::Numeric(education)) = profile
+        .column("education_num")
+        .map(|c| c.distribution.clone())
+    else {
+        panic!("education_num is numeric")
+    };
+    assert!(education.values.is_some(), "at most 16 distinct values");
+    let recaptured = pipeline.with_drift_profile(Some(profile)).expect("valid");
+    let bytes = recaptured.to_bytes().expect("encodes");
+    let again = Pipeline::from_bytes(&bytes).expect("loads");
+    assert_eq!(again.header().map(|h| h.format_minor), Some(3));
+    assert!(again.drift_profile().expect("profile").has_exact_values());
+    assert_eq!(again.drift_profile(), recaptured.drift_profile());
+}
