@@ -180,7 +180,8 @@ pub struct TrainArgs {
     /// The column to predict (it may stand anywhere in the file).
     #[arg(long)]
     pub target: String,
-    /// Output artifact.
+    /// Output artifact (`-` for stdout, when it is not a terminal). A symlink is written
+    /// through; a device, FIFO or directory is refused.
     #[arg(short, long)]
     pub output: PathBuf,
     /// Model family [default: logistic for classification, ridge for regression]. Trees:
@@ -190,6 +191,10 @@ pub struct TrainArgs {
     /// Task [default: classification for text or few-integer targets, else regression].
     #[arg(long, value_enum)]
     pub task: Option<TaskArg>,
+    /// The most classes a classification target may have: more is refused (a continuous column
+    /// taken for labels); raise it for a real target with that many labels.
+    #[arg(long, default_value_t = tabship_train::options::DEFAULT_MAX_CLASSES)]
+    pub max_classes: usize,
     /// Columns to treat as categorical, comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub categorical: Vec<String>,
@@ -266,7 +271,9 @@ pub struct TrainArgs {
     /// Threads for fitting forests and for batch prediction [default: all cores].
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Write the split to this CSV (`row,set`), to compare other tools on the same rows.
+    /// Write the split to this CSV (`row,set`: every data row, counted from 1 after the header,
+    /// and `train`, `test` or `dropped` for a missing target), to compare other tools on the
+    /// same rows.
     #[arg(long)]
     pub write_split: Option<PathBuf>,
     /// Store no drift profile (the artifact then keeps the oldest format its model allows).
@@ -283,7 +290,8 @@ pub struct PredictArgs {
     pub model: PathBuf,
     /// Input CSV with a header row; columns are matched by name, extra columns are kept.
     pub data: PathBuf,
-    /// Output CSV [default: stdout].
+    /// Output CSV [default: stdout; `-` too]. A symlink is written through; a device, FIFO or
+    /// directory is refused.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     /// Add one `probability_<class>` column per class.

@@ -54,6 +54,16 @@ pub enum Error {
         /// The address asked for.
         host: String,
     },
+    /// A file could not be written (state, an uploaded version, the keys file): an I/O error, or
+    /// a target that is not a regular file.
+    #[error("cannot write `{}`: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What the core's safe write reported.
+        #[source]
+        source: tabship::Error,
+    },
     /// Any other I/O failure (binding the port, the prediction log, a model directory).
     #[error("{what}: {source}")]
     Io {

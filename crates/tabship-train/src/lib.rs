@@ -31,6 +31,7 @@ pub mod linear;
 pub mod logistic;
 pub mod options;
 pub mod split;
+mod suggest;
 pub mod target;
 mod trainer;
 pub mod trees;

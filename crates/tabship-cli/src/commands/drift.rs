@@ -22,11 +22,19 @@ fn read_options(args: &DriftArgs) -> Result<DriftOptions> {
         return Ok(DriftOptions::default());
     };
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let options: DriftOptions = serde_json::from_str(&text).map_err(|e| Error::Input {
-        path: path.clone(),
-        message: format!("invalid drift options: {e}"),
+    // A bad --options file is a usage error (exit 2), as a bad flag value is.
+    let options: DriftOptions = serde_json::from_str(&text).map_err(|e| {
+        Error::Usage(format!(
+            "--options {}: invalid drift options: {e}",
+            path.display()
+        ))
     })?;
-    options.validate().map_err(tabship::Error::from)?;
+    options.validate().map_err(|e| {
+        Error::Usage(format!(
+            "--options {}: invalid drift options: {e}",
+            path.display()
+        ))
+    })?;
     Ok(options)
 }
 
@@ -37,27 +45,44 @@ pub fn run(args: DriftArgs) -> Result<Outcome> {
         return Err(tabship::Error::NoDriftProfile.into());
     }
     let mut reader = csv::Reader::from_path(&args.live).map_err(|e| Error::csv(&args.live, &e))?;
-    let header: Vec<String> = reader
+    let header = reader
         .headers()
         .map_err(|e| Error::csv(&args.live, &e))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
+        .clone();
+    crate::input::check_header(&args.live, &header)?;
+    let header: Vec<String> = header.iter().map(str::to_owned).collect();
     let mut builder = TextBatchBuilder::new(pipeline.schema(), &header)?;
     for record in reader.records() {
         let record = record.map_err(|e| Error::csv(&args.live, &e))?;
         builder.push_row(record.iter())?;
     }
     let batch = builder.finish();
+    if batch.n_rows() == 0 {
+        // Drift of no rows would read "no dataset drift": an empty export must not pass a check.
+        return Err(crate::input::no_rows(
+            &args.live,
+            "drift needs live rows to compare",
+        ));
+    }
     let report = pipeline.drift_report(&batch, &options)?;
-    if args.json {
+    let printed = if args.json {
         let json = serde_json::to_string_pretty(&report).map_err(|e| Error::Input {
             path: args.live.clone(),
             message: format!("could not write the report as JSON: {e}"),
         })?;
-        println!("{json}");
+        format!("{json}\n")
     } else {
-        print!("{}", text(&report));
+        text(&report)
+    };
+    // `--html -` puts the page on stdout, and the report on stderr.
+    let html_to_stdout = args
+        .html
+        .as_deref()
+        .is_some_and(|p| crate::output::is_stdout(Some(p)));
+    if html_to_stdout {
+        eprint!("{printed}");
+    } else {
+        crate::output::print(&printed)?;
     }
     if let Some(path) = &args.html {
         let title = format!(
@@ -65,7 +90,7 @@ pub fn run(args: DriftArgs) -> Result<Outcome> {
             args.live.display(),
             pipeline.training().name
         );
-        tabship::artifact::write_file_atomic(path, html(&title, &report).as_bytes())?;
+        crate::output::write_all(path, html(&title, &report).as_bytes())?;
     }
     Ok(if args.fail_on_drift && report.drifted {
         Outcome::FailOnDrift
