@@ -38,7 +38,9 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Artifacts to serve; the first one's model answers POST /predict.
+    /// Artifacts to serve; the first one's model answers POST /predict. `NAME=FILE` serves FILE
+    /// under the model name NAME (its own name is the training target's, unless trained with
+    /// --name); artifacts sharing a name are served as versions of one model.
     pub models: Vec<PathBuf>,
     /// Serve every *.tabship file of this directory.
     #[arg(long)]

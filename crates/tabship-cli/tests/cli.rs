@@ -258,7 +258,7 @@ fn other_errors_exit_1_with_one_line() {
         "-o",
         "x",
     ]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2), "a bad flag value is a usage error");
     assert!(stderr(&out).contains("invalid option `min-frequency`"));
 }
 

@@ -27,6 +27,23 @@ pub enum Error {
         /// The version both claim.
         version: String,
     },
+    /// Two artifacts given at start-up have the same model name and version.
+    #[error(
+        "`{}` and `{}` are both model `{name}` version `{version}`: serve one under another name with NAME=FILE (e.g. `{name}-2={}`), or train it with another `--name` or `--model-version`",
+        first.display(),
+        second.display(),
+        second.display()
+    )]
+    DuplicateArtifact {
+        /// The model name both have.
+        name: String,
+        /// The version both have.
+        version: String,
+        /// The file loaded first.
+        first: PathBuf,
+        /// The file that clashes with it.
+        second: PathBuf,
+    },
     /// A name or version is not usable in a URL path.
     #[error("invalid {what} `{value}`: use letters, digits, `.`, `_` and `-` (at most 64)")]
     InvalidName {

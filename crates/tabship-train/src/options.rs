@@ -463,7 +463,7 @@ impl TrainOptions {
                 return invalid(
                     "solver",
                     format!(
-                        "`{solver}` is not a solver of the default regression model `ridge` (choose: {}; `linear` also takes svd, qr)",
+                        "`{solver}` is not a solver of the default models (ridge for regression takes {}, logistic for classification none); give --model linear for svd or qr",
                         ridge.join(", ")
                     ),
                 );
