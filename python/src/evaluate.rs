@@ -93,14 +93,13 @@ pub(crate) fn evaluate(
                         "a classifier predicted values".into(),
                     ));
                 };
-                let mut r =
-                    serde_json::to_value(ClassificationReport::new(
+                let mut r = serde_json::to_value(ClassificationReport::new(
                     pipeline.classes(),
                     &classes,
                     &predicted,
                     &proba,
                 ))
-                        .map_err(|e| tabship::Error::Encode(e.to_string()))?;
+                .map_err(|e| tabship::Error::Encode(e.to_string()))?;
                 r["skipped"] = skipped;
                 r
             }

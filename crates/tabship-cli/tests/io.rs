@@ -94,7 +94,10 @@ fn outputs_refuse_fifos_directories_and_devices_and_write_through_symlinks() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("directory"), "{}", stderr(&out));
-    let out = train_to(&dir.path().join("m.tabship"), &["--write-split", path(&fifo)]);
+    let out = train_to(
+        &dir.path().join("m.tabship"),
+        &["--write-split", path(&fifo)],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("named pipe"), "{}", stderr(&out));
     assert!(meta(&fifo).is_fifo());
@@ -393,7 +396,14 @@ fn a_duplicate_header_names_the_column_and_the_file() {
     .expect("write");
     let model = dir.path().join("m.tabship");
     for args in [
-        vec!["train", path(&data), "--target", "species", "-o", path(&model)],
+        vec![
+            "train",
+            path(&data),
+            "--target",
+            "species",
+            "-o",
+            path(&model),
+        ],
         vec![
             "predict",
             &testdata("golden/iris_logistic.tabship"),
@@ -405,7 +415,8 @@ fn a_duplicate_header_names_the_column_and_the_file() {
         let err = stderr(&out);
         assert!(
             err.contains(path(&data))
-                && err.contains("column `sepal_width` appears twice in the header (fields 2 and 4)")
+                && err
+                    .contains("column `sepal_width` appears twice in the header (fields 2 and 4)")
                 && !err.contains("artifact"),
             "{err}"
         );
@@ -449,8 +460,14 @@ fn write_split_counts_data_rows_from_1_and_lists_dropped_rows() {
     assert_eq!(rows[0].0, 1, "rows count from 1");
     assert_eq!(rows[2], (3, "dropped"));
     let count = |set: &str| rows.iter().filter(|r| r.1 == set).count() as u64;
-    assert_eq!(count("test"), json["test_rows"].as_u64().expect("test rows"));
-    assert_eq!(count("train"), json["train_rows"].as_u64().expect("train rows"));
+    assert_eq!(
+        count("test"),
+        json["test_rows"].as_u64().expect("test rows")
+    );
+    assert_eq!(
+        count("train"),
+        json["train_rows"].as_u64().expect("train rows")
+    );
     assert_eq!(count("dropped"), 1);
 }
 

@@ -181,7 +181,11 @@ mod tests {
     use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 
     fn mode(path: &Path) -> u32 {
-        std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777
+        std::fs::metadata(path)
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o777
     }
 
     fn mkfifo(path: &Path) {

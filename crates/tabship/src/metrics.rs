@@ -288,7 +288,10 @@ mod tests {
                 (6, 2),
                 |(i, j)| if j == 1 { p1[i] } else { 1.0 - p1[i] },
             );
-        let classes = [ClassLabel::Text("no".into()), ClassLabel::Text("yes".into())];
+        let classes = [
+            ClassLabel::Text("no".into()),
+            ClassLabel::Text("yes".into()),
+        ];
         let r = ClassificationReport::new(&classes, &truth, &predicted, &proba);
         assert_eq!(r.per_class[1].class, classes[1]);
         let json = serde_json::to_value(&r).expect("json");
