@@ -1,7 +1,9 @@
-"""Names shared with the CLI: evaluate's `f1_macro` and per-class labels, no-row evaluations,
-and the class limit of `train`."""
+"""What Python shares with the CLI: evaluate's `f1_macro` and per-class labels, no-row
+evaluations, the class limit of `train`, and safe saves."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -36,3 +38,16 @@ def test_train_refuses_a_continuous_target_as_classes() -> None:
     iris = read_csv(TESTDATA / "iris.csv")
     with pytest.raises(tabship.SchemaError, match="3 classes"):
         tabship.train(iris, target="species", max_classes=2)
+
+
+def test_save_writes_through_a_symlink_and_refuses_a_directory(tmp_path: Path) -> None:
+    iris = tabship.Pipeline.load(GOLDEN / "iris_logistic.tabship")
+    (tmp_path / "v3.tabship").write_bytes(b"old")
+    current = tmp_path / "current.tabship"
+    current.symlink_to("v3.tabship")
+    iris.save(current)
+    assert current.is_symlink()
+    assert (tmp_path / "v3.tabship").read_bytes() == iris.to_bytes()
+    with pytest.raises(OSError, match="a directory, not a regular file"):
+        iris.save(tmp_path)
+    assert tmp_path.is_dir()
