@@ -118,7 +118,7 @@ pub(crate) fn core(py: Python<'_>, error: tabship::Error) -> PyErr {
         | E::InvalidField { .. }
         | E::Decode(_) => raise(py, Class::Artifact, message, &[]),
         E::NotFound { path } => not_found(&path, message),
-        E::Io { .. } => PyOSError::new_err(message),
+        E::Io { .. } | E::NotARegularFile { .. } => PyOSError::new_err(message),
         E::NoDriftProfile => raise(py, Class::NoProfile, message, &[]),
         E::Drift(inner) => drift(py, inner),
         _ => raise(py, Class::Base, message, &[]),

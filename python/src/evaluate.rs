@@ -80,6 +80,13 @@ pub(crate) fn evaluate(
             }
         }
     }
+    if kept.is_empty() {
+        // Metrics of no rows are NaN: an error says why instead.
+        return Err(core_err(py)(tabship::Error::InvalidBatch(format!(
+            "no rows to evaluate: {} rows, {missing} without a `{target}` value and {unknown_labels} with a label the model does not know",
+            batch.n_rows()
+        ))));
+    }
     let skipped = json!({ "missing_target": missing, "unknown_labels": unknown_labels });
     let rows = batch.take(&kept);
     let report = without_gil(py, || -> tabship::Result<serde_json::Value> {
@@ -91,9 +98,13 @@ pub(crate) fn evaluate(
                         "a classifier predicted values".into(),
                     ));
                 };
-                let mut r =
-                    serde_json::to_value(ClassificationReport::new(&classes, &predicted, &proba))
-                        .map_err(|e| tabship::Error::Encode(e.to_string()))?;
+                let mut r = serde_json::to_value(ClassificationReport::new(
+                    pipeline.classes(),
+                    &classes,
+                    &predicted,
+                    &proba,
+                ))
+                .map_err(|e| tabship::Error::Encode(e.to_string()))?;
                 r["skipped"] = skipped;
                 r
             }

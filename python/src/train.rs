@@ -165,6 +165,9 @@ fn options(py: Python<'_>, o: &Bound<'_, PyDict>) -> PyResult<TrainOptions> {
             "must be at least 1".to_owned(),
         )));
     }
+    if let Some(x) = get(o, "max_classes")? {
+        t.max_classes = x;
+    }
     if let Some(x) = get(o, "test_fraction")? {
         t.test_fraction = x;
     }

@@ -40,7 +40,9 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Artifacts to serve; the first one's model answers POST /predict.
+    /// Artifacts to serve; the first one's model answers POST /predict. `NAME=FILE` serves FILE
+    /// under the model name NAME (its own name is the training target's, unless trained with
+    /// --name); artifacts sharing a name are served as versions of one model.
     pub models: Vec<PathBuf>,
     /// Serve every *.tabship file of this directory.
     #[arg(long)]
@@ -184,7 +186,8 @@ pub struct TrainArgs {
     /// The column to predict (it may stand anywhere in the file).
     #[arg(long)]
     pub target: String,
-    /// Output artifact.
+    /// Output artifact (`-` for stdout, when it is not a terminal). A symlink is written
+    /// through; a device, FIFO or directory is refused.
     #[arg(short, long)]
     pub output: PathBuf,
     /// Model family [default: logistic for classification, ridge for regression]. Trees:
@@ -194,6 +197,10 @@ pub struct TrainArgs {
     /// Task [default: classification for text or few-integer targets, else regression].
     #[arg(long, value_enum)]
     pub task: Option<TaskArg>,
+    /// The most classes a classification target may have: more is refused (a continuous column
+    /// taken for labels); raise it for a real target with that many labels.
+    #[arg(long, default_value_t = tabship_train::options::DEFAULT_MAX_CLASSES)]
+    pub max_classes: usize,
     /// Columns to treat as categorical, comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub categorical: Vec<String>,
@@ -270,7 +277,9 @@ pub struct TrainArgs {
     /// Threads for fitting forests and for batch prediction [default: all cores].
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Write the split to this CSV (`row,set`), to compare other tools on the same rows.
+    /// Write the split to this CSV (`row,set`: every data row, counted from 1 after the header,
+    /// and `train`, `test` or `dropped` for a missing target), to compare other tools on the
+    /// same rows.
     #[arg(long)]
     pub write_split: Option<PathBuf>,
     /// Store no drift profile (the artifact then keeps the oldest format its model allows).
@@ -289,7 +298,8 @@ pub struct PredictArgs {
     pub data: PathBuf,
     #[command(flatten)]
     pub csv: CsvArgs,
-    /// Output CSV [default: stdout].
+    /// Output CSV [default: stdout; `-` too]. A symlink is written through; a device, FIFO or
+    /// directory is refused.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     /// Add one `probability_<class>` column per class.

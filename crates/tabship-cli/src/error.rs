@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-/// Anything that ends a command with exit code 1.
+/// Anything that ends a command: exit code 2 for [`Error::Usage`], 1 for the rest.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -41,6 +41,9 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// Something that should not happen whatever the input (a bug to report).
+    #[error("{0} (a tabship bug: please report it)")]
+    Internal(String),
     /// Any other I/O problem.
     #[error("{}: {source}", path.display())]
     Io {
@@ -61,10 +64,36 @@ impl Error {
     }
 
     pub(crate) fn csv(path: impl Into<PathBuf>, error: &csv::Error) -> Self {
-        Error::Csv {
-            path: path.into(),
-            message: error.to_string(),
+        match error.kind() {
+            // Kept as I/O so that a closed pipe is still recognised.
+            csv::ErrorKind::Io(e) => Error::Io {
+                path: path.into(),
+                source: std::io::Error::new(e.kind(), e.to_string()),
+            },
+            _ => Error::Csv {
+                path: path.into(),
+                message: error.to_string(),
+            },
         }
+    }
+
+    /// The process exit code: 2 for a usage error, 1 for any other.
+    pub(crate) fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(_) => 2,
+            _ => 1,
+        }
+    }
+
+    /// Whether the error is stdout's reader going away (`tabship predict ... | head`): not a
+    /// failure of the command, so `main` exits quietly.
+    pub(crate) fn is_broken_pipe(&self) -> bool {
+        let io = match self {
+            Error::Io { source, .. } => Some(source),
+            Error::Core(tabship::Error::Io { source, .. }) => Some(source),
+            _ => None,
+        };
+        io.is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     }
 }
 

@@ -1,12 +1,15 @@
 //! `tabship`: train, predict with and inspect `.tabship` pipelines.
 //!
-//! Exit codes: 0 success, 2 usage error, 1 any other error (one line on stderr), 3 drift found
-//! by `tabship drift --fail-on-drift`.
+//! Exit codes: 0 success, 2 usage error (a flag's value or a combination of flags, checked before
+//! any data is read), 1 any other error (one line on stderr), 3 drift found by
+//! `tabship drift --fail-on-drift`. A reader that closes stdout early (`| head`) ends the command
+//! quietly with 0, as `ripgrep` or `git log` do.
 
 mod cli;
 mod commands;
 mod csv_args;
 mod error;
+mod input;
 mod output;
 
 use std::process::ExitCode;
@@ -32,9 +35,10 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::FAILURE
+            ExitCode::from(e.exit_code())
         }
     }
 }

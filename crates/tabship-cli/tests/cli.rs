@@ -258,7 +258,11 @@ fn other_errors_exit_1_with_one_line() {
         "-o",
         "x",
     ]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a bad flag value is a usage error"
+    );
     assert!(stderr(&out).contains("invalid option `min-frequency`"));
 }
 
@@ -363,7 +367,11 @@ fn forests_train_evaluate_and_bench() {
         "-o",
         path(&model),
     ]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a bad flag value is a usage error"
+    );
     assert!(
         stderr(&out).contains("invalid option `max-features`"),
         "{}",
@@ -430,7 +438,11 @@ fn keys_add_prints_a_token_once_and_stores_its_hash() {
         "--keys",
         path(&keys),
     ]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a bad flag value is a usage error"
+    );
     assert!(
         stderr(&out).contains("unknown scope `root`"),
         "{}",
@@ -449,7 +461,7 @@ fn serve_refuses_a_public_address_without_keys() {
         stderr(&out)
     );
     let out = tabship(&["serve"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2), "no artifacts is a usage error");
     assert!(
         stderr(&out).contains("give artifacts to serve"),
         "{}",

@@ -163,7 +163,11 @@ fn artifacts_without_a_profile_and_bad_options_fail_with_one_line() {
         "--options",
         path(&options),
     ]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "bad --options are a usage error"
+    );
     assert!(stderr(&out).contains("`share`"), "{}", stderr(&out));
     std::fs::write(&options, r#"{"shar": 0.2}"#).expect("options");
     let out = tabship(&[
@@ -175,7 +179,7 @@ fn artifacts_without_a_profile_and_bad_options_fail_with_one_line() {
     ]);
     assert_eq!(
         out.status.code(),
-        Some(1),
+        Some(2),
         "unknown fields are refused: {}",
         stderr(&out)
     );

@@ -4,7 +4,7 @@
 //! every key in constant time (no early exit), so neither a match nor its position leaks by timing.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use axum::http::{HeaderMap, StatusCode, header};
@@ -277,27 +277,15 @@ pub fn add_key(path: &Path, username: &str, scopes: &[Scope]) -> Result<String> 
     Ok(token)
 }
 
+/// A new keys file is owner-only; an existing one keeps its mode (e.g. 0644 so that a service
+/// user can re-read it on SIGHUP: it holds only hashes of 256-bit random tokens).
 fn write_private(path: &Path, text: &str) -> Result<()> {
-    let io = |source| Error::Io {
-        what: format!("writing `{}`", path.display()),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io)?;
-    std::fs::write(tmp.path(), text).map_err(io)?;
-    #[cfg(unix)]
-    {
-        // A new file is owner-only; an existing one keeps its mode (e.g. 0644 so that a service
-        // user can re-read it on SIGHUP: it holds only hashes of 256-bit random tokens).
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path).map_or(0o600, |m| m.permissions().mode() & 0o777);
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode)).map_err(io)?;
-    }
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    tabship::fs::write_atomic(path, text.as_bytes(), tabship::fs::PRIVATE_MODE).map_err(|e| {
+        Error::Write {
+            path: path.to_path_buf(),
+            source: e,
+        }
+    })
 }
 
 #[cfg(test)]
@@ -388,5 +376,24 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
         add_key(&path, "bo", &[Scope::Predict]).expect("second");
         assert_eq!(mode(&path), 0o644, "an existing file keeps its mode");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn add_key_writes_through_a_symlinked_keys_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let real = dir.path().join("secrets-keys.toml");
+        add_key(&real, "ana", &[Scope::Predict]).expect("first");
+        let link = dir.path().join("keys.toml");
+        std::os::unix::fs::symlink(&real, &link).expect("symlink");
+        add_key(&link, "bo", &[Scope::Predict]).expect("second");
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .expect("meta")
+                .file_type()
+                .is_symlink()
+        );
+        let store = KeyStore::load(&real).expect("loads");
+        assert_eq!(store.len(), 2, "both keys are in the real file");
     }
 }

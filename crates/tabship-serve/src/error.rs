@@ -27,6 +27,23 @@ pub enum Error {
         /// The version both claim.
         version: String,
     },
+    /// Two artifacts given at start-up have the same model name and version.
+    #[error(
+        "`{}` and `{}` are both model `{name}` version `{version}`: serve one under another name with NAME=FILE (e.g. `{name}-2={}`), or train it with another `--name` or `--model-version`",
+        first.display(),
+        second.display(),
+        second.display()
+    )]
+    DuplicateArtifact {
+        /// The model name both have.
+        name: String,
+        /// The version both have.
+        version: String,
+        /// The file loaded first.
+        first: PathBuf,
+        /// The file that clashes with it.
+        second: PathBuf,
+    },
     /// A name or version is not usable in a URL path.
     #[error("invalid {what} `{value}`: use letters, digits, `.`, `_` and `-` (at most 64)")]
     InvalidName {
@@ -53,6 +70,16 @@ pub enum Error {
     Insecure {
         /// The address asked for.
         host: String,
+    },
+    /// A file could not be written (state, an uploaded version, the keys file): an I/O error, or
+    /// a target that is not a regular file.
+    #[error("cannot write `{}`: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What the core's safe write reported.
+        #[source]
+        source: tabship::Error,
     },
     /// Any other I/O failure (binding the port, the prediction log, a model directory).
     #[error("{what}: {source}")]

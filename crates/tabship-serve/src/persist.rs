@@ -14,7 +14,6 @@
 //! so that the next save does not destroy it.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -88,16 +87,15 @@ fn io(what: String) -> impl FnOnce(std::io::Error) -> Error {
     move |source| Error::Io { what, source }
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync, rename.
+/// Writes `bytes` to `path` atomically and owner-only with [`tabship::fs::write_atomic`] (through
+/// a symlink, never over a device, FIFO or directory), creating its directory first.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     std::fs::create_dir_all(dir).map_err(io(format!("creating `{}`", dir.display())))?;
-    let what = || format!("writing `{}`", path.display());
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(what()))?;
-    tmp.write_all(bytes).map_err(io(what()))?;
-    tmp.as_file().sync_all().map_err(io(what()))?;
-    tmp.persist(path).map_err(|e| io(what())(e.error))?;
-    Ok(())
+    tabship::fs::write_atomic(path, bytes, tabship::fs::PRIVATE_MODE).map_err(|e| Error::Write {
+        path: path.to_path_buf(),
+        source: e,
+    })
 }
 
 /// Where an uploaded version is kept.
@@ -383,6 +381,35 @@ mod tests {
             .filter_map(|e| e.ok()?.file_name().into_string().ok())
             .filter(|n| n.starts_with("state.json.corrupt-"))
             .collect()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn state_and_uploads_write_through_symlinks_and_refuse_other_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let elsewhere = tempfile::tempdir().expect("tempdir");
+        // state.json kept on another volume through a symlink: the link stays, the file changes.
+        let real = elsewhere.path().join("state.json");
+        std::fs::write(&real, "old").expect("write");
+        std::os::unix::fs::symlink(&real, dir.path().join(STATE_FILE)).expect("symlink");
+        save(dir.path(), &Registry::default()).expect("saved through the link");
+        assert!(
+            std::fs::read_to_string(&real)
+                .expect("read")
+                .contains("tabship-serve-state")
+        );
+        assert!(
+            std::fs::symlink_metadata(dir.path().join(STATE_FILE))
+                .expect("meta")
+                .file_type()
+                .is_symlink()
+        );
+        // An upload path that is a directory is refused, not replaced.
+        let path = upload_path(dir.path(), "iris", "2").expect("path");
+        std::fs::create_dir_all(&path).expect("mkdir");
+        let err = store_upload(dir.path(), "iris", "2", b"bytes").expect_err("refused");
+        assert!(err.to_string().contains("a directory"), "{err}");
+        assert!(path.is_dir());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The server's shared state and its options.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -101,16 +102,20 @@ impl AppState {
         }))
     }
 
-    /// Loads artifacts (files, or every `*.tabship` in a directory), re-applies the saved state of
-    /// `Options::state_dir` (skipping, with a logged error, whatever is unusable), then marks the
-    /// server ready.
+    /// Loads artifacts (files, or every `*.tabship` in a directory; `NAME=FILE` serves a file
+    /// under another model name), re-applies the saved state of `Options::state_dir` (skipping,
+    /// with a logged error, whatever is unusable), then marks the server ready.
+    ///
+    /// Artifacts with the same model name become versions of one model (the last one given is
+    /// current), which is logged as a warning; the same name and version twice is an error
+    /// naming both files.
     pub fn load_paths(&self, paths: &[PathBuf]) -> Result<()> {
-        let mut files = Vec::new();
+        let mut files: Vec<(Option<String>, PathBuf)> = Vec::new();
         for path in paths {
             if path.is_dir() {
-                files.extend(artifacts_in(path)?);
+                files.extend(artifacts_in(path)?.into_iter().map(|f| (None, f)));
             } else {
-                files.push(path.clone());
+                files.push(named_path(path));
             }
         }
         if files.is_empty() {
@@ -119,8 +124,10 @@ impl AppState {
             ));
         }
         let mut registry = (*self.registry.load()).clone();
-        for file in &files {
-            let model = LoadedModel::from_file(file, None, None)?;
+        // Per model name: the (version, file) pairs loaded, to explain merges and duplicates.
+        let mut loaded: BTreeMap<String, Vec<(String, PathBuf)>> = BTreeMap::new();
+        for (name, file) in &files {
+            let model = LoadedModel::from_file(file, name.as_deref(), None)?;
             tracing::info!(
                 model = %model.name,
                 version = %model.version,
@@ -128,7 +135,30 @@ impl AppState {
                 seconds = model.load_seconds,
                 "model loaded"
             );
+            let seen = loaded.entry(model.name.clone()).or_default();
+            if let Some((_, first)) = seen.iter().find(|(v, _)| *v == model.version) {
+                return Err(Error::DuplicateArtifact {
+                    name: model.name.clone(),
+                    version: model.version.clone(),
+                    first: first.clone(),
+                    second: file.clone(),
+                });
+            }
+            seen.push((model.version.clone(), file.clone()));
             registry = registry.with_version(model, true)?;
+        }
+        for (name, versions) in loaded.iter().filter(|(_, v)| v.len() > 1) {
+            let list: Vec<String> = versions
+                .iter()
+                .map(|(v, f)| format!("{v} ({})", f.display()))
+                .collect();
+            tracing::warn!(
+                model = %name,
+                versions = %list.join(", "),
+                current = %versions.last().map_or("", |(v, _)| v.as_str()),
+                hint = "to serve them as separate models, give each a name with NAME=FILE",
+                "artifacts sharing a model name are served as versions of one model, the last one current"
+            );
         }
         if let Some(dir) = &self.options.state_dir {
             registry = crate::persist::restore(dir, registry);
@@ -265,6 +295,20 @@ impl AppState {
             log.flush();
         }
     }
+}
+
+/// `NAME=FILE` as a name override and a file, when `FILE` exists and `path` itself does not (a
+/// file may have `=` in its name); otherwise the path as it is.
+fn named_path(path: &Path) -> (Option<String>, PathBuf) {
+    if !path.exists() {
+        if let Some((name, file)) = path.to_str().and_then(|p| p.split_once('=')) {
+            let file = PathBuf::from(file);
+            if !name.is_empty() && file.exists() {
+                return (Some(name.to_owned()), file);
+            }
+        }
+    }
+    (None, path.to_path_buf())
 }
 
 fn artifacts_in(dir: &Path) -> Result<Vec<PathBuf>> {

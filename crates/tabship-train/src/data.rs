@@ -41,7 +41,8 @@ impl KindOverrides {
                     return Err(Error::InvalidOption {
                         option,
                         reason: format!(
-                            "no column `{name}` in the data (columns: {})",
+                            "no column `{name}` in the data{} (columns: {})",
+                            crate::suggest::did_you_mean(name, names),
                             names.join(", ")
                         ),
                     });
@@ -70,11 +71,42 @@ pub fn read_csv(path: &Path, overrides: &KindOverrides) -> Result<Batch> {
 pub fn read_csv_with(path: &Path, csv: &CsvOptions, overrides: &KindOverrides) -> Result<Batch> {
     let mut file = csv.open(path)?;
     let header = file.names();
+    if let Some(message) = duplicate_header(&header) {
+        return Err(Error::Csv {
+            path: path.to_path_buf(),
+            message,
+        });
+    }
     let records = file.read_all()?;
     if records.is_empty() {
-        return Err(Error::Data(format!("{}: no data rows", path.display())));
+        let what = if header.is_empty() {
+            "the file is empty: expected a header row, then data rows"
+        } else {
+            "no data rows: the file has only a header"
+        };
+        return Err(Error::Csv {
+            path: path.to_path_buf(),
+            message: what.to_owned(),
+        });
     }
     text_rows_to_batch(&header, &records, overrides, &csv.na_values)
+}
+
+/// Why a header row cannot name columns: a name given twice (1-based field numbers, as a
+/// spreadsheet counts them).
+pub fn duplicate_header<S: AsRef<str>>(header: &[S]) -> Option<String> {
+    let mut seen = std::collections::HashMap::new();
+    for (i, name) in header.iter().enumerate() {
+        if let Some(first) = seen.insert(name.as_ref(), i) {
+            return Some(format!(
+                "column `{}` appears twice in the header (fields {} and {}): rename one",
+                name.as_ref(),
+                first + 1,
+                i + 1
+            ));
+        }
+    }
+    None
 }
 
 /// Builds a typed batch from text rows, inferring kinds as [`read_csv_with`] does, with `na` as
@@ -85,6 +117,9 @@ pub fn text_rows_to_batch(
     overrides: &KindOverrides,
     na: &NaValues,
 ) -> Result<Batch> {
+    if let Some(message) = duplicate_header(header) {
+        return Err(Error::Data(message));
+    }
     overrides.check(header)?;
     let mut columns = Vec::with_capacity(header.len());
     for (i, name) in header.iter().enumerate() {

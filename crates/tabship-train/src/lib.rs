@@ -35,6 +35,7 @@ pub mod logistic;
 mod missing;
 pub mod options;
 pub mod split;
+mod suggest;
 pub mod target;
 mod trainer;
 pub mod trees;

@@ -310,6 +310,19 @@ impl Default for TreeParams {
     }
 }
 
+/// The default of [`TrainOptions::max_classes`]: above the label sets of tabular targets, below
+/// one class per value of a continuous column (fitting 1,000 classes took 74 s and was a mistake).
+pub const DEFAULT_MAX_CLASSES: usize = 200;
+
+/// The `--solver` values a model takes.
+fn solver_names(model: ModelKind) -> &'static [&'static str] {
+    match model {
+        ModelKind::Linear => &["svd", "qr"],
+        ModelKind::Ridge => &["cholesky", "svd"],
+        _ => &[],
+    }
+}
+
 /// Everything `train` needs besides the data.
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
@@ -338,6 +351,9 @@ pub struct TrainOptions {
     pub name: Option<String>,
     /// The model version string (default `1`).
     pub version: String,
+    /// The most classes a classification target may have (default
+    /// [`DEFAULT_MAX_CLASSES`]); more is refused, as a continuous column taken for labels.
+    pub max_classes: usize,
     /// How the drift reference profile is captured on the training rows (default: 10 coarse
     /// and 100 fine quantile bins, 100 categories); `None` stores no profile.
     pub profile: Option<tabship::drift::ProfileOptions>,
@@ -359,6 +375,7 @@ impl TrainOptions {
             seed: 42,
             name: None,
             version: "1".to_owned(),
+            max_classes: DEFAULT_MAX_CLASSES,
             profile: Some(tabship::drift::ProfileOptions::default()),
         }
     }
@@ -370,6 +387,12 @@ impl TrainOptions {
             if let Err(e) = profile.validate() {
                 return invalid("profile", e.to_string());
             }
+        }
+        if self.max_classes < 2 {
+            return invalid(
+                "max-classes",
+                format!("must be at least 2, got {}", self.max_classes),
+            );
         }
         if !(0.0..1.0).contains(&self.test_fraction) {
             return invalid(
@@ -430,28 +453,49 @@ impl TrainOptions {
                     .to_owned(),
             );
         }
-        if let Some(solver) = &p.solver {
-            let allowed: &[&str] = match self.model {
-                Some(ModelKind::Linear) => &["svd", "qr"],
-                Some(ModelKind::Ridge) => &["cholesky", "svd"],
-                _ => &[],
-            };
-            if !allowed.contains(&solver.as_str()) {
+        // Without --model the default follows the task, which may be known only once the
+        // target is read: `check_solver` runs again then (in `train`).
+        let model = self.model.or(match self.task {
+            Some(Task::Classification) => Some(ModelKind::default_for(Task::Classification)),
+            _ => None,
+        });
+        if let Some(model) = model {
+            self.check_solver(model)?;
+        } else if let Some(solver) = &p.solver {
+            let ridge = solver_names(ModelKind::Ridge);
+            if !ridge.contains(&solver.as_str()) {
                 return invalid(
                     "solver",
                     format!(
-                        "`{solver}` is not a solver of model `{}` (choose: {})",
-                        self.model.map_or("default", ModelKind::name),
-                        if allowed.is_empty() {
-                            "none".to_owned()
-                        } else {
-                            allowed.join(", ")
-                        }
+                        "`{solver}` is not a solver of the default models (ridge for regression takes {}, logistic for classification none); give --model linear for svd or qr",
+                        ridge.join(", ")
                     ),
                 );
             }
         }
         Ok(())
+    }
+
+    /// Checks `--solver` against the model that will be fitted (the default one included).
+    pub fn check_solver(&self, model: ModelKind) -> Result<()> {
+        let Some(solver) = &self.linear.solver else {
+            return Ok(());
+        };
+        let allowed = solver_names(model);
+        if allowed.contains(&solver.as_str()) {
+            return Ok(());
+        }
+        Err(Error::InvalidOption {
+            option: "solver",
+            reason: format!(
+                "`{solver}` is not a solver of model `{model}` (choose: {})",
+                if allowed.is_empty() {
+                    "none: only linear and ridge take a solver".to_owned()
+                } else {
+                    allowed.join(", ")
+                }
+            ),
+        })
     }
 
     /// The hyperparameters that matter for `model`, for the artifact's metadata.

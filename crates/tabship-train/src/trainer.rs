@@ -30,8 +30,11 @@ pub struct TrainReport {
     pub model: ModelKind,
     /// Rows dropped because their target was missing.
     pub dropped_rows: usize,
-    /// The split, as indices into the rows that have a target.
+    /// The split, as indices into the rows that have a target (`kept_rows`).
     pub split: Split,
+    /// The rows of the data (0-based) that have a target, in order: `split` index `i` is data
+    /// row `kept_rows[i]`.
+    pub kept_rows: Vec<usize>,
     /// Holdout metrics (empty without a holdout).
     pub metrics: BTreeMap<String, f64>,
     /// Seconds spent fitting the final model (encoders included).
@@ -85,10 +88,16 @@ fn prepare_data(data: &Batch, options: &TrainOptions) -> Result<Prepared> {
     reject_infinities(data)?;
     let target_values = data.column(&options.target).ok_or_else(|| Error::Target {
         column: options.target.clone(),
-        reason: format!("no such column (columns: {})", data.names().join(", ")),
+        reason: format!(
+            "no such column in the data{} (columns: {})",
+            crate::suggest::did_you_mean(&options.target, data.names()),
+            data.names().join(", ")
+        ),
     })?;
     let target = prepare(&options.target, target_values, options.task)?;
+    check_class_count(&options.target, &target, target_values, options.max_classes)?;
     let model = options.model.unwrap_or(ModelKind::default_for(target.task));
+    options.check_solver(model)?;
     if !model.supports(target.task) {
         return Err(Error::InvalidOption {
             option: "model",
@@ -137,6 +146,37 @@ fn prepare_data(data: &Batch, options: &TrainOptions) -> Result<Prepared> {
         dropped_rows,
         fingerprint: fingerprint(data),
         warnings,
+    })
+}
+
+/// Refuses a classification target with more than `max` classes: one class per value of a
+/// continuous column (`--task classification` on prices) fits for minutes and predicts nothing
+/// useful. The limit is an option, for the rare real target with that many labels.
+fn check_class_count(
+    name: &str,
+    target: &PreparedTarget,
+    values: &ColumnValues,
+    max: usize,
+) -> Result<()> {
+    let Target::Classes { classes, .. } = &target.target else {
+        return Ok(());
+    };
+    if classes.len() <= max {
+        return Ok(());
+    }
+    let hint = match values {
+        ColumnValues::Numeric(_) => {
+            "a numeric target with that many values is usually continuous: use --task regression"
+        }
+        ColumnValues::Categorical(_) => "check that it is the column to predict",
+    };
+    Err(Error::Target {
+        column: name.to_owned(),
+        reason: format!(
+            "{} distinct values would make {} classes, more than the limit of {max}; {hint}, or raise the limit with --max-classes",
+            classes.len(),
+            classes.len()
+        ),
     })
 }
 
@@ -352,6 +392,7 @@ pub fn train(data: &Batch, options: &TrainOptions) -> Result<Trained> {
             model: prepared.model,
             dropped_rows: prepared.dropped_rows,
             split,
+            kept_rows: prepared.target.rows.clone(),
             metrics,
             fit_seconds,
             profile_seconds,

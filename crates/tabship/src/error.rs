@@ -124,6 +124,19 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// A write would replace something that is not a regular file (a device, a FIFO, a
+    /// directory): [`crate::fs`] refuses it rather than destroy it.
+    #[error(
+        "refusing to write `{}`: it is {kind}, not a regular file; give the path of a regular file",
+        path.display()
+    )]
+    NotARegularFile {
+        /// The path given.
+        path: PathBuf,
+        /// What it is, e.g. `a directory` or `a character device`.
+        kind: &'static str,
+    },
+
     /// Another I/O error while reading or writing `path`.
     #[error("i/o error on {}: {source}", path.display())]
     Io {

@@ -34,7 +34,8 @@
 //!   `predict_proba_*`, and [`EncodingStats`] counting Unknown, Other and Missing values per column.
 //! - [`Batch`]: columnar input, categorical columns dictionary-encoded; [`TextBatchBuilder`] builds
 //!   one from CSV-like text rows.
-//! - [`artifact`]: the envelope, its limits and atomic file writes.
+//! - [`artifact`]: the envelope and its limits; [`fs`]: the safe, atomic file write behind every
+//!   file tabship writes (through symlinks, never over a device, FIFO or directory).
 //! - [`metrics`]: accuracy, F1, ROC AUC, log loss, MAE, RMSE, R², as scikit-learn computes them.
 //! - [`drift`] (the `tabship-drift` crate): the reference profile stored in artifacts of format
 //!   1.2, [`Pipeline::drift_report`] on a live [`Batch`], [`Pipeline::drift_monitor`] and
@@ -48,6 +49,7 @@ pub mod artifact;
 mod batch;
 pub mod encode;
 mod error;
+pub mod fs;
 mod labels;
 mod metadata;
 pub mod metrics;

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::ClassLabel;
+
 /// Fraction of equal labels.
 pub fn accuracy(truth: &[usize], predicted: &[usize]) -> f64 {
     if truth.is_empty() {
@@ -137,8 +139,10 @@ pub fn regression_metrics(truth: &[f64], predicted: &[f64]) -> BTreeMap<String, 
 }
 
 /// Precision, recall, F1 and support of one class.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClassScores {
+    /// The class label.
+    pub class: ClassLabel,
     /// Of the rows predicted as this class, the share that are.
     pub precision: f64,
     /// Of the rows of this class, the share predicted as it.
@@ -158,12 +162,12 @@ pub struct ClassificationReport {
     pub accuracy: f64,
     /// Per class, in the pipeline's class order.
     pub per_class: Vec<ClassScores>,
-    /// Unweighted means over classes.
-    pub macro_precision: f64,
-    /// Unweighted mean recall.
-    pub macro_recall: f64,
-    /// Unweighted mean F1.
-    pub macro_f1: f64,
+    /// Unweighted mean precision over classes (scikit-learn's `precision_macro`).
+    pub precision_macro: f64,
+    /// Unweighted mean recall (`recall_macro`).
+    pub recall_macro: f64,
+    /// Unweighted mean F1 (`f1_macro`, the name of the holdout metric `train` stores).
+    pub f1_macro: f64,
     /// Mean log loss of the probabilities.
     pub log_loss: f64,
     /// ROC AUC of the positive class's probability (two classes only).
@@ -173,8 +177,14 @@ pub struct ClassificationReport {
 }
 
 impl ClassificationReport {
-    /// Scores predictions and probabilities (`rows × classes`) against true class indices.
-    pub fn new(truth: &[usize], predicted: &[usize], proba: &ndarray::Array2<f64>) -> Self {
+    /// Scores predictions and probabilities (`rows × classes`) against true class indices;
+    /// `classes` are the labels of those indices (the pipeline's classes).
+    pub fn new(
+        classes: &[ClassLabel],
+        truth: &[usize],
+        predicted: &[usize],
+        proba: &ndarray::Array2<f64>,
+    ) -> Self {
         let k = proba.ncols();
         let prf = precision_recall_f1(truth, predicted, k);
         let mut confusion = vec![vec![0u64; k]; k];
@@ -185,6 +195,10 @@ impl ClassificationReport {
             .iter()
             .enumerate()
             .map(|(c, &(precision, recall, f1))| ClassScores {
+                class: classes
+                    .get(c)
+                    .cloned()
+                    .unwrap_or(ClassLabel::Integer(c as i64)),
                 precision,
                 recall,
                 f1,
@@ -199,9 +213,9 @@ impl ClassificationReport {
         ClassificationReport {
             rows: truth.len() as u64,
             accuracy: accuracy(truth, predicted),
-            macro_precision: mean(|c| c.precision),
-            macro_recall: mean(|c| c.recall),
-            macro_f1: mean(|c| c.f1),
+            precision_macro: mean(|c| c.precision),
+            recall_macro: mean(|c| c.recall),
+            f1_macro: mean(|c| c.f1),
             per_class,
             log_loss: log_loss(truth, proba),
             roc_auc,
@@ -274,7 +288,15 @@ mod tests {
                 (6, 2),
                 |(i, j)| if j == 1 { p1[i] } else { 1.0 - p1[i] },
             );
-        let r = ClassificationReport::new(&truth, &predicted, &proba);
+        let classes = [
+            ClassLabel::Text("no".into()),
+            ClassLabel::Text("yes".into()),
+        ];
+        let r = ClassificationReport::new(&classes, &truth, &predicted, &proba);
+        assert_eq!(r.per_class[1].class, classes[1]);
+        let json = serde_json::to_value(&r).expect("json");
+        assert_eq!(json["per_class"][0]["class"], "no");
+        assert!(json["f1_macro"].is_number(), "{json}");
         assert!((r.accuracy - 0.833_333_333_333_333_4).abs() < 1e-12);
         assert!((r.per_class[0].precision - 0.666_666_666_666_666_6).abs() < 1e-12);
         assert!((r.per_class[1].recall - 0.75).abs() < 1e-12);

@@ -95,26 +95,25 @@ pub fn run(args: BenchArgs) -> Result<()> {
         "batch_rows_per_second": throughput,
     });
     if args.json {
-        println!("{report:#}");
-    } else {
-        println!("artifact          {} bytes", bytes.len());
-        println!("load              {:.1} µs", load.as_secs_f64() * 1e6);
-        println!(
-            "single row        {:.2} µs (median, {} from a map of column → value)",
-            single.as_secs_f64() * 1e6,
-            if pipeline.classes().is_empty() {
-                "predict_one"
-            } else {
-                "predict_proba_one"
-            }
-        );
-        for (t, rps) in &throughput {
-            println!(
-                "batch of {}  {:.0} rows/s on {t} thread(s)",
-                args.rows,
-                rps.as_f64().unwrap_or(0.0)
-            );
-        }
+        return crate::output::print(&format!("{report:#}\n"));
     }
-    Ok(())
+    let mut text = format!(
+        "artifact          {} bytes\nload              {:.1} µs\nsingle row        {:.2} µs (median, {} from a map of column → value)\n",
+        bytes.len(),
+        load.as_secs_f64() * 1e6,
+        single.as_secs_f64() * 1e6,
+        if pipeline.classes().is_empty() {
+            "predict_one"
+        } else {
+            "predict_proba_one"
+        }
+    );
+    for (t, rps) in &throughput {
+        text.push_str(&format!(
+            "batch of {}  {:.0} rows/s on {t} thread(s)\n",
+            args.rows,
+            rps.as_f64().unwrap_or(0.0)
+        ));
+    }
+    crate::output::print(&text)
 }

@@ -22,11 +22,19 @@ fn read_options(args: &DriftArgs) -> Result<DriftOptions> {
         return Ok(DriftOptions::default());
     };
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let options: DriftOptions = serde_json::from_str(&text).map_err(|e| Error::Input {
-        path: path.clone(),
-        message: format!("invalid drift options: {e}"),
+    // A bad --options file is a usage error (exit 2), as a bad flag value is.
+    let options: DriftOptions = serde_json::from_str(&text).map_err(|e| {
+        Error::Usage(format!(
+            "--options {}: invalid drift options: {e}",
+            path.display()
+        ))
     })?;
-    options.validate().map_err(tabship::Error::from)?;
+    options.validate().map_err(|e| {
+        Error::Usage(format!(
+            "--options {}: invalid drift options: {e}",
+            path.display()
+        ))
+    })?;
     Ok(options)
 }
 
@@ -39,6 +47,7 @@ pub fn run(args: DriftArgs) -> Result<Outcome> {
     let csv_options = args.csv.options();
     let schema = crate::commands::input_schema(&pipeline, &csv_options)?;
     let mut reader = csv_options.open(&args.live)?;
+    crate::input::check_header(&args.live, reader.header())?;
     let header = reader.names();
     let mut builder = TextBatchBuilder::new(&schema, &header)?;
     let mut record = csv::StringRecord::new();
@@ -46,15 +55,32 @@ pub fn run(args: DriftArgs) -> Result<Outcome> {
         builder.push_row(record.iter())?;
     }
     let batch = builder.finish();
+    if batch.n_rows() == 0 {
+        // Drift of no rows would read "no dataset drift": an empty export must not pass a check.
+        return Err(crate::input::no_rows(
+            &args.live,
+            "drift needs live rows to compare",
+        ));
+    }
     let report = pipeline.drift_report(&batch, &options)?;
-    if args.json {
+    let printed = if args.json {
         let json = serde_json::to_string_pretty(&report).map_err(|e| Error::Input {
             path: args.live.clone(),
             message: format!("could not write the report as JSON: {e}"),
         })?;
-        println!("{json}");
+        format!("{json}\n")
     } else {
-        print!("{}", text(&report));
+        text(&report)
+    };
+    // `--html -` puts the page on stdout, and the report on stderr.
+    let html_to_stdout = args
+        .html
+        .as_deref()
+        .is_some_and(|p| crate::output::is_stdout(Some(p)));
+    if html_to_stdout {
+        eprint!("{printed}");
+    } else {
+        crate::output::print(&printed)?;
     }
     if let Some(path) = &args.html {
         let title = format!(
@@ -62,7 +88,7 @@ pub fn run(args: DriftArgs) -> Result<Outcome> {
             args.live.display(),
             pipeline.training().name
         );
-        tabship::artifact::write_file_atomic(path, html(&title, &report).as_bytes())?;
+        crate::output::write_all(path, html(&title, &report).as_bytes())?;
     }
     Ok(if args.fail_on_drift && report.drifted {
         Outcome::FailOnDrift

@@ -16,6 +16,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
     let schema = crate::commands::input_schema(&pipeline, &csv_options)?;
     let mut reader = csv_options.open(&args.data)?;
     let header = reader.header().clone();
+    crate::input::check_header(&args.data, &header)?;
     let target_at =
         header
             .iter()
@@ -64,6 +65,20 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         builder.push_row(record.iter())?;
     }
     let batch = builder.finish();
+    if batch.n_rows() == 0 {
+        if missing + unknown_labels == 0 {
+            return Err(crate::input::no_rows(
+                &args.data,
+                "evaluate needs labelled rows",
+            ));
+        }
+        return Err(Error::Csv {
+            path: args.data.clone(),
+            message: format!(
+                "no rows to evaluate: {missing} rows have no `{target}` value and {unknown_labels} a label the model does not know"
+            ),
+        });
+    }
     let skipped = json!({ "missing_target": missing, "unknown_labels": unknown_labels });
     let (report_json, text) = match pipeline.task() {
         Task::Classification => {
@@ -71,7 +86,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
             let Predictions::Classes(predicted) = predicted else {
                 unreachable!("a classifier predicts classes")
             };
-            let r = ClassificationReport::new(&classes, &predicted, &proba);
+            let r = ClassificationReport::new(pipeline.classes(), &classes, &predicted, &proba);
             (
                 json!({ "task": "classification", "classes": pipeline.classes(), "metrics": r, "skipped": skipped }),
                 classification_text(&pipeline, &r),
@@ -93,16 +108,17 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         }
     };
     if args.json {
-        println!("{report_json:#}");
+        crate::output::print(&format!("{report_json:#}\n"))
     } else {
-        print!("{text}");
+        let mut text = text;
         if missing + unknown_labels > 0 {
-            println!(
+            let _ = writeln!(
+                text,
                 "skipped {missing} rows without a target and {unknown_labels} rows whose label the model does not know"
             );
         }
+        crate::output::print(&text)
     }
-    Ok(())
 }
 
 fn classification_text(pipeline: &Pipeline, r: &ClassificationReport) -> String {
@@ -143,7 +159,7 @@ fn classification_text(pipeline: &Pipeline, r: &ClassificationReport) -> String 
     let _ = writeln!(
         s,
         "{:<width$}  {:<9.6}  {:<9.6}  {:<9.6}",
-        "macro", r.macro_precision, r.macro_recall, r.macro_f1
+        "macro", r.precision_macro, r.recall_macro, r.f1_macro
     );
     let _ = writeln!(s, "\nconfusion (rows: true, columns: predicted)");
     for (class, row) in pipeline.classes().iter().zip(&r.confusion) {

@@ -66,11 +66,10 @@ pub fn run(args: InspectArgs) -> Result<()> {
     let pipeline = Pipeline::from_bytes(&bytes)?;
     let description = describe(&args.model, &bytes, &pipeline);
     if args.json {
-        println!("{description:#}");
+        crate::output::print(&format!("{description:#}\n"))
     } else {
-        print!("{}", text(&pipeline, &description));
+        crate::output::print(&text(&pipeline, &description))
     }
-    Ok(())
 }
 
 fn text(pipeline: &Pipeline, d: &Value) -> String {

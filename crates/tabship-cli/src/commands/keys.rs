@@ -30,8 +30,7 @@ pub fn run(args: KeysArgs) -> Result<()> {
                     .join(", "),
                 a.keys.display()
             );
-            println!("{token}");
-            Ok(())
+            crate::output::print(&format!("{token}\n"))
         }
     }
 }

@@ -19,18 +19,18 @@ pub fn run(args: PredictArgs) -> Result<()> {
             .unwrap_or_else(crate::commands::default_threads),
     );
     if args.proba && pipeline.classes().is_empty() {
-        return Err(tabship::Error::WrongTask {
-            operation: "--proba",
-            needs: "classification",
-            task: "regression",
-        }
-        .into());
+        return Err(Error::Usage(format!(
+            "--proba: `{}` is a regression model, it predicts values, not class probabilities; leave out --proba",
+            args.model.display()
+        )));
     }
     let csv_options = args.csv.options();
     let schema = crate::commands::input_schema(&pipeline, &csv_options)?;
     let mut reader = csv_options.open(&args.data)?;
     let size = std::fs::metadata(&args.data).map_or(0, |m| m.len());
     let header = reader.header().clone();
+    // A header-only file is valid: the output is the header alone.
+    crate::input::check_header(&args.data, &header)?;
     let header_names: Vec<&str> = header.iter().collect();
 
     let mut out_header = header.clone();
@@ -45,10 +45,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
     }
     let sink = Sink::open(args.output.as_deref())?;
     let mut writer = csv::Writer::from_writer(sink);
-    let out_name = args
-        .output
-        .clone()
-        .unwrap_or_else(|| std::path::PathBuf::from("<stdout>"));
+    let out_name = crate::output::display_name(args.output.as_deref());
     // Written once the first chunk has been predicted, so a first chunk that fails prints
     // nothing, even on stdout.
     let mut header_written = false;
@@ -128,8 +125,8 @@ pub fn run(args: PredictArgs) -> Result<()> {
                 }
                 None => {
                     let Some((r, _)) = next.next() else {
-                        return Err(Error::Usage(format!(
-                            "row {}: no prediction came back (a tabship bug)",
+                        return Err(Error::Internal(format!(
+                            "row {}: no prediction came back",
                             rows_done + i + 1
                         )));
                     };
@@ -166,7 +163,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
         .into_inner()
         .map_err(|e| Error::io(&out_name, e.into_error()))?;
     sink.commit()?;
-    report(&pipeline, rows_done - invalid_count, args.output.as_deref());
+    report(&pipeline, rows_done - invalid_count, &out_name);
     if let Some(first) = first_invalid {
         let what = match args.invalid_rows {
             InvalidRows::Skip => "left out",
@@ -228,11 +225,12 @@ fn at_file_row(e: tabship::Error, file_row: impl Fn(usize) -> usize) -> tabship:
 }
 
 /// A summary on stderr: rows, and every column that saw Unknown, Other or Missing values.
-fn report(pipeline: &Pipeline, rows: usize, output: Option<&std::path::Path>) {
+fn report(pipeline: &Pipeline, rows: usize, output: &std::path::Path) {
     let stats = pipeline.encoding_stats();
-    match output {
-        Some(path) => eprintln!("predicted {rows} rows into {}", path.display()),
-        None => eprintln!("predicted {rows} rows"),
+    if output == std::path::Path::new(crate::output::STDOUT) {
+        eprintln!("predicted {rows} rows");
+    } else {
+        eprintln!("predicted {rows} rows into {}", output.display());
     }
     for (name, c) in &stats.columns {
         if c.unknown + c.other + c.missing > 0 {

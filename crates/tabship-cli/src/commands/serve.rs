@@ -116,13 +116,13 @@ pub fn start(
             }
             Err(e) => {
                 server.abort();
-                return Err(Error::Usage(format!("model loading failed: {e}")));
+                return Err(Error::Internal(format!("model loading failed: {e}")));
             }
         }
         on_listen(addr);
         match server.await {
             Ok(result) => result.map_err(Error::from),
-            Err(e) => Err(Error::Usage(format!("server task failed: {e}"))),
+            Err(e) => Err(Error::Internal(format!("server task failed: {e}"))),
         }
     })
 }

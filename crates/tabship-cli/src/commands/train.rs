@@ -1,6 +1,6 @@
 //! `tabship train`.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use tabship::Task;
 use tabship::encode::{CategoricalMissing, CategoryEncoding, ImputeStrategy};
@@ -12,6 +12,7 @@ use tabship_train::{
 
 use crate::cli::{CategoricalMissingArg, EncodingArg, ImputeArg, ModelArg, TaskArg, TrainArgs};
 use crate::error::{Error, Result};
+use crate::output::{self, Sink};
 
 fn options(args: &TrainArgs) -> Result<TrainOptions> {
     let mut o = TrainOptions::new(&args.target);
@@ -78,30 +79,65 @@ fn options(args: &TrainArgs) -> Result<TrainOptions> {
     o.seed = args.seed;
     o.name = args.name.clone();
     o.version = args.model_version.clone();
-    o.validate()?;
     Ok(o)
 }
 
 pub fn run(args: TrainArgs) -> Result<()> {
-    let options = options(&args)?;
+    // Flag values are usage errors (exit 2), found before any data is read.
+    let mut options = options(&args).map_err(|e| Error::Usage(e.to_string()))?;
+    options.max_classes = args.max_classes;
+    options
+        .validate()
+        .map_err(|e| Error::Usage(e.to_string()))?;
+    let to_stdout = output::is_stdout(Some(&args.output));
+    let split_to_stdout = args
+        .write_split
+        .as_deref()
+        .is_some_and(|p| output::is_stdout(Some(p)));
+    if to_stdout && split_to_stdout {
+        return Err(Error::Usage(
+            "-o - and --write-split - cannot both write to stdout".to_owned(),
+        ));
+    }
+    if to_stdout && std::io::stdout().is_terminal() {
+        return Err(Error::Usage(
+            "-o -: refusing to write a binary artifact to a terminal; redirect stdout (> model.tabship) or give -o FILE".to_owned(),
+        ));
+    }
+    // Outputs are checked (a device, a FIFO or a directory is refused) before the fit, not
+    // after it.
+    let artifact = Sink::open(Some(&args.output))?;
+    let split_file = match &args.write_split {
+        Some(path) => Some(Sink::open(Some(path))?),
+        None => None,
+    };
     let data = read_csv_with(&args.data, &args.csv.options(), &options.kinds)?;
     let cv = match args.cv {
         Some(k) => Some(cross_validate(&data, &options, k)?),
         None => None,
     };
     let trained = train(&data, &options)?;
-    trained.pipeline.save(&args.output)?;
-    if let Some(path) = &args.write_split {
-        write_split(path, &trained.report.split)?;
+    let output_name = output::display_name(Some(&args.output));
+    write_to(artifact, &output_name, &trained.pipeline.to_bytes()?)?;
+    if let (Some(sink), Some(path)) = (split_file, &args.write_split) {
+        let text = split_csv(&trained.report, data.n_rows());
+        write_to(sink, &output::display_name(Some(path)), text.as_bytes())?;
     }
     let report = &trained.report;
     let pipeline = &trained.pipeline;
     for warning in &report.warnings {
         eprintln!("warning: {warning}");
     }
+    // The report goes to stderr when stdout carries the artifact or the split.
+    let mut out: Box<dyn Write> = if to_stdout || split_to_stdout {
+        Box::new(std::io::stderr().lock())
+    } else {
+        Box::new(std::io::stdout().lock())
+    };
+    let w = |e| Error::io(output::STDOUT, e);
     if args.json {
         let json = serde_json::json!({
-            "output": args.output,
+            "output": output_name,
             "task": report.task.name(),
             "model": report.model.name(),
             "train_rows": report.split.train.len(),
@@ -113,11 +149,9 @@ pub fn run(args: TrainArgs) -> Result<()> {
             "warnings": report.warnings,
             "cv": cv.as_ref().map(|cv| cv.iter().map(|(k, (m, s))| (k.clone(), serde_json::json!({"mean": m, "std": s}))).collect::<serde_json::Map<_, _>>()),
         });
-        println!("{json:#}");
-        return Ok(());
+        writeln!(out, "{json:#}").map_err(w)?;
+        return out.flush().map_err(w);
     }
-    let mut out = std::io::stdout().lock();
-    let w = |e| Error::io("<stdout>", e);
     writeln!(
         out,
         "trained {} ({}) on {} rows, {} features from {} columns, in {:.2}s",
@@ -164,21 +198,31 @@ pub fn run(args: TrainArgs) -> Result<()> {
             writeln!(out, "  {name:<10} {value:.4}").map_err(w)?;
         }
     }
-    writeln!(out, "saved {}", args.output.display()).map_err(w)?;
-    Ok(())
+    writeln!(out, "saved {}", output_name.display()).map_err(w)?;
+    out.flush().map_err(w)
 }
 
-fn write_split(path: &std::path::Path, split: &tabship_train::split::Split) -> Result<()> {
-    let mut rows: Vec<(usize, &str)> = split
-        .train
-        .iter()
-        .map(|&r| (r, "train"))
-        .chain(split.test.iter().map(|&r| (r, "test")))
-        .collect();
-    rows.sort_unstable();
-    let mut text = String::from("row,set\n");
-    for (row, set) in rows {
-        text.push_str(&format!("{row},{set}\n"));
+fn write_to(mut sink: Sink, name: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    sink.write_all(bytes).map_err(|e| Error::io(name, e))?;
+    sink.commit()
+}
+
+/// `row,set` for every data row of the file: rows count from 1 after the header (as every
+/// row number tabship prints), `set` is `train`, `test`, or `dropped` for a missing target.
+fn split_csv(report: &tabship_train::TrainReport, rows: usize) -> String {
+    let mut sets = vec!["dropped"; rows];
+    for (indices, set) in [(&report.split.train, "train"), (&report.split.test, "test")] {
+        for &i in indices {
+            if let Some(&row) = report.kept_rows.get(i) {
+                if let Some(slot) = sets.get_mut(row) {
+                    *slot = set;
+                }
+            }
+        }
     }
-    std::fs::write(path, text).map_err(|e| Error::io(path, e))
+    let mut text = String::from("row,set\n");
+    for (row, set) in sets.iter().enumerate() {
+        text.push_str(&format!("{},{set}\n", row + 1));
+    }
+    text
 }

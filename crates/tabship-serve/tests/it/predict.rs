@@ -302,10 +302,24 @@ async fn model_directories_and_duplicates() {
             golden("iris_logistic.tabship"),
         ])
         .expect_err("duplicate");
-    assert_eq!(
-        e.to_string(),
-        "model `iris` version `golden` is already loaded"
+    let message = e.to_string();
+    assert!(
+        message.contains("are both model `iris` version `golden`")
+            && message.contains("iris_logistic.tabship")
+            && message.contains("NAME=FILE")
+            && message.contains("--name"),
+        "{message}"
     );
+
+    // NAME=FILE serves the same artifact under a second name.
+    let state =
+        tabship_serve::AppState::new(None, tabship_serve::Options::default()).expect("state");
+    let renamed = format!("flowers={}", golden("iris_logistic.tabship").display());
+    state
+        .load_paths(&[golden("iris_logistic.tabship"), renamed.into()])
+        .expect("two names");
+    let names: Vec<String> = state.registry().models.keys().cloned().collect();
+    assert_eq!(names, ["flowers", "iris"]);
 }
 
 #[tokio::test]
