@@ -7,7 +7,7 @@ use tabship::metrics::{ClassificationReport, RegressionReport};
 use tabship::{Pipeline, Predictions, Task, TextBatchBuilder};
 
 use crate::cli::EvaluateArgs;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 pub fn run(args: EvaluateArgs) -> Result<()> {
     let pipeline = Pipeline::load(&args.model)?;
