@@ -40,6 +40,7 @@ mod feedback;
 mod feedback_api;
 mod html;
 mod input;
+pub mod keyfile;
 pub mod metrics;
 mod models;
 pub mod monitoring;
