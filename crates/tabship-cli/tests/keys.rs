@@ -39,7 +39,10 @@ fn list_shows_users_scopes_and_fingerprints_never_tokens() {
     assert!(!text.contains(&ana) && !text.contains(&bo), "{text}");
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
-    assert!(lines[1].starts_with("ana ") && lines[1].ends_with("predict"), "{text}");
+    assert!(
+        lines[1].starts_with("ana ") && lines[1].ends_with("predict"),
+        "{text}"
+    );
     assert!(lines[1].contains(&sha256_hex(&ana)[..12]), "{text}");
     assert!(lines[2].ends_with("admin, metrics"), "{text}");
     let out = tabship(&["keys", "list", "--keys", keys, "--json"]);
@@ -64,7 +67,10 @@ fn rotate_prints_a_new_token_once_and_remove_names_an_unknown_user() {
     assert!(!text.contains(&sha256_hex(&ana)), "the old hash is gone");
     assert!(text.contains(&sha256_hex(&fresh)), "{text}");
     assert!(!text.contains(&fresh), "only the hash is stored");
-    assert!(text.contains("scopes = [\"predict\", \"feedback\"]"), "{text}");
+    assert!(
+        text.contains("scopes = [\"predict\", \"feedback\"]"),
+        "{text}"
+    );
 
     let out = tabship(&["keys", "remove", "--username", "carla", "--keys", keys]);
     assert_eq!(out.status.code(), Some(1));
@@ -112,24 +118,53 @@ fn add_takes_a_chosen_token_from_stdin_or_a_file_and_refuses_short_ones() {
     let token_file = dir.path().join("token.txt");
     std::fs::write(&token_file, "B".repeat(40)).expect("token file");
     let out = tabship(&[
-        "keys", "add", "--username", "bo", "--scopes", "admin", "--keys", keys,
-        "--token-file", path(&token_file),
+        "keys",
+        "add",
+        "--username",
+        "bo",
+        "--scopes",
+        "admin",
+        "--keys",
+        keys,
+        "--token-file",
+        path(&token_file),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(std::fs::read_to_string(&file)
-        .expect("keys")
-        .contains(&sha256_hex(&"B".repeat(40))));
+    assert!(
+        std::fs::read_to_string(&file)
+            .expect("keys")
+            .contains(&sha256_hex(&"B".repeat(40)))
+    );
 
     std::fs::write(&token_file, "hunter2\n").expect("short token");
     let out = tabship(&[
-        "keys", "add", "--username", "carla", "--scopes", "admin", "--keys", keys,
-        "--token-file", path(&token_file),
+        "keys",
+        "add",
+        "--username",
+        "carla",
+        "--scopes",
+        "admin",
+        "--keys",
+        keys,
+        "--token-file",
+        path(&token_file),
     ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("7 characters, fewer than 32"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("7 characters, fewer than 32"),
+        "{}",
+        stderr(&out)
+    );
     // The same user twice is refused with the way to replace a token.
     let out = tabship(&[
-        "keys", "add", "--username", "ana", "--scopes", "predict", "--keys", keys,
+        "keys",
+        "add",
+        "--username",
+        "ana",
+        "--scopes",
+        "predict",
+        "--keys",
+        keys,
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("keys rotate"), "{}", stderr(&out));

@@ -188,7 +188,12 @@ pub(crate) async fn load_version(
         }
         let activate = flag(None, q, "activate", true)?;
         let force = flag(None, q, "force", false)?;
-        (Source::Bytes(bytes), query_param(q, "version"), activate, force)
+        (
+            Source::Bytes(bytes),
+            query_param(q, "version"),
+            activate,
+            force,
+        )
     };
     let name_for_load = name.clone();
     let upload = match &source {

@@ -273,9 +273,14 @@ pub fn add_key_with_token(
                 )));
             }
             let hash = parse_hash(&token_sha256(token));
-            if file.keys.iter().any(|k| parse_hash(&k.token_sha256) == hash) {
+            if file
+                .keys
+                .iter()
+                .any(|k| parse_hash(&k.token_sha256) == hash)
+            {
                 return Err(refused(
-                    "this token is already in the file (for another user); choose another".to_owned(),
+                    "this token is already in the file (for another user); choose another"
+                        .to_owned(),
                 ));
             }
             text

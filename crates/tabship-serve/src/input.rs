@@ -309,9 +309,19 @@ mod tests {
         assert_eq!(rows.rows.len(), 2);
         assert_eq!(rows.rows[1].field("city"), Some(FieldValue::Text("y")));
         let pos = serde_json::json!({"features": [5, "z"]});
-        assert!(parse(&pos, &s, ParseOptions::default()).expect("features").single);
+        assert!(
+            parse(&pos, &s, ParseOptions::default())
+                .expect("features")
+                .single
+        );
         let pos = serde_json::json!({"features": [[5, "z"], [6, null]]});
-        assert_eq!(parse(&pos, &s, ParseOptions::default()).expect("features rows").rows.len(), 2);
+        assert_eq!(
+            parse(&pos, &s, ParseOptions::default())
+                .expect("features rows")
+                .rows
+                .len(),
+            2
+        );
     }
 
     #[test]
@@ -331,11 +341,37 @@ mod tests {
         let e = parse(&bad, &s, ParseOptions::default()).expect_err("types");
         assert_eq!(e.fields[0].received, "a boolean `true`");
         // Numbers as text follow the core's policy: padded and NaN pass, infinity does not.
-        assert!(parse(&serde_json::json!({"age": " 39 ", "city": "x"}), &s, ParseOptions::default()).is_ok());
-        assert!(parse(&serde_json::json!({"age": "NaN", "city": "x"}), &s, ParseOptions::default()).is_ok());
-        let e = parse(&serde_json::json!({"age": "-inf", "city": "x"}), &s, ParseOptions::default()).expect_err("inf");
+        assert!(
+            parse(
+                &serde_json::json!({"age": " 39 ", "city": "x"}),
+                &s,
+                ParseOptions::default()
+            )
+            .is_ok()
+        );
+        assert!(
+            parse(
+                &serde_json::json!({"age": "NaN", "city": "x"}),
+                &s,
+                ParseOptions::default()
+            )
+            .is_ok()
+        );
+        let e = parse(
+            &serde_json::json!({"age": "-inf", "city": "x"}),
+            &s,
+            ParseOptions::default(),
+        )
+        .expect_err("inf");
         assert_eq!(e.fields[0].received, "`-inf`");
         assert!(parse(&serde_json::json!([1, 2]), &s, ParseOptions::default()).is_err());
-        assert!(parse(&serde_json::json!({"instances": []}), &s, ParseOptions::default()).is_err());
+        assert!(
+            parse(
+                &serde_json::json!({"instances": []}),
+                &s,
+                ParseOptions::default()
+            )
+            .is_err()
+        );
     }
 }

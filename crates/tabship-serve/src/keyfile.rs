@@ -113,11 +113,7 @@ fn blocks(text: &str, keys: &[KeyEntry]) -> Option<(String, Vec<String>)> {
 }
 
 /// Rewrites the file with `change` applied to the entry of `username` (`None` removes it).
-fn edit(
-    path: &Path,
-    username: &str,
-    change: impl Fn(&KeyEntry) -> Option<KeyEntry>,
-) -> Result<()> {
+fn edit(path: &Path, username: &str, change: impl Fn(&KeyEntry) -> Option<KeyEntry>) -> Result<()> {
     let (text, keys) = read(path)?;
     let Some(at) = keys.iter().position(|k| k.username == username) else {
         let known: Vec<String> = keys.iter().map(|k| format!("`{}`", k.username)).collect();
@@ -139,7 +135,8 @@ fn edit(
             match &replacement {
                 Some(entry) => {
                     // The hash is the one value that changes: replace it where it is written.
-                    blocks[at] = blocks[at].replacen(&keys[at].token_sha256, &entry.token_sha256, 1);
+                    blocks[at] =
+                        blocks[at].replacen(&keys[at].token_sha256, &entry.token_sha256, 1);
                 }
                 None => {
                     blocks.remove(at);
@@ -191,7 +188,11 @@ mod tests {
     #[test]
     fn chosen_tokens_must_be_long_and_printable() {
         assert!(check_token(&"a".repeat(32)).is_ok());
-        assert!(check_token("short").expect_err("short").contains("5 characters"));
+        assert!(
+            check_token("short")
+                .expect_err("short")
+                .contains("5 characters")
+        );
         let e = check_token(&format!("{} x", "a".repeat(40))).expect_err("space");
         assert!(e.contains("space"), "{e}");
     }

@@ -163,9 +163,7 @@ fn path_param(name: &str, description: &str) -> Value {
 
 /// `POST /admin/models/{name}/versions`: every upload form, with `force`.
 fn load_version_operation() -> Value {
-    let flag = |name: &str, description: &str| {
-        json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "boolean"}})
-    };
+    let flag = |name: &str, description: &str| json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "boolean"}});
     let force = "load it even when it would break the model's clients (another target, classes, columns or kinds)";
     json!({
         "summary": "Load a version: JSON {\"path\"}, a multipart form with a `file` part, or the artifact bytes",

@@ -309,9 +309,11 @@ fn warn_incompatible(registry: &Registry) {
             if *version == current.version {
                 continue;
             }
-            let differences =
-                crate::compat::differences(&current.pipeline, &model.pipeline, false);
-            if differences.iter().any(crate::compat::Difference::is_breaking) {
+            let differences = crate::compat::differences(&current.pipeline, &model.pipeline, false);
+            if differences
+                .iter()
+                .any(crate::compat::Difference::is_breaking)
+            {
                 tracing::warn!(
                     model = %name,
                     %version,

@@ -333,9 +333,12 @@ fn absent_as_missing_request(
             .map(|(_, v)| (ABSENT_AS_MISSING_PARAM, v.to_owned()))
     });
     let from_header = || {
-        headers
-            .get(ABSENT_AS_MISSING_HEADER)
-            .map(|v| (ABSENT_AS_MISSING_HEADER, v.to_str().unwrap_or("?").to_owned()))
+        headers.get(ABSENT_AS_MISSING_HEADER).map(|v| {
+            (
+                ABSENT_AS_MISSING_HEADER,
+                v.to_str().unwrap_or("?").to_owned(),
+            )
+        })
     };
     let Some((field, value)) = from_query.or_else(from_header) else {
         return Ok(None);

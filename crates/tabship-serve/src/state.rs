@@ -163,7 +163,10 @@ impl AppState {
                 let absent = self.options.absent_as_missing.applies(&model.name);
                 let differences =
                     crate::compat::differences(&serving.pipeline, &model.pipeline, absent);
-                if differences.iter().any(crate::compat::Difference::is_breaking) {
+                if differences
+                    .iter()
+                    .any(crate::compat::Difference::is_breaking)
+                {
                     return Err(Error::IncompatibleVersions {
                         name: model.name.clone(),
                         serving: serving.version.clone(),

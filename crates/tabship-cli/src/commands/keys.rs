@@ -16,7 +16,11 @@ pub fn run(args: KeysArgs) -> Result<()> {
         KeysCommand::List(a) => list(&a),
         KeysCommand::Remove(a) => {
             remove_key(&a.keys, &a.username)?;
-            eprintln!("removed the key of `{}` from {}", a.username, a.keys.display());
+            eprintln!(
+                "removed the key of `{}` from {}",
+                a.username,
+                a.keys.display()
+            );
             Ok(())
         }
         KeysCommand::Rotate(a) => {

@@ -80,7 +80,10 @@ async fn another_model_is_refused_in_every_upload_form_unless_forced() {
     upload_form(
         &app,
         "/admin/models/iris/versions",
-        &[("file", Some("adult.tabship"), &adult), ("version", None, b"3")],
+        &[
+            ("file", Some("adult.tabship"), &adult),
+            ("version", None, b"3"),
+        ],
     )
     .await
     .error(StatusCode::CONFLICT, "incompatible_version");
@@ -99,7 +102,10 @@ async fn another_model_is_refused_in_every_upload_form_unless_forced() {
         &app,
         Method::POST,
         "/predict",
-        &[("authorization", &auth), ("content-type", "application/json")],
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
         setosa().to_string(),
     )
     .await;
@@ -153,7 +159,11 @@ async fn the_same_schema_loads_without_force_and_a_new_name_is_reported() {
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
     let loaded = &a.json()["loaded"];
     assert_eq!(loaded["forced"], false);
-    assert_eq!(loaded["changes"].as_array().expect("changes").len(), 1, "{loaded}");
+    assert_eq!(
+        loaded["changes"].as_array().expect("changes").len(),
+        1,
+        "{loaded}"
+    );
     assert_eq!(loaded["changes"][0]["field"], "name");
     assert_eq!(loaded["changes"][0]["received"], "`iris-tree`");
 }
@@ -170,7 +180,12 @@ async fn an_added_column_is_compatible_only_when_clients_may_leave_it_out() {
         .await
         .error(StatusCode::CONFLICT, "incompatible_version");
     assert_eq!(field_names(&e), ["columns.added"]);
-    assert!(e["fields"][0]["received"].as_str().expect("received").contains("`colour`"));
+    assert!(
+        e["fields"][0]["received"]
+            .as_str()
+            .expect("received")
+            .contains("`colour`")
+    );
 
     let options = Options {
         absent_as_missing: AbsentAsMissing::Models(BTreeSet::from(["iris".to_owned()])),
@@ -192,7 +207,10 @@ async fn an_added_column_is_compatible_only_when_clients_may_leave_it_out() {
         &app,
         Method::POST,
         "/predict",
-        &[("authorization", &auth), ("content-type", "application/json")],
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
         setosa().to_string(),
     )
     .await;

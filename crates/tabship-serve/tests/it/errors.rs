@@ -61,7 +61,10 @@ async fn missing_and_mistyped_fields_are_listed() {
     assert_eq!(e["fields"][0]["row"], 2);
     assert_eq!(e["fields"][0]["index"], 1);
     assert!(
-        e["message"].as_str().expect("message").contains("rows count from 1"),
+        e["message"]
+            .as_str()
+            .expect("message")
+            .contains("rows count from 1"),
         "{e}"
     );
     let a = post_json(

@@ -45,7 +45,8 @@ async fn absent_fields_are_missing_when_the_request_asks() {
     let a = post_json(&app, "/predict?absent_as_missing=true", &partial).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     // Absent equals null: the same prediction and probabilities.
-    let nulls = json!({"sepal_length": 5.1, "sepal_width": null, "petal_length": 1.4, "petal_width": null});
+    let nulls =
+        json!({"sepal_length": 5.1, "sepal_width": null, "petal_length": 1.4, "petal_width": null});
     let b = post_json(&app, "/predict", &nulls).await;
     assert_eq!(a.json()["probabilities"], b.json()["probabilities"]);
     let a = send(
