@@ -249,7 +249,7 @@ pub(crate) fn document(state: &AppState) -> Value {
         "summary": "Join the true label to a logged prediction",
         "tags": ["monitoring"],
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["request_id", "label"], "properties": {
-            "request_id": {"type": "string"}, "label": {"description": "the true class label or value"}, "row": {"type": "integer", "description": "row of a batch request (default 0)"},
+            "request_id": {"type": "string"}, "label": {"description": "the true class label or value"}, "index": {"type": "integer", "minimum": 0, "description": "0-based position of the row in a batch request, as `index` in error answers (default 0)"}, "row": {"type": "integer", "minimum": 0, "description": "the older name of `index` (also 0-based)"},
         }}}}},
         "responses": {"200": {"description": "live quality after the label"}, "400": error_response("bad label"), "404": error_response("unknown request id"), "409": error_response("already labelled")},
     }}));
