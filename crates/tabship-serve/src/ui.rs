@@ -1,5 +1,5 @@
-//! `GET /ui` and `GET /ui/{name}`: a web form generated from the model's schema: number inputs
-//! (text in them is refused with a message, empty is missing), category drop-downs with the
+//! `GET /ui` and `GET /ui/{name}`: a web form generated from the model's schema: number fields
+//! (anything but a number is refused with a message, empty is missing), category drop-downs with the
 //! training categories then, apart, "(missing)" and "type another value…", the prediction and
 //! probabilities. Self-contained.
 //!
@@ -51,7 +51,7 @@ fn field_html(
             let value = example.as_f64().map(|x| x.to_string()).unwrap_or_default();
             let _ = write!(
                 out,
-                "<input type=\"number\" step=\"any\" id=\"{id}\" data-column=\"{}\" data-kind=\"number\" value=\"{}\" placeholder=\"empty = missing\">\
+                "<input type=\"text\" inputmode=\"decimal\" id=\"{id}\" data-column=\"{}\" data-kind=\"number\" value=\"{}\" placeholder=\"a number; empty = missing\">\
                  <span class=\"error\" id=\"{id}-error\" hidden>not a number: fix it, or empty it for a missing value</span>",
                 esc(name),
                 esc(&value)
@@ -144,9 +144,11 @@ form.addEventListener('submit', async (event) => {{
   for (const el of document.querySelectorAll('[data-column]')) {{
     let v = el.value;
     if (el.dataset.kind === 'number') {{
-      // A number input reads text it cannot parse as '': without this check, letters typed
-      // into it would silently become a missing value.
-      const bad = el.validity.badInput || (v !== '' && !Number.isFinite(Number(v)));
+      // A text input (not type=number, which reads unparsable text as '' in some browsers and
+      // refuses keys in others): what was typed stays visible, and anything but a number or
+      // nothing is refused here instead of being sent as a missing value.
+      v = v.trim();
+      const bad = v !== '' && !Number.isFinite(Number(v));
       document.getElementById(el.id + '-error').hidden = !bad;
       if (bad) {{ el.setAttribute('aria-invalid', 'true'); invalid.push(el.dataset.column); continue; }}
       v = v === '' ? null : Number(v);

@@ -209,7 +209,7 @@ async fn pages_are_self_contained() {
         "Other models: <a href=\"/ui/diamonds\">diamonds</a> <a href=\"/ui/iris\">iris</a> ·"
     ));
     assert!(
-        ui.contains("type=\"number\" step=\"any\" id=\"f0\" data-column=\"age\""),
+        ui.contains("type=\"text\" inputmode=\"decimal\" id=\"f0\" data-column=\"age\""),
         "number input"
     );
     assert!(ui.contains("/predict"));
