@@ -76,6 +76,18 @@ pub struct ServerArgs {
     /// Allow a non-loopback address without a keys file.
     #[arg(long)]
     pub insecure_no_auth: bool,
+    /// Read a field a request leaves out as a missing value instead of answering 400: for every
+    /// model, or only those named (`--absent-as-missing=credit,churn`). One request can opt in
+    /// with `?absent_as_missing=true`.
+    #[arg(
+        long,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "*",
+        value_delimiter = ',',
+        value_name = "MODELS"
+    )]
+    pub absent_as_missing: Option<Vec<String>>,
     /// Append every prediction to this JSONL file (rotated by size).
     #[arg(long = "log")]
     pub prediction_log: Option<PathBuf>,
@@ -123,8 +135,36 @@ pub struct KeysArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Generate a token, print it once, and append its SHA-256 hash to the keys file.
+    /// Generate a token (or take yours), print it once, and append its SHA-256 hash to the keys
+    /// file.
     Add(KeysAddArgs),
+    /// List the keys: username, scopes and a fingerprint of the stored hash (never a token).
+    List(KeysListArgs),
+    /// Remove a user's key.
+    Remove(KeysUserArgs),
+    /// Give a user a new generated token (same scopes), print it once; the old one stops working
+    /// when the server re-reads the file (SIGHUP or `POST /admin/keys/reload`).
+    Rotate(KeysUserArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeysListArgs {
+    /// The keys file.
+    #[arg(long, default_value = "keys.toml")]
+    pub keys: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysUserArgs {
+    /// The key's user.
+    #[arg(long)]
+    pub username: String,
+    /// The keys file.
+    #[arg(long, default_value = "keys.toml")]
+    pub keys: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -138,6 +178,13 @@ pub struct KeysAddArgs {
     /// The keys file (created when absent).
     #[arg(long, default_value = "keys.toml")]
     pub keys: PathBuf,
+    /// Use the token read from standard input (at least 32 characters; a final line break is
+    /// dropped) instead of generating one. Only its hash is stored.
+    #[arg(long, conflicts_with = "token_file")]
+    pub token_stdin: bool,
+    /// Use the token held in this file (as --token-stdin).
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

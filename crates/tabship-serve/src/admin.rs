@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::auth::Scope;
+use crate::compat::{self, Difference};
 use crate::error::{ApiError, Error, check_name};
 use crate::input::json_kind;
 use crate::models::model_json;
@@ -32,17 +33,45 @@ fn query_param(query: Option<&str>, key: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-/// `activate` as sent in a query or form: true/false, 1/0, yes/no, on/off (an HTML checkbox).
-fn parse_activate(value: &str) -> Result<bool, ApiError> {
+/// A yes/no option (`activate`, `force`) as sent in a query or form: true/false, 1/0, yes/no,
+/// on/off (an HTML checkbox); empty (`?force`) is true.
+fn parse_flag(field: &str, value: &str) -> Result<bool, ApiError> {
     match value.to_ascii_lowercase().as_str() {
         "" | "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" => Ok(false),
         _ => Err(ApiError::invalid_field(
-            "activate",
+            field,
             "true or false",
             format!("`{value}`"),
         )),
     }
+}
+
+/// A yes/no field of a JSON body (absent or null: `default`).
+fn bool_field(body: &Value, field: &str, default: bool) -> Result<bool, ApiError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => Err(ApiError::invalid_field(
+            field,
+            "true or false",
+            json_kind(other),
+        )),
+    }
+}
+
+/// A yes/no option from a form part, else the query, else `default`.
+fn flag(
+    part: Option<&str>,
+    query: Option<&str>,
+    field: &str,
+    default: bool,
+) -> Result<bool, ApiError> {
+    part.map(str::to_owned)
+        .or_else(|| query_param(query, field))
+        .map(|v| parse_flag(field, &v))
+        .transpose()
+        .map(|v| v.unwrap_or(default))
 }
 
 fn string_field(body: &Value, field: &str) -> Result<Option<String>, ApiError> {
@@ -108,9 +137,11 @@ fn resolve(entry: &ModelEntry, name: &str, version: &str) -> Result<String, ApiE
         .ok_or_else(|| ApiError::version_not_found(name, version))
 }
 
-/// `POST /admin/models/{name}/versions`: JSON `{"path", "version"?, "activate"?}` loads a file on
-/// the server; a `multipart/form-data` form uploads its `file` part (with optional `version` and
-/// `activate` parts); any other body is the artifact itself (`?version=&activate=`).
+/// `POST /admin/models/{name}/versions`: JSON `{"path", "version"?, "activate"?, "force"?}` loads
+/// a file on the server; a `multipart/form-data` form uploads its `file` part (with optional
+/// `version`, `activate` and `force` parts); any other body is the artifact itself
+/// (`?version=&activate=&force=`). A version that would break the model's clients (see
+/// [`crate::compat`]) is refused with 409 `incompatible_version` unless `force` is true.
 pub(crate) async fn load_version(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
@@ -127,35 +158,25 @@ pub(crate) async fn load_version(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
     let q = query.as_deref();
-    let (source, version, activate) = if let Some(boundary) = crate::upload::boundary(&headers) {
+    let (source, version, activate, force) = if let Some(boundary) =
+        crate::upload::boundary(&headers)
+    {
         let form = crate::upload::parse(bytes, boundary?).await?;
-        let activate = form
-            .activate
-            .as_deref()
-            .or(query_param(q, "activate").as_deref())
-            .map(parse_activate)
-            .transpose()?
-            .unwrap_or(true);
+        let activate = flag(form.activate.as_deref(), q, "activate", true)?;
+        let force = flag(form.force.as_deref(), q, "force", false)?;
         let version = form.version.or_else(|| query_param(q, "version"));
-        (Source::Bytes(form.artifact), version, activate)
+        (Source::Bytes(form.artifact), version, activate, force)
     } else if is_json {
         let body = parse_json(&bytes)?;
         let path = required(&body, "path")?;
-        let activate = match body.get("activate") {
-            None | Some(Value::Null) => true,
-            Some(Value::Bool(b)) => *b,
-            Some(other) => {
-                return Err(ApiError::invalid_field(
-                    "activate",
-                    "true or false",
-                    json_kind(other),
-                ));
-            }
-        };
+        let activate = bool_field(&body, "activate", true)?;
+        // `?force=true` works here too, so one habit covers every form of the call.
+        let force = bool_field(&body, "force", false)? || flag(None, q, "force", false)?;
         (
             Source::Path(PathBuf::from(path)),
             string_field(&body, "version")?,
             activate,
+            force,
         )
     } else {
         if bytes.is_empty() {
@@ -165,12 +186,14 @@ pub(crate) async fn load_version(
                 "an empty body",
             ));
         }
-        let activate = query_param(q, "activate")
-            .as_deref()
-            .map(parse_activate)
-            .transpose()?
-            .unwrap_or(true);
-        (Source::Bytes(bytes), query_param(q, "version"), activate)
+        let activate = flag(None, q, "activate", true)?;
+        let force = flag(None, q, "force", false)?;
+        (
+            Source::Bytes(bytes),
+            query_param(q, "version"),
+            activate,
+            force,
+        )
     };
     let name_for_load = name.clone();
     let upload = match &source {
@@ -209,6 +232,7 @@ pub(crate) async fn load_version(
     let version = model.version.clone();
     let checksum = model.checksum.clone();
     let _guard = state.admin.lock().await;
+    let changes = check_compatible(&state, &name, &model, force)?;
     let duplicate = state
         .registry()
         .models
@@ -256,7 +280,14 @@ pub(crate) async fn load_version(
     Ok((
         StatusCode::CREATED,
         Json(json!({
-            "loaded": {"model": name, "version": version, "checksum": checksum, "activated": activate},
+            "loaded": {
+                "model": name,
+                "version": version,
+                "checksum": checksum,
+                "activated": activate,
+                "forced": force && changes.iter().any(|d| d.is_breaking()),
+                "changes": changes.iter().map(|d| d.field_error()).collect::<Vec<_>>(),
+            },
             "model": answer,
         })),
     )
@@ -266,6 +297,48 @@ pub(crate) async fn load_version(
 enum Source {
     Path(PathBuf),
     Bytes(Bytes),
+}
+
+/// Compares a candidate with the version serving `name` (nothing to compare for a new model):
+/// 409 `incompatible_version` naming every breaking difference unless `force`. Returns every
+/// difference (the compatible ones too) for the answer.
+fn check_compatible(
+    state: &AppState,
+    name: &str,
+    model: &LoadedModel,
+    force: bool,
+) -> Result<Vec<Difference>, ApiError> {
+    let registry = state.registry();
+    let Some(entry) = registry.models.get(name) else {
+        return Ok(Vec::new());
+    };
+    let serving = entry.current_model();
+    let absent = state.options.absent_as_missing.applies(name);
+    let differences = compat::differences(&serving.pipeline, &model.pipeline, absent);
+    if !differences.iter().any(Difference::is_breaking) {
+        return Ok(differences);
+    }
+    if force {
+        tracing::warn!(
+            model = %name,
+            version = %model.version,
+            serving = %serving.version,
+            differences = %compat::describe(&differences),
+            "incompatible version loaded because force was given"
+        );
+        return Ok(differences);
+    }
+    let mut error =
+        ApiError::invalid_fields(differences.iter().map(Difference::field_error).collect());
+    error.status = StatusCode::CONFLICT;
+    error.code = "incompatible_version";
+    error.message = format!(
+        "version `{}` would break the clients of model `{name}` (serving version `{}`), nothing changed: {}; load it under another model name, or send force=true to replace it anyway",
+        model.version,
+        serving.version,
+        compat::describe(&differences)
+    );
+    Err(error)
 }
 
 /// `DELETE /admin/models/{name}/versions/{version}`.

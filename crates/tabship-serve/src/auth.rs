@@ -68,9 +68,9 @@ pub struct KeyEntry {
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct KeysFile {
+pub(crate) struct KeysFile {
     #[serde(default)]
-    keys: Vec<KeyEntry>,
+    pub(crate) keys: Vec<KeyEntry>,
 }
 
 #[derive(Debug)]
@@ -184,7 +184,7 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-fn parse_hash(text: &str) -> Option<[u8; 32]> {
+pub(crate) fn parse_hash(text: &str) -> Option<[u8; 32]> {
     let text = text.trim();
     if text.len() != 64 {
         return None;
@@ -225,6 +225,24 @@ pub fn generate_token() -> Result<String> {
 /// owner-only on Unix; an existing file keeps its mode) and returns the token, which is shown
 /// nowhere else.
 pub fn add_key(path: &Path, username: &str, scopes: &[Scope]) -> Result<String> {
+    let token = generate_token()?;
+    add_key_with_token(path, username, scopes, &token)?;
+    Ok(token)
+}
+
+/// Appends the hash of a token the user chose (see [`crate::keyfile::check_token`]) for
+/// `username` with `scopes`, as [`add_key`] does. A username or token already in the file is
+/// refused (`tabship keys rotate` replaces a token).
+pub fn add_key_with_token(
+    path: &Path,
+    username: &str,
+    scopes: &[Scope],
+    token: &str,
+) -> Result<()> {
+    crate::keyfile::check_token(token).map_err(|message| Error::Keys {
+        path: path.to_path_buf(),
+        message,
+    })?;
     if username.trim().is_empty() || username.contains(['"', '\n', '\\']) {
         return Err(Error::Keys {
             path: path.to_path_buf(),
@@ -243,6 +261,28 @@ pub fn add_key(path: &Path, username: &str, scopes: &[Scope]) -> Result<String> 
                 path: path.to_path_buf(),
                 message,
             })?;
+            let refused = |message: String| Error::Keys {
+                path: path.to_path_buf(),
+                message,
+            };
+            let file: KeysFile =
+                toml::from_str(&text).map_err(|e| refused(e.message().to_owned()))?;
+            if file.keys.iter().any(|k| k.username == username) {
+                return Err(refused(format!(
+                    "user `{username}` already has a key; `tabship keys rotate --username {username}` replaces its token"
+                )));
+            }
+            let hash = parse_hash(&token_sha256(token));
+            if file
+                .keys
+                .iter()
+                .any(|k| parse_hash(&k.token_sha256) == hash)
+            {
+                return Err(refused(
+                    "this token is already in the file (for another user); choose another"
+                        .to_owned(),
+                ));
+            }
             text
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -253,11 +293,10 @@ pub fn add_key(path: &Path, username: &str, scopes: &[Scope]) -> Result<String> 
             });
         }
     };
-    let token = generate_token()?;
     let entry = KeysFile {
         keys: vec![KeyEntry {
             username: username.to_owned(),
-            token_sha256: token_sha256(&token),
+            token_sha256: token_sha256(token),
             scopes: scopes.to_vec(),
         }],
     };
@@ -273,13 +312,12 @@ pub fn add_key(path: &Path, username: &str, scopes: &[Scope]) -> Result<String> 
         text.push('\n');
     }
     text.push_str(&block);
-    write_private(path, &text)?;
-    Ok(token)
+    write_private(path, &text)
 }
 
 /// A new keys file is owner-only; an existing one keeps its mode (e.g. 0644 so that a service
 /// user can re-read it on SIGHUP: it holds only hashes of 256-bit random tokens).
-fn write_private(path: &Path, text: &str) -> Result<()> {
+pub(crate) fn write_private(path: &Path, text: &str) -> Result<()> {
     tabship::fs::write_atomic(path, text.as_bytes(), tabship::fs::PRIVATE_MODE).map_err(|e| {
         Error::Write {
             path: path.to_path_buf(),

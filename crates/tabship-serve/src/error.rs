@@ -44,6 +44,22 @@ pub enum Error {
         /// The file that clashes with it.
         second: PathBuf,
     },
+    /// Two artifacts given at start-up would serve one model but its clients could not use both.
+    #[error(
+        "model `{name}`: version `{version}` (`{path}`) is not compatible with version `{serving}`: {differences}; give the artifacts different names (`tabship train --name`), serve them from separate servers, or remove one"
+    )]
+    IncompatibleVersions {
+        /// The model's name.
+        name: String,
+        /// The version loaded first.
+        serving: String,
+        /// The version refused.
+        version: String,
+        /// The refused version's file.
+        path: String,
+        /// What differs.
+        differences: String,
+    },
     /// A name or version is not usable in a URL path.
     #[error("invalid {what} `{value}`: use letters, digits, `.`, `_` and `-` (at most 64)")]
     InvalidName {
@@ -104,9 +120,31 @@ pub struct FieldError {
     pub expected: String,
     /// What arrived (`nothing` when absent).
     pub received: String,
-    /// The 0-based row of a batch, when the field came from one.
+    /// The row of a batch counted from 1 (as the CLI and Python count rows), when the field came
+    /// from one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub row: Option<usize>,
+    /// The same row's 0-based position in the request's list (`instances[index]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<usize>,
+}
+
+impl FieldError {
+    /// A field error, at the 0-based position `index` of a batch when given.
+    pub fn new(
+        field: impl Into<String>,
+        expected: impl Into<String>,
+        received: impl Into<String>,
+        index: Option<usize>,
+    ) -> Self {
+        FieldError {
+            field: field.into(),
+            expected: expected.into(),
+            received: received.into(),
+            row: index.map(|i| i + 1),
+            index,
+        }
+    }
 }
 
 /// An error answer: `{"error": {"code", "message", "fields": [...]}}` with a status code.
@@ -147,12 +185,29 @@ impl ApiError {
 
     /// 400 `invalid_input` listing the offending fields.
     pub fn invalid_fields(fields: Vec<FieldError>) -> Self {
+        let total = fields.len();
+        Self::invalid_fields_of(fields, total)
+    }
+
+    /// 400 `invalid_input` listing `fields`, the first of `total` offending fields (the list is
+    /// capped; the message says so and gives the true count).
+    pub fn invalid_fields_of(fields: Vec<FieldError>, total: usize) -> Self {
         let message = match fields.as_slice() {
-            [one] => format!(
-                "field `{}`: expected {}, got {}",
-                one.field, one.expected, one.received
+            [one] if total == 1 => {
+                let at = one.row.map(|r| format!("row {r}, ")).unwrap_or_default();
+                format!(
+                    "{at}field `{}`: expected {}, got {}",
+                    one.field, one.expected, one.received
+                )
+            }
+            listed if listed.len() < total => format!(
+                "{total} fields are invalid; the first {} are listed (rows count from 1)",
+                listed.len()
             ),
-            many => format!("{} fields are invalid", many.len()),
+            _ if fields.iter().any(|f| f.row.is_some()) => {
+                format!("{total} fields are invalid (rows count from 1)")
+            }
+            _ => format!("{total} fields are invalid"),
         };
         ApiError {
             status: StatusCode::BAD_REQUEST,
@@ -168,12 +223,7 @@ impl ApiError {
         expected: impl Into<String>,
         received: impl Into<String>,
     ) -> Self {
-        Self::invalid_fields(vec![FieldError {
-            field: field.to_owned(),
-            expected: expected.into(),
-            received: received.into(),
-            row: None,
-        }])
+        Self::invalid_fields(vec![FieldError::new(field, expected, received, None)])
     }
 
     /// 400 `invalid_json`.
@@ -218,7 +268,8 @@ impl ApiError {
         )
     }
 
-    /// Maps a core prediction error to 400 (bad input) or 500 (anything else).
+    /// Maps a core prediction error to 400 (bad input) or 500 (anything else); `row` is the
+    /// 0-based position in the request's list.
     pub fn from_prediction(error: tabship::Error, row: Option<usize>) -> Self {
         match error {
             tabship::Error::InvalidValue {
@@ -226,19 +277,14 @@ impl ApiError {
                 expected,
                 received,
                 row: core_row,
-            } => Self::invalid_fields(vec![FieldError {
-                field: column,
-                expected: expected.to_owned(),
-                received: format!("`{received}`"),
-                row: row.or(core_row.map(|r| r - 1)),
-            }]),
+            } => Self::invalid_fields(vec![FieldError::new(
+                column,
+                expected,
+                format!("`{received}`"),
+                row.or(core_row.map(|r| r.saturating_sub(1))),
+            )]),
             tabship::Error::MissingColumn { column, expected } => {
-                Self::invalid_fields(vec![FieldError {
-                    field: column,
-                    expected: expected.to_owned(),
-                    received: "nothing".to_owned(),
-                    row,
-                }])
+                Self::invalid_fields(vec![FieldError::new(column, expected, "nothing", row)])
             }
             other => Self::internal(other),
         }

@@ -52,14 +52,29 @@ pub(crate) async fn feedback(
             ));
         }
     };
-    let row = match obj.get("row") {
-        None | Some(Value::Null) => 0,
+    // `index` is the 0-based position in the request's list, as in error answers (whose `row`
+    // counts from 1); `row` is this endpoint's older name for the same 0-based index, kept so
+    // that existing clients label the rows they meant.
+    let position = |field: &str| match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
         Some(v) => v
             .as_u64()
             .and_then(|r| usize::try_from(r).ok())
+            .map(Some)
             .ok_or_else(|| {
-                ApiError::invalid_field("row", "a row index (0, 1, ...)", format!("`{v}`"))
-            })?,
+                ApiError::invalid_field(field, "a 0-based row index (0, 1, ...)", format!("`{v}`"))
+            }),
+    };
+    let row = match (position("index")?, position("row")?) {
+        (Some(i), Some(r)) if i != r => {
+            return Err(ApiError::invalid_field(
+                "row",
+                format!("the same 0-based index as `index` ({i}), or no `row`"),
+                format!("`{r}`"),
+            ));
+        }
+        (Some(i), _) => i,
+        (None, r) => r.unwrap_or(0),
     };
     let label = obj
         .get("label")
@@ -179,6 +194,7 @@ pub(crate) async fn feedback(
     };
     Ok(Json(json!({
         "request_id": request_id,
+        "index": row,
         "row": row,
         "model": model.name,
         "version": model.version,

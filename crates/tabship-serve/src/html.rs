@@ -26,7 +26,7 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:60
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:1.5rem}
 label{display:block;font-weight:600;margin-top:.6rem}
 input,select,textarea{font:inherit;padding:.35rem .5rem;border:1px solid #c9d1d9;border-radius:6px;box-sizing:border-box}
-input[type=number],input[type=text],input[type=password],select{width:100%}
+input[type=text],input[type=password],select{width:100%}
 textarea{width:100%;min-height:8rem;font-family:ui-monospace,monospace;font-size:.85rem}
 button{font:inherit;margin-top:1rem;padding:.5rem 1.2rem;border:0;border-radius:6px;background:#1f6feb;color:#fff;cursor:pointer}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr));gap:0 1rem}

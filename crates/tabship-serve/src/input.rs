@@ -12,7 +12,15 @@ const MAX_FIELD_ERRORS: usize = 50;
 
 /// One input row borrowed from the request JSON.
 #[derive(Debug, Clone, Copy)]
-pub enum JsonRow<'a> {
+pub struct JsonRow<'a> {
+    values: RowValues<'a>,
+    /// Whether an absent field reads as a missing value (instead of an error).
+    absent_is_missing: bool,
+}
+
+/// How the row's values are laid out.
+#[derive(Debug, Clone, Copy)]
+enum RowValues<'a> {
     /// `{"column": value, ...}`.
     Named(&'a Map<String, Json>),
     /// `[value, ...]` in schema order.
@@ -21,22 +29,43 @@ pub enum JsonRow<'a> {
 
 impl Record for JsonRow<'_> {
     fn field(&self, name: &str) -> Option<FieldValue<'_>> {
-        let value = match self {
-            JsonRow::Named(map) => map.get(name)?,
-            JsonRow::Positional(values, schema) => values.get(schema.position(name)?)?,
+        let value = match self.values {
+            RowValues::Named(map) => map.get(name),
+            RowValues::Positional(values, schema) => values.get(schema.position(name)?),
         };
-        Some(field_value(value))
+        match value {
+            Some(v) => Some(field_value(v)),
+            None if self.absent_is_missing => Some(FieldValue::Null),
+            None => None,
+        }
     }
 }
 
 impl<'a> JsonRow<'a> {
     /// The value of schema column `index` (`name`).
     fn get(&self, index: usize, name: &str) -> Option<&'a Json> {
-        match self {
-            JsonRow::Named(map) => map.get(name),
-            JsonRow::Positional(values, _) => values.get(index),
+        match self.values {
+            RowValues::Named(map) => map.get(name),
+            RowValues::Positional(values, _) => values.get(index),
         }
     }
+
+    /// The row's value for `name`, when it was sent (`None` also for an absent field read as
+    /// missing).
+    pub(crate) fn sent(&self, name: &str) -> Option<&'a Json> {
+        match self.values {
+            RowValues::Named(map) => map.get(name),
+            RowValues::Positional(values, schema) => values.get(schema.position(name)?),
+        }
+    }
+}
+
+/// How a request's rows are read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ParseOptions {
+    /// Absent fields are missing values (`--absent-as-missing`, `?absent_as_missing=true`)
+    /// instead of a 400.
+    pub absent_is_missing: bool,
 }
 
 /// Converts a validated JSON value (number, string or null).
@@ -58,13 +87,47 @@ pub struct Rows<'a> {
 }
 
 /// Reads the rows out of a request body and checks them against `schema`.
-pub fn parse<'a>(body: &'a Json, schema: &'a Schema) -> Result<Rows<'a>, ApiError> {
-    let Json::Object(object) = body else {
-        return Err(shape_error(
-            "body",
-            "a JSON object: a record, {\"instances\": [...]} or {\"features\": [...]}",
-            body,
-        ));
+pub fn parse<'a>(
+    body: &'a Json,
+    schema: &'a Schema,
+    options: ParseOptions,
+) -> Result<Rows<'a>, ApiError> {
+    let row = |values| JsonRow {
+        values,
+        absent_is_missing: options.absent_is_missing,
+    };
+    let records = |items: &'a [Json], field: &str| {
+        items
+            .iter()
+            .map(|item| match item {
+                Json::Object(map) => Ok(row(RowValues::Named(map))),
+                Json::Array(values) => Ok(row(RowValues::Positional(values, schema))),
+                other => Err(shape_error(
+                    field,
+                    "records (objects) or lists of values",
+                    other,
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let object = match body {
+        Json::Object(object) => object,
+        // A top-level list of records, as pandas `to_json(orient="records")` writes it.
+        Json::Array(items) => {
+            let rows = Rows {
+                rows: records(items, "body")?,
+                single: false,
+            };
+            validate(&rows, schema, options)?;
+            return Ok(rows);
+        }
+        _ => {
+            return Err(shape_error(
+                "body",
+                "a JSON object (a record, {\"instances\": [...]} or {\"features\": [...]}) or a list of records",
+                body,
+            ));
+        }
     };
     let rows = if let Some(instances) = object
         .get("instances")
@@ -73,20 +136,8 @@ pub fn parse<'a>(body: &'a Json, schema: &'a Schema) -> Result<Rows<'a>, ApiErro
         let Json::Array(items) = instances else {
             return Err(shape_error("instances", "a list of records", instances));
         };
-        let rows = items
-            .iter()
-            .map(|item| match item {
-                Json::Object(map) => Ok(JsonRow::Named(map)),
-                Json::Array(values) => Ok(JsonRow::Positional(values, schema)),
-                other => Err(shape_error(
-                    "instances",
-                    "records (objects) or lists of values",
-                    other,
-                )),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
         Rows {
-            rows,
+            rows: records(items, "instances")?,
             single: false,
         }
     } else if let Some(features) = object
@@ -103,7 +154,7 @@ pub fn parse<'a>(body: &'a Json, schema: &'a Schema) -> Result<Rows<'a>, ApiErro
         if items.iter().all(|v| matches!(v, Json::Array(_))) && !items.is_empty() {
             let rows = items
                 .iter()
-                .filter_map(|v| v.as_array().map(|a| JsonRow::Positional(a, schema)))
+                .filter_map(|v| v.as_array().map(|a| row(RowValues::Positional(a, schema))))
                 .collect();
             Rows {
                 rows,
@@ -111,69 +162,75 @@ pub fn parse<'a>(body: &'a Json, schema: &'a Schema) -> Result<Rows<'a>, ApiErro
             }
         } else {
             Rows {
-                rows: vec![JsonRow::Positional(items, schema)],
+                rows: vec![row(RowValues::Positional(items, schema))],
                 single: true,
             }
         }
     } else {
         Rows {
-            rows: vec![JsonRow::Named(object)],
+            rows: vec![row(RowValues::Named(object))],
             single: true,
         }
     };
-    validate(&rows, schema)?;
+    validate(&rows, schema, options)?;
     Ok(rows)
 }
 
-fn validate(rows: &Rows<'_>, schema: &Schema) -> Result<(), ApiError> {
+/// Checks every row; the error lists the first [`MAX_FIELD_ERRORS`] problems and counts them all.
+fn validate(rows: &Rows<'_>, schema: &Schema, options: ParseOptions) -> Result<(), ApiError> {
     let mut errors = Vec::new();
-    let row_of = |i: usize| (!rows.single).then_some(i);
+    let mut total = 0usize;
+    let mut push = |error: FieldError| {
+        total += 1;
+        if errors.len() < MAX_FIELD_ERRORS {
+            errors.push(error);
+        }
+    };
+    let index_of = |i: usize| (!rows.single).then_some(i);
     for (r, row) in rows.rows.iter().enumerate() {
-        if let JsonRow::Positional(values, _) = row {
+        if let RowValues::Positional(values, _) = row.values {
             if values.len() != schema.len() {
-                errors.push(FieldError {
-                    field: "features".to_owned(),
-                    expected: format!(
+                push(FieldError::new(
+                    "features",
+                    format!(
                         "{} values in schema order ({})",
                         schema.len(),
                         schema.names().collect::<Vec<_>>().join(", ")
                     ),
-                    received: format!("{} values", values.len()),
-                    row: row_of(r),
-                });
+                    format!("{} values", values.len()),
+                    index_of(r),
+                ));
                 continue;
             }
         }
         for (c, column) in schema.columns.iter().enumerate() {
             let problem = match row.get(c, &column.name) {
+                None if options.absent_is_missing => None,
                 None => Some("nothing".to_owned()),
                 Some(value) => check_value(column.kind, value, &schema.na_values),
             };
             if let Some(received) = problem {
-                errors.push(FieldError {
-                    field: column.name.clone(),
-                    expected: column.kind.expected().to_owned(),
+                push(FieldError::new(
+                    column.name.clone(),
+                    column.kind.expected(),
                     received,
-                    row: row_of(r),
-                });
-            }
-            if errors.len() >= MAX_FIELD_ERRORS {
-                return Err(ApiError::invalid_fields(errors));
+                    index_of(r),
+                ));
             }
         }
     }
     if rows.rows.is_empty() {
-        errors.push(FieldError {
-            field: "instances".to_owned(),
-            expected: "at least one row".to_owned(),
-            received: "an empty list".to_owned(),
-            row: None,
-        });
+        push(FieldError::new(
+            "instances",
+            "at least one row",
+            "an empty list",
+            None,
+        ));
     }
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(ApiError::invalid_fields(errors))
+        Err(ApiError::invalid_fields_of(errors, total))
     }
 }
 
@@ -245,51 +302,108 @@ mod tests {
     fn three_shapes() {
         let s = schema();
         let one = serde_json::json!({"age": 3, "city": "x"});
-        let rows = parse(&one, &s).expect("record");
+        let rows = parse(&one, &s, ParseOptions::default()).expect("record");
         assert!(rows.single);
         assert_eq!(rows.rows[0].field("age"), Some(FieldValue::Number(3.0)));
         let many = serde_json::json!({"instances": [{"age": 3, "city": "x"}, [4, "y"]]});
-        let rows = parse(&many, &s).expect("instances");
+        let rows = parse(&many, &s, ParseOptions::default()).expect("instances");
         assert_eq!(rows.rows.len(), 2);
         assert_eq!(rows.rows[1].field("city"), Some(FieldValue::Text("y")));
         let pos = serde_json::json!({"features": [5, "z"]});
-        assert!(parse(&pos, &s).expect("features").single);
+        assert!(
+            parse(&pos, &s, ParseOptions::default())
+                .expect("features")
+                .single
+        );
         let pos = serde_json::json!({"features": [[5, "z"], [6, null]]});
-        assert_eq!(parse(&pos, &s).expect("features rows").rows.len(), 2);
+        assert_eq!(
+            parse(&pos, &s, ParseOptions::default())
+                .expect("features rows")
+                .rows
+                .len(),
+            2
+        );
     }
 
     #[test]
     fn every_bad_field_is_listed() {
         let s = schema();
         let bad = serde_json::json!({"age": "forty", "town": "x"});
-        let e = parse(&bad, &s).expect_err("bad");
+        let e = parse(&bad, &s, ParseOptions::default()).expect_err("bad");
         assert_eq!(e.fields.len(), 2);
         assert_eq!(e.fields[0].field, "age");
         assert_eq!(e.fields[0].received, "`forty`");
         assert_eq!(e.fields[1].field, "city");
         assert_eq!(e.fields[1].received, "nothing");
         let bad = serde_json::json!({"features": [1]});
-        let e = parse(&bad, &s).expect_err("short");
+        let e = parse(&bad, &s, ParseOptions::default()).expect_err("short");
         assert_eq!(e.fields[0].received, "1 values");
         let bad = serde_json::json!({"age": true, "city": ["a"]});
-        let e = parse(&bad, &s).expect_err("types");
+        let e = parse(&bad, &s, ParseOptions::default()).expect_err("types");
         assert_eq!(e.fields[0].received, "a boolean `true`");
         // Numbers as text follow the core's policy: padded and NaN pass, infinity does not.
-        assert!(parse(&serde_json::json!({"age": " 39 ", "city": "x"}), &s).is_ok());
-        assert!(parse(&serde_json::json!({"age": "NaN", "city": "x"}), &s).is_ok());
-        let e = parse(&serde_json::json!({"age": "-inf", "city": "x"}), &s).expect_err("inf");
+        assert!(
+            parse(
+                &serde_json::json!({"age": " 39 ", "city": "x"}),
+                &s,
+                ParseOptions::default()
+            )
+            .is_ok()
+        );
+        assert!(
+            parse(
+                &serde_json::json!({"age": "NaN", "city": "x"}),
+                &s,
+                ParseOptions::default()
+            )
+            .is_ok()
+        );
+        let e = parse(
+            &serde_json::json!({"age": "-inf", "city": "x"}),
+            &s,
+            ParseOptions::default(),
+        )
+        .expect_err("inf");
         assert_eq!(e.fields[0].received, "`-inf`");
         // The usual NA spellings are missing, and so are the model's own NA values.
         for na in ["NA", "null", "NULL", "None", "?", "-"] {
-            assert!(parse(&serde_json::json!({"age": na, "city": "x"}), &s).is_ok());
+            assert!(
+                parse(
+                    &serde_json::json!({"age": na, "city": "x"}),
+                    &s,
+                    ParseOptions::default()
+                )
+                .is_ok()
+            );
         }
-        assert!(parse(&serde_json::json!({"age": "n/d", "city": "x"}), &s).is_err());
+        assert!(
+            parse(
+                &serde_json::json!({"age": "n/d", "city": "x"}),
+                &s,
+                ParseOptions::default()
+            )
+            .is_err()
+        );
         let own = s
             .clone()
             .with_na_values(tabship::NaValues::new(true, ["n/d"]))
             .expect("policy");
-        assert!(parse(&serde_json::json!({"age": "n/d", "city": "x"}), &own).is_ok());
-        assert!(parse(&serde_json::json!([1, 2]), &s).is_err());
-        assert!(parse(&serde_json::json!({"instances": []}), &s).is_err());
+        assert!(
+            parse(
+                &serde_json::json!({"age": "n/d", "city": "x"}),
+                &own,
+                ParseOptions::default()
+            )
+            .is_ok()
+        );
+        assert!(parse(&serde_json::json!([1, 2]), &s, ParseOptions::default()).is_err());
+        assert!(
+            parse(
+                &serde_json::json!({"instances": []}),
+                &s,
+                ParseOptions::default()
+            )
+            .is_err()
+        );
     }
 }

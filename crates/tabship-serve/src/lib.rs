@@ -33,12 +33,14 @@
 mod admin;
 mod app;
 pub mod auth;
+pub mod compat;
 mod docs;
 mod error;
 mod feedback;
 mod feedback_api;
 mod html;
 mod input;
+pub mod keyfile;
 pub mod metrics;
 mod models;
 pub mod monitoring;
@@ -60,7 +62,7 @@ pub use html::esc as escape_html;
 pub use predict::{ROUTING_KEY_HEADER, RequestId};
 pub use predlog::LogConfig;
 pub use registry::{LoadedModel, Origin};
-pub use state::{AppState, Options};
+pub use state::{AbsentAsMissing, AppState, Options};
 
 /// This crate's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

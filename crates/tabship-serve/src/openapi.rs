@@ -13,7 +13,7 @@ use crate::models::{example_record, examples};
 use crate::registry::LoadedModel;
 use crate::state::AppState;
 
-fn column_schema(model: &LoadedModel) -> Value {
+fn column_schema(model: &LoadedModel, absent_is_missing: bool) -> Value {
     let mut properties = Map::new();
     let specs = model.pipeline.encoder().specs();
     let examples = examples(&model.pipeline);
@@ -50,10 +50,20 @@ fn column_schema(model: &LoadedModel) -> Value {
         };
         properties.insert(column.name.clone(), schema);
     }
-    let required: Vec<&str> = model.pipeline.schema().names().collect();
+    // With --absent-as-missing for this model, a field left out is a missing value.
+    let required: Vec<&str> = if absent_is_missing {
+        Vec::new()
+    } else {
+        model.pipeline.schema().names().collect()
+    };
+    let absent = if absent_is_missing {
+        "absent fields are missing values"
+    } else {
+        "every field is required (null is missing) unless the request sends ?absent_as_missing=true"
+    };
     json!({
         "type": "object",
-        "description": format!("one input record of model `{}`; extra fields are ignored", model.name),
+        "description": format!("one input record of model `{}`; {absent}; extra fields are ignored", model.name),
         "properties": properties,
         "required": required,
     })
@@ -66,7 +76,16 @@ fn error_response(description: &str) -> Value {
     })
 }
 
-fn predict_operation(model: &LoadedModel, summary: String, params: Vec<Value>) -> Value {
+/// The query parameter and header that let one request leave fields out.
+fn absent_params() -> [Value; 2] {
+    [
+        json!({"name": crate::predict::ABSENT_AS_MISSING_PARAM, "in": "query", "required": false, "description": "true: a field the request leaves out is a missing value instead of a 400 (default: the server's --absent-as-missing for this model)", "schema": {"type": "boolean"}}),
+        json!({"name": "X-Absent-As-Missing", "in": "header", "required": false, "description": "the same as the absent_as_missing query parameter (the query wins when both are sent)", "schema": {"type": "boolean"}}),
+    ]
+}
+
+fn predict_operation(model: &LoadedModel, summary: String, mut params: Vec<Value>) -> Value {
+    params.extend(absent_params());
     let name = &model.name;
     let example = Value::Object(example_record(model));
     let prediction = match model.pipeline.task() {
@@ -85,6 +104,13 @@ fn predict_operation(model: &LoadedModel, summary: String, params: Vec<Value>) -
             "version": {"type": "string"},
             "request_id": {"type": "string", "description": "send it to /feedback with the true label"},
             "username": {"type": "string", "nullable": true},
+            "unknown": {
+                "description": "present only when a value was never seen in training (it went to the column's Unknown slot): column → value as sent; for several rows a list aligned with `predictions`, {} for a row without any",
+                "oneOf": [
+                    {"type": "object", "additionalProperties": {}},
+                    {"type": "array", "items": {"type": "object", "additionalProperties": {}}},
+                ],
+            },
         },
     });
     if model.pipeline.task() == Task::Classification {
@@ -107,6 +133,7 @@ fn predict_operation(model: &LoadedModel, summary: String, params: Vec<Value>) -
                     {"$ref": format!("#/components/schemas/{name}.record")},
                     {"type": "object", "required": ["instances"], "properties": {"instances": {"type": "array", "minItems": 1, "items": {"$ref": format!("#/components/schemas/{name}.record")}}}},
                     {"type": "object", "required": ["features"], "properties": {"features": {"type": "array", "description": format!("values in schema order ({}), or a list of such rows", model.pipeline.schema().names().collect::<Vec<_>>().join(", ")), "items": {}}}},
+                    {"type": "array", "minItems": 1, "description": "a list of records, as pandas to_json(orient=\"records\") writes it", "items": {"$ref": format!("#/components/schemas/{name}.record")}},
                 ]},
                 "example": example,
             }},
@@ -134,6 +161,33 @@ fn path_param(name: &str, description: &str) -> Value {
     json!({"name": name, "in": "path", "required": true, "description": description, "schema": {"type": "string"}})
 }
 
+/// `POST /admin/models/{name}/versions`: every upload form, with `force`.
+fn load_version_operation() -> Value {
+    let flag = |name: &str, description: &str| json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "boolean"}});
+    let force = "load it even when it would break the model's clients (another target, classes, columns or kinds)";
+    json!({
+        "summary": "Load a version: JSON {\"path\"}, a multipart form with a `file` part, or the artifact bytes",
+        "description": "A version whose task, target, classes, columns (removed, reordered, or added without --absent-as-missing and missing values in training) or column kinds differ from the current version's is refused with 409 `incompatible_version`, each difference in `fields`, unless `force` is true.",
+        "tags": ["admin"],
+        "parameters": [
+            path_param("name", "model name"),
+            json!({"name": "version", "in": "query", "required": false, "description": "the version string (default: the artifact's)", "schema": {"type": "string"}}),
+            flag("activate", "make it current (default true)"),
+            flag("force", force),
+        ],
+        "requestBody": {"required": true, "content": {
+            "application/json": {"schema": {"type": "object", "required": ["path"], "properties": {"path": {"type": "string"}, "version": {"type": "string"}, "activate": {"type": "boolean"}, "force": {"type": "boolean", "description": force}}}},
+            "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary", "description": "the artifact (also accepted as `model` or `artifact`)"}, "version": {"type": "string"}, "activate": {"type": "boolean"}, "force": {"type": "boolean", "description": force}}}},
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        }},
+        "responses": {
+            "201": {"description": "loaded; `loaded.changes` lists every difference from the current version (a new name, an optional added column), `loaded.forced` says whether force was needed"},
+            "400": error_response("corrupt artifact: refused, the old version keeps serving"),
+            "409": error_response("`version_exists`, or `incompatible_version`: the differences are in `fields`, nothing changed"),
+        },
+    })
+}
+
 /// Builds the document.
 pub(crate) fn document(state: &AppState) -> Value {
     let registry = state.registry();
@@ -148,7 +202,9 @@ pub(crate) fn document(state: &AppState) -> Value {
                 "code": {"type": "string"},
                 "message": {"type": "string"},
                 "fields": {"type": "array", "items": {"type": "object", "properties": {
-                    "field": {"type": "string"}, "expected": {"type": "string"}, "received": {"type": "string"}, "row": {"type": "integer"},
+                    "field": {"type": "string"}, "expected": {"type": "string"}, "received": {"type": "string"},
+                    "row": {"type": "integer", "minimum": 1, "description": "the row of a list, counted from 1 (as the CLI and Python count)"},
+                    "index": {"type": "integer", "minimum": 0, "description": "the same row's 0-based position in the list"},
                 }}},
             }}},
         }),
@@ -172,7 +228,8 @@ pub(crate) fn document(state: &AppState) -> Value {
     }
     for (name, entry) in &registry.models {
         let m = entry.current_model();
-        schemas.insert(format!("{name}.record"), column_schema(m));
+        let absent = state.options.absent_as_missing.applies(name);
+        schemas.insert(format!("{name}.record"), column_schema(m, absent));
         paths.insert(
             format!("/models/{name}/predict"),
             json!({"post": predict_operation(m, format!("Predict with `{name}` (current version, or the A/B split)"), vec![])}),
@@ -192,14 +249,17 @@ pub(crate) fn document(state: &AppState) -> Value {
         "summary": "Join the true label to a logged prediction",
         "tags": ["monitoring"],
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["request_id", "label"], "properties": {
-            "request_id": {"type": "string"}, "label": {"description": "the true class label or value"}, "row": {"type": "integer", "description": "row of a batch request (default 0)"},
+            "request_id": {"type": "string"}, "label": {"description": "the true class label or value"}, "index": {"type": "integer", "minimum": 0, "description": "0-based position of the row in a batch request, as `index` in error answers (default 0)"}, "row": {"type": "integer", "minimum": 0, "description": "the older name of `index` (also 0-based)"},
         }}}}},
         "responses": {"200": {"description": "live quality after the label"}, "400": error_response("bad label"), "404": error_response("unknown request id"), "409": error_response("already labelled")},
     }}));
     paths.insert("/metrics".to_owned(), json!({"get": {"summary": "Prometheus metrics", "tags": ["monitoring"], "responses": {"200": {"description": "OpenMetrics text", "content": {"application/openmetrics-text": {"schema": {"type": "string"}}}}}}}));
     paths.insert("/v2/models/{name}/infer".to_owned(), json!({"post": {"summary": "Open Inference Protocol V2 inference", "tags": ["v2"], "parameters": [path_param("name", "model name")], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}}, "responses": {"200": {"description": "output tensors"}}}}));
     paths.insert("/v2/models/{name}".to_owned(), json!({"get": {"summary": "Open Inference Protocol V2 model metadata", "tags": ["v2"], "parameters": [path_param("name", "model name")], "responses": {"200": {"description": "metadata"}}}}));
-    paths.insert("/admin/models/{name}/versions".to_owned(), json!({"post": {"summary": "Load a version: JSON {\"path\"}, a multipart form with a `file` part, or the artifact bytes", "tags": ["admin"], "parameters": [path_param("name", "model name")], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"path": {"type": "string"}, "version": {"type": "string"}, "activate": {"type": "boolean"}}}}, "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary", "description": "the artifact (also accepted as `model` or `artifact`)"}, "version": {"type": "string"}, "activate": {"type": "boolean"}}}}, "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}, "responses": {"201": {"description": "loaded"}, "400": error_response("corrupt artifact: refused, the old version keeps serving"), "409": error_response("version exists")}}}));
+    paths.insert(
+        "/admin/models/{name}/versions".to_owned(),
+        json!({"post": load_version_operation()}),
+    );
     paths.insert("/admin/keys/reload".to_owned(), json!({"post": {"summary": "Re-read the keys file (as SIGHUP does); an invalid file keeps the old keys", "tags": ["admin"], "responses": {"200": {"description": "the number of keys now in force"}, "400": error_response("invalid keys file: refused, the old keys stay in force"), "409": error_response("the server runs without --keys")}}}));
     paths.insert("/admin/models/{name}/activate".to_owned(), json!({"post": {"summary": "Make a version (or alias) current", "tags": ["admin"], "parameters": [path_param("name", "model name")], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"version": {"type": "string"}}}}}}, "responses": {"200": {"description": "the model"}}}}));
     paths.insert("/admin/models/{name}/rollback".to_owned(), json!({"post": {"summary": "Back to the previous current version", "tags": ["admin"], "parameters": [path_param("name", "model name")], "responses": {"200": {"description": "the model"}, "409": error_response("nothing to roll back to")}}}));

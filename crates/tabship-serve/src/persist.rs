@@ -289,12 +289,39 @@ pub(crate) fn restore(dir: &Path, mut registry: Registry) -> Registry {
             }
         }
     }
+    warn_incompatible(&registry);
     tracing::info!(
         path = %path.display(),
         versions = restored_versions,
         "state restored"
     );
     registry
+}
+
+/// Logs every restored version that would break the clients of its model's current version
+/// (it was loaded with `force`, or before the check existed); it keeps being served.
+fn warn_incompatible(registry: &Registry) {
+    for (name, entry) in &registry.models {
+        let current = entry.current_model();
+        for (version, model) in &entry.versions {
+            if *version == current.version {
+                continue;
+            }
+            let differences = crate::compat::differences(&current.pipeline, &model.pipeline, false);
+            if differences
+                .iter()
+                .any(crate::compat::Difference::is_breaking)
+            {
+                tracing::warn!(
+                    model = %name,
+                    %version,
+                    current = %current.version,
+                    differences = %crate::compat::describe(&differences),
+                    "restored version is not compatible with the current one; activating it would break clients"
+                );
+            }
+        }
+    }
 }
 
 /// Reads and checks `state.json`; `None` (logged) when absent or unusable. An unusable file is

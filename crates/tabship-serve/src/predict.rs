@@ -6,18 +6,19 @@ use std::time::Instant;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::ser::SerializeMap;
-use serde_json::Value as Json_;
+use serde_json::{Map, Value as Json_};
+use tabship::encode::CategoryState;
 use tabship::{ClassLabel, Predictions};
 
 use crate::auth::Scope;
 use crate::error::ApiError;
 use crate::feedback::Predicted;
-use crate::input;
+use crate::input::{self, ParseOptions};
 use crate::registry::LoadedModel;
 use crate::score::{Scores, score};
 use crate::state::AppState;
@@ -101,6 +102,15 @@ pub(crate) enum ProbaOut<'a> {
     Many(Vec<Probabilities<'a>>),
 }
 
+/// The values that went to a column's Unknown slot: one map for a single record, one per row
+/// (aligned with `predictions`, `{}` for a row without any) for a list.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub(crate) enum UnknownOut<'a> {
+    One(&'a Map<String, Json_>),
+    Many(&'a [Map<String, Json_>]),
+}
+
 /// The answer of a predict endpoint.
 #[derive(Debug, Serialize)]
 pub(crate) struct PredictResponse<'a> {
@@ -110,6 +120,9 @@ pub(crate) struct PredictResponse<'a> {
     predictions: Option<Vec<Out<'a>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     probabilities: Option<ProbaOut<'a>>,
+    /// Present only when a value went to an Unknown slot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unknown: Option<UnknownOut<'a>>,
     model: &'a str,
     version: &'a str,
     request_id: &'a str,
@@ -119,12 +132,19 @@ pub(crate) struct PredictResponse<'a> {
 /// Builds the response body for scored rows.
 pub(crate) fn response_body<'a>(
     model: &'a LoadedModel,
-    scores: &'a Scores,
-    single: bool,
+    scored: &'a Scored,
     request_id: &'a str,
     username: Option<&'a str>,
 ) -> PredictResponse<'a> {
+    let (scores, single) = (&scored.scores, scored.single);
     let classes = model.pipeline.classes();
+    let unknown = if scored.unknown.iter().all(Map::is_empty) {
+        None
+    } else if single {
+        scored.unknown.first().map(UnknownOut::One)
+    } else {
+        Some(UnknownOut::Many(&scored.unknown))
+    };
     let (outs, proba): (Vec<Out<'a>>, Option<Vec<Probabilities<'a>>>) = match scores {
         Scores::Classes {
             classes: idx,
@@ -153,6 +173,7 @@ pub(crate) fn response_body<'a>(
         prediction,
         predictions,
         probabilities,
+        unknown,
         model: &model.name,
         version: &model.version,
         request_id,
@@ -160,24 +181,63 @@ pub(crate) fn response_body<'a>(
     }
 }
 
+/// Scored rows.
+#[derive(Debug)]
+pub(crate) struct Scored {
+    /// The outputs.
+    pub scores: Scores,
+    /// True when the request was one record (`prediction`) rather than a list.
+    pub single: bool,
+    /// Per row: the values (as sent) that went to an Unknown slot, by column.
+    pub unknown: Vec<Map<String, Json_>>,
+}
+
+/// Per row, the categorical values never seen in training, by column.
+fn unknown_values(model: &LoadedModel, rows: &[input::JsonRow<'_>]) -> Vec<Map<String, Json_>> {
+    let encoder = model.pipeline.encoder();
+    let categorical: Vec<(&str, &tabship::encode::CategoricalEncoder)> = model
+        .pipeline
+        .schema()
+        .columns
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| encoder.categorical(i).map(|e| (c.name.as_str(), e)))
+        .collect();
+    rows.iter()
+        .map(|row| {
+            let mut found = Map::new();
+            for (name, enc) in &categorical {
+                if let Some(value) = row.sent(name) {
+                    if enc.state_of(input::field_value(value)) == CategoryState::Unknown {
+                        found.insert((*name).to_owned(), value.clone());
+                    }
+                }
+            }
+            found
+        })
+        .collect()
+}
+
 /// Scores a parsed body on `model`, on the blocking pool when it is large.
 pub(crate) async fn score_body(
     state: &AppState,
     model: &Arc<LoadedModel>,
     body: Arc<Json_>,
-) -> Result<(Scores, bool), ApiError> {
+    options: ParseOptions,
+) -> Result<Scored, ApiError> {
     let large = match body.as_ref() {
         Json_::Object(o) => o
             .get("instances")
             .or_else(|| o.get("features"))
             .and_then(Json_::as_array)
             .is_some_and(|a| a.len() >= state.options.blocking_rows),
+        Json_::Array(a) => a.len() >= state.options.blocking_rows,
         _ => false,
     };
     let run = {
         let model = model.clone();
-        move || -> Result<(Scores, bool), ApiError> {
-            let rows = input::parse(&body, model.pipeline.schema())?;
+        move || -> Result<Scored, ApiError> {
+            let rows = input::parse(&body, model.pipeline.schema(), options)?;
             let scores = score(&model.pipeline, &rows.rows)
                 .map_err(|(row, e)| ApiError::from_prediction(e, (!rows.single).then_some(row)))?;
             if model.monitor.has_drift_profile() {
@@ -189,7 +249,11 @@ pub(crate) async fn score_body(
                     .monitor
                     .observe(&model.pipeline, &rows.rows, &predictions);
             }
-            Ok((scores, rows.single))
+            Ok(Scored {
+                unknown: unknown_values(&model, &rows.rows),
+                scores,
+                single: rows.single,
+            })
         }
     };
     if large {
@@ -205,10 +269,12 @@ pub(crate) async fn score_body(
 pub(crate) async fn predict_default(
     State(state): State<Arc<AppState>>,
     Extension(rid): Extension<RequestId>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    predict(state, rid, headers, None, None, body).await
+    let target = Target::default();
+    predict(state, rid, query, headers, target, body).await
 }
 
 /// `POST /models/{name}/predict`.
@@ -216,10 +282,15 @@ pub(crate) async fn predict_model(
     State(state): State<Arc<AppState>>,
     Extension(rid): Extension<RequestId>,
     Path(name): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    predict(state, rid, headers, Some(name), None, body).await
+    let target = Target {
+        name: Some(name),
+        version: None,
+    };
+    predict(state, rid, query, headers, target, body).await
 }
 
 /// `POST /models/{name}/versions/{version}/predict`.
@@ -227,20 +298,71 @@ pub(crate) async fn predict_version(
     State(state): State<Arc<AppState>>,
     Extension(rid): Extension<RequestId>,
     Path((name, version)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    predict(state, rid, headers, Some(name), Some(version), body).await
+    let target = Target {
+        name: Some(name),
+        version: Some(version),
+    };
+    predict(state, rid, query, headers, target, body).await
+}
+
+/// The model (default when `None`) and version (routed when `None`) a request asked for.
+#[derive(Debug, Default)]
+struct Target {
+    name: Option<String>,
+    version: Option<String>,
+}
+
+/// The query parameter and header with which one request reads absent fields as missing.
+pub const ABSENT_AS_MISSING_PARAM: &str = "absent_as_missing";
+/// The header form of [`ABSENT_AS_MISSING_PARAM`].
+pub const ABSENT_AS_MISSING_HEADER: &str = "x-absent-as-missing";
+
+/// The request's own `absent_as_missing` choice (query first, then header), if it made one.
+fn absent_as_missing_request(
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Option<bool>, ApiError> {
+    let from_query = query.and_then(|q| {
+        q.split('&')
+            .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
+            .find(|(k, _)| *k == ABSENT_AS_MISSING_PARAM)
+            .map(|(_, v)| (ABSENT_AS_MISSING_PARAM, v.to_owned()))
+    });
+    let from_header = || {
+        headers.get(ABSENT_AS_MISSING_HEADER).map(|v| {
+            (
+                ABSENT_AS_MISSING_HEADER,
+                v.to_str().unwrap_or("?").to_owned(),
+            )
+        })
+    };
+    let Some((field, value)) = from_query.or_else(from_header) else {
+        return Ok(None);
+    };
+    match value.to_ascii_lowercase().as_str() {
+        "" | "true" | "1" | "yes" => Ok(Some(true)),
+        "false" | "0" | "no" => Ok(Some(false)),
+        _ => Err(ApiError::invalid_field(
+            field,
+            "true or false",
+            format!("`{value}`"),
+        )),
+    }
 }
 
 async fn predict(
     state: Arc<AppState>,
     rid: RequestId,
+    query: Option<String>,
     headers: HeaderMap,
-    name: Option<String>,
-    version: Option<String>,
+    target: Target,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let Target { name, version } = target;
     let started = Instant::now();
     let identity = state.authorize(&headers, Scope::Predict)?;
     state.require_ready()?;
@@ -277,12 +399,17 @@ async fn predict(
         }
     };
     drop(registry);
+    let options = ParseOptions {
+        absent_is_missing: absent_as_missing_request(query.as_deref(), &headers)?
+            .unwrap_or_else(|| state.options.absent_as_missing.applies(&name)),
+    };
     let body = Arc::new(parse_json(&bytes)?);
-    let (scores, single) = score_body(&state, &model, body.clone()).await?;
+    let scored = score_body(&state, &model, body.clone(), options).await?;
+    let scores = &scored.scores;
     let username = identity.username.as_deref();
-    let answer = response_body(&model, &scores, single, &rid.0, username);
+    let answer = response_body(&model, &scored, &rid.0, username);
     let json = serde_json::to_vec(&answer).map_err(ApiError::internal)?;
-    let predicted = match &scores {
+    let predicted = match scores {
         Scores::Classes { classes, .. } => {
             for &c in classes {
                 model.count_prediction(c);
@@ -316,7 +443,15 @@ async fn predict(
         let state = state.clone();
         let username = identity.username.clone();
         tokio::spawn(async move {
-            run_shadow(&state, &rid, &shadow, username.as_deref(), body, &predicted).await;
+            run_shadow(
+                &state,
+                &rid,
+                &shadow,
+                username.as_deref(),
+                (body, options),
+                &predicted,
+            )
+            .await;
         });
     }
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
@@ -327,7 +462,7 @@ async fn run_shadow(
     rid: &RequestId,
     shadow: &Arc<LoadedModel>,
     username: Option<&str>,
-    body: Arc<Json_>,
+    (body, options): (Arc<Json_>, ParseOptions),
     served: &Predicted,
 ) {
     let started = Instant::now();
@@ -335,12 +470,12 @@ async fn run_shadow(
         model: shadow.name.clone(),
         version: shadow.version.clone(),
     };
-    let Ok((scores, single)) = score_body(state, shadow, body.clone()).await else {
+    let Ok(scored) = score_body(state, shadow, body.clone(), options).await else {
         tracing::warn!(request_id = %rid.0, version = %shadow.version, "shadow version could not score the request");
         return;
     };
     state.metrics.shadow.get_or_create(&labels).inc();
-    let differs = match (&scores, served) {
+    let differs = match (&scored.scores, served) {
         (Scores::Classes { classes, .. }, Predicted::Classes(s)) => classes != s,
         (Scores::Values(v), Predicted::Values(s)) => v != s,
         _ => true,
@@ -353,7 +488,7 @@ async fn run_shadow(
             .inc();
     }
     if let Some(log) = &state.log {
-        let answer = response_body(shadow, &scores, single, &rid.0, username);
+        let answer = response_body(shadow, &scored, &rid.0, username);
         if let Ok(json) = serde_json::to_vec(&answer) {
             log.write(log_line(
                 &rid.0, shadow, username, &body, &json, started, true,

@@ -38,6 +38,34 @@ pub struct Options {
     /// Where admin changes persist (uploaded versions, aliases, current, split, shadow), re-applied
     /// at start-up; `None` keeps them in memory only.
     pub state_dir: Option<PathBuf>,
+    /// Models whose requests may leave fields out: an absent field is a missing value instead
+    /// of a 400 (`--absent-as-missing`). A request can opt in on its own with
+    /// `?absent_as_missing=true` or `X-Absent-As-Missing: true`.
+    pub absent_as_missing: AbsentAsMissing,
+}
+
+/// Which models read an absent field as a missing value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AbsentAsMissing {
+    /// None: an absent field is a 400 (the default; a request may still opt in).
+    #[default]
+    Never,
+    /// Every model.
+    All,
+    /// The models named.
+    Models(std::collections::BTreeSet<String>),
+}
+
+impl AbsentAsMissing {
+    /// True when absent fields are missing values for `model`.
+    pub fn applies(&self, model: &str) -> bool {
+        match self {
+            AbsentAsMissing::Never => false,
+            AbsentAsMissing::All => true,
+            AbsentAsMissing::Models(names) => names.contains(model),
+        }
+    }
 }
 
 impl Default for Options {
@@ -52,6 +80,7 @@ impl Default for Options {
             drain: Duration::ZERO,
             keys_file: None,
             state_dir: None,
+            absent_as_missing: AbsentAsMissing::Never,
         }
     }
 }
@@ -109,6 +138,10 @@ impl AppState {
     /// Artifacts with the same model name become versions of one model (the last one given is
     /// current), which is logged as a warning; the same name and version twice is an error
     /// naming both files.
+    ///
+    /// Two artifacts that land in one model must be compatible (see [`crate::compat`]):
+    /// otherwise the start fails naming the differences. Saved versions were accepted (perhaps
+    /// forced) by the admin API, so those only log a warning.
     pub fn load_paths(&self, paths: &[PathBuf]) -> Result<()> {
         let mut files: Vec<(Option<String>, PathBuf)> = Vec::new();
         for path in paths {
@@ -145,6 +178,23 @@ impl AppState {
                 });
             }
             seen.push((model.version.clone(), file.clone()));
+            if let Some(serving) = registry.models.get(&model.name).map(|e| e.current_model()) {
+                let absent = self.options.absent_as_missing.applies(&model.name);
+                let differences =
+                    crate::compat::differences(&serving.pipeline, &model.pipeline, absent);
+                if differences
+                    .iter()
+                    .any(crate::compat::Difference::is_breaking)
+                {
+                    return Err(Error::IncompatibleVersions {
+                        name: model.name.clone(),
+                        serving: serving.version.clone(),
+                        version: model.version.clone(),
+                        path: file.display().to_string(),
+                        differences: crate::compat::describe(&differences),
+                    });
+                }
+            }
             registry = registry.with_version(model, true)?;
         }
         for (name, versions) in loaded.iter().filter(|(_, v)| v.len() > 1) {

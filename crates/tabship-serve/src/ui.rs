@@ -1,5 +1,10 @@
-//! `GET /ui` and `GET /ui/{name}`: a web form generated from the model's schema: number inputs,
-//! category drop-downs with a free-text "other", the prediction and probabilities. Self-contained.
+//! `GET /ui` and `GET /ui/{name}`: a web form generated from the model's schema: number fields
+//! (anything but a number is refused with a message, empty is missing), category drop-downs with the
+//! training categories then, apart, "(missing)" and "type another value…", the prediction and
+//! probabilities. Self-contained.
+//!
+//! The two special entries are told apart from categories by a `data-` attribute, never by their
+//! value, so a real category named `other`, `(missing)` or anything else is just a category.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -46,7 +51,8 @@ fn field_html(
             let value = example.as_f64().map(|x| x.to_string()).unwrap_or_default();
             let _ = write!(
                 out,
-                "<input type=\"number\" step=\"any\" id=\"{id}\" data-column=\"{}\" data-kind=\"number\" value=\"{}\" placeholder=\"empty = missing\">",
+                "<input type=\"text\" inputmode=\"decimal\" id=\"{id}\" data-column=\"{}\" data-kind=\"number\" value=\"{}\" placeholder=\"a number; empty = missing\">\
+                 <span class=\"error\" id=\"{id}-error\" hidden>not a number: fix it, or empty it for a missing value</span>",
                 esc(name),
                 esc(&value)
             );
@@ -66,8 +72,12 @@ fn field_html(
             }
             let _ = write!(
                 out,
-                "<option value=\"\">(missing)</option><option value=\"__other__\">other…</option></select>\
-                 <input type=\"text\" id=\"{id}-other\" placeholder=\"type another value\" hidden>"
+                "<optgroup label=\"not a training category\">\
+                 <option value=\"\" data-missing>(missing)</option>\
+                 <option value=\"\" data-free-text>type another value…</option></optgroup></select>\
+                 <input type=\"text\" id=\"{id}-other\" aria-label=\"{} (another value)\" placeholder=\"another value of {}\" hidden>",
+                esc(name),
+                esc(name)
             );
         }
     }
@@ -91,12 +101,18 @@ fn render(state: &AppState, name: &str) -> Result<Response, ApiError> {
     {
         field_html(&mut fields, i, &column.name, spec, &examples[i]);
     }
-    let others: String = registry
+    let others: Vec<String> = registry
         .models
         .keys()
         .filter(|n| *n != name)
-        .map(|n| format!(" <a href=\"/ui/{0}\">{0}</a>", esc(n)))
+        .map(|n| format!("<a href=\"/ui/{0}\">{0}</a>", esc(n)))
         .collect();
+    // With one model there is no other to link to: no empty "Other models:" label.
+    let others = if others.is_empty() {
+        String::new()
+    } else {
+        format!(" Other models: {} ·", others.join(" "))
+    };
     let token_box = if state.auth_enabled() {
         "<label for=\"token\">Bearer token</label><input type=\"password\" id=\"token\" autocomplete=\"off\" placeholder=\"a token with the predict scope\">"
     } else {
@@ -106,7 +122,7 @@ fn render(state: &AppState, name: &str) -> Result<Response, ApiError> {
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{title} · tabship</title><style>{STYLE}</style></head><body>
 <h1>{title} <span class="muted">version {version} · {task} · {algorithm}</span></h1>
-<p class="muted">Fill in the fields and press Predict. Other models:{others} · <a href="/docs">API docs</a></p>
+<p class="muted" id="intro">Fill in the fields and press Predict.{others} <a href="/docs">API docs</a></p>
 <form id="form" class="card" autocomplete="off">{token_box}<div class="grid">{fields}</div>
 <button type="submit" id="predict">Predict</button></form>
 <div id="result" class="card" hidden></div>
@@ -114,19 +130,36 @@ fn render(state: &AppState, name: &str) -> Result<Response, ApiError> {
 const MODEL = {model_json};
 const form = document.getElementById('form'), result = document.getElementById('result'), token = document.getElementById('token');
 if (token.type === 'password') token.value = sessionStorage.getItem('tabship-token') || '';
+const freeText = (sel) => sel.selectedOptions.length > 0 && 'freeText' in sel.selectedOptions[0].dataset;
 for (const sel of document.querySelectorAll('select[data-kind=category]')) {{
-  sel.addEventListener('change', () => {{ document.getElementById(sel.id + '-other').hidden = sel.value !== '__other__'; }});
+  sel.addEventListener('change', () => {{ document.getElementById(sel.id + '-other').hidden = !freeText(sel); }});
+}}
+for (const el of document.querySelectorAll('[data-kind=number]')) {{
+  el.addEventListener('input', () => {{ document.getElementById(el.id + '-error').hidden = true; el.removeAttribute('aria-invalid'); }});
 }}
 function esc(s) {{ return String(s).replace(/[&<>"']/g, c => ({{'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}})[c]); }}
 form.addEventListener('submit', async (event) => {{
   event.preventDefault();
-  const record = {{}};
+  const record = {{}}, invalid = [];
   for (const el of document.querySelectorAll('[data-column]')) {{
     let v = el.value;
-    if (el.dataset.kind === 'number') v = v === '' ? null : Number(v);
-    else if (v === '__other__') v = document.getElementById(el.id + '-other').value;
+    if (el.dataset.kind === 'number') {{
+      // A text input (not type=number, which reads unparsable text as '' in some browsers and
+      // refuses keys in others): what was typed stays visible, and anything but a number or
+      // nothing is refused here instead of being sent as a missing value.
+      v = v.trim();
+      const bad = v !== '' && !Number.isFinite(Number(v));
+      document.getElementById(el.id + '-error').hidden = !bad;
+      if (bad) {{ el.setAttribute('aria-invalid', 'true'); invalid.push(el.dataset.column); continue; }}
+      v = v === '' ? null : Number(v);
+    }} else if (freeText(el)) v = document.getElementById(el.id + '-other').value;
     else if (v === '') v = null;
     record[el.dataset.column] = v;
+  }}
+  if (invalid.length > 0) {{
+    result.hidden = false;
+    result.innerHTML = '<p class="error" id="error">not sent: ' + invalid.map(c => '<code>' + esc(c) + '</code>').join(', ') + (invalid.length === 1 ? ' is' : ' are') + ' not a number; fix or empty (missing)</p>';
+    return;
   }}
   const headers = {{'Content-Type': 'application/json'}};
   if (token.value) {{ headers['Authorization'] = 'Bearer ' + token.value; sessionStorage.setItem('tabship-token', token.value); }}

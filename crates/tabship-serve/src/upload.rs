@@ -1,6 +1,6 @@
 //! `multipart/form-data` uploads to the admin API, as `curl -F file=@model.tabship -F version=2`
 //! or an HTML form sends them: one file part (named `file`, `model` or `artifact`) and the
-//! optional text parts `version` and `activate`.
+//! optional text parts `version`, `activate` and `force`.
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, header};
@@ -16,6 +16,8 @@ pub(crate) struct Upload {
     pub version: Option<String>,
     /// The `activate` part, if sent.
     pub activate: Option<String>,
+    /// The `force` part, if sent.
+    pub force: Option<String>,
 }
 
 /// The names accepted for the file part.
@@ -50,7 +52,7 @@ pub(crate) async fn parse(body: Bytes, boundary: String) -> Result<Upload, ApiEr
             e.to_string(),
         )
     };
-    let (mut artifact, mut version, mut activate) = (None, None, None);
+    let (mut artifact, mut version, mut activate, mut force) = (None, None, None, None);
     while let Some(part) = form.next_field().await.map_err(malformed)? {
         let name = part.name().unwrap_or_default().to_owned();
         let slot_is_taken = match name.as_str() {
@@ -63,10 +65,13 @@ pub(crate) async fn parse(body: Bytes, boundary: String) -> Result<Upload, ApiEr
             "activate" => activate
                 .replace(part.text().await.map_err(malformed)?)
                 .is_some(),
+            "force" => force
+                .replace(part.text().await.map_err(malformed)?)
+                .is_some(),
             _ => {
                 return Err(ApiError::invalid_field(
                     &format!("form part `{name}`"),
-                    "one of file (or model, artifact), version, activate",
+                    "one of file (or model, artifact), version, activate, force",
                     "an unknown part",
                 ));
             }
@@ -84,6 +89,7 @@ pub(crate) async fn parse(body: Bytes, boundary: String) -> Result<Upload, ApiEr
             artifact,
             version,
             activate,
+            force,
         }),
         Some(_) => Err(ApiError::invalid_field(
             "form part `file`",

@@ -16,6 +16,7 @@ use tabship::{ClassLabel, ColumnKind, Task};
 
 use crate::auth::Scope;
 use crate::error::ApiError;
+use crate::input::ParseOptions;
 use crate::predict::{RequestId, body_bytes, parse_json, score_body};
 use crate::registry::LoadedModel;
 use crate::score::Scores;
@@ -373,7 +374,14 @@ async fn run_infer(
         .collect();
     let mut features = Map::new();
     features.insert("features".to_owned(), Value::Array(table));
-    let (scores, _) = score_body(state, &model, Arc::new(Value::Object(features))).await?;
+    let scores = score_body(
+        state,
+        &model,
+        Arc::new(Value::Object(features)),
+        ParseOptions::default(),
+    )
+    .await?
+    .scores;
     let wanted: Option<Vec<String>> = request.get("outputs").and_then(Value::as_array).map(|o| {
         o.iter()
             .filter_map(|x| x.get("name").and_then(Value::as_str).map(str::to_owned))

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tabship_serve::auth::KeyStore;
-use tabship_serve::{AppState, LogConfig, Options};
+use tabship_serve::{AbsentAsMissing, AppState, LogConfig, Options};
 
 use crate::cli::{ServeArgs, ServerArgs};
 use crate::error::{Error, Result};
@@ -70,6 +70,7 @@ pub fn start(
         drain: Duration::from_secs_f64(args.drain_seconds),
         keys_file: args.keys.clone(),
         state_dir: args.state_dir.clone(),
+        absent_as_missing: absent_as_missing(args.absent_as_missing.as_deref()),
         prediction_log: args.prediction_log.as_ref().map(|p| LogConfig {
             path: p.clone(),
             max_bytes: args.log_max_mb.saturating_mul(1024 * 1024),
@@ -125,4 +126,35 @@ pub fn start(
             Err(e) => Err(Error::Internal(format!("server task failed: {e}"))),
         }
     })
+}
+
+/// `--absent-as-missing` alone (`*`) covers every model; with names, only those.
+fn absent_as_missing(models: Option<&[String]>) -> AbsentAsMissing {
+    match models {
+        None => AbsentAsMissing::Never,
+        Some(names) if names.iter().any(|n| n == "*") => AbsentAsMissing::All,
+        Some(names) => AbsentAsMissing::Models(
+            names
+                .iter()
+                .map(|n| n.trim().to_owned())
+                .filter(|n| !n.is_empty())
+                .collect(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absent_as_missing_covers_all_or_the_named_models() {
+        assert_eq!(absent_as_missing(None), AbsentAsMissing::Never);
+        assert_eq!(
+            absent_as_missing(Some(&["*".to_owned()])),
+            AbsentAsMissing::All
+        );
+        let named = absent_as_missing(Some(&["credit".to_owned(), " churn".to_owned()]));
+        assert!(named.applies("churn") && named.applies("credit") && !named.applies("iris"));
+    }
 }

@@ -52,8 +52,8 @@ def test_adult_form_with_other_category_and_bad_token(server, browser):
     token = browser.find_element(By.ID, "token")
     token.clear()
     token.send_keys(server.token)
-    Select(browser.find_element(By.CSS_SELECTOR, '[data-column="workclass"]')).select_by_value(
-        "__other__")
+    Select(browser.find_element(By.CSS_SELECTOR, '[data-column="workclass"]')).select_by_visible_text(
+        "type another value…")
     other = browser.find_element(By.ID, "f1-other")
     assert other.is_displayed()
     other.send_keys("Space-force")
@@ -66,6 +66,43 @@ def test_adult_form_with_other_category_and_bad_token(server, browser):
     browser.find_element(By.ID, "predict").click()
     error = WebDriverWait(browser, 15).until(ec.visibility_of_element_located((By.ID, "error")))
     assert error.text.startswith("401")
+
+
+def test_letters_in_a_number_field_are_refused_not_sent_as_missing(server, browser):
+    browser.get(server.url + "/ui/iris")
+    token = browser.find_element(By.ID, "token")
+    token.clear()
+    token.send_keys(server.token)
+    for column, value in {"sepal_length": 6.7, "sepal_width": 3.0, "petal_length": 5.2,
+                          "petal_width": 2.3}.items():
+        fill(browser, column, value)
+    field = browser.find_element(By.CSS_SELECTOR, '[data-column="sepal_width"]')
+    field.clear()
+    field.send_keys("abc")
+    browser.find_element(By.ID, "predict").click()
+    error = WebDriverWait(browser, 15).until(ec.visibility_of_element_located((By.ID, "error")))
+    assert "sepal_width" in error.text and "not a number" in error.text
+    assert browser.find_element(By.ID, field.get_attribute("id") + "-error").is_displayed()
+    assert not browser.find_elements(By.ID, "prediction"), "nothing was sent"
+    # Emptied, the field is a missing value and the form predicts.
+    field.clear()
+    browser.find_element(By.ID, "predict").click()
+    prediction = WebDriverWait(browser, 15).until(
+        ec.visibility_of_element_located((By.ID, "prediction")))
+    assert prediction.text == "virginica"
+
+
+def test_the_free_text_entry_is_not_a_category(server, browser):
+    browser.get(server.url + "/ui/adult")
+    select = browser.find_element(By.CSS_SELECTOR, '[data-column="workclass"]')
+    labels = [o.text for o in select.find_elements(By.TAG_NAME, "option")]
+    assert labels[-2:] == ["(missing)", "type another value…"]
+    assert "other…" not in labels
+    other = browser.find_element(By.ID, select.get_attribute("id") + "-other")
+    Select(select).select_by_visible_text("type another value…")
+    assert other.is_displayed()
+    Select(select).select_by_index(0)
+    assert not other.is_displayed()
 
 
 def test_docs_page_lists_and_tries_endpoints(server, browser):

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::common::*;
 
 /// A `multipart/form-data` body as `curl -F` builds it.
-fn form(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+pub fn form(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "------------------------tabshiptest";
     let mut body = Vec::new();
     for (name, filename, bytes) in parts {
@@ -26,7 +26,7 @@ fn form(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn upload_form(
+pub async fn upload_form(
     app: &axum::Router,
     uri: &str,
     parts: &[(&str, Option<&str>, &[u8])],

@@ -57,7 +57,27 @@ async fn missing_and_mistyped_fields_are_listed() {
     )
     .await;
     let e = a.error(StatusCode::BAD_REQUEST, "invalid_input");
-    assert_eq!(e["fields"][0]["row"], 1);
+    // Rows count from 1, as in the CLI and Python; `index` is the position in `instances`.
+    assert_eq!(e["fields"][0]["row"], 2);
+    assert_eq!(e["fields"][0]["index"], 1);
+    assert!(
+        e["message"]
+            .as_str()
+            .expect("message")
+            .contains("rows count from 1"),
+        "{e}"
+    );
+    let a = post_json(
+        &app,
+        "/predict",
+        &json!({"instances": [setosa(), setosa(), {"sepal_length": 1, "sepal_width": 1, "petal_length": 1}]}),
+    )
+    .await;
+    let e = a.error(StatusCode::BAD_REQUEST, "invalid_input");
+    assert_eq!(
+        e["message"],
+        "row 3, field `petal_width`: expected a number, got nothing"
+    );
     // Wrong shapes.
     for body in [
         json!([1, 2]),
@@ -83,6 +103,24 @@ async fn missing_and_mistyped_fields_are_listed() {
     )
     .await;
     assert_eq!(a.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_capped_list_of_field_errors_says_so_and_gives_the_true_count() {
+    let app = app();
+    // 18 empty records: 72 missing fields, more than the 50 listed.
+    let a = post_json(&app, "/predict", &json!({"instances": vec![json!({}); 18]})).await;
+    let e = a.error(StatusCode::BAD_REQUEST, "invalid_input");
+    assert_eq!(e["fields"].as_array().expect("fields").len(), 50);
+    let message = e["message"].as_str().expect("message");
+    assert!(message.starts_with("72 fields are invalid"), "{message}");
+    assert!(message.contains("the first 50 are listed"), "{message}");
+    // Under the cap, the count is the list's length and nothing claims a cap.
+    let a = post_json(&app, "/predict", &json!({"instances": [{}, {}]})).await;
+    let e = a.error(StatusCode::BAD_REQUEST, "invalid_input");
+    let message = e["message"].as_str().expect("message");
+    assert!(message.starts_with("8 fields are invalid"), "{message}");
+    assert!(!message.contains("listed"), "{message}");
 }
 
 #[tokio::test]

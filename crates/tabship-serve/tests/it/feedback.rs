@@ -116,6 +116,23 @@ async fn batch_rows_and_regression_mae() {
     )
     .await
     .error(StatusCode::BAD_REQUEST, "invalid_input");
+    // `index`, the 0-based position as error answers name it, labels the same rows.
+    let a = post_json(
+        &app,
+        "/feedback",
+        &json!({"request_id": id, "index": 0, "label": "setosa"}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(a.json()["index"], 0);
+    let e = post_json(
+        &app,
+        "/feedback",
+        &json!({"request_id": id, "index": 0, "row": 1, "label": "setosa"}),
+    )
+    .await
+    .error(StatusCode::BAD_REQUEST, "invalid_input");
+    assert_eq!(e["fields"][0]["field"], "row");
 
     let model = get(&app, "/models/diamonds").await.json();
     let a = post_json(&app, "/models/diamonds/predict", &model["example"])

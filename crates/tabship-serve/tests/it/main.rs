@@ -4,11 +4,13 @@
 mod admin;
 mod auth;
 mod common;
+mod compat;
 mod drift;
 mod errors;
 mod feedback;
 mod keys_reload;
 mod metrics_docs;
 mod predict;
+mod request_forms;
 mod state_dir;
 mod v2;

@@ -66,6 +66,108 @@ async fn openapi_comes_from_the_real_schemas() {
 }
 
 #[tokio::test]
+async fn openapi_describes_lists_of_records_absent_fields_unknown_values_and_force() {
+    let app = app();
+    let doc = get(&app, "/openapi.json").await.json();
+    let op = &doc["paths"]["/models/adult/predict"]["post"];
+    let shapes = &op["requestBody"]["content"]["application/json"]["schema"]["oneOf"];
+    assert!(
+        shapes
+            .as_array()
+            .expect("oneOf")
+            .iter()
+            .any(|s| s["type"] == "array"
+                && s["items"]["$ref"] == "#/components/schemas/adult.record"),
+        "{shapes}"
+    );
+    let params: Vec<&str> = op["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .map(|p| p["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(params, ["absent_as_missing", "X-Absent-As-Missing"]);
+    let answer = &op["responses"]["200"]["content"]["application/json"]["schema"];
+    assert!(answer["properties"]["unknown"].is_object());
+    let error = &doc["components"]["schemas"]["Error"]["properties"]["error"];
+    assert_eq!(
+        error["properties"]["fields"]["items"]["properties"]["row"]["minimum"],
+        1
+    );
+    let load = &doc["paths"]["/admin/models/{name}/versions"]["post"];
+    for form in ["application/json", "multipart/form-data"] {
+        let props = &load["requestBody"]["content"][form]["schema"]["properties"];
+        assert_eq!(props["force"]["type"], "boolean", "{form}: {load}");
+    }
+    assert!(
+        load["parameters"]
+            .as_array()
+            .expect("params")
+            .iter()
+            .any(|p| p["name"] == "force")
+    );
+    // A model read with --absent-as-missing requires no field.
+    let options = tabship_serve::Options {
+        absent_as_missing: tabship_serve::AbsentAsMissing::All,
+        ..tabship_serve::Options::default()
+    };
+    let app = tabship_serve::router(state_with(None, options));
+    let doc = get(&app, "/openapi.json").await.json();
+    assert_eq!(
+        doc["components"]["schemas"]["adult.record"]["required"],
+        serde_json::json!([])
+    );
+}
+
+#[tokio::test]
+async fn the_form_of_a_lone_model_has_no_other_models_label() {
+    let state =
+        tabship_serve::AppState::new(None, tabship_serve::Options::default()).expect("state");
+    state
+        .load_paths(&[golden("iris_logistic.tabship")])
+        .expect("iris");
+    let app = tabship_serve::router(state);
+    let ui = get(&app, "/ui").await.text();
+    assert!(!ui.contains("Other models"), "no empty `Other models: ·`");
+    assert!(ui.contains("Fill in the fields and press Predict. <a href=\"/docs\">API docs</a>"));
+}
+
+#[tokio::test]
+async fn a_real_category_named_other_is_an_ordinary_option() {
+    // An adult artifact whose `workclass` has a training category `other`.
+    let mut parts = tabship::Pipeline::load(golden("adult_logistic.tabship"))
+        .expect("adult")
+        .to_parts();
+    let at = parts.schema.position("workclass").expect("workclass");
+    let tabship::encode::ColumnEncoderSpec::Categorical(spec) = &mut parts.encoders[at] else {
+        panic!("workclass is categorical");
+    };
+    let renamed = spec.categories.len() - 1;
+    spec.categories[renamed] = "other".to_owned();
+    spec.categories.sort();
+    parts.drift_profile = None;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("adult_other.tabship");
+    tabship::Pipeline::from_parts(parts)
+        .expect("pipeline")
+        .save(&path)
+        .expect("save");
+    let state =
+        tabship_serve::AppState::new(None, tabship_serve::Options::default()).expect("state");
+    state.load_paths(&[path]).expect("load");
+    let ui = get(&tabship_serve::router(state), "/ui").await.text();
+    assert!(
+        ui.contains("<option value=\"other\">other</option>"),
+        "the category"
+    );
+    assert_eq!(
+        ui.matches("data-free-text>type another value…").count(),
+        8,
+        "one per categorical column"
+    );
+}
+
+#[tokio::test]
 async fn pages_are_self_contained() {
     let app = app();
     for uri in ["/docs", "/ui", "/ui/adult"] {
@@ -95,11 +197,19 @@ async fn pages_are_self_contained() {
         "category drop-down"
     );
     assert!(
-        ui.contains("<option value=\"__other__\">other…</option>"),
-        "free-text other"
+        ui.contains("<option value=\"\" data-free-text>type another value…</option>"),
+        "free-text entry, told apart by an attribute, not a value"
     );
     assert!(
-        ui.contains("type=\"number\" step=\"any\" id=\"f0\" data-column=\"age\""),
+        !ui.contains("__other__") && !ui.contains(">other…<"),
+        "no ambiguous `other…`"
+    );
+    assert!(ui.contains("id=\"f0-error\""), "a place for `not a number`");
+    assert!(ui.contains(
+        "Other models: <a href=\"/ui/diamonds\">diamonds</a> <a href=\"/ui/iris\">iris</a> ·"
+    ));
+    assert!(
+        ui.contains("type=\"text\" inputmode=\"decimal\" id=\"f0\" data-column=\"age\""),
         "number input"
     );
     assert!(ui.contains("/predict"));
