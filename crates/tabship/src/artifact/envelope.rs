@@ -17,7 +17,8 @@ pub const FORMAT_MAJOR: u16 = 1;
 /// - 1.0: schema, encoders, linear and logistic models.
 /// - 1.1: adds the `tree_ensemble` model.
 /// - 1.2: adds the optional `drift_profile`.
-pub const FORMAT_MINOR: u16 = 2;
+/// - 1.3: adds the optional `decision_threshold` and `target_transform`.
+pub const FORMAT_MINOR: u16 = 3;
 
 /// The parsed header of an artifact.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,7 +199,7 @@ mod tests {
         newer[10] = 9;
         let err = open(&newer).unwrap_err().to_string();
         assert!(
-            err.contains("format 1.9") && err.contains("up to 1.2"),
+            err.contains("format 1.9") && err.contains("up to 1.3"),
             "{err}"
         );
     }

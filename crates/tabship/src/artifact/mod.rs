@@ -14,6 +14,7 @@ use tabship_drift::ReferenceProfile;
 
 pub use envelope::{ArtifactHeader, FORMAT_MAJOR, FORMAT_MINOR, MAGIC, open};
 
+use crate::decision::{DecisionThreshold, TargetTransform};
 use crate::encode::ColumnEncoderSpec;
 use crate::labels::ClassLabel;
 use crate::metadata::TrainingInfo;
@@ -44,6 +45,14 @@ pub struct PipelineParts {
     /// for drift reports (format 1.2; absent from older artifacts and then `None`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift_profile: Option<ReferenceProfile>,
+    /// A binary classifier's stored decision threshold (format 1.3; absent from older artifacts
+    /// and then `None`: the most probable class is predicted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_threshold: Option<DecisionThreshold>,
+    /// The transform a regressor's target was fitted under; predictions are its inverse (format
+    /// 1.3; absent from older artifacts and then `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_transform: Option<TargetTransform>,
 }
 
 /// Serializes parts into the body bytes: named fields, sorted maps, so equal parts give equal bytes.
@@ -58,6 +67,9 @@ pub(crate) fn encode_body(parts: &PipelineParts) -> Result<Vec<u8>> {
 
 /// The lowest format minor that can hold `parts` (see [`FORMAT_MINOR`]).
 pub fn required_minor(parts: &PipelineParts) -> u16 {
+    if parts.decision_threshold.is_some() || parts.target_transform.is_some() {
+        return 3;
+    }
     if parts.drift_profile.is_some() {
         return 2;
     }
