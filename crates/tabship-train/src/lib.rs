@@ -22,11 +22,13 @@
 //! - [`train`] and [`cross_validate`], with [`TrainOptions`] checked once up front.
 //! - [`linear`]: linear, ridge, lasso and elastic net through smartcore, with export.
 //! - [`logistic`]: logistic regression, smartcore's objective and L-BFGS with a real stopping rule.
+//! - [`imbalance`]: class weights and the rules choosing a stored decision threshold.
 //! - [`split`]: seeded train/test, stratified and k-fold splits.
 
 pub mod data;
 pub mod encoders;
 mod error;
+pub mod imbalance;
 pub mod linear;
 pub mod logistic;
 pub mod options;
@@ -36,7 +38,9 @@ mod trainer;
 pub mod trees;
 
 pub use error::{Error, Result};
+pub use imbalance::{ClassWeight, ThresholdRule};
 pub use options::{
     EncoderOptions, LinearParams, MaxFeatures, MinFrequency, ModelKind, TrainOptions, TreeParams,
+    parse_target_transform,
 };
 pub use trainer::{CvSummary, TrainReport, Trained, cross_validate, train};

@@ -115,7 +115,10 @@ mod tests {
 
     #[test]
     fn threshold_decides_on_the_positive_class() {
-        let classes = [ClassLabel::Text("no".into()), ClassLabel::Text("yes".into())];
+        let classes = [
+            ClassLabel::Text("no".into()),
+            ClassLabel::Text("yes".into()),
+        ];
         let t = compile_threshold(
             &DecisionThreshold {
                 positive_class: ClassLabel::Text("yes".into()),

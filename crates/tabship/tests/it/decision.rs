@@ -32,11 +32,11 @@ fn a_stored_threshold_decides_every_label_and_round_trips() {
         .to_bytes()
         .expect("encodes");
     let loaded = Pipeline::from_bytes(&bytes).expect("loads");
-    assert_eq!(loaded.header().map(|h| h.format_version()), Some("1.3".into()));
     assert_eq!(
-        loaded.decision_threshold().map(|t| t.threshold),
-        Some(0.3)
+        loaded.header().map(|h| h.format_version()),
+        Some("1.3".into())
     );
+    assert_eq!(loaded.decision_threshold().map(|t| t.threshold), Some(0.3));
     let expected: Vec<usize> = proba
         .rows()
         .into_iter()
@@ -129,7 +129,10 @@ fn a_target_transform_is_inverted_on_every_prediction() {
         .to_bytes()
         .expect("encodes");
     let loaded = Pipeline::from_bytes(&bytes).expect("loads");
-    assert_eq!(loaded.header().map(|h| h.format_version()), Some("1.3".into()));
+    assert_eq!(
+        loaded.header().map(|h| h.format_version()),
+        Some("1.3".into())
+    );
     assert_eq!(loaded.target_transform(), Some(TargetTransform::Log1p));
     let expected: Vec<f64> = raw.iter().map(|z| z.exp_m1()).collect();
     assert_eq!(
