@@ -32,6 +32,7 @@ pub mod imbalance;
 pub mod linear;
 pub mod logistic;
 pub mod options;
+pub mod ridge;
 pub mod split;
 pub mod target;
 mod trainer;
