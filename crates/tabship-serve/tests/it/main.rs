@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod common;
+mod decision;
 mod drift;
 mod errors;
 mod feedback;
