@@ -28,6 +28,16 @@ pub fn adult_training_data() -> (PathBuf, Batch) {
     (path, data)
 }
 
+/// A data file of the shared data directory beside the checkout (`../shared/data/NAME` from the
+/// main checkout, `../../shared/data/NAME` from a worktree under `wt/`), if present.
+pub fn shared_data(name: &str) -> Option<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    ["../shared/data", "../../shared/data"]
+        .iter()
+        .map(|dir| root.join(dir).join(name))
+        .find(|p| p.exists())
+}
+
 /// The adult logistic pipeline committed as a golden artifact.
 pub fn adult_pipeline() -> Pipeline {
     Pipeline::load(testdata("golden/adult_logistic.tabship")).expect("golden artifact loads")

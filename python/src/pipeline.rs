@@ -369,6 +369,29 @@ impl PyPipeline {
         PyList::new(py, &self.labels)
     }
 
+    /// The stored decision threshold of a binary classifier as `(positive_class, threshold)`, or
+    /// `None` (the most probable class is predicted). Every label the pipeline predicts uses it.
+    #[getter]
+    fn decision_threshold(&self, py: Python<'_>) -> PyResult<Option<(Py<PyAny>, f64)>> {
+        match self.inner.decision_threshold() {
+            None => Ok(None),
+            Some(t) => {
+                let label = match &t.positive_class {
+                    tabship::ClassLabel::Integer(i) => i.into_pyobject(py)?.into_any().unbind(),
+                    tabship::ClassLabel::Text(s) => s.into_pyobject(py)?.into_any().unbind(),
+                };
+                Ok(Some((label, t.threshold)))
+            }
+        }
+    }
+
+    /// The transform a regressor's target was fitted under (`"log1p"`), or `None`; predictions
+    /// are already on the original scale.
+    #[getter]
+    fn target_transform(&self) -> Option<&'static str> {
+        self.inner.target_transform().map(|t| t.name())
+    }
+
     /// `"classification"` or `"regression"`.
     #[getter]
     fn task(&self) -> &'static str {

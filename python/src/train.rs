@@ -9,7 +9,10 @@ use tabship::Task;
 use tabship::encode::{CategoricalMissing, CategoryEncoding, ImputeStrategy};
 use tabship_train::csv_input::{CsvOptions, TextEncoding, parse_delimiter};
 use tabship_train::data::{KindOverrides, read_csv_with};
-use tabship_train::{MaxFeatures, MinFrequency, ModelKind, TrainOptions, cross_validate, train};
+use tabship_train::{
+    ClassWeight, MaxFeatures, MinFrequency, ModelKind, ThresholdRule, TrainOptions, cross_validate,
+    parse_target_transform, train,
+};
 
 use crate::columns::batch_from_entries;
 use crate::errors::train_err;
@@ -178,6 +181,35 @@ fn options(py: Python<'_>, o: &Bound<'_, PyDict>) -> PyResult<TrainOptions> {
     t.name = get(o, "name")?;
     if let Some(v) = get(o, "version")? {
         t.version = v;
+    }
+    t.class_weight = match o.get_item("class_weight")?.filter(|v| !v.is_none()) {
+        None => None,
+        Some(v) => match v.cast::<PyDict>() {
+            Ok(weights) => {
+                let mut text = Vec::new();
+                for (label, weight) in weights.iter() {
+                    let weight: f64 = weight.extract().map_err(|_| {
+                        pyo3::exceptions::PyTypeError::new_err(format!(
+                            "option `class_weight`: class `{}` needs a number, got {}",
+                            label.str().map(|s| s.to_string()).unwrap_or_default(),
+                            crate::values::describe(&weight)
+                        ))
+                    })?;
+                    text.push(format!("{}={weight}", label.str()?));
+                }
+                Some(wrap(py, text.join(",").parse::<ClassWeight>())?)
+            }
+            Err(_) => Some(wrap(py, v.str()?.to_string().parse::<ClassWeight>())?),
+        },
+    };
+    if let Some(v) = o.get_item("threshold")?.filter(|v| !v.is_none()) {
+        t.threshold = Some(wrap(py, v.str()?.to_string().parse::<ThresholdRule>())?);
+    }
+    if let Some(v) = o.get_item("positive_class")?.filter(|v| !v.is_none()) {
+        t.positive_class = Some(v.str()?.to_string());
+    }
+    if let Some(v) = choice(o, "target_transform")? {
+        t.target_transform = wrap(py, parse_target_transform(&v))?;
     }
     wrap(py, t.validate())?;
     Ok(t)

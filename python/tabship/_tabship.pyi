@@ -101,6 +101,15 @@ class Pipeline:
         """Class labels in probability order; empty for regression."""
 
     @property
+    def decision_threshold(self) -> tuple[str | int, float] | None:
+        """``(positive_class, threshold)`` of a binary classifier trained with ``threshold=``,
+        else ``None``; every predicted label uses it, probabilities do not change."""
+
+    @property
+    def target_transform(self) -> str | None:
+        """``"log1p"`` for a regressor trained with ``target_transform="log1p"``, else ``None``."""
+
+    @property
     def task(self) -> str:
         """``"classification"`` or ``"regression"``."""
 

@@ -4,7 +4,7 @@ CSV path, with the options of ``tabship train``."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import _convert
@@ -49,6 +49,10 @@ def train(
     delimiter: str | None = None,
     file_encoding: str | None = None,
     decimal: str = ".",
+    class_weight: str | Mapping[str | int, float] | None = None,
+    threshold: str | float | None = None,
+    positive_class: str | int | None = None,
+    target_transform: str | None = None,
 ) -> Pipeline:
     """Fits a pipeline (schema, encoders, model) and measures it on a holdout split.
 
@@ -81,6 +85,14 @@ def train(
 
     A column that is numeric except for a few texts (``n.a.``, ``unknown``) is read as
     categorical and a :class:`UserWarning` names the texts and their counts.
+
+    Imbalanced classes and skewed targets: ``class_weight="balanced"`` or ``{"yes": 5, "no": 1}``
+    weights the classes in the fit as scikit-learn does (logistic regression only);
+    ``threshold`` stores a binary classifier's decision threshold — a probability (``0.3``),
+    ``"f1"``, ``"precision=0.9"`` or ``"recall=0.8"``, chosen on the holdout — for the positive
+    class (``positive_class``, default the second class in sorted order), applied to every label
+    the pipeline predicts; ``target_transform="log1p"`` fits a regressor on ``log1p(y)`` and
+    predicts ``expm1`` of its output (targets must be > -1).
 
     A logistic regression that reaches ``max_iter`` before its gradient falls below ``tol``
     still returns its model and emits a :class:`UserWarning` saying so.
@@ -122,6 +134,10 @@ def train(
         "threads": threads,
         "na_values": list(na_values),
         "keep_default_na": keep_default_na,
+        "class_weight": dict(class_weight) if isinstance(class_weight, Mapping) else class_weight,
+        "threshold": threshold,
+        "positive_class": positive_class,
+        "target_transform": target_transform,
     }
     if not isinstance(target, str):
         if isinstance(data, (str, os.PathLike)):

@@ -332,6 +332,22 @@ pub struct TrainArgs {
     /// Store no drift profile (the artifact then keeps the oldest format its model allows).
     #[arg(long)]
     pub no_drift_profile: bool,
+    /// Class weights of the fit (logistic only): `balanced` (n_rows / (n_classes · class
+    /// count), as scikit-learn) or per class, `yes=5,no=1` (classes not named weigh 1).
+    #[arg(long)]
+    pub class_weight: Option<String>,
+    /// Store a decision threshold (binary classification): a probability of the positive class
+    /// (`0.3`), `f1` (the holdout threshold maximising F1), `precision=0.9` (the lowest reaching
+    /// that holdout precision) or `recall=0.8` (the highest reaching that holdout recall).
+    #[arg(long)]
+    pub threshold: Option<String>,
+    /// The class --threshold applies to [default: the second class in sorted order].
+    #[arg(long, requires = "threshold")]
+    pub positive_class: Option<String>,
+    /// Fit a regressor on a transform of the target and predict its inverse: `log1p` (fit on
+    /// ln(1 + y), predict exp(z) − 1; targets must be > −1).
+    #[arg(long)]
+    pub target_transform: Option<String>,
     /// Print the report as JSON on stdout.
     #[arg(long)]
     pub json: bool,

@@ -1,5 +1,6 @@
 //! Scoring request rows: each row is encoded once (so the Unknown/Other/Missing counters see it
-//! once) and the model fills the class, the probabilities or the value in the same pass.
+//! once) and the pipeline fills the class, the probabilities or the value in the same pass (its
+//! stored decision threshold and target transform applied).
 
 use tabship::model::Outputs;
 use tabship::{Pipeline, Record, Task};
@@ -27,8 +28,7 @@ pub fn score<R: Record>(
     rows: &[R],
 ) -> Result<Scores, (usize, tabship::Error)> {
     let encoder = pipeline.encoder();
-    let model = pipeline.model();
-    let (stride, width) = (encoder.stride(), encoder.width());
+    let stride = encoder.stride();
     let n = rows.len();
     let k = pipeline.classes().len();
     let classify = pipeline.task() == Task::Classification;
@@ -58,7 +58,7 @@ pub fn score<R: Record>(
                 ..Outputs::default()
             }
         };
-        model.predict_rows(chunk, stride, width, &mut scratch, out);
+        pipeline.predict_encoded(chunk, &mut scratch, out);
         start = end;
     }
     Ok(if classify {

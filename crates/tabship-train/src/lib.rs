@@ -24,16 +24,19 @@
 //! - [`train`] and [`cross_validate`], with [`TrainOptions`] checked once up front.
 //! - [`linear`]: linear, ridge, lasso and elastic net through smartcore, with export.
 //! - [`logistic`]: logistic regression, smartcore's objective and L-BFGS with a real stopping rule.
+//! - [`imbalance`]: class weights and the rules choosing a stored decision threshold.
 //! - [`split`]: seeded train/test, stratified and k-fold splits.
 
 pub mod csv_input;
 pub mod data;
 pub mod encoders;
 mod error;
+pub mod imbalance;
 pub mod linear;
 pub mod logistic;
 mod missing;
 pub mod options;
+pub mod ridge;
 pub mod split;
 mod suggest;
 pub mod target;
@@ -41,7 +44,9 @@ mod trainer;
 pub mod trees;
 
 pub use error::{Error, Result};
+pub use imbalance::{ClassWeight, ThresholdRule};
 pub use options::{
     EncoderOptions, LinearParams, MaxFeatures, MinFrequency, ModelKind, TrainOptions, TreeParams,
+    parse_target_transform,
 };
 pub use trainer::{CvSummary, TrainReport, Trained, cross_validate, train};

@@ -4,6 +4,8 @@
 //! Ridge, lasso and elastic net are fitted on centred data (features and target minus their
 //! training means) without smartcore's own normalisation, and the intercept is recovered as
 //! `mean(y) - coefficients · mean(x)`: the same estimator as scikit-learn's `fit_intercept=True`.
+//! Ridge's default `cholesky` solver is tabship's own ([`crate::ridge`]); `--solver svd` is
+//! smartcore's.
 //! smartcore's saved layouts never leave this module.
 
 use ndarray::Array2;
@@ -46,6 +48,8 @@ enum Regressor {
     Ridge(RidgeRegression<f64, f64, Matrix, Vec<f64>>),
     Lasso(Lasso<f64, f64, Matrix, Vec<f64>>),
     ElasticNet(ElasticNet<f64, f64, Matrix, Vec<f64>>),
+    /// Ridge by tabship's own Cholesky solve of the normal equations ([`crate::ridge`]).
+    OwnRidge(Vec<f64>),
 }
 
 /// A linear regressor fitted by smartcore, with the centring it was fitted under.
@@ -82,18 +86,27 @@ impl FittedRegressor {
         }
         let x_mean = column_means(x);
         let y_mean = y.iter().sum::<f64>() / y.len().max(1) as f64;
-        let centred_x = to_smartcore(&(x - &ndarray::Array1::from(x_mean.clone())))?;
+        let centred = x - &ndarray::Array1::from(x_mean.clone());
         let centred_y: Vec<f64> = y.iter().map(|v| v - y_mean).collect();
+        if kind == ModelKind::Ridge && params.solver.as_deref() != Some("svd") {
+            return Ok(FittedRegressor {
+                model: Regressor::OwnRidge(crate::ridge::fit_centred(
+                    centred.view(),
+                    &centred_y,
+                    params.alpha,
+                )?),
+                x_mean: Some(x_mean),
+                y_mean,
+            });
+        }
+        let centred_x = to_smartcore(&centred)?;
         let model = match kind {
             ModelKind::Ridge => {
-                let solver = match params.solver.as_deref() {
-                    Some("svd") => RidgeRegressionSolverName::SVD,
-                    _ => RidgeRegressionSolverName::Cholesky,
-                };
+                // Cholesky is solved above, by tabship; smartcore fits the SVD solver.
                 let parameters = RidgeRegressionParameters::default()
                     .with_alpha(params.alpha)
                     .with_normalize(false)
-                    .with_solver(solver);
+                    .with_solver(RidgeRegressionSolverName::SVD);
                 Regressor::Ridge(
                     RidgeRegression::fit(&centred_x, &centred_y, parameters)
                         .map_err(fit_error("ridge"))?,
@@ -148,6 +161,7 @@ impl FittedRegressor {
             Regressor::Ridge(m) => (column(m.coefficients()), *m.intercept()),
             Regressor::Lasso(m) => (column(m.coefficients()), *m.intercept()),
             Regressor::ElasticNet(m) => (column(m.coefficients()), *m.intercept()),
+            Regressor::OwnRidge(w) => (w.clone(), 0.0),
         }
     }
 
@@ -167,6 +181,10 @@ impl FittedRegressor {
         }
     }
 
+    fn export_checked(&self) -> Result<LinearRegressor> {
+        Ok(self.export())
+    }
+
     /// smartcore's own predictions on uncentred features (centring applied as at fit time).
     pub fn smartcore_predict(&self, x: &Array2<f64>) -> Result<Vec<f64>> {
         let input = match &self.x_mean {
@@ -174,6 +192,14 @@ impl FittedRegressor {
             Some(means) => to_smartcore(&(x - &ndarray::Array1::from(means.clone())))?,
         };
         let predicted = match &self.model {
+            Regressor::OwnRidge(w) => {
+                let centred = match &self.x_mean {
+                    Some(means) => x - &ndarray::Array1::from(means.clone()),
+                    None => x.clone(),
+                };
+                let z = centred.dot(&ndarray::Array1::from(w.clone()));
+                return Ok(z.iter().map(|v| v + self.y_mean).collect());
+            }
             Regressor::Linear(m) => m.predict(&input),
             Regressor::Ridge(m) => m.predict(&input),
             Regressor::Lasso(m) => m.predict(&input),
@@ -182,4 +208,25 @@ impl FittedRegressor {
         .map_err(fit_error("regression"))?;
         Ok(predicted.into_iter().map(|v| v + self.y_mean).collect())
     }
+}
+
+/// Ridge fitted by smartcore's own Cholesky solver on the same centring, exported: the reference
+/// that tabship's solver ([`crate::ridge`]) is tested against.
+pub fn smartcore_ridge_cholesky(x: &Array2<f64>, y: &[f64], alpha: f64) -> Result<LinearRegressor> {
+    let x_mean = column_means(x);
+    let y_mean = y.iter().sum::<f64>() / y.len().max(1) as f64;
+    let centred_x = to_smartcore(&(x - &ndarray::Array1::from(x_mean.clone())))?;
+    let centred_y: Vec<f64> = y.iter().map(|v| v - y_mean).collect();
+    let parameters = RidgeRegressionParameters::default()
+        .with_alpha(alpha)
+        .with_normalize(false)
+        .with_solver(RidgeRegressionSolverName::Cholesky);
+    let model =
+        RidgeRegression::fit(&centred_x, &centred_y, parameters).map_err(fit_error("ridge"))?;
+    FittedRegressor {
+        model: Regressor::Ridge(model),
+        x_mean: Some(x_mean),
+        y_mean,
+    }
+    .export_checked()
 }

@@ -52,9 +52,47 @@ impl FittedLogistic {
         n_classes: usize,
         params: &LinearParams,
     ) -> Result<Self> {
-        let n_rows = x.nrows();
-        let g_atol = params.tol * n_rows as f64;
-        fit_with(x, y, n_classes, params.alpha, params.max_iter, g_atol)
+        Self::fit_weighted(x, y, n_classes, params, None)
+    }
+
+    /// Fits with a weight per class (scikit-learn's `class_weight`): every row's loss is
+    /// multiplied by its class's weight, the penalty is not, and the stopping rule is taken on
+    /// the loss divided by the total weight (scikit-learn divides by the sum of sample weights).
+    pub fn fit_weighted(
+        x: &Array2<f64>,
+        y: &[usize],
+        n_classes: usize,
+        params: &LinearParams,
+        class_weights: Option<&[f64]>,
+    ) -> Result<Self> {
+        if let Some(w) = class_weights {
+            if w.len() != n_classes || !w.iter().all(|v| v.is_finite() && *v > 0.0) {
+                return Err(Error::Data(format!(
+                    "logistic regression got {} class weights for {n_classes} classes, each must \
+                     be finite and > 0",
+                    w.len()
+                )));
+            }
+        }
+        let sample_weights: Option<Vec<f64>> = class_weights.map(|w| {
+            y.iter()
+                .map(|&c| w.get(c).copied().unwrap_or(1.0))
+                .collect()
+        });
+        let total = sample_weights
+            .as_ref()
+            .map_or(x.nrows() as f64, |s| s.iter().sum());
+        let g_atol = params.tol * total;
+        fit_with(
+            x,
+            y,
+            n_classes,
+            params.alpha,
+            params.max_iter,
+            g_atol,
+            sample_weights,
+            total,
+        )
     }
 
     /// tabship's own parameters.
@@ -89,6 +127,7 @@ pub fn smartcore_reference(
         .collect())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn fit_with(
     x: &Array2<f64>,
     y: &[usize],
@@ -96,6 +135,8 @@ fn fit_with(
     alpha: f64,
     max_iter: usize,
     g_atol: f64,
+    sample_weights: Option<Vec<f64>>,
+    total_weight: f64,
 ) -> Result<FittedLogistic> {
     if y.len() != x.nrows() {
         return Err(Error::Data(format!(
@@ -120,7 +161,8 @@ fn fit_with(
             "logistic regression saw {present} of {n_classes} classes in the training rows"
         )));
     }
-    let objective = Objective::new(x, y, n_classes, alpha);
+    let mut objective = Objective::new(x, y, n_classes, alpha);
+    objective.sample_weights = sample_weights;
     let f = |w: &Vec<f64>| objective.loss(w);
     let df = |g: &mut Vec<f64>, w: &Vec<f64>| objective.gradient(g, w);
     let line_search: Backtracking<f64> = Backtracking {
@@ -153,7 +195,7 @@ fn fit_with(
         intercepts: w.chunks(p + 1).map(|row| row[p]).collect(),
         iterations: result.iterations,
         converged: largest <= g_atol,
-        largest_gradient: largest / x.nrows() as f64,
+        largest_gradient: largest / total_weight,
     })
 }
 
@@ -165,6 +207,8 @@ struct Objective<'a> {
     y: Array2<f64>,
     alpha: f64,
     multiclass: bool,
+    /// A weight per row multiplying its loss (class weights), or `None` for 1.
+    sample_weights: Option<Vec<f64>>,
     /// The last few points evaluated.
     cache: RefCell<Vec<Evaluated>>,
 }
@@ -197,6 +241,7 @@ impl<'a> Objective<'a> {
             y: targets,
             alpha,
             multiclass,
+            sample_weights: None,
             cache: RefCell::new(Vec::with_capacity(CACHED_POINTS)),
         }
     }
@@ -253,20 +298,23 @@ impl<'a> Objective<'a> {
     fn loss(&self, w: &[f64]) -> f64 {
         let evaluated = self.evaluated(w);
         let z = &evaluated.margins;
+        let weight = |i: usize| self.sample_weights.as_ref().map_or(1.0, |s| s[i]);
         let data: f64 = if self.multiclass {
             z.outer_iter()
                 .zip(self.y.outer_iter())
-                .map(|(zi, yi)| {
+                .enumerate()
+                .map(|(i, (zi, yi))| {
                     let max = zi.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
                     let log_sum = zi.iter().map(|v| (v - max).exp()).sum::<f64>().ln() + max;
-                    log_sum - zi.dot(&yi)
+                    weight(i) * (log_sum - zi.dot(&yi))
                 })
                 .sum()
         } else {
             z.column(0)
                 .iter()
                 .zip(self.y.column(0))
-                .map(|(&zi, &yi)| ln_1pe(zi) - yi * zi)
+                .enumerate()
+                .map(|(i, (&zi, &yi))| weight(i) * (ln_1pe(zi) - yi * zi))
                 .sum()
         };
         data + self.penalty(w)
@@ -290,6 +338,11 @@ impl<'a> Objective<'a> {
             residual.mapv_inplace(sigmoid);
         }
         residual -= &self.y;
+        if let Some(weights) = &self.sample_weights {
+            for (mut row, &w) in residual.outer_iter_mut().zip(weights) {
+                row *= w;
+            }
+        }
         // Xᵀ·residual in one pass over the rows of X (column by column would stride through all
         // of X once per feature).
         let p = self.x.ncols();
@@ -355,12 +408,13 @@ mod tests {
         (x, vec![0, 0, 1, 1, 0, 1])
     }
 
-    /// The analytic gradient matches central finite differences of the loss.
+    /// The analytic gradient matches central finite differences of the loss (weighted rows).
     #[test]
     fn gradient_matches_finite_differences() {
         let (x, y) = toy();
         for (labels, k) in [(y.clone(), 2), (vec![0, 1, 2, 2, 0, 1], 3)] {
-            let objective = Objective::new(&x, &labels, k, 0.7);
+            let mut objective = Objective::new(&x, &labels, k, 0.7);
+            objective.sample_weights = Some(vec![1.0, 2.5, 0.5, 1.0, 3.0, 0.2]);
             let w: Vec<f64> = (0..objective.n_weights())
                 .map(|i| 0.3 * i as f64 - 0.4)
                 .collect();

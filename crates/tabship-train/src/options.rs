@@ -6,9 +6,10 @@ use std::fmt;
 use std::str::FromStr;
 
 use tabship::encode::{CategoricalMissing, CategoryEncoding, ImputeStrategy};
-use tabship::{ParamValue, Task};
+use tabship::{ParamValue, TargetTransform, Task};
 
 use crate::data::KindOverrides;
+use crate::imbalance::{ClassWeight, ThresholdRule};
 use crate::{Error, Result};
 
 /// The model family to fit.
@@ -357,6 +358,17 @@ pub struct TrainOptions {
     /// How the drift reference profile is captured on the training rows (default: 10 coarse
     /// and 100 fine quantile bins, 100 categories); `None` stores no profile.
     pub profile: Option<tabship::drift::ProfileOptions>,
+    /// Class weights of the fitted objective (classification, logistic regression only).
+    pub class_weight: Option<ClassWeight>,
+    /// How a binary classifier's stored decision threshold is chosen; `None` stores none (the
+    /// most probable class is predicted).
+    pub threshold: Option<ThresholdRule>,
+    /// The class the threshold applies to (default: the second class in sorted order, as
+    /// scikit-learn's `pos_label`).
+    pub positive_class: Option<String>,
+    /// A transform of the regression target: the model is fitted on `f(y)` and predicts
+    /// `f⁻¹(z)`.
+    pub target_transform: Option<TargetTransform>,
 }
 
 impl TrainOptions {
@@ -377,6 +389,10 @@ impl TrainOptions {
             version: "1".to_owned(),
             max_classes: DEFAULT_MAX_CLASSES,
             profile: Some(tabship::drift::ProfileOptions::default()),
+            class_weight: None,
+            threshold: None,
+            positive_class: None,
+            target_transform: None,
         }
     }
 
@@ -425,6 +441,26 @@ impl TrainOptions {
         if let (Some(model), Some(task)) = (self.model, self.task) {
             if !model.supports(task) {
                 return invalid("model", format!("`{model}` does not do {}", task.name()));
+            }
+        }
+        if let Some(model) = self.model {
+            self.validate_for(model, self.task)?;
+        }
+        if self.positive_class.is_some() && self.threshold.is_none() {
+            return invalid(
+                "positive-class",
+                "names the class a --threshold applies to; give a --threshold too".to_owned(),
+            );
+        }
+        if let Some(rule) = self.threshold {
+            if rule.needs_holdout() && self.test_fraction == 0.0 {
+                return invalid(
+                    "threshold",
+                    format!(
+                        "`{rule}` is chosen on the holdout, but --test-fraction is 0; give a \
+                         fraction or a fixed threshold such as 0.3"
+                    ),
+                );
             }
         }
         let t = &self.trees;
@@ -498,6 +534,59 @@ impl TrainOptions {
         })
     }
 
+    /// Checks the options that depend on the model and task once both are known (before fitting,
+    /// and again in training once the task is inferred from the target).
+    pub fn validate_for(&self, model: ModelKind, task: Option<Task>) -> Result<()> {
+        let invalid = |option, reason: String| Err(Error::InvalidOption { option, reason });
+        // Without an explicit task, a model that does only one decides it; otherwise the
+        // task-dependent checks wait for the target.
+        let task = task.or(
+            match (
+                model.supports(Task::Classification),
+                model.supports(Task::Regression),
+            ) {
+                (true, false) => Some(Task::Classification),
+                (false, true) => Some(Task::Regression),
+                _ => None,
+            },
+        );
+        if self.class_weight.is_some() {
+            if task == Some(Task::Regression) {
+                return invalid(
+                    "class-weight",
+                    "class weights apply to classification; this is a regression".to_owned(),
+                );
+            }
+            if model != ModelKind::Logistic {
+                return invalid(
+                    "class-weight",
+                    format!(
+                        "`{model}` cannot weight classes: smartcore's trees take no sample \
+                         weights, and weighting leaf frequencies afterwards is not scikit-learn's \
+                         weighted impurity; use --model logistic, or --threshold to favour the \
+                         minority class"
+                    ),
+                );
+            }
+        }
+        if task == Some(Task::Regression)
+            && (self.threshold.is_some() || self.positive_class.is_some())
+        {
+            return invalid(
+                "threshold",
+                "a decision threshold applies to binary classification; this is a regression"
+                    .to_owned(),
+            );
+        }
+        if task == Some(Task::Classification) && self.target_transform.is_some() {
+            return invalid(
+                "target-transform",
+                "a target transform applies to regression; this is a classification".to_owned(),
+            );
+        }
+        Ok(())
+    }
+
     /// The hyperparameters that matter for `model`, for the artifact's metadata.
     pub fn hyperparameters(&self, model: ModelKind) -> BTreeMap<String, ParamValue> {
         let mut h = BTreeMap::new();
@@ -565,6 +654,30 @@ impl TrainOptions {
             "missing_indicator".to_owned(),
             ParamValue::Bool(e.missing_indicator),
         );
+        if let Some(w) = &self.class_weight {
+            h.insert("class_weight".to_owned(), ParamValue::Text(w.to_string()));
+        }
+        if let Some(rule) = self.threshold {
+            h.insert("threshold".to_owned(), ParamValue::Text(rule.to_string()));
+        }
+        if let Some(t) = self.target_transform {
+            h.insert(
+                "target_transform".to_owned(),
+                ParamValue::Text(t.name().to_owned()),
+            );
+        }
         h
+    }
+}
+
+/// Parses `--target-transform`: `log1p` (or `none`).
+pub fn parse_target_transform(s: &str) -> Result<Option<TargetTransform>> {
+    match s.trim() {
+        "log1p" => Ok(Some(TargetTransform::Log1p)),
+        "none" => Ok(None),
+        other => Err(Error::InvalidOption {
+            option: "target-transform",
+            reason: format!("expected `log1p` or `none`, got `{other}`"),
+        }),
     }
 }

@@ -6,12 +6,14 @@ use std::time::Instant;
 use ndarray::Array2;
 use tabship::encode::ColumnEncoderSpec;
 use tabship::{
-    Batch, ColumnKind, ColumnSpec, ColumnValues, FeatureEncoder, Model, Pipeline, PipelineParts,
-    Predictions, Schema, Task, TrainingInfo, metrics,
+    Batch, ColumnKind, ColumnSpec, ColumnValues, DecisionThreshold, FeatureEncoder, Model,
+    ParamValue, Pipeline, PipelineParts, Predictions, Schema, TargetTransform, Task, TrainingInfo,
+    metrics,
 };
 
 use crate::data::{convert_column, fingerprint};
 use crate::encoders::fit_column;
+use crate::imbalance::{choose_threshold, find_class};
 use crate::linear::FittedRegressor;
 use crate::logistic::FittedLogistic;
 use crate::missing::{apply_na_values, numeric_except_texts};
@@ -98,6 +100,10 @@ fn prepare_data(data: &Batch, options: &TrainOptions) -> Result<Prepared> {
     check_class_count(&options.target, &target, target_values, options.max_classes)?;
     let model = options.model.unwrap_or(ModelKind::default_for(target.task));
     options.check_solver(model)?;
+    options.validate_for(model, Some(target.task))?;
+    if let (Some(transform), Target::Values(values)) = (options.target_transform, &target.target) {
+        check_transformable(&options.target, transform, values, &target.rows)?;
+    }
     if !model.supports(target.task) {
         return Err(Error::InvalidOption {
             option: "model",
@@ -180,6 +186,30 @@ fn check_class_count(
     })
 }
 
+/// Refuses targets outside the transform's domain, naming the first such row (1-based, as the
+/// CLI counts data rows).
+fn check_transformable(
+    column: &str,
+    transform: TargetTransform,
+    values: &[f64],
+    rows: &[usize],
+) -> Result<()> {
+    let TargetTransform::Log1p = transform else {
+        return Ok(());
+    };
+    match values.iter().position(|&v| v <= -1.0) {
+        Some(i) => Err(Error::Target {
+            column: column.to_owned(),
+            reason: format!(
+                "--target-transform log1p needs values > -1, row {} has `{}`",
+                rows[i] + 1,
+                values[i]
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
 fn kind_of(values: &ColumnValues) -> ColumnKind {
     match values {
         ColumnValues::Numeric(_) => ColumnKind::Numeric,
@@ -234,7 +264,18 @@ fn fit_parts(
                     &tree_params(options),
                 )?)
             } else {
-                let fitted = FittedLogistic::fit(&x, &y, classes.len(), &options.linear)?;
+                let weights = options
+                    .class_weight
+                    .as_ref()
+                    .map(|w| w.weights(classes, &y))
+                    .transpose()?;
+                let fitted = FittedLogistic::fit_weighted(
+                    &x,
+                    &y,
+                    classes.len(),
+                    &options.linear,
+                    weights.as_deref(),
+                )?;
                 if !fitted.converged {
                     warnings.push(format!(
                         "logistic regression stopped at its iteration limit (max_iter {}) before \
@@ -248,7 +289,13 @@ fn fit_parts(
             (fitted, classes.clone())
         }
         Target::Values(values) => {
-            let y: Vec<f64> = rows.iter().map(|&r| values[r]).collect();
+            let y: Vec<f64> = rows
+                .iter()
+                .map(|&r| match options.target_transform {
+                    Some(t) => t.forward(values[r]),
+                    None => values[r],
+                })
+                .collect();
             let fitted = if model.is_tree() {
                 Model::TreeEnsemble(trees::fit_regressor(model, &x, &y, &tree_params(options))?)
             } else {
@@ -271,8 +318,58 @@ fn fit_parts(
         training: TrainingInfo::default(),
         metrics: BTreeMap::new(),
         drift_profile: None,
+        decision_threshold: None,
+        target_transform: match target {
+            Target::Classes { .. } => None,
+            Target::Values(_) => options.target_transform,
+        },
     };
     Ok((parts, warnings))
+}
+
+/// Chooses the stored decision threshold by `options.threshold` on the `rows` held out (their
+/// probabilities from the pipeline fitted on the other rows), or `None` without a rule.
+fn decide_threshold(
+    parts: &PipelineParts,
+    features: &Batch,
+    target: &Target,
+    rows: &[usize],
+    options: &TrainOptions,
+) -> Result<Option<DecisionThreshold>> {
+    let (Some(rule), Target::Classes { classes, y }) = (options.threshold, target) else {
+        return Ok(None);
+    };
+    if classes.len() != 2 {
+        return Err(Error::InvalidOption {
+            option: "threshold",
+            reason: format!(
+                "a decision threshold needs two classes, the target has {} ({})",
+                classes.len(),
+                classes
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    let positive = match &options.positive_class {
+        Some(text) => find_class("positive-class", classes, text)?,
+        None => 1,
+    };
+    let threshold = if rule.needs_holdout() {
+        let pipeline = Pipeline::from_parts(parts.clone())?;
+        let proba = pipeline.predict_proba_batch(&features.take(rows))?;
+        let scores: Vec<f64> = proba.column(positive).to_vec();
+        let truth: Vec<bool> = rows.iter().map(|&r| y[r] == positive).collect();
+        choose_threshold(rule, &truth, &scores)?
+    } else {
+        choose_threshold(rule, &[], &[])?
+    };
+    Ok(Some(DecisionThreshold {
+        positive_class: classes[positive].clone(),
+        threshold,
+    }))
 }
 
 /// The tree settings with the run's seed.
@@ -311,6 +408,38 @@ fn evaluate(
             metrics::regression_metrics(&truth, &predicted)
         }
     })
+}
+
+/// Adds what the options resolved to on this data to the recorded hyperparameters: the weight
+/// of every class, the positive class and the threshold chosen.
+fn record_resolved(
+    h: &mut BTreeMap<String, ParamValue>,
+    parts: &PipelineParts,
+    target: &Target,
+    train_rows: &[usize],
+    options: &TrainOptions,
+) -> Result<()> {
+    if let (Some(w), Target::Classes { classes, y }) = (&options.class_weight, target) {
+        let train_y: Vec<usize> = train_rows.iter().map(|&r| y[r]).collect();
+        let weights = w.weights(classes, &train_y)?;
+        let text: Vec<String> = classes
+            .iter()
+            .zip(&weights)
+            .map(|(c, w)| format!("{c}={w}"))
+            .collect();
+        h.insert("class_weights".to_owned(), ParamValue::Text(text.join(",")));
+    }
+    if let Some(t) = &parts.decision_threshold {
+        h.insert(
+            "positive_class".to_owned(),
+            ParamValue::Text(t.positive_class.to_string()),
+        );
+        h.insert(
+            "decision_threshold".to_owned(),
+            ParamValue::Float(t.threshold),
+        );
+    }
+    Ok(())
 }
 
 fn split_for(target: &Target, n: usize, fraction: f64, seed: u64) -> Split {
@@ -352,6 +481,21 @@ pub fn train(data: &Batch, options: &TrainOptions) -> Result<Trained> {
     let mut warnings = prepared.warnings.clone();
     warnings.extend(fit_warnings);
     let fit_seconds = started.elapsed().as_secs_f64();
+    parts.decision_threshold = decide_threshold(
+        &parts,
+        &prepared.features,
+        &prepared.target.target,
+        &split.test,
+        options,
+    )?;
+    let mut hyperparameters = options.hyperparameters(prepared.model);
+    record_resolved(
+        &mut hyperparameters,
+        &parts,
+        &prepared.target.target,
+        &split.train,
+        options,
+    )?;
     parts.training = TrainingInfo {
         name: options
             .name
@@ -361,7 +505,7 @@ pub fn train(data: &Batch, options: &TrainOptions) -> Result<Trained> {
         created_at: now_rfc3339(),
         target: options.target.clone(),
         algorithm: prepared.model.name().to_owned(),
-        hyperparameters: options.hyperparameters(prepared.model),
+        hyperparameters,
         data_fingerprint: prepared.fingerprint.clone(),
         train_rows: split.train.len() as u64,
         test_rows: split.test.len() as u64,
@@ -424,11 +568,18 @@ pub fn cross_validate(data: &Batch, options: &TrainOptions, k: usize) -> Result<
     let mut per_metric: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for fold in k_fold(n, k, options.seed) {
         let train_batch = prepared.features.take(&fold.train);
-        let (parts, _) = fit_parts(
+        let (mut parts, _) = fit_parts(
             &train_batch,
             &prepared.target.target,
             &fold.train,
             prepared.model,
+            options,
+        )?;
+        parts.decision_threshold = decide_threshold(
+            &parts,
+            &prepared.features,
+            &prepared.target.target,
+            &fold.test,
             options,
         )?;
         let pipeline = Pipeline::from_parts(parts)?;

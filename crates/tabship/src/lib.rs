@@ -47,6 +47,7 @@
 
 pub mod artifact;
 mod batch;
+mod decision;
 pub mod encode;
 mod error;
 pub mod fs;
@@ -62,6 +63,7 @@ mod value;
 
 pub use artifact::{ArtifactHeader, PipelineParts};
 pub use batch::{Batch, CategoricalValues, ColumnValues, MISSING_CODE, TextBatchBuilder};
+pub use decision::{DecisionThreshold, TargetTransform};
 pub use encode::{ColumnCounts, EncodingStats, FeatureEncoder};
 pub use error::{Error, Result};
 pub use labels::ClassLabel;

@@ -9,7 +9,8 @@ use tabship_drift::Binner;
 
 use crate::artifact::{self, ArtifactHeader, PipelineParts};
 use crate::batch::Batch;
-use crate::encode::{ColumnCounts, EncodingStats, FeatureEncoder};
+use crate::decision::{CompiledThreshold, DecisionThreshold, TargetTransform, compile_threshold};
+use crate::encode::{ColumnCounts, EncodingStats, Entry, FeatureEncoder};
 use crate::labels::{ClassLabel, validate_classes};
 use crate::metadata::TrainingInfo;
 use crate::model::{Model, Outputs, Task};
@@ -41,6 +42,9 @@ pub struct Pipeline {
     threads: usize,
     /// The reference profile, compiled for binning live data.
     pub(crate) drift: Option<Arc<Binner>>,
+    /// The stored decision threshold, as read, and compiled against the classes.
+    decision_threshold: Option<(DecisionThreshold, CompiledThreshold)>,
+    target_transform: Option<TargetTransform>,
 }
 
 /// The prediction for one record.
@@ -117,6 +121,25 @@ impl Pipeline {
         };
         let mut model = parts.model;
         model.prepare(encoder.width(), n_classes)?;
+        let decision_threshold = match parts.decision_threshold {
+            Some(t) if parts.task == Task::Classification => {
+                let compiled = compile_threshold(&t, &parts.classes)?;
+                Some((t, compiled))
+            }
+            Some(_) => {
+                return Err(Error::field(
+                    "decision_threshold",
+                    "a regressor has no decision threshold",
+                ));
+            }
+            None => None,
+        };
+        if parts.target_transform.is_some() && parts.task != Task::Regression {
+            return Err(Error::field(
+                "target_transform",
+                "a classifier has no target transform",
+            ));
+        }
         let drift = match parts.drift_profile {
             Some(profile) => {
                 crate::monitoring::validate_profile(
@@ -139,6 +162,8 @@ impl Pipeline {
             metrics: parts.metrics,
             header,
             threads: 1,
+            decision_threshold,
+            target_transform: parts.target_transform,
         })
     }
 
@@ -153,6 +178,8 @@ impl Pipeline {
             training: self.training.clone(),
             metrics: self.metrics.clone(),
             drift_profile: self.drift.as_ref().map(|b| (**b.profile()).clone()),
+            decision_threshold: self.decision_threshold.as_ref().map(|(t, _)| t.clone()),
+            target_transform: self.target_transform,
         }
     }
 
@@ -214,6 +241,78 @@ impl Pipeline {
         &self.model
     }
 
+    /// The stored decision threshold of a binary classifier, if any: labels are decided by it
+    /// everywhere the pipeline predicts; without one the most probable class is predicted.
+    pub fn decision_threshold(&self) -> Option<&DecisionThreshold> {
+        self.decision_threshold.as_ref().map(|(t, _)| t)
+    }
+
+    /// The transform a regressor's target was fitted under, if any; predicted values are already
+    /// transformed back.
+    pub fn target_transform(&self) -> Option<TargetTransform> {
+        self.target_transform
+    }
+
+    /// Runs the model on encoded rows (`stride` entries per row, as
+    /// [`FeatureEncoder::encode_record`] writes them) and applies the stored decision threshold
+    /// and target transform: the one place where a model's output becomes a prediction, for
+    /// callers (such as a server) that encode rows themselves. `scratch` is reused between calls.
+    pub fn predict_encoded(&self, entries: &[Entry], scratch: &mut Vec<f64>, out: Outputs<'_>) {
+        let stride = self.encoder.stride();
+        let width = self.encoder.width();
+        let Outputs {
+            classes,
+            mut values,
+            mut proba,
+        } = out;
+        match (&self.decision_threshold, classes) {
+            (Some((_, threshold)), Some(classes)) => {
+                // The label comes from the probabilities; use the caller's buffer when there is
+                // one, a local one otherwise (k = 2).
+                let mut one_row = [0.0f64; 2];
+                let mut local = Vec::new();
+                let buffer: &mut [f64] = match proba.as_deref_mut() {
+                    Some(p) => p,
+                    None if classes.len() == 1 => &mut one_row,
+                    None => {
+                        local.resize(classes.len() * 2, 0.0);
+                        &mut local
+                    }
+                };
+                self.model.predict_rows(
+                    entries,
+                    stride,
+                    width,
+                    scratch,
+                    Outputs {
+                        classes: None,
+                        values: values.as_deref_mut(),
+                        proba: Some(&mut *buffer),
+                    },
+                );
+                for (class, row) in classes.iter_mut().zip(buffer.chunks_exact(2)) {
+                    *class = threshold.decide(row);
+                }
+            }
+            (_, classes) => self.model.predict_rows(
+                entries,
+                stride,
+                width,
+                scratch,
+                Outputs {
+                    classes,
+                    values: values.as_deref_mut(),
+                    proba,
+                },
+            ),
+        }
+        if let (Some(transform), Some(values)) = (self.target_transform, values) {
+            for v in values.iter_mut() {
+                *v = transform.inverse(*v);
+            }
+        }
+    }
+
     /// Provenance.
     pub fn training(&self) -> &TrainingInfo {
         &self.training
@@ -257,18 +356,11 @@ impl Pipeline {
         if stride <= STACK_ENTRIES {
             let mut buf = [(0u32, 0.0f64); STACK_ENTRIES];
             self.encoder.encode_record(record, &mut buf[..stride])?;
-            self.model.predict_rows(
-                &buf[..stride],
-                stride,
-                self.encoder.width(),
-                &mut scratch,
-                out,
-            );
+            self.predict_encoded(&buf[..stride], &mut scratch, out);
         } else {
             let mut buf = vec![(0u32, 0.0f64); stride];
             self.encoder.encode_record(record, &mut buf)?;
-            self.model
-                .predict_rows(&buf, stride, self.encoder.width(), &mut scratch, out);
+            self.predict_encoded(&buf, &mut scratch, out);
         }
         Ok(())
     }
@@ -363,8 +455,7 @@ impl Pipeline {
                     .as_deref_mut()
                     .map(|p| &mut p[done * k..(done + rows) * k]),
             };
-            self.model
-                .predict_rows(chunk, stride, self.encoder.width(), &mut scratch, out);
+            self.predict_encoded(chunk, &mut scratch, out);
             done += rows;
         }
         Ok(counts)

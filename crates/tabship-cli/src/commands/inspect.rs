@@ -54,6 +54,11 @@ fn describe(path: &std::path::Path, bytes: &[u8], pipeline: &Pipeline) -> Value 
         "model": model_summary(&parts.model, &feature_names),
         "metrics": parts.metrics,
         "training": parts.training,
+        "decision_threshold": parts.decision_threshold.as_ref().map(|t| json!({
+            "positive_class": t.positive_class,
+            "threshold": t.threshold,
+        })),
+        "target_transform": parts.target_transform.map(|t| t.name()),
         "drift_profile": parts.drift_profile.as_ref().map(|p| json!({
             "columns": p.columns.len(),
             "prediction": p.prediction.is_some(),
@@ -115,6 +120,27 @@ fn text(pipeline: &Pipeline, d: &Value) -> String {
     if !pipeline.classes().is_empty() {
         let classes: Vec<String> = pipeline.classes().iter().map(ToString::to_string).collect();
         let _ = writeln!(s, "classes: {}", classes.join(", "));
+    }
+    match pipeline.decision_threshold() {
+        Some(t) => {
+            let _ = writeln!(
+                s,
+                "decision threshold: predicts `{}` (the positive class) when its probability is \
+                 at least {}, the other class otherwise",
+                t.positive_class, t.threshold
+            );
+        }
+        None if pipeline.classes().len() == 2 => {
+            let _ = writeln!(s, "decision threshold: none (the most probable class)");
+        }
+        None => {}
+    }
+    if let Some(transform) = pipeline.target_transform() {
+        let _ = writeln!(
+            s,
+            "target transform: {} (fitted on ln(1 + y); predictions are exp(z) - 1)",
+            transform.name()
+        );
     }
     let params: Vec<String> = t
         .hyperparameters

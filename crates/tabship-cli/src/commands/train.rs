@@ -6,8 +6,8 @@ use tabship::Task;
 use tabship::encode::{CategoricalMissing, CategoryEncoding, ImputeStrategy};
 use tabship_train::data::{KindOverrides, read_csv_with};
 use tabship_train::{
-    EncoderOptions, LinearParams, MaxFeatures, ModelKind, TrainOptions, TreeParams, cross_validate,
-    train,
+    ClassWeight, EncoderOptions, LinearParams, MaxFeatures, ModelKind, ThresholdRule, TrainOptions,
+    TreeParams, cross_validate, parse_target_transform, train,
 };
 
 use crate::cli::{CategoricalMissingArg, EncodingArg, ImputeArg, ModelArg, TaskArg, TrainArgs};
@@ -79,6 +79,21 @@ fn options(args: &TrainArgs) -> Result<TrainOptions> {
     o.seed = args.seed;
     o.name = args.name.clone();
     o.version = args.model_version.clone();
+    o.class_weight = args
+        .class_weight
+        .as_deref()
+        .map(str::parse::<ClassWeight>)
+        .transpose()?;
+    o.threshold = args
+        .threshold
+        .as_deref()
+        .map(str::parse::<ThresholdRule>)
+        .transpose()?;
+    o.positive_class = args.positive_class.clone();
+    o.target_transform = match args.target_transform.as_deref() {
+        Some(t) => parse_target_transform(t)?,
+        None => None,
+    };
     Ok(o)
 }
 
@@ -147,6 +162,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
             "profile_seconds": report.profile_seconds,
             "metrics": report.metrics,
             "warnings": report.warnings,
+            "decision_threshold": pipeline.decision_threshold().map(|t| serde_json::json!({
+                "positive_class": t.positive_class.to_string(),
+                "threshold": t.threshold,
+            })),
+            "target_transform": pipeline.target_transform().map(|t| t.name()),
             "cv": cv.as_ref().map(|cv| cv.iter().map(|(k, (m, s))| (k.clone(), serde_json::json!({"mean": m, "std": s}))).collect::<serde_json::Map<_, _>>()),
         });
         writeln!(out, "{json:#}").map_err(w)?;
@@ -189,6 +209,14 @@ pub fn run(args: TrainArgs) -> Result<()> {
         for (name, (mean, std)) in cv {
             writeln!(out, "  {name:<10} {mean:.4} ± {std:.4}").map_err(w)?;
         }
+    }
+    if let Some(t) = pipeline.decision_threshold() {
+        writeln!(
+            out,
+            "decision threshold: `{}` when its probability is at least {:.4}",
+            t.positive_class, t.threshold
+        )
+        .map_err(w)?;
     }
     if report.metrics.is_empty() {
         writeln!(out, "no holdout (--test-fraction 0)").map_err(w)?;

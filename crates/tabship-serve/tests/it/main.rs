@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod common;
 mod compat;
+mod decision;
 mod drift;
 mod errors;
 mod feedback;

@@ -154,3 +154,56 @@ fn regressors_match_smartcore_within_1e_9() {
         assert!(r2 > 0.85, "{kind}: r2 {r2}");
     }
 }
+
+/// tabship's own Cholesky ridge gives smartcore's Cholesky and SVD coefficients within 1e-7
+/// (relative to the largest coefficient), on one-hot encoded diamonds.
+#[test]
+fn own_ridge_matches_smartcores_solvers() {
+    let data = testdata("diamonds_sample.csv");
+    let options = TrainOptions::new("price");
+    let trained = train(&data, &options).expect("trains");
+    let x = trained
+        .pipeline
+        .encoder()
+        .encode_dense(&data.take(&trained.report.split.train))
+        .unwrap();
+    let Target::Values(y) = prepare("price", data.column("price").unwrap(), None)
+        .unwrap()
+        .target
+    else {
+        panic!("regression")
+    };
+    let y: Vec<f64> = trained.report.split.train.iter().map(|&r| y[r]).collect();
+    for alpha in [1e-3, 1.0, 50.0] {
+        let params = tabship_train::LinearParams {
+            alpha,
+            ..Default::default()
+        };
+        let own = FittedRegressor::fit(ModelKind::Ridge, &x, &y, &params)
+            .expect("fits")
+            .export();
+        let svd = FittedRegressor::fit(
+            ModelKind::Ridge,
+            &x,
+            &y,
+            &tabship_train::LinearParams {
+                solver: Some("svd".into()),
+                ..params.clone()
+            },
+        )
+        .expect("fits")
+        .export();
+        let cholesky =
+            tabship_train::linear::smartcore_ridge_cholesky(&x, &y, alpha).expect("fits");
+        for reference in [&svd, &cholesky] {
+            let scale = reference
+                .coefficients
+                .iter()
+                .fold(0.0_f64, |m, w| m.max(w.abs()));
+            for (a, b) in own.coefficients.iter().zip(&reference.coefficients) {
+                assert!((a - b).abs() <= 1e-7 * scale, "alpha {alpha}: {a} vs {b}");
+            }
+            assert!((own.intercept - reference.intercept).abs() <= 1e-7 * scale.max(1.0));
+        }
+    }
+}

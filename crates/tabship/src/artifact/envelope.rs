@@ -17,7 +17,8 @@ pub const FORMAT_MAJOR: u16 = 1;
 /// - 1.0: schema, encoders, linear and logistic models.
 /// - 1.1: adds the `tree_ensemble` model.
 /// - 1.2: adds the optional `drift_profile`.
-/// - 1.3: adds the optional `schema.na_values` (a missing-value policy other than the default)
+/// - 1.3: adds the optional `decision_threshold` and `target_transform`, the optional
+///   `schema.na_values` (a missing-value policy other than the default)
 ///   and the optional exact `values` of numeric columns with few distinct values in the
 ///   drift profile (a 1.2 reader would silently ignore them and judge those columns by their
 ///   quantile bins, which cannot see a 0/1 column's mix change).

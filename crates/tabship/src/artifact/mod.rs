@@ -13,6 +13,7 @@ use tabship_drift::ReferenceProfile;
 
 pub use envelope::{ArtifactHeader, FORMAT_MAJOR, FORMAT_MINOR, MAGIC, open};
 
+use crate::decision::{DecisionThreshold, TargetTransform};
 use crate::encode::ColumnEncoderSpec;
 use crate::labels::ClassLabel;
 use crate::metadata::TrainingInfo;
@@ -43,6 +44,14 @@ pub struct PipelineParts {
     /// for drift reports (format 1.2; absent from older artifacts and then `None`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift_profile: Option<ReferenceProfile>,
+    /// A binary classifier's stored decision threshold (format 1.3; absent from older artifacts
+    /// and then `None`: the most probable class is predicted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_threshold: Option<DecisionThreshold>,
+    /// The transform a regressor's target was fitted under; predictions are its inverse (format
+    /// 1.3; absent from older artifacts and then `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_transform: Option<TargetTransform>,
 }
 
 /// Serializes parts into the body bytes: named fields, sorted maps, so equal parts give equal bytes.
@@ -72,7 +81,12 @@ pub fn required_minor(parts: &PipelineParts) -> u16 {
     } else {
         3
     };
-    model.max(profile).max(na_values)
+    let decision = if parts.decision_threshold.is_some() || parts.target_transform.is_some() {
+        3
+    } else {
+        0
+    };
+    model.max(profile).max(na_values).max(decision)
 }
 
 /// Seals parts into complete artifact bytes.

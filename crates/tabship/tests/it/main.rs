@@ -3,6 +3,7 @@
 mod batch_codes;
 mod common;
 mod corrupt;
+mod decision;
 mod drift;
 mod golden;
 mod records;

@@ -157,6 +157,8 @@ fn parts() -> impl Strategy<Value = PipelineParts> {
                 },
                 metrics: [("accuracy".to_owned(), 0.5)].into_iter().collect(),
                 drift_profile: None,
+                decision_threshold: None,
+                target_transform: None,
             }
         })
 }
