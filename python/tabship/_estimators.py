@@ -21,7 +21,7 @@ from __future__ import annotations
 import inspect
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -34,7 +34,10 @@ __all__ = ["Classifier", "Regressor"]
 
 # Options of `train` that are not estimator parameters: the data, and what the estimator or
 # scikit-learn decide.
-_NOT_PARAMETERS = ("data", "target", "task", "cv")
+# `train`'s options that are not estimator parameters: the data, the task (the class says it),
+# cross-validation (scikit-learn's own tools do it) and how a CSV path is read (an estimator is
+# given X and y, never a file).
+_NOT_PARAMETERS = ("data", "target", "task", "cv", "delimiter", "file_encoding", "decimal")
 # Defaults that differ from `train`'s, and why (see the module docs).
 _DEFAULT_OVERRIDES: dict[str, Any] = {"test_fraction": 0.0}
 
@@ -158,6 +161,7 @@ class _Estimator:
             self,
             *,
             model: str | None = None,
+            max_classes: int = 200,
             categorical: Sequence[str] = (),
             numeric: Sequence[str] = (),
             min_frequency: int | float = 5,
@@ -182,6 +186,12 @@ class _Estimator:
             min_samples_split: int = 2,
             max_features: str | int | float = "sqrt",
             threads: int | None = None,
+            na_values: Sequence[str] = (),
+            keep_default_na: bool = True,
+            class_weight: str | Mapping[str | int, float] | None = None,
+            threshold: str | float | None = None,
+            positive_class: str | int | None = None,
+            target_transform: str | None = None,
         ) -> None: ...
 
     else:

@@ -30,7 +30,8 @@ def read_text_csv(path: Path) -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def cli() -> Path:
-    """The `tabship` binary: $TABSHIP_CLI, or target/debug/tabship built (incrementally) here."""
+    """The `tabship` binary: $TABSHIP_CLI, or debug/tabship under cargo's target directory
+    ($CARGO_TARGET_DIR, else target/) built (incrementally) here."""
     given = os.environ.get("TABSHIP_CLI")
     if given:
         return Path(given)
@@ -39,7 +40,8 @@ def cli() -> Path:
         cwd=REPO,
         check=True,
     )
-    path = REPO / "target" / "debug" / "tabship"
+    target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
+    path = (target if target.is_absolute() else REPO / target) / "debug" / "tabship"
     assert path.is_file(), path
     return path
 
