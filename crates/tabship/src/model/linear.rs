@@ -60,17 +60,29 @@ impl LogisticClassifier {
     }
 
     /// The predicted class index, decided as smartcore decides it: binary `sigmoid(z) > 0.5`,
-    /// multiclass the first highest score.
+    /// multiclass the first highest score. Scores that overflow `f64` are compared exactly as
+    /// [`predict_proba`](Self::predict_proba) compares them, so the label is always the class
+    /// with the highest probability.
     #[inline]
     pub fn predict(&self, entries: &[Entry]) -> usize {
         if self.coefficients.len() == 1 {
             let z = dot(entries, &self.coefficients[0]) + self.intercepts[0];
-            usize::from(sigmoid(z) > 0.5)
+            if z.is_finite() {
+                return usize::from(sigmoid(z) > 0.5);
+            }
+            let mut scaled = [0.0];
+            self.scaled_scores(entries, &mut scaled);
+            usize::from(scaled[0] > 0.0)
         } else {
             let mut best = 0;
             let mut best_score = f64::MIN;
             for (k, (w, b)) in self.coefficients.iter().zip(&self.intercepts).enumerate() {
                 let z = dot(entries, w) + b;
+                if !z.is_finite() {
+                    let mut scaled = vec![0.0; self.coefficients.len()];
+                    self.scaled_scores(entries, &mut scaled);
+                    return first_max(&scaled);
+                }
                 if z > best_score {
                     best_score = z;
                     best = k;
@@ -80,28 +92,68 @@ impl LogisticClassifier {
         }
     }
 
-    /// Class probabilities into `out` (length [`n_classes`](Self::n_classes)).
+    /// Class probabilities into `out` (length [`n_classes`](Self::n_classes)): always finite and
+    /// summing to one, also when extreme inputs make a score overflow `f64` (the scores are then
+    /// recomputed over a shared power of two, see [`scaled_scores`](Self::scaled_scores)).
     #[inline]
     pub fn predict_proba(&self, entries: &[Entry], out: &mut [f64]) {
         if self.coefficients.len() == 1 {
-            let p = sigmoid(dot(entries, &self.coefficients[0]) + self.intercepts[0]);
+            let mut z = dot(entries, &self.coefficients[0]) + self.intercepts[0];
+            if !z.is_finite() {
+                let mut scaled = [0.0];
+                let exponent = self.scaled_scores(entries, &mut scaled);
+                z = times_pow2(scaled[0], exponent);
+            }
+            let p = sigmoid(z);
             out[0] = 1.0 - p;
             out[1] = p;
         } else {
             let mut max = f64::NEG_INFINITY;
+            let mut finite = true;
             for (k, (w, b)) in self.coefficients.iter().zip(&self.intercepts).enumerate() {
                 out[k] = dot(entries, w) + b;
+                finite &= out[k].is_finite();
                 max = max.max(out[k]);
             }
-            let mut total = 0.0;
-            for z in out.iter_mut() {
-                *z = (*z - max).exp();
-                total += *z;
-            }
-            for p in out.iter_mut() {
-                *p /= total;
+            if finite {
+                softmax_in_place(out, max, |d| d);
+            } else {
+                let exponent = self.scaled_scores(entries, out);
+                let max = out.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                // `d` is a difference of scaled scores: 0 for the best class, negative for the
+                // others, and negative times 2^exponent may round to -inf, whose exp is 0.
+                softmax_in_place(out, max, |d| {
+                    if d == 0.0 {
+                        0.0
+                    } else {
+                        times_pow2(d, exponent)
+                    }
+                });
             }
         }
+    }
+
+    /// The scores divided by `2^exponent` (the returned exponent), for rows whose plain scores
+    /// overflow. Both the row and the coefficients are scaled by exact powers of two so that every
+    /// product is at most a few units; the scaled scores order the classes as the true scores do,
+    /// and their differences times `2^exponent` are the true differences (to rounding). Entries
+    /// and coefficients too small to matter next to an overflowing product may vanish. An entry
+    /// whose scaling itself overflowed (a raw value near `f64::MAX` divided by a small scale)
+    /// counts as `±f64::MAX`: the only value beyond `f64`'s range that can be represented.
+    fn scaled_scores(&self, entries: &[Entry], out: &mut [f64]) -> i32 {
+        let clamp = |x: f64| x.clamp(-f64::MAX, f64::MAX);
+        let row_exponent = max_exponent(entries.iter().map(|&(_, x)| clamp(x)));
+        let weight_exponent = max_exponent(self.coefficients.iter().flatten().copied());
+        let exponent = row_exponent + weight_exponent;
+        for (k, (w, b)) in self.coefficients.iter().zip(&self.intercepts).enumerate() {
+            let mut sum = 0.0;
+            for &(f, x) in entries {
+                sum += times_pow2(clamp(x), -row_exponent)
+                    * times_pow2(w[f as usize], -weight_exponent);
+            }
+            out[k] = sum + times_pow2(*b, -exponent);
+        }
+        exponent
     }
 
     pub(crate) fn validate(&self, width: usize, n_classes: usize) -> Result<()> {
@@ -129,6 +181,58 @@ impl LogisticClassifier {
         }
         check_finite("model.intercepts", &self.intercepts)
     }
+}
+
+/// `exp(d(z - max))` normalised to sum to one, in place.
+fn softmax_in_place(scores: &mut [f64], max: f64, difference: impl Fn(f64) -> f64) {
+    let mut total = 0.0;
+    for z in scores.iter_mut() {
+        *z = difference(*z - max).exp();
+        total += *z;
+    }
+    for p in scores.iter_mut() {
+        *p /= total;
+    }
+}
+
+/// Index of the first highest value.
+fn first_max(values: &[f64]) -> usize {
+    let mut best = 0;
+    for (k, &v) in values.iter().enumerate() {
+        if v > values[best] {
+            best = k;
+        }
+    }
+    best
+}
+
+/// The binary exponent `e` with `2^e <= |v| < 2^(e+1)` of the largest finite non-zero value, or 0.
+fn max_exponent(values: impl Iterator<Item = f64>) -> i32 {
+    let largest = values
+        .filter(|v| v.is_finite())
+        .map(f64::abs)
+        .fold(0.0, f64::max);
+    if largest == 0.0 {
+        return 0;
+    }
+    let biased = ((largest.to_bits() >> 52) & 0x7ff) as i32;
+    if biased == 0 {
+        // Subnormal: never the cause of an overflow, no scaling needed.
+        0
+    } else {
+        biased - 1023
+    }
+}
+
+/// `v * 2^e`, exact unless the result overflows (±inf) or underflows, for any `e`.
+fn times_pow2(mut v: f64, mut e: i32) -> f64 {
+    // 2^k for |k| <= 1000 is a normal f64; larger shifts go in steps.
+    while e != 0 && v != 0.0 && v.is_finite() {
+        let step = e.clamp(-1000, 1000);
+        v *= f64::from_bits(((1023 + step) as u64) << 52);
+        e -= step;
+    }
+    v
 }
 
 /// Numerically stable logistic function.
@@ -202,5 +306,83 @@ mod tests {
         assert_eq!(sigmoid(-1000.0), 0.0);
         assert_eq!(sigmoid(1000.0), 1.0);
         assert!((sigmoid(0.0) - 0.5).abs() < 1e-16);
+    }
+
+    /// Iris-like: a huge value in one feature makes two class scores overflow to +inf and -inf
+    /// (the plain softmax gave `NaN` probabilities next to a confident label).
+    #[test]
+    fn overflowing_scores_give_finite_probabilities_consistent_with_the_label() {
+        let m = LogisticClassifier {
+            coefficients: vec![vec![-2.5, 0.3], vec![0.4, 0.1], vec![2.1, -0.2]],
+            intercepts: vec![0.2, 1.0, -1.1],
+        };
+        for x in [1.31e308, -1.31e308, f64::MAX, f64::INFINITY, 1e300] {
+            let entries = [(0, x), (1, 1.0)];
+            let mut p = [0.0; 3];
+            m.predict_proba(&entries, &mut p);
+            assert!(p.iter().all(|v| v.is_finite()), "{x}: {p:?}");
+            assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12, "{x}: {p:?}");
+            let label = m.predict(&entries);
+            assert_eq!(
+                p[label],
+                p.iter().copied().fold(0.0, f64::max),
+                "{x}: {p:?}"
+            );
+            let expected = if x > 0.0 { 2 } else { 0 };
+            assert_eq!(label, expected, "{x}: {p:?}");
+            assert_eq!(p[expected], 1.0, "{x}: {p:?}");
+        }
+    }
+
+    #[test]
+    fn overflowing_binary_score_is_a_certain_label() {
+        let m = LogisticClassifier {
+            coefficients: vec![vec![3.0, -3.0]],
+            intercepts: vec![0.5],
+        };
+        // 3 * 1e308 overflows; the second product keeps it from being +inf only when both are big.
+        for (a, b, label) in [
+            (1e308, 0.0, 1),
+            (-1e308, 0.0, 0),
+            (1e308, 0.9e308, 1),
+            (0.9e308, 1e308, 0),
+        ] {
+            let entries = [(0, a), (1, b)];
+            let mut p = [0.0; 2];
+            m.predict_proba(&entries, &mut p);
+            assert!(p.iter().all(|v| v.is_finite()), "{a} {b}: {p:?}");
+            assert_eq!(p[0] + p[1], 1.0);
+            assert_eq!(m.predict(&entries), label, "{a} {b}: {p:?}");
+            assert!(p[label] >= 0.5, "{a} {b}: {p:?}");
+        }
+    }
+
+    #[test]
+    fn ordinary_scores_keep_the_plain_softmax_bits() {
+        let m = LogisticClassifier {
+            coefficients: vec![vec![1.0], vec![2.0], vec![-1.0]],
+            intercepts: vec![0.0, 0.0, 3.0],
+        };
+        let mut p = [0.0; 3];
+        m.predict_proba(&[(0, 0.7)], &mut p);
+        let z = [0.7_f64, 1.4, 2.3];
+        let e: Vec<f64> = z.iter().map(|v| (v - 2.3).exp()).collect();
+        let total: f64 = e.iter().sum();
+        for k in 0..3 {
+            assert_eq!(p[k], e[k] / total);
+        }
+    }
+
+    #[test]
+    fn powers_of_two_scale_exactly() {
+        assert_eq!(times_pow2(3.0, -1080), 0.0);
+        assert_eq!(times_pow2(1.5, 1023), 1.5 * 2f64.powi(1023));
+        assert_eq!(times_pow2(1.0, 1024), f64::INFINITY);
+        assert_eq!(
+            times_pow2(f64::MAX, -2000),
+            f64::MAX / 2f64.powi(1000) / 2f64.powi(1000)
+        );
+        assert_eq!(max_exponent([0.75, -3.0e-5].into_iter()), -1);
+        assert_eq!(max_exponent([f64::MAX].into_iter()), 1023);
     }
 }

@@ -5,6 +5,7 @@ mod common;
 mod corrupt;
 mod decision;
 mod drift;
+mod extremes;
 mod golden;
 mod records;
 mod round_trip;
