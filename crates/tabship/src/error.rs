@@ -17,7 +17,7 @@ pub enum Error {
     },
 
     /// A value could not be used for its column.
-    #[error("{}column `{column}`: expected {expected}, got `{received}`", row_prefix(*row))]
+    #[error("{}column `{column}`: expected {expected}, got {}", row_prefix(*row), quoted(received))]
     InvalidValue {
         /// The column's name.
         column: String,
@@ -205,3 +205,46 @@ impl Error {
 
 /// The core crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Longest part of a received value that an error message repeats, in characters.
+pub(crate) const MAX_ECHOED_CHARS: usize = 80;
+
+/// `text` in backticks as an error message repeats it: whole when short, else its first
+/// [`MAX_ECHOED_CHARS`] characters and how long it was, so that a one-line error stays short
+/// whatever arrived (the full value stays in the error's field).
+pub(crate) fn quoted(text: &str) -> String {
+    match text.char_indices().nth(MAX_ECHOED_CHARS) {
+        Some((i, _)) => format!("`{}…` ({} characters)", &text[..i], text.chars().count()),
+        None => format!("`{text}`"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_bad_value_is_cut_in_the_message_and_kept_in_the_field() {
+        let huge = "x".repeat(10 << 20);
+        let e = Error::InvalidValue {
+            column: "age".to_owned(),
+            expected: "a number",
+            received: huge.clone(),
+            row: Some(3),
+        };
+        let message = e.to_string();
+        assert!(message.len() < 200, "{} bytes", message.len());
+        assert!(
+            message.ends_with(&format!("…` ({} characters)", huge.len())),
+            "{message}"
+        );
+        assert!(matches!(e, Error::InvalidValue { received, .. } if received == huge));
+    }
+
+    #[test]
+    fn short_values_are_quoted_whole() {
+        assert_eq!(quoted("forty"), "`forty`");
+        let exactly = "é".repeat(MAX_ECHOED_CHARS);
+        assert_eq!(quoted(&exactly), format!("`{exactly}`"));
+    }
+}

@@ -104,7 +104,6 @@ pub(crate) fn from_bytes(bytes: &[u8]) -> Result<(ArtifactHeader, PipelineParts)
 
 /// Reads a whole artifact file, refusing files over the size limit before reading them.
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
-    use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
     if size > limits::MAX_ARTIFACT_BYTES {
@@ -114,11 +113,69 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>> {
             limit: limits::MAX_ARTIFACT_BYTES,
         });
     }
-    let mut bytes = Vec::with_capacity(size as usize);
-    file.take(limits::MAX_ARTIFACT_BYTES + 1)
+    read_checked(file, size).map_err(|e| match e {
+        ReadError::Io(e) => Error::io(path, e),
+        ReadError::Artifact(e) => e,
+    })
+}
+
+enum ReadError {
+    Io(std::io::Error),
+    Artifact(Error),
+}
+
+/// Reads an artifact of declared `size` from `source`: the magic bytes first, so that a file
+/// that is not an artifact (or a device such as `/dev/zero`, whose size says 0) is refused after
+/// 8 bytes rather than after reading up to the size limit; then the rest, up to the limit.
+fn read_checked(source: impl std::io::Read, size: u64) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read;
+    let mut reader = source.take(limits::MAX_ARTIFACT_BYTES + 1);
+    let mut bytes = Vec::with_capacity(size.min(limits::MAX_ARTIFACT_BYTES) as usize);
+    (&mut reader)
+        .take(MAGIC.len() as u64)
         .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(path, e))?;
+        .map_err(ReadError::Io)?;
+    if bytes != MAGIC {
+        return Err(ReadError::Artifact(Error::BadMagic));
+    }
+    reader.read_to_end(&mut bytes).map_err(ReadError::Io)?;
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod read_tests {
+    use super::*;
+
+    /// Endless zeros that count how many bytes were pulled.
+    struct Zeros<'a>(&'a std::cell::Cell<u64>);
+
+    impl std::io::Read for Zeros<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            buf.fill(0);
+            self.0.set(self.0.get() + buf.len() as u64);
+            Ok(buf.len())
+        }
+    }
+
+    #[test]
+    fn a_stream_of_zeros_is_refused_after_the_magic_bytes() {
+        let pulled = std::cell::Cell::new(0);
+        let result = read_checked(Zeros(&pulled), 0);
+        assert!(matches!(result, Err(ReadError::Artifact(Error::BadMagic))));
+        assert!(
+            pulled.get() <= MAGIC.len() as u64,
+            "{} bytes read",
+            pulled.get()
+        );
+    }
+
+    #[test]
+    fn an_artifact_reads_whole() {
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&[7; 100]);
+        let read = read_checked(&bytes[..], bytes.len() as u64);
+        assert!(matches!(read, Ok(ref b) if *b == bytes));
+    }
 }
 
 /// Writes `bytes` to `path` atomically with [`crate::fs::write_atomic`]: through a symlink, never

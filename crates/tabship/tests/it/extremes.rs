@@ -54,7 +54,10 @@ fn iris_petal_width_1e308_has_finite_probabilities() {
     let pipeline = Pipeline::load(golden("iris_logistic.tabship")).expect("loads");
     let record = iris_record([5.9, 3.0, 5.1, 1e308]);
     let probabilities = pipeline.predict_proba_one(&record).expect("predicts");
-    assert!(probabilities.iter().all(|p| p.is_finite()), "{probabilities:?}");
+    assert!(
+        probabilities.iter().all(|p| p.is_finite()),
+        "{probabilities:?}"
+    );
     assert!((probabilities.iter().sum::<f64>() - 1.0).abs() < 1e-12);
 }
 
