@@ -142,6 +142,12 @@ fn read_checked(source: impl std::io::Read, size: u64) -> Result<Vec<u8>, ReadEr
     Ok(bytes)
 }
 
+/// Writes `bytes` to `path` atomically with [`crate::fs::write_atomic`]: through a symlink, never
+/// over a device, FIFO or directory; a new file is readable by others (0644 on Unix).
+pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    crate::fs::write_atomic(path, bytes, crate::fs::PUBLIC_MODE)
+}
+
 #[cfg(test)]
 mod read_tests {
     use super::*;
@@ -176,10 +182,4 @@ mod read_tests {
         let read = read_checked(&bytes[..], bytes.len() as u64);
         assert!(matches!(read, Ok(ref b) if *b == bytes));
     }
-}
-
-/// Writes `bytes` to `path` atomically with [`crate::fs::write_atomic`]: through a symlink, never
-/// over a device, FIFO or directory; a new file is readable by others (0644 on Unix).
-pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    crate::fs::write_atomic(path, bytes, crate::fs::PUBLIC_MODE)
 }
