@@ -11,7 +11,10 @@
 //! re-applies the settings. Anything unreadable (a corrupt `state.json`, a missing or corrupt
 //! artifact, an alias to a version that is gone) is logged and skipped; the server starts with
 //! what is valid. A `state.json` that cannot be parsed is renamed `state.json.corrupt-<unix time>`
-//! so that the next save does not destroy it.
+//! so that the next save does not destroy it. Within a model's entry each field is read on its own
+//! (each version record, each alias): an invalid one skips only itself, the file is copied to
+//! `state.json.rejected-<unix time>`, and a current version that cannot be served falls back to
+//! the last valid entry of its rollback history.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -45,7 +48,7 @@ struct ModelState {
     /// Versions loaded through the admin API (command-line versions come from the command line).
     #[serde(default)]
     versions: Vec<VersionRecord>,
-    current: String,
+    current: Option<String>,
     #[serde(default)]
     history: Vec<String>,
     #[serde(default)]
@@ -168,7 +171,7 @@ pub(crate) fn save(dir: &Path, registry: &Registry) -> Result<()> {
                 .collect();
             let state = ModelState {
                 versions,
-                current: entry.current.clone(),
+                current: Some(entry.current.clone()),
                 history: entry.history.clone(),
                 aliases: entry.aliases.clone(),
                 split: entry.split.as_ref().map(|s| {
@@ -208,11 +211,19 @@ pub(crate) fn restore(dir: &Path, mut registry: Registry) -> Registry {
         return registry;
     };
     let mut restored_versions = 0usize;
+    let mut rejected = Vec::new();
     for (name, saved) in file.models {
-        let saved: ModelState = match serde_json::from_value(saved) {
-            Ok(s) => s,
+        let saved = match parse_model_state(&saved) {
+            Ok((state, problems)) => {
+                for problem in &problems {
+                    tracing::error!(path = %path.display(), model = %name, %problem, "saved setting skipped: invalid entry");
+                }
+                rejected.extend(problems.into_iter().map(|p| format!("{name}: {p}")));
+                state
+            }
             Err(e) => {
                 tracing::error!(path = %path.display(), model = %name, error = %e, "saved model skipped: invalid entry");
+                rejected.push(format!("{name}: {e}"));
                 continue;
             }
         };
@@ -248,17 +259,27 @@ pub(crate) fn restore(dir: &Path, mut registry: Registry) -> Registry {
             tracing::error!(model = %name, "saved settings skipped: the model is not loaded");
             continue;
         };
-        if entry.versions.contains_key(&saved.current) {
-            entry.current = saved.current.clone();
-        } else {
-            tracing::error!(model = %name, version = %saved.current, "saved current version skipped: it is not loaded");
-        }
         entry.history = saved
             .history
             .iter()
             .filter(|v| entry.versions.contains_key(*v))
             .cloned()
             .collect();
+        match saved.current.as_ref() {
+            Some(current) if entry.versions.contains_key(current) => {
+                entry.current = current.clone();
+            }
+            _ => {
+                // The last valid entry of the rollback history is the version that was current
+                // before: closer to what was served than the command line's version.
+                if let Some(previous) = entry.history.pop() {
+                    tracing::error!(model = %name, saved = ?saved.current, version = %previous, "saved current version unusable: serving the last valid version of its history");
+                    entry.current = previous;
+                } else {
+                    tracing::error!(model = %name, saved = ?saved.current, "saved current version skipped: it is not loaded");
+                }
+            }
+        }
         for (alias, target) in &saved.aliases {
             if check_name("alias", alias).is_err() || entry.versions.contains_key(alias) {
                 tracing::error!(model = %name, %alias, "saved alias skipped: invalid name");
@@ -288,6 +309,9 @@ pub(crate) fn restore(dir: &Path, mut registry: Registry) -> Registry {
                 tracing::error!(model = %name, version = %shadow, "saved shadow skipped: it is not loaded");
             }
         }
+    }
+    if !rejected.is_empty() {
+        keep_aside(&path, "rejected", &rejected);
     }
     warn_incompatible(&registry);
     tracing::info!(
@@ -396,6 +420,92 @@ fn load_version(dir: &Path, name: &str, record: &VersionRecord) -> Result<Loaded
     }
     tracing::info!(model = %name, version = %record.version, file = %file.display(), "saved version loaded");
     Ok(model)
+}
+
+/// One model's saved state, field by field: an invalid field (a split weight of 2^64, a
+/// misspelt key) skips only itself, so the versions saved beside it still load and the next save
+/// does not drop them. `Err` only when the entry is not a JSON object.
+fn parse_model_state(
+    value: &serde_json::Value,
+) -> std::result::Result<(ModelState, Vec<String>), String> {
+    let Some(object) = value.as_object() else {
+        return Err(format!("expected an object, got {value}"));
+    };
+    let mut problems = Vec::new();
+    let mut state = ModelState {
+        versions: Vec::new(),
+        current: None,
+        history: Vec::new(),
+        aliases: BTreeMap::new(),
+        split: None,
+        shadow: None,
+    };
+    for (key, field) in object {
+        let mut problem = |e: serde_json::Error| problems.push(format!("`{key}`: {e}"));
+        match key.as_str() {
+            "versions" => match field.as_array() {
+                Some(records) => {
+                    for (i, record) in records.iter().enumerate() {
+                        match serde_json::from_value::<VersionRecord>(record.clone()) {
+                            Ok(r) => state.versions.push(r),
+                            Err(e) => problems.push(format!("`versions[{i}]`: {e}")),
+                        }
+                    }
+                }
+                None => problems.push(format!("`versions`: expected a list, got {field}")),
+            },
+            "current" => match serde_json::from_value(field.clone()) {
+                Ok(v) => state.current = Some(v),
+                Err(e) => problem(e),
+            },
+            "history" => match serde_json::from_value(field.clone()) {
+                Ok(v) => state.history = v,
+                Err(e) => problem(e),
+            },
+            "aliases" => match field.as_object() {
+                Some(aliases) => {
+                    for (alias, target) in aliases {
+                        match target.as_str() {
+                            Some(t) => {
+                                state.aliases.insert(alias.clone(), t.to_owned());
+                            }
+                            None => problems.push(format!(
+                                "`aliases.{alias}`: expected a version name, got {target}"
+                            )),
+                        }
+                    }
+                }
+                None => problems.push(format!("`aliases`: expected an object, got {field}")),
+            },
+            "split" => match serde_json::from_value(field.clone()) {
+                Ok(v) => state.split = v,
+                Err(e) => problem(e),
+            },
+            "shadow" => match serde_json::from_value(field.clone()) {
+                Ok(v) => state.shadow = v,
+                Err(e) => problem(e),
+            },
+            other => problems.push(format!("unknown field `{other}`")),
+        }
+    }
+    Ok((state, problems))
+}
+
+/// Copies `path` to `<path>.<why>-<unix time>` (best effort, logged), so that the next save,
+/// which writes only what was valid, does not destroy what an operator may want to repair.
+fn keep_aside(path: &Path, why: &str, problems: &[String]) {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let aside = path.with_file_name(format!("{STATE_FILE}.{why}-{seconds}"));
+    match std::fs::copy(path, &aside) {
+        Ok(_) => {
+            tracing::error!(path = %path.display(), kept = %aside.display(), problems = %problems.join("; "), "saved state partly invalid: a copy is kept aside, the valid parts are restored")
+        }
+        Err(e) => {
+            tracing::error!(path = %path.display(), error = %e, "saved state partly invalid and no copy could be kept")
+        }
+    }
 }
 
 #[cfg(test)]

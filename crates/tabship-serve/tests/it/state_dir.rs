@@ -198,6 +198,54 @@ async fn corrupt_state_json_is_set_aside_and_the_command_line_serves() {
     assert_eq!(saved["models"]["iris"]["aliases"]["stable"], "golden");
 }
 
+/// The audit's case: one split weight of 2^64 made the whole model's saved state be skipped
+/// (versions included), and the next admin change saved `versions: []`, orphaning the uploads.
+#[tokio::test]
+async fn one_invalid_field_skips_only_itself_and_the_file_is_kept_aside() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = server(dir.path());
+    make_changes(&first, dir.path()).await;
+    drop(first);
+    let path = dir.path().join("state.json");
+    let mut saved: Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("state")).expect("JSON");
+    saved["models"]["iris"]["split"][0]["weight"] = json!(18_446_744_073_709_551_616_f64);
+    saved["models"]["iris"]["aliases"]["canary"] = json!(12);
+    std::fs::write(&path, serde_json::to_vec(&saved).expect("encode")).expect("write");
+
+    let second = server(dir.path());
+    let model = iris(&second).await;
+    assert_eq!(versions(&model), ["2", "golden", "path"], "{model}");
+    assert_eq!(model["current_version"], "2");
+    assert_eq!(model["split"], Value::Null, "the invalid split is skipped");
+    assert_eq!(
+        model["aliases"],
+        json!({"production": "2"}),
+        "the invalid alias is skipped, the valid one kept"
+    );
+    assert_eq!(model["shadow"], "path");
+    let aside: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("read dir")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("state.json.rejected-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "the rejected file is kept aside: {aside:?}");
+    // The next change saves what is served: the uploaded versions are still there.
+    ok(
+        &second,
+        Method::PUT,
+        "/admin/models/iris/aliases/stable",
+        json!({"version": "golden"}),
+    )
+    .await;
+    let saved: Value = serde_json::from_slice(&std::fs::read(&path).expect("state")).expect("JSON");
+    assert_eq!(
+        saved["models"]["iris"]["versions"].as_array().map(Vec::len),
+        Some(2),
+        "{saved}"
+    );
+}
+
 #[tokio::test]
 async fn an_unusable_saved_version_is_skipped_with_what_depends_on_it() {
     let dir = tempfile::tempdir().expect("tempdir");
