@@ -206,6 +206,7 @@ pub(crate) fn save(dir: &Path, registry: &Registry) -> Result<()> {
 /// Reads `dir/state.json` and re-applies it on top of `registry` (the command-line models).
 /// Never fails: every problem is logged and the part it concerns skipped.
 pub(crate) fn restore(dir: &Path, mut registry: Registry) -> Registry {
+    remove_interrupted_writes(dir);
     let path = dir.join(STATE_FILE);
     let Some(file) = read_state(&path) else {
         return registry;
@@ -420,6 +421,41 @@ fn load_version(dir: &Path, name: &str, record: &VersionRecord) -> Result<Loaded
     }
     tracing::info!(model = %name, version = %record.version, file = %file.display(), "saved version loaded");
     Ok(model)
+}
+
+/// Removes the temporary files of writes that a crash or `kill -9` interrupted (the
+/// `.tabship-*.tmp` files [`tabship::fs::write_atomic`] renames into place when it completes), in
+/// the state directory and each model's upload directory. Only at start-up, when no write of this
+/// server can be under way.
+fn remove_interrupted_writes(dir: &Path) {
+    let mut dirs = vec![dir.to_path_buf()];
+    if let Ok(models) = std::fs::read_dir(dir.join("models")) {
+        dirs.extend(
+            models
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_dir()),
+        );
+    }
+    for d in dirs {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.filter_map(std::result::Result::ok) {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let ours = name.starts_with(".tabship-") && name.ends_with(".tmp");
+            if ours && entry.file_type().is_ok_and(|t| t.is_file()) {
+                match std::fs::remove_file(entry.path()) {
+                    Ok(()) => {
+                        tracing::warn!(path = %entry.path().display(), "removed the temporary file of an interrupted write")
+                    }
+                    Err(e) => {
+                        tracing::warn!(path = %entry.path().display(), error = %e, "cannot remove the temporary file of an interrupted write")
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// One model's saved state, field by field: an invalid field (a split weight of 2^64, a
