@@ -163,4 +163,11 @@ async fn concurrent_uploads_are_capped_before_their_bodies_are_read() {
     )
     .await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+
+    let doc = get(&app, "/openapi.json").await.json();
+    let responses = &doc["paths"]["/admin/models/{name}/versions"]["post"]["responses"];
+    assert!(
+        responses["429"].is_object(),
+        "the 429 is documented: {responses}"
+    );
 }
