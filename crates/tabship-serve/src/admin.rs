@@ -11,6 +11,7 @@ use axum::extract::{FromRequest, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use crate::auth::Scope;
@@ -179,8 +180,18 @@ pub(crate) async fn load_version(
     })?;
     check_name("model name", &name)
         .map_err(|e| ApiError::invalid_field("name", "a model name", e.to_string()))?;
-    // `Bytes` applies the route's `DefaultBodyLimit` (the upload limit): 413 above it.
-    let bytes = body_bytes(Bytes::from_request(request, &()).await)?;
+    let limit = state.options.upload_limit;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX)) {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the upload is larger than the limit of {limit} bytes"),
+        ));
+    }
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -189,13 +200,14 @@ pub(crate) async fn load_version(
     let (source, version, activate, force) = if let Some(boundary) =
         crate::upload::boundary(&headers)
     {
-        let form = crate::upload::parse(bytes, boundary?).await?;
+        let form = crate::upload::parse(request.into_body(), boundary?, limit).await?;
         let activate = flag(form.activate.as_deref(), q, "activate", true)?;
         let force = flag(form.force.as_deref(), q, "force", false)?;
         let version = form.version.or_else(|| query_param(q, "version"));
         (Source::Bytes(form.artifact), version, activate, force)
     } else if is_json {
-        let body = parse_json(&bytes)?;
+        // `Bytes` applies the route's `DefaultBodyLimit` (the upload limit): 413 above it.
+        let body = parse_json(&body_bytes(Bytes::from_request(request, &()).await)?)?;
         let path = required(&body, "path")?;
         let activate = bool_field(&body, "activate", true)?;
         // `?force=true` works here too, so one habit covers every form of the call.
@@ -207,6 +219,11 @@ pub(crate) async fn load_version(
             force,
         )
     } else {
+        let chunks = request
+            .into_body()
+            .into_data_stream()
+            .map(|c| c.map_err(|_| crate::upload::unreadable()));
+        let bytes = crate::upload::spool(chunks, limit).await?;
         if bytes.is_empty() {
             return Err(ApiError::invalid_field(
                 "body",
@@ -228,7 +245,6 @@ pub(crate) async fn load_version(
         Source::Bytes(b) => Some(b.clone()),
         Source::Path(_) => None,
     };
-    let limit = state.options.upload_limit;
     let loaded = tokio::task::spawn_blocking(move || {
         let (model, origin) = match source {
             Source::Path(p) => {

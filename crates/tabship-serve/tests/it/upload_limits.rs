@@ -171,3 +171,127 @@ async fn concurrent_uploads_are_capped_before_their_bodies_are_read() {
         "the 429 is documented: {responses}"
     );
 }
+
+fn small_limit() -> axum::Router {
+    let options = tabship_serve::Options {
+        upload_limit: 1024 * 1024,
+        ..tabship_serve::Options::default()
+    };
+    tabship_serve::router(state_with(Some(keys()), options))
+}
+
+#[tokio::test]
+async fn an_upload_over_the_limit_is_refused_once_the_limit_is_passed() {
+    let app = small_limit();
+    let auth = bearer(ALL_TOKEN);
+    for content_type in [
+        "application/octet-stream",
+        "multipart/form-data; boundary=x",
+    ] {
+        let (body, pulled) = counted_body();
+        let headers = [
+            ("authorization", auth.as_str()),
+            ("content-type", content_type),
+        ];
+        let uri = "/admin/models/iris/versions?version=9";
+        let e = send(&app, Method::POST, uri, &headers, body)
+            .await
+            .error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+        assert!(
+            e["message"].as_str().expect("message").contains("1048576"),
+            "{e}"
+        );
+        let read = pulled.load(Ordering::SeqCst);
+        assert!(
+            read <= 1024 * 1024 + 2 * CHUNK.len(),
+            "{content_type}: read {read} bytes, past the 1 MiB limit"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_declared_length_over_the_limit_is_refused_unread() {
+    let app = small_limit();
+    let auth = bearer(ALL_TOKEN);
+    let (body, pulled) = counted_body();
+    let length = TOTAL.to_string();
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/octet-stream"),
+        ("content-length", length.as_str()),
+    ];
+    send(
+        &app,
+        Method::POST,
+        "/admin/models/iris/versions",
+        &headers,
+        body,
+    )
+    .await
+    .error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+    assert_eq!(pulled.load(Ordering::SeqCst), 0, "nothing is read");
+}
+
+#[tokio::test]
+async fn streamed_uploads_load_as_raw_bytes_and_as_forms() {
+    let app = secured();
+    let artifact = std::fs::read(golden("iris_tree.tabship")).expect("artifact");
+    // Sent in small chunks, as a slow client would: the server assembles them.
+    let chunks: Vec<Result<Bytes, std::io::Error>> = artifact
+        .chunks(7)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    let auth = bearer(ALL_TOKEN);
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/octet-stream"),
+    ];
+    let body = Body::from_stream(futures_util::stream::iter(chunks));
+    let a = send(
+        &app,
+        Method::POST,
+        "/admin/models/iris/versions?version=raw&activate=false",
+        &headers,
+        body,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+    let (content_type, form) = crate::admin::form(&[
+        ("file", Some("iris.tabship"), &artifact),
+        ("version", None, b"form"),
+        ("activate", None, b"false"),
+    ]);
+    let chunks: Vec<Result<Bytes, std::io::Error>> = form
+        .chunks(5)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", content_type.as_str()),
+    ];
+    let body = Body::from_stream(futures_util::stream::iter(chunks));
+    let a = send(
+        &app,
+        Method::POST,
+        "/admin/models/iris/versions",
+        &headers,
+        body,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+    assert_eq!(a.json()["loaded"]["version"], "form");
+}
+
+#[tokio::test]
+async fn a_long_text_part_is_refused_by_name() {
+    let app = secured();
+    let long = vec![b'9'; 5000];
+    let e = crate::admin::upload_form(
+        &app,
+        "/admin/models/iris/versions",
+        &[("version", None, &long), ("file", Some("m.tabship"), b"x")],
+    )
+    .await
+    .error(StatusCode::BAD_REQUEST, "invalid_input");
+    assert!(e.to_string().contains("form part `version`"), "{e}");
+}
