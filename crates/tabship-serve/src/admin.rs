@@ -185,12 +185,10 @@ pub(crate) async fn load_version(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX)) {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!("the upload is larger than the limit of {limit} bytes"),
-        ));
+    // A declared length over the limit is refused before a byte is read.
+    let limit_u64 = u64::try_from(limit).unwrap_or(u64::MAX);
+    if declared.is_some_and(|n| n > limit_u64) {
+        return Err(crate::upload::too_large(limit_u64));
     }
     let is_json = headers
         .get(header::CONTENT_TYPE)

@@ -1,6 +1,7 @@
 //! `multipart/form-data` uploads to the admin API, as `curl -F file=@model.tabship -F version=2`
 //! or an HTML form sends them: one file part (named `file`, `model` or `artifact`) and the
-//! optional text parts `version`, `activate` and `force`.
+//! optional text parts `version`, `activate` and `force`; and the spooling of any artifact body
+//! (form or raw) through a temporary file under the upload limit.
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -46,7 +47,8 @@ pub(crate) fn boundary(headers: &HeaderMap) -> Option<Result<String, ApiError>> 
 /// The largest text part (`version`, `activate`, `force`).
 const TEXT_PART_LIMIT: u64 = 4096;
 
-fn too_large(limit: u64) -> ApiError {
+/// 413 `payload_too_large` for an upload over `limit` bytes.
+pub(crate) fn too_large(limit: u64) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
@@ -111,7 +113,7 @@ pub(crate) async fn parse(body: Body, boundary: String, limit: usize) -> Result<
         multer::Error::StreamSizeExceeded { limit } => too_large(limit),
         multer::Error::FieldSizeExceeded { limit, field_name } => ApiError::invalid_field(
             &format!("form part `{}`", field_name.unwrap_or_default()),
-            &format!("at most {limit} bytes"),
+            format!("at most {limit} bytes"),
             "more",
         ),
         multer::Error::StreamReadFailed(_) => unreadable(),
