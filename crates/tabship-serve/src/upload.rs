@@ -6,6 +6,7 @@
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, StatusCode, header};
 use futures_util::{Stream, StreamExt};
+use tabship::artifact::MAGIC;
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use crate::error::ApiError;
@@ -89,7 +90,24 @@ where
         file.write_all(&chunk).await.map_err(ApiError::internal)?;
     }
     file.rewind().await.map_err(ApiError::internal)?;
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    let mut bytes = Vec::new();
+    // The magic bytes first: a body that is not an artifact is refused without reading it back.
+    (&mut file)
+        .take(MAGIC.len() as u64)
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(ApiError::internal)?;
+    if !bytes.is_empty() && bytes != MAGIC {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_artifact",
+            format!(
+                "artifact refused, nothing changed: {}",
+                tabship::Error::BadMagic
+            ),
+        ));
+    }
+    bytes.reserve(usize::try_from(size).unwrap_or(0));
     file.read_to_end(&mut bytes)
         .await
         .map_err(ApiError::internal)?;
