@@ -190,6 +190,7 @@ pub(crate) async fn load_version(
     if declared.is_some_and(|n| n > limit_u64) {
         return Err(crate::upload::too_large(limit_u64));
     }
+    let spool_dir = state.options.state_dir.as_deref();
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -198,7 +199,7 @@ pub(crate) async fn load_version(
     let (source, version, activate, force) = if let Some(boundary) =
         crate::upload::boundary(&headers)
     {
-        let form = crate::upload::parse(request.into_body(), boundary?, limit).await?;
+        let form = crate::upload::parse(request.into_body(), boundary?, limit, spool_dir).await?;
         let activate = flag(form.activate.as_deref(), q, "activate", true)?;
         let force = flag(form.force.as_deref(), q, "force", false)?;
         let version = form.version.or_else(|| query_param(q, "version"));
@@ -221,7 +222,7 @@ pub(crate) async fn load_version(
             .into_body()
             .into_data_stream()
             .map(|c| c.map_err(|_| crate::upload::unreadable()));
-        let bytes = crate::upload::spool(chunks, limit).await?;
+        let bytes = crate::upload::spool(chunks, limit, spool_dir).await?;
         if bytes.is_empty() {
             return Err(ApiError::invalid_field(
                 "body",

@@ -3,6 +3,8 @@
 //! optional text parts `version`, `activate` and `force`; and the spooling of any artifact body
 //! (form or raw) through a temporary file under the upload limit.
 
+use std::path::Path;
+
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, StatusCode, header};
 use futures_util::{Stream, StreamExt};
@@ -67,18 +69,24 @@ pub(crate) fn unreadable() -> ApiError {
 }
 
 /// Reads an artifact body (or a form's file part) of at most `limit` bytes through an unnamed
-/// temporary file, so a slow upload holds no memory while it arrives; the bytes are read back
-/// once it is complete. The file has no name (it vanishes with the process, even on `kill -9`).
-pub(crate) async fn spool<S>(chunks: S, limit: usize) -> Result<Bytes, ApiError>
+/// temporary file in `dir` (the state directory; else the system temporary directory, which
+/// may be a RAM-backed tmpfs), so a slow upload holds no memory while it arrives; the bytes are
+/// read back once complete. The file is unlinked from the start (`O_TMPFILE` on Linux), so an
+/// interrupted upload, even by `kill -9`, leaves nothing behind.
+pub(crate) async fn spool<S>(chunks: S, limit: usize, dir: Option<&Path>) -> Result<Bytes, ApiError>
 where
     S: Stream<Item = Result<Bytes, ApiError>>,
 {
     let mut chunks = std::pin::pin!(chunks);
     let limit = u64::try_from(limit).unwrap_or(u64::MAX);
-    let file = tokio::task::spawn_blocking(tempfile::tempfile)
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    let dir = dir.map(Path::to_path_buf);
+    let file = tokio::task::spawn_blocking(move || match dir {
+        Some(dir) => tempfile::tempfile_in(dir),
+        None => tempfile::tempfile(),
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
     let mut file = tokio::fs::File::from_std(file);
     let mut size: u64 = 0;
     while let Some(chunk) = chunks.next().await {
@@ -116,7 +124,12 @@ where
 
 /// Reads the form of at most `limit` bytes; every part is checked, an unknown or repeated one is
 /// an error. The file part is spooled to a temporary file as it arrives (see [`spool`]).
-pub(crate) async fn parse(body: Body, boundary: String, limit: usize) -> Result<Upload, ApiError> {
+pub(crate) async fn parse(
+    body: Body,
+    boundary: String,
+    limit: usize,
+    dir: Option<&Path>,
+) -> Result<Upload, ApiError> {
     let limit_u64 = u64::try_from(limit).unwrap_or(u64::MAX);
     let constraints = multer::Constraints::new().size_limit(
         multer::SizeLimit::new()
@@ -146,7 +159,7 @@ pub(crate) async fn parse(body: Body, boundary: String, limit: usize) -> Result<
         let name = part.name().unwrap_or_default().to_owned();
         let slot_is_taken = match name.as_str() {
             n if FILE_PARTS.contains(&n) => {
-                let bytes = spool(part.map(|c| c.map_err(malformed)), limit).await?;
+                let bytes = spool(part.map(|c| c.map_err(malformed)), limit, dir).await?;
                 artifact.replace(bytes).is_some()
             }
             "version" => version
