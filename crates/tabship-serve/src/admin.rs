@@ -7,9 +7,11 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{FromRequest, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use crate::auth::Scope;
@@ -20,6 +22,22 @@ use crate::models::model_json;
 use crate::predict::{body_bytes, parse_json};
 use crate::registry::{LoadedModel, ModelEntry, Origin, Registry, Split};
 use crate::state::AppState;
+
+/// Authenticates and authorizes every admin request (scope `admin`) before its handler runs, so
+/// before any body byte is read: a token-less or under-scoped client gets its 401/403 at once and
+/// cannot make the server buffer an upload (up to [`crate::Options::upload_limit`]) first.
+/// Installed as a `route_layer` on the admin routes, so unknown routes and wrong methods keep
+/// their 404/405.
+pub(crate) async fn require_admin(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match state.authorize(request.headers(), Scope::Admin) {
+        Ok(_) => next.run(request).await,
+        Err(e) => e.into_response(),
+    }
+}
 
 fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::CONFLICT, code, message)
@@ -147,12 +165,32 @@ pub(crate) async fn load_version(
     Path(name): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    request: Request,
 ) -> Result<Response, ApiError> {
-    state.authorize(&headers, Scope::Admin)?;
+    // Taken before the body is read, and held until the version is stored and published.
+    let _permit = state.uploads.try_acquire().map_err(|_| {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_uploads",
+            format!(
+                "{} version loads are already in progress (the most at once); retry when one ends",
+                state.options.max_uploads.max(1)
+            ),
+        )
+    })?;
     check_name("model name", &name)
         .map_err(|e| ApiError::invalid_field("name", "a model name", e.to_string()))?;
-    let bytes = body_bytes(body)?;
+    let limit = state.options.upload_limit;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    // A declared length over the limit is refused before a byte is read.
+    let limit_u64 = u64::try_from(limit).unwrap_or(u64::MAX);
+    if declared.is_some_and(|n| n > limit_u64) {
+        return Err(crate::upload::too_large(limit_u64));
+    }
+    let spool_dir = state.options.state_dir.as_deref();
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -161,13 +199,14 @@ pub(crate) async fn load_version(
     let (source, version, activate, force) = if let Some(boundary) =
         crate::upload::boundary(&headers)
     {
-        let form = crate::upload::parse(bytes, boundary?).await?;
+        let form = crate::upload::parse(request.into_body(), boundary?, limit, spool_dir).await?;
         let activate = flag(form.activate.as_deref(), q, "activate", true)?;
         let force = flag(form.force.as_deref(), q, "force", false)?;
         let version = form.version.or_else(|| query_param(q, "version"));
         (Source::Bytes(form.artifact), version, activate, force)
     } else if is_json {
-        let body = parse_json(&bytes)?;
+        // `Bytes` applies the route's `DefaultBodyLimit` (the upload limit): 413 above it.
+        let body = parse_json(&body_bytes(Bytes::from_request(request, &()).await)?)?;
         let path = required(&body, "path")?;
         let activate = bool_field(&body, "activate", true)?;
         // `?force=true` works here too, so one habit covers every form of the call.
@@ -179,6 +218,11 @@ pub(crate) async fn load_version(
             force,
         )
     } else {
+        let chunks = request
+            .into_body()
+            .into_data_stream()
+            .map(|c| c.map_err(|_| crate::upload::unreadable()));
+        let bytes = crate::upload::spool(chunks, limit, spool_dir).await?;
         if bytes.is_empty() {
             return Err(ApiError::invalid_field(
                 "body",
@@ -202,22 +246,30 @@ pub(crate) async fn load_version(
     };
     let loaded = tokio::task::spawn_blocking(move || {
         let (model, origin) = match source {
-            Source::Path(p) => (
-                LoadedModel::from_file(&p, Some(&name_for_load), version.as_deref()),
-                Origin::AdminPath,
-            ),
+            Source::Path(p) => {
+                let bytes = crate::artifact_path::read(&p, limit)?;
+                (
+                    LoadedModel::from_path_bytes(
+                        &bytes,
+                        &p,
+                        Some(&name_for_load),
+                        version.as_deref(),
+                    ),
+                    Origin::AdminPath,
+                )
+            }
             Source::Bytes(b) => (
                 LoadedModel::from_bytes(&b, Some(&name_for_load), version.as_deref()),
                 Origin::AdminUpload,
             ),
         };
-        model.map(|mut m| {
+        Ok::<_, ApiError>(model.map(|mut m| {
             m.origin = origin;
             m
-        })
+        }))
     })
     .await
-    .map_err(ApiError::internal)?;
+    .map_err(ApiError::internal)??;
     let model = loaded.map_err(|e| match e {
         Error::Load { source, .. } => ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -345,9 +397,7 @@ fn check_compatible(
 pub(crate) async fn unload_version(
     State(state): State<Arc<AppState>>,
     Path((name, version)): Path<(String, String)>,
-    headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    state.authorize(&headers, Scope::Admin)?;
     let mut removed = None;
     let answer = change(&state, &name, |e| {
         let v = resolve(e, &name, &version)?;
@@ -385,10 +435,8 @@ pub(crate) async fn unload_version(
 pub(crate) async fn set_alias(
     State(state): State<Arc<AppState>>,
     Path((name, alias)): Path<(String, String)>,
-    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    state.authorize(&headers, Scope::Admin)?;
     let body = parse_json(&body_bytes(body)?)?;
     let version = required(&body, "version")?;
     check_name("alias", &alias)
@@ -412,9 +460,7 @@ pub(crate) async fn set_alias(
 pub(crate) async fn delete_alias(
     State(state): State<Arc<AppState>>,
     Path((name, alias)): Path<(String, String)>,
-    headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    state.authorize(&headers, Scope::Admin)?;
     change(&state, &name, |e| {
         e.aliases.remove(&alias).map(|_| ()).ok_or_else(|| {
             ApiError::new(
@@ -431,10 +477,8 @@ pub(crate) async fn delete_alias(
 pub(crate) async fn activate(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
-    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    state.authorize(&headers, Scope::Admin)?;
     let body = parse_json(&body_bytes(body)?)?;
     let version = required(&body, "version")?;
     change(&state, &name, |e| {
@@ -452,9 +496,7 @@ pub(crate) async fn activate(
 pub(crate) async fn rollback(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    state.authorize(&headers, Scope::Admin)?;
     change(&state, &name, |e| {
         while let Some(previous) = e.history.pop() {
             if previous != e.current && e.versions.contains_key(&previous) {
@@ -474,10 +516,8 @@ pub(crate) async fn rollback(
 pub(crate) async fn set_split(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
-    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    state.authorize(&headers, Scope::Admin)?;
     let body = parse_json(&body_bytes(body)?)?;
     let Some(Value::Object(arms)) = body.get("versions") else {
         return Err(ApiError::invalid_field(
@@ -519,9 +559,7 @@ pub(crate) async fn set_split(
 pub(crate) async fn clear_split(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    state.authorize(&headers, Scope::Admin)?;
     change(&state, &name, |e| {
         e.split = None;
         Ok(())
@@ -533,10 +571,8 @@ pub(crate) async fn clear_split(
 pub(crate) async fn set_shadow(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
-    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    state.authorize(&headers, Scope::Admin)?;
     let body = parse_json(&body_bytes(body)?)?;
     let version = required(&body, "version")?;
     change(&state, &name, |e| {
@@ -550,9 +586,7 @@ pub(crate) async fn set_shadow(
 pub(crate) async fn clear_shadow(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    state.authorize(&headers, Scope::Admin)?;
     change(&state, &name, |e| {
         e.shadow = None;
         Ok(())
@@ -565,9 +599,7 @@ pub(crate) async fn clear_shadow(
 /// server runs without one.
 pub(crate) async fn reload_keys(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    state.authorize(&headers, Scope::Admin)?;
     if state.options.keys_file.is_none() || !state.auth_enabled() {
         return Err(conflict(
             "no_keys_file",

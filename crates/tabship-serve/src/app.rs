@@ -46,6 +46,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             put(admin::set_shadow).delete(admin::clear_shadow),
         )
         .route("/admin/keys/reload", post(admin::reload_keys))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            admin::require_admin,
+        ))
         .layer(DefaultBodyLimit::max(upload_limit));
     Router::new()
         .route("/", get(root))

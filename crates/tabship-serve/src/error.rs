@@ -316,6 +316,12 @@ impl IntoResponse for ApiError {
             self.body(),
         )
             .into_response();
+        if self.status == StatusCode::TOO_MANY_REQUESTS {
+            // The only 429 is a full upload slot: those free up as soon as a load ends.
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

@@ -32,6 +32,7 @@
 
 mod admin;
 mod app;
+mod artifact_path;
 pub mod auth;
 pub mod compat;
 mod docs;

@@ -184,6 +184,7 @@ fn load_version_operation() -> Value {
             "201": {"description": "loaded; `loaded.changes` lists every difference from the current version (a new name, an optional added column), `loaded.forced` says whether force was needed"},
             "400": error_response("corrupt artifact: refused, the old version keeps serving"),
             "409": error_response("`version_exists`, or `incompatible_version`: the differences are in `fields`, nothing changed"),
+            "429": error_response("`too_many_uploads`: the most version loads at once are in progress; retry after the `Retry-After` seconds"),
         },
     })
 }

@@ -64,6 +64,22 @@ impl LoadedModel {
         Self::new(pipeline, path.display().to_string(), started, name, version)
     }
 
+    /// Parses artifact bytes read from `path` by an admin load by path (see
+    /// `crate::artifact_path`, which vets the file first).
+    pub(crate) fn from_path_bytes(
+        bytes: &[u8],
+        path: &Path,
+        name: Option<&str>,
+        version: Option<&str>,
+    ) -> Result<Self> {
+        let started = Instant::now();
+        let pipeline = Pipeline::from_bytes(bytes).map_err(|source| Error::Load {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::new(pipeline, path.display().to_string(), started, name, version)
+    }
+
     /// Reads artifact bytes (an upload).
     pub fn from_bytes(bytes: &[u8], name: Option<&str>, version: Option<&str>) -> Result<Self> {
         let started = Instant::now();

@@ -22,6 +22,10 @@ pub struct Options {
     pub body_limit: usize,
     /// Largest artifact upload in bytes (admin).
     pub upload_limit: usize,
+    /// Version loads (uploads and loads by path) handled at once; one more is answered 429
+    /// `too_many_uploads` before its body is read, so memory stays near this many times
+    /// `upload_limit`. At least 1.
+    pub max_uploads: usize,
     /// Time a request may take before it is answered 503 `timeout`.
     pub request_timeout: Duration,
     /// Requests with at least this many rows are scored on the blocking thread pool.
@@ -73,6 +77,7 @@ impl Default for Options {
         Options {
             body_limit: 2 * 1024 * 1024,
             upload_limit: 512 * 1024 * 1024,
+            max_uploads: 2,
             request_timeout: Duration::from_secs(30),
             blocking_rows: 256,
             feedback_capacity: 100_000,
@@ -90,6 +95,8 @@ impl Default for Options {
 pub struct AppState {
     pub(crate) registry: Arc<RegistryCell>,
     pub(crate) admin: tokio::sync::Mutex<()>,
+    /// One permit per version load in progress (see [`Options::max_uploads`]).
+    pub(crate) uploads: tokio::sync::Semaphore,
     keys: Option<RwLock<Arc<KeyStore>>>,
     pub(crate) metrics: Metrics,
     pub(crate) log: Option<PredictionLog>,
@@ -120,6 +127,11 @@ impl AppState {
             metrics: Metrics::new(registry.clone()),
             registry,
             admin: tokio::sync::Mutex::new(()),
+            uploads: tokio::sync::Semaphore::new(
+                options
+                    .max_uploads
+                    .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
+            ),
             keys: keys.map(|k| RwLock::new(Arc::new(k))),
             log,
             feedback: FeedbackStore::new(options.feedback_capacity),
