@@ -76,6 +76,12 @@ pub struct ServerArgs {
     /// Allow a non-loopback address without a keys file.
     #[arg(long)]
     pub insecure_no_auth: bool,
+    /// A host name requests may address besides loopback ones (repeatable). On a loopback
+    /// --host, requests whose `Host` is neither loopback nor listed are refused (421), against
+    /// DNS rebinding; with any --allowed-host the rule applies on every address. Name the
+    /// public host of a reverse proxy that passes its own `Host` through.
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    pub allowed_hosts: Vec<String>,
     /// Read a field a request leaves out as a missing value instead of answering 400: for every
     /// model, or only those named (`--absent-as-missing=credit,churn`). One request can opt in
     /// with `?absent_as_missing=true`.

@@ -38,6 +38,7 @@ mod docs;
 mod error;
 mod feedback;
 mod feedback_api;
+mod guard;
 mod html;
 mod input;
 pub mod keyfile;

@@ -42,6 +42,11 @@ pub struct Options {
     /// of a 400 (`--absent-as-missing`). A request can opt in on its own with
     /// `?absent_as_missing=true` or `X-Absent-As-Missing: true`.
     pub absent_as_missing: AbsentAsMissing,
+    /// When set, only requests whose `Host` (port ignored) is a loopback name or address, or one
+    /// of these names, are answered (421 `host_not_allowed` otherwise): a DNS rebinding page
+    /// cannot reach a loopback server under its own name. `tabship serve` sets it on a loopback
+    /// bind (`--allowed-host` adds names); `None` answers any `Host`.
+    pub allowed_hosts: Option<Vec<String>>,
 }
 
 /// Which models read an absent field as a missing value.
@@ -81,6 +86,7 @@ impl Default for Options {
             keys_file: None,
             state_dir: None,
             absent_as_missing: AbsentAsMissing::Never,
+            allowed_hosts: None,
         }
     }
 }

@@ -22,6 +22,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
     start(&args.server, paths, |_| {})
 }
 
+/// On a loopback bind, or when names are given, only those names and loopback ones are answered.
+fn allowed_hosts(args: &ServerArgs) -> Option<Vec<String>> {
+    (tabship_serve::server::is_loopback(&args.host) || !args.allowed_hosts.is_empty())
+        .then(|| args.allowed_hosts.clone())
+}
+
 fn init_tracing(args: &ServerArgs) -> Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(&args.log_level))
@@ -71,6 +77,7 @@ pub fn start(
         keys_file: args.keys.clone(),
         state_dir: args.state_dir.clone(),
         absent_as_missing: absent_as_missing(args.absent_as_missing.as_deref()),
+        allowed_hosts: allowed_hosts(args),
         prediction_log: args.prediction_log.as_ref().map(|p| LogConfig {
             path: p.clone(),
             max_bytes: args.log_max_mb.saturating_mul(1024 * 1024),
