@@ -110,6 +110,14 @@ pub struct ServerArgs {
     /// `draining`, so a load balancer stops routing here before the socket closes.
     #[arg(long, default_value_t = 0.0)]
     pub drain_seconds: f64,
+    /// Seconds a client has to send a request's headers, on a new connection and between
+    /// requests on a keep-alive one: slow or idle connections are closed after it.
+    #[arg(long, default_value_t = 10.0)]
+    pub header_timeout: f64,
+    /// Most connections open at once; further clients wait until one closes. Keep it under the
+    /// open-file limit (`ulimit -n`).
+    #[arg(long, default_value_t = 512)]
+    pub max_connections: usize,
     /// Largest request body in KiB (413 above it).
     #[arg(long, default_value_t = 2048)]
     pub max_body_kb: usize,

@@ -34,6 +34,7 @@ mod admin;
 mod app;
 pub mod auth;
 pub mod compat;
+mod connections;
 mod docs;
 mod error;
 mod feedback;

@@ -70,6 +70,17 @@ pub fn start(
             args.drain_seconds
         )));
     }
+    if !(args.header_timeout > 0.0 && args.header_timeout.is_finite()) {
+        return Err(Error::Usage(format!(
+            "--header-timeout must be a positive number of seconds, got `{}`",
+            args.header_timeout
+        )));
+    }
+    if args.max_connections == 0 {
+        return Err(Error::Usage(
+            "--max-connections must be at least 1, got `0`".to_owned(),
+        ));
+    }
     let options = Options {
         body_limit: args.max_body_kb.saturating_mul(1024),
         request_timeout: Duration::from_secs_f64(args.timeout),
@@ -78,6 +89,8 @@ pub fn start(
         state_dir: args.state_dir.clone(),
         absent_as_missing: absent_as_missing(args.absent_as_missing.as_deref()),
         allowed_hosts: allowed_hosts(args),
+        header_timeout: Duration::from_secs_f64(args.header_timeout),
+        max_connections: args.max_connections,
         prediction_log: args.prediction_log.as_ref().map(|p| LogConfig {
             path: p.clone(),
             max_bytes: args.log_max_mb.saturating_mul(1024 * 1024),

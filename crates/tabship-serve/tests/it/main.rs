@@ -6,6 +6,7 @@ mod auth;
 mod browser;
 mod common;
 mod compat;
+mod connections;
 mod decision;
 mod drift;
 mod errors;
