@@ -6,11 +6,14 @@ use sha2::{Digest, Sha256};
 
 use crate::common::*;
 
-/// The current version of iris, as `/models/iris` reports it.
+/// The current version of iris, as `/models/iris` reports it (`versions` lists them all).
 async fn iris_version(app: &axum::Router) -> String {
     let a = get(app, "/models/iris").await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
-    a.json()["version"].as_str().expect("version").to_owned()
+    a.json()["current_version"]
+        .as_str()
+        .expect("current_version")
+        .to_owned()
 }
 
 /// A loopback server as `tabship serve` starts it: no keys, loopback `Host` names only.
