@@ -29,7 +29,11 @@ const ADMIN_CONTENT_TYPES: [&str; 3] = [
 
 /// The middleware: answers 421 `host_not_allowed`, 403 `cross_origin` or 415
 /// `unsupported_media_type` before the request reaches a handler (and before its body is read).
-pub(crate) async fn guard(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+pub(crate) async fn guard(
+    State(state): State<Arc<AppState>>,
+    req: Request,
+    next: Next,
+) -> Response {
     match check(&state, &req) {
         Ok(()) => next.run(req).await,
         Err(e) => e.into_response(),
@@ -58,14 +62,12 @@ fn is_state_changing(method: &Method) -> bool {
 /// The authority the client addressed: the request target's (HTTP/2 `:authority`, absolute
 /// form), else the `Host` header.
 fn request_host(uri: &Uri, headers: &HeaderMap) -> Option<String> {
-    uri.authority()
-        .map(|a| a.as_str().to_owned())
-        .or_else(|| {
-            headers
-                .get(header::HOST)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        })
+    uri.authority().map(|a| a.as_str().to_owned()).or_else(|| {
+        headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    })
 }
 
 /// A request without any host (HTTP/1.0) is let through: browsers always send one, so a DNS
@@ -176,10 +178,21 @@ mod tests {
     #[test]
     fn hosts_are_compared_without_port() {
         let none: Vec<String> = Vec::new();
-        for ok in ["localhost", "LOCALHOST:8900", "127.0.0.1:1", "[::1]:8900", "[::1]"] {
+        for ok in [
+            "localhost",
+            "LOCALHOST:8900",
+            "127.0.0.1:1",
+            "[::1]:8900",
+            "[::1]",
+        ] {
             assert!(check_host(Some(ok), &none).is_ok(), "{ok}");
         }
-        for bad in ["evil.example", "evil.example:8900", "127.0.0.1.evil.example", ""] {
+        for bad in [
+            "evil.example",
+            "evil.example:8900",
+            "127.0.0.1.evil.example",
+            "",
+        ] {
             assert!(check_host(Some(bad), &none).is_err(), "{bad}");
         }
         let proxy = vec!["models.example".to_owned()];
@@ -190,7 +203,10 @@ mod tests {
     #[test]
     fn origin_must_match_host_or_forwarded_host() {
         let mut h = HeaderMap::new();
-        assert!(check_origin(&h, Some("localhost:8900")).is_ok(), "no Origin");
+        assert!(
+            check_origin(&h, Some("localhost:8900")).is_ok(),
+            "no Origin"
+        );
         h.insert(header::ORIGIN, "http://localhost:8900".parse().unwrap());
         assert!(check_origin(&h, Some("localhost:8900")).is_ok());
         assert!(check_origin(&h, Some("127.0.0.1:8900")).is_err());

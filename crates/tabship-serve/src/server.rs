@@ -238,13 +238,10 @@ pub async fn serve_tls(
         crate::router(state.clone()),
         state.options.max_connections,
     );
-    let result = server
-        .serve(app)
-        .await
-        .map_err(|source| Error::Io {
-            what: "serving TLS".to_owned(),
-            source,
-        });
+    let result = server.serve(app).await.map_err(|source| Error::Io {
+        what: "serving TLS".to_owned(),
+        source,
+    });
     hangup.abort();
     state.flush();
     tracing::info!("stopped");

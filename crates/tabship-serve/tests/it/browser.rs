@@ -176,7 +176,12 @@ async fn a_loopback_server_answers_only_loopback_host_names() {
         .await;
         a.error(StatusCode::MISDIRECTED_REQUEST, "host_not_allowed");
     }
-    for host in ["localhost:8900", "LOCALHOST", "127.0.0.1:8900", "[::1]:8900"] {
+    for host in [
+        "localhost:8900",
+        "LOCALHOST",
+        "127.0.0.1:8900",
+        "[::1]:8900",
+    ] {
         let a = send(&app, Method::GET, "/models", &[("host", host)], "").await;
         assert_eq!(a.status, StatusCode::OK, "{host}: {}", a.text());
     }

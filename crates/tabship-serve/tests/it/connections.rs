@@ -135,7 +135,9 @@ async fn open_connections_are_capped() {
     let outcome = tokio::task::spawn_blocking(move || {
         // The first connection takes the only slot and sends nothing.
         let mut holder = connect(addr, PATIENCE);
-        holder.write_all(b"GET /health/live HTTP/1.1\r\n").expect("write");
+        holder
+            .write_all(b"GET /health/live HTTP/1.1\r\n")
+            .expect("write");
         // The second waits in the backlog: nothing answers it while the slot is taken. (A
         // bounded wait for something that must not happen; an uncapped server answers in
         // microseconds.)
