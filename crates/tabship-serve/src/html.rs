@@ -74,7 +74,7 @@ fn script_hashes(html: &str) -> String {
     while let Some(start) = rest.find(OPEN) {
         let body = &rest[start + OPEN.len()..];
         let Some(end) = body.find(CLOSE) else { break };
-        let digest = Sha256::digest(body[..end].as_bytes());
+        let digest = Sha256::digest(&body.as_bytes()[..end]);
         sources.push(format!(
             "'sha256-{}'",
             base64::engine::general_purpose::STANDARD.encode(digest)
