@@ -467,6 +467,19 @@ fn serve_refuses_a_public_address_without_keys() {
         "{}",
         stderr(&out)
     );
+    for (flag, value) in [("--max-connections", "0"), ("--header-timeout", "0")] {
+        let out = tabship(&["serve", &model, "--port", "0", flag, value]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{flag} {value} is a usage error"
+        );
+        assert!(
+            stderr(&out).contains(&format!("{flag} must be")) && stderr(&out).contains("`0`"),
+            "{}",
+            stderr(&out)
+        );
+    }
     let out = tabship(&["serve", &testdata("iris.csv"), "--port", "0"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(

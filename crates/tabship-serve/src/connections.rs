@@ -29,6 +29,13 @@ pub(crate) fn configure(builder: &mut Builder<TokioExecutor>, options: &Options)
         .header_read_timeout(options.header_timeout);
 }
 
+/// Plain HTTP speaks HTTP/1 only, as it always did: cleartext HTTP/2 (prior knowledge) would
+/// bypass the header-read timeout, which hyper applies to HTTP/1.
+pub(crate) fn http1_only(builder: &mut Builder<TokioExecutor>) {
+    let configured = std::mem::replace(builder, Builder::new(TokioExecutor::new()));
+    *builder = configured.http1_only();
+}
+
 /// Makes one service per accepted connection, each holding one of `max_connections` slots until
 /// the connection closes. With every slot taken the accept loop waits, so further clients wait
 /// in the kernel's listen backlog instead of costing a file descriptor each.

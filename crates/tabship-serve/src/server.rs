@@ -174,6 +174,7 @@ pub async fn serve(state: Arc<AppState>, listener: TcpListener, signals: Signals
     });
     let hangup = tokio::spawn(reload_on_hangup(state.clone(), hangup, None));
     let mut server = axum_server::from_tcp(listener).handle(handle);
+    crate::connections::http1_only(server.http_builder());
     crate::connections::configure(server.http_builder(), &state.options);
     let app = crate::connections::Capped::new(
         crate::router(state.clone()),
