@@ -76,6 +76,12 @@ pub struct ServerArgs {
     /// Allow a non-loopback address without a keys file.
     #[arg(long)]
     pub insecure_no_auth: bool,
+    /// A host name requests may address besides loopback ones (repeatable). On a loopback
+    /// --host, requests whose `Host` is neither loopback nor listed are refused (421), against
+    /// DNS rebinding; with any --allowed-host the rule applies on every address. Name the
+    /// public host of a reverse proxy that passes its own `Host` through.
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    pub allowed_hosts: Vec<String>,
     /// Read a field a request leaves out as a missing value instead of answering 400: for every
     /// model, or only those named (`--absent-as-missing=credit,churn`). One request can opt in
     /// with `?absent_as_missing=true`.
@@ -104,6 +110,14 @@ pub struct ServerArgs {
     /// `draining`, so a load balancer stops routing here before the socket closes.
     #[arg(long, default_value_t = 0.0)]
     pub drain_seconds: f64,
+    /// Seconds a client has to send a request's headers, on a new connection and between
+    /// requests on a keep-alive one: slow or idle connections are closed after it.
+    #[arg(long, default_value_t = 10.0)]
+    pub header_timeout: f64,
+    /// Most connections open at once; further clients wait until one closes. Keep it under the
+    /// open-file limit (`ulimit -n`).
+    #[arg(long, default_value_t = 512)]
+    pub max_connections: usize,
     /// Largest request body in KiB (413 above it).
     #[arg(long, default_value_t = 2048)]
     pub max_body_kb: usize,

@@ -467,6 +467,19 @@ fn serve_refuses_a_public_address_without_keys() {
         "{}",
         stderr(&out)
     );
+    for (flag, value) in [("--max-connections", "0"), ("--header-timeout", "0")] {
+        let out = tabship(&["serve", &model, "--port", "0", flag, value]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{flag} {value} is a usage error"
+        );
+        assert!(
+            stderr(&out).contains(&format!("{flag} must be")) && stderr(&out).contains("`0`"),
+            "{}",
+            stderr(&out)
+        );
+    }
     let out = tabship(&["serve", &testdata("iris.csv"), "--port", "0"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -551,7 +564,7 @@ fn demo_trains_iris_and_serves_the_form() {
     assert!(model.exists(), "the artifact is saved");
     let ui = http(
         &addr,
-        "GET /ui HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "GET /ui HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
     );
     assert!(ui.starts_with("HTTP/1.1 200"), "{ui}");
     assert!(
@@ -562,11 +575,25 @@ fn demo_trains_iris_and_serves_the_form() {
     let answer = http(
         &addr,
         &format!(
-            "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "POST /predict HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         ),
     );
     assert!(answer.contains("\"prediction\":\"virginica\""), "{answer}");
+    // The demo listens on loopback without keys: a DNS rebinding page (another `Host`) and a
+    // cross-site upload are refused.
+    let rebound = http(
+        &addr,
+        "GET /models HTTP/1.1\r\nHost: evil.example:8900\r\nConnection: close\r\n\r\n",
+    );
+    assert!(rebound.starts_with("HTTP/1.1 421"), "{rebound}");
+    assert!(rebound.contains("host_not_allowed"), "{rebound}");
+    let cross_site = http(
+        &addr,
+        "POST /admin/models/iris/rollback HTTP/1.1\r\nHost: localhost\r\nOrigin: http://evil.example\r\nContent-Type: text/plain\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx",
+    );
+    assert!(cross_site.starts_with("HTTP/1.1 403"), "{cross_site}");
+    assert!(cross_site.contains("cross_origin"), "{cross_site}");
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -588,7 +615,7 @@ fn serve_drains_after_sigterm_before_closing() {
     let draining = (0..100).find_map(|_| {
         let answer = http(
             &addr,
-            "GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            "GET /health/ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
         );
         if answer.starts_with("HTTP/1.1 503") {
             Some(answer)
@@ -668,7 +695,7 @@ fn spawn_server(
     let ready = (0..300).any(|_| {
         let a = http(
             &addr,
-            "GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            "GET /health/ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
         );
         a.starts_with("HTTP/1.1 200") || {
             std::thread::sleep(std::time::Duration::from_millis(20));
@@ -711,7 +738,7 @@ fn http_post(addr: &str, path: &str, token: Option<&str>, body: &str) -> String 
     http(
         addr,
         &format!(
-            "POST {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         ),
     )
@@ -785,7 +812,7 @@ fn http_json(addr: &str, method: &str, path: &str, body: &str) -> String {
     http(
         addr,
         &format!(
-            "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         ),
     )

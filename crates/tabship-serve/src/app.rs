@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::metrics::{RequestLabels, RouteLabels};
 use crate::predict::RequestId;
 use crate::state::AppState;
-use crate::{admin, docs, feedback_api, models, openapi, predict, ui, v2};
+use crate::{admin, docs, feedback_api, guard, models, openapi, predict, ui, v2};
 
 /// Builds the HTTP API around a state. Serve it with `axum::serve`, or drive it in process with
 /// `tower::ServiceExt::oneshot`.
@@ -75,6 +75,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(admin_routes)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // Inside `track`, so refused requests are counted and logged like any other.
+        .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(CatchPanicLayer::custom(panic_response))
         .with_state(state)

@@ -27,6 +27,11 @@
 //! - Admin: load versions (path or upload), aliases, activate, rollback, A/B split, shadow;
 //!   with `Options::state_dir` every change is saved (uploads and `state.json`) and re-applied at
 //!   start-up.
+//! - Against browsers and slow clients: state-changing requests from another `Origin` are 403,
+//!   admin bodies must be JSON, octet-stream or multipart, `Options::allowed_hosts` refuses
+//!   other `Host` names (DNS rebinding), `/ui` and `/docs` carry a CSP with script hashes and
+//!   `frame-ancestors 'none'`; [`server`] applies `Options::header_timeout` and
+//!   `Options::max_connections`.
 //! - `/feedback` joins true labels to logged predictions for live accuracy/F1/MAE; a JSONL
 //!   prediction log with rotation.
 
@@ -35,10 +40,12 @@ mod app;
 mod artifact_path;
 pub mod auth;
 pub mod compat;
+mod connections;
 mod docs;
 mod error;
 mod feedback;
 mod feedback_api;
+mod guard;
 mod html;
 mod input;
 pub mod keyfile;

@@ -1,4 +1,5 @@
-//! Running the server on a socket: the loopback rule, binding, graceful shutdown.
+//! Running the server on a socket: the loopback rule, binding, connection limits, graceful
+//! shutdown.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -151,19 +152,38 @@ impl Hangup {
     }
 }
 
-/// Serves until SIGTERM or Ctrl-C; in-flight requests finish, then the prediction log is flushed.
-/// SIGHUP re-reads the keys file (see [`reload_on_hangup`]).
+/// Serves until SIGTERM or Ctrl-C; in-flight requests get up to `Options::request_timeout` to
+/// finish, then the prediction log is flushed. SIGHUP re-reads the keys file (see
+/// [`reload_on_hangup`]). Connections obey `Options::header_timeout` and
+/// `Options::max_connections`.
 pub async fn serve(state: Arc<AppState>, listener: TcpListener, signals: Signals) -> Result<()> {
+    let listener = listener.into_std().map_err(|source| Error::Io {
+        what: "preparing the listener".to_owned(),
+        source,
+    })?;
     let (shutdown, hangup) = signals.split();
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    let draining = state.clone();
+    // Requests are bounded by the request timeout already; the grace period only matters for
+    // connections stuck elsewhere.
+    let grace = state.options.request_timeout;
+    tokio::spawn(async move {
+        drain_after_signal(draining, shutdown).await;
+        stopper.graceful_shutdown(Some(grace));
+    });
     let hangup = tokio::spawn(reload_on_hangup(state.clone(), hangup, None));
-    let app = crate::router(state.clone());
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(drain_after_signal(state.clone(), shutdown))
-        .await
-        .map_err(|source| Error::Io {
-            what: "serving".to_owned(),
-            source,
-        });
+    let mut server = axum_server::from_tcp(listener).handle(handle);
+    crate::connections::http1_only(server.http_builder());
+    crate::connections::configure(server.http_builder(), &state.options);
+    let app = crate::connections::Capped::new(
+        crate::router(state.clone()),
+        state.options.max_connections,
+    );
+    let result = server.serve(app).await.map_err(|source| Error::Io {
+        what: "serving".to_owned(),
+        source,
+    });
     hangup.abort();
     state.flush();
     tracing::info!("stopped");
@@ -213,15 +233,16 @@ pub async fn serve_tls(
             key: key.to_path_buf(),
         }),
     ));
-    let app = crate::router(state.clone());
-    let result = axum_server::from_tcp_rustls(listener, config)
-        .handle(handle)
-        .serve(app.into_make_service())
-        .await
-        .map_err(|source| Error::Io {
-            what: "serving TLS".to_owned(),
-            source,
-        });
+    let mut server = axum_server::from_tcp_rustls(listener, config).handle(handle);
+    crate::connections::configure(server.http_builder(), &state.options);
+    let app = crate::connections::Capped::new(
+        crate::router(state.clone()),
+        state.options.max_connections,
+    );
+    let result = server.serve(app).await.map_err(|source| Error::Io {
+        what: "serving TLS".to_owned(),
+        source,
+    });
     hangup.abort();
     state.flush();
     tracing::info!("stopped");

@@ -46,6 +46,18 @@ pub struct Options {
     /// of a 400 (`--absent-as-missing`). A request can opt in on its own with
     /// `?absent_as_missing=true` or `X-Absent-As-Missing: true`.
     pub absent_as_missing: AbsentAsMissing,
+    /// When set, only requests whose `Host` (port ignored) is a loopback name or address, or one
+    /// of these names, are answered (421 `host_not_allowed` otherwise): a DNS rebinding page
+    /// cannot reach a loopback server under its own name. `tabship serve` sets it on a loopback
+    /// bind (`--allowed-host` adds names); `None` answers any `Host`.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Time a client has to send a request's headers, counted from when the server starts
+    /// waiting for them: on a new connection, and between requests on a keep-alive one, so an
+    /// idle or trickling connection is closed after it (slowloris). Used by [`crate::server`].
+    pub header_timeout: Duration,
+    /// Most connections open at once; further clients wait in the listen backlog until one
+    /// closes. Keep it under the process's open-file limit. Used by [`crate::server`].
+    pub max_connections: usize,
 }
 
 /// Which models read an absent field as a missing value.
@@ -86,6 +98,9 @@ impl Default for Options {
             keys_file: None,
             state_dir: None,
             absent_as_missing: AbsentAsMissing::Never,
+            allowed_hosts: None,
+            header_timeout: Duration::from_secs(10),
+            max_connections: 512,
         }
     }
 }

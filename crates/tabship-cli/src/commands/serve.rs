@@ -22,6 +22,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
     start(&args.server, paths, |_| {})
 }
 
+/// On a loopback bind, or when names are given, only those names and loopback ones are answered.
+fn allowed_hosts(args: &ServerArgs) -> Option<Vec<String>> {
+    (tabship_serve::server::is_loopback(&args.host) || !args.allowed_hosts.is_empty())
+        .then(|| args.allowed_hosts.clone())
+}
+
 fn init_tracing(args: &ServerArgs) -> Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(&args.log_level))
@@ -64,6 +70,17 @@ pub fn start(
             args.drain_seconds
         )));
     }
+    if !(args.header_timeout > 0.0 && args.header_timeout.is_finite()) {
+        return Err(Error::Usage(format!(
+            "--header-timeout must be a positive number of seconds, got `{}`",
+            args.header_timeout
+        )));
+    }
+    if args.max_connections == 0 {
+        return Err(Error::Usage(
+            "--max-connections must be at least 1, got `0`".to_owned(),
+        ));
+    }
     let options = Options {
         body_limit: args.max_body_kb.saturating_mul(1024),
         request_timeout: Duration::from_secs_f64(args.timeout),
@@ -71,6 +88,9 @@ pub fn start(
         keys_file: args.keys.clone(),
         state_dir: args.state_dir.clone(),
         absent_as_missing: absent_as_missing(args.absent_as_missing.as_deref()),
+        allowed_hosts: allowed_hosts(args),
+        header_timeout: Duration::from_secs_f64(args.header_timeout),
+        max_connections: args.max_connections,
         prediction_log: args.prediction_log.as_ref().map(|p| LogConfig {
             path: p.clone(),
             max_bytes: args.log_max_mb.saturating_mul(1024 * 1024),

@@ -3,8 +3,10 @@
 
 mod admin;
 mod auth;
+mod browser;
 mod common;
 mod compat;
+mod connections;
 mod decision;
 mod drift;
 mod errors;
