@@ -35,6 +35,10 @@ fn init_tracing(args: &ServerArgs) -> Result<()> {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // A log line that cannot be written (stderr closed: a log collector restarted, `| head`)
+        // is lost; by default tracing reports that with `eprintln!`, which panics on the same
+        // closed stderr and takes the request's task — or start-up — down with it.
+        .log_internal_errors(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     // A second initialisation (tests calling twice) keeps the first subscriber.
     let _ = if args.json_logs {
