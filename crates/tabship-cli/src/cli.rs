@@ -59,10 +59,15 @@ pub struct ServerArgs {
     /// Port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 8900)]
     pub port: u16,
-    /// TOML keys file (see `tabship keys add`); without it every endpoint is open. Re-read on
-    /// SIGHUP (and `POST /admin/keys/reload`); an invalid file keeps the old keys.
+    /// TOML keys file (see `tabship keys add`); without it the prediction endpoints are open and
+    /// the admin routes need a token made for this run and printed at start. Re-read on SIGHUP
+    /// (and `POST /admin/keys/reload`); an invalid file keeps the old keys.
     #[arg(long)]
     pub keys: Option<PathBuf>,
+    /// Without --keys: the admin token for this run instead of a generated one (for scripts;
+    /// read from the environment so it stays out of `ps`).
+    #[arg(long, env = "TABSHIP_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
     /// Persist admin changes here (uploaded versions, aliases, current version, split, shadow)
     /// and re-apply them at start-up, after the command-line models.
     #[arg(long)]
@@ -121,6 +126,10 @@ pub struct ServerArgs {
     /// Largest request body in KiB (413 above it).
     #[arg(long, default_value_t = 2048)]
     pub max_body_kb: usize,
+    /// Version uploads and loads by path handled at once; one more is answered 429 before its
+    /// body is read.
+    #[arg(long, default_value_t = 2)]
+    pub max_uploads: usize,
     /// Worker threads [default: all cores].
     #[arg(long)]
     pub threads: Option<usize>,

@@ -552,6 +552,7 @@ fn demo_trains_iris_and_serves_the_form() {
     let printed = log.text();
     let addr = addr.expect("the demo logs its address");
     assert!(printed.contains("trained iris"), "{printed}");
+    assert!(printed.contains("admin token   tsk_"), "{printed}");
     assert!(printed.contains(&format!("http://{addr}/ui")), "{printed}");
     assert!(model.exists(), "the artifact is saved");
     let ui = http(
@@ -634,6 +635,74 @@ fn serve_keeps_answering_when_its_log_pipe_closes() {
 
 #[cfg(unix)]
 #[test]
+fn serve_without_keys_guards_admin_with_a_token_for_the_run() {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tabship"))
+        .args(["serve", &testdata("golden/iris_logistic.tabship")])
+        .args(["--port", "0", "--json-logs"])
+        .env_remove("TABSHIP_ADMIN_TOKEN")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("server starts");
+    let mut log = ServerLog::read(child.stderr.take().expect("stderr"));
+    let addr = log.find("listening")["fields"]["address"]
+        .as_str()
+        .expect("address")
+        .to_owned();
+    let announced = log.find(
+        "no keys file: the admin routes need this token for this run (Authorization: Bearer <token>); give --keys for lasting users",
+    );
+    assert_eq!(announced["level"], "WARN", "{announced}");
+    let token = announced["fields"]["admin_token"]
+        .as_str()
+        .expect("the token is logged")
+        .to_owned();
+    assert!(token.starts_with("tsk_") && token.len() > 40, "{token}");
+    wait_ready(&addr);
+    let rollback = |auth: &str| {
+        http(
+            &addr,
+            &format!(
+                "POST /admin/models/iris/rollback HTTP/1.1\r\nHost: localhost\r\n{auth}Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+            ),
+        )
+    };
+    let none = rollback("");
+    assert!(none.starts_with("HTTP/1.1 401"), "{none}");
+    assert!(none.contains("printed at start"), "{none}");
+    let wrong = rollback("Authorization: Bearer tsk_not_the_token_of_this_run\r\n");
+    assert!(wrong.starts_with("HTTP/1.1 401"), "{wrong}");
+    // The right token passes authentication: iris has no earlier version to roll back to.
+    let right = rollback(&format!("Authorization: Bearer {token}\r\n"));
+    assert!(right.starts_with("HTTP/1.1 409"), "{right}");
+    // Predictions stay open without keys.
+    assert!(http_post(&addr, "/predict", None, SETOSA).starts_with("HTTP/1.1 200"));
+    signal(&child, "-TERM");
+    assert!(wait_exit(&mut child).success());
+
+    for (flag, value, expected) in [
+        (
+            "--admin-token",
+            "short",
+            "--admin-token must have at least 16 characters",
+        ),
+        ("--max-uploads", "0", "--max-uploads must be at least 1"),
+    ] {
+        let out = tabship(&[
+            "serve",
+            &testdata("golden/iris_logistic.tabship"),
+            "--port",
+            "0",
+            flag,
+            value,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{}", stderr(&out));
+    }
+}
+
+#[cfg(unix)]
+#[test]
 fn serve_drains_after_sigterm_before_closing() {
     let (mut child, _log, addr) = spawn_server(&[
         &testdata("golden/iris_logistic.tabship"),
@@ -699,6 +768,7 @@ fn spawn_server(args: &[&str]) -> (std::process::Child, ServerLog, String) {
         .arg("serve")
         .args(args)
         .args(["--port", "0", "--json-logs"])
+        .env("TABSHIP_ADMIN_TOKEN", ADMIN_TOKEN)
         .stderr(Stdio::piped())
         .spawn()
         .expect("server starts");
@@ -710,6 +780,9 @@ fn spawn_server(args: &[&str]) -> (std::process::Child, ServerLog, String) {
     wait_ready(&addr);
     (child, log, addr)
 }
+
+/// The admin token `spawn_server` gives servers without keys (`TABSHIP_ADMIN_TOKEN`).
+const ADMIN_TOKEN: &str = "tsk_cli_tests_admin_token";
 
 /// Waits until the server at `addr` answers readiness 200 (its models loaded).
 fn wait_ready(addr: &str) {
@@ -816,7 +889,7 @@ fn http_json(addr: &str, method: &str, path: &str, body: &str) -> String {
     http(
         addr,
         &format!(
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {ADMIN_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         ),
     )

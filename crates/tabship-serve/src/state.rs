@@ -58,6 +58,11 @@ pub struct Options {
     /// Most connections open at once; further clients wait in the listen backlog until one
     /// closes. Keep it under the process's open-file limit. Used by [`crate::server`].
     pub max_connections: usize,
+    /// Without a keys file, the bearer token the admin routes require (`tabship serve` makes a
+    /// new one each run and prints it, as Jupyter does), so a page in the user's browser or
+    /// another local user cannot change the models. `None` leaves the admin routes open without
+    /// keys: for embedders that authenticate in front of the router. Ignored with a keys file.
+    pub admin_token: Option<String>,
 }
 
 /// Which models read an absent field as a missing value.
@@ -101,6 +106,7 @@ impl Default for Options {
             allowed_hosts: None,
             header_timeout: Duration::from_secs(10),
             max_connections: 512,
+            admin_token: None,
         }
     }
 }
@@ -288,7 +294,8 @@ impl AppState {
         self.keys.is_some()
     }
 
-    /// Checks the request's token for `scope` (everything passes without a keys file).
+    /// Checks the request's token for `scope`. Without a keys file everything passes, except the
+    /// admin routes when `Options::admin_token` is set.
     pub(crate) fn authorize(
         &self,
         headers: &HeaderMap,
@@ -296,7 +303,10 @@ impl AppState {
     ) -> Result<Identity, ApiError> {
         match self.keys() {
             Some(keys) => keys.authorize(headers, scope),
-            None => Ok(Identity { username: None }),
+            None => match (&self.options.admin_token, scope) {
+                (Some(token), Scope::Admin) => crate::auth::check_admin_token(headers, token),
+                _ => Ok(Identity { username: None }),
+            },
         }
     }
 

@@ -19,7 +19,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
             "give artifacts to serve (tabship serve model.tabship) or --model-dir DIR".to_owned(),
         ));
     }
-    start(&args.server, paths, |_| {})
+    start(&args.server, paths, |_, _| {})
 }
 
 /// On a loopback bind, or when names are given, only those names and loopback ones are answered.
@@ -49,12 +49,43 @@ fn init_tracing(args: &ServerArgs) -> Result<()> {
     Ok(())
 }
 
+/// Without a keys file, the admin routes need a token: the one given (`TABSHIP_ADMIN_TOKEN`) or a
+/// new one for this run, logged at start as Jupyter prints its URL.
+fn admin_token(args: &ServerArgs, has_keys: bool) -> Result<Option<String>> {
+    if has_keys {
+        if args.admin_token.is_some() {
+            tracing::warn!(
+                "--admin-token (TABSHIP_ADMIN_TOKEN) ignored: with --keys, admin is a key scope"
+            );
+        }
+        return Ok(None);
+    }
+    match &args.admin_token {
+        Some(token) if token.trim().len() < 16 => Err(Error::Usage(format!(
+            "--admin-token must have at least 16 characters, got {}",
+            token.trim().len()
+        ))),
+        Some(token) => {
+            tracing::info!("no keys file: the admin routes need the token given in --admin-token");
+            Ok(Some(token.trim().to_owned()))
+        }
+        None => {
+            let token = tabship_serve::auth::generate_token()?;
+            tracing::warn!(
+                admin_token = %token,
+                "no keys file: the admin routes need this token for this run (Authorization: Bearer <token>); give --keys for lasting users"
+            );
+            Ok(Some(token))
+        }
+    }
+}
+
 /// Builds the state, binds, loads the models in the background and serves until SIGTERM/Ctrl-C.
-/// `on_listen` gets the bound address (the demo prints its URLs there).
+/// `on_listen` gets the bound address and, without keys, the admin token (the demo prints them).
 pub fn start(
     args: &ServerArgs,
     paths: Vec<std::path::PathBuf>,
-    on_listen: impl FnOnce(std::net::SocketAddr),
+    on_listen: impl FnOnce(std::net::SocketAddr, Option<&str>),
 ) -> Result<()> {
     init_tracing(args)?;
     let keys = match &args.keys {
@@ -80,6 +111,12 @@ pub fn start(
             args.header_timeout
         )));
     }
+    if args.max_uploads == 0 {
+        return Err(Error::Usage(
+            "--max-uploads must be at least 1, got `0`".to_owned(),
+        ));
+    }
+    let admin_token = admin_token(args, keys.is_some())?;
     if args.max_connections == 0 {
         return Err(Error::Usage(
             "--max-connections must be at least 1, got `0`".to_owned(),
@@ -95,6 +132,8 @@ pub fn start(
         allowed_hosts: allowed_hosts(args),
         header_timeout: Duration::from_secs_f64(args.header_timeout),
         max_connections: args.max_connections,
+        max_uploads: args.max_uploads,
+        admin_token: admin_token.clone(),
         prediction_log: args.prediction_log.as_ref().map(|p| LogConfig {
             path: p.clone(),
             max_bytes: args.log_max_mb.saturating_mul(1024 * 1024),
@@ -144,7 +183,7 @@ pub fn start(
                 return Err(Error::Internal(format!("model loading failed: {e}")));
             }
         }
-        on_listen(addr);
+        on_listen(addr, admin_token.as_deref());
         match server.await {
             Ok(result) => result.map_err(Error::from),
             Err(e) => Err(Error::Internal(format!("server task failed: {e}"))),
