@@ -16,6 +16,7 @@ mod load_by_path;
 mod metrics_docs;
 mod predict;
 mod request_forms;
+mod request_ids;
 mod state_dir;
 mod upload_limits;
 mod v2;
