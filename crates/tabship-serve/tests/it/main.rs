@@ -14,6 +14,7 @@ mod feedback;
 mod keys_reload;
 mod load_by_path;
 mod metrics_docs;
+mod metrics_retained;
 mod predict;
 mod request_forms;
 mod request_ids;
