@@ -32,7 +32,7 @@ pub(crate) fn generate() -> String {
         // generator is a CSPRNG seeded from the OS, so the id stays unpredictable.
         rand::rng().fill_bytes(&mut bytes);
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:032x}", u128::from_be_bytes(bytes))
 }
 
 /// The client's own id, if it sent one: 400 naming the header when it is malformed (empty, too
