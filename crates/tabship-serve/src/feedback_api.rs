@@ -93,7 +93,7 @@ pub(crate) async fn feedback(
             StatusCode::NOT_FOUND,
             "request_not_found",
             format!(
-                "no logged prediction with request id `{request_id}` that you may label (unknown, forgotten after too many newer predictions, or made by another key)"
+                "no logged prediction with request id `{request_id}` that you may label (unknown, forgotten after too many newer predictions, or made by another user)"
             ),
         )
     };
