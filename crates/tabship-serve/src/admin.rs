@@ -418,16 +418,23 @@ pub(crate) async fn unload_version(
             ));
         }
         removed = e.versions.remove(&v);
+        if let Some(model) = &removed {
+            // Before the registry without it is published, so no scrape misses its counters.
+            state.metrics.retire(model.clone());
+        }
         e.aliases.retain(|_, target| *target != v);
         e.history.retain(|h| *h != v);
         Ok(())
     })
     .await?;
-    if let (Some(dir), Some(model)) = (&state.options.state_dir, removed) {
+    if let (Some(dir), Some(model)) = (&state.options.state_dir, &removed) {
         if model.origin == Origin::AdminUpload {
             crate::persist::remove_upload(dir, &name, &model.version);
         }
     }
+    // Unless a request still holds the version, its memory is freed now (its counts are kept).
+    drop(removed);
+    state.metrics.sweep_retired();
     Ok(answer)
 }
 

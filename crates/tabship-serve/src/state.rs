@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -125,8 +125,6 @@ pub struct AppState {
     pub(crate) options: Options,
     ready: AtomicBool,
     draining: AtomicBool,
-    request_prefix: u32,
-    request_counter: AtomicU64,
 }
 
 impl AppState {
@@ -159,8 +157,6 @@ impl AppState {
             options,
             ready: AtomicBool::new(false),
             draining: AtomicBool::new(false),
-            request_prefix: rand::random(),
-            request_counter: AtomicU64::new(0),
         }))
     }
 
@@ -368,12 +364,6 @@ impl AppState {
                 "the models are still loading",
             ))
         }
-    }
-
-    /// A new request id, unique within this process (a random prefix keeps restarts apart).
-    pub(crate) fn next_request_id(&self) -> String {
-        let n = self.request_counter.fetch_add(1, Ordering::Relaxed);
-        format!("{:08x}{:010x}", self.request_prefix, n)
     }
 
     /// Flushes the prediction log (at shutdown).
