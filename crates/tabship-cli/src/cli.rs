@@ -72,6 +72,10 @@ pub struct ServerArgs {
     /// and re-apply them at start-up, after the command-line models.
     #[arg(long)]
     pub state_dir: Option<PathBuf>,
+    /// With --state-dir: when any part of the saved state cannot be restored, stay not ready
+    /// (503 `state_invalid`) instead of serving what remains.
+    #[arg(long, requires = "state_dir")]
+    pub strict_state: bool,
     /// Serve HTTPS with this PEM certificate chain (with --tls-key).
     #[arg(long, requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,

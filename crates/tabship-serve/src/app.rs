@@ -199,6 +199,12 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
             .into_response()
     } else if state.is_ready() {
         Json(json!({"status": "ready"})).into_response()
+    } else if state.state_skipped() > 0 {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "state_invalid", "skipped": state.state_skipped()})),
+        )
+            .into_response()
     } else {
         (
             StatusCode::SERVICE_UNAVAILABLE,

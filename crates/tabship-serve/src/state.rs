@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -63,6 +63,10 @@ pub struct Options {
     /// another local user cannot change the models. `None` leaves the admin routes open without
     /// keys: for embedders that authenticate in front of the router. Ignored with a keys file.
     pub admin_token: Option<String>,
+    /// With a state directory: when any part of the saved state had to be skipped, stay not
+    /// ready (503 `state_invalid`) instead of serving what remains, so an orchestrator keeps
+    /// traffic on instances that restored everything (`--strict-state`).
+    pub strict_state: bool,
 }
 
 /// Which models read an absent field as a missing value.
@@ -107,6 +111,7 @@ impl Default for Options {
             header_timeout: Duration::from_secs(10),
             max_connections: 512,
             admin_token: None,
+            strict_state: false,
         }
     }
 }
@@ -115,7 +120,7 @@ impl Default for Options {
 #[derive(Debug)]
 pub struct AppState {
     pub(crate) registry: Arc<RegistryCell>,
-    pub(crate) admin: tokio::sync::Mutex<()>,
+    pub(crate) admin: Arc<tokio::sync::Mutex<()>>,
     /// One permit per version load in progress (see [`Options::max_uploads`]).
     pub(crate) uploads: tokio::sync::Semaphore,
     keys: Option<RwLock<Arc<KeyStore>>>,
@@ -124,6 +129,8 @@ pub struct AppState {
     pub(crate) feedback: FeedbackStore,
     pub(crate) options: Options,
     ready: AtomicBool,
+    /// See [`AppState::state_skipped`].
+    state_skipped: AtomicUsize,
     draining: AtomicBool,
 }
 
@@ -145,7 +152,7 @@ impl AppState {
         Ok(Arc::new(AppState {
             metrics: Metrics::new(registry.clone()),
             registry,
-            admin: tokio::sync::Mutex::new(()),
+            admin: Arc::new(tokio::sync::Mutex::new(())),
             uploads: tokio::sync::Semaphore::new(
                 options
                     .max_uploads
@@ -156,6 +163,7 @@ impl AppState {
             feedback: FeedbackStore::new(options.feedback_capacity),
             options,
             ready: AtomicBool::new(false),
+            state_skipped: AtomicUsize::new(0),
             draining: AtomicBool::new(false),
         }))
     }
@@ -239,11 +247,20 @@ impl AppState {
                 "artifacts sharing a model name are served as versions of one model, the last one current"
             );
         }
+        let mut skipped = 0;
         if let Some(dir) = &self.options.state_dir {
-            registry = crate::persist::restore(dir, registry);
+            (registry, skipped) = crate::persist::restore(dir, registry);
         }
         self.registry.store(registry);
-        self.set_ready();
+        if skipped > 0 && self.options.strict_state {
+            self.state_skipped.store(skipped, Ordering::Release);
+            tracing::error!(
+                skipped,
+                "not ready: parts of the saved state were skipped and --strict-state is set"
+            );
+        } else {
+            self.set_ready();
+        }
         Ok(())
     }
 
@@ -353,10 +370,25 @@ impl AppState {
         Ok(n)
     }
 
+    /// Parts of the saved state skipped at start when `Options::strict_state` kept the server
+    /// from becoming ready (0 otherwise).
+    pub fn state_skipped(&self) -> usize {
+        self.state_skipped.load(Ordering::Acquire)
+    }
+
     /// 503 until the models are loaded.
     pub(crate) fn require_ready(&self) -> Result<(), ApiError> {
+        let skipped = self.state_skipped();
         if self.is_ready() {
             Ok(())
+        } else if skipped > 0 {
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "state_invalid",
+                format!(
+                    "{skipped} part(s) of the saved state were skipped (see the log; state.json's rejected copy is kept beside it) and --strict-state is set: fix the state and restart, or start without --strict-state"
+                ),
+            ))
         } else {
             Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,

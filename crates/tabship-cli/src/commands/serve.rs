@@ -128,6 +128,7 @@ pub fn start(
         drain: Duration::from_secs_f64(args.drain_seconds),
         keys_file: args.keys.clone(),
         state_dir: args.state_dir.clone(),
+        strict_state: args.strict_state,
         absent_as_missing: absent_as_missing(args.absent_as_missing.as_deref()),
         allowed_hosts: allowed_hosts(args),
         header_timeout: Duration::from_secs_f64(args.header_timeout),
