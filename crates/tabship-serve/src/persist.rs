@@ -612,7 +612,8 @@ mod tests {
         ] {
             let dir = tempfile::tempdir().expect("tempdir");
             std::fs::write(dir.path().join(STATE_FILE), text).expect("write");
-            let registry = restore(dir.path(), Registry::default());
+            let (registry, skipped) = restore(dir.path(), Registry::default());
+            assert_eq!(skipped, 1, "{text}");
             assert!(registry.models.is_empty(), "{text}");
             assert!(!dir.path().join(STATE_FILE).exists(), "{text}");
             assert_eq!(aside(dir.path()).len(), 1, "{text}");
@@ -635,7 +636,7 @@ mod tests {
         let registry = Registry::default()
             .with_version(model, true)
             .expect("registry");
-        let registry = restore(dir.path(), registry);
+        let (registry, _) = restore(dir.path(), registry);
         assert_eq!(registry.models["iris"].aliases["prod"], "golden");
         assert!(!registry.models.contains_key("bad"));
         assert!(
@@ -648,7 +649,7 @@ mod tests {
     fn an_empty_registry_round_trips() {
         let dir = tempfile::tempdir().expect("tempdir");
         save(dir.path(), &Registry::default()).expect("save");
-        let file = read_state(&dir.path().join(STATE_FILE)).expect("readable");
+        let file = read_state(&dir.path().join(STATE_FILE), &mut 0).expect("readable");
         assert_eq!(file.format_version, FORMAT_VERSION);
         assert!(file.models.is_empty());
         assert!(aside(dir.path()).is_empty());
