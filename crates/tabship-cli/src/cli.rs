@@ -76,6 +76,10 @@ pub struct ServerArgs {
     /// (503 `state_invalid`) instead of serving what remains.
     #[arg(long, requires = "state_dir")]
     pub strict_state: bool,
+    /// Admin loads by server path (`{"path": ...}`) read only files under this directory; uploads
+    /// are unaffected.
+    #[arg(long)]
+    pub load_path_root: Option<PathBuf>,
     /// Serve HTTPS with this PEM certificate chain (with --tls-key).
     #[arg(long, requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,

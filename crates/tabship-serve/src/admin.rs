@@ -271,10 +271,11 @@ pub(crate) async fn load_version(
         Source::Bytes(b) => Some(b.clone()),
         Source::Path(_) => None,
     };
+    let root = state.options.load_path_root.clone();
     let loaded = tokio::task::spawn_blocking(move || {
         let (model, origin) = match source {
             Source::Path(p) => {
-                let bytes = crate::artifact_path::read(&p, limit)?;
+                let bytes = crate::artifact_path::read(&p, limit, root.as_deref())?;
                 (
                     LoadedModel::from_path_bytes(
                         &bytes,

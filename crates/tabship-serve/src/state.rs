@@ -67,6 +67,9 @@ pub struct Options {
     /// ready (503 `state_invalid`) instead of serving what remains, so an orchestrator keeps
     /// traffic on instances that restored everything (`--strict-state`).
     pub strict_state: bool,
+    /// When set, the admin load-by-path (`{"path": ...}`) reads only files under this directory
+    /// (after resolving symlinks and `..`); uploads are unaffected (`--load-path-root`).
+    pub load_path_root: Option<PathBuf>,
 }
 
 /// Which models read an absent field as a missing value.
@@ -112,6 +115,7 @@ impl Default for Options {
             max_connections: 512,
             admin_token: None,
             strict_state: false,
+            load_path_root: None,
         }
     }
 }

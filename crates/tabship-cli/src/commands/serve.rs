@@ -129,6 +129,7 @@ pub fn start(
         keys_file: args.keys.clone(),
         state_dir: args.state_dir.clone(),
         strict_state: args.strict_state,
+        load_path_root: args.load_path_root.clone(),
         absent_as_missing: absent_as_missing(args.absent_as_missing.as_deref()),
         allowed_hosts: allowed_hosts(args),
         header_timeout: Duration::from_secs_f64(args.header_timeout),
