@@ -30,7 +30,7 @@ pub enum Command {
     /// Serve artifacts over HTTP: predict, auth, metrics, OpenAPI docs, web form, versions.
     Serve(Box<ServeArgs>),
     /// Train the bundled iris data and serve it with the web form (Ctrl-C stops it).
-    Demo(DemoArgs),
+    Demo(Box<DemoArgs>),
     /// Manage the API keys file.
     Keys(KeysArgs),
     /// Compare live data with the training distribution stored in the artifact: per column the
