@@ -138,6 +138,10 @@ pub struct ServerArgs {
     /// body is read.
     #[arg(long, default_value_t = 2)]
     pub max_uploads: usize,
+    /// Request bodies in flight at once over all connections, in MiB (uploads aside); a request
+    /// past it is answered 503 `overloaded` before its body is read.
+    #[arg(long, default_value_t = 256)]
+    pub max_inflight_mb: usize,
     /// Worker threads [default: all cores].
     #[arg(long)]
     pub threads: Option<usize>,

@@ -19,7 +19,9 @@ use crate::error::ApiError;
 use crate::metrics::{RequestLabels, RouteLabels};
 use crate::predict::RequestId;
 use crate::state::AppState;
-use crate::{admin, docs, feedback_api, guard, models, openapi, predict, request_id, ui, v2};
+use crate::{
+    admin, body_budget, docs, feedback_api, guard, models, openapi, predict, request_id, ui, v2,
+};
 
 /// Builds the HTTP API around a state. Serve it with `axum::serve`, or drive it in process with
 /// `tower::ServiceExt::oneshot`.
@@ -72,6 +74,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/ui/{name}", get(ui::ui_model))
         .merge(v2::routes())
         .layer(DefaultBodyLimit::max(state.options.body_limit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            body_budget::reserve,
+        ))
         .merge(admin_routes)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -41,6 +41,7 @@ mod admin;
 mod app;
 mod artifact_path;
 pub mod auth;
+mod body_budget;
 pub mod compat;
 mod connections;
 mod docs;

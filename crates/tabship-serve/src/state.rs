@@ -70,6 +70,9 @@ pub struct Options {
     /// When set, the admin load-by-path (`{"path": ...}`) reads only files under this directory
     /// (after resolving symlinks and `..`); uploads are unaffected (`--load-path-root`).
     pub load_path_root: Option<PathBuf>,
+    /// Request bodies in flight at once, in bytes, over all connections (admin uploads aside):
+    /// a request that would pass it is answered 503 `overloaded` before its body is read.
+    pub max_inflight_body_bytes: usize,
 }
 
 /// Which models read an absent field as a missing value.
@@ -116,6 +119,7 @@ impl Default for Options {
             admin_token: None,
             strict_state: false,
             load_path_root: None,
+            max_inflight_body_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -133,6 +137,8 @@ pub struct AppState {
     pub(crate) feedback: FeedbackStore,
     pub(crate) options: Options,
     ready: AtomicBool,
+    /// See [`crate::body_budget`].
+    pub(crate) body_budget: tokio::sync::Semaphore,
     /// See [`AppState::state_skipped`].
     state_skipped: AtomicUsize,
     draining: AtomicBool,
@@ -165,6 +171,7 @@ impl AppState {
             keys: keys.map(|k| RwLock::new(Arc::new(k))),
             log,
             feedback: FeedbackStore::new(options.feedback_capacity),
+            body_budget: crate::body_budget::budget(options.max_inflight_body_bytes),
             options,
             ready: AtomicBool::new(false),
             state_skipped: AtomicUsize::new(0),

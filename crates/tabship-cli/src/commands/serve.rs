@@ -111,6 +111,11 @@ pub fn start(
             args.header_timeout
         )));
     }
+    if args.max_inflight_mb == 0 {
+        return Err(Error::Usage(
+            "--max-inflight-mb must be at least 1, got `0`".to_owned(),
+        ));
+    }
     if args.max_uploads == 0 {
         return Err(Error::Usage(
             "--max-uploads must be at least 1, got `0`".to_owned(),
@@ -135,6 +140,7 @@ pub fn start(
         header_timeout: Duration::from_secs_f64(args.header_timeout),
         max_connections: args.max_connections,
         max_uploads: args.max_uploads,
+        max_inflight_body_bytes: args.max_inflight_mb.saturating_mul(1024 * 1024),
         admin_token: admin_token.clone(),
         prediction_log: args.prediction_log.as_ref().map(|p| LogConfig {
             path: p.clone(),

@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod body_budget;
 mod browser;
 mod common;
 mod compat;
