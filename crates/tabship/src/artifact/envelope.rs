@@ -22,7 +22,10 @@ pub const FORMAT_MAJOR: u16 = 1;
 ///   and the optional exact `values` of numeric columns with few distinct values in the
 ///   drift profile (a 1.2 reader would silently ignore them and judge those columns by their
 ///   quantile bins, which cannot see a 0/1 column's mix change).
-pub const FORMAT_MINOR: u16 = 3;
+/// - 1.4: adds the boosting layout of `tree_ensemble`: the optional `combination` (a sum of
+///   margins from a base score through a link) and the optional per-node `missing_left` and
+///   `strict` split rules of a tree.
+pub const FORMAT_MINOR: u16 = 4;
 
 /// The parsed header of an artifact.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -203,7 +206,7 @@ mod tests {
         newer[10] = 9;
         let err = open(&newer).unwrap_err().to_string();
         assert!(
-            err.contains("format 1.9") && err.contains("up to 1.3"),
+            err.contains("format 1.9") && err.contains(&format!("up to 1.{FORMAT_MINOR}")),
             "{err}"
         );
     }

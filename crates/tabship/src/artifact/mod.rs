@@ -67,10 +67,7 @@ pub(crate) fn encode_body(parts: &PipelineParts) -> Result<Vec<u8>> {
 /// The lowest format minor that can hold `parts` (see [`FORMAT_MINOR`]): the highest minor any
 /// part needs, so a newer field is never written under an older number.
 pub fn required_minor(parts: &PipelineParts) -> u16 {
-    let model = match parts.model {
-        Model::TreeEnsemble(_) => 1,
-        _ => 0,
-    };
+    let model = parts.model.format_minor();
     let profile = match &parts.drift_profile {
         Some(p) if p.has_exact_values() => 3,
         Some(_) => 2,
@@ -146,6 +143,43 @@ fn read_checked(source: impl std::io::Read, size: u64) -> Result<Vec<u8>, ReadEr
 /// over a device, FIFO or directory; a new file is readable by others (0644 on Unix).
 pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     crate::fs::write_atomic(path, bytes, crate::fs::PUBLIC_MODE)
+}
+
+#[cfg(test)]
+mod minor_tests {
+    use super::*;
+    use crate::Pipeline;
+    use crate::model::{Combination, Link};
+
+    /// A forest with a drift profile (format 1.2).
+    fn forest_with_profile() -> Result<PipelineParts> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/golden/diamonds_forest_profile.tabship"
+        );
+        Ok(Pipeline::load(path)?.to_parts())
+    }
+
+    /// Before the seam a drift profile decided the minor without looking at the model: a model
+    /// needing a newer minor was written under the profile's.
+    #[test]
+    fn a_model_needing_a_newer_minor_than_the_profile_is_written_with_it() -> Result<()> {
+        let mut parts = forest_with_profile()?;
+        assert!(parts.drift_profile.is_some());
+        assert_eq!(required_minor(&parts), 2);
+        let Model::TreeEnsemble(trees) = parts.model else {
+            return Err(Error::field("model", "the golden forest is not a forest"));
+        };
+        parts.model = Model::TreeEnsemble(trees.with_combination(Combination::Sum {
+            base_score: 0.5,
+            link: Link::Identity,
+        }));
+        assert_eq!(required_minor(&parts), 4);
+        let loaded = Pipeline::from_bytes(&Pipeline::from_parts(parts)?.to_bytes()?)?;
+        assert_eq!(loaded.header().map(|h| h.format_minor), Some(4));
+        assert!(loaded.drift_profile().is_some());
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -69,6 +69,7 @@ macro_rules! packed {
     };
 }
 
+packed!(PackedU8, u8, 1, "1 byte each");
 packed!(PackedU32, u32, 4, "4 bytes each");
 packed!(PackedF64, f64, 8, "8 bytes each, IEEE-754");
 

@@ -6,7 +6,7 @@ mod tree;
 use serde::{Deserialize, Serialize};
 
 pub use linear::{LinearRegressor, LogisticClassifier, sigmoid};
-pub use tree::{LEAF, TreeEnsemble, TreeSpec};
+pub use tree::{Combination, LEAF, Link, TreeEnsemble, TreeSpec};
 
 use crate::encode::Entry;
 use crate::{Error, Result};
@@ -63,6 +63,17 @@ impl Model {
             Model::LinearRegression(_) => Task::Regression,
             Model::LogisticRegression(_) => Task::Classification,
             Model::TreeEnsemble(m) => m.task,
+        }
+    }
+
+    /// The lowest artifact format minor that holds this model: each variant declares its own
+    /// (the linear models 1.0, tree ensembles 1.1, or 1.4 with the boosting layout), and
+    /// [`artifact::required_minor`](crate::artifact::required_minor) takes the highest of every
+    /// part's. A new variant or a new optional field of one declares its minor here.
+    pub fn format_minor(&self) -> u16 {
+        match self {
+            Model::LinearRegression(_) | Model::LogisticRegression(_) => 0,
+            Model::TreeEnsemble(m) => m.format_minor(),
         }
     }
 

@@ -49,7 +49,8 @@ fn specific_failures_have_specific_errors() {
         err,
         Error::UnsupportedVersion { found_major: 2, .. }
     ));
-    assert!(err.to_string().contains("format 2.0") && err.to_string().contains("up to 1.3"));
+    let newest = format!("up to 1.{}", tabship::artifact::FORMAT_MINOR);
+    assert!(err.to_string().contains("format 2.0") && err.to_string().contains(&newest));
     let mut body_flip = bytes.clone();
     let last = body_flip.len() - 1;
     body_flip[last] ^= 1;

@@ -1,6 +1,12 @@
 //! The prediction layout of a tree ensemble, derived from the stored trees when a pipeline is
 //! assembled (the artifact keeps smartcore's layout; nothing here is serialised).
 //!
+//! A strict split `x < t` is walked as `x <= u` for `u` the largest `f64` below `t`
+//! ([`TreeSpec::inclusive_threshold`]), which decides alike for every value but NaN. A node that
+//! sends NaN left cannot be told by one rank per value: an ensemble with such a node is walked on
+//! `f64` values by [`Plain`] (boosted models imported from XGBoost or LightGBM take that path
+//! until the ranked walker learns a rank for "missing" per node).
+//!
 //! Splits compare *ranks* instead of `f64` values. For each feature, the distinct thresholds of
 //! every tree are sorted once; a value `x` becomes `rank(x)`, the number of thresholds below it,
 //! and a node's threshold `t` becomes its own position `j` in that list. Then
@@ -89,13 +95,10 @@ impl Ranks {
         let mut keys: Vec<u128> = trees
             .iter()
             .flat_map(|t| {
-                t.left
-                    .0
-                    .iter()
-                    .zip(&t.feature.0)
-                    .zip(&t.threshold.0)
-                    .filter(|((left, _), _)| **left != LEAF)
-                    .map(|((_, &f), &x)| (u128::from(f) << 64) | u128::from(ordered_bits(x)))
+                (0..t.left.len()).filter(|&i| t.left.0[i] != LEAF).map(|i| {
+                    (u128::from(t.feature.0[i]) << 64)
+                        | u128::from(ordered_bits(t.inclusive_threshold(i)))
+                })
             })
             .collect();
         keys.sort_unstable();
@@ -193,6 +196,9 @@ pub(super) struct Layout {
 enum Nodes {
     Narrow(Walker<u16>),
     Wide(Walker<u32>),
+    /// Some node sends missing values left, which one rank per value cannot say: the trees
+    /// are walked on `f64` values instead (correct, and slower than ranks).
+    Plain(Plain),
 }
 
 impl Default for Nodes {
@@ -223,8 +229,13 @@ impl Layout {
     pub(super) fn new(trees: &[TreeSpec], width: usize) -> Layout {
         let ranks = Ranks::new(trees, width);
         let narrow = width <= usize::from(u16::MAX) + 1 && ranks.max_rank() <= u16::MAX_RANK;
+        let missing_left = trees
+            .iter()
+            .any(|t| t.missing_left.0.iter().any(|&m| m != 0));
         Layout {
-            nodes: if narrow {
+            nodes: if missing_left {
+                Nodes::Plain(Plain::new(trees, width))
+            } else if narrow {
                 Nodes::Narrow(Walker::new(trees, &ranks))
             } else {
                 Nodes::Wide(Walker::new(trees, &ranks))
@@ -247,6 +258,12 @@ impl Layout {
         let mut layout = Layout::new(trees, width);
         layout.nodes = Nodes::Wide(Walker::new(trees, &layout.ranks));
         layout
+    }
+
+    /// Whether the trees are walked on ranks (not on values by [`Plain`]).
+    #[cfg(test)]
+    pub(super) fn is_ranked(&self) -> bool {
+        !matches!(self.nodes, Nodes::Plain(_))
     }
 
     /// Whether nodes and ranks are `u16`.
@@ -274,6 +291,7 @@ impl Layout {
                 let rows = self.rank_rows(source, &mut scratch.wide);
                 w.for_each_leaf(&rows, visit);
             }
+            Nodes::Plain(p) => p.for_each_leaf(source, visit),
         }
     }
 
@@ -341,6 +359,52 @@ struct RankedRows<'a, R> {
     row_len: usize,
 }
 
+/// The stored trees, walked one row and one tree at a time on `f64` values with each node's
+/// rules.
+#[derive(Debug, Clone, PartialEq)]
+struct Plain {
+    trees: Vec<TreeSpec>,
+    /// Per tree, the index of its first leaf among every tree's leaves.
+    first_leaf: Vec<usize>,
+    width: usize,
+}
+
+impl Plain {
+    fn new(trees: &[TreeSpec], width: usize) -> Plain {
+        let mut first_leaf = Vec::with_capacity(trees.len());
+        let mut at = 0;
+        for t in trees {
+            first_leaf.push(at);
+            at += t.left.0.iter().filter(|&&l| l == LEAF).count();
+        }
+        Plain {
+            trees: trees.to_vec(),
+            first_leaf,
+            width,
+        }
+    }
+
+    fn for_each_leaf(&self, source: &impl RowValues, mut visit: impl FnMut(usize, usize)) {
+        let mut row = vec![0.0; self.width];
+        for r in 0..source.n_rows() {
+            row.fill(0.0);
+            source.for_each_value(r, |f, x| row[f] = x);
+            for (tree, &first) in self.trees.iter().zip(&self.first_leaf) {
+                let mut i = 0;
+                while tree.left.0[i] != LEAF {
+                    let x = row[tree.feature.0[i] as usize];
+                    i = if tree.goes_left(i, x) {
+                        tree.left.0[i]
+                    } else {
+                        tree.right.0[i]
+                    } as usize;
+                }
+                visit(r, first + tree.right.0[i] as usize);
+            }
+        }
+    }
+}
+
 /// Where one tree lives in [`Walker::nodes`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct TreeRef {
@@ -406,7 +470,7 @@ impl<R: Rank> Walker<R> {
                     left: next_index,
                     feature: R::from_u32(feature),
                     // The threshold's own position among its feature's thresholds.
-                    rank: R::from_u32(ranks.rank(feature as usize, tree.threshold.0[i])),
+                    rank: R::from_u32(ranks.rank(feature as usize, tree.inclusive_threshold(i))),
                 });
                 self.leaf.push(0);
                 next_index += 2;
@@ -513,6 +577,7 @@ mod tests {
             right: PackedU32(right),
             leaf_values: PackedF64((0..=k).map(f64::from).collect()),
             leaf_class: PackedU32(vec![]),
+            ..TreeSpec::default()
         }
     }
 

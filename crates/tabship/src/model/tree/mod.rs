@@ -1,0 +1,181 @@
+//! Tree ensembles: decision trees, random forests and extra trees (and, from format 1.4, the
+//! layout gradient-boosted trees need), one struct-of-arrays per tree.
+//!
+//! Node `i` is a leaf when `left[i] == LEAF`; then `right[i]` is its row in `leaf_values` (and
+//! `leaf_class`). Otherwise a row goes to `left[i]` when `x[feature[i]] <= threshold[i]` and to
+//! `right[i]` else (NaN goes right), exactly as smartcore decides; a node may instead compare
+//! `x < threshold` or send NaN left ([`TreeSpec::strict`], [`TreeSpec::missing_left`]). Children
+//! always have larger indices than their parent, so every walk ends.
+//!
+//! The files, by purpose: [`format`] the stored form (trees, [`Combination`], [`Link`]),
+//! `validate` the checks of an artifact's trees, `walk` the prediction layout derived at load
+//! time, `combine` how leaves become predictions, `buffers` what prediction reuses.
+
+mod buffers;
+mod combine;
+mod format;
+#[cfg(test)]
+mod tests;
+mod validate;
+mod walk;
+
+use serde::{Deserialize, Serialize};
+
+pub use format::{Combination, LEAF, Link, TreeSpec};
+
+use crate::Result;
+use crate::encode::Entry;
+use crate::model::{Outputs, Task};
+use buffers::{BUFFERS, Entries, MAX_ROWS_AT_ONCE, part};
+use walk::Layout;
+
+/// A tree ensemble: one tree is a decision tree; forests combine their trees.
+///
+/// Under [`Combination::Average`] (the default) classifiers predict the class with most votes
+/// (ties to the lowest class index) and average the leaves' class distributions for
+/// probabilities; regressors sum leaf values in tree order and divide by the number of trees.
+/// Under [`Combination::Sum`] leaves hold margins that add up from a base score through a link.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TreeEnsemble {
+    /// Classification (trees vote and carry class distributions) or regression.
+    pub task: Task,
+    /// The trees.
+    pub trees: Vec<TreeSpec>,
+    /// How the trees combine (format 1.4 when not [`Combination::Average`], which is not
+    /// written).
+    #[serde(default, skip_serializing_if = "Combination::is_average")]
+    pub combination: Combination,
+    #[serde(skip)]
+    layout: Layout,
+    /// Outputs per row: the number of classes, or 1 for a regressor.
+    #[serde(skip)]
+    outputs: usize,
+    /// Summed softmax ensembles: per leaf (numbered across trees), the class its tree adds to.
+    #[serde(skip)]
+    leaf_group: Vec<u32>,
+}
+
+impl PartialEq for TreeEnsemble {
+    fn eq(&self, other: &Self) -> bool {
+        self.task == other.task
+            && self.trees == other.trees
+            && self.combination == other.combination
+    }
+}
+
+impl TreeEnsemble {
+    /// An ensemble of `trees` averaged as a forest (validated when the pipeline is assembled).
+    pub fn new(task: Task, trees: Vec<TreeSpec>) -> Self {
+        TreeEnsemble {
+            task,
+            trees,
+            combination: Combination::Average,
+            layout: Layout::default(),
+            outputs: 0,
+            leaf_group: Vec::new(),
+        }
+    }
+
+    /// The same trees combined by `combination`.
+    pub fn with_combination(mut self, combination: Combination) -> Self {
+        self.combination = combination;
+        self
+    }
+
+    /// Total number of nodes.
+    pub fn n_nodes(&self) -> usize {
+        self.trees.iter().map(|t| t.left.len()).sum()
+    }
+
+    /// The lowest artifact format minor that holds this ensemble: 1, or 4 when it uses the
+    /// boosting layout (a sum combination, or per-node split rules).
+    pub fn format_minor(&self) -> u16 {
+        if self.combination.is_average() && !self.trees.iter().any(TreeSpec::has_split_rules) {
+            1
+        } else {
+            4
+        }
+    }
+
+    /// Validates every tree against `width` features and `n_classes` (None: regression) and
+    /// builds the traversal layout.
+    pub(crate) fn prepare(&mut self, width: usize, n_classes: Option<usize>) -> Result<()> {
+        validate::validate_ensemble(&self.trees, self.combination, self.task, width, n_classes)?;
+        self.layout = Layout::new(&self.trees, width);
+        self.outputs = n_classes.unwrap_or(1);
+        self.leaf_group = match self.combination {
+            Combination::Sum {
+                link: Link::Softmax,
+                ..
+            } => self
+                .trees
+                .iter()
+                .enumerate()
+                .flat_map(|(t, tree)| {
+                    let leaves = tree.left.0.iter().filter(|&&l| l == LEAF).count();
+                    std::iter::repeat_n((t % self.outputs) as u32, leaves)
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        Ok(())
+    }
+
+    /// Predicts encoded rows (`entries` holds `stride` entries per row; features no entry names
+    /// are zero). Classifiers write the voted class into `classes` and, when given,
+    /// probabilities into `proba` (`rows × n_classes`); regressors write `values`. `sums` is
+    /// reused between calls.
+    pub(crate) fn predict_entries(
+        &self,
+        entries: &[Entry],
+        stride: usize,
+        sums: &mut Vec<f64>,
+        mut out: Outputs<'_>,
+    ) {
+        if stride == 0 {
+            return;
+        }
+        let k = self.outputs;
+        BUFFERS.with_borrow_mut(|buffers| {
+            // Bounded pieces, so that the per-thread buffers stay small whatever the caller
+            // passes (the pipeline passes 512 rows at a time).
+            for (i, piece) in entries.chunks(MAX_ROWS_AT_ONCE * stride).enumerate() {
+                let rows = i * MAX_ROWS_AT_ONCE..i * MAX_ROWS_AT_ONCE + piece.len() / stride;
+                let out = Outputs {
+                    classes: out
+                        .classes
+                        .as_deref_mut()
+                        .map(|c| part(c, rows.start, rows.end)),
+                    values: out
+                        .values
+                        .as_deref_mut()
+                        .map(|v| part(v, rows.start, rows.end)),
+                    proba: (out.proba.as_deref_mut())
+                        .map(|p| part(p, rows.start * k, rows.end * k)),
+                };
+                self.predict_source(
+                    &Entries {
+                        entries: piece,
+                        stride,
+                    },
+                    buffers,
+                    sums,
+                    out,
+                );
+            }
+        });
+    }
+
+    /// Predicts dense rows (`rows × width`, row-major) like
+    /// [`predict_entries`](Self::predict_entries).
+    #[cfg(test)]
+    fn predict_dense(&self, x: &[f64], width: usize, out: Outputs<'_>) {
+        let source = buffers::Dense { x, width };
+        self.predict_source(
+            &source,
+            &mut buffers::Buffers::default(),
+            &mut Vec::new(),
+            out,
+        );
+    }
+}

@@ -1,0 +1,583 @@
+//! Tree ensembles against a plain walk: the proptest oracle and hostile trees.
+
+use super::buffers::MAX_ROWS_AT_ONCE;
+use super::combine::first_max;
+use super::walk::Layout;
+use super::*;
+use crate::artifact::packed::{PackedF64, PackedU8, PackedU32};
+use crate::model::Outputs;
+
+/// x0 <= 0.5 ? leaf 0 (class 0, p = [0.9, 0.1]) : leaf 1 (class 1, p = [0.2, 0.8])
+fn stump() -> TreeSpec {
+    TreeSpec {
+        feature: PackedU32(vec![0, 0, 0]),
+        threshold: PackedF64(vec![0.5, 0.0, 0.0]),
+        left: PackedU32(vec![1, LEAF, LEAF]),
+        right: PackedU32(vec![2, 0, 1]),
+        leaf_values: PackedF64(vec![0.9, 0.1, 0.2, 0.8]),
+        leaf_class: PackedU32(vec![0, 1]),
+        ..TreeSpec::default()
+    }
+}
+
+#[test]
+fn votes_and_probabilities() {
+    let mut e = TreeEnsemble::new(Task::Classification, vec![stump(), stump()]);
+    e.prepare(1, Some(2)).unwrap();
+    let x = [0.5, 0.7, -3.0];
+    let mut classes = [9; 3];
+    let mut proba = [0.0; 6];
+    e.predict_dense(
+        &x,
+        1,
+        Outputs {
+            classes: Some(&mut classes),
+            proba: Some(&mut proba),
+            ..Outputs::default()
+        },
+    );
+    assert_eq!(classes, [0, 1, 0], "<= goes left");
+    let mut one = [9];
+    e.predict_dense(
+        &[0.7],
+        1,
+        Outputs {
+            classes: Some(&mut one),
+            ..Outputs::default()
+        },
+    );
+    assert_eq!(one, [1], "a single row walks the trees in lockstep");
+    // Nothing asked for: nothing written, nothing counted.
+    e.predict_dense(&x, 1, Outputs::default());
+    assert_eq!(&proba[..2], &[0.9, 0.1]);
+}
+
+#[test]
+fn hostile_trees_are_refused() {
+    let mut cycle = stump();
+    cycle.left.0[0] = 0;
+    assert!(
+        TreeEnsemble::new(Task::Classification, vec![cycle])
+            .prepare(1, Some(2))
+            .is_err()
+    );
+    let mut wide = stump();
+    wide.feature.0[0] = 5;
+    assert!(
+        TreeEnsemble::new(Task::Classification, vec![wide])
+            .prepare(1, Some(2))
+            .is_err()
+    );
+    let mut shared = stump();
+    shared.right.0[0] = 1;
+    assert!(
+        TreeEnsemble::new(Task::Classification, vec![shared])
+            .prepare(1, Some(2))
+            .is_err()
+    );
+    let mut twice = stump();
+    twice.right.0[2] = 0;
+    assert!(
+        TreeEnsemble::new(Task::Classification, vec![twice])
+            .prepare(1, Some(2))
+            .is_err()
+    );
+    let mut bad_class = stump();
+    bad_class.leaf_class.0[1] = 2;
+    assert!(
+        TreeEnsemble::new(Task::Classification, vec![bad_class])
+            .prepare(1, Some(2))
+            .is_err()
+    );
+    assert!(
+        TreeEnsemble::new(Task::Classification, vec![])
+            .prepare(1, Some(2))
+            .is_err()
+    );
+}
+
+#[test]
+fn regression_averages_in_tree_order() {
+    let mut a = stump();
+    a.leaf_values = PackedF64(vec![1.0, 3.0]);
+    a.leaf_class = PackedU32(vec![]);
+    let mut b = a.clone();
+    b.leaf_values = PackedF64(vec![2.0, 6.0]);
+    let mut e = TreeEnsemble::new(Task::Regression, vec![a, b]);
+    e.prepare(1, None).unwrap();
+    let mut values = [0.0; 2];
+    e.predict_dense(
+        &[0.0, 1.0],
+        1,
+        Outputs {
+            values: Some(&mut values),
+            ..Outputs::default()
+        },
+    );
+    assert_eq!(values, [1.5, 4.5]);
+}
+
+/// xorshift64*: random trees from one proptest-drawn seed.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n
+    }
+}
+
+/// Values that splits and rows share, so that ties, signed zeros and infinities all occur.
+const POOL: [f64; 9] = [
+    -2.5,
+    -1.0,
+    -0.0,
+    0.0,
+    0.5,
+    1.0,
+    1.0 + f64::EPSILON,
+    3.0,
+    1e300,
+];
+
+/// A random valid tree over `width` features: `k` classes, or regression when `k` is 1.
+fn random_tree(rng: &mut Rng, width: usize, k: usize, max_depth: usize) -> TreeSpec {
+    fn grow(rng: &mut Rng, t: &mut TreeSpec, width: usize, k: usize, depth: usize) {
+        let i = t.left.0.len();
+        t.feature.0.push(0);
+        t.threshold.0.push(0.0);
+        t.left.0.push(LEAF);
+        t.right.0.push(0);
+        if depth == 0 || rng.below(4) == 0 {
+            t.right.0[i] = t.leaf_class.0.len().max(t.leaf_values.0.len() / k) as u32;
+            if k == 1 {
+                t.leaf_values.0.push(POOL[rng.below(POOL.len() - 1)] * 0.3);
+            } else {
+                let counts: Vec<f64> = (0..k).map(|_| rng.below(5) as f64).collect();
+                let total: f64 = counts.iter().sum::<f64>() + 1.0;
+                let mut dist: Vec<f64> = counts.iter().map(|c| c / total).collect();
+                dist[0] += 1.0 / total;
+                t.leaf_class.0.push(first_max_f(&dist) as u32);
+                t.leaf_values.0.extend(dist);
+            }
+            return;
+        }
+        t.feature.0[i] = rng.below(width) as u32;
+        t.threshold.0[i] = POOL[rng.below(POOL.len())];
+        t.left.0[i] = t.left.0.len() as u32;
+        grow(rng, t, width, k, depth - 1);
+        t.right.0[i] = t.left.0.len() as u32;
+        grow(rng, t, width, k, depth - 1);
+    }
+    let mut t = TreeSpec::default();
+    grow(rng, &mut t, width, k, max_depth);
+    t
+}
+
+fn first_max_f(v: &[f64]) -> usize {
+    (0..v.len()).fold(0, |b, i| if v[i] > v[b] { i } else { b })
+}
+
+/// smartcore's prediction, written plainly: walk each tree with `x <= threshold`, add the
+/// trees' outputs in tree order, divide by the number of trees, vote for classes.
+fn reference(trees: &[TreeSpec], k: usize, row: &[f64]) -> (usize, Vec<f64>) {
+    let mut sums = vec![0.0; k];
+    let mut votes = vec![0u32; k];
+    for t in trees {
+        let mut i = 0;
+        while t.left.0[i] != LEAF {
+            let go_left = row[t.feature.0[i] as usize] <= t.threshold.0[i];
+            i = if go_left { t.left.0[i] } else { t.right.0[i] } as usize;
+        }
+        let leaf = t.right.0[i] as usize;
+        for (s, v) in sums
+            .iter_mut()
+            .zip(&t.leaf_values.0[leaf * k..(leaf + 1) * k])
+        {
+            *s += v;
+        }
+        if let Some(&c) = t.leaf_class.0.get(leaf) {
+            votes[c as usize] += 1;
+        }
+    }
+    let n = trees.len() as f64;
+    (first_max(&votes), sums.iter().map(|s| s / n).collect())
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Ranked walks, in blocks and one row at a time, in the `u16` and the `u32` layouts,
+    /// give bit for bit what the plain `f64` walk gives.
+    #[test]
+    fn walks_match_the_plain_walk_bit_for_bit(
+        seed in 1u64..,
+        width in 1usize..6,
+        k in 1usize..4,
+        n_trees in 1usize..30,
+        n_rows in 1usize..40,
+    ) {
+        let mut rng = Rng(seed);
+        let trees: Vec<TreeSpec> =
+            (0..n_trees).map(|_| { let depth = 1 + rng.below(7); random_tree(&mut rng, width, k, depth) }).collect();
+        let task = if k == 1 { Task::Regression } else { Task::Classification };
+        let mut e = TreeEnsemble::new(task, trees);
+        e.prepare(width, (k > 1).then_some(k)).expect("valid trees");
+        let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.75, -1e-300];
+        let x: Vec<f64> = (0..n_rows * width)
+            .map(|_| match rng.below(POOL.len() + specials.len()) {
+                i if i < POOL.len() => POOL[i],
+                i => specials[i - POOL.len()],
+            })
+            .collect();
+        let want: Vec<(usize, Vec<f64>)> =
+            x.chunks(width).map(|row| reference(&e.trees, k, row)).collect();
+        let narrow = e.layout.is_narrow();
+        proptest::prop_assert!(narrow);
+        for wide in [false, true] {
+            if wide {
+                e.layout = Layout::new_wide(&e.trees, width);
+            }
+            // The whole block, then each row on its own (the single-row path).
+            let blocks: Vec<&[f64]> =
+                std::iter::once(&x[..]).chain(x.chunks(width)).collect();
+            let mut offset = 0;
+            for block in blocks {
+                let rows = block.len() / width;
+                let expected = &want[offset % n_rows..][..rows];
+                offset += if rows == n_rows { 0 } else { 1 };
+                let mut classes = vec![usize::MAX; rows];
+                let mut out = vec![f64::NAN; rows * k];
+                if k == 1 {
+                    e.predict_dense(block, width, Outputs {
+                        values: Some(&mut out),
+                        ..Outputs::default()
+                    });
+                } else {
+                    e.predict_dense(block, width, Outputs {
+                        classes: Some(&mut classes),
+                        proba: Some(&mut out),
+                        ..Outputs::default()
+                    });
+                }
+                for (r, (class, p)) in expected.iter().enumerate() {
+                    let got: Vec<u64> = out[r * k..(r + 1) * k].iter().map(|v| v.to_bits()).collect();
+                    let exp: Vec<u64> = p.iter().map(|v| v.to_bits()).collect();
+                    proptest::prop_assert_eq!(got, exp, "row {} wide {}", r, wide);
+                    if k > 1 {
+                        proptest::prop_assert_eq!(classes[r], *class, "row {} wide {}", r, wide);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn long_inputs_are_predicted_in_pieces() {
+    let mut rng = Rng(7);
+    let trees: Vec<TreeSpec> = (0..5).map(|_| random_tree(&mut rng, 3, 2, 6)).collect();
+    let mut e = TreeEnsemble::new(Task::Classification, trees);
+    e.prepare(3, Some(2)).unwrap();
+    let rows = 2 * MAX_ROWS_AT_ONCE + 3;
+    let entries: Vec<Entry> = (0..rows * 3)
+        .map(|i| ((i % 3) as u32, POOL[rng.below(POOL.len())]))
+        .collect();
+    let mut classes = vec![usize::MAX; rows];
+    let mut proba = vec![f64::NAN; rows * 2];
+    e.predict_entries(
+        &entries,
+        3,
+        &mut Vec::new(),
+        Outputs {
+            classes: Some(&mut classes),
+            proba: Some(&mut proba),
+            ..Outputs::default()
+        },
+    );
+    for (r, row) in entries.chunks(3).enumerate() {
+        let dense: Vec<f64> = row.iter().map(|&(_, x)| x).collect();
+        let (class, p) = reference(&e.trees, 2, &dense);
+        assert_eq!(classes[r], class, "row {r}");
+        assert_eq!(proba[2 * r..2 * r + 2], p[..], "row {r}");
+    }
+}
+
+#[test]
+fn wide_models_use_the_u32_layout() {
+    // A feature index past u16.
+    let mut wide = stump();
+    wide.feature.0[0] = 70_000;
+    let mut e = TreeEnsemble::new(Task::Classification, vec![wide]);
+    e.prepare(70_001, Some(2)).unwrap();
+    assert!(!e.layout.is_narrow());
+    let mut x = vec![0.0; 2 * 70_001];
+    x[70_000] = 0.7;
+    let mut classes = [9; 2];
+    e.predict_dense(
+        &x,
+        70_001,
+        Outputs {
+            classes: Some(&mut classes),
+            ..Outputs::default()
+        },
+    );
+    assert_eq!(classes, [1, 0]);
+    // More distinct thresholds on one feature than u16 ranks hold.
+    let n = 70_000u32;
+    let chain = TreeSpec {
+        feature: PackedU32(vec![0; 2 * n as usize + 1]),
+        threshold: PackedF64(
+            (0..=2 * n)
+                .map(|i| if i % 2 == 0 { f64::from(i / 2) } else { 0.0 })
+                .collect(),
+        ),
+        left: PackedU32(
+            (0..=2 * n)
+                .map(|i| if i % 2 == 0 && i < 2 * n { i + 1 } else { LEAF })
+                .collect(),
+        ),
+        right: PackedU32(
+            (0..=2 * n)
+                .map(|i| {
+                    if i % 2 == 0 && i < 2 * n {
+                        i + 2
+                    } else {
+                        i / 2
+                    }
+                })
+                .collect(),
+        ),
+        leaf_values: PackedF64((0..=n).map(f64::from).collect()),
+        leaf_class: PackedU32(vec![]),
+        ..TreeSpec::default()
+    };
+    let mut e = TreeEnsemble::new(Task::Regression, vec![chain]);
+    e.prepare(1, None).unwrap();
+    assert!(!e.layout.is_narrow());
+    let mut values = [0.0; 3];
+    e.predict_dense(
+        &[0.5, 69_998.5, 1e9],
+        1,
+        Outputs {
+            values: Some(&mut values),
+            ..Outputs::default()
+        },
+    );
+    assert_eq!(values, [1.0, 69_999.0, 70_000.0]);
+}
+
+/// A boosted ensemble written plainly: walk each tree with its nodes' rules (`<` or `<=`, NaN
+/// left or right), add the leaves' margins to `base` in tree order (tree `t` into class `t % k`
+/// under softmax), then the link. Returns the class (none for regression) and the outputs.
+fn boosted_reference(
+    trees: &[TreeSpec],
+    k: usize,
+    base: f64,
+    link: Link,
+    row: &[f64],
+) -> (usize, Vec<f64>) {
+    let groups = if link == Link::Softmax { k } else { 1 };
+    let mut margins = vec![base; groups];
+    for (t, tree) in trees.iter().enumerate() {
+        let mut i = 0;
+        while tree.left.0[i] != LEAF {
+            let x = row[tree.feature.0[i] as usize];
+            let go_left = if x.is_nan() {
+                tree.missing_left.0.get(i) == Some(&1)
+            } else if tree.strict.0.get(i) == Some(&1) {
+                x < tree.threshold.0[i]
+            } else {
+                x <= tree.threshold.0[i]
+            };
+            i = if go_left {
+                tree.left.0[i]
+            } else {
+                tree.right.0[i]
+            } as usize;
+        }
+        margins[t % groups] += tree.leaf_values.0[tree.right.0[i] as usize];
+    }
+    match link {
+        Link::Identity => (0, margins),
+        Link::Logistic => {
+            let p = crate::model::sigmoid(margins[0]);
+            (usize::from(p > 0.5), vec![1.0 - p, p])
+        }
+        Link::Softmax => {
+            let class = first_max_f(&margins);
+            let max = margins.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let e: Vec<f64> = margins.iter().map(|m| (m - max).exp()).collect();
+            let total: f64 = e.iter().sum();
+            (class, e.iter().map(|v| v / total).collect())
+        }
+    }
+}
+
+/// `random_tree` turned into a boosted tree: one margin per leaf, no votes; `rules` 1 adds
+/// random strict splits (still walked on ranks), 2 also random missing directions (walked on
+/// values).
+fn boosted_tree(rng: &mut Rng, width: usize, rules: usize) -> TreeSpec {
+    let depth = 1 + rng.below(6);
+    let mut t = random_tree(rng, width, 1, depth);
+    let n = t.left.len();
+    if rules >= 1 {
+        t.strict = PackedU8((0..n).map(|_| rng.below(2) as u8).collect());
+    }
+    if rules >= 2 {
+        t.missing_left = PackedU8((0..n).map(|_| rng.below(2) as u8).collect());
+    }
+    t
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Summed ensembles with per-node rules give bit for bit what the plain walk gives, for
+    /// every link, in blocks and one row at a time.
+    #[test]
+    fn boosted_walks_match_the_plain_walk_bit_for_bit(
+        seed in 1u64..,
+        width in 1usize..5,
+        link in 0usize..3,
+        rounds in 1usize..8,
+        rules in 0usize..3,
+        n_rows in 1usize..30,
+    ) {
+        let mut rng = Rng(seed);
+        let (link, k, task) = match link {
+            0 => (Link::Identity, 1, Task::Regression),
+            1 => (Link::Logistic, 2, Task::Classification),
+            _ => (Link::Softmax, 3, Task::Classification),
+        };
+        let per_round = if link == Link::Softmax { k } else { 1 };
+        let trees: Vec<TreeSpec> =
+            (0..rounds * per_round).map(|_| boosted_tree(&mut rng, width, rules)).collect();
+        let base = POOL[rng.below(POOL.len() - 1)] * 0.1;
+        let mut e = TreeEnsemble::new(task, trees)
+            .with_combination(Combination::Sum { base_score: base, link });
+        e.prepare(width, (k > 1).then_some(k)).expect("valid trees");
+        proptest::prop_assert_eq!(e.layout.is_ranked(), rules < 2);
+        let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.75, -1e-300];
+        let x: Vec<f64> = (0..n_rows * width)
+            .map(|_| match rng.below(POOL.len() + specials.len()) {
+                i if i < POOL.len() => POOL[i],
+                i => specials[i - POOL.len()],
+            })
+            .collect();
+        let want: Vec<(usize, Vec<f64>)> =
+            x.chunks(width).map(|row| boosted_reference(&e.trees, k, base, link, row)).collect();
+        let blocks: Vec<(usize, &[f64])> = std::iter::once((0, &x[..]))
+            .chain(x.chunks(width).enumerate())
+            .collect();
+        for (first, block) in blocks {
+            let rows = block.len() / width;
+            let mut classes = vec![usize::MAX; rows];
+            let mut out = vec![f64::NAN; rows * k];
+            if k == 1 {
+                e.predict_dense(block, width, Outputs { values: Some(&mut out), ..Outputs::default() });
+            } else {
+                e.predict_dense(block, width, Outputs {
+                    classes: Some(&mut classes),
+                    proba: Some(&mut out),
+                    ..Outputs::default()
+                });
+            }
+            for r in 0..rows {
+                let (class, p) = &want[first + r];
+                let got: Vec<u64> = out[r * k..(r + 1) * k].iter().map(|v| v.to_bits()).collect();
+                let exp: Vec<u64> = p.iter().map(|v| v.to_bits()).collect();
+                proptest::prop_assert_eq!(got, exp, "row {}", first + r);
+                if k > 1 {
+                    proptest::prop_assert_eq!(classes[r], *class, "row {}", first + r);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn summed_ensembles_must_fit_their_task() {
+    let mut rng = Rng(3);
+    let tree = boosted_tree(&mut rng, 2, 0);
+    let sum = |link| Combination::Sum {
+        base_score: 0.5,
+        link,
+    };
+    let refused = |task, k: Option<usize>, trees: usize, c: Combination| {
+        TreeEnsemble::new(task, vec![tree.clone(); trees])
+            .with_combination(c)
+            .prepare(2, k)
+            .is_err()
+    };
+    assert!(refused(Task::Regression, None, 1, sum(Link::Logistic)));
+    assert!(refused(
+        Task::Classification,
+        Some(3),
+        3,
+        sum(Link::Logistic)
+    ));
+    assert!(refused(
+        Task::Classification,
+        Some(3),
+        4,
+        sum(Link::Softmax)
+    ));
+    assert!(refused(
+        Task::Classification,
+        Some(2),
+        1,
+        sum(Link::Identity)
+    ));
+    assert!(refused(
+        Task::Regression,
+        None,
+        1,
+        Combination::Sum {
+            base_score: f64::NAN,
+            link: Link::Identity
+        }
+    ));
+    assert!(!refused(
+        Task::Classification,
+        Some(3),
+        6,
+        sum(Link::Softmax)
+    ));
+    // A forest's classifier leaves (distributions, votes) are not margins.
+    let mut e = TreeEnsemble::new(Task::Classification, vec![stump()])
+        .with_combination(sum(Link::Logistic));
+    assert!(e.prepare(1, Some(2)).is_err());
+    let mut bad_rule = tree.clone();
+    bad_rule.strict = PackedU8(vec![2; tree.left.len()]);
+    assert!(refused_with(&bad_rule, "strict[0]"));
+    let mut short_rule = tree.clone();
+    short_rule.missing_left = PackedU8(vec![1]);
+    assert!(tree.left.len() == 1 || refused_with(&short_rule, "missing_left"));
+}
+
+/// Whether a regressor of `tree` is refused with an error naming `field`.
+fn refused_with(tree: &TreeSpec, field: &str) -> bool {
+    TreeEnsemble::new(Task::Regression, vec![tree.clone()])
+        .prepare(2, None)
+        .is_err_and(|e| e.to_string().contains(field))
+}
+
+#[test]
+fn only_the_boosting_layout_needs_format_1_4() {
+    let forest = TreeEnsemble::new(Task::Classification, vec![stump()]);
+    assert_eq!(forest.format_minor(), 1);
+    let summed = forest.clone().with_combination(Combination::Sum {
+        base_score: 0.0,
+        link: Link::Logistic,
+    });
+    assert_eq!(summed.format_minor(), 4);
+    let mut rules = stump();
+    rules.strict = PackedU8(vec![1, 0, 0]);
+    assert_eq!(
+        TreeEnsemble::new(Task::Classification, vec![rules]).format_minor(),
+        4
+    );
+}
