@@ -7,8 +7,7 @@ use ndarray::Array2;
 use tabship::encode::ColumnEncoderSpec;
 use tabship::{
     Batch, ColumnKind, ColumnSpec, ColumnValues, DecisionThreshold, FeatureEncoder, Model,
-    ParamValue, Pipeline, PipelineParts, Predictions, Schema, TargetTransform, Task, TrainingInfo,
-    metrics,
+    ParamValue, Pipeline, PipelineParts, Schema, TargetTransform, Task, TrainingInfo, Truth,
 };
 
 use crate::data::{convert_column, fingerprint};
@@ -378,7 +377,7 @@ fn tree_params(options: &TrainOptions) -> crate::options::TreeParams {
     }
 }
 
-/// Metrics of `pipeline` on `rows` of the prepared data.
+/// Metrics of `pipeline` on `rows` of the prepared data (none without rows).
 fn evaluate(
     pipeline: &Pipeline,
     features: &Batch,
@@ -388,24 +387,11 @@ fn evaluate(
     if rows.is_empty() {
         return Ok(BTreeMap::new());
     }
-    let batch = features.take(rows);
-    Ok(match target {
-        Target::Classes { y, .. } => {
-            let truth: Vec<usize> = rows.iter().map(|&r| y[r]).collect();
-            let (predicted, proba) = pipeline.predict_batch_with_proba(&batch)?;
-            let Predictions::Classes(predicted) = predicted else {
-                return Err(Error::Data("a classifier returned values".into()));
-            };
-            metrics::classification_metrics(&truth, &predicted, &proba)
-        }
-        Target::Values(values) => {
-            let truth: Vec<f64> = rows.iter().map(|&r| values[r]).collect();
-            let Predictions::Values(predicted) = pipeline.predict_batch(&batch)? else {
-                return Err(Error::Data("a regressor returned classes".into()));
-            };
-            metrics::regression_metrics(&truth, &predicted)
-        }
-    })
+    let truth = match target {
+        Target::Classes { y, .. } => Truth::Classes(rows.iter().map(|&r| y[r]).collect()),
+        Target::Values(values) => Truth::Values(rows.iter().map(|&r| values[r]).collect()),
+    };
+    Ok(pipeline.evaluate(&features.take(rows), &truth)?.metrics())
 }
 
 /// Adds what the options resolved to on this data to the recorded hyperparameters: the weight

@@ -194,19 +194,28 @@ impl Error {
         }
     }
 
-    /// Attaches a 1-based batch row to a value error that has none yet.
+    /// Attaches the row of 0-based index `row_index` (named 1-based) to a value error that
+    /// has none yet; any other error, or one that names its row already, is unchanged.
     pub fn at_row(self, row_index: usize) -> Self {
+        self.map_row(|row| row.or(Some(row_index + 1)))
+    }
+
+    /// Renumbers the 1-based row a value error names: `f` gets the row it has (None when the
+    /// value came alone) and returns the one to name, e.g. a row of the whole file for a row
+    /// of one chunk of it. The one place rows of value errors are renumbered; other errors
+    /// are unchanged.
+    pub fn map_row(self, f: impl FnOnce(Option<usize>) -> Option<usize>) -> Self {
         match self {
             Error::InvalidValue {
                 column,
                 expected,
                 received,
-                row: None,
+                row,
             } => Error::InvalidValue {
                 column,
                 expected,
                 received,
-                row: Some(row_index + 1),
+                row: f(row),
             },
             other => other,
         }
@@ -249,6 +258,25 @@ mod tests {
             "{message}"
         );
         assert!(matches!(e, Error::InvalidValue { received, .. } if received == huge));
+    }
+
+    #[test]
+    fn rows_are_attached_once_and_renumbered_in_one_place() {
+        let bad = || Error::non_finite("age", "inf");
+        let row = |e: Error| match e {
+            Error::InvalidValue { row, .. } => row,
+            _ => None,
+        };
+        assert_eq!(row(bad().at_row(4)), Some(5), "0-based index, 1-based row");
+        assert_eq!(row(bad().at_row(4).at_row(9)), Some(5), "a row is kept");
+        assert_eq!(
+            row(bad().at_row(4).map_row(|r| r.map(|r| r + 100))),
+            Some(105)
+        );
+        assert!(matches!(
+            Error::NoDriftProfile.at_row(3).map_row(|_| Some(1)),
+            Error::NoDriftProfile
+        ));
     }
 
     #[test]

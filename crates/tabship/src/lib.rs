@@ -56,7 +56,6 @@ mod metadata;
 pub mod metrics;
 mod missing;
 pub mod model;
-mod monitoring;
 mod pipeline;
 mod schema;
 mod value;
@@ -70,7 +69,9 @@ pub use labels::ClassLabel;
 pub use metadata::{ParamValue, TrainingInfo};
 pub use missing::{DEFAULT_NA_VALUES, NaValues};
 pub use model::{Model, Task};
-pub use pipeline::{Pipeline, Prediction, Predictions};
+pub use pipeline::{
+    Evaluation, Label, Labels, Pipeline, Prediction, Predictions, Scores, Skipped, Truth,
+};
 pub use schema::{ColumnKind, ColumnSpec, Schema};
 pub use value::{FieldValue, Record, Value, number_as_category, parse_number};
 

@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use serde_json::json;
-use tabship::metrics::{ClassificationReport, RegressionReport};
-use tabship::{Pipeline, Predictions, Task, TextBatchBuilder};
+use tabship::metrics::ClassificationReport;
+use tabship::{Evaluation, Label, Labels, Pipeline, Skipped, Task, TextBatchBuilder, Truth};
 
 use crate::cli::EvaluateArgs;
 use crate::error::{Error, Result};
@@ -27,44 +27,33 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
             })?;
     let names: Vec<&str> = header.iter().collect();
     let mut builder = TextBatchBuilder::new(&schema, &names)?;
-    let (mut classes, mut values) = (Vec::new(), Vec::new());
-    let (mut missing, mut unknown_labels) = (0u64, 0u64);
+    let mut labels = Labels {
+        rows: Vec::new(),
+        truth: match pipeline.task() {
+            Task::Classification => Truth::Classes(Vec::new()),
+            Task::Regression => Truth::Values(Vec::new()),
+        },
+        skipped: Skipped::default(),
+    };
     let mut record = csv::StringRecord::new();
     let mut i = 0;
     while reader.read_record(&mut record)? {
-        i += 1;
         let truth = record.get(target_at).unwrap_or("");
-        // A missing true value is any missing spelling of the input policy (`NA` from R).
-        let na = &schema.na_values;
-        let missing_truth = truth.trim().is_empty()
-            || match pipeline.task() {
-                Task::Classification => na.is_missing_category(truth),
-                Task::Regression => matches!(na.parse_number(&target, truth), Ok(None)),
-            };
-        if missing_truth {
-            missing += 1;
-            continue;
+        let label = pipeline.label(&target, truth).map_err(|e| e.at_row(i))?;
+        // Only labelled rows are read as features: a row without a usable target is skipped
+        // whatever its other values.
+        let labelled = !matches!(label, Label::Missing | Label::UnknownClass);
+        labels.push(i, label);
+        i += 1;
+        if labelled {
+            builder.push_row(record.iter())?;
         }
-        match pipeline.task() {
-            Task::Classification => match pipeline.class_index(truth) {
-                Some(c) => classes.push(c),
-                None => {
-                    unknown_labels += 1;
-                    continue;
-                }
-            },
-            Task::Regression => values.push(truth.trim().parse::<f64>().map_err(|_| {
-                tabship::Error::InvalidValue {
-                    column: target.clone(),
-                    expected: "a number (the true value)",
-                    received: truth.to_owned(),
-                    row: Some(i),
-                }
-            })?),
-        }
-        builder.push_row(record.iter())?;
     }
     let batch = builder.finish();
+    let Skipped {
+        missing_target: missing,
+        unknown_labels,
+    } = labels.skipped;
     if batch.n_rows() == 0 {
         if missing + unknown_labels == 0 {
             return Err(crate::input::no_rows(
@@ -79,24 +68,13 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
             ),
         });
     }
-    let skipped = json!({ "missing_target": missing, "unknown_labels": unknown_labels });
-    let (report_json, text) = match pipeline.task() {
-        Task::Classification => {
-            let (predicted, proba) = pipeline.predict_batch_with_proba(&batch)?;
-            let Predictions::Classes(predicted) = predicted else {
-                unreachable!("a classifier predicts classes")
-            };
-            let r = ClassificationReport::new(pipeline.classes(), &classes, &predicted, &proba);
-            (
-                json!({ "task": "classification", "classes": pipeline.classes(), "metrics": r, "skipped": skipped }),
-                classification_text(&pipeline, &r),
-            )
-        }
-        Task::Regression => {
-            let Predictions::Values(predicted) = pipeline.predict_batch(&batch)? else {
-                unreachable!("a regressor predicts values")
-            };
-            let r = RegressionReport::new(&values, &predicted);
+    let skipped = json!(labels.skipped);
+    let (report_json, text) = match pipeline.evaluate(&batch, &labels.truth)? {
+        Evaluation::Classification(r) => (
+            json!({ "task": "classification", "classes": pipeline.classes(), "metrics": r, "skipped": skipped }),
+            classification_text(&pipeline, &r),
+        ),
+        Evaluation::Regression(r) => {
             let text = format!(
                 "rows {}\nmae  {:.6}\nrmse {:.6}\nr2   {:.6}\n",
                 r.rows, r.mae, r.rmse, r.r2

@@ -191,7 +191,7 @@ fn predict(
 /// A row that does not parse (`file_row` 1-based, the header not counted): the error that
 /// stops the command (`fail`), or its reason.
 fn invalid(policy: InvalidRows, e: tabship::Error, file_row: usize) -> Result<String> {
-    let e = at_file_row(e, |_| file_row);
+    let e = e.map_row(|_| Some(file_row));
     match policy {
         InvalidRows::Fail => Err(Error::InvalidRow { source: e }),
         InvalidRows::Mark | InvalidRows::Skip => Ok(e.to_string()),
@@ -208,20 +208,7 @@ fn invalid_row(e: tabship::Error, file_row: impl Fn(usize) -> usize) -> Error {
 /// Batch errors count rows within the batch, from 1; `file_row` maps them to rows of the file
 /// (1-based, the header not counted).
 fn at_file_row(e: tabship::Error, file_row: impl Fn(usize) -> usize) -> tabship::Error {
-    match e {
-        tabship::Error::InvalidValue {
-            column,
-            expected,
-            received,
-            row: Some(row),
-        } => tabship::Error::InvalidValue {
-            column,
-            expected,
-            received,
-            row: Some(file_row(row)),
-        },
-        other => other,
-    }
+    e.map_row(|row| row.map(file_row))
 }
 
 /// A summary on stderr: rows, and every column that saw Unknown, Other or Missing values.

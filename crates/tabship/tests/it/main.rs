@@ -7,5 +7,6 @@ mod decision;
 mod drift;
 mod extremes;
 mod golden;
+mod paths;
 mod records;
 mod round_trip;

@@ -10,12 +10,12 @@ use tabship_drift::{
     DriftReport, LiveColumn, LiveSample, Monitor, ProfileOptions, ReferenceProfile, Window,
 };
 
+use super::{Pipeline, Predictions};
 use crate::batch::{Batch, ColumnValues, MISSING_CODE};
 use crate::encode::{CategoryState, FeatureEncoder};
 use crate::labels::ClassLabel;
 use crate::missing::NaValues;
 use crate::model::Task;
-use crate::pipeline::{Pipeline, Predictions};
 use crate::schema::ColumnKind;
 use crate::value::number_as_category;
 use crate::{Error, Result};
@@ -37,7 +37,7 @@ fn kind_name(d: &Distribution) -> &'static str {
 /// Checks a profile against the pipeline it belongs to: the profile's own invariants, then one
 /// column per schema column with the same name and kind, and a prediction distribution that
 /// matches the task (class labels for a classifier, numbers for a regressor).
-pub(crate) fn validate_profile(
+pub(super) fn validate_profile(
     profile: &ReferenceProfile,
     encoder: &FeatureEncoder,
     task: Task,

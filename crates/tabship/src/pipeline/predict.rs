@@ -1,81 +1,46 @@
-//! The `Pipeline`: schema + encoders + model + labels + provenance, and prediction.
-
-use std::collections::BTreeMap;
-use std::path::Path;
-use std::sync::Arc;
+//! Prediction: the record path (one record, or a slice of records, each encoded once) and the
+//! batch path (a columnar [`Batch`], planned once, encoded in chunks, split across threads).
+//! Both end in [`Pipeline::predict_encoded`], the one place a model's output becomes a
+//! prediction (decision threshold and target transform applied).
 
 use ndarray::Array2;
-use tabship_drift::Binner;
 
-use crate::artifact::{self, ArtifactHeader, PipelineParts};
+use super::{Pipeline, Prediction, Predictions};
 use crate::batch::Batch;
-use crate::decision::{CompiledThreshold, DecisionThreshold, TargetTransform, compile_threshold};
-use crate::encode::{ColumnCounts, EncodingStats, Entry, FeatureEncoder};
-use crate::labels::{ClassLabel, validate_classes};
-use crate::metadata::TrainingInfo;
-use crate::model::{Model, Outputs, Task};
-use crate::schema::Schema;
+use crate::encode::{BatchPlan, ColumnCounts, Entry};
+use crate::model::{Outputs, Task};
 use crate::value::Record;
 use crate::{Error, Result};
 
 /// Rows encoded at a time in batch prediction: small enough to stay in cache.
 const CHUNK_ROWS: usize = 512;
+/// Records encoded and predicted together on the record path.
+const RECORD_CHUNK_ROWS: usize = 256;
 /// Entries per row that fit the on-stack buffer of single-row prediction.
 const STACK_ENTRIES: usize = 64;
 /// A batch is split across threads only when every thread gets at least this many rows.
 const PARALLEL_MIN_ROWS: usize = 4096;
 
-/// A fitted, self-contained prediction pipeline.
-///
-/// Load one with [`Pipeline::load`] or [`Pipeline::from_bytes`]; predict with
-/// [`predict_one`](Pipeline::predict_one) or [`predict_batch`](Pipeline::predict_batch). It is
-/// `Send + Sync`: share one behind an `Arc` across threads.
-#[derive(Debug, Clone)]
-pub struct Pipeline {
-    encoder: FeatureEncoder,
-    task: Task,
-    classes: Vec<ClassLabel>,
-    model: Model,
-    training: TrainingInfo,
-    metrics: BTreeMap<String, f64>,
-    header: Option<ArtifactHeader>,
-    threads: usize,
-    /// The reference profile, compiled for binning live data.
-    pub(crate) drift: Option<Arc<Binner>>,
-    /// The stored decision threshold, as read, and compiled against the classes.
-    decision_threshold: Option<(DecisionThreshold, CompiledThreshold)>,
-    target_transform: Option<TargetTransform>,
-}
-
-/// The prediction for one record.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Prediction<'a> {
-    /// A classifier's label.
-    Class {
-        /// Index into [`Pipeline::classes`] (and into the probabilities).
-        index: usize,
-        /// The label.
-        label: &'a ClassLabel,
-    },
-    /// A regressor's value.
-    Value(f64),
-}
-
-/// Predictions for a batch.
+/// Everything a pipeline predicts for a list of rows, in one pass.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Predictions {
-    /// Class indices into [`Pipeline::classes`].
-    Classes(Vec<usize>),
-    /// Regression values.
+pub enum Scores {
+    /// A classifier's labels and probabilities.
+    Classes {
+        /// Predicted class index per row, into [`Pipeline::classes`].
+        classes: Vec<usize>,
+        /// Probabilities, row-major `rows × classes`.
+        proba: Vec<f64>,
+    },
+    /// A regressor's value per row.
     Values(Vec<f64>),
 }
 
-impl Predictions {
+impl Scores {
     /// Number of rows.
     pub fn len(&self) -> usize {
         match self {
-            Predictions::Classes(v) => v.len(),
-            Predictions::Values(v) => v.len(),
+            Scores::Classes { classes, .. } => classes.len(),
+            Scores::Values(v) => v.len(),
         }
     }
 
@@ -86,177 +51,13 @@ impl Predictions {
 }
 
 impl Pipeline {
-    /// Assembles a pipeline from its parts, validating every field.
-    pub fn from_parts(parts: PipelineParts) -> Result<Self> {
-        Self::build(parts, None)
-    }
-
-    fn build(parts: PipelineParts, header: Option<ArtifactHeader>) -> Result<Self> {
-        if parts.schema.len() > artifact::limits::MAX_COLUMNS {
-            return Err(Error::field(
-                "schema.columns",
-                format!("more than {} columns", artifact::limits::MAX_COLUMNS),
-            ));
-        }
-        let encoder = FeatureEncoder::new(parts.schema, parts.encoders)?;
-        if parts.model.task() != parts.task {
-            return Err(Error::field(
-                "task",
-                format!(
-                    "`{}` but the model does {}",
-                    parts.task.name(),
-                    parts.model.task().name()
-                ),
-            ));
-        }
-        let n_classes = match parts.task {
-            Task::Classification => {
-                validate_classes(&parts.classes)?;
-                Some(parts.classes.len())
-            }
-            Task::Regression if parts.classes.is_empty() => None,
-            Task::Regression => {
-                return Err(Error::field("classes", "a regressor has no class labels"));
-            }
-        };
-        let mut model = parts.model;
-        model.prepare(encoder.width(), n_classes)?;
-        let decision_threshold = match parts.decision_threshold {
-            Some(t) if parts.task == Task::Classification => {
-                let compiled = compile_threshold(&t, &parts.classes)?;
-                Some((t, compiled))
-            }
-            Some(_) => {
-                return Err(Error::field(
-                    "decision_threshold",
-                    "a regressor has no decision threshold",
-                ));
-            }
-            None => None,
-        };
-        if parts.target_transform.is_some() && parts.task != Task::Regression {
-            return Err(Error::field(
-                "target_transform",
-                "a classifier has no target transform",
-            ));
-        }
-        let drift = match parts.drift_profile {
-            Some(profile) => {
-                crate::monitoring::validate_profile(
-                    &profile,
-                    &encoder,
-                    parts.task,
-                    &parts.classes,
-                )?;
-                Some(Arc::new(Binner::new(profile)))
-            }
-            None => None,
-        };
-        Ok(Pipeline {
-            drift,
-            encoder,
-            task: parts.task,
-            classes: parts.classes,
-            model,
-            training: parts.training,
-            metrics: parts.metrics,
-            header,
-            threads: 1,
-            decision_threshold,
-            target_transform: parts.target_transform,
-        })
-    }
-
-    /// A copy of the pipeline's parts (what the artifact body holds).
-    pub fn to_parts(&self) -> PipelineParts {
-        PipelineParts {
-            schema: self.encoder.schema().clone(),
-            encoders: self.encoder.specs(),
-            task: self.task,
-            classes: self.classes.clone(),
-            model: self.model.clone(),
-            training: self.training.clone(),
-            metrics: self.metrics.clone(),
-            drift_profile: self.drift.as_ref().map(|b| (**b.profile()).clone()),
-            decision_threshold: self.decision_threshold.as_ref().map(|(t, _)| t.clone()),
-            target_transform: self.target_transform,
-        }
-    }
-
-    /// Reads a pipeline from artifact bytes. Never panics and never executes code: every failure
-    /// is a typed [`Error`].
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let (header, parts) = artifact::from_bytes(bytes)?;
-        Self::build(parts, Some(header))
-    }
-
-    /// The artifact bytes of this pipeline (deterministic: equal pipelines give equal bytes).
-    pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        artifact::to_bytes(&self.to_parts())
-    }
-
-    /// Loads an artifact file.
-    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
-        Self::from_bytes(&artifact::read_file(path.as_ref())?)
-    }
-
-    /// Saves the artifact atomically (temporary file, then rename).
-    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        artifact::write_file_atomic(path.as_ref(), &self.to_bytes()?)
-    }
-
-    /// The input schema.
-    pub fn schema(&self) -> &Schema {
-        self.encoder.schema()
-    }
-
-    /// The encoders and feature layout.
-    pub fn encoder(&self) -> &FeatureEncoder {
-        &self.encoder
-    }
-
-    /// Classification or regression.
-    pub fn task(&self) -> Task {
-        self.task
-    }
-
-    /// Class labels in probability order (empty for regression).
-    pub fn classes(&self) -> &[ClassLabel] {
-        &self.classes
-    }
-
-    /// The index of the class whose label reads `text` (integer labels also match `3.0`), if any.
-    pub fn class_index(&self, text: &str) -> Option<usize> {
-        let text = text.trim();
-        self.classes.iter().position(|c| match c {
-            ClassLabel::Text(s) => s == text,
-            ClassLabel::Integer(i) => text
-                .parse::<f64>()
-                .is_ok_and(|x| x.fract() == 0.0 && x == *i as f64),
-        })
-    }
-
-    /// The fitted model.
-    pub fn model(&self) -> &Model {
-        &self.model
-    }
-
-    /// The stored decision threshold of a binary classifier, if any: labels are decided by it
-    /// everywhere the pipeline predicts; without one the most probable class is predicted.
-    pub fn decision_threshold(&self) -> Option<&DecisionThreshold> {
-        self.decision_threshold.as_ref().map(|(t, _)| t)
-    }
-
-    /// The transform a regressor's target was fitted under, if any; predicted values are already
-    /// transformed back.
-    pub fn target_transform(&self) -> Option<TargetTransform> {
-        self.target_transform
-    }
-
     /// Runs the model on encoded rows (`stride` entries per row, as
-    /// [`FeatureEncoder::encode_record`] writes them) and applies the stored decision threshold
-    /// and target transform: the one place where a model's output becomes a prediction, for
-    /// callers (such as a server) that encode rows themselves. `scratch` is reused between calls.
+    /// [`FeatureEncoder::encode_record`](crate::FeatureEncoder::encode_record) writes them) and
+    /// applies the stored decision threshold and target transform: the one place where a
+    /// model's output becomes a prediction. `scratch` is reused between calls.
+    ///
+    /// Public only while `tabship-serve` still encodes request rows itself; callers should use
+    /// [`score_records`](Self::score_records), which this will become private to.
     pub fn predict_encoded(&self, entries: &[Entry], scratch: &mut Vec<f64>, out: Outputs<'_>) {
         let stride = self.encoder.stride();
         let width = self.encoder.width();
@@ -313,40 +114,94 @@ impl Pipeline {
         }
     }
 
-    /// Provenance.
-    pub fn training(&self) -> &TrainingInfo {
-        &self.training
+    /// The record path: predicts each of `records` (maps of column name to value, such as
+    /// the rows of a JSON request) and, for a classifier, its probabilities, in one pass; each
+    /// record is encoded once, so the Unknown/Other/Missing counters see it once. This is the
+    /// entry a server calls for every request, whatever its protocol.
+    ///
+    /// On failure returns the 0-based index of the first record that cannot be predicted and
+    /// why (a missing column, or a value its column cannot use).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/golden/iris_logistic.tabship");
+    /// use tabship::{Pipeline, Scores, Value};
+    /// let pipeline = Pipeline::load(path)?;
+    /// let flower = [
+    ///     ("sepal_length", Value::from(5.1)),
+    ///     ("sepal_width", Value::from(3.5)),
+    ///     ("petal_length", Value::from(1.4)),
+    ///     ("petal_width", Value::from(0.2)),
+    /// ];
+    /// let Scores::Classes { classes, proba } = pipeline.score_records(&[flower])
+    ///     .map_err(|(_, e)| e)? else { unreachable!() };
+    /// assert_eq!(pipeline.classes()[classes[0]].to_string(), "setosa");
+    /// assert_eq!(proba.len(), 3);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn score_records<R: Record>(
+        &self,
+        records: &[R],
+    ) -> std::result::Result<Scores, (usize, Error)> {
+        let stride = self.encoder.stride();
+        let n = records.len();
+        let k = self.classes.len();
+        let classify = self.task == Task::Classification;
+        let mut classes = vec![0usize; if classify { n } else { 0 }];
+        let mut proba = vec![0.0f64; if classify { n * k } else { 0 }];
+        let mut values = vec![0.0f64; if classify { 0 } else { n }];
+        let mut entries = vec![(0u32, 0.0f64); RECORD_CHUNK_ROWS.min(n) * stride];
+        let mut scratch = Vec::new();
+        let mut start = 0;
+        while start < n {
+            let end = (start + RECORD_CHUNK_ROWS).min(n);
+            let chunk = &mut entries[..(end - start) * stride];
+            for (i, record) in records[start..end].iter().enumerate() {
+                self.encoder
+                    .encode_record(record, &mut chunk[i * stride..(i + 1) * stride])
+                    .map_err(|e| (start + i, e))?;
+            }
+            let out = if classify {
+                Outputs {
+                    classes: Some(&mut classes[start..end]),
+                    proba: Some(&mut proba[start * k..end * k]),
+                    values: None,
+                }
+            } else {
+                Outputs {
+                    values: Some(&mut values[start..end]),
+                    ..Outputs::default()
+                }
+            };
+            self.predict_encoded(chunk, &mut scratch, out);
+            start = end;
+        }
+        Ok(if classify {
+            Scores::Classes { classes, proba }
+        } else {
+            Scores::Values(values)
+        })
     }
 
-    /// Holdout metrics.
-    pub fn metrics(&self) -> &BTreeMap<String, f64> {
-        &self.metrics
-    }
-
-    /// The header of the artifact this pipeline was loaded from, if any.
-    pub fn header(&self) -> Option<&ArtifactHeader> {
-        self.header.as_ref()
-    }
-
-    /// Unknown/Other/Missing counts per column since load (or the last reset).
-    pub fn encoding_stats(&self) -> EncodingStats {
-        self.encoder.stats()
-    }
-
-    /// Sets the encoding counters back to zero.
-    pub fn reset_encoding_stats(&self) {
-        self.encoder.reset_stats();
-    }
-
-    /// Threads used by batch prediction (default 1). Batches of at least
-    /// `PARALLEL_MIN_ROWS` rows per thread are split into contiguous ranges, one per thread.
-    pub fn set_threads(&mut self, threads: usize) {
-        self.threads = threads.max(1);
-    }
-
-    /// The number of threads batch prediction may use.
-    pub fn threads(&self) -> usize {
-        self.threads
+    /// The batch path: predicts every row of `batch` and, for a classifier, its probabilities,
+    /// in one pass on up to [`threads`](Self::threads) threads. A value error names its
+    /// 1-based row.
+    pub fn score_batch(&self, batch: &Batch) -> Result<Scores> {
+        let n = batch.n_rows();
+        match self.task {
+            Task::Classification => {
+                let mut classes = vec![0usize; n];
+                let mut proba = vec![0.0f64; n * self.classes.len()];
+                self.predict_into(batch, true, Some(&mut classes), None, Some(&mut proba))?;
+                Ok(Scores::Classes { classes, proba })
+            }
+            Task::Regression => {
+                let mut values = vec![0.0f64; n];
+                self.predict_into(batch, true, None, Some(&mut values), None)?;
+                Ok(Scores::Values(values))
+            }
+        }
     }
 
     /// Encodes one record and runs the model on it.
@@ -425,7 +280,7 @@ impl Pipeline {
     /// exactly those rows; returns the encoding counts of the range.
     fn predict_range(
         &self,
-        plan: &crate::encode::BatchPlan<'_>,
+        plan: &BatchPlan<'_>,
         start: usize,
         mut classes: Option<&mut [usize]>,
         mut values: Option<&mut [f64]>,
@@ -462,8 +317,8 @@ impl Pipeline {
     }
 
     /// Predicts a whole batch, on up to [`threads`](Self::threads) threads, then commits the
-    /// encoding counts (only when every row succeeded).
-    pub(crate) fn predict_into(
+    /// encoding counts (only when every row succeeded and `count` holds).
+    pub(super) fn predict_into(
         &self,
         batch: &Batch,
         count: bool,
@@ -581,17 +436,5 @@ fn split<T>(
             pieces.resize_with(parts, || None);
             pieces
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn assert_send_sync<T: Send + Sync>() {}
-
-    #[test]
-    fn pipeline_is_shareable() {
-        assert_send_sync::<Pipeline>();
     }
 }
