@@ -159,22 +159,7 @@ fn objects_column(
     values: &Bound<'_, PyList>,
     na: &NaValues,
 ) -> PyResult<ColumnValues> {
-    let at_row = |row: usize| {
-        move |e: tabship::Error| match e {
-            tabship::Error::InvalidValue {
-                column,
-                expected,
-                received,
-                row: None,
-            } => tabship::Error::InvalidValue {
-                column,
-                expected,
-                received,
-                row: Some(row + 1),
-            },
-            other => other,
-        }
-    };
+    let at_row = |row: usize| move |e: tabship::Error| e.at_row(row);
     Ok(match kind {
         ColumnKind::Numeric => {
             let mut out = Vec::with_capacity(values.len());

@@ -4,8 +4,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyList;
 use serde_json::json;
-use tabship::metrics::{ClassificationReport, RegressionReport};
-use tabship::{ColumnKind, ColumnValues, Pipeline, Predictions, Task};
+use tabship::{ColumnKind, Pipeline, Skipped, Task};
 
 use crate::columns::{batch_from_entries, kinds_list};
 use crate::errors::{base, core_err};
@@ -54,72 +53,27 @@ pub(crate) fn evaluate(
             expected: "the true labels (the training target)",
         })
     })?;
-    let (mut kept, mut classes, mut values) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut missing, mut unknown_labels) = (0u64, 0u64);
-    match truth_column {
-        ColumnValues::Categorical(c) => {
-            for i in 0..c.len() {
-                match c.get(i).map(|t| pipeline.class_index(t)) {
-                    None => missing += 1,
-                    Some(None) => unknown_labels += 1,
-                    Some(Some(k)) => {
-                        kept.push(i);
-                        classes.push(k);
-                    }
-                }
-            }
-        }
-        ColumnValues::Numeric(v) => {
-            for (i, &x) in v.iter().enumerate() {
-                if x.is_nan() {
-                    missing += 1;
-                } else {
-                    kept.push(i);
-                    values.push(x);
-                }
-            }
-        }
-    }
-    if kept.is_empty() {
+    let labels = pipeline
+        .labels(&target, truth_column)
+        .map_err(core_err(py))?;
+    let Skipped {
+        missing_target: missing,
+        unknown_labels,
+    } = labels.skipped;
+    if labels.rows.is_empty() {
         // Metrics of no rows are NaN: an error says why instead.
         return Err(core_err(py)(tabship::Error::InvalidBatch(format!(
             "no rows to evaluate: {} rows, {missing} without a `{target}` value and {unknown_labels} with a label the model does not know",
             batch.n_rows()
         ))));
     }
-    let skipped = json!({ "missing_target": missing, "unknown_labels": unknown_labels });
-    let rows = batch.take(&kept);
+    let rows = batch.take(&labels.rows);
     let report = without_gil(py, || -> tabship::Result<serde_json::Value> {
-        Ok(match pipeline.task() {
-            Task::Classification => {
-                let (predicted, proba) = pipeline.predict_batch_with_proba(&rows)?;
-                let Predictions::Classes(predicted) = predicted else {
-                    return Err(tabship::Error::InvalidBatch(
-                        "a classifier predicted values".into(),
-                    ));
-                };
-                let mut r = serde_json::to_value(ClassificationReport::new(
-                    pipeline.classes(),
-                    &classes,
-                    &predicted,
-                    &proba,
-                ))
-                .map_err(|e| tabship::Error::Encode(e.to_string()))?;
-                r["skipped"] = skipped;
-                r
-            }
-            Task::Regression => {
-                let Predictions::Values(predicted) = pipeline.predict_batch(&rows)? else {
-                    return Err(tabship::Error::InvalidBatch(
-                        "a regressor predicted classes".into(),
-                    ));
-                };
-                let mut r = serde_json::to_value(RegressionReport::new(&values, &predicted))
-                    .map_err(|e| tabship::Error::Encode(e.to_string()))?;
-                r["skipped"] = skipped;
-                r
-            }
-        })
+        let evaluation = pipeline.evaluate(&rows, &labels.truth)?;
+        let mut r =
+            serde_json::to_value(evaluation).map_err(|e| tabship::Error::Encode(e.to_string()))?;
+        r["skipped"] = json!(labels.skipped);
+        Ok(r)
     })
     .map_err(core_err(py))?;
     let text = serde_json::to_string(&report).map_err(|e| base(py, e.to_string()))?;

@@ -357,8 +357,8 @@ impl PyPipeline {
     #[getter]
     fn schema<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let out = PyDict::new(py);
-        for c in &self.inner.schema().columns {
-            out.set_item(&c.name, c.kind.name())?;
+        for c in self.inner.column_summaries() {
+            out.set_item(c.name, c.kind.name())?;
         }
         Ok(out)
     }

@@ -70,7 +70,8 @@ pub use metadata::{ParamValue, TrainingInfo};
 pub use missing::{DEFAULT_NA_VALUES, NaValues};
 pub use model::{Model, Task};
 pub use pipeline::{
-    Evaluation, Label, Labels, Pipeline, Prediction, Predictions, Scores, Skipped, Truth,
+    ColumnSummary, Evaluation, Example, Label, Labels, Pipeline, Prediction, Predictions, Scores,
+    Skipped, Truth,
 };
 pub use schema::{ColumnKind, ColumnSpec, Schema};
 pub use value::{FieldValue, Record, Value, number_as_category, parse_number};

@@ -33,12 +33,10 @@ fn describe(path: &std::path::Path, bytes: &[u8], pipeline: &Pipeline) -> Value 
     let parts = pipeline.to_parts();
     let header = pipeline.header();
     let feature_names = pipeline.encoder().feature_names();
-    let columns: Vec<Value> = parts
-        .schema
-        .columns
-        .iter()
-        .zip(&parts.encoders)
-        .map(|(c, e)| json!({ "name": c.name, "kind": c.kind, "nullable": c.nullable, "encoder": e }))
+    let columns: Vec<Value> = pipeline
+        .column_summaries()
+        .into_iter()
+        .map(|c| json!({ "name": c.name, "kind": c.kind, "nullable": c.nullable, "encoder": c.encoder }))
         .collect();
     json!({
         "path": path,
@@ -172,13 +170,8 @@ fn text(pipeline: &Pipeline, d: &Value) -> String {
             format!(", and in every column {}", listed.join(", "))
         }
     );
-    for (column, encoder) in pipeline
-        .schema()
-        .columns
-        .iter()
-        .zip(pipeline.encoder().specs())
-    {
-        let detail = match encoder {
+    for column in pipeline.column_summaries() {
+        let detail = match &column.encoder {
             ColumnEncoderSpec::Numeric(n) => format!(
                 "impute {:?} = {}{}{}",
                 n.imputation.strategy,

@@ -170,6 +170,7 @@ impl Pipeline {
                     Some(text) => self.label(name, text).map_err(|e| e.at_row(i))?,
                 },
                 ColumnValues::Numeric(v) if v[i].is_nan() => Label::Missing,
+                ColumnValues::Numeric(v) if self.task() == Task::Regression => Label::Value(v[i]),
                 ColumnValues::Numeric(v) => self
                     .label(name, &number_as_category(v[i]))
                     .map_err(|e| e.at_row(i))?,

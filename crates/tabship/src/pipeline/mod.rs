@@ -1,14 +1,17 @@
 //! The `Pipeline`: schema + encoders + model + labels + provenance. Its children add the rest:
 //! [`predict`] the record and batch paths of prediction, [`evaluate`] metrics on labelled rows,
-//! [`drift`] the reference profile and monitoring; they see the pipeline's private fields as its children, so nothing is widened to
+//! [`summary`] the input columns as clients see them, [`drift`] the reference profile and
+//! monitoring; they see the pipeline's private fields as its children, so nothing is widened to
 //! the crate.
 
 mod drift;
 mod evaluate;
 mod predict;
+mod summary;
 
 pub use evaluate::{Evaluation, Label, Labels, Skipped, Truth};
 pub use predict::Scores;
+pub use summary::{ColumnSummary, Example};
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -10,3 +10,4 @@ mod golden;
 mod paths;
 mod records;
 mod round_trip;
+mod summary;
