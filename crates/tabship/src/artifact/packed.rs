@@ -28,6 +28,8 @@ macro_rules! packed {
                     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                         write!(f, "bytes holding little-endian {}", stringify!($t))
                     }
+                    // `$size` is 1 for bytes, where the remainder is always 0.
+                    #[allow(clippy::modulo_one)]
                     fn visit_bytes<E: de::Error>(self, bytes: &[u8]) -> Result<$name, E> {
                         if bytes.len() % $size != 0 {
                             return Err(E::custom(format!(

@@ -45,8 +45,10 @@ pub struct TreeEnsemble {
     /// written).
     #[serde(default, skip_serializing_if = "Combination::is_average")]
     pub combination: Combination,
+    /// Boxed: derived at load, read once per prediction call, and large next to the other
+    /// model types.
     #[serde(skip)]
-    layout: Layout,
+    layout: Box<Layout>,
     /// Outputs per row: the number of classes, or 1 for a regressor.
     #[serde(skip)]
     outputs: usize,
@@ -70,7 +72,7 @@ impl TreeEnsemble {
             task,
             trees,
             combination: Combination::Average,
-            layout: Layout::default(),
+            layout: Box::default(),
             outputs: 0,
             leaf_group: Vec::new(),
         }
@@ -101,7 +103,7 @@ impl TreeEnsemble {
     /// builds the traversal layout.
     pub(crate) fn prepare(&mut self, width: usize, n_classes: Option<usize>) -> Result<()> {
         validate::validate_ensemble(&self.trees, self.combination, self.task, width, n_classes)?;
-        self.layout = Layout::new(&self.trees, width);
+        *self.layout = Layout::new(&self.trees, width);
         self.outputs = n_classes.unwrap_or(1);
         self.leaf_group = match self.combination {
             Combination::Sum {

@@ -238,7 +238,7 @@ proptest::proptest! {
         proptest::prop_assert!(narrow);
         for wide in [false, true] {
             if wide {
-                e.layout = Layout::new_wide(&e.trees, width);
+                *e.layout = Layout::new_wide(&e.trees, width);
             }
             // The whole block, then each row on its own (the single-row path).
             let blocks: Vec<&[f64]> =

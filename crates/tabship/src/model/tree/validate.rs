@@ -165,14 +165,13 @@ fn validate_tree(
         ));
     }
     match n_classes {
-        Some(_) if !combination.is_average() => {
-            if !tree.leaf_class.is_empty() {
-                return Err(Error::field(
-                    format!("{field}.leaf_class"),
-                    "summed trees hold margins and vote for no class",
-                ));
-            }
+        Some(_) if !combination.is_average() && !tree.leaf_class.is_empty() => {
+            return Err(Error::field(
+                format!("{field}.leaf_class"),
+                "summed trees hold margins and vote for no class",
+            ));
         }
+        Some(_) if !combination.is_average() => {}
         Some(k) => {
             if tree.leaf_class.len() != n_leaves {
                 return Err(Error::field(
