@@ -30,8 +30,11 @@
 //! ```
 //!
 //! # Features
-//! - [`Pipeline`]: `load`/`save`, `from_bytes`/`to_bytes`, `predict_one`, `predict_batch`,
-//!   `predict_proba_*`, and [`EncodingStats`] counting Unknown, Other and Missing values per column.
+//! - [`Pipeline`]: `load`/`save`, `from_bytes`/`to_bytes`; prediction through two entries, the
+//!   record path [`Pipeline::score_records`] (and `predict_one`, `predict_proba_one`) and the batch
+//!   path [`Pipeline::score_batch`] (and `predict_batch`, `predict_proba_*`);
+//!   [`Pipeline::evaluate`] on labelled rows; [`Pipeline::column_summaries`]; and
+//!   [`EncodingStats`] counting Unknown, Other and Missing values per column.
 //! - [`Batch`]: columnar input, categorical columns dictionary-encoded; [`TextBatchBuilder`] builds
 //!   one from CSV-like text rows.
 //! - [`artifact`]: the envelope and its limits; [`fs`]: the safe, atomic file write behind every
