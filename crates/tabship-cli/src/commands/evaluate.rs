@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 use tabship::metrics::ClassificationReport;
-use tabship::{Evaluation, Label, Labels, Pipeline, Skipped, Task, TextBatchBuilder, Truth};
+use tabship::{Evaluation, Label, Labels, Pipeline, Skipped, TextBatchBuilder};
 
 use crate::cli::EvaluateArgs;
 use crate::error::{Error, Result};
@@ -27,14 +27,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
             })?;
     let names: Vec<&str> = header.iter().collect();
     let mut builder = TextBatchBuilder::new(&schema, &names)?;
-    let mut labels = Labels {
-        rows: Vec::new(),
-        truth: match pipeline.task() {
-            Task::Classification => Truth::Classes(Vec::new()),
-            Task::Regression => Truth::Values(Vec::new()),
-        },
-        skipped: Skipped::default(),
-    };
+    let mut labels = Labels::new(pipeline.task());
     let mut record = csv::StringRecord::new();
     let mut i = 0;
     while reader.read_record(&mut record)? {

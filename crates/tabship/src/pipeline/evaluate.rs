@@ -48,7 +48,20 @@ pub struct Labels {
 }
 
 impl Labels {
-    /// Adds row `row` with its label: kept, or counted as skipped.
+    /// No rows yet, for a pipeline doing `task`.
+    pub fn new(task: Task) -> Self {
+        Labels {
+            rows: Vec::new(),
+            truth: match task {
+                Task::Classification => Truth::Classes(Vec::new()),
+                Task::Regression => Truth::Values(Vec::new()),
+            },
+            skipped: Skipped::default(),
+        }
+    }
+
+    /// Adds row `row` with its label (from [`Pipeline::label`]): kept, or counted as skipped.
+    /// A label of the other task's kind is not an outcome of this model and counts as unknown.
     pub fn push(&mut self, row: usize, label: Label) {
         match (label, &mut self.truth) {
             (Label::Class(c), Truth::Classes(t)) => {
@@ -59,10 +72,10 @@ impl Labels {
                 self.rows.push(row);
                 t.push(x);
             }
-            (Label::UnknownClass, _) | (Label::Class(_) | Label::Value(_), _) => {
+            (Label::Missing, _) => self.skipped.missing_target += 1,
+            (Label::UnknownClass | Label::Class(_) | Label::Value(_), _) => {
                 self.skipped.unknown_labels += 1;
             }
-            (Label::Missing, _) => self.skipped.missing_target += 1,
         }
     }
 }
@@ -155,14 +168,7 @@ impl Pipeline {
     /// gives it, or numbers), read by [`label`](Self::label): missing targets and unknown
     /// labels are left out and counted; an error names its 1-based row.
     pub fn labels(&self, name: &str, values: &ColumnValues) -> Result<Labels> {
-        let mut labels = Labels {
-            rows: Vec::new(),
-            truth: match self.task() {
-                Task::Classification => Truth::Classes(Vec::new()),
-                Task::Regression => Truth::Values(Vec::new()),
-            },
-            skipped: Skipped::default(),
-        };
+        let mut labels = Labels::new(self.task());
         for i in 0..values.len() {
             let label = match values {
                 ColumnValues::Categorical(c) => match c.get(i) {
