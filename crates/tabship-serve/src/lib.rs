@@ -45,6 +45,8 @@ mod docs;
 mod error;
 mod feedback;
 mod feedback_api;
+#[doc(hidden)]
+pub mod fuzzing;
 mod guard;
 mod html;
 mod input;

@@ -363,19 +363,9 @@ fn read_state(path: &Path) -> Option<StateFile> {
             return None;
         }
     };
-    // The format and its version first, so that a newer file is reported as such, not as a typo.
-    let problem = match serde_json::from_slice::<serde_json::Value>(&bytes) {
-        Err(e) => e.to_string(),
-        Ok(value) if value["format"] != FORMAT || value["format_version"] != FORMAT_VERSION => {
-            format!(
-                "expected format `{FORMAT}` version {FORMAT_VERSION}, got format {} version {}",
-                value["format"], value["format_version"]
-            )
-        }
-        Ok(value) => match serde_json::from_value::<StateFile>(value) {
-            Ok(file) => return Some(file),
-            Err(e) => e.to_string(),
-        },
+    let problem = match parse_state(&bytes) {
+        Ok(file) => return Some(file),
+        Err(problem) => problem,
     };
     let seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -392,6 +382,46 @@ fn read_state(path: &Path) -> Option<StateFile> {
         "saved state skipped: invalid; serving the command-line models only"
     );
     None
+}
+
+/// Parses the text of `state.json`: the envelope (format, version, one JSON value per model);
+/// each model's entry is read on its own by [`parse_model_state`].
+fn parse_state(bytes: &[u8]) -> std::result::Result<StateFile, String> {
+    // The format and its version first, so that a newer file is reported as such, not as a typo.
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Err(e) => Err(e.to_string()),
+        Ok(value) if value["format"] != FORMAT || value["format_version"] != FORMAT_VERSION => {
+            Err(format!(
+                "expected format `{FORMAT}` version {FORMAT_VERSION}, got format {} version {}",
+                value["format"], value["format_version"]
+            ))
+        }
+        Ok(value) => serde_json::from_value::<StateFile>(value).map_err(|e| e.to_string()),
+    }
+}
+
+/// `state.json` as [`restore`] reads it, written back as [`save`] writes it: the envelope and, per
+/// model, the fields [`parse_model_state`] kept (the invalid ones dropped, as the next save after a
+/// restore drops them), with the problems found. The fuzz target `state_json` checks that the
+/// text written back reads back to itself.
+pub(crate) fn reread(bytes: &[u8]) -> std::result::Result<(String, Vec<String>), String> {
+    let mut file = parse_state(bytes)?;
+    let mut problems = Vec::new();
+    let mut models = BTreeMap::new();
+    for (name, saved) in std::mem::take(&mut file.models) {
+        match parse_model_state(&saved) {
+            Ok((state, found)) => {
+                problems.extend(found.into_iter().map(|p| format!("{name}: {p}")));
+                let value = serde_json::to_value(state).map_err(|e| e.to_string())?;
+                models.insert(name, value);
+            }
+            Err(e) => problems.push(format!("{name}: {e}")),
+        }
+    }
+    file.models = models;
+    let mut text = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())?;
+    text.push('\n');
+    Ok((text, problems))
 }
 
 /// Loads one saved version, checking the checksum.

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde_json::{Map, Value, json};
-use tabship::{ClassLabel, ColumnKind, Task};
+use tabship::{ClassLabel, ColumnKind, Schema, Task};
 
 use crate::auth::Scope;
 use crate::error::ApiError;
@@ -79,11 +79,12 @@ impl IntoResponse for V2Error {
 }
 
 fn bad(message: impl Into<String>) -> V2Error {
-    V2Error(ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "invalid_input",
-        message,
-    ))
+    V2Error(invalid(message))
+}
+
+/// 400 `invalid_input`.
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", message)
 }
 
 async fn server_metadata() -> Json<Value> {
@@ -227,7 +228,7 @@ async fn infer_version(
 /// Replaces bare `NaN` tokens (outside strings) by `null`: NumPy-based clients such as tritonclient
 /// write missing values of float tensors as `NaN`, which is not JSON. Missing values are then
 /// imputed like a `null` in `/predict`. Infinity stays an error.
-fn nan_to_null(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+pub(crate) fn nan_to_null(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     if !bytes.windows(3).any(|w| w == b"NaN") {
         return std::borrow::Cow::Borrowed(bytes);
     }
@@ -264,36 +265,21 @@ fn flatten<'a>(value: &'a Value, out: &mut Vec<&'a Value>) {
     }
 }
 
-async fn run_infer(
-    state: &AppState,
-    rid: RequestId,
-    name: &str,
-    version: Option<&str>,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, V2Error> {
-    state.authorize(headers, Scope::Predict)?;
-    state.require_ready()?;
-    if headers.contains_key("inference-header-content-length") {
-        return Err(bad(
-            "the binary tensor extension is not supported: send JSON `data` (tritonclient: binary_data=False)",
-        ));
-    }
-    let model = lookup(state, name, version)?;
-    let request = parse_json(&nan_to_null(&body_bytes(body)?))?;
+/// Turns a V2 request's `inputs` (one tensor per schema column, shape `[n]` or `[n, 1]`) into the
+/// `{"features": [[...], ...]}` body of `/predict` (rows in schema order) and its number of rows.
+pub(crate) fn decode_inputs(request: &Value, schema: &Schema) -> Result<(Value, usize), ApiError> {
     let Some(Value::Array(inputs)) = request.get("inputs") else {
-        return Err(bad("`inputs`: expected a list of input tensors"));
+        return Err(invalid("`inputs`: expected a list of input tensors"));
     };
-    let schema = model.pipeline.schema();
     let mut columns: Vec<Option<Vec<&Value>>> = vec![None; schema.len()];
     let mut rows: Option<usize> = None;
     for (i, input) in inputs.iter().enumerate() {
         let tensor_name = input
             .get("name")
             .and_then(Value::as_str)
-            .ok_or_else(|| bad(format!("`inputs[{i}].name`: expected text")))?;
+            .ok_or_else(|| invalid(format!("`inputs[{i}].name`: expected text")))?;
         let position = schema.position(tensor_name).ok_or_else(|| {
-            bad(format!(
+            invalid(format!(
                 "unknown input `{tensor_name}`: the model's inputs are {}",
                 schema.names().collect::<Vec<_>>().join(", ")
             ))
@@ -315,12 +301,12 @@ async fn run_infer(
                 | "UINT8"
         );
         if !(numeric_type || datatype == "BYTES") {
-            return Err(bad(format!(
+            return Err(invalid(format!(
                 "input `{tensor_name}`: unsupported datatype `{datatype}`"
             )));
         }
         if kind == ColumnKind::Numeric && !numeric_type {
-            return Err(bad(format!(
+            return Err(invalid(format!(
                 "input `{tensor_name}`: expected a numeric datatype (FP64), got `{datatype}`"
             )));
         }
@@ -334,14 +320,14 @@ async fn run_infer(
         let n = match shape.as_slice() {
             [n] | [n, 1] if *n >= 0 && usize::try_from(*n).ok() == Some(data.len()) => data.len(),
             _ => {
-                return Err(bad(format!(
+                return Err(invalid(format!(
                     "input `{tensor_name}`: shape {shape:?} must be [n] or [n, 1] and match its {} data values",
                     data.len()
                 )));
             }
         };
         if *rows.get_or_insert(n) != n {
-            return Err(bad(format!(
+            return Err(invalid(format!(
                 "input `{tensor_name}` has {n} rows, other inputs {}",
                 rows.unwrap_or(0)
             )));
@@ -356,11 +342,11 @@ async fn run_infer(
         .map(|(s, _)| s.name.as_str())
         .collect();
     if !missing.is_empty() {
-        return Err(bad(format!("missing inputs: {}", missing.join(", "))));
+        return Err(invalid(format!("missing inputs: {}", missing.join(", "))));
     }
     let n = rows.unwrap_or(0);
     if n == 0 {
-        return Err(bad("the inputs hold no rows"));
+        return Err(invalid("the inputs hold no rows"));
     }
     let table: Vec<Value> = (0..n)
         .map(|r| {
@@ -374,10 +360,31 @@ async fn run_infer(
         .collect();
     let mut features = Map::new();
     features.insert("features".to_owned(), Value::Array(table));
+    Ok((Value::Object(features), n))
+}
+
+async fn run_infer(
+    state: &AppState,
+    rid: RequestId,
+    name: &str,
+    version: Option<&str>,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, V2Error> {
+    state.authorize(headers, Scope::Predict)?;
+    state.require_ready()?;
+    if headers.contains_key("inference-header-content-length") {
+        return Err(bad(
+            "the binary tensor extension is not supported: send JSON `data` (tritonclient: binary_data=False)",
+        ));
+    }
+    let model = lookup(state, name, version)?;
+    let request = parse_json(&nan_to_null(&body_bytes(body)?))?;
+    let (features, n) = decode_inputs(&request, model.pipeline.schema())?;
     let scores = score_body(
         state,
         &model,
-        Arc::new(Value::Object(features)),
+        Arc::new(features),
         ParseOptions::default(),
     )
     .await?
