@@ -520,8 +520,9 @@ fn parse_model_state(
                 }
                 None => problems.push(format!("`versions`: expected a list, got {field}")),
             },
+            // `null` (no current version) is what the `ModelState` shape writes for `None`.
             "current" => match serde_json::from_value(field.clone()) {
-                Ok(v) => state.current = Some(v),
+                Ok(v) => state.current = v,
                 Err(e) => problem(e),
             },
             "history" => match serde_json::from_value(field.clone()) {
@@ -655,6 +656,23 @@ mod tests {
             aside(dir.path()).is_empty(),
             "the file itself is valid and stays"
         );
+    }
+
+    /// Found by the fuzz target `state_json`: `"current": null` is what the `ModelState` shape
+    /// writes for no current version, yet the field-by-field reader reported it as an invalid
+    /// field (and kept a rejected copy of a valid file).
+    #[test]
+    fn a_null_current_version_is_no_problem() {
+        let (state, problems) =
+            parse_model_state(&serde_json::json!({"current": null, "shadow": null}))
+                .expect("an object");
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(state.current, None);
+        let written = serde_json::to_value(&state).expect("encode");
+        assert_eq!(written["current"], serde_json::Value::Null);
+        let (again, problems) = parse_model_state(&written).expect("an object");
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(again.current, None);
     }
 
     #[test]
