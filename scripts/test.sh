@@ -2,8 +2,10 @@
 # Every test: formatting, lints, the Rust test suites (unit, integration, doc, golden, property),
 # the scipy cross-checks of the drift statistics, then the Python package: builds the extension
 # into .venv (maturin), runs pytest with warnings as errors, mypy --strict and mypy.stubtest;
-# then the end-to-end server tests (scripts/e2e.sh: pinned .venv, Debian chromium).
+# then the end-to-end server tests (scripts/e2e.sh: pinned .venv, Debian chromium); then, when a
+# nightly toolchain is installed, every fuzz target briefly (scripts/fuzz.sh, 20 s each).
 # Usage: scripts/test.sh        (idempotent; CI runs it via .ci/run on a fresh clone)
+#   TABSHIP_FUZZ_SECONDS=N      seconds per fuzz target (default 20; 0 skips fuzzing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
@@ -40,3 +42,11 @@ step "mypy --strict and mypy.stubtest"
 
 step "end-to-end: tabship serve with Python clients and headless Chromium"
 bash scripts/e2e.sh
+
+fuzz_seconds="${TABSHIP_FUZZ_SECONDS:-20}"
+if [ "$fuzz_seconds" -gt 0 ] && rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+    step "fuzz: every target ${fuzz_seconds}s (scripts/fuzz.sh; longer runs: docs/reliability.md)"
+    bash scripts/fuzz.sh "$fuzz_seconds"
+else
+    step "fuzz: skipped (no nightly toolchain, or TABSHIP_FUZZ_SECONDS=0)"
+fi
