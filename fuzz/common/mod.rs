@@ -60,7 +60,10 @@ pub fn check_scores(pipeline: &Pipeline, scores: &Scores, rows: usize) {
                     "row {r}: probabilities {p:?}"
                 );
                 let sum: f64 = p.iter().sum();
-                assert!((sum - 1.0).abs() < 1e-9, "row {r}: probabilities sum to {sum}");
+                assert!(
+                    (sum - 1.0).abs() < 1e-9,
+                    "row {r}: probabilities sum to {sum}"
+                );
             }
         }
         Scores::Values(values) => assert_eq!(values.len(), rows),

@@ -33,9 +33,17 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => return common::check_client_error(&e),
     };
     assert!(!rows.rows.is_empty(), "a valid request without rows");
-    assert!(!rows.single || rows.rows.len() == 1, "one record read as {} rows", rows.rows.len());
+    assert!(
+        !rows.single || rows.rows.len() == 1,
+        "one record read as {} rows",
+        rows.rows.len()
+    );
     match score(pipeline, &rows.rows) {
         Ok(scores) => common::check_scores(pipeline, &scores, rows.rows.len()),
-        Err((row, _)) => assert!(row < rows.rows.len(), "error on row {row} of {}", rows.rows.len()),
+        Err((row, _)) => assert!(
+            row < rows.rows.len(),
+            "error on row {row} of {}",
+            rows.rows.len()
+        ),
     }
 });

@@ -32,7 +32,11 @@ fuzz_target!(|data: &[u8]| {
     let user = first.username.clone();
     let token = rotate_key(&path, &user).expect("rotating an existing user's key");
     let rotated = list_keys(&path).expect("the file stays valid after a rotation");
-    assert_eq!(rotated.len(), before.len(), "rotation changed the number of keys");
+    assert_eq!(
+        rotated.len(),
+        before.len(),
+        "rotation changed the number of keys"
+    );
     assert_eq!(rotated[0].username, user);
     assert_eq!(rotated[0].scopes, first.scopes);
     assert_eq!(

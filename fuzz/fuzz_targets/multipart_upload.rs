@@ -54,14 +54,28 @@ fuzz_target!(|data: &[u8]| {
         }
         Ok(form) => {
             let artifact = &form.artifact[..];
-            assert!(artifact.starts_with(&MAGIC), "accepted a file part without the magic");
-            assert!(artifact.len() <= limit, "{} bytes over the limit {limit}", artifact.len());
+            assert!(
+                artifact.starts_with(&MAGIC),
+                "accepted a file part without the magic"
+            );
+            assert!(
+                artifact.len() <= limit,
+                "{} bytes over the limit {limit}",
+                artifact.len()
+            );
             assert!(
                 body.windows(artifact.len()).any(|w| w == artifact),
                 "the file part is not a part of the body"
             );
-            for text in [&form.version, &form.activate, &form.force].into_iter().flatten() {
-                assert!(text.len() <= TEXT_PART_LIMIT, "a text part of {} bytes", text.len());
+            for text in [&form.version, &form.activate, &form.force]
+                .into_iter()
+                .flatten()
+            {
+                assert!(
+                    text.len() <= TEXT_PART_LIMIT,
+                    "a text part of {} bytes",
+                    text.len()
+                );
             }
         }
     }

@@ -17,6 +17,12 @@ fuzz_target!(|data: &[u8]| {
     };
     let (again, problems) = reread_state(written.as_bytes())
         .unwrap_or_else(|e| panic!("state.json written back is refused: {e}\n{written}"));
-    assert!(problems.is_empty(), "state.json written back has problems: {problems:?}\n{written}");
-    assert_eq!(written, again, "state.json written back reads back differently");
+    assert!(
+        problems.is_empty(),
+        "state.json written back has problems: {problems:?}\n{written}"
+    );
+    assert_eq!(
+        written, again,
+        "state.json written back reads back differently"
+    );
 });

@@ -39,7 +39,11 @@ fuzz_target!(|data: &[u8]| {
     let table = features["features"].as_array().expect("a features table");
     assert_eq!(table.len(), n);
     for row in table {
-        assert_eq!(row.as_array().map(Vec::len), Some(schema.len()), "row {row}");
+        assert_eq!(
+            row.as_array().map(Vec::len),
+            Some(schema.len()),
+            "row {row}"
+        );
     }
     let rows = match parse_rows(&features, schema, ParseOptions::default()) {
         Ok(rows) => rows,

@@ -63,7 +63,10 @@ pub fn parse_upload(
             .ok();
     }
     let mut headers = HeaderMap::new();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_bytes(content_type).ok()?);
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_bytes(content_type).ok()?,
+    );
     let boundary = match crate::upload::boundary(&headers)? {
         Ok(b) => b,
         Err(e) => return Some(Err(e)),

@@ -381,14 +381,9 @@ async fn run_infer(
     let model = lookup(state, name, version)?;
     let request = parse_json(&nan_to_null(&body_bytes(body)?))?;
     let (features, n) = decode_inputs(&request, model.pipeline.schema())?;
-    let scores = score_body(
-        state,
-        &model,
-        Arc::new(features),
-        ParseOptions::default(),
-    )
-    .await?
-    .scores;
+    let scores = score_body(state, &model, Arc::new(features), ParseOptions::default())
+        .await?
+        .scores;
     let wanted: Option<Vec<String>> = request.get("outputs").and_then(Value::as_array).map(|o| {
         o.iter()
             .filter_map(|x| x.get("name").and_then(Value::as_str).map(str::to_owned))
