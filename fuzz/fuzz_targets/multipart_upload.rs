@@ -67,14 +67,16 @@ fuzz_target!(|data: &[u8]| {
                 body.windows(artifact.len()).any(|w| w == artifact),
                 "the file part is not a part of the body"
             );
+            // The limit counts the bytes sent; bytes that are not UTF-8 read as U+FFFD (three
+            // bytes each), so the bound on the text is in characters.
             for text in [&form.version, &form.activate, &form.force]
                 .into_iter()
                 .flatten()
             {
                 assert!(
-                    text.len() <= TEXT_PART_LIMIT,
-                    "a text part of {} bytes",
-                    text.len()
+                    text.chars().count() <= TEXT_PART_LIMIT,
+                    "a text part of {} characters",
+                    text.chars().count()
                 );
             }
         }
