@@ -8,7 +8,7 @@
 #   FUZZ_TARGETS="json_request v2_infer"  run only these targets
 #   FUZZ_SANITIZER=address                build with AddressSanitizer (default none: the targets
 #                                         and the parsers are safe Rust, and ASan halves exec/s)
-#   FUZZ_JOBS=1                           parallel compile jobs for the build (default: all cores)
+#   CARGO_BUILD_JOBS=1                    parallel compile jobs for the build (cargo's own setting)
 # Installs the pinned cargo-fuzz (scripts/install-fuzz.sh); uses the nightly toolchain when
 # rustup has one, else stable with RUSTC_BOOTSTRAP=1. The fuzz crate builds into
 # $CARGO_TARGET_DIR (default fuzz/target).
@@ -46,10 +46,8 @@ fi
 
 cd fuzz
 ./seed-corpus.sh >/dev/null
-build=("${fuzz[@]}" build -s "$sanitizer")
-[ -n "${FUZZ_JOBS:-}" ] && build+=(--jobs "$FUZZ_JOBS")
 echo "== building the fuzz targets (${fuzz[*]}, sanitizer $sanitizer)"
-"${build[@]}"
+"${fuzz[@]}" build -s "$sanitizer"
 
 logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT
