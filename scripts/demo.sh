@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q -p tabship-cli
-exec target/release/tabship demo --output out/iris.tabship "$@"
+exec "${CARGO_TARGET_DIR:-target}/release/tabship" demo --output out/iris.tabship "$@"

@@ -18,4 +18,4 @@ fi
 
 venv="$(bash scripts/python-env.sh)"
 cargo build -q --locked -p tabship-cli
-TABSHIP_BIN="$PWD/target/debug/tabship" "$venv/bin/python" -m pytest crates/tabship-serve/tests/e2e "$@"
+TABSHIP_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/tabship" "$venv/bin/python" -m pytest crates/tabship-serve/tests/e2e "$@"

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build -q -p tabship-cli
-tabship=target/debug/tabship
+tabship="${CARGO_TARGET_DIR:-target}/debug/tabship"
 g=testdata/golden
 
 # name | training data | train arguments | inputs to predict | predict arguments

@@ -27,7 +27,7 @@ py="$repo/.venv/bin/python"
 
 step "drift statistics against scipy (pytest)"
 cargo build -q --locked -p tabship-drift --example stats_json
-TABSHIP_STATS_JSON="$PWD/target/debug/examples/stats_json" \
+TABSHIP_STATS_JSON="${CARGO_TARGET_DIR:-$PWD/target}/debug/examples/stats_json" \
   "$py" -m pytest -q -W error -p no:cacheprovider crates/tabship-drift/tests/scipy
 
 step "maturin develop (debug build of the extension into .venv)"

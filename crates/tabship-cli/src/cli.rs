@@ -30,7 +30,7 @@ pub enum Command {
     /// Serve artifacts over HTTP: predict, auth, metrics, OpenAPI docs, web form, versions.
     Serve(Box<ServeArgs>),
     /// Train the bundled iris data and serve it with the web form (Ctrl-C stops it).
-    Demo(DemoArgs),
+    Demo(Box<DemoArgs>),
     /// Manage the API keys file.
     Keys(KeysArgs),
     /// Compare live data with the training distribution stored in the artifact: per column the
@@ -59,14 +59,27 @@ pub struct ServerArgs {
     /// Port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 8900)]
     pub port: u16,
-    /// TOML keys file (see `tabship keys add`); without it every endpoint is open. Re-read on
-    /// SIGHUP (and `POST /admin/keys/reload`); an invalid file keeps the old keys.
+    /// TOML keys file (see `tabship keys add`); without it the prediction endpoints are open and
+    /// the admin routes need a token made for this run and printed at start. Re-read on SIGHUP
+    /// (and `POST /admin/keys/reload`); an invalid file keeps the old keys.
     #[arg(long)]
     pub keys: Option<PathBuf>,
+    /// Without --keys: the admin token for this run instead of a generated one (for scripts;
+    /// read from the environment so it stays out of `ps`).
+    #[arg(long, env = "TABSHIP_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
     /// Persist admin changes here (uploaded versions, aliases, current version, split, shadow)
     /// and re-apply them at start-up, after the command-line models.
     #[arg(long)]
     pub state_dir: Option<PathBuf>,
+    /// With --state-dir: when any part of the saved state cannot be restored, stay not ready
+    /// (503 `state_invalid`) instead of serving what remains.
+    #[arg(long, requires = "state_dir")]
+    pub strict_state: bool,
+    /// Admin loads by server path (`{"path": ...}`) read only files under this directory; uploads
+    /// are unaffected.
+    #[arg(long)]
+    pub load_path_root: Option<PathBuf>,
     /// Serve HTTPS with this PEM certificate chain (with --tls-key).
     #[arg(long, requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -121,6 +134,14 @@ pub struct ServerArgs {
     /// Largest request body in KiB (413 above it).
     #[arg(long, default_value_t = 2048)]
     pub max_body_kb: usize,
+    /// Version uploads and loads by path handled at once; one more is answered 429 before its
+    /// body is read.
+    #[arg(long, default_value_t = 2)]
+    pub max_uploads: usize,
+    /// Request bodies in flight at once over all connections, in MiB (uploads aside); a request
+    /// past it is answered 503 `overloaded` before its body is read.
+    #[arg(long, default_value_t = 256)]
+    pub max_inflight_mb: usize,
     /// Worker threads [default: all cores].
     #[arg(long)]
     pub threads: Option<usize>,

@@ -25,7 +25,7 @@ fn main() -> ExitCode {
         cli::Command::Evaluate(a) => commands::evaluate::run(a),
         cli::Command::Bench(a) => commands::bench::run(a),
         cli::Command::Serve(a) => commands::serve::run(*a),
-        cli::Command::Demo(a) => commands::demo::run(a),
+        cli::Command::Demo(a) => commands::demo::run(*a),
         cli::Command::Keys(a) => commands::keys::run(a),
         cli::Command::Drift(a) => match commands::drift::run(a) {
             Ok(commands::drift::Outcome::FailOnDrift) => return ExitCode::from(3),

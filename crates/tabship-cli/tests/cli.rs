@@ -5,6 +5,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+use common::server::{PATIENCE, ServerLog, wait_exit};
 use common::*;
 
 #[test]
@@ -493,6 +494,9 @@ fn serve_refuses_a_public_address_without_keys() {
 fn http(addr: &str, request: &str) -> String {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr).expect("connects");
+    // A hung server fails the test instead of hanging it.
+    stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    stream.set_write_timeout(Some(PATIENCE)).expect("timeout");
     stream.write_all(request.as_bytes()).expect("writes");
     let mut answer = String::new();
     stream.read_to_string(&mut answer).expect("reads");
@@ -504,7 +508,7 @@ fn http(addr: &str, request: &str) -> String {
 fn serve_answers_then_stops_gracefully_on_sigterm() {
     let dir = tempfile::tempdir().expect("temp dir");
     let log = dir.path().join("predictions.jsonl");
-    let (mut child, _lines, addr) = spawn_server(&[
+    let (mut child, _log, addr) = spawn_server(&[
         &testdata("golden/iris_logistic.tabship"),
         "--log",
         path(&log),
@@ -513,7 +517,7 @@ fn serve_answers_then_stops_gracefully_on_sigterm() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("\"prediction\":\"setosa\""), "{answer}");
     signal(&child, "-TERM");
-    let status = child.wait().expect("server exits");
+    let status = wait_exit(&mut child);
     assert!(status.success(), "graceful exit, got {status}");
     let logged = std::fs::read_to_string(&log).expect("prediction log");
     assert!(
@@ -525,7 +529,6 @@ fn serve_answers_then_stops_gracefully_on_sigterm() {
 #[cfg(unix)]
 #[test]
 fn demo_trains_iris_and_serves_the_form() {
-    use std::io::{BufRead, BufReader};
     use std::process::Stdio;
     let dir = tempfile::tempdir().expect("temp dir");
     let model = dir.path().join("out").join("iris.tabship");
@@ -541,25 +544,15 @@ fn demo_trains_iris_and_serves_the_form() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("demo starts");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let mut addr = None;
-    let mut printed = String::new();
-    for line in lines.by_ref() {
-        let line = line.expect("utf-8");
-        if let Ok(json) = serde_json::from_str::<serde_json::Value>(&line) {
-            if json["fields"]["message"] == "listening" {
-                addr = json["fields"]["address"].as_str().map(str::to_owned);
-            }
-        } else {
-            printed.push_str(&line);
-            printed.push('\n');
-            if line.contains("Ctrl-C") {
-                break;
-            }
-        }
-    }
+    let mut log = ServerLog::read(child.stderr.take().expect("stderr"));
+    log.wait_until("the printed banner", |line| line.contains("Ctrl-C"));
+    let addr = log.find("listening")["fields"]["address"]
+        .as_str()
+        .map(str::to_owned);
+    let printed = log.text();
     let addr = addr.expect("the demo logs its address");
     assert!(printed.contains("trained iris"), "{printed}");
+    assert!(printed.contains("admin token   tsk_"), "{printed}");
     assert!(printed.contains(&format!("http://{addr}/ui")), "{printed}");
     assert!(model.exists(), "the artifact is saved");
     let ui = http(
@@ -599,13 +592,119 @@ fn demo_trains_iris_and_serves_the_form() {
         .status()
         .expect("kill runs");
     assert!(killed.success());
-    assert!(child.wait().expect("exits").success());
+    assert!(wait_exit(&mut child).success());
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_keeps_answering_when_its_log_pipe_closes() {
+    // A log collector that goes away (or `tabship serve | head`) closes stderr: the lost log lines
+    // must not take requests, or the server, down with them.
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tabship"))
+        .args(["serve", &testdata("golden/iris_logistic.tabship")])
+        .args(["--port", "0", "--json-logs"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("server starts");
+    let addr = {
+        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        loop {
+            let line = lines.next().expect("a log line").expect("utf-8");
+            let json: serde_json::Value = serde_json::from_str(&line).expect("JSON logs");
+            if json["fields"]["message"] == "listening" {
+                break json["fields"]["address"]
+                    .as_str()
+                    .expect("address")
+                    .to_owned();
+            }
+        }
+        // The reader is dropped here: the pipe's read end closes.
+    };
+    wait_ready(&addr);
+    for _ in 0..3 {
+        let answer = http_post(&addr, "/predict", None, SETOSA);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+    assert!(child.try_wait().expect("status").is_none(), "still running");
+    signal(&child, "-TERM");
+    let status = wait_exit(&mut child);
+    assert!(status.success(), "graceful exit, got {status}");
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_without_keys_guards_admin_with_a_token_for_the_run() {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tabship"))
+        .args(["serve", &testdata("golden/iris_logistic.tabship")])
+        .args(["--port", "0", "--json-logs"])
+        .env_remove("TABSHIP_ADMIN_TOKEN")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("server starts");
+    let mut log = ServerLog::read(child.stderr.take().expect("stderr"));
+    let addr = log.find("listening")["fields"]["address"]
+        .as_str()
+        .expect("address")
+        .to_owned();
+    let announced = log.find(
+        "no keys file: the admin routes need this token for this run (Authorization: Bearer <token>); give --keys for lasting users",
+    );
+    assert_eq!(announced["level"], "WARN", "{announced}");
+    let token = announced["fields"]["admin_token"]
+        .as_str()
+        .expect("the token is logged")
+        .to_owned();
+    assert!(token.starts_with("tsk_") && token.len() > 40, "{token}");
+    wait_ready(&addr);
+    let rollback = |auth: &str| {
+        http(
+            &addr,
+            &format!(
+                "POST /admin/models/iris/rollback HTTP/1.1\r\nHost: localhost\r\n{auth}Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+            ),
+        )
+    };
+    let none = rollback("");
+    assert!(none.starts_with("HTTP/1.1 401"), "{none}");
+    assert!(none.contains("printed at start"), "{none}");
+    let wrong = rollback("Authorization: Bearer tsk_not_the_token_of_this_run\r\n");
+    assert!(wrong.starts_with("HTTP/1.1 401"), "{wrong}");
+    // The right token passes authentication: iris has no earlier version to roll back to.
+    let right = rollback(&format!("Authorization: Bearer {token}\r\n"));
+    assert!(right.starts_with("HTTP/1.1 409"), "{right}");
+    // Predictions stay open without keys.
+    assert!(http_post(&addr, "/predict", None, SETOSA).starts_with("HTTP/1.1 200"));
+    signal(&child, "-TERM");
+    assert!(wait_exit(&mut child).success());
+
+    for (flag, value, expected) in [
+        (
+            "--admin-token",
+            "short",
+            "--admin-token must have at least 16 characters",
+        ),
+        ("--max-uploads", "0", "--max-uploads must be at least 1"),
+    ] {
+        let out = tabship(&[
+            "serve",
+            &testdata("golden/iris_logistic.tabship"),
+            "--port",
+            "0",
+            flag,
+            value,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{}", stderr(&out));
+    }
 }
 
 #[cfg(unix)]
 #[test]
 fn serve_drains_after_sigterm_before_closing() {
-    let (mut child, _lines, addr) = spawn_server(&[
+    let (mut child, _log, addr) = spawn_server(&[
         &testdata("golden/iris_logistic.tabship"),
         "--drain-seconds",
         "2",
@@ -631,7 +730,7 @@ fn serve_drains_after_sigterm_before_closing() {
         answer.starts_with("HTTP/1.1 200"),
         "still serving while draining: {answer}"
     );
-    let status = child.wait().expect("server exits");
+    let status = wait_exit(&mut child);
     assert!(status.success(), "graceful exit, got {status}");
     assert!(
         signalled.elapsed() >= std::time::Duration::from_secs(2),
@@ -651,73 +750,54 @@ fn serve_sigterm_as_soon_as_it_listens_still_exits_gracefully() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("server starts");
-        let mut lines = std::io::BufRead::lines(std::io::BufReader::new(
-            child.stderr.take().expect("stderr"),
-        ));
-        wait_for_log(&mut lines, "listening");
+        let mut log = ServerLog::read(child.stderr.take().expect("stderr"));
+        log.wait_for("listening");
         signal(&child, "-TERM");
-        wait_for_log(&mut lines, "stopped");
-        let status = child.wait().expect("server exits");
+        log.wait_for("stopped");
+        let status = wait_exit(&mut child);
         assert!(status.success(), "graceful exit, got {status}");
     }
 }
 
-/// A `tabship serve` child with JSON logs on port 0: the child, its log lines and its address,
-/// once it is ready.
+/// A `tabship serve` child with JSON logs on port 0: the child, its log and its address, once it
+/// is ready.
 #[cfg(unix)]
-fn spawn_server(
-    args: &[&str],
-) -> (
-    std::process::Child,
-    std::io::Lines<std::io::BufReader<std::process::ChildStderr>>,
-    String,
-) {
-    use std::io::{BufRead, BufReader};
+fn spawn_server(args: &[&str]) -> (std::process::Child, ServerLog, String) {
     use std::process::Stdio;
     let mut child = Command::new(env!("CARGO_BIN_EXE_tabship"))
         .arg("serve")
         .args(args)
         .args(["--port", "0", "--json-logs"])
+        .env("TABSHIP_ADMIN_TOKEN", ADMIN_TOKEN)
         .stderr(Stdio::piped())
         .spawn()
         .expect("server starts");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let addr = loop {
-        let line = lines.next().expect("a log line").expect("utf-8");
-        let json: serde_json::Value = serde_json::from_str(&line).expect("JSON logs");
-        if json["fields"]["message"] == "listening" {
-            break json["fields"]["address"]
-                .as_str()
-                .expect("address")
-                .to_owned();
-        }
-    };
-    let ready = (0..300).any(|_| {
-        let a = http(
-            &addr,
-            "GET /health/ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-        );
-        a.starts_with("HTTP/1.1 200") || {
-            std::thread::sleep(std::time::Duration::from_millis(20));
-            false
-        }
-    });
-    assert!(ready, "the server becomes ready");
-    (child, lines, addr)
+    let mut log = ServerLog::read(child.stderr.take().expect("stderr"));
+    let addr = log.find("listening")["fields"]["address"]
+        .as_str()
+        .expect("address")
+        .to_owned();
+    wait_ready(&addr);
+    (child, log, addr)
 }
 
-/// Reads log lines until one has `message`, returning it as JSON.
-#[cfg(unix)]
-fn wait_for_log(
-    lines: &mut std::io::Lines<std::io::BufReader<std::process::ChildStderr>>,
-    message: &str,
-) -> serde_json::Value {
-    loop {
-        let line = lines.next().expect("a log line").expect("utf-8");
-        let json: serde_json::Value = serde_json::from_str(&line).expect("JSON logs");
-        if json["fields"]["message"] == message {
-            return json;
-        }
+/// The admin token `spawn_server` gives servers without keys (`TABSHIP_ADMIN_TOKEN`).
+const ADMIN_TOKEN: &str = "tsk_cli_tests_admin_token";
+
+/// Waits until the server at `addr` answers readiness 200 (its models loaded).
+fn wait_ready(addr: &str) {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !http(
+        addr,
+        "GET /health/ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    .starts_with("HTTP/1.1 200")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server is not ready within {PATIENCE:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
 
@@ -769,7 +849,7 @@ fn serve_reloads_keys_on_sighup() {
     let keys = dir.path().join("keys.toml");
     let ana = add_key(&keys, "ana");
     let model = testdata("golden/iris_logistic.tabship");
-    let (mut child, mut lines, addr) = spawn_server(&[&model, "--keys", path(&keys)]);
+    let (mut child, mut log, addr) = spawn_server(&[&model, "--keys", path(&keys)]);
     assert!(http_post(&addr, "/predict", Some(&ana), SETOSA).starts_with("HTTP/1.1 200"));
 
     // Add bo and revoke ana in the file: nothing changes until SIGHUP.
@@ -782,7 +862,7 @@ fn serve_reloads_keys_on_sighup() {
     std::fs::write(&keys, kept.join("\n\n")).expect("revoke ana");
     assert!(http_post(&addr, "/predict", Some(&bo), SETOSA).starts_with("HTTP/1.1 401"));
     signal(&child, "-HUP");
-    let logged = wait_for_log(&mut lines, "keys reloaded");
+    let logged = log.wait_for("keys reloaded");
     assert_eq!(logged["fields"]["keys"], 1, "{logged}");
     let answer = http_post(&addr, "/predict", Some(&bo), SETOSA);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
@@ -792,15 +872,12 @@ fn serve_reloads_keys_on_sighup() {
     // A broken file is logged and the keys in force stay.
     std::fs::write(&keys, "[[keys]]\nusername = \"bo\"\n").expect("break keys");
     signal(&child, "-HUP");
-    let logged = wait_for_log(
-        &mut lines,
-        "keys reload failed; the previous keys stay in force",
-    );
+    let logged = log.wait_for("keys reload failed; the previous keys stay in force");
     assert_eq!(logged["level"], "ERROR", "{logged}");
     assert!(http_post(&addr, "/predict", Some(&bo), SETOSA).starts_with("HTTP/1.1 200"));
 
     signal(&child, "-TERM");
-    let status = child.wait().expect("server exits");
+    let status = wait_exit(&mut child);
     assert!(
         status.success(),
         "SIGHUP does not stop the server; got {status}"
@@ -812,7 +889,7 @@ fn http_json(addr: &str, method: &str, path: &str, body: &str) -> String {
     http(
         addr,
         &format!(
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {ADMIN_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         ),
     )
@@ -832,7 +909,7 @@ fn serve_state_dir_survives_a_restart_and_skips_a_corrupt_state() {
     let tree = testdata("golden/iris_tree.tabship");
     let args = [model.as_str(), "--state-dir", path(&state)];
 
-    let (mut child, _lines, addr) = spawn_server(&args);
+    let (mut child, _log, addr) = spawn_server(&args);
     let body = format!(r#"{{"path": "{tree}", "version": "2", "activate": false}}"#);
     let a = http_json(&addr, "POST", "/admin/models/iris/versions", &body);
     assert!(a.starts_with("HTTP/1.1 201"), "{a}");
@@ -851,29 +928,26 @@ fn serve_state_dir_survives_a_restart_and_skips_a_corrupt_state() {
     );
     assert!(a.starts_with("HTTP/1.1 200"), "{a}");
     signal(&child, "-TERM");
-    assert!(child.wait().expect("exits").success());
+    assert!(wait_exit(&mut child).success());
 
-    let (mut child, mut lines, addr) = spawn_server(&args);
-    let logged = wait_for_log(&mut lines, "state restored");
+    let (mut child, mut log, addr) = spawn_server(&args);
+    let logged = log.wait_for("state restored");
     assert_eq!(logged["fields"]["versions"], 1, "{logged}");
     let iris = json_body(&http_json(&addr, "GET", "/models/iris", ""));
     assert_eq!(iris["aliases"]["production"], "2", "{iris}");
     assert_eq!(iris["split"].as_array().map(Vec::len), Some(2), "{iris}");
     assert_eq!(iris["versions"].as_array().map(Vec::len), Some(2), "{iris}");
     signal(&child, "-TERM");
-    assert!(child.wait().expect("exits").success());
+    assert!(wait_exit(&mut child).success());
 
     std::fs::write(state.join("state.json"), "{ not json").expect("corrupt the state");
-    let (mut child, mut lines, addr) = spawn_server(&args);
-    let logged = wait_for_log(
-        &mut lines,
-        "saved state skipped: invalid; serving the command-line models only",
-    );
+    let (mut child, mut log, addr) = spawn_server(&args);
+    let logged = log.wait_for("saved state skipped: invalid; serving the command-line models only");
     assert_eq!(logged["level"], "ERROR", "{logged}");
     let iris = json_body(&http_json(&addr, "GET", "/models/iris", ""));
     assert_eq!(iris["current_version"], "golden", "{iris}");
     assert_eq!(iris["versions"].as_array().map(Vec::len), Some(1), "{iris}");
     assert_eq!(iris["split"], serde_json::Value::Null, "{iris}");
     signal(&child, "-TERM");
-    assert!(child.wait().expect("exits").success());
+    assert!(wait_exit(&mut child).success());
 }

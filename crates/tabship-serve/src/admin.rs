@@ -128,12 +128,40 @@ fn not_saved(e: Error) -> ApiError {
     )
 }
 
+/// Saves `next` (with a state directory) and then publishes it, as one step that runs to its end
+/// even when the request is abandoned (`--timeout` fired, the client went away): the saved and
+/// the served state never disagree. The admin lock, `guard`, is held until `next` is published.
+/// When the save fails nothing is published and `undo` runs (an upload's stored file is removed).
+async fn commit(
+    state: &Arc<AppState>,
+    guard: tokio::sync::OwnedMutexGuard<()>,
+    next: Registry,
+    undo: impl FnOnce() + Send + 'static,
+) -> Result<(), ApiError> {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let _guard = guard;
+        match save_state(&state, &next).await {
+            Ok(()) => {
+                state.registry.store(next);
+                Ok(())
+            }
+            Err(e) => {
+                undo();
+                Err(e)
+            }
+        }
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
 /// Applies a change to one model's entry under the admin lock and publishes the new snapshot.
-async fn change<F>(state: &AppState, name: &str, f: F) -> Result<Json<Value>, ApiError>
+async fn change<F>(state: &Arc<AppState>, name: &str, f: F) -> Result<Json<Value>, ApiError>
 where
     F: FnOnce(&mut ModelEntry) -> Result<(), ApiError>,
 {
-    let _guard = state.admin.lock().await;
+    let guard = state.admin.clone().lock_owned().await;
     let mut next: Registry = (*state.registry()).clone();
     let entry = next
         .models
@@ -141,8 +169,7 @@ where
         .ok_or_else(|| ApiError::model_not_found(name))?;
     f(entry)?;
     let answer = model_json(name, entry);
-    save_state(state, &next).await?;
-    state.registry.store(next);
+    commit(state, guard, next, || {}).await?;
     tracing::info!(model = %name, "routing changed");
     Ok(Json(answer))
 }
@@ -244,10 +271,11 @@ pub(crate) async fn load_version(
         Source::Bytes(b) => Some(b.clone()),
         Source::Path(_) => None,
     };
+    let root = state.options.load_path_root.clone();
     let loaded = tokio::task::spawn_blocking(move || {
         let (model, origin) = match source {
             Source::Path(p) => {
-                let bytes = crate::artifact_path::read(&p, limit)?;
+                let bytes = crate::artifact_path::read(&p, limit, root.as_deref())?;
                 (
                     LoadedModel::from_path_bytes(
                         &bytes,
@@ -283,7 +311,7 @@ pub(crate) async fn load_version(
     })?;
     let version = model.version.clone();
     let checksum = model.checksum.clone();
-    let _guard = state.admin.lock().await;
+    let guard = state.admin.clone().lock_owned().await;
     let changes = check_compatible(&state, &name, &model, force)?;
     let duplicate = state
         .registry()
@@ -321,13 +349,16 @@ pub(crate) async fn load_version(
             other => ApiError::internal(other),
         })?;
     let answer = next.models.get(&name).map(|e| model_json(&name, e));
-    if let Err(e) = save_state(&state, &next).await {
-        if let (Some(dir), Some(_)) = (&state.options.state_dir, stored) {
-            crate::persist::remove_upload(dir, &name, &version);
+    let undo = {
+        let stored = state.options.state_dir.clone().zip(stored);
+        let (name, version) = (name.clone(), version.clone());
+        move || {
+            if let Some((dir, _)) = stored {
+                crate::persist::remove_upload(&dir, &name, &version);
+            }
         }
-        return Err(e);
-    }
-    state.registry.store(next);
+    };
+    commit(&state, guard, next, undo).await?;
     tracing::info!(model = %name, %version, activate, "version loaded");
     Ok((
         StatusCode::CREATED,
@@ -418,16 +449,23 @@ pub(crate) async fn unload_version(
             ));
         }
         removed = e.versions.remove(&v);
+        if let Some(model) = &removed {
+            // Before the registry without it is published, so no scrape misses its counters.
+            state.metrics.retire(model.clone());
+        }
         e.aliases.retain(|_, target| *target != v);
         e.history.retain(|h| *h != v);
         Ok(())
     })
     .await?;
-    if let (Some(dir), Some(model)) = (&state.options.state_dir, removed) {
+    if let (Some(dir), Some(model)) = (&state.options.state_dir, &removed) {
         if model.origin == Origin::AdminUpload {
             crate::persist::remove_upload(dir, &name, &model.version);
         }
     }
+    // Unless a request still holds the version, its memory is freed now (its counts are kept).
+    drop(removed);
+    state.metrics.sweep_retired();
     Ok(answer)
 }
 

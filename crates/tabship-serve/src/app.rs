@@ -19,7 +19,9 @@ use crate::error::ApiError;
 use crate::metrics::{RequestLabels, RouteLabels};
 use crate::predict::RequestId;
 use crate::state::AppState;
-use crate::{admin, docs, feedback_api, guard, models, openapi, predict, ui, v2};
+use crate::{
+    admin, body_budget, docs, feedback_api, guard, models, openapi, predict, request_id, ui, v2,
+};
 
 /// Builds the HTTP API around a state. Serve it with `axum::serve`, or drive it in process with
 /// `tower::ServiceExt::oneshot`.
@@ -72,6 +74,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/ui/{name}", get(ui::ui_model))
         .merge(v2::routes())
         .layer(DefaultBodyLimit::max(state.options.body_limit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            body_budget::reserve,
+        ))
         .merge(admin_routes)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -105,12 +111,6 @@ async fn method_not_allowed(OriginalUri(uri): OriginalUri, method: axum::http::M
     )
 }
 
-/// A request id from the client is kept when it is short, printable ASCII; else a new one is made.
-fn incoming_request_id(headers: &HeaderMap) -> Option<Arc<str>> {
-    let v = headers.get("x-request-id")?.to_str().ok()?;
-    (!v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic())).then(|| v.into())
-}
-
 async fn track(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let route = req
@@ -119,11 +119,19 @@ async fn track(State(state): State<Arc<AppState>>, mut req: Request, next: Next)
         .map_or("unmatched", MatchedPath::as_str)
         .to_owned();
     let method = req.method().as_str().to_owned();
-    let rid = incoming_request_id(req.headers()).unwrap_or_else(|| state.next_request_id().into());
+    // A malformed client id is answered 400 (under an id of the server's, as every answer
+    // carries one) rather than silently replaced: the client would join feedback to an id it
+    // never got.
+    let (rid, refused) = match request_id::from_client(req.headers()) {
+        Ok(Some(id)) => (id, None),
+        Ok(None) => (request_id::generate().into(), None),
+        Err(e) => (request_id::generate().into(), Some(e)),
+    };
     req.extensions_mut().insert(RequestId(rid.clone()));
     state.metrics.in_flight.inc();
-    let mut response =
-        match tokio::time::timeout(state.options.request_timeout, next.run(req)).await {
+    let mut response = match refused {
+        Some(e) => e.into_response(),
+        None => match tokio::time::timeout(state.options.request_timeout, next.run(req)).await {
             Ok(r) => r,
             Err(_) => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -134,12 +142,13 @@ async fn track(State(state): State<Arc<AppState>>, mut req: Request, next: Next)
                 ),
             )
             .into_response(),
-        };
+        },
+    };
     state.metrics.in_flight.dec();
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     if let Ok(v) = HeaderValue::from_str(&rid) {
-        response.headers_mut().insert("x-request-id", v);
+        response.headers_mut().insert(request_id::HEADER, v);
     }
     state
         .metrics
@@ -196,6 +205,12 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
             .into_response()
     } else if state.is_ready() {
         Json(json!({"status": "ready"})).into_response()
+    } else if state.state_skipped() > 0 {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "state_invalid", "skipped": state.state_skipped()})),
+        )
+            .into_response()
     } else {
         (
             StatusCode::SERVICE_UNAVAILABLE,

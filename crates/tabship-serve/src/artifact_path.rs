@@ -4,6 +4,8 @@
 //! are checked before anything else is read (`/dev/zero` or a log file costs 8 bytes), and it
 //! is never read past the upload limit. Every refusal answers the same message, so the API does
 //! not tell whether a path exists, is readable, or what it is; the reason goes to the server log.
+//! With `Options::load_path_root`, only files under that directory load (symlinks and `..`
+//! resolved first).
 
 use std::fs::File;
 use std::io::Read;
@@ -14,8 +16,8 @@ use tabship::artifact::MAGIC;
 
 use crate::error::ApiError;
 
-/// The artifact bytes of `path`, at most `limit` bytes.
-pub(crate) fn read(path: &Path, limit: usize) -> Result<Vec<u8>, ApiError> {
+/// The artifact bytes of `path`, at most `limit` bytes; with `root`, only a file under it.
+pub(crate) fn read(path: &Path, limit: usize, root: Option<&Path>) -> Result<Vec<u8>, ApiError> {
     let refuse = |reason: &str| {
         tracing::warn!(path = %path.display(), reason, "load by path refused");
         ApiError::new(
@@ -27,6 +29,23 @@ pub(crate) fn read(path: &Path, limit: usize) -> Result<Vec<u8>, ApiError> {
             ),
         )
     };
+    if let Some(root) = root {
+        // Both sides resolved, so neither `..` nor a symlink inside the root leads out of it.
+        let resolved = path.canonicalize().map_err(|e| refuse(&e.to_string()))?;
+        let root = root.canonicalize().map_err(|e| {
+            refuse(&format!(
+                "the load-path root `{}` cannot be resolved: {e}",
+                root.display()
+            ))
+        })?;
+        if !resolved.starts_with(&root) {
+            return Err(refuse(&format!(
+                "resolves to `{}`, outside the load-path root `{}`",
+                resolved.display(),
+                root.display()
+            )));
+        }
+    }
     let mut file = open_nonblocking(path).map_err(|e| refuse(&e.to_string()))?;
     let meta = file.metadata().map_err(|e| refuse(&e.to_string()))?;
     if !meta.is_file() {

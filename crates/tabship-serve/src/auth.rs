@@ -177,6 +177,29 @@ impl KeyStore {
     }
 }
 
+/// Checks the bearer token against the run's admin token (`Options::admin_token`, used when
+/// there is no keys file), comparing hashes in constant time: 401 when missing or different.
+pub(crate) fn check_admin_token(headers: &HeaderMap, expected: &str) -> Result<Identity, ApiError> {
+    let refused = |why: &str| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            format!(
+                "{why}: without a keys file the admin routes need the token `tabship serve` \
+                 printed at start (`Authorization: Bearer <token>`)"
+            ),
+        )
+    };
+    let token = bearer_token(headers).ok_or_else(|| refused("missing bearer token"))?;
+    let given: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+    let expected: [u8; 32] = Sha256::digest(expected.as_bytes()).into();
+    if bool::from(given.ct_eq(&expected)) {
+        Ok(Identity { username: None })
+    } else {
+        Err(refused("invalid bearer token"))
+    }
+}
+
 fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;

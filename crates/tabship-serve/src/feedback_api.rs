@@ -13,7 +13,7 @@ use tabship::Task;
 
 use crate::auth::Scope;
 use crate::error::ApiError;
-use crate::feedback::{Lookup, Predicted};
+use crate::feedback::{Lookup, Predicted, Principal};
 use crate::input::json_kind;
 use crate::metrics::VersionLabels;
 use crate::monitoring::Labelled;
@@ -26,7 +26,7 @@ pub(crate) async fn feedback(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    state.authorize(&headers, Scope::Feedback)?;
+    let identity = state.authorize(&headers, Scope::Feedback)?;
     let body = parse_json(&body_bytes(body)?)?;
     let Value::Object(obj) = &body else {
         return Err(ApiError::invalid_field(
@@ -80,15 +80,35 @@ pub(crate) async fn feedback(
         .get("label")
         .filter(|v| !v.is_null())
         .ok_or_else(|| ApiError::invalid_field("label", "the true label", "nothing"))?;
-    // Check the label against the model before consuming the row, so a bad label can be resent.
-    let registry = state.registry();
-    let peek = state.feedback.peek(request_id).ok_or_else(|| {
+    // Only the principal that made the prediction, or an admin key, may label it. Anyone else
+    // gets the same 404 as for an unknown id, so ids (client-chosen ones can be guessable) cannot
+    // be probed through this endpoint; the log says why.
+    let mut admin = None;
+    let mut allowed = |owner: &Principal| {
+        *owner == identity.username
+            || *admin.get_or_insert_with(|| state.authorize(&headers, Scope::Admin).is_ok())
+    };
+    let not_found = || {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "request_not_found",
-            format!("no logged prediction with request id `{request_id}` (unknown, or forgotten after too many newer predictions)"),
+            format!(
+                "no logged prediction with request id `{request_id}` that you may label (unknown, forgotten after too many newer predictions, or made by another user)"
+            ),
         )
-    })?;
+    };
+    // Check the label against the model before consuming the row, so a bad label can be resent.
+    let peek = state.feedback.peek(request_id).ok_or_else(not_found)?;
+    if !allowed(&peek.principal) {
+        tracing::warn!(
+            request_id,
+            caller = identity.username.as_deref().unwrap_or("anonymous"),
+            owner = peek.principal.as_deref().unwrap_or("anonymous"),
+            "feedback refused: the prediction was made by another principal"
+        );
+        return Err(not_found());
+    }
+    let registry = state.registry();
     let model = registry
         .models
         .get(&peek.model)
@@ -148,13 +168,9 @@ pub(crate) async fn feedback(
     };
     let remembered = state
         .feedback
-        .take_row(request_id, row)
+        .take_row(request_id, row, allowed)
         .map_err(|e| match e {
-            Lookup::Unknown => ApiError::new(
-                StatusCode::NOT_FOUND,
-                "request_not_found",
-                format!("no logged prediction with request id `{request_id}`"),
-            ),
+            Lookup::Unknown => not_found(),
             Lookup::NoRow(n) => {
                 ApiError::invalid_field("row", format!("a row index below {n}"), format!("`{row}`"))
             }

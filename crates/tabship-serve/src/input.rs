@@ -241,15 +241,14 @@ fn check_value(kind: ColumnKind, value: &Json, na: &tabship::NaValues) -> Option
         (ColumnKind::Numeric, Json::Number(n)) => n.as_f64().is_none().then(|| format!("`{n}`")),
         // The model's policy for numbers sent as text (blank, NaN and its NA spellings are
         // missing, infinity is refused), so the 400 lists exactly what prediction would refuse.
-        (ColumnKind::Numeric, Json::String(s)) => na
-            .parse_number("", s)
-            .is_err()
-            .then(|| format!("`{}`", truncate(s))),
+        (ColumnKind::Numeric, Json::String(s)) => {
+            na.parse_number("", s).is_err().then(|| tabship::quoted(s))
+        }
         (ColumnKind::Categorical, Json::String(_) | Json::Number(_)) => None,
         (_, other) => Some(format!(
-            "{} `{}`",
+            "{} {}",
             json_kind(other),
-            truncate(&other.to_string())
+            tabship::quoted(&other.to_string())
         )),
     }
 }
@@ -267,13 +266,6 @@ pub(crate) fn json_kind(value: &Json) -> &'static str {
         Json::String(_) => "a string",
         Json::Array(_) => "a list",
         Json::Object(_) => "an object",
-    }
-}
-
-fn truncate(text: &str) -> String {
-    match text.char_indices().nth(80) {
-        Some((i, _)) => format!("{}…", &text[..i]),
-        None => text.to_owned(),
     }
 }
 

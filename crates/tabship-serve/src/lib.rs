@@ -32,13 +32,16 @@
 //!   other `Host` names (DNS rebinding), `/ui` and `/docs` carry a CSP with script hashes and
 //!   `frame-ancestors 'none'`; [`server`] applies `Options::header_timeout` and
 //!   `Options::max_connections`.
-//! - `/feedback` joins true labels to logged predictions for live accuracy/F1/MAE; a JSONL
-//!   prediction log with rotation.
+//! - `/feedback` joins true labels to logged predictions (REST and V2) for live
+//!   accuracy/F1/MAE, only from the principal that made the prediction or an admin key; request
+//!   ids are 128 random bits, or the client's own `X-Request-Id`, refused while still in use; a
+//!   JSONL prediction log with rotation.
 
 mod admin;
 mod app;
 mod artifact_path;
 pub mod auth;
+mod body_budget;
 pub mod compat;
 mod connections;
 mod docs;
@@ -59,6 +62,7 @@ mod persist;
 mod predict;
 pub mod predlog;
 pub mod registry;
+mod request_id;
 mod score;
 pub mod server;
 mod state;

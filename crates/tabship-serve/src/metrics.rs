@@ -2,7 +2,8 @@
 //! models at scrape time (predictions by class, Unknown/Other/Missing per column, live quality,
 //! load time, build info), so the hot path only bumps atomics.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
@@ -13,7 +14,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry as PromRegistry;
 use tabship::Task;
 
-use crate::registry::RegistryCell;
+use crate::registry::{LoadedModel, Registry, RegistryCell};
 
 /// Labels of the request counter.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -76,6 +77,8 @@ pub struct Metrics {
     pub log_dropped: Counter,
     /// Keys-file reloads by result (`ok`, `error`).
     pub keys_reloads: Family<ResultLabels, Counter>,
+    /// The counters of unloaded versions (see [`Metrics::retire`]).
+    retired: Arc<Mutex<Retired>>,
 }
 
 impl Metrics {
@@ -137,7 +140,11 @@ impl Metrics {
             "Keys-file reloads (SIGHUP or POST /admin/keys/reload) by result",
             keys_reloads.clone(),
         );
-        registry.register_collector(Box::new(ModelsCollector { models }));
+        let retired = Arc::new(Mutex::new(Retired::default()));
+        registry.register_collector(Box::new(ModelsCollector {
+            models,
+            retired: retired.clone(),
+        }));
         Metrics {
             registry,
             requests,
@@ -148,7 +155,28 @@ impl Metrics {
             shadow_disagreements,
             log_dropped,
             keys_reloads,
+            retired,
         }
+    }
+
+    /// Keeps the counters of a version being unloaded, so that they stay exported, and totals
+    /// never fall, while the process lives (Prometheus reads a counter that falls, or a series
+    /// that vanishes and comes back at 0, as a restart). Call it before the registry without
+    /// the version is published: a scrape then counts the version exactly once, from the
+    /// registry or from here. The version is read live while requests still hold it, then its
+    /// final counts are kept and it is freed. Its gauges (live quality, drift, `model_info`)
+    /// go with it.
+    pub(crate) fn retire(&self, model: Arc<LoadedModel>) {
+        let mut retired = lock(&self.retired);
+        if !retired.pending.iter().any(|m| Arc::ptr_eq(m, &model)) {
+            retired.pending.push(model);
+        }
+        retired.sweep();
+    }
+
+    /// Frees the retired versions no request holds any more, keeping their final counts.
+    pub(crate) fn sweep_retired(&self) {
+        lock(&self.retired).sweep();
     }
 
     /// The Prometheus text exposition.
@@ -162,9 +190,149 @@ impl Metrics {
 #[derive(Debug)]
 struct ModelsCollector {
     models: Arc<RegistryCell>,
+    retired: Arc<Mutex<Retired>>,
 }
 
 type Labels = Vec<(&'static str, String)>;
+
+fn lock(retired: &Mutex<Retired>) -> std::sync::MutexGuard<'_, Retired> {
+    match retired.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
+/// The counter families read from the models, in the order they are exported.
+#[derive(Debug, Clone, Copy)]
+enum CounterFamily {
+    ConceptDrifts,
+    Predictions,
+    EncodedRows,
+    Unknown,
+    Other,
+    Missing,
+    Labelled,
+}
+
+const FAMILIES: usize = 7;
+
+/// One value per label set per counter family, in first-seen order; adding to a label set
+/// already there sums (a version loaded again counts on from its retired totals).
+#[derive(Debug, Default)]
+struct CounterRows {
+    rows: [Vec<(Labels, u64)>; FAMILIES],
+    index: [HashMap<Labels, usize>; FAMILIES],
+}
+
+impl CounterRows {
+    fn add(&mut self, family: CounterFamily, labels: Labels, value: u64) {
+        self.add_at(family as usize, labels, value);
+    }
+
+    fn add_at(&mut self, family: usize, labels: Labels, value: u64) {
+        let (rows, index) = (&mut self.rows[family], &mut self.index[family]);
+        match index.get(&labels) {
+            Some(&i) => rows[i].1 = rows[i].1.saturating_add(value),
+            None => {
+                index.insert(labels.clone(), rows.len());
+                rows.push((labels, value));
+            }
+        }
+    }
+
+    fn rows(&self, family: CounterFamily) -> &[(Labels, u64)] {
+        &self.rows[family as usize]
+    }
+
+    /// Adds every counter of one version.
+    fn add_model(&mut self, model: &LoadedModel) {
+        let base: Labels = vec![
+            ("model", model.name.clone()),
+            ("version", model.version.clone()),
+        ];
+        let counts = model.prediction_counts();
+        match model.pipeline.task() {
+            Task::Classification => {
+                for (class, n) in model.pipeline.classes().iter().zip(&counts) {
+                    let mut l = base.clone();
+                    l.push(("class", class.to_string()));
+                    self.add(CounterFamily::Predictions, l, *n);
+                }
+            }
+            Task::Regression => {
+                self.add(
+                    CounterFamily::Predictions,
+                    base.clone(),
+                    counts.first().copied().unwrap_or(0),
+                );
+            }
+        }
+        let stats = model.pipeline.encoding_stats();
+        self.add(CounterFamily::EncodedRows, base.clone(), stats.rows);
+        let schema = model.pipeline.schema();
+        for ((column, c), spec) in stats.columns.iter().zip(&schema.columns) {
+            let mut l = base.clone();
+            l.push(("column", column.clone()));
+            // Unknown and Other only exist for categories.
+            if spec.kind == tabship::ColumnKind::Categorical {
+                self.add(CounterFamily::Unknown, l.clone(), c.unknown);
+                self.add(CounterFamily::Other, l.clone(), c.other);
+            }
+            self.add(CounterFamily::Missing, l, c.missing);
+        }
+        let q = model.monitor.quality();
+        self.add(CounterFamily::Labelled, base.clone(), q.labelled);
+        for d in &q.detectors {
+            let mut l = base.clone();
+            l.push(("detector", d.name.to_owned()));
+            self.add(CounterFamily::ConceptDrifts, l, d.drifts);
+        }
+    }
+}
+
+/// The counters of unloaded versions.
+#[derive(Debug, Default)]
+struct Retired {
+    /// Unloaded versions that requests may still hold (and count on): read live.
+    pending: Vec<Arc<LoadedModel>>,
+    /// The final counts of the unloaded versions no one holds any more.
+    folded: CounterRows,
+}
+
+impl Retired {
+    /// Folds the pending versions held by nothing but this list (no request can count on them
+    /// any more, so their counts are final) and frees them.
+    fn sweep(&mut self) {
+        let (done, held): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .partition(|m| Arc::strong_count(m) == 1);
+        self.pending = held;
+        for model in done {
+            self.folded.add_model(&model);
+        }
+    }
+
+    /// Adds the retired counters to `rows`: the folded ones, and the pending versions that
+    /// `registry` does not hold (one it still holds, as while its unload is being published,
+    /// is counted from the registry).
+    fn add_to(&self, rows: &mut CounterRows, registry: &Registry) {
+        for model in &self.pending {
+            let loaded = registry
+                .models
+                .get(&model.name)
+                .and_then(|e| e.versions.get(&model.version))
+                .is_some_and(|m| Arc::ptr_eq(m, model));
+            if !loaded {
+                rows.add_model(model);
+            }
+        }
+        for (family, folded) in self.folded.rows.iter().enumerate() {
+            for (labels, value) in folded {
+                rows.add_at(family, labels.clone(), *value);
+            }
+        }
+    }
+}
 
 /// Writes one metric family of constant values (nothing when there are no rows, so a server
 /// without, say, feedback does not export empty families).
@@ -206,10 +374,8 @@ fn gauge_family(
 impl Collector for ModelsCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let registry = self.models.load();
-        let mut predictions = Vec::new();
-        let (mut unknown, mut other, mut missing, mut rows) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let (mut concept_drifts, mut concept_state) = (Vec::new(), Vec::new());
+        let mut counters = CounterRows::default();
+        let mut concept_state = Vec::new();
         let mut drift_reasons = Vec::new();
         let (
             mut drift_value,
@@ -218,41 +384,12 @@ impl Collector for ModelsCollector {
             mut dataset_drift,
             mut drift_rows,
         ) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let (mut load, mut info, mut accuracy, mut f1, mut mae, mut labelled) = (
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-        );
+        let (mut load, mut info, mut accuracy, mut f1, mut mae) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (name, entry) in &registry.models {
             for (version, model) in &entry.versions {
                 let base: Labels = vec![("model", name.clone()), ("version", version.clone())];
-                let counts = model.prediction_counts();
-                match model.pipeline.task() {
-                    Task::Classification => {
-                        for (class, n) in model.pipeline.classes().iter().zip(&counts) {
-                            let mut l = base.clone();
-                            l.push(("class", class.to_string()));
-                            predictions.push((l, *n));
-                        }
-                    }
-                    Task::Regression => predictions.push((base.clone(), counts[0])),
-                }
-                let stats = model.pipeline.encoding_stats();
-                rows.push((base.clone(), stats.rows));
-                let schema = model.pipeline.schema();
-                for ((column, c), spec) in stats.columns.iter().zip(&schema.columns) {
-                    let mut l = base.clone();
-                    l.push(("column", column.clone()));
-                    // Unknown and Other only exist for categories.
-                    if spec.kind == tabship::ColumnKind::Categorical {
-                        unknown.push((l.clone(), c.unknown));
-                        other.push((l.clone(), c.other));
-                    }
-                    missing.push((l, c.missing));
-                }
+                counters.add_model(model);
                 load.push((base.clone(), model.load_seconds));
                 let mut l = base.clone();
                 l.push(("algorithm", model.pipeline.training().algorithm.clone()));
@@ -260,14 +397,12 @@ impl Collector for ModelsCollector {
                 l.push(("checksum", model.checksum.clone()));
                 info.push((l, 1.0));
                 let q = model.monitor.quality();
-                labelled.push((base.clone(), q.labelled));
                 if let Some(a) = q.accuracy {
                     accuracy.push((base.clone(), a));
                 }
                 for d in &q.detectors {
                     let mut l = base.clone();
                     l.push(("detector", d.name.to_owned()));
-                    concept_drifts.push((l.clone(), d.drifts));
                     let level = match d.state {
                         tabship::drift::DetectorState::Stable => 0.0,
                         tabship::drift::DetectorState::Warning => 1.0,
@@ -303,12 +438,17 @@ impl Collector for ModelsCollector {
                 }
             }
         }
+        {
+            let mut retired = lock(&self.retired);
+            retired.sweep();
+            retired.add_to(&mut counters, &registry);
+        }
         let e = &mut encoder;
         counter_family(
             e,
             "tabship_concept_drifts",
             "Concept drifts detected on the feedback stream, per detector",
-            &concept_drifts,
+            counters.rows(CounterFamily::ConceptDrifts),
         )?;
         gauge_family(
             e,
@@ -358,37 +498,37 @@ impl Collector for ModelsCollector {
             e,
             "tabship_predictions",
             "Predictions by model, version and class",
-            &predictions,
+            counters.rows(CounterFamily::Predictions),
         )?;
         counter_family(
             e,
             "tabship_encoded_rows",
             "Rows encoded by the pipeline",
-            &rows,
+            counters.rows(CounterFamily::EncodedRows),
         )?;
         counter_family(
             e,
             "tabship_unknown_values",
             "Categorical values never seen in training, per column",
-            &unknown,
+            counters.rows(CounterFamily::Unknown),
         )?;
         counter_family(
             e,
             "tabship_other_values",
             "Rare training categories sent to the Other slot, per column",
-            &other,
+            counters.rows(CounterFamily::Other),
         )?;
         counter_family(
             e,
             "tabship_missing_values",
             "Missing values (null, empty, NaN), per column",
-            &missing,
+            counters.rows(CounterFamily::Missing),
         )?;
         counter_family(
             e,
             "tabship_feedback_labelled",
             "Predictions joined to a true label",
-            &labelled,
+            counters.rows(CounterFamily::Labelled),
         )?;
         gauge_family(
             e,
@@ -433,5 +573,66 @@ impl Collector for ModelsCollector {
             )],
         )?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn iris(version: &str) -> LoadedModel {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/golden/iris_logistic.tabship");
+        LoadedModel::from_file(&path, None, Some(version)).expect("golden artifact loads")
+    }
+
+    fn setosa_count(metrics: &Metrics) -> Option<u64> {
+        let text = metrics.render().expect("renders");
+        let prefix = "tabship_predictions_total{model=\"iris\",version=\"2\",class=\"setosa\"} ";
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .map(|v| v.parse().expect("a count"))
+    }
+
+    #[test]
+    fn a_retired_version_counts_on_while_held_then_keeps_its_total() {
+        let cell = Arc::new(RegistryCell::default());
+        let metrics = Metrics::new(cell.clone());
+        let with_both = Registry::default()
+            .with_version(iris("1"), true)
+            .and_then(|r| r.with_version(iris("2"), false))
+            .expect("registry");
+        cell.store(with_both);
+        let v2 = cell.load().models["iris"].versions["2"].clone();
+        v2.count_prediction(0);
+        assert_eq!(setosa_count(&metrics), Some(1));
+
+        // Retired before the registry without it is published: counted once, never twice.
+        metrics.retire(v2.clone());
+        assert_eq!(setosa_count(&metrics), Some(1));
+        let mut without = (*cell.load()).clone();
+        if let Some(e) = without.models.get_mut("iris") {
+            e.versions.remove("2");
+        }
+        cell.store(without);
+        assert_eq!(setosa_count(&metrics), Some(1));
+
+        // A request that still holds the version counts on it, and the count shows.
+        v2.count_prediction(0);
+        assert_eq!(setosa_count(&metrics), Some(2));
+        let weak = Arc::downgrade(&v2);
+        drop(v2);
+        metrics.sweep_retired();
+        assert!(weak.upgrade().is_none(), "freed once no request holds it");
+        assert_eq!(setosa_count(&metrics), Some(2), "its total is kept");
+
+        // The same version loaded again counts on from there.
+        let again = (*cell.load())
+            .clone()
+            .with_version(iris("2"), false)
+            .expect("reload");
+        cell.store(again);
+        cell.load().models["iris"].versions["2"].count_prediction(0);
+        assert_eq!(setosa_count(&metrics), Some(3));
     }
 }

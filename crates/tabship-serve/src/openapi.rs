@@ -144,6 +144,7 @@ fn predict_operation(model: &LoadedModel, summary: String, mut params: Vec<Value
             "401": error_response("missing or invalid bearer token"),
             "403": error_response("the token lacks the `predict` scope"),
             "404": error_response("unknown model or version"),
+            "409": error_response("`duplicate_request_id`: the `X-Request-Id` is used by a prediction still remembered for /feedback (an identical resend by the same user is a retry)"),
             "413": error_response("the body is too large"),
         },
     })
@@ -252,7 +253,7 @@ pub(crate) fn document(state: &AppState) -> Value {
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["request_id", "label"], "properties": {
             "request_id": {"type": "string"}, "label": {"description": "the true class label or value"}, "index": {"type": "integer", "minimum": 0, "description": "0-based position of the row in a batch request, as `index` in error answers (default 0)"}, "row": {"type": "integer", "minimum": 0, "description": "the older name of `index` (also 0-based)"},
         }}}}},
-        "responses": {"200": {"description": "live quality after the label"}, "400": error_response("bad label"), "404": error_response("unknown request id"), "409": error_response("already labelled")},
+        "responses": {"200": {"description": "live quality after the label"}, "400": error_response("bad label"), "404": error_response("unknown request id, forgotten, or a prediction of another user (only its user or an admin key may label it)"), "409": error_response("already labelled")},
     }}));
     paths.insert("/metrics".to_owned(), json!({"get": {"summary": "Prometheus metrics", "tags": ["monitoring"], "responses": {"200": {"description": "OpenMetrics text", "content": {"application/openmetrics-text": {"schema": {"type": "string"}}}}}}}));
     paths.insert("/v2/models/{name}/infer".to_owned(), json!({"post": {"summary": "Open Inference Protocol V2 inference", "tags": ["v2"], "parameters": [path_param("name", "model name")], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}}, "responses": {"200": {"description": "output tensors"}}}}));

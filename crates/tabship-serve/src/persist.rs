@@ -204,12 +204,14 @@ pub(crate) fn save(dir: &Path, registry: &Registry) -> Result<()> {
 }
 
 /// Reads `dir/state.json` and re-applies it on top of `registry` (the command-line models).
-/// Never fails: every problem is logged and the part it concerns skipped.
-pub(crate) fn restore(dir: &Path, mut registry: Registry) -> Registry {
+/// Never fails: every problem is logged and the part it concerns skipped; also returns how many
+/// parts were skipped (for `Options::strict_state`).
+pub(crate) fn restore(dir: &Path, mut registry: Registry) -> (Registry, usize) {
     remove_interrupted_writes(dir);
     let path = dir.join(STATE_FILE);
-    let Some(file) = read_state(&path) else {
-        return registry;
+    let mut skipped = 0usize;
+    let Some(file) = read_state(&path, &mut skipped) else {
+        return (registry, skipped);
     };
     let mut restored_versions = 0usize;
     let mut rejected = Vec::new();
@@ -218,12 +220,14 @@ pub(crate) fn restore(dir: &Path, mut registry: Registry) -> Registry {
             Ok((state, problems)) => {
                 for problem in &problems {
                     tracing::error!(path = %path.display(), model = %name, %problem, "saved setting skipped: invalid entry");
+                    skipped += 1;
                 }
                 rejected.extend(problems.into_iter().map(|p| format!("{name}: {p}")));
                 state
             }
             Err(e) => {
                 tracing::error!(path = %path.display(), model = %name, error = %e, "saved model skipped: invalid entry");
+                skipped += 1;
                 rejected.push(format!("{name}: {e}"));
                 continue;
             }
@@ -244,20 +248,25 @@ pub(crate) fn restore(dir: &Path, mut registry: Registry) -> Registry {
                         restored_versions += 1;
                     }
                     Err(e) => {
-                        tracing::error!(model = %name, version = %record.version, error = %e, "saved version skipped")
+                        tracing::error!(model = %name, version = %record.version, error = %e, "saved version skipped");
+                        skipped += 1;
                     }
                 },
-                Err(e) => tracing::error!(
-                    model = %name,
-                    version = %record.version,
-                    file = %record.file.display(),
-                    error = %e,
-                    "saved version skipped: it cannot be loaded"
-                ),
+                Err(e) => {
+                    tracing::error!(
+                        model = %name,
+                        version = %record.version,
+                        file = %record.file.display(),
+                        error = %e,
+                        "saved version skipped: it cannot be loaded"
+                    );
+                    skipped += 1;
+                }
             }
         }
         let Some(entry) = registry.models.get_mut(&name) else {
             tracing::error!(model = %name, "saved settings skipped: the model is not loaded");
+            skipped += 1;
             continue;
         };
         entry.history = saved
@@ -275,19 +284,23 @@ pub(crate) fn restore(dir: &Path, mut registry: Registry) -> Registry {
                 // before: closer to what was served than the command line's version.
                 if let Some(previous) = entry.history.pop() {
                     tracing::error!(model = %name, saved = ?saved.current, version = %previous, "saved current version unusable: serving the last valid version of its history");
+                    skipped += 1;
                     entry.current = previous;
                 } else {
                     tracing::error!(model = %name, saved = ?saved.current, "saved current version skipped: it is not loaded");
+                    skipped += 1;
                 }
             }
         }
         for (alias, target) in &saved.aliases {
             if check_name("alias", alias).is_err() || entry.versions.contains_key(alias) {
                 tracing::error!(model = %name, %alias, "saved alias skipped: invalid name");
+                skipped += 1;
             } else if entry.versions.contains_key(target) {
                 entry.aliases.insert(alias.clone(), target.clone());
             } else {
                 tracing::error!(model = %name, %alias, version = %target, "saved alias skipped: its version is not loaded");
+                skipped += 1;
             }
         }
         if let Some(arms) = &saved.split {
@@ -301,6 +314,7 @@ pub(crate) fn restore(dir: &Path, mut registry: Registry) -> Registry {
                 });
             } else {
                 tracing::error!(model = %name, "saved split skipped: a version is not loaded or a weight is not positive");
+                skipped += 1;
             }
         }
         if let Some(shadow) = &saved.shadow {
@@ -308,6 +322,7 @@ pub(crate) fn restore(dir: &Path, mut registry: Registry) -> Registry {
                 entry.shadow = Some(shadow.clone());
             } else {
                 tracing::error!(model = %name, version = %shadow, "saved shadow skipped: it is not loaded");
+                skipped += 1;
             }
         }
     }
@@ -320,7 +335,7 @@ pub(crate) fn restore(dir: &Path, mut registry: Registry) -> Registry {
         versions = restored_versions,
         "state restored"
     );
-    registry
+    (registry, skipped)
 }
 
 /// Logs every restored version that would break the clients of its model's current version
@@ -351,7 +366,7 @@ fn warn_incompatible(registry: &Registry) {
 
 /// Reads and checks `state.json`; `None` (logged) when absent or unusable. An unusable file is
 /// moved aside so that it survives the next save.
-fn read_state(path: &Path) -> Option<StateFile> {
+fn read_state(path: &Path, skipped: &mut usize) -> Option<StateFile> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -360,6 +375,7 @@ fn read_state(path: &Path) -> Option<StateFile> {
         }
         Err(e) => {
             tracing::error!(path = %path.display(), error = %e, "saved state skipped: unreadable");
+            *skipped += 1;
             return None;
         }
     };
@@ -381,6 +397,7 @@ fn read_state(path: &Path) -> Option<StateFile> {
         kept_as = %kept,
         "saved state skipped: invalid; serving the command-line models only"
     );
+    *skipped += 1;
     None
 }
 
@@ -626,7 +643,8 @@ mod tests {
         ] {
             let dir = tempfile::tempdir().expect("tempdir");
             std::fs::write(dir.path().join(STATE_FILE), text).expect("write");
-            let registry = restore(dir.path(), Registry::default());
+            let (registry, skipped) = restore(dir.path(), Registry::default());
+            assert_eq!(skipped, 1, "{text}");
             assert!(registry.models.is_empty(), "{text}");
             assert!(!dir.path().join(STATE_FILE).exists(), "{text}");
             assert_eq!(aside(dir.path()).len(), 1, "{text}");
@@ -649,7 +667,7 @@ mod tests {
         let registry = Registry::default()
             .with_version(model, true)
             .expect("registry");
-        let registry = restore(dir.path(), registry);
+        let (registry, _) = restore(dir.path(), registry);
         assert_eq!(registry.models["iris"].aliases["prod"], "golden");
         assert!(!registry.models.contains_key("bad"));
         assert!(
@@ -679,7 +697,7 @@ mod tests {
     fn an_empty_registry_round_trips() {
         let dir = tempfile::tempdir().expect("tempdir");
         save(dir.path(), &Registry::default()).expect("save");
-        let file = read_state(&dir.path().join(STATE_FILE)).expect("readable");
+        let file = read_state(&dir.path().join(STATE_FILE), &mut 0).expect("readable");
         assert_eq!(file.format_version, FORMAT_VERSION);
         assert!(file.models.is_empty());
         assert!(aside(dir.path()).is_empty());

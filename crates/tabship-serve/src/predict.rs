@@ -17,9 +17,10 @@ use tabship::{ClassLabel, Predictions};
 
 use crate::auth::Scope;
 use crate::error::ApiError;
-use crate::feedback::Predicted;
+use crate::feedback::{Predicted, Remembered};
 use crate::input::{self, ParseOptions};
 use crate::registry::LoadedModel;
+use crate::request_id;
 use crate::score::{Scores, score};
 use crate::state::AppState;
 
@@ -316,6 +317,25 @@ struct Target {
     version: Option<String>,
 }
 
+impl Target {
+    /// The route asked for, as a path (what a resend must repeat, with the query and body).
+    fn path(&self) -> String {
+        match (&self.name, &self.version) {
+            (None, _) => "/predict".to_owned(),
+            (Some(n), None) => format!("/models/{n}/predict"),
+            (Some(n), Some(v)) => format!("/models/{n}/versions/{v}/predict"),
+        }
+    }
+}
+
+/// Counts a request's predictions in `tabship_predictions_total`.
+pub(crate) fn count_predictions(model: &LoadedModel, scores: &Scores) {
+    match scores {
+        Scores::Classes { classes, .. } => classes.iter().for_each(|&c| model.count_prediction(c)),
+        Scores::Values(v) => v.iter().for_each(|_| model.count_prediction(0)),
+    }
+}
+
 /// The query parameter and header with which one request reads absent fields as missing.
 pub const ABSENT_AS_MISSING_PARAM: &str = "absent_as_missing";
 /// The header form of [`ABSENT_AS_MISSING_PARAM`].
@@ -362,11 +382,17 @@ async fn predict(
     target: Target,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let Target { name, version } = target;
     let started = Instant::now();
     let identity = state.authorize(&headers, Scope::Predict)?;
     state.require_ready()?;
     let bytes = body_bytes(body)?;
+    let fingerprint = request_id::chosen_by_client(&headers)
+        .then(|| request_id::fingerprint(&target.path(), query.as_deref(), &bytes));
+    state
+        .feedback
+        .check(&rid.0, &identity.username, fingerprint.as_ref())
+        .map_err(|taken| request_id::in_use(&rid.0, taken))?;
+    let Target { name, version } = target;
     let registry = state.registry();
     let name = match name {
         Some(n) => n,
@@ -409,20 +435,23 @@ async fn predict(
     let username = identity.username.as_deref();
     let answer = response_body(&model, &scored, &rid.0, username);
     let json = serde_json::to_vec(&answer).map_err(ApiError::internal)?;
-    let predicted = match scores {
-        Scores::Classes { classes, .. } => {
-            for &c in classes {
-                model.count_prediction(c);
-            }
-            Predicted::Classes(classes.clone())
-        }
-        Scores::Values(v) => {
-            for _ in v {
-                model.count_prediction(0);
-            }
-            Predicted::Values(v.clone())
-        }
-    };
+    let predicted = Predicted::of(scores);
+    // Checked again, atomically, now that the answer is known: of two requests racing for one
+    // id, only the first is answered; the other is neither counted nor logged.
+    state
+        .feedback
+        .remember(
+            rid.0.to_string(),
+            Remembered::new(
+                &model.name,
+                &model.version,
+                predicted.clone(),
+                identity.username.clone(),
+                fingerprint,
+            ),
+        )
+        .map_err(|taken| request_id::in_use(&rid.0, taken))?;
+    count_predictions(&model, scores);
     if let Some(log) = &state.log {
         log.write(log_line(
             &rid.0, &model, username, &body, &json, started, false,
@@ -433,12 +462,6 @@ async fn predict(
             .inner()
             .store(log.dropped(), std::sync::atomic::Ordering::Relaxed);
     }
-    state.feedback.remember(
-        rid.0.to_string(),
-        &model.name,
-        &model.version,
-        predicted.clone(),
-    );
     if let Some(shadow) = shadow {
         let state = state.clone();
         let username = identity.username.clone();

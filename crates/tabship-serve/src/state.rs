@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -58,6 +58,21 @@ pub struct Options {
     /// Most connections open at once; further clients wait in the listen backlog until one
     /// closes. Keep it under the process's open-file limit. Used by [`crate::server`].
     pub max_connections: usize,
+    /// Without a keys file, the bearer token the admin routes require (`tabship serve` makes a
+    /// new one each run and prints it, as Jupyter does), so a page in the user's browser or
+    /// another local user cannot change the models. `None` leaves the admin routes open without
+    /// keys: for embedders that authenticate in front of the router. Ignored with a keys file.
+    pub admin_token: Option<String>,
+    /// With a state directory: when any part of the saved state had to be skipped, stay not
+    /// ready (503 `state_invalid`) instead of serving what remains, so an orchestrator keeps
+    /// traffic on instances that restored everything (`--strict-state`).
+    pub strict_state: bool,
+    /// When set, the admin load-by-path (`{"path": ...}`) reads only files under this directory
+    /// (after resolving symlinks and `..`); uploads are unaffected (`--load-path-root`).
+    pub load_path_root: Option<PathBuf>,
+    /// Request bodies in flight at once, in bytes, over all connections (admin uploads aside):
+    /// a request that would pass it is answered 503 `overloaded` before its body is read.
+    pub max_inflight_body_bytes: usize,
 }
 
 /// Which models read an absent field as a missing value.
@@ -101,6 +116,10 @@ impl Default for Options {
             allowed_hosts: None,
             header_timeout: Duration::from_secs(10),
             max_connections: 512,
+            admin_token: None,
+            strict_state: false,
+            load_path_root: None,
+            max_inflight_body_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -109,7 +128,7 @@ impl Default for Options {
 #[derive(Debug)]
 pub struct AppState {
     pub(crate) registry: Arc<RegistryCell>,
-    pub(crate) admin: tokio::sync::Mutex<()>,
+    pub(crate) admin: Arc<tokio::sync::Mutex<()>>,
     /// One permit per version load in progress (see [`Options::max_uploads`]).
     pub(crate) uploads: tokio::sync::Semaphore,
     keys: Option<RwLock<Arc<KeyStore>>>,
@@ -118,9 +137,11 @@ pub struct AppState {
     pub(crate) feedback: FeedbackStore,
     pub(crate) options: Options,
     ready: AtomicBool,
+    /// See [`crate::body_budget`].
+    pub(crate) body_budget: tokio::sync::Semaphore,
+    /// See [`AppState::state_skipped`].
+    state_skipped: AtomicUsize,
     draining: AtomicBool,
-    request_prefix: u32,
-    request_counter: AtomicU64,
 }
 
 impl AppState {
@@ -141,7 +162,7 @@ impl AppState {
         Ok(Arc::new(AppState {
             metrics: Metrics::new(registry.clone()),
             registry,
-            admin: tokio::sync::Mutex::new(()),
+            admin: Arc::new(tokio::sync::Mutex::new(())),
             uploads: tokio::sync::Semaphore::new(
                 options
                     .max_uploads
@@ -150,11 +171,11 @@ impl AppState {
             keys: keys.map(|k| RwLock::new(Arc::new(k))),
             log,
             feedback: FeedbackStore::new(options.feedback_capacity),
+            body_budget: crate::body_budget::budget(options.max_inflight_body_bytes),
             options,
             ready: AtomicBool::new(false),
+            state_skipped: AtomicUsize::new(0),
             draining: AtomicBool::new(false),
-            request_prefix: rand::random(),
-            request_counter: AtomicU64::new(0),
         }))
     }
 
@@ -237,11 +258,20 @@ impl AppState {
                 "artifacts sharing a model name are served as versions of one model, the last one current"
             );
         }
+        let mut skipped = 0;
         if let Some(dir) = &self.options.state_dir {
-            registry = crate::persist::restore(dir, registry);
+            (registry, skipped) = crate::persist::restore(dir, registry);
         }
         self.registry.store(registry);
-        self.set_ready();
+        if skipped > 0 && self.options.strict_state {
+            self.state_skipped.store(skipped, Ordering::Release);
+            tracing::error!(
+                skipped,
+                "not ready: parts of the saved state were skipped and --strict-state is set"
+            );
+        } else {
+            self.set_ready();
+        }
         Ok(())
     }
 
@@ -288,7 +318,8 @@ impl AppState {
         self.keys.is_some()
     }
 
-    /// Checks the request's token for `scope` (everything passes without a keys file).
+    /// Checks the request's token for `scope`. Without a keys file everything passes, except the
+    /// admin routes when `Options::admin_token` is set.
     pub(crate) fn authorize(
         &self,
         headers: &HeaderMap,
@@ -296,7 +327,10 @@ impl AppState {
     ) -> Result<Identity, ApiError> {
         match self.keys() {
             Some(keys) => keys.authorize(headers, scope),
-            None => Ok(Identity { username: None }),
+            None => match (&self.options.admin_token, scope) {
+                (Some(token), Scope::Admin) => crate::auth::check_admin_token(headers, token),
+                _ => Ok(Identity { username: None }),
+            },
         }
     }
 
@@ -347,10 +381,25 @@ impl AppState {
         Ok(n)
     }
 
+    /// Parts of the saved state skipped at start when `Options::strict_state` kept the server
+    /// from becoming ready (0 otherwise).
+    pub fn state_skipped(&self) -> usize {
+        self.state_skipped.load(Ordering::Acquire)
+    }
+
     /// 503 until the models are loaded.
     pub(crate) fn require_ready(&self) -> Result<(), ApiError> {
+        let skipped = self.state_skipped();
         if self.is_ready() {
             Ok(())
+        } else if skipped > 0 {
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "state_invalid",
+                format!(
+                    "{skipped} part(s) of the saved state were skipped (see the log; state.json's rejected copy is kept beside it) and --strict-state is set: fix the state and restart, or start without --strict-state"
+                ),
+            ))
         } else {
             Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -358,12 +407,6 @@ impl AppState {
                 "the models are still loading",
             ))
         }
-    }
-
-    /// A new request id, unique within this process (a random prefix keeps restarts apart).
-    pub(crate) fn next_request_id(&self) -> String {
-        let n = self.request_counter.fetch_add(1, Ordering::Relaxed);
-        format!("{:08x}{:010x}", self.request_prefix, n)
     }
 
     /// Flushes the prediction log (at shutdown).

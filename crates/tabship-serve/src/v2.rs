@@ -16,9 +16,11 @@ use tabship::{ClassLabel, ColumnKind, Schema, Task};
 
 use crate::auth::Scope;
 use crate::error::ApiError;
+use crate::feedback::{Predicted, Remembered};
 use crate::input::ParseOptions;
-use crate::predict::{RequestId, body_bytes, parse_json, score_body};
+use crate::predict::{RequestId, body_bytes, count_predictions, parse_json, score_body};
 use crate::registry::LoadedModel;
+use crate::request_id;
 use crate::score::Scores;
 use crate::state::AppState;
 
@@ -371,15 +373,27 @@ async fn run_infer(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, V2Error> {
-    state.authorize(headers, Scope::Predict)?;
+    let identity = state.authorize(headers, Scope::Predict)?;
     state.require_ready()?;
     if headers.contains_key("inference-header-content-length") {
         return Err(bad(
             "the binary tensor extension is not supported: send JSON `data` (tritonclient: binary_data=False)",
         ));
     }
+    let bytes = body_bytes(body)?;
+    let fingerprint = request_id::chosen_by_client(headers).then(|| {
+        let path = match version {
+            Some(v) => format!("/v2/models/{name}/versions/{v}/infer"),
+            None => format!("/v2/models/{name}/infer"),
+        };
+        request_id::fingerprint(&path, None, &bytes)
+    });
+    state
+        .feedback
+        .check(&rid.0, &identity.username, fingerprint.as_ref())
+        .map_err(|taken| request_id::in_use(&rid.0, taken))?;
     let model = lookup(state, name, version)?;
-    let request = parse_json(&nan_to_null(&body_bytes(body)?))?;
+    let request = parse_json(&nan_to_null(&bytes))?;
     let (features, n) = decode_inputs(&request, model.pipeline.schema())?;
     let scores = score_body(state, &model, Arc::new(features), ParseOptions::default())
         .await?
@@ -401,16 +415,10 @@ async fn run_infer(
                     ClassLabel::Text(s) => json!(s),
                 })
                 .collect();
-            for &c in classes {
-                model.count_prediction(c);
-            }
             outputs.push(json!({"name": "label", "datatype": label_datatype(&model), "shape": [n], "data": label_data}));
             outputs.push(json!({"name": "probabilities", "datatype": "FP64", "shape": [n, k], "data": proba}));
         }
         Scores::Values(v) => {
-            for _ in v {
-                model.count_prediction(0);
-            }
             outputs
                 .push(json!({"name": "prediction", "datatype": "FP64", "shape": [n], "data": v}));
         }
@@ -423,6 +431,23 @@ async fn run_infer(
         }
         outputs.retain(|o| wanted.iter().any(|w| o["name"] == w.as_str()));
     }
+    // Remembered for /feedback (under `parameters.request_id`) once the request is known
+    // to be valid, and before anything is counted: a request that lost the race for its id is
+    // refused whole.
+    state
+        .feedback
+        .remember(
+            rid.0.to_string(),
+            Remembered::new(
+                &model.name,
+                &model.version,
+                Predicted::of(&scores),
+                identity.username.clone(),
+                fingerprint,
+            ),
+        )
+        .map_err(|taken| request_id::in_use(&rid.0, taken))?;
+    count_predictions(&model, &scores);
     let mut answer = json!({
         "model_name": model.name,
         "model_version": model.version,

@@ -74,11 +74,9 @@ fn reject_infinities(data: &Batch) -> Result<()> {
     for name in data.names() {
         if let Some(ColumnValues::Numeric(values)) = data.column(name) {
             if let Some(row) = values.iter().position(|v| v.is_infinite()) {
-                return Err(Error::Data(format!(
-                    "row {}, column `{name}`: expected a finite number (infinity is not accepted), got `{}`",
-                    row + 1,
-                    values[row]
-                )));
+                return Err(tabship::Error::non_finite(name, values[row])
+                    .at_row(row)
+                    .into());
             }
         }
     }

@@ -184,6 +184,16 @@ impl Error {
         }
     }
 
+    /// An infinite value in numeric `column`: refused by prediction and training alike.
+    pub fn non_finite(column: &str, received: impl ToString) -> Self {
+        Error::InvalidValue {
+            column: column.to_owned(),
+            expected: "a finite number (infinity is not accepted)",
+            received: received.to_string(),
+            row: None,
+        }
+    }
+
     /// Attaches a 1-based batch row to a value error that has none yet.
     pub fn at_row(self, row_index: usize) -> Self {
         match self {
@@ -212,7 +222,7 @@ pub(crate) const MAX_ECHOED_CHARS: usize = 80;
 /// `text` in backticks as an error message repeats it: whole when short, else its first
 /// [`MAX_ECHOED_CHARS`] characters and how long it was, so that a one-line error stays short
 /// whatever arrived (the full value stays in the error's field).
-pub(crate) fn quoted(text: &str) -> String {
+pub fn quoted(text: &str) -> String {
     match text.char_indices().nth(MAX_ECHOED_CHARS) {
         Some((i, _)) => format!("`{}…` ({} characters)", &text[..i], text.chars().count()),
         None => format!("`{text}`"),

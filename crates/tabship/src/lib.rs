@@ -65,7 +65,7 @@ pub use artifact::{ArtifactHeader, PipelineParts};
 pub use batch::{Batch, CategoricalValues, ColumnValues, MISSING_CODE, TextBatchBuilder};
 pub use decision::{DecisionThreshold, TargetTransform};
 pub use encode::{ColumnCounts, EncodingStats, FeatureEncoder};
-pub use error::{Error, Result};
+pub use error::{Error, Result, quoted};
 pub use labels::ClassLabel;
 pub use metadata::{ParamValue, TrainingInfo};
 pub use missing::{DEFAULT_NA_VALUES, NaValues};

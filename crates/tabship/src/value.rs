@@ -138,12 +138,7 @@ pub fn parse_number(column: &str, text: &str) -> crate::Result<Option<f64>> {
 }
 
 pub(crate) fn non_finite(column: &str, received: impl ToString) -> crate::Error {
-    crate::Error::InvalidValue {
-        column: column.to_owned(),
-        expected: "a finite number (infinity is not accepted)",
-        received: received.to_string(),
-        row: None,
-    }
+    crate::Error::non_finite(column, received)
 }
 
 #[cfg(test)]

@@ -34,19 +34,26 @@ pub fn run(args: DemoArgs) -> Result<()> {
         args.output.display()
     );
     let auth = args.server.keys.is_some();
-    super::serve::start(&args.server, vec![args.output.clone()], |addr| {
-        eprintln!();
-        eprintln!("  web form      http://{addr}/ui");
-        eprintln!("  API docs      http://{addr}/docs");
-        eprintln!(
-            "  try it        curl -s http://{addr}/predict{} -d '{{\"sepal_length\": 5.1, \"sepal_width\": 3.5, \"petal_length\": 1.4, \"petal_width\": 0.2}}'",
-            if auth {
-                " -H \"Authorization: Bearer $TOKEN\""
-            } else {
-                ""
+    super::serve::start(
+        &args.server,
+        vec![args.output.clone()],
+        |addr, admin_token| {
+            eprintln!();
+            eprintln!("  web form      http://{addr}/ui");
+            eprintln!("  API docs      http://{addr}/docs");
+            eprintln!(
+                "  try it        curl -s http://{addr}/predict{} -d '{{\"sepal_length\": 5.1, \"sepal_width\": 3.5, \"petal_length\": 1.4, \"petal_width\": 0.2}}'",
+                if auth {
+                    " -H \"Authorization: Bearer $TOKEN\""
+                } else {
+                    ""
+                }
+            );
+            if let Some(token) = admin_token {
+                eprintln!("  admin token   {token}  (this run only; the admin routes need it)");
             }
-        );
-        eprintln!("  stop          Ctrl-C");
-        eprintln!();
-    })
+            eprintln!("  stop          Ctrl-C");
+            eprintln!();
+        },
+    )
 }

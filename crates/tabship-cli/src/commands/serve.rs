@@ -19,7 +19,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
             "give artifacts to serve (tabship serve model.tabship) or --model-dir DIR".to_owned(),
         ));
     }
-    start(&args.server, paths, |_| {})
+    start(&args.server, paths, |_, _| {})
 }
 
 /// On a loopback bind, or when names are given, only those names and loopback ones are answered.
@@ -35,6 +35,10 @@ fn init_tracing(args: &ServerArgs) -> Result<()> {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // A log line that cannot be written (stderr closed: a log collector restarted, `| head`)
+        // is lost; by default tracing reports that with `eprintln!`, which panics on the same
+        // closed stderr and takes the request's task — or start-up — down with it.
+        .log_internal_errors(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     // A second initialisation (tests calling twice) keeps the first subscriber.
     let _ = if args.json_logs {
@@ -45,12 +49,43 @@ fn init_tracing(args: &ServerArgs) -> Result<()> {
     Ok(())
 }
 
+/// Without a keys file, the admin routes need a token: the one given (`TABSHIP_ADMIN_TOKEN`) or a
+/// new one for this run, logged at start as Jupyter prints its URL.
+fn admin_token(args: &ServerArgs, has_keys: bool) -> Result<Option<String>> {
+    if has_keys {
+        if args.admin_token.is_some() {
+            tracing::warn!(
+                "--admin-token (TABSHIP_ADMIN_TOKEN) ignored: with --keys, admin is a key scope"
+            );
+        }
+        return Ok(None);
+    }
+    match &args.admin_token {
+        Some(token) if token.trim().len() < 16 => Err(Error::Usage(format!(
+            "--admin-token must have at least 16 characters, got {}",
+            token.trim().len()
+        ))),
+        Some(token) => {
+            tracing::info!("no keys file: the admin routes need the token given in --admin-token");
+            Ok(Some(token.trim().to_owned()))
+        }
+        None => {
+            let token = tabship_serve::auth::generate_token()?;
+            tracing::warn!(
+                admin_token = %token,
+                "no keys file: the admin routes need this token for this run (Authorization: Bearer <token>); give --keys for lasting users"
+            );
+            Ok(Some(token))
+        }
+    }
+}
+
 /// Builds the state, binds, loads the models in the background and serves until SIGTERM/Ctrl-C.
-/// `on_listen` gets the bound address (the demo prints its URLs there).
+/// `on_listen` gets the bound address and, without keys, the admin token (the demo prints them).
 pub fn start(
     args: &ServerArgs,
     paths: Vec<std::path::PathBuf>,
-    on_listen: impl FnOnce(std::net::SocketAddr),
+    on_listen: impl FnOnce(std::net::SocketAddr, Option<&str>),
 ) -> Result<()> {
     init_tracing(args)?;
     let keys = match &args.keys {
@@ -76,6 +111,17 @@ pub fn start(
             args.header_timeout
         )));
     }
+    if args.max_inflight_mb == 0 {
+        return Err(Error::Usage(
+            "--max-inflight-mb must be at least 1, got `0`".to_owned(),
+        ));
+    }
+    if args.max_uploads == 0 {
+        return Err(Error::Usage(
+            "--max-uploads must be at least 1, got `0`".to_owned(),
+        ));
+    }
+    let admin_token = admin_token(args, keys.is_some())?;
     if args.max_connections == 0 {
         return Err(Error::Usage(
             "--max-connections must be at least 1, got `0`".to_owned(),
@@ -87,10 +133,15 @@ pub fn start(
         drain: Duration::from_secs_f64(args.drain_seconds),
         keys_file: args.keys.clone(),
         state_dir: args.state_dir.clone(),
+        strict_state: args.strict_state,
+        load_path_root: args.load_path_root.clone(),
         absent_as_missing: absent_as_missing(args.absent_as_missing.as_deref()),
         allowed_hosts: allowed_hosts(args),
         header_timeout: Duration::from_secs_f64(args.header_timeout),
         max_connections: args.max_connections,
+        max_uploads: args.max_uploads,
+        max_inflight_body_bytes: args.max_inflight_mb.saturating_mul(1024 * 1024),
+        admin_token: admin_token.clone(),
         prediction_log: args.prediction_log.as_ref().map(|p| LogConfig {
             path: p.clone(),
             max_bytes: args.log_max_mb.saturating_mul(1024 * 1024),
@@ -140,7 +191,7 @@ pub fn start(
                 return Err(Error::Internal(format!("model loading failed: {e}")));
             }
         }
-        on_listen(addr);
+        on_listen(addr, admin_token.as_deref());
         match server.await {
             Ok(result) => result.map_err(Error::from),
             Err(e) => Err(Error::Internal(format!("server task failed: {e}"))),

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod server;
+
 /// Runs the built `tabship` binary to completion.
 pub fn tabship(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tabship"))

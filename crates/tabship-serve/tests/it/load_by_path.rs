@@ -101,3 +101,45 @@ async fn a_file_over_the_upload_limit_is_refused_unread() {
     );
     refusal(&load(&app, &path).await, &path);
 }
+
+#[tokio::test]
+async fn a_load_path_root_confines_loads_by_path() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let inside = root.path().join("iris_tree.tabship");
+    std::fs::copy(golden("iris_tree.tabship"), &inside).expect("copy");
+    let outside = tempfile::tempdir().expect("temp dir");
+    let link = root.path().join("link.tabship");
+    let elsewhere = outside.path().join("tree.tabship");
+    std::fs::copy(golden("iris_tree.tabship"), &elsewhere).expect("copy");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&elsewhere, &link).expect("symlink");
+    let options = tabship_serve::Options {
+        load_path_root: Some(root.path().to_path_buf()),
+        ..tabship_serve::Options::default()
+    };
+    let app = tabship_serve::router(state_with(Some(keys()), options));
+    // Outside the root, by its own path, through `..`, or through a symlink inside the root.
+    let dotdot = root.path().join("..").join(
+        outside
+            .path()
+            .strip_prefix(root.path().parent().expect("parent"))
+            .unwrap_or(outside.path()),
+    );
+    let mut refused = vec![elsewhere.clone(), dotdot.join("tree.tabship")];
+    if cfg!(unix) {
+        refused.push(link);
+    }
+    let mut messages = Vec::new();
+    for path in &refused {
+        let a = load(&app, path).await;
+        messages.push(refusal(&a, path));
+    }
+    messages.dedup();
+    assert_eq!(
+        messages.len(),
+        1,
+        "one message for every refusal: {messages:?}"
+    );
+    let a = load(&app, &inside).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+}

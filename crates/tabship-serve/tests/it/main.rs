@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod body_budget;
 mod browser;
 mod common;
 mod compat;
@@ -14,8 +15,10 @@ mod feedback;
 mod keys_reload;
 mod load_by_path;
 mod metrics_docs;
+mod metrics_retained;
 mod predict;
 mod request_forms;
+mod request_ids;
 mod state_dir;
 mod upload_limits;
 mod v2;

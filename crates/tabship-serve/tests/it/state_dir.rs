@@ -342,3 +342,98 @@ async fn an_unwritable_state_dir_refuses_the_change() {
         "the stored upload is removed again"
     );
 }
+
+#[tokio::test]
+async fn a_change_abandoned_by_the_timeout_during_its_save_is_still_published() {
+    // The request's time runs out while state.json is being written (a 1 ns timeout fires at the
+    // first wait, which is the save): the client gets 503 `timeout`, but the change that reaches
+    // the disk must also be served. Before the fix it was saved and never published, so a
+    // restart changed what the server answered.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let options = Options {
+        state_dir: Some(dir.path().to_path_buf()),
+        request_timeout: std::time::Duration::from_nanos(1),
+        ..Options::default()
+    };
+    let state = state_with(Some(keys()), options);
+    let app = tabship_serve::router(state.clone());
+    let answer = admin_json(
+        &app,
+        Method::PUT,
+        "/admin/models/iris/aliases/production",
+        json!({"version": "golden"}),
+    )
+    .await;
+    answer.error(StatusCode::SERVICE_UNAVAILABLE, "timeout");
+    let served = || {
+        state
+            .registry()
+            .models
+            .get("iris")
+            .is_some_and(|e| e.aliases.contains_key("production"))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !served() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the saved alias was never published"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let saved = std::fs::read_to_string(dir.path().join("state.json")).expect("state.json");
+    assert!(saved.contains("production"), "{saved}");
+}
+
+#[tokio::test]
+async fn strict_state_keeps_the_server_not_ready_when_a_part_was_skipped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = server(dir.path());
+    make_changes(&first, dir.path()).await;
+    drop(first);
+    let path = dir.path().join("state.json");
+    let mut saved: Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("state")).expect("JSON");
+    saved["models"]["iris"]["aliases"]["canary"] = json!(12);
+    std::fs::write(&path, serde_json::to_vec(&saved).expect("encode")).expect("write");
+
+    let strict = |strict_state| {
+        let options = Options {
+            state_dir: Some(dir.path().to_path_buf()),
+            strict_state,
+            ..Options::default()
+        };
+        tabship_serve::router(state_with(Some(keys()), options))
+    };
+    let app = strict(true);
+    let ready = send(&app, Method::GET, "/health/ready", &[], "").await;
+    assert_eq!(
+        ready.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        ready.text()
+    );
+    assert_eq!(ready.json()["status"], "state_invalid", "{}", ready.text());
+    assert_eq!(ready.json()["skipped"], 1, "{}", ready.text());
+    let predict = send(
+        &app,
+        Method::POST,
+        "/predict",
+        &[
+            ("authorization", &format!("Bearer {ALL_TOKEN}")),
+            ("content-type", "application/json"),
+        ],
+        r#"{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}"#,
+    )
+    .await;
+    let error = predict.error(StatusCode::SERVICE_UNAVAILABLE, "state_invalid");
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("--strict-state")),
+        "{error}"
+    );
+    // Without the option the same state serves what is valid.
+    let lenient = strict(false);
+    let ready = send(&lenient, Method::GET, "/health/ready", &[], "").await;
+    assert_eq!(ready.status, StatusCode::OK, "{}", ready.text());
+}

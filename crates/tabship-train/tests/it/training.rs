@@ -57,7 +57,13 @@ fn an_infinite_number_is_refused_naming_its_row_and_column() {
         ])
         .unwrap();
         let err = train(&data, &TrainOptions::new("y")).unwrap_err();
-        assert!(matches!(err, Error::Data(_)), "a data error, got {err:?}");
+        assert!(
+            matches!(
+                err,
+                Error::Core(tabship::Error::InvalidValue { row: Some(3), .. })
+            ),
+            "the core's value error, as prediction gives, got {err:?}"
+        );
         let message = err.to_string();
         assert!(
             message.contains("row 3, column `")
