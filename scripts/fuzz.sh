@@ -37,7 +37,8 @@ declare -A max_len=(
 targets="${FUZZ_TARGETS:-artifact_loader json_request v2_infer multipart_upload csv_reader keys_toml state_json}"
 
 bash scripts/install-fuzz.sh
-if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+toolchains="$(rustup toolchain list 2>/dev/null || true)"
+if grep -q '^nightly' <<<"$toolchains"; then
     fuzz=(cargo +nightly fuzz)
 else
     export RUSTC_BOOTSTRAP=1

@@ -44,7 +44,9 @@ step "end-to-end: tabship serve with Python clients and headless Chromium"
 bash scripts/e2e.sh
 
 fuzz_seconds="${TABSHIP_FUZZ_SECONDS:-20}"
-if [ "$fuzz_seconds" -gt 0 ] && rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+# Read the list whole: with pipefail, `grep -q` closing the pipe early could fail `rustup`.
+toolchains="$(rustup toolchain list 2>/dev/null || true)"
+if [ "$fuzz_seconds" -gt 0 ] && grep -q '^nightly' <<<"$toolchains"; then
     step "fuzz: every target ${fuzz_seconds}s (scripts/fuzz.sh; longer runs: docs/reliability.md)"
     bash scripts/fuzz.sh "$fuzz_seconds"
 else
