@@ -3,14 +3,17 @@
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
 use serde_json::{Map, Value, json};
 use tabship::Task;
 use tabship::encode::ColumnEncoderSpec;
 
+use crate::error::ApiError;
 use crate::models::{example_record, examples};
-use crate::registry::LoadedModel;
+use crate::page_cache::Rendered;
+use crate::registry::{LoadedModel, Registry};
 use crate::state::AppState;
 
 fn column_schema(model: &LoadedModel, absent_is_missing: bool) -> Value {
@@ -190,8 +193,7 @@ fn load_version_operation() -> Value {
 }
 
 /// Builds the document.
-pub(crate) fn document(state: &AppState) -> Value {
-    let registry = state.registry();
+pub(crate) fn document(state: &AppState, registry: &Registry) -> Value {
     let mut paths = Map::new();
     let mut schemas = Map::new();
     schemas.insert(
@@ -299,7 +301,21 @@ pub(crate) fn document(state: &AppState) -> Value {
     doc
 }
 
-/// `GET /openapi.json`.
-pub(crate) async fn openapi(State(state): State<Arc<AppState>>) -> Json<Value> {
-    Json(document(&state))
+/// `GET /openapi.json`, rendered once per registry generation.
+pub(crate) async fn openapi(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    state.authorize_docs(&headers)?;
+    let (generation, registry) = state.registry.load_generation();
+    let page = state.pages.get_or_build("openapi.json", generation, || {
+        serde_json::to_vec(&document(&state, &registry))
+            .map(|body| Rendered {
+                content_type: "application/json",
+                headers: Vec::new(),
+                body: body.into(),
+            })
+            .map_err(ApiError::internal)
+    })?;
+    Ok(page.response())
 }

@@ -58,6 +58,10 @@ pub struct Options {
     /// Most connections open at once; further clients wait in the listen backlog until one
     /// closes. Keep it under the process's open-file limit. Used by [`crate::server`].
     pub max_connections: usize,
+    /// Put `/openapi.json`, `/docs` and `/ui` behind the `predict` scope (`--protect-docs`): the
+    /// document and the forms list every model, column and training category. Without keys
+    /// everything stays open.
+    pub protect_docs: bool,
 }
 
 /// Which models read an absent field as a missing value.
@@ -101,6 +105,7 @@ impl Default for Options {
             allowed_hosts: None,
             header_timeout: Duration::from_secs(10),
             max_connections: 512,
+            protect_docs: false,
         }
     }
 }
@@ -116,6 +121,8 @@ pub struct AppState {
     pub(crate) metrics: Metrics,
     pub(crate) log: Option<PredictionLog>,
     pub(crate) feedback: FeedbackStore,
+    /// `/openapi.json` and the forms, rendered once per registry generation.
+    pub(crate) pages: crate::page_cache::PageCache,
     pub(crate) options: Options,
     ready: AtomicBool,
     draining: AtomicBool,
@@ -150,6 +157,7 @@ impl AppState {
             keys: keys.map(|k| RwLock::new(Arc::new(k))),
             log,
             feedback: FeedbackStore::new(options.feedback_capacity),
+            pages: crate::page_cache::PageCache::default(),
             options,
             ready: AtomicBool::new(false),
             draining: AtomicBool::new(false),
@@ -345,6 +353,14 @@ impl AppState {
             Err(poisoned) => *poisoned.into_inner() = fresh,
         }
         Ok(n)
+    }
+
+    /// With `Options::protect_docs`, the documentation pages need the `predict` scope.
+    pub(crate) fn authorize_docs(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        if self.options.protect_docs {
+            self.authorize(headers, Scope::Predict)?;
+        }
+        Ok(())
     }
 
     /// 503 until the models are loaded.

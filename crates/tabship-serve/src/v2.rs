@@ -9,8 +9,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use serde_json::{Map, Value, json};
 use tabship::{ClassLabel, ColumnKind, Task};
 
@@ -19,30 +18,22 @@ use crate::error::ApiError;
 use crate::input::ParseOptions;
 use crate::predict::{RequestId, body_bytes, parse_json, score_body};
 use crate::registry::LoadedModel;
+use crate::routes::Routes;
 use crate::score::Scores;
 use crate::state::AppState;
 
 /// The V2 routes.
-pub(crate) fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/v2", get(server_metadata))
-        .route("/v2/health/live", get(live))
-        .route("/v2/health/ready", get(ready))
-        .route("/v2/models/{name}", get(model_metadata))
-        .route("/v2/models/{name}/ready", get(model_ready))
-        .route(
-            "/v2/models/{name}/versions/{version}",
-            get(version_metadata),
-        )
-        .route(
-            "/v2/models/{name}/versions/{version}/ready",
-            get(version_ready),
-        )
-        .route("/v2/models/{name}/infer", post(infer))
-        .route(
-            "/v2/models/{name}/versions/{version}/infer",
-            post(infer_version),
-        )
+pub(crate) fn routes() -> Routes<Arc<AppState>> {
+    Routes::new()
+        .get("/v2", server_metadata)
+        .get("/v2/health/live", live)
+        .get("/v2/health/ready", ready)
+        .get("/v2/models/{name}", model_metadata)
+        .get("/v2/models/{name}/ready", model_ready)
+        .get("/v2/models/{name}/versions/{version}", version_metadata)
+        .get("/v2/models/{name}/versions/{version}/ready", version_ready)
+        .post("/v2/models/{name}/infer", infer)
+        .post("/v2/models/{name}/versions/{version}/infer", infer_version)
 }
 
 /// A V2 error: `{"error": "message"}` (field details appended to the message).
@@ -86,8 +77,16 @@ fn bad(message: impl Into<String>) -> V2Error {
     ))
 }
 
-async fn server_metadata() -> Json<Value> {
-    Json(json!({"name": "tabship", "version": crate::VERSION, "extensions": []}))
+/// Like every V2 route but the health probes, it needs the `predict` scope: it names the server
+/// and its version.
+async fn server_metadata(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, V2Error> {
+    state.authorize(&headers, Scope::Predict)?;
+    Ok(Json(
+        json!({"name": "tabship", "version": crate::VERSION, "extensions": []}),
+    ))
 }
 
 async fn live() -> Json<Value> {
@@ -101,7 +100,18 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, Json(json!({"ready": ready}))).into_response()
+    let mut response = (status, Json(json!({"ready": ready}))).into_response();
+    if !ready {
+        let reason = if state.is_draining() {
+            "draining"
+        } else {
+            "loading"
+        };
+        response
+            .extensions_mut()
+            .insert(crate::app::NotReady(reason));
+    }
+    response
 }
 
 fn lookup(

@@ -91,6 +91,7 @@ pub fn start(
         allowed_hosts: allowed_hosts(args),
         header_timeout: Duration::from_secs_f64(args.header_timeout),
         max_connections: args.max_connections,
+        protect_docs: args.protect_docs,
         prediction_log: args.prediction_log.as_ref().map(|p| LogConfig {
             path: p.clone(),
             max_bytes: args.log_max_mb.saturating_mul(1024 * 1024),
