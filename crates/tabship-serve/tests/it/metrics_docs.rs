@@ -88,7 +88,10 @@ async fn openapi_describes_lists_of_records_absent_fields_unknown_values_and_for
         .iter()
         .map(|p| p["name"].as_str().expect("name"))
         .collect();
-    assert_eq!(params, ["absent_as_missing", "X-Absent-As-Missing"]);
+    assert_eq!(
+        params,
+        ["absent_as_missing", "X-Absent-As-Missing", "X-Routing-Key"]
+    );
     let answer = &op["responses"]["200"]["content"]["application/json"]["schema"];
     assert!(answer["properties"]["unknown"].is_object());
     let error = &doc["components"]["schemas"]["Error"]["properties"]["error"];
