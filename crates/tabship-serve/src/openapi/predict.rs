@@ -205,7 +205,7 @@ fn operation(model: Option<&LoadedModel>, summary: String) -> Op {
         .param(json!({"name": "X-Routing-Key", "in": "header", "required": false, "description": "requests with the same key get the same version of an A/B split", "schema": {"type": "string"}}))
         .body(content)
         .json(200, "the prediction", response)
-        .error(400, "`invalid_json` or `invalid_input`: malformed JSON, or missing or mistyped fields (all listed in `fields`)")
+        .error(400, "`invalid_json` or `invalid_input`: malformed JSON, or missing or mistyped fields (all listed in `fields`); `prediction_overflow`: a regressor's output is not finite for these inputs")
         .error(404, "`model_not_found` or `version_not_found`")
         .error(503, "`not_ready`: the models are still loading")
 }
