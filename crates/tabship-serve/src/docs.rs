@@ -77,8 +77,10 @@ function operation(path, method, op) {{
   card.append(button, out);
   return card;
 }}
-// With --protect-docs the document needs the token too: sent when one is typed, and the
-// list is loaded again when it changes.
+// With --protect-docs the document needs the token too: it is sent when one is there, and a
+// list that could not load is tried again once a token is typed (a loaded list stays as it is,
+// with the cards the reader opened).
+let loaded = false;
 function load() {{
   const ops = document.getElementById('ops');
   const headers = token.value ? {{'Authorization': 'Bearer ' + token.value}} : {{}};
@@ -87,6 +89,7 @@ function load() {{
     return r.json();
   }}).then(doc => {{
     document.getElementById('version').textContent = 'version ' + doc.info.version;
+    loaded = true;
     ops.replaceChildren();
     // The spec's paths are alphabetical; a reader wants predicting first and administration last.
     const order = ['predict', 'models', 'monitoring', 'feedback', 'health', 'metrics', 'v2', 'docs', 'admin'];
@@ -99,7 +102,7 @@ function load() {{
     for (const [path, method, op] of all) ops.append(operation(path, method, op));
   }}).catch(e => {{ ops.textContent = 'could not load /openapi.json: ' + e.message; }});
 }}
-token.addEventListener('change', load);
+token.addEventListener('change', () => {{ if (!loaded) load(); }});
 load();
 </script></body></html>"#
     ))
