@@ -7,6 +7,7 @@
 //! request, 400/413 where a body is read and 415 on admin routes. A test walks the router's
 //! route list (`crate::app::routes`), so a route without an operation here fails it.
 
+mod admin;
 mod operations;
 mod predict;
 #[cfg(test)]
