@@ -134,8 +134,10 @@ fn every_operation_documents_its_refusals() {
 
 #[test]
 fn protected_docs_are_documented_as_protected() {
-    let mut options = Options::default();
-    options.protect_docs = true;
+    let options = Options {
+        protect_docs: true,
+        ..Options::default()
+    };
     let keys = crate::auth::KeyStore::parse(&format!(
         "[[keys]]\nusername = \"a\"\ntoken_sha256 = \"{}\"\nscopes = [\"predict\"]\n",
         crate::auth::token_sha256("t")
