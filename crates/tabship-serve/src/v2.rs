@@ -294,6 +294,13 @@ async fn run_infer(
     let Some(Value::Array(inputs)) = request.get("inputs") else {
         return Err(bad("`inputs`: expected a list of input tensors"));
     };
+    // The protocol's `id` is text, echoed in the answer: anything else would be echoed as is.
+    if let Some(id) = request.get("id").filter(|id| !id.is_string()) {
+        return Err(bad(format!(
+            "`id`: expected text, got {}",
+            crate::input::json_kind(id)
+        )));
+    }
     let schema = model.pipeline.schema();
     let mut columns: Vec<Option<Vec<&Value>>> = vec![None; schema.len()];
     let mut rows: Option<usize> = None;
