@@ -204,8 +204,8 @@ impl Op {
         if changes_state {
             self = self.refusal(403, "`cross_origin`: a state-changing request from another `Origin` (a web page) is refused");
         }
-        if admin && self.body.is_some() {
-            self = self.refusal(415, "`unsupported_media_type`: a body that is not `application/json`, `application/octet-stream` or `multipart/form-data`");
+        if admin && changes_state {
+            self = self.refusal(415, "`unsupported_media_type`: a body (even on a call that needs none) that is not `application/json`, `application/octet-stream` or `multipart/form-data`");
         }
         if self.body.is_some() {
             self = self
