@@ -9,8 +9,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use serde_json::{Map, Value, json};
 use tabship::{ClassLabel, ColumnKind, Schema, Task};
 
@@ -21,30 +20,22 @@ use crate::input::ParseOptions;
 use crate::predict::{RequestId, body_bytes, count_predictions, parse_json, score_body};
 use crate::registry::LoadedModel;
 use crate::request_id;
+use crate::routes::Routes;
 use crate::score::Scores;
 use crate::state::AppState;
 
 /// The V2 routes.
-pub(crate) fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/v2", get(server_metadata))
-        .route("/v2/health/live", get(live))
-        .route("/v2/health/ready", get(ready))
-        .route("/v2/models/{name}", get(model_metadata))
-        .route("/v2/models/{name}/ready", get(model_ready))
-        .route(
-            "/v2/models/{name}/versions/{version}",
-            get(version_metadata),
-        )
-        .route(
-            "/v2/models/{name}/versions/{version}/ready",
-            get(version_ready),
-        )
-        .route("/v2/models/{name}/infer", post(infer))
-        .route(
-            "/v2/models/{name}/versions/{version}/infer",
-            post(infer_version),
-        )
+pub(crate) fn routes() -> Routes<Arc<AppState>> {
+    Routes::new()
+        .get("/v2", server_metadata)
+        .get("/v2/health/live", live)
+        .get("/v2/health/ready", ready)
+        .get("/v2/models/{name}", model_metadata)
+        .get("/v2/models/{name}/ready", model_ready)
+        .get("/v2/models/{name}/versions/{version}", version_metadata)
+        .get("/v2/models/{name}/versions/{version}/ready", version_ready)
+        .post("/v2/models/{name}/infer", infer)
+        .post("/v2/models/{name}/versions/{version}/infer", infer_version)
 }
 
 /// A V2 error: `{"error": "message"}` (field details appended to the message).
@@ -89,8 +80,16 @@ fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", message)
 }
 
-async fn server_metadata() -> Json<Value> {
-    Json(json!({"name": "tabship", "version": crate::VERSION, "extensions": []}))
+/// Like every V2 route but the health probes, it needs the `predict` scope: it names the server
+/// and its version.
+async fn server_metadata(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, V2Error> {
+    state.authorize(&headers, Scope::Predict)?;
+    Ok(Json(
+        json!({"name": "tabship", "version": crate::VERSION, "extensions": []}),
+    ))
 }
 
 async fn live() -> Json<Value> {
@@ -104,7 +103,18 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, Json(json!({"ready": ready}))).into_response()
+    let mut response = (status, Json(json!({"ready": ready}))).into_response();
+    if !ready {
+        let reason = if state.is_draining() {
+            "draining"
+        } else {
+            "loading"
+        };
+        response
+            .extensions_mut()
+            .insert(crate::app::NotReady(reason));
+    }
+    response
 }
 
 fn lookup(
@@ -394,6 +404,13 @@ async fn run_infer(
         .map_err(|taken| request_id::in_use(&rid.0, taken))?;
     let model = lookup(state, name, version)?;
     let request = parse_json(&nan_to_null(&bytes))?;
+    // The protocol's `id` is text, echoed in the answer: anything else would be echoed as is.
+    if let Some(id) = request.get("id").filter(|id| !id.is_string()) {
+        return Err(bad(format!(
+            "`id`: expected text, got {}",
+            crate::input::json_kind(id)
+        )));
+    }
     let (features, n) = decode_inputs(&request, model.pipeline.schema())?;
     let scores = score_body(state, &model, Arc::new(features), ParseOptions::default())
         .await?
