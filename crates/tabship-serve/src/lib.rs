@@ -45,6 +45,7 @@ mod docs;
 mod error;
 mod feedback;
 mod feedback_api;
+mod first_bytes;
 mod guard;
 mod html;
 mod input;

@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[cfg(target_os = "linux")]
+pub mod server;
+
 /// Runs the built `tabship` binary to completion.
 pub fn tabship(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tabship"))

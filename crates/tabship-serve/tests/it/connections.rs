@@ -158,3 +158,35 @@ async fn open_connections_are_capped() {
     );
     late.expect("served once the slot is free");
 }
+
+/// A client that connects and sends nothing (or only `P`, which could begin the HTTP/2 preface)
+/// was kept forever: the protocol sniffing before hyper's header timeout had no deadline, so a
+/// few silent sockets held every slot of `max_connections`.
+#[tokio::test]
+async fn a_silent_connection_is_closed_and_frees_its_slot() {
+    let addr = start(Options {
+        max_connections: 2,
+        header_timeout: Duration::from_millis(300),
+        ..Options::default()
+    })
+    .await;
+    let outcome = tokio::task::spawn_blocking(move || {
+        let mut silent = connect(addr, PATIENCE);
+        let mut preface = connect(addr, PATIENCE);
+        preface.write_all(b"P").expect("write");
+        // Both slots are taken; this one is served once the server closed the other two.
+        let mut waiting = connect(addr, PATIENCE);
+        waiting.write_all(LIVE.as_bytes()).expect("write");
+        (
+            read_until_closed(&mut silent),
+            read_until_closed(&mut preface),
+            read_until(&mut waiting, LIVE_BODY),
+        )
+    })
+    .await
+    .expect("client");
+    let (silent, preface, served) = outcome;
+    silent.expect("the server closes a connection that sends nothing");
+    preface.expect("the server closes a connection that stops after `P`");
+    served.expect("a waiting client is served once the silent ones are closed");
+}
