@@ -4,7 +4,7 @@ with the open-file limit at 1,024 made every prediction time out).
 
 The server runs with its defaults (--max-connections 512, --header-timeout 10) under
 `ulimit -n 1024`. For each count of idle sockets (connected, nothing sent) the script measures
-  - predictions on a keep-alive connection opened before the flood,
+  - predictions every 50 ms on a keep-alive connection opened before the flood,
   - predictions on new connections (each waits for a free slot when the cap is reached),
 and then how long trickling clients (one header byte a second) are kept before being closed.
 
@@ -46,14 +46,32 @@ def fmt(latencies):
 
 
 def idle_round(server, idle, requests):
+    """A steady client predicts every 50 ms on one keep-alive connection while `idle` sockets
+    connect and sit silent; then `requests` predictions on new connections."""
     keep = socket.create_connection(server.address, timeout=60)
-    timed(server.address, 1, sock=keep)
+    stop = threading.Event()
+    kept, kept_failed = [], [0]
+
+    def steady():
+        while not stop.is_set():
+            latencies, failed = timed(server.address, 1, sock=keep)
+            kept.extend(latencies)
+            kept_failed[0] += failed
+            if failed:
+                return
+            stop.wait(0.05)
+
+    steady_thread = threading.Thread(target=steady)
+    steady_thread.start()
     sockets = []
     try:
+        started = time.monotonic()
         for _ in range(idle):
             sockets.append(socket.create_connection(server.address, timeout=60))
-        kept, kept_failed = timed(server.address, requests, sock=keep)
+        opened = time.monotonic() - started
         fresh, fresh_failed = timed(server.address, requests)
+        stop.set()
+        steady_thread.join()
         still_open = 0
         for s in sockets:
             s.setblocking(False)
@@ -63,10 +81,13 @@ def idle_round(server, idle, requests):
                 still_open += 1
             except OSError:
                 pass
-        print(f"idle={idle:>5}  keep-alive client: {fmt(kept)} failed={kept_failed}  |  "
-              f"new connections: {fmt(fresh)} failed={fresh_failed}  |  "
-              f"idle sockets still open after: {still_open}", flush=True)
+        print(f"idle={idle:>5} (connected in {opened:.1f} s)  steady keep-alive client: "
+              f"{fmt(kept)} failed={kept_failed[0]}  |  new connections: {fmt(fresh)} "
+              f"failed={fresh_failed}  |  idle sockets the server had closed: "
+              f"{idle - still_open}", flush=True)
     finally:
+        stop.set()
+        steady_thread.join()
         keep.close()
         for s in sockets:
             s.close()

@@ -7,7 +7,7 @@ until a random number of them were acknowledged, and kills the server with SIGKI
 uploads are in flight. Prints per round and in total: versions acknowledged, kept, lost,
 temporary files the kill left and the start removed.
 
-Usage: scripts/reliability/kill9_uploads.py [--rounds 60] [--uploaders 3] [--seed 1]
+Usage: scripts/reliability/kill9_uploads.py [--rounds 30] [--uploaders 3] [--seed 1]
 """
 
 import argparse
@@ -16,6 +16,7 @@ import random
 import subprocess
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from common import GOLDEN, Server, add_key, request, tabship_bin
@@ -45,7 +46,7 @@ def temporaries(state):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--uploaders", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     opts = parser.parse_args()
@@ -67,12 +68,15 @@ def main():
             left = temporaries(state) if state.exists() else []
             totals["left"] += len(left)
             totals["left_bytes"] += sum(p.stat().st_size for p in left if p.exists())
+            started = time.monotonic()
             server = Server(args)
+            start_seconds = time.monotonic() - started
             after_start = temporaries(state)
             totals["after_start"] += len(after_start)
-            status, body = request(server.address, "GET", "/models/iris")
-            served = {v["version"] for v in json.loads(body)["versions"]} if status == 200 \
-                else set()
+            status, body = request(server.address, "GET", "/models/iris", headers=headers)
+            if status != 200:
+                raise SystemExit(f"GET /models/iris: {status} {body[:300]!r}")
+            served = {v["version"] for v in json.loads(body)["versions"]}
             lost = acknowledged - served
             lost_ever |= lost
             ready = request(server.address, "GET", "/health/ready")[0]
@@ -124,7 +128,8 @@ def main():
             acknowledged.update(acked_now)
             print(f"round {round_ + 1:>3}: acknowledged {len(acked_now)}, "
                   f"before this start: temporary files left {len(left)}, "
-                  f"after it {len(after_start)}, versions lost {len(lost)}", flush=True)
+                  f"after it {len(after_start)}, versions lost {len(lost)}, "
+                  f"start {start_seconds:.1f} s with {len(served)} versions", flush=True)
         print(f"rounds={opts.rounds} kills={opts.rounds} acknowledged={len(acknowledged)} "
               f"lost={len(lost_ever)} temporary files left by kills={totals['left']} "
               f"({totals['left_bytes'] / 1e6:.1f} MB) left after a start={totals['after_start']} "

@@ -95,7 +95,7 @@ def main():
             assert status == 201, answer
             admin_call("POST", "/admin/models/iris/rollback", {})
             admin_call("DELETE", f"/admin/models/iris/versions/tmp{cycles}", {})
-            swaps += 5
+            swaps += 7
             cycles += 1
         stop.set()
         for t in threads:
@@ -104,7 +104,8 @@ def main():
         server.stop()
         total = len(latencies) + failures[0]
         ms = [x * 1000 for x in latencies]
-        print(f"cycles={cycles} swaps(activate/split/rollback)={swaps} loads+unloads={cycles} "
+        print(f"cycles={cycles} routing changes (activate, alias, split set and cleared, "
+              f"rollback)={swaps} version loads+unloads={cycles} "
               f"clients={opts.clients} seconds={elapsed:.1f}")
         print(f"requests={total} failed={failures[0]} rate={total / elapsed:.0f}/s "
               f"p50={percentile(ms, 50):.2f} ms p99={percentile(ms, 99):.2f} ms "

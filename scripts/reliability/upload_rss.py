@@ -116,13 +116,13 @@ def main():
         predict = add_key(keys, "app", "predict")
         state = Path(tmp) / "state"
         args = [GOLDEN / "iris_logistic.tabship", "--keys", keys]
-        case("no token", args, 1, size, None)
-        case("no token", args, 4, size, None)
-        case("predict-only token (403)", args, 4, size, predict)
+        case(f"no token, {size // 10**6} MB", args, 1, size, None)
+        case(f"no token, {size // 10**6} MB", args, 4, size, None)
+        case(f"predict-only token, {size // 10**6} MB", args, 4, size, predict)
         big = 600 * 10**6
         case("admin, declared 600 MB (over 512 MiB)", args, 1, big, admin)
         case("admin, chunked 600 MB (over 512 MiB)", args, 1, big, admin, chunked=True)
-        case("admin, 500 MB not an artifact, --state-dir", [*args, "--state-dir", state],
+        case(f"admin, {size // 10**6} MB not an artifact, --state-dir", [*args, "--state-dir", state],
              1, size, admin)
 
 
