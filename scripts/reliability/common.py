@@ -5,6 +5,7 @@ Standard library only, so the scripts run with any Python 3.9+ (no .venv needed)
 network call goes to 127.0.0.1 and has a timeout; every loop is bounded in count or time.
 """
 
+import atexit
 import json
 import os
 import resource
@@ -71,6 +72,8 @@ class Server:
              "--json-logs", "--log-level", "info,tabship_serve::access=warn"],
             stderr=subprocess.PIPE, text=True, preexec_fn=limits)
         self.pid = self.process.pid
+        # A script that fails half-way must not leave its server running.
+        atexit.register(self._end)
         self.logs = []
         deadline = time.monotonic() + timeout
         self.address = None
@@ -96,6 +99,11 @@ class Server:
             time.sleep(0.05)
         self.kill()
         sys.exit("the server never became ready")
+
+    def _end(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=30)
 
     def _drain(self):
         for line in self.process.stderr:

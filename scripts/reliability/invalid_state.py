@@ -62,7 +62,7 @@ def check(name, pristine, tmp, keys_args, headers, damage):
     damage(state)
     server = Server([*keys_args, "--state-dir", state])
     ready = request(server.address, "GET", "/health/ready")[0]
-    model = json.loads(request(server.address, "GET", "/models/iris")[1])
+    model = json.loads(request(server.address, "GET", "/models/iris", headers=headers)[1])
     versions = sorted(v["version"] for v in model["versions"])
     aside = sorted(p.name.split("-")[0].replace("state.json.", "")
                    for p in state.glob("state.json.*"))
