@@ -73,7 +73,7 @@ fn keys(dir: &Path) -> (PathBuf, String, String) {
 /// The audit's hole 1: one token-less 500 MB POST took the server from 13 MB to 1.04 GB before
 /// the 401 (four: 2.56 GB). Six 64 MiB uploads at once (no token, a predict-only token, an
 /// admin's that is not an artifact) and one declared over the limit must leave the peak
-/// memory (VmHWM) within 32 MiB of where it was; buffering any one of them would pass that.
+/// memory (VmHWM) within 32 MiB of where it was; buffering any one of them would exceed that.
 #[test]
 fn refused_uploads_leave_the_servers_memory_flat() {
     let dir = tempfile::tempdir().expect("temp dir");
