@@ -176,7 +176,7 @@ pub async fn serve(state: Arc<AppState>, listener: TcpListener, signals: Signals
     let timeout = state.options.header_timeout;
     let mut server = axum_server::from_tcp(listener)
         .handle(handle)
-        .map(|plain| crate::first_bytes::FirstBytesAcceptor::new(plain, timeout));
+        .map(|plain| crate::first_bytes::FirstBytesAcceptor::plain(plain, timeout));
     crate::connections::http1_only(server.http_builder());
     crate::connections::configure(server.http_builder(), &state.options);
     let app = crate::connections::Capped::new(
@@ -239,7 +239,7 @@ pub async fn serve_tls(
     let timeout = state.options.header_timeout;
     let mut server = axum_server::from_tcp_rustls(listener, config)
         .handle(handle)
-        .map(|tls| crate::first_bytes::FirstBytesAcceptor::new(tls, timeout));
+        .map(|tls| crate::first_bytes::FirstBytesAcceptor::tls(tls, timeout));
     crate::connections::configure(server.http_builder(), &state.options);
     let app = crate::connections::Capped::new(
         crate::router(state.clone()),
