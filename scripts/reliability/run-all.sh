@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The long resource and fault tests of `tabship serve`, one after the other, each printing its
 # figures (docs/reliability.md keeps the last run's). Everything runs on 127.0.0.1 against the
-# real binary, bounded in count and time (about 10 minutes in all on 2 cores).
+# real binary, bounded in count and time (about 15 minutes in all on 2 cores, debug build).
 # Usage: scripts/reliability/run-all.sh [--release]
 #   TABSHIP_BIN=path/to/tabship picks the binary; otherwise the debug build (or, with --release,
 #   the release build) is built first. Needs Linux (/proc) and python3 (standard library only).
