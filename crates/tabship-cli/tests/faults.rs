@@ -470,3 +470,69 @@ fn kill_9_during_uploads_keeps_every_acknowledged_version() {
     );
     server.stop();
 }
+
+/// When whatever reads the server's log goes away (a crashed log shipper, a closed terminal),
+/// writing a log line fails. tracing-subscriber then reported the failure with `eprintln!`,
+/// which panics on a broken stderr: every task that logged died, so requests failed and SIGTERM
+/// (logged as it arrives) no longer stopped the server.
+#[test]
+fn a_closed_log_pipe_neither_breaks_requests_nor_shutdown() {
+    let model = testdata("golden/iris_logistic.tabship");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tabship"))
+        .args(["serve", &model, "--port", "0", "--json-logs"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("server starts");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(
+        child.stderr.take().expect("stderr"),
+    ));
+    let addr = loop {
+        let line = lines.next().expect("a log line").expect("utf-8");
+        let event: serde_json::Value = serde_json::from_str(&line).expect("JSON logs");
+        if event["fields"]["message"] == "listening" {
+            break event["fields"]["address"]
+                .as_str()
+                .expect("address")
+                .to_owned();
+        }
+    };
+    // Ended by its `Drop` should an assertion fail.
+    let mut server = Server { child, addr };
+    let started = Instant::now();
+    while !server.get("/health/ready").starts_with("HTTP/1.1 200") {
+        assert!(started.elapsed() < PATIENCE, "the server becomes ready");
+        std::thread::yield_now();
+    }
+    // The reader goes away: from now on every log line fails to be written.
+    drop(lines);
+    let request = head(
+        "POST",
+        "/predict",
+        &[("Content-Type", "application/json")],
+        SETOSA.len(),
+    ) + "Connection: close\r\n\r\n"
+        + SETOSA;
+    for _ in 0..3 {
+        let mut stream = connect(&server.addr);
+        stream.write_all(request.as_bytes()).expect("writes");
+        let (status, body) = read_response(&mut stream).expect("answered");
+        assert_eq!(status, 200, "{body}");
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = server.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "SIGTERM did not stop the server within {PATIENCE:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success(), "graceful exit, got {status}");
+}

@@ -35,6 +35,9 @@ fn init_tracing(args: &ServerArgs) -> Result<()> {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // A log line that cannot be written is dropped: reporting it with `eprintln!` would panic
+        // on the same broken stderr and kill the task that logged (a request, or the shutdown).
+        .log_internal_errors(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     // A second initialisation (tests calling twice) keeps the first subscriber.
     let _ = if args.json_logs {
