@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every test: formatting, lints, the Rust test suites (unit, integration, doc, golden, property),
+# Every test: formatting, lints, cargo deny (deny.toml), the Rust test suites (unit, integration, doc, golden, property),
 # the scipy cross-checks of the drift statistics, then the Python package: builds the extension
 # into .venv (maturin), runs pytest with warnings as errors, mypy --strict and mypy.stubtest;
 # then the end-to-end server tests (scripts/e2e.sh: pinned .venv, Debian chromium); then, when a
@@ -17,6 +17,21 @@ cargo fmt --all --check
 
 step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo deny (licences, bans, sources; advisories when their database can be fetched)"
+# scripts/install-tools.sh builds the pinned cargo-deny once per machine; without a registry
+# the step is skipped rather than failed. The advisory database is cloned from GitHub: where
+# that is not reachable only advisories are skipped, and the output says so.
+if bash scripts/install-tools.sh; then
+  if cargo deny fetch db >/dev/null 2>&1; then
+    cargo deny check --hide-inclusion-graph
+  else
+    echo "cargo deny: advisories SKIPPED (the RustSec database could not be fetched from GitHub)"
+    cargo deny check --hide-inclusion-graph licenses bans sources
+  fi
+else
+  echo "cargo deny: SKIPPED (cargo-deny could not be installed)"
+fi
 
 step "cargo test"
 cargo test --workspace --locked

@@ -49,6 +49,7 @@ mod docs;
 mod error;
 mod feedback;
 mod feedback_api;
+mod first_bytes;
 #[doc(hidden)]
 pub mod fuzzing;
 mod guard;
