@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests of `tabship serve`: the real binary on 127.0.0.1, driven by Python clients
-# (requests, prometheus_client, openapi-spec-validator, tritonclient) and headless Chromium; the
-# operator kit in deploy/ against a real scrape, and promtool on the alert rules.
+# (requests, prometheus_client, openapi-spec-validator, schemathesis, tritonclient) and headless
+# Chromium; the operator kit in deploy/ against a real scrape, and promtool on the alert rules.
 # Usage: scripts/e2e.sh   (installs Debian's chromium + chromium-driver and prometheus (for
 # promtool) with apt-get if missing, builds the pinned .venv and the debug binary first)
 set -euo pipefail

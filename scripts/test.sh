@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Every test: formatting, lints, the Rust test suites (unit, integration, doc, golden, property),
+# Every test: formatting, lints, cargo deny (deny.toml), the Rust test suites (unit, integration, doc, golden, property),
 # the scipy cross-checks of the drift statistics, then the Python package: builds the extension
 # into .venv (maturin), runs pytest with warnings as errors, mypy --strict and mypy.stubtest;
-# then the end-to-end server tests (scripts/e2e.sh: pinned .venv, Debian chromium).
+# then the end-to-end server tests (scripts/e2e.sh: pinned .venv, Debian chromium); then, when a
+# nightly toolchain is installed, every fuzz target briefly (scripts/fuzz.sh, 20 s each).
 # Usage: scripts/test.sh        (idempotent; CI runs it via .ci/run on a fresh clone)
+#   TABSHIP_FUZZ_SECONDS=N      seconds per fuzz target (default 20; 0 skips fuzzing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
@@ -15,6 +17,21 @@ cargo fmt --all --check
 
 step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo deny (licences, bans, sources; advisories when their database can be fetched)"
+# scripts/install-tools.sh builds the pinned cargo-deny once per machine; without a registry
+# the step is skipped rather than failed. The advisory database is cloned from GitHub: where
+# that is not reachable only advisories are skipped, and the output says so.
+if bash scripts/install-tools.sh; then
+  if cargo deny fetch db >/dev/null 2>&1; then
+    cargo deny check --hide-inclusion-graph
+  else
+    echo "cargo deny: advisories SKIPPED (the RustSec database could not be fetched from GitHub)"
+    cargo deny check --hide-inclusion-graph licenses bans sources
+  fi
+else
+  echo "cargo deny: SKIPPED (cargo-deny could not be installed)"
+fi
 
 step "cargo test"
 cargo test --workspace --locked
@@ -40,3 +57,13 @@ step "mypy --strict and mypy.stubtest"
 
 step "end-to-end: tabship serve with Python clients and headless Chromium"
 bash scripts/e2e.sh
+
+fuzz_seconds="${TABSHIP_FUZZ_SECONDS:-20}"
+# Read the list whole: with pipefail, `grep -q` closing the pipe early could fail `rustup`.
+toolchains="$(rustup toolchain list 2>/dev/null || true)"
+if [ "$fuzz_seconds" -gt 0 ] && grep -q '^nightly' <<<"$toolchains"; then
+    step "fuzz: every target ${fuzz_seconds}s (scripts/fuzz.sh; longer runs: docs/reliability.md)"
+    bash scripts/fuzz.sh "$fuzz_seconds"
+else
+    step "fuzz: skipped (no nightly toolchain, or TABSHIP_FUZZ_SECONDS=0)"
+fi

@@ -76,13 +76,12 @@ fn structured(data: &[u8]) {
     let golden_body = &GOLDEN[golden_body_at..];
 
     // A (mutated) artifact: keep its body, fix its length and checksum.
-    if data.starts_with(&MAGIC) {
-        if let Some(at) = body_len_offset(data).map(|o| o + 40) {
-            if at <= data.len() {
-                check(&seal(golden_header, &data[at..]));
-                return;
-            }
-        }
+    if data.starts_with(&MAGIC)
+        && let Some(at) = body_len_offset(data).map(|o| o + 40)
+        && at <= data.len()
+    {
+        check(&seal(golden_header, &data[at..]));
+        return;
     }
 
     // Anything else: splice it over the golden body.

@@ -95,6 +95,10 @@ pub struct ServerArgs {
     /// public host of a reverse proxy that passes its own `Host` through.
     #[arg(long = "allowed-host", value_name = "NAME")]
     pub allowed_hosts: Vec<String>,
+    /// Require a token with the `predict` scope for /openapi.json, /docs and /ui (they list
+    /// every model, column and training category). Open by default; no effect without --keys.
+    #[arg(long)]
+    pub protect_docs: bool,
     /// Read a field a request leaves out as a missing value instead of answering 400: for every
     /// model, or only those named (`--absent-as-missing=credit,churn`). One request can opt in
     /// with `?absent_as_missing=true`.

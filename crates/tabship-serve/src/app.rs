@@ -10,7 +10,6 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, OriginalUri, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
 use serde_json::{Value, json};
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -18,6 +17,7 @@ use crate::auth::Scope;
 use crate::error::ApiError;
 use crate::metrics::{RequestLabels, RouteLabels};
 use crate::predict::RequestId;
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::{
     admin, body_budget, docs, feedback_api, guard, models, openapi, predict, request_id, ui, v2,
@@ -26,59 +26,8 @@ use crate::{
 /// Builds the HTTP API around a state. Serve it with `axum::serve`, or drive it in process with
 /// `tower::ServiceExt::oneshot`.
 pub fn router(state: Arc<AppState>) -> Router {
-    let upload_limit = state.options.upload_limit;
-    let admin_routes = Router::new()
-        .route("/admin/models/{name}/versions", post(admin::load_version))
-        .route(
-            "/admin/models/{name}/versions/{version}",
-            axum::routing::delete(admin::unload_version),
-        )
-        .route(
-            "/admin/models/{name}/aliases/{alias}",
-            put(admin::set_alias).delete(admin::delete_alias),
-        )
-        .route("/admin/models/{name}/activate", post(admin::activate))
-        .route("/admin/models/{name}/rollback", post(admin::rollback))
-        .route(
-            "/admin/models/{name}/split",
-            put(admin::set_split).delete(admin::clear_split),
-        )
-        .route(
-            "/admin/models/{name}/shadow",
-            put(admin::set_shadow).delete(admin::clear_shadow),
-        )
-        .route("/admin/keys/reload", post(admin::reload_keys))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            admin::require_admin,
-        ))
-        .layer(DefaultBodyLimit::max(upload_limit));
-    Router::new()
-        .route("/", get(root))
-        .route("/health/live", get(live))
-        .route("/health/ready", get(ready))
-        .route("/predict", post(predict::predict_default))
-        .route("/models", get(models::list))
-        .route("/models/{name}", get(models::show))
-        .route("/models/{name}/predict", post(predict::predict_model))
-        .route("/models/{name}/drift", get(models::drift))
-        .route(
-            "/models/{name}/versions/{version}/predict",
-            post(predict::predict_version),
-        )
-        .route("/feedback", post(feedback_api::feedback))
-        .route("/metrics", get(metrics))
-        .route("/openapi.json", get(openapi::openapi))
-        .route("/docs", get(docs::docs))
-        .route("/ui", get(ui::ui_default))
-        .route("/ui/{name}", get(ui::ui_model))
-        .merge(v2::routes())
-        .layer(DefaultBodyLimit::max(state.options.body_limit))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            body_budget::reserve,
-        ))
-        .merge(admin_routes)
+    let (routes, _) = routes(&state).into_parts();
+    routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Inside `track`, so refused requests are counted and logged like any other.
@@ -86,6 +35,78 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(CatchPanicLayer::custom(panic_response))
         .with_state(state)
+}
+
+/// Every route with its handler and route layers; `/openapi.json` must document each one (the
+/// test in `openapi` walks this list).
+pub(crate) fn routes(state: &Arc<AppState>) -> Routes<Arc<AppState>> {
+    let upload_limit = state.options.upload_limit;
+    let admin_routes = Routes::new()
+        .post("/admin/models/{name}/versions", admin::load_version)
+        .delete(
+            "/admin/models/{name}/versions/{version}",
+            admin::unload_version,
+        )
+        .put("/admin/models/{name}/aliases/{alias}", admin::set_alias)
+        .delete("/admin/models/{name}/aliases/{alias}", admin::delete_alias)
+        .post("/admin/models/{name}/activate", admin::activate)
+        .post("/admin/models/{name}/rollback", admin::rollback)
+        .put("/admin/models/{name}/split", admin::set_split)
+        .delete("/admin/models/{name}/split", admin::clear_split)
+        .put("/admin/models/{name}/shadow", admin::set_shadow)
+        .delete("/admin/models/{name}/shadow", admin::clear_shadow)
+        .post("/admin/keys/reload", admin::reload_keys)
+        .map(|r| {
+            r.route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                admin::require_admin,
+            ))
+            .layer(DefaultBodyLimit::max(upload_limit))
+        });
+    Routes::new()
+        .get("/", root)
+        .get("/health/live", live)
+        .get("/health/ready", ready)
+        .post("/predict", predict::predict_default)
+        .get("/models", models::list)
+        .get("/models/{name}", models::show)
+        .post("/models/{name}/predict", predict::predict_model)
+        .get("/models/{name}/drift", models::drift)
+        .post(
+            "/models/{name}/versions/{version}/predict",
+            predict::predict_version,
+        )
+        .post("/feedback", feedback_api::feedback)
+        .get("/metrics", metrics)
+        .get("/openapi.json", openapi::openapi)
+        .get("/docs", docs::docs)
+        .get("/ui", ui::ui_default)
+        .get("/ui/{name}", ui::ui_model)
+        .merge(v2::routes())
+        .map(|r| {
+            r.layer(DefaultBodyLimit::max(state.options.body_limit))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    body_budget::reserve,
+                ))
+        })
+        .merge(admin_routes)
+}
+
+/// Why a readiness probe answered 503: an expected state (starting, draining), logged as such
+/// instead of as a server error.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NotReady(pub(crate) &'static str);
+
+/// The level of a request's log line: 5xx are errors, except a readiness probe's 503.
+fn log_level(response: &Response) -> tracing::Level {
+    if response.extensions().get::<NotReady>().is_some() {
+        tracing::Level::INFO
+    } else if response.status().is_server_error() {
+        tracing::Level::ERROR
+    } else {
+        tracing::Level::INFO
+    }
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -164,7 +185,9 @@ async fn track(State(state): State<Arc<AppState>>, mut req: Request, next: Next)
     };
     state.metrics.requests.get_or_create(&labels).inc();
     let ms = elapsed.as_secs_f64() * 1000.0;
-    if status >= 500 {
+    if let Some(NotReady(reason)) = response.extensions().get::<NotReady>() {
+        tracing::info!(target: "tabship_serve::access", request_id = %rid, method = %labels.method, route = %labels.route, status, ms, reason, "request: not ready");
+    } else if log_level(&response) == tracing::Level::ERROR {
         tracing::error!(request_id = %rid, method = %labels.method, route = %labels.route, status, ms, "request");
     } else {
         tracing::info!(target: "tabship_serve::access", request_id = %rid, method = %labels.method, route = %labels.route, status, ms, "request");
@@ -197,27 +220,23 @@ async fn live() -> Json<Value> {
 }
 
 async fn ready(State(state): State<Arc<AppState>>) -> Response {
-    if state.is_draining() {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "draining"})),
-        )
-            .into_response()
+    let reason = if state.is_draining() {
+        "draining"
     } else if state.is_ready() {
-        Json(json!({"status": "ready"})).into_response()
+        return Json(json!({"status": "ready"})).into_response();
     } else if state.state_skipped() > 0 {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "state_invalid", "skipped": state.state_skipped()})),
-        )
-            .into_response()
+        "state_invalid"
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "loading"})),
-        )
-            .into_response()
-    }
+        "loading"
+    };
+    let body = if reason == "state_invalid" {
+        json!({"status": reason, "skipped": state.state_skipped()})
+    } else {
+        json!({"status": reason})
+    };
+    let mut response = (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+    response.extensions_mut().insert(NotReady(reason));
+    response
 }
 
 async fn metrics(
@@ -234,4 +253,25 @@ async fn metrics(
         text,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_readiness_503_is_not_logged_as_an_error() {
+        let state = AppState::new(None, crate::Options::default()).expect("state");
+        let loading = ready(State(state.clone())).await;
+        assert_eq!(loading.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(log_level(&loading), tracing::Level::INFO);
+        state.set_ready();
+        state.start_draining();
+        let draining = ready(State(state)).await;
+        assert_eq!(draining.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(log_level(&draining), tracing::Level::INFO);
+        let timeout =
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "timeout", "slow").into_response();
+        assert_eq!(log_level(&timeout), tracing::Level::ERROR);
+    }
 }

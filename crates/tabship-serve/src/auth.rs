@@ -55,7 +55,7 @@ impl Scope {
 }
 
 /// One entry of the keys file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyEntry {
     /// Who uses the token; echoed as `username` in predictions.

@@ -1,12 +1,29 @@
 //! `GET /docs`: an interactive page listing every endpoint of `/openapi.json`, with a form to try
 //! each one. Self-contained (no CDN).
 
+use std::sync::{Arc, OnceLock};
+
+use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::Response;
 
+use crate::error::ApiError;
 use crate::html::{STYLE, page};
+use crate::page_cache::Rendered;
+use crate::state::AppState;
 
-/// `GET /docs`.
-pub(crate) async fn docs() -> Response {
+/// `GET /docs`: the page does not depend on the models (it reads `/openapi.json`), so it is
+/// rendered once per process.
+pub(crate) async fn docs(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    state.authorize_docs(&headers)?;
+    static PAGE: OnceLock<Rendered> = OnceLock::new();
+    Ok(PAGE.get_or_init(render).response())
+}
+
+fn render() -> Rendered {
     page(format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>tabship API</title><style>{STYLE}</style></head><body>
@@ -60,19 +77,33 @@ function operation(path, method, op) {{
   card.append(button, out);
   return card;
 }}
-fetch('/openapi.json').then(r => r.json()).then(doc => {{
-  document.getElementById('version').textContent = 'version ' + doc.info.version;
+// With --protect-docs the document needs the token too: it is sent when one is there, and a
+// list that could not load is tried again once a token is typed (a loaded list stays as it is,
+// with the cards the reader opened).
+let loaded = false;
+function load() {{
   const ops = document.getElementById('ops');
-  // The spec's paths are alphabetical; a reader wants predicting first and administration last.
-  const order = ['predict', 'models', 'monitoring', 'feedback', 'health', 'metrics', 'v2', 'admin'];
-  const rank = op => {{ const i = order.indexOf((op.tags || [])[0]); return i < 0 ? order.length : i; }};
-  const all = [];
-  for (const [path, item] of Object.entries(doc.paths)) {{
-    for (const [method, op] of Object.entries(item)) all.push([path, method, op]);
-  }}
-  all.sort((a, b) => rank(a[2]) - rank(b[2]) || a[0].length - b[0].length || a[0].localeCompare(b[0]));
-  for (const [path, method, op] of all) ops.append(operation(path, method, op));
-}}).catch(e => {{ document.getElementById('ops').textContent = 'could not load /openapi.json: ' + e; }});
+  const headers = token.value ? {{'Authorization': 'Bearer ' + token.value}} : {{}};
+  fetch('/openapi.json', {{headers}}).then(r => {{
+    if (!r.ok) throw new Error(r.status + ' ' + r.statusText + (r.status === 401 ? ': type a token with the predict scope above' : ''));
+    return r.json();
+  }}).then(doc => {{
+    document.getElementById('version').textContent = 'version ' + doc.info.version;
+    loaded = true;
+    ops.replaceChildren();
+    // The spec's paths are alphabetical; a reader wants predicting first and administration last.
+    const order = ['predict', 'models', 'monitoring', 'feedback', 'health', 'metrics', 'v2', 'docs', 'admin'];
+    const rank = op => {{ const i = order.indexOf((op.tags || [])[0]); return i < 0 ? order.length : i; }};
+    const all = [];
+    for (const [path, item] of Object.entries(doc.paths)) {{
+      for (const [method, op] of Object.entries(item)) all.push([path, method, op]);
+    }}
+    all.sort((a, b) => rank(a[2]) - rank(b[2]) || a[0].length - b[0].length || a[0].localeCompare(b[0]));
+    for (const [path, method, op] of all) ops.append(operation(path, method, op));
+  }}).catch(e => {{ ops.textContent = 'could not load /openapi.json: ' + e.message; }});
+}}
+token.addEventListener('change', () => {{ if (!loaded) load(); }});
+load();
 </script></body></html>"#
     ))
 }

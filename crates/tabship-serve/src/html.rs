@@ -1,7 +1,8 @@
 //! Shared bits of the self-contained HTML pages (no external scripts, styles or fonts).
 
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderValue, header};
+
+use crate::page_cache::Rendered;
 
 /// Escapes text for HTML element content and attribute values (also used by the CLI's drift
 /// report, so every page tabship writes escapes the same way).
@@ -39,28 +40,36 @@ pre{background:#f6f8fa;padding:.6rem;border-radius:6px;overflow:auto;font-size:.
 code{font-family:ui-monospace,monospace}
 "#;
 
-/// An HTML response that may not load anything from elsewhere, run any script but its own, or
+/// An HTML page that may not load anything from elsewhere, run any script but its own, or
 /// be framed (clickjacking): the policy lists the SHA-256 of each of the page's inline
 /// `<script>` blocks instead of allowing every inline script. Styles stay `'unsafe-inline'`: the
 /// pages set `style` attributes (result bars), and a style cannot run code.
-pub(crate) fn page(html: String) -> Response {
+pub(crate) fn page(html: String) -> Rendered {
     let policy = format!(
         "default-src 'self'; script-src {}; style-src 'unsafe-inline'; img-src 'self' data:; \
          connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; \
          frame-ancestors 'none'",
         script_hashes(&html)
     );
-    (
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
+    // Base64 hashes and fixed text: always a valid header value.
+    let policy =
+        HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'none'"));
+    Rendered {
+        content_type: "text/html; charset=utf-8",
+        headers: vec![
             (header::CONTENT_SECURITY_POLICY, policy),
-            (header::X_FRAME_OPTIONS, "DENY".to_owned()),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-            (header::REFERRER_POLICY, "no-referrer".to_owned()),
+            (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+            (
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            ),
         ],
-        html,
-    )
-        .into_response()
+        body: html.into(),
+    }
 }
 
 /// `'sha256-…'` sources for every inline `<script>` block of `html` (`'none'` without one).

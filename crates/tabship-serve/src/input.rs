@@ -8,7 +8,7 @@ use tabship::{ColumnKind, FieldValue, Record, Schema};
 use crate::error::{ApiError, FieldError};
 
 /// Field errors reported at most per request.
-const MAX_FIELD_ERRORS: usize = 50;
+pub(crate) const MAX_FIELD_ERRORS: usize = 50;
 
 /// One input row borrowed from the request JSON.
 #[derive(Debug, Clone, Copy)]

@@ -130,35 +130,67 @@ fn edit(path: &Path, username: &str, change: impl Fn(&KeyEntry) -> Option<KeyEnt
         ));
     };
     let replacement = change(&keys[at]);
-    let new_text = match blocks(&text, &keys) {
-        Some((head, mut blocks)) => {
-            match &replacement {
-                Some(entry) => {
-                    // The hash is the one value that changes: replace it where it is written.
-                    blocks[at] =
-                        blocks[at].replacen(&keys[at].token_sha256, &entry.token_sha256, 1);
-                }
-                None => {
-                    blocks.remove(at);
-                }
-            }
-            let mut out = head;
-            out.extend(blocks);
-            out
-        }
+    let mut expected = keys.clone();
+    match &replacement {
+        Some(entry) => expected[at] = entry.clone(),
         None => {
-            let mut keys = keys;
-            match replacement {
-                Some(entry) => keys[at] = entry,
-                None => {
-                    keys.remove(at);
-                }
-            }
-            toml::to_string(&KeysFile { keys }).map_err(|e| keys_error(path, e.to_string()))?
+            expected.remove(at);
         }
+    }
+    // The edited text is kept only when it reads back to exactly the intended keys: the old hash
+    // may also stand in a comment, or be written with escapes that a text search cannot find.
+    let reads_back = |text: &str| {
+        KeyStore::parse(text).is_ok()
+            && toml::from_str::<KeysFile>(text).is_ok_and(|file| file.keys == expected)
+    };
+    let edited = blocks(&text, &keys).and_then(|(head, mut blocks)| {
+        let Some(entry) = &replacement else {
+            blocks.remove(at);
+            return Some(head + &blocks.concat());
+        };
+        // The hash is the one value that changes: replace it on its own line, keeping the
+        // entry's comments and layout; failing that, write this entry's block anew.
+        let old_block = std::mem::take(&mut blocks[at]);
+        blocks[at] = replace_hash(&old_block, &keys[at].token_sha256, &entry.token_sha256);
+        let in_place = head.clone() + &blocks.concat();
+        if reads_back(&in_place) {
+            return Some(in_place);
+        }
+        let fresh = toml::to_string(&KeysFile {
+            keys: vec![entry.clone()],
+        })
+        .ok()?;
+        blocks[at] = if at + 1 < blocks.len() {
+            fresh + "\n"
+        } else {
+            fresh
+        };
+        Some(head + &blocks.concat())
+    });
+    let new_text = match edited.filter(|t| reads_back(t)) {
+        Some(text) => text,
+        None => toml::to_string(&KeysFile { keys: expected })
+            .map_err(|e| keys_error(path, e.to_string()))?,
     };
     KeyStore::parse(&new_text).map_err(|m| keys_error(path, m))?;
     crate::auth::write_private(path, &new_text)
+}
+
+/// `block` with `old` replaced by `new` on the `token_sha256 = ...` line only (not in a comment
+/// or another value before it).
+fn replace_hash(block: &str, old: &str, new: &str) -> String {
+    let mut done = false;
+    block
+        .split_inclusive('\n')
+        .map(|line| {
+            if !done && line.trim_start().starts_with("token_sha256") && line.contains(old) {
+                done = true;
+                line.replacen(old, new, 1)
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect()
 }
 
 /// Removes the key of `username` (an error naming it, and the users there are, when absent).
@@ -219,6 +251,42 @@ mod tests {
         let e = remove_key(&path, "carla").expect_err("unknown");
         assert!(e.to_string().contains("no key for user `carla`"), "{e}");
         assert!(e.to_string().contains("`bo`"), "{e}");
+    }
+
+    /// Found by the fuzz target `keys_toml`: a rotation replaced the first copy of the old hash in
+    /// the entry's text, which may be a comment before the value (or the value may be written
+    /// with escapes and not be found at all): the rotation reported a new token while the file
+    /// kept the old hash, so the old token kept working and the new one did not.
+    #[test]
+    fn rotation_replaces_the_stored_hash_wherever_it_is_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("keys.toml");
+        let old = token_sha256(&"a".repeat(32));
+        let escaped: String = old
+            .chars()
+            .map(|c| format!("\\u{:04X}", c as u32))
+            .collect();
+        for text in [
+            format!(
+                "[[keys]]\nusername = 'ana' # was '{old}'\ntoken_sha256 = '{old}'\nscopes = ['predict']\n"
+            ),
+            format!(
+                "[[keys]]\nusername = \"ana\"\ntoken_sha256 = \"{escaped}\"\nscopes = [\"predict\"]\n"
+            ),
+        ] {
+            std::fs::write(&path, &text).expect("write");
+            assert_eq!(list_keys(&path).expect("list")[0].fingerprint, old[..12]);
+            let token = rotate_key(&path, "ana").expect("rotate");
+            let after = list_keys(&path).expect("list");
+            assert_eq!(after.len(), 1);
+            assert_eq!(
+                after[0].fingerprint,
+                token_sha256(&token)[..12],
+                "{}",
+                std::fs::read_to_string(&path).unwrap_or_default()
+            );
+            assert_eq!(after[0].scopes, [Scope::Predict]);
+        }
     }
 
     #[test]

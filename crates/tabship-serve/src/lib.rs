@@ -23,7 +23,8 @@
 //! - Bearer tokens from a TOML keys file of SHA-256 hashes with scopes ([`auth`]), re-read on
 //!   SIGHUP or `POST /admin/keys/reload` ([`AppState::reload_keys`]); an invalid file keeps the
 //!   old keys.
-//! - `/metrics` (Prometheus), `/openapi.json`, `/docs`, `/ui`, Open Inference Protocol V2.
+//! - `/metrics` (Prometheus), `/openapi.json`, `/docs`, `/ui` (rendered once per registry change;
+//!   behind the `predict` scope with `Options::protect_docs`), Open Inference Protocol V2.
 //! - Admin: load versions (path or upload), aliases, activate, rollback, A/B split, shadow;
 //!   with `Options::state_dir` every change is saved (uploads and `state.json`) and re-applied at
 //!   start-up.
@@ -48,6 +49,9 @@ mod docs;
 mod error;
 mod feedback;
 mod feedback_api;
+mod first_bytes;
+#[doc(hidden)]
+pub mod fuzzing;
 mod guard;
 mod html;
 mod input;
@@ -56,11 +60,13 @@ pub mod metrics;
 mod models;
 pub mod monitoring;
 mod openapi;
+mod page_cache;
 mod persist;
 mod predict;
 pub mod predlog;
 pub mod registry;
 mod request_id;
+mod routes;
 mod score;
 pub mod server;
 mod state;

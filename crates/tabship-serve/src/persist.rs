@@ -210,11 +210,14 @@ pub(crate) fn restore(dir: &Path, mut registry: Registry) -> (Registry, usize) {
     remove_interrupted_writes(dir);
     let path = dir.join(STATE_FILE);
     let mut skipped = 0usize;
-    let Some(file) = read_state(&path, &mut skipped) else {
+    let Some((file, mut rejected)) = read_state(&path, &mut skipped) else {
         return (registry, skipped);
     };
+    for problem in &rejected {
+        tracing::error!(path = %path.display(), %problem, "saved setting skipped: invalid entry");
+        skipped += 1;
+    }
     let mut restored_versions = 0usize;
-    let mut rejected = Vec::new();
     for (name, saved) in file.models {
         let saved = match parse_model_state(&saved) {
             Ok((state, problems)) => {
@@ -366,7 +369,7 @@ fn warn_incompatible(registry: &Registry) {
 
 /// Reads and checks `state.json`; `None` (logged) when absent or unusable. An unusable file is
 /// moved aside so that it survives the next save.
-fn read_state(path: &Path, skipped: &mut usize) -> Option<StateFile> {
+fn read_state(path: &Path, skipped: &mut usize) -> Option<(StateFile, Vec<String>)> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -379,19 +382,9 @@ fn read_state(path: &Path, skipped: &mut usize) -> Option<StateFile> {
             return None;
         }
     };
-    // The format and its version first, so that a newer file is reported as such, not as a typo.
-    let problem = match serde_json::from_slice::<serde_json::Value>(&bytes) {
-        Err(e) => e.to_string(),
-        Ok(value) if value["format"] != FORMAT || value["format_version"] != FORMAT_VERSION => {
-            format!(
-                "expected format `{FORMAT}` version {FORMAT_VERSION}, got format {} version {}",
-                value["format"], value["format_version"]
-            )
-        }
-        Ok(value) => match serde_json::from_value::<StateFile>(value) {
-            Ok(file) => return Some(file),
-            Err(e) => e.to_string(),
-        },
+    let problem = match parse_state(&bytes) {
+        Ok(parsed) => return Some(parsed),
+        Err(problem) => problem,
     };
     let seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -409,6 +402,74 @@ fn read_state(path: &Path, skipped: &mut usize) -> Option<StateFile> {
     );
     *skipped += 1;
     None
+}
+
+/// Parses the text of `state.json`: the envelope (format, version, one JSON value per model);
+/// each model's entry is read on its own by [`parse_model_state`].
+/// An unknown top-level field is skipped and reported (not fatal: the models' entries it sits
+/// beside are still good).
+fn parse_state(bytes: &[u8]) -> std::result::Result<(StateFile, Vec<String>), String> {
+    // The format and its version first, so that a newer file is reported as such, not as a typo.
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Err(e) => Err(e.to_string()),
+        Ok(value) if value["format"] != FORMAT || value["format_version"] != FORMAT_VERSION => {
+            Err(format!(
+                "expected format `{FORMAT}` version {FORMAT_VERSION}, got format {} version {}",
+                value["format"], value["format_version"]
+            ))
+        }
+        Ok(serde_json::Value::Object(mut fields)) => {
+            const KNOWN: [&str; 4] = ["format", "format_version", "saved_at", "models"];
+            let unknown: Vec<String> = fields
+                .keys()
+                .filter(|k| !KNOWN.contains(&k.as_str()))
+                .cloned()
+                .collect();
+            let mut problems = Vec::new();
+            for key in unknown {
+                fields.remove(&key);
+                problems.push(format!(
+                    "unknown top-level field `{}` skipped",
+                    quoted_key(&key)
+                ));
+            }
+            let file = serde_json::from_value::<StateFile>(serde_json::Value::Object(fields))
+                .map_err(|e| e.to_string())?;
+            Ok((file, problems))
+        }
+        Ok(other) => Err(format!(
+            "expected a JSON object, got {}",
+            crate::input::json_kind(&other)
+        )),
+    }
+}
+
+/// A field name as a message repeats it: at most 80 characters.
+fn quoted_key(key: &str) -> String {
+    key.chars().take(80).collect()
+}
+
+/// `state.json` as [`restore`] reads it, written back as [`save`] writes it: the envelope and, per
+/// model, the fields [`parse_model_state`] kept (the invalid ones dropped, as the next save after a
+/// restore drops them), with the problems found. The fuzz target `state_json` checks that the
+/// text written back reads back to itself.
+pub(crate) fn reread(bytes: &[u8]) -> std::result::Result<(String, Vec<String>), String> {
+    let (mut file, mut problems) = parse_state(bytes)?;
+    let mut models = BTreeMap::new();
+    for (name, saved) in std::mem::take(&mut file.models) {
+        match parse_model_state(&saved) {
+            Ok((state, found)) => {
+                problems.extend(found.into_iter().map(|p| format!("{name}: {p}")));
+                let value = serde_json::to_value(state).map_err(|e| e.to_string())?;
+                models.insert(name, value);
+            }
+            Err(e) => problems.push(format!("{name}: {e}")),
+        }
+    }
+    file.models = models;
+    let mut text = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())?;
+    text.push('\n');
+    Ok((text, problems))
 }
 
 /// Loads one saved version, checking the checksum.
@@ -507,8 +568,9 @@ fn parse_model_state(
                 }
                 None => problems.push(format!("`versions`: expected a list, got {field}")),
             },
+            // `null` (no current version) is what the `ModelState` shape writes for `None`.
             "current" => match serde_json::from_value(field.clone()) {
-                Ok(v) => state.current = Some(v),
+                Ok(v) => state.current = v,
                 Err(e) => problem(e),
             },
             "history" => match serde_json::from_value(field.clone()) {
@@ -645,11 +707,61 @@ mod tests {
         );
     }
 
+    /// The fault suite's table: an unknown top-level field made the whole file corrupt, so the
+    /// uploads stopped being served and the next save listed none of them.
+    #[test]
+    fn an_unknown_top_level_field_skips_only_itself() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join(STATE_FILE),
+            r#"{"format": "tabship-serve-state", "format_version": 1, "saved_at": "",
+                "written_by": "a newer tabship",
+                "models": {"iris": {"current": "golden", "aliases": {"prod": "golden"}}}}"#,
+        )
+        .expect("write");
+        let artifact = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/golden/iris_logistic.tabship");
+        let model = LoadedModel::from_file(&artifact, None, None).expect("golden loads");
+        let registry = Registry::default()
+            .with_version(model, true)
+            .expect("registry");
+        let (registry, skipped) = restore(dir.path(), registry);
+        assert_eq!(skipped, 1);
+        assert_eq!(registry.models["iris"].aliases["prod"], "golden");
+        assert!(
+            dir.path().join(STATE_FILE).exists(),
+            "not set aside as corrupt"
+        );
+        let rejected = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.starts_with("state.json.rejected-"))
+            .count();
+        assert_eq!(rejected, 1, "a copy is kept for repair");
+    }
+
+    /// Found by the fuzz target `state_json`: `"current": null` is what the `ModelState` shape
+    /// writes for no current version, yet the field-by-field reader reported it as an invalid
+    /// field (and kept a rejected copy of a valid file).
+    #[test]
+    fn a_null_current_version_is_no_problem() {
+        let (state, problems) =
+            parse_model_state(&serde_json::json!({"current": null, "shadow": null}))
+                .expect("an object");
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(state.current, None);
+        let written = serde_json::to_value(&state).expect("encode");
+        assert_eq!(written["current"], serde_json::Value::Null);
+        let (again, problems) = parse_model_state(&written).expect("an object");
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(again.current, None);
+    }
+
     #[test]
     fn an_empty_registry_round_trips() {
         let dir = tempfile::tempdir().expect("tempdir");
         save(dir.path(), &Registry::default()).expect("save");
-        let file = read_state(&dir.path().join(STATE_FILE), &mut 0).expect("readable");
+        let (file, _) = read_state(&dir.path().join(STATE_FILE), &mut 0).expect("readable");
         assert_eq!(file.format_version, FORMAT_VERSION);
         assert!(file.models.is_empty());
         assert!(aside(dir.path()).is_empty());

@@ -16,7 +16,7 @@ use tabship::encode::CategoryState;
 use tabship::{ClassLabel, Predictions};
 
 use crate::auth::Scope;
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 use crate::feedback::{Predicted, Remembered};
 use crate::input::{self, ParseOptions};
 use crate::registry::LoadedModel;
@@ -241,6 +241,9 @@ pub(crate) async fn score_body(
             let rows = input::parse(&body, model.pipeline.schema(), options)?;
             let scores = score(&model.pipeline, &rows.rows)
                 .map_err(|(row, e)| ApiError::from_prediction(e, (!rows.single).then_some(row)))?;
+            if let Scores::Values(values) = &scores {
+                overflowed(values, rows.single)?;
+            }
             if model.monitor.has_drift_profile() {
                 let predictions = match &scores {
                     Scores::Classes { classes, .. } => Predictions::Classes(classes.clone()),
@@ -264,6 +267,41 @@ pub(crate) async fn score_body(
     } else {
         run()
     }
+}
+
+/// A regressor fed values far outside its training range (`1e308`) can compute an infinite or
+/// NaN value, which JSON cannot carry (it would go out as `null`, a prediction no client
+/// expects): such a request is refused, naming each row.
+fn overflowed(values: &[f64], single: bool) -> Result<(), ApiError> {
+    let total = values.iter().filter(|v| !v.is_finite()).count();
+    if total == 0 {
+        return Ok(());
+    }
+    let fields: Vec<FieldError> = values
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| !v.is_finite())
+        .take(input::MAX_FIELD_ERRORS)
+        .map(|(row, v)| {
+            FieldError::new(
+                "prediction",
+                "a finite value: every input within a sane range of the training data",
+                format!("`{v}`"),
+                (!single).then_some(row),
+            )
+        })
+        .collect();
+    let mut error = ApiError::invalid_fields_of(fields, total);
+    error.code = "prediction_overflow";
+    error.message = format!(
+        "the model's output overflows for {} (inputs far outside the training data); nothing was predicted",
+        if total == 1 {
+            "1 row".to_owned()
+        } else {
+            format!("{total} rows")
+        }
+    );
+    Err(error)
 }
 
 /// `POST /predict`.

@@ -280,24 +280,43 @@ impl Registry {
 /// The swappable registry cell shared by the handlers and the metrics collector.
 #[derive(Debug, Default)]
 pub struct RegistryCell {
-    inner: RwLock<Arc<Registry>>,
+    inner: RwLock<Generation>,
+}
+
+/// A snapshot and the number of snapshots stored before it.
+#[derive(Debug, Default)]
+struct Generation {
+    number: u64,
+    registry: Arc<Registry>,
 }
 
 impl RegistryCell {
     /// The current snapshot.
     pub fn load(&self) -> Arc<Registry> {
+        self.load_generation().1
+    }
+
+    /// The current snapshot and its generation: a number that grows with every
+    /// [`store`](Self::store), so whatever is built from a snapshot (the OpenAPI document, the
+    /// forms) can be cached until the registry changes.
+    pub fn load_generation(&self) -> (u64, Arc<Registry>) {
+        let read = |g: &Generation| (g.number, g.registry.clone());
         match self.inner.read() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
+            Ok(guard) => read(&guard),
+            Err(poisoned) => read(&poisoned.into_inner()),
         }
     }
 
     /// Replaces the snapshot.
     pub fn store(&self, registry: Registry) {
         let registry = Arc::new(registry);
+        let write = |g: &mut Generation| {
+            g.number += 1;
+            g.registry = registry;
+        };
         match self.inner.write() {
-            Ok(mut guard) => *guard = registry,
-            Err(poisoned) => *poisoned.into_inner() = registry,
+            Ok(mut guard) => write(&mut guard),
+            Err(poisoned) => write(&mut poisoned.into_inner()),
         }
     }
 }

@@ -173,7 +173,10 @@ pub async fn serve(state: Arc<AppState>, listener: TcpListener, signals: Signals
         stopper.graceful_shutdown(Some(grace));
     });
     let hangup = tokio::spawn(reload_on_hangup(state.clone(), hangup, None));
-    let mut server = axum_server::from_tcp(listener).handle(handle);
+    let timeout = state.options.header_timeout;
+    let mut server = axum_server::from_tcp(listener)
+        .handle(handle)
+        .map(|plain| crate::first_bytes::FirstBytesAcceptor::plain(plain, timeout));
     crate::connections::http1_only(server.http_builder());
     crate::connections::configure(server.http_builder(), &state.options);
     let app = crate::connections::Capped::new(
@@ -233,7 +236,10 @@ pub async fn serve_tls(
             key: key.to_path_buf(),
         }),
     ));
-    let mut server = axum_server::from_tcp_rustls(listener, config).handle(handle);
+    let timeout = state.options.header_timeout;
+    let mut server = axum_server::from_tcp_rustls(listener, config)
+        .handle(handle)
+        .map(|tls| crate::first_bytes::FirstBytesAcceptor::tls(tls, timeout));
     crate::connections::configure(server.http_builder(), &state.options);
     let app = crate::connections::Capped::new(
         crate::router(state.clone()),

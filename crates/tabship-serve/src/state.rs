@@ -73,6 +73,10 @@ pub struct Options {
     /// Request bodies in flight at once, in bytes, over all connections (admin uploads aside):
     /// a request that would pass it is answered 503 `overloaded` before its body is read.
     pub max_inflight_body_bytes: usize,
+    /// Put `/openapi.json`, `/docs` and `/ui` behind the `predict` scope (`--protect-docs`): the
+    /// document and the forms list every model, column and training category. Without keys
+    /// everything stays open.
+    pub protect_docs: bool,
 }
 
 /// Which models read an absent field as a missing value.
@@ -120,6 +124,7 @@ impl Default for Options {
             strict_state: false,
             load_path_root: None,
             max_inflight_body_bytes: 256 * 1024 * 1024,
+            protect_docs: false,
         }
     }
 }
@@ -135,6 +140,8 @@ pub struct AppState {
     pub(crate) metrics: Metrics,
     pub(crate) log: Option<PredictionLog>,
     pub(crate) feedback: FeedbackStore,
+    /// `/openapi.json` and the forms, rendered once per registry generation.
+    pub(crate) pages: crate::page_cache::PageCache,
     pub(crate) options: Options,
     ready: AtomicBool,
     /// See [`crate::body_budget`].
@@ -172,6 +179,7 @@ impl AppState {
             log,
             feedback: FeedbackStore::new(options.feedback_capacity),
             body_budget: crate::body_budget::budget(options.max_inflight_body_bytes),
+            pages: crate::page_cache::PageCache::default(),
             options,
             ready: AtomicBool::new(false),
             state_skipped: AtomicUsize::new(0),
@@ -385,6 +393,14 @@ impl AppState {
     /// from becoming ready (0 otherwise).
     pub fn state_skipped(&self) -> usize {
         self.state_skipped.load(Ordering::Acquire)
+    }
+
+    /// With `Options::protect_docs`, the documentation pages need the `predict` scope.
+    pub(crate) fn authorize_docs(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        if self.options.protect_docs {
+            self.authorize(headers, Scope::Predict)?;
+        }
+        Ok(())
     }
 
     /// 503 until the models are loaded.

@@ -10,31 +10,56 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use tabship::encode::ColumnEncoderSpec;
 
 use crate::error::ApiError;
 use crate::html::{STYLE, esc, page};
 use crate::models::examples;
-use crate::registry::LoadedModel;
+use crate::page_cache::Rendered;
+use crate::registry::{LoadedModel, Registry};
 use crate::state::AppState;
 
 /// `GET /ui`: the form of the default model.
-pub(crate) async fn ui_default(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
-    let registry = state.registry();
+pub(crate) async fn ui_default(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    state.authorize_docs(&headers)?;
+    let (generation, registry) = state.registry.load_generation();
     let name = registry
         .default_model
         .clone()
         .ok_or_else(|| ApiError::model_not_found("(default)"))?;
-    render(&state, &name)
+    cached(&state, generation, &registry, &name)
 }
 
 /// `GET /ui/{name}`.
 pub(crate) async fn ui_model(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    render(&state, &name)
+    state.authorize_docs(&headers)?;
+    let (generation, registry) = state.registry.load_generation();
+    cached(&state, generation, &registry, &name)
+}
+
+/// The form of `name` as rendered for this registry generation (only known models are rendered,
+/// so the cache holds at most one page per model).
+fn cached(
+    state: &AppState,
+    generation: u64,
+    registry: &Registry,
+    name: &str,
+) -> Result<Response, ApiError> {
+    let page = state
+        .pages
+        .get_or_build(&format!("ui/{name}"), generation, || {
+            render(state, registry, name)
+        })?;
+    Ok(page.response())
 }
 
 fn field_html(
@@ -84,8 +109,7 @@ fn field_html(
     out.push_str("</div>");
 }
 
-fn render(state: &AppState, name: &str) -> Result<Response, ApiError> {
-    let registry = state.registry();
+fn render(state: &AppState, registry: &Registry, name: &str) -> Result<Rendered, ApiError> {
     let entry = registry.model(name)?;
     let model: &LoadedModel = entry.current_model();
     let mut fields = String::new();

@@ -9,10 +9,9 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use serde_json::{Map, Value, json};
-use tabship::{ClassLabel, ColumnKind, Task};
+use tabship::{ClassLabel, ColumnKind, Schema, Task};
 
 use crate::auth::Scope;
 use crate::error::ApiError;
@@ -21,30 +20,22 @@ use crate::input::ParseOptions;
 use crate::predict::{RequestId, body_bytes, count_predictions, parse_json, score_body};
 use crate::registry::LoadedModel;
 use crate::request_id;
+use crate::routes::Routes;
 use crate::score::Scores;
 use crate::state::AppState;
 
 /// The V2 routes.
-pub(crate) fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/v2", get(server_metadata))
-        .route("/v2/health/live", get(live))
-        .route("/v2/health/ready", get(ready))
-        .route("/v2/models/{name}", get(model_metadata))
-        .route("/v2/models/{name}/ready", get(model_ready))
-        .route(
-            "/v2/models/{name}/versions/{version}",
-            get(version_metadata),
-        )
-        .route(
-            "/v2/models/{name}/versions/{version}/ready",
-            get(version_ready),
-        )
-        .route("/v2/models/{name}/infer", post(infer))
-        .route(
-            "/v2/models/{name}/versions/{version}/infer",
-            post(infer_version),
-        )
+pub(crate) fn routes() -> Routes<Arc<AppState>> {
+    Routes::new()
+        .get("/v2", server_metadata)
+        .get("/v2/health/live", live)
+        .get("/v2/health/ready", ready)
+        .get("/v2/models/{name}", model_metadata)
+        .get("/v2/models/{name}/ready", model_ready)
+        .get("/v2/models/{name}/versions/{version}", version_metadata)
+        .get("/v2/models/{name}/versions/{version}/ready", version_ready)
+        .post("/v2/models/{name}/infer", infer)
+        .post("/v2/models/{name}/versions/{version}/infer", infer_version)
 }
 
 /// A V2 error: `{"error": "message"}` (field details appended to the message).
@@ -81,15 +72,24 @@ impl IntoResponse for V2Error {
 }
 
 fn bad(message: impl Into<String>) -> V2Error {
-    V2Error(ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "invalid_input",
-        message,
-    ))
+    V2Error(invalid(message))
 }
 
-async fn server_metadata() -> Json<Value> {
-    Json(json!({"name": "tabship", "version": crate::VERSION, "extensions": []}))
+/// 400 `invalid_input`.
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", message)
+}
+
+/// Like every V2 route but the health probes, it needs the `predict` scope: it names the server
+/// and its version.
+async fn server_metadata(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, V2Error> {
+    state.authorize(&headers, Scope::Predict)?;
+    Ok(Json(
+        json!({"name": "tabship", "version": crate::VERSION, "extensions": []}),
+    ))
 }
 
 async fn live() -> Json<Value> {
@@ -103,7 +103,18 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, Json(json!({"ready": ready}))).into_response()
+    let mut response = (status, Json(json!({"ready": ready}))).into_response();
+    if !ready {
+        let reason = if state.is_draining() {
+            "draining"
+        } else {
+            "loading"
+        };
+        response
+            .extensions_mut()
+            .insert(crate::app::NotReady(reason));
+    }
+    response
 }
 
 fn lookup(
@@ -229,7 +240,7 @@ async fn infer_version(
 /// Replaces bare `NaN` tokens (outside strings) by `null`: NumPy-based clients such as tritonclient
 /// write missing values of float tensors as `NaN`, which is not JSON. Missing values are then
 /// imputed like a `null` in `/predict`. Infinity stays an error.
-fn nan_to_null(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+pub(crate) fn nan_to_null(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     if !bytes.windows(3).any(|w| w == b"NaN") {
         return std::borrow::Cow::Borrowed(bytes);
     }
@@ -266,6 +277,104 @@ fn flatten<'a>(value: &'a Value, out: &mut Vec<&'a Value>) {
     }
 }
 
+/// Turns a V2 request's `inputs` (one tensor per schema column, shape `[n]` or `[n, 1]`) into the
+/// `{"features": [[...], ...]}` body of `/predict` (rows in schema order) and its number of rows.
+pub(crate) fn decode_inputs(request: &Value, schema: &Schema) -> Result<(Value, usize), ApiError> {
+    let Some(Value::Array(inputs)) = request.get("inputs") else {
+        return Err(invalid("`inputs`: expected a list of input tensors"));
+    };
+    let mut columns: Vec<Option<Vec<&Value>>> = vec![None; schema.len()];
+    let mut rows: Option<usize> = None;
+    for (i, input) in inputs.iter().enumerate() {
+        let tensor_name = input
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid(format!("`inputs[{i}].name`: expected text")))?;
+        let position = schema.position(tensor_name).ok_or_else(|| {
+            invalid(format!(
+                "unknown input `{tensor_name}`: the model's inputs are {}",
+                schema.names().collect::<Vec<_>>().join(", ")
+            ))
+        })?;
+        let datatype = input.get("datatype").and_then(Value::as_str).unwrap_or("");
+        let kind = schema.columns[position].kind;
+        let numeric_type = matches!(
+            datatype,
+            "FP64"
+                | "FP32"
+                | "FP16"
+                | "INT64"
+                | "INT32"
+                | "INT16"
+                | "INT8"
+                | "UINT64"
+                | "UINT32"
+                | "UINT16"
+                | "UINT8"
+        );
+        if !(numeric_type || datatype == "BYTES") {
+            return Err(invalid(format!(
+                "input `{tensor_name}`: unsupported datatype `{datatype}`"
+            )));
+        }
+        if kind == ColumnKind::Numeric && !numeric_type {
+            return Err(invalid(format!(
+                "input `{tensor_name}`: expected a numeric datatype (FP64), got `{datatype}`"
+            )));
+        }
+        let shape: Vec<i64> = input
+            .get("shape")
+            .and_then(Value::as_array)
+            .map(|s| s.iter().filter_map(Value::as_i64).collect())
+            .unwrap_or_default();
+        let mut data = Vec::new();
+        flatten(input.get("data").unwrap_or(&Value::Null), &mut data);
+        let n = match shape.as_slice() {
+            [n] | [n, 1] if *n >= 0 && usize::try_from(*n).ok() == Some(data.len()) => data.len(),
+            _ => {
+                return Err(invalid(format!(
+                    "input `{tensor_name}`: shape {shape:?} must be [n] or [n, 1] and match its {} data values",
+                    data.len()
+                )));
+            }
+        };
+        if *rows.get_or_insert(n) != n {
+            return Err(invalid(format!(
+                "input `{tensor_name}` has {n} rows, other inputs {}",
+                rows.unwrap_or(0)
+            )));
+        }
+        columns[position] = Some(data);
+    }
+    let missing: Vec<&str> = schema
+        .columns
+        .iter()
+        .zip(&columns)
+        .filter(|(_, c)| c.is_none())
+        .map(|(s, _)| s.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(invalid(format!("missing inputs: {}", missing.join(", "))));
+    }
+    let n = rows.unwrap_or(0);
+    if n == 0 {
+        return Err(invalid("the inputs hold no rows"));
+    }
+    let table: Vec<Value> = (0..n)
+        .map(|r| {
+            Value::Array(
+                columns
+                    .iter()
+                    .map(|c| c.as_ref().map_or(Value::Null, |c| c[r].clone()))
+                    .collect(),
+            )
+        })
+        .collect();
+    let mut features = Map::new();
+    features.insert("features".to_owned(), Value::Array(table));
+    Ok((Value::Object(features), n))
+}
+
 async fn run_infer(
     state: &AppState,
     rid: RequestId,
@@ -295,107 +404,17 @@ async fn run_infer(
         .map_err(|taken| request_id::in_use(&rid.0, taken))?;
     let model = lookup(state, name, version)?;
     let request = parse_json(&nan_to_null(&bytes))?;
-    let Some(Value::Array(inputs)) = request.get("inputs") else {
-        return Err(bad("`inputs`: expected a list of input tensors"));
-    };
-    let schema = model.pipeline.schema();
-    let mut columns: Vec<Option<Vec<&Value>>> = vec![None; schema.len()];
-    let mut rows: Option<usize> = None;
-    for (i, input) in inputs.iter().enumerate() {
-        let tensor_name = input
-            .get("name")
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad(format!("`inputs[{i}].name`: expected text")))?;
-        let position = schema.position(tensor_name).ok_or_else(|| {
-            bad(format!(
-                "unknown input `{tensor_name}`: the model's inputs are {}",
-                schema.names().collect::<Vec<_>>().join(", ")
-            ))
-        })?;
-        let datatype = input.get("datatype").and_then(Value::as_str).unwrap_or("");
-        let kind = schema.columns[position].kind;
-        let numeric_type = matches!(
-            datatype,
-            "FP64"
-                | "FP32"
-                | "FP16"
-                | "INT64"
-                | "INT32"
-                | "INT16"
-                | "INT8"
-                | "UINT64"
-                | "UINT32"
-                | "UINT16"
-                | "UINT8"
-        );
-        if !(numeric_type || datatype == "BYTES") {
-            return Err(bad(format!(
-                "input `{tensor_name}`: unsupported datatype `{datatype}`"
-            )));
-        }
-        if kind == ColumnKind::Numeric && !numeric_type {
-            return Err(bad(format!(
-                "input `{tensor_name}`: expected a numeric datatype (FP64), got `{datatype}`"
-            )));
-        }
-        let shape: Vec<i64> = input
-            .get("shape")
-            .and_then(Value::as_array)
-            .map(|s| s.iter().filter_map(Value::as_i64).collect())
-            .unwrap_or_default();
-        let mut data = Vec::new();
-        flatten(input.get("data").unwrap_or(&Value::Null), &mut data);
-        let n = match shape.as_slice() {
-            [n] | [n, 1] if *n >= 0 && usize::try_from(*n).ok() == Some(data.len()) => data.len(),
-            _ => {
-                return Err(bad(format!(
-                    "input `{tensor_name}`: shape {shape:?} must be [n] or [n, 1] and match its {} data values",
-                    data.len()
-                )));
-            }
-        };
-        if *rows.get_or_insert(n) != n {
-            return Err(bad(format!(
-                "input `{tensor_name}` has {n} rows, other inputs {}",
-                rows.unwrap_or(0)
-            )));
-        }
-        columns[position] = Some(data);
+    // The protocol's `id` is text, echoed in the answer: anything else would be echoed as is.
+    if let Some(id) = request.get("id").filter(|id| !id.is_string()) {
+        return Err(bad(format!(
+            "`id`: expected text, got {}",
+            crate::input::json_kind(id)
+        )));
     }
-    let missing: Vec<&str> = schema
-        .columns
-        .iter()
-        .zip(&columns)
-        .filter(|(_, c)| c.is_none())
-        .map(|(s, _)| s.name.as_str())
-        .collect();
-    if !missing.is_empty() {
-        return Err(bad(format!("missing inputs: {}", missing.join(", "))));
-    }
-    let n = rows.unwrap_or(0);
-    if n == 0 {
-        return Err(bad("the inputs hold no rows"));
-    }
-    let table: Vec<Value> = (0..n)
-        .map(|r| {
-            Value::Array(
-                columns
-                    .iter()
-                    .map(|c| c.as_ref().map_or(Value::Null, |c| c[r].clone()))
-                    .collect(),
-            )
-        })
-        .collect();
-    let mut features = Map::new();
-    features.insert("features".to_owned(), Value::Array(table));
-    let scores = score_body(
-        state,
-        &model,
-        Arc::new(Value::Object(features)),
-        ParseOptions::default(),
-    )
-    .await?
-    .scores;
+    let (features, n) = decode_inputs(&request, model.pipeline.schema())?;
+    let scores = score_body(state, &model, Arc::new(features), ParseOptions::default())
+        .await?
+        .scores;
     let wanted: Option<Vec<String>> = request.get("outputs").and_then(Value::as_array).map(|o| {
         o.iter()
             .filter_map(|x| x.get("name").and_then(Value::as_str).map(str::to_owned))

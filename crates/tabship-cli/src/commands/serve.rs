@@ -142,6 +142,7 @@ pub fn start(
         max_uploads: args.max_uploads,
         max_inflight_body_bytes: args.max_inflight_mb.saturating_mul(1024 * 1024),
         admin_token: admin_token.clone(),
+        protect_docs: args.protect_docs,
         prediction_log: args.prediction_log.as_ref().map(|p| LogConfig {
             path: p.clone(),
             max_bytes: args.log_max_mb.saturating_mul(1024 * 1024),

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[cfg(target_os = "linux")]
+pub mod fault_server;
 pub mod server;
 
 /// Runs the built `tabship` binary to completion.

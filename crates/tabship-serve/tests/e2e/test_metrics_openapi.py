@@ -4,6 +4,8 @@ import requests
 from openapi_spec_validator import validate
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
+from conftest import GOLDEN, add_key, start_server, stop_server
+
 SETOSA = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
 
 
@@ -47,3 +49,29 @@ def test_openapi_validates(server):
     r = requests.post(server.url + "/models/adult/predict", json=example, headers=server.auth(),
                       timeout=10)
     assert r.status_code == 200, r.text
+
+
+def test_protect_docs_puts_the_pages_behind_the_predict_scope(tmp_path):
+    keys = tmp_path / "keys.toml"
+    token = add_key(keys, "reader", "predict")
+    metrics_only = add_key(keys, "scraper", "metrics")
+    url, process = start_server([str(GOLDEN / "iris_logistic.tabship"), "--keys", str(keys),
+                                 "--protect-docs"])
+    try:
+        for path in ("/openapi.json", "/docs", "/ui", "/ui/iris"):
+            r = requests.get(url + path, timeout=10)
+            assert r.status_code == 401, path
+            assert r.json()["error"]["code"] == "unauthorized"
+            r = requests.get(url + path, headers={"Authorization": f"Bearer {metrics_only}"},
+                             timeout=10)
+            assert r.status_code == 403, path
+            r = requests.get(url + path, headers={"Authorization": f"Bearer {token}"},
+                             timeout=10)
+            assert r.status_code == 200, path
+        doc = requests.get(url + "/openapi.json", headers={"Authorization": f"Bearer {token}"},
+                           timeout=10).json()
+        validate(doc)
+        assert doc["paths"]["/docs"]["get"]["security"] == [{"bearer": []}]
+        assert requests.get(url + "/health/ready", timeout=10).status_code == 200
+    finally:
+        stop_server(process)

@@ -94,6 +94,7 @@ async fn scopes_are_enforced() {
         (Method::GET, "/models"),
         (Method::GET, "/models/iris"),
         (Method::GET, "/metrics"),
+        (Method::GET, "/v2"),
         (Method::GET, "/v2/models/iris"),
         (Method::POST, "/v2/models/iris/infer"),
     ] {
@@ -109,7 +110,6 @@ async fn health_and_pages_stay_open() {
         "/",
         "/health/live",
         "/health/ready",
-        "/v2",
         "/v2/health/live",
         "/v2/health/ready",
         "/openapi.json",

@@ -158,3 +158,56 @@ async fn open_connections_are_capped() {
     );
     late.expect("served once the slot is free");
 }
+
+/// A client that connects and sends nothing (or only `P`, which could begin the HTTP/2 preface)
+/// was kept forever: the protocol sniffing before hyper's header timeout had no deadline, so a
+/// few silent sockets held every slot of `max_connections`.
+#[tokio::test]
+async fn a_silent_connection_is_closed_and_frees_its_slot() {
+    let addr = start(Options {
+        max_connections: 2,
+        header_timeout: Duration::from_millis(300),
+        ..Options::default()
+    })
+    .await;
+    let outcome = tokio::task::spawn_blocking(move || {
+        let mut silent = connect(addr, PATIENCE);
+        let mut preface = connect(addr, PATIENCE);
+        preface.write_all(b"P").expect("write");
+        // Both slots are taken; this one is served once the server closed the other two.
+        let mut waiting = connect(addr, PATIENCE);
+        waiting.write_all(LIVE.as_bytes()).expect("write");
+        (
+            read_until_closed(&mut silent),
+            read_until_closed(&mut preface),
+            read_until(&mut waiting, LIVE_BODY),
+        )
+    })
+    .await
+    .expect("client");
+    let (silent, preface, served) = outcome;
+    silent.expect("the server closes a connection that sends nothing");
+    preface.expect("the server closes a connection that stops after `P`");
+    served.expect("a waiting client is served once the silent ones are closed");
+}
+
+/// HTTP/2 without TLS ("prior knowledge") was served although plain HTTP is meant to be HTTP/1
+/// only: hyper-util ignores `http1_only` on upgradable connections, and an HTTP/2 connection has
+/// no header timeout, so an idle one held its slot forever.
+#[tokio::test]
+async fn http2_prior_knowledge_is_refused_on_plain_http() {
+    let addr = start(Options::default()).await;
+    let (closed, answered) = tokio::task::spawn_blocking(move || {
+        let mut h2 = connect(addr, PATIENCE);
+        h2.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+            .expect("write");
+        let mut h1 = connect(addr, PATIENCE);
+        h1.write_all(LIVE.as_bytes()).expect("write");
+        (read_until_closed(&mut h2), read_until(&mut h1, LIVE_BODY))
+    })
+    .await
+    .expect("client");
+    let closed = closed.expect("the server closes an HTTP/2 connection on plain HTTP");
+    assert!(closed.is_empty(), "no HTTP/2 frames are sent: {closed:?}");
+    answered.expect("HTTP/1 is still served");
+}

@@ -1,5 +1,7 @@
 //! `/metrics`, `/openapi.json`, `/docs` and `/ui`.
 
+use axum::body::Body;
+use axum::http::Method;
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -86,7 +88,10 @@ async fn openapi_describes_lists_of_records_absent_fields_unknown_values_and_for
         .iter()
         .map(|p| p["name"].as_str().expect("name"))
         .collect();
-    assert_eq!(params, ["absent_as_missing", "X-Absent-As-Missing"]);
+    assert_eq!(
+        params,
+        ["absent_as_missing", "X-Absent-As-Missing", "X-Routing-Key"]
+    );
     let answer = &op["responses"]["200"]["content"]["application/json"]["schema"];
     assert!(answer["properties"]["unknown"].is_object());
     let error = &doc["components"]["schemas"]["Error"]["properties"]["error"];
@@ -216,4 +221,96 @@ async fn pages_are_self_contained() {
     get(&app, "/ui/nope")
         .await
         .error(axum::http::StatusCode::NOT_FOUND, "model_not_found");
+}
+
+/// The pages built from the registry are cached until the registry changes: a second request
+/// gets the same bytes (and the same CSP), and a model loaded through the admin API shows up in
+/// the document and the forms at once.
+#[tokio::test]
+async fn pages_are_cached_until_the_registry_changes() {
+    let app = tabship_serve::router(state_with(Some(keys()), tabship_serve::Options::default()));
+    let pages = ["/openapi.json", "/ui", "/ui/adult", "/docs"];
+    let mut first = Vec::new();
+    for uri in pages {
+        let a = get(&app, uri).await;
+        assert_eq!(a.status, axum::http::StatusCode::OK, "{uri}");
+        first.push(a);
+    }
+    for (uri, before) in pages.iter().zip(&first) {
+        let again = get(&app, uri).await;
+        assert_eq!(again.body, before.body, "{uri}: the same bytes");
+        for name in ["content-type", "content-security-policy"] {
+            assert_eq!(
+                again.headers.get(name),
+                before.headers.get(name),
+                "{uri}: {name}"
+            );
+        }
+    }
+    assert!(!first[0].text().contains("iris2"));
+    let loaded = admin_upload(
+        &app,
+        "/admin/models/iris2/versions",
+        std::fs::read(golden("iris_logistic.tabship")).expect("iris"),
+    )
+    .await;
+    assert_eq!(
+        loaded.status,
+        axum::http::StatusCode::CREATED,
+        "{}",
+        loaded.text()
+    );
+    let doc = get(&app, "/openapi.json").await.json();
+    assert!(
+        doc["paths"].get("/models/iris2/predict").is_some(),
+        "the new model is documented"
+    );
+    assert!(
+        get(&app, "/ui/adult")
+            .await
+            .text()
+            .contains("<a href=\"/ui/iris2\">iris2</a>"),
+        "the form links the new model"
+    );
+}
+
+#[tokio::test]
+async fn protected_docs_need_the_predict_scope() {
+    let options = tabship_serve::Options {
+        protect_docs: true,
+        ..tabship_serve::Options::default()
+    };
+    let app = tabship_serve::router(state_with(Some(keys()), options));
+    let predict = bearer(PREDICT_TOKEN);
+    for uri in ["/openapi.json", "/docs", "/ui", "/ui/adult"] {
+        get(&app, uri)
+            .await
+            .error(axum::http::StatusCode::UNAUTHORIZED, "unauthorized");
+        let a = send(
+            &app,
+            Method::GET,
+            uri,
+            &[("authorization", &predict)],
+            Body::empty(),
+        )
+        .await;
+        assert_eq!(a.status, axum::http::StatusCode::OK, "{uri}");
+    }
+    // The health probes stay open.
+    assert_eq!(
+        get(&app, "/health/ready").await.status,
+        axum::http::StatusCode::OK
+    );
+    // Without keys there is nothing to protect them with.
+    let open = tabship_serve::router(state_with(
+        None,
+        tabship_serve::Options {
+            protect_docs: true,
+            ..tabship_serve::Options::default()
+        },
+    ));
+    assert_eq!(
+        get(&open, "/openapi.json").await.status,
+        axum::http::StatusCode::OK
+    );
 }

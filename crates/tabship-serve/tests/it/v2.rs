@@ -117,3 +117,18 @@ async fn infer_errors_are_v2_shaped() {
     let a = post_json(&app, "/v2/models/adult/infer", &json!({"inputs": inputs})).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
 }
+
+/// The protocol's `id` is text and echoed in the answer; another kind was echoed as it came,
+/// against the documented answer.
+#[tokio::test]
+async fn a_non_text_id_is_refused() {
+    let app = app();
+    let mut body = iris_infer(&[[5.1, 3.5, 1.4, 0.2]]);
+    body["id"] = json!(5);
+    let a = post_json(&app, "/v2/models/iris/infer", &body).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text());
+    assert_eq!(a.json()["error"], "`id`: expected text, got a number");
+    body["id"] = json!("mine");
+    let a = post_json(&app, "/v2/models/iris/infer", &body).await;
+    assert_eq!(a.json()["id"], "mine");
+}

@@ -1,0 +1,157 @@
+//! The document against the router's own route list.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::{AppState, Options};
+
+fn state(keys: bool) -> std::sync::Arc<AppState> {
+    let keys = keys.then(|| {
+        crate::auth::KeyStore::parse(&format!(
+            "[[keys]]\nusername = \"a\"\ntoken_sha256 = \"{}\"\nscopes = [\"predict\"]\n",
+            crate::auth::token_sha256("t")
+        ))
+        .expect("keys")
+    });
+    let state = AppState::new(keys, Options::default()).expect("state");
+    let golden = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/golden");
+    state
+        .load_paths(&[
+            golden.join("iris_logistic.tabship"),
+            golden.join("diamonds_ridge.tabship"),
+        ])
+        .expect("golden artifacts");
+    state
+}
+
+fn document(state: &AppState) -> Value {
+    super::document(state, &state.registry())
+}
+
+/// Every `(method, path)` the router serves, as the document spells it.
+fn served(state: &std::sync::Arc<AppState>) -> BTreeSet<(String, String)> {
+    let (_, list) = crate::app::routes(state).into_parts();
+    list.into_iter()
+        .map(|(method, path)| (method.as_str().to_ascii_lowercase(), path.to_owned()))
+        .collect()
+}
+
+#[test]
+fn every_route_is_documented_and_nothing_else() {
+    for keys in [false, true] {
+        let state = state(keys);
+        let doc = document(&state);
+        let served = served(&state);
+        assert!(
+            served.len() > 30,
+            "the route list is the router's: {served:?}"
+        );
+        let mut documented = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for method in item.as_object().expect("path item").keys() {
+                documented.insert((method.clone(), path.clone()));
+            }
+        }
+        let missing: Vec<_> = served.difference(&documented).collect();
+        assert!(
+            missing.is_empty(),
+            "routes without an operation: {missing:?}"
+        );
+        // Beyond the routes, only the per-model instances of the prediction routes.
+        let extra: Vec<_> = documented
+            .difference(&served)
+            .filter(|(method, path)| {
+                !(method == "post"
+                    && ["iris", "diamonds"].iter().any(|m| {
+                        *path == format!("/models/{m}/predict")
+                            || *path == format!("/models/{m}/versions/{{version}}/predict")
+                    }))
+            })
+            .collect();
+        assert!(extra.is_empty(), "operations without a route: {extra:?}");
+    }
+}
+
+#[test]
+fn every_operation_documents_its_refusals() {
+    let state = state(true);
+    let doc = document(&state);
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            let responses = op["responses"].as_object().expect("responses");
+            let has = |status: &str| responses.contains_key(status);
+            let what = format!("{method} {path}");
+            assert!(has("421") && has("503"), "{what}: host and timeout");
+            let open = [
+                "/",
+                "/health/live",
+                "/health/ready",
+                "/v2/health/live",
+                "/v2/health/ready",
+                "/openapi.json",
+                "/docs",
+                "/ui",
+                "/ui/{name}",
+            ];
+            if !open.contains(&path.as_str()) {
+                assert!(has("401") && has("403"), "{what}: 401 and 403");
+                assert_eq!(
+                    op["security"],
+                    serde_json::json!([{"bearer": []}]),
+                    "{what}"
+                );
+            } else {
+                assert_eq!(op["security"], serde_json::json!([]), "{what}: open");
+            }
+            // A load under a new name creates the model.
+            if path.contains('{') && path != "/admin/models/{name}/versions" {
+                assert!(has("404"), "{what}: an unknown name is a 404");
+            }
+            if method != "get" {
+                assert!(has("403"), "{what}: cross-origin");
+                if path.starts_with("/admin/") {
+                    assert!(has("415"), "{what}: admin content types");
+                }
+            }
+            if op.get("requestBody").is_some() {
+                assert!(has("400") && has("413"), "{what}: body errors");
+            }
+            for (status, response) in responses {
+                if status.starts_with('4') || status == "500" {
+                    let schema = &response["content"]["application/json"]["schema"];
+                    assert!(schema.is_object(), "{what} {status}: a JSON error body");
+                }
+            }
+        }
+    }
+    let unload = &doc["paths"]["/admin/models/{name}/versions/{version}"]["delete"]["responses"];
+    assert!(unload.get("409").is_some(), "version in use");
+    let upload = &doc["paths"]["/admin/models/{name}/versions"]["post"]["responses"];
+    assert!(upload.get("429").is_some() && upload.get("415").is_some());
+}
+
+#[test]
+fn protected_docs_are_documented_as_protected() {
+    let options = Options {
+        protect_docs: true,
+        ..Options::default()
+    };
+    let keys = crate::auth::KeyStore::parse(&format!(
+        "[[keys]]\nusername = \"a\"\ntoken_sha256 = \"{}\"\nscopes = [\"predict\"]\n",
+        crate::auth::token_sha256("t")
+    ))
+    .expect("keys");
+    let state = AppState::new(Some(keys), options).expect("state");
+    let doc = super::document(&state, &state.registry());
+    for path in ["/openapi.json", "/docs", "/ui", "/ui/{name}"] {
+        let op = &doc["paths"][path]["get"];
+        assert!(op["responses"].get("401").is_some(), "{path}");
+        assert_eq!(
+            op["security"],
+            serde_json::json!([{"bearer": []}]),
+            "{path}"
+        );
+    }
+}
