@@ -19,10 +19,10 @@ pub enum Predicted {
 
 impl Predicted {
     /// What scores predicted.
-    pub(crate) fn of(scores: &crate::score::Scores) -> Self {
+    pub(crate) fn of(scores: &tabship::Scores) -> Self {
         match scores {
-            crate::score::Scores::Classes { classes, .. } => Predicted::Classes(classes.clone()),
-            crate::score::Scores::Values(v) => Predicted::Values(v.clone()),
+            tabship::Scores::Classes { classes, .. } => Predicted::Classes(classes.clone()),
+            tabship::Scores::Values(v) => Predicted::Values(v.clone()),
         }
     }
 }

@@ -8,7 +8,16 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, header};
 
 pub use crate::input::{JsonRow, ParseOptions, Rows, parse as parse_rows};
-pub use crate::score::{Scores, score};
+pub use tabship::Scores;
+
+/// Scores rows as every predict endpoint does: the core's record path,
+/// [`Pipeline::score_records`](tabship::Pipeline::score_records).
+pub fn score<R: tabship::Record>(
+    pipeline: &tabship::Pipeline,
+    rows: &[R],
+) -> Result<Scores, (usize, tabship::Error)> {
+    pipeline.score_records(rows)
+}
 
 use crate::error::ApiError;
 

@@ -67,7 +67,6 @@ pub mod predlog;
 pub mod registry;
 mod request_id;
 mod routes;
-mod score;
 pub mod server;
 mod state;
 mod ui;

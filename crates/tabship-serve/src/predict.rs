@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::{Map, Value as Json_};
 use tabship::encode::CategoryState;
-use tabship::{ClassLabel, Predictions};
+use tabship::{ClassLabel, Predictions, Scores};
 
 use crate::auth::Scope;
 use crate::error::{ApiError, FieldError};
@@ -21,7 +21,6 @@ use crate::feedback::{Predicted, Remembered};
 use crate::input::{self, ParseOptions};
 use crate::registry::LoadedModel;
 use crate::request_id;
-use crate::score::{Scores, score};
 use crate::state::AppState;
 
 /// The id of the request being served (set by the middleware, echoed as `x-request-id`).
@@ -239,7 +238,9 @@ pub(crate) async fn score_body(
         let model = model.clone();
         move || -> Result<Scored, ApiError> {
             let rows = input::parse(&body, model.pipeline.schema(), options)?;
-            let scores = score(&model.pipeline, &rows.rows)
+            let scores = model
+                .pipeline
+                .score_records(&rows.rows)
                 .map_err(|(row, e)| ApiError::from_prediction(e, (!rows.single).then_some(row)))?;
             if let Scores::Values(values) = &scores {
                 overflowed(values, rows.single)?;

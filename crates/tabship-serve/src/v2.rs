@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{Map, Value, json};
-use tabship::{ClassLabel, ColumnKind, Schema, Task};
+use tabship::{ClassLabel, ColumnKind, Schema, Scores, Task};
 
 use crate::auth::Scope;
 use crate::error::ApiError;
@@ -21,7 +21,6 @@ use crate::predict::{RequestId, body_bytes, count_predictions, parse_json, score
 use crate::registry::LoadedModel;
 use crate::request_id;
 use crate::routes::Routes;
-use crate::score::Scores;
 use crate::state::AppState;
 
 /// The V2 routes.
