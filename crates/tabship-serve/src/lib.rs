@@ -54,6 +54,7 @@ mod first_bytes;
 pub mod fuzzing;
 mod guard;
 mod html;
+mod infer;
 mod input;
 pub mod keyfile;
 pub mod metrics;

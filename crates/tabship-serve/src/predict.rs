@@ -15,12 +15,10 @@ use serde_json::{Map, Value as Json_};
 use tabship::encode::CategoryState;
 use tabship::{ClassLabel, Predictions, Scores};
 
-use crate::auth::Scope;
 use crate::error::{ApiError, FieldError};
-use crate::feedback::{Predicted, Remembered};
+use crate::infer;
 use crate::input::{self, ParseOptions};
 use crate::registry::LoadedModel;
-use crate::request_id;
 use crate::state::AppState;
 
 /// The id of the request being served (set by the middleware, echoed as `x-request-id`).
@@ -413,6 +411,32 @@ fn absent_as_missing_request(
     }
 }
 
+/// `/predict` and its `/models/...` forms as a data-plane protocol: the body is the rows.
+#[derive(Debug, Clone, Copy)]
+struct JsonPredict;
+
+impl crate::infer::Protocol for JsonPredict {
+    fn parse(self, bytes: &[u8]) -> Result<Json_, ApiError> {
+        parse_json(bytes)
+    }
+
+    fn rows(self, sent: &Arc<Json_>, _model: &LoadedModel) -> Result<Arc<Json_>, ApiError> {
+        Ok(sent.clone())
+    }
+
+    fn encode(
+        self,
+        model: &LoadedModel,
+        scored: &Scored,
+        _sent: &Json_,
+        request_id: &str,
+        username: Option<&str>,
+    ) -> Result<Vec<u8>, ApiError> {
+        serde_json::to_vec(&response_body(model, scored, request_id, username))
+            .map_err(ApiError::internal)
+    }
+}
+
 async fn predict(
     state: Arc<AppState>,
     rid: RequestId,
@@ -422,183 +446,37 @@ async fn predict(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
-    let identity = state.authorize(&headers, Scope::Predict)?;
-    state.require_ready()?;
-    let bytes = body_bytes(body)?;
-    let fingerprint = request_id::chosen_by_client(&headers)
-        .then(|| request_id::fingerprint(&target.path(), query.as_deref(), &bytes));
-    state
-        .feedback
-        .check(&rid.0, &identity.username, fingerprint.as_ref())
-        .map_err(|taken| request_id::in_use(&rid.0, taken))?;
+    let identity = infer::authorize(&state, &headers)?;
+    let path = target.path();
+    let (bytes, fingerprint) = infer::admit(
+        &state,
+        &rid,
+        &identity,
+        &headers,
+        (&path, query.as_deref()),
+        body,
+    )?;
     let Target { name, version } = target;
-    let registry = state.registry();
-    let name = match name {
-        Some(n) => n,
-        None => registry
-            .default_model
-            .clone()
-            .ok_or_else(|| ApiError::model_not_found("(default)"))?,
+    let call = infer::Call {
+        started,
+        rid,
+        identity,
+        fingerprint,
+        name,
+        version,
+        routing_key: routing_key(&headers),
+        absent_as_missing: absent_as_missing_request(query.as_deref(), &headers),
     };
-    let entry = registry.model(&name)?;
-    let (model, shadow) = match &version {
-        Some(v) => (
-            entry
-                .version(v)
-                .ok_or_else(|| ApiError::version_not_found(&name, v))?
-                .clone(),
-            None,
-        ),
-        None => {
-            let key = headers
-                .get(ROUTING_KEY_HEADER)
-                .and_then(|v| v.to_str().ok());
-            let served = entry.route(key).clone();
-            let shadow = entry
-                .shadow
-                .as_ref()
-                .and_then(|s| entry.versions.get(s))
-                .filter(|s| s.version != served.version)
-                .cloned();
-            (served, shadow)
-        }
-    };
-    drop(registry);
-    let options = ParseOptions {
-        absent_is_missing: absent_as_missing_request(query.as_deref(), &headers)?
-            .unwrap_or_else(|| state.options.absent_as_missing.applies(&name)),
-    };
-    let body = Arc::new(parse_json(&bytes)?);
-    let scored = score_body(&state, &model, body.clone(), options).await?;
-    let scores = &scored.scores;
-    let username = identity.username.as_deref();
-    let answer = response_body(&model, &scored, &rid.0, username);
-    let json = serde_json::to_vec(&answer).map_err(ApiError::internal)?;
-    let predicted = Predicted::of(scores);
-    // Checked again, atomically, now that the answer is known: of two requests racing for one
-    // id, only the first is answered; the other is neither counted nor logged.
-    state
-        .feedback
-        .remember(
-            rid.0.to_string(),
-            Remembered::new(
-                &model.name,
-                &model.version,
-                predicted.clone(),
-                identity.username.clone(),
-                fingerprint,
-            ),
-        )
-        .map_err(|taken| request_id::in_use(&rid.0, taken))?;
-    count_predictions(&model, scores);
-    if let Some(log) = &state.log {
-        log.write(log_line(
-            &rid.0, &model, username, &body, &json, started, false,
-        ));
-        state
-            .metrics
-            .log_dropped
-            .inner()
-            .store(log.dropped(), std::sync::atomic::Ordering::Relaxed);
-    }
-    if let Some(shadow) = shadow {
-        let state = state.clone();
-        let username = identity.username.clone();
-        tokio::spawn(async move {
-            run_shadow(
-                &state,
-                &rid,
-                &shadow,
-                username.as_deref(),
-                (body, options),
-                &predicted,
-            )
-            .await;
-        });
-    }
+    let json = infer::infer(&state, JsonPredict, call, &bytes).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
-async fn run_shadow(
-    state: &AppState,
-    rid: &RequestId,
-    shadow: &Arc<LoadedModel>,
-    username: Option<&str>,
-    (body, options): (Arc<Json_>, ParseOptions),
-    served: &Predicted,
-) {
-    let started = Instant::now();
-    let labels = crate::metrics::VersionLabels {
-        model: shadow.name.clone(),
-        version: shadow.version.clone(),
-    };
-    let Ok(scored) = score_body(state, shadow, body.clone(), options).await else {
-        tracing::warn!(request_id = %rid.0, version = %shadow.version, "shadow version could not score the request");
-        return;
-    };
-    state.metrics.shadow.get_or_create(&labels).inc();
-    let differs = match (&scored.scores, served) {
-        (Scores::Classes { classes, .. }, Predicted::Classes(s)) => classes != s,
-        (Scores::Values(v), Predicted::Values(s)) => v != s,
-        _ => true,
-    };
-    if differs {
-        state
-            .metrics
-            .shadow_disagreements
-            .get_or_create(&labels)
-            .inc();
-    }
-    if let Some(log) = &state.log {
-        let answer = response_body(shadow, &scored, &rid.0, username);
-        if let Ok(json) = serde_json::to_vec(&answer) {
-            log.write(log_line(
-                &rid.0, shadow, username, &body, &json, started, true,
-            ));
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct LogLine<'a> {
-    ts: String,
-    request_id: &'a str,
-    model: &'a str,
-    version: &'a str,
-    username: Option<&'a str>,
-    shadow: bool,
-    latency_ms: f64,
-    inputs: &'a Json_,
-    outputs: &'a serde_json::value::RawValue,
-}
-
-fn log_line(
-    rid: &str,
-    model: &LoadedModel,
-    username: Option<&str>,
-    inputs: &Json_,
-    outputs: &[u8],
-    started: Instant,
-    shadow: bool,
-) -> String {
-    let outputs = std::str::from_utf8(outputs)
-        .ok()
-        .and_then(|s| serde_json::value::RawValue::from_string(s.to_owned()).ok())
-        .unwrap_or_else(|| {
-            serde_json::value::RawValue::from_string("null".to_owned()).expect("null is JSON")
-        });
-    serde_json::to_string(&LogLine {
-        ts: crate::registry::now_rfc3339(),
-        request_id: rid,
-        model: &model.name,
-        version: &model.version,
-        username,
-        shadow,
-        latency_ms: started.elapsed().as_secs_f64() * 1000.0,
-        inputs,
-        outputs: &outputs,
-    })
-    .unwrap_or_default()
+/// The `X-Routing-Key` header, when it is text.
+pub(crate) fn routing_key(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(ROUTING_KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 #[cfg(test)]

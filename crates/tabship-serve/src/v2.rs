@@ -3,11 +3,12 @@
 //! (classifiers) or `prediction` (regressors). Errors are `{"error": "..."}`.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{Map, Value, json};
@@ -15,11 +16,10 @@ use tabship::{ClassLabel, ColumnKind, Schema, Scores, Task};
 
 use crate::auth::Scope;
 use crate::error::ApiError;
-use crate::feedback::{Predicted, Remembered};
+use crate::infer;
 use crate::input::ParseOptions;
-use crate::predict::{RequestId, body_bytes, count_predictions, parse_json, score_body};
+use crate::predict::{RequestId, Scored, parse_json, routing_key};
 use crate::registry::LoadedModel;
-use crate::request_id;
 use crate::routes::Routes;
 use crate::state::AppState;
 
@@ -222,7 +222,7 @@ async fn infer(
     Path(name): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, V2Error> {
+) -> Result<Response, V2Error> {
     run_infer(&state, rid, &name, None, &headers, body).await
 }
 
@@ -232,7 +232,7 @@ async fn infer_version(
     Path((name, version)): Path<(String, String)>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, V2Error> {
+) -> Result<Response, V2Error> {
     run_infer(&state, rid, &name, Some(&version), &headers, body).await
 }
 
@@ -374,106 +374,119 @@ pub(crate) fn decode_inputs(request: &Value, schema: &Schema) -> Result<(Value, 
     Ok((Value::Object(features), n))
 }
 
+/// Open Inference Protocol V2 `infer` as a data-plane protocol: one tensor per column in, the
+/// `label`/`probabilities` or `prediction` tensors out.
+#[derive(Debug, Clone, Copy)]
+struct V2Infer;
+
+impl crate::infer::Protocol for V2Infer {
+    fn parse(self, bytes: &[u8]) -> Result<Value, ApiError> {
+        let request = parse_json(&nan_to_null(bytes))?;
+        // The protocol's `id` is text, echoed in the answer: anything else would be echoed as is.
+        if let Some(id) = request.get("id").filter(|id| !id.is_string()) {
+            return Err(invalid(format!(
+                "`id`: expected text, got {}",
+                crate::input::json_kind(id)
+            )));
+        }
+        Ok(request)
+    }
+
+    fn rows(self, sent: &Arc<Value>, model: &LoadedModel) -> Result<Arc<Value>, ApiError> {
+        decode_inputs(sent, model.pipeline.schema()).map(|(features, _)| Arc::new(features))
+    }
+
+    fn encode(
+        self,
+        model: &LoadedModel,
+        scored: &Scored,
+        request: &Value,
+        request_id: &str,
+        _username: Option<&str>,
+    ) -> Result<Vec<u8>, ApiError> {
+        let scores = &scored.scores;
+        let n = scores.len();
+        let wanted: Option<Vec<String>> =
+            request.get("outputs").and_then(Value::as_array).map(|o| {
+                o.iter()
+                    .filter_map(|x| x.get("name").and_then(Value::as_str).map(str::to_owned))
+                    .collect()
+            });
+        let mut outputs = Vec::new();
+        match scores {
+            Scores::Classes { classes, proba } => {
+                let labels = model.pipeline.classes();
+                let k = labels.len();
+                let label_data: Vec<Value> = classes
+                    .iter()
+                    .map(|&c| match &labels[c] {
+                        ClassLabel::Integer(i) => json!(i),
+                        ClassLabel::Text(s) => json!(s),
+                    })
+                    .collect();
+                outputs.push(json!({"name": "label", "datatype": label_datatype(model), "shape": [n], "data": label_data}));
+                outputs.push(json!({"name": "probabilities", "datatype": "FP64", "shape": [n, k], "data": proba}));
+            }
+            Scores::Values(v) => {
+                outputs.push(
+                    json!({"name": "prediction", "datatype": "FP64", "shape": [n], "data": v}),
+                );
+            }
+        }
+        if let Some(wanted) = wanted {
+            for w in &wanted {
+                if !outputs.iter().any(|o| o["name"] == w.as_str()) {
+                    return Err(invalid(format!("unknown output `{w}`")));
+                }
+            }
+            outputs.retain(|o| wanted.iter().any(|w| o["name"] == w.as_str()));
+        }
+        let mut answer = json!({
+            "model_name": model.name,
+            "model_version": model.version,
+            "outputs": outputs,
+            "parameters": {"request_id": request_id},
+        });
+        if let Some(id) = request.get("id") {
+            answer["id"] = id.clone();
+        }
+        serde_json::to_vec(&answer).map_err(ApiError::internal)
+    }
+}
+
 async fn run_infer(
-    state: &AppState,
+    state: &Arc<AppState>,
     rid: RequestId,
     name: &str,
     version: Option<&str>,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, V2Error> {
-    let identity = state.authorize(headers, Scope::Predict)?;
-    state.require_ready()?;
+) -> Result<Response, V2Error> {
+    let started = Instant::now();
+    let identity = infer::authorize(state, headers)?;
     if headers.contains_key("inference-header-content-length") {
         return Err(bad(
             "the binary tensor extension is not supported: send JSON `data` (tritonclient: binary_data=False)",
         ));
     }
-    let bytes = body_bytes(body)?;
-    let fingerprint = request_id::chosen_by_client(headers).then(|| {
-        let path = match version {
-            Some(v) => format!("/v2/models/{name}/versions/{v}/infer"),
-            None => format!("/v2/models/{name}/infer"),
-        };
-        request_id::fingerprint(&path, None, &bytes)
-    });
-    state
-        .feedback
-        .check(&rid.0, &identity.username, fingerprint.as_ref())
-        .map_err(|taken| request_id::in_use(&rid.0, taken))?;
-    let model = lookup(state, name, version)?;
-    let request = parse_json(&nan_to_null(&bytes))?;
-    // The protocol's `id` is text, echoed in the answer: anything else would be echoed as is.
-    if let Some(id) = request.get("id").filter(|id| !id.is_string()) {
-        return Err(bad(format!(
-            "`id`: expected text, got {}",
-            crate::input::json_kind(id)
-        )));
-    }
-    let (features, n) = decode_inputs(&request, model.pipeline.schema())?;
-    let scores = score_body(state, &model, Arc::new(features), ParseOptions::default())
-        .await?
-        .scores;
-    let wanted: Option<Vec<String>> = request.get("outputs").and_then(Value::as_array).map(|o| {
-        o.iter()
-            .filter_map(|x| x.get("name").and_then(Value::as_str).map(str::to_owned))
-            .collect()
-    });
-    let mut outputs = Vec::new();
-    match &scores {
-        Scores::Classes { classes, proba } => {
-            let labels = model.pipeline.classes();
-            let k = labels.len();
-            let label_data: Vec<Value> = classes
-                .iter()
-                .map(|&c| match &labels[c] {
-                    ClassLabel::Integer(i) => json!(i),
-                    ClassLabel::Text(s) => json!(s),
-                })
-                .collect();
-            outputs.push(json!({"name": "label", "datatype": label_datatype(&model), "shape": [n], "data": label_data}));
-            outputs.push(json!({"name": "probabilities", "datatype": "FP64", "shape": [n, k], "data": proba}));
-        }
-        Scores::Values(v) => {
-            outputs
-                .push(json!({"name": "prediction", "datatype": "FP64", "shape": [n], "data": v}));
-        }
-    }
-    if let Some(wanted) = wanted {
-        for w in &wanted {
-            if !outputs.iter().any(|o| o["name"] == w.as_str()) {
-                return Err(bad(format!("unknown output `{w}`")));
-            }
-        }
-        outputs.retain(|o| wanted.iter().any(|w| o["name"] == w.as_str()));
-    }
-    // Remembered for /feedback (under `parameters.request_id`) once the request is known
-    // to be valid, and before anything is counted: a request that lost the race for its id is
-    // refused whole.
-    state
-        .feedback
-        .remember(
-            rid.0.to_string(),
-            Remembered::new(
-                &model.name,
-                &model.version,
-                Predicted::of(&scores),
-                identity.username.clone(),
-                fingerprint,
-            ),
-        )
-        .map_err(|taken| request_id::in_use(&rid.0, taken))?;
-    count_predictions(&model, &scores);
-    let mut answer = json!({
-        "model_name": model.name,
-        "model_version": model.version,
-        "outputs": outputs,
-        "parameters": {"request_id": &*rid.0},
-    });
-    if let Some(id) = request.get("id") {
-        answer["id"] = id.clone();
-    }
-    Ok(Json(answer))
+    let path = match version {
+        Some(v) => format!("/v2/models/{name}/versions/{v}/infer"),
+        None => format!("/v2/models/{name}/infer"),
+    };
+    let (bytes, fingerprint) =
+        infer::admit(state, &rid, &identity, headers, (&path, None), body)?;
+    let call = infer::Call {
+        started,
+        rid,
+        identity,
+        fingerprint,
+        name: Some(name.to_owned()),
+        version: version.map(str::to_owned),
+        routing_key: routing_key(headers),
+        absent_as_missing: Ok(Some(ParseOptions::default().absent_is_missing)),
+    };
+    let json = infer::infer(state, V2Infer, call, &bytes).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
 #[cfg(test)]
