@@ -231,7 +231,9 @@ async fn run_shadow<P: Protocol>(
     }
     if let Some(log) = &state.log {
         if let Ok(json) = protocol.encode(shadow, &scored, sent, &rid.0, username) {
-            log.write(log_line(&rid.0, shadow, username, sent, &json, started, true));
+            log.write(log_line(
+                &rid.0, shadow, username, sent, &json, started, true,
+            ));
         }
     }
 }

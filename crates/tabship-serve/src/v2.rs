@@ -473,8 +473,7 @@ async fn run_infer(
         Some(v) => format!("/v2/models/{name}/versions/{v}/infer"),
         None => format!("/v2/models/{name}/infer"),
     };
-    let (bytes, fingerprint) =
-        infer::admit(state, &rid, &identity, headers, (&path, None), body)?;
+    let (bytes, fingerprint) = infer::admit(state, &rid, &identity, headers, (&path, None), body)?;
     let call = infer::Call {
         started,
         rid,

@@ -22,3 +22,4 @@ mod request_ids;
 mod state_dir;
 mod upload_limits;
 mod v2;
+mod v2_data_plane;

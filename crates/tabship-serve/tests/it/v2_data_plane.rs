@@ -1,0 +1,153 @@
+//! V2 `infer` goes through the same data plane as `/predict`: one test per side effect it
+//! gained (prediction log, A/B split with `X-Routing-Key`, shadow) plus the feedback memory.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+const SETOSA: [f64; 4] = [5.1, 3.5, 1.4, 0.2];
+
+fn iris_infer(row: [f64; 4]) -> Value {
+    let names = ["sepal_length", "sepal_width", "petal_length", "petal_width"];
+    let inputs: Vec<Value> = names
+        .iter()
+        .zip(row)
+        .map(|(n, x)| json!({"name": n, "datatype": "FP64", "shape": [1], "data": [x]}))
+        .collect();
+    json!({"id": "v2-call", "inputs": inputs})
+}
+
+/// Sends one V2 infer with every scope, and the routing key when given; returns the answer.
+async fn infer(app: &axum::Router, key: Option<&str>) -> Value {
+    let auth = bearer(ALL_TOKEN);
+    let mut headers = vec![
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+    ];
+    if let Some(k) = key {
+        headers.push((tabship_serve::ROUTING_KEY_HEADER, k));
+    }
+    let body = iris_infer(SETOSA).to_string();
+    let a = send(app, Method::POST, "/v2/models/iris/infer", &headers, body).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    a.json()
+}
+
+/// A secured server with the tree model loaded as version `b` of `iris`, not activated.
+async fn with_version_b() -> axum::Router {
+    let app = tabship_serve::router(state_with(Some(keys()), tabship_serve::Options::default()));
+    let tree = std::fs::read(golden("iris_tree.tabship")).expect("artifact");
+    let a = admin_upload(
+        &app,
+        "/admin/models/iris/versions?version=b&activate=false",
+        tree,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+    app
+}
+
+#[tokio::test]
+async fn v2_infer_is_logged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("predictions.jsonl");
+    let state = state_with(
+        None,
+        tabship_serve::Options {
+            prediction_log: Some(tabship_serve::LogConfig::new(&path)),
+            ..tabship_serve::Options::default()
+        },
+    );
+    let app = tabship_serve::router(state.clone());
+    let a = post_json(&app, "/v2/models/iris/infer", &iris_infer(SETOSA)).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let answer = a.json();
+    state.flush();
+    let text = std::fs::read_to_string(&path).expect("log");
+    let line: Value = serde_json::from_str(text.lines().next().expect("a line")).expect("json");
+    assert_eq!(line["request_id"], answer["parameters"]["request_id"]);
+    assert_eq!(line["model"], "iris");
+    assert_eq!(line["version"], "golden");
+    assert_eq!(line["shadow"], false);
+    assert_eq!(line["inputs"]["id"], "v2-call", "the request as sent");
+    assert_eq!(line["outputs"], answer, "the answer as sent");
+}
+
+#[tokio::test]
+async fn v2_infer_is_remembered_for_feedback() {
+    let app = app();
+    let answer = post_json(&app, "/v2/models/iris/infer", &iris_infer(SETOSA))
+        .await
+        .json();
+    let rid = answer["parameters"]["request_id"]
+        .as_str()
+        .expect("request id");
+    let a = post_json(
+        &app,
+        "/feedback",
+        &json!({"request_id": rid, "label": "setosa"}),
+    )
+    .await;
+    assert!(a.status.is_success(), "{} {}", a.status, a.text());
+}
+
+#[tokio::test]
+async fn v2_infer_follows_the_split_and_the_routing_key() {
+    let app = with_version_b().await;
+    let a = admin_json(
+        &app,
+        Method::PUT,
+        "/admin/models/iris/split",
+        json!({"versions": {"golden": 50, "b": 50}}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let mut seen = std::collections::BTreeSet::new();
+    for user in 0..40 {
+        let key = format!("user-{user}");
+        let first = infer(&app, Some(&key)).await["model_version"].clone();
+        for _ in 0..3 {
+            let again = infer(&app, Some(&key)).await["model_version"].clone();
+            assert_eq!(again, first, "sticky");
+        }
+        seen.insert(first.to_string());
+    }
+    assert_eq!(seen.len(), 2, "both arms get traffic: {seen:?}");
+}
+
+#[tokio::test]
+async fn v2_infer_runs_the_shadow() {
+    let app = with_version_b().await;
+    let a = admin_json(
+        &app,
+        Method::PUT,
+        "/admin/models/iris/shadow",
+        json!({"version": "b"}),
+    )
+    .await;
+    assert_eq!(a.json()["shadow"], "b");
+    for _ in 0..5 {
+        let answer = infer(&app, None).await;
+        assert_eq!(answer["model_version"], "golden", "never the shadow");
+    }
+    let auth = bearer(ALL_TOKEN);
+    let mut scored = false;
+    for _ in 0..100 {
+        let text = send(
+            &app,
+            Method::GET,
+            "/metrics",
+            &[("authorization", &auth)],
+            axum::body::Body::empty(),
+        )
+        .await
+        .text();
+        if text.contains("tabship_shadow_predictions_total{model=\"iris\",version=\"b\"} 5") {
+            scored = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(scored, "the shadow scored all 5 V2 requests");
+}
