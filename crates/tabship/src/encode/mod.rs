@@ -217,11 +217,9 @@ impl FeatureEncoder {
     }
 
     /// Encodes one record into `entries` (length [`stride`](Self::stride)) and counts its
-    /// Unknown/Other/Missing values once the whole row has encoded.
-    ///
-    /// Public only while `tabship-serve` encodes request rows itself (see `ARCHITECTURE.md`);
-    /// use [`Pipeline::score_records`](crate::Pipeline::score_records).
-    pub fn encode_record<R: Record + ?Sized>(
+    /// Unknown/Other/Missing values once the whole row has encoded. Crate-private: callers use
+    /// [`Pipeline::score_records`](crate::Pipeline::score_records).
+    pub(crate) fn encode_record<R: Record + ?Sized>(
         &self,
         record: &R,
         entries: &mut [Entry],

@@ -45,13 +45,11 @@ pub enum Model {
 }
 
 /// Where a block of predictions goes; each slice holds one entry (or `n_classes` for `proba`) per
-/// row.
-///
-/// Public only while `tabship-serve` encodes request rows itself (see `ARCHITECTURE.md`); use
+/// row. Crate-private: callers use
 /// [`Pipeline::score_records`](crate::Pipeline::score_records) or
 /// [`Pipeline::score_batch`](crate::Pipeline::score_batch).
 #[derive(Debug, Default)]
-pub struct Outputs<'a> {
+pub(crate) struct Outputs<'a> {
     /// Predicted class indices (classifiers).
     pub classes: Option<&'a mut [usize]>,
     /// Predicted values (regressors).
@@ -93,9 +91,7 @@ impl Model {
     /// Predicts encoded rows (`entries` holds `stride` entries per row, over `width` model
     /// features, which the model already knows from validation) into `out`. `scratch` is reused
     /// between calls to hold tree models' per-row sums.
-    ///
-    /// Public only while `tabship-serve` encodes request rows itself (see `ARCHITECTURE.md`).
-    pub fn predict_rows(
+    pub(crate) fn predict_rows(
         &self,
         entries: &[Entry],
         stride: usize,

@@ -55,10 +55,12 @@ impl Pipeline {
     /// [`FeatureEncoder::encode_record`](crate::FeatureEncoder::encode_record) writes them) and
     /// applies the stored decision threshold and target transform: the one place where a
     /// model's output becomes a prediction. `scratch` is reused between calls.
-    ///
-    /// Public only while `tabship-serve` still encodes request rows itself; callers should use
-    /// [`score_records`](Self::score_records), which this will become private to.
-    pub fn predict_encoded(&self, entries: &[Entry], scratch: &mut Vec<f64>, out: Outputs<'_>) {
+    pub(crate) fn predict_encoded(
+        &self,
+        entries: &[Entry],
+        scratch: &mut Vec<f64>,
+        out: Outputs<'_>,
+    ) {
         let stride = self.encoder.stride();
         let width = self.encoder.width();
         let Outputs {
