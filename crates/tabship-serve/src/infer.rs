@@ -19,9 +19,10 @@ use crate::auth::{Identity, Scope};
 use crate::error::ApiError;
 use crate::feedback::{Predicted, Remembered};
 use crate::input::ParseOptions;
-use crate::predict::{RequestId, Scored, body_bytes, count_predictions, score_body};
+use crate::predict::{RequestId, body_bytes};
 use crate::registry::LoadedModel;
 use crate::request_id;
+use crate::scoring::{Scored, count_predictions, score_body};
 use crate::state::AppState;
 
 /// How one protocol reads its requests and writes its answers; everything else is [`infer`]'s.

@@ -68,6 +68,7 @@ pub mod predlog;
 pub mod registry;
 mod request_id;
 mod routes;
+mod scoring;
 pub mod server;
 mod state;
 mod ui;

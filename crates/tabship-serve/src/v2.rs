@@ -18,9 +18,10 @@ use crate::auth::Scope;
 use crate::error::ApiError;
 use crate::infer;
 use crate::input::ParseOptions;
-use crate::predict::{RequestId, Scored, parse_json, routing_key};
+use crate::predict::{RequestId, parse_json, routing_key};
 use crate::registry::LoadedModel;
 use crate::routes::Routes;
+use crate::scoring::Scored;
 use crate::state::AppState;
 
 /// The V2 routes.
