@@ -95,16 +95,7 @@ impl fmt::Display for ModelKind {
 impl FromStr for ModelKind {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        ModelKind::ALL
-            .into_iter()
-            .find(|k| k.name() == s)
-            .ok_or_else(|| Error::InvalidOption {
-                option: "model",
-                reason: format!(
-                    "unknown model `{s}`; choose one of {}",
-                    ModelKind::ALL.map(ModelKind::name).join(", ")
-                ),
-            })
+        crate::choice::parse_choice(s)
     }
 }
 
