@@ -147,7 +147,10 @@ mod tests {
              choose one of slot, most-frequent; did you mean `most-frequent`?"
         );
         let e = parse_choice::<ModelKind>("boosting").unwrap_err();
-        assert!(e.to_string().contains("unknown model `boosting`; choose one of logistic"));
+        assert!(
+            e.to_string()
+                .contains("unknown model `boosting`; choose one of logistic")
+        );
     }
 
     #[test]
