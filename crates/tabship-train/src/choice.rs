@@ -65,6 +65,40 @@ where
         .transpose()
 }
 
+/// `#[serde(deserialize_with = "choice::from_text")]`: a value written as its CLI text (`5`,
+/// `0.01`, `sqrt`, `balanced`, `f1`), parsed by its [`FromStr`](std::str::FromStr); a JSON
+/// number is read as its text.
+pub fn from_text<'de, D, T>(deserializer: D) -> std::result::Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr<Err = Error>,
+{
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        Text(String),
+        Int(u64),
+        Float(f64),
+    }
+    let text = match <Text as serde::Deserialize>::deserialize(deserializer)? {
+        Text::Text(t) => t,
+        Text::Int(i) => i.to_string(),
+        Text::Float(f) => f.to_string(),
+    };
+    text.parse().map_err(serde::de::Error::custom)
+}
+
+/// As [`from_text`], for an optional value (`null` or absent is `None`).
+pub fn from_text_option<'de, D, T>(deserializer: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr<Err = Error>,
+{
+    #[derive(serde::Deserialize)]
+    struct Wrap<T: std::str::FromStr<Err = Error>>(#[serde(deserialize_with = "from_text")] T);
+    Ok(<Option<Wrap<T>> as serde::Deserialize>::deserialize(deserializer)?.map(|w| w.0))
+}
+
 impl Choice for ModelKind {
     const OPTION: &'static str = "model";
     const ALL: &'static [Self] = &ModelKind::ALL;
