@@ -75,15 +75,15 @@ where
 {
     #[derive(serde::Deserialize)]
     #[serde(untagged)]
-    enum Text {
+    enum Raw {
         Text(String),
         Int(u64),
         Float(f64),
     }
-    let text = match <Text as serde::Deserialize>::deserialize(deserializer)? {
-        Text::Text(t) => t,
-        Text::Int(i) => i.to_string(),
-        Text::Float(f) => f.to_string(),
+    let text = match <Raw as serde::Deserialize>::deserialize(deserializer)? {
+        Raw::Text(t) => t,
+        Raw::Int(i) => i.to_string(),
+        Raw::Float(f) => f.to_string(),
     };
     text.parse().map_err(serde::de::Error::custom)
 }
