@@ -5,13 +5,11 @@ use std::path::PathBuf;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use tabship::Task;
-use tabship::encode::{CategoricalMissing, CategoryEncoding, ImputeStrategy};
 use tabship_train::csv_input::{CsvOptions, TextEncoding, parse_delimiter};
 use tabship_train::data::{KindOverrides, read_csv_with};
 use tabship_train::{
-    ClassWeight, MaxFeatures, MinFrequency, ModelKind, ThresholdRule, TrainOptions, cross_validate,
-    parse_target_transform, train,
+    Choice, ClassWeight, MaxFeatures, MinFrequency, ThresholdRule, TrainOptions, cross_validate,
+    parse_choice, parse_target_transform, train,
 };
 
 use crate::columns::batch_from_entries;
@@ -29,6 +27,14 @@ fn choice(options: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<String>> {
         .get_item(key)?
         .filter(|v| !v.is_none())
         .map(|v| v.str().map(|s| s.to_string().replace('_', "-")))
+        .transpose()
+}
+
+/// A closed-set option (`model`, `task`, `encoding`, ...) parsed through the same
+/// [`parse_choice`] as the CLI's flags.
+fn parsed<T: Choice>(py: Python<'_>, o: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<T>> {
+    choice(o, key)?
+        .map(|text| wrap(py, parse_choice::<T>(&text)))
         .transpose()
 }
 
@@ -66,20 +72,8 @@ fn options(py: Python<'_>, o: &Bound<'_, PyDict>) -> PyResult<TrainOptions> {
         ))
     })?;
     let mut t = TrainOptions::new(target);
-    t.model = choice(o, "model")?
-        .map(|m| wrap(py, m.parse::<ModelKind>()))
-        .transpose()?;
-    t.task = match choice(o, "task")?.as_deref() {
-        None => None,
-        Some("classification") => Some(Task::Classification),
-        Some("regression") => Some(Task::Regression),
-        Some(other) => {
-            return Err(train_err(py)(invalid(
-                "task",
-                format!("expected `classification` or `regression`, got `{other}`"),
-            )));
-        }
-    };
+    t.model = parsed(py, o, "model")?;
+    t.task = parsed(py, o, "task")?;
     t.kinds = KindOverrides {
         categorical: get(o, "categorical")?.unwrap_or_default(),
         numeric: get(o, "numeric")?.unwrap_or_default(),
@@ -93,37 +87,15 @@ fn options(py: Python<'_>, o: &Bound<'_, PyDict>) -> PyResult<TrainOptions> {
         let text = m.str()?.to_string();
         e.min_frequency = wrap(py, text.parse::<MinFrequency>())?;
     }
-    e.categorical_encoding = match choice(o, "encoding")?.as_deref() {
-        None | Some("one-hot") => CategoryEncoding::OneHot,
-        Some("ordinal") => CategoryEncoding::Ordinal,
-        Some(other) => {
-            return Err(train_err(py)(invalid(
-                "encoding",
-                format!("expected `one-hot` or `ordinal`, got `{other}`"),
-            )));
-        }
-    };
-    e.categorical_missing = match choice(o, "categorical_missing")?.as_deref() {
-        None | Some("slot") => CategoricalMissing::Slot,
-        Some("most-frequent") => CategoricalMissing::MostFrequent,
-        Some(other) => {
-            return Err(train_err(py)(invalid(
-                "categorical-missing",
-                format!("expected `slot` or `most-frequent`, got `{other}`"),
-            )));
-        }
-    };
-    e.numeric_impute = match choice(o, "impute")?.as_deref() {
-        None | Some("median") => ImputeStrategy::Median,
-        Some("mean") => ImputeStrategy::Mean,
-        Some("constant") => ImputeStrategy::Constant,
-        Some(other) => {
-            return Err(train_err(py)(invalid(
-                "impute",
-                format!("expected `median`, `mean` or `constant`, got `{other}`"),
-            )));
-        }
-    };
+    if let Some(x) = parsed(py, o, "encoding")? {
+        e.categorical_encoding = x;
+    }
+    if let Some(x) = parsed(py, o, "categorical_missing")? {
+        e.categorical_missing = x;
+    }
+    if let Some(x) = parsed(py, o, "impute")? {
+        e.numeric_impute = x;
+    }
     if let Some(x) = get(o, "fill_value")? {
         e.fill_value = x;
     }

@@ -3,6 +3,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use tabship::Task;
+use tabship::encode::{CategoricalMissing, CategoryEncoding, ImputeStrategy};
+use tabship_train::{Choice, ModelKind, parse_choice};
 
 use crate::csv_args::CsvArgs;
 
@@ -226,41 +229,13 @@ pub struct KeysAddArgs {
     pub token_file: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ModelArg {
-    Logistic,
-    Linear,
-    Ridge,
-    Lasso,
-    ElasticNet,
-    DecisionTree,
-    RandomForest,
-    ExtraTrees,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum TaskArg {
-    Classification,
-    Regression,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum EncodingArg {
-    OneHot,
-    Ordinal,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum CategoricalMissingArg {
-    Slot,
-    MostFrequent,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ImputeArg {
-    Median,
-    Mean,
-    Constant,
+/// A clap value parser for a training option's closed set: the accepted names come from
+/// [`Choice`] (so help and errors list them as clap's value enums do) and parse through
+/// [`parse_choice`], the same function Python's keywords use.
+fn choice<T: Choice>() -> impl clap::builder::TypedValueParser<Value = T> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(tabship_train::choice::names::<T>())
+        .map(|name| parse_choice::<T>(&name).expect("clap admits only listed names"))
 }
 
 #[derive(Debug, Args)]
@@ -278,11 +253,11 @@ pub struct TrainArgs {
     pub output: PathBuf,
     /// Model family [default: logistic for classification, ridge for regression]. Trees:
     /// decision-tree, random-forest (both tasks), extra-trees (regression).
-    #[arg(long, value_enum)]
-    pub model: Option<ModelArg>,
+    #[arg(long, value_parser = choice::<ModelKind>())]
+    pub model: Option<ModelKind>,
     /// Task [default: classification for text or few-integer targets, else regression].
-    #[arg(long, value_enum)]
-    pub task: Option<TaskArg>,
+    #[arg(long, value_parser = choice::<Task>())]
+    pub task: Option<Task>,
     /// The most classes a classification target may have: more is refused (a continuous column
     /// taken for labels); raise it for a real target with that many labels.
     #[arg(long, default_value_t = tabship_train::options::DEFAULT_MAX_CLASSES)]
@@ -297,14 +272,14 @@ pub struct TrainArgs {
     #[arg(long, default_value = "5")]
     pub min_frequency: String,
     /// How categories become features.
-    #[arg(long, value_enum, default_value = "one-hot")]
-    pub encoding: EncodingArg,
+    #[arg(long, value_parser = choice::<CategoryEncoding>(), default_value = "one-hot")]
+    pub encoding: CategoryEncoding,
     /// Missing categories: their own slot, or the most frequent category.
-    #[arg(long, value_enum, default_value = "slot")]
-    pub categorical_missing: CategoricalMissingArg,
+    #[arg(long, value_parser = choice::<CategoricalMissing>(), default_value = "slot")]
+    pub categorical_missing: CategoricalMissing,
     /// Missing numbers are filled with the training median, mean, or --fill-value.
-    #[arg(long, value_enum, default_value = "median")]
-    pub impute: ImputeArg,
+    #[arg(long, value_parser = choice::<ImputeStrategy>(), default_value = "median")]
+    pub impute: ImputeStrategy,
     /// The constant for --impute constant.
     #[arg(long, default_value_t = 0.0)]
     pub fill_value: f64,

@@ -12,7 +12,8 @@ use crate::csv_input::CsvOptions;
 use crate::{Error, Result};
 
 /// Columns whose inferred kind the user overrides.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct KindOverrides {
     /// Treat these columns as categorical even when every value is a number.
     pub categorical: Vec<String>,

@@ -27,6 +27,7 @@
 //! - [`imbalance`]: class weights and the rules choosing a stored decision threshold.
 //! - [`split`]: seeded train/test, stratified and k-fold splits.
 
+pub mod choice;
 pub mod csv_input;
 pub mod data;
 pub mod encoders;
@@ -43,6 +44,7 @@ pub mod target;
 mod trainer;
 pub mod trees;
 
+pub use choice::{Choice, parse_choice};
 pub use error::{Error, Result};
 pub use imbalance::{ClassWeight, ThresholdRule};
 pub use options::{

@@ -95,16 +95,7 @@ impl fmt::Display for ModelKind {
 impl FromStr for ModelKind {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        ModelKind::ALL
-            .into_iter()
-            .find(|k| k.name() == s)
-            .ok_or_else(|| Error::InvalidOption {
-                option: "model",
-                reason: format!(
-                    "unknown model `{s}`; choose one of {}",
-                    ModelKind::ALL.map(ModelKind::name).join(", ")
-                ),
-            })
+        crate::choice::parse_choice(s)
     }
 }
 
@@ -156,16 +147,23 @@ impl fmt::Display for MinFrequency {
     }
 }
 
-/// How the encoders are fitted.
-#[derive(Debug, Clone, PartialEq)]
+/// How the encoders are fitted. Deserialized from kebab-case fields named as the CLI's flags
+/// (`encoding`, `min-frequency`, `categorical-missing`, `impute`, ...); absent ones keep their
+/// defaults.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
 pub struct EncoderOptions {
     /// One-hot (default) or ordinal.
+    #[serde(rename = "encoding", deserialize_with = "crate::choice::deserialize")]
     pub categorical_encoding: CategoryEncoding,
     /// Categories rarer than this go to Other (default: count 5).
+    #[serde(deserialize_with = "crate::choice::from_text")]
     pub min_frequency: MinFrequency,
     /// Missing categories: a Missing slot (default) or the most frequent category.
+    #[serde(deserialize_with = "crate::choice::deserialize")]
     pub categorical_missing: CategoricalMissing,
     /// Missing numbers: median (default), mean or constant.
+    #[serde(rename = "impute", deserialize_with = "crate::choice::deserialize")]
     pub numeric_impute: ImputeStrategy,
     /// The constant for [`ImputeStrategy::Constant`].
     pub fill_value: f64,
@@ -189,8 +187,10 @@ impl Default for EncoderOptions {
     }
 }
 
-/// smartcore's settings for the linear models.
-#[derive(Debug, Clone, PartialEq)]
+/// smartcore's settings for the linear models (kebab-case fields; absent ones keep their
+/// defaults).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
 pub struct LinearParams {
     /// Regularisation strength: L2 for logistic (`1/C` in scikit-learn terms) and ridge, the
     /// penalty for lasso and elastic net. Default 1.0; plain `linear` ignores it.
@@ -269,8 +269,10 @@ impl fmt::Display for MaxFeatures {
     }
 }
 
-/// smartcore's settings for trees and forests.
-#[derive(Debug, Clone, PartialEq)]
+/// smartcore's settings for trees and forests (kebab-case fields; absent ones keep their
+/// defaults).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
 pub struct TreeParams {
     /// Trees in a forest (default 100).
     pub n_trees: usize,
@@ -282,6 +284,7 @@ pub struct TreeParams {
     /// Fewest training rows in a node to split it (default 2).
     pub min_samples_split: usize,
     /// Features tried per split in forests (default `sqrt`).
+    #[serde(deserialize_with = "crate::choice::from_text")]
     pub max_features: MaxFeatures,
     /// Seed of bootstraps and feature sampling: the same seed gives the same trees.
     pub seed: u64,
@@ -325,50 +328,118 @@ fn solver_names(model: ModelKind) -> &'static [&'static str] {
 }
 
 /// Everything `train` needs besides the data.
-#[derive(Debug, Clone)]
+///
+/// Deserializes (as `DriftOptions` does) from kebab-case fields with the CLI's value texts:
+/// `{"target": "species", "model": "random-forest", "encoders": {"impute": "mean"},
+/// "trees": {"n-trees": 50}, "threshold": "f1"}`. Only `target` is required; absent fields keep
+/// [`TrainOptions::new`]'s defaults, unknown ones are refused. `trees.seed` is its own field there
+/// (the CLI's `--seed` sets both), and `"profile": false` stores no drift profile.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct TrainOptions {
     /// The target column.
     pub target: String,
     /// The task; inferred from the target when `None`.
+    #[serde(default, deserialize_with = "crate::choice::deserialize_option")]
     pub task: Option<Task>,
     /// The model; the task's default when `None`.
+    #[serde(default, deserialize_with = "crate::choice::deserialize_option")]
     pub model: Option<ModelKind>,
     /// Column kind overrides (used when reading text data).
+    #[serde(default)]
     pub kinds: KindOverrides,
     /// The texts that mean missing; stored in the artifact, so prediction reads input the same
     /// way (default: [`tabship::DEFAULT_NA_VALUES`] in numeric columns).
+    #[serde(default)]
     pub na_values: tabship::NaValues,
     /// Encoder settings.
+    #[serde(default)]
     pub encoders: EncoderOptions,
     /// Linear model settings.
+    #[serde(default)]
     pub linear: LinearParams,
     /// Tree and forest settings (their `seed` is set from `seed`).
+    #[serde(default)]
     pub trees: TreeParams,
     /// Fraction of rows held out for metrics (default 0.2; 0 = no holdout).
+    #[serde(default = "default_test_fraction")]
     pub test_fraction: f64,
     /// Seed of the split (default 42).
+    #[serde(default = "default_seed")]
     pub seed: u64,
     /// The pipeline's name (default: the target's name).
+    #[serde(default)]
     pub name: Option<String>,
     /// The model version string (default `1`).
+    #[serde(default = "default_version")]
     pub version: String,
     /// The most classes a classification target may have (default
     /// [`DEFAULT_MAX_CLASSES`]); more is refused, as a continuous column taken for labels.
+    #[serde(default = "default_max_classes")]
     pub max_classes: usize,
     /// How the drift reference profile is captured on the training rows (default: 10 coarse
     /// and 100 fine quantile bins, 100 categories); `None` stores no profile.
+    #[serde(default = "default_profile", deserialize_with = "profile_switch")]
     pub profile: Option<tabship::drift::ProfileOptions>,
     /// Class weights of the fitted objective (classification, logistic regression only).
+    #[serde(default, deserialize_with = "crate::choice::from_text_option")]
     pub class_weight: Option<ClassWeight>,
     /// How a binary classifier's stored decision threshold is chosen; `None` stores none (the
     /// most probable class is predicted).
+    #[serde(default, deserialize_with = "crate::choice::from_text_option")]
     pub threshold: Option<ThresholdRule>,
     /// The class the threshold applies to (default: the second class in sorted order, as
     /// scikit-learn's `pos_label`).
+    #[serde(default)]
     pub positive_class: Option<String>,
     /// A transform of the regression target: the model is fitted on `f(y)` and predicts
     /// `f⁻¹(z)`.
+    #[serde(default, deserialize_with = "target_transform_text")]
     pub target_transform: Option<TargetTransform>,
+}
+
+fn default_test_fraction() -> f64 {
+    0.2
+}
+
+fn default_seed() -> u64 {
+    42
+}
+
+fn default_version() -> String {
+    "1".to_owned()
+}
+
+fn default_max_classes() -> usize {
+    DEFAULT_MAX_CLASSES
+}
+
+fn default_profile() -> Option<tabship::drift::ProfileOptions> {
+    Some(tabship::drift::ProfileOptions::default())
+}
+
+/// `"profile": true` (the default profile) or `false` (none).
+fn profile_switch<'de, D>(
+    deserializer: D,
+) -> std::result::Result<Option<tabship::drift::ProfileOptions>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let on = <bool as serde::Deserialize>::deserialize(deserializer)?;
+    Ok(if on { default_profile() } else { None })
+}
+
+/// `"target-transform": "log1p"` or `"none"`, as `--target-transform`.
+fn target_transform_text<'de, D>(
+    deserializer: D,
+) -> std::result::Result<Option<TargetTransform>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    match <Option<String> as serde::Deserialize>::deserialize(deserializer)? {
+        Some(text) => parse_target_transform(&text).map_err(serde::de::Error::custom),
+        None => Ok(None),
+    }
 }
 
 impl TrainOptions {
@@ -383,12 +454,12 @@ impl TrainOptions {
             encoders: EncoderOptions::default(),
             linear: LinearParams::default(),
             trees: TreeParams::default(),
-            test_fraction: 0.2,
-            seed: 42,
+            test_fraction: default_test_fraction(),
+            seed: default_seed(),
             name: None,
-            version: "1".to_owned(),
-            max_classes: DEFAULT_MAX_CLASSES,
-            profile: Some(tabship::drift::ProfileOptions::default()),
+            version: default_version(),
+            max_classes: default_max_classes(),
+            profile: default_profile(),
             class_weight: None,
             threshold: None,
             positive_class: None,
@@ -679,5 +750,73 @@ pub fn parse_target_transform(s: &str) -> Result<Option<TargetTransform>> {
             option: "target-transform",
             reason: format!("expected `log1p` or `none`, got `{other}`"),
         }),
+    }
+}
+
+#[cfg(test)]
+mod serde_tests {
+    use super::*;
+
+    #[test]
+    fn deserializes_kebab_case_with_the_cli_texts() {
+        let o: TrainOptions = serde_json::from_str(
+            r#"{"target": "y", "model": "random-forest", "task": "classification",
+                "encoders": {"encoding": "ordinal", "categorical-missing": "most-frequent",
+                             "impute": "mean", "min-frequency": 0.01},
+                "trees": {"n-trees": 7, "max-features": "all"}, "test-fraction": 0.1,
+                "threshold": "f1", "profile": false}"#,
+        )
+        .unwrap();
+        assert_eq!(o.model, Some(ModelKind::RandomForest));
+        assert_eq!(o.task, Some(Task::Classification));
+        assert_eq!(o.encoders.categorical_encoding, CategoryEncoding::Ordinal);
+        assert_eq!(
+            o.encoders.categorical_missing,
+            CategoricalMissing::MostFrequent
+        );
+        assert_eq!(o.encoders.numeric_impute, ImputeStrategy::Mean);
+        assert_eq!(o.encoders.min_frequency, MinFrequency::Fraction(0.01));
+        assert_eq!(o.trees.n_trees, 7);
+        assert_eq!(o.trees.max_features, MaxFeatures::All);
+        assert_eq!(o.test_fraction, 0.1);
+        assert!(o.threshold.is_some() && o.profile.is_none());
+        o.validate().unwrap();
+    }
+
+    #[test]
+    fn absent_fields_keep_the_defaults() {
+        let o: TrainOptions = serde_json::from_str(r#"{"target": "y"}"#).unwrap();
+        let d = TrainOptions::new("y");
+        assert_eq!(
+            (
+                o.test_fraction,
+                o.seed,
+                &o.version,
+                o.max_classes,
+                o.profile
+            ),
+            (
+                d.test_fraction,
+                d.seed,
+                &d.version,
+                d.max_classes,
+                d.profile
+            )
+        );
+        assert_eq!(o.encoders, d.encoders);
+        assert_eq!(o.linear, d.linear);
+    }
+
+    #[test]
+    fn a_bad_value_names_the_option_the_choices_and_the_closest() {
+        let e =
+            serde_json::from_str::<TrainOptions>(r#"{"target": "y", "model": "random_forest"}"#)
+                .unwrap_err()
+                .to_string();
+        assert!(e.contains("invalid option `model`"), "{e}");
+        assert!(e.contains("did you mean `random-forest`"), "{e}");
+        assert!(
+            serde_json::from_str::<TrainOptions>(r#"{"target": "y", "modle": "ridge"}"#).is_err()
+        );
     }
 }

@@ -5,10 +5,11 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tabship::{Pipeline, TextBatchBuilder, Value, artifact};
+use tabship::{Pipeline, Value, artifact};
 
 use crate::cli::BenchArgs;
 use crate::error::Result;
+use crate::input::CsvInput;
 
 /// Runs `f` repeatedly for about `budget` and returns the median time of one call.
 fn median_time(budget: Duration, mut f: impl FnMut()) -> Duration {
@@ -30,16 +31,15 @@ pub fn run(args: BenchArgs) -> Result<()> {
     });
     let mut pipeline = Pipeline::from_bytes(&bytes)?;
 
-    let csv_options = args.csv.options();
-    let schema = crate::commands::input_schema(&pipeline, &csv_options)?;
-    let mut reader = csv_options.open(&args.data)?;
-    let header = reader.header().clone();
+    let mut input = CsvInput::open(&args.data, &pipeline, &args.csv.options())?;
+    let header = input.header().clone();
     let names: Vec<&str> = header.iter().collect();
-    let rows = reader.read_all()?;
+    let rows = input.read_all()?;
     if rows.is_empty() {
-        return Err(
-            tabship::Error::InvalidBatch(format!("{}: no data rows", args.data.display())).into(),
-        );
+        return Err(crate::input::no_rows(
+            &args.data,
+            "bench needs rows to score",
+        ));
     }
 
     // Single rows as a service receives them: a map of column name to typed value.
@@ -72,7 +72,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         }
     });
 
-    let mut builder = TextBatchBuilder::new(&schema, &names)?;
+    let mut builder = input.builder()?;
     for row in rows.iter().cycle().take(args.rows) {
         builder.push_row(row.iter())?;
     }

@@ -3,11 +3,12 @@
 use std::fmt::Write as _;
 use tabship_serve::escape_html;
 
+use tabship::Pipeline;
 use tabship::drift::{ColumnReport, DriftOptions, DriftReport};
-use tabship::{Pipeline, TextBatchBuilder};
 
 use crate::cli::DriftArgs;
 use crate::error::{Error, Result};
+use crate::input::CsvInput;
 
 /// How the command ended, for the exit code.
 pub enum Outcome {
@@ -44,17 +45,8 @@ pub fn run(args: DriftArgs) -> Result<Outcome> {
     if pipeline.drift_profile().is_none() {
         return Err(tabship::Error::NoDriftProfile.into());
     }
-    let csv_options = args.csv.options();
-    let schema = crate::commands::input_schema(&pipeline, &csv_options)?;
-    let mut reader = csv_options.open(&args.live)?;
-    crate::input::check_header(&args.live, reader.header())?;
-    let header = reader.names();
-    let mut builder = TextBatchBuilder::new(&schema, &header)?;
-    let mut record = csv::StringRecord::new();
-    while reader.read_record(&mut record)? {
-        builder.push_row(record.iter())?;
-    }
-    let batch = builder.finish();
+    let batch =
+        CsvInput::open(&args.live, &pipeline, &args.csv.options())?.read_batch(|_, _| Ok(true))?;
     if batch.n_rows() == 0 {
         // Drift of no rows would read "no dataset drift": an empty export must not pass a check.
         return Err(crate::input::no_rows(

@@ -4,45 +4,34 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 use tabship::metrics::ClassificationReport;
-use tabship::{Evaluation, Label, Labels, Pipeline, Skipped, TextBatchBuilder};
+use tabship::{Evaluation, Label, Labels, Pipeline, Skipped};
 
 use crate::cli::EvaluateArgs;
 use crate::error::{Error, Result};
+use crate::input::CsvInput;
 
 pub fn run(args: EvaluateArgs) -> Result<()> {
     let pipeline = Pipeline::load(&args.model)?;
     let target = pipeline.training().target.clone();
-    let csv_options = args.csv.options();
-    let schema = crate::commands::input_schema(&pipeline, &csv_options)?;
-    let mut reader = csv_options.open(&args.data)?;
-    let header = reader.header().clone();
-    crate::input::check_header(&args.data, &header)?;
-    let target_at =
-        header
-            .iter()
-            .position(|h| h == target)
-            .ok_or_else(|| tabship::Error::MissingColumn {
-                column: target.clone(),
-                expected: "the true labels (the training target)",
-            })?;
-    let names: Vec<&str> = header.iter().collect();
-    let mut builder = TextBatchBuilder::new(&schema, &names)?;
+    let mut input = CsvInput::open(&args.data, &pipeline, &args.csv.options())?;
+    let target_at = input
+        .header()
+        .iter()
+        .position(|h| h == target)
+        .ok_or_else(|| tabship::Error::MissingColumn {
+            column: target.clone(),
+            expected: "the true labels (the training target)",
+        })?;
     let mut labels = Labels::new(pipeline.task());
-    let mut record = csv::StringRecord::new();
-    let mut i = 0;
-    while reader.read_record(&mut record)? {
+    let batch = input.read_batch(|i, record| {
         let truth = record.get(target_at).unwrap_or("");
         let label = pipeline.label(&target, truth).map_err(|e| e.at_row(i))?;
         // Only labelled rows are read as features: a row without a usable target is skipped
         // whatever its other values.
         let labelled = !matches!(label, Label::Missing | Label::UnknownClass);
         labels.push(i, label);
-        i += 1;
-        if labelled {
-            builder.push_row(record.iter())?;
-        }
-    }
-    let batch = builder.finish();
+        Ok(labelled)
+    })?;
     let Skipped {
         missing_target: missing,
         unknown_labels,

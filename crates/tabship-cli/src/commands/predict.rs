@@ -3,10 +3,11 @@
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use tabship::{Pipeline, Predictions, TextBatchBuilder};
+use tabship::{Pipeline, Predictions};
 
 use crate::cli::{InvalidRows, PredictArgs};
 use crate::error::{Error, Result};
+use crate::input::CsvInput;
 use crate::output::Sink;
 
 /// Rows read, predicted and written at a time.
@@ -24,14 +25,10 @@ pub fn run(args: PredictArgs) -> Result<()> {
             args.model.display()
         )));
     }
-    let csv_options = args.csv.options();
-    let schema = crate::commands::input_schema(&pipeline, &csv_options)?;
-    let mut reader = csv_options.open(&args.data)?;
+    // A header-only file is valid: the output is the header alone.
+    let mut reader = CsvInput::open(&args.data, &pipeline, &args.csv.options())?;
     let size = std::fs::metadata(&args.data).map_or(0, |m| m.len());
     let header = reader.header().clone();
-    // A header-only file is valid: the output is the header alone.
-    crate::input::check_header(&args.data, &header)?;
-    let header_names: Vec<&str> = header.iter().collect();
 
     let mut out_header = header.clone();
     out_header.push_field("prediction");
@@ -81,7 +78,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
         if records.is_empty() {
             break;
         }
-        let mut builder = TextBatchBuilder::new(&schema, &header_names)?;
+        let mut builder = reader.builder()?;
         // Per record of the chunk: why it cannot be predicted; `parsed` maps batch rows back.
         let mut errors: Vec<Option<String>> = vec![None; records.len()];
         let mut parsed = Vec::with_capacity(records.len());

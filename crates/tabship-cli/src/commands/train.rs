@@ -2,15 +2,13 @@
 
 use std::io::{IsTerminal, Write};
 
-use tabship::Task;
-use tabship::encode::{CategoricalMissing, CategoryEncoding, ImputeStrategy};
 use tabship_train::data::{KindOverrides, read_csv_with};
 use tabship_train::{
-    ClassWeight, EncoderOptions, LinearParams, MaxFeatures, ModelKind, ThresholdRule, TrainOptions,
+    ClassWeight, EncoderOptions, LinearParams, MaxFeatures, ThresholdRule, TrainOptions,
     TreeParams, cross_validate, parse_target_transform, train,
 };
 
-use crate::cli::{CategoricalMissingArg, EncodingArg, ImputeArg, ModelArg, TaskArg, TrainArgs};
+use crate::cli::TrainArgs;
 use crate::error::{Error, Result};
 use crate::output::{self, Sink};
 
@@ -19,40 +17,18 @@ fn options(args: &TrainArgs) -> Result<TrainOptions> {
     if args.no_drift_profile {
         o.profile = None;
     }
-    o.model = args.model.map(|m| match m {
-        ModelArg::Logistic => ModelKind::Logistic,
-        ModelArg::Linear => ModelKind::Linear,
-        ModelArg::Ridge => ModelKind::Ridge,
-        ModelArg::Lasso => ModelKind::Lasso,
-        ModelArg::ElasticNet => ModelKind::ElasticNet,
-        ModelArg::DecisionTree => ModelKind::DecisionTree,
-        ModelArg::RandomForest => ModelKind::RandomForest,
-        ModelArg::ExtraTrees => ModelKind::ExtraTrees,
-    });
-    o.task = args.task.map(|t| match t {
-        TaskArg::Classification => Task::Classification,
-        TaskArg::Regression => Task::Regression,
-    });
+    o.model = args.model;
+    o.task = args.task;
     o.na_values = args.csv.options().na_values;
     o.kinds = KindOverrides {
         categorical: args.categorical.clone(),
         numeric: args.numeric.clone(),
     };
     o.encoders = EncoderOptions {
-        categorical_encoding: match args.encoding {
-            EncodingArg::OneHot => CategoryEncoding::OneHot,
-            EncodingArg::Ordinal => CategoryEncoding::Ordinal,
-        },
+        categorical_encoding: args.encoding,
         min_frequency: args.min_frequency.parse()?,
-        categorical_missing: match args.categorical_missing {
-            CategoricalMissingArg::Slot => CategoricalMissing::Slot,
-            CategoricalMissingArg::MostFrequent => CategoricalMissing::MostFrequent,
-        },
-        numeric_impute: match args.impute {
-            ImputeArg::Median => ImputeStrategy::Median,
-            ImputeArg::Mean => ImputeStrategy::Mean,
-            ImputeArg::Constant => ImputeStrategy::Constant,
-        },
+        categorical_missing: args.categorical_missing,
+        numeric_impute: args.impute,
         fill_value: args.fill_value,
         missing_indicator: args.missing_indicator,
         scale: args.no_scale.then_some(false),
