@@ -1,5 +1,4 @@
-//! Helpers shared by the CLI's integration tests (each test binary uses a subset).
-#![allow(dead_code)]
+//! Helpers shared by the CLI's integration test modules.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,12 +1,10 @@
 //! The `tabship` binary end to end: train, predict, inspect, exit codes and error lines.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::server::{PATIENCE, ServerLog, wait_exit};
-use common::*;
+use crate::common::server::{PATIENCE, ServerLog, wait_exit};
+use crate::common::*;
 
 #[test]
 fn train_predict_inspect_iris() {

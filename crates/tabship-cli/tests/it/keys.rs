@@ -1,11 +1,9 @@
 //! `tabship keys list|remove|rotate` and `keys add` with a token the user chose.
 
-mod common;
-
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
-use common::{path, stderr, stdout, tabship};
+use crate::common::{path, stderr, stdout, tabship};
 
 fn add(keys: &str, username: &str, scopes: &str) -> String {
     let out = tabship(&[
