@@ -5,10 +5,21 @@
 # then the end-to-end server tests (scripts/e2e.sh: pinned .venv, Debian chromium); then, when a
 # nightly toolchain is installed, every fuzz target briefly (scripts/fuzz.sh, 20 s each).
 # Usage: scripts/test.sh        (idempotent; CI runs it via .ci/run on a fresh clone)
+#   scripts/test.sh --quick     the inner loop: fmt, clippy, the Rust unit and integration tests
+#                               (no doctests), and pytest without the tests marked `slow`; no
+#                               cargo deny, scipy, mypy, end-to-end or fuzzing. Not a substitute
+#                               for the full run before a merge.
 #   TABSHIP_FUZZ_SECONDS=N      seconds per fuzz target (default 20; 0 skips fuzzing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
+
+quick=0
+case "${1:-}" in
+  "") ;;
+  --quick) quick=1 ;;
+  *) echo "usage: scripts/test.sh [--quick]" >&2; exit 2 ;;
+esac
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -17,6 +28,19 @@ cargo fmt --all --check
 
 step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+if [ "$quick" -eq 1 ]; then
+  step "cargo test (unit and integration; --quick skips doctests)"
+  cargo test --workspace --locked --tests
+  step "python env (.venv, pinned by python/constraints.txt)"
+  bash scripts/python-env.sh
+  step "maturin develop (debug build of the extension into .venv)"
+  (cd python && VIRTUAL_ENV="$repo/.venv" "$repo/.venv/bin/maturin" develop --locked --quiet)
+  step "pytest -m 'not slow' (warnings are errors)"
+  (cd python && "$repo/.venv/bin/python" -m pytest -W error -p no:cacheprovider -m "not slow")
+  step "quick run passed (the full run: scripts/test.sh)"
+  exit 0
+fi
 
 step "cargo deny (licences, bans, sources; advisories when their database can be fetched)"
 # scripts/install-tools.sh builds the pinned cargo-deny once per machine; without a registry

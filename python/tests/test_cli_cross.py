@@ -11,6 +11,9 @@ import pytest
 import tabship
 from conftest import GOLDEN, TESTDATA, read_csv, read_text_csv, run_cli
 
+# Builds and runs the CLI, and trains on the whole adult sample.
+pytestmark = pytest.mark.slow
+
 
 def cli_predictions(cli: Path, model: Path, data: Path, tmp_path: Path) -> object:
     out = tmp_path / "scored.csv"

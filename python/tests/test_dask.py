@@ -12,6 +12,9 @@ from distributed import Client, LocalCluster
 import tabship
 from conftest import GOLDEN, TESTDATA, read_csv
 
+# Starts a local cluster of two worker processes.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def client() -> object:

@@ -124,6 +124,7 @@ def test_changed_workclass_mix_is_flagged(pipeline: tabship.Pipeline, adult: pd.
     assert report.drifted_names == ["workclass"]
 
 
+@pytest.mark.slow  # builds and runs the CLI
 def test_to_dict_equals_the_cli_json(
     cli: Path, pipeline: tabship.Pipeline, adult: pd.DataFrame, tmp_path: Path
 ) -> None:

@@ -120,6 +120,7 @@ def another_thread_ran_during(call: Callable[[], object]) -> bool:
     return ran_during
 
 
+@pytest.mark.slow  # ~100k records predicted, a forest fitted on the whole adult sample
 def test_the_gil_is_released_while_predicting_batches_and_training() -> None:
     pipeline = tabship.Pipeline.load(GOLDEN / "adult_forest.tabship")
     df = read_csv(TESTDATA / "adult_sample.csv").drop(columns=["income"])

@@ -581,8 +581,7 @@ mod tests {
     use super::*;
 
     fn iris(version: &str) -> LoadedModel {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../testdata/golden/iris_logistic.tabship");
+        let path = tabship_test_support::golden("iris_logistic.tabship");
         LoadedModel::from_file(&path, None, Some(version)).expect("golden artifact loads")
     }
 

@@ -692,8 +692,7 @@ mod tests {
                            "iris": {"current": "golden", "aliases": {"prod": "golden"}}}}"#,
         )
         .expect("write");
-        let artifact = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../testdata/golden/iris_logistic.tabship");
+        let artifact = tabship_test_support::golden("iris_logistic.tabship");
         let model = LoadedModel::from_file(&artifact, None, None).expect("golden loads");
         let registry = Registry::default()
             .with_version(model, true)
@@ -719,8 +718,7 @@ mod tests {
                 "models": {"iris": {"current": "golden", "aliases": {"prod": "golden"}}}}"#,
         )
         .expect("write");
-        let artifact = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../testdata/golden/iris_logistic.tabship");
+        let artifact = tabship_test_support::golden("iris_logistic.tabship");
         let model = LoadedModel::from_file(&artifact, None, None).expect("golden loads");
         let registry = Registry::default()
             .with_version(model, true)

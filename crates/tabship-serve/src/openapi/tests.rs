@@ -1,7 +1,6 @@
 //! The document against the router's own route list.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 use serde_json::Value;
 
@@ -16,7 +15,7 @@ fn state(keys: bool) -> std::sync::Arc<AppState> {
         .expect("keys")
     });
     let state = AppState::new(keys, Options::default()).expect("state");
-    let golden = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/golden");
+    let golden = tabship_test_support::golden("");
     state
         .load_paths(&[
             golden.join("iris_logistic.tabship"),

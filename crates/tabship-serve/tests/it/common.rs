@@ -1,6 +1,5 @@
 //! Shared helpers: a router over the golden artifacts, requests, and the golden expectations.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
@@ -12,15 +11,7 @@ use tabship_serve::auth::{KeyStore, token_sha256};
 use tabship_serve::{AppState, Options};
 use tower::ServiceExt;
 
-pub fn testdata(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(name)
-}
-
-pub fn golden(name: &str) -> PathBuf {
-    testdata("golden").join(name)
-}
+pub use tabship_test_support::{golden, golden_rows as read_csv, testdata};
 
 /// Tokens of the test keys file: one per user.
 pub const PREDICT_TOKEN: &str = "tsk_predict_only_token";
@@ -137,22 +128,6 @@ pub async fn post_json(app: &Router, uri: &str, body: &Value) -> Answer {
 
 pub fn bearer(token: &str) -> String {
     format!("Bearer {token}")
-}
-
-/// Header + rows of a golden CSV.
-pub fn read_csv(name: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut reader = csv::Reader::from_path(golden(name)).expect("csv opens");
-    let header = reader
-        .headers()
-        .expect("header")
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let rows = reader
-        .records()
-        .map(|r| r.expect("record").iter().map(str::to_owned).collect())
-        .collect();
-    (header, rows)
 }
 
 /// A JSON record of the first `n_features` columns of a CSV row (numbers as numbers).

@@ -7,15 +7,14 @@ mod parity;
 mod training;
 mod trees;
 
-use std::path::PathBuf;
-
 use tabship::Batch;
 use tabship_train::data::{KindOverrides, read_csv};
 
 /// A committed CSV of `testdata/`, read as training data.
 pub fn testdata(name: &str) -> Batch {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(name);
-    read_csv(&path, &KindOverrides::default()).expect("test data reads")
+    read_csv(
+        &tabship_test_support::testdata(name),
+        &KindOverrides::default(),
+    )
+    .expect("test data reads")
 }

@@ -153,10 +153,7 @@ mod minor_tests {
 
     /// A forest with a drift profile (format 1.2).
     fn forest_with_profile() -> Result<PipelineParts> {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../testdata/golden/diamonds_forest_profile.tabship"
-        );
+        let path = tabship_test_support::golden("diamonds_forest_profile.tabship");
         Ok(Pipeline::load(path)?.to_parts())
     }
 

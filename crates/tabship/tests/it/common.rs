@@ -1,31 +1,8 @@
-//! Shared helpers: paths of the committed test data and CSV reading.
-
-use std::path::PathBuf;
+//! Shared helpers: the fixtures of `tabship-test-support`, and CSV records as a batch.
 
 use tabship::{Batch, Pipeline, TextBatchBuilder};
 
-pub fn testdata(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(name)
-}
-
-pub fn golden(name: &str) -> PathBuf {
-    testdata("golden").join(name)
-}
-
-/// Header and records of a CSV file.
-pub fn read_csv(path: &std::path::Path) -> (Vec<String>, Vec<csv::StringRecord>) {
-    let mut reader = csv::Reader::from_path(path).expect("test CSV opens");
-    let header = reader
-        .headers()
-        .expect("header")
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let records = reader.records().map(|r| r.expect("record")).collect();
-    (header, records)
-}
+pub use tabship_test_support::{golden, read_csv};
 
 /// The records as a batch for `pipeline`.
 pub fn batch_for(pipeline: &Pipeline, header: &[String], records: &[csv::StringRecord]) -> Batch {

@@ -1,26 +1,10 @@
 //! `tabship keys list|remove|rotate` and `keys add` with a token the user chose.
 
-mod common;
-
 use std::io::Write as _;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{path, stderr, stdout, tabship};
-
-fn add(keys: &str, username: &str, scopes: &str) -> String {
-    let out = tabship(&[
-        "keys",
-        "add",
-        "--username",
-        username,
-        "--scopes",
-        scopes,
-        "--keys",
-        keys,
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    stdout(&out).trim().to_owned()
-}
+use crate::common::{add_key, path, stderr, stdout, tabship};
 
 fn sha256_hex(token: &str) -> String {
     tabship_serve::auth::token_sha256(token)
@@ -31,8 +15,8 @@ fn list_shows_users_scopes_and_fingerprints_never_tokens() {
     let dir = tempfile::tempdir().expect("temp dir");
     let keys = dir.path().join("keys.toml");
     let keys = path(&keys);
-    let ana = add(keys, "ana", "predict");
-    let bo = add(keys, "bo", "admin,metrics");
+    let ana = add_key(Path::new(keys), "ana", "predict");
+    let bo = add_key(Path::new(keys), "bo", "admin,metrics");
     let out = tabship(&["keys", "list", "--keys", keys]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
@@ -57,8 +41,8 @@ fn rotate_prints_a_new_token_once_and_remove_names_an_unknown_user() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("keys.toml");
     let keys = path(&file);
-    let ana = add(keys, "ana", "predict,feedback");
-    add(keys, "bo", "admin");
+    let ana = add_key(Path::new(keys), "ana", "predict,feedback");
+    add_key(Path::new(keys), "bo", "admin");
     let out = tabship(&["keys", "rotate", "--username", "ana", "--keys", keys]);
     assert!(out.status.success(), "{}", stderr(&out));
     let fresh = stdout(&out).trim().to_owned();

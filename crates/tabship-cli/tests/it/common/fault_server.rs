@@ -3,12 +3,10 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::process::{Child, ChildStderr, Command, Stdio};
 use std::time::Duration;
 
-/// Upper bound on anything the server must do in these tests: far above what it needs.
-pub const PATIENCE: Duration = Duration::from_secs(30);
+pub use tabship_test_support::PATIENCE;
 
 /// A `tabship serve` child with JSON logs on a free loopback port, ready to answer.
 pub struct Server {
@@ -184,20 +182,4 @@ pub fn read_response(stream: &mut TcpStream) -> std::io::Result<(u16, String)> {
     let mut body = vec![0u8; length];
     stream.read_exact(&mut body)?;
     Ok((status, String::from_utf8_lossy(&body).into_owned()))
-}
-
-/// `tabship keys add` into `keys`; the printed token.
-pub fn add_key(keys: &Path, username: &str, scopes: &str) -> String {
-    let out = super::tabship(&[
-        "keys",
-        "add",
-        "--username",
-        username,
-        "--scopes",
-        scopes,
-        "--keys",
-        super::path(keys),
-    ]);
-    assert!(out.status.success(), "{}", super::stderr(&out));
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }

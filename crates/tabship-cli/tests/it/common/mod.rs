@@ -1,12 +1,12 @@
-//! Helpers shared by the CLI's integration tests (each test binary uses a subset).
-#![allow(dead_code)]
+//! Helpers shared by the CLI's integration test modules.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 #[cfg(target_os = "linux")]
 pub mod fault_server;
-pub mod server;
+
+pub use tabship_test_support::{PATIENCE, ServerLog, wait_exit};
 
 /// Runs the built `tabship` binary to completion.
 pub fn tabship(args: &[&str]) -> Output {
@@ -16,13 +16,21 @@ pub fn tabship(args: &[&str]) -> Output {
         .expect("binary runs")
 }
 
-/// A file of the repository's `testdata/`.
+/// A file of the repository's `testdata/`, as the `&str` a command line takes.
 pub fn testdata(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(name)
+    tabship_test_support::testdata(name)
         .to_string_lossy()
         .into_owned()
+}
+
+/// `tabship keys add` into `keys`; the printed token.
+pub fn add_key(keys: &Path, username: &str, scopes: &str) -> String {
+    tabship_test_support::add_key(
+        Path::new(env!("CARGO_BIN_EXE_tabship")),
+        keys,
+        username,
+        scopes,
+    )
 }
 
 /// A temporary path as the `&str` a command line takes.

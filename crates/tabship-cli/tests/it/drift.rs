@@ -1,10 +1,8 @@
 //! `tabship drift` end to end: text, JSON, HTML, exit codes; `inspect` shows the profile.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 
 fn model() -> String {
     testdata("golden/adult_logistic_profile.tabship")

@@ -1,13 +1,11 @@
 //! What the commands read and write: outputs that never destroy what they point at, `-` for
 //! stdout, empty inputs, a closed stdout, exit codes and the error lines of common mistakes.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::*;
+use crate::common::*;
 
 fn iris_model(dir: &Path) -> std::path::PathBuf {
     let model = dir.join("iris.tabship");

@@ -1,9 +1,7 @@
 //! `tabship train --class-weight / --threshold / --positive-class / --target-transform` end to
 //! end: the threshold is stored, shown by `inspect` and applied by `predict` and `evaluate`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// adult_sample with five of every six `>50K` rows left out (about 5% positives).
 fn imbalanced_adult(dir: &std::path::Path) -> std::path::PathBuf {

@@ -2,11 +2,9 @@
 //! `?`... in numeric columns, `--na-values` stored in the artifact, `--delimiter`, `--decimal`,
 //! `--file-encoding`, and the hints when a file is read with the wrong ones.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 
 /// iris.csv rewritten by `row` (fields of one data row → the new line), header by `header`.
 fn iris_as(

@@ -1,12 +1,8 @@
 //! The `tabship` binary end to end: train, predict, inspect, exit codes and error lines.
 
-mod common;
-
-use std::path::Path;
 use std::process::Command;
 
-use common::server::{PATIENCE, ServerLog, wait_exit};
-use common::*;
+use crate::common::*;
 
 #[test]
 fn train_predict_inspect_iris() {
@@ -789,33 +785,18 @@ fn http_post(addr: &str, path: &str, token: Option<&str>, body: &str) -> String 
 const SETOSA: &str =
     r#"{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}"#;
 
-fn add_key(keys: &Path, username: &str) -> String {
-    let out = tabship(&[
-        "keys",
-        "add",
-        "--username",
-        username,
-        "--scopes",
-        "predict",
-        "--keys",
-        path(keys),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
 #[cfg(unix)]
 #[test]
 fn serve_reloads_keys_on_sighup() {
     let dir = tempfile::tempdir().expect("temp dir");
     let keys = dir.path().join("keys.toml");
-    let ana = add_key(&keys, "ana");
+    let ana = add_key(&keys, "ana", "predict");
     let model = testdata("golden/iris_logistic.tabship");
     let (mut child, mut log, addr) = spawn_server(&[&model, "--keys", path(&keys)]);
     assert!(http_post(&addr, "/predict", Some(&ana), SETOSA).starts_with("HTTP/1.1 200"));
 
     // Add bo and revoke ana in the file: nothing changes until SIGHUP.
-    let bo = add_key(&keys, "bo");
+    let bo = add_key(&keys, "bo", "predict");
     let text = std::fs::read_to_string(&keys).expect("keys file");
     let kept: Vec<&str> = text
         .split("\n\n")

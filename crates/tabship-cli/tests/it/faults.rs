@@ -6,9 +6,6 @@
 //!
 //! Bounded in count and time; every wait is for a condition (an answer, a close, a count),
 //! with [`PATIENCE`] as the upper bound.
-#![cfg(target_os = "linux")]
-
-mod common;
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -18,8 +15,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
-use common::fault_server::*;
-use common::*;
+use crate::common::fault_server::*;
+use crate::common::*;
 
 const SETOSA: &str =
     r#"{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}"#;

@@ -1,0 +1,13 @@
+//! Integration tests of the `tabship` binary, one test binary: every command end to end, CSV
+//! dialects, drift reports, class imbalance, input/output edge cases, keys files, and the
+//! resource and fault tests of a real `tabship serve`.
+
+mod cli;
+mod common;
+mod dialects;
+mod drift;
+#[cfg(target_os = "linux")]
+mod faults;
+mod imbalance;
+mod io;
+mod keys;
