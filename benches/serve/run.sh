@@ -104,7 +104,7 @@ printf '%-4s %12s %9s %6s %12s %9s %6s %8s\n' conns "tabship r/s" "p99 ms" error
 for connections in 1 64; do
     read -r t_rps t_p99 t_err < <(load "http://127.0.0.1:$tabship_port/predict" "$connections")
     read -r f_rps f_p99 f_err < <(load "http://127.0.0.1:$floor_port/predict" "$connections")
-    ratio=$(awk -v t="$t_rps" -v f="$f_rps" 'BEGIN { printf "%.1f%%", f > 0 ? 100 * t / f : 0 }')
+    ratio=$(awk -v t="$t_rps" -v f="$f_rps" 'BEGIN { printf "%.1f%%", (f > 0 ? 100 * t / f : 0) }')
     printf '%-4s %12s %9s %6s %12s %9s %6s %8s\n' "$connections" "$t_rps" "$t_p99" "$t_err" \
         "$f_rps" "$f_p99" "$f_err" "$ratio"
 done
