@@ -10,7 +10,6 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use tabship::encode::ColumnEncoderSpec;
 
@@ -22,11 +21,7 @@ use crate::registry::{LoadedModel, Registry};
 use crate::state::AppState;
 
 /// `GET /ui`: the form of the default model.
-pub(crate) async fn ui_default(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    state.authorize_docs(&headers)?;
+pub(crate) async fn ui_default(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let (generation, registry) = state.registry.load_generation();
     let name = registry
         .default_model
@@ -39,9 +34,7 @@ pub(crate) async fn ui_default(
 pub(crate) async fn ui_model(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    state.authorize_docs(&headers)?;
     let (generation, registry) = state.registry.load_generation();
     cached(&state, generation, &registry, &name)
 }

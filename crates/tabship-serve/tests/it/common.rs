@@ -115,6 +115,18 @@ pub async fn get(app: &Router, uri: &str) -> Answer {
     send(app, Method::GET, uri, &[], Body::empty()).await
 }
 
+/// `GET uri` with `authorization` (a whole header value, see [`bearer`]).
+pub async fn get_with_token(app: &Router, uri: &str, authorization: &str) -> Answer {
+    send(
+        app,
+        Method::GET,
+        uri,
+        &[("authorization", authorization)],
+        Body::empty(),
+    )
+    .await
+}
+
 pub async fn post_json(app: &Router, uri: &str, body: &Value) -> Answer {
     send(
         app,
