@@ -1,6 +1,7 @@
 //! `tabship drift` end to end: text, JSON, HTML, exit codes; `inspect` shows the profile.
 
 use std::path::Path;
+use std::process::Output;
 
 use crate::common::*;
 
@@ -25,6 +26,15 @@ fn rewrite(to: &Path, mut change: impl FnMut(&[String], &mut Vec<String>)) {
         writer.write_record(&fields).expect("record");
     }
     writer.flush().expect("flush");
+}
+
+/// `tabship drift` of [`model`] on `live` with `flags` and `--options options`.
+fn drift_options(live: &str, options: &Path, flags: &[&str]) -> Output {
+    let model = model();
+    let mut args = vec!["drift", &model, live];
+    args.extend_from_slice(flags);
+    args.extend(["--options", path(options)]);
+    tabship(&args)
 }
 
 fn set(header: &[String], fields: &mut [String], column: &str, f: impl Fn(&str) -> String) {
@@ -79,18 +89,11 @@ fn a_shifted_column_is_named_and_fail_on_drift_follows_the_dataset_verdict() {
     // With a lower share threshold the same data is a dataset drift: exit 3.
     let options = dir.path().join("options.json");
     std::fs::write(&options, r#"{"share": 0.05}"#).expect("options");
-    let out = tabship(&[
-        "drift",
-        &model(),
-        path(&live),
-        "--fail-on-drift",
-        "--options",
-        path(&options),
-    ]);
+    let out = drift_options(path(&live), &options, &["--fail-on-drift"]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stdout(&out).contains("DATASET DRIFT"));
     // Without --fail-on-drift a drift still exits 0.
-    let out = tabship(&["drift", &model(), path(&live), "--options", path(&options)]);
+    let out = drift_options(path(&live), &options, &[]);
     assert_eq!(out.status.code(), Some(0));
 }
 
@@ -154,27 +157,11 @@ fn artifacts_without_a_profile_and_bad_options_fail_with_one_line() {
     let dir = tempfile::tempdir().expect("temp dir");
     let options = dir.path().join("options.json");
     std::fs::write(&options, r#"{"share": 2.0}"#).expect("options");
-    let out = tabship(&[
-        "drift",
-        &model(),
-        &testdata("adult_sample.csv"),
-        "--options",
-        path(&options),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "bad --options are a usage error"
-    );
-    assert!(stderr(&out).contains("`share`"), "{}", stderr(&out));
+    let out = drift_options(&testdata("adult_sample.csv"), &options, &[]);
+    // Bad --options are a usage error.
+    assert_refused(&out, 2, "`share`");
     std::fs::write(&options, r#"{"shar": 0.2}"#).expect("options");
-    let out = tabship(&[
-        "drift",
-        &model(),
-        &testdata("adult_sample.csv"),
-        "--options",
-        path(&options),
-    ]);
+    let out = drift_options(&testdata("adult_sample.csv"), &options, &[]);
     assert_eq!(
         out.status.code(),
         Some(2),
@@ -185,12 +172,7 @@ fn artifacts_without_a_profile_and_bad_options_fail_with_one_line() {
     let out = tabship(&["drift", &model()]);
     assert_eq!(out.status.code(), Some(2), "usage error");
     let out = tabship(&["drift", &model(), &testdata("iris.csv")]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("missing column `age`"),
-        "{}",
-        stderr(&out)
-    );
+    assert_refused(&out, 1, "missing column `age`");
 }
 
 #[test]
@@ -261,14 +243,7 @@ fn drifted_predictions_and_unknown_values_fail_by_default() {
         r#"{"policy": {"prediction": false, "unknown_rate": null}}"#,
     )
     .expect("options");
-    let out = tabship(&[
-        "drift",
-        &model(),
-        path(&live),
-        "--fail-on-drift",
-        "--options",
-        path(&options),
-    ]);
+    let out = drift_options(path(&live), &options, &["--fail-on-drift"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // And one naming `age` fails on it.
     std::fs::write(
@@ -276,18 +251,11 @@ fn drifted_predictions_and_unknown_values_fail_by_default() {
         r#"{"policy": {"columns": ["age"], "prediction": false}}"#,
     )
     .expect("options");
-    let out = tabship(&[
-        "drift",
-        &model(),
-        path(&live),
-        "--fail-on-drift",
-        "--options",
-        path(&options),
-    ]);
+    let out = drift_options(path(&live), &options, &["--fail-on-drift"]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stdout(&out).contains("column `age` drifted"));
     // A policy naming a column the model does not have is a usage error naming it.
     std::fs::write(&options, r#"{"policy": {"columns": ["agee"]}}"#).expect("options");
-    let out = tabship(&["drift", &model(), path(&live), "--options", path(&options)]);
+    let out = drift_options(path(&live), &options, &[]);
     assert!(stderr(&out).contains("`agee`"), "{}", stderr(&out));
 }

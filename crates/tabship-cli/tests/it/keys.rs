@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::common::{add_key, path, stderr, stdout, tabship};
+use crate::common::{add_key, assert_refused, path, stderr, stdout, tabship};
 
 fn sha256_hex(token: &str) -> String {
     tabship_serve::auth::token_sha256(token)
@@ -133,12 +133,7 @@ fn add_takes_a_chosen_token_from_stdin_or_a_file_and_refuses_short_ones() {
         "--token-file",
         path(&token_file),
     ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("7 characters, fewer than 32"),
-        "{}",
-        stderr(&out)
-    );
+    assert_refused(&out, 1, "7 characters, fewer than 32");
     // The same user twice is refused with the way to replace a token.
     let out = tabship(&[
         "keys",
@@ -150,6 +145,5 @@ fn add_takes_a_chosen_token_from_stdin_or_a_file_and_refuses_short_ones() {
         "--keys",
         keys,
     ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("keys rotate"), "{}", stderr(&out));
+    assert_refused(&out, 1, "keys rotate");
 }
