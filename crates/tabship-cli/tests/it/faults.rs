@@ -312,12 +312,7 @@ fn temporaries(dir: &Path) -> Vec<PathBuf> {
 
 fn served_versions(server: &Server, auth: &str) -> BTreeSet<String> {
     let model = json_body(&server.send("GET", "/models/iris", &[("Authorization", auth)], b""));
-    model["versions"]
-        .as_array()
-        .expect("versions")
-        .iter()
-        .map(|v| v["version"].as_str().expect("version").to_owned())
-        .collect()
+    version_names(&model).into_iter().collect()
 }
 
 /// The audit killed the server 60 times during uploads: every acknowledged version was kept,

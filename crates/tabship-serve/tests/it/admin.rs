@@ -305,13 +305,7 @@ async fn load_by_path_and_refuse_corrupt_artifacts() {
     // The old version still serves and the refused ones are absent.
     assert_eq!(served_version(&app, "/predict", None).await, "golden");
     let model = get_json_auth(&app, "/models/iris").await;
-    let versions: Vec<&str> = model["versions"]
-        .as_array()
-        .expect("versions")
-        .iter()
-        .map(|v| v["version"].as_str().expect("v"))
-        .collect();
-    assert_eq!(versions, ["golden", "tree"]);
+    assert_eq!(version_names(&model), ["golden", "tree"]);
 }
 
 async fn get_json_auth(app: &axum::Router, uri: &str) -> Value {

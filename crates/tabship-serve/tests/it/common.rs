@@ -11,7 +11,7 @@ use tabship_serve::auth::{KeyStore, token_sha256};
 use tabship_serve::{AppState, Options};
 use tower::ServiceExt;
 
-pub use tabship_test_support::{golden, golden_rows as read_csv, testdata};
+pub use tabship_test_support::{golden, golden_rows as read_csv, testdata, version_names};
 
 /// Tokens of the test keys file: one per user.
 pub const PREDICT_TOKEN: &str = "tsk_predict_only_token";

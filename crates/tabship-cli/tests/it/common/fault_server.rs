@@ -6,6 +6,7 @@ use std::process::Command;
 use super::serve_command;
 pub use tabship_test_support::{
     PATIENCE, Served as Server, connect, head, listening_address, read_response, spawn_json_logs,
+    version_names,
 };
 
 /// `tabship serve ARGS --port 0 --json-logs`, returned once `/health/ready` answers 200.
