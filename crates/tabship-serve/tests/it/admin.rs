@@ -151,10 +151,6 @@ async fn served_version(app: &axum::Router, uri: &str, key: Option<&str>) -> Str
     a.json()["version"].as_str().expect("version").to_owned()
 }
 
-fn secured() -> axum::Router {
-    tabship_serve::router(state_with(Some(keys()), tabship_serve::Options::default()))
-}
-
 #[tokio::test]
 async fn upload_activate_alias_rollback() {
     let app = secured();
@@ -323,22 +319,8 @@ async fn get_json_auth(app: &axum::Router, uri: &str) -> Value {
 
 #[tokio::test]
 async fn split_is_sticky_and_shadow_is_scored_not_returned() {
-    let app = secured();
-    let tree = std::fs::read(golden("iris_tree.tabship")).expect("artifact");
-    admin_upload(
-        &app,
-        "/admin/models/iris/versions?version=b&activate=false",
-        tree,
-    )
-    .await;
-    let a = admin_json(
-        &app,
-        Method::PUT,
-        "/admin/models/iris/split",
-        json!({"versions": {"golden": 50, "b": 50}}),
-    )
-    .await;
-    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let app = with_version_b().await;
+    split_golden_and_b(&app).await;
     let mut seen = std::collections::BTreeSet::new();
     for user in 0..40 {
         let key = format!("user-{user}");
@@ -375,14 +357,7 @@ async fn split_is_sticky_and_shadow_is_scored_not_returned() {
         "golden"
     );
 
-    let a = admin_json(
-        &app,
-        Method::PUT,
-        "/admin/models/iris/shadow",
-        json!({"version": "b"}),
-    )
-    .await;
-    assert_eq!(a.json()["shadow"], "b");
+    shadow_b(&app).await;
     for _ in 0..5 {
         assert_eq!(
             served_version(&app, "/predict", None).await,
@@ -390,25 +365,10 @@ async fn split_is_sticky_and_shadow_is_scored_not_returned() {
             "the shadow is never returned"
         );
     }
-    let auth = bearer(ALL_TOKEN);
-    let mut scored = false;
-    for _ in 0..100 {
-        let text = send(
-            &app,
-            Method::GET,
-            "/metrics",
-            &[("authorization", &auth)],
-            axum::body::Body::empty(),
-        )
-        .await
-        .text();
-        if text.contains("tabship_shadow_predictions_total{model=\"iris\",version=\"b\"} 5") {
-            scored = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    assert!(scored, "the shadow scored all 5 requests");
+    assert!(
+        shadow_b_scored(&app, 5).await,
+        "the shadow scored all 5 requests"
+    );
     admin_json(&app, Method::DELETE, "/admin/models/iris/shadow", json!({})).await;
     admin_json(&app, Method::POST, "/admin/models/nope/rollback", json!({}))
         .await

@@ -5,10 +5,6 @@ use axum::http::{Method, StatusCode};
 
 use crate::common::*;
 
-fn secured() -> axum::Router {
-    tabship_serve::router(state_with(Some(keys()), tabship_serve::Options::default()))
-}
-
 #[tokio::test]
 async fn valid_token_predicts_with_username() {
     let app = secured();

@@ -202,3 +202,69 @@ pub async fn admin_upload(app: &Router, uri: &str, bytes: Vec<u8>) -> Answer {
     )
     .await
 }
+
+/// A server with the keys of [`keys`] and default options.
+pub fn secured() -> Router {
+    tabship_serve::router(state_with(Some(keys()), Options::default()))
+}
+
+/// A [`secured`] server with the tree model loaded as version `b` of `iris`, not activated.
+pub async fn with_version_b() -> Router {
+    let app = secured();
+    let tree = std::fs::read(golden("iris_tree.tabship")).expect("artifact");
+    let a = admin_upload(
+        &app,
+        "/admin/models/iris/versions?version=b&activate=false",
+        tree,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+    app
+}
+
+/// Splits iris' traffic 50/50 between `golden` and `b`.
+pub async fn split_golden_and_b(app: &Router) {
+    let a = admin_json(
+        app,
+        Method::PUT,
+        "/admin/models/iris/split",
+        serde_json::json!({"versions": {"golden": 50, "b": 50}}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+}
+
+/// Makes `b` iris' shadow.
+pub async fn shadow_b(app: &Router) {
+    let a = admin_json(
+        app,
+        Method::PUT,
+        "/admin/models/iris/shadow",
+        serde_json::json!({"version": "b"}),
+    )
+    .await;
+    assert_eq!(a.json()["shadow"], "b");
+}
+
+/// Whether `/metrics` comes to count `n` predictions of the shadow `b` of iris (the shadow runs
+/// after the answer, so this polls, for at most about a second).
+pub async fn shadow_b_scored(app: &Router, n: usize) -> bool {
+    let auth = bearer(ALL_TOKEN);
+    let line = format!("tabship_shadow_predictions_total{{model=\"iris\",version=\"b\"}} {n}");
+    for _ in 0..100 {
+        let text = send(
+            app,
+            Method::GET,
+            "/metrics",
+            &[("authorization", &auth)],
+            axum::body::Body::empty(),
+        )
+        .await
+        .text();
+        if text.contains(&line) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    false
+}

@@ -7,10 +7,6 @@ use serde_json::json;
 
 use crate::common::*;
 
-fn secured() -> Router {
-    tabship_serve::router(state_with(Some(keys()), tabship_serve::Options::default()))
-}
-
 async fn scrape(app: &Router) -> String {
     let auth = bearer(ALL_TOKEN);
     let a = send(
