@@ -268,3 +268,27 @@ pub async fn shadow_b_scored(app: &Router, n: usize) -> bool {
     }
     false
 }
+
+/// A V2 infer request for one iris row: one FP64 input of shape `[1]` per column.
+pub fn iris_infer_row(row: [f64; 4]) -> Value {
+    let names = ["sepal_length", "sepal_width", "petal_length", "petal_width"];
+    let inputs: Vec<Value> = names
+        .iter()
+        .zip(row)
+        .map(|(n, x)| serde_json::json!({"name": n, "datatype": "FP64", "shape": [1], "data": [x]}))
+        .collect();
+    serde_json::json!({ "inputs": inputs })
+}
+
+/// A keyless server over the golden artifacts whose prediction log is written to `path`, and its
+/// state (to flush the log).
+pub fn with_prediction_log(path: &std::path::Path) -> (Arc<AppState>, Router) {
+    let state = state_with(
+        None,
+        Options {
+            prediction_log: Some(tabship_serve::LogConfig::new(path)),
+            ..Options::default()
+        },
+    );
+    (state.clone(), tabship_serve::router(state))
+}

@@ -8,14 +8,11 @@ use crate::common::*;
 
 const SETOSA: [f64; 4] = [5.1, 3.5, 1.4, 0.2];
 
+/// A V2 infer request for `row` with the request id `v2-call`.
 fn iris_infer(row: [f64; 4]) -> Value {
-    let names = ["sepal_length", "sepal_width", "petal_length", "petal_width"];
-    let inputs: Vec<Value> = names
-        .iter()
-        .zip(row)
-        .map(|(n, x)| json!({"name": n, "datatype": "FP64", "shape": [1], "data": [x]}))
-        .collect();
-    json!({"id": "v2-call", "inputs": inputs})
+    let mut request = iris_infer_row(row);
+    request["id"] = json!("v2-call");
+    request
 }
 
 /// Sends one V2 infer with every scope, and the routing key when given; returns the answer.
@@ -38,14 +35,7 @@ async fn infer(app: &axum::Router, key: Option<&str>) -> Value {
 async fn v2_infer_is_logged() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("predictions.jsonl");
-    let state = state_with(
-        None,
-        tabship_serve::Options {
-            prediction_log: Some(tabship_serve::LogConfig::new(&path)),
-            ..tabship_serve::Options::default()
-        },
-    );
-    let app = tabship_serve::router(state.clone());
+    let (state, app) = with_prediction_log(&path);
     let a = post_json(&app, "/v2/models/iris/infer", &iris_infer(SETOSA)).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     let answer = a.json();
