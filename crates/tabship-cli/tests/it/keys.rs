@@ -1,7 +1,7 @@
 //! `tabship keys list|remove|rotate` and `keys add` with a token the user chose.
 
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::common::{add_key, assert_refused, path, stderr, stdout, tabship};
@@ -10,13 +10,20 @@ fn sha256_hex(token: &str) -> String {
     tabship_serve::auth::token_sha256(token)
 }
 
+/// A keys file in `dir` where `ana` and `bo` hold `ana_scopes` and `bo_scopes`: the file and
+/// their tokens.
+fn ana_and_bo(dir: &Path, ana_scopes: &str, bo_scopes: &str) -> (PathBuf, String, String) {
+    let file = dir.join("keys.toml");
+    let ana = add_key(&file, "ana", ana_scopes);
+    let bo = add_key(&file, "bo", bo_scopes);
+    (file, ana, bo)
+}
+
 #[test]
 fn list_shows_users_scopes_and_fingerprints_never_tokens() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let keys = dir.path().join("keys.toml");
-    let keys = path(&keys);
-    let ana = add_key(Path::new(keys), "ana", "predict");
-    let bo = add_key(Path::new(keys), "bo", "admin,metrics");
+    let (file, ana, bo) = ana_and_bo(dir.path(), "predict", "admin,metrics");
+    let keys = path(&file);
     let out = tabship(&["keys", "list", "--keys", keys]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
@@ -39,10 +46,8 @@ fn list_shows_users_scopes_and_fingerprints_never_tokens() {
 #[test]
 fn rotate_prints_a_new_token_once_and_remove_names_an_unknown_user() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("keys.toml");
+    let (file, ana, _) = ana_and_bo(dir.path(), "predict,feedback", "admin");
     let keys = path(&file);
-    let ana = add_key(Path::new(keys), "ana", "predict,feedback");
-    add_key(Path::new(keys), "bo", "admin");
     let out = tabship(&["keys", "rotate", "--username", "ana", "--keys", keys]);
     assert!(out.status.success(), "{}", stderr(&out));
     let fresh = stdout(&out).trim().to_owned();

@@ -170,14 +170,10 @@ async fn tokens_are_checked_before_any_body_byte_is_read() {
     // With the token, the same body is read, and refused.
     let auth = bearer(PREDICT_TOKEN);
     let read = std::sync::Arc::default();
-    let a = send(
+    let a = post_json_as(
         &app,
-        Method::POST,
         "/predict",
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
+        &auth,
         Body::new(Unreadable(std::sync::Arc::clone(&read))),
     )
     .await;

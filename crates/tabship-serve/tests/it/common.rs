@@ -171,6 +171,26 @@ pub fn setosa() -> Value {
     serde_json::json!({"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2})
 }
 
+/// `POST uri` with a JSON `body` and `authorization` (a whole header value, see [`bearer`]).
+pub async fn post_json_as(
+    app: &Router,
+    uri: &str,
+    authorization: &str,
+    body: impl Into<Body>,
+) -> Answer {
+    send(
+        app,
+        Method::POST,
+        uri,
+        &[
+            ("authorization", authorization),
+            ("content-type", "application/json"),
+        ],
+        body,
+    )
+    .await
+}
+
 /// An admin call with a JSON body, authorised by the all-scopes key.
 pub async fn admin_json(app: &Router, method: Method, uri: &str, body: Value) -> Answer {
     let auth = bearer(ALL_TOKEN);

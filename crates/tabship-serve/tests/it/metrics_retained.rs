@@ -38,14 +38,10 @@ async fn predict_v2(app: &Router, times: usize) -> Vec<String> {
     let auth = bearer(ALL_TOKEN);
     let mut ids = Vec::new();
     for _ in 0..times {
-        let a = send(
+        let a = post_json_as(
             app,
-            Method::POST,
             "/models/iris/versions/2/predict",
-            &[
-                ("authorization", &auth),
-                ("content-type", "application/json"),
-            ],
+            &auth,
             json!({"instances": [setosa(), setosa()]}).to_string(),
         )
         .await;
@@ -72,14 +68,10 @@ async fn unloading_a_version_keeps_its_counters() {
     upload_v2(&app).await;
     let ids = predict_v2(&app, 3).await;
     let auth = bearer(ALL_TOKEN);
-    let a = send(
+    let a = post_json_as(
         &app,
-        Method::POST,
         "/feedback",
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
+        &auth,
         json!({"request_id": ids[0], "label": "setosa"}).to_string(),
     )
     .await;

@@ -417,14 +417,10 @@ async fn strict_state_keeps_the_server_not_ready_when_a_part_was_skipped() {
     );
     assert_eq!(ready.json()["status"], "state_invalid", "{}", ready.text());
     assert_eq!(ready.json()["skipped"], 1, "{}", ready.text());
-    let predict = send(
+    let predict = post_json_as(
         &app,
-        Method::POST,
         "/predict",
-        &[
-            ("authorization", &format!("Bearer {ALL_TOKEN}")),
-            ("content-type", "application/json"),
-        ],
+        &bearer(ALL_TOKEN),
         r#"{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}"#,
     )
     .await;
