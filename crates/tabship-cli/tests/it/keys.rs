@@ -105,19 +105,22 @@ fn add_takes_a_chosen_token_from_stdin_or_a_file_and_refuses_short_ones() {
     assert!(!text.contains(chosen));
 
     let token_file = dir.path().join("token.txt");
+    let add_admin_from_file = |username: &str| {
+        tabship(&[
+            "keys",
+            "add",
+            "--username",
+            username,
+            "--scopes",
+            "admin",
+            "--keys",
+            keys,
+            "--token-file",
+            path(&token_file),
+        ])
+    };
     std::fs::write(&token_file, "B".repeat(40)).expect("token file");
-    let out = tabship(&[
-        "keys",
-        "add",
-        "--username",
-        "bo",
-        "--scopes",
-        "admin",
-        "--keys",
-        keys,
-        "--token-file",
-        path(&token_file),
-    ]);
+    let out = add_admin_from_file("bo");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         std::fs::read_to_string(&file)
@@ -126,18 +129,7 @@ fn add_takes_a_chosen_token_from_stdin_or_a_file_and_refuses_short_ones() {
     );
 
     std::fs::write(&token_file, "hunter2\n").expect("short token");
-    let out = tabship(&[
-        "keys",
-        "add",
-        "--username",
-        "carla",
-        "--scopes",
-        "admin",
-        "--keys",
-        keys,
-        "--token-file",
-        path(&token_file),
-    ]);
+    let out = add_admin_from_file("carla");
     assert_refused(&out, 1, "7 characters, fewer than 32");
     // The same user twice is refused with the way to replace a token.
     let out = tabship(&[
