@@ -164,14 +164,14 @@ async fn upload_activate_alias_rollback() {
         .await
         .error(StatusCode::CONFLICT, "version_exists");
     // Alias and versioned predict through it.
-    let a = admin_json(
+    let a = admin_expect(
         &app,
         Method::PUT,
         "/admin/models/iris/aliases/production",
         json!({"version": "golden"}),
+        StatusCode::OK,
     )
     .await;
-    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     assert_eq!(a.json()["aliases"]["production"], "golden");
     assert_eq!(
         served_version(&app, "/models/iris/versions/production/predict", None).await,
@@ -216,14 +216,14 @@ async fn upload_activate_alias_rollback() {
         json!({"version": "production"}),
     )
     .await;
-    let a = admin_json(
+    let a = admin_expect(
         &app,
         Method::DELETE,
         "/admin/models/iris/versions/2",
         json!({}),
+        StatusCode::OK,
     )
     .await;
-    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     assert_eq!(a.json()["versions"].as_array().expect("versions").len(), 1);
     let a = admin_json(
         &app,
@@ -247,14 +247,14 @@ async fn upload_activate_alias_rollback() {
 async fn load_by_path_and_refuse_corrupt_artifacts() {
     let app = secured();
     let path = golden("iris_tree.tabship");
-    let a = admin_json(
+    admin_expect(
         &app,
         Method::POST,
         "/admin/models/iris/versions",
         json!({"path": path, "version": "tree", "activate": false}),
+        StatusCode::CREATED,
     )
     .await;
-    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
     assert_eq!(
         served_version(&app, "/predict", None).await,
         "golden",

@@ -207,6 +207,19 @@ pub async fn admin_json(app: &Router, method: Method, uri: &str, body: Value) ->
     .await
 }
 
+/// An [`admin_json`] call that must answer `status` (the body is shown otherwise); the answer.
+pub async fn admin_expect(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    body: Value,
+    status: StatusCode,
+) -> Answer {
+    let a = admin_json(app, method, uri, body).await;
+    assert_eq!(a.status, status, "{}", a.text());
+    a
+}
+
 /// An artifact uploaded as raw bytes, authorised by the all-scopes key.
 pub async fn admin_upload(app: &Router, uri: &str, bytes: Vec<u8>) -> Answer {
     let auth = bearer(ALL_TOKEN);
