@@ -1,6 +1,7 @@
 //! Integration tests of the `tabship` binary, one test binary: every command end to end, CSV
-//! dialects, drift reports, class imbalance, input/output edge cases, keys files, and the
-//! resource and fault tests of a real `tabship serve`.
+//! dialects, drift reports, class imbalance, input/output edge cases, keys files, a served child
+//! (signals, the admin token, the state dir), and the resource and fault tests of a real
+//! `tabship serve`.
 
 mod cli;
 mod common;
@@ -11,3 +12,4 @@ mod faults;
 mod imbalance;
 mod io;
 mod keys;
+mod serve;

@@ -5,10 +5,6 @@ use axum::http::{Method, StatusCode};
 
 use crate::common::*;
 
-fn secured() -> axum::Router {
-    tabship_serve::router(state_with(Some(keys()), tabship_serve::Options::default()))
-}
-
 #[tokio::test]
 async fn valid_token_predicts_with_username() {
     let app = secured();
@@ -174,14 +170,10 @@ async fn tokens_are_checked_before_any_body_byte_is_read() {
     // With the token, the same body is read, and refused.
     let auth = bearer(PREDICT_TOKEN);
     let read = std::sync::Arc::default();
-    let a = send(
+    let a = post_json_as(
         &app,
-        Method::POST,
         "/predict",
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
+        &auth,
         Body::new(Unreadable(std::sync::Arc::clone(&read))),
     )
     .await;

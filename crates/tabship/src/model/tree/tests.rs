@@ -54,46 +54,26 @@ fn votes_and_probabilities() {
 
 #[test]
 fn hostile_trees_are_refused() {
-    let mut cycle = stump();
-    cycle.left.0[0] = 0;
-    assert!(
-        TreeEnsemble::new(Task::Classification, vec![cycle])
-            .prepare(1, Some(2))
-            .is_err()
-    );
-    let mut wide = stump();
-    wide.feature.0[0] = 5;
-    assert!(
-        TreeEnsemble::new(Task::Classification, vec![wide])
-            .prepare(1, Some(2))
-            .is_err()
-    );
-    let mut shared = stump();
-    shared.right.0[0] = 1;
-    assert!(
-        TreeEnsemble::new(Task::Classification, vec![shared])
-            .prepare(1, Some(2))
-            .is_err()
-    );
-    let mut twice = stump();
-    twice.right.0[2] = 0;
-    assert!(
-        TreeEnsemble::new(Task::Classification, vec![twice])
-            .prepare(1, Some(2))
-            .is_err()
-    );
-    let mut bad_class = stump();
-    bad_class.leaf_class.0[1] = 2;
-    assert!(
-        TreeEnsemble::new(Task::Classification, vec![bad_class])
-            .prepare(1, Some(2))
-            .is_err()
-    );
-    assert!(
-        TreeEnsemble::new(Task::Classification, vec![])
-            .prepare(1, Some(2))
-            .is_err()
-    );
+    let mutated = |change: fn(&mut TreeSpec)| {
+        let mut tree = stump();
+        change(&mut tree);
+        vec![tree]
+    };
+    for (what, trees) in [
+        ("a cycle", mutated(|t| t.left.0[0] = 0)),
+        ("a feature past the width", mutated(|t| t.feature.0[0] = 5)),
+        ("a shared child", mutated(|t| t.right.0[0] = 1)),
+        ("a leaf reached twice", mutated(|t| t.right.0[2] = 0)),
+        ("a class past k", mutated(|t| t.leaf_class.0[1] = 2)),
+        ("no trees", vec![]),
+    ] {
+        assert!(
+            TreeEnsemble::new(Task::Classification, trees)
+                .prepare(1, Some(2))
+                .is_err(),
+            "{what}"
+        );
+    }
 }
 
 #[test]
@@ -180,18 +160,36 @@ fn first_max_f(v: &[f64]) -> usize {
     (0..v.len()).fold(0, |b, i| if v[i] > v[b] { i } else { b })
 }
 
-/// smartcore's prediction, written plainly: walk each tree with `x <= threshold`, add the
-/// trees' outputs in tree order, divide by the number of trees, vote for classes.
+/// The leaf a row reaches, walked plainly on values with each node's rules: `x <= threshold`
+/// (`x < threshold` where `strict` is 1), NaN right unless `missing_left` is 1. A forest's trees
+/// carry no rules, so this is smartcore's walk for them.
+fn plain_leaf(tree: &TreeSpec, row: &[f64]) -> usize {
+    let mut i = 0;
+    while tree.left.0[i] != LEAF {
+        let x = row[tree.feature.0[i] as usize];
+        let go_left = if x.is_nan() {
+            tree.missing_left.0.get(i) == Some(&1)
+        } else if tree.strict.0.get(i) == Some(&1) {
+            x < tree.threshold.0[i]
+        } else {
+            x <= tree.threshold.0[i]
+        };
+        i = if go_left {
+            tree.left.0[i]
+        } else {
+            tree.right.0[i]
+        } as usize;
+    }
+    tree.right.0[i] as usize
+}
+
+/// smartcore's prediction, written plainly: the [`plain_leaf`] of each tree, the trees' outputs
+/// added in tree order, divided by the number of trees, votes for classes.
 fn reference(trees: &[TreeSpec], k: usize, row: &[f64]) -> (usize, Vec<f64>) {
     let mut sums = vec![0.0; k];
     let mut votes = vec![0u32; k];
     for t in trees {
-        let mut i = 0;
-        while t.left.0[i] != LEAF {
-            let go_left = row[t.feature.0[i] as usize] <= t.threshold.0[i];
-            i = if go_left { t.left.0[i] } else { t.right.0[i] } as usize;
-        }
-        let leaf = t.right.0[i] as usize;
+        let leaf = plain_leaf(t, row);
         for (s, v) in sums
             .iter_mut()
             .zip(&t.leaf_values.0[leaf * k..(leaf + 1) * k])
@@ -204,6 +202,118 @@ fn reference(trees: &[TreeSpec], k: usize, row: &[f64]) -> (usize, Vec<f64>) {
     }
     let n = trees.len() as f64;
     (first_max(&votes), sums.iter().map(|s| s / n).collect())
+}
+
+/// `n_rows` rows of `width` values from [`POOL`] and the values no split holds (NaN, the
+/// infinities, values between and beyond the thresholds).
+fn random_rows(rng: &mut Rng, n_rows: usize, width: usize) -> Vec<f64> {
+    let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.75, -1e-300];
+    (0..n_rows * width)
+        .map(|_| match rng.below(POOL.len() + specials.len()) {
+            i if i < POOL.len() => POOL[i],
+            i => specials[i - POOL.len()],
+        })
+        .collect()
+}
+
+/// Predicts `x` as one block, then each row on its own (the single-row path), and checks every
+/// output bit for bit (and every class when `k > 1`) against `want`, one entry per row; `label`
+/// names the case in a failure.
+fn check_blocks(
+    e: &TreeEnsemble,
+    x: &[f64],
+    width: usize,
+    k: usize,
+    want: &[(usize, Vec<f64>)],
+    label: &str,
+) -> Result<(), proptest::test_runner::TestCaseError> {
+    let blocks: Vec<(usize, &[f64])> = std::iter::once((0, x))
+        .chain(x.chunks(width).enumerate())
+        .collect();
+    for (first, block) in blocks {
+        let rows = block.len() / width;
+        let mut classes = vec![usize::MAX; rows];
+        let mut out = vec![f64::NAN; rows * k];
+        if k == 1 {
+            e.predict_dense(
+                block,
+                width,
+                Outputs {
+                    values: Some(&mut out),
+                    ..Outputs::default()
+                },
+            );
+        } else {
+            e.predict_dense(
+                block,
+                width,
+                Outputs {
+                    classes: Some(&mut classes),
+                    proba: Some(&mut out),
+                    ..Outputs::default()
+                },
+            );
+        }
+        for r in 0..rows {
+            let (class, p) = &want[first + r];
+            let got: Vec<u64> = out[r * k..(r + 1) * k]
+                .iter()
+                .map(|v| v.to_bits())
+                .collect();
+            let exp: Vec<u64> = p.iter().map(|v| v.to_bits()).collect();
+            proptest::prop_assert_eq!(got, exp, "row {} {}", first + r, label);
+            if k > 1 {
+                proptest::prop_assert_eq!(classes[r], *class, "row {} {}", first + r, label);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A boosted ensemble written plainly: the [`plain_leaf`] of each tree (its nodes' rules), add the leaves' margins to `base` in tree order (tree `t` into class `t % k`
+/// under softmax), then the link. Returns the class (none for regression) and the outputs.
+fn boosted_reference(
+    trees: &[TreeSpec],
+    k: usize,
+    base: f64,
+    link: Link,
+    row: &[f64],
+) -> (usize, Vec<f64>) {
+    let groups = if link == Link::Softmax { k } else { 1 };
+    let mut margins = vec![base; groups];
+    for (t, tree) in trees.iter().enumerate() {
+        margins[t % groups] += tree.leaf_values.0[plain_leaf(tree, row)];
+    }
+    match link {
+        Link::Identity => (0, margins),
+        Link::Logistic => {
+            let p = crate::model::sigmoid(margins[0]);
+            (usize::from(p > 0.5), vec![1.0 - p, p])
+        }
+        Link::Softmax => {
+            let class = first_max_f(&margins);
+            let max = margins.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let e: Vec<f64> = margins.iter().map(|m| (m - max).exp()).collect();
+            let total: f64 = e.iter().sum();
+            (class, e.iter().map(|v| v / total).collect())
+        }
+    }
+}
+
+/// `random_tree` turned into a boosted tree: one margin per leaf, no votes; `rules` 1 adds
+/// random strict splits (still walked on ranks), 2 also random missing directions (walked on
+/// values).
+fn boosted_tree(rng: &mut Rng, width: usize, rules: usize) -> TreeSpec {
+    let depth = 1 + rng.below(6);
+    let mut t = random_tree(rng, width, 1, depth);
+    let n = t.left.len();
+    if rules >= 1 {
+        t.strict = PackedU8((0..n).map(|_| rng.below(2) as u8).collect());
+    }
+    if rules >= 2 {
+        t.missing_left = PackedU8((0..n).map(|_| rng.below(2) as u8).collect());
+    }
+    t
 }
 
 proptest::proptest! {
@@ -225,13 +335,7 @@ proptest::proptest! {
         let task = if k == 1 { Task::Regression } else { Task::Classification };
         let mut e = TreeEnsemble::new(task, trees);
         e.prepare(width, (k > 1).then_some(k)).expect("valid trees");
-        let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.75, -1e-300];
-        let x: Vec<f64> = (0..n_rows * width)
-            .map(|_| match rng.below(POOL.len() + specials.len()) {
-                i if i < POOL.len() => POOL[i],
-                i => specials[i - POOL.len()],
-            })
-            .collect();
+        let x = random_rows(&mut rng, n_rows, width);
         let want: Vec<(usize, Vec<f64>)> =
             x.chunks(width).map(|row| reference(&e.trees, k, row)).collect();
         let narrow = e.layout.is_narrow();
@@ -240,38 +344,44 @@ proptest::proptest! {
             if wide {
                 *e.layout = Layout::new_wide(&e.trees, width);
             }
-            // The whole block, then each row on its own (the single-row path).
-            let blocks: Vec<&[f64]> =
-                std::iter::once(&x[..]).chain(x.chunks(width)).collect();
-            let mut offset = 0;
-            for block in blocks {
-                let rows = block.len() / width;
-                let expected = &want[offset % n_rows..][..rows];
-                offset += if rows == n_rows { 0 } else { 1 };
-                let mut classes = vec![usize::MAX; rows];
-                let mut out = vec![f64::NAN; rows * k];
-                if k == 1 {
-                    e.predict_dense(block, width, Outputs {
-                        values: Some(&mut out),
-                        ..Outputs::default()
-                    });
-                } else {
-                    e.predict_dense(block, width, Outputs {
-                        classes: Some(&mut classes),
-                        proba: Some(&mut out),
-                        ..Outputs::default()
-                    });
-                }
-                for (r, (class, p)) in expected.iter().enumerate() {
-                    let got: Vec<u64> = out[r * k..(r + 1) * k].iter().map(|v| v.to_bits()).collect();
-                    let exp: Vec<u64> = p.iter().map(|v| v.to_bits()).collect();
-                    proptest::prop_assert_eq!(got, exp, "row {} wide {}", r, wide);
-                    if k > 1 {
-                        proptest::prop_assert_eq!(classes[r], *class, "row {} wide {}", r, wide);
-                    }
-                }
-            }
+            check_blocks(&e, &x, width, k, &want, &format!("wide {wide}"))?;
         }
+    }
+
+    /// Summed ensembles with per-node rules give bit for bit what the plain walk gives, for
+    /// every link, in blocks and one row at a time.
+    #[test]
+    fn boosted_walks_match_the_plain_walk_bit_for_bit(
+        seed in 1u64..,
+        width in 1usize..5,
+        link in 0usize..3,
+        rounds in 1usize..8,
+        rules in 0usize..3,
+        n_rows in 1usize..30,
+    ) {
+        let mut rng = Rng(seed);
+        let (link, k, task) = match link {
+            0 => (Link::Identity, 1, Task::Regression),
+            1 => (Link::Logistic, 2, Task::Classification),
+            _ => (Link::Softmax, 3, Task::Classification),
+        };
+        let per_round = if link == Link::Softmax { k } else { 1 };
+        let trees: Vec<TreeSpec> =
+            (0..rounds * per_round).map(|_| boosted_tree(&mut rng, width, rules)).collect();
+        let base = POOL[rng.below(POOL.len() - 1)] * 0.1;
+        // Random directions can all come out "right" (a one-split tree, say): the ranked walker
+        // then still applies.
+        let sends_nan_left = trees
+            .iter()
+            .any(|t| t.missing_left.0.iter().any(|&m| m != 0));
+        let mut e = TreeEnsemble::new(task, trees)
+            .with_combination(Combination::Sum { base_score: base, link });
+        e.prepare(width, (k > 1).then_some(k)).expect("valid trees");
+        proptest::prop_assert_eq!(e.layout.is_ranked(), !sends_nan_left);
+        let x = random_rows(&mut rng, n_rows, width);
+        let want: Vec<(usize, Vec<f64>)> =
+            x.chunks(width).map(|row| boosted_reference(&e.trees, k, base, link, row)).collect();
+        check_blocks(&e, &x, width, k, &want, "")?;
     }
 }
 
@@ -369,140 +479,6 @@ fn wide_models_use_the_u32_layout() {
     assert_eq!(values, [1.0, 69_999.0, 70_000.0]);
 }
 
-/// A boosted ensemble written plainly: walk each tree with its nodes' rules (`<` or `<=`, NaN
-/// left or right), add the leaves' margins to `base` in tree order (tree `t` into class `t % k`
-/// under softmax), then the link. Returns the class (none for regression) and the outputs.
-fn boosted_reference(
-    trees: &[TreeSpec],
-    k: usize,
-    base: f64,
-    link: Link,
-    row: &[f64],
-) -> (usize, Vec<f64>) {
-    let groups = if link == Link::Softmax { k } else { 1 };
-    let mut margins = vec![base; groups];
-    for (t, tree) in trees.iter().enumerate() {
-        let mut i = 0;
-        while tree.left.0[i] != LEAF {
-            let x = row[tree.feature.0[i] as usize];
-            let go_left = if x.is_nan() {
-                tree.missing_left.0.get(i) == Some(&1)
-            } else if tree.strict.0.get(i) == Some(&1) {
-                x < tree.threshold.0[i]
-            } else {
-                x <= tree.threshold.0[i]
-            };
-            i = if go_left {
-                tree.left.0[i]
-            } else {
-                tree.right.0[i]
-            } as usize;
-        }
-        margins[t % groups] += tree.leaf_values.0[tree.right.0[i] as usize];
-    }
-    match link {
-        Link::Identity => (0, margins),
-        Link::Logistic => {
-            let p = crate::model::sigmoid(margins[0]);
-            (usize::from(p > 0.5), vec![1.0 - p, p])
-        }
-        Link::Softmax => {
-            let class = first_max_f(&margins);
-            let max = margins.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let e: Vec<f64> = margins.iter().map(|m| (m - max).exp()).collect();
-            let total: f64 = e.iter().sum();
-            (class, e.iter().map(|v| v / total).collect())
-        }
-    }
-}
-
-/// `random_tree` turned into a boosted tree: one margin per leaf, no votes; `rules` 1 adds
-/// random strict splits (still walked on ranks), 2 also random missing directions (walked on
-/// values).
-fn boosted_tree(rng: &mut Rng, width: usize, rules: usize) -> TreeSpec {
-    let depth = 1 + rng.below(6);
-    let mut t = random_tree(rng, width, 1, depth);
-    let n = t.left.len();
-    if rules >= 1 {
-        t.strict = PackedU8((0..n).map(|_| rng.below(2) as u8).collect());
-    }
-    if rules >= 2 {
-        t.missing_left = PackedU8((0..n).map(|_| rng.below(2) as u8).collect());
-    }
-    t
-}
-
-proptest::proptest! {
-    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
-
-    /// Summed ensembles with per-node rules give bit for bit what the plain walk gives, for
-    /// every link, in blocks and one row at a time.
-    #[test]
-    fn boosted_walks_match_the_plain_walk_bit_for_bit(
-        seed in 1u64..,
-        width in 1usize..5,
-        link in 0usize..3,
-        rounds in 1usize..8,
-        rules in 0usize..3,
-        n_rows in 1usize..30,
-    ) {
-        let mut rng = Rng(seed);
-        let (link, k, task) = match link {
-            0 => (Link::Identity, 1, Task::Regression),
-            1 => (Link::Logistic, 2, Task::Classification),
-            _ => (Link::Softmax, 3, Task::Classification),
-        };
-        let per_round = if link == Link::Softmax { k } else { 1 };
-        let trees: Vec<TreeSpec> =
-            (0..rounds * per_round).map(|_| boosted_tree(&mut rng, width, rules)).collect();
-        let base = POOL[rng.below(POOL.len() - 1)] * 0.1;
-        // Random directions can all come out "right" (a one-split tree, say): the ranked walker
-        // then still applies.
-        let sends_nan_left = trees
-            .iter()
-            .any(|t| t.missing_left.0.iter().any(|&m| m != 0));
-        let mut e = TreeEnsemble::new(task, trees)
-            .with_combination(Combination::Sum { base_score: base, link });
-        e.prepare(width, (k > 1).then_some(k)).expect("valid trees");
-        proptest::prop_assert_eq!(e.layout.is_ranked(), !sends_nan_left);
-        let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.75, -1e-300];
-        let x: Vec<f64> = (0..n_rows * width)
-            .map(|_| match rng.below(POOL.len() + specials.len()) {
-                i if i < POOL.len() => POOL[i],
-                i => specials[i - POOL.len()],
-            })
-            .collect();
-        let want: Vec<(usize, Vec<f64>)> =
-            x.chunks(width).map(|row| boosted_reference(&e.trees, k, base, link, row)).collect();
-        let blocks: Vec<(usize, &[f64])> = std::iter::once((0, &x[..]))
-            .chain(x.chunks(width).enumerate())
-            .collect();
-        for (first, block) in blocks {
-            let rows = block.len() / width;
-            let mut classes = vec![usize::MAX; rows];
-            let mut out = vec![f64::NAN; rows * k];
-            if k == 1 {
-                e.predict_dense(block, width, Outputs { values: Some(&mut out), ..Outputs::default() });
-            } else {
-                e.predict_dense(block, width, Outputs {
-                    classes: Some(&mut classes),
-                    proba: Some(&mut out),
-                    ..Outputs::default()
-                });
-            }
-            for r in 0..rows {
-                let (class, p) = &want[first + r];
-                let got: Vec<u64> = out[r * k..(r + 1) * k].iter().map(|v| v.to_bits()).collect();
-                let exp: Vec<u64> = p.iter().map(|v| v.to_bits()).collect();
-                proptest::prop_assert_eq!(got, exp, "row {}", first + r);
-                if k > 1 {
-                    proptest::prop_assert_eq!(classes[r], *class, "row {}", first + r);
-                }
-            }
-        }
-    }
-}
-
 #[test]
 fn summed_ensembles_must_fit_their_task() {
     let mut rng = Rng(3);
@@ -517,40 +493,24 @@ fn summed_ensembles_must_fit_their_task() {
             .prepare(2, k)
             .is_err()
     };
-    assert!(refused(Task::Regression, None, 1, sum(Link::Logistic)));
-    assert!(refused(
-        Task::Classification,
-        Some(3),
-        3,
-        sum(Link::Logistic)
-    ));
-    assert!(refused(
-        Task::Classification,
-        Some(3),
-        4,
-        sum(Link::Softmax)
-    ));
-    assert!(refused(
-        Task::Classification,
-        Some(2),
-        1,
-        sum(Link::Identity)
-    ));
-    assert!(refused(
-        Task::Regression,
-        None,
-        1,
-        Combination::Sum {
-            base_score: f64::NAN,
-            link: Link::Identity
-        }
-    ));
-    assert!(!refused(
-        Task::Classification,
-        Some(3),
-        6,
-        sum(Link::Softmax)
-    ));
+    let nan_base = Combination::Sum {
+        base_score: f64::NAN,
+        link: Link::Identity,
+    };
+    for (task, k, trees, combination, refuse) in [
+        (Task::Regression, None, 1, sum(Link::Logistic), true),
+        (Task::Classification, Some(3), 3, sum(Link::Logistic), true),
+        (Task::Classification, Some(3), 4, sum(Link::Softmax), true),
+        (Task::Classification, Some(2), 1, sum(Link::Identity), true),
+        (Task::Regression, None, 1, nan_base, true),
+        (Task::Classification, Some(3), 6, sum(Link::Softmax), false),
+    ] {
+        assert_eq!(
+            refused(task, k, trees, combination),
+            refuse,
+            "{task:?} k={k:?} {trees} trees"
+        );
+    }
     // A forest's classifier leaves (distributions, votes) are not margins.
     let mut e = TreeEnsemble::new(Task::Classification, vec![stump()])
         .with_combination(sum(Link::Logistic));
