@@ -11,14 +11,15 @@
 #     sudo apt-get install wrk                   # Debian's wrk 4.1
 #     bash benches/serve/run.sh                  # DURATION=10 TABSHIP_PORT=18901 FLOOR_PORT=18902
 #
-# Binaries come from ${CARGO_TARGET_DIR:-target}/release. Both servers use their default worker
+# Binaries come from ${CARGO_TARGET_DIR:-target}/release (TABSHIP=... for another tabship binary, e.g.
+# an older build to compare). Both servers use their default worker
 # threads (one per core) and listen on 127.0.0.1 only; tabship logs at warn (no access log). wrk
 # runs on the same machine (1 thread for 1 connection, 2 for 64), 2 s warm-up then DURATION s.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 target=${CARGO_TARGET_DIR:-$repo/target}
-tabship=$target/release/tabship
+tabship=${TABSHIP:-$target/release/tabship}
 floor=$target/release/serve-floor
 artifact=${ARTIFACT:-$repo/testdata/golden/adult_logistic_profile.tabship}
 duration=${DURATION:-10}
