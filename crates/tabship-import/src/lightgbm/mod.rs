@@ -6,8 +6,12 @@
 //! from 0.0, dividing by the number of iterations under `average_output`, and converting by the
 //! objective (sigmoid, softmax, or nothing).
 
+#[cfg(test)]
+mod fixtures;
 mod model;
 mod objective;
+#[cfg(test)]
+mod oracle;
 #[cfg(test)]
 mod tests;
 mod text;

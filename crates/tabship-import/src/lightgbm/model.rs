@@ -22,6 +22,9 @@ pub struct LightgbmModel {
     pub trees: Vec<Tree>,
     /// `[linear_tree: 1]` in the parameter section: leaves hold linear models.
     pub linear_tree: bool,
+    /// `[categorical_feature: i,j,...]` in the parameter section: the categorical features, in
+    /// increasing order. `None` when the section is absent or names features other than by index.
+    pub categorical_features: Option<Vec<usize>>,
     /// `pandas_categorical`: for each categorical feature in column order, its pandas categories
     /// (category `i` is fed to the model as code `i`). `None` when the model was not trained on
     /// a pandas frame with categorical columns.

@@ -49,6 +49,7 @@ end of trees
 parameters:
 [boosting: gbdt]
 [linear_tree: 0]
+[categorical_feature: 3]
 end of parameters
 
 pandas_categorical:[[\"w\", \"x\", \"y\", \"z\"]]
@@ -87,6 +88,7 @@ fn a_model_parses_with_every_field() {
     assert_eq!(t.splits[2].missing, MissingType::NaN);
     assert_eq!(m.trees[1].splits.len(), 0);
     assert_eq!(m.trees[1].leaf_value, [0.25]);
+    assert_eq!(m.categorical_features, Some(vec![3]));
     let pandas = m.pandas_categorical.unwrap_or_default();
     assert_eq!(pandas.len(), 1);
     assert_eq!(pandas[0].len(), 4);
@@ -202,6 +204,11 @@ fn corrupt_fields_are_refused_with_their_tree_line_and_field() {
         ),
         ("[[\"w\"", "[[w\"", "field `pandas_categorical`"),
         ("\nend of trees", "\n", "end of trees"),
+        (
+            "[categorical_feature: 3]",
+            "[categorical_feature: 4]",
+            "field `categorical_feature`",
+        ),
     ];
     for (from, to, want) in cases {
         assert!(MODEL.contains(from), "{from}");

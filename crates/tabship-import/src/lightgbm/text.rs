@@ -52,7 +52,7 @@ pub fn parse(text: &str) -> Result<LightgbmModel> {
         tree_lengths.push((offset, lines.offset()));
     }
     check_tree_sizes(&header, &tree_lengths, text)?;
-    let (linear_tree, pandas_categorical) = read_trailer(&mut lines)?;
+    let trailer = read_trailer(&mut lines, header.feature_names.len())?;
     if trees.len() % header.num_tree_per_iteration != 0 {
         return Err(parse_error(
             "trees".to_string(),
@@ -72,8 +72,9 @@ pub fn parse(text: &str) -> Result<LightgbmModel> {
         feature_names: header.feature_names,
         feature_infos: header.feature_infos,
         trees,
-        linear_tree,
-        pandas_categorical,
+        linear_tree: trailer.linear_tree,
+        categorical_features: trailer.categorical_features,
+        pandas_categorical: trailer.pandas_categorical,
     })
 }
 
@@ -522,10 +523,18 @@ impl TreeFields<'_> {
     }
 }
 
-/// After `end of trees`: whether the parameters say `linear_tree`, and `pandas_categorical`.
-fn read_trailer(lines: &mut Lines<'_>) -> Result<(bool, Option<Vec<Vec<serde_json::Value>>>)> {
-    let mut linear_tree = false;
-    let mut pandas = None;
+/// What the sections after `end of trees` say that matters.
+#[derive(Default)]
+struct Trailer {
+    linear_tree: bool,
+    categorical_features: Option<Vec<usize>>,
+    pandas_categorical: Option<Vec<Vec<serde_json::Value>>>,
+}
+
+/// Reads the sections after `end of trees`: the parameters (`linear_tree`,
+/// `categorical_feature`) and `pandas_categorical`.
+fn read_trailer(lines: &mut Lines<'_>, n_features: usize) -> Result<Trailer> {
+    let mut trailer = Trailer::default();
     let mut in_parameters = false;
     while let Some((no, line, _)) = lines.next_line() {
         match line {
@@ -533,25 +542,58 @@ fn read_trailer(lines: &mut Lines<'_>) -> Result<(bool, Option<Vec<Vec<serde_jso
             "end of parameters" => in_parameters = false,
             _ if in_parameters => {
                 if let Some(v) = line.strip_prefix("[linear_tree: ") {
-                    linear_tree = v != "0]";
+                    trailer.linear_tree = v != "0]";
+                } else if let Some(v) = line
+                    .strip_prefix("[categorical_feature: ")
+                    .and_then(|v| v.strip_suffix(']'))
+                {
+                    trailer.categorical_features = categorical_indices(no, v, n_features)?;
                 }
             }
             _ => {
                 if let Some(json) = line.strip_prefix("pandas_categorical:") {
-                    pandas = serde_json::from_str::<Option<Vec<Vec<serde_json::Value>>>>(json)
-                        .map_err(|e| {
-                            parse_error(
-                                format!("line {no}"),
-                                "pandas_categorical",
-                                format!("null or a JSON list of category lists ({e})"),
-                                json,
-                            )
-                        })?;
+                    trailer.pandas_categorical = serde_json::from_str::<
+                        Option<Vec<Vec<serde_json::Value>>>,
+                    >(json)
+                    .map_err(|e| {
+                        parse_error(
+                            format!("line {no}"),
+                            "pandas_categorical",
+                            format!("null or a JSON list of category lists ({e})"),
+                            json,
+                        )
+                    })?;
                 }
             }
         }
     }
-    Ok((linear_tree, pandas))
+    Ok(trailer)
+}
+
+/// `categorical_feature` as feature indices, sorted; None when it names features another way
+/// (`name:...`), which only the training data could resolve.
+fn categorical_indices(no: usize, text: &str, n_features: usize) -> Result<Option<Vec<usize>>> {
+    if text.is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    let Ok(mut indices) = text
+        .split(',')
+        .map(str::parse::<usize>)
+        .collect::<Result<Vec<_>, _>>()
+    else {
+        return Ok(None);
+    };
+    if let Some(&bad) = indices.iter().find(|&&i| i >= n_features) {
+        return Err(parse_error(
+            format!("line {no}"),
+            "categorical_feature",
+            format!("feature indices below {n_features}"),
+            &bad.to_string(),
+        ));
+    }
+    indices.sort_unstable();
+    indices.dedup();
+    Ok(Some(indices))
 }
 
 /// A non-negative count of at least `min`.
