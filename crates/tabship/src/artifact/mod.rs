@@ -180,6 +180,37 @@ mod minor_tests {
 }
 
 #[cfg(test)]
+mod minor_1_5_tests {
+    use super::*;
+    use crate::Pipeline;
+    use crate::artifact::packed::{PackedU8, PackedU32};
+
+    /// The golden forest with format 1.5's fields: `f32` comparisons, and a first tree whose
+    /// root sends a NaN left by LightGBM's zero rule.
+    #[test]
+    fn format_1_5_fields_round_trip_under_minor_5() -> Result<()> {
+        let path = tabship_test_support::golden("diamonds_forest_profile.tabship");
+        let mut parts = Pipeline::load(path)?.to_parts();
+        let Model::TreeEnsemble(mut trees) = parts.model else {
+            return Err(Error::field("model", "the golden forest is not a forest"));
+        };
+        let n = trees.trees[0].left.len();
+        trees.trees[0].missing_type =
+            PackedU8((0..n).map(|i| if i == 0 { 2 } else { 0 }).collect());
+        trees.trees[0].missing_left = PackedU8(vec![1; n]);
+        trees.trees[0].categorical = PackedU8(vec![0; n]);
+        trees.trees[0].category_offsets = PackedU32(vec![0; n + 1]);
+        parts.model = Model::TreeEnsemble(trees.with_features_f32(true));
+        assert_eq!(required_minor(&parts), 5);
+        let bytes = Pipeline::from_parts(parts.clone())?.to_bytes()?;
+        let loaded = Pipeline::from_bytes(&bytes)?;
+        assert_eq!(loaded.header().map(|h| h.format_minor), Some(5));
+        assert_eq!(loaded.to_parts(), parts);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
 mod read_tests {
     use super::*;
 

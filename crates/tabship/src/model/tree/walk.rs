@@ -3,9 +3,12 @@
 //!
 //! A strict split `x < t` is walked as `x <= u` for `u` the largest `f64` below `t`
 //! ([`TreeSpec::inclusive_threshold`]), which decides alike for every value but NaN. A node that
-//! sends NaN left cannot be told by one rank per value: an ensemble with such a node is walked on
-//! `f64` values by [`Plain`] (boosted models imported from XGBoost or LightGBM take that path
-//! until the ranked walker learns a rank for "missing" per node).
+//! sends NaN left, treats NaN or zero as LightGBM's missing types do, or splits on categories
+//! cannot be told by one rank per value: an ensemble with such a node is walked on `f64` values
+//! by [`Plain`], node by node with [`TreeSpec::goes_left`] (boosted models imported from XGBoost
+//! or LightGBM take that path until the ranked walker learns a rank for "missing" per node).
+//! Ensembles that compare in `f32` round each value before ranking it (or walking it plainly):
+//! a rank of the rounded value decides as the rounded value does.
 //!
 //! Splits compare *ranks* instead of `f64` values. For each feature, the distinct thresholds of
 //! every tree are sorted once; a value `x` becomes `rank(x)`, the number of thresholds below it,
@@ -23,7 +26,7 @@
 //! of a block over one tree, or one row over several trees) run in lockstep for the tree's depth so
 //! that their memory loads overlap.
 
-use super::{LEAF, TreeSpec};
+use super::{LEAF, SPLIT_NUMERIC, TreeSpec};
 
 /// The integer type of ranks and feature indices in a layout: `u16` when they fit, else `u32`.
 pub(super) trait Rank: Copy + Ord + Default + std::fmt::Debug + 'static {
@@ -95,7 +98,9 @@ impl Ranks {
         let mut keys: Vec<u128> = trees
             .iter()
             .flat_map(|t| {
-                (0..t.left.len()).filter(|&i| t.left.0[i] != LEAF).map(|i| {
+                // Categorical nodes compare no threshold.
+                let numeric = |i: usize| t.left.0[i] != LEAF && t.split_kind(i) == SPLIT_NUMERIC;
+                (0..t.left.len()).filter(move |&i| numeric(i)).map(|i| {
                     (u128::from(t.feature.0[i]) << 64)
                         | u128::from(ordered_bits(t.inclusive_threshold(i)))
                 })
@@ -190,6 +195,8 @@ pub(super) struct Layout {
     pub(super) leaf_values: Vec<f64>,
     /// Every tree's `leaf_class`, in tree order (classifiers).
     pub(super) leaf_class: Vec<u32>,
+    /// Values are rounded to `f32` before they are ranked or compared.
+    features_f32: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -225,16 +232,16 @@ impl Scratch {
 }
 
 impl Layout {
-    /// Derives the layout of validated trees over `width` features.
-    pub(super) fn new(trees: &[TreeSpec], width: usize) -> Layout {
+    /// Derives the layout of validated trees over `width` features, rounding values to `f32`
+    /// first when `features_f32`.
+    pub(super) fn new(trees: &[TreeSpec], width: usize, features_f32: bool) -> Layout {
         let ranks = Ranks::new(trees, width);
         let narrow = width <= usize::from(u16::MAX) + 1 && ranks.max_rank() <= u16::MAX_RANK;
-        let missing_left = trees
-            .iter()
-            .any(|t| t.missing_left.0.iter().any(|&m| m != 0));
+        let plain = trees.iter().any(TreeSpec::needs_plain_walk);
         Layout {
-            nodes: if missing_left {
-                Nodes::Plain(Plain::new(trees, width))
+            features_f32,
+            nodes: if plain {
+                Nodes::Plain(Plain::new(trees, width, features_f32))
             } else if narrow {
                 Nodes::Narrow(Walker::new(trees, &ranks))
             } else {
@@ -254,8 +261,8 @@ impl Layout {
 
     /// Forces the `u32` layout (tests of the wide case on small trees).
     #[cfg(test)]
-    pub(super) fn new_wide(trees: &[TreeSpec], width: usize) -> Layout {
-        let mut layout = Layout::new(trees, width);
+    pub(super) fn new_wide(trees: &[TreeSpec], width: usize, features_f32: bool) -> Layout {
+        let mut layout = Layout::new(trees, width, features_f32);
         layout.nodes = Nodes::Wide(Walker::new(trees, &layout.ranks));
         layout
     }
@@ -310,7 +317,11 @@ impl Layout {
         let rows = source.n_rows();
         let row_len = self.row_len();
         let zero = &self.ranks.zero;
-        let rank = |f: usize, x: f64| R::from_u32(self.ranks.rank(f, x));
+        let f32_values = self.features_f32;
+        let rank = |f: usize, x: f64| {
+            let x = if f32_values { round_f32(x) } else { x };
+            R::from_u32(self.ranks.rank(f, x))
+        };
         buf.clear();
         if rows == 1 {
             // One row walks several trees at once: lane 0 only.
@@ -340,6 +351,12 @@ impl Layout {
     }
 }
 
+/// `x` rounded to the nearest `f32` (ties to even, as a C cast does), back in `f64`.
+#[inline]
+pub(super) fn round_f32(x: f64) -> f64 {
+    f64::from(x as f32)
+}
+
 /// A source of rows to rank: each row is `(feature, value)` pairs; features it does not name
 /// are zero, and a later pair for the same feature wins.
 pub(super) trait RowValues {
@@ -367,10 +384,11 @@ struct Plain {
     /// Per tree, the index of its first leaf among every tree's leaves.
     first_leaf: Vec<usize>,
     width: usize,
+    features_f32: bool,
 }
 
 impl Plain {
-    fn new(trees: &[TreeSpec], width: usize) -> Plain {
+    fn new(trees: &[TreeSpec], width: usize, features_f32: bool) -> Plain {
         let mut first_leaf = Vec::with_capacity(trees.len());
         let mut at = 0;
         for t in trees {
@@ -381,6 +399,7 @@ impl Plain {
             trees: trees.to_vec(),
             first_leaf,
             width,
+            features_f32,
         }
     }
 
@@ -388,7 +407,11 @@ impl Plain {
         let mut row = vec![0.0; self.width];
         for r in 0..source.n_rows() {
             row.fill(0.0);
-            source.for_each_value(r, |f, x| row[f] = x);
+            if self.features_f32 {
+                source.for_each_value(r, |f, x| row[f] = round_f32(x));
+            } else {
+                source.for_each_value(r, |f, x| row[f] = x);
+            }
             for (tree, &first) in self.trees.iter().zip(&self.first_leaf) {
                 let mut i = 0;
                 while tree.left.0[i] != LEAF {
@@ -609,7 +632,7 @@ mod tests {
     #[test]
     fn ranks_decide_exactly_as_thresholds() {
         let tree = chain(&[-0.0, 2.5, 0.0, f64::MIN_POSITIVE, 2.5, -7.0]);
-        let layout = Layout::new(std::slice::from_ref(&tree), 1);
+        let layout = Layout::new(std::slice::from_ref(&tree), 1, false);
         assert_eq!(
             layout.ranks.thresholds,
             [-7.0, -0.0, f64::MIN_POSITIVE, 2.5],
@@ -631,7 +654,7 @@ mod tests {
         ];
         let want: Vec<u32> = probes.iter().map(|&x| reference_leaf(&tree, x)).collect();
         assert!(layout.is_narrow());
-        let wide = Layout::new_wide(std::slice::from_ref(&tree), 1);
+        let wide = Layout::new_wide(std::slice::from_ref(&tree), 1, false);
         for layout in [&layout, &wide] {
             let mut got = vec![u32::MAX; probes.len()];
             layout.for_each_leaf(&Column(&probes), &mut Scratch::new(), |r, leaf| {
@@ -648,7 +671,7 @@ mod tests {
         let trees: Vec<TreeSpec> = (0..LANES + 3)
             .map(|t| chain(&(0..=t).map(|c| c as f64 * 0.5).collect::<Vec<_>>()))
             .collect();
-        let layout = Layout::new(&trees, 2);
+        let layout = Layout::new(&trees, 2, false);
         for x in [-1.0, 0.0, 0.7, 3.0, 100.0] {
             let mut got = Vec::new();
             layout.for_each_leaf(&Column(&[x]), &mut Scratch::new(), |r, leaf| {
