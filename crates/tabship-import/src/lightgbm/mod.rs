@@ -6,6 +6,7 @@
 //! from 0.0, dividing by the number of iterations under `average_output`, and converting by the
 //! objective (sigmoid, softmax, or nothing).
 
+mod convert;
 #[cfg(test)]
 mod fixtures;
 mod model;
@@ -16,6 +17,7 @@ mod oracle;
 mod tests;
 mod text;
 
+pub use convert::{Converted, FeatureSource, convert};
 pub use model::{
     Child, FeatureInfo, LightgbmModel, MissingType, Objective, Split, Tree, ZERO_THRESHOLD,
 };

@@ -1,0 +1,439 @@
+//! From a parsed LightGBM model to tabship's [`TreeEnsemble`], reproducing LightGBM's prediction
+//! exactly or refusing the model with an error that names what cannot be reproduced.
+//!
+//! How each LightGBM rule maps onto tabship's tree semantics (format 1.5):
+//!
+//! - LightGBM's C API turns every input with `|x| <= 1e-35` into `0.0` before the trees see it
+//!   (`RowFunctionFromDenseMatric` keeps only `|x| > kZeroThreshold` or NaN). tabship compares
+//!   the value itself, which decides alike for every threshold `t` outside `[-1e-35, 1e-35)`; a
+//!   threshold inside that band is moved to where it decides alike for every value (see
+//!   [`band_threshold`]).
+//! - Missing types map one to one (`None`, `Zero`, `NaN`), with the default side as the node's
+//!   missing side.
+//! - A categorical split lists, in tabship's codes of the column, the categories whose LightGBM
+//!   code its bitset lists (pandas' categories when the model carries them); NaN, negative and
+//!   unlisted values go right, as in LightGBM.
+//! - Trees sum in `f64` from 0.0 in tree order, tree `t` into class `t % K`, and the link is the
+//!   objective's; `average_output` regressors are tabship's averaged regression forests.
+
+use tabship::model::{
+    Combination, LEAF, Link, MISSING_NAN, MISSING_NONE, MISSING_ZERO, SPLIT_LISTED_LEFT,
+    SPLIT_NUMERIC, Task, TreeEnsemble, TreeSpec,
+};
+
+use super::model::{Child, LightgbmModel, MissingType, Objective, Tree, ZERO_THRESHOLD};
+use super::text::FORMAT;
+use crate::{Error, Result};
+
+/// What feeds one LightGBM feature in the tabship pipeline.
+#[derive(Debug, Clone, Copy)]
+pub enum FeatureSource<'a> {
+    /// A numeric column's value, unscaled, NaN when missing.
+    Numeric,
+    /// A categorical column's ordinal code: code `i` is `categories[i]`; every other value
+    /// (missing, unknown, other) is a code beyond them or negative.
+    Categorical(&'a [String]),
+}
+
+/// The converted model: the ensemble, its task and its number of classes (None: regression).
+#[derive(Debug, Clone)]
+pub struct Converted {
+    /// The trees and how they combine.
+    pub ensemble: TreeEnsemble,
+    /// Classification or regression.
+    pub task: Task,
+    /// Number of classes of a classifier.
+    pub n_classes: Option<usize>,
+}
+
+/// Converts `model`, whose feature `f` the pipeline feeds from `sources[f]`.
+pub fn convert(model: &LightgbmModel, sources: &[FeatureSource<'_>]) -> Result<Converted> {
+    if model.linear_tree || model.trees.iter().any(|t| t.is_linear) {
+        return Err(unsupported(
+            "linear_tree",
+            "leaves hold linear models; only constant leaves are imported",
+        ));
+    }
+    if sources.len() != model.feature_names.len() {
+        return Err(unsupported(
+            "its feature list",
+            &format!(
+                "the model has {} features, the pipeline feeds {}",
+                model.feature_names.len(),
+                sources.len()
+            ),
+        ));
+    }
+    let (task, n_classes, link) = task_and_link(model)?;
+    let combination = if model.average_output {
+        if link != Link::Identity {
+            return Err(unsupported(
+                "average_output (boosting=rf) with a classification objective",
+                "LightGBM divides the summed margins by the iterations before the sigmoid or softmax; tabship averages only regression forests",
+            ));
+        }
+        Combination::Average
+    } else {
+        Combination::Sum {
+            base_score: 0.0,
+            link,
+        }
+    };
+    let codes = category_codes(model, sources)?;
+    let trees = model
+        .trees
+        .iter()
+        .enumerate()
+        .map(|(t, tree)| convert_tree(model, tree, t, sources, &codes))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Converted {
+        ensemble: TreeEnsemble::new(task, trees).with_combination(combination),
+        task,
+        n_classes,
+    })
+}
+
+/// The task, number of classes and link of the model's objective.
+fn task_and_link(model: &LightgbmModel) -> Result<(Task, Option<usize>, Link)> {
+    let k = model.num_tree_per_iteration;
+    let one_tree = |what: &str| {
+        if k == 1 && model.num_class == 1 {
+            Ok(())
+        } else {
+            Err(unsupported(
+                &format!("{k} trees per iteration with objective {what}"),
+                "one tree per iteration is expected",
+            ))
+        }
+    };
+    match &model.objective {
+        Some(Objective::Identity { name }) => {
+            one_tree(name)?;
+            Ok((Task::Regression, None, Link::Identity))
+        }
+        Some(Objective::Binary { sigmoid }) => {
+            one_tree("binary")?;
+            if *sigmoid != 1.0 {
+                // 1 / (1 + exp(-s * margin)) rounds `s * margin` first; scaling the leaves
+                // instead would round differently.
+                return Err(unsupported(
+                    &format!("objective `binary sigmoid:{sigmoid}`"),
+                    "only sigmoid:1 is reproduced",
+                ));
+            }
+            Ok((Task::Classification, Some(2), Link::Logistic))
+        }
+        Some(Objective::Multiclass { num_class }) => {
+            if *num_class != k || model.num_class != k {
+                return Err(unsupported(
+                    &format!("objective multiclass with {num_class} classes"),
+                    &format!(
+                        "num_class {} and {k} trees per iteration disagree",
+                        model.num_class
+                    ),
+                ));
+            }
+            Ok((Task::Classification, Some(k), Link::Softmax))
+        }
+        Some(Objective::Other { text }) => Err(unsupported(
+            &format!("objective `{text}`"),
+            "supported: regression, regression_l1, huber, fair, quantile, mape, binary (sigmoid:1), multiclass",
+        )),
+        None => Err(unsupported(
+            "no objective",
+            "the model file has no `objective=` line, so its output transform is unknown",
+        )),
+    }
+}
+
+/// Per model feature: for a categorical source, LightGBM's code of each tabship code (None when
+/// LightGBM has no code for that category, so that no bitset lists it).
+fn category_codes(
+    model: &LightgbmModel,
+    sources: &[FeatureSource<'_>],
+) -> Result<Vec<Option<Vec<Option<u64>>>>> {
+    let categorical = model.categorical_features.as_deref().unwrap_or(&[]);
+    let pandas = model.pandas_categorical.as_deref().unwrap_or(&[]);
+    let pandas_lists = !pandas.is_empty();
+    if pandas_lists && pandas.len() != categorical.len() {
+        return Err(unsupported(
+            "pandas_categorical",
+            &format!(
+                "{} category lists for {} categorical features; the category codes are ambiguous",
+                pandas.len(),
+                categorical.len()
+            ),
+        ));
+    }
+    sources
+        .iter()
+        .enumerate()
+        .map(|(f, source)| {
+            let FeatureSource::Categorical(categories) = source else {
+                return Ok(None);
+            };
+            let name = &model.feature_names[f];
+            let Some(j) = categorical.iter().position(|&c| c == f) else {
+                return Err(unsupported(
+                    &format!("feature `{name}` as a numeric split feature"),
+                    "the pipeline feeds it category codes, which LightGBM would compare as numbers; declare the column numeric",
+                ));
+            };
+            let codes = categories
+                .iter()
+                .map(|label| {
+                    if pandas_lists {
+                        // pandas feeds a category's position in the training categories.
+                        Ok(pandas[j]
+                            .iter()
+                            .position(|c| c.as_str() == Some(label) || number_text(c) == Some(label.clone()))
+                            .map(|p| p as u64))
+                    } else {
+                        // Without pandas, the feature's values are the codes themselves:
+                        // LightGBM truncates them to int; NaN and negative values go right.
+                        let x: f64 = label.parse().map_err(|_| {
+                            unsupported(
+                                &format!("categorical feature `{name}` with category `{label}`"),
+                                "without pandas_categorical the model's categories are numbers, and this category is not one",
+                            )
+                        })?;
+                        Ok((x.is_finite() && x > -1.0 && x < 2_147_483_648.0).then(|| x as u64))
+                    }
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Some(codes))
+        })
+        .collect()
+}
+
+/// A pandas category that is a number, as the reference data would spell it (`3`, `2.5`).
+fn number_text(c: &serde_json::Value) -> Option<String> {
+    c.as_f64().map(|x| {
+        if x.fract() == 0.0 && x.abs() < 1e15 {
+            format!("{}", x as i64)
+        } else {
+            format!("{x}")
+        }
+    })
+}
+
+/// One tree, nodes renumbered in pre-order so that children follow their parent.
+fn convert_tree(
+    model: &LightgbmModel,
+    tree: &Tree,
+    t: usize,
+    sources: &[FeatureSource<'_>],
+    codes: &[Option<Vec<Option<u64>>>],
+) -> Result<TreeSpec> {
+    let mut spec = TreeSpec::default();
+    if let Some(l) = tree.leaf_value.iter().position(|v| !v.is_finite()) {
+        return Err(unsupported(
+            &format!("a non-finite leaf value in tree {t} (leaf {l})"),
+            "LightGBM would predict NaN or infinity",
+        ));
+    }
+    spec.leaf_values.0 = tree.leaf_value.clone();
+    let any_categorical = tree.splits.iter().any(|s| s.cat_set.is_some());
+    let mut offsets = vec![0u32];
+    // Pre-order walk: a node's index is its position in the output.
+    let mut stack = vec![if tree.splits.is_empty() {
+        Child::Leaf(0)
+    } else {
+        Child::Split(0)
+    }];
+    // Output index of each node's parent slot to patch: (parent, is_left).
+    let mut patches: Vec<Option<(usize, bool)>> = vec![None];
+    while let Some(child) = stack.pop() {
+        let index = spec.left.0.len();
+        if let Some(Some((parent, is_left))) = patches.pop() {
+            let slot = if is_left {
+                &mut spec.left.0[parent]
+            } else {
+                &mut spec.right.0[parent]
+            };
+            *slot = index as u32;
+        }
+        match child {
+            Child::Leaf(l) => {
+                spec.feature.0.push(0);
+                spec.threshold.0.push(0.0);
+                spec.left.0.push(LEAF);
+                spec.right.0.push(l as u32);
+                spec.missing_left.0.push(0);
+                spec.missing_type.0.push(MISSING_NAN);
+                spec.categorical.0.push(SPLIT_NUMERIC);
+            }
+            Child::Split(i) => {
+                let s = &tree.splits[i];
+                spec.feature.0.push(s.feature as u32);
+                spec.left.0.push(0);
+                spec.right.0.push(0);
+                match s.cat_set {
+                    Some(c) => {
+                        let listed = category_bitset(model, tree, t, c, s.feature, sources, codes)?;
+                        spec.category_bits.0.extend_from_slice(&listed);
+                        spec.threshold.0.push(0.0);
+                        // NaN goes right, as LightGBM's CategoricalDecision sends it.
+                        spec.missing_left.0.push(0);
+                        spec.missing_type.0.push(MISSING_NAN);
+                        spec.categorical.0.push(SPLIT_LISTED_LEFT);
+                    }
+                    None => {
+                        if let FeatureSource::Categorical(_) = sources[s.feature] {
+                            return Err(unsupported(
+                                &format!(
+                                    "a numeric split on feature `{}` (tree {t})",
+                                    model.feature_names[s.feature]
+                                ),
+                                "the pipeline feeds that feature category codes",
+                            ));
+                        }
+                        spec.threshold.0.push(band_threshold(s.threshold));
+                        spec.missing_left.0.push(u8::from(s.default_left));
+                        spec.missing_type.0.push(match s.missing {
+                            MissingType::None => MISSING_NONE,
+                            MissingType::Zero => MISSING_ZERO,
+                            MissingType::NaN => MISSING_NAN,
+                        });
+                        spec.categorical.0.push(SPLIT_NUMERIC);
+                    }
+                }
+                // Right pushed first so that the left subtree comes first.
+                stack.push(s.right);
+                patches.push(Some((index, false)));
+                stack.push(s.left);
+                patches.push(Some((index, true)));
+            }
+        }
+        offsets.push(spec.category_bits.0.len() as u32);
+    }
+    if any_categorical {
+        spec.category_offsets.0 = offsets;
+    } else {
+        spec.categorical.0.clear();
+    }
+    if spec.missing_type.0.iter().all(|&m| m == MISSING_NAN) {
+        spec.missing_type.0.clear();
+    }
+    if spec.missing_left.0.iter().all(|&m| m == 0) {
+        spec.missing_left.0.clear();
+    }
+    Ok(spec)
+}
+
+/// The bitset, over tabship's codes of the feature's column, of category set `c`: tabship code
+/// `i` is listed when LightGBM's code of the same category is.
+fn category_bitset(
+    model: &LightgbmModel,
+    tree: &Tree,
+    t: usize,
+    c: usize,
+    feature: usize,
+    sources: &[FeatureSource<'_>],
+    codes: &[Option<Vec<Option<u64>>>],
+) -> Result<Vec<u32>> {
+    let words = tree.category_words(c);
+    let listed = |code: u64| {
+        usize::try_from(code / 32)
+            .ok()
+            .and_then(|w| words.get(w))
+            .is_some_and(|&word| (word >> (code % 32)) & 1 == 1)
+    };
+    match (&sources[feature], &codes[feature]) {
+        (FeatureSource::Categorical(_), Some(codes)) => {
+            let mut bits = vec![0u32; codes.len().div_ceil(32)];
+            for (i, code) in codes.iter().enumerate() {
+                if code.is_some_and(listed) {
+                    bits[i / 32] |= 1 << (i % 32);
+                }
+            }
+            while bits.last() == Some(&0) {
+                bits.pop();
+            }
+            Ok(bits)
+        }
+        _ => {
+            // A numeric column: its values are LightGBM's codes. tabship sends every negative
+            // value right, LightGBM truncates values in (-1, 0) and within 1e-35 of zero to
+            // code 0: alike unless code 0 is listed.
+            if listed(0) {
+                return Err(unsupported(
+                    &format!(
+                        "categorical feature `{}` fed by a numeric column (tree {t})",
+                        model.feature_names[feature]
+                    ),
+                    "a split lists code 0, where LightGBM's truncation of values in (-1, 0) differs; declare the column categorical",
+                ));
+            }
+            let mut bits = words.to_vec();
+            while bits.last() == Some(&0) {
+                bits.pop();
+            }
+            Ok(bits)
+        }
+    }
+}
+
+/// The threshold that decides for a raw value `x` as LightGBM decides for `x` zeroed when
+/// `|x| <= 1e-35`. Outside `[-1e-35, 1e-35)` the zeroing changes no comparison. Inside it, a
+/// negative `t` sends left exactly the values below the band (so the largest value below
+/// `-1e-35` is the threshold), and a non-negative `t` sends left every value up to the band's
+/// top (so `1e-35` is). NaN compared as 0.0 (missing type None) decides alike under both.
+pub(crate) fn band_threshold(t: f64) -> f64 {
+    if (-ZERO_THRESHOLD..ZERO_THRESHOLD).contains(&t) {
+        if t < 0.0 {
+            // The largest f64 below -ZERO_THRESHOLD: one more ulp of magnitude.
+            f64::from_bits((-ZERO_THRESHOLD).to_bits() + 1)
+        } else {
+            ZERO_THRESHOLD
+        }
+    } else {
+        t
+    }
+}
+
+/// An error naming the feature of the model that cannot be reproduced.
+fn unsupported(feature: &str, detail: &str) -> Error {
+    Error::Unsupported {
+        source_format: FORMAT,
+        feature: feature.to_string(),
+        detail: detail.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn band_thresholds_move_to_the_band_edges() {
+        let below = f64::from_bits((-ZERO_THRESHOLD).to_bits() + 1);
+        assert!(below < -ZERO_THRESHOLD);
+        assert_eq!(band_threshold(-ZERO_THRESHOLD), below);
+        assert_eq!(band_threshold(-1e-36), below);
+        assert_eq!(band_threshold(0.0), ZERO_THRESHOLD);
+        assert_eq!(band_threshold(-0.0), ZERO_THRESHOLD);
+        assert_eq!(band_threshold(ZERO_THRESHOLD), ZERO_THRESHOLD);
+        assert_eq!(band_threshold(1.5), 1.5);
+        // Every value decides alike, raw against the moved threshold and zeroed against the
+        // original.
+        let zeroed = |x: f64| if x.abs() <= ZERO_THRESHOLD { 0.0 } else { x };
+        let values = [
+            -1.0,
+            below,
+            -ZERO_THRESHOLD,
+            -1e-36,
+            -0.0,
+            0.0,
+            1e-36,
+            ZERO_THRESHOLD,
+            f64::from_bits(ZERO_THRESHOLD.to_bits() + 1),
+            1.0,
+        ];
+        for t in values {
+            for x in values {
+                assert_eq!(x <= band_threshold(t), zeroed(x) <= t, "x {x:e}, t {t:e}");
+            }
+        }
+    }
+}
