@@ -83,7 +83,16 @@ pub fn required_minor(parts: &PipelineParts) -> u16 {
     } else {
         0
     };
-    model.max(profile).max(na_values).max(decision)
+    let nan_encoders = if parts.encoders.iter().any(ColumnEncoderSpec::passes_nan) {
+        5
+    } else {
+        0
+    };
+    model
+        .max(profile)
+        .max(na_values)
+        .max(decision)
+        .max(nan_encoders)
 }
 
 /// Seals parts into complete artifact bytes.
@@ -206,6 +215,40 @@ mod minor_1_5_tests {
         let loaded = Pipeline::from_bytes(&bytes)?;
         assert_eq!(loaded.header().map(|h| h.format_minor), Some(5));
         assert_eq!(loaded.to_parts(), parts);
+        Ok(())
+    }
+
+    /// Encoders that pass missing values as NaN need format 1.5 and a tree ensemble.
+    #[test]
+    fn nan_encoders_need_minor_5_and_trees() -> Result<()> {
+        use crate::encode::{ColumnEncoderSpec, ImputeStrategy};
+        let forest = tabship_test_support::golden("diamonds_forest_profile.tabship");
+        let mut parts = Pipeline::load(forest)?.to_parts();
+        let Some(i) = parts
+            .encoders
+            .iter()
+            .position(|e| matches!(e, ColumnEncoderSpec::Numeric(_)))
+        else {
+            return Err(Error::field("encoders", "no numeric column"));
+        };
+        if let ColumnEncoderSpec::Numeric(n) = &mut parts.encoders[i] {
+            n.imputation.strategy = ImputeStrategy::Nan;
+        }
+        assert_eq!(required_minor(&parts), 5);
+        let pipeline = Pipeline::from_parts(parts.clone())?;
+        let loaded = Pipeline::from_bytes(&pipeline.to_bytes()?)?;
+        assert_eq!(loaded.header().map(|h| h.format_minor), Some(5));
+        let linear = tabship_test_support::golden("adult_logistic.tabship");
+        let mut parts = Pipeline::load(linear)?.to_parts();
+        if let Some(ColumnEncoderSpec::Numeric(n)) = parts
+            .encoders
+            .iter_mut()
+            .find(|e| matches!(e, ColumnEncoderSpec::Numeric(_)))
+        {
+            n.imputation.strategy = ImputeStrategy::Nan;
+        }
+        let refused = Pipeline::from_parts(parts).map(|_| ());
+        assert!(refused.is_err_and(|e| e.to_string().contains("NaN")));
         Ok(())
     }
 }
