@@ -197,7 +197,7 @@ fn category_codes(
                                 "without pandas_categorical the model's categories are numbers, and this category is not one",
                             )
                         })?;
-                        Ok((x.is_finite() && x > -1.0 && x < 2_147_483_648.0).then(|| x as u64))
+                        Ok((x.is_finite() && x > -1.0 && x < 2_147_483_648.0).then_some(x as u64))
                     }
                 })
                 .collect::<Result<Vec<_>>>()?;

@@ -25,7 +25,7 @@ fn model(name: &str) -> LightgbmModel {
 
 /// A pipeline of the model: one column per model feature, categorical ones with the reference
 /// data's categories (sorted) as ordinal codes, numeric ones as they are.
-fn pipeline(name: &str, m: &LightgbmModel) -> Pipeline {
+fn try_pipeline(name: &str, m: &LightgbmModel) -> Result<Pipeline, String> {
     let (header, records) = read_csv(&fixture(name, "reference.csv"));
     let categorical = m.categorical_features.clone().unwrap_or_default();
     let mut categories: Vec<Vec<String>> = vec![Vec::new(); m.feature_names.len()];
@@ -52,7 +52,7 @@ fn pipeline(name: &str, m: &LightgbmModel) -> Pipeline {
             }
         })
         .collect();
-    let converted = convert(m, &sources).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let converted = convert(m, &sources).map_err(|e| format!("{name}: {e}"))?;
     let columns = m
         .feature_names
         .iter()
@@ -95,7 +95,7 @@ fn pipeline(name: &str, m: &LightgbmModel) -> Pipeline {
         None => Vec::new(),
     };
     let parts = PipelineParts {
-        schema: Schema::new(columns).expect("schema"),
+        schema: Schema::new(columns).map_err(|e| e.to_string())?,
         encoders,
         task: converted.task,
         classes,
@@ -117,7 +117,15 @@ fn pipeline(name: &str, m: &LightgbmModel) -> Pipeline {
         decision_threshold: None,
         target_transform: None,
     };
-    Pipeline::from_parts(parts).unwrap_or_else(|e| panic!("{name}: {e}"))
+    let pipeline = Pipeline::from_parts(parts).map_err(|e| format!("{name}: {e}"))?;
+    // Predict from the artifact as loaded, so that its validation and round trip are covered.
+    let bytes = pipeline.to_bytes().map_err(|e| format!("{name}: {e}"))?;
+    Pipeline::from_bytes(&bytes).map_err(|e| format!("{name}: {e}"))
+}
+
+/// [`try_pipeline`], which must succeed.
+fn pipeline(name: &str, m: &LightgbmModel) -> Pipeline {
+    try_pipeline(name, m).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// LightGBM's predictions per row, from the hex f64 bits.
@@ -212,4 +220,151 @@ fn imported_models_predict_lightgbm_bit_for_bit() {
         );
         assert!(compared > 0);
     }
+}
+
+/// The message of the conversion error of `text` with every feature numeric.
+fn refusal(text: &str) -> String {
+    let m = parse(text).unwrap_or_else(|e| panic!("parses: {e}"));
+    let sources = vec![FeatureSource::Numeric; m.feature_names.len()];
+    match convert(&m, &sources) {
+        Ok(_) => panic!("expected a refusal"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn model_text(name: &str) -> String {
+    std::fs::read_to_string(fixture(name, "model.txt")).expect("model file")
+}
+
+#[test]
+fn what_cannot_be_reproduced_is_refused_by_name() {
+    let linear = refusal(&model_text("linear_tree"));
+    assert!(linear.contains("linear_tree"), "{linear}");
+    let rf = refusal(&model_text("rf_binary"));
+    assert!(rf.contains("average_output"), "{rf}");
+    let binary = model_text("binary_nan");
+    let scaled =
+        refusal(&binary.replace("objective=binary sigmoid:1", "objective=binary sigmoid:0.5"));
+    assert!(scaled.contains("sigmoid:0.5"), "{scaled}");
+    let poisson = refusal(&binary.replace("objective=binary sigmoid:1", "objective=poisson"));
+    assert!(poisson.contains("objective `poisson`"), "{poisson}");
+    let sqrt = refusal(
+        &model_text("rf_regression").replace("objective=regression", "objective=regression sqrt"),
+    );
+    assert!(sqrt.contains("regression sqrt"), "{sqrt}");
+}
+
+#[test]
+fn a_categorical_feature_fed_numbers_is_refused_when_code_0_is_listed() {
+    // LightGBM truncates values in (-1, 0) to code 0 and tabship sends negative values right:
+    // numbers may feed a categorical feature only when no split lists code 0.
+    let mut refused = 0;
+    for name in [
+        "binary_adult",
+        "regression_diamonds",
+        "multiclass_categorical",
+    ] {
+        let m = model(name);
+        let lists_0 = m.trees.iter().any(|t| {
+            t.splits.iter().any(|s| {
+                s.cat_set
+                    .is_some_and(|c| t.category_words(c).first().is_some_and(|w| w & 1 == 1))
+            })
+        });
+        let sources = vec![FeatureSource::Numeric; m.feature_names.len()];
+        match convert(&m, &sources) {
+            Ok(_) => assert!(!lists_0, "{name}"),
+            Err(e) => {
+                assert!(lists_0, "{name}: {e}");
+                assert!(e.to_string().contains("fed by a numeric column"), "{e}");
+                refused += 1;
+            }
+        }
+    }
+    assert!(refused > 0);
+    // A categorical column on a feature LightGBM splits numerically is refused.
+    let m = model("binary_adult");
+    let categories = vec!["a".to_string()];
+    let mut sources = vec![FeatureSource::Numeric; m.feature_names.len()];
+    sources[0] = FeatureSource::Categorical(&categories);
+    let e = convert(&m, &sources)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("feature `age`"), "{e}");
+}
+
+/// Models corrupted token by token either fail to parse, are refused, or make a pipeline that
+/// loads and predicts; none panics (the file is untrusted input).
+#[test]
+fn corrupted_models_never_panic() {
+    let replacements = [
+        "-1",
+        "0",
+        "1",
+        "2",
+        "3",
+        "-5",
+        "31",
+        "99999999999",
+        "nan",
+        "inf",
+        "1e308",
+        "-0",
+        "15",
+        "",
+    ];
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let mut outcomes = [0usize; 3];
+    for name in [
+        "binary_adult",
+        "multiclass_categorical",
+        "regression_zero_missing",
+    ] {
+        let text = model_text(name);
+        let lines: Vec<&str> = text.lines().collect();
+        let (_, records) = read_csv(&fixture(name, "inputs.csv"));
+        let m = model(name);
+        let rows: Vec<Vec<(String, Value)>> = inputs(name, &m)
+            .into_iter()
+            .map(|(r, _)| r)
+            .take(20)
+            .collect();
+        for _ in 0..150 {
+            let mut lines = lines.clone();
+            let i = next(lines.len());
+            let mut tokens: Vec<String> = lines[i].split(' ').map(str::to_string).collect();
+            let j = next(tokens.len());
+            let r = replacements[next(replacements.len())];
+            tokens[j] = match tokens[j].split_once('=') {
+                Some((key, _)) => format!("{key}={r}"),
+                None => r.to_string(),
+            };
+            let corrupted = tokens.join(" ");
+            lines[i] = &corrupted;
+            let Ok(m) = parse(&lines.join("\n")) else {
+                outcomes[0] += 1;
+                continue;
+            };
+            match try_pipeline(name, &m) {
+                Err(_) => outcomes[1] += 1,
+                Ok(p) => {
+                    outcomes[2] += 1;
+                    let _ = p.score_records(&rows);
+                }
+            }
+        }
+        assert!(!records.is_empty());
+    }
+    eprintln!(
+        "corrupted models: {} unparsed, {} refused, {} predicted",
+        outcomes[0], outcomes[1], outcomes[2]
+    );
+    assert!(outcomes.iter().all(|&n| n > 0), "{outcomes:?}");
 }
