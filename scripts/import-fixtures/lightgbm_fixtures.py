@@ -216,7 +216,10 @@ def main_current():
           "num_leaves": 15}
     write_fixture("rf_regression", {**rf, "objective": "regression"}, dx.iloc[:1500], dy[:1500],
                   dx.iloc[1500:], 10)
-    write_fixture("rf_binary", {**rf, "objective": "binary"}, g.iloc[:600], gy[:600], g.iloc[600:], 10)
+    # Classifiers average before the link: exact when the iterations are a power of two.
+    write_fixture("rf_binary", {**rf, "objective": "binary"}, g.iloc[:600], gy[:600], g.iloc[600:], 16)
+    write_fixture("rf_multiclass", {**rf, "objective": "multiclass", "num_class": 3, "num_leaves": 7},
+                  ix.iloc[:110], iy[:110], ix.iloc[110:], 4)
 
     # Linear trees: must be refused.
     lx = ix.iloc[:110]

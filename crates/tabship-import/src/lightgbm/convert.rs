@@ -14,7 +14,9 @@
 //!   code its bitset lists (pandas' categories when the model carries them); NaN, negative and
 //!   unlisted values go right, as in LightGBM.
 //! - Trees sum in `f64` from 0.0 in tree order, tree `t` into class `t % K`, and the link is the
-//!   objective's; `average_output` regressors are tabship's averaged regression forests.
+//!   objective's; `average_output` regressors are tabship's averaged regression forests, and
+//!   `average_output` classifiers of a power-of-two number of iterations carry the division on
+//!   their leaves (exact; others are refused).
 
 use tabship::model::{
     Combination, LEAF, Link, MISSING_NAN, MISSING_NONE, MISSING_ZERO, SPLIT_LISTED_LEFT,
@@ -65,15 +67,15 @@ pub fn convert(model: &LightgbmModel, sources: &[FeatureSource<'_>]) -> Result<C
         ));
     }
     let (task, n_classes, link) = task_and_link(model)?;
-    let combination = if model.average_output {
-        if link != Link::Identity {
-            return Err(unsupported(
-                "average_output (boosting=rf) with a classification objective",
-                "LightGBM divides the summed margins by the iterations before the sigmoid or softmax; tabship averages only regression forests",
-            ));
-        }
+    // Classifier forests average the margins before the link; dividing by a power of two is
+    // exact, so it can move onto the leaves (see `average_scale`).
+    let mut leaf_scale = 1.0;
+    let combination = if model.average_output && link == Link::Identity {
         Combination::Average
     } else {
+        if model.average_output {
+            leaf_scale = average_scale(model)?;
+        }
         Combination::Sum {
             base_score: 0.0,
             link,
@@ -84,7 +86,7 @@ pub fn convert(model: &LightgbmModel, sources: &[FeatureSource<'_>]) -> Result<C
         .trees
         .iter()
         .enumerate()
-        .map(|(t, tree)| convert_tree(model, tree, t, sources, &codes))
+        .map(|(t, tree)| convert_tree(model, tree, t, sources, &codes, leaf_scale))
         .collect::<Result<Vec<_>>>()?;
     Ok(Converted {
         ensemble: TreeEnsemble::new(task, trees).with_combination(combination),
@@ -144,6 +146,44 @@ fn task_and_link(model: &LightgbmModel) -> Result<(Task, Option<usize>, Link)> {
             "the model file has no `objective=` line, so its output transform is unknown",
         )),
     }
+}
+
+/// The factor `1 / n` that moves `average_output`'s division by the `n` iterations onto the
+/// leaves of a classifier forest. LightGBM computes `link(sum / n)`; summing leaves multiplied
+/// by `1 / n` in the same order gives exactly `sum / n` when `n` is a power of two and no scaled
+/// partial sum is subnormal: every non-zero partial sum is a multiple of the smallest leaf's
+/// last bit, so that bit scaled must stay a normal number. Other forests are refused.
+fn average_scale(model: &LightgbmModel) -> Result<f64> {
+    let n = model.trees.len() / model.num_tree_per_iteration;
+    if !n.is_power_of_two() {
+        return Err(unsupported(
+            &format!("average_output (boosting=rf) for a classifier of {n} iterations"),
+            "LightGBM divides the summed margins by the iterations before the link, which tabship reproduces exactly only for a power of two (1, 2, 4, ..., 64, 128, ...) iterations",
+        ));
+    }
+    let k = n.trailing_zeros() as i32;
+    // The exponent of the last bit of the smallest non-zero leaf.
+    let lowest_bit = model
+        .trees
+        .iter()
+        .flat_map(|t| &t.leaf_value)
+        .filter(|v| **v != 0.0)
+        .map(|v| ((v.to_bits() >> 52) & 0x7ff) as i32 - 1023 - 52)
+        .min()
+        .unwrap_or(0);
+    if lowest_bit - k < -1022
+        || model
+            .trees
+            .iter()
+            .flat_map(|t| &t.leaf_value)
+            .any(|v| v.is_subnormal())
+    {
+        return Err(unsupported(
+            "average_output (boosting=rf) with leaf values near the smallest double",
+            "scaling them by the number of iterations would round",
+        ));
+    }
+    Ok(1.0 / n as f64)
 }
 
 /// Per model feature: for a categorical source, LightGBM's code of each tabship code (None when
@@ -224,6 +264,7 @@ fn convert_tree(
     t: usize,
     sources: &[FeatureSource<'_>],
     codes: &[Option<Vec<Option<u64>>>],
+    leaf_scale: f64,
 ) -> Result<TreeSpec> {
     let mut spec = TreeSpec::default();
     if let Some(l) = tree.leaf_value.iter().position(|v| !v.is_finite()) {
@@ -232,7 +273,7 @@ fn convert_tree(
             "LightGBM would predict NaN or infinity",
         ));
     }
-    spec.leaf_values.0 = tree.leaf_value.clone();
+    spec.leaf_values.0 = tree.leaf_value.iter().map(|v| v * leaf_scale).collect();
     let any_categorical = tree.splits.iter().any(|s| s.cat_set.is_some());
     let mut offsets = vec![0u32];
     // Pre-order walk: a node's index is its position in the output.

@@ -7,7 +7,7 @@ use super::*;
 use tabship_test_support::{read_csv, testdata};
 
 /// Every fixture but the linear tree (whose leaves the oracle does not model).
-pub(crate) const FIXTURES: [&str; 9] = [
+pub(crate) const FIXTURES: [&str; 10] = [
     "binary_adult",
     "regression_diamonds",
     "multiclass_iris",
@@ -16,6 +16,7 @@ pub(crate) const FIXTURES: [&str; 9] = [
     "multiclass_categorical",
     "rf_regression",
     "rf_binary",
+    "rf_multiclass",
     "binary_nan_v400",
 ];
 
