@@ -435,11 +435,7 @@ pub(crate) fn band_threshold(t: f64) -> f64 {
 
 /// An error naming the feature of the model that cannot be reproduced.
 fn unsupported(feature: &str, detail: &str) -> Error {
-    Error::Unsupported {
-        source_format: FORMAT,
-        feature: feature.to_string(),
-        detail: detail.to_string(),
-    }
+    Error::unsupported(format!("{FORMAT} {feature}"), detail)
 }
 
 #[cfg(test)]

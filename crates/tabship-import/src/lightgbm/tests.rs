@@ -116,22 +116,22 @@ fn corrupt_fields_are_refused_with_their_tree_line_and_field() {
         (
             "left_child=1 2 -1",
             "left_child=1 7 -1",
-            "tree 0, line 18: field `left_child`",
+            "tree 0, line 18: left_child`",
         ),
         (
             "left_child=1 2 -1",
             "left_child=1 1 -1",
-            "field `left_child`: expected a tree",
+            "left_child`: expected a tree",
         ),
         (
             "right_child=-2 -3 -4",
             "right_child=-2 -3 -9",
-            "field `right_child`",
+            "right_child`",
         ),
         (
             "split_feature=0 3 0",
             "split_feature=0 4 0",
-            "field `split_feature`",
+            "split_feature`",
         ),
         (
             "split_feature=0 3 0",
@@ -141,23 +141,15 @@ fn corrupt_fields_are_refused_with_their_tree_line_and_field() {
         (
             "decision_type=2 1 10",
             "decision_type=2 1 14",
-            "field `decision_type`",
+            "decision_type`",
         ),
         (
             "decision_type=2 1 10",
             "decision_type=2 1 99",
-            "field `decision_type`",
+            "decision_type`",
         ),
-        (
-            "cat_threshold=2",
-            "cat_threshold=2 3",
-            "field `cat_threshold`",
-        ),
-        (
-            "cat_boundaries=0 1",
-            "cat_boundaries=0 9",
-            "field `cat_threshold`",
-        ),
+        ("cat_threshold=2", "cat_threshold=2 3", "cat_threshold`"),
+        ("cat_boundaries=0 1", "cat_boundaries=0 9", "cat_threshold`"),
         (
             "threshold=0.28824698413011457 0 ",
             "threshold=0.28824698413011457 1 ",
@@ -171,43 +163,35 @@ fn corrupt_fields_are_refused_with_their_tree_line_and_field() {
         (
             "threshold=0.28824698413011457",
             "threshold=nan",
-            "field `threshold`",
+            "threshold`",
         ),
         (
             "leaf_value=0.25",
             "leaf_value=0.25x",
-            "tree 1, line 35: field `leaf_value`",
+            "tree 1, line 35: leaf_value`",
         ),
-        ("num_leaves=4", "num_leaves=0", "field `num_leaves`"),
-        ("Tree=1", "Tree=2", "field `Tree`"),
-        (
-            "max_feature_idx=3",
-            "max_feature_idx=2",
-            "field `feature_names`",
-        ),
-        (
-            "tree_sizes=320 138",
-            "tree_sizes=320 139",
-            "field `tree_sizes`",
-        ),
-        ("tree_sizes=320 138", "tree_sizes=320", "field `tree_sizes`"),
+        ("num_leaves=4", "num_leaves=0", "num_leaves`"),
+        ("Tree=1", "Tree=2", "Tree`"),
+        ("max_feature_idx=3", "max_feature_idx=2", "feature_names`"),
+        ("tree_sizes=320 138", "tree_sizes=320 139", "tree_sizes`"),
+        ("tree_sizes=320 138", "tree_sizes=320", "tree_sizes`"),
         ("version=v4", "version=v3", "model format `v3`"),
         (
             "objective=binary sigmoid:1",
             "objective=binary",
-            "field `objective`",
+            "objective`",
         ),
         (
             "num_tree_per_iteration=1",
             "num_tree_per_iteration=3",
             "divisible",
         ),
-        ("[[\"w\"", "[[w\"", "field `pandas_categorical`"),
+        ("[[\"w\"", "[[w\"", "pandas_categorical`"),
         ("\nend of trees", "\n", "end of trees"),
         (
             "[categorical_feature: 3]",
             "[categorical_feature: 4]",
-            "field `categorical_feature`",
+            "categorical_feature`",
         ),
     ];
     for (from, to, want) in cases {
@@ -224,11 +208,23 @@ fn truncated_models_are_errors_never_panics() {
             let _ = parse(&MODEL[..end]);
         }
     }
-    assert!(matches!(parse(""), Err(Error::Parse { .. })));
+    assert!(matches!(parse(""), Err(Error::Field { .. })));
 }
 
 #[test]
 fn linear_trees_are_recorded() {
     let m = parse(&MODEL.replace("[linear_tree: 0]", "[linear_tree: 1]"));
     assert!(m.is_ok_and(|m| m.linear_tree));
+}
+
+#[test]
+fn errors_name_the_format_tree_line_and_field() {
+    assert_eq!(
+        error(&MODEL.replacen("left_child=1 2 -1", "left_child=1 7 -1", 1)),
+        "model field `LightGBM tree 0, line 18: left_child`: expected a node index below 3, got `7`"
+    );
+    assert_eq!(
+        error(&MODEL.replacen("num_leaves=4", "num_leaves=x", 1)),
+        "model field `LightGBM tree 0, line 13: num_leaves`: expected a whole number of at least 1, got `x`"
+    );
 }

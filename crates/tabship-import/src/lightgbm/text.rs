@@ -12,7 +12,7 @@ use super::objective::parse_objective;
 use crate::{Error, Result};
 
 /// The name of the format in errors.
-pub(super) const FORMAT: &str = "LightGBM text";
+pub(super) const FORMAT: &str = "LightGBM";
 
 /// Parses a LightGBM text model.
 pub fn parse(text: &str) -> Result<LightgbmModel> {
@@ -131,11 +131,10 @@ fn read_header(lines: &mut Lines<'_>) -> Result<Header> {
     };
     let (no, version) = field("version")?;
     if version != "v4" {
-        return Err(Error::Unsupported {
-            source_format: FORMAT,
-            feature: format!("model format `{version}` (line {no})"),
-            detail: "only `version=v4` (LightGBM 4.x) is read".to_string(),
-        });
+        return Err(Error::unsupported(
+            format!("LightGBM model format `{version}` (line {no})"),
+            "only `version=v4` (LightGBM 4.x) is read",
+        ));
     }
     let (no, text) = field("num_class")?;
     let num_class = parse_count(no, "num_class", text, 1)?;
@@ -505,16 +504,15 @@ impl TreeFields<'_> {
     /// Adds the tree to an error's location.
     fn locate(&self, e: Error) -> Error {
         match e {
-            Error::Parse {
-                source_format,
-                location,
+            Error::Field {
                 field,
                 expected,
                 got,
-            } => Error::Parse {
-                source_format,
-                location: format!("tree {}, {location}", self.t),
-                field,
+            } => Error::Field {
+                field: match field.strip_prefix(FORMAT) {
+                    Some(rest) => format!("{FORMAT} tree {},{rest}", self.t),
+                    None => field,
+                },
                 expected,
                 got,
             },
@@ -637,20 +635,20 @@ fn parse_int_or_float<T: std::str::FromStr>(no: usize, field: &str, text: &str) 
     })
 }
 
-/// A parse error; `got` is shortened so that a huge line does not make a huge message.
+/// A parse error at `location` (a line, or a tree and its line) about `field`; `got` is
+/// shortened so that a huge line does not make a huge message.
 pub(super) fn parse_error(location: String, field: &str, expected: String, got: &str) -> Error {
     const MAX: usize = 80;
     let got = match got.char_indices().nth(MAX) {
         Some((cut, _)) => format!("{}...", &got[..cut]),
         None => got.to_string(),
     };
-    Error::Parse {
-        source_format: FORMAT,
-        location,
-        field: field.chars().take(MAX).collect(),
+    let field: String = field.chars().take(MAX).collect();
+    Error::field(
+        format!("{FORMAT} {location}: {field}"),
         expected,
-        got,
-    }
+        format!("`{got}`"),
+    )
 }
 
 /// The file's lines with their 1-based numbers and byte offsets; `\n`, `\r\n` and `\r` end
