@@ -391,6 +391,25 @@ fn category_bitset(
             while bits.last() == Some(&0) {
                 bits.pop();
             }
+            // A category the split lists but the column cannot produce would reach LightGBM
+            // as its code (left) and tabship as Unknown (right).
+            let listed_codes = words.iter().enumerate().flat_map(|(w, &word)| {
+                (0..32u64)
+                    .filter(move |b| (word >> b) & 1 == 1)
+                    .map(move |b| w as u64 * 32 + b)
+            });
+            for code in listed_codes {
+                if !codes.contains(&Some(code)) {
+                    return Err(unsupported(
+                        &format!(
+                            "categorical feature `{}` whose category {} (tree {t}) the pipeline's column does not have",
+                            model.feature_names[feature],
+                            category_name(model, feature, code)
+                        ),
+                        "the model sends it left, tabship would score it as an unknown category; give reference data with every category the model knows",
+                    ));
+                }
+            }
             Ok(bits)
         }
         _ => {
@@ -412,6 +431,21 @@ fn category_bitset(
             }
             Ok(bits)
         }
+    }
+}
+
+/// LightGBM category `code` of `feature` as the user knows it: its pandas category, or the code.
+fn category_name(model: &LightgbmModel, feature: usize, code: u64) -> String {
+    let pandas = model
+        .categorical_features
+        .as_deref()
+        .and_then(|c| c.iter().position(|&f| f == feature))
+        .and_then(|j| model.pandas_categorical.as_deref()?.get(j))
+        .and_then(|list| list.get(usize::try_from(code).ok()?));
+    match pandas {
+        Some(serde_json::Value::String(s)) => format!("`{s}`"),
+        Some(v) => format!("`{v}`"),
+        None => format!("code {code}"),
     }
 }
 

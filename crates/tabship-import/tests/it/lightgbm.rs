@@ -24,7 +24,7 @@ fn model(name: &str) -> LightgbmModel {
 }
 
 /// A pipeline of the model: one column per model feature, categorical ones with the reference
-/// data's categories (sorted) as ordinal codes, numeric ones as they are.
+/// data's categories (in reverse order) as ordinal codes, numeric ones as they are.
 fn try_pipeline(name: &str, m: &LightgbmModel) -> Result<Pipeline, String> {
     let (header, records) = read_csv(&fixture(name, "reference.csv"));
     let categorical = m.categorical_features.clone().unwrap_or_default();
@@ -41,6 +41,9 @@ fn try_pipeline(name: &str, m: &LightgbmModel) -> Result<Pipeline, String> {
             .collect();
         seen.sort();
         seen.dedup();
+        // Reversed, so that tabship's codes differ from LightGBM's and the bitsets must be
+        // remapped.
+        seen.reverse();
         categories[f] = seen;
     }
     let sources: Vec<FeatureSource<'_>> = (0..m.feature_names.len())
@@ -385,4 +388,40 @@ fn corrupted_models_never_panic() {
         outcomes[0], outcomes[1], outcomes[2]
     );
     assert!(outcomes.iter().all(|&n| n > 0), "{outcomes:?}");
+}
+
+#[test]
+fn a_listed_category_missing_from_the_column_is_refused() {
+    let m = model("multiclass_categorical");
+    // cat_b's categories without `red`.
+    let a: Vec<String> = (0..14).map(|i| format!("c{i:02}")).collect();
+    let b = vec!["blue".to_string(), "green".to_string()];
+    let sources = [
+        FeatureSource::Numeric,
+        FeatureSource::Categorical(&a),
+        FeatureSource::Categorical(&b),
+    ];
+    let e = convert(&m, &sources)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        e.contains("categorical feature `cat_b` whose category `red`"),
+        "{e}"
+    );
+    // In another order, and with extra categories, the codes are remapped.
+    let mut a2 = a.clone();
+    a2.reverse();
+    let b2 = vec![
+        "yellow".to_string(),
+        "red".to_string(),
+        "green".to_string(),
+        "blue".to_string(),
+    ];
+    let sources = [
+        FeatureSource::Numeric,
+        FeatureSource::Categorical(&a2),
+        FeatureSource::Categorical(&b2),
+    ];
+    assert!(convert(&m, &sources).is_ok());
 }
