@@ -18,6 +18,7 @@ seed() { # target, files...
 }
 
 seed artifact_loader "$testdata"/golden/*.tabship
+seed lightgbm_text "$testdata"/import/lightgbm/*.model.txt
 for dir in "$here"/seeds/*/; do
     target=$(basename "$dir")
     seed "$target" "$dir"*
