@@ -1,0 +1,3 @@
+//! Integration tests of the importers: parity with the source libraries' own predictions.
+
+mod xgboost_parity;
