@@ -247,7 +247,7 @@ fn category_codes(
 }
 
 /// A pandas category that is a number, as the reference data would spell it (`3`, `2.5`).
-fn number_text(c: &serde_json::Value) -> Option<String> {
+pub(super) fn number_text(c: &serde_json::Value) -> Option<String> {
     c.as_f64().map(|x| {
         if x.fract() == 0.0 && x.abs() < 1e15 {
             format!("{}", x as i64)

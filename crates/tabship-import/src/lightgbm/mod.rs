@@ -25,6 +25,7 @@
 mod convert;
 #[cfg(test)]
 mod fixtures;
+mod import;
 mod model;
 mod objective;
 #[cfg(test)]
@@ -34,6 +35,7 @@ mod tests;
 mod text;
 
 pub use convert::{Converted, FeatureSource, convert};
+pub use import::{MAX_MODEL_BYTES, from_model, read_bytes, read_file};
 pub use model::{
     Child, FeatureInfo, LightgbmModel, MissingType, Objective, Split, Tree, ZERO_THRESHOLD,
 };

@@ -1,137 +1,63 @@
-//! Imported LightGBM models predict, through a tabship pipeline, exactly what LightGBM's own
-//! `predict` gave on every fixture row (`testdata/import/lightgbm/`), bit for bit.
+//! Every LightGBM fixture (`testdata/import/lightgbm/`, written by
+//! `scripts/import-fixtures/lightgbm_fixtures.py`) imported with its reference data predicts, as
+//! loaded from its artifact, exactly what LightGBM's own `predict` gave, bit for bit: values,
+//! probabilities and the most probable class, through the batch path and the record path, on
+//! held-out rows, rows exactly on (and just above) every split threshold, NaN and values within
+//! LightGBM's zero band in every numeric feature, and missing and never-seen categories.
 
-use std::collections::BTreeMap;
-
-use tabship::encode::{
-    CategoricalEncoderSpec, CategoricalMissing, CategoryEncoding, ColumnEncoderSpec, Imputation,
-    ImputeStrategy, NumericEncoderSpec,
+use tabship::{Batch, Pipeline, Predictions, Scores, TextBatchBuilder, Value};
+use tabship_import::lightgbm::{
+    FeatureSource, LightgbmModel, convert, parse, read_bytes, read_file,
 };
-use tabship::{
-    ClassLabel, ColumnKind, ColumnSpec, Pipeline, PipelineParts, Schema, Scores, TrainingInfo,
-    Value,
-};
-use tabship_import::lightgbm::{FeatureSource, LightgbmModel, convert, parse};
+use tabship_import::reference::{ReferenceData, ReferenceOptions, assemble};
 use tabship_test_support::{read_csv, testdata};
+
+/// Every fixture LightGBM's predictions are compared on (`linear_tree` is refused).
+const FIXTURES: [&str; 10] = [
+    "binary_adult",
+    "regression_diamonds",
+    "multiclass_iris",
+    "binary_nan",
+    "regression_zero_missing",
+    "multiclass_categorical",
+    "rf_regression",
+    "rf_binary",
+    "rf_multiclass",
+    "binary_nan_v400",
+];
 
 fn fixture(name: &str, ext: &str) -> std::path::PathBuf {
     testdata(&format!("import/lightgbm/{name}.{ext}"))
 }
 
 fn model(name: &str) -> LightgbmModel {
-    let text = std::fs::read_to_string(fixture(name, "model.txt")).expect("model file");
-    parse(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+    parse(&model_text(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-/// A pipeline of the model: one column per model feature, categorical ones with the reference
-/// data's categories (in reverse order) as ordinal codes, numeric ones as they are.
-fn try_pipeline(name: &str, m: &LightgbmModel) -> Result<Pipeline, String> {
-    let (header, records) = read_csv(&fixture(name, "reference.csv"));
-    let categorical = m.categorical_features.clone().unwrap_or_default();
-    let mut categories: Vec<Vec<String>> = vec![Vec::new(); m.feature_names.len()];
-    for &f in &categorical {
-        let col = header
-            .iter()
-            .position(|h| *h == m.feature_names[f])
-            .expect("column");
-        let mut seen: Vec<String> = records
-            .iter()
-            .map(|r| r[col].to_string())
-            .filter(|v| !v.is_empty())
-            .collect();
-        seen.sort();
-        seen.dedup();
-        // Reversed, so that tabship's codes differ from LightGBM's and the bitsets must be
-        // remapped.
-        seen.reverse();
-        categories[f] = seen;
+fn model_text(name: &str) -> String {
+    std::fs::read_to_string(fixture(name, "model.txt")).expect("model file")
+}
+
+fn options() -> ReferenceOptions {
+    ReferenceOptions {
+        target: Some("target".into()),
+        ..ReferenceOptions::default()
     }
-    let sources: Vec<FeatureSource<'_>> = (0..m.feature_names.len())
-        .map(|f| {
-            if categorical.contains(&f) {
-                FeatureSource::Categorical(&categories[f])
-            } else {
-                FeatureSource::Numeric
-            }
-        })
-        .collect();
-    let converted = convert(m, &sources).map_err(|e| format!("{name}: {e}"))?;
-    let columns = m
-        .feature_names
-        .iter()
-        .enumerate()
-        .map(|(f, n)| ColumnSpec {
-            name: n.clone(),
-            kind: if categorical.contains(&f) {
-                ColumnKind::Categorical
-            } else {
-                ColumnKind::Numeric
-            },
-            nullable: true,
-        })
-        .collect();
-    let encoders = (0..m.feature_names.len())
-        .map(|f| {
-            if categorical.contains(&f) {
-                ColumnEncoderSpec::Categorical(CategoricalEncoderSpec {
-                    encoding: CategoryEncoding::Ordinal,
-                    categories: categories[f].clone(),
-                    other_categories: Vec::new(),
-                    missing: CategoricalMissing::Nan,
-                    missing_slot: false,
-                    fill_category: None,
-                })
-            } else {
-                ColumnEncoderSpec::Numeric(NumericEncoderSpec {
-                    imputation: Imputation {
-                        strategy: ImputeStrategy::Nan,
-                        value: 0.0,
-                    },
-                    missing_indicator: false,
-                    scaling: None,
-                })
-            }
-        })
-        .collect();
-    let classes = match converted.n_classes {
-        Some(k) => (0..k as i64).map(ClassLabel::Integer).collect(),
-        None => Vec::new(),
-    };
-    let parts = PipelineParts {
-        schema: Schema::new(columns).map_err(|e| e.to_string())?,
-        encoders,
-        task: converted.task,
-        classes,
-        model: tabship::Model::TreeEnsemble(converted.ensemble),
-        training: TrainingInfo {
-            name: name.to_string(),
-            version: "1".into(),
-            created_at: "2026-11-30T00:00:00Z".into(),
-            target: "target".into(),
-            algorithm: "lightgbm".into(),
-            hyperparameters: BTreeMap::new(),
-            data_fingerprint: String::new(),
-            train_rows: records.len() as u64,
-            test_rows: 0,
-            library_version: "test".into(),
-        },
-        metrics: BTreeMap::new(),
-        drift_profile: None,
-        decision_threshold: None,
-        target_transform: None,
-    };
-    let pipeline = Pipeline::from_parts(parts).map_err(|e| format!("{name}: {e}"))?;
-    // Predict from the artifact as loaded, so that its validation and round trip are covered.
-    let bytes = pipeline.to_bytes().map_err(|e| format!("{name}: {e}"))?;
-    Pipeline::from_bytes(&bytes).map_err(|e| format!("{name}: {e}"))
 }
 
-/// [`try_pipeline`], which must succeed.
-fn pipeline(name: &str, m: &LightgbmModel) -> Pipeline {
-    try_pipeline(name, m).unwrap_or_else(|e| panic!("{e}"))
+/// The fixture's model imported with its reference data, through its artifact's bytes.
+fn import(name: &str) -> Pipeline {
+    let imported = read_file(&fixture(name, "model.txt")).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let data = ReferenceData::read_csv(&fixture(name, "reference.csv")).expect("reference.csv");
+    let pipeline = assemble(imported, &data, &options()).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert!(pipeline.drift_profile().is_some(), "{name}: drift profile");
+    let bytes = pipeline.to_bytes().expect("encode");
+    let pipeline = Pipeline::from_bytes(&bytes).expect("reload");
+    assert_eq!(pipeline.header().map(|h| h.format_minor), Some(5), "{name}");
+    pipeline
 }
 
-/// LightGBM's predictions per row, from the hex f64 bits.
+/// LightGBM's `predict()` per row, from the hex f64 bits.
 fn expected(name: &str) -> Vec<Vec<f64>> {
     let (header, records) = read_csv(&fixture(name, "expected.csv"));
     let k = header.len() / 2;
@@ -146,85 +72,124 @@ fn expected(name: &str) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// Fixture rows as records (empty cells missing) and whether a numeric cell is missing.
-fn inputs(name: &str, m: &LightgbmModel) -> Vec<(Vec<(String, Value)>, bool)> {
-    let (header, records) = read_csv(&fixture(name, "inputs.csv"));
-    let categorical = m.categorical_features.clone().unwrap_or_default();
-    records
+/// The fixture's input rows, as a batch and as records of texts (empty cells are missing).
+fn inputs(name: &str, p: &Pipeline) -> (Batch, Vec<Vec<(String, Value)>>) {
+    let (header, rows) = read_csv(&fixture(name, "inputs.csv"));
+    let mut builder = TextBatchBuilder::new(p.schema(), &header).expect("header");
+    for row in &rows {
+        builder.push_row(row.iter()).expect("row");
+    }
+    let records = rows
         .iter()
         .map(|r| {
-            let mut numeric_missing = false;
-            let record = header
+            header
                 .iter()
                 .zip(r.iter())
-                .enumerate()
-                .map(|(f, (h, v))| {
-                    let value = if v.is_empty() {
-                        numeric_missing |= !categorical.contains(&f);
-                        Value::Null
-                    } else if categorical.contains(&f) {
-                        Value::Text(v.to_string())
-                    } else {
-                        Value::Number(v.parse().expect("number"))
-                    };
-                    (h.clone(), value)
-                })
-                .collect();
-            (record, numeric_missing)
+                .map(|(h, v)| (h.clone(), Value::Text(v.to_string())))
+                .collect()
         })
+        .collect();
+    (builder.finish(), records)
+}
+
+/// What tabship predicts per row, shaped as LightGBM's `predict()` (a binary classifier's
+/// `p(classes[1])` only), with the predicted class of a classifier.
+fn tabship_outputs(name: &str, p: &Pipeline, batch: &Batch) -> Vec<(Vec<f64>, Option<usize>)> {
+    let k = p.classes().len();
+    let shape = |proba: &[f64]| {
+        if k == 2 {
+            vec![proba[1]]
+        } else {
+            proba.to_vec()
+        }
+    };
+    if k == 0 {
+        let Predictions::Values(v) = p.predict_batch(batch).expect("predict") else {
+            panic!("{name}: not a regressor");
+        };
+        return v.into_iter().map(|v| (vec![v], None)).collect();
+    }
+    let (Predictions::Classes(classes), proba) =
+        p.predict_batch_with_proba(batch).expect("predict")
+    else {
+        panic!("{name}: not a classifier");
+    };
+    proba
+        .rows()
+        .into_iter()
+        .zip(classes)
+        .map(|(row, c)| (shape(row.as_slice().expect("row")), Some(c)))
         .collect()
 }
 
-/// (rows compared, of which with a missing number) for one fixture; panics on the first
-/// differing bit.
-fn compare(name: &str) -> (usize, usize) {
-    let m = model(name);
-    let p = pipeline(name, &m);
-    let rows = inputs(name, &m);
-    let expected = expected(name);
-    assert_eq!(rows.len(), expected.len());
-    let (mut compared, mut with_missing) = (0, 0);
-    for (r, ((record, numeric_missing), want)) in rows.iter().zip(&expected).enumerate() {
-        if *numeric_missing {
-            with_missing += 1;
-        }
-        let got = match p.score_records(std::slice::from_ref(record)) {
-            Ok(Scores::Values(v)) => v,
-            Ok(Scores::Classes { proba, .. }) if proba.len() == 2 => vec![proba[1]],
-            Ok(Scores::Classes { proba, .. }) => proba,
-            Err((_, e)) => panic!("{name} row {r}: {e}"),
-        };
-        let same = got.len() == want.len()
-            && got
-                .iter()
-                .zip(want)
-                .all(|(a, b)| a.to_bits() == b.to_bits());
-        assert!(same, "{name} row {r}: tabship {got:?}, LightGBM {want:?}");
-        compared += 1;
-    }
-    (compared, with_missing)
+/// The first index of the largest probability (`numpy.argmax`, what LightGBM's scikit-learn
+/// wrapper predicts; a binary model's probabilities are `[1 - p, p]`).
+fn first_max(pred: &[f64]) -> usize {
+    let full = if pred.len() == 1 {
+        vec![1.0 - pred[0], pred[0]]
+    } else {
+        pred.to_vec()
+    };
+    (0..full.len()).fold(0, |b, i| if full[i] > full[b] { i } else { b })
+}
+
+fn same_bits(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.to_bits() == b.to_bits())
 }
 
 #[test]
 fn imported_models_predict_lightgbm_bit_for_bit() {
-    for name in [
-        "binary_adult",
-        "regression_diamonds",
-        "multiclass_iris",
-        "binary_nan",
-        "regression_zero_missing",
-        "multiclass_categorical",
-        "rf_regression",
-        "rf_binary",
-        "rf_multiclass",
-        "binary_nan_v400",
-    ] {
-        let (compared, with_missing) = compare(name);
+    let mut total = 0;
+    for name in FIXTURES {
+        let p = import(name);
+        let (batch, records) = inputs(name, &p);
+        let expected = expected(name);
+        assert_eq!(batch.n_rows(), expected.len(), "{name}");
+        let outputs = tabship_outputs(name, &p, &batch);
+        let scores = p
+            .score_records(&records)
+            .unwrap_or_else(|(r, e)| panic!("{name} row {r}: {e}"));
+        for (r, ((got, class), want)) in outputs.iter().zip(&expected).enumerate() {
+            assert!(
+                same_bits(got, want),
+                "{name} row {r}: tabship {got:?}, LightGBM {want:?}"
+            );
+            if let Some(c) = class {
+                assert_eq!(*c, first_max(want), "{name} row {r}: class");
+            }
+            let record = match &scores {
+                Scores::Values(v) => vec![v[r]],
+                Scores::Classes { proba, .. } => {
+                    let k = p.classes().len();
+                    let row = &proba[r * k..(r + 1) * k];
+                    if k == 2 { vec![row[1]] } else { row.to_vec() }
+                }
+            };
+            assert!(
+                same_bits(&record, want),
+                "{name} row {r} (record path): {record:?}, LightGBM {want:?}"
+            );
+        }
         eprintln!(
-            "{name}: {compared} rows equal bit for bit ({with_missing} with a missing number)"
+            "{name}: {} rows equal bit for bit (batch and record paths)",
+            expected.len()
         );
-        assert!(compared > 0);
+        total += expected.len();
     }
+    eprintln!("LightGBM parity: {total} rows in all");
+}
+
+#[test]
+fn imported_classifiers_carry_the_target_labels_and_provenance() {
+    let p = import("multiclass_iris");
+    assert_eq!(p.classes().len(), 3);
+    assert_eq!(p.training().algorithm, "lightgbm gbdt");
+    assert_eq!(p.training().target, "target");
+    assert_eq!(import("rf_binary").training().algorithm, "lightgbm rf");
+    // The pandas categories give the codes, in their order.
+    let p = import("multiclass_categorical");
+    let schema = p.schema();
+    assert!(schema.columns.iter().any(|c| c.name == "cat_a"));
 }
 
 /// The message of the conversion error of `text` with every feature numeric.
@@ -235,10 +200,6 @@ fn refusal(text: &str) -> String {
         Ok(_) => panic!("expected a refusal"),
         Err(e) => e.to_string(),
     }
-}
-
-fn model_text(name: &str) -> String {
-    std::fs::read_to_string(fixture(name, "model.txt")).expect("model file")
 }
 
 #[test]
@@ -350,13 +311,9 @@ fn corrupted_models_never_panic() {
     ] {
         let text = model_text(name);
         let lines: Vec<&str> = text.lines().collect();
-        let (_, records) = read_csv(&fixture(name, "inputs.csv"));
-        let m = model(name);
-        let rows: Vec<Vec<(String, Value)>> = inputs(name, &m)
-            .into_iter()
-            .map(|(r, _)| r)
-            .take(20)
-            .collect();
+        let data = ReferenceData::read_csv(&fixture(name, "reference.csv")).expect("reference");
+        let p = import(name);
+        let (batch, _) = inputs(name, &p);
         for _ in 0..150 {
             let mut lines = lines.clone();
             let i = next(lines.len());
@@ -369,25 +326,24 @@ fn corrupted_models_never_panic() {
             };
             let corrupted = tokens.join(" ");
             lines[i] = &corrupted;
-            let Ok(m) = parse(&lines.join("\n")) else {
+            let Ok(imported) = read_bytes(lines.join("\n").as_bytes()) else {
                 outcomes[0] += 1;
                 continue;
             };
-            match try_pipeline(name, &m) {
+            match assemble(imported, &data, &options()) {
                 Err(_) => outcomes[1] += 1,
                 Ok(p) => {
                     outcomes[2] += 1;
-                    let _ = p.score_records(&rows);
+                    let _ = p.score_batch(&batch);
                 }
             }
         }
-        assert!(!records.is_empty());
     }
     eprintln!(
-        "corrupted models: {} unparsed, {} refused, {} predicted",
+        "corrupted models: {} refused by the parser or the conversion, {} by the reference or the core, {} predicted",
         outcomes[0], outcomes[1], outcomes[2]
     );
-    assert!(outcomes.iter().all(|&n| n > 0), "{outcomes:?}");
+    assert!(outcomes[0] > 0 && outcomes[2] > 0, "{outcomes:?}");
 }
 
 #[test]
