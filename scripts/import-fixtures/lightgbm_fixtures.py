@@ -73,11 +73,11 @@ def split_thresholds(model_text: str) -> list[tuple[int, float]]:
     return sorted(set(out))
 
 
-def input_rows(x: pd.DataFrame, held_out: pd.DataFrame, model_text: str, n_base: int = 150) -> pd.DataFrame:
+def input_rows(x: pd.DataFrame, held_out: pd.DataFrame, model_text: str, int_cats=(), n_base: int = 150) -> pd.DataFrame:
     """Held-out rows, then rows on every threshold, then NaN/tiny/unseen rows."""
     rows = [held_out.iloc[: n_base]]
     base = held_out.iloc[:20].reset_index(drop=True)
-    numeric = [c for c in x.columns if not isinstance(x[c].dtype, pd.CategoricalDtype)]
+    numeric = [c for c in x.columns if not isinstance(x[c].dtype, pd.CategoricalDtype) and c not in int_cats]
     extra = []
     for i, (f, t) in enumerate(split_thresholds(model_text)):
         col = x.columns[f]
@@ -90,7 +90,13 @@ def input_rows(x: pd.DataFrame, held_out: pd.DataFrame, model_text: str, n_base:
             r = base.iloc[[(j + k) % len(base)]].copy()
             r[col] = v
             extra.append(r)
-    for j, col in enumerate(c for c in x.columns if c not in numeric):
+    for j, col in enumerate(int_cats):
+        # Integer category codes: negative, never seen, missing, and the extremes seen.
+        for k, v in enumerate([-1, 25, math.nan, 0, int(x[col].max())]):
+            r = base.iloc[[(j + k) % len(base)]].copy()
+            r[col] = v
+            extra.append(r)
+    for j, col in enumerate(c for c in x.columns if c not in numeric and c not in int_cats):
         for k, v in enumerate([None, "never-seen"]):
             r = base.iloc[[(j + k) % len(base)]].copy()
             cats = list(r[col].cat.categories)
@@ -102,23 +108,32 @@ def input_rows(x: pd.DataFrame, held_out: pd.DataFrame, model_text: str, n_base:
         rows.append(pd.concat(extra))
     out = pd.concat(rows, ignore_index=True)
     for col in x.columns:
-        if col not in numeric:
+        if col not in numeric and col not in int_cats:
             out[col] = out[col].astype(str).where(out[col].notna(), None).astype("category")
     return out
 
 
-def write_fixture(name, params, x, y, held_out, rounds, target="target"):
+def as_int_text(frame: pd.DataFrame, int_cats) -> pd.DataFrame:
+    """Integer category codes spelled as integers (pandas writes a column with NaN as floats)."""
+    out = frame.copy()
+    for col in int_cats:
+        out[col] = out[col].map(lambda v: "" if pd.isna(v) else str(int(v)))
+    return out
+
+
+def write_fixture(name, params, x, y, held_out, rounds, target="target", int_cats=()):
     OUT.mkdir(parents=True, exist_ok=True)
-    booster = lgb.train({**BASE, **params}, lgb.Dataset(x, y), num_boost_round=rounds)
+    dataset = lgb.Dataset(x, y, categorical_feature=list(int_cats) if int_cats else "auto")
+    booster = lgb.train({**BASE, **params}, dataset, num_boost_round=rounds)
     model_path = OUT / f"{name}.model.txt"
     booster.save_model(model_path)
     text = model_path.read_text()
     loaded = lgb.Booster(model_file=str(model_path))
     ref = x.copy()
     ref[target] = y
-    ref.to_csv(OUT / f"{name}.reference.csv", index=False)
-    inputs = input_rows(x, held_out, text)
-    inputs.to_csv(OUT / f"{name}.inputs.csv", index=False)
+    as_int_text(ref, int_cats).to_csv(OUT / f"{name}.reference.csv", index=False)
+    inputs = input_rows(x, held_out, text, int_cats)
+    as_int_text(inputs, int_cats).to_csv(OUT / f"{name}.inputs.csv", index=False)
     raw = np.asarray(loaded.predict(inputs, raw_score=True)).reshape(len(inputs), -1)
     pred = np.asarray(loaded.predict(inputs)).reshape(len(inputs), -1)
     with open(OUT / f"{name}.expected.csv", "w", newline="") as f:
@@ -210,6 +225,15 @@ def main_current():
     write_fixture("multiclass_categorical", {"objective": "multiclass", "num_class": 3, "num_leaves": 7,
                                              "max_cat_to_onehot": 4},
                   cx.iloc[:600], cy[:600], cx.iloc[600:], 8)
+
+    # A categorical feature of integer codes (no pandas categories): the values are the codes.
+    rng = np.random.default_rng(9)
+    n = 900
+    ix_ = pd.DataFrame({"num": rng.normal(size=n), "code": rng.integers(0, 20, size=n).astype("float64")})
+    ix_.loc[rng.random(n) < 0.05, "num"] = np.nan
+    iy_ = ((ix_["code"] % 4 == 1) | (ix_["num"] > 1.2)).astype(int).to_numpy()
+    write_fixture("binary_int_categorical", {"objective": "binary", "num_leaves": 7}, ix_.iloc[:600],
+                  iy_[:600], ix_.iloc[600:], 10, int_cats=("code",))
 
     # Random forests (average_output).
     rf = {"boosting": "rf", "bagging_fraction": 0.7, "bagging_freq": 1, "feature_fraction": 0.8,

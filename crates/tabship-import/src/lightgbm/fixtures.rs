@@ -7,13 +7,14 @@ use super::*;
 use tabship_test_support::{read_csv, testdata};
 
 /// Every fixture but the linear tree (whose leaves the oracle does not model).
-pub(crate) const FIXTURES: [&str; 10] = [
+pub(crate) const FIXTURES: [&str; 11] = [
     "binary_adult",
     "regression_diamonds",
     "multiclass_iris",
     "binary_nan",
     "regression_zero_missing",
     "multiclass_categorical",
+    "binary_int_categorical",
     "rf_regression",
     "rf_binary",
     "rf_multiclass",
@@ -40,6 +41,9 @@ fn rows(name: &str, m: &LightgbmModel) -> Vec<Vec<f64>> {
                 .enumerate()
                 .map(|(i, v)| {
                     let x = match categorical.iter().position(|&c| c == i) {
+                        // Without pandas categories the values are the codes.
+                        Some(_) if pandas.is_empty() && v.is_empty() => f64::NAN,
+                        Some(_) if pandas.is_empty() => v.parse().expect("a code"),
                         Some(j) => pandas[j]
                             .iter()
                             .position(|c| c.as_str() == Some(v))

@@ -12,7 +12,10 @@
 //! Supported: objectives `regression`, `regression_l1`, `huber`, `fair`, `quantile`, `mape`
 //! (identity), `binary` with `sigmoid:1` (`1 / (1 + exp(-margin))`), `multiclass` (softmax);
 //! missing types None, Zero and NaN; categorical splits, with pandas' categories when the model
-//! carries `pandas_categorical`, else the categories' numeric codes; `average_output` random
+//! carries `pandas_categorical`, else integer codes (the column's categories are `0`, `1`, ...
+//! up to the largest code the model knows, so inputs spell a code as an integer, `3` or the
+//! JSON number `3.0`; a text such as `3.0` or `2.5` is an unknown category, sent right, where
+//! LightGBM would truncate it to a code); `average_output` random
 //! forests (`boosting=rf`): regressors of any size, classifiers of a power-of-two number of
 //! iterations (the division then moves exactly onto the leaves).
 //!

@@ -13,13 +13,14 @@ use tabship_import::reference::{ReferenceData, ReferenceOptions, assemble};
 use tabship_test_support::{read_csv, testdata};
 
 /// Every fixture LightGBM's predictions are compared on (`linear_tree` is refused).
-const FIXTURES: [&str; 10] = [
+const FIXTURES: [&str; 11] = [
     "binary_adult",
     "regression_diamonds",
     "multiclass_iris",
     "binary_nan",
     "regression_zero_missing",
     "multiclass_categorical",
+    "binary_int_categorical",
     "rf_regression",
     "rf_binary",
     "rf_multiclass",
