@@ -55,7 +55,11 @@ fn check(case: &Path, model: &str) -> usize {
     assert_eq!(expected.len(), rows.len(), "{what}");
     let f32_bits = |v: f64, r: usize| {
         let bits = (v as f32).to_bits();
-        assert_eq!(f64::from(v as f32), v, "{what} row {r}: {v} is not a float32 value");
+        assert_eq!(
+            f64::from(v as f32),
+            v,
+            "{what} row {r}: {v} is not a float32 value"
+        );
         bits
     };
     match &expected[0] {
@@ -65,8 +69,15 @@ fn check(case: &Path, model: &str) -> usize {
                 panic!("{what}: not a regressor");
             };
             for (r, (v, e)) in values.iter().zip(&expected).enumerate() {
-                let Expected::Value(bits) = e else { unreachable!() };
-                assert_eq!(f32_bits(*v, r), *bits, "{what} row {r}: {v} vs {}", f32::from_bits(*bits));
+                let Expected::Value(bits) = e else {
+                    unreachable!()
+                };
+                assert_eq!(
+                    f32_bits(*v, r),
+                    *bits,
+                    "{what} row {r}: {v} vs {}",
+                    f32::from_bits(*bits)
+                );
             }
         }
         Expected::Class(..) => {
@@ -75,7 +86,9 @@ fn check(case: &Path, model: &str) -> usize {
                 panic!("{what}: not a classifier");
             };
             for (r, e) in expected.iter().enumerate() {
-                let Expected::Class(class, p) = e else { unreachable!() };
+                let Expected::Class(class, p) = e else {
+                    unreachable!()
+                };
                 assert_eq!(classes[r], *class, "{what} row {r}: class");
                 for (c, bits) in p.iter().enumerate() {
                     let got = proba[[r, c]];
@@ -116,5 +129,8 @@ fn xgboost_models_predict_bit_for_bit() {
             }
         }
     }
-    eprintln!("{} fixtures, {compared} rows compared bit for bit", cases.len());
+    eprintln!(
+        "{} fixtures, {compared} rows compared bit for bit",
+        cases.len()
+    );
 }
