@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
-use tabship::encode::ColumnEncoderSpec;
+use tabship::encode::{CategoricalMissing, ColumnEncoderSpec, ImputeStrategy};
 use tabship::{Model, Pipeline, artifact};
 
 use crate::cli::InspectArgs;
@@ -172,6 +172,9 @@ fn text(pipeline: &Pipeline, d: &Value) -> String {
     );
     for column in pipeline.column_summaries() {
         let detail = match &column.encoder {
+            ColumnEncoderSpec::Numeric(n) if n.imputation.strategy == ImputeStrategy::Nan => {
+                "missing passed as NaN to the model".to_owned()
+            }
             ColumnEncoderSpec::Numeric(n) => format!(
                 "impute {:?} = {}{}{}",
                 n.imputation.strategy,
@@ -198,6 +201,9 @@ fn text(pipeline: &Pipeline, d: &Value) -> String {
                 }
                 if c.missing_slot {
                     d.push_str("; missing slot");
+                }
+                if c.missing == CategoricalMissing::Nan {
+                    d.push_str("; missing passed as NaN, unknown as -1");
                 }
                 d
             }

@@ -9,5 +9,6 @@ mod drift;
 #[cfg(target_os = "linux")]
 mod faults;
 mod imbalance;
+mod import;
 mod io;
 mod keys;
