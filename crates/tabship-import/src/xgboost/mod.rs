@@ -21,6 +21,8 @@
 //! tabship's limits.
 
 mod json;
+#[cfg(test)]
+mod tests;
 mod trees;
 
 use std::collections::BTreeMap;
