@@ -364,3 +364,95 @@ fn training_info(
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A classifier of one feature `a`: a stump on code/value 0.5.
+    fn imported(kind: FeatureKind) -> Imported {
+        use tabship::artifact::packed::{PackedF64, PackedU32};
+        use tabship::model::{Combination, LEAF, Link, TreeEnsemble, TreeSpec};
+        let stump = TreeSpec {
+            feature: PackedU32(vec![0, 0, 0]),
+            threshold: PackedF64(vec![0.5, 0.0, 0.0]),
+            left: PackedU32(vec![1, LEAF, LEAF]),
+            right: PackedU32(vec![2, 0, 1]),
+            leaf_values: PackedF64(vec![-1.0, 1.0]),
+            ..TreeSpec::default()
+        };
+        Imported {
+            library: "test",
+            library_version: None,
+            algorithm: "stump".into(),
+            features: vec![crate::ModelFeature {
+                name: Some("a".into()),
+                kind,
+            }],
+            task: tabship::Task::Classification,
+            n_classes: Some(2),
+            model: TreeEnsemble::new(tabship::Task::Classification, vec![stump]).with_combination(
+                Combination::Sum {
+                    base_score: 0.0,
+                    link: Link::Logistic,
+                },
+            ),
+            hyperparameters: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn categories_sort_as_pandas_sorts_them() {
+        let texts = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            sort_like_pandas(texts(&["10", "9", "1.5"])),
+            texts(&["1.5", "9", "10"])
+        );
+        assert_eq!(
+            sort_like_pandas(texts(&["b", "B", "a"])),
+            texts(&["B", "a", "b"])
+        );
+    }
+
+    #[test]
+    fn reference_data_must_fit_the_model() {
+        let data = ReferenceData::from_csv_bytes(b"a,y\nx,1\nz,0\n,1\n").expect("csv");
+        let options = |target: Option<&str>| ReferenceOptions {
+            target: target.map(str::to_owned),
+            ..ReferenceOptions::default()
+        };
+        // A categorical feature: codes from the sorted reference values, missing passed as NaN.
+        let cat = FeatureKind::Categorical { categories: None };
+        let p = assemble(imported(cat.clone()), &data, &options(Some("y"))).expect("assembles");
+        let ColumnEncoderSpec::Categorical(c) = &p.to_parts().encoders[0] else {
+            panic!("categorical");
+        };
+        assert_eq!(c.categories, ["x", "z"]);
+        assert!(p.schema().columns[0].nullable);
+        assert!(p.drift_profile().is_some());
+        assert_eq!(p.training().train_rows, 3);
+        // A feature the reference lacks, a numeric column given as categorical that the model
+        // does not have.
+        let missing = ReferenceData::from_csv_bytes(b"b,y\n1,1\n").expect("csv");
+        let err = assemble(imported(FeatureKind::Numeric), &missing, &options(None));
+        assert!(err.is_err_and(|e| e.to_string().contains("`a` is not a column")));
+        // Labels that do not number the classes.
+        let three = ReferenceData::from_csv_bytes(
+            b"a,y
+1,1
+2,2
+3,3
+",
+        )
+        .expect("csv");
+        let err = assemble(imported(FeatureKind::Numeric), &three, &options(Some("y")));
+        assert!(err.is_err_and(|e| e.to_string().contains("3 distinct values, the model 2")));
+        let bad = ReferenceOptions {
+            categorical: vec!["nope".into()],
+            ..ReferenceOptions::default()
+        };
+        let err = assemble(imported(FeatureKind::Numeric), &data, &bad);
+        assert!(err.is_err_and(|e| e.to_string().contains("--categorical nope")));
+        assert!(ReferenceData::from_csv_bytes(b"a,y\n").is_err(), "no rows");
+    }
+}

@@ -4,8 +4,9 @@
 //! importer reads JSON and UBJSON models through one path; an `f32` widens to `f64` exactly.
 //!
 //! Model files are untrusted: every count is checked against the bytes that remain before
-//! anything is allocated, nesting is bounded, and a non-finite number is an error (JSON cannot
-//! hold it, and no tree field may be non-finite).
+//! anything is allocated, and nesting is bounded. A non-finite number (XGBoost 1.7 stores NaN as
+//! the condition of a categorical node) becomes `null`, as in the JSON path: every field that
+//! must hold a number then refuses it by name.
 
 use serde_json::{Map, Number, Value};
 
@@ -96,9 +97,7 @@ impl Reader<'_> {
     }
 
     fn float(&self, x: f64) -> Result<Value> {
-        Number::from_f64(x)
-            .map(Value::Number)
-            .ok_or_else(|| self.error(&format!("non-finite number `{x}`")))
+        Ok(Number::from_f64(x).map_or(Value::Null, Value::Number))
     }
 
     /// The value whose marker is `marker` (already read).
@@ -227,13 +226,13 @@ mod tests {
 
     #[test]
     fn hostile_documents_are_errors() {
-        // A count far beyond the document, a cut string, deep nesting, a NaN, trailing bytes.
+        // A count far beyond the document, a cut string, deep nesting, trailing bytes.
         assert!(parse(&[b'[', b'#', b'L', 0x7f, 0, 0, 0, 0, 0, 0, 0]).is_err());
         assert!(parse(&[b'S', b'i', 5, b'a']).is_err());
         assert!(parse(&[b'['; 10_000]).is_err());
         let mut nan = vec![b'd'];
         nan.extend(f32::NAN.to_be_bytes());
-        assert!(parse(&nan).is_err());
+        assert_eq!(parse(&nan).unwrap(), Value::Null, "NaN reads as null");
         assert!(parse(b"TT").is_err());
         assert!(parse(&[b'[', b'$', b'l', b'#', b'i', -1i8 as u8]).is_err());
         assert!(parse(&[]).is_err());

@@ -21,6 +21,8 @@
 //! tabship's limits.
 
 mod json;
+#[cfg(test)]
+mod tests;
 mod trees;
 
 use std::collections::BTreeMap;
@@ -56,7 +58,7 @@ pub fn read_file(path: &Path) -> Result<Imported> {
 /// Reads an XGBoost model from the bytes of a JSON or UBJSON file.
 pub fn read_bytes(bytes: &[u8]) -> Result<Imported> {
     let document = if is_json(bytes) {
-        serde_json::from_slice(bytes).map_err(|e| Error::Syntax {
+        serde_json::from_slice(&non_finite_as_null(bytes)).map_err(|e| Error::Syntax {
             format: "JSON",
             message: e.to_string(),
         })?
@@ -64,6 +66,42 @@ pub fn read_bytes(bytes: &[u8]) -> Result<Imported> {
         crate::ubjson::parse(bytes)?
     };
     from_document(&document)
+}
+
+/// XGBoost's JSON writer prints a non-finite float as the bare words `NaN`, `Infinity` or
+/// `-Infinity` (1.7 stores NaN as the `split_conditions` of categorical nodes), which JSON does
+/// not allow: outside strings they become `null`, which every field that must hold a number
+/// then refuses by name, and the categorical nodes never read.
+fn non_finite_as_null(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    const WORDS: [&[u8]; 3] = [b"-Infinity", b"Infinity", b"NaN"];
+    let mut out: Option<Vec<u8>> = None;
+    let (mut in_string, mut escaped, mut i) = (false, false, 0);
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if let Some(word) = WORDS.iter().find(|w| bytes[i..].starts_with(w)) {
+            let out = out.get_or_insert_with(|| bytes[..i].to_vec());
+            out.extend_from_slice(b"null");
+            i += word.len();
+            continue;
+        }
+        if let Some(out) = out.as_mut() {
+            out.push(b);
+        }
+        i += 1;
+    }
+    match out {
+        Some(v) => std::borrow::Cow::Owned(v),
+        None => std::borrow::Cow::Borrowed(bytes),
+    }
 }
 
 /// JSON opens its object with `{` then (after spaces) `"` or `}`; UBJSON's `{` is followed by

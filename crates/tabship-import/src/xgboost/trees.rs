@@ -173,13 +173,14 @@ fn walk(
             }
         }
         let left = a.left.0.int_at(a.left.1, i)?;
-        let condition = a.condition.0.f32_at(a.condition.1, i)?;
+        // Read only where it means something: a categorical node's condition may be NaN.
+        let condition = || a.condition.0.f32_at(a.condition.1, i);
         if left == -1 {
             t.feature.0.push(0);
             t.threshold.0.push(0.0);
             t.left.0.push(LEAF);
             t.right.0.push((t.leaf_values.0.len()) as u32);
-            t.leaf_values.0.push(f64::from(condition));
+            t.leaf_values.0.push(f64::from(condition()?));
             t.missing_left.0.push(0);
             t.strict.0.push(0);
             kinds.push(SPLIT_NUMERIC);
@@ -219,7 +220,7 @@ fn walk(
         t.missing_left.0.push(u8::from(default_left));
         match (split_type, &categories[i]) {
             (0, _) => {
-                t.threshold.0.push(f64::from(condition));
+                t.threshold.0.push(f64::from(condition()?));
                 t.strict.0.push(1);
                 kinds.push(SPLIT_NUMERIC);
                 facts.numeric_features.push(feature);

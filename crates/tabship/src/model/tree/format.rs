@@ -176,11 +176,10 @@ impl TreeSpec {
             || !self.category_bits.is_empty()
     }
 
-    /// Whether some row can take a path the ranked walk cannot follow: a missing value sent
-    /// left, a missing type other than [`MISSING_NAN`], or a categorical split.
+    /// Whether some row can take a path the ranked walk cannot follow: a missing type other
+    /// than [`MISSING_NAN`], or a categorical split.
     pub(crate) fn needs_plain_walk(&self) -> bool {
-        self.missing_left.0.iter().any(|&m| m != 0)
-            || self.missing_type.0.iter().any(|&m| m != MISSING_NAN)
+        self.missing_type.0.iter().any(|&m| m != MISSING_NAN)
             || self.categorical.0.iter().any(|&c| c != SPLIT_NUMERIC)
     }
 }

@@ -577,9 +577,7 @@ proptest::proptest! {
         // Random rules can all come out as the defaults (a one-split tree, say): the ranked
         // walker then still applies.
         let plain = trees.iter().any(|t| {
-            t.missing_left.0.iter().any(|&m| m != 0)
-                || t.missing_type.0.iter().any(|&m| m != 0)
-                || t.categorical.0.iter().any(|&c| c != 0)
+            t.missing_type.0.iter().any(|&m| m != 0) || t.categorical.0.iter().any(|&c| c != 0)
         });
         let mut e = TreeEnsemble::new(task, trees)
             .with_combination(Combination::Sum { base_score: base, link })
@@ -600,7 +598,12 @@ proptest::proptest! {
         let blocks: Vec<(usize, &[f64])> = std::iter::once((0, &x[..]))
             .chain(x.chunks(width).enumerate())
             .collect();
-        for (first, block) in blocks {
+        // Ranked ensembles in both layouts: `u16` (chosen for these small trees) and `u32`.
+        let layouts = if plain { 1 } else { 2 };
+        for (layout, (first, block)) in (0..layouts).flat_map(|l| blocks.iter().map(move |b| (l, *b))) {
+            if layout == 1 {
+                *e.layout = Layout::new_wide(&e.trees, width, features_f32);
+            }
             let rows = block.len() / width;
             let mut classes = vec![usize::MAX; rows];
             let mut out = vec![f64::NAN; rows * k];

@@ -2,11 +2,14 @@
 //! assembled (the artifact keeps smartcore's layout; nothing here is serialised).
 //!
 //! A strict split `x < t` is walked as `x <= u` for `u` the largest `f64` below `t`
-//! ([`TreeSpec::inclusive_threshold`]), which decides alike for every value but NaN. A node that
-//! sends NaN left, treats NaN or zero as LightGBM's missing types do, or splits on categories
-//! cannot be told by one rank per value: an ensemble with such a node is walked on `f64` values
-//! by [`Plain`], node by node with [`TreeSpec::goes_left`] (boosted models imported from XGBoost
-//! or LightGBM take that path until the ranked walker learns a rank for "missing" per node).
+//! ([`TreeSpec::inclusive_threshold`]), which decides alike for every value but NaN. NaN has a
+//! rank of its own, [`Rank::NAN`], above every other: it goes right at every node, unless the
+//! node sends missing values left (XGBoost's and LightGBM's default direction), which the walk
+//! marks in the high bit of the node's `left` and applies by flipping the comparison for that
+//! one rank (ensembles without such nodes are walked without the flip). A node that treats NaN
+//! or zero as LightGBM's missing types do, or splits on categories, cannot be told by one rank
+//! per value: an ensemble with such a node is walked on `f64` values by [`Plain`], node by node
+//! with [`TreeSpec::goes_left`].
 //! Ensembles that compare in `f32` round each value before ranking it (or walking it plainly):
 //! a rank of the rounded value decides as the rounded value does.
 //!
@@ -32,7 +35,9 @@ use super::{LEAF, SPLIT_NUMERIC, TreeSpec};
 pub(super) trait Rank: Copy + Ord + Default + std::fmt::Debug + 'static {
     /// Above every rank, so a walk never leaves a leaf.
     const LEAF: Self;
-    /// The largest value `from_u32` accepts for a rank (the leaf value excluded).
+    /// The rank of NaN: above every value's rank and every node's, below [`Rank::LEAF`].
+    const NAN: Self;
+    /// The largest value `from_u32` accepts for a rank (the leaf and NaN values excluded).
     const MAX_RANK: u32;
     /// Converts a value known to fit.
     fn from_u32(v: u32) -> Self;
@@ -42,7 +47,8 @@ pub(super) trait Rank: Copy + Ord + Default + std::fmt::Debug + 'static {
 
 impl Rank for u16 {
     const LEAF: u16 = u16::MAX;
-    const MAX_RANK: u32 = u16::MAX as u32 - 1;
+    const NAN: u16 = u16::MAX - 1;
+    const MAX_RANK: u32 = u16::MAX as u32 - 2;
     #[inline(always)]
     fn from_u32(v: u32) -> u16 {
         v as u16
@@ -55,7 +61,8 @@ impl Rank for u16 {
 
 impl Rank for u32 {
     const LEAF: u32 = u32::MAX;
-    const MAX_RANK: u32 = u32::MAX - 1;
+    const NAN: u32 = u32::MAX - 1;
+    const MAX_RANK: u32 = u32::MAX - 2;
     #[inline(always)]
     fn from_u32(v: u32) -> u32 {
         v
@@ -145,7 +152,8 @@ impl Ranks {
             .unwrap_or(0)
     }
 
-    /// The number of feature `feature`'s thresholds below `x`; NaN ranks above them all.
+    /// The number of feature `feature`'s thresholds below `x`; NaN ranks above them all (the
+    /// walk gives it [`Rank::NAN`] instead, above every value's rank).
     #[inline]
     pub(super) fn rank(&self, feature: usize, x: f64) -> u32 {
         let t = &self.thresholds[self.starts[feature] as usize..self.starts[feature + 1] as usize];
@@ -177,7 +185,11 @@ fn from_ordered_bits(key: u64) -> f64 {
 }
 
 /// A node as walked: go to `left` when the row's rank of `feature` is at most `rank`, else to
-/// `left + 1`.
+/// `left + 1`; the high bit of `left` ([`MISSING_LEFT`]) sends NaN's rank left instead.
+/// The bit of [`Node::left`] set on a node that sends missing values left (node indices stay
+/// below 2^28, the node limit).
+const MISSING_LEFT: u32 = 1 << 31;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Node<R> {
     left: u32,
@@ -320,7 +332,11 @@ impl Layout {
         let f32_values = self.features_f32;
         let rank = |f: usize, x: f64| {
             let x = if f32_values { round_f32(x) } else { x };
-            R::from_u32(self.ranks.rank(f, x))
+            if x.is_nan() {
+                R::NAN
+            } else {
+                R::from_u32(self.ranks.rank(f, x))
+            }
         };
         buf.clear();
         if rows == 1 {
@@ -446,6 +462,9 @@ struct Walker<R> {
     trees: Vec<TreeRef>,
     /// A leaf node, where lanes without a tree wait.
     any_leaf: u32,
+    /// Some node sends missing values left: walks apply [`MISSING_LEFT`] (walks without it skip
+    /// the test).
+    missing_left: bool,
 }
 
 impl<R: Rank> Walker<R> {
@@ -457,6 +476,7 @@ impl<R: Rank> Walker<R> {
             leaf: Vec::with_capacity(total),
             trees: Vec::with_capacity(trees.len()),
             any_leaf: 0,
+            missing_left: false,
         };
         let mut first_leaf = 0;
         for tree in trees {
@@ -489,8 +509,10 @@ impl<R: Rank> Walker<R> {
                 self.leaf.push(first_leaf + tree.right.0[i]);
             } else {
                 let feature = tree.feature.0[i];
+                let missing_left = tree.goes_left_when_missing(i);
+                self.missing_left |= missing_left;
                 self.nodes.push(Node {
-                    left: next_index,
+                    left: next_index | if missing_left { MISSING_LEFT } else { 0 },
                     feature: R::from_u32(feature),
                     // The threshold's own position among its feature's thresholds.
                     rank: R::from_u32(ranks.rank(feature as usize, tree.inclusive_threshold(i))),
@@ -506,29 +528,47 @@ impl<R: Rank> Walker<R> {
 
     /// The leaves reached by the `LANES` rows of `group` in `tree`, walked in lockstep.
     #[inline]
-    fn walk_rows(&self, tree: TreeRef, group: &[[R; LANES]]) -> [u32; LANES] {
+    fn walk_rows<const M: bool>(&self, tree: TreeRef, group: &[[R; LANES]]) -> [u32; LANES] {
         let mut idx = [tree.root; LANES];
         for _ in 0..tree.depth {
             for (l, i) in idx.iter_mut().enumerate() {
-                let n = self.nodes[*i as usize];
-                *i = n.left + u32::from(group[n.feature.index()][l] > n.rank);
+                *i = self.step::<M>(*i, |f| group[f][l]);
             }
         }
         idx.map(|i| self.leaf[i as usize])
     }
 
+    /// One step from node `i`, the row's rank of a feature given by `rank`: `left`, or
+    /// `left + 1` when the rank is above the node's. With `M` (some node sends missing values
+    /// left), NaN's rank goes the other way at a [`MISSING_LEFT`] node: NaN ranks above every
+    /// node, so the comparison's result is flipped, without a branch.
+    #[inline(always)]
+    fn step<const M: bool>(&self, i: u32, rank: impl Fn(usize) -> R) -> u32 {
+        let n = self.nodes[i as usize];
+        let r = rank(n.feature.index());
+        if M {
+            let flip = u32::from(r == R::NAN) & (n.left >> 31);
+            (n.left & !MISSING_LEFT) + (u32::from(r > n.rank) ^ flip)
+        } else {
+            n.left + u32::from(r > n.rank)
+        }
+    }
+
     /// The leaves reached by one row (lane 0 of `row`) in up to `LANES` trees, walked in
     /// lockstep.
     #[inline]
-    fn walk_trees(&self, trees: &[TreeRef], row: &[[R; LANES]]) -> [u32; TREE_LANES] {
+    fn walk_trees<const M: bool>(
+        &self,
+        trees: &[TreeRef],
+        row: &[[R; LANES]],
+    ) -> [u32; TREE_LANES] {
         // Missing lanes stay on a leaf, which costs no cache miss; their leaves are not read.
         let mut idx: [u32; TREE_LANES] =
             std::array::from_fn(|l| trees.get(l).map_or(self.any_leaf, |t| t.root));
         let depth = trees.iter().map(|t| t.depth).max().unwrap_or(0);
         for _ in 0..depth {
             for i in &mut idx {
-                let n = self.nodes[*i as usize];
-                *i = n.left + u32::from(row[n.feature.index()][0] > n.rank);
+                *i = self.step::<M>(*i, |f| row[f][0]);
             }
         }
         idx.map(|i| self.leaf[i as usize])
@@ -539,11 +579,25 @@ impl<R: Rank> Walker<R> {
     /// Blocks of `BLOCK_ROWS` rows walk every tree in turn, `LANES` rows at a time; a single row
     /// walks `LANES` trees at a time instead.
     #[inline]
-    fn for_each_leaf(&self, rows: &RankedRows<'_, R>, mut visit: impl FnMut(usize, usize)) {
+    fn for_each_leaf(&self, rows: &RankedRows<'_, R>, visit: impl FnMut(usize, usize)) {
+        if self.missing_left {
+            self.for_each_leaf_with::<true>(rows, visit);
+        } else {
+            self.for_each_leaf_with::<false>(rows, visit);
+        }
+    }
+
+    /// [`for_each_leaf`](Self::for_each_leaf), applying [`MISSING_LEFT`] when `M`.
+    #[inline]
+    fn for_each_leaf_with<const M: bool>(
+        &self,
+        rows: &RankedRows<'_, R>,
+        mut visit: impl FnMut(usize, usize),
+    ) {
         let row_len = rows.row_len;
         if rows.rows == 1 {
             for group in self.trees.chunks(TREE_LANES) {
-                let leaves = self.walk_trees(group, rows.groups);
+                let leaves = self.walk_trees::<M>(group, rows.groups);
                 for &leaf in &leaves[..group.len()] {
                     visit(0, leaf as usize);
                 }
@@ -555,7 +609,7 @@ impl<R: Rank> Walker<R> {
             for &tree in &self.trees {
                 for (g, group) in block.chunks_exact(row_len).enumerate() {
                     let first = b * BLOCK_ROWS + g * LANES;
-                    let leaves = self.walk_rows(tree, group);
+                    let leaves = self.walk_rows::<M>(tree, group);
                     let real = LANES.min(rows.rows - first);
                     for (l, &leaf) in leaves[..real].iter().enumerate() {
                         visit(first + l, leaf as usize);
