@@ -8,8 +8,10 @@
 //!   the value itself, which decides alike for every threshold `t` outside `[-1e-35, 1e-35)`; a
 //!   threshold inside that band is moved to where it decides alike for every value (see
 //!   [`band_threshold`]).
-//! - Missing types map one to one (`None`, `Zero`, `NaN`), with the default side as the node's
-//!   missing side.
+//! - Missing types map to tabship's, with the default side as the node's missing side; `None`
+//!   (NaN compared as 0.0) becomes a missing side, and `Zero` does too where the comparison
+//!   already sends the zero band to the default side (see [`numeric_missing`]), which keeps
+//!   numeric LightGBM models on the core's fast ranked walk.
 //! - A categorical split lists, in tabship's codes of the column, the categories whose LightGBM
 //!   code its bitset lists (pandas' categories when the model carries them); NaN, negative and
 //!   unlisted values go right, as in LightGBM.
@@ -19,8 +21,8 @@
 //!   their leaves (exact; others are refused).
 
 use tabship::model::{
-    Combination, LEAF, Link, MISSING_NAN, MISSING_NONE, MISSING_ZERO, SPLIT_LISTED_LEFT,
-    SPLIT_NUMERIC, Task, TreeEnsemble, TreeSpec,
+    Combination, LEAF, Link, MISSING_NAN, MISSING_ZERO, SPLIT_LISTED_LEFT, SPLIT_NUMERIC, Task,
+    TreeEnsemble, TreeSpec,
 };
 
 use super::model::{Child, LightgbmModel, MissingType, Objective, Tree, ZERO_THRESHOLD};
@@ -329,13 +331,12 @@ fn convert_tree(
                                 "the pipeline feeds that feature category codes",
                             ));
                         }
-                        spec.threshold.0.push(band_threshold(s.threshold));
-                        spec.missing_left.0.push(u8::from(s.default_left));
-                        spec.missing_type.0.push(match s.missing {
-                            MissingType::None => MISSING_NONE,
-                            MissingType::Zero => MISSING_ZERO,
-                            MissingType::NaN => MISSING_NAN,
-                        });
+                        let t = band_threshold(s.threshold);
+                        let (missing_type, missing_left) =
+                            numeric_missing(s.missing, s.default_left, t);
+                        spec.threshold.0.push(t);
+                        spec.missing_left.0.push(u8::from(missing_left));
+                        spec.missing_type.0.push(missing_type);
                         spec.categorical.0.push(SPLIT_NUMERIC);
                     }
                 }
@@ -449,6 +450,28 @@ fn category_name(model: &LightgbmModel, feature: usize, code: u64) -> String {
     }
 }
 
+/// A numeric node's missing type and missing side, in the plainest form that decides alike for
+/// every value, so that the core's ranked walk can take the node (it follows NaN to a side, but
+/// not LightGBM's NaN-as-zero or zero band). Under `None` NaN is compared as 0.0: it goes left
+/// exactly when `0.0 <= t`, a missing side. Under `Zero`, when the comparison already sends the
+/// whole band `[-1e-35, 1e-35]` to the default side, only NaN is left to route, to that side.
+/// `t` is the band-adjusted threshold ([`band_threshold`]).
+fn numeric_missing(missing: MissingType, default_left: bool, t: f64) -> (u8, bool) {
+    match missing {
+        MissingType::NaN => (MISSING_NAN, default_left),
+        MissingType::None => (MISSING_NAN, 0.0 <= t),
+        MissingType::Zero => {
+            let band_goes_left = ZERO_THRESHOLD <= t;
+            let band_goes_right = t < -ZERO_THRESHOLD;
+            if (default_left && band_goes_left) || (!default_left && band_goes_right) {
+                (MISSING_NAN, default_left)
+            } else {
+                (MISSING_ZERO, default_left)
+            }
+        }
+    }
+}
+
 /// The threshold that decides for a raw value `x` as LightGBM decides for `x` zeroed when
 /// `|x| <= 1e-35`. Outside `[-1e-35, 1e-35)` the zeroing changes no comparison. Inside it, a
 /// negative `t` sends left exactly the values below the band (so the largest value below
@@ -475,6 +498,73 @@ fn unsupported(feature: &str, detail: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// LightGBM's `NumericalDecision` on a value the C API zeroed within the band.
+    fn lightgbm_left(missing: MissingType, default_left: bool, t: f64, x: f64) -> bool {
+        let x = if x.abs() <= ZERO_THRESHOLD { 0.0 } else { x };
+        let x = if x.is_nan() && missing != MissingType::NaN {
+            0.0
+        } else {
+            x
+        };
+        if (missing == MissingType::Zero && x.abs() <= ZERO_THRESHOLD)
+            || (missing == MissingType::NaN && x.is_nan())
+        {
+            default_left
+        } else {
+            x <= t
+        }
+    }
+
+    /// The core's rule (`TreeSpec::goes_left`) for a node converted from LightGBM.
+    fn tabship_left(missing_type: u8, missing_left: bool, t: f64, x: f64) -> bool {
+        let x = if x.is_nan() {
+            if missing_type == MISSING_NAN {
+                return missing_left;
+            }
+            0.0
+        } else {
+            x
+        };
+        if missing_type == MISSING_ZERO && x.abs() <= ZERO_THRESHOLD {
+            return missing_left;
+        }
+        x <= t
+    }
+
+    #[test]
+    fn converted_numeric_nodes_decide_as_lightgbm_for_every_value() {
+        let z = ZERO_THRESHOLD;
+        let values = [
+            f64::NEG_INFINITY,
+            -1.0,
+            f64::from_bits((-z).to_bits() + 1),
+            -z,
+            -1e-36,
+            -0.0,
+            0.0,
+            1e-36,
+            z,
+            f64::from_bits(z.to_bits() + 1),
+            1.0,
+            f64::NAN,
+        ];
+        for missing in [MissingType::None, MissingType::Zero, MissingType::NaN] {
+            for default_left in [false, true] {
+                for t in values.iter().copied().filter(|t| t.is_finite()) {
+                    let adjusted = band_threshold(t);
+                    let (kind, left) = numeric_missing(missing, default_left, adjusted);
+                    for x in values {
+                        assert_eq!(
+                            tabship_left(kind, left, adjusted, x),
+                            lightgbm_left(missing, default_left, t, x),
+                            "{missing:?} default_left {default_left} t {t:e} x {x:e}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn band_thresholds_move_to_the_band_edges() {

@@ -382,3 +382,46 @@ fn a_listed_category_missing_from_the_column_is_refused() {
     ];
     assert!(convert(&m, &sources).is_ok());
 }
+
+/// Numeric models without `zero_as_missing` need no LightGBM-only rule (their nodes route NaN to
+/// a side), so the core walks them with its ranked walk.
+#[test]
+fn numeric_models_need_no_lightgbm_only_rules() {
+    for name in [
+        "multiclass_iris",
+        "binary_nan",
+        "binary_nan_v400",
+        "rf_binary",
+        "rf_multiclass",
+    ] {
+        let imported = read_file(&fixture(name, "model.txt")).expect("imports");
+        for (t, tree) in imported.model.trees.iter().enumerate() {
+            assert!(
+                tree.missing_type.is_empty(),
+                "{name} tree {t}: missing types"
+            );
+            assert!(tree.categorical.is_empty(), "{name} tree {t}: categorical");
+        }
+    }
+    // Under zero_as_missing, only nodes whose comparison splits the zero band keep it.
+    let imported = read_file(&fixture("regression_zero_missing", "model.txt")).expect("imports");
+    let zero: usize = imported
+        .model
+        .trees
+        .iter()
+        .map(|t| {
+            t.missing_type
+                .0
+                .iter()
+                .filter(|&&m| m == tabship::model::MISSING_ZERO)
+                .count()
+        })
+        .sum();
+    let splits: usize = model("regression_zero_missing")
+        .trees
+        .iter()
+        .map(|t| t.splits.len())
+        .sum();
+    eprintln!("regression_zero_missing: {zero} of {splits} splits keep the Zero missing type");
+    assert!(zero < splits);
+}
