@@ -425,3 +425,37 @@ fn numeric_models_need_no_lightgbm_only_rules() {
     eprintln!("regression_zero_missing: {zero} of {splits} splits keep the Zero missing type");
     assert!(zero < splits);
 }
+
+/// A tree of one leaf (LightGBM writes them when no split gains) converts to a single leaf node:
+/// appending one whose value is 0 leaves every prediction as LightGBM gave it.
+#[test]
+fn a_single_leaf_tree_is_one_leaf_node() {
+    let name = "binary_nan";
+    let text = model_text(name);
+    let n = model(name).trees.len();
+    let leaf = format!(
+        "Tree={n}\nnum_leaves=1\nnum_cat=0\nsplit_feature=\nsplit_gain=\nthreshold=\ndecision_type=\n\
+         left_child=\nright_child=\nleaf_value=0\nleaf_weight=\nleaf_count=\ninternal_value=\n\
+         internal_weight=\ninternal_count=\nis_linear=0\nshrinkage=1\n\n\nend of trees"
+    );
+    let text: String = text
+        .replacen("end of trees", &leaf, 1)
+        .lines()
+        .filter(|l| !l.starts_with("tree_sizes="))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let imported = read_bytes(text.as_bytes()).expect("imports");
+    let last = imported.model.trees.last().expect("a tree");
+    assert_eq!(last.left.0, [tabship::model::LEAF]);
+    assert_eq!(last.leaf_values.0, [0.0]);
+    let data = ReferenceData::read_csv(&fixture(name, "reference.csv")).expect("reference");
+    let p = assemble(imported, &data, &options()).expect("assembles");
+    let (batch, _) = inputs(name, &p);
+    for (r, ((got, _), want)) in tabship_outputs(name, &p, &batch)
+        .iter()
+        .zip(expected(name))
+        .enumerate()
+    {
+        assert!(same_bits(got, &want), "row {r}: {got:?} vs {want:?}");
+    }
+}
