@@ -235,6 +235,25 @@ def main_current():
     write_fixture("binary_int_categorical", {"objective": "binary", "num_leaves": 7}, ix_.iloc[:600],
                   iy_[:600], ix_.iloc[600:], 10, int_cats=("code",))
 
+    # Many categories: bitsets of several 32-bit words.
+    rng = np.random.default_rng(21)
+    n = 1200
+    many = [f"k{i:03d}" for i in range(90)]
+    mx = pd.DataFrame({
+        "num": rng.normal(size=n),
+        "many": pd.Categorical(rng.choice(many, size=n), categories=many),
+    })
+    effect = rng.normal(size=len(many))
+    my = effect[mx["many"].cat.codes.to_numpy()] + 0.3 * mx["num"].to_numpy()
+    write_fixture("regression_many_categories", {"objective": "regression", "num_leaves": 7,
+                                                 "max_cat_threshold": 64, "min_data_per_group": 3},
+                  mx.iloc[:900], my[:900], mx.iloc[900:], 10)
+
+    # DART: trees are saved already normalised, so prediction is a plain sum.
+    write_fixture("binary_dart", {"objective": "binary", "num_leaves": 7, "boosting": "dart",
+                                  "drop_rate": 0.3, "skip_drop": 0.0},
+                  g.iloc[:600], gy[:600], g.iloc[600:], 12)
+
     # Random forests (average_output).
     rf = {"boosting": "rf", "bagging_fraction": 0.7, "bagging_freq": 1, "feature_fraction": 0.8,
           "num_leaves": 15}

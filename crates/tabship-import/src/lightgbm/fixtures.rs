@@ -7,7 +7,7 @@ use super::*;
 use tabship_test_support::{read_csv, testdata};
 
 /// Every fixture but the linear tree (whose leaves the oracle does not model).
-pub(crate) const FIXTURES: [&str; 11] = [
+pub(crate) const FIXTURES: [&str; 13] = [
     "binary_adult",
     "regression_diamonds",
     "multiclass_iris",
@@ -15,6 +15,8 @@ pub(crate) const FIXTURES: [&str; 11] = [
     "regression_zero_missing",
     "multiclass_categorical",
     "binary_int_categorical",
+    "regression_many_categories",
+    "binary_dart",
     "rf_regression",
     "rf_binary",
     "rf_multiclass",

@@ -13,7 +13,7 @@ use tabship_import::reference::{ReferenceData, ReferenceOptions, assemble};
 use tabship_test_support::{read_csv, testdata};
 
 /// Every fixture LightGBM's predictions are compared on (`linear_tree` is refused).
-const FIXTURES: [&str; 11] = [
+const FIXTURES: [&str; 13] = [
     "binary_adult",
     "regression_diamonds",
     "multiclass_iris",
@@ -21,6 +21,8 @@ const FIXTURES: [&str; 11] = [
     "regression_zero_missing",
     "multiclass_categorical",
     "binary_int_categorical",
+    "regression_many_categories",
+    "binary_dart",
     "rf_regression",
     "rf_binary",
     "rf_multiclass",
