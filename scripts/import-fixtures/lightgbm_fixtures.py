@@ -179,16 +179,16 @@ def adult():
 def main_current():
     # Binary, numeric and categorical (adult).
     x, y = adult()
-    write_fixture("binary_adult", {"objective": "binary", "num_leaves": 15}, x.iloc[:1500], y[:1500],
-                  x.iloc[1500:], 20)
+    write_fixture("binary_adult", {"objective": "binary", "num_leaves": 15}, x.iloc[:800], y[:800],
+                  x.iloc[800:], 20)
 
     # Regression (diamonds), with one categorical column.
     d = pd.read_csv(REPO / "testdata" / "diamonds_sample.csv")
     dx = d[["carat", "cut", "depth", "table", "x", "y", "z"]].copy()
     dx["cut"] = dx["cut"].astype("category")
     dy = d["price"].astype("float64").to_numpy()
-    write_fixture("regression_diamonds", {"objective": "regression", "num_leaves": 15}, dx.iloc[:1500],
-                  dy[:1500], dx.iloc[1500:], 20)
+    write_fixture("regression_diamonds", {"objective": "regression", "num_leaves": 15}, dx.iloc[:800],
+                  dy[:800], dx.iloc[800:], 20)
 
     # Multiclass (iris), numeric only.
     iris = pd.read_csv(REPO / "testdata" / "iris.csv").sample(frac=1.0, random_state=3)
@@ -200,14 +200,14 @@ def main_current():
     # NaN, zeros and values within the zero band (missing type NaN and None nodes).
     g = generated(900, 11, 0.15)
     gy = (label_of(g) > 0.1).astype(int).to_numpy()
-    write_fixture("binary_nan", {"objective": "binary", "num_leaves": 15}, g.iloc[:600], gy[:600],
-                  g.iloc[600:], 20)
+    write_fixture("binary_nan", {"objective": "binary", "num_leaves": 15}, g.iloc[:400], gy[:400],
+                  g.iloc[400:], 20)
 
     # zero_as_missing: missing type Zero nodes.
     gz = generated(900, 12, 0.1)
     write_fixture("regression_zero_missing", {"objective": "regression", "num_leaves": 15,
                                               "zero_as_missing": True},
-                  gz.iloc[:600], label_of(gz).to_numpy()[:600], gz.iloc[600:], 20)
+                  gz.iloc[:400], label_of(gz).to_numpy()[:400], gz.iloc[400:], 20)
 
     # Multiclass with categorical features (many levels, missing in training).
     rng = np.random.default_rng(5)
@@ -232,8 +232,8 @@ def main_current():
     ix_ = pd.DataFrame({"num": rng.normal(size=n), "code": rng.integers(0, 20, size=n).astype("float64")})
     ix_.loc[rng.random(n) < 0.05, "num"] = np.nan
     iy_ = ((ix_["code"] % 4 == 1) | (ix_["num"] > 1.2)).astype(int).to_numpy()
-    write_fixture("binary_int_categorical", {"objective": "binary", "num_leaves": 7}, ix_.iloc[:600],
-                  iy_[:600], ix_.iloc[600:], 10, int_cats=("code",))
+    write_fixture("binary_int_categorical", {"objective": "binary", "num_leaves": 7}, ix_.iloc[:400],
+                  iy_[:400], ix_.iloc[400:], 10, int_cats=("code",))
 
     # Many categories: bitsets of several 32-bit words.
     rng = np.random.default_rng(21)
@@ -247,20 +247,20 @@ def main_current():
     my = effect[mx["many"].cat.codes.to_numpy()] + 0.3 * mx["num"].to_numpy()
     write_fixture("regression_many_categories", {"objective": "regression", "num_leaves": 7,
                                                  "max_cat_threshold": 64, "min_data_per_group": 3},
-                  mx.iloc[:900], my[:900], mx.iloc[900:], 10)
+                  mx.iloc[:600], my[:600], mx.iloc[600:], 10)
 
     # DART: trees are saved already normalised, so prediction is a plain sum.
     write_fixture("binary_dart", {"objective": "binary", "num_leaves": 7, "boosting": "dart",
                                   "drop_rate": 0.3, "skip_drop": 0.0},
-                  g.iloc[:600], gy[:600], g.iloc[600:], 12)
+                  g.iloc[:400], gy[:400], g.iloc[400:], 12)
 
     # Random forests (average_output).
     rf = {"boosting": "rf", "bagging_fraction": 0.7, "bagging_freq": 1, "feature_fraction": 0.8,
           "num_leaves": 15}
-    write_fixture("rf_regression", {**rf, "objective": "regression"}, dx.iloc[:1500], dy[:1500],
-                  dx.iloc[1500:], 10)
+    write_fixture("rf_regression", {**rf, "objective": "regression"}, dx.iloc[:800], dy[:800],
+                  dx.iloc[800:], 10)
     # Classifiers average before the link: exact when the iterations are a power of two.
-    write_fixture("rf_binary", {**rf, "objective": "binary"}, g.iloc[:600], gy[:600], g.iloc[600:], 16)
+    write_fixture("rf_binary", {**rf, "objective": "binary"}, g.iloc[:400], gy[:400], g.iloc[400:], 16)
     write_fixture("rf_multiclass", {**rf, "objective": "multiclass", "num_class": 3, "num_leaves": 7},
                   ix.iloc[:110], iy[:110], ix.iloc[110:], 4)
 
@@ -275,8 +275,8 @@ def main_old():
     version = lgb.__version__.replace(".", "")
     g = generated(900, 13, 0.15)
     gy = (label_of(g) > 0.1).astype(int).to_numpy()
-    write_fixture(f"binary_nan_v{version}", {"objective": "binary", "num_leaves": 15}, g.iloc[:600],
-                  gy[:600], g.iloc[600:], 15)
+    write_fixture(f"binary_nan_v{version}", {"objective": "binary", "num_leaves": 15}, g.iloc[:400],
+                  gy[:400], g.iloc[400:], 15)
 
 
 if __name__ == "__main__":
