@@ -121,7 +121,9 @@ def as_int_text(frame: pd.DataFrame, int_cats) -> pd.DataFrame:
     return out
 
 
-def write_fixture(name, params, x, y, held_out, rounds, target="target", int_cats=()):
+def write_fixture(name, params, x, y, held_out, rounds, target="target", int_cats=(), labels=None):
+    """`labels`: the reference data's target column when it is not `y` itself (text labels whose
+    sorted order numbers the classes as `y` does)."""
     OUT.mkdir(parents=True, exist_ok=True)
     dataset = lgb.Dataset(x, y, categorical_feature=list(int_cats) if int_cats else "auto")
     booster = lgb.train({**BASE, **params}, dataset, num_boost_round=rounds)
@@ -130,7 +132,7 @@ def write_fixture(name, params, x, y, held_out, rounds, target="target", int_cat
     text = model_path.read_text()
     loaded = lgb.Booster(model_file=str(model_path))
     ref = x.copy()
-    ref[target] = y
+    ref[target] = y if labels is None else labels
     as_int_text(ref, int_cats).to_csv(OUT / f"{name}.reference.csv", index=False)
     inputs = input_rows(x, held_out, text, int_cats)
     as_int_text(inputs, int_cats).to_csv(OUT / f"{name}.inputs.csv", index=False)
@@ -173,14 +175,15 @@ def adult():
     for c in ["workclass", "marital_status", "occupation", "gender"]:
         x[c] = x[c].astype("category")
     y = (df["income"] == ">50K").astype(int).to_numpy()
-    return x, y
+    return x, y, df["income"].to_numpy()
 
 
 def main_current():
     # Binary, numeric and categorical (adult).
-    x, y = adult()
+    x, y, income = adult()
+    # Text labels in the reference data: `<=50K` sorts before `>50K`, as 0 before 1.
     write_fixture("binary_adult", {"objective": "binary", "num_leaves": 15}, x.iloc[:800], y[:800],
-                  x.iloc[800:], 20)
+                  x.iloc[800:], 20, labels=income[:800])
 
     # Regression (diamonds), with one categorical column.
     d = pd.read_csv(REPO / "testdata" / "diamonds_sample.csv")

@@ -107,7 +107,7 @@ fn import_lightgbm_then_predict_matches_lightgbm() {
     let header: Vec<&str> = lines.next().expect("header").split(',').collect();
     let p1 = header
         .iter()
-        .position(|h| *h == "probability_1")
+        .position(|h| *h == "probability_>50K")
         .unwrap_or_else(|| panic!("probabilities in {header:?}"));
     let (_, expected) = tabship_test_support::read_csv(&tabship_test_support::testdata(
         "import/lightgbm/binary_adult.expected.csv",
