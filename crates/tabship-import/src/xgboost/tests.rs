@@ -304,3 +304,18 @@ fn json_with_non_finite_words_reads_them_as_null_outside_strings() {
     assert!(!is_json(b"{L\x00\x00\x00\x00\x00\x00\x00\x07learner{}}"));
     assert!(read_bytes(b"{L\x00").is_err());
 }
+
+#[test]
+fn early_stopping_keeps_the_best_iteration_as_the_sklearn_wrappers_predict() {
+    let trees = (0..6).map(|t| stump(0, f64::from(t), 0.5, -0.5)).collect();
+    let mut doc = model("multi:softprob", "0", 2, trees, vec![0, 1, 0, 1, 0, 1]);
+    doc["learner"]["attributes"] = json!({"best_iteration": "1", "best_score": "0.1"});
+    let m = from_document(&doc).expect("imports");
+    assert_eq!(m.model.trees.len(), 4, "iterations 0 and 1, two classes");
+    assert_eq!(
+        m.hyperparameters.get("n_trees_in_file"),
+        Some(&ParamValue::Int(6))
+    );
+    doc["learner"]["attributes"] = json!({"best_iteration": "x"});
+    refused(&doc, "learner.attributes.best_iteration");
+}
