@@ -319,3 +319,17 @@ fn early_stopping_keeps_the_best_iteration_as_the_sklearn_wrappers_predict() {
     doc["learner"]["attributes"] = json!({"best_iteration": "x"});
     refused(&doc, "learner.attributes.best_iteration");
 }
+
+#[test]
+fn bitsets_are_bounded_in_all_not_only_per_node() {
+    // Each node lists one code near the limit: a few bytes of file, 31,250 words of bitset.
+    let mut t = stump(1, 0.0, 1.0, 2.0);
+    t["split_type"] = json!([1, 0, 0]);
+    t["categories"] = json!([999_999]);
+    t["categories_nodes"] = json!([0]);
+    t["categories_segments"] = json!([0]);
+    t["categories_sizes"] = json!([1]);
+    let n = 600;
+    let doc = model("reg:squarederror", "0", 0, vec![t; n], vec![0; n]);
+    refused(&doc, "categorical splits");
+}
