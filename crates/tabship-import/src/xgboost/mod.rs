@@ -133,11 +133,11 @@ fn objective(learner: &Field<'_>, num_class: i64) -> Result<Objective> {
     let classes = || -> Result<usize> {
         usize::try_from(num_class)
             .ok()
-            .filter(|&k| k >= 2)
+            .filter(|&k| (2..=tabship::artifact::limits::MAX_CLASSES).contains(&k))
             .ok_or_else(|| {
                 Error::field(
                     "learner.learner_model_param.num_class",
-                    "2 or more classes",
+                    "2 to 100000 classes",
                     num_class.to_string(),
                 )
             })
@@ -246,6 +246,9 @@ pub fn from_document(document: &Value) -> Result<Imported> {
         .n_classes
         .filter(|_| objective.link == Link::Softmax)
         .unwrap_or(1);
+    if groups > tree_items.len() {
+        return Err(trees_field.error(&format!("at least one tree per class ({groups})")));
+    }
     let n_used = trees_used(&learner, &model, groups, tree_items.len())?;
     let mut facts = TreeFacts::default();
     // Trees per output group, each group in file order: XGBoost adds tree `t` to group

@@ -282,6 +282,27 @@ fn what_cannot_be_reproduced_is_refused_by_name() {
         ),
         "the same number of trees for every class",
     );
+    // More classes than trees, or than tabship holds (nothing is allocated per class first).
+    refused(
+        &model(
+            "multi:softprob",
+            "0",
+            3,
+            vec![stump(0, 1.0, 1.0, 2.0); 2],
+            vec![0, 1],
+        ),
+        "at least one tree per class",
+    );
+    refused(
+        &model(
+            "multi:softprob",
+            "0",
+            1 << 40,
+            vec![stump(0, 1.0, 1.0, 2.0)],
+            vec![0],
+        ),
+        "num_class",
+    );
     // A leaf whose value is not a number.
     let mut nan_leaf = stump(0, 1.0, 1.0, 2.0);
     nan_leaf["split_conditions"][1] = Value::Null;
