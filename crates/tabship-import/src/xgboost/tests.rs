@@ -267,8 +267,8 @@ fn what_cannot_be_reproduced_is_refused_by_name() {
             "multi:softprob",
             "0",
             2,
-            vec![stump(0, 1.0, 1.0, 2.0)],
-            vec![2],
+            vec![stump(0, 1.0, 1.0, 2.0); 2],
+            vec![2, 0],
         ),
         "tree_info[0]",
     );
