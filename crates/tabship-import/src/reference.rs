@@ -472,5 +472,13 @@ mod tests {
             z[1] > 0.5 && x[1] < 0.5,
             "z is code 1 (right of 0.5), x code 0"
         );
+        // A model without feature names reads the reference columns but the target, in order.
+        let mut unnamed = imported(FeatureKind::Numeric);
+        unnamed.features[0].name = None;
+        let data = ReferenceData::from_csv_bytes(b"y,b\n1,0.2\n0,0.9\n").expect("csv");
+        let p = assemble(unnamed.clone(), &data, &options(Some("y"))).expect("assembles");
+        assert_eq!(p.schema().columns[0].name, "b");
+        let err = assemble(unnamed, &data, &options(None));
+        assert!(err.is_err_and(|e| e.to_string().contains("expected 1 columns, got 2")));
     }
 }
