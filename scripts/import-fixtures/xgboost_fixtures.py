@@ -147,6 +147,26 @@ def classifier(case, X, y, objective, **params):
     write(case, b, Xt, yt, "\n".join(lines) + "\n")
 
 
+def early_stopped(case, X, y):
+    """multi:softprob stopped early on a validation set whose labels are shuffled, so that
+    `best_iteration` is well below the trees in the file: `predict_proba` uses only those."""
+    labels = sorted(y.unique())
+    yi = y.map({l: i for i, l in enumerate(labels)})
+    shuffled = yi.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    m = xgb.XGBClassifier(n_estimators=20, max_depth=3, objective="multi:softprob",
+                          early_stopping_rounds=3, tree_method="hist")
+    m.fit(X, yi, eval_set=[(X, shuffled)], verbose=False)
+    b = m.get_booster()
+    assert int(b.attr("best_iteration")) + 1 < b.num_boosted_rounds(), "stopped early"
+    Xt, yt = threshold_rows(X, y, b)
+    proba = m.predict_proba(Xt)
+    classes = m.predict(Xt)
+    lines = ["class," + ",".join("p%d" % c for c in range(proba.shape[1]))]
+    for c, p in zip(classes, proba):
+        lines.append(str(int(c)) + "," + ",".join(bits(v) for v in p))
+    write(case, b, Xt, yt, "\n".join(lines) + "\n")
+
+
 def softmax(case, X, y, **params):
     """multi:softmax through the Booster API: `predict` returns the class index."""
     labels = sorted(y.unique())
@@ -183,6 +203,8 @@ def main():
     Xi = pd.concat([Xi.iloc[::3], Xi.iloc[1::3], Xi.iloc[2::3]]).reset_index(drop=True)
     yi = pd.concat([yi.iloc[::3], yi.iloc[1::3], yi.iloc[2::3]]).reset_index(drop=True)
     classifier("iris_softprob", with_nan(Xi, 4), yi, "multi:softprob")
+    if CURRENT:
+        early_stopped("iris_early_stopping", Xi, yi)
     Xp, yp = load(os.path.join("import", "penguins_sample.csv"), "species", ["island", "sex"])
     softmax("penguins_softmax", with_nan(Xp, 5), yp, max_cat_to_onehot=1)
 

@@ -74,8 +74,9 @@ pub struct ImportModelArgs {
     /// values [default: labels 0..K].
     #[arg(long)]
     pub target: Option<String>,
-    /// Columns to read as categorical when the model file does not say (comma-separated, or
-    /// the flag repeated).
+    /// Columns to read as text categories although the model file does not mark them: each
+    /// value reaches the model as its code in sorted order, for a model trained on such codes
+    /// (comma-separated, or the flag repeated).
     #[arg(long, value_delimiter = ',')]
     pub categorical: Vec<String>,
     /// Output artifact. A symlink is written through; a device, FIFO or directory is refused.

@@ -103,8 +103,9 @@ pub struct ReferenceOptions {
     /// scikit-learn's wrappers number them) and is recorded as `training.target`. Without it, a
     /// classifier's labels are `0..K`.
     pub target: Option<String>,
-    /// Columns to read as categorical when the model file does not say (a model that names its
-    /// feature types wins; a column the model splits numerically cannot be categorical).
+    /// Columns to read as text categories although the model file does not mark them
+    /// categorical: each value reaches the model as its code in sorted order (pandas' category
+    /// codes, scikit-learn's `OrdinalEncoder`), for a model trained on such codes.
     pub categorical: Vec<String>,
     /// The pipeline's name (default: the target, else the library's name).
     pub name: Option<String>,
@@ -134,9 +135,11 @@ pub fn assemble(
             FeatureKind::Numeric if options.categorical.contains(name) => Some(None),
             FeatureKind::Numeric => None,
         };
-        let texts = data.column(name).ok_or_else(|| {
-            Error::Reference(format!("the model's feature `{name}` is not a column"))
-        })?;
+        if !data.header.contains(name) {
+            return Err(Error::Reference(format!(
+                "the model's feature `{name}` is not a column"
+            )));
+        }
         columns.push(ColumnSpec {
             name: name.clone(),
             kind: if kind.is_some() {
@@ -146,12 +149,12 @@ pub fn assemble(
             },
             nullable: false,
         });
-        kinds.push((kind, texts));
+        kinds.push(kind);
     }
     let mut schema = Schema::new(columns)?;
     let batch = data.batch(&schema)?;
     let mut encoders = Vec::with_capacity(kinds.len());
-    for (i, (kind, _texts)) in kinds.into_iter().enumerate() {
+    for (i, kind) in kinds.into_iter().enumerate() {
         let values = batch
             .column(&names[i])
             .ok_or_else(|| Error::Reference(format!("no column `{}`", names[i])))?;
@@ -454,5 +457,28 @@ mod tests {
         let err = assemble(imported(FeatureKind::Numeric), &data, &bad);
         assert!(err.is_err_and(|e| e.to_string().contains("--categorical nope")));
         assert!(ReferenceData::from_csv_bytes(b"a,y\n").is_err(), "no rows");
+        // A numeric feature read as categories: the model sees sorted codes (z is 1).
+        let codes = ReferenceOptions {
+            categorical: vec!["a".into()],
+            ..ReferenceOptions::default()
+        };
+        let p = assemble(imported(FeatureKind::Numeric), &data, &codes).expect("assembles");
+        assert_eq!(p.schema().columns[0].kind, ColumnKind::Categorical);
+        let record = [("a", tabship::Value::from("z"))];
+        let z = p.predict_proba_one(&record[..]).expect("predicts");
+        let record = [("a", tabship::Value::from("x"))];
+        let x = p.predict_proba_one(&record[..]).expect("predicts");
+        assert!(
+            z[1] > 0.5 && x[1] < 0.5,
+            "z is code 1 (right of 0.5), x code 0"
+        );
+        // A model without feature names reads the reference columns but the target, in order.
+        let mut unnamed = imported(FeatureKind::Numeric);
+        unnamed.features[0].name = None;
+        let data = ReferenceData::from_csv_bytes(b"y,b\n1,0.2\n0,0.9\n").expect("csv");
+        let p = assemble(unnamed.clone(), &data, &options(Some("y"))).expect("assembles");
+        assert_eq!(p.schema().columns[0].name, "b");
+        let err = assemble(unnamed, &data, &options(None));
+        assert!(err.is_err_and(|e| e.to_string().contains("expected 1 columns, got 2")));
     }
 }

@@ -16,6 +16,10 @@
 //! | `binary:logitraw` | regression of the raw margin (what `Booster.predict` returns) |
 //! | `multi:softprob`, `multi:softmax` | `num_class` classes, softmax link |
 //!
+//! A model trained with early stopping (`attributes.best_iteration`) keeps the trees of its best
+//! iteration and those before, as the scikit-learn wrappers' `predict` uses them
+//! (`training.hyperparameters` records `n_trees` and `n_trees_in_file`).
+//!
 //! Refused, naming the field: other objectives, the `gblinear` and `dart` boosters (dart scales
 //! trees by weights at prediction), multi-target and vector-leaf trees, categories beyond
 //! tabship's limits.
@@ -129,11 +133,11 @@ fn objective(learner: &Field<'_>, num_class: i64) -> Result<Objective> {
     let classes = || -> Result<usize> {
         usize::try_from(num_class)
             .ok()
-            .filter(|&k| k >= 2)
+            .filter(|&k| (2..=tabship::artifact::limits::MAX_CLASSES).contains(&k))
             .ok_or_else(|| {
                 Error::field(
                     "learner.learner_model_param.num_class",
-                    "2 or more classes",
+                    "2 to 100000 classes",
                     num_class.to_string(),
                 )
             })
@@ -242,11 +246,15 @@ pub fn from_document(document: &Value) -> Result<Imported> {
         .n_classes
         .filter(|_| objective.link == Link::Softmax)
         .unwrap_or(1);
+    if groups > tree_items.len() {
+        return Err(trees_field.error(&format!("at least one tree per class ({groups})")));
+    }
+    let n_used = trees_used(&learner, &model, groups, tree_items.len())?;
     let mut facts = TreeFacts::default();
     // Trees per output group, each group in file order: XGBoost adds tree `t` to group
     // `tree_info[t]`, so regrouping keeps every group's order of additions.
     let mut by_group: Vec<Vec<TreeSpec>> = vec![Vec::new(); groups];
-    for t in 0..tree_items.len() {
+    for t in 0..n_used {
         let group = info_field.int_at(info_items, t)?;
         let group = usize::try_from(group)
             .ok()
@@ -317,7 +325,13 @@ pub fn from_document(document: &Value) -> Result<Imported> {
     let mut hyperparameters = BTreeMap::new();
     hyperparameters.insert("objective".into(), ParamValue::Text(objective.name.clone()));
     hyperparameters.insert("booster".into(), ParamValue::Text("gbtree".into()));
-    hyperparameters.insert("n_trees".into(), ParamValue::Int(tree_items.len() as i64));
+    hyperparameters.insert("n_trees".into(), ParamValue::Int(n_used as i64));
+    if n_used < tree_items.len() {
+        hyperparameters.insert(
+            "n_trees_in_file".into(),
+            ParamValue::Int(tree_items.len() as i64),
+        );
+    }
     hyperparameters.insert(
         "base_score".into(),
         ParamValue::Text(base_field.str()?.to_owned()),
@@ -335,6 +349,44 @@ pub fn from_document(document: &Value) -> Result<Imported> {
         model: ensemble,
         hyperparameters,
     })
+}
+
+/// How many of the file's `n_trees` trees predict: all of them, or, when the model was trained
+/// with early stopping (`attributes.best_iteration`), those of the first `best_iteration + 1`
+/// iterations, as the scikit-learn wrappers' `predict` and `predict_proba` use them. An iteration
+/// holds `num_parallel_tree` trees per output group.
+fn trees_used(
+    learner: &Field<'_>,
+    model: &Field<'_>,
+    groups: usize,
+    n_trees: usize,
+) -> Result<usize> {
+    let Some(best) = learner
+        .get_opt("attributes")?
+        .map(|a| a.get_opt("best_iteration"))
+        .transpose()?
+        .flatten()
+    else {
+        return Ok(n_trees);
+    };
+    let parallel = match model
+        .get("gbtree_model_param")?
+        .get_opt("num_parallel_tree")?
+    {
+        Some(p) => usize::try_from(p.int()?)
+            .ok()
+            .filter(|&p| p >= 1)
+            .ok_or_else(|| p.error("1 or more trees per iteration"))?,
+        None => 1,
+    };
+    let iterations = usize::try_from(best.int()?)
+        .ok()
+        .and_then(|b| b.checked_add(1))
+        .ok_or_else(|| best.error("an iteration number"))?;
+    Ok(iterations
+        .saturating_mul(parallel)
+        .saturating_mul(groups)
+        .min(n_trees))
 }
 
 /// A one-leaf tree holding `value`.

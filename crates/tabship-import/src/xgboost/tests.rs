@@ -267,8 +267,8 @@ fn what_cannot_be_reproduced_is_refused_by_name() {
             "multi:softprob",
             "0",
             2,
-            vec![stump(0, 1.0, 1.0, 2.0)],
-            vec![2],
+            vec![stump(0, 1.0, 1.0, 2.0); 2],
+            vec![2, 0],
         ),
         "tree_info[0]",
     );
@@ -281,6 +281,27 @@ fn what_cannot_be_reproduced_is_refused_by_name() {
             vec![0, 1, 0],
         ),
         "the same number of trees for every class",
+    );
+    // More classes than trees, or than tabship holds (nothing is allocated per class first).
+    refused(
+        &model(
+            "multi:softprob",
+            "0",
+            3,
+            vec![stump(0, 1.0, 1.0, 2.0); 2],
+            vec![0, 1],
+        ),
+        "at least one tree per class",
+    );
+    refused(
+        &model(
+            "multi:softprob",
+            "0",
+            1 << 40,
+            vec![stump(0, 1.0, 1.0, 2.0)],
+            vec![0],
+        ),
+        "num_class",
     );
     // A leaf whose value is not a number.
     let mut nan_leaf = stump(0, 1.0, 1.0, 2.0);
@@ -303,4 +324,33 @@ fn json_with_non_finite_words_reads_them_as_null_outside_strings() {
     assert!(is_json(b"  {\n \"learner\": {}}"));
     assert!(!is_json(b"{L\x00\x00\x00\x00\x00\x00\x00\x07learner{}}"));
     assert!(read_bytes(b"{L\x00").is_err());
+}
+
+#[test]
+fn early_stopping_keeps_the_best_iteration_as_the_sklearn_wrappers_predict() {
+    let trees = (0..6).map(|t| stump(0, f64::from(t), 0.5, -0.5)).collect();
+    let mut doc = model("multi:softprob", "0", 2, trees, vec![0, 1, 0, 1, 0, 1]);
+    doc["learner"]["attributes"] = json!({"best_iteration": "1", "best_score": "0.1"});
+    let m = from_document(&doc).expect("imports");
+    assert_eq!(m.model.trees.len(), 4, "iterations 0 and 1, two classes");
+    assert_eq!(
+        m.hyperparameters.get("n_trees_in_file"),
+        Some(&ParamValue::Int(6))
+    );
+    doc["learner"]["attributes"] = json!({"best_iteration": "x"});
+    refused(&doc, "learner.attributes.best_iteration");
+}
+
+#[test]
+fn bitsets_are_bounded_in_all_not_only_per_node() {
+    // Each node lists one code near the limit: a few bytes of file, 31,250 words of bitset.
+    let mut t = stump(1, 0.0, 1.0, 2.0);
+    t["split_type"] = json!([1, 0, 0]);
+    t["categories"] = json!([999_999]);
+    t["categories_nodes"] = json!([0]);
+    t["categories_segments"] = json!([0]);
+    t["categories_sizes"] = json!([1]);
+    let n = 600;
+    let doc = model("reg:squarederror", "0", 0, vec![t; n], vec![0; n]);
+    refused(&doc, "categorical splits");
 }

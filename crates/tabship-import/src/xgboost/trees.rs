@@ -17,9 +17,16 @@ use crate::{Error, Result};
 /// code is refused.
 const MAX_CATEGORY: i64 = 1_000_000;
 
+/// Most bitset words of all categorical nodes of a model together (64 MiB): a node listing one
+/// large code takes a few bytes of the file and up to 31,250 words, so the total is bounded
+/// rather than left to grow with the number of nodes.
+const MAX_TOTAL_CATEGORY_WORDS: usize = 1 << 24;
+
 /// What reading a tree learned besides the tree itself.
 #[derive(Debug, Default)]
 pub(super) struct TreeFacts {
+    /// Bitset words of the categorical nodes read so far.
+    pub(super) category_words: usize,
     /// Features that some node splits on by category.
     pub(super) categorical_features: Vec<u32>,
     /// Features that some node splits on by threshold.
@@ -234,6 +241,15 @@ fn walk(
                     .map(|&c| c as usize / 32 + 1)
                     .max()
                     .unwrap_or(0);
+                facts.category_words += words;
+                if facts.category_words > MAX_TOTAL_CATEGORY_WORDS {
+                    return Err(Error::unsupported(
+                        "categorical splits",
+                        format!(
+                            "their bitsets need more than {MAX_TOTAL_CATEGORY_WORDS} words in all"
+                        ),
+                    ));
+                }
                 let start = bits.len();
                 bits.resize(start + words, 0);
                 for &c in listed {
