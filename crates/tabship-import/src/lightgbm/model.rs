@@ -139,5 +139,5 @@ impl Tree {
 }
 
 /// LightGBM's `kZeroThreshold` (`1e-35f`, a `float` literal widened to `double`): values with
-/// `|x| <= ZERO_THRESHOLD` are zero to LightGBM.
-pub const ZERO_THRESHOLD: f64 = 1e-35_f32 as f64;
+/// `|x| <= ZERO_THRESHOLD` are zero to LightGBM (the core's constant of the same rule).
+pub use tabship::model::ZERO_THRESHOLD;
