@@ -25,6 +25,10 @@ use tabship::model::{
     TreeEnsemble, TreeSpec,
 };
 
+use std::collections::HashMap;
+
+use tabship::artifact::limits::{MAX_CATEGORIES, MAX_CLASSES, MAX_COLUMNS, MAX_TREES};
+
 use super::model::{Child, LightgbmModel, MissingType, Objective, Tree, ZERO_THRESHOLD};
 use super::text::FORMAT;
 use crate::{Error, Result};
@@ -68,6 +72,20 @@ pub fn convert(model: &LightgbmModel, sources: &[FeatureSource<'_>]) -> Result<C
             ),
         ));
     }
+    // tabship's limits, checked before anything is sized by these counts (class labels, the
+    // schema's columns).
+    for (what, n, max) in [
+        ("trees", model.trees.len(), MAX_TREES),
+        ("features", model.feature_names.len(), MAX_COLUMNS),
+        ("classes", model.num_class, MAX_CLASSES),
+    ] {
+        if n > max {
+            return Err(unsupported(
+                &format!("{n} {what}"),
+                &format!("a tabship model has at most {max} {what}"),
+            ));
+        }
+    }
     let (task, n_classes, link) = task_and_link(model)?;
     // Classifier forests average the margins before the link; dividing by a power of two is
     // exact, so it can move onto the leaves (see `average_scale`).
@@ -83,12 +101,15 @@ pub fn convert(model: &LightgbmModel, sources: &[FeatureSource<'_>]) -> Result<C
             link,
         }
     };
-    let codes = category_codes(model, sources)?;
-    let trees = model
-        .trees
-        .iter()
-        .enumerate()
-        .map(|(t, tree)| convert_tree(model, tree, t, sources, &codes, leaf_scale))
+    let mut converter = Converter {
+        model,
+        sources,
+        codes: category_codes(model, sources)?,
+        leaf_scale,
+        budget: MAX_BITSET_WORDS,
+    };
+    let trees = (0..model.trees.len())
+        .map(|t| converter.tree(t))
         .collect::<Result<Vec<_>>>()?;
     Ok(Converted {
         ensemble: TreeEnsemble::new(task, trees).with_combination(combination),
@@ -188,12 +209,16 @@ fn average_scale(model: &LightgbmModel) -> Result<f64> {
     Ok(1.0 / n as f64)
 }
 
-/// Per model feature: for a categorical source, LightGBM's code of each tabship code (None when
-/// LightGBM has no code for that category, so that no bitset lists it).
+/// For a categorical source: the tabship codes (positions in the column's categories) of each
+/// LightGBM code, so that a bitset over LightGBM's codes becomes one over the column's.
+type CodeMap = HashMap<u64, Vec<u32>>;
+
+/// Per model feature: for a categorical source, its [`CodeMap`] (a category LightGBM has no code
+/// for is in none, so that no bitset lists it).
 fn category_codes(
     model: &LightgbmModel,
     sources: &[FeatureSource<'_>],
-) -> Result<Vec<Option<Vec<Option<u64>>>>> {
+) -> Result<Vec<Option<CodeMap>>> {
     let categorical = model.categorical_features.as_deref().unwrap_or(&[]);
     let pandas = model.pandas_categorical.as_deref().unwrap_or(&[]);
     let pandas_lists = !pandas.is_empty();
@@ -221,29 +246,46 @@ fn category_codes(
                     "the pipeline feeds it category codes, which LightGBM would compare as numbers; declare the column numeric",
                 ));
             };
-            let codes = categories
-                .iter()
-                .map(|label| {
-                    if pandas_lists {
-                        // pandas feeds a category's position in the training categories.
-                        Ok(pandas[j]
-                            .iter()
-                            .position(|c| c.as_str() == Some(label) || number_text(c) == Some(label.clone()))
-                            .map(|p| p as u64))
-                    } else {
-                        // Without pandas, the feature's values are the codes themselves:
-                        // LightGBM truncates them to int; NaN and negative values go right.
-                        let x: f64 = label.parse().map_err(|_| {
-                            unsupported(
-                                &format!("categorical feature `{name}` with category `{label}`"),
-                                "without pandas_categorical the model's categories are numbers, and this category is not one",
-                            )
-                        })?;
-                        Ok((x.is_finite() && x > -1.0 && x < 2_147_483_648.0).then_some(x as u64))
-                    }
-                })
-                .collect::<Result<Vec<_>>>()?;
-            Ok(Some(codes))
+            if categories.len() > MAX_CATEGORIES {
+                return Err(unsupported(
+                    &format!("categorical feature `{name}` with {} categories", categories.len()),
+                    &format!("a column has at most {MAX_CATEGORIES} categories"),
+                ));
+            }
+            // pandas feeds a category's position in its training categories, as text.
+            let pandas_codes: HashMap<String, u64> = if pandas_lists {
+                pandas[j]
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .filter_map(|(p, c)| {
+                        let text = c.as_str().map(str::to_owned).or_else(|| number_text(c))?;
+                        Some((text, p as u64))
+                    })
+                    .collect()
+            } else {
+                HashMap::new()
+            };
+            let mut map = CodeMap::new();
+            for (position, label) in categories.iter().enumerate() {
+                let code = if pandas_lists {
+                    pandas_codes.get(label).copied()
+                } else {
+                    // Without pandas, the feature's values are the codes themselves: LightGBM
+                    // truncates them to int; NaN and negative values go right.
+                    let x: f64 = label.parse().map_err(|_| {
+                        unsupported(
+                            &format!("categorical feature `{name}` with category `{label}`"),
+                            "without pandas_categorical the model's categories are numbers, and this category is not one",
+                        )
+                    })?;
+                    (x.is_finite() && x > -1.0 && x < 2_147_483_648.0).then_some(x as u64)
+                };
+                if let Some(code) = code {
+                    map.entry(code).or_default().push(position as u32);
+                }
+            }
+            Ok(Some(map))
         })
         .collect()
 }
@@ -259,180 +301,199 @@ pub(super) fn number_text(c: &serde_json::Value) -> Option<String> {
     })
 }
 
-/// One tree, nodes renumbered in pre-order so that children follow their parent.
-fn convert_tree(
-    model: &LightgbmModel,
-    tree: &Tree,
-    t: usize,
-    sources: &[FeatureSource<'_>],
-    codes: &[Option<Vec<Option<u64>>>],
+/// What converting the trees needs: the model, what feeds each feature, the categorical
+/// features' code maps, the leaves' scale and what remains of the bitset budget.
+struct Converter<'a> {
+    model: &'a LightgbmModel,
+    sources: &'a [FeatureSource<'a>],
+    codes: Vec<Option<CodeMap>>,
     leaf_scale: f64,
-) -> Result<TreeSpec> {
-    let mut spec = TreeSpec::default();
-    if let Some(l) = tree.leaf_value.iter().position(|v| !v.is_finite()) {
-        return Err(unsupported(
-            &format!("a non-finite leaf value in tree {t} (leaf {l})"),
-            "LightGBM would predict NaN or infinity",
-        ));
-    }
-    spec.leaf_values.0 = tree.leaf_value.iter().map(|v| v * leaf_scale).collect();
-    let any_categorical = tree.splits.iter().any(|s| s.cat_set.is_some());
-    let mut offsets = vec![0u32];
-    // Pre-order walk: a node's index is its position in the output.
-    let mut stack = vec![if tree.splits.is_empty() {
-        Child::Leaf(0)
-    } else {
-        Child::Split(0)
-    }];
-    // Output index of each node's parent slot to patch: (parent, is_left).
-    let mut patches: Vec<Option<(usize, bool)>> = vec![None];
-    while let Some(child) = stack.pop() {
-        let index = spec.left.0.len();
-        if let Some(Some((parent, is_left))) = patches.pop() {
-            let slot = if is_left {
-                &mut spec.left.0[parent]
-            } else {
-                &mut spec.right.0[parent]
-            };
-            *slot = index as u32;
-        }
-        match child {
-            Child::Leaf(l) => {
-                spec.feature.0.push(0);
-                spec.threshold.0.push(0.0);
-                spec.left.0.push(LEAF);
-                spec.right.0.push(l as u32);
-                spec.missing_left.0.push(0);
-                spec.missing_type.0.push(MISSING_NAN);
-                spec.categorical.0.push(SPLIT_NUMERIC);
-            }
-            Child::Split(i) => {
-                let s = &tree.splits[i];
-                spec.feature.0.push(s.feature as u32);
-                spec.left.0.push(0);
-                spec.right.0.push(0);
-                match s.cat_set {
-                    Some(c) => {
-                        let listed = category_bitset(model, tree, t, c, s.feature, sources, codes)?;
-                        spec.category_bits.0.extend_from_slice(&listed);
-                        spec.threshold.0.push(0.0);
-                        // NaN goes right, as LightGBM's CategoricalDecision sends it.
-                        spec.missing_left.0.push(0);
-                        spec.missing_type.0.push(MISSING_NAN);
-                        spec.categorical.0.push(SPLIT_LISTED_LEFT);
-                    }
-                    None => {
-                        if let FeatureSource::Categorical(_) = sources[s.feature] {
-                            return Err(unsupported(
-                                &format!(
-                                    "a numeric split on feature `{}` (tree {t})",
-                                    model.feature_names[s.feature]
-                                ),
-                                "the pipeline feeds that feature category codes",
-                            ));
-                        }
-                        let t = band_threshold(s.threshold);
-                        let (missing_type, missing_left) =
-                            numeric_missing(s.missing, s.default_left, t);
-                        spec.threshold.0.push(t);
-                        spec.missing_left.0.push(u8::from(missing_left));
-                        spec.missing_type.0.push(missing_type);
-                        spec.categorical.0.push(SPLIT_NUMERIC);
-                    }
-                }
-                // Right pushed first so that the left subtree comes first.
-                stack.push(s.right);
-                patches.push(Some((index, false)));
-                stack.push(s.left);
-                patches.push(Some((index, true)));
-            }
-        }
-        offsets.push(spec.category_bits.0.len() as u32);
-    }
-    if any_categorical {
-        spec.category_offsets.0 = offsets;
-    } else {
-        spec.categorical.0.clear();
-    }
-    if spec.missing_type.0.iter().all(|&m| m == MISSING_NAN) {
-        spec.missing_type.0.clear();
-    }
-    if spec.missing_left.0.iter().all(|&m| m == 0) {
-        spec.missing_left.0.clear();
-    }
-    Ok(spec)
+    budget: usize,
 }
 
-/// The bitset, over tabship's codes of the feature's column, of category set `c`: tabship code
-/// `i` is listed when LightGBM's code of the same category is.
-fn category_bitset(
-    model: &LightgbmModel,
-    tree: &Tree,
-    t: usize,
-    c: usize,
-    feature: usize,
-    sources: &[FeatureSource<'_>],
-    codes: &[Option<Vec<Option<u64>>>],
-) -> Result<Vec<u32>> {
-    let words = tree.category_words(c);
-    let listed = |code: u64| {
-        usize::try_from(code / 32)
-            .ok()
-            .and_then(|w| words.get(w))
-            .is_some_and(|&word| (word >> (code % 32)) & 1 == 1)
-    };
-    match (&sources[feature], &codes[feature]) {
-        (FeatureSource::Categorical(_), Some(codes)) => {
-            let mut bits = vec![0u32; codes.len().div_ceil(32)];
-            for (i, code) in codes.iter().enumerate() {
-                if code.is_some_and(listed) {
-                    bits[i / 32] |= 1 << (i % 32);
+impl Converter<'_> {
+    /// Tree `t`, nodes renumbered in pre-order so that children follow their parent.
+    fn tree(&mut self, t: usize) -> Result<TreeSpec> {
+        let (model, sources, leaf_scale) = (self.model, self.sources, self.leaf_scale);
+        let tree = &model.trees[t];
+        let mut spec = TreeSpec::default();
+        if let Some(l) = tree.leaf_value.iter().position(|v| !v.is_finite()) {
+            return Err(unsupported(
+                &format!("a non-finite leaf value in tree {t} (leaf {l})"),
+                "LightGBM would predict NaN or infinity",
+            ));
+        }
+        spec.leaf_values.0 = tree.leaf_value.iter().map(|v| v * leaf_scale).collect();
+        let any_categorical = tree.splits.iter().any(|s| s.cat_set.is_some());
+        let mut offsets = vec![0u32];
+        // Pre-order walk: a node's index is its position in the output.
+        let mut stack = vec![if tree.splits.is_empty() {
+            Child::Leaf(0)
+        } else {
+            Child::Split(0)
+        }];
+        // Output index of each node's parent slot to patch: (parent, is_left).
+        let mut patches: Vec<Option<(usize, bool)>> = vec![None];
+        while let Some(child) = stack.pop() {
+            let index = spec.left.0.len();
+            if let Some(Some((parent, is_left))) = patches.pop() {
+                let slot = if is_left {
+                    &mut spec.left.0[parent]
+                } else {
+                    &mut spec.right.0[parent]
+                };
+                *slot = index as u32;
+            }
+            match child {
+                Child::Leaf(l) => {
+                    spec.feature.0.push(0);
+                    spec.threshold.0.push(0.0);
+                    spec.left.0.push(LEAF);
+                    spec.right.0.push(l as u32);
+                    spec.missing_left.0.push(0);
+                    spec.missing_type.0.push(MISSING_NAN);
+                    spec.categorical.0.push(SPLIT_NUMERIC);
+                }
+                Child::Split(i) => {
+                    let s = &tree.splits[i];
+                    spec.feature.0.push(s.feature as u32);
+                    spec.left.0.push(0);
+                    spec.right.0.push(0);
+                    match s.cat_set {
+                        Some(c) => {
+                            let listed = self.bitset(tree, t, c, s.feature)?;
+                            spec.category_bits.0.extend_from_slice(&listed);
+                            spec.threshold.0.push(0.0);
+                            // NaN goes right, as LightGBM's CategoricalDecision sends it.
+                            spec.missing_left.0.push(0);
+                            spec.missing_type.0.push(MISSING_NAN);
+                            spec.categorical.0.push(SPLIT_LISTED_LEFT);
+                        }
+                        None => {
+                            if let FeatureSource::Categorical(_) = sources[s.feature] {
+                                return Err(unsupported(
+                                    &format!(
+                                        "a numeric split on feature `{}` (tree {t})",
+                                        model.feature_names[s.feature]
+                                    ),
+                                    "the pipeline feeds that feature category codes",
+                                ));
+                            }
+                            let t = band_threshold(s.threshold);
+                            let (missing_type, missing_left) =
+                                numeric_missing(s.missing, s.default_left, t);
+                            spec.threshold.0.push(t);
+                            spec.missing_left.0.push(u8::from(missing_left));
+                            spec.missing_type.0.push(missing_type);
+                            spec.categorical.0.push(SPLIT_NUMERIC);
+                        }
+                    }
+                    // Right pushed first so that the left subtree comes first.
+                    stack.push(s.right);
+                    patches.push(Some((index, false)));
+                    stack.push(s.left);
+                    patches.push(Some((index, true)));
                 }
             }
-            while bits.last() == Some(&0) {
-                bits.pop();
+            offsets.push(spec.category_bits.0.len() as u32);
+        }
+        if any_categorical {
+            spec.category_offsets.0 = offsets;
+        } else {
+            spec.categorical.0.clear();
+        }
+        if spec.missing_type.0.iter().all(|&m| m == MISSING_NAN) {
+            spec.missing_type.0.clear();
+        }
+        if spec.missing_left.0.iter().all(|&m| m == 0) {
+            spec.missing_left.0.clear();
+        }
+        Ok(spec)
+    }
+
+    /// The bitset, over tabship's codes of the feature's column, of category set `c`: tabship code
+    /// `i` is listed when LightGBM's code of the same category is. Counted against the budget of
+    /// [`MAX_BITSET_WORDS`].
+    fn bitset(&mut self, tree: &Tree, t: usize, c: usize, feature: usize) -> Result<Vec<u32>> {
+        let Converter {
+            model,
+            sources,
+            codes,
+            budget,
+            ..
+        } = self;
+        let words = tree.category_words(c);
+        let listed_codes = words.iter().enumerate().flat_map(|(w, &word)| {
+            (0..32u64)
+                .filter(move |b| (word >> b) & 1 == 1)
+                .map(move |b| w as u64 * 32 + b)
+        });
+        let mut bits = match (&sources[feature], &codes[feature]) {
+            (FeatureSource::Categorical(_), Some(codes)) => {
+                let mut positions = Vec::new();
+                for code in listed_codes {
+                    // A category the split lists but the column cannot produce would reach
+                    // LightGBM as its code (left) and tabship as Unknown (right).
+                    let Some(p) = codes.get(&code) else {
+                        return Err(unsupported(
+                            &format!(
+                                "categorical feature `{}` whose category {} (tree {t}) the pipeline's column does not have",
+                                model.feature_names[feature],
+                                category_name(model, feature, code)
+                            ),
+                            "the model sends it left, tabship would score it as an unknown category; give reference data with every category the model knows",
+                        ));
+                    };
+                    positions.extend_from_slice(p);
+                }
+                let n_words = positions.iter().max().map_or(0, |&m| m as usize / 32 + 1);
+                let mut bits = vec![0u32; n_words.min(*budget)];
+                for p in positions {
+                    if let Some(w) = bits.get_mut(p as usize / 32) {
+                        *w |= 1 << (p % 32);
+                    }
+                }
+                if n_words > *budget {
+                    return Err(too_many_words());
+                }
+                bits
             }
-            // A category the split lists but the column cannot produce would reach LightGBM
-            // as its code (left) and tabship as Unknown (right).
-            let listed_codes = words.iter().enumerate().flat_map(|(w, &word)| {
-                (0..32u64)
-                    .filter(move |b| (word >> b) & 1 == 1)
-                    .map(move |b| w as u64 * 32 + b)
-            });
-            for code in listed_codes {
-                if !codes.contains(&Some(code)) {
+            _ => {
+                // A numeric column: its values are LightGBM's codes. tabship sends every negative
+                // value right, LightGBM truncates values in (-1, 0) and within 1e-35 of zero to
+                // code 0: alike unless code 0 is listed.
+                if words.first().is_some_and(|w| w & 1 == 1) {
                     return Err(unsupported(
                         &format!(
-                            "categorical feature `{}` whose category {} (tree {t}) the pipeline's column does not have",
-                            model.feature_names[feature],
-                            category_name(model, feature, code)
+                            "categorical feature `{}` fed by a numeric column (tree {t})",
+                            model.feature_names[feature]
                         ),
-                        "the model sends it left, tabship would score it as an unknown category; give reference data with every category the model knows",
+                        "a split lists code 0, where LightGBM's truncation of values in (-1, 0) differs; declare the column categorical",
                     ));
                 }
+                words.to_vec()
             }
-            Ok(bits)
+        };
+        while bits.last() == Some(&0) {
+            bits.pop();
         }
-        _ => {
-            // A numeric column: its values are LightGBM's codes. tabship sends every negative
-            // value right, LightGBM truncates values in (-1, 0) and within 1e-35 of zero to
-            // code 0: alike unless code 0 is listed.
-            if listed(0) {
-                return Err(unsupported(
-                    &format!(
-                        "categorical feature `{}` fed by a numeric column (tree {t})",
-                        model.feature_names[feature]
-                    ),
-                    "a split lists code 0, where LightGBM's truncation of values in (-1, 0) differs; declare the column categorical",
-                ));
-            }
-            let mut bits = words.to_vec();
-            while bits.last() == Some(&0) {
-                bits.pop();
-            }
-            Ok(bits)
+        if bits.len() > *budget {
+            return Err(too_many_words());
         }
+        *budget -= bits.len();
+        Ok(bits)
     }
+}
+
+/// Most bitset words of all categorical splits together (64 MB): far above real models, and a
+/// bound on what a crafted file can make the conversion allocate.
+const MAX_BITSET_WORDS: usize = 1 << 24;
+
+fn too_many_words() -> Error {
+    unsupported(
+        "categorical splits with too many listed categories",
+        &format!("more than {MAX_BITSET_WORDS} bitset words in all"),
+    )
 }
 
 /// LightGBM category `code` of `feature` as the user knows it: its pandas category, or the code.

@@ -233,6 +233,16 @@ fn what_cannot_be_reproduced_is_refused_by_name() {
     assert!(scaled.contains("sigmoid:0.5"), "{scaled}");
     let poisson = refusal(&binary.replace("objective=binary sigmoid:1", "objective=poisson"));
     assert!(poisson.contains("objective `poisson`"), "{poisson}");
+    let many = refusal(
+        &binary
+            .replace("num_class=1\n", "num_class=1000000\n")
+            .replace(
+                "objective=binary sigmoid:1",
+                "objective=multiclass num_class:1000000",
+            )
+            .replace("num_tree_per_iteration=1\n", "num_tree_per_iteration=20\n"),
+    );
+    assert!(many.contains("1000000 classes"), "{many}");
     let sqrt = refusal(
         &model_text("rf_regression").replace("objective=regression", "objective=regression sqrt"),
     );
