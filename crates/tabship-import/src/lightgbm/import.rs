@@ -1,7 +1,7 @@
 //! A LightGBM text model as an [`Imported`] model: its features (numeric, or categorical with the
 //! category ↔ code mapping LightGBM reads) and its trees converted with that mapping.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use tabship::ParamValue;
@@ -42,13 +42,18 @@ pub fn read_bytes(bytes: &[u8]) -> Result<Imported> {
 
 /// The imported form of a parsed model.
 pub fn from_model(model: &LightgbmModel) -> Result<Imported> {
-    let categorical = categorical_features(model);
+    let listed = largest_listed(model);
+    // Feature → its position among the categorical features (pandas' lists follow that order).
+    let categorical: HashMap<usize, usize> = categorical_features(model, &listed)
+        .into_iter()
+        .enumerate()
+        .map(|(j, f)| (f, j))
+        .collect();
     let categories: Vec<Option<Vec<String>>> = (0..model.feature_names.len())
         .map(|f| {
             categorical
-                .iter()
-                .position(|&c| c == f)
-                .map(|j| categories_of(model, f, j))
+                .get(&f)
+                .map(|&j| categories_of(model, f, j, listed.get(&f).copied()))
                 .transpose()
         })
         .collect::<Result<_>>()?;
@@ -90,29 +95,48 @@ pub fn from_model(model: &LightgbmModel) -> Result<Imported> {
     })
 }
 
-/// The categorical features: as the parameters list them, else those with categorical splits or
-/// a categorical `feature_infos` entry.
-fn categorical_features(model: &LightgbmModel) -> Vec<usize> {
+/// Per feature split categorically, the largest code its splits list (one pass over the trees).
+fn largest_listed(model: &LightgbmModel) -> HashMap<usize, i64> {
+    let mut largest: HashMap<usize, i64> = HashMap::new();
+    for tree in &model.trees {
+        for s in &tree.splits {
+            if let Some(c) = s.cat_set {
+                let words = tree.category_words(c);
+                let top = words.iter().rposition(|&w| w != 0).map_or(-1, |w| {
+                    (w * 32 + 31 - words[w].leading_zeros() as usize) as i64
+                });
+                let entry = largest.entry(s.feature).or_insert(-1);
+                *entry = (*entry).max(top);
+            }
+        }
+    }
+    largest
+}
+
+/// The categorical features, in increasing order: as the parameters list them, else those with
+/// categorical splits or a categorical `feature_infos` entry.
+fn categorical_features(model: &LightgbmModel, listed: &HashMap<usize, i64>) -> Vec<usize> {
     if let Some(c) = &model.categorical_features {
         return c.clone();
     }
     (0..model.feature_names.len())
-        .filter(|&f| {
-            matches!(model.feature_infos[f], FeatureInfo::Categorical(_))
-                || model.trees.iter().any(|t| {
-                    t.splits
-                        .iter()
-                        .any(|s| s.feature == f && s.cat_set.is_some())
-                })
+        .filter(|f| {
+            matches!(model.feature_infos[*f], FeatureInfo::Categorical(_)) || listed.contains_key(f)
         })
         .collect()
 }
 
-/// Categorical feature `f` (the `j`-th categorical one)'s categories in LightGBM's code order:
+/// Categorical feature `f` (the `j`-th categorical one, whose splits list codes up to `listed`)'s
+/// categories in LightGBM's code order:
 /// pandas' categories when the model carries them, else the codes themselves as text (`0`, `1`,
 /// ... up to the largest code training saw or a split lists), which is how a column of integer
 /// codes spells them.
-fn categories_of(model: &LightgbmModel, f: usize, j: usize) -> Result<Vec<String>> {
+fn categories_of(
+    model: &LightgbmModel,
+    f: usize,
+    j: usize,
+    listed: Option<i64>,
+) -> Result<Vec<String>> {
     if let Some(list) = model.pandas_categorical.as_ref().and_then(|p| p.get(j)) {
         return Ok(list
             .iter()
@@ -126,21 +150,7 @@ fn categories_of(model: &LightgbmModel, f: usize, j: usize) -> Result<Vec<String
         FeatureInfo::Categorical(codes) => codes.iter().copied().max().unwrap_or(-1),
         _ => -1,
     };
-    let listed = model
-        .trees
-        .iter()
-        .flat_map(|t| {
-            t.splits
-                .iter()
-                .filter(move |s| s.feature == f)
-                .filter_map(move |s| s.cat_set.map(|c| t.category_words(c)))
-        })
-        .filter_map(|words| {
-            let w = words.iter().rposition(|&w| w != 0)?;
-            Some((w * 32 + 31 - words[w].leading_zeros() as usize) as i64)
-        })
-        .max()
-        .unwrap_or(-1);
+    let listed = listed.unwrap_or(-1);
     let largest = seen.max(listed);
     if largest >= MAX_CATEGORIES as i64 {
         return Err(Error::unsupported(
