@@ -205,6 +205,9 @@ def main():
     classifier("iris_softprob", with_nan(Xi, 4), yi, "multi:softprob")
     if CURRENT:
         early_stopped("iris_early_stopping", Xi, yi)
+        # Boosted random forests: 2 trees per class and round (`tree_info` 0, 0, 1, 1, 2, 2, ...).
+        classifier("iris_parallel_trees", with_nan(Xi, 6), yi, "multi:softprob",
+                   num_parallel_tree=2, subsample=0.8, colsample_bynode=0.8, random_state=1)
     Xp, yp = load(os.path.join("import", "penguins_sample.csv"), "species", ["island", "sex"])
     softmax("penguins_softmax", with_nan(Xp, 5), yp, max_cat_to_onehot=1)
 
