@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # HTTP overhead of `tabship serve` (issue 11 #7): single-row `POST /predict` on loopback, tabship
-# serving testdata/golden/iris_logistic.tabship against the bare axum floor (`serve-floor`, which
+# serving testdata/golden/adult_logistic_profile.tabship (it carries a drift profile, so every
+# request also feeds the live drift window and the metrics) against the bare axum floor (`serve-floor`, which
 # parses the same JSON body and answers a small JSON object), both loaded by wrk in one run at 1 and
 # 64 connections. Prints req/s and p99 per point and the ratio tabship/floor.
 #
@@ -19,7 +20,7 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 target=${CARGO_TARGET_DIR:-$repo/target}
 tabship=$target/release/tabship
 floor=$target/release/serve-floor
-artifact=${ARTIFACT:-$repo/testdata/golden/iris_logistic.tabship}
+artifact=${ARTIFACT:-$repo/testdata/golden/adult_logistic_profile.tabship}
 duration=${DURATION:-10}
 tabship_port=${TABSHIP_PORT:-18901}
 floor_port=${FLOOR_PORT:-18902}
@@ -41,8 +42,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The first iris row without its target, the record every request posts.
-body='{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}'
+# The first row of testdata/golden/adult_inputs.csv without its target, the record every request
+# posts (BODY=... for another artifact's record).
+body=${BODY:-'{"age":28,"workclass":"Private","education":"Bachelors","education_num":13,"marital_status":"Married-civ-spouse","occupation":"Prof-specialty","relationship":"Wife","race":"Black","gender":"Female","capital_gain":0,"capital_loss":0,"hours_per_week":40,"native_country":"Atlantis"}'}
 printf '%s' "$body" >"$work/body.json"
 cat >"$work/post.lua" <<LUA
 wrk.method = "POST"

@@ -7,12 +7,7 @@ use std::path::PathBuf;
 
 use tabship::{Batch, Pipeline, TextBatchBuilder, Value};
 
-/// A file under the repository's `testdata/`.
-pub fn testdata(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../testdata")
-        .join(name)
-}
+pub use tabship_test_support::testdata;
 
 /// The full adult data (`../shared/data/adult.csv`, 32,561 rows) when it is beside the checkout,
 /// else the committed 8,141-row sample: its path and its rows.
@@ -44,15 +39,7 @@ pub fn adult_pipeline() -> Pipeline {
 }
 
 fn adult_rows() -> (Vec<String>, Vec<csv::StringRecord>) {
-    let mut reader = csv::Reader::from_path(testdata("adult_sample.csv")).expect("sample exists");
-    let header = reader
-        .headers()
-        .expect("header")
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let rows = reader.records().map(|r| r.expect("row")).collect();
-    (header, rows)
+    tabship_test_support::read_csv(&testdata("adult_sample.csv"))
 }
 
 /// `n` adult rows (the 8,141-row sample repeated) as a batch for `pipeline`.

@@ -103,8 +103,15 @@ def bits(v):
     return "%08x" % int(np.float32(v).view(np.uint32))
 
 
+# The current version writes every case as JSON, and these also as UBJSON.
+UBJ_CASES = {"adult_binary_cat", "adult_logitraw", "diamonds_reg", "penguins_softmax"}
+
+
 def write(case, booster, X, y, expected):
-    formats = ("json", "ubj") if CURRENT else OLD_CASES.get(case, ())
+    if CURRENT:
+        formats = ("json", "ubj") if case in UBJ_CASES else ("json",)
+    else:
+        formats = OLD_CASES.get(case, ())
     if not formats:
         return
     d = os.path.join(OUT, case)
@@ -205,6 +212,9 @@ def main():
     classifier("iris_softprob", with_nan(Xi, 4), yi, "multi:softprob")
     if CURRENT:
         early_stopped("iris_early_stopping", Xi, yi)
+        # Boosted random forests: 2 trees per class and round (`tree_info` 0, 0, 1, 1, 2, 2, ...).
+        classifier("iris_parallel_trees", with_nan(Xi, 6), yi, "multi:softprob",
+                   num_parallel_tree=2, subsample=0.8, colsample_bynode=0.8, random_state=1)
     Xp, yp = load(os.path.join("import", "penguins_sample.csv"), "species", ["island", "sex"])
     softmax("penguins_softmax", with_nan(Xp, 5), yp, max_cat_to_onehot=1)
 

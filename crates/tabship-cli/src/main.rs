@@ -16,6 +16,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc instead of glibc's malloc: a served request allocates and frees dozens of small
+/// blocks across worker threads, and glibc's arenas spent ~15% of the server's CPU on them
+/// (`perf`, benches/serve/README.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     let result = match args.command {

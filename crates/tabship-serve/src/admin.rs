@@ -9,12 +9,10 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
-use crate::auth::Scope;
 use crate::compat::{self, Difference};
 use crate::error::{ApiError, Error, check_name};
 use crate::input::json_kind;
@@ -22,22 +20,6 @@ use crate::models::model_json;
 use crate::predict::{body_bytes, parse_json};
 use crate::registry::{LoadedModel, ModelEntry, Origin, Registry, Split};
 use crate::state::AppState;
-
-/// Authenticates and authorizes every admin request (scope `admin`) before its handler runs, so
-/// before any body byte is read: a token-less or under-scoped client gets its 401/403 at once and
-/// cannot make the server buffer an upload (up to [`crate::Options::upload_limit`]) first.
-/// Installed as a `route_layer` on the admin routes, so unknown routes and wrong methods keep
-/// their 404/405.
-pub(crate) async fn require_admin(
-    State(state): State<Arc<AppState>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    match state.authorize(request.headers(), Scope::Admin) {
-        Ok(_) => next.run(request).await,
-        Err(e) => e.into_response(),
-    }
-}
 
 fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::CONFLICT, code, message)

@@ -7,12 +7,13 @@ use std::time::Instant;
 use axum::Json;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, OriginalUri, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tower_http::catch_panic::CatchPanicLayer;
 
+use crate::access::{Access, api_refusal};
 use crate::auth::Scope;
 use crate::error::ApiError;
 use crate::metrics::{RequestLabels, RouteLabels};
@@ -37,11 +38,50 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Every route with its handler and route layers; `/openapi.json` must document each one (the
-/// test in `openapi` walks this list).
-pub(crate) fn routes(state: &Arc<AppState>) -> Routes<Arc<AppState>> {
+/// Every route with its handler, who may call it and its layers; `/openapi.json` must document
+/// each one with the same access (the test in `openapi` walks this list). Each group's access is
+/// checked by a route layer before its body limit and budget, so a caller without a token can
+/// neither send a body nor hold a share of the budget.
+pub(crate) fn routes(state: &Arc<AppState>) -> Routes {
     let upload_limit = state.options.upload_limit;
-    let admin_routes = Routes::new()
+    let body_limit = state.options.body_limit;
+    let reads_body = |r: Router<Arc<AppState>>| {
+        r.layer(DefaultBodyLimit::max(body_limit))
+            .layer(middleware::from_fn_with_state(
+                state.clone(),
+                body_budget::reserve,
+            ))
+    };
+    let open = Routes::new()
+        .get("/", root)
+        .get("/health/live", live)
+        .get("/health/ready", ready);
+    let predict = Routes::new()
+        .post("/predict", predict::predict_default)
+        .get("/models", models::list)
+        .get("/models/{name}", models::show)
+        .post("/models/{name}/predict", predict::predict_model)
+        .post(
+            "/models/{name}/versions/{version}/predict",
+            predict::predict_version,
+        )
+        .map(reads_body)
+        .guard(state, Access::Scope(Scope::Predict), api_refusal);
+    let feedback = Routes::new()
+        .post("/feedback", feedback_api::feedback)
+        .map(reads_body)
+        .guard(state, Access::Scope(Scope::Feedback), api_refusal);
+    let metrics = Routes::new()
+        .get("/metrics", metrics)
+        .get("/models/{name}/drift", models::drift)
+        .guard(state, Access::Scope(Scope::Metrics), api_refusal);
+    let docs = Routes::new()
+        .get("/openapi.json", openapi::openapi)
+        .get("/docs", docs::docs)
+        .get("/ui", ui::ui_default)
+        .get("/ui/{name}", ui::ui_model)
+        .guard(state, Access::Docs, api_refusal);
+    let admin = Routes::new()
         .post("/admin/models/{name}/versions", admin::load_version)
         .delete(
             "/admin/models/{name}/versions/{version}",
@@ -56,41 +96,15 @@ pub(crate) fn routes(state: &Arc<AppState>) -> Routes<Arc<AppState>> {
         .put("/admin/models/{name}/shadow", admin::set_shadow)
         .delete("/admin/models/{name}/shadow", admin::clear_shadow)
         .post("/admin/keys/reload", admin::reload_keys)
-        .map(|r| {
-            r.route_layer(middleware::from_fn_with_state(
-                state.clone(),
-                admin::require_admin,
-            ))
-            .layer(DefaultBodyLimit::max(upload_limit))
-        });
-    Routes::new()
-        .get("/", root)
-        .get("/health/live", live)
-        .get("/health/ready", ready)
-        .post("/predict", predict::predict_default)
-        .get("/models", models::list)
-        .get("/models/{name}", models::show)
-        .post("/models/{name}/predict", predict::predict_model)
-        .get("/models/{name}/drift", models::drift)
-        .post(
-            "/models/{name}/versions/{version}/predict",
-            predict::predict_version,
-        )
-        .post("/feedback", feedback_api::feedback)
-        .get("/metrics", metrics)
-        .get("/openapi.json", openapi::openapi)
-        .get("/docs", docs::docs)
-        .get("/ui", ui::ui_default)
-        .get("/ui/{name}", ui::ui_model)
-        .merge(v2::routes())
-        .map(|r| {
-            r.layer(DefaultBodyLimit::max(state.options.body_limit))
-                .layer(middleware::from_fn_with_state(
-                    state.clone(),
-                    body_budget::reserve,
-                ))
-        })
-        .merge(admin_routes)
+        // Uploads stream to disk under their own cap, outside the body budget.
+        .map(|r| r.layer(DefaultBodyLimit::max(upload_limit)))
+        .guard(state, Access::Scope(Scope::Admin), api_refusal);
+    open.merge(predict)
+        .merge(feedback)
+        .merge(metrics)
+        .merge(docs)
+        .merge(admin)
+        .nest("/v2", v2::routes(state, reads_body))
 }
 
 /// Why a readiness probe answered 503: an expected state (starting, draining), logged as such
@@ -114,13 +128,6 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 async fn not_found(OriginalUri(uri): OriginalUri) -> ApiError {
-    if uri.path().starts_with("/v2/") {
-        return ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no route `{}`", uri.path()),
-        );
-    }
     ApiError::route_not_found(uri.path())
 }
 
@@ -239,11 +246,7 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
     response
 }
 
-async fn metrics(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    state.authorize(&headers, Scope::Metrics)?;
+async fn metrics(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let text = state.metrics.render().map_err(ApiError::internal)?;
     Ok((
         [(

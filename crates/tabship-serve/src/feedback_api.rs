@@ -3,15 +3,15 @@
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
+use axum::{Extension, Json};
 use serde_json::{Value, json};
 use tabship::Task;
 
-use crate::auth::Scope;
+use crate::auth::{Identity, Scope};
 use crate::error::ApiError;
 use crate::feedback::{Lookup, Predicted, Principal};
 use crate::input::json_kind;
@@ -23,10 +23,10 @@ use crate::state::AppState;
 /// `POST /feedback`.
 pub(crate) async fn feedback(
     State(state): State<Arc<AppState>>,
+    Extension(identity): Extension<Identity>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let identity = state.authorize(&headers, Scope::Feedback)?;
     let body = parse_json(&body_bytes(body)?)?;
     let Value::Object(obj) = &body else {
         return Err(ApiError::invalid_field(

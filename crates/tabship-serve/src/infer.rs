@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 use tabship::Scores;
 
-use crate::auth::{Identity, Scope};
+use crate::auth::Identity;
 use crate::error::ApiError;
 use crate::feedback::{Predicted, Remembered};
 use crate::input::ParseOptions;
@@ -63,13 +63,6 @@ pub(crate) struct Call {
     /// The request's own `absent_as_missing` choice, or why it is invalid (reported after
     /// routing, as it always was).
     pub absent_as_missing: Result<Option<bool>, ApiError>,
-}
-
-/// Authorizes a prediction (scope `predict`) and checks the server is ready.
-pub(crate) fn authorize(state: &AppState, headers: &HeaderMap) -> Result<Identity, ApiError> {
-    let identity = state.authorize(headers, Scope::Predict)?;
-    state.require_ready()?;
-    Ok(identity)
 }
 
 /// The request-id prologue shared by every protocol: reads the body, and refuses an id the

@@ -38,6 +38,7 @@
 //!   ids are 128 random bits, or the client's own `X-Request-Id`, refused while still in use; a
 //!   JSONL prediction log with rotation.
 
+mod access;
 mod admin;
 mod app;
 mod artifact_path;

@@ -4,36 +4,30 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use serde_json::{Value, json};
-use tabship::Pipeline;
-use tabship::drift::Distribution;
 use tabship::encode::ColumnEncoderSpec;
 
-use crate::auth::Scope;
 use crate::error::ApiError;
 use crate::registry::{LoadedModel, ModelEntry};
 use crate::state::AppState;
 
-/// The schema of a version: columns with kind, nullability, categories and an example value.
+/// The schema of a version: columns with kind, nullability, categories and an example value
+/// (the core's [`tabship::ColumnSummary`], as `tabship inspect` and Python describe them).
 pub(crate) fn schema_json(model: &LoadedModel) -> Value {
-    let pipeline = &model.pipeline;
-    let columns: Vec<Value> = pipeline
-        .schema()
-        .columns
-        .iter()
-        .zip(pipeline.encoder().specs())
-        .zip(examples(pipeline))
-        .map(|((column, spec), example)| {
+    let columns: Vec<Value> = model
+        .pipeline
+        .column_summaries()
+        .into_iter()
+        .map(|column| {
             let mut c = json!({
                 "name": column.name,
                 "kind": column.kind.name(),
                 "nullable": column.nullable,
-                "example": example,
+                "example": column.example,
             });
-            if let ColumnEncoderSpec::Categorical(cat) = &spec {
-                c["categories"] = json!(cat.categories);
-                c["rare_categories"] = json!(cat.other_categories);
+            if matches!(column.encoder, ColumnEncoderSpec::Categorical(_)) {
+                c["categories"] = json!(column.categories);
+                c["rare_categories"] = json!(column.rare_categories);
             }
             c
         })
@@ -41,45 +35,13 @@ pub(crate) fn schema_json(model: &LoadedModel) -> Value {
     json!({ "columns": columns })
 }
 
-/// A typical value of every column, taken from the training data: a numeric column's fitted fill
-/// value (the training median by default); a categorical column's most frequent training category
-/// from the artifact's reference profile (format 1.2), else its imputed or first category.
-pub(crate) fn examples(pipeline: &Pipeline) -> Vec<Value> {
-    let profile = pipeline.drift_profile();
-    pipeline
-        .encoder()
-        .specs()
-        .iter()
-        .enumerate()
-        .map(|(i, spec)| match spec {
-            ColumnEncoderSpec::Numeric(n) => json!(n.imputation.value),
-            ColumnEncoderSpec::Categorical(c) => {
-                let most_frequent = profile
-                    .and_then(|p| p.columns.get(i))
-                    .and_then(|col| match &col.distribution {
-                        Distribution::Categorical(cat) => cat.categories.first(),
-                        Distribution::Numeric(_) => None,
-                    })
-                    .filter(|s| !s.is_empty());
-                let i = c.fill_category.map_or(0, |i| i as usize);
-                most_frequent
-                    .or_else(|| c.categories.get(i))
-                    .or_else(|| c.other_categories.first())
-                    .map_or(Value::Null, |s| json!(s))
-            }
-        })
-        .collect()
-}
-
-/// An example record for a version, in schema order.
+/// An example record for a version, in schema order: each column's typical value.
 pub(crate) fn example_record(model: &LoadedModel) -> serde_json::Map<String, Value> {
     model
         .pipeline
-        .schema()
-        .columns
-        .iter()
-        .zip(examples(&model.pipeline))
-        .map(|(column, example)| (column.name.clone(), example))
+        .column_summaries()
+        .into_iter()
+        .map(|column| (column.name, json!(column.example)))
         .collect()
 }
 
@@ -125,11 +87,7 @@ pub(crate) fn model_json(name: &str, entry: &ModelEntry) -> Value {
 }
 
 /// `GET /models`.
-pub(crate) async fn list(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
-    state.authorize(&headers, Scope::Predict)?;
+pub(crate) async fn list(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
     let registry = state.registry();
     let models: Vec<Value> = registry
         .models
@@ -156,9 +114,7 @@ pub(crate) async fn list(
 pub(crate) async fn show(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    state.authorize(&headers, Scope::Predict)?;
     let registry = state.registry();
     let entry = registry.model(&name)?;
     Ok(Json(model_json(&name, entry)))
@@ -170,9 +126,7 @@ pub(crate) async fn drift(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
-    headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    state.authorize(&headers, Scope::Metrics)?;
     let registry = state.registry();
     let entry = registry.model(&name)?;
     let version = query.as_deref().and_then(|q| {

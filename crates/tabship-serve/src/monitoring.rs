@@ -15,7 +15,7 @@ use serde::Serialize;
 use tabship::drift::concept::{Adwin, Ddm, Detector, DetectorState, PageHinkley};
 use tabship::drift::{DriftOptions, DriftReport, Monitor as DriftMonitor, Window};
 use tabship::drift::{WindowedAccuracy, WindowedF1, WindowedMae};
-use tabship::{Batch, CategoricalValues, ColumnKind, ColumnValues, Pipeline, Predictions, Task};
+use tabship::{Pipeline, Predictions, Task};
 
 use crate::input::JsonRow;
 
@@ -162,15 +162,8 @@ impl Monitor {
         let Some(drift) = &self.drift else {
             return;
         };
-        let batch = match rows_to_batch(pipeline, rows) {
-            Ok(b) => b,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not add a request to the drift window");
-                return;
-            }
-        };
         let mut monitor = lock(drift);
-        if let Err(e) = pipeline.observe_drift(&mut monitor, &batch, Some(predictions)) {
+        if let Err(e) = pipeline.observe_drift_records(&mut monitor, rows, Some(predictions)) {
             tracing::warn!(error = %e, "could not add a request to the drift window");
         }
     }
@@ -264,43 +257,4 @@ impl Monitor {
     pub fn task(&self) -> Task {
         self.task
     }
-}
-
-/// The request rows as a columnar batch in schema order (already validated by `input::parse`).
-fn rows_to_batch(pipeline: &Pipeline, rows: &[JsonRow<'_>]) -> tabship::Result<Batch> {
-    use tabship::{FieldValue, Record};
-    let schema = pipeline.schema();
-    let mut columns = Vec::with_capacity(schema.len());
-    for column in &schema.columns {
-        let values = rows
-            .iter()
-            .map(|r| r.field(&column.name).unwrap_or(FieldValue::Null));
-        let values = match column.kind {
-            ColumnKind::Numeric => ColumnValues::Numeric(
-                values
-                    .map(|v| match v {
-                        FieldValue::Number(x) => x,
-                        FieldValue::Text(t) => t.trim().parse().unwrap_or(f64::NAN),
-                        FieldValue::Null => f64::NAN,
-                    })
-                    .collect(),
-            ),
-            ColumnKind::Categorical => {
-                let text: Vec<Option<String>> = values
-                    .map(|v| match v {
-                        FieldValue::Number(x) if x.is_finite() => {
-                            Some(tabship::number_as_category(x))
-                        }
-                        FieldValue::Text(t) if !t.is_empty() => Some(t.to_owned()),
-                        _ => None,
-                    })
-                    .collect();
-                ColumnValues::Categorical(CategoricalValues::from_options(
-                    text.iter().map(Option::as_deref),
-                ))
-            }
-        };
-        columns.push((column.name.clone(), values));
-    }
-    Batch::new(columns)
 }

@@ -14,6 +14,7 @@ use serde::ser::SerializeMap;
 use serde_json::{Map, Value as Json_};
 use tabship::{ClassLabel, Scores};
 
+use crate::auth::Identity;
 use crate::error::ApiError;
 use crate::infer;
 use crate::registry::LoadedModel;
@@ -182,18 +183,20 @@ pub(crate) fn response_body<'a>(
 pub(crate) async fn predict_default(
     State(state): State<Arc<AppState>>,
     Extension(rid): Extension<RequestId>,
+    Extension(identity): Extension<Identity>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let target = Target::default();
-    predict(state, rid, query, headers, target, body).await
+    predict(state, (rid, identity), query, headers, target, body).await
 }
 
 /// `POST /models/{name}/predict`.
 pub(crate) async fn predict_model(
     State(state): State<Arc<AppState>>,
     Extension(rid): Extension<RequestId>,
+    Extension(identity): Extension<Identity>,
     Path(name): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -203,13 +206,14 @@ pub(crate) async fn predict_model(
         name: Some(name),
         version: None,
     };
-    predict(state, rid, query, headers, target, body).await
+    predict(state, (rid, identity), query, headers, target, body).await
 }
 
 /// `POST /models/{name}/versions/{version}/predict`.
 pub(crate) async fn predict_version(
     State(state): State<Arc<AppState>>,
     Extension(rid): Extension<RequestId>,
+    Extension(identity): Extension<Identity>,
     Path((name, version)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -219,7 +223,7 @@ pub(crate) async fn predict_version(
         name: Some(name),
         version: Some(version),
     };
-    predict(state, rid, query, headers, target, body).await
+    predict(state, (rid, identity), query, headers, target, body).await
 }
 
 /// The model (default when `None`) and version (routed when `None`) a request asked for.
@@ -306,14 +310,14 @@ impl crate::infer::Protocol for JsonPredict {
 
 async fn predict(
     state: Arc<AppState>,
-    rid: RequestId,
+    (rid, identity): (RequestId, Identity),
     query: Option<String>,
     headers: HeaderMap,
     target: Target,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
-    let identity = infer::authorize(&state, &headers)?;
+    state.require_ready()?;
     let path = target.path();
     let (bytes, fingerprint) = infer::admit(
         &state,

@@ -395,14 +395,6 @@ impl AppState {
         self.state_skipped.load(Ordering::Acquire)
     }
 
-    /// With `Options::protect_docs`, the documentation pages need the `predict` scope.
-    pub(crate) fn authorize_docs(&self, headers: &HeaderMap) -> Result<(), ApiError> {
-        if self.options.protect_docs {
-            self.authorize(headers, Scope::Predict)?;
-        }
-        Ok(())
-    }
-
     /// 503 until the models are loaded.
     pub(crate) fn require_ready(&self) -> Result<(), ApiError> {
         let skipped = self.state_skipped();

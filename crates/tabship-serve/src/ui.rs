@@ -10,23 +10,18 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use tabship::encode::ColumnEncoderSpec;
+use tabship::{ColumnSummary, Example};
 
 use crate::error::ApiError;
 use crate::html::{STYLE, esc, page};
-use crate::models::examples;
 use crate::page_cache::Rendered;
 use crate::registry::{LoadedModel, Registry};
 use crate::state::AppState;
 
 /// `GET /ui`: the form of the default model.
-pub(crate) async fn ui_default(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    state.authorize_docs(&headers)?;
+pub(crate) async fn ui_default(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let (generation, registry) = state.registry.load_generation();
     let name = registry
         .default_model
@@ -39,9 +34,7 @@ pub(crate) async fn ui_default(
 pub(crate) async fn ui_model(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    state.authorize_docs(&headers)?;
     let (generation, registry) = state.registry.load_generation();
     cached(&state, generation, &registry, &name)
 }
@@ -62,18 +55,16 @@ fn cached(
     Ok(page.response())
 }
 
-fn field_html(
-    out: &mut String,
-    index: usize,
-    name: &str,
-    spec: &ColumnEncoderSpec,
-    example: &serde_json::Value,
-) {
+fn field_html(out: &mut String, index: usize, column: &ColumnSummary) {
     let id = format!("f{index}");
+    let name = column.name.as_str();
     let _ = write!(out, "<div><label for=\"{id}\">{}</label>", esc(name));
-    match spec {
+    match column.encoder {
         ColumnEncoderSpec::Numeric(_) => {
-            let value = example.as_f64().map(|x| x.to_string()).unwrap_or_default();
+            let value = match column.example {
+                Example::Number(x) if x.is_finite() => x.to_string(),
+                _ => String::new(),
+            };
             let _ = write!(
                 out,
                 "<input type=\"text\" inputmode=\"decimal\" id=\"{id}\" data-column=\"{}\" data-kind=\"number\" value=\"{}\" placeholder=\"a number; empty = missing\">\
@@ -82,16 +73,17 @@ fn field_html(
                 esc(&value)
             );
         }
-        ColumnEncoderSpec::Categorical(c) => {
-            let selected = example.as_str().unwrap_or("");
+        ColumnEncoderSpec::Categorical(_) => {
+            let selected = match &column.example {
+                Example::Category(c) => c.as_str(),
+                _ => "",
+            };
             let _ = write!(
                 out,
                 "<select id=\"{id}\" data-column=\"{}\" data-kind=\"category\">",
                 esc(name)
             );
-            let mut all: Vec<&String> = c.categories.iter().chain(&c.other_categories).collect();
-            all.sort();
-            for cat in all {
+            for cat in column.known_categories() {
                 let sel = if cat == selected { " selected" } else { "" };
                 let _ = write!(out, "<option value=\"{0}\"{sel}>{0}</option>", esc(cat));
             }
@@ -113,17 +105,8 @@ fn render(state: &AppState, registry: &Registry, name: &str) -> Result<Rendered,
     let entry = registry.model(name)?;
     let model: &LoadedModel = entry.current_model();
     let mut fields = String::new();
-    let specs = model.pipeline.encoder().specs();
-    let examples = examples(&model.pipeline);
-    for (i, (column, spec)) in model
-        .pipeline
-        .schema()
-        .columns
-        .iter()
-        .zip(&specs)
-        .enumerate()
-    {
-        field_html(&mut fields, i, &column.name, spec, &examples[i]);
+    for (i, column) in model.pipeline.column_summaries().iter().enumerate() {
+        field_html(&mut fields, i, column);
     }
     let others: Vec<String> = registry
         .models

@@ -5,16 +5,18 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{Map, Value, json};
 use tabship::{ClassLabel, ColumnKind, Schema, Scores, Task};
 
-use crate::auth::Scope;
+use crate::access::Access;
+use crate::auth::{Identity, Scope};
 use crate::error::ApiError;
 use crate::infer;
 use crate::input::ParseOptions;
@@ -25,17 +27,36 @@ use crate::scoring::Scored;
 use crate::state::AppState;
 
 /// The V2 routes.
-pub(crate) fn routes() -> Routes<Arc<AppState>> {
-    Routes::new()
-        .get("/v2", server_metadata)
-        .get("/v2/health/live", live)
-        .get("/v2/health/ready", ready)
-        .get("/v2/models/{name}", model_metadata)
-        .get("/v2/models/{name}/ready", model_ready)
-        .get("/v2/models/{name}/versions/{version}", version_metadata)
-        .get("/v2/models/{name}/versions/{version}/ready", version_ready)
-        .post("/v2/models/{name}/infer", infer)
-        .post("/v2/models/{name}/versions/{version}/infer", infer_version)
+/// The V2 routes, nested under `/v2` by `app::routes`: the health probes are open, everything
+/// else needs the `predict` scope; refusals and unknown `/v2/...` routes answer in V2's own
+/// error shape. `reads_body` adds the body limit and budget to the inference routes.
+pub(crate) fn routes(
+    state: &Arc<AppState>,
+    reads_body: impl FnOnce(Router<Arc<AppState>>) -> Router<Arc<AppState>>,
+) -> Routes {
+    let open = Routes::new()
+        .get("/health/live", live)
+        .get("/health/ready", ready);
+    let scoped = Routes::new()
+        .get("/", server_metadata)
+        .get("/models/{name}", model_metadata)
+        .get("/models/{name}/ready", model_ready)
+        .get("/models/{name}/versions/{version}", version_metadata)
+        .get("/models/{name}/versions/{version}/ready", version_ready)
+        .post("/models/{name}/infer", infer)
+        .post("/models/{name}/versions/{version}/infer", infer_version)
+        .map(reads_body)
+        .guard(state, Access::Scope(Scope::Predict), v2_refusal);
+    open.merge(scoped).map(|r| r.fallback(not_found))
+}
+
+/// An `ApiError` in V2's shape, for the access layer.
+fn v2_refusal(error: ApiError) -> Response {
+    V2Error(error).into_response()
+}
+
+async fn not_found(OriginalUri(uri): OriginalUri) -> V2Error {
+    V2Error(ApiError::route_not_found(uri.path()))
 }
 
 /// A V2 error: `{"error": "message"}` (field details appended to the message).
@@ -82,14 +103,8 @@ fn invalid(message: impl Into<String>) -> ApiError {
 
 /// Like every V2 route but the health probes, it needs the `predict` scope: it names the server
 /// and its version.
-async fn server_metadata(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, V2Error> {
-    state.authorize(&headers, Scope::Predict)?;
-    Ok(Json(
-        json!({"name": "tabship", "version": crate::VERSION, "extensions": []}),
-    ))
+async fn server_metadata() -> Json<Value> {
+    Json(json!({"name": "tabship", "version": crate::VERSION, "extensions": []}))
 }
 
 async fn live() -> Json<Value> {
@@ -180,9 +195,7 @@ fn label_datatype(model: &LoadedModel) -> &'static str {
 async fn model_metadata(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Json<Value>, V2Error> {
-    state.authorize(&headers, Scope::Predict)?;
     let model = lookup(&state, &name, None)?;
     Ok(Json(metadata(&state, &model)))
 }
@@ -190,9 +203,7 @@ async fn model_metadata(
 async fn version_metadata(
     State(state): State<Arc<AppState>>,
     Path((name, version)): Path<(String, String)>,
-    headers: HeaderMap,
 ) -> Result<Json<Value>, V2Error> {
-    state.authorize(&headers, Scope::Predict)?;
     let model = lookup(&state, &name, Some(&version))?;
     Ok(Json(metadata(&state, &model)))
 }
@@ -200,9 +211,7 @@ async fn version_metadata(
 async fn model_ready(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Json<Value>, V2Error> {
-    state.authorize(&headers, Scope::Predict)?;
     let model = lookup(&state, &name, None)?;
     Ok(Json(json!({"name": model.name, "ready": true})))
 }
@@ -210,9 +219,7 @@ async fn model_ready(
 async fn version_ready(
     State(state): State<Arc<AppState>>,
     Path((name, version)): Path<(String, String)>,
-    headers: HeaderMap,
 ) -> Result<Json<Value>, V2Error> {
-    state.authorize(&headers, Scope::Predict)?;
     let model = lookup(&state, &name, Some(&version))?;
     Ok(Json(json!({"name": model.name, "ready": true})))
 }
@@ -220,21 +227,31 @@ async fn version_ready(
 async fn infer(
     State(state): State<Arc<AppState>>,
     Extension(rid): Extension<RequestId>,
+    Extension(identity): Extension<Identity>,
     Path(name): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, V2Error> {
-    run_infer(&state, rid, &name, None, &headers, body).await
+    run_infer(&state, (rid, identity), &name, None, &headers, body).await
 }
 
 async fn infer_version(
     State(state): State<Arc<AppState>>,
     Extension(rid): Extension<RequestId>,
+    Extension(identity): Extension<Identity>,
     Path((name, version)): Path<(String, String)>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, V2Error> {
-    run_infer(&state, rid, &name, Some(&version), &headers, body).await
+    run_infer(
+        &state,
+        (rid, identity),
+        &name,
+        Some(&version),
+        &headers,
+        body,
+    )
+    .await
 }
 
 /// Replaces bare `NaN` tokens (outside strings) by `null`: NumPy-based clients such as tritonclient
@@ -457,14 +474,14 @@ impl crate::infer::Protocol for V2Infer {
 
 async fn run_infer(
     state: &Arc<AppState>,
-    rid: RequestId,
+    (rid, identity): (RequestId, Identity),
     name: &str,
     version: Option<&str>,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, V2Error> {
     let started = Instant::now();
-    let identity = infer::authorize(state, headers)?;
+    state.require_ready()?;
     if headers.contains_key("inference-header-content-length") {
         return Err(bad(
             "the binary tensor extension is not supported: send JSON `data` (tritonclient: binary_data=False)",

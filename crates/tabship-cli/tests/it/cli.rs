@@ -1,21 +1,12 @@
 //! The `tabship` binary end to end: train, predict, inspect, exit codes and error lines.
 
-use std::process::Command;
-
 use crate::common::*;
 
 #[test]
 fn train_predict_inspect_iris() {
     let dir = tempfile::tempdir().expect("temp dir");
     let model = dir.path().join("iris.tabship");
-    let out = tabship(&[
-        "train",
-        &testdata("iris.csv"),
-        "--target",
-        "species",
-        "-o",
-        path(&model),
-    ]);
+    let out = train(&testdata("iris.csv"), "species", &["-o", path(&model)]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("accuracy"), "{text}");
@@ -229,32 +220,22 @@ fn other_errors_exit_1_with_one_line() {
     );
     assert!(!output.exists());
 
-    let out = tabship(&[
-        "train",
+    let out = train(
         &testdata("iris.csv"),
-        "--target",
         "species",
-        "--model",
-        "ridge",
-        "-o",
-        path(&dir.path().join("x.tabship")),
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("`ridge` cannot do classification"),
-        "{}",
-        stderr(&out)
+        &[
+            "--model",
+            "ridge",
+            "-o",
+            path(&dir.path().join("x.tabship")),
+        ],
     );
-    let out = tabship(&[
-        "train",
+    assert_refused(&out, 1, "`ridge` cannot do classification");
+    let out = train(
         &testdata("iris.csv"),
-        "--target",
         "species",
-        "--min-frequency",
-        "abc",
-        "-o",
-        "x",
-    ]);
+        &["--min-frequency", "abc", "-o", "x"],
+    );
     assert_eq!(
         out.status.code(),
         Some(2),
@@ -267,19 +248,19 @@ fn other_errors_exit_1_with_one_line() {
 fn write_split_and_json_report() {
     let dir = tempfile::tempdir().expect("temp dir");
     let split = dir.path().join("split.csv");
-    let out = tabship(&[
-        "train",
+    let out = train(
         &testdata("diamonds_sample.csv"),
-        "--target",
         "price",
-        "--model",
-        "linear",
-        "--json",
-        "--write-split",
-        path(&split),
-        "-o",
-        path(&dir.path().join("d.tabship")),
-    ]);
+        &[
+            "--model",
+            "linear",
+            "--json",
+            "--write-split",
+            path(&split),
+            "-o",
+            path(&dir.path().join("d.tabship")),
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(json["model"], "linear");
@@ -293,24 +274,24 @@ fn write_split_and_json_report() {
 fn forests_train_evaluate_and_bench() {
     let dir = tempfile::tempdir().expect("temp dir");
     let model = dir.path().join("forest.tabship");
-    let out = tabship(&[
-        "train",
+    let out = train(
         &testdata("iris.csv"),
-        "--target",
         "species",
-        "--model",
-        "random-forest",
-        "--n-trees",
-        "15",
-        "--max-depth",
-        "4",
-        "--max-features",
-        "2",
-        "--threads",
-        "2",
-        "-o",
-        path(&model),
-    ]);
+        &[
+            "--model",
+            "random-forest",
+            "--n-trees",
+            "15",
+            "--max-depth",
+            "4",
+            "--max-features",
+            "2",
+            "--threads",
+            "2",
+            "-o",
+            path(&model),
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
 
     let out = tabship(&["evaluate", path(&model), &testdata("iris.csv"), "--json"]);
@@ -352,28 +333,20 @@ fn forests_train_evaluate_and_bench() {
             .is_some_and(|r| r > 0.0)
     );
 
-    let out = tabship(&[
-        "train",
+    let out = train(
         &testdata("iris.csv"),
-        "--target",
         "species",
-        "--model",
-        "decision-tree",
-        "--max-features",
-        "2",
-        "-o",
-        path(&model),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "a bad flag value is a usage error"
+        &[
+            "--model",
+            "decision-tree",
+            "--max-features",
+            "2",
+            "-o",
+            path(&model),
+        ],
     );
-    assert!(
-        stderr(&out).contains("invalid option `max-features`"),
-        "{}",
-        stderr(&out)
-    );
+    // A bad flag value is a usage error.
+    assert_refused(&out, 2, "invalid option `max-features`");
 }
 
 #[test]
@@ -393,12 +366,7 @@ fn evaluate_regression_and_missing_target() {
         &testdata("golden/adult_forest.tabship"),
         &testdata("iris.csv"),
     ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("missing column `income`"),
-        "{}",
-        stderr(&out)
-    );
+    assert_refused(&out, 1, "missing column `income`");
 }
 
 #[test]
@@ -435,35 +403,22 @@ fn keys_add_prints_a_token_once_and_stores_its_hash() {
         "--keys",
         path(&keys),
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "a bad flag value is a usage error"
-    );
-    assert!(
-        stderr(&out).contains("unknown scope `root`"),
-        "{}",
-        stderr(&out)
-    );
+    // A bad flag value is a usage error.
+    assert_refused(&out, 2, "unknown scope `root`");
 }
 
 #[test]
 fn serve_refuses_a_public_address_without_keys() {
     let model = testdata("golden/iris_logistic.tabship");
     let out = tabship(&["serve", &model, "--host", "0.0.0.0", "--port", "0"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("refusing to listen on `0.0.0.0` without a keys file"),
-        "{}",
-        stderr(&out)
+    assert_refused(
+        &out,
+        1,
+        "refusing to listen on `0.0.0.0` without a keys file",
     );
     let out = tabship(&["serve"]);
-    assert_eq!(out.status.code(), Some(2), "no artifacts is a usage error");
-    assert!(
-        stderr(&out).contains("give artifacts to serve"),
-        "{}",
-        stderr(&out)
-    );
+    // No artifacts is a usage error.
+    assert_refused(&out, 2, "give artifacts to serve");
     for (flag, value) in [("--max-connections", "0"), ("--header-timeout", "0")] {
         let out = tabship(&["serve", &model, "--port", "0", flag, value]);
         assert_eq!(
@@ -478,419 +433,5 @@ fn serve_refuses_a_public_address_without_keys() {
         );
     }
     let out = tabship(&["serve", &testdata("iris.csv"), "--port", "0"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("not a tabship artifact"),
-        "{}",
-        stderr(&out)
-    );
-}
-
-/// A raw HTTP/1.1 request on loopback (no client dependency needed).
-fn http(addr: &str, request: &str) -> String {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr).expect("connects");
-    // A hung server fails the test instead of hanging it.
-    stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
-    stream.set_write_timeout(Some(PATIENCE)).expect("timeout");
-    stream.write_all(request.as_bytes()).expect("writes");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("reads");
-    answer
-}
-
-#[cfg(unix)]
-#[test]
-fn serve_answers_then_stops_gracefully_on_sigterm() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let log = dir.path().join("predictions.jsonl");
-    let (mut child, _log, addr) = spawn_server(&[
-        &testdata("golden/iris_logistic.tabship"),
-        "--log",
-        path(&log),
-    ]);
-    let answer = http_post(&addr, "/predict", None, SETOSA);
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(answer.contains("\"prediction\":\"setosa\""), "{answer}");
-    signal(&child, "-TERM");
-    let status = wait_exit(&mut child);
-    assert!(status.success(), "graceful exit, got {status}");
-    let logged = std::fs::read_to_string(&log).expect("prediction log");
-    assert!(
-        logged.contains("\"prediction\":\"setosa\""),
-        "flushed at shutdown: {logged}"
-    );
-}
-
-#[cfg(unix)]
-#[test]
-fn demo_trains_iris_and_serves_the_form() {
-    use std::process::Stdio;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let model = dir.path().join("out").join("iris.tabship");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tabship"))
-        .args([
-            "demo",
-            "--output",
-            path(&model),
-            "--port",
-            "0",
-            "--json-logs",
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("demo starts");
-    let mut log = ServerLog::read(child.stderr.take().expect("stderr"));
-    log.wait_until("the printed banner", |line| line.contains("Ctrl-C"));
-    let addr = log.find("listening")["fields"]["address"]
-        .as_str()
-        .map(str::to_owned);
-    let printed = log.text();
-    let addr = addr.expect("the demo logs its address");
-    assert!(printed.contains("trained iris"), "{printed}");
-    assert!(printed.contains("admin token   tsk_"), "{printed}");
-    assert!(printed.contains(&format!("http://{addr}/ui")), "{printed}");
-    assert!(model.exists(), "the artifact is saved");
-    let ui = http(
-        &addr,
-        "GET /ui HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-    );
-    assert!(ui.starts_with("HTTP/1.1 200"), "{ui}");
-    assert!(
-        ui.contains("data-column=\"petal_length\""),
-        "the form is generated from the schema"
-    );
-    let body = r#"{"features": [6.7, 3.0, 5.2, 2.3]}"#;
-    let answer = http(
-        &addr,
-        &format!(
-            "POST /predict HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    );
-    assert!(answer.contains("\"prediction\":\"virginica\""), "{answer}");
-    // The demo listens on loopback without keys: a DNS rebinding page (another `Host`) and a
-    // cross-site upload are refused.
-    let rebound = http(
-        &addr,
-        "GET /models HTTP/1.1\r\nHost: evil.example:8900\r\nConnection: close\r\n\r\n",
-    );
-    assert!(rebound.starts_with("HTTP/1.1 421"), "{rebound}");
-    assert!(rebound.contains("host_not_allowed"), "{rebound}");
-    let cross_site = http(
-        &addr,
-        "POST /admin/models/iris/rollback HTTP/1.1\r\nHost: localhost\r\nOrigin: http://evil.example\r\nContent-Type: text/plain\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx",
-    );
-    assert!(cross_site.starts_with("HTTP/1.1 403"), "{cross_site}");
-    assert!(cross_site.contains("cross_origin"), "{cross_site}");
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
-    assert!(wait_exit(&mut child).success());
-}
-
-#[cfg(unix)]
-#[test]
-fn serve_without_keys_guards_admin_with_a_token_for_the_run() {
-    use std::process::Stdio;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tabship"))
-        .args(["serve", &testdata("golden/iris_logistic.tabship")])
-        .args(["--port", "0", "--json-logs"])
-        .env_remove("TABSHIP_ADMIN_TOKEN")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("server starts");
-    let mut log = ServerLog::read(child.stderr.take().expect("stderr"));
-    let addr = log.find("listening")["fields"]["address"]
-        .as_str()
-        .expect("address")
-        .to_owned();
-    let announced = log.find(
-        "no keys file: the admin routes need this token for this run (Authorization: Bearer <token>); give --keys for lasting users",
-    );
-    assert_eq!(announced["level"], "WARN", "{announced}");
-    let token = announced["fields"]["admin_token"]
-        .as_str()
-        .expect("the token is logged")
-        .to_owned();
-    assert!(token.starts_with("tsk_") && token.len() > 40, "{token}");
-    wait_ready(&addr);
-    let rollback = |auth: &str| {
-        http(
-            &addr,
-            &format!(
-                "POST /admin/models/iris/rollback HTTP/1.1\r\nHost: localhost\r\n{auth}Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
-            ),
-        )
-    };
-    let none = rollback("");
-    assert!(none.starts_with("HTTP/1.1 401"), "{none}");
-    assert!(none.contains("printed at start"), "{none}");
-    let wrong = rollback("Authorization: Bearer tsk_not_the_token_of_this_run\r\n");
-    assert!(wrong.starts_with("HTTP/1.1 401"), "{wrong}");
-    // The right token passes authentication: iris has no earlier version to roll back to.
-    let right = rollback(&format!("Authorization: Bearer {token}\r\n"));
-    assert!(right.starts_with("HTTP/1.1 409"), "{right}");
-    // Predictions stay open without keys.
-    assert!(http_post(&addr, "/predict", None, SETOSA).starts_with("HTTP/1.1 200"));
-    signal(&child, "-TERM");
-    assert!(wait_exit(&mut child).success());
-
-    for (flag, value, expected) in [
-        (
-            "--admin-token",
-            "short",
-            "--admin-token must have at least 16 characters",
-        ),
-        ("--max-uploads", "0", "--max-uploads must be at least 1"),
-    ] {
-        let out = tabship(&[
-            "serve",
-            &testdata("golden/iris_logistic.tabship"),
-            "--port",
-            "0",
-            flag,
-            value,
-        ]);
-        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-        assert!(stderr(&out).contains(expected), "{}", stderr(&out));
-    }
-}
-
-#[cfg(unix)]
-#[test]
-fn serve_drains_after_sigterm_before_closing() {
-    let (mut child, _log, addr) = spawn_server(&[
-        &testdata("golden/iris_logistic.tabship"),
-        "--drain-seconds",
-        "2",
-    ]);
-    let signalled = std::time::Instant::now();
-    signal(&child, "-TERM");
-    let draining = (0..100).find_map(|_| {
-        let answer = http(
-            &addr,
-            "GET /health/ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-        );
-        if answer.starts_with("HTTP/1.1 503") {
-            Some(answer)
-        } else {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-            None
-        }
-    });
-    let draining = draining.expect("readiness turns 503 after SIGTERM");
-    assert!(draining.contains("draining"), "{draining}");
-    let answer = http_post(&addr, "/predict", None, SETOSA);
-    assert!(
-        answer.starts_with("HTTP/1.1 200"),
-        "still serving while draining: {answer}"
-    );
-    let status = wait_exit(&mut child);
-    assert!(status.success(), "graceful exit, got {status}");
-    assert!(
-        signalled.elapsed() >= std::time::Duration::from_secs(2),
-        "stayed up for the drain period"
-    );
-}
-
-#[cfg(unix)]
-#[test]
-fn serve_sigterm_as_soon_as_it_listens_still_exits_gracefully() {
-    // The handlers are registered before `listening` is logged: a SIGTERM sent at once must get
-    // a graceful exit (status 0, `stopped` logged), never the default action that kills the process.
-    for _ in 0..5 {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tabship"))
-            .args(["serve", &testdata("golden/iris_logistic.tabship")])
-            .args(["--port", "0", "--json-logs"])
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("server starts");
-        let mut log = ServerLog::read(child.stderr.take().expect("stderr"));
-        log.wait_for("listening");
-        signal(&child, "-TERM");
-        log.wait_for("stopped");
-        let status = wait_exit(&mut child);
-        assert!(status.success(), "graceful exit, got {status}");
-    }
-}
-
-/// A `tabship serve` child with JSON logs on port 0: the child, its log and its address, once it
-/// is ready.
-#[cfg(unix)]
-fn spawn_server(args: &[&str]) -> (std::process::Child, ServerLog, String) {
-    use std::process::Stdio;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tabship"))
-        .arg("serve")
-        .args(args)
-        .args(["--port", "0", "--json-logs"])
-        .env("TABSHIP_ADMIN_TOKEN", ADMIN_TOKEN)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("server starts");
-    let mut log = ServerLog::read(child.stderr.take().expect("stderr"));
-    let addr = log.find("listening")["fields"]["address"]
-        .as_str()
-        .expect("address")
-        .to_owned();
-    wait_ready(&addr);
-    (child, log, addr)
-}
-
-/// The admin token `spawn_server` gives servers without keys (`TABSHIP_ADMIN_TOKEN`).
-const ADMIN_TOKEN: &str = "tsk_cli_tests_admin_token";
-
-/// Waits until the server at `addr` answers readiness 200 (its models loaded).
-fn wait_ready(addr: &str) {
-    let deadline = std::time::Instant::now() + PATIENCE;
-    while !http(
-        addr,
-        "GET /health/ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-    )
-    .starts_with("HTTP/1.1 200")
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the server is not ready within {PATIENCE:?}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-}
-
-#[cfg(unix)]
-fn signal(child: &std::process::Child, name: &str) {
-    let sent = Command::new("kill")
-        .args([name, &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(sent.success());
-}
-
-/// `POST path` with a JSON body and an optional bearer token; the raw answer.
-fn http_post(addr: &str, path: &str, token: Option<&str>, body: &str) -> String {
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    http(
-        addr,
-        &format!(
-            "POST {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    )
-}
-
-const SETOSA: &str =
-    r#"{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}"#;
-
-#[cfg(unix)]
-#[test]
-fn serve_reloads_keys_on_sighup() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let keys = dir.path().join("keys.toml");
-    let ana = add_key(&keys, "ana", "predict");
-    let model = testdata("golden/iris_logistic.tabship");
-    let (mut child, mut log, addr) = spawn_server(&[&model, "--keys", path(&keys)]);
-    assert!(http_post(&addr, "/predict", Some(&ana), SETOSA).starts_with("HTTP/1.1 200"));
-
-    // Add bo and revoke ana in the file: nothing changes until SIGHUP.
-    let bo = add_key(&keys, "bo", "predict");
-    let text = std::fs::read_to_string(&keys).expect("keys file");
-    let kept: Vec<&str> = text
-        .split("\n\n")
-        .filter(|block| !block.contains("\"ana\""))
-        .collect();
-    std::fs::write(&keys, kept.join("\n\n")).expect("revoke ana");
-    assert!(http_post(&addr, "/predict", Some(&bo), SETOSA).starts_with("HTTP/1.1 401"));
-    signal(&child, "-HUP");
-    let logged = log.wait_for("keys reloaded");
-    assert_eq!(logged["fields"]["keys"], 1, "{logged}");
-    let answer = http_post(&addr, "/predict", Some(&bo), SETOSA);
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(answer.contains("\"username\":\"bo\""), "{answer}");
-    assert!(http_post(&addr, "/predict", Some(&ana), SETOSA).starts_with("HTTP/1.1 401"));
-
-    // A broken file is logged and the keys in force stay.
-    std::fs::write(&keys, "[[keys]]\nusername = \"bo\"\n").expect("break keys");
-    signal(&child, "-HUP");
-    let logged = log.wait_for("keys reload failed; the previous keys stay in force");
-    assert_eq!(logged["level"], "ERROR", "{logged}");
-    assert!(http_post(&addr, "/predict", Some(&bo), SETOSA).starts_with("HTTP/1.1 200"));
-
-    signal(&child, "-TERM");
-    let status = wait_exit(&mut child);
-    assert!(
-        status.success(),
-        "SIGHUP does not stop the server; got {status}"
-    );
-}
-
-/// `PUT` or `GET` with a JSON body on an open server; the raw answer.
-fn http_json(addr: &str, method: &str, path: &str, body: &str) -> String {
-    http(
-        addr,
-        &format!(
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {ADMIN_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    )
-}
-
-fn json_body(answer: &str) -> serde_json::Value {
-    let (_, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("JSON body ({e}): {answer}"))
-}
-
-#[cfg(unix)]
-#[test]
-fn serve_state_dir_survives_a_restart_and_skips_a_corrupt_state() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let state = dir.path().join("state");
-    let model = testdata("golden/iris_logistic.tabship");
-    let tree = testdata("golden/iris_tree.tabship");
-    let args = [model.as_str(), "--state-dir", path(&state)];
-
-    let (mut child, _log, addr) = spawn_server(&args);
-    let body = format!(r#"{{"path": "{tree}", "version": "2", "activate": false}}"#);
-    let a = http_json(&addr, "POST", "/admin/models/iris/versions", &body);
-    assert!(a.starts_with("HTTP/1.1 201"), "{a}");
-    let a = http_json(
-        &addr,
-        "PUT",
-        "/admin/models/iris/aliases/production",
-        r#"{"version": "2"}"#,
-    );
-    assert!(a.starts_with("HTTP/1.1 200"), "{a}");
-    let a = http_json(
-        &addr,
-        "PUT",
-        "/admin/models/iris/split",
-        r#"{"versions": {"golden": 70, "2": 30}}"#,
-    );
-    assert!(a.starts_with("HTTP/1.1 200"), "{a}");
-    signal(&child, "-TERM");
-    assert!(wait_exit(&mut child).success());
-
-    let (mut child, mut log, addr) = spawn_server(&args);
-    let logged = log.wait_for("state restored");
-    assert_eq!(logged["fields"]["versions"], 1, "{logged}");
-    let iris = json_body(&http_json(&addr, "GET", "/models/iris", ""));
-    assert_eq!(iris["aliases"]["production"], "2", "{iris}");
-    assert_eq!(iris["split"].as_array().map(Vec::len), Some(2), "{iris}");
-    assert_eq!(iris["versions"].as_array().map(Vec::len), Some(2), "{iris}");
-    signal(&child, "-TERM");
-    assert!(wait_exit(&mut child).success());
-
-    std::fs::write(state.join("state.json"), "{ not json").expect("corrupt the state");
-    let (mut child, mut log, addr) = spawn_server(&args);
-    let logged = log.wait_for("saved state skipped: invalid; serving the command-line models only");
-    assert_eq!(logged["level"], "ERROR", "{logged}");
-    let iris = json_body(&http_json(&addr, "GET", "/models/iris", ""));
-    assert_eq!(iris["current_version"], "golden", "{iris}");
-    assert_eq!(iris["versions"].as_array().map(Vec::len), Some(1), "{iris}");
-    assert_eq!(iris["split"], serde_json::Value::Null, "{iris}");
-    signal(&child, "-TERM");
-    assert!(wait_exit(&mut child).success());
+    assert_refused(&out, 1, "not a tabship artifact");
 }

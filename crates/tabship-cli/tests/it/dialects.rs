@@ -118,11 +118,10 @@ fn predict_adds_its_own_na_values_to_the_artifacts() {
         f.join(",").into_bytes()
     });
     let out = tabship(&["predict", path(&model), path(&data)]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("row 5, column `petal_length`: expected a number, got `n/d`"),
-        "{}",
-        stderr(&out)
+    assert_refused(
+        &out,
+        1,
+        "row 5, column `petal_length`: expected a number, got `n/d`",
     );
     for command in ["predict", "evaluate", "drift", "bench"] {
         let mut args = vec![command, path(&model), path(&data), "--na-values", "n/d"];
@@ -150,11 +149,10 @@ fn semicolons_and_decimal_commas_on_every_command() {
         },
     );
     let (_, out) = train_iris(dir.path(), &data, &[]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("the header reads as one column `sepal_length;sepal_width;petal_length;petal_width;species`: the file looks separated by `;`: pass `--delimiter ';'`"),
-        "{}",
-        stderr(&out)
+    assert_refused(
+        &out,
+        1,
+        "the header reads as one column `sepal_length;sepal_width;petal_length;petal_width;species`: the file looks separated by `;`: pass `--delimiter ';'`",
     );
     let dialect = ["--delimiter", ";", "--decimal", ","];
     let (model, out) = train_iris(dir.path(), &data, &dialect);
@@ -215,12 +213,7 @@ fn latin1_files_need_and_take_file_encoding() {
         path(&model),
     ];
     let out = tabship(&args);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("`--file-encoding latin-1`"),
-        "{}",
-        stderr(&out)
-    );
+    assert_refused(&out, 1, "`--file-encoding latin-1`");
     let mut args = args.to_vec();
     args.extend(["--file-encoding", "latin-1"]);
     let out = tabship(&args);
@@ -247,14 +240,7 @@ fn evaluate_skips_true_values_spelled_as_missing() {
         f.join(",").into_bytes()
     });
     let model = dir.path().join("reg.tabship");
-    let out = tabship(&[
-        "train",
-        path(&data),
-        "--target",
-        "petal_width",
-        "-o",
-        path(&model),
-    ]);
+    let out = train(path(&data), "petal_width", &["-o", path(&model)]);
     assert!(out.status.success(), "{}", stderr(&out));
     let out = tabship(&["evaluate", path(&model), path(&data), "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -1,6 +1,7 @@
 //! `tabship drift` end to end: text, JSON, HTML, exit codes; `inspect` shows the profile.
 
 use std::path::Path;
+use std::process::Output;
 
 use crate::common::*;
 
@@ -27,6 +28,14 @@ fn rewrite(to: &Path, mut change: impl FnMut(&[String], &mut Vec<String>)) {
     writer.flush().expect("flush");
 }
 
+/// `tabship drift` of [`model`] on `live` with `flags`.
+fn drift(live: &str, flags: &[&str]) -> Output {
+    let model = model();
+    let mut args = vec!["drift", &model, live];
+    args.extend_from_slice(flags);
+    tabship(&args)
+}
+
 fn set(header: &[String], fields: &mut [String], column: &str, f: impl Fn(&str) -> String) {
     let i = header.iter().position(|h| h == column).expect("column");
     fields[i] = f(&fields[i]);
@@ -34,7 +43,7 @@ fn set(header: &[String], fields: &mut [String], column: &str, f: impl Fn(&str) 
 
 #[test]
 fn json_report_on_training_like_data_has_no_drift() {
-    let out = tabship(&["drift", &model(), &testdata("adult_sample.csv"), "--json"]);
+    let out = drift(&testdata("adult_sample.csv"), &["--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert_eq!(report["drifted"], false);
@@ -62,7 +71,7 @@ fn a_shifted_column_is_named_and_fail_on_drift_follows_the_dataset_verdict() {
                 .map_or(String::new(), |x| (x + 15.0).to_string())
         })
     });
-    let out = tabship(&["drift", &model(), path(&live), "--fail-on-drift"]);
+    let out = drift(path(&live), &["--fail-on-drift"]);
     // One column of 13 drifted: not a dataset drift, exit 0.
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
@@ -79,18 +88,14 @@ fn a_shifted_column_is_named_and_fail_on_drift_follows_the_dataset_verdict() {
     // With a lower share threshold the same data is a dataset drift: exit 3.
     let options = dir.path().join("options.json");
     std::fs::write(&options, r#"{"share": 0.05}"#).expect("options");
-    let out = tabship(&[
-        "drift",
-        &model(),
+    let out = drift(
         path(&live),
-        "--fail-on-drift",
-        "--options",
-        path(&options),
-    ]);
+        &["--fail-on-drift", "--options", path(&options)],
+    );
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stdout(&out).contains("DATASET DRIFT"));
     // Without --fail-on-drift a drift still exits 0.
-    let out = tabship(&["drift", &model(), path(&live), "--options", path(&options)]);
+    let out = drift(path(&live), &["--options", path(&options)]);
     assert_eq!(out.status.code(), Some(0));
 }
 
@@ -110,15 +115,10 @@ fn a_broken_feed_is_a_dataset_drift_with_exit_3_and_an_html_page() {
         }
     });
     let html = dir.path().join("report.html");
-    let out = tabship(&[
-        "drift",
-        &model(),
+    let out = drift(
         path(&live),
-        "--fail-on-drift",
-        "--html",
-        path(&html),
-        "--json",
-    ]);
+        &["--fail-on-drift", "--html", path(&html), "--json"],
+    );
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert_eq!(report["drifted"], true);
@@ -154,27 +154,17 @@ fn artifacts_without_a_profile_and_bad_options_fail_with_one_line() {
     let dir = tempfile::tempdir().expect("temp dir");
     let options = dir.path().join("options.json");
     std::fs::write(&options, r#"{"share": 2.0}"#).expect("options");
-    let out = tabship(&[
-        "drift",
-        &model(),
+    let out = drift(
         &testdata("adult_sample.csv"),
-        "--options",
-        path(&options),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "bad --options are a usage error"
+        &["--options", path(&options)],
     );
-    assert!(stderr(&out).contains("`share`"), "{}", stderr(&out));
+    // Bad --options are a usage error.
+    assert_refused(&out, 2, "`share`");
     std::fs::write(&options, r#"{"shar": 0.2}"#).expect("options");
-    let out = tabship(&[
-        "drift",
-        &model(),
+    let out = drift(
         &testdata("adult_sample.csv"),
-        "--options",
-        path(&options),
-    ]);
+        &["--options", path(&options)],
+    );
     assert_eq!(
         out.status.code(),
         Some(2),
@@ -184,13 +174,8 @@ fn artifacts_without_a_profile_and_bad_options_fail_with_one_line() {
 
     let out = tabship(&["drift", &model()]);
     assert_eq!(out.status.code(), Some(2), "usage error");
-    let out = tabship(&["drift", &model(), &testdata("iris.csv")]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("missing column `age`"),
-        "{}",
-        stderr(&out)
-    );
+    let out = drift(&testdata("iris.csv"), &[]);
+    assert_refused(&out, 1, "missing column `age`");
 }
 
 #[test]
@@ -224,15 +209,10 @@ fn drifted_predictions_and_unknown_values_fail_by_default() {
         }
     });
     let html = dir.path().join("report.html");
-    let out = tabship(&[
-        "drift",
-        &model(),
+    let out = drift(
         path(&live),
-        "--fail-on-drift",
-        "--json",
-        "--html",
-        path(&html),
-    ]);
+        &["--fail-on-drift", "--json", "--html", path(&html)],
+    );
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert!(
@@ -251,7 +231,7 @@ fn drifted_predictions_and_unknown_values_fail_by_default() {
         "the headline follows the policy"
     );
     assert!(page.contains("<strong>Dataset drift</strong> (the predictions drifted; "));
-    let out = tabship(&["drift", &model(), path(&live)]);
+    let out = drift(path(&live), &[]);
     assert_eq!(out.status.code(), Some(0), "no --fail-on-drift");
     assert!(stdout(&out).contains("DATASET DRIFT (the predictions drifted; "));
     // A policy that only looks at the share (as before) passes the same data.
@@ -261,14 +241,10 @@ fn drifted_predictions_and_unknown_values_fail_by_default() {
         r#"{"policy": {"prediction": false, "unknown_rate": null}}"#,
     )
     .expect("options");
-    let out = tabship(&[
-        "drift",
-        &model(),
+    let out = drift(
         path(&live),
-        "--fail-on-drift",
-        "--options",
-        path(&options),
-    ]);
+        &["--fail-on-drift", "--options", path(&options)],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // And one naming `age` fails on it.
     std::fs::write(
@@ -276,18 +252,14 @@ fn drifted_predictions_and_unknown_values_fail_by_default() {
         r#"{"policy": {"columns": ["age"], "prediction": false}}"#,
     )
     .expect("options");
-    let out = tabship(&[
-        "drift",
-        &model(),
+    let out = drift(
         path(&live),
-        "--fail-on-drift",
-        "--options",
-        path(&options),
-    ]);
+        &["--fail-on-drift", "--options", path(&options)],
+    );
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stdout(&out).contains("column `age` drifted"));
     // A policy naming a column the model does not have is a usage error naming it.
     std::fs::write(&options, r#"{"policy": {"columns": ["agee"]}}"#).expect("options");
-    let out = tabship(&["drift", &model(), path(&live), "--options", path(&options)]);
+    let out = drift(path(&live), &["--options", path(&options)]);
     assert!(stderr(&out).contains("`agee`"), "{}", stderr(&out));
 }

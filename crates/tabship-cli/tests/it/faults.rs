@@ -23,11 +23,6 @@ const SETOSA: &str =
 const MIB: usize = 1024 * 1024;
 static ZEROS: [u8; MIB] = [0; MIB];
 
-fn json(answer: &str) -> serde_json::Value {
-    let (_, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("JSON body ({e}): {answer}"))
-}
-
 /// Sends `size` zero bytes to the upload route (declared by `Content-Length`) while reading the
 /// answer as soon as it comes: (status, bytes written before the server answered or closed).
 fn upload_zeros(addr: &str, headers: &[(&str, &str)], size: usize) -> (u16, usize) {
@@ -77,8 +72,8 @@ fn refused_uploads_leave_the_servers_memory_flat() {
     let (keys, admin, predict) = keys(dir.path());
     let state = dir.path().join("state");
     let model = testdata("golden/iris_logistic.tabship");
-    let server = Server::start(&[&model, "--keys", path(&keys), "--state-dir", path(&state)]);
-    let (_, before) = server.memory_kib();
+    let server = start(&[&model, "--keys", path(&keys), "--state-dir", path(&state)]);
+    let (_, before) = memory_kib(&server);
 
     let size = 64 * MIB;
     let predict_auth = format!("Bearer {predict}");
@@ -119,7 +114,7 @@ fn refused_uploads_leave_the_servers_memory_flat() {
         "read {written} bytes of a declared 600 MiB"
     );
 
-    let (_, after) = server.memory_kib();
+    let (_, after) = memory_kib(&server);
     assert!(
         after.saturating_sub(before) < 32 * 1024,
         "peak memory grew from {before} KiB to {after} KiB"
@@ -141,7 +136,7 @@ fn refused_uploads_leave_the_servers_memory_flat() {
 #[test]
 fn idle_connections_past_the_cap_and_the_file_limit_do_not_stop_predictions() {
     let model = testdata("golden/iris_logistic.tabship");
-    let server = Server::start_with_nofile(
+    let server = start_with_nofile(
         64,
         &[&model, "--max-connections", "24", "--header-timeout", "0.5"],
     );
@@ -178,7 +173,7 @@ fn version_swaps_under_prediction_load_fail_no_request() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (keys, admin, _) = keys(dir.path());
     let model = testdata("golden/iris_logistic.tabship");
-    let server = Server::start(&[&model, "--keys", path(&keys)]);
+    let server = start(&[&model, "--keys", path(&keys)]);
     let auth = format!("Bearer {admin}");
     let tree = std::fs::read(testdata("golden/iris_tree.tabship")).expect("artifact");
     let raw = [
@@ -316,13 +311,8 @@ fn temporaries(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn served_versions(server: &Server, auth: &str) -> BTreeSet<String> {
-    let model = json(&server.send("GET", "/models/iris", &[("Authorization", auth)], b""));
-    model["versions"]
-        .as_array()
-        .expect("versions")
-        .iter()
-        .map(|v| v["version"].as_str().expect("version").to_owned())
-        .collect()
+    let model = json_body(&server.send("GET", "/models/iris", &[("Authorization", auth)], b""));
+    version_names(&model).into_iter().collect()
 }
 
 /// The audit killed the server 60 times during uploads: every acknowledged version was kept,
@@ -350,7 +340,7 @@ fn kill_9_during_uploads_keeps_every_acknowledged_version() {
     let tree = std::fs::read(testdata("golden/iris_tree.tabship")).expect("artifact");
     let mut acknowledged = BTreeSet::new();
     for round in 0..3 {
-        let server = Server::start(&args);
+        let server = start(&args);
         let served = served_versions(&server, &auth);
         let lost: Vec<_> = acknowledged.difference(&served).collect();
         assert!(lost.is_empty(), "round {round}: lost {lost:?}");
@@ -428,7 +418,7 @@ fn kill_9_during_uploads_keeps_every_acknowledged_version() {
             "file": "models/iris/ghost.tabship", "checksum": "sha256:00"
         }));
     std::fs::write(&file, serde_json::to_vec(&saved).expect("encode")).expect("write");
-    let server = Server::start(&args);
+    let server = start(&args);
     let served = served_versions(&server, &auth);
     assert!(
         acknowledged.is_subset(&served),
@@ -475,61 +465,38 @@ fn kill_9_during_uploads_keeps_every_acknowledged_version() {
 #[test]
 fn a_closed_log_pipe_neither_breaks_requests_nor_shutdown() {
     let model = testdata("golden/iris_logistic.tabship");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tabship"))
-        .args(["serve", &model, "--port", "0", "--json-logs"])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("server starts");
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(
-        child.stderr.take().expect("stderr"),
-    ));
-    let addr = loop {
-        let line = lines.next().expect("a log line").expect("utf-8");
-        let event: serde_json::Value = serde_json::from_str(&line).expect("JSON logs");
-        if event["fields"]["message"] == "listening" {
-            break event["fields"]["address"]
-                .as_str()
-                .expect("address")
-                .to_owned();
-        }
-    };
     // Ended by its `Drop` should an assertion fail.
-    let mut server = Server { child, addr };
-    let started = Instant::now();
-    while !server.get("/health/ready").starts_with("HTTP/1.1 200") {
-        assert!(started.elapsed() < PATIENCE, "the server becomes ready");
-        std::thread::yield_now();
-    }
+    let mut child = Reaped(spawn_json_logs(serve_command(&[&model])));
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(
+        child.0.stderr.take().expect("stderr"),
+    ));
+    let addr = listening_address(&mut lines);
+    wait_ready(&addr);
     // The reader goes away: from now on every log line fails to be written.
     drop(lines);
-    let request = head(
+    let request = request(
         "POST",
         "/predict",
         &[("Content-Type", "application/json")],
-        SETOSA.len(),
-    ) + "Connection: close\r\n\r\n"
-        + SETOSA;
+        SETOSA.as_bytes(),
+    );
     for _ in 0..3 {
-        let mut stream = connect(&server.addr);
-        stream.write_all(request.as_bytes()).expect("writes");
+        let mut stream = connect(&addr);
+        stream.write_all(&request).expect("writes");
         let (status, body) = read_response(&mut stream).expect("answered");
         assert_eq!(status, 200, "{body}");
     }
-    let sent = std::process::Command::new("kill")
-        .args(["-TERM", &server.child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(sent.success());
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = server.child.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(
-            started.elapsed() < PATIENCE,
-            "SIGTERM did not stop the server within {PATIENCE:?}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+    signal(&child.0, "-TERM");
+    let status = wait_exit(&mut child.0);
     assert!(status.success(), "graceful exit, got {status}");
+}
+
+/// A child killed and reaped when dropped, so a failing test still ends it.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

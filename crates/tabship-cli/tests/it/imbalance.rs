@@ -39,27 +39,20 @@ fn a_threshold_is_stored_inspected_and_applied_by_predict_and_evaluate() {
     let data = imbalanced_adult(dir.path());
     let plain = dir.path().join("plain.tabship");
     let tuned = dir.path().join("tuned.tabship");
-    let out = tabship(&[
-        "train",
-        path(&data),
-        "--target",
-        "income",
-        "-o",
-        path(&plain),
-    ]);
+    let out = train(path(&data), "income", &["-o", path(&plain)]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = tabship(&[
-        "train",
+    let out = train(
         path(&data),
-        "--target",
         "income",
-        "--threshold",
-        "f1",
-        "--class-weight",
-        "balanced",
-        "-o",
-        path(&tuned),
-    ]);
+        &[
+            "--threshold",
+            "f1",
+            "--class-weight",
+            "balanced",
+            "-o",
+            path(&tuned),
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stdout(&out).contains("decision threshold: `>50K` when its probability is at least"),
@@ -104,55 +97,31 @@ fn options_that_do_not_fit_the_model_or_data_are_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
     let model = dir.path().join("m.tabship");
     let adult = testdata("adult_sample.csv");
-    let out = tabship(&[
-        "train",
+    let out = train(
         &adult,
-        "--target",
         "income",
-        "--model",
-        "random-forest",
-        "--class-weight",
-        "balanced",
-        "-o",
-        path(&model),
-    ]);
+        &[
+            "--model",
+            "random-forest",
+            "--class-weight",
+            "balanced",
+            "-o",
+            path(&model),
+        ],
+    );
     // A flag combination that cannot work is a usage error (exit 2), found before reading data.
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("`random-forest` cannot weight classes"),
-        "{}",
-        stderr(&out)
-    );
-    let out = tabship(&[
-        "train",
-        &adult,
-        "--target",
-        "income",
-        "--class-weight",
-        "rich=2",
-        "-o",
-        path(&model),
-    ]);
-    assert!(
-        stderr(&out).contains("`rich` is not a class of the target"),
-        "{}",
-        stderr(&out)
-    );
-    let out = tabship(&[
-        "train",
-        &adult,
-        "--target",
-        "income",
-        "--threshold",
-        "recall=2",
-        "-o",
-        path(&model),
-    ]);
-    assert!(
-        stderr(&out).contains("invalid option `threshold`"),
-        "{}",
-        stderr(&out)
-    );
+    assert_refused(&out, 2, "`random-forest` cannot weight classes");
+    for (option, value, expected) in [
+        (
+            "--class-weight",
+            "rich=2",
+            "`rich` is not a class of the target",
+        ),
+        ("--threshold", "recall=2", "invalid option `threshold`"),
+    ] {
+        let out = train(&adult, "income", &[option, value, "-o", path(&model)]);
+        assert!(stderr(&out).contains(expected), "{}", stderr(&out));
+    }
     assert!(!model.exists());
 }
 
@@ -161,16 +130,11 @@ fn a_log1p_target_is_inspected_and_predicts_on_the_original_scale() {
     let dir = tempfile::tempdir().expect("temp dir");
     let model = dir.path().join("d.tabship");
     let diamonds = testdata("diamonds_sample.csv");
-    let out = tabship(&[
-        "train",
+    let out = train(
         &diamonds,
-        "--target",
         "price",
-        "--target-transform",
-        "log1p",
-        "-o",
-        path(&model),
-    ]);
+        &["--target-transform", "log1p", "-o", path(&model)],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let out = tabship(&["inspect", path(&model)]);
     assert!(
@@ -191,15 +155,10 @@ fn a_log1p_target_is_inspected_and_predicts_on_the_original_scale() {
         })
         .collect();
     assert!(predictions.iter().all(|p| *p > 100.0), "prices, not logs");
-    let out = tabship(&[
-        "train",
+    let out = train(
         &diamonds,
-        "--target",
         "price",
-        "--target-transform",
-        "sqrt",
-        "-o",
-        path(&model),
-    ]);
+        &["--target-transform", "sqrt", "-o", path(&model)],
+    );
     assert!(stderr(&out).contains("expected `log1p` or `none`, got `sqrt`"));
 }

@@ -12,7 +12,7 @@ fn import_xgboost_then_predict_matches_xgboost() {
     let o = tabship(&[
         "import",
         "xgboost",
-        &testdata(&format!("{case}/model.ubj")),
+        &testdata(&format!("{case}/model.json")),
         "--reference",
         &rows,
         "--target",

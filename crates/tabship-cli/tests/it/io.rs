@@ -9,14 +9,7 @@ use crate::common::*;
 
 fn iris_model(dir: &Path) -> std::path::PathBuf {
     let model = dir.join("iris.tabship");
-    let out = tabship(&[
-        "train",
-        &testdata("iris.csv"),
-        "--target",
-        "species",
-        "-o",
-        path(&model),
-    ]);
+    let out = train(&testdata("iris.csv"), "species", &["-o", path(&model)]);
     assert!(out.status.success(), "{}", stderr(&out));
     model
 }
@@ -81,8 +74,7 @@ fn outputs_refuse_fifos_directories_and_devices_and_write_through_symlinks() {
         "-o",
         path(&fifo),
     ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("named pipe"), "{}", stderr(&out));
+    assert_refused(&out, 1, "named pipe");
     let out = tabship(&[
         "drift",
         path(&model),
@@ -90,14 +82,12 @@ fn outputs_refuse_fifos_directories_and_devices_and_write_through_symlinks() {
         "--html",
         path(&sub),
     ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("directory"), "{}", stderr(&out));
+    assert_refused(&out, 1, "directory");
     let out = train_to(
         &dir.path().join("m.tabship"),
         &["--write-split", path(&fifo)],
     );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("named pipe"), "{}", stderr(&out));
+    assert_refused(&out, 1, "named pipe");
     assert!(meta(&fifo).is_fifo());
 
     // current.tabship -> versions/v3.tabship: the version is replaced, the link stays.
@@ -123,14 +113,7 @@ fn outputs_refuse_fifos_directories_and_devices_and_write_through_symlinks() {
 fn a_dash_writes_to_stdout() {
     let dir = tempfile::tempdir().expect("temp dir");
     // The artifact goes to stdout (a pipe here, never a terminal), the report to stderr.
-    let out = tabship(&[
-        "train",
-        &testdata("iris.csv"),
-        "--target",
-        "species",
-        "-o",
-        "-",
-    ]);
+    let out = train(&testdata("iris.csv"), "species", &["-o", "-"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(out.stdout.starts_with(b"\x89TABSHIP"));
     assert!(stderr(&out).contains("saved <stdout>"), "{}", stderr(&out));
@@ -256,8 +239,7 @@ fn usage_mistakes_exit_2() {
         &testdata("golden/diamonds_inputs.csv"),
         "--proba",
     ]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("regression"), "{}", stderr(&out));
+    assert_refused(&out, 2, "regression");
     assert!(stdout(&out).is_empty());
 
     let options = dir.path().join("options.json");
@@ -278,33 +260,27 @@ fn usage_mistakes_exit_2() {
 #[test]
 fn a_solver_of_the_default_regression_model_needs_no_model_flag() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let out = tabship(&[
-        "train",
+    let out = train(
         &testdata("diamonds_sample.csv"),
-        "--target",
         "price",
-        "--solver",
-        "cholesky",
-        "--json",
-        "-o",
-        path(&dir.path().join("d.tabship")),
-    ]);
+        &[
+            "--solver",
+            "cholesky",
+            "--json",
+            "-o",
+            path(&dir.path().join("d.tabship")),
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(json["model"], "ridge");
     // A solver no default model takes is still refused before reading the data.
-    let out = tabship(&[
-        "train",
+    let out = train(
         &testdata("diamonds_sample.csv"),
-        "--target",
         "price",
-        "--solver",
-        "qr",
-        "-o",
-        path(&dir.path().join("d.tabship")),
-    ]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("--model linear"), "{}", stderr(&out));
+        &["--solver", "qr", "-o", path(&dir.path().join("d.tabship"))],
+    );
+    assert_refused(&out, 2, "--model linear");
 }
 
 #[test]
@@ -331,35 +307,27 @@ fn evaluate_names_f1_macro_and_each_class() {
 
 #[test]
 fn a_mistyped_target_gets_a_suggestion() {
-    let out = tabship(&[
-        "train",
+    let out = train(
         &testdata("adult_sample.csv"),
-        "--target",
         "Income",
-        "-o",
-        "never.tabship",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("did you mean `income`?"),
-        "{}",
-        stderr(&out)
+        &["-o", "never.tabship"],
     );
+    assert_refused(&out, 1, "did you mean `income`?");
 }
 
 #[test]
 fn classification_of_a_continuous_target_is_refused_with_a_hint() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let out = tabship(&[
-        "train",
+    let out = train(
         &testdata("diamonds_sample.csv"),
-        "--target",
         "price",
-        "--task",
-        "classification",
-        "-o",
-        path(&dir.path().join("x.tabship")),
-    ]);
+        &[
+            "--task",
+            "classification",
+            "-o",
+            path(&dir.path().join("x.tabship")),
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
@@ -369,18 +337,17 @@ fn classification_of_a_continuous_target_is_refused_with_a_hint() {
         "{err}"
     );
     // The limit is an option: iris' three classes fail a limit of 2.
-    let out = tabship(&[
-        "train",
+    let out = train(
         &testdata("iris.csv"),
-        "--target",
         "species",
-        "--max-classes",
-        "2",
-        "-o",
-        path(&dir.path().join("x.tabship")),
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("3 classes"), "{}", stderr(&out));
+        &[
+            "--max-classes",
+            "2",
+            "-o",
+            path(&dir.path().join("x.tabship")),
+        ],
+    );
+    assert_refused(&out, 1, "3 classes");
 }
 
 #[test]
@@ -432,17 +399,17 @@ fn write_split_counts_data_rows_from_1_and_lists_dropped_rows() {
     let data = dir.path().join("iris.csv");
     std::fs::write(&data, lines.join("\n") + "\n").expect("write");
     let split = dir.path().join("split.csv");
-    let out = tabship(&[
-        "train",
+    let out = train(
         path(&data),
-        "--target",
         "species",
-        "--write-split",
-        path(&split),
-        "--json",
-        "-o",
-        path(&dir.path().join("m.tabship")),
-    ]);
+        &[
+            "--write-split",
+            path(&split),
+            "--json",
+            "-o",
+            path(&dir.path().join("m.tabship")),
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let text = std::fs::read_to_string(&split).expect("split");
@@ -473,23 +440,18 @@ fn write_split_counts_data_rows_from_1_and_lists_dropped_rows() {
 #[test]
 fn serve_names_both_files_of_a_duplicate_and_logs_merged_versions() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let train = |version: &str, file: &str| {
+    let train_version = |version: &str, file: &str| {
         let model = dir.path().join(file);
-        let out = tabship(&[
-            "train",
+        let out = train(
             &testdata("iris.csv"),
-            "--target",
             "species",
-            "--model-version",
-            version,
-            "-o",
-            path(&model),
-        ]);
+            &["--model-version", version, "-o", path(&model)],
+        );
         assert!(out.status.success(), "{}", stderr(&out));
         model
     };
-    let a = train("1", "a.tabship");
-    let b = train("1", "b.tabship");
+    let a = train_version("1", "a.tabship");
+    let b = train_version("1", "b.tabship");
     let out = tabship(&["serve", path(&a), path(&b), "--port", "0"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
@@ -502,28 +464,17 @@ fn serve_names_both_files_of_a_duplicate_and_logs_merged_versions() {
     );
 
     // Different versions are served as one model: the start-up log says so.
-    let c = train("2", "c.tabship");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tabship"))
-        .args(["serve", path(&a), path(&c), "--port", "0", "--json-logs"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("serve starts");
-    let lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let mut merged = None;
-    for line in lines {
-        let line = line.expect("utf-8");
-        let json: serde_json::Value = serde_json::from_str(&line).expect("JSON logs");
-        if json["fields"]["message"]
-            .as_str()
-            .is_some_and(|m| m.starts_with("artifacts sharing a model name"))
-        {
-            merged = Some(json);
-            break;
-        }
-    }
-    child.kill().expect("kill");
-    child.wait().expect("wait");
-    let merged = merged.expect("the merge is logged");
+    let c = train_version("2", "c.tabship");
+    let mut server = Served::listen(serve_command(&[path(&a), path(&c)]));
+    let merged = server.log.wait_until("the merge", |line| {
+        serde_json::from_str::<serde_json::Value>(line).is_ok_and(|json| {
+            json["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("artifacts sharing a model name"))
+        })
+    });
+    server.kill();
+    let merged: serde_json::Value = serde_json::from_str(&merged).expect("JSON logs");
     assert_eq!(merged["fields"]["model"], "species");
     assert_eq!(merged["fields"]["current"], "2");
     let versions = merged["fields"]["versions"].as_str().expect("versions");

@@ -1,22 +1,29 @@
 //! `tabship keys list|remove|rotate` and `keys add` with a token the user chose.
 
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::common::{add_key, path, stderr, stdout, tabship};
+use crate::common::{add_key, assert_refused, path, stderr, stdout, tabship};
 
 fn sha256_hex(token: &str) -> String {
     tabship_serve::auth::token_sha256(token)
 }
 
+/// A keys file in `dir` where `ana` and `bo` hold `ana_scopes` and `bo_scopes`: the file and
+/// their tokens.
+fn ana_and_bo(dir: &Path, ana_scopes: &str, bo_scopes: &str) -> (PathBuf, String, String) {
+    let file = dir.join("keys.toml");
+    let ana = add_key(&file, "ana", ana_scopes);
+    let bo = add_key(&file, "bo", bo_scopes);
+    (file, ana, bo)
+}
+
 #[test]
 fn list_shows_users_scopes_and_fingerprints_never_tokens() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let keys = dir.path().join("keys.toml");
-    let keys = path(&keys);
-    let ana = add_key(Path::new(keys), "ana", "predict");
-    let bo = add_key(Path::new(keys), "bo", "admin,metrics");
+    let (file, ana, bo) = ana_and_bo(dir.path(), "predict", "admin,metrics");
+    let keys = path(&file);
     let out = tabship(&["keys", "list", "--keys", keys]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
@@ -39,10 +46,8 @@ fn list_shows_users_scopes_and_fingerprints_never_tokens() {
 #[test]
 fn rotate_prints_a_new_token_once_and_remove_names_an_unknown_user() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("keys.toml");
+    let (file, ana, _) = ana_and_bo(dir.path(), "predict,feedback", "admin");
     let keys = path(&file);
-    let ana = add_key(Path::new(keys), "ana", "predict,feedback");
-    add_key(Path::new(keys), "bo", "admin");
     let out = tabship(&["keys", "rotate", "--username", "ana", "--keys", keys]);
     assert!(out.status.success(), "{}", stderr(&out));
     let fresh = stdout(&out).trim().to_owned();
@@ -100,19 +105,22 @@ fn add_takes_a_chosen_token_from_stdin_or_a_file_and_refuses_short_ones() {
     assert!(!text.contains(chosen));
 
     let token_file = dir.path().join("token.txt");
+    let add_admin_from_file = |username: &str| {
+        tabship(&[
+            "keys",
+            "add",
+            "--username",
+            username,
+            "--scopes",
+            "admin",
+            "--keys",
+            keys,
+            "--token-file",
+            path(&token_file),
+        ])
+    };
     std::fs::write(&token_file, "B".repeat(40)).expect("token file");
-    let out = tabship(&[
-        "keys",
-        "add",
-        "--username",
-        "bo",
-        "--scopes",
-        "admin",
-        "--keys",
-        keys,
-        "--token-file",
-        path(&token_file),
-    ]);
+    let out = add_admin_from_file("bo");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         std::fs::read_to_string(&file)
@@ -121,24 +129,8 @@ fn add_takes_a_chosen_token_from_stdin_or_a_file_and_refuses_short_ones() {
     );
 
     std::fs::write(&token_file, "hunter2\n").expect("short token");
-    let out = tabship(&[
-        "keys",
-        "add",
-        "--username",
-        "carla",
-        "--scopes",
-        "admin",
-        "--keys",
-        keys,
-        "--token-file",
-        path(&token_file),
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("7 characters, fewer than 32"),
-        "{}",
-        stderr(&out)
-    );
+    let out = add_admin_from_file("carla");
+    assert_refused(&out, 1, "7 characters, fewer than 32");
     // The same user twice is refused with the way to replace a token.
     let out = tabship(&[
         "keys",
@@ -150,6 +142,5 @@ fn add_takes_a_chosen_token_from_stdin_or_a_file_and_refuses_short_ones() {
         "--keys",
         keys,
     ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("keys rotate"), "{}", stderr(&out));
+    assert_refused(&out, 1, "keys rotate");
 }

@@ -1,6 +1,7 @@
 //! Integration tests of the `tabship` binary, one test binary: every command end to end, CSV
-//! dialects, drift reports, class imbalance, input/output edge cases, keys files, and the
-//! resource and fault tests of a real `tabship serve`.
+//! dialects, drift reports, class imbalance, input/output edge cases, keys files, a served child
+//! (signals, the admin token, the state dir), and the resource and fault tests of a real
+//! `tabship serve`.
 
 mod cli;
 mod common;
@@ -12,3 +13,4 @@ mod imbalance;
 mod import;
 mod io;
 mod keys;
+mod serve;

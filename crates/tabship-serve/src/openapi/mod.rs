@@ -17,22 +17,18 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, Method};
+use axum::http::Method;
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
-use crate::auth::Scope;
+pub(crate) use crate::access::Access;
 use crate::error::ApiError;
 use crate::page_cache::Rendered;
 use crate::registry::Registry;
 use crate::state::AppState;
 
 /// `GET /openapi.json`, rendered once per registry generation.
-pub(crate) async fn openapi(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    state.authorize_docs(&headers)?;
+pub(crate) async fn openapi(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let (generation, registry) = state.registry.load_generation();
     let page = state.pages.get_or_build("openapi.json", generation, || {
         serde_json::to_vec(&document(&state, &registry))
@@ -44,17 +40,6 @@ pub(crate) async fn openapi(
             .map_err(ApiError::internal)
     })?;
     Ok(page.response())
-}
-
-/// Who may call an operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
-    /// Everyone (health probes, the root).
-    Open,
-    /// A token with this scope when the server has keys.
-    Scope(Scope),
-    /// The documentation pages: a `predict` token with `--protect-docs`, else everyone.
-    Docs,
 }
 
 /// The shape of an operation's error bodies.

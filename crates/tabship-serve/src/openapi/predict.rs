@@ -8,7 +8,7 @@ use tabship::encode::ColumnEncoderSpec;
 
 use super::{Access, Op, Operations, path_param};
 use crate::auth::Scope;
-use crate::models::{example_record, examples};
+use crate::models::example_record;
 use crate::registry::{LoadedModel, Registry};
 use crate::state::AppState;
 
@@ -78,27 +78,17 @@ pub(super) fn operations(
 
 fn column_schema(model: &LoadedModel, absent_is_missing: bool) -> Value {
     let mut properties = Map::new();
-    let specs = model.pipeline.encoder().specs();
-    let examples = examples(&model.pipeline);
-    for ((column, spec), example) in model
-        .pipeline
-        .schema()
-        .columns
-        .iter()
-        .zip(&specs)
-        .zip(examples)
-    {
-        let schema = match spec {
+    for column in model.pipeline.column_summaries() {
+        let example = json!(column.example);
+        let schema = match column.encoder {
             ColumnEncoderSpec::Numeric(_) => json!({
                 "type": "number",
                 "nullable": true,
                 "description": "a number; null, \"\" or NaN is missing (imputed)",
                 "example": example,
             }),
-            ColumnEncoderSpec::Categorical(c) => {
-                let mut known: Vec<&String> =
-                    c.categories.iter().chain(&c.other_categories).collect();
-                known.sort();
+            ColumnEncoderSpec::Categorical(_) => {
+                let known = column.known_categories();
                 json!({
                     "type": "string",
                     "nullable": true,
@@ -111,7 +101,7 @@ fn column_schema(model: &LoadedModel, absent_is_missing: bool) -> Value {
                 })
             }
         };
-        properties.insert(column.name.clone(), schema);
+        properties.insert(column.name, schema);
     }
     // With --absent-as-missing for this model, a field left out is a missing value.
     let required: Vec<&str> = if absent_is_missing {

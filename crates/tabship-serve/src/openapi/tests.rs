@@ -7,6 +7,10 @@ use serde_json::Value;
 use crate::{AppState, Options};
 
 fn state(keys: bool) -> std::sync::Arc<AppState> {
+    state_with(keys, Options::default())
+}
+
+fn state_with(keys: bool, options: Options) -> std::sync::Arc<AppState> {
     let keys = keys.then(|| {
         crate::auth::KeyStore::parse(&format!(
             "[[keys]]\nusername = \"a\"\ntoken_sha256 = \"{}\"\nscopes = [\"predict\"]\n",
@@ -14,7 +18,7 @@ fn state(keys: bool) -> std::sync::Arc<AppState> {
         ))
         .expect("keys")
     });
-    let state = AppState::new(keys, Options::default()).expect("state");
+    let state = AppState::new(keys, options).expect("state");
     let golden = tabship_test_support::golden("");
     state
         .load_paths(&[
@@ -33,7 +37,7 @@ fn document(state: &AppState) -> Value {
 fn served(state: &std::sync::Arc<AppState>) -> BTreeSet<(String, String)> {
     let (_, list) = crate::app::routes(state).into_parts();
     list.into_iter()
-        .map(|(method, path)| (method.as_str().to_ascii_lowercase(), path.to_owned()))
+        .map(|route| (route.method.as_str().to_ascii_lowercase(), route.path))
         .collect()
 }
 
@@ -70,6 +74,43 @@ fn every_route_is_documented_and_nothing_else() {
             })
             .collect();
         assert!(extra.is_empty(), "operations without a route: {extra:?}");
+    }
+}
+
+/// The access a route is guarded with is the access its operation documents: a 401 exactly
+/// when a token is needed, and a 403 naming the route's scope.
+#[test]
+fn every_route_is_documented_with_the_access_that_guards_it() {
+    for protect_docs in [false, true] {
+        let options = Options {
+            protect_docs,
+            ..Options::default()
+        };
+        let state = state_with(true, options);
+        let doc = document(&state);
+        let (_, list) = crate::app::routes(&state).into_parts();
+        for route in list {
+            let method = route.method.as_str().to_ascii_lowercase();
+            let responses = &doc["paths"][&route.path][&method]["responses"];
+            assert!(responses.is_object(), "{method} {}", route.path);
+            let scope = route.access.required_scope(protect_docs);
+            assert_eq!(
+                responses.get("401").is_some(),
+                scope.is_some(),
+                "{method} {} is guarded by {:?} (protect_docs {protect_docs})",
+                route.path,
+                route.access
+            );
+            if let Some(scope) = scope {
+                let forbidden = responses["403"]["description"].as_str().unwrap_or("");
+                assert!(
+                    forbidden.contains(&format!("`{}` scope", scope.name())),
+                    "{method} {}: 403 should name `{}`: {forbidden}",
+                    route.path,
+                    scope.name()
+                );
+            }
+        }
     }
 }
 

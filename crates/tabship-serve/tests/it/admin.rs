@@ -151,10 +151,6 @@ async fn served_version(app: &axum::Router, uri: &str, key: Option<&str>) -> Str
     a.json()["version"].as_str().expect("version").to_owned()
 }
 
-fn secured() -> axum::Router {
-    tabship_serve::router(state_with(Some(keys()), tabship_serve::Options::default()))
-}
-
 #[tokio::test]
 async fn upload_activate_alias_rollback() {
     let app = secured();
@@ -168,14 +164,14 @@ async fn upload_activate_alias_rollback() {
         .await
         .error(StatusCode::CONFLICT, "version_exists");
     // Alias and versioned predict through it.
-    let a = admin_json(
+    let a = admin_expect(
         &app,
         Method::PUT,
         "/admin/models/iris/aliases/production",
         json!({"version": "golden"}),
+        StatusCode::OK,
     )
     .await;
-    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     assert_eq!(a.json()["aliases"]["production"], "golden");
     assert_eq!(
         served_version(&app, "/models/iris/versions/production/predict", None).await,
@@ -220,14 +216,14 @@ async fn upload_activate_alias_rollback() {
         json!({"version": "production"}),
     )
     .await;
-    let a = admin_json(
+    let a = admin_expect(
         &app,
         Method::DELETE,
         "/admin/models/iris/versions/2",
         json!({}),
+        StatusCode::OK,
     )
     .await;
-    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     assert_eq!(a.json()["versions"].as_array().expect("versions").len(), 1);
     let a = admin_json(
         &app,
@@ -251,14 +247,14 @@ async fn upload_activate_alias_rollback() {
 async fn load_by_path_and_refuse_corrupt_artifacts() {
     let app = secured();
     let path = golden("iris_tree.tabship");
-    let a = admin_json(
+    admin_expect(
         &app,
         Method::POST,
         "/admin/models/iris/versions",
         json!({"path": path, "version": "tree", "activate": false}),
+        StatusCode::CREATED,
     )
     .await;
-    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
     assert_eq!(
         served_version(&app, "/predict", None).await,
         "golden",
@@ -305,13 +301,7 @@ async fn load_by_path_and_refuse_corrupt_artifacts() {
     // The old version still serves and the refused ones are absent.
     assert_eq!(served_version(&app, "/predict", None).await, "golden");
     let model = get_json_auth(&app, "/models/iris").await;
-    let versions: Vec<&str> = model["versions"]
-        .as_array()
-        .expect("versions")
-        .iter()
-        .map(|v| v["version"].as_str().expect("v"))
-        .collect();
-    assert_eq!(versions, ["golden", "tree"]);
+    assert_eq!(version_names(&model), ["golden", "tree"]);
 }
 
 async fn get_json_auth(app: &axum::Router, uri: &str) -> Value {
@@ -329,22 +319,8 @@ async fn get_json_auth(app: &axum::Router, uri: &str) -> Value {
 
 #[tokio::test]
 async fn split_is_sticky_and_shadow_is_scored_not_returned() {
-    let app = secured();
-    let tree = std::fs::read(golden("iris_tree.tabship")).expect("artifact");
-    admin_upload(
-        &app,
-        "/admin/models/iris/versions?version=b&activate=false",
-        tree,
-    )
-    .await;
-    let a = admin_json(
-        &app,
-        Method::PUT,
-        "/admin/models/iris/split",
-        json!({"versions": {"golden": 50, "b": 50}}),
-    )
-    .await;
-    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let app = with_version_b().await;
+    split_golden_and_b(&app).await;
     let mut seen = std::collections::BTreeSet::new();
     for user in 0..40 {
         let key = format!("user-{user}");
@@ -381,14 +357,7 @@ async fn split_is_sticky_and_shadow_is_scored_not_returned() {
         "golden"
     );
 
-    let a = admin_json(
-        &app,
-        Method::PUT,
-        "/admin/models/iris/shadow",
-        json!({"version": "b"}),
-    )
-    .await;
-    assert_eq!(a.json()["shadow"], "b");
+    shadow_b(&app).await;
     for _ in 0..5 {
         assert_eq!(
             served_version(&app, "/predict", None).await,
@@ -396,25 +365,10 @@ async fn split_is_sticky_and_shadow_is_scored_not_returned() {
             "the shadow is never returned"
         );
     }
-    let auth = bearer(ALL_TOKEN);
-    let mut scored = false;
-    for _ in 0..100 {
-        let text = send(
-            &app,
-            Method::GET,
-            "/metrics",
-            &[("authorization", &auth)],
-            axum::body::Body::empty(),
-        )
-        .await
-        .text();
-        if text.contains("tabship_shadow_predictions_total{model=\"iris\",version=\"b\"} 5") {
-            scored = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    assert!(scored, "the shadow scored all 5 requests");
+    assert!(
+        shadow_b_scored(&app, 5).await,
+        "the shadow scored all 5 requests"
+    );
     admin_json(&app, Method::DELETE, "/admin/models/iris/shadow", json!({})).await;
     admin_json(&app, Method::POST, "/admin/models/nope/rollback", json!({}))
         .await

@@ -11,7 +11,7 @@ use tabship_serve::auth::{KeyStore, token_sha256};
 use tabship_serve::{AppState, Options};
 use tower::ServiceExt;
 
-pub use tabship_test_support::{golden, golden_rows as read_csv, testdata};
+pub use tabship_test_support::{golden, golden_rows as read_csv, testdata, version_names};
 
 /// Tokens of the test keys file: one per user.
 pub const PREDICT_TOKEN: &str = "tsk_predict_only_token";
@@ -115,6 +115,18 @@ pub async fn get(app: &Router, uri: &str) -> Answer {
     send(app, Method::GET, uri, &[], Body::empty()).await
 }
 
+/// `GET uri` with `authorization` (a whole header value, see [`bearer`]).
+pub async fn get_with_token(app: &Router, uri: &str, authorization: &str) -> Answer {
+    send(
+        app,
+        Method::GET,
+        uri,
+        &[("authorization", authorization)],
+        Body::empty(),
+    )
+    .await
+}
+
 pub async fn post_json(app: &Router, uri: &str, body: &Value) -> Answer {
     send(
         app,
@@ -159,6 +171,26 @@ pub fn setosa() -> Value {
     serde_json::json!({"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2})
 }
 
+/// `POST uri` with a JSON `body` and `authorization` (a whole header value, see [`bearer`]).
+pub async fn post_json_as(
+    app: &Router,
+    uri: &str,
+    authorization: &str,
+    body: impl Into<Body>,
+) -> Answer {
+    send(
+        app,
+        Method::POST,
+        uri,
+        &[
+            ("authorization", authorization),
+            ("content-type", "application/json"),
+        ],
+        body,
+    )
+    .await
+}
+
 /// An admin call with a JSON body, authorised by the all-scopes key.
 pub async fn admin_json(app: &Router, method: Method, uri: &str, body: Value) -> Answer {
     let auth = bearer(ALL_TOKEN);
@@ -175,6 +207,19 @@ pub async fn admin_json(app: &Router, method: Method, uri: &str, body: Value) ->
     .await
 }
 
+/// An [`admin_json`] call that must answer `status` (the body is shown otherwise); the answer.
+pub async fn admin_expect(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    body: Value,
+    status: StatusCode,
+) -> Answer {
+    let a = admin_json(app, method, uri, body).await;
+    assert_eq!(a.status, status, "{}", a.text());
+    a
+}
+
 /// An artifact uploaded as raw bytes, authorised by the all-scopes key.
 pub async fn admin_upload(app: &Router, uri: &str, bytes: Vec<u8>) -> Answer {
     let auth = bearer(ALL_TOKEN);
@@ -189,4 +234,94 @@ pub async fn admin_upload(app: &Router, uri: &str, bytes: Vec<u8>) -> Answer {
         bytes,
     )
     .await
+}
+
+/// A server with the keys of [`keys`] and default options.
+pub fn secured() -> Router {
+    tabship_serve::router(state_with(Some(keys()), Options::default()))
+}
+
+/// A [`secured`] server with the tree model loaded as version `b` of `iris`, not activated.
+pub async fn with_version_b() -> Router {
+    let app = secured();
+    let tree = std::fs::read(golden("iris_tree.tabship")).expect("artifact");
+    let a = admin_upload(
+        &app,
+        "/admin/models/iris/versions?version=b&activate=false",
+        tree,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+    app
+}
+
+/// Splits iris' traffic 50/50 between `golden` and `b`.
+pub async fn split_golden_and_b(app: &Router) {
+    let a = admin_json(
+        app,
+        Method::PUT,
+        "/admin/models/iris/split",
+        serde_json::json!({"versions": {"golden": 50, "b": 50}}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+}
+
+/// Makes `b` iris' shadow.
+pub async fn shadow_b(app: &Router) {
+    let a = admin_json(
+        app,
+        Method::PUT,
+        "/admin/models/iris/shadow",
+        serde_json::json!({"version": "b"}),
+    )
+    .await;
+    assert_eq!(a.json()["shadow"], "b");
+}
+
+/// Whether `/metrics` comes to count `n` predictions of the shadow `b` of iris (the shadow runs
+/// after the answer, so this polls, for at most about a second).
+pub async fn shadow_b_scored(app: &Router, n: usize) -> bool {
+    let auth = bearer(ALL_TOKEN);
+    let line = format!("tabship_shadow_predictions_total{{model=\"iris\",version=\"b\"}} {n}");
+    for _ in 0..100 {
+        let text = send(
+            app,
+            Method::GET,
+            "/metrics",
+            &[("authorization", &auth)],
+            axum::body::Body::empty(),
+        )
+        .await
+        .text();
+        if text.contains(&line) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    false
+}
+
+/// A V2 infer request for one iris row: one FP64 input of shape `[1]` per column.
+pub fn iris_infer_row(row: [f64; 4]) -> Value {
+    let names = ["sepal_length", "sepal_width", "petal_length", "petal_width"];
+    let inputs: Vec<Value> = names
+        .iter()
+        .zip(row)
+        .map(|(n, x)| serde_json::json!({"name": n, "datatype": "FP64", "shape": [1], "data": [x]}))
+        .collect();
+    serde_json::json!({ "inputs": inputs })
+}
+
+/// A keyless server over the golden artifacts whose prediction log is written to `path`, and its
+/// state (to flush the log).
+pub fn with_prediction_log(path: &std::path::Path) -> (Arc<AppState>, Router) {
+    let state = state_with(
+        None,
+        Options {
+            prediction_log: Some(tabship_serve::LogConfig::new(path)),
+            ..Options::default()
+        },
+    );
+    (state.clone(), tabship_serve::router(state))
 }

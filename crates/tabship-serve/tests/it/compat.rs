@@ -98,17 +98,7 @@ async fn another_model_is_refused_in_every_upload_form_unless_forced() {
     .error(StatusCode::CONFLICT, "incompatible_version");
     // Nothing changed: iris still serves its one version.
     let auth = bearer(PREDICT_TOKEN);
-    let a = send(
-        &app,
-        Method::POST,
-        "/predict",
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
-        setosa().to_string(),
-    )
-    .await;
+    let a = post_json_as(&app, "/predict", &auth, setosa().to_string()).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     assert_eq!(a.json()["version"], "golden");
 
@@ -133,14 +123,14 @@ async fn another_model_is_refused_in_every_upload_form_unless_forced() {
     )
     .await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
-    let a = admin_json(
+    admin_expect(
         &app,
         Method::POST,
         "/admin/models/iris/versions",
         json!({"path": path, "version": "4", "activate": false, "force": true}),
+        StatusCode::CREATED,
     )
     .await;
-    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
     admin_upload(
         &app,
         "/admin/models/iris/versions?version=5&force=maybe",
@@ -203,17 +193,7 @@ async fn an_added_column_is_compatible_only_when_clients_may_leave_it_out() {
     assert_eq!(loaded["changes"][0]["field"], "columns.added");
     // An existing client's record, without `colour`, is still served by the new version.
     let auth = bearer(PREDICT_TOKEN);
-    let a = send(
-        &app,
-        Method::POST,
-        "/predict",
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
-        setosa().to_string(),
-    )
-    .await;
+    let a = post_json_as(&app, "/predict", &auth, setosa().to_string()).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     assert_eq!(a.json()["version"], "colour");
     assert_eq!(a.json()["prediction"], "setosa");

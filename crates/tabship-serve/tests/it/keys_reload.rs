@@ -150,15 +150,7 @@ async fn broken_file_keeps_the_old_keys() {
     std::fs::write(&file, keys_text(false, false)).expect("fix keys");
     assert_eq!(reload(&app).await.status, StatusCode::OK);
     let auth = bearer(ALL_TOKEN);
-    let metrics = send(
-        &app,
-        Method::GET,
-        "/metrics",
-        &[("authorization", &auth)],
-        "",
-    )
-    .await
-    .text();
+    let metrics = get_with_token(&app, "/metrics", &auth).await.text();
     assert!(
         metrics.contains("tabship_keys_reloads_total{result=\"error\"} 4"),
         "{metrics}"

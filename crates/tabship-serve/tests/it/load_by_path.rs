@@ -6,10 +6,6 @@ use serde_json::json;
 
 use crate::common::*;
 
-fn secured() -> axum::Router {
-    tabship_serve::router(state_with(Some(keys()), tabship_serve::Options::default()))
-}
-
 async fn load(app: &axum::Router, path: &std::path::Path) -> Answer {
     admin_json(
         app,

@@ -1,7 +1,5 @@
 //! `/metrics`, `/openapi.json`, `/docs` and `/ui`.
 
-use axum::body::Body;
-use axum::http::Method;
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -286,14 +284,7 @@ async fn protected_docs_need_the_predict_scope() {
         get(&app, uri)
             .await
             .error(axum::http::StatusCode::UNAUTHORIZED, "unauthorized");
-        let a = send(
-            &app,
-            Method::GET,
-            uri,
-            &[("authorization", &predict)],
-            Body::empty(),
-        )
-        .await;
+        let a = get_with_token(&app, uri, &predict).await;
         assert_eq!(a.status, axum::http::StatusCode::OK, "{uri}");
     }
     // The health probes stay open.

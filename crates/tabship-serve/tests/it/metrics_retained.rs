@@ -7,10 +7,6 @@ use serde_json::json;
 
 use crate::common::*;
 
-fn secured() -> Router {
-    tabship_serve::router(state_with(Some(keys()), tabship_serve::Options::default()))
-}
-
 async fn scrape(app: &Router) -> String {
     let auth = bearer(ALL_TOKEN);
     let a = send(
@@ -42,14 +38,10 @@ async fn predict_v2(app: &Router, times: usize) -> Vec<String> {
     let auth = bearer(ALL_TOKEN);
     let mut ids = Vec::new();
     for _ in 0..times {
-        let a = send(
+        let a = post_json_as(
             app,
-            Method::POST,
             "/models/iris/versions/2/predict",
-            &[
-                ("authorization", &auth),
-                ("content-type", "application/json"),
-            ],
+            &auth,
             json!({"instances": [setosa(), setosa()]}).to_string(),
         )
         .await;
@@ -76,14 +68,10 @@ async fn unloading_a_version_keeps_its_counters() {
     upload_v2(&app).await;
     let ids = predict_v2(&app, 3).await;
     let auth = bearer(ALL_TOKEN);
-    let a = send(
+    let a = post_json_as(
         &app,
-        Method::POST,
         "/feedback",
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
+        &auth,
         json!({"request_id": ids[0], "label": "setosa"}).to_string(),
     )
     .await;
@@ -103,14 +91,14 @@ async fn unloading_a_version_keeps_its_counters() {
     assert_eq!(total(&before, counters[4]), 1.0, "{before}");
     assert!(before.contains("tabship_model_info{model=\"iris\",version=\"2\","));
 
-    let a = admin_json(
+    admin_expect(
         &app,
         Method::DELETE,
         "/admin/models/iris/versions/2",
         json!({}),
+        StatusCode::OK,
     )
     .await;
-    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     let after = scrape(&app).await;
     for series in counters {
         // Every series is still exported (a missing one would sum to 0 here)...

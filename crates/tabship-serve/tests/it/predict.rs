@@ -249,14 +249,7 @@ async fn draining_fails_readiness_but_keeps_serving() {
 async fn prediction_log_lines() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("predictions.jsonl");
-    let state = state_with(
-        None,
-        tabship_serve::Options {
-            prediction_log: Some(tabship_serve::LogConfig::new(&path)),
-            ..tabship_serve::Options::default()
-        },
-    );
-    let app = tabship_serve::router(state.clone());
+    let (state, app) = with_prediction_log(&path);
     let a = post_json(&app, "/predict", &setosa()).await.json();
     state.flush();
     let text = std::fs::read_to_string(&path).expect("log");

@@ -52,16 +52,6 @@ async fn post(
     send(app, Method::POST, uri, &headers, body.to_string()).await
 }
 
-fn iris_infer(row: [f64; 4]) -> Value {
-    let names = ["sepal_length", "sepal_width", "petal_length", "petal_width"];
-    let inputs: Vec<Value> = names
-        .iter()
-        .zip(row)
-        .map(|(n, x)| json!({"name": n, "datatype": "FP64", "shape": [1], "data": [x]}))
-        .collect();
-    json!({"inputs": inputs})
-}
-
 fn virginica() -> Value {
     json!({"sepal_length": 6.7, "sepal_width": 3.0, "petal_length": 5.2, "petal_width": 2.3})
 }
@@ -158,7 +148,7 @@ async fn a_used_id_is_refused_and_feedback_joins_the_first_prediction() {
         "/v2/models/iris/infer",
         None,
         Some("order-1"),
-        &iris_infer([6.7, 3.0, 5.2, 2.3]),
+        &iris_infer_row([6.7, 3.0, 5.2, 2.3]),
     )
     .await;
     assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.text());
@@ -189,7 +179,7 @@ async fn a_used_id_is_refused_and_feedback_joins_the_first_prediction() {
         "/v2/models/iris/infer",
         None,
         Some("v2-1"),
-        &iris_infer([6.7, 3.0, 5.2, 2.3]),
+        &iris_infer_row([6.7, 3.0, 5.2, 2.3]),
     )
     .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
@@ -202,7 +192,7 @@ async fn a_used_id_is_refused_and_feedback_joins_the_first_prediction() {
         "/v2/models/iris/infer",
         None,
         Some("v2-1"),
-        &iris_infer([5.1, 3.5, 1.4, 0.2]),
+        &iris_infer_row([5.1, 3.5, 1.4, 0.2]),
     )
     .await;
     assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.text());
@@ -240,7 +230,7 @@ async fn a_resend_of_the_same_request_is_a_retry_until_labelled() {
         "{e}"
     );
     // V2 resends are retries too.
-    let infer = iris_infer([5.1, 3.5, 1.4, 0.2]);
+    let infer = iris_infer_row([5.1, 3.5, 1.4, 0.2]);
     for _ in 0..2 {
         let a = post(&app, "/v2/models/iris/infer", None, Some("retry-2"), &infer).await;
         assert_eq!(a.status, StatusCode::OK, "{}", a.text());
@@ -265,7 +255,10 @@ async fn only_the_same_principal_or_an_admin_labels_a_prediction() {
     };
     for (route, body) in [
         ("/predict", setosa()),
-        ("/v2/models/iris/infer", iris_infer([5.1, 3.5, 1.4, 0.2])),
+        (
+            "/v2/models/iris/infer",
+            iris_infer_row([5.1, 3.5, 1.4, 0.2]),
+        ),
     ] {
         let id = predict(route, body.clone(), ALICE).await;
         // bob, and a key that only labels, see alice's prediction as unknown: 404, not 403, so

@@ -26,15 +26,6 @@ async fn iris(app: &axum::Router) -> Value {
     ok(app, Method::GET, "/models/iris", json!({})).await
 }
 
-fn versions(model: &Value) -> Vec<String> {
-    model["versions"]
-        .as_array()
-        .expect("versions")
-        .iter()
-        .map(|v| v["version"].as_str().expect("version").to_owned())
-        .collect()
-}
-
 /// Uploads `tree` (iris version 2), loads iris version `path` by server path without activating,
 /// points `production` at 2, splits golden/2 90/10, shadows `path`, and checks the files.
 async fn make_changes(app: &axum::Router, dir: &Path) {
@@ -72,9 +63,7 @@ async fn make_changes(app: &axum::Router, dir: &Path) {
     .await;
     let stored = std::fs::read(dir.join("models/iris/2.tabship")).expect("upload stored");
     assert_eq!(stored, tree, "the upload is stored byte for byte");
-    let saved: Value =
-        serde_json::from_slice(&std::fs::read(dir.join("state.json")).expect("state.json"))
-            .expect("state.json is JSON");
+    let saved = read_state(dir);
     assert_eq!(saved["format"], "tabship-serve-state");
     assert_eq!(saved["format_version"], 1);
     let iris = &saved["models"]["iris"];
@@ -95,6 +84,52 @@ async fn make_changes(app: &axum::Router, dir: &Path) {
     );
 }
 
+/// Runs [`make_changes`] on a first server of `dir`, stops it, then applies `damage` to what it
+/// saved; the restart is the caller's.
+async fn changed_then(dir: &Path, damage: impl FnOnce(&Path)) {
+    let first = server(dir);
+    make_changes(&first, dir).await;
+    drop(first);
+    damage(dir);
+}
+
+/// The saved `state.json` of `dir`, parsed.
+fn read_state(dir: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(dir.join("state.json")).expect("state"))
+        .expect("state.json is JSON")
+}
+
+/// Rewrites the saved `state.json` of `dir` through `edit`.
+fn edit_state(dir: &Path, edit: impl FnOnce(&mut Value)) {
+    let mut saved = read_state(dir);
+    edit(&mut saved);
+    std::fs::write(
+        dir.join("state.json"),
+        serde_json::to_vec(&saved).expect("encode"),
+    )
+    .expect("write");
+}
+
+/// The files of `dir` set aside under a name starting with `prefix`.
+fn set_aside(dir: &Path, prefix: &str) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("read dir")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with(prefix))
+        .collect()
+}
+
+/// Points iris' alias `stable` at `golden`: a change that saves the state again.
+async fn alias_stable(app: &axum::Router) {
+    ok(
+        app,
+        Method::PUT,
+        "/admin/models/iris/aliases/stable",
+        json!({"version": "golden"}),
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn admin_changes_survive_a_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -105,7 +140,7 @@ async fn admin_changes_survive_a_restart() {
 
     let second = server(dir.path());
     let after = iris(&second).await;
-    assert_eq!(versions(&after), ["2", "golden", "path"]);
+    assert_eq!(version_names(&after), ["2", "golden", "path"]);
     for key in ["current_version", "aliases", "split", "shadow", "history"] {
         assert_eq!(after[key], before[key], "{key} restored");
     }
@@ -152,7 +187,7 @@ async fn admin_changes_survive_a_restart() {
     drop(second);
     let third = server(dir.path());
     let model = iris(&third).await;
-    assert_eq!(versions(&model), ["golden", "path"]);
+    assert_eq!(version_names(&model), ["golden", "path"]);
     assert_eq!(model["current_version"], "golden");
     assert_eq!(model["aliases"], json!({}), "the alias went with version 2");
 }
@@ -160,41 +195,25 @@ async fn admin_changes_survive_a_restart() {
 #[tokio::test]
 async fn corrupt_state_json_is_set_aside_and_the_command_line_serves() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let first = server(dir.path());
-    make_changes(&first, dir.path()).await;
-    drop(first);
-    std::fs::write(
-        dir.path().join("state.json"),
-        "{\"format\": \"tabship-serve-st",
-    )
-    .expect("corrupt");
+    changed_then(dir.path(), |dir| {
+        std::fs::write(dir.join("state.json"), "{\"format\": \"tabship-serve-st").expect("corrupt");
+    })
+    .await;
 
     let second = server(dir.path());
     let model = iris(&second).await;
     assert_eq!(
-        versions(&model),
+        version_names(&model),
         ["golden"],
         "only the command-line version"
     );
     assert_eq!(model["current_version"], "golden");
     assert_eq!(model["split"], Value::Null);
-    let aside: Vec<String> = std::fs::read_dir(dir.path())
-        .expect("read dir")
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.starts_with("state.json.corrupt-"))
-        .collect();
+    let aside = set_aside(dir.path(), "state.json.corrupt-");
     assert_eq!(aside.len(), 1, "the corrupt file is kept aside");
     // The server works, and the next change writes a fresh state.
-    ok(
-        &second,
-        Method::PUT,
-        "/admin/models/iris/aliases/stable",
-        json!({"version": "golden"}),
-    )
-    .await;
-    let saved: Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("state.json")).expect("state"))
-            .expect("fresh state.json");
+    alias_stable(&second).await;
+    let saved = read_state(dir.path());
     assert_eq!(saved["models"]["iris"]["aliases"]["stable"], "golden");
 }
 
@@ -203,19 +222,17 @@ async fn corrupt_state_json_is_set_aside_and_the_command_line_serves() {
 #[tokio::test]
 async fn one_invalid_field_skips_only_itself_and_the_file_is_kept_aside() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let first = server(dir.path());
-    make_changes(&first, dir.path()).await;
-    drop(first);
-    let path = dir.path().join("state.json");
-    let mut saved: Value =
-        serde_json::from_slice(&std::fs::read(&path).expect("state")).expect("JSON");
-    saved["models"]["iris"]["split"][0]["weight"] = json!(18_446_744_073_709_551_616_f64);
-    saved["models"]["iris"]["aliases"]["canary"] = json!(12);
-    std::fs::write(&path, serde_json::to_vec(&saved).expect("encode")).expect("write");
+    changed_then(dir.path(), |dir| {
+        edit_state(dir, |saved| {
+            saved["models"]["iris"]["split"][0]["weight"] = json!(18_446_744_073_709_551_616_f64);
+            saved["models"]["iris"]["aliases"]["canary"] = json!(12);
+        });
+    })
+    .await;
 
     let second = server(dir.path());
     let model = iris(&second).await;
-    assert_eq!(versions(&model), ["2", "golden", "path"], "{model}");
+    assert_eq!(version_names(&model), ["2", "golden", "path"], "{model}");
     assert_eq!(model["current_version"], "2");
     assert_eq!(model["split"], Value::Null, "the invalid split is skipped");
     assert_eq!(
@@ -224,21 +241,11 @@ async fn one_invalid_field_skips_only_itself_and_the_file_is_kept_aside() {
         "the invalid alias is skipped, the valid one kept"
     );
     assert_eq!(model["shadow"], "path");
-    let aside: Vec<String> = std::fs::read_dir(dir.path())
-        .expect("read dir")
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.starts_with("state.json.rejected-"))
-        .collect();
+    let aside = set_aside(dir.path(), "state.json.rejected-");
     assert_eq!(aside.len(), 1, "the rejected file is kept aside: {aside:?}");
     // The next change saves what is served: the uploaded versions are still there.
-    ok(
-        &second,
-        Method::PUT,
-        "/admin/models/iris/aliases/stable",
-        json!({"version": "golden"}),
-    )
-    .await;
-    let saved: Value = serde_json::from_slice(&std::fs::read(&path).expect("state")).expect("JSON");
+    alias_stable(&second).await;
+    let saved = read_state(dir.path());
     assert_eq!(
         saved["models"]["iris"]["versions"].as_array().map(Vec::len),
         Some(2),
@@ -250,9 +257,7 @@ async fn one_invalid_field_skips_only_itself_and_the_file_is_kept_aside() {
 #[tokio::test]
 async fn temporary_files_of_interrupted_writes_are_removed_at_start() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let first = server(dir.path());
-    make_changes(&first, dir.path()).await;
-    drop(first);
+    changed_then(dir.path(), |_| {}).await;
     let leftovers = [
         dir.path().join(".tabship-aB3xYz.tmp"),
         dir.path().join("models/iris/.tabship-Q9rT2u.tmp"),
@@ -264,7 +269,7 @@ async fn temporary_files_of_interrupted_writes_are_removed_at_start() {
     std::fs::write(&other, b"not ours").expect("other file");
 
     let second = server(dir.path());
-    assert_eq!(versions(&iris(&second).await), ["2", "golden", "path"]);
+    assert_eq!(version_names(&iris(&second).await), ["2", "golden", "path"]);
     for path in &leftovers {
         assert!(!path.exists(), "{} is left", path.display());
     }
@@ -277,17 +282,17 @@ async fn temporary_files_of_interrupted_writes_are_removed_at_start() {
 #[tokio::test]
 async fn an_unusable_saved_version_is_skipped_with_what_depends_on_it() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let first = server(dir.path());
-    make_changes(&first, dir.path()).await;
-    drop(first);
     // Version 2's artifact is truncated: it, its alias, the split and current fall back.
-    let stored = dir.path().join("models/iris/2.tabship");
-    let bytes = std::fs::read(&stored).expect("stored");
-    std::fs::write(&stored, &bytes[..bytes.len() / 2]).expect("truncate");
+    changed_then(dir.path(), |dir| {
+        let stored = dir.join("models/iris/2.tabship");
+        let bytes = std::fs::read(&stored).expect("stored");
+        std::fs::write(&stored, &bytes[..bytes.len() / 2]).expect("truncate");
+    })
+    .await;
 
     let second = server(dir.path());
     let model = iris(&second).await;
-    assert_eq!(versions(&model), ["golden", "path"]);
+    assert_eq!(version_names(&model), ["golden", "path"]);
     assert_eq!(model["current_version"], "golden");
     assert_eq!(model["aliases"], json!({}));
     assert_eq!(model["split"], Value::Null);
@@ -313,7 +318,7 @@ async fn a_changed_path_artifact_is_not_reloaded() {
     std::fs::copy(golden("iris_logistic.tabship"), &path).expect("replace");
     let second = server(dir.path());
     let model = iris(&second).await;
-    assert_eq!(versions(&model), ["golden"]);
+    assert_eq!(version_names(&model), ["golden"]);
     assert_eq!(model["current_version"], "golden");
 }
 
@@ -336,7 +341,7 @@ async fn an_unwritable_state_dir_refuses_the_change() {
     admin_upload(&app, "/admin/models/iris/versions?version=2", tree)
         .await
         .error(StatusCode::INTERNAL_SERVER_ERROR, "state_not_saved");
-    assert_eq!(versions(&iris(&app).await), ["golden"]);
+    assert_eq!(version_names(&iris(&app).await), ["golden"]);
     assert!(
         !dir.path().join("models/iris/2.tabship").exists(),
         "the stored upload is removed again"
@@ -387,14 +392,12 @@ async fn a_change_abandoned_by_the_timeout_during_its_save_is_still_published() 
 #[tokio::test]
 async fn strict_state_keeps_the_server_not_ready_when_a_part_was_skipped() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let first = server(dir.path());
-    make_changes(&first, dir.path()).await;
-    drop(first);
-    let path = dir.path().join("state.json");
-    let mut saved: Value =
-        serde_json::from_slice(&std::fs::read(&path).expect("state")).expect("JSON");
-    saved["models"]["iris"]["aliases"]["canary"] = json!(12);
-    std::fs::write(&path, serde_json::to_vec(&saved).expect("encode")).expect("write");
+    changed_then(dir.path(), |dir| {
+        edit_state(dir, |saved| {
+            saved["models"]["iris"]["aliases"]["canary"] = json!(12);
+        });
+    })
+    .await;
 
     let strict = |strict_state| {
         let options = Options {
@@ -414,14 +417,10 @@ async fn strict_state_keeps_the_server_not_ready_when_a_part_was_skipped() {
     );
     assert_eq!(ready.json()["status"], "state_invalid", "{}", ready.text());
     assert_eq!(ready.json()["skipped"], 1, "{}", ready.text());
-    let predict = send(
+    let predict = post_json_as(
         &app,
-        Method::POST,
         "/predict",
-        &[
-            ("authorization", &format!("Bearer {ALL_TOKEN}")),
-            ("content-type", "application/json"),
-        ],
+        &bearer(ALL_TOKEN),
         r#"{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}"#,
     )
     .await;

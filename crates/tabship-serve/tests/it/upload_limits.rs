@@ -27,10 +27,6 @@ fn counted_body() -> (Body, Arc<AtomicUsize>) {
     (Body::from_stream(stream), pulled)
 }
 
-fn secured() -> axum::Router {
-    tabship_serve::router(state_with(Some(keys()), tabship_serve::Options::default()))
-}
-
 /// Every admin route that takes a body, with the content type a client would send.
 const ROUTES: [(&str, &str, &str); 6] = [
     (

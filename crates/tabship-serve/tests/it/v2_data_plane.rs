@@ -8,14 +8,11 @@ use crate::common::*;
 
 const SETOSA: [f64; 4] = [5.1, 3.5, 1.4, 0.2];
 
+/// A V2 infer request for `row` with the request id `v2-call`.
 fn iris_infer(row: [f64; 4]) -> Value {
-    let names = ["sepal_length", "sepal_width", "petal_length", "petal_width"];
-    let inputs: Vec<Value> = names
-        .iter()
-        .zip(row)
-        .map(|(n, x)| json!({"name": n, "datatype": "FP64", "shape": [1], "data": [x]}))
-        .collect();
-    json!({"id": "v2-call", "inputs": inputs})
+    let mut request = iris_infer_row(row);
+    request["id"] = json!("v2-call");
+    request
 }
 
 /// Sends one V2 infer with every scope, and the routing key when given; returns the answer.
@@ -34,32 +31,11 @@ async fn infer(app: &axum::Router, key: Option<&str>) -> Value {
     a.json()
 }
 
-/// A secured server with the tree model loaded as version `b` of `iris`, not activated.
-async fn with_version_b() -> axum::Router {
-    let app = tabship_serve::router(state_with(Some(keys()), tabship_serve::Options::default()));
-    let tree = std::fs::read(golden("iris_tree.tabship")).expect("artifact");
-    let a = admin_upload(
-        &app,
-        "/admin/models/iris/versions?version=b&activate=false",
-        tree,
-    )
-    .await;
-    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
-    app
-}
-
 #[tokio::test]
 async fn v2_infer_is_logged() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("predictions.jsonl");
-    let state = state_with(
-        None,
-        tabship_serve::Options {
-            prediction_log: Some(tabship_serve::LogConfig::new(&path)),
-            ..tabship_serve::Options::default()
-        },
-    );
-    let app = tabship_serve::router(state.clone());
+    let (state, app) = with_prediction_log(&path);
     let a = post_json(&app, "/v2/models/iris/infer", &iris_infer(SETOSA)).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     let answer = a.json();
@@ -95,14 +71,7 @@ async fn v2_infer_is_remembered_for_feedback() {
 #[tokio::test]
 async fn v2_infer_follows_the_split_and_the_routing_key() {
     let app = with_version_b().await;
-    let a = admin_json(
-        &app,
-        Method::PUT,
-        "/admin/models/iris/split",
-        json!({"versions": {"golden": 50, "b": 50}}),
-    )
-    .await;
-    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    split_golden_and_b(&app).await;
     let mut seen = std::collections::BTreeSet::new();
     for user in 0..40 {
         let key = format!("user-{user}");
@@ -119,35 +88,13 @@ async fn v2_infer_follows_the_split_and_the_routing_key() {
 #[tokio::test]
 async fn v2_infer_runs_the_shadow() {
     let app = with_version_b().await;
-    let a = admin_json(
-        &app,
-        Method::PUT,
-        "/admin/models/iris/shadow",
-        json!({"version": "b"}),
-    )
-    .await;
-    assert_eq!(a.json()["shadow"], "b");
+    shadow_b(&app).await;
     for _ in 0..5 {
         let answer = infer(&app, None).await;
         assert_eq!(answer["model_version"], "golden", "never the shadow");
     }
-    let auth = bearer(ALL_TOKEN);
-    let mut scored = false;
-    for _ in 0..100 {
-        let text = send(
-            &app,
-            Method::GET,
-            "/metrics",
-            &[("authorization", &auth)],
-            axum::body::Body::empty(),
-        )
-        .await
-        .text();
-        if text.contains("tabship_shadow_predictions_total{model=\"iris\",version=\"b\"} 5") {
-            scored = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    assert!(scored, "the shadow scored all 5 V2 requests");
+    assert!(
+        shadow_b_scored(&app, 5).await,
+        "the shadow scored all 5 V2 requests"
+    );
 }

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use categorical::{
     CategoricalEncoder, CategoricalEncoderSpec, CategoricalMissing, CategoryEncoding, CategoryState,
 };
+pub(crate) use numeric::read_number;
 pub use numeric::{Imputation, ImputeStrategy, NumericEncoderSpec, Scaling};
 pub use stats::{ColumnCounts, EncodingStats};
 pub(crate) use stats::{EncodingCounters, Event};

@@ -6,18 +6,19 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use tabship_drift::{
-    Binner, CategoricalProfile, CategorySlot, ColumnProfile, Distribution, DriftOptions,
+    Binner, CategoricalProfile, CategorySlot, Cell, ColumnProfile, Distribution, DriftOptions,
     DriftReport, LiveColumn, LiveSample, Monitor, ProfileOptions, ReferenceProfile, Window,
 };
 
 use super::{Pipeline, Predictions};
 use crate::batch::{Batch, ColumnValues, MISSING_CODE};
+use crate::encode::read_number;
 use crate::encode::{CategoryState, FeatureEncoder};
 use crate::labels::ClassLabel;
 use crate::missing::NaValues;
 use crate::model::Task;
 use crate::schema::ColumnKind;
-use crate::value::number_as_category;
+use crate::value::{FieldValue, Record, number_as_category};
 use crate::{Error, Result};
 
 /// Maps a profile error to an artifact field error under `drift_profile`.
@@ -245,23 +246,7 @@ impl Pipeline {
         let mut out = Vec::with_capacity(self.schema().len());
         for (i, spec) in self.schema().columns.iter().enumerate() {
             let values = batch.column_for(spec)?;
-            let encoder = self.encoder().categorical(i);
-            let na = &self.schema().na_values;
-            let slot_of = |text: &str| -> CategorySlot {
-                if na.is_missing_category(text) {
-                    return CategorySlot::Missing;
-                }
-                match encoder.map(|e| e.state_of_text(text)) {
-                    Some(CategoryState::Missing) => CategorySlot::Missing,
-                    Some(CategoryState::Unknown) | None => CategorySlot::Unknown,
-                    Some(CategoryState::Known(_) | CategoryState::Other) => {
-                        match binner.slot(i, Some(text)) {
-                            CategorySlot::Known(k) => CategorySlot::Known(k),
-                            _ => CategorySlot::Other,
-                        }
-                    }
-                }
-            };
+            let slot_of = |text: &str| self.category_slot(binner, i, text);
             out.push(match (spec.kind, values) {
                 (ColumnKind::Numeric, values) => {
                     Resolved::Numbers(numbers(&spec.name, values, &self.schema().na_values)?)
@@ -299,6 +284,82 @@ impl Pipeline {
             });
         }
         Ok(out)
+    }
+
+    /// The drift slot of category `text` in categorical column `i`: through the encoder first,
+    /// so a category the training data never had counts as unknown even when the profile lumped
+    /// rare categories together.
+    fn category_slot(&self, binner: &Binner, i: usize, text: &str) -> CategorySlot {
+        if self.schema().na_values.is_missing_category(text) {
+            return CategorySlot::Missing;
+        }
+        match self.encoder().categorical(i).map(|e| e.state_of_text(text)) {
+            Some(CategoryState::Missing) => CategorySlot::Missing,
+            Some(CategoryState::Unknown) | None => CategorySlot::Unknown,
+            Some(CategoryState::Known(_) | CategoryState::Other) => {
+                match binner.slot(i, Some(text)) {
+                    CategorySlot::Known(k) => CategorySlot::Known(k),
+                    _ => CategorySlot::Other,
+                }
+            }
+        }
+    }
+
+    /// One record's cell of column `i` for the drift window, read as
+    /// [`score_records`](Self::score_records) reads it.
+    fn record_cell(
+        &self,
+        binner: &Binner,
+        i: usize,
+        value: FieldValue<'_>,
+    ) -> Result<Cell<'static>> {
+        let column = &self.schema().columns[i];
+        Ok(match column.kind {
+            ColumnKind::Numeric => Cell::Number(
+                read_number(&column.name, value, &self.schema().na_values)?.unwrap_or(f64::NAN),
+            ),
+            ColumnKind::Categorical => Cell::Slot(match value {
+                FieldValue::Text(t) if !t.is_empty() => self.category_slot(binner, i, t),
+                FieldValue::Number(x) if x.is_finite() => {
+                    self.category_slot(binner, i, &number_as_category(x))
+                }
+                _ => CategorySlot::Missing,
+            }),
+        })
+    }
+
+    /// Adds predicted records to `monitor`, as [`observe_drift`](Self::observe_drift) adds a
+    /// batch of the same values (the same bins, slots and counts), without building the batch:
+    /// the server's path for every request. A field a record lacks is missing. On error
+    /// (a value [`score_records`](Self::score_records) would refuse) nothing is added.
+    pub fn observe_drift_records<R: Record>(
+        &self,
+        monitor: &mut Monitor,
+        records: &[R],
+        predictions: Option<&Predictions>,
+    ) -> Result<()> {
+        let binner = Arc::clone(self.require_profile()?);
+        let width = self.schema().len();
+        let mut cells = Vec::with_capacity(records.len() * width);
+        for (r, record) in records.iter().enumerate() {
+            for (i, column) in self.schema().columns.iter().enumerate() {
+                let value = record.field(&column.name).unwrap_or(FieldValue::Null);
+                cells.push(
+                    self.record_cell(&binner, i, value)
+                        .map_err(|e| e.at_row(r))?,
+                );
+            }
+        }
+        let prediction_slots = self.prediction_slots(&binner, predictions);
+        for (r, row) in cells.chunks(width.max(1)).enumerate().take(records.len()) {
+            let prediction = match predictions {
+                Some(Predictions::Classes(_)) => prediction_slots.get(r).map(|&s| Cell::Slot(s)),
+                Some(Predictions::Values(v)) => v.get(r).map(|&x| Cell::Number(x)),
+                None => None,
+            };
+            monitor.observe_row(row, prediction)?;
+        }
+        Ok(())
     }
 
     /// Adds a predicted batch to `monitor` (built with [`drift_monitor`](Self::drift_monitor)):

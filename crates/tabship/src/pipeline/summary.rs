@@ -1,7 +1,6 @@
 //! What a client needs to know of a pipeline's input, in one type: each column's name, kind and
 //! nullability, its training categories, a typical value and its fitted encoder. `tabship
-//! inspect`, Python, and (to come) the server's `/models`, `/ui` and OpenAPI all describe
-//! columns from it.
+//! inspect`, Python, and the server's `/models`, `/ui` and OpenAPI all describe columns from it.
 
 use serde::Serialize;
 use tabship_drift::Distribution;

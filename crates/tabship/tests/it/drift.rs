@@ -269,3 +269,60 @@ fn exact_values_need_format_1_3_and_old_profiles_stay_1_2() {
     assert!(again.drift_profile().expect("profile").has_exact_values());
     assert_eq!(again.drift_profile(), recaptured.drift_profile());
 }
+
+/// The server's path (records straight into the window) bins exactly as the batch path: same
+/// counts, sums and slots, row for row, for text and numbers, missing and never-seen values.
+#[test]
+fn records_observed_directly_match_the_same_values_observed_as_a_batch() {
+    use tabship::{ColumnKind, Value};
+    let pipeline = adult();
+    let (header, mut rows) = read_csv(&golden("adult_inputs.csv"));
+    // Edge cells: empty (missing), an NA token, and a category never seen in training.
+    let mut edge = rows[0].iter().map(str::to_owned).collect::<Vec<_>>();
+    let at = |name: &str| header.iter().position(|h| h == name).expect("column");
+    edge[at("workclass")] = String::new();
+    edge[at("age")] = "NA".to_owned();
+    edge[at("occupation")] = "Astronaut".to_owned();
+    rows.push(csv::StringRecord::from(edge));
+    let batch = batch_for(&pipeline, &header, &rows);
+    let predictions = pipeline.predict_batch(&batch).expect("predicts");
+    let mut by_batch = pipeline.drift_monitor(Window::Cumulative).expect("profile");
+    pipeline
+        .observe_drift(&mut by_batch, &batch, Some(&predictions))
+        .expect("observes");
+    // Records as a JSON client sends them: numbers as numbers (text where the CSV has an NA
+    // token or nothing), categories as text (empty as null).
+    let records: Vec<Vec<(String, Value)>> = rows
+        .iter()
+        .map(|row| {
+            pipeline
+                .schema()
+                .columns
+                .iter()
+                .map(|c| {
+                    let text = &row[at(&c.name)];
+                    let value = match (c.kind, text.parse::<f64>()) {
+                        (ColumnKind::Numeric, Ok(x)) => Value::Number(x),
+                        _ if text.is_empty() => Value::Null,
+                        _ => Value::Text(text.to_owned()),
+                    };
+                    (c.name.clone(), value)
+                })
+                .collect()
+        })
+        .collect();
+    let mut by_records = pipeline.drift_monitor(Window::Cumulative).expect("profile");
+    pipeline
+        .observe_drift_records(&mut by_records, &records, Some(&predictions))
+        .expect("observes");
+    assert_eq!(by_records.total_rows(), rows.len() as u64);
+    assert_eq!(by_records.snapshot(), by_batch.snapshot());
+    // A value scoring would refuse adds nothing, and names its row.
+    let mut bad = records.clone();
+    bad[2][0].1 = Value::Text("not a number".to_owned());
+    let err = pipeline
+        .observe_drift_records(&mut by_records, &bad, Some(&predictions))
+        .expect_err("refused");
+    assert!(err.to_string().contains("row 3"), "{err}");
+    assert_eq!(by_records.total_rows(), rows.len() as u64);
+}

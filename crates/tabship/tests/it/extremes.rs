@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use proptest::prelude::*;
 use tabship::{Pipeline, Prediction, Value};
 
-use crate::common::golden;
+use crate::common::{adult_person, golden};
 
 /// Values that break naive arithmetic: the largest finite numbers, subnormals, and ordinary ones.
 fn extreme() -> impl Strategy<Value = f64> {
@@ -79,24 +79,10 @@ proptest! {
         loss in extreme(),
         hours in extreme(),
     ) {
-        let record: HashMap<String, Value> = [
-            ("age", Value::from(age)),
-            ("workclass", Value::from("State-gov")),
-            ("education", Value::from("Bachelors")),
-            ("education_num", Value::from(13.0)),
-            ("marital_status", Value::from("Never-married")),
-            ("occupation", Value::from("Adm-clerical")),
-            ("relationship", Value::from("Not-in-family")),
-            ("race", Value::from("White")),
-            ("gender", Value::from("Male")),
-            ("capital_gain", Value::from(gain)),
-            ("capital_loss", Value::from(loss)),
-            ("hours_per_week", Value::from(hours)),
-            ("native_country", Value::from("United-States")),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
+        let mut record = adult_person();
+        for (column, value) in [("age", age), ("capital_gain", gain), ("capital_loss", loss), ("hours_per_week", hours)] {
+            record.insert(column.to_owned(), Value::from(value));
+        }
         for name in ["adult_logistic.tabship", "adult_forest.tabship"] {
             let pipeline = Pipeline::load(golden(name)).expect("loads");
             check(&pipeline, &record)?;

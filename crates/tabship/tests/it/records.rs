@@ -4,32 +4,17 @@ use std::collections::HashMap;
 
 use tabship::{Error, Pipeline, Prediction, Value};
 
-use crate::common::golden;
+use crate::common::{adult_person, golden};
 
 fn adult() -> Pipeline {
     Pipeline::load(golden("adult_logistic.tabship")).expect("loads")
 }
 
+/// [`adult_person`] with a column the model does not know.
 fn person() -> HashMap<String, Value> {
-    [
-        ("age", Value::from(39.0)),
-        ("workclass", Value::from("State-gov")),
-        ("education", Value::from("Bachelors")),
-        ("education_num", Value::from(13.0)),
-        ("marital_status", Value::from("Never-married")),
-        ("occupation", Value::from("Adm-clerical")),
-        ("relationship", Value::from("Not-in-family")),
-        ("race", Value::from("White")),
-        ("gender", Value::from("Male")),
-        ("capital_gain", Value::from(2174.0)),
-        ("capital_loss", Value::from(0.0)),
-        ("hours_per_week", Value::from(40.0)),
-        ("native_country", Value::from("United-States")),
-        ("an_extra_column", Value::from("ignored")),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
+    let mut record = adult_person();
+    record.insert("an_extra_column".to_owned(), Value::from("ignored"));
+    record
 }
 
 #[test]

@@ -54,46 +54,26 @@ fn votes_and_probabilities() {
 
 #[test]
 fn hostile_trees_are_refused() {
-    let mut cycle = stump();
-    cycle.left.0[0] = 0;
-    assert!(
-        TreeEnsemble::new(Task::Classification, vec![cycle])
-            .prepare(1, Some(2))
-            .is_err()
-    );
-    let mut wide = stump();
-    wide.feature.0[0] = 5;
-    assert!(
-        TreeEnsemble::new(Task::Classification, vec![wide])
-            .prepare(1, Some(2))
-            .is_err()
-    );
-    let mut shared = stump();
-    shared.right.0[0] = 1;
-    assert!(
-        TreeEnsemble::new(Task::Classification, vec![shared])
-            .prepare(1, Some(2))
-            .is_err()
-    );
-    let mut twice = stump();
-    twice.right.0[2] = 0;
-    assert!(
-        TreeEnsemble::new(Task::Classification, vec![twice])
-            .prepare(1, Some(2))
-            .is_err()
-    );
-    let mut bad_class = stump();
-    bad_class.leaf_class.0[1] = 2;
-    assert!(
-        TreeEnsemble::new(Task::Classification, vec![bad_class])
-            .prepare(1, Some(2))
-            .is_err()
-    );
-    assert!(
-        TreeEnsemble::new(Task::Classification, vec![])
-            .prepare(1, Some(2))
-            .is_err()
-    );
+    let mutated = |change: fn(&mut TreeSpec)| {
+        let mut tree = stump();
+        change(&mut tree);
+        vec![tree]
+    };
+    for (what, trees) in [
+        ("a cycle", mutated(|t| t.left.0[0] = 0)),
+        ("a feature past the width", mutated(|t| t.feature.0[0] = 5)),
+        ("a shared child", mutated(|t| t.right.0[0] = 1)),
+        ("a leaf reached twice", mutated(|t| t.right.0[2] = 0)),
+        ("a class past k", mutated(|t| t.leaf_class.0[1] = 2)),
+        ("no trees", vec![]),
+    ] {
+        assert!(
+            TreeEnsemble::new(Task::Classification, trees)
+                .prepare(1, Some(2))
+                .is_err(),
+            "{what}"
+        );
+    }
 }
 
 #[test]
@@ -180,18 +160,62 @@ fn first_max_f(v: &[f64]) -> usize {
     (0..v.len()).fold(0, |b, i| if v[i] > v[b] { i } else { b })
 }
 
-/// smartcore's prediction, written plainly: walk each tree with `x <= threshold`, add the
-/// trees' outputs in tree order, divide by the number of trees, vote for classes.
+/// A node's decision written plainly from the spec (`docs/artifact-format.md`, §2.3), not from
+/// `TreeSpec::goes_left`: NaN per the missing type (its missing side under type 0, else 0.0),
+/// LightGBM's zero band, categorical bitsets with their listed side, then `x < threshold` where
+/// `strict` is 1, else `x <= threshold`. A forest's trees carry no rules, so this is smartcore's
+/// decision for them (NaN right).
+fn oracle_goes_left(t: &TreeSpec, i: usize, x: f64) -> bool {
+    let missing_type = t.missing_type.0.get(i).copied().unwrap_or(0);
+    let missing_left = t.missing_left.0.get(i) == Some(&1);
+    let mut x = x;
+    if x.is_nan() {
+        if missing_type == 0 {
+            return missing_left;
+        }
+        x = 0.0;
+    }
+    if missing_type == 2 && x.abs() <= f64::from(1e-35_f32) {
+        return missing_left;
+    }
+    let kind = t.categorical.0.get(i).copied().unwrap_or(0);
+    if kind != 0 {
+        let words = &t.category_bits.0
+            [t.category_offsets.0[i] as usize..t.category_offsets.0[i + 1] as usize];
+        let code = x.trunc();
+        let listed = x >= 0.0
+            && code < (32 * words.len()) as f64
+            && words[code as usize / 32] & (1 << (code as usize % 32)) != 0;
+        return listed == (kind == 1);
+    }
+    if t.strict.0.get(i) == Some(&1) {
+        x < t.threshold.0[i]
+    } else {
+        x <= t.threshold.0[i]
+    }
+}
+
+/// The leaf a row reaches, walked plainly on values with [`oracle_goes_left`].
+fn plain_leaf(tree: &TreeSpec, row: &[f64]) -> usize {
+    let mut i = 0;
+    while tree.left.0[i] != LEAF {
+        let x = row[tree.feature.0[i] as usize];
+        i = if oracle_goes_left(tree, i, x) {
+            tree.left.0[i]
+        } else {
+            tree.right.0[i]
+        } as usize;
+    }
+    tree.right.0[i] as usize
+}
+
+/// smartcore's prediction, written plainly: the [`plain_leaf`] of each tree, the trees' outputs
+/// added in tree order, divided by the number of trees, votes for classes.
 fn reference(trees: &[TreeSpec], k: usize, row: &[f64]) -> (usize, Vec<f64>) {
     let mut sums = vec![0.0; k];
     let mut votes = vec![0u32; k];
     for t in trees {
-        let mut i = 0;
-        while t.left.0[i] != LEAF {
-            let go_left = row[t.feature.0[i] as usize] <= t.threshold.0[i];
-            i = if go_left { t.left.0[i] } else { t.right.0[i] } as usize;
-        }
-        let leaf = t.right.0[i] as usize;
+        let leaf = plain_leaf(t, row);
         for (s, v) in sums
             .iter_mut()
             .zip(&t.leaf_values.0[leaf * k..(leaf + 1) * k])
@@ -204,6 +228,203 @@ fn reference(trees: &[TreeSpec], k: usize, row: &[f64]) -> (usize, Vec<f64>) {
     }
     let n = trees.len() as f64;
     (first_max(&votes), sums.iter().map(|s| s / n).collect())
+}
+
+/// Values rows draw besides [`POOL`], which no split holds: NaN, infinities, values between and
+/// beyond the thresholds, values that `f32` rounds onto or past a threshold, LightGBM's zero
+/// band and its edge, and category codes (whole, fractional, negative, beyond every bitset).
+const SPECIALS: [f64; 17] = [
+    f64::NAN,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    0.75,
+    -1e-300,
+    1e-35,
+    -1e-36,
+    1.0000000596046448,
+    0.49999999,
+    2.0,
+    5.0,
+    33.0,
+    40.7,
+    -0.5,
+    -1.0,
+    95.0,
+    1e10,
+];
+
+/// `n_rows` rows of `width` values from [`POOL`] and [`SPECIALS`].
+fn random_rows(rng: &mut Rng, n_rows: usize, width: usize) -> Vec<f64> {
+    (0..n_rows * width)
+        .map(|_| match rng.below(POOL.len() + SPECIALS.len()) {
+            i if i < POOL.len() => POOL[i],
+            i => SPECIALS[i - POOL.len()],
+        })
+        .collect()
+}
+
+/// Predicts `x` as one block, then each row on its own (the single-row path), and checks every
+/// output bit for bit (and every class when `k > 1`) against `want`, one entry per row; `label`
+/// names the case in a failure.
+fn check_blocks(
+    e: &TreeEnsemble,
+    x: &[f64],
+    width: usize,
+    k: usize,
+    want: &[(usize, Vec<f64>)],
+    label: &str,
+) -> Result<(), proptest::test_runner::TestCaseError> {
+    let blocks: Vec<(usize, &[f64])> = std::iter::once((0, x))
+        .chain(x.chunks(width).enumerate())
+        .collect();
+    for (first, block) in blocks {
+        let rows = block.len() / width;
+        let mut classes = vec![usize::MAX; rows];
+        let mut out = vec![f64::NAN; rows * k];
+        if k == 1 {
+            e.predict_dense(
+                block,
+                width,
+                Outputs {
+                    values: Some(&mut out),
+                    ..Outputs::default()
+                },
+            );
+        } else {
+            e.predict_dense(
+                block,
+                width,
+                Outputs {
+                    classes: Some(&mut classes),
+                    proba: Some(&mut out),
+                    ..Outputs::default()
+                },
+            );
+        }
+        for r in 0..rows {
+            let (class, p) = &want[first + r];
+            let got: Vec<u64> = out[r * k..(r + 1) * k]
+                .iter()
+                .map(|v| v.to_bits())
+                .collect();
+            let exp: Vec<u64> = p.iter().map(|v| v.to_bits()).collect();
+            proptest::prop_assert_eq!(got, exp, "row {} {}", first + r, label);
+            if k > 1 {
+                proptest::prop_assert_eq!(classes[r], *class, "row {} {}", first + r, label);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// How the oracle treats a boosted ensemble: the ensemble-level flags of format 1.5.
+#[derive(Clone, Copy)]
+struct Semantics {
+    features_f32: bool,
+    accumulate_f32: bool,
+}
+
+/// A boosted ensemble written plainly: round values to f32 when asked, the [`plain_leaf`] of
+/// each tree (its nodes' rules), add the leaves' margins to `base` in tree order (tree `t` into
+/// class `t % k` under softmax; in `f32` when asked), then the link (XGBoost's f32 sigmoid and
+/// softmax when asked). Returns the class (none for regression) and the outputs.
+fn boosted_reference(
+    trees: &[TreeSpec],
+    k: usize,
+    base: f64,
+    link: Link,
+    sem: Semantics,
+    row: &[f64],
+) -> (usize, Vec<f64>) {
+    let groups = if link == Link::Softmax { k } else { 1 };
+    let row: Vec<f64> = if sem.features_f32 {
+        row.iter().map(|&x| x as f32 as f64).collect()
+    } else {
+        row.to_vec()
+    };
+    let mut margins = vec![base; groups];
+    let mut margins32 = vec![base as f32; groups];
+    for (t, tree) in trees.iter().enumerate() {
+        let leaf = tree.leaf_values.0[plain_leaf(tree, &row)];
+        margins[t % groups] += leaf;
+        margins32[t % groups] += leaf as f32;
+    }
+    if sem.accumulate_f32 {
+        return match link {
+            Link::Identity => (0, vec![f64::from(margins32[0])]),
+            Link::Logistic => {
+                let p = 1.0_f32 / ((-margins32[0]).min(88.7).exp() + 1.0 + 1e-16);
+                (usize::from(p > 0.5), vec![f64::from(1.0 - p), f64::from(p)])
+            }
+            Link::Softmax => {
+                let max = margins32.iter().copied().fold(margins32[0], f32::max);
+                let e: Vec<f32> = margins32.iter().map(|m| (m - max).exp()).collect();
+                let total = e.iter().map(|&v| f64::from(v)).sum::<f64>() as f32;
+                let p: Vec<f32> = e.iter().map(|v| v / total).collect();
+                let class = (0..k).fold(0, |b, i| if p[i] > p[b] { i } else { b });
+                (class, p.into_iter().map(f64::from).collect())
+            }
+        };
+    }
+    match link {
+        Link::Identity => (0, margins),
+        Link::Logistic => {
+            let p = 1.0 / (1.0 + (-margins[0]).exp());
+            (usize::from(p > 0.5), vec![1.0 - p, p])
+        }
+        Link::Softmax => {
+            let class = first_max_f(&margins);
+            let max = margins.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let e: Vec<f64> = margins.iter().map(|m| (m - max).exp()).collect();
+            let total: f64 = e.iter().sum();
+            (class, e.iter().map(|v| v / total).collect())
+        }
+    }
+}
+
+/// `random_tree` turned into a boosted tree: one margin per leaf (an `f32` value when `f32_leaves`),
+/// no votes. `rules` 1 adds random strict splits (still walked on ranks), 2 also random missing
+/// directions (walked on values), 3 also LightGBM's missing types, 4 also categorical splits
+/// whose bitsets list codes 0 to 95.
+fn boosted_tree(rng: &mut Rng, width: usize, rules: usize, f32_leaves: bool) -> TreeSpec {
+    let depth = 1 + rng.below(6);
+    let mut t = random_tree(rng, width, 1, depth);
+    let n = t.left.len();
+    if f32_leaves {
+        for v in &mut t.leaf_values.0 {
+            *v = f64::from(*v as f32);
+        }
+    }
+    if rules >= 1 {
+        t.strict = PackedU8((0..n).map(|_| rng.below(2) as u8).collect());
+    }
+    if rules >= 2 {
+        t.missing_left = PackedU8((0..n).map(|_| rng.below(2) as u8).collect());
+    }
+    if rules >= 3 {
+        t.missing_type = PackedU8((0..n).map(|_| rng.below(3) as u8).collect());
+    }
+    if rules >= 4 {
+        let mut kinds = vec![SPLIT_NUMERIC; n];
+        let mut offsets = vec![0u32];
+        let mut bits = Vec::new();
+        for (i, kind) in kinds.iter_mut().enumerate() {
+            if t.left.0[i] != LEAF && rng.below(2) == 0 {
+                *kind = [SPLIT_LISTED_LEFT, SPLIT_LISTED_RIGHT][rng.below(2)];
+                t.threshold.0[i] = 0.0;
+                t.strict.0[i] = 0;
+                t.missing_type.0[i] = MISSING_NAN;
+                for _ in 0..rng.below(4) {
+                    bits.push((0..32).fold(0u32, |w, b| w | (u32::from(rng.below(3) == 0) << b)));
+                }
+            }
+            offsets.push(bits.len() as u32);
+        }
+        t.categorical = PackedU8(kinds);
+        t.category_offsets = PackedU32(offsets);
+        t.category_bits = PackedU32(bits);
+    }
+    t
 }
 
 proptest::proptest! {
@@ -225,13 +446,7 @@ proptest::proptest! {
         let task = if k == 1 { Task::Regression } else { Task::Classification };
         let mut e = TreeEnsemble::new(task, trees);
         e.prepare(width, (k > 1).then_some(k)).expect("valid trees");
-        let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.75, -1e-300];
-        let x: Vec<f64> = (0..n_rows * width)
-            .map(|_| match rng.below(POOL.len() + specials.len()) {
-                i if i < POOL.len() => POOL[i],
-                i => specials[i - POOL.len()],
-            })
-            .collect();
+        let x = random_rows(&mut rng, n_rows, width);
         let want: Vec<(usize, Vec<f64>)> =
             x.chunks(width).map(|row| reference(&e.trees, k, row)).collect();
         let narrow = e.layout.is_narrow();
@@ -240,37 +455,88 @@ proptest::proptest! {
             if wide {
                 *e.layout = Layout::new_wide(&e.trees, width, false);
             }
-            // The whole block, then each row on its own (the single-row path).
-            let blocks: Vec<&[f64]> =
-                std::iter::once(&x[..]).chain(x.chunks(width)).collect();
-            let mut offset = 0;
-            for block in blocks {
-                let rows = block.len() / width;
-                let expected = &want[offset % n_rows..][..rows];
-                offset += if rows == n_rows { 0 } else { 1 };
-                let mut classes = vec![usize::MAX; rows];
-                let mut out = vec![f64::NAN; rows * k];
-                if k == 1 {
-                    e.predict_dense(block, width, Outputs {
-                        values: Some(&mut out),
-                        ..Outputs::default()
-                    });
-                } else {
-                    e.predict_dense(block, width, Outputs {
-                        classes: Some(&mut classes),
-                        proba: Some(&mut out),
-                        ..Outputs::default()
-                    });
-                }
-                for (r, (class, p)) in expected.iter().enumerate() {
-                    let got: Vec<u64> = out[r * k..(r + 1) * k].iter().map(|v| v.to_bits()).collect();
-                    let exp: Vec<u64> = p.iter().map(|v| v.to_bits()).collect();
-                    proptest::prop_assert_eq!(got, exp, "row {} wide {}", r, wide);
-                    if k > 1 {
-                        proptest::prop_assert_eq!(classes[r], *class, "row {} wide {}", r, wide);
-                    }
-                }
+            check_blocks(&e, &x, width, k, &want, &format!("wide {wide}"))?;
+        }
+    }
+
+    /// Summed ensembles with per-node rules (strict splits, missing directions and types,
+    /// categorical bitsets), compared in f64 or f32 and summed in f64 or f32, give bit for bit
+    /// what the plain oracle gives, for every link, in blocks and one row at a time, in the
+    /// `u16` and the `u32` layouts when ranked.
+    #[test]
+    fn boosted_walks_match_the_plain_walk_bit_for_bit(
+        seed in 1u64..,
+        width in 1usize..5,
+        link in 0usize..3,
+        rounds in 1usize..8,
+        rules in 0usize..5,
+        features_f32: bool,
+        accumulate_f32: bool,
+        n_rows in 1usize..30,
+    ) {
+        let mut rng = Rng(seed);
+        let (link, k, task) = match link {
+            0 => (Link::Identity, 1, Task::Regression),
+            1 => (Link::Logistic, 2, Task::Classification),
+            _ => (Link::Softmax, 3, Task::Classification),
+        };
+        let sem = Semantics { features_f32, accumulate_f32 };
+        let per_round = if link == Link::Softmax { k } else { 1 };
+        let trees: Vec<TreeSpec> = (0..rounds * per_round)
+            .map(|_| boosted_tree(&mut rng, width, rules, accumulate_f32))
+            .collect();
+        let mut base = POOL[rng.below(POOL.len() - 1)] * 0.1;
+        if accumulate_f32 {
+            base = f64::from(base as f32);
+        }
+        // Random rules can all come out as the defaults (a one-split tree, say): the ranked
+        // walker then still applies. Missing directions are ranked too.
+        let plain = trees.iter().any(|t| {
+            t.missing_type.0.iter().any(|&m| m != 0) || t.categorical.0.iter().any(|&c| c != 0)
+        });
+        let mut e = TreeEnsemble::new(task, trees)
+            .with_combination(Combination::Sum { base_score: base, link })
+            .with_features_f32(features_f32)
+            .with_accumulate_f32(accumulate_f32);
+        e.prepare(width, (k > 1).then_some(k)).expect("valid trees");
+        proptest::prop_assert_eq!(e.layout.is_ranked(), !plain);
+        let x = random_rows(&mut rng, n_rows, width);
+        let want: Vec<(usize, Vec<f64>)> = x
+            .chunks(width)
+            .map(|row| boosted_reference(&e.trees, k, base, link, sem, row))
+            .collect();
+        check_blocks(&e, &x, width, k, &want, "")?;
+        if !plain {
+            *e.layout = Layout::new_wide(&e.trees, width, features_f32);
+            check_blocks(&e, &x, width, k, &want, "wide")?;
+        }
+    }
+
+    /// Forests (averaged, voting) that compare values rounded to f32, as scikit-learn's trees
+    /// do, give what the oracle gives on the rounded values, ranked and wide.
+    #[test]
+    fn f32_forests_match_the_plain_walk_on_rounded_values(
+        seed in 1u64..,
+        width in 1usize..4,
+        n_rows in 1usize..20,
+    ) {
+        let mut rng = Rng(seed);
+        let trees: Vec<TreeSpec> = (0..5).map(|_| random_tree(&mut rng, width, 2, 5)).collect();
+        let mut e = TreeEnsemble::new(Task::Classification, trees).with_features_f32(true);
+        e.prepare(width, Some(2)).expect("valid trees");
+        let x = random_rows(&mut rng, n_rows, width);
+        let want: Vec<(usize, Vec<f64>)> = x
+            .chunks(width)
+            .map(|row| {
+                let rounded: Vec<f64> = row.iter().map(|&v| v as f32 as f64).collect();
+                reference(&e.trees, 2, &rounded)
+            })
+            .collect();
+        for wide in [false, true] {
+            if wide {
+                *e.layout = Layout::new_wide(&e.trees, width, true);
             }
+            check_blocks(&e, &x, width, 2, &want, &format!("wide {wide}"))?;
         }
     }
 }
@@ -369,304 +635,6 @@ fn wide_models_use_the_u32_layout() {
     assert_eq!(values, [1.0, 69_999.0, 70_000.0]);
 }
 
-/// How the oracle treats a boosted ensemble: the ensemble-level flags of format 1.5.
-#[derive(Clone, Copy)]
-struct Semantics {
-    features_f32: bool,
-    accumulate_f32: bool,
-}
-
-/// A node's decision written plainly from the spec (`docs/artifact-format.md`, §2.3), not from
-/// `TreeSpec::goes_left`: NaN per the missing type, LightGBM's zero band, categorical bitsets
-/// with their listed side, then `<` or `<=`.
-fn oracle_goes_left(t: &TreeSpec, i: usize, x: f64) -> bool {
-    let missing_type = t.missing_type.0.get(i).copied().unwrap_or(0);
-    let missing_left = t.missing_left.0.get(i) == Some(&1);
-    let mut x = x;
-    if x.is_nan() {
-        if missing_type == 0 {
-            return missing_left;
-        }
-        x = 0.0;
-    }
-    if missing_type == 2 && x.abs() <= f64::from(1e-35_f32) {
-        return missing_left;
-    }
-    let kind = t.categorical.0.get(i).copied().unwrap_or(0);
-    if kind != 0 {
-        let words = &t.category_bits.0
-            [t.category_offsets.0[i] as usize..t.category_offsets.0[i + 1] as usize];
-        let code = x.trunc();
-        let listed = x >= 0.0
-            && code < (32 * words.len()) as f64
-            && words[code as usize / 32] & (1 << (code as usize % 32)) != 0;
-        return listed == (kind == 1);
-    }
-    if t.strict.0.get(i) == Some(&1) {
-        x < t.threshold.0[i]
-    } else {
-        x <= t.threshold.0[i]
-    }
-}
-
-/// A boosted ensemble written plainly: round values to f32 when asked, walk each tree with
-/// [`oracle_goes_left`], add the leaves' margins to `base` in tree order (tree `t` into class
-/// `t % k` under softmax; in `f32` when asked), then the link (XGBoost's f32 sigmoid and
-/// softmax when asked). Returns the class (none for regression) and the outputs.
-fn boosted_reference(
-    trees: &[TreeSpec],
-    k: usize,
-    base: f64,
-    link: Link,
-    sem: Semantics,
-    row: &[f64],
-) -> (usize, Vec<f64>) {
-    let groups = if link == Link::Softmax { k } else { 1 };
-    let mut margins = vec![base; groups];
-    let mut margins32 = vec![base as f32; groups];
-    for (t, tree) in trees.iter().enumerate() {
-        let mut i = 0;
-        while tree.left.0[i] != LEAF {
-            let mut x = row[tree.feature.0[i] as usize];
-            if sem.features_f32 {
-                x = x as f32 as f64;
-            }
-            i = if oracle_goes_left(tree, i, x) {
-                tree.left.0[i]
-            } else {
-                tree.right.0[i]
-            } as usize;
-        }
-        let leaf = tree.leaf_values.0[tree.right.0[i] as usize];
-        margins[t % groups] += leaf;
-        margins32[t % groups] += leaf as f32;
-    }
-    if sem.accumulate_f32 {
-        return match link {
-            Link::Identity => (0, vec![f64::from(margins32[0])]),
-            Link::Logistic => {
-                let p = 1.0_f32 / ((-margins32[0]).min(88.7).exp() + 1.0 + 1e-16);
-                (usize::from(p > 0.5), vec![f64::from(1.0 - p), f64::from(p)])
-            }
-            Link::Softmax => {
-                let max = margins32.iter().copied().fold(margins32[0], f32::max);
-                let e: Vec<f32> = margins32.iter().map(|m| (m - max).exp()).collect();
-                let total = e.iter().map(|&v| f64::from(v)).sum::<f64>() as f32;
-                let p: Vec<f32> = e.iter().map(|v| v / total).collect();
-                let class = (0..k).fold(0, |b, i| if p[i] > p[b] { i } else { b });
-                (class, p.into_iter().map(f64::from).collect())
-            }
-        };
-    }
-    match link {
-        Link::Identity => (0, margins),
-        Link::Logistic => {
-            let p = 1.0 / (1.0 + (-margins[0]).exp());
-            (usize::from(p > 0.5), vec![1.0 - p, p])
-        }
-        Link::Softmax => {
-            let class = first_max_f(&margins);
-            let max = margins.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let e: Vec<f64> = margins.iter().map(|m| (m - max).exp()).collect();
-            let total: f64 = e.iter().sum();
-            (class, e.iter().map(|v| v / total).collect())
-        }
-    }
-}
-
-/// `random_tree` turned into a boosted tree: one margin per leaf (an `f32` value when `f32_leaves`),
-/// no votes. `rules` 1 adds random strict splits (still walked on ranks), 2 also random missing
-/// directions (walked on values), 3 also LightGBM's missing types, 4 also categorical splits
-/// whose bitsets list codes 0 to 95.
-fn boosted_tree(rng: &mut Rng, width: usize, rules: usize, f32_leaves: bool) -> TreeSpec {
-    let depth = 1 + rng.below(6);
-    let mut t = random_tree(rng, width, 1, depth);
-    let n = t.left.len();
-    if f32_leaves {
-        for v in &mut t.leaf_values.0 {
-            *v = f64::from(*v as f32);
-        }
-    }
-    if rules >= 1 {
-        t.strict = PackedU8((0..n).map(|_| rng.below(2) as u8).collect());
-    }
-    if rules >= 2 {
-        t.missing_left = PackedU8((0..n).map(|_| rng.below(2) as u8).collect());
-    }
-    if rules >= 3 {
-        t.missing_type = PackedU8((0..n).map(|_| rng.below(3) as u8).collect());
-    }
-    if rules >= 4 {
-        let mut kinds = vec![SPLIT_NUMERIC; n];
-        let mut offsets = vec![0u32];
-        let mut bits = Vec::new();
-        for (i, kind) in kinds.iter_mut().enumerate() {
-            if t.left.0[i] != LEAF && rng.below(2) == 0 {
-                *kind = [SPLIT_LISTED_LEFT, SPLIT_LISTED_RIGHT][rng.below(2)];
-                t.threshold.0[i] = 0.0;
-                t.strict.0[i] = 0;
-                t.missing_type.0[i] = MISSING_NAN;
-                for _ in 0..rng.below(4) {
-                    bits.push((0..32).fold(0u32, |w, b| w | (u32::from(rng.below(3) == 0) << b)));
-                }
-            }
-            offsets.push(bits.len() as u32);
-        }
-        t.categorical = PackedU8(kinds);
-        t.category_offsets = PackedU32(offsets);
-        t.category_bits = PackedU32(bits);
-    }
-    t
-}
-
-/// Values rows draw besides [`POOL`]: NaN, infinities, values that `f32` rounds onto or past a
-/// threshold, LightGBM's zero band and its edge, and category codes (whole, fractional,
-/// negative, beyond every bitset).
-const SPECIALS: [f64; 17] = [
-    f64::NAN,
-    f64::INFINITY,
-    f64::NEG_INFINITY,
-    0.75,
-    -1e-300,
-    1e-35,
-    -1e-36,
-    1.0000000596046448,
-    0.49999999,
-    2.0,
-    5.0,
-    33.0,
-    40.7,
-    -0.5,
-    -1.0,
-    95.0,
-    1e10,
-];
-
-proptest::proptest! {
-    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
-
-    /// Summed ensembles with per-node rules (strict splits, missing directions and types,
-    /// categorical bitsets), compared in f64 or f32 and summed in f64 or f32, give bit for bit
-    /// what the plain oracle gives, for every link, in blocks and one row at a time.
-    #[test]
-    fn boosted_walks_match_the_plain_walk_bit_for_bit(
-        seed in 1u64..,
-        width in 1usize..5,
-        link in 0usize..3,
-        rounds in 1usize..8,
-        rules in 0usize..5,
-        features_f32: bool,
-        accumulate_f32: bool,
-        n_rows in 1usize..30,
-    ) {
-        let mut rng = Rng(seed);
-        let (link, k, task) = match link {
-            0 => (Link::Identity, 1, Task::Regression),
-            1 => (Link::Logistic, 2, Task::Classification),
-            _ => (Link::Softmax, 3, Task::Classification),
-        };
-        let sem = Semantics { features_f32, accumulate_f32 };
-        let per_round = if link == Link::Softmax { k } else { 1 };
-        let trees: Vec<TreeSpec> = (0..rounds * per_round)
-            .map(|_| boosted_tree(&mut rng, width, rules, accumulate_f32))
-            .collect();
-        let mut base = POOL[rng.below(POOL.len() - 1)] * 0.1;
-        if accumulate_f32 {
-            base = f64::from(base as f32);
-        }
-        // Random rules can all come out as the defaults (a one-split tree, say): the ranked
-        // walker then still applies.
-        let plain = trees.iter().any(|t| {
-            t.missing_type.0.iter().any(|&m| m != 0) || t.categorical.0.iter().any(|&c| c != 0)
-        });
-        let mut e = TreeEnsemble::new(task, trees)
-            .with_combination(Combination::Sum { base_score: base, link })
-            .with_features_f32(features_f32)
-            .with_accumulate_f32(accumulate_f32);
-        e.prepare(width, (k > 1).then_some(k)).expect("valid trees");
-        proptest::prop_assert_eq!(e.layout.is_ranked(), !plain);
-        let x: Vec<f64> = (0..n_rows * width)
-            .map(|_| match rng.below(POOL.len() + SPECIALS.len()) {
-                i if i < POOL.len() => POOL[i],
-                i => SPECIALS[i - POOL.len()],
-            })
-            .collect();
-        let want: Vec<(usize, Vec<f64>)> = x
-            .chunks(width)
-            .map(|row| boosted_reference(&e.trees, k, base, link, sem, row))
-            .collect();
-        let blocks: Vec<(usize, &[f64])> = std::iter::once((0, &x[..]))
-            .chain(x.chunks(width).enumerate())
-            .collect();
-        // Ranked ensembles in both layouts: `u16` (chosen for these small trees) and `u32`.
-        let layouts = if plain { 1 } else { 2 };
-        for (layout, (first, block)) in (0..layouts).flat_map(|l| blocks.iter().map(move |b| (l, *b))) {
-            if layout == 1 {
-                *e.layout = Layout::new_wide(&e.trees, width, features_f32);
-            }
-            let rows = block.len() / width;
-            let mut classes = vec![usize::MAX; rows];
-            let mut out = vec![f64::NAN; rows * k];
-            if k == 1 {
-                e.predict_dense(block, width, Outputs { values: Some(&mut out), ..Outputs::default() });
-            } else {
-                e.predict_dense(block, width, Outputs {
-                    classes: Some(&mut classes),
-                    proba: Some(&mut out),
-                    ..Outputs::default()
-                });
-            }
-            for r in 0..rows {
-                let (class, p) = &want[first + r];
-                let got: Vec<u64> = out[r * k..(r + 1) * k].iter().map(|v| v.to_bits()).collect();
-                let exp: Vec<u64> = p.iter().map(|v| v.to_bits()).collect();
-                proptest::prop_assert_eq!(got, exp, "row {}", first + r);
-                if k > 1 {
-                    proptest::prop_assert_eq!(classes[r], *class, "row {}", first + r);
-                }
-            }
-        }
-    }
-
-    /// Forests (averaged, voting) that compare values rounded to f32, as scikit-learn's trees
-    /// do, give what the oracle gives on the rounded values, ranked and wide.
-    #[test]
-    fn f32_forests_match_the_plain_walk_on_rounded_values(
-        seed in 1u64..,
-        width in 1usize..4,
-        n_rows in 1usize..20,
-    ) {
-        let mut rng = Rng(seed);
-        let trees: Vec<TreeSpec> = (0..5).map(|_| random_tree(&mut rng, width, 2, 5)).collect();
-        let mut e = TreeEnsemble::new(Task::Classification, trees).with_features_f32(true);
-        e.prepare(width, Some(2)).expect("valid trees");
-        let x: Vec<f64> = (0..n_rows * width)
-            .map(|_| match rng.below(POOL.len() + SPECIALS.len()) {
-                i if i < POOL.len() => POOL[i],
-                i => SPECIALS[i - POOL.len()],
-            })
-            .collect();
-        let rounded: Vec<f64> = x.iter().map(|&v| v as f32 as f64).collect();
-        for wide in [false, true] {
-            if wide {
-                *e.layout = Layout::new_wide(&e.trees, width, true);
-            }
-            let mut classes = vec![usize::MAX; n_rows];
-            let mut proba = vec![f64::NAN; n_rows * 2];
-            e.predict_dense(&x, width, Outputs {
-                classes: Some(&mut classes),
-                proba: Some(&mut proba),
-                ..Outputs::default()
-            });
-            for (r, row) in rounded.chunks(width).enumerate() {
-                let (class, p) = reference(&e.trees, 2, row);
-                proptest::prop_assert_eq!(classes[r], class, "row {}", r);
-                proptest::prop_assert_eq!(&proba[2 * r..2 * r + 2], &p[..], "row {}", r);
-            }
-        }
-    }
-}
-
 #[test]
 fn summed_ensembles_must_fit_their_task() {
     let mut rng = Rng(3);
@@ -681,40 +649,24 @@ fn summed_ensembles_must_fit_their_task() {
             .prepare(2, k)
             .is_err()
     };
-    assert!(refused(Task::Regression, None, 1, sum(Link::Logistic)));
-    assert!(refused(
-        Task::Classification,
-        Some(3),
-        3,
-        sum(Link::Logistic)
-    ));
-    assert!(refused(
-        Task::Classification,
-        Some(3),
-        4,
-        sum(Link::Softmax)
-    ));
-    assert!(refused(
-        Task::Classification,
-        Some(2),
-        1,
-        sum(Link::Identity)
-    ));
-    assert!(refused(
-        Task::Regression,
-        None,
-        1,
-        Combination::Sum {
-            base_score: f64::NAN,
-            link: Link::Identity
-        }
-    ));
-    assert!(!refused(
-        Task::Classification,
-        Some(3),
-        6,
-        sum(Link::Softmax)
-    ));
+    let nan_base = Combination::Sum {
+        base_score: f64::NAN,
+        link: Link::Identity,
+    };
+    for (task, k, trees, combination, refuse) in [
+        (Task::Regression, None, 1, sum(Link::Logistic), true),
+        (Task::Classification, Some(3), 3, sum(Link::Logistic), true),
+        (Task::Classification, Some(3), 4, sum(Link::Softmax), true),
+        (Task::Classification, Some(2), 1, sum(Link::Identity), true),
+        (Task::Regression, None, 1, nan_base, true),
+        (Task::Classification, Some(3), 6, sum(Link::Softmax), false),
+    ] {
+        assert_eq!(
+            refused(task, k, trees, combination),
+            refuse,
+            "{task:?} k={k:?} {trees} trees"
+        );
+    }
     // A forest's classifier leaves (distributions, votes) are not margins.
     let mut e = TreeEnsemble::new(Task::Classification, vec![stump()])
         .with_combination(sum(Link::Logistic));
