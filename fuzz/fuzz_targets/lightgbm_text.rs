@@ -1,7 +1,8 @@
 //! Fuzz target for LightGBM text models (`tabship_import::lightgbm`): the parser, the conversion
 //! to tabship's tree ensemble, and the core's validation and prediction of what it gives.
 //!
-//! Must hold: never a panic; a parsed model has as many feature infos as names, and every tree
+//! Must hold: never a panic; the importer's reading (`from_model`) gives one feature per model
+//! feature; a parsed model has as many feature infos as names, and every tree
 //! index its parser checked (child, leaf, feature, category set) lies inside its array; a model
 //! the conversion accepts is either refused by the core with an error or assembles into a
 //! pipeline that predicts finite values (probabilities in [0, 1]) on rows of zeros, NaN, values
@@ -16,7 +17,7 @@ use tabship::encode::{ColumnEncoderSpec, Imputation, ImputeStrategy, NumericEnco
 use tabship::{
     ColumnKind, ColumnSpec, Model, Pipeline, PipelineParts, Schema, Scores, TrainingInfo, Value,
 };
-use tabship_import::lightgbm::{Child, FeatureSource, convert, parse};
+use tabship_import::lightgbm::{Child, FeatureSource, convert, from_model, parse};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -40,6 +41,10 @@ fuzz_target!(|data: &[u8]| {
                 let _ = tree.category_words(c);
             }
         }
+    }
+    // The importer's own reading of the features (pandas categories or integer codes).
+    if let Ok(imported) = from_model(&model) {
+        assert_eq!(imported.features.len(), n);
     }
     let Ok(converted) = convert(&model, &vec![FeatureSource::Numeric; n]) else {
         return;
