@@ -177,10 +177,10 @@ impl TreeSpec {
     }
 
     /// Whether some row can take a path the ranked walk cannot follow: a missing type other
-    /// than [`MISSING_NAN`], or a categorical split.
+    /// than [`MISSING_NAN`] (a feature split both by threshold and by category is the other
+    /// case, seen across trees by the walk).
     pub(crate) fn needs_plain_walk(&self) -> bool {
         self.missing_type.0.iter().any(|&m| m != MISSING_NAN)
-            || self.categorical.0.iter().any(|&c| c != SPLIT_NUMERIC)
     }
 }
 

@@ -382,10 +382,12 @@ fn boosted_reference(
     }
 }
 
-/// `random_tree` turned into a boosted tree: one margin per leaf (an `f32` value when `f32_leaves`),
-/// no votes. `rules` 1 adds random strict splits (still walked on ranks), 2 also random missing
-/// directions (walked on values), 3 also LightGBM's missing types, 4 also categorical splits
-/// whose bitsets list codes 0 to 95.
+/// `random_tree` turned into a boosted tree: one margin per leaf (an `f32` value when
+/// `f32_leaves`), no votes. `rules` 1 adds random strict splits, 2 also random missing
+/// directions (both still walked on ranks), 3 also LightGBM's missing types (walked on values),
+/// 4 instead categorical splits on every odd feature (bitsets listing codes 0 to 95, walked on
+/// ranks), 5 missing types and categorical splits on random nodes (a feature split both ways:
+/// walked on values).
 fn boosted_tree(rng: &mut Rng, width: usize, rules: usize, f32_leaves: bool) -> TreeSpec {
     let depth = 1 + rng.below(6);
     let mut t = random_tree(rng, width, 1, depth);
@@ -401,15 +403,21 @@ fn boosted_tree(rng: &mut Rng, width: usize, rules: usize, f32_leaves: bool) -> 
     if rules >= 2 {
         t.missing_left = PackedU8((0..n).map(|_| rng.below(2) as u8).collect());
     }
-    if rules >= 3 {
+    if rules == 3 || rules == 5 {
         t.missing_type = PackedU8((0..n).map(|_| rng.below(3) as u8).collect());
+    } else if rules == 4 {
+        t.missing_type = PackedU8(vec![MISSING_NAN; n]);
     }
     if rules >= 4 {
         let mut kinds = vec![SPLIT_NUMERIC; n];
         let mut offsets = vec![0u32];
         let mut bits = Vec::new();
         for (i, kind) in kinds.iter_mut().enumerate() {
-            if t.left.0[i] != LEAF && rng.below(2) == 0 {
+            let categorical = match rules {
+                4 => t.feature.0[i] % 2 == 1,
+                _ => rng.below(2) == 0,
+            };
+            if t.left.0[i] != LEAF && categorical {
                 *kind = [SPLIT_LISTED_LEFT, SPLIT_LISTED_RIGHT][rng.below(2)];
                 t.threshold.0[i] = 0.0;
                 t.strict.0[i] = 0;
@@ -469,7 +477,7 @@ proptest::proptest! {
         width in 1usize..5,
         link in 0usize..3,
         rounds in 1usize..8,
-        rules in 0usize..5,
+        rules in 0usize..6,
         features_f32: bool,
         accumulate_f32: bool,
         n_rows in 1usize..30,
@@ -490,10 +498,21 @@ proptest::proptest! {
             base = f64::from(base as f32);
         }
         // Random rules can all come out as the defaults (a one-split tree, say): the ranked
-        // walker then still applies. Missing directions are ranked too.
-        let plain = trees.iter().any(|t| {
-            t.missing_type.0.iter().any(|&m| m != 0) || t.categorical.0.iter().any(|&c| c != 0)
-        });
+        // walker then still applies. Missing directions and categorical features are ranked
+        // too; missing types and features split both ways are walked on values.
+        let mut kinds = vec![(false, false); width];
+        for t in &trees {
+            for i in (0..t.left.len()).filter(|&i| t.left.0[i] != LEAF) {
+                let f = t.feature.0[i] as usize;
+                if t.categorical.0.get(i).is_some_and(|&c| c != 0) {
+                    kinds[f].1 = true;
+                } else {
+                    kinds[f].0 = true;
+                }
+            }
+        }
+        let plain = kinds.iter().any(|&(numeric, categorical)| numeric && categorical)
+            || trees.iter().any(|t| t.missing_type.0.iter().any(|&m| m != 0));
         let mut e = TreeEnsemble::new(task, trees)
             .with_combination(Combination::Sum { base_score: base, link })
             .with_features_f32(features_f32)
