@@ -9,10 +9,12 @@
 //! one rank (ensembles without such nodes are walked without the flip). A feature that only
 //! categorical nodes split is ranked by its category code instead (negative values and codes
 //! beyond every bitset of the feature share one rank past them), and a categorical node, marked
-//! by another bit of `left`, looks that code up in its bitset. A node that treats NaN or zero as
-//! LightGBM's missing types do, or a feature split both by threshold and by category, cannot be
-//! told by one rank per value: such an ensemble is walked on `f64` values by [`Plain`], node by
-//! node with [`TreeSpec::goes_left`].
+//! by another bit of `left`, looks that code up in its bitset. LightGBM's missing types are
+//! ranked per feature when every node of the feature has the same: under `None` NaN takes the
+//! rank of `0.0`; under `Zero` NaN and the zero band take NaN's rank, so that the node's missing
+//! side applies as for NaN. A feature whose nodes differ in missing type, or that is split both
+//! by threshold and by category, cannot be told by one rank per value: such an ensemble is walked
+//! on `f64` values by [`Plain`], node by node with [`TreeSpec::goes_left`].
 //! Ensembles that compare in `f32` round each value before ranking it (or walking it plainly):
 //! a rank of the rounded value decides as the rounded value does.
 //!
@@ -32,7 +34,10 @@
 //! of a block over one tree, or one row over several trees) run in lockstep for the tree's depth so
 //! that their memory loads overlap.
 
-use super::{LEAF, SPLIT_LISTED_RIGHT, SPLIT_NUMERIC, TreeSpec};
+use super::{
+    LEAF, MISSING_NAN, MISSING_NONE, MISSING_ZERO, SPLIT_LISTED_RIGHT, SPLIT_NUMERIC, TreeSpec,
+    ZERO_THRESHOLD,
+};
 
 /// The integer type of ranks and feature indices in a layout: `u16` when they fit, else `u32`.
 pub(super) trait Rank: Copy + Ord + Default + std::fmt::Debug + 'static {
@@ -96,15 +101,22 @@ pub(super) struct Ranks {
     /// Feature `f`'s thresholds are `thresholds[starts[f]..starts[f + 1]]`.
     starts: Vec<u32>,
     thresholds: Vec<f64>,
-    /// The rank of `0.0` for each feature: a row's features that no entry names are zero.
+    /// The rank of `0.0` for each feature ([`NAN_RANK`] when zero is missing there): a row's
+    /// features that no entry names are zero.
     zero: Vec<u32>,
+    /// Per feature, the missing type of all its nodes ([`MISSING_NAN`] when it has none).
+    modes: Vec<u8>,
     /// Per feature, 0 when it is compared with thresholds; else it is split only by category,
     /// and this is one past the largest code any of its bitsets can list: the rank of every
     /// value that is no listable code (negative, beyond, infinite).
     codes: Vec<u32>,
-    /// Some feature is split both by threshold and by category.
+    /// Some feature is split both by threshold and by category, or by nodes of different
+    /// missing types.
     mixed: bool,
 }
+
+/// [`Ranks::zero`]'s mark for "NaN's rank" ([`Rank::NAN`] of the layout's type).
+const NAN_RANK: u32 = u32::MAX;
 
 impl Ranks {
     /// Collects the thresholds of `trees` (validated: features below `width`, thresholds finite).
@@ -147,16 +159,57 @@ impl Ranks {
                 codes[f] = codes[f].max(words.saturating_mul(32)).max(1);
             }
         }
-        let mixed = (0..width).any(|f| codes[f] != 0 && starts[f + 1] > starts[f]);
+        let mut modes: Vec<Option<u8>> = vec![None; width];
+        let mut mixed_modes = false;
+        for t in trees {
+            for i in (0..t.left.len()).filter(|&i| t.left.0[i] != LEAF) {
+                let mode = t.missing_type_of(i);
+                let seen = &mut modes[t.feature.0[i] as usize];
+                mixed_modes |= seen.is_some_and(|m| m != mode);
+                *seen = Some(mode);
+            }
+        }
+        let mixed = mixed_modes || (0..width).any(|f| codes[f] != 0 && starts[f + 1] > starts[f]);
         let mut ranks = Ranks {
             starts,
             thresholds: splits.into_iter().map(|(_, x)| x).collect(),
             zero: Vec::new(),
+            modes: modes
+                .into_iter()
+                .map(|m| m.unwrap_or(MISSING_NAN))
+                .collect(),
             codes,
             mixed,
         };
-        ranks.zero = (0..width).map(|f| ranks.rank(f, 0.0)).collect();
+        ranks.zero = (0..width)
+            .map(|f| match ranks.modes[f] {
+                MISSING_ZERO => NAN_RANK,
+                _ => ranks.rank(f, 0.0),
+            })
+            .collect();
         ranks
+    }
+
+    /// The rank a walk gives value `x` of feature `feature`: NaN's own rank for a missing
+    /// value (NaN; under LightGBM's `Zero` also the zero band), the rank of `0.0` for NaN under
+    /// `None`, else [`rank`](Self::rank).
+    #[inline]
+    fn walk_rank<R: Rank>(&self, feature: usize, x: f64) -> R {
+        match self.modes[feature] {
+            MISSING_NONE if x.is_nan() => R::from_u32(self.zero[feature]),
+            MISSING_ZERO if x.is_nan() || (-ZERO_THRESHOLD..=ZERO_THRESHOLD).contains(&x) => R::NAN,
+            _ if x.is_nan() => R::NAN,
+            _ => R::from_u32(self.rank(feature, x)),
+        }
+    }
+
+    /// [`Ranks::zero`] of feature `f` as a rank of type `R`.
+    #[inline]
+    fn zero_rank<R: Rank>(&self, f: usize) -> R {
+        match self.zero[f] {
+            NAN_RANK => R::NAN,
+            z => R::from_u32(z),
+        }
     }
 
     /// Number of features.
@@ -292,7 +345,7 @@ impl Layout {
     pub(super) fn new(trees: &[TreeSpec], width: usize, features_f32: bool) -> Layout {
         let ranks = Ranks::new(trees, width);
         let narrow = width <= usize::from(u16::MAX) + 1 && ranks.max_rank() <= u16::MAX_RANK;
-        let plain = ranks.mixed || trees.iter().any(TreeSpec::needs_plain_walk);
+        let plain = ranks.mixed;
         Layout {
             features_f32,
             nodes: if plain {
@@ -371,29 +424,25 @@ impl Layout {
     ) -> RankedRows<'a, R> {
         let rows = source.n_rows();
         let row_len = self.row_len();
-        let zero = &self.ranks.zero;
+        let width = self.ranks.width();
         let f32_values = self.features_f32;
         let rank = |f: usize, x: f64| {
             let x = if f32_values { round_f32(x) } else { x };
-            if x.is_nan() {
-                R::NAN
-            } else {
-                R::from_u32(self.ranks.rank(f, x))
-            }
+            self.ranks.walk_rank::<R>(f, x)
         };
         buf.clear();
         if rows == 1 {
             // One row walks several trees at once: lane 0 only.
             buf.resize(row_len, [R::default(); LANES]);
-            for (d, &z) in buf.iter_mut().zip(zero) {
-                d[0] = R::from_u32(z);
+            for (f, d) in buf.iter_mut().enumerate().take(width) {
+                d[0] = self.ranks.zero_rank(f);
             }
             source.for_each_value(0, |f, x| buf[f][0] = rank(f, x));
         } else {
             buf.resize(rows.div_ceil(LANES) * row_len, [R::default(); LANES]);
             for group in buf.chunks_exact_mut(row_len) {
-                for (d, &z) in group.iter_mut().zip(zero) {
-                    *d = [R::from_u32(z); LANES];
+                for (f, d) in group.iter_mut().enumerate().take(width) {
+                    *d = [self.ranks.zero_rank(f); LANES];
                 }
             }
             for r in 0..rows {
