@@ -438,7 +438,7 @@ fn boosted_tree(rng: &mut Rng, width: usize, rules: usize, f32_leaves: bool) -> 
 }
 
 proptest::proptest! {
-    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
 
     /// Ranked walks, in blocks and one row at a time, in the `u16` and the `u32` layouts,
     /// give bit for bit what the plain `f64` walk gives.
