@@ -175,13 +175,6 @@ impl TreeSpec {
             || !self.category_offsets.is_empty()
             || !self.category_bits.is_empty()
     }
-
-    /// Whether some row can take a path the ranked walk cannot follow: a missing type other
-    /// than [`MISSING_NAN`], or a categorical split.
-    pub(crate) fn needs_plain_walk(&self) -> bool {
-        self.missing_type.0.iter().any(|&m| m != MISSING_NAN)
-            || self.categorical.0.iter().any(|&c| c != SPLIT_NUMERIC)
-    }
 }
 
 /// The largest `f64` below finite or infinite `x` (`f64::next_down`, stable only from Rust 1.86).

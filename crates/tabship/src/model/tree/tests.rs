@@ -382,10 +382,12 @@ fn boosted_reference(
     }
 }
 
-/// `random_tree` turned into a boosted tree: one margin per leaf (an `f32` value when `f32_leaves`),
-/// no votes. `rules` 1 adds random strict splits (still walked on ranks), 2 also random missing
-/// directions (walked on values), 3 also LightGBM's missing types, 4 also categorical splits
-/// whose bitsets list codes 0 to 95.
+/// `random_tree` turned into a boosted tree: one margin per leaf (an `f32` value when
+/// `f32_leaves`), no votes. `rules` 1 adds random strict splits, 2 also random missing
+/// directions (both still walked on ranks), 3 also LightGBM's missing types (walked on values),
+/// 4 instead categorical splits on every odd feature (bitsets listing codes 0 to 95), 5 missing
+/// types and categorical splits on random nodes (a feature split both ways: walked on values),
+/// 6 missing types by feature (`feature % 3`: one per feature, walked on ranks).
 fn boosted_tree(rng: &mut Rng, width: usize, rules: usize, f32_leaves: bool) -> TreeSpec {
     let depth = 1 + rng.below(6);
     let mut t = random_tree(rng, width, 1, depth);
@@ -401,15 +403,23 @@ fn boosted_tree(rng: &mut Rng, width: usize, rules: usize, f32_leaves: bool) -> 
     if rules >= 2 {
         t.missing_left = PackedU8((0..n).map(|_| rng.below(2) as u8).collect());
     }
-    if rules >= 3 {
+    if rules == 3 || rules == 5 {
         t.missing_type = PackedU8((0..n).map(|_| rng.below(3) as u8).collect());
+    } else if rules == 4 {
+        t.missing_type = PackedU8(vec![MISSING_NAN; n]);
+    } else if rules == 6 {
+        t.missing_type = PackedU8((0..n).map(|i| (t.feature.0[i] % 3) as u8).collect());
     }
-    if rules >= 4 {
+    if rules == 4 || rules == 5 {
         let mut kinds = vec![SPLIT_NUMERIC; n];
         let mut offsets = vec![0u32];
         let mut bits = Vec::new();
         for (i, kind) in kinds.iter_mut().enumerate() {
-            if t.left.0[i] != LEAF && rng.below(2) == 0 {
+            let categorical = match rules {
+                4 => t.feature.0[i] % 2 == 1,
+                _ => rng.below(2) == 0,
+            };
+            if t.left.0[i] != LEAF && categorical {
                 *kind = [SPLIT_LISTED_LEFT, SPLIT_LISTED_RIGHT][rng.below(2)];
                 t.threshold.0[i] = 0.0;
                 t.strict.0[i] = 0;
@@ -428,7 +438,7 @@ fn boosted_tree(rng: &mut Rng, width: usize, rules: usize, f32_leaves: bool) -> 
 }
 
 proptest::proptest! {
-    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
 
     /// Ranked walks, in blocks and one row at a time, in the `u16` and the `u32` layouts,
     /// give bit for bit what the plain `f64` walk gives.
@@ -469,7 +479,7 @@ proptest::proptest! {
         width in 1usize..5,
         link in 0usize..3,
         rounds in 1usize..8,
-        rules in 0usize..5,
+        rules in 0usize..7,
         features_f32: bool,
         accumulate_f32: bool,
         n_rows in 1usize..30,
@@ -490,10 +500,23 @@ proptest::proptest! {
             base = f64::from(base as f32);
         }
         // Random rules can all come out as the defaults (a one-split tree, say): the ranked
-        // walker then still applies. Missing directions are ranked too.
-        let plain = trees.iter().any(|t| {
-            t.missing_type.0.iter().any(|&m| m != 0) || t.categorical.0.iter().any(|&c| c != 0)
-        });
+        // walker then still applies. Missing directions and categorical features are ranked
+        // too; missing types and features split both ways are walked on values.
+        let mut kinds = vec![(false, false); width];
+        let mut modes: Vec<std::collections::BTreeSet<u8>> = vec![Default::default(); width];
+        for t in &trees {
+            for i in (0..t.left.len()).filter(|&i| t.left.0[i] != LEAF) {
+                let f = t.feature.0[i] as usize;
+                if t.categorical.0.get(i).is_some_and(|&c| c != 0) {
+                    kinds[f].1 = true;
+                } else {
+                    kinds[f].0 = true;
+                }
+                modes[f].insert(t.missing_type.0.get(i).copied().unwrap_or(0));
+            }
+        }
+        let plain = kinds.iter().any(|&(numeric, categorical)| numeric && categorical)
+            || modes.iter().any(|m| m.len() > 1);
         let mut e = TreeEnsemble::new(task, trees)
             .with_combination(Combination::Sum { base_score: base, link })
             .with_features_f32(features_f32)
@@ -813,4 +836,61 @@ fn xgboost_links_in_f32() {
     let mut m = [1.0_f32, 1.0, 1.0, 1.0];
     combine::softmax_f32(&mut m);
     assert_eq!(m, [0.25; 4]);
+}
+
+#[test]
+fn lightgbm_missing_types_are_ranked_per_feature() {
+    // Feature 0 under `None` (NaN is 0.0), feature 1 under `Zero` (NaN and the zero band go to
+    // the missing side, left here): x0 <= 0.5 ? (x1 <= -1 ? 1 : 2) : 3.
+    let tree = TreeSpec {
+        feature: PackedU32(vec![0, 1, 0, 0, 0]),
+        threshold: PackedF64(vec![0.5, -1.0, 0.0, 0.0, 0.0]),
+        left: PackedU32(vec![1, 2, LEAF, LEAF, LEAF]),
+        right: PackedU32(vec![4, 3, 0, 1, 2]),
+        leaf_values: PackedF64(vec![1.0, 2.0, 3.0]),
+        missing_left: PackedU8(vec![0, 1, 0, 0, 0]),
+        missing_type: PackedU8(vec![MISSING_NONE, MISSING_ZERO, 0, 0, 0]),
+        ..TreeSpec::default()
+    };
+    let mut e =
+        TreeEnsemble::new(Task::Regression, vec![tree]).with_combination(Combination::Sum {
+            base_score: 0.0,
+            link: Link::Identity,
+        });
+    e.prepare(2, None).expect("valid");
+    assert!(e.layout.is_ranked(), "one missing type per feature");
+    let rows = [
+        [f64::NAN, 5.0],      // NaN is 0.0 <= 0.5; 5 > -1: leaf 2
+        [f64::NAN, f64::NAN], // x1 missing: left, leaf 1
+        [0.0, 1e-36],         // in the zero band: missing, leaf 1
+        [0.0, -2.0],          // -2 <= -1: leaf 1
+        [0.0, 2e-35],         // out of the band: 2e-35 > -1, leaf 2
+        [0.7, f64::NAN],      // leaf 3
+    ];
+    let x: Vec<f64> = rows.iter().flatten().copied().collect();
+    let mut values = [0.0; 6];
+    e.predict_dense(
+        &x,
+        2,
+        Outputs {
+            values: Some(&mut values),
+            ..Outputs::default()
+        },
+    );
+    assert_eq!(values, [2.0, 1.0, 1.0, 1.0, 2.0, 3.0]);
+    // A feature no entry names is 0.0: under `Zero`, missing (leaf 1); one row and two.
+    for rows in [1, 2] {
+        let entries: Vec<Entry> = vec![(0, 0.0); rows];
+        let mut values = vec![0.0; rows];
+        e.predict_entries(
+            &entries,
+            1,
+            &mut Vec::new(),
+            Outputs {
+                values: Some(&mut values),
+                ..Outputs::default()
+            },
+        );
+        assert_eq!(values, vec![1.0; rows]);
+    }
 }
