@@ -9,9 +9,8 @@
 //!   threshold inside that band is moved to where it decides alike for every value (see
 //!   [`band_threshold`]).
 //! - Missing types map to tabship's, with the default side as the node's missing side; `None`
-//!   (NaN compared as 0.0) becomes a missing side, and `Zero` does too where the comparison
-//!   already sends the zero band to the default side (see [`numeric_missing`]), which keeps
-//!   numeric LightGBM models on the core's fast ranked walk.
+//!   (NaN compared as 0.0) becomes a plain missing side (see [`numeric_missing`]), so that
+//!   features split by `None` and `NaN` nodes keep one missing type and the core's ranked walk.
 //! - A categorical split lists, in tabship's codes of the column, the categories whose LightGBM
 //!   code its bitset lists (pandas' categories when the model carries them); NaN, negative and
 //!   unlisted values go right, as in LightGBM.
@@ -511,25 +510,16 @@ fn category_name(model: &LightgbmModel, feature: usize, code: u64) -> String {
     }
 }
 
-/// A numeric node's missing type and missing side, in the plainest form that decides alike for
-/// every value, so that the core's ranked walk can take the node (it follows NaN to a side, but
-/// not LightGBM's NaN-as-zero or zero band). Under `None` NaN is compared as 0.0: it goes left
-/// exactly when `0.0 <= t`, a missing side. Under `Zero`, when the comparison already sends the
-/// whole band `[-1e-35, 1e-35]` to the default side, only NaN is left to route, to that side.
-/// `t` is the band-adjusted threshold ([`band_threshold`]).
+/// A numeric node's missing type and missing side. Under `None` NaN is compared as 0.0: it goes
+/// left exactly when `0.0 <= t`, which a missing side says as well, so the node is written as an
+/// ordinary one (and a feature split by `None` and `NaN` nodes has one missing type). `Zero`
+/// stays `Zero`: the core ranks a feature whose nodes all share it. `t` is the band-adjusted
+/// threshold ([`band_threshold`]).
 fn numeric_missing(missing: MissingType, default_left: bool, t: f64) -> (u8, bool) {
     match missing {
         MissingType::NaN => (MISSING_NAN, default_left),
         MissingType::None => (MISSING_NAN, 0.0 <= t),
-        MissingType::Zero => {
-            let band_goes_left = ZERO_THRESHOLD <= t;
-            let band_goes_right = t < -ZERO_THRESHOLD;
-            if (default_left && band_goes_left) || (!default_left && band_goes_right) {
-                (MISSING_NAN, default_left)
-            } else {
-                (MISSING_ZERO, default_left)
-            }
-        }
+        MissingType::Zero => (MISSING_ZERO, default_left),
     }
 }
 

@@ -415,7 +415,7 @@ fn numeric_models_need_no_lightgbm_only_rules() {
             assert!(tree.categorical.is_empty(), "{name} tree {t}: categorical");
         }
     }
-    // Under zero_as_missing, only nodes whose comparison splits the zero band keep it.
+    // Under zero_as_missing every numeric node keeps the Zero type, one type per feature.
     let imported = read_file(&fixture("regression_zero_missing", "model.txt")).expect("imports");
     let zero: usize = imported
         .model
@@ -425,7 +425,8 @@ fn numeric_models_need_no_lightgbm_only_rules() {
             t.missing_type
                 .0
                 .iter()
-                .filter(|&&m| m == tabship::model::MISSING_ZERO)
+                .zip(&t.left.0)
+                .filter(|&(&m, &l)| l != tabship::model::LEAF && m == tabship::model::MISSING_ZERO)
                 .count()
         })
         .sum();
@@ -434,8 +435,7 @@ fn numeric_models_need_no_lightgbm_only_rules() {
         .iter()
         .map(|t| t.splits.len())
         .sum();
-    eprintln!("regression_zero_missing: {zero} of {splits} splits keep the Zero missing type");
-    assert!(zero < splits);
+    assert_eq!(zero, splits);
 }
 
 /// A tree of one leaf (LightGBM writes them when no split gains) converts to a single leaf node:
