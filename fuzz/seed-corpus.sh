@@ -18,6 +18,14 @@ seed() { # target, files...
 }
 
 seed artifact_loader "$testdata"/golden/*.tabship
+# Models written by XGBoost itself (1.7, 2.1, 3.2; JSON and UBJSON).
+mkdir -p "$here/corpus/xgboost_model"
+for f in "$testdata"/import/xgboost/*/*/model.*; do
+    case_dir=$(dirname "$f")
+    cp "$f" "$here/corpus/xgboost_model/$(basename "$(dirname "$case_dir")")-$(basename "$case_dir")-$(basename "$f")"
+done
+echo "xgboost_model: $(ls "$here/corpus/xgboost_model" | wc -l) file(s) in corpus/xgboost_model"
+seed lightgbm_text "$testdata"/import/lightgbm/*.model.txt
 for dir in "$here"/seeds/*/; do
     target=$(basename "$dir")
     seed "$target" "$dir"*

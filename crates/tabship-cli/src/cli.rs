@@ -39,6 +39,55 @@ pub enum Command {
     /// Compare live data with the training distribution stored in the artifact: per column the
     /// statistic, its value, the threshold and the verdict, then the dataset verdict.
     Drift(DriftArgs),
+    /// Import a model trained elsewhere (XGBoost, LightGBM) as a .tabship artifact that predicts exactly
+    /// what the source library predicts; reference data gives the schema, the category codes,
+    /// the class labels and the drift profile.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub source: ImportSource,
+}
+
+/// The libraries `tabship import` reads, one subcommand each.
+#[derive(Debug, Subcommand)]
+pub enum ImportSource {
+    /// An XGBoost model saved by `save_model` as JSON or UBJSON (1.7, 2.x, 3.x).
+    Xgboost(ImportModelArgs),
+    /// A LightGBM text model saved by `save_model` (LightGBM 4.x, `version=v4`).
+    Lightgbm(ImportModelArgs),
+}
+
+/// What every importer takes.
+#[derive(Debug, Args)]
+pub struct ImportModelArgs {
+    /// The model file.
+    pub model: PathBuf,
+    /// Reference data: a CSV of rows like the training rows (header row, comma-separated). It
+    /// gives the schema, the category ↔ code mapping when the model file has none, and the drift
+    /// profile.
+    #[arg(long)]
+    pub reference: PathBuf,
+    /// The target column of the reference data: a classifier's labels are its sorted distinct
+    /// values [default: labels 0..K].
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Columns to read as text categories although the model file does not mark them: each
+    /// value reaches the model as its code in sorted order, for a model trained on such codes
+    /// (comma-separated, or the flag repeated).
+    #[arg(long, value_delimiter = ',')]
+    pub categorical: Vec<String>,
+    /// Output artifact. A symlink is written through; a device, FIFO or directory is refused.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// The pipeline's name [default: the target's name, else the library's].
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The model's version string.
+    #[arg(long, default_value = "1")]
+    pub model_version: String,
 }
 
 #[derive(Debug, Args)]

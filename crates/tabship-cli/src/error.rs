@@ -15,6 +15,9 @@ pub enum Error {
     /// From the server.
     #[error(transparent)]
     Serve(#[from] tabship_serve::Error),
+    /// From an importer.
+    #[error(transparent)]
+    Import(#[from] tabship_import::Error),
     /// A row that cannot be predicted, with `--invalid-rows fail`.
     #[error("{source} (--invalid-rows mark or skip goes on past invalid rows)")]
     InvalidRow {

@@ -133,6 +133,8 @@ impl Choice for CategoricalMissing {
         match self {
             CategoricalMissing::Slot => "slot",
             CategoricalMissing::MostFrequent => "most-frequent",
+            // Imported models only (not in `ALL`: the trainer's models need numbers).
+            CategoricalMissing::Nan => "nan",
         }
     }
 }
@@ -149,6 +151,8 @@ impl Choice for ImputeStrategy {
             ImputeStrategy::Median => "median",
             ImputeStrategy::Mean => "mean",
             ImputeStrategy::Constant => "constant",
+            // Imported models only (not in `ALL`: the trainer's models need numbers).
+            ImputeStrategy::Nan => "nan",
         }
     }
 }

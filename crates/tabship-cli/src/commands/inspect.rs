@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
-use tabship::encode::ColumnEncoderSpec;
+use tabship::encode::{CategoricalMissing, ColumnEncoderSpec, ImputeStrategy};
 use tabship::{Model, Pipeline, artifact};
 
 use crate::cli::InspectArgs;
@@ -25,8 +25,54 @@ fn model_summary(model: &Model, feature_names: &[String]) -> Value {
             "intercepts": m.intercepts,
             "coefficients": m.coefficients.iter().map(|row| feature_names.iter().zip(row).map(|(n, w)| (n.clone(), json!(w))).collect::<serde_json::Map<_, _>>()).collect::<Vec<_>>(),
         }),
+        Model::TreeEnsemble(m) => {
+            let categorical_splits: usize = m
+                .trees
+                .iter()
+                .map(|t| t.categorical.0.iter().filter(|&&c| c != 0).count())
+                .sum();
+            json!({
+                "type": model.kind(),
+                "n_trees": m.trees.len(),
+                "n_nodes": m.n_nodes(),
+                "combination": m.combination,
+                "features_f32": m.features_f32,
+                "accumulate_f32": m.accumulate_f32,
+                "categorical_splits": categorical_splits,
+            })
+        }
         other => json!({ "type": other.kind() }),
     }
+}
+
+/// One line on how a tree ensemble combines and compares: its trees, the link of a summed
+/// ensemble, `f32` arithmetic and categorical splits (imported models).
+fn trees_line(model: &Model) -> Option<String> {
+    let Model::TreeEnsemble(m) = model else {
+        return None;
+    };
+    let mut line = format!("trees: {} ({} nodes)", m.trees.len(), m.n_nodes());
+    match m.combination {
+        tabship::model::Combination::Average => line.push_str(", averaged"),
+        tabship::model::Combination::Sum { base_score, link } => {
+            let _ = write!(line, ", summed from {base_score} through the {link:?} link");
+        }
+    }
+    if m.features_f32 {
+        line.push_str(", values compared as float32");
+    }
+    if m.accumulate_f32 {
+        line.push_str(", margins summed in float32");
+    }
+    let categorical: usize = m
+        .trees
+        .iter()
+        .map(|t| t.categorical.0.iter().filter(|&&c| c != 0).count())
+        .sum();
+    if categorical > 0 {
+        let _ = write!(line, ", {categorical} categorical splits");
+    }
+    Some(line.to_lowercase())
 }
 
 fn describe(path: &std::path::Path, bytes: &[u8], pipeline: &Pipeline) -> Value {
@@ -153,6 +199,9 @@ fn text(pipeline: &Pipeline, d: &Value) -> String {
         pipeline.encoder().width(),
         params.join(" ")
     );
+    if let Some(line) = trees_line(pipeline.model()) {
+        let _ = writeln!(s, "{line}");
+    }
     let _ = writeln!(s, "\nschema ({} columns):", pipeline.schema().len());
     let na = &pipeline.schema().na_values;
     let listed: Vec<String> = na.values.iter().map(|v| format!("`{v}`")).collect();
@@ -172,6 +221,9 @@ fn text(pipeline: &Pipeline, d: &Value) -> String {
     );
     for column in pipeline.column_summaries() {
         let detail = match &column.encoder {
+            ColumnEncoderSpec::Numeric(n) if n.imputation.strategy == ImputeStrategy::Nan => {
+                "missing passed as NaN to the model".to_owned()
+            }
             ColumnEncoderSpec::Numeric(n) => format!(
                 "impute {:?} = {}{}{}",
                 n.imputation.strategy,
@@ -198,6 +250,9 @@ fn text(pipeline: &Pipeline, d: &Value) -> String {
                 }
                 if c.missing_slot {
                     d.push_str("; missing slot");
+                }
+                if c.missing == CategoricalMissing::Nan {
+                    d.push_str("; missing passed as NaN, unknown as -1");
                 }
                 d
             }

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod demo;
 pub mod drift;
 pub mod evaluate;
+pub mod import;
 pub mod inspect;
 pub mod keys;
 pub mod predict;

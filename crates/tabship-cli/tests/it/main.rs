@@ -10,6 +10,7 @@ mod drift;
 #[cfg(target_os = "linux")]
 mod faults;
 mod imbalance;
+mod import;
 mod io;
 mod keys;
 mod serve;

@@ -25,7 +25,11 @@ pub const FORMAT_MAJOR: u16 = 1;
 /// - 1.4: adds the boosting layout of `tree_ensemble`: the optional `combination` (a sum of
 ///   margins from a base score through a link) and the optional per-node `missing_left` and
 ///   `strict` split rules of a tree.
-pub const FORMAT_MINOR: u16 = 4;
+/// - 1.5: adds what exact imports of XGBoost and LightGBM models need: `tree_ensemble`'s
+///   optional `features_f32` and `accumulate_f32`, and a tree's optional per-node
+///   `missing_type`, `categorical`, `category_offsets` and `category_bits`; the `nan` numeric
+///   imputation and categorical missing policy (missing values reach the model as NaN).
+pub const FORMAT_MINOR: u16 = 5;
 
 /// The parsed header of an artifact.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -83,7 +83,16 @@ pub fn required_minor(parts: &PipelineParts) -> u16 {
     } else {
         0
     };
-    model.max(profile).max(na_values).max(decision)
+    let nan_encoders = if parts.encoders.iter().any(ColumnEncoderSpec::passes_nan) {
+        5
+    } else {
+        0
+    };
+    model
+        .max(profile)
+        .max(na_values)
+        .max(decision)
+        .max(nan_encoders)
 }
 
 /// Seals parts into complete artifact bytes.
@@ -175,6 +184,71 @@ mod minor_tests {
         let loaded = Pipeline::from_bytes(&Pipeline::from_parts(parts)?.to_bytes()?)?;
         assert_eq!(loaded.header().map(|h| h.format_minor), Some(4));
         assert!(loaded.drift_profile().is_some());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod minor_1_5_tests {
+    use super::*;
+    use crate::Pipeline;
+    use crate::artifact::packed::{PackedU8, PackedU32};
+
+    /// The golden forest with format 1.5's fields: `f32` comparisons, and a first tree whose
+    /// root sends a NaN left by LightGBM's zero rule.
+    #[test]
+    fn format_1_5_fields_round_trip_under_minor_5() -> Result<()> {
+        let path = tabship_test_support::golden("diamonds_forest_profile.tabship");
+        let mut parts = Pipeline::load(path)?.to_parts();
+        let Model::TreeEnsemble(mut trees) = parts.model else {
+            return Err(Error::field("model", "the golden forest is not a forest"));
+        };
+        let n = trees.trees[0].left.len();
+        trees.trees[0].missing_type =
+            PackedU8((0..n).map(|i| if i == 0 { 2 } else { 0 }).collect());
+        trees.trees[0].missing_left = PackedU8(vec![1; n]);
+        trees.trees[0].categorical = PackedU8(vec![0; n]);
+        trees.trees[0].category_offsets = PackedU32(vec![0; n + 1]);
+        parts.model = Model::TreeEnsemble(trees.with_features_f32(true));
+        assert_eq!(required_minor(&parts), 5);
+        let bytes = Pipeline::from_parts(parts.clone())?.to_bytes()?;
+        let loaded = Pipeline::from_bytes(&bytes)?;
+        assert_eq!(loaded.header().map(|h| h.format_minor), Some(5));
+        assert_eq!(loaded.to_parts(), parts);
+        Ok(())
+    }
+
+    /// Encoders that pass missing values as NaN need format 1.5 and a tree ensemble.
+    #[test]
+    fn nan_encoders_need_minor_5_and_trees() -> Result<()> {
+        use crate::encode::{ColumnEncoderSpec, ImputeStrategy};
+        let forest = tabship_test_support::golden("diamonds_forest_profile.tabship");
+        let mut parts = Pipeline::load(forest)?.to_parts();
+        let Some(i) = parts
+            .encoders
+            .iter()
+            .position(|e| matches!(e, ColumnEncoderSpec::Numeric(_)))
+        else {
+            return Err(Error::field("encoders", "no numeric column"));
+        };
+        if let ColumnEncoderSpec::Numeric(n) = &mut parts.encoders[i] {
+            n.imputation.strategy = ImputeStrategy::Nan;
+        }
+        assert_eq!(required_minor(&parts), 5);
+        let pipeline = Pipeline::from_parts(parts.clone())?;
+        let loaded = Pipeline::from_bytes(&pipeline.to_bytes()?)?;
+        assert_eq!(loaded.header().map(|h| h.format_minor), Some(5));
+        let linear = tabship_test_support::golden("adult_logistic.tabship");
+        let mut parts = Pipeline::load(linear)?.to_parts();
+        if let Some(ColumnEncoderSpec::Numeric(n)) = parts
+            .encoders
+            .iter_mut()
+            .find(|e| matches!(e, ColumnEncoderSpec::Numeric(_)))
+        {
+            n.imputation.strategy = ImputeStrategy::Nan;
+        }
+        let refused = Pipeline::from_parts(parts).map(|_| ());
+        assert!(refused.is_err_and(|e| e.to_string().contains("NaN")));
         Ok(())
     }
 }

@@ -28,6 +28,9 @@ pub enum CategoricalMissing {
     Slot,
     /// Imputed by the most frequent training category (still counted as missing).
     MostFrequent,
+    /// Ordinal encoding only: a missing value reaches the model as NaN (format 1.5), for
+    /// imported tree models whose nodes route missing values themselves. No Missing slot.
+    Nan,
 }
 
 /// Where one input value of a categorical column went.
@@ -51,12 +54,14 @@ pub enum CategoryState {
 /// value without a Missing slot does the same.
 ///
 /// Ordinal codes: `categories[i]` → `i`, Other → `len(categories)`, Missing →
-/// `len(categories) + 1` (or the imputed category's code), Unknown → `-1`.
+/// `len(categories) + 1` (or the imputed category's code, or NaN under
+/// [`CategoricalMissing::Nan`]), Unknown → `-1`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CategoricalEncoderSpec {
     /// One-hot or ordinal.
     pub encoding: CategoryEncoding,
-    /// Training categories kept as their own slot, sorted.
+    /// Training categories kept as their own slot: sorted when tabship fits them; an importer
+    /// keeps the source library's order, so that ordinal codes are the imported model's.
     pub categories: Vec<String>,
     /// Training categories rarer than `min_frequency`, sorted; they share the Other slot.
     pub other_categories: Vec<String>,
@@ -138,13 +143,19 @@ impl CategoricalEncoderSpec {
                     "must index `categories` when missing is `most_frequent`",
                 ));
             }
-            (CategoricalMissing::Slot, None) => {}
-            (CategoricalMissing::Slot, Some(_)) => {
+            (CategoricalMissing::Slot | CategoricalMissing::Nan, None) => {}
+            (CategoricalMissing::Slot | CategoricalMissing::Nan, Some(_)) => {
                 return Err(Error::field(
                     format!("{field}.fill_category"),
-                    "must be absent when missing is `slot`",
+                    "must be absent when missing is `slot` or `nan`",
                 ));
             }
+        }
+        if self.missing == CategoricalMissing::Nan && self.encoding != CategoryEncoding::Ordinal {
+            return Err(Error::field(
+                format!("{field}.missing"),
+                "`nan` needs the ordinal encoding (a one-hot column has no NaN to give)",
+            ));
         }
         if self.missing_slot && self.missing != CategoricalMissing::Slot {
             return Err(Error::field(
@@ -189,7 +200,7 @@ impl CategoricalEncoder {
             CategoricalMissing::Slot if spec.missing_slot => {
                 Some(k + u32::from(other_slot.is_some()))
             }
-            CategoricalMissing::Slot => None,
+            CategoricalMissing::Slot | CategoricalMissing::Nan => None,
         };
         Ok(CategoricalEncoder {
             spec,
@@ -251,6 +262,7 @@ impl CategoricalEncoder {
                             f64::from(self.spec.fill_category.unwrap_or(0))
                         }
                         CategoricalMissing::Slot => k + 1.0,
+                        CategoricalMissing::Nan => f64::NAN,
                     },
                     CategoryState::Unknown => -1.0,
                 };
@@ -294,6 +306,19 @@ mod tests {
         assert_eq!(enc.encode(CategoryState::Other), Some((0, 2.0)));
         assert_eq!(enc.encode(CategoryState::Missing), Some((0, 3.0)));
         assert_eq!(enc.encode(CategoryState::Unknown), Some((0, -1.0)));
+    }
+
+    #[test]
+    fn ordinal_missing_values_can_be_nan() {
+        let mut nan = spec(CategoryEncoding::Ordinal);
+        nan.missing = CategoricalMissing::Nan;
+        nan.missing_slot = false;
+        let enc = CategoricalEncoder::new(nan.clone(), "c").unwrap();
+        let (slot, code) = enc.encode(CategoryState::Missing).unwrap();
+        assert!(slot == 0 && code.is_nan());
+        assert_eq!(enc.encode(CategoryState::Unknown), Some((0, -1.0)));
+        nan.encoding = CategoryEncoding::OneHot;
+        assert!(CategoricalEncoder::new(nan, "c").is_err());
     }
 
     #[test]

@@ -47,6 +47,15 @@ impl ColumnEncoderSpec {
         }
     }
 
+    /// Whether a missing value reaches the model as NaN ([`ImputeStrategy::Nan`] or
+    /// [`CategoricalMissing::Nan`], format 1.5).
+    pub fn passes_nan(&self) -> bool {
+        match self {
+            ColumnEncoderSpec::Numeric(s) => s.imputation.strategy == ImputeStrategy::Nan,
+            ColumnEncoderSpec::Categorical(s) => s.missing == CategoricalMissing::Nan,
+        }
+    }
+
     fn kind(&self) -> ColumnKind {
         match self {
             ColumnEncoderSpec::Numeric(_) => ColumnKind::Numeric,

@@ -16,6 +16,11 @@ pub enum ImputeStrategy {
     Mean,
     /// A constant chosen by the user.
     Constant,
+    /// Nothing is filled: a missing value reaches the model as NaN (format 1.5), for imported
+    /// tree models whose nodes route missing values themselves. `value` is not used for
+    /// prediction (importers store the reference median, which column summaries show as an
+    /// example). Only a tree ensemble accepts NaN features.
+    Nan,
 }
 
 /// The fitted fill value of a numeric column.
@@ -57,7 +62,11 @@ impl NumericEncoderSpec {
     /// The encoded value for a raw value (`None` = missing).
     #[inline]
     pub fn transform(&self, raw: Option<f64>) -> f64 {
-        let x = raw.unwrap_or(self.imputation.value);
+        let x = match raw {
+            Some(x) => x,
+            None if self.imputation.strategy == ImputeStrategy::Nan => f64::NAN,
+            None => self.imputation.value,
+        };
         match self.scaling {
             Some(s) => (x - s.mean) / s.scale,
             None => x,
@@ -126,6 +135,20 @@ mod tests {
         assert_eq!(spec.transform(Some(6.0)), 2.0);
         assert_eq!(spec.transform(None), 1.0);
         assert_eq!(spec.width(), 2);
+    }
+
+    #[test]
+    fn the_nan_strategy_passes_missing_values_through() {
+        let spec = NumericEncoderSpec {
+            imputation: Imputation {
+                strategy: ImputeStrategy::Nan,
+                value: 0.0,
+            },
+            missing_indicator: false,
+            scaling: None,
+        };
+        assert!(spec.transform(None).is_nan());
+        assert_eq!(spec.transform(Some(2.5)), 2.5);
     }
 
     #[test]

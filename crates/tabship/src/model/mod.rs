@@ -6,7 +6,10 @@ mod tree;
 use serde::{Deserialize, Serialize};
 
 pub use linear::{LinearRegressor, LogisticClassifier, sigmoid};
-pub use tree::{Combination, LEAF, Link, TreeEnsemble, TreeSpec};
+pub use tree::{
+    Combination, LEAF, Link, MISSING_NAN, MISSING_NONE, MISSING_ZERO, SPLIT_LISTED_LEFT,
+    SPLIT_LISTED_RIGHT, SPLIT_NUMERIC, TreeEnsemble, TreeSpec, ZERO_THRESHOLD,
+};
 
 use crate::encode::Entry;
 use crate::{Error, Result};
@@ -69,7 +72,8 @@ impl Model {
     }
 
     /// The lowest artifact format minor that holds this model: each variant declares its own
-    /// (the linear models 1.0, tree ensembles 1.1, or 1.4 with the boosting layout), and
+    /// (the linear models 1.0, tree ensembles 1.1, 1.4 with the boosting layout, or 1.5 with
+    /// `f32` semantics, missing types or categorical splits), and
     /// [`artifact::required_minor`](crate::artifact::required_minor) takes the highest of every
     /// part's. A new variant or a new optional field of one declares its minor here.
     pub fn format_minor(&self) -> u16 {

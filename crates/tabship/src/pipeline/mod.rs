@@ -21,7 +21,7 @@ use tabship_drift::Binner;
 
 use crate::artifact::{self, ArtifactHeader, PipelineParts};
 use crate::decision::{CompiledThreshold, DecisionThreshold, TargetTransform, compile_threshold};
-use crate::encode::{EncodingStats, FeatureEncoder};
+use crate::encode::{ColumnEncoderSpec, EncodingStats, FeatureEncoder};
 use crate::labels::{ClassLabel, validate_classes};
 use crate::metadata::TrainingInfo;
 use crate::model::{Model, Task};
@@ -99,6 +99,19 @@ impl Pipeline {
             return Err(Error::field(
                 "schema.columns",
                 format!("more than {} columns", artifact::limits::MAX_COLUMNS),
+            ));
+        }
+        let nan_column = parts
+            .encoders
+            .iter()
+            .position(ColumnEncoderSpec::passes_nan);
+        if let (Some(i), false) = (nan_column, matches!(parts.model, Model::TreeEnsemble(_))) {
+            return Err(Error::field(
+                format!("encoders[{i}]"),
+                format!(
+                    "passes missing values as NaN, which a {} model cannot take",
+                    parts.model.kind()
+                ),
             ));
         }
         let encoder = FeatureEncoder::new(parts.schema, parts.encoders)?;

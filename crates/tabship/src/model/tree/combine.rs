@@ -6,7 +6,6 @@ use super::buffers::Buffers;
 use super::format::{Combination, Link};
 use super::walk::RowValues;
 use crate::model::Outputs;
-use crate::model::linear::sigmoid;
 
 impl TreeEnsemble {
     /// Combines the trees' leaves for every row of `rows`, as the ensemble's [`Combination`]
@@ -20,6 +19,9 @@ impl TreeEnsemble {
     ) {
         match self.combination {
             Combination::Average => self.average(rows, buffers, sums, out),
+            Combination::Sum { base_score, link } if self.accumulate_f32 => {
+                self.sum_f32(rows, buffers, sums, out, base_score, link);
+            }
             Combination::Sum { base_score, link } => {
                 self.sum(rows, buffers, sums, out, base_score, link);
             }
@@ -176,7 +178,7 @@ impl TreeEnsemble {
                     }
                 }
                 Link::Logistic => {
-                    let p = sigmoid(margins[0]);
+                    let p = logistic(margins[0]);
                     if let Some(c) = classes.as_deref_mut() {
                         c[r] = usize::from(p > 0.5);
                     }
@@ -204,6 +206,134 @@ impl TreeEnsemble {
             }
         }
     }
+}
+
+impl TreeEnsemble {
+    /// [`sum`](Self::sum) as XGBoost computes it: every margin is an `f32` (held in `sums` as
+    /// an exactly widened `f64`), added up in tree order from the `f32` base score, and the link
+    /// is XGBoost's `f32` sigmoid or softmax. Validation made the base score and every leaf an
+    /// `f32` value, so the narrowing casts below are exact.
+    fn sum_f32(
+        &self,
+        rows: &impl RowValues,
+        buffers: &mut Buffers,
+        sums: &mut Vec<f64>,
+        out: Outputs<'_>,
+        base_score: f64,
+        link: Link,
+    ) {
+        let n = rows.n_rows();
+        let groups = if link == Link::Softmax {
+            self.outputs
+        } else {
+            1
+        };
+        sums.clear();
+        sums.resize(n * groups, base_score);
+        let (leaf_values, leaf_group) = (&self.layout.leaf_values, &self.leaf_group);
+        let s = &mut sums[..];
+        let add = |s: &mut f64, leaf: f64| *s = f64::from(*s as f32 + leaf as f32);
+        self.layout
+            .for_each_leaf(rows, &mut buffers.walk, |r, leaf| match groups {
+                1 => add(&mut s[r], leaf_values[leaf]),
+                _ => add(
+                    &mut s[r * groups + leaf_group[leaf] as usize],
+                    leaf_values[leaf],
+                ),
+            });
+        let Outputs {
+            mut classes,
+            mut values,
+            mut proba,
+        } = out;
+        let k = self.outputs;
+        let mut margins = vec![0f32; groups];
+        for (r, row) in sums.chunks_exact(groups).enumerate() {
+            for (m, &s) in margins.iter_mut().zip(row) {
+                *m = s as f32;
+            }
+            match link {
+                Link::Identity => {
+                    if let Some(v) = values.as_deref_mut() {
+                        v[r] = f64::from(margins[0]);
+                    }
+                }
+                Link::Logistic => {
+                    let p = sigmoid_f32(margins[0]);
+                    if let Some(c) = classes.as_deref_mut() {
+                        c[r] = usize::from(p > 0.5);
+                    }
+                    if let Some(proba) = proba.as_deref_mut() {
+                        // scikit-learn's wrapper: `1.0 - p` on a float32 array.
+                        proba[r * 2] = f64::from(1.0 - p);
+                        proba[r * 2 + 1] = f64::from(p);
+                    }
+                }
+                Link::Softmax => {
+                    softmax_f32(&mut margins);
+                    if let Some(c) = classes.as_deref_mut() {
+                        // `XGBClassifier.predict`: the first largest probability.
+                        c[r] = first_max_f32(&margins);
+                    }
+                    if let Some(proba) = proba.as_deref_mut() {
+                        for (p, &m) in proba[r * k..(r + 1) * k].iter_mut().zip(&margins) {
+                            *p = f64::from(m);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The summed ensembles' `f64` logistic link, `1 / (1 + exp(-m))` computed as written: LightGBM's
+/// binary `ConvertOutput` (with `sigmoid:1`) and SciPy's `expit`, whose results importers
+/// reproduce bit for bit. (The linear models' [`sigmoid`](crate::model::sigmoid) rewrites negative
+/// margins as `e / (1 + e)`, which rounds differently.) A margin below about -709 gives
+/// `1 / (1 + inf) = 0`, never NaN.
+#[inline]
+pub(crate) fn logistic(m: f64) -> f64 {
+    1.0 / (1.0 + (-m).exp())
+}
+
+/// XGBoost's `common::Sigmoid(float)` (`src/common/math.h`): the exponent clamped at 88.7 so
+/// that `expf` does not overflow, and its `1e-16` epsilon (which an `f32` sum with 1 absorbs,
+/// kept so the operations are XGBoost's).
+pub(crate) fn sigmoid_f32(x: f32) -> f32 {
+    const EPS: f32 = 1e-16;
+    // `std::min(-x, 88.7f)`: the first argument unless the second is smaller.
+    let x = if 88.7_f32 < -x { 88.7_f32 } else { -x };
+    let denom = x.exp() + 1.0 + EPS;
+    1.0 / denom
+}
+
+/// XGBoost's `common::Softmax` (`src/common/math.h`), in place: `expf(m - max)` in `f32`,
+/// summed in `f64`, each divided by the sum narrowed to `f32`.
+pub(crate) fn softmax_f32(margins: &mut [f32]) {
+    let Some(&first) = margins.first() else {
+        return;
+    };
+    let wmax = margins[1..].iter().fold(first, |w, &m| m.max(w));
+    let mut wsum = 0.0_f64;
+    for m in margins.iter_mut() {
+        *m = (*m - wmax).exp();
+        wsum += f64::from(*m);
+    }
+    let total = wsum as f32;
+    for m in margins.iter_mut() {
+        *m /= total;
+    }
+}
+
+/// The first index of the largest `f32` value (`numpy.argmax`).
+fn first_max_f32(values: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &v) in values.iter().enumerate() {
+        if v > values[best] {
+            best = i;
+        }
+    }
+    best
 }
 
 /// The first index of the largest count (smartcore's `which_max`).

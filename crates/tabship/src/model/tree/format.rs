@@ -2,6 +2,19 @@
 //! how each split treats a missing value and compares. Every field added after format 1.1 has a
 //! default that is today's behaviour and is not written when it holds that default, so a
 //! random forest's bytes are those of format 1.1.
+//!
+//! A node decides for a row's value `x` (already rounded to `f32` when the ensemble says
+//! `features_f32`) in this order, which is [`TreeSpec::goes_left`]:
+//!
+//! 1. `x` is NaN: under [`MISSING_NAN`] (the default) the node's missing side
+//!    ([`TreeSpec::missing_left`]) decides; under [`MISSING_NONE`] and [`MISSING_ZERO`] `x`
+//!    becomes `0.0` and the node goes on (LightGBM's rule).
+//! 2. Under [`MISSING_ZERO`], `|x| <= 1e-35` (LightGBM's `kZeroThreshold`, an `f32`) is missing:
+//!    the missing side decides.
+//! 3. A categorical node ([`TreeSpec::categorical`]) sends the codes its bitset lists to its
+//!    listed side and every other value (negative, infinite, beyond the bitset) to the other;
+//!    a non-negative value is truncated to its integer code first, as XGBoost and LightGBM do.
+//! 4. A numeric node compares `x <= threshold`, or `x < threshold` when [`TreeSpec::strict`].
 
 use serde::{Deserialize, Serialize};
 
@@ -9,6 +22,25 @@ use crate::artifact::packed::{PackedF64, PackedU8, PackedU32};
 
 /// `left[i]` of a leaf.
 pub const LEAF: u32 = u32::MAX;
+
+/// [`TreeSpec::missing_type`]: NaN is missing and goes to the node's missing side (the default).
+pub const MISSING_NAN: u8 = 0;
+/// [`TreeSpec::missing_type`]: nothing is missing; NaN becomes `0.0` and is compared (LightGBM's
+/// `MissingType::None`).
+pub const MISSING_NONE: u8 = 1;
+/// [`TreeSpec::missing_type`]: NaN becomes `0.0`, and a value with `|x| <= 1e-35` goes to the
+/// node's missing side (LightGBM's `MissingType::Zero`).
+pub const MISSING_ZERO: u8 = 2;
+
+/// [`TreeSpec::categorical`]: a numeric split (the default).
+pub const SPLIT_NUMERIC: u8 = 0;
+/// [`TreeSpec::categorical`]: the listed codes go left, every other value right (LightGBM).
+pub const SPLIT_LISTED_LEFT: u8 = 1;
+/// [`TreeSpec::categorical`]: the listed codes go right, every other value left (XGBoost).
+pub const SPLIT_LISTED_RIGHT: u8 = 2;
+
+/// LightGBM's `kZeroThreshold`: the `f32` literal `1e-35f` widened to `f64`.
+pub const ZERO_THRESHOLD: f64 = 1e-35_f32 as f64;
 
 /// One tree as stored: parallel arrays over its nodes, plus its leaves' outputs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -38,6 +70,24 @@ pub struct TreeSpec {
     /// `x <= threshold` (format 1.4). Empty: every split is `x <= threshold`.
     #[serde(default, skip_serializing_if = "PackedU8::is_empty")]
     pub strict: PackedU8,
+    /// Per node, how a NaN and values near zero are treated: [`MISSING_NAN`] (the default),
+    /// [`MISSING_NONE`] or [`MISSING_ZERO`] (format 1.5). Empty: every node is [`MISSING_NAN`].
+    #[serde(default, skip_serializing_if = "PackedU8::is_empty")]
+    pub missing_type: PackedU8,
+    /// Per node, [`SPLIT_NUMERIC`], or a categorical split that sends the codes its bitset lists
+    /// left ([`SPLIT_LISTED_LEFT`]) or right ([`SPLIT_LISTED_RIGHT`]) (format 1.5). Empty: every
+    /// split is numeric. A categorical node's `threshold` is unused and stored as `0`.
+    #[serde(default, skip_serializing_if = "PackedU8::is_empty")]
+    pub categorical: PackedU8,
+    /// With [`categorical`](Self::categorical): `n + 1` offsets into
+    /// [`category_bits`](Self::category_bits), node `i`'s bitset being
+    /// `category_bits[category_offsets[i]..category_offsets[i + 1]]` (empty for numeric nodes).
+    #[serde(default, skip_serializing_if = "PackedU32::is_empty")]
+    pub category_offsets: PackedU32,
+    /// The bitsets of every categorical node, 32 codes per word: code `c` is listed when bit
+    /// `c % 32` (least significant first) of word `c / 32` is set, as LightGBM stores them.
+    #[serde(default, skip_serializing_if = "PackedU32::is_empty")]
+    pub category_bits: PackedU32,
 }
 
 impl TreeSpec {
@@ -53,16 +103,57 @@ impl TreeSpec {
         self.strict.0.get(i).is_some_and(|&s| s != 0)
     }
 
-    /// Whether a present value `x` goes left at node `i`.
+    /// Node `i`'s [`missing_type`](Self::missing_type).
+    #[inline]
+    pub(crate) fn missing_type_of(&self, i: usize) -> u8 {
+        self.missing_type.0.get(i).copied().unwrap_or(MISSING_NAN)
+    }
+
+    /// Node `i`'s kind of split ([`categorical`](Self::categorical)).
+    #[inline]
+    pub(crate) fn split_kind(&self, i: usize) -> u8 {
+        self.categorical.0.get(i).copied().unwrap_or(SPLIT_NUMERIC)
+    }
+
+    /// Whether value `x` (already rounded when the ensemble compares in `f32`) goes left at
+    /// node `i`, by the rules of the module documentation.
     #[inline]
     pub(crate) fn goes_left(&self, i: usize, x: f64) -> bool {
-        if x.is_nan() {
-            self.goes_left_when_missing(i)
-        } else if self.is_strict(i) {
-            x < self.threshold.0[i]
+        let missing = self.missing_type_of(i);
+        let x = if x.is_nan() {
+            if missing == MISSING_NAN {
+                return self.goes_left_when_missing(i);
+            }
+            0.0
         } else {
-            x <= self.threshold.0[i]
+            x
+        };
+        if missing == MISSING_ZERO && (-ZERO_THRESHOLD..=ZERO_THRESHOLD).contains(&x) {
+            return self.goes_left_when_missing(i);
         }
+        match self.split_kind(i) {
+            SPLIT_NUMERIC if self.is_strict(i) => x < self.threshold.0[i],
+            SPLIT_NUMERIC => x <= self.threshold.0[i],
+            kind => self.lists(i, x) == (kind == SPLIT_LISTED_LEFT),
+        }
+    }
+
+    /// Whether categorical node `i`'s bitset lists value `x` (not NaN): `x >= 0` (so `-0.0`
+    /// is code 0), truncated to an integer code below the bitset's length, with its bit set.
+    #[inline]
+    pub(crate) fn lists(&self, i: usize, x: f64) -> bool {
+        // Never NaN here: NaN took its missing side or became 0.0.
+        if x < 0.0 {
+            return false;
+        }
+        let start = self.category_offsets.0[i] as usize;
+        let words = &self.category_bits.0[start..self.category_offsets.0[i + 1] as usize];
+        // `as` saturates: infinity becomes u64::MAX, beyond every bitset.
+        let code = x as u64;
+        usize::try_from(code / 32)
+            .ok()
+            .and_then(|w| words.get(w))
+            .is_some_and(|&word| (word >> (code % 32)) & 1 == 1)
     }
 
     /// The threshold `u` of node `i` under `x <= u`: a strict split `x < t` is `x <= u` for the
@@ -75,6 +166,14 @@ impl TreeSpec {
     /// Whether the tree stores per-node split rules (written, so format 1.4, when present).
     pub(crate) fn has_split_rules(&self) -> bool {
         !self.missing_left.is_empty() || !self.strict.is_empty()
+    }
+
+    /// Whether the tree stores LightGBM's missing types or categorical splits (format 1.5).
+    pub(crate) fn has_format_1_5_rules(&self) -> bool {
+        !self.missing_type.is_empty()
+            || !self.categorical.is_empty()
+            || !self.category_offsets.is_empty()
+            || !self.category_bits.is_empty()
     }
 }
 

@@ -1,5 +1,7 @@
 //! Tree ensembles: decision trees, random forests and extra trees (and, from format 1.4, the
-//! layout gradient-boosted trees need), one struct-of-arrays per tree.
+//! layout gradient-boosted trees need; from 1.5, what exact imports of XGBoost and LightGBM
+//! need: `f32` comparisons and sums, missing types, categorical splits), one struct-of-arrays
+//! per tree.
 //!
 //! Node `i` is a leaf when `left[i] == LEAF`; then `right[i]` is its row in `leaf_values` (and
 //! `leaf_class`). Otherwise a row goes to `left[i]` when `x[feature[i]] <= threshold[i]` and to
@@ -21,7 +23,10 @@ mod walk;
 
 use serde::{Deserialize, Serialize};
 
-pub use format::{Combination, LEAF, Link, TreeSpec};
+pub use format::{
+    Combination, LEAF, Link, MISSING_NAN, MISSING_NONE, MISSING_ZERO, SPLIT_LISTED_LEFT,
+    SPLIT_LISTED_RIGHT, SPLIT_NUMERIC, TreeSpec, ZERO_THRESHOLD,
+};
 
 use crate::Result;
 use crate::encode::Entry;
@@ -45,6 +50,16 @@ pub struct TreeEnsemble {
     /// written).
     #[serde(default, skip_serializing_if = "Combination::is_average")]
     pub combination: Combination,
+    /// Each feature value is rounded to `f32` (`x as f32 as f64`) before every comparison, as
+    /// XGBoost (f32 values and thresholds) and scikit-learn's trees (f32 values, f64
+    /// thresholds) compare (format 1.5 when true; false is not written).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub features_f32: bool,
+    /// Margins are summed in `f32`, in tree order from the `f32` base score, and the link is
+    /// computed in `f32` as XGBoost computes it (format 1.5 when true; false is not written).
+    /// Requires [`Combination::Sum`] with a base score and leaf margins that are `f32` values.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub accumulate_f32: bool,
     /// Boxed: derived at load, read once per prediction call, and large next to the other
     /// model types.
     #[serde(skip)]
@@ -62,6 +77,8 @@ impl PartialEq for TreeEnsemble {
         self.task == other.task
             && self.trees == other.trees
             && self.combination == other.combination
+            && self.features_f32 == other.features_f32
+            && self.accumulate_f32 == other.accumulate_f32
     }
 }
 
@@ -72,6 +89,8 @@ impl TreeEnsemble {
             task,
             trees,
             combination: Combination::Average,
+            features_f32: false,
+            accumulate_f32: false,
             layout: Box::default(),
             outputs: 0,
             leaf_group: Vec::new(),
@@ -84,15 +103,36 @@ impl TreeEnsemble {
         self
     }
 
+    /// The same ensemble, comparing feature values rounded to `f32` when `on`
+    /// ([`features_f32`](Self::features_f32)).
+    pub fn with_features_f32(mut self, on: bool) -> Self {
+        self.features_f32 = on;
+        self
+    }
+
+    /// The same ensemble, summing margins and computing the link in `f32` when `on`
+    /// ([`accumulate_f32`](Self::accumulate_f32)).
+    pub fn with_accumulate_f32(mut self, on: bool) -> Self {
+        self.accumulate_f32 = on;
+        self
+    }
+
     /// Total number of nodes.
     pub fn n_nodes(&self) -> usize {
         self.trees.iter().map(|t| t.left.len()).sum()
     }
 
-    /// The lowest artifact format minor that holds this ensemble: 1, or 4 when it uses the
-    /// boosting layout (a sum combination, or per-node split rules).
+    /// The lowest artifact format minor that holds this ensemble: 1; 4 when it uses the
+    /// boosting layout (a sum combination, or per-node `missing_left`/`strict` rules); 5 when it
+    /// compares or sums in `f32`, or has missing types or categorical splits.
     pub fn format_minor(&self) -> u16 {
-        if self.combination.is_average() && !self.trees.iter().any(TreeSpec::has_split_rules) {
+        if self.features_f32
+            || self.accumulate_f32
+            || self.trees.iter().any(TreeSpec::has_format_1_5_rules)
+        {
+            5
+        } else if self.combination.is_average() && !self.trees.iter().any(TreeSpec::has_split_rules)
+        {
             1
         } else {
             4
@@ -102,8 +142,15 @@ impl TreeEnsemble {
     /// Validates every tree against `width` features and `n_classes` (None: regression) and
     /// builds the traversal layout.
     pub(crate) fn prepare(&mut self, width: usize, n_classes: Option<usize>) -> Result<()> {
-        validate::validate_ensemble(&self.trees, self.combination, self.task, width, n_classes)?;
-        *self.layout = Layout::new(&self.trees, width);
+        validate::validate_ensemble(
+            &self.trees,
+            self.combination,
+            self.accumulate_f32,
+            self.task,
+            width,
+            n_classes,
+        )?;
+        *self.layout = Layout::new(&self.trees, width, self.features_f32);
         self.outputs = n_classes.unwrap_or(1);
         self.leaf_group = match self.combination {
             Combination::Sum {

@@ -1,7 +1,7 @@
 //! Tree ensembles against a plain walk: the proptest oracle and hostile trees.
 
 use super::buffers::MAX_ROWS_AT_ONCE;
-use super::combine::first_max;
+use super::combine::{self, first_max};
 use super::walk::Layout;
 use super::*;
 use crate::artifact::packed::{PackedF64, PackedU8, PackedU32};
@@ -160,21 +160,47 @@ fn first_max_f(v: &[f64]) -> usize {
     (0..v.len()).fold(0, |b, i| if v[i] > v[b] { i } else { b })
 }
 
-/// The leaf a row reaches, walked plainly on values with each node's rules: `x <= threshold`
-/// (`x < threshold` where `strict` is 1), NaN right unless `missing_left` is 1. A forest's trees
-/// carry no rules, so this is smartcore's walk for them.
+/// A node's decision written plainly from the spec (`docs/artifact-format.md`, §2.3), not from
+/// `TreeSpec::goes_left`: NaN per the missing type (its missing side under type 0, else 0.0),
+/// LightGBM's zero band, categorical bitsets with their listed side, then `x < threshold` where
+/// `strict` is 1, else `x <= threshold`. A forest's trees carry no rules, so this is smartcore's
+/// decision for them (NaN right).
+fn oracle_goes_left(t: &TreeSpec, i: usize, x: f64) -> bool {
+    let missing_type = t.missing_type.0.get(i).copied().unwrap_or(0);
+    let missing_left = t.missing_left.0.get(i) == Some(&1);
+    let mut x = x;
+    if x.is_nan() {
+        if missing_type == 0 {
+            return missing_left;
+        }
+        x = 0.0;
+    }
+    if missing_type == 2 && x.abs() <= f64::from(1e-35_f32) {
+        return missing_left;
+    }
+    let kind = t.categorical.0.get(i).copied().unwrap_or(0);
+    if kind != 0 {
+        let words = &t.category_bits.0
+            [t.category_offsets.0[i] as usize..t.category_offsets.0[i + 1] as usize];
+        let code = x.trunc();
+        let listed = x >= 0.0
+            && code < (32 * words.len()) as f64
+            && words[code as usize / 32] & (1 << (code as usize % 32)) != 0;
+        return listed == (kind == 1);
+    }
+    if t.strict.0.get(i) == Some(&1) {
+        x < t.threshold.0[i]
+    } else {
+        x <= t.threshold.0[i]
+    }
+}
+
+/// The leaf a row reaches, walked plainly on values with [`oracle_goes_left`].
 fn plain_leaf(tree: &TreeSpec, row: &[f64]) -> usize {
     let mut i = 0;
     while tree.left.0[i] != LEAF {
         let x = row[tree.feature.0[i] as usize];
-        let go_left = if x.is_nan() {
-            tree.missing_left.0.get(i) == Some(&1)
-        } else if tree.strict.0.get(i) == Some(&1) {
-            x < tree.threshold.0[i]
-        } else {
-            x <= tree.threshold.0[i]
-        };
-        i = if go_left {
+        i = if oracle_goes_left(tree, i, x) {
             tree.left.0[i]
         } else {
             tree.right.0[i]
@@ -204,14 +230,35 @@ fn reference(trees: &[TreeSpec], k: usize, row: &[f64]) -> (usize, Vec<f64>) {
     (first_max(&votes), sums.iter().map(|s| s / n).collect())
 }
 
-/// `n_rows` rows of `width` values from [`POOL`] and the values no split holds (NaN, the
-/// infinities, values between and beyond the thresholds).
+/// Values rows draw besides [`POOL`], which no split holds: NaN, infinities, values between and
+/// beyond the thresholds, values that `f32` rounds onto or past a threshold, LightGBM's zero
+/// band and its edge, and category codes (whole, fractional, negative, beyond every bitset).
+const SPECIALS: [f64; 17] = [
+    f64::NAN,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    0.75,
+    -1e-300,
+    1e-35,
+    -1e-36,
+    1.0000000596046448,
+    0.49999999,
+    2.0,
+    5.0,
+    33.0,
+    40.7,
+    -0.5,
+    -1.0,
+    95.0,
+    1e10,
+];
+
+/// `n_rows` rows of `width` values from [`POOL`] and [`SPECIALS`].
 fn random_rows(rng: &mut Rng, n_rows: usize, width: usize) -> Vec<f64> {
-    let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.75, -1e-300];
     (0..n_rows * width)
-        .map(|_| match rng.below(POOL.len() + specials.len()) {
+        .map(|_| match rng.below(POOL.len() + SPECIALS.len()) {
             i if i < POOL.len() => POOL[i],
-            i => specials[i - POOL.len()],
+            i => SPECIALS[i - POOL.len()],
         })
         .collect()
 }
@@ -270,24 +317,59 @@ fn check_blocks(
     Ok(())
 }
 
-/// A boosted ensemble written plainly: the [`plain_leaf`] of each tree (its nodes' rules), add the leaves' margins to `base` in tree order (tree `t` into class `t % k`
-/// under softmax), then the link. Returns the class (none for regression) and the outputs.
+/// How the oracle treats a boosted ensemble: the ensemble-level flags of format 1.5.
+#[derive(Clone, Copy)]
+struct Semantics {
+    features_f32: bool,
+    accumulate_f32: bool,
+}
+
+/// A boosted ensemble written plainly: round values to f32 when asked, the [`plain_leaf`] of
+/// each tree (its nodes' rules), add the leaves' margins to `base` in tree order (tree `t` into
+/// class `t % k` under softmax; in `f32` when asked), then the link (XGBoost's f32 sigmoid and
+/// softmax when asked). Returns the class (none for regression) and the outputs.
 fn boosted_reference(
     trees: &[TreeSpec],
     k: usize,
     base: f64,
     link: Link,
+    sem: Semantics,
     row: &[f64],
 ) -> (usize, Vec<f64>) {
     let groups = if link == Link::Softmax { k } else { 1 };
+    let row: Vec<f64> = if sem.features_f32 {
+        row.iter().map(|&x| x as f32 as f64).collect()
+    } else {
+        row.to_vec()
+    };
     let mut margins = vec![base; groups];
+    let mut margins32 = vec![base as f32; groups];
     for (t, tree) in trees.iter().enumerate() {
-        margins[t % groups] += tree.leaf_values.0[plain_leaf(tree, row)];
+        let leaf = tree.leaf_values.0[plain_leaf(tree, &row)];
+        margins[t % groups] += leaf;
+        margins32[t % groups] += leaf as f32;
+    }
+    if sem.accumulate_f32 {
+        return match link {
+            Link::Identity => (0, vec![f64::from(margins32[0])]),
+            Link::Logistic => {
+                let p = 1.0_f32 / ((-margins32[0]).min(88.7).exp() + 1.0 + 1e-16);
+                (usize::from(p > 0.5), vec![f64::from(1.0 - p), f64::from(p)])
+            }
+            Link::Softmax => {
+                let max = margins32.iter().copied().fold(margins32[0], f32::max);
+                let e: Vec<f32> = margins32.iter().map(|m| (m - max).exp()).collect();
+                let total = e.iter().map(|&v| f64::from(v)).sum::<f64>() as f32;
+                let p: Vec<f32> = e.iter().map(|v| v / total).collect();
+                let class = (0..k).fold(0, |b, i| if p[i] > p[b] { i } else { b });
+                (class, p.into_iter().map(f64::from).collect())
+            }
+        };
     }
     match link {
         Link::Identity => (0, margins),
         Link::Logistic => {
-            let p = crate::model::sigmoid(margins[0]);
+            let p = 1.0 / (1.0 + (-margins[0]).exp());
             (usize::from(p > 0.5), vec![1.0 - p, p])
         }
         Link::Softmax => {
@@ -300,24 +382,63 @@ fn boosted_reference(
     }
 }
 
-/// `random_tree` turned into a boosted tree: one margin per leaf, no votes; `rules` 1 adds
-/// random strict splits (still walked on ranks), 2 also random missing directions (walked on
-/// values).
-fn boosted_tree(rng: &mut Rng, width: usize, rules: usize) -> TreeSpec {
+/// `random_tree` turned into a boosted tree: one margin per leaf (an `f32` value when
+/// `f32_leaves`), no votes. `rules` 1 adds random strict splits, 2 also random missing
+/// directions (both still walked on ranks), 3 also LightGBM's missing types (walked on values),
+/// 4 instead categorical splits on every odd feature (bitsets listing codes 0 to 95), 5 missing
+/// types and categorical splits on random nodes (a feature split both ways: walked on values),
+/// 6 missing types by feature (`feature % 3`: one per feature, walked on ranks).
+fn boosted_tree(rng: &mut Rng, width: usize, rules: usize, f32_leaves: bool) -> TreeSpec {
     let depth = 1 + rng.below(6);
     let mut t = random_tree(rng, width, 1, depth);
     let n = t.left.len();
+    if f32_leaves {
+        for v in &mut t.leaf_values.0 {
+            *v = f64::from(*v as f32);
+        }
+    }
     if rules >= 1 {
         t.strict = PackedU8((0..n).map(|_| rng.below(2) as u8).collect());
     }
     if rules >= 2 {
         t.missing_left = PackedU8((0..n).map(|_| rng.below(2) as u8).collect());
     }
+    if rules == 3 || rules == 5 {
+        t.missing_type = PackedU8((0..n).map(|_| rng.below(3) as u8).collect());
+    } else if rules == 4 {
+        t.missing_type = PackedU8(vec![MISSING_NAN; n]);
+    } else if rules == 6 {
+        t.missing_type = PackedU8((0..n).map(|i| (t.feature.0[i] % 3) as u8).collect());
+    }
+    if rules == 4 || rules == 5 {
+        let mut kinds = vec![SPLIT_NUMERIC; n];
+        let mut offsets = vec![0u32];
+        let mut bits = Vec::new();
+        for (i, kind) in kinds.iter_mut().enumerate() {
+            let categorical = match rules {
+                4 => t.feature.0[i] % 2 == 1,
+                _ => rng.below(2) == 0,
+            };
+            if t.left.0[i] != LEAF && categorical {
+                *kind = [SPLIT_LISTED_LEFT, SPLIT_LISTED_RIGHT][rng.below(2)];
+                t.threshold.0[i] = 0.0;
+                t.strict.0[i] = 0;
+                t.missing_type.0[i] = MISSING_NAN;
+                for _ in 0..rng.below(4) {
+                    bits.push((0..32).fold(0u32, |w, b| w | (u32::from(rng.below(3) == 0) << b)));
+                }
+            }
+            offsets.push(bits.len() as u32);
+        }
+        t.categorical = PackedU8(kinds);
+        t.category_offsets = PackedU32(offsets);
+        t.category_bits = PackedU32(bits);
+    }
     t
 }
 
 proptest::proptest! {
-    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
 
     /// Ranked walks, in blocks and one row at a time, in the `u16` and the `u32` layouts,
     /// give bit for bit what the plain `f64` walk gives.
@@ -342,21 +463,25 @@ proptest::proptest! {
         proptest::prop_assert!(narrow);
         for wide in [false, true] {
             if wide {
-                *e.layout = Layout::new_wide(&e.trees, width);
+                *e.layout = Layout::new_wide(&e.trees, width, false);
             }
             check_blocks(&e, &x, width, k, &want, &format!("wide {wide}"))?;
         }
     }
 
-    /// Summed ensembles with per-node rules give bit for bit what the plain walk gives, for
-    /// every link, in blocks and one row at a time.
+    /// Summed ensembles with per-node rules (strict splits, missing directions and types,
+    /// categorical bitsets), compared in f64 or f32 and summed in f64 or f32, give bit for bit
+    /// what the plain oracle gives, for every link, in blocks and one row at a time, in the
+    /// `u16` and the `u32` layouts when ranked.
     #[test]
     fn boosted_walks_match_the_plain_walk_bit_for_bit(
         seed in 1u64..,
         width in 1usize..5,
         link in 0usize..3,
         rounds in 1usize..8,
-        rules in 0usize..3,
+        rules in 0usize..7,
+        features_f32: bool,
+        accumulate_f32: bool,
         n_rows in 1usize..30,
     ) {
         let mut rng = Rng(seed);
@@ -365,23 +490,77 @@ proptest::proptest! {
             1 => (Link::Logistic, 2, Task::Classification),
             _ => (Link::Softmax, 3, Task::Classification),
         };
+        let sem = Semantics { features_f32, accumulate_f32 };
         let per_round = if link == Link::Softmax { k } else { 1 };
-        let trees: Vec<TreeSpec> =
-            (0..rounds * per_round).map(|_| boosted_tree(&mut rng, width, rules)).collect();
-        let base = POOL[rng.below(POOL.len() - 1)] * 0.1;
-        // Random directions can all come out "right" (a one-split tree, say): the ranked walker
-        // then still applies.
-        let sends_nan_left = trees
-            .iter()
-            .any(|t| t.missing_left.0.iter().any(|&m| m != 0));
+        let trees: Vec<TreeSpec> = (0..rounds * per_round)
+            .map(|_| boosted_tree(&mut rng, width, rules, accumulate_f32))
+            .collect();
+        let mut base = POOL[rng.below(POOL.len() - 1)] * 0.1;
+        if accumulate_f32 {
+            base = f64::from(base as f32);
+        }
+        // Random rules can all come out as the defaults (a one-split tree, say): the ranked
+        // walker then still applies. Missing directions and categorical features are ranked
+        // too; missing types and features split both ways are walked on values.
+        let mut kinds = vec![(false, false); width];
+        let mut modes: Vec<std::collections::BTreeSet<u8>> = vec![Default::default(); width];
+        for t in &trees {
+            for i in (0..t.left.len()).filter(|&i| t.left.0[i] != LEAF) {
+                let f = t.feature.0[i] as usize;
+                if t.categorical.0.get(i).is_some_and(|&c| c != 0) {
+                    kinds[f].1 = true;
+                } else {
+                    kinds[f].0 = true;
+                }
+                modes[f].insert(t.missing_type.0.get(i).copied().unwrap_or(0));
+            }
+        }
+        let plain = kinds.iter().any(|&(numeric, categorical)| numeric && categorical)
+            || modes.iter().any(|m| m.len() > 1);
         let mut e = TreeEnsemble::new(task, trees)
-            .with_combination(Combination::Sum { base_score: base, link });
+            .with_combination(Combination::Sum { base_score: base, link })
+            .with_features_f32(features_f32)
+            .with_accumulate_f32(accumulate_f32);
         e.prepare(width, (k > 1).then_some(k)).expect("valid trees");
-        proptest::prop_assert_eq!(e.layout.is_ranked(), !sends_nan_left);
+        proptest::prop_assert_eq!(e.layout.is_ranked(), !plain);
         let x = random_rows(&mut rng, n_rows, width);
-        let want: Vec<(usize, Vec<f64>)> =
-            x.chunks(width).map(|row| boosted_reference(&e.trees, k, base, link, row)).collect();
+        let want: Vec<(usize, Vec<f64>)> = x
+            .chunks(width)
+            .map(|row| boosted_reference(&e.trees, k, base, link, sem, row))
+            .collect();
         check_blocks(&e, &x, width, k, &want, "")?;
+        if !plain {
+            *e.layout = Layout::new_wide(&e.trees, width, features_f32);
+            check_blocks(&e, &x, width, k, &want, "wide")?;
+        }
+    }
+
+    /// Forests (averaged, voting) that compare values rounded to f32, as scikit-learn's trees
+    /// do, give what the oracle gives on the rounded values, ranked and wide.
+    #[test]
+    fn f32_forests_match_the_plain_walk_on_rounded_values(
+        seed in 1u64..,
+        width in 1usize..4,
+        n_rows in 1usize..20,
+    ) {
+        let mut rng = Rng(seed);
+        let trees: Vec<TreeSpec> = (0..5).map(|_| random_tree(&mut rng, width, 2, 5)).collect();
+        let mut e = TreeEnsemble::new(Task::Classification, trees).with_features_f32(true);
+        e.prepare(width, Some(2)).expect("valid trees");
+        let x = random_rows(&mut rng, n_rows, width);
+        let want: Vec<(usize, Vec<f64>)> = x
+            .chunks(width)
+            .map(|row| {
+                let rounded: Vec<f64> = row.iter().map(|&v| v as f32 as f64).collect();
+                reference(&e.trees, 2, &rounded)
+            })
+            .collect();
+        for wide in [false, true] {
+            if wide {
+                *e.layout = Layout::new_wide(&e.trees, width, true);
+            }
+            check_blocks(&e, &x, width, 2, &want, &format!("wide {wide}"))?;
+        }
     }
 }
 
@@ -482,7 +661,7 @@ fn wide_models_use_the_u32_layout() {
 #[test]
 fn summed_ensembles_must_fit_their_task() {
     let mut rng = Rng(3);
-    let tree = boosted_tree(&mut rng, 2, 0);
+    let tree = boosted_tree(&mut rng, 2, 0, false);
     let sum = |link| Combination::Sum {
         base_score: 0.5,
         link,
@@ -545,4 +724,173 @@ fn only_the_boosting_layout_needs_format_1_4() {
         TreeEnsemble::new(Task::Classification, vec![rules]).format_minor(),
         4
     );
+}
+
+#[test]
+fn format_1_5_fields_are_validated() {
+    let mut rng = Rng(11);
+    let tree = boosted_tree(&mut rng, 2, 4, true);
+    let n = tree.left.len();
+    let refused = |t: &TreeSpec, field: &str| refused_with(t, field);
+    let mut bad = tree.clone();
+    bad.missing_type = PackedU8(vec![3; n]);
+    assert!(refused(&bad, "missing_type[0]"));
+    let mut bad = tree.clone();
+    bad.categorical = PackedU8(vec![0; n + 1]);
+    assert!(refused(&bad, "categorical"));
+    let mut bad = tree.clone();
+    bad.category_offsets.0.pop();
+    assert!(refused(&bad, "category_offsets"));
+    let mut bad = tree.clone();
+    bad.category_bits.0.push(1);
+    assert!(refused(&bad, "category_offsets"));
+    // A bitset on a leaf, and offsets that go back.
+    let mut leaf_bits = stump();
+    leaf_bits.leaf_class = PackedU32(vec![]);
+    leaf_bits.leaf_values = PackedF64(vec![1.0, 2.0]);
+    leaf_bits.threshold.0[0] = 0.0;
+    leaf_bits.categorical = PackedU8(vec![0, 1, 0]);
+    leaf_bits.category_offsets = PackedU32(vec![0, 0, 0, 0]);
+    assert!(refused(&leaf_bits, "categorical[1]"));
+    leaf_bits.categorical = PackedU8(vec![2, 0, 0]);
+    leaf_bits.category_offsets = PackedU32(vec![0, 2, 1, 2]);
+    leaf_bits.category_bits = PackedU32(vec![1, 1]);
+    assert!(refused(&leaf_bits, "category_offsets[1]"));
+    // A categorical node compares no threshold and keeps the default missing type.
+    leaf_bits.category_offsets = PackedU32(vec![0, 2, 2, 2]);
+    assert!(!refused(&leaf_bits, ""));
+    leaf_bits.threshold.0[0] = 0.5;
+    assert!(refused(&leaf_bits, "categorical[0]"));
+    leaf_bits.threshold.0[0] = 0.0;
+    leaf_bits.missing_type = PackedU8(vec![1, 0, 0]);
+    assert!(refused(&leaf_bits, "categorical[0]"));
+    // Too long a bitset.
+    leaf_bits.missing_type = PackedU8(vec![]);
+    let words = validate::MAX_CATEGORY_WORDS + 1;
+    leaf_bits.category_offsets = PackedU32(vec![0, words as u32, words as u32, words as u32]);
+    leaf_bits.category_bits = PackedU32(vec![0; words]);
+    assert!(refused(&leaf_bits, "category_offsets[0]"));
+    // Bitsets without kinds.
+    let mut stray = stump();
+    stray.leaf_class = PackedU32(vec![]);
+    stray.leaf_values = PackedF64(vec![1.0, 2.0]);
+    stray.category_bits = PackedU32(vec![1]);
+    assert!(refused(&stray, "category_offsets"));
+}
+
+#[test]
+fn f32_sums_hold_f32_values_only() {
+    let mut rng = Rng(5);
+    let tree = boosted_tree(&mut rng, 2, 0, true);
+    let sum = |base_score| Combination::Sum {
+        base_score,
+        link: Link::Identity,
+    };
+    let prepare = |t: &TreeSpec, c: Combination| {
+        TreeEnsemble::new(Task::Regression, vec![t.clone()])
+            .with_combination(c)
+            .with_accumulate_f32(true)
+            .prepare(2, None)
+    };
+    assert!(prepare(&tree, sum(0.5)).is_ok());
+    assert!(prepare(&tree, sum(0.1)).is_err_and(|e| e.to_string().contains("base_score")));
+    assert!(prepare(&tree, Combination::Average).is_err());
+    let mut wide_leaf = tree.clone();
+    wide_leaf.leaf_values.0[0] = 0.1;
+    assert!(prepare(&wide_leaf, sum(0.5)).is_err_and(|e| e.to_string().contains("leaf_values")));
+}
+
+#[test]
+fn only_format_1_5_content_needs_format_1_5() {
+    let mut rng = Rng(9);
+    let plain = boosted_tree(&mut rng, 2, 2, true);
+    let summed = TreeEnsemble::new(Task::Regression, vec![plain.clone()]).with_combination(
+        Combination::Sum {
+            base_score: 0.5,
+            link: Link::Identity,
+        },
+    );
+    assert_eq!(summed.format_minor(), 4);
+    assert_eq!(summed.clone().with_features_f32(true).format_minor(), 5);
+    assert_eq!(summed.clone().with_accumulate_f32(true).format_minor(), 5);
+    let categorical = boosted_tree(&mut rng, 2, 4, true);
+    assert_eq!(
+        TreeEnsemble::new(Task::Regression, vec![categorical]).format_minor(),
+        5
+    );
+    assert_eq!(
+        TreeEnsemble::new(Task::Classification, vec![stump()])
+            .with_features_f32(true)
+            .format_minor(),
+        5
+    );
+}
+
+#[test]
+fn xgboost_links_in_f32() {
+    // Known values of XGBoost's f32 sigmoid: 0 → 0.5, the clamp keeps large negative margins
+    // finite and positive.
+    assert_eq!(combine::sigmoid_f32(0.0), 0.5);
+    assert!(combine::sigmoid_f32(-200.0) > 0.0);
+    assert_eq!(combine::sigmoid_f32(200.0), 1.0);
+    let mut m = [1.0_f32, 1.0, 1.0, 1.0];
+    combine::softmax_f32(&mut m);
+    assert_eq!(m, [0.25; 4]);
+}
+
+#[test]
+fn lightgbm_missing_types_are_ranked_per_feature() {
+    // Feature 0 under `None` (NaN is 0.0), feature 1 under `Zero` (NaN and the zero band go to
+    // the missing side, left here): x0 <= 0.5 ? (x1 <= -1 ? 1 : 2) : 3.
+    let tree = TreeSpec {
+        feature: PackedU32(vec![0, 1, 0, 0, 0]),
+        threshold: PackedF64(vec![0.5, -1.0, 0.0, 0.0, 0.0]),
+        left: PackedU32(vec![1, 2, LEAF, LEAF, LEAF]),
+        right: PackedU32(vec![4, 3, 0, 1, 2]),
+        leaf_values: PackedF64(vec![1.0, 2.0, 3.0]),
+        missing_left: PackedU8(vec![0, 1, 0, 0, 0]),
+        missing_type: PackedU8(vec![MISSING_NONE, MISSING_ZERO, 0, 0, 0]),
+        ..TreeSpec::default()
+    };
+    let mut e =
+        TreeEnsemble::new(Task::Regression, vec![tree]).with_combination(Combination::Sum {
+            base_score: 0.0,
+            link: Link::Identity,
+        });
+    e.prepare(2, None).expect("valid");
+    assert!(e.layout.is_ranked(), "one missing type per feature");
+    let rows = [
+        [f64::NAN, 5.0],      // NaN is 0.0 <= 0.5; 5 > -1: leaf 2
+        [f64::NAN, f64::NAN], // x1 missing: left, leaf 1
+        [0.0, 1e-36],         // in the zero band: missing, leaf 1
+        [0.0, -2.0],          // -2 <= -1: leaf 1
+        [0.0, 2e-35],         // out of the band: 2e-35 > -1, leaf 2
+        [0.7, f64::NAN],      // leaf 3
+    ];
+    let x: Vec<f64> = rows.iter().flatten().copied().collect();
+    let mut values = [0.0; 6];
+    e.predict_dense(
+        &x,
+        2,
+        Outputs {
+            values: Some(&mut values),
+            ..Outputs::default()
+        },
+    );
+    assert_eq!(values, [2.0, 1.0, 1.0, 1.0, 2.0, 3.0]);
+    // A feature no entry names is 0.0: under `Zero`, missing (leaf 1); one row and two.
+    for rows in [1, 2] {
+        let entries: Vec<Entry> = vec![(0, 0.0); rows];
+        let mut values = vec![0.0; rows];
+        e.predict_entries(
+            &entries,
+            1,
+            &mut Vec::new(),
+            Outputs {
+                values: Some(&mut values),
+                ..Outputs::default()
+            },
+        );
+        assert_eq!(values, vec![1.0; rows]);
+    }
 }

@@ -1,20 +1,31 @@
 //! Validation of a stored tree ensemble: artifacts cross trust boundaries, so every count,
 //! index and number is checked before the walker trusts it.
 
-use super::format::{Combination, LEAF, Link, TreeSpec};
-use crate::artifact::limits::{MAX_NODES_PER_TREE, MAX_TOTAL_NODES, MAX_TREES};
+use super::format::{
+    Combination, LEAF, Link, MISSING_NAN, MISSING_ZERO, SPLIT_LISTED_RIGHT, SPLIT_NUMERIC, TreeSpec,
+};
+use crate::artifact::limits::{MAX_CATEGORIES, MAX_NODES_PER_TREE, MAX_TOTAL_NODES, MAX_TREES};
 use crate::model::Task;
 use crate::{Error, Result};
 
+/// Most 32-bit words in one categorical node's bitset: enough for every code of a column of
+/// [`MAX_CATEGORIES`] categories.
+pub(super) const MAX_CATEGORY_WORDS: usize = MAX_CATEGORIES.div_ceil(32);
+
 /// Checks `trees` combined by `combination` over `width` features for `n_classes` (None:
-/// regression); returns the number of outputs each leaf holds.
+/// regression); returns the number of outputs each leaf holds. `accumulate_f32` ensembles must
+/// be summed and hold only values an `f32` represents exactly (nothing is rounded silently).
 pub(super) fn validate_ensemble(
     trees: &[TreeSpec],
     combination: Combination,
+    accumulate_f32: bool,
     task: Task,
     width: usize,
     n_classes: Option<usize>,
 ) -> Result<usize> {
+    if accumulate_f32 {
+        validate_f32_sums(trees, combination)?;
+    }
     if trees.is_empty() || trees.len() > MAX_TREES {
         return Err(Error::field(
             "model.trees",
@@ -46,6 +57,129 @@ pub(super) fn validate_ensemble(
         )?;
     }
     Ok(outputs)
+}
+
+/// An ensemble summed in `f32`: a [`Combination::Sum`] whose base score and leaf margins are
+/// `f32` values.
+fn validate_f32_sums(trees: &[TreeSpec], combination: Combination) -> Result<()> {
+    let is_f32 = |v: f64| f64::from(v as f32).to_bits() == v.to_bits();
+    match combination {
+        Combination::Average => {
+            return Err(Error::field(
+                "model.accumulate_f32",
+                "only summed ensembles (`combination` `sum`) accumulate in f32",
+            ));
+        }
+        Combination::Sum { base_score, .. } if !is_f32(base_score) => {
+            return Err(Error::field(
+                "model.combination.base_score",
+                format!("`{base_score}` is not an f32 value, as `accumulate_f32` requires"),
+            ));
+        }
+        Combination::Sum { .. } => {}
+    }
+    for (t, tree) in trees.iter().enumerate() {
+        if let Some(l) = tree.leaf_values.0.iter().position(|&v| !is_f32(v)) {
+            return Err(Error::field(
+                format!("model.trees[{t}].leaf_values"),
+                format!(
+                    "value {l} (`{}`) is not an f32 value, as `accumulate_f32` requires",
+                    tree.leaf_values.0[l]
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a tree's per-node missing types and categorical splits: one value per node or none,
+/// known values, bitsets whose offsets run from 0 to the end of `category_bits` without going
+/// back, and rules that apply only where they mean something (categorical nodes split, keep the
+/// default missing type, compare no threshold).
+fn validate_format_1_5_rules(tree: &TreeSpec, field: &str) -> Result<()> {
+    let n = tree.left.len();
+    for (name, rule, max) in [
+        ("missing_type", &tree.missing_type, MISSING_ZERO),
+        ("categorical", &tree.categorical, SPLIT_LISTED_RIGHT),
+    ] {
+        if !rule.is_empty() && rule.len() != n {
+            return Err(Error::field(
+                format!("{field}.{name}"),
+                format!(
+                    "{} values for {n} nodes (give one per node, or none)",
+                    rule.len()
+                ),
+            ));
+        }
+        if let Some(i) = rule.0.iter().position(|&v| v > max) {
+            return Err(Error::field(
+                format!("{field}.{name}[{i}]"),
+                format!("`{}` where 0 to {max} is expected", rule.0[i]),
+            ));
+        }
+    }
+    let offsets = &tree.category_offsets.0;
+    if tree.categorical.is_empty() {
+        if !offsets.is_empty() || !tree.category_bits.is_empty() {
+            return Err(Error::field(
+                format!("{field}.category_offsets"),
+                "bitsets without `categorical` split kinds",
+            ));
+        }
+        return Ok(());
+    }
+    if offsets.len() != n + 1 {
+        return Err(Error::field(
+            format!("{field}.category_offsets"),
+            format!("{} offsets for {n} nodes (give n + 1)", offsets.len()),
+        ));
+    }
+    if offsets[0] != 0 || offsets[n] as usize != tree.category_bits.len() {
+        return Err(Error::field(
+            format!("{field}.category_offsets"),
+            format!(
+                "offsets must run from 0 to the {} words of `category_bits`",
+                tree.category_bits.len()
+            ),
+        ));
+    }
+    for i in 0..n {
+        let (start, end) = (offsets[i], offsets[i + 1]);
+        let kind = tree.split_kind(i);
+        if end < start || (end - start) as usize > MAX_CATEGORY_WORDS {
+            return Err(Error::field(
+                format!("{field}.category_offsets[{i}]"),
+                format!(
+                    "bitset from word {start} to {end} (ascending, at most {MAX_CATEGORY_WORDS} words)"
+                ),
+            ));
+        }
+        if kind == SPLIT_NUMERIC {
+            if end != start {
+                return Err(Error::field(
+                    format!("{field}.category_offsets[{i}]"),
+                    "a numeric node has no bitset",
+                ));
+            }
+            continue;
+        }
+        if tree.left.0[i] == LEAF {
+            return Err(Error::field(
+                format!("{field}.categorical[{i}]"),
+                "a leaf has no split",
+            ));
+        }
+        if tree.missing_type_of(i) != MISSING_NAN
+            || tree.is_strict(i)
+            || tree.threshold.0[i].to_bits() != 0
+        {
+            return Err(Error::field(
+                format!("{field}.categorical[{i}]"),
+                "a categorical node has missing type 0, no `strict` rule and threshold 0",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A summed ensemble's link fits its task: identity for a regressor, logistic for two classes,
@@ -148,6 +282,7 @@ fn validate_tree(
             ));
         }
     }
+    validate_format_1_5_rules(tree, field)?;
     let n_leaves = tree.left.0.iter().filter(|&&l| l == LEAF).count();
     if tree.leaf_values.len() != n_leaves * outputs {
         return Err(Error::field(
