@@ -2,6 +2,7 @@
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
+use tabship_serve::{AppState, Options};
 
 use crate::common::*;
 
@@ -381,4 +382,35 @@ async fn an_overflowing_regression_is_refused_not_answered_null() {
             .expect("v2 error")
             .contains("overflows")
     );
+}
+
+/// Models imported from XGBoost and LightGBM answer over HTTP exactly what their libraries
+/// predict (the golden expectations are the libraries' own `predict_proba`), to the last bit,
+/// never-seen categories included.
+#[tokio::test]
+async fn imported_models_answer_their_librarys_probabilities_bit_for_bit() {
+    for name in ["adult_xgboost", "adult_lightgbm"] {
+        let state = AppState::new(None, Options::default()).expect("state");
+        state
+            .load_paths(&[golden(&format!("{name}.tabship"))])
+            .expect("imported golden loads");
+        let app = tabship_serve::router(state);
+        let (header, rows) = read_csv(&format!("{name}.expected.csv"));
+        let features = &header[..13];
+        let instances: Vec<Value> = rows
+            .iter()
+            .map(|r| record(features, &r[..13], ADULT_NUMERIC))
+            .collect();
+        let a = post_json(&app, "/predict", &json!({ "instances": instances })).await;
+        assert_eq!(a.status, StatusCode::OK, "{name}: {}", a.text());
+        let body = a.json();
+        for (i, row) in rows.iter().enumerate() {
+            assert_eq!(body["predictions"][i], row[14].as_str(), "{name} row {i}");
+            for (column, class) in [(15, "<=50K"), (16, ">50K")] {
+                let expected: f64 = row[column].parse().expect("probability");
+                let got = body["probabilities"][i][class].as_f64().expect("probability");
+                assert_eq!(got.to_bits(), expected.to_bits(), "{name} row {i} {class}");
+            }
+        }
+    }
 }
