@@ -354,6 +354,20 @@ pub(crate) fn routing_key(headers: &HeaderMap) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// A number in a request is the nearest `f64` to its text, as the client meant it: one ulp
+    /// off would move a value that sits on a split threshold to the other side.
+    #[test]
+    fn json_numbers_parse_to_the_nearest_f64() {
+        for text in ["0.20387771725654602", "0.1", "5e-324", "1.7976931348623157e308"] {
+            let body = format!("{{\"x\": {text}}}");
+            let parsed = parse_json(body.as_bytes()).expect("JSON")["x"]
+                .as_f64()
+                .expect("number");
+            let nearest: f64 = text.parse().expect("number");
+            assert_eq!(parsed.to_bits(), nearest.to_bits(), "{text}");
+        }
+    }
+
     #[test]
     fn json_errors_name_the_position_once_and_keep_acronyms() {
         let error = parse_json(b"{\"age\":").expect_err("truncated JSON");
