@@ -368,6 +368,11 @@ def _sk_tree(step: str, tree: Any, leaf_values: Any, leaf_class: Any | None) -> 
     out_right = np.where(is_leaf, leaf_row, right).astype(np.int64)
     feature = np.where(is_leaf, 0, tree.feature).astype(np.int64)
     threshold = np.where(is_leaf, 0.0, tree.threshold)
+    # A split of the missing values alone has threshold +inf (every number goes left): the
+    # largest float64 sends every finite value left alike (tabship refuses infinite input).
+    threshold = np.where(threshold == np.inf, np.finfo(np.float64).max, threshold)
+    if not np.all(np.isfinite(threshold)):
+        raise _refuse(step, "tree_", "a threshold that is not finite")
     missing = getattr(tree, "missing_go_to_left", None)
     spec: dict[str, Any] = {
         "feature": feature.tolist(),
@@ -418,12 +423,9 @@ def _forest(step: str, model: Any, classifier: bool) -> dict[str, Any]:
         t = est.tree_
         value = np.asarray(t.value)[:, 0, :]
         if classifier:
-            # Exactly predict_proba's normalisation (numpy's row sum, zero sums kept).
-            normalizer = value.sum(axis=1)[:, np.newaxis]
-            normalizer[normalizer == 0.0] = 1.0
-            proba = value / normalizer
-            # DecisionTreeClassifier.predict: argmax of the un-normalised value.
-            trees.append(_sk_tree(step, t, proba, np.argmax(value, axis=1)))
+            # predict_proba returns `tree_.value` itself (fractions since 1.4.1); predict takes
+            # its argmax.
+            trees.append(_sk_tree(step, t, value, np.argmax(value, axis=1)))
         else:
             trees.append(_sk_tree(step, t, value[:, 0], None))
     return {"trees": trees, "combination": {"type": "average"}, "features_f32": True}

@@ -1,0 +1,435 @@
+"""Parity of imported models: `tabship.from_sklearn` / `from_xgboost` predict bit for bit what
+the source library predicts (`predict`, `predict_proba`), on the repository's datasets and on
+generated data with one row exactly on every split threshold (and the `float32` neighbours of
+each), with missing values and categoricals; the saved artifact predicts the same in the CLI.
+
+HTTP is not checked here: the Python package has no in-process server (the CLI's `tabship
+serve` runs the same `Pipeline` code as `tabship predict`; crates/tabship-serve tests it).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tabship
+from conftest import TESTDATA, read_csv, read_text_csv, run_cli
+
+sk_ensemble = pytest.importorskip("sklearn.ensemble")
+sk_tree = pytest.importorskip("sklearn.tree")
+sk_compose = pytest.importorskip("sklearn.compose")
+sk_pipeline = pytest.importorskip("sklearn.pipeline")
+sk_pre = pytest.importorskip("sklearn.preprocessing")
+sk_impute = pytest.importorskip("sklearn.impute")
+
+# What the parity matrix of the report is made of: (case id, rows compared, max |difference|).
+RESULTS: list[tuple[str, int, float]] = []
+
+
+def bits(a: Any) -> Any:
+    """The float64 bit patterns of `a` (float32 widened exactly first)."""
+    return np.ascontiguousarray(np.asarray(a, dtype=np.float64)).view(np.uint64)
+
+
+def assert_bits(case: str, got: Any, want: Any) -> None:
+    got = np.asarray(got, dtype=np.float64)
+    want = np.asarray(want)
+    if want.dtype == np.float32:
+        # The source computed in float32: tabship's float64 must be that float32, widened.
+        assert np.array_equal(got.astype(np.float32).astype(np.float64), got), case
+    want = want.astype(np.float64)
+    assert got.shape == want.shape, case
+    diff = np.abs(got - want)
+    worst = float(np.nanmax(diff)) if diff.size else 0.0
+    RESULTS.append((case, int(got.shape[0]), worst))
+    mismatch = np.flatnonzero((bits(got) != bits(want)).reshape(len(got), -1).any(axis=1))
+    assert mismatch.size == 0, f"{case}: {mismatch.size} rows differ, first {mismatch[:5]}, max {worst}"
+
+
+def check(case: str, pipeline: tabship.Pipeline, model: Any, x: pd.DataFrame, ours: pd.DataFrame | None = None) -> None:
+    """`pipeline` on `ours` (default `x`) against `model` on `x`."""
+    ours = x if ours is None else ours
+    if pipeline.task == "classification":
+        assert_bits(f"{case} proba", pipeline.predict_proba(ours), model.predict_proba(x))
+        want = [str(v) for v in model.predict(x)]
+        got = [str(v) for v in pipeline.predict(ours)]
+        assert got == want, case
+    else:
+        assert_bits(case, pipeline.predict(ours), model.predict(x))
+
+
+# --------------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def generated(n: int = 400, nan: bool = False, seed: int = 0) -> tuple[pd.DataFrame, Any, Any]:
+    """Numbers on a coarse grid (so thresholds fall between values and on them), a binary, a
+    three-class and a regression target."""
+    rng = np.random.default_rng(seed)
+    x = pd.DataFrame(
+        {
+            "a": np.round(rng.normal(size=n), 2),
+            "b": np.round(rng.uniform(-3, 3, size=n), 1),
+            "c": rng.integers(0, 7, size=n).astype(float),
+            "d": np.round(rng.exponential(size=n) * 100, 3),
+        }
+    )
+    y_reg = x.a * 2 + np.sin(x.b) + x.c * 0.3 + rng.normal(scale=0.1, size=n)
+    y_cls = (x.a + x.b * 0.3 > 0).astype(int) + (x.c > 4).astype(int)
+    if nan:
+        for col in x.columns:
+            x.loc[rng.random(n) < 0.15, col] = np.nan
+    return x, y_reg, y_cls
+
+
+def thresholds_rows(x: pd.DataFrame, splits: list[tuple[int, float]], f32: bool) -> pd.DataFrame:
+    """One row per split with its feature exactly on the threshold (and, for models comparing
+    in float32, the float32 values just below and above it), the other features from row 0."""
+    base = x.iloc[[0]]
+    rows = []
+    for feature, t in splits:
+        if not np.isfinite(t):
+            continue  # scikit-learn's split of the missing values alone
+        values = [t]
+        if f32:
+            t32 = np.float32(t)
+            values += [float(np.nextafter(t32, np.float32(-np.inf))), float(t32), float(np.nextafter(t32, np.float32(np.inf)))]
+        for v in values:
+            row = base.copy()
+            row.iloc[0, feature] = v
+            rows.append(row)
+    return pd.concat(rows, ignore_index=True) if rows else base
+
+
+def sk_splits(model: Any) -> list[tuple[int, float]]:
+    """(feature, threshold) of every split of a scikit-learn tree model."""
+    out: list[tuple[int, float]] = []
+    estimators: Any
+    if hasattr(model, "tree_"):
+        estimators = [model]
+    elif hasattr(model, "_predictors"):
+        for iteration in model._predictors:
+            for p in iteration:
+                inner = p.nodes[p.nodes["is_leaf"] == 0]
+                out += list(zip(inner["feature_idx"].tolist(), inner["num_threshold"].tolist()))
+        return out
+    else:
+        estimators = np.ravel(model.estimators_)
+    for est in estimators:
+        t = est.tree_
+        inner = t.children_left != -1
+        out += list(zip(t.feature[inner].tolist(), t.threshold[inner].tolist()))
+    return out
+
+
+def with_thresholds(x: pd.DataFrame, model: Any, f32: bool) -> pd.DataFrame:
+    extra = thresholds_rows(x, sk_splits(model), f32)
+    nan_row = x.iloc[[0]].copy()
+    nan_row.iloc[0, :] = np.nan
+    return pd.concat([x, extra], ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------
+# scikit-learn: bare models on generated numbers, with and without NaN
+# --------------------------------------------------------------------------------------------
+
+REGRESSORS: dict[str, Callable[[], Any]] = {
+    "DecisionTreeRegressor": lambda: sk_tree.DecisionTreeRegressor(max_depth=6, random_state=0),
+    "RandomForestRegressor": lambda: sk_ensemble.RandomForestRegressor(n_estimators=8, max_depth=6, random_state=0),
+    "ExtraTreesRegressor": lambda: sk_ensemble.ExtraTreesRegressor(n_estimators=8, max_depth=6, random_state=0),
+    "GradientBoostingRegressor": lambda: sk_ensemble.GradientBoostingRegressor(n_estimators=20, max_depth=3, random_state=0),
+    "HistGradientBoostingRegressor": lambda: sk_ensemble.HistGradientBoostingRegressor(max_iter=20, random_state=0),
+}
+CLASSIFIERS: dict[str, Callable[[], Any]] = {
+    "DecisionTreeClassifier": lambda: sk_tree.DecisionTreeClassifier(max_depth=6, random_state=0),
+    "ExtraTreeClassifier": lambda: sk_tree.ExtraTreeClassifier(max_depth=6, random_state=0),
+    "GradientBoostingClassifier": lambda: sk_ensemble.GradientBoostingClassifier(n_estimators=15, max_depth=3, random_state=0),
+    "HistGradientBoostingClassifier": lambda: sk_ensemble.HistGradientBoostingClassifier(max_iter=15, random_state=0),
+}
+# GradientBoosting* and the forests' trees take no NaN in scikit-learn 1.9 except these.
+TAKES_NAN = {
+    "DecisionTreeRegressor",
+    "DecisionTreeClassifier",
+    "RandomForestRegressor",
+    "ExtraTreesRegressor",
+    "HistGradientBoostingRegressor",
+    "HistGradientBoostingClassifier",
+    "ExtraTreeClassifier",
+}
+F32 = {"HistGradientBoostingRegressor": False, "HistGradientBoostingClassifier": False}
+
+
+def bare_cases() -> list[Any]:
+    cases = []
+    for name in [*REGRESSORS, *CLASSIFIERS]:
+        for nan in (False, True):
+            marks = []
+            if nan and name not in TAKES_NAN:
+                continue
+            cases.append(pytest.param(name, nan, id=f"{name}-{'nan' if nan else 'numeric'}", marks=marks))
+    return cases
+
+
+@functools.cache
+def fitted_bare(name: str, nan: bool, binary: bool) -> tuple[Any, pd.DataFrame]:
+    x, y_reg, y_cls = generated(nan=nan)
+    if name in REGRESSORS:
+        model = REGRESSORS[name]().fit(x, y_reg)
+    else:
+        y = (y_cls > 0).astype(int) if binary else y_cls
+        model = CLASSIFIERS[name]().fit(x, y)
+    return model, x
+
+
+@pytest.mark.parametrize(("name", "nan"), bare_cases())
+def test_sklearn_bare_models_predict_bit_for_bit(name: str, nan: bool) -> None:
+    for binary in (True, False) if name in CLASSIFIERS else (False,):
+        try:
+            model, x = fitted_bare(name, nan, binary)
+        except ValueError:
+            pytest.skip(f"{name} takes no NaN")
+        pipeline = tabship.from_sklearn(model, x)
+        rows = with_thresholds(x, model, F32.get(name, True))
+        kind = "binary" if binary else ("3-class" if name in CLASSIFIERS else "regression")
+        check(f"sklearn {name} {kind} {'nan' if nan else 'numeric'}", pipeline, model, rows)
+
+
+def test_forest_classifiers_are_refused_naming_the_parameter() -> None:
+    x, _, y = generated()
+    model = sk_ensemble.RandomForestClassifier(n_estimators=3, random_state=0).fit(x, y)
+    with pytest.raises(tabship.ModelImportError) as info:
+        tabship.from_sklearn(model, x)
+    assert info.value.parameter == "n_estimators"
+    assert isinstance(info.value, tabship.TabshipError)
+
+
+def test_unsupported_steps_are_refused_naming_step_and_parameter() -> None:
+    x, y, _ = generated()
+    scaled = sk_pipeline.Pipeline(
+        [("scale", sk_pre.MinMaxScaler()), ("tree", sk_tree.DecisionTreeRegressor(max_depth=3))]
+    ).fit(x, y)
+    with pytest.raises(tabship.ModelImportError) as info:
+        tabship.from_sklearn(scaled, x)
+    assert info.value.step == "scale"
+    dropped = sk_pipeline.Pipeline(
+        [
+            ("ct", sk_compose.ColumnTransformer([("oh", sk_pre.OneHotEncoder(drop="first"), ["c"])], remainder="passthrough", sparse_threshold=0)),
+            ("tree", sk_tree.DecisionTreeRegressor(max_depth=3)),
+        ]
+    ).fit(x, y)
+    with pytest.raises(tabship.ModelImportError) as info:
+        tabship.from_sklearn(dropped, x)
+    assert (info.value.step, info.value.parameter) == ("ct.oh", "drop")
+
+
+# --------------------------------------------------------------------------------------------
+# scikit-learn pipelines on the repository's datasets (categoricals, NaN, unknown categories)
+# --------------------------------------------------------------------------------------------
+
+
+def penguins() -> tuple[pd.DataFrame, pd.Series]:
+    df = read_csv(TESTDATA / "import" / "penguins_sample.csv")
+    y = df.pop("species")
+    return df, y
+
+
+def adult(n: int = 1500) -> tuple[pd.DataFrame, pd.Series]:
+    df = read_csv(TESTDATA / "adult_sample.csv").head(n)
+    y = df.pop("income")
+    return df, y
+
+
+def diamonds(n: int = 1500) -> tuple[pd.DataFrame, pd.Series]:
+    df = read_csv(TESTDATA / "diamonds_sample.csv").head(n)
+    y = df.pop("price")
+    return df, y
+
+
+def column_pipeline(x: pd.DataFrame, model: Any, ordinal: bool = False, scale: bool = False, **ohe: Any) -> Any:
+    cats = [c for c in x.columns if x[c].dtype == object]
+    nums = [c for c in x.columns if c not in cats]
+    if ordinal:
+        encoder: Any = sk_pre.OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
+    else:
+        encoder = sk_pre.OneHotEncoder(handle_unknown=ohe.pop("handle_unknown", "ignore"), sparse_output=False, **ohe)
+    numeric: Any = sk_pipeline.Pipeline(
+        [("impute", sk_impute.SimpleImputer(strategy="median")), ("scale", sk_pre.StandardScaler() if scale else "passthrough")]
+    )
+    ct = sk_compose.ColumnTransformer([("cat", encoder, cats), ("num", numeric, nums)], sparse_threshold=0)
+    return sk_pipeline.Pipeline([("prep", ct), ("model", model)])
+
+
+def unseen(x: pd.DataFrame) -> pd.DataFrame:
+    """The first rows with a never-seen category in every text column, and a missing one."""
+    rows = x.head(4).copy()
+    for c in rows.columns:
+        if rows[c].dtype == object:
+            rows.loc[rows.index[0], c] = "never-seen"
+            rows.loc[rows.index[1], c] = np.nan
+    return rows
+
+
+DATASET_CASES = [
+    ("penguins", "tree", dict()),
+    ("penguins", "gb", dict(min_frequency=5)),
+    ("penguins", "hgb-ordinal", dict()),
+    ("adult", "tree", dict(min_frequency=20)),
+    ("adult", "gb", dict()),
+    ("adult", "hgb-ordinal", dict()),
+    ("diamonds", "forest", dict(scale=True)),
+    ("diamonds", "hgb", dict()),
+]
+
+
+@functools.cache
+def fitted_dataset(data: str, kind: str, options_key: str) -> tuple[Any, pd.DataFrame]:
+    options = dict(eval(options_key))  # noqa: S307 - the test's own literal
+    x, y = {"penguins": penguins, "adult": adult, "diamonds": diamonds}[data]()
+    classifier = data != "diamonds"
+    model: Any
+    if kind == "tree":
+        model = sk_tree.DecisionTreeClassifier(max_depth=8, random_state=0)
+    elif kind == "gb":
+        model = sk_ensemble.GradientBoostingClassifier(n_estimators=15, max_depth=3, random_state=0)
+    elif kind == "forest":
+        model = sk_ensemble.RandomForestRegressor(n_estimators=6, max_depth=8, random_state=0)
+    elif classifier:
+        model = sk_ensemble.HistGradientBoostingClassifier(max_iter=15, random_state=0)
+    else:
+        model = sk_ensemble.HistGradientBoostingRegressor(max_iter=15, random_state=0)
+    scale = bool(options.pop("scale", False))
+    pipe = column_pipeline(x, model, ordinal=kind.endswith("ordinal"), scale=scale, **options)
+    return pipe.fit(x, y), x
+
+
+@pytest.mark.parametrize(("data", "kind", "options"), DATASET_CASES, ids=[f"{d}-{k}" for d, k, _ in DATASET_CASES])
+def test_sklearn_pipelines_on_datasets_predict_bit_for_bit(data: str, kind: str, options: dict[str, Any]) -> None:
+    pipe, x = fitted_dataset(data, kind, repr(sorted(options.items())))
+    pipeline = tabship.from_sklearn(pipe, x)
+    check(f"sklearn {data} {kind}", pipeline, pipe, x)
+    # Unknown categories through the Unknown slot (one-hot: all zeros; ordinal: -1) and
+    # missing ones, as scikit-learn scores them.
+    rows = unseen(x)
+    check(f"sklearn {data} {kind} unknown", pipeline, pipe, rows)
+
+
+def test_seed_tutorial_pipeline_ships_in_one_call_and_scores_unknown_categories(tmp_path: Path) -> None:
+    """The issue's check: a fitted OneHotEncoder + model as a scikit-learn Pipeline becomes a
+    `.tabship` in one call; saved and loaded, a never-seen category is scored through the
+    Unknown slot (as scikit-learn's handle_unknown='ignore' scores it) and counted."""
+    x, y = adult()
+    pipe = column_pipeline(x, sk_tree.DecisionTreeClassifier(max_depth=6, random_state=0)).fit(x, y)
+    path = tmp_path / "adult.tabship"
+    tabship.from_sklearn(pipe, x, target="income", name="adult").save(path)
+    loaded = tabship.Pipeline.load(path)
+    rows = unseen(x)
+    check("seed tutorial unknown", loaded, pipe, rows)
+    record = rows.iloc[0].to_dict()
+    assert loaded.predict(record) == pipe.predict(rows.iloc[[0]])[0]
+
+
+# --------------------------------------------------------------------------------------------
+# XGBoost through the native importer
+# --------------------------------------------------------------------------------------------
+
+xgb = pytest.importorskip("xgboost")
+
+XGB_OBJECTIVES = ["reg:squarederror", "binary:logistic", "multi:softprob"]
+
+
+@functools.cache
+def fitted_xgb(objective: str, case: str) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    params = dict(n_estimators=12, max_depth=4, learning_rate=0.3, random_state=0, tree_method="hist")
+    if case == "categorical":
+        x, y = penguins()
+        x = x.copy()
+        for c in ("island", "sex"):
+            x[c] = x[c].astype("category")
+        ours = x.copy()
+        for c in ("island", "sex"):
+            ours[c] = ours[c].astype(object)
+        codes = {s: i for i, s in enumerate(sorted(y.unique()))}
+        y_cls = y.map(codes)
+        y_reg = x["body_mass_g"].fillna(0)
+        x = x.drop(columns=["body_mass_g"])
+        ours = ours.drop(columns=["body_mass_g"])
+        params["enable_categorical"] = True
+    else:
+        x, y_reg, y_cls = generated(nan=case == "nan")
+        ours = x
+    if objective == "reg:squarederror":
+        model = xgb.XGBRegressor(objective=objective, **params).fit(x, y_reg)
+    elif objective == "binary:logistic":
+        model = xgb.XGBClassifier(objective=objective, **params).fit(x, (y_cls > 0).astype(int))
+    else:
+        model = xgb.XGBClassifier(objective=objective, **params).fit(x, y_cls)
+    return model, x, ours
+
+
+def xgb_thresholds(model: Any, x: pd.DataFrame) -> list[tuple[int, float]]:
+    trees = model.get_booster().trees_to_dataframe()
+    numeric = trees[(trees.Feature != "Leaf") & trees.Split.notna()]
+    out = []
+    for f, t in zip(numeric.Feature, numeric.Split):
+        if f in x.columns and x[f].dtype != "category":
+            out.append((list(x.columns).index(f), float(t)))
+    return out
+
+
+@pytest.mark.parametrize("case", ["numeric", "nan", "categorical"])
+@pytest.mark.parametrize("objective", XGB_OBJECTIVES)
+def test_xgboost_predicts_bit_for_bit(objective: str, case: str) -> None:
+    model, x, ours = fitted_xgb(objective, case)
+    pipeline = tabship.from_xgboost(model, ours)
+    if case != "categorical":
+        rows = pd.concat([x, thresholds_rows(x, xgb_thresholds(model, x), True)], ignore_index=True)
+        check(f"xgboost {objective} {case}", pipeline, model, rows)
+    else:
+        check(f"xgboost {objective} {case}", pipeline, model, x, ours)
+
+
+# --------------------------------------------------------------------------------------------
+# The CLI scores saved artifacts exactly as Python does
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_cli_predicts_imported_artifacts_identically(cli: Path, tmp_path: Path) -> None:
+    built: list[tuple[str, tabship.Pipeline, pd.DataFrame]] = []
+    model, x = fitted_bare("HistGradientBoostingClassifier", True, False)
+    built.append(("hgb", tabship.from_sklearn(model, x), x))
+    pipe, px = fitted_dataset("adult", "gb", repr(sorted({}.items())))
+    built.append(("adult-gb", tabship.from_sklearn(pipe, px), unseen(px)))
+    xm, xx, _ = fitted_xgb("multi:softprob", "nan")
+    built.append(("xgb", tabship.from_xgboost(xm, xx), xx))
+    for name, pipeline, rows in built:
+        path = tmp_path / f"{name}.tabship"
+        pipeline.save(path)
+        data = tmp_path / f"{name}.csv"
+        rows.to_csv(data, index=False)
+        out = tmp_path / f"{name}.out.csv"
+        proba = ["--proba"] if pipeline.task == "classification" else []
+        run_cli(cli, "predict", path, data, *proba, "-o", out)
+        scored = read_text_csv(out)
+        if pipeline.task == "classification":
+            p = pipeline.predict_proba(rows)
+            for k, cls in enumerate(pipeline.classes):
+                assert [float(v) for v in scored[f"probability_{cls}"]] == p[:, k].tolist(), name
+            assert list(scored["prediction"]) == [str(v) for v in pipeline.predict(rows)], name
+        else:
+            assert [float(v) for v in scored["prediction"]] == pipeline.predict(rows).tolist(), name
+
+
+def test_zz_parity_matrix_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    """Prints the parity matrix gathered above (`pytest -s -k parity_matrix` shows it)."""
+    with capsys.disabled():
+        for case, rows, worst in RESULTS:
+            print(f"PARITY {case}: {rows} rows, max diff {worst}")
