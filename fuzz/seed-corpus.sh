@@ -25,6 +25,7 @@ for f in "$testdata"/import/xgboost/*/*/model.*; do
     cp "$f" "$here/corpus/xgboost_model/$(basename "$(dirname "$case_dir")")-$(basename "$case_dir")-$(basename "$f")"
 done
 echo "xgboost_model: $(ls "$here/corpus/xgboost_model" | wc -l) file(s) in corpus/xgboost_model"
+seed lightgbm_text "$testdata"/import/lightgbm/*.model.txt
 for dir in "$here"/seeds/*/; do
     target=$(basename "$dir")
     seed "$target" "$dir"*

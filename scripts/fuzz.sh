@@ -34,8 +34,9 @@ declare -A max_len=(
     [keys_toml]=4096
     [state_json]=8192
     [xgboost_model]=65536
+    [lightgbm_text]=65536
 )
-targets="${FUZZ_TARGETS:-artifact_loader json_request v2_infer multipart_upload csv_reader keys_toml state_json xgboost_model}"
+targets="${FUZZ_TARGETS:-artifact_loader json_request v2_infer multipart_upload csv_reader keys_toml state_json xgboost_model lightgbm_text}"
 
 bash scripts/install-fuzz.sh
 toolchains="$(rustup toolchain list 2>/dev/null || true)"

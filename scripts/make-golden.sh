@@ -22,18 +22,20 @@ goldens=(
   "diamonds_forest_profile|testdata/diamonds_sample.csv|--target price --model random-forest --n-trees 10 --max-depth 6 --name diamonds-forest|$g/diamonds_inputs.csv|"
 )
 
-# Format 1.5: a model imported from XGBoost 3.2 (f32 comparisons and sums, missing directions,
-# categorical splits, NaN-passing encoders) with its fixture's rows as reference data.
-# name | model | reference | import arguments | inputs to predict | predict arguments
+# Format 1.5: models imported from XGBoost 3.2 (f32 comparisons and sums, missing directions,
+# categorical splits listed right, NaN-passing encoders) and LightGBM 4.7 (float64 comparisons,
+# missing types, categorical splits listed left) with their fixture's rows as reference data.
+# name | library | model | reference | import arguments | inputs to predict | predict arguments
 imported=(
-  "adult_xgboost|testdata/import/xgboost/v3.2/adult_binary_cat/model.json|testdata/import/xgboost/v3.2/adult_binary_cat/rows.csv|--target target --name adult-xgboost|$g/adult_inputs.csv|--proba"
+  "adult_xgboost|xgboost|testdata/import/xgboost/v3.2/adult_binary_cat/model.json|testdata/import/xgboost/v3.2/adult_binary_cat/rows.csv|--target target --name adult-xgboost|$g/adult_inputs.csv|--proba"
+  "adult_lightgbm|lightgbm|testdata/import/lightgbm/binary_adult.model.txt|testdata/import/lightgbm/binary_adult.reference.csv|--target target --name adult-lightgbm|$g/adult_inputs.csv|--proba"
 )
 
 for entry in "${imported[@]}"; do
-  IFS='|' read -r name model reference import_args inputs predict_args <<< "$entry"
+  IFS='|' read -r name library model reference import_args inputs predict_args <<< "$entry"
   if [ $# -gt 0 ] && [[ ! " $* " =~ " $name " ]]; then continue; fi
   # shellcheck disable=SC2086
-  $tabship import xgboost "$model" --reference "$reference" $import_args --model-version golden -o "$g/$name.tabship"
+  $tabship import "$library" "$model" --reference "$reference" $import_args --model-version golden -o "$g/$name.tabship"
   # shellcheck disable=SC2086
   $tabship predict "$g/$name.tabship" "$inputs" $predict_args -o "$g/$name.expected.csv"
 done

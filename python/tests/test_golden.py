@@ -23,6 +23,8 @@ CASES = [
     ("diamonds_forest", GOLDEN / "diamonds_inputs.csv", "1.1"),
     # Imported from XGBoost 3.2: f32 comparisons and sums, missing directions, categorical splits.
     ("adult_xgboost", GOLDEN / "adult_inputs.csv", "1.5"),
+    # Imported from LightGBM 4.7: float64 comparisons, missing types, categorical splits.
+    ("adult_lightgbm", GOLDEN / "adult_inputs.csv", "1.5"),
 ]
 IDS = [c[0] for c in CASES]
 

@@ -39,7 +39,7 @@ pub enum Command {
     /// Compare live data with the training distribution stored in the artifact: per column the
     /// statistic, its value, the threshold and the verdict, then the dataset verdict.
     Drift(DriftArgs),
-    /// Import a model trained elsewhere (XGBoost) as a .tabship artifact that predicts exactly
+    /// Import a model trained elsewhere (XGBoost, LightGBM) as a .tabship artifact that predicts exactly
     /// what the source library predicts; reference data gives the schema, the category codes,
     /// the class labels and the drift profile.
     Import(ImportArgs),
@@ -56,8 +56,8 @@ pub struct ImportArgs {
 pub enum ImportSource {
     /// An XGBoost model saved by `save_model` as JSON or UBJSON (1.7, 2.x, 3.x).
     Xgboost(ImportModelArgs),
-    // The LightGBM arm goes here: `Lightgbm(ImportModelArgs)`, dispatched in
-    // `commands/import.rs`.
+    /// A LightGBM text model saved by `save_model` (LightGBM 4.x, `version=v4`).
+    Lightgbm(ImportModelArgs),
 }
 
 /// What every importer takes.

@@ -29,8 +29,13 @@
 //! - [`xgboost`]: XGBoost JSON and UBJSON models (1.7, 2.x, 3.x), objectives
 //!   `reg:squarederror`, `binary:logistic`, `binary:logitraw`, `multi:softprob`,
 //!   `multi:softmax`, numeric and categorical splits.
+//! - [`lightgbm`]: LightGBM text models (`v4`, LightGBM 4.x), objectives `regression` (and the
+//!   other identity-output regressions), `binary`, `multiclass`; missing types None/Zero/NaN,
+//!   categorical splits (pandas categories when the file carries them), `average_output`
+//!   random forests.
 
 mod error;
+pub mod lightgbm;
 pub mod reference;
 mod ubjson;
 pub mod xgboost;

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use tabship_import::reference::{ReferenceData, ReferenceOptions, assemble};
-use tabship_import::{Imported, xgboost};
+use tabship_import::{Imported, lightgbm, xgboost};
 
 use crate::cli::{ImportArgs, ImportModelArgs, ImportSource};
 use crate::error::{Error, Result};
@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 pub fn run(args: ImportArgs) -> Result<()> {
     let (imported, args) = match args.source {
         ImportSource::Xgboost(a) => (xgboost::read_file(&a.model)?, a),
-        // The LightGBM arm: `ImportSource::Lightgbm(a) => (lightgbm::read_file(&a.model)?, a)`.
+        ImportSource::Lightgbm(a) => (lightgbm::read_file(&a.model)?, a),
     };
     save(imported, &args)
 }

@@ -1,5 +1,5 @@
-//! `tabship import`: an XGBoost model and its reference data become an artifact whose
-//! predictions through `tabship predict` are XGBoost's, bit for bit.
+//! `tabship import`: an XGBoost or LightGBM model and its reference data become an artifact
+//! whose predictions through `tabship predict` are the library's, bit for bit.
 
 use crate::common::{path, stderr, stdout, tabship, testdata};
 
@@ -75,6 +75,79 @@ fn import_refuses_what_it_cannot_reproduce() {
     assert!(
         stderr(&o)
             .contains("unsupported objective `reg:pseudohubererror` (learner.objective.name)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.path().join("out.tabship").exists());
+}
+
+#[test]
+fn import_lightgbm_then_predict_matches_lightgbm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixture = |ext: &str| testdata(&format!("import/lightgbm/binary_adult.{ext}"));
+    let out = dir.path().join("adult.tabship");
+    let o = tabship(&[
+        "import",
+        "lightgbm",
+        &fixture("model.txt"),
+        "--reference",
+        &fixture("reference.csv"),
+        "--target",
+        "target",
+        "-o",
+        path(&out),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("imported lightgbm"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("format 1.5"), "{}", stdout(&o));
+    let o = tabship(&["predict", path(&out), &fixture("inputs.csv"), "--proba"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let p1 = header
+        .iter()
+        .position(|h| *h == "probability_>50K")
+        .unwrap_or_else(|| panic!("probabilities in {header:?}"));
+    let (_, expected) = tabship_test_support::read_csv(&tabship_test_support::testdata(
+        "import/lightgbm/binary_adult.expected.csv",
+    ));
+    let mut compared = 0;
+    for (line, want) in lines.zip(&expected) {
+        let got: f64 = line
+            .split(',')
+            .nth(p1)
+            .expect("field")
+            .parse()
+            .expect("probability");
+        let bits = u64::from_str_radix(&want[1], 16).expect("hex");
+        assert_eq!(
+            got.to_bits(),
+            bits,
+            "{line}: LightGBM {}",
+            f64::from_bits(bits)
+        );
+        compared += 1;
+    }
+    assert_eq!(compared, expected.len());
+}
+
+#[test]
+fn import_lightgbm_refuses_linear_trees_by_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixture = |ext: &str| testdata(&format!("import/lightgbm/linear_tree.{ext}"));
+    let o = tabship(&[
+        "import",
+        "lightgbm",
+        &fixture("model.txt"),
+        "--reference",
+        &fixture("reference.csv"),
+        "-o",
+        path(&dir.path().join("out.tabship")),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("unsupported LightGBM linear_tree"),
         "{}",
         stderr(&o)
     );

@@ -7,8 +7,8 @@ use tabship::{Pipeline, Predictions, Value};
 use crate::common::{batch_for, golden, read_csv};
 
 /// (name, inputs, format minor): linear pipelines are written as format 1.0, trees need 1.1, a
-/// drift profile 1.2, a model imported from XGBoost 1.5.
-const GOLDEN: [(&str, &str, u16); 9] = [
+/// drift profile 1.2, models imported from XGBoost and LightGBM 1.5.
+const GOLDEN: [(&str, &str, u16); 10] = [
     ("iris_logistic", "../iris.csv", 0),
     ("adult_logistic", "adult_inputs.csv", 0),
     ("diamonds_ridge", "diamonds_inputs.csv", 0),
@@ -18,6 +18,7 @@ const GOLDEN: [(&str, &str, u16); 9] = [
     ("adult_logistic_profile", "adult_inputs.csv", 2),
     ("diamonds_forest_profile", "diamonds_inputs.csv", 2),
     ("adult_xgboost", "adult_inputs.csv", 5),
+    ("adult_lightgbm", "adult_inputs.csv", 5),
 ];
 
 #[test]
@@ -83,6 +84,7 @@ fn single_records_match_the_batch_exactly() {
     single_records_match_the_batch("adult_logistic");
     single_records_match_the_batch("adult_forest");
     single_records_match_the_batch("adult_xgboost");
+    single_records_match_the_batch("adult_lightgbm");
 }
 
 fn single_records_match_the_batch(name: &str) {

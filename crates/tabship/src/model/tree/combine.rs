@@ -6,7 +6,6 @@ use super::buffers::Buffers;
 use super::format::{Combination, Link};
 use super::walk::RowValues;
 use crate::model::Outputs;
-use crate::model::linear::sigmoid;
 
 impl TreeEnsemble {
     /// Combines the trees' leaves for every row of `rows`, as the ensemble's [`Combination`]
@@ -179,7 +178,7 @@ impl TreeEnsemble {
                     }
                 }
                 Link::Logistic => {
-                    let p = sigmoid(margins[0]);
+                    let p = logistic(margins[0]);
                     if let Some(c) = classes.as_deref_mut() {
                         c[r] = usize::from(p > 0.5);
                     }
@@ -285,6 +284,16 @@ impl TreeEnsemble {
             }
         }
     }
+}
+
+/// The summed ensembles' `f64` logistic link, `1 / (1 + exp(-m))` computed as written: LightGBM's
+/// binary `ConvertOutput` (with `sigmoid:1`) and SciPy's `expit`, whose results importers
+/// reproduce bit for bit. (The linear models' [`sigmoid`](crate::model::sigmoid) rewrites negative
+/// margins as `e / (1 + e)`, which rounds differently.) A margin below about -709 gives
+/// `1 / (1 + inf) = 0`, never NaN.
+#[inline]
+pub(crate) fn logistic(m: f64) -> f64 {
+    1.0 / (1.0 + (-m).exp())
 }
 
 /// XGBoost's `common::Sigmoid(float)` (`src/common/math.h`): the exponent clamped at 88.7 so

@@ -369,7 +369,7 @@ fn boosted_reference(
     match link {
         Link::Identity => (0, margins),
         Link::Logistic => {
-            let p = crate::model::sigmoid(margins[0]);
+            let p = 1.0 / (1.0 + (-margins[0]).exp());
             (usize::from(p > 0.5), vec![1.0 - p, p])
         }
         Link::Softmax => {
