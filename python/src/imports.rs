@@ -136,7 +136,7 @@ pub(crate) fn _from_parts_json(
 }
 
 /// `tabship._tabship._import_model(library, model, reference_csv, target, categorical, name,
-/// version)`: a model file's bytes through the native importer of `library` (`xgboost`).
+/// version)`: a model file's bytes through the native importer of `library` (`xgboost`, `lightgbm`).
 #[pyfunction]
 #[pyo3(signature = (library, model, reference_csv, target=None, categorical=Vec::new(), name=None, version=None))]
 #[allow(clippy::too_many_arguments)]
@@ -160,10 +160,11 @@ pub(crate) fn _import_model(
     let pipeline = without_gil(py, || -> tabship_import::Result<Pipeline> {
         let imported = match library.as_str() {
             "xgboost" => tabship_import::xgboost::read_bytes(model)?,
+            "lightgbm" => tabship_import::lightgbm::read_bytes(model)?,
             other => {
                 return Err(tabship_import::Error::unsupported(
                     "library",
-                    format!("`{other}` (supported: xgboost)"),
+                    format!("`{other}` (supported: xgboost, lightgbm)"),
                 ));
             }
         };

@@ -191,6 +191,16 @@ def _ordinal(step: str, encoder: Any, columns: list[str], trees: bool) -> list[_
         frequent, rare, has_missing = _split_categories(
             step, encoder.categories_[i], infrequent[i]
         )
+        if not has_missing and encoder.handle_unknown == "use_encoded_value":
+            # scikit-learn codes a missing value it never saw as unknown (-1), tabship's ordinal
+            # columns pass it as NaN for the trees to route.
+            raise _refuse(
+                step,
+                "handle_unknown",
+                f"column `{name}` saw no missing value in fit, so scikit-learn codes one as "
+                "unknown_value while tabship passes NaN (use handle_unknown='error', or fit "
+                "with missing values)",
+            )
         spec = {
             "type": "categorical",
             "encoding": "ordinal",
@@ -200,7 +210,6 @@ def _ordinal(step: str, encoder: Any, columns: list[str], trees: bool) -> list[_
             "missing_slot": False,
             "fill_category": None,
         }
-        del has_missing  # a learnt missing category is coded NaN as any missing value
         out.append(_Column(name, "categorical", spec))
     return out
 
@@ -435,6 +444,19 @@ def _constant_tree(value: float) -> dict[str, Any]:
     return {"feature": [0], "threshold": [0.0], "left": [LEAF], "right": [0], "leaf_values": [value]}
 
 
+def _no_softmax(step: str, k: int) -> None:
+    if k > 1:
+        # scikit-learn's softmax (sklearn.utils.extmath.softmax) calls numpy's exp, whose SIMD
+        # kernels round differently from the C library's exp in the last bit (measured: 4.6 %
+        # of values on an AVX-512 machine) and per CPU: not reproducible bit for bit.
+        raise _refuse(
+            step,
+            "n_classes_",
+            f"{k} classes: scikit-learn's softmax uses numpy's SIMD exp, which tabship cannot "
+            "reproduce bit for bit (binary classifiers and regressors are supported)",
+        )
+
+
 def _sum_model(trees: list[dict[str, Any]], baseline: Any, link: str, f32: bool) -> dict[str, Any]:
     np = _np()
     base = np.asarray(baseline, dtype=np.float64).ravel()
@@ -457,8 +479,12 @@ def _gradient_boosting(step: str, model: Any, classifier: bool, reference: Any) 
     loss = model.loss
     if classifier and loss != "log_loss":
         raise _refuse(step, "loss", f"{loss!r} (only 'log_loss')")
+    if model.init not in (None, "zero"):
+        raise _refuse(step, "init", "an init estimator other than the default or 'zero'")
     stages = model.estimators_
     k = stages.shape[1]
+    if classifier:
+        _no_softmax(step, k)
     link = "identity" if not classifier else ("logistic" if k == 1 else "softmax")
     lr = float(model.learning_rate)
     trees = []
@@ -490,9 +516,14 @@ def _hist_tree(step: str, predictor: Any) -> dict[str, Any]:
     if np.any(left[inner] <= inner) or np.any(right[inner] <= inner):
         raise _refuse(step, "_predictors", "a child numbered before its parent")
     missing = np.where(is_leaf, 0, nodes["missing_go_to_left"]).astype(np.int64)
+    threshold = np.where(is_leaf, 0.0, nodes["num_threshold"])
+    # +inf: every number goes left, only missing values may go right (see `_sk_tree`).
+    threshold = np.where(threshold == np.inf, np.finfo(np.float64).max, threshold)
+    if not np.all(np.isfinite(threshold)):
+        raise _refuse(step, "_predictors", "a threshold that is not finite")
     spec: dict[str, Any] = {
         "feature": np.where(is_leaf, 0, nodes["feature_idx"]).astype(np.int64).tolist(),
-        "threshold": np.where(is_leaf, 0.0, nodes["num_threshold"]).tolist(),
+        "threshold": threshold.tolist(),
         "left": np.where(is_leaf, LEAF, left).tolist(),
         "right": np.where(is_leaf, leaf_row, right).tolist(),
         "leaf_values": nodes["value"][leaves].astype(np.float64).tolist(),
@@ -508,6 +539,7 @@ def _hist_gradient_boosting(step: str, model: Any, classifier: bool) -> dict[str
         raise _refuse(step, "categorical_features", "native categorical features of HistGradientBoosting")
     k = model.n_trees_per_iteration_
     if classifier:
+        _no_softmax(step, k)
         link = "logistic" if k == 1 else "softmax"
     else:
         if model.loss not in ("squared_error", "absolute_error", "quantile"):
