@@ -23,7 +23,7 @@ use crate::gil::without_gil;
 use crate::pipeline::PyPipeline;
 
 /// The pipeline's parts as `tabship/_sklearn.py` writes them: the core's serde forms, except
-/// the trees, whose arrays are plain lists here (the artifact packs them as bytes).
+/// a tree ensemble's arrays, which are plain lists here (the artifact packs them as bytes).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PartsJson {
@@ -38,8 +38,16 @@ struct PartsJson {
 
 /// The model: a tree ensemble with list arrays, or a linear model in the artifact's own form.
 #[derive(Deserialize)]
+#[serde(untagged)]
+enum ModelJson {
+    Trees(TreesJson),
+    Linear(Model),
+}
+
+/// A tree ensemble.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ModelJson {
+struct TreesJson {
     trees: Vec<TreeJson>,
     #[serde(default)]
     combination: Combination,
@@ -109,18 +117,26 @@ pub(crate) fn _from_parts_json(
 ) -> PyResult<PyPipeline> {
     let parsed: PartsJson = serde_json::from_str(parts)
         .map_err(|e| crate::errors::base(py, format!("invalid pipeline parts: {e}")))?;
-    let model = TreeEnsemble::new(
-        parsed.task,
-        parsed.model.trees.into_iter().map(TreeSpec::from).collect(),
-    )
-    .with_combination(parsed.model.combination)
-    .with_features_f32(parsed.model.features_f32);
+    let model = match parsed.model {
+        ModelJson::Trees(t) => Model::TreeEnsemble(
+            TreeEnsemble::new(parsed.task, t.trees.into_iter().map(TreeSpec::from).collect())
+                .with_combination(t.combination)
+                .with_features_f32(t.features_f32),
+        ),
+        ModelJson::Linear(m) if !matches!(m, Model::TreeEnsemble(_)) => m,
+        ModelJson::Linear(_) => {
+            return Err(crate::errors::base(
+                py,
+                "invalid pipeline parts: a tree ensemble's arrays must be lists".to_owned(),
+            ));
+        }
+    };
     let parts = PipelineParts {
         schema: parsed.schema,
         encoders: parsed.encoders,
         task: parsed.task,
         classes: parsed.classes,
-        model: Model::TreeEnsemble(model),
+        model,
         training: parsed.training,
         metrics: Default::default(),
         drift_profile: None,

@@ -369,6 +369,65 @@ def test_seed_tutorial_pipeline_ships_in_one_call_and_scores_unknown_categories(
 
 
 # --------------------------------------------------------------------------------------------
+# scikit-learn linear models: measured, not bit for bit (BLAS summation order, numpy's exp)
+# --------------------------------------------------------------------------------------------
+
+sk_linear = pytest.importorskip("sklearn.linear_model")
+
+# Bounds over the largest differences measured in units in the last place (scikit-learn 1.9.1,
+# numpy 2.4.6 with OpenBLAS 0.3.31 on x86-64: regression 768 ulps where terms of thousands cancel
+# to a price near zero, probabilities 64 ulps); the test fails if they grow.
+MAX_ULPS = {"regression": 1024, "proba": 128}
+LINEAR_RESULTS: list[tuple[str, int, int, float, float]] = []
+
+
+def ulps(got: Any, want: Any) -> int:
+    """The largest distance in representable float64 values between `got` and `want`."""
+    def ordered(a: Any) -> Any:
+        i = np.asarray(a, dtype=np.float64).ravel().view(np.int64)
+        return np.where(i < 0, np.int64(-(2**63)) - i, i)
+
+    return int(np.max(np.abs(ordered(got) - ordered(want)))) if np.size(got) else 0
+
+
+LINEAR_CASES = [
+    ("diamonds", "LinearRegression"),
+    ("diamonds", "Ridge"),
+    ("diamonds", "Lasso"),
+    ("diamonds", "ElasticNet"),
+    ("adult", "LogisticRegression"),
+    ("iris", "LogisticRegression"),
+]
+
+
+@pytest.mark.parametrize(("data", "name"), LINEAR_CASES, ids=[f"{d}-{n}" for d, n in LINEAR_CASES])
+def test_sklearn_linear_models_within_measured_ulps(data: str, name: str) -> None:
+    if data == "iris":
+        x = read_csv(TESTDATA / "iris.csv")
+        y = x.pop("species")
+    else:
+        x, y = {"diamonds": diamonds, "adult": adult}[data]()
+    kwargs: dict[str, Any] = {"max_iter": 2000} if name in ("LogisticRegression", "Lasso", "ElasticNet") else {}
+    if name in ("Lasso", "ElasticNet"):
+        kwargs["alpha"] = 0.5
+    model = getattr(sk_linear, name)(**kwargs)
+    pipe = column_pipeline(x, model, scale=True).fit(x, y)
+    pipeline = tabship.from_sklearn(pipe, x)
+    if name == "LogisticRegression":
+        got, want = pipeline.predict_proba(x), pipe.predict_proba(x)
+        assert [str(v) for v in pipeline.predict(x)] == [str(v) for v in pipe.predict(x)]
+        bound = MAX_ULPS["proba"]
+    else:
+        got, want = pipeline.predict(x), pipe.predict(x)
+        bound = MAX_ULPS["regression"]
+    distance = ulps(got, want)
+    same = float(np.mean(bits(got) == bits(np.asarray(want))))
+    worst = float(np.max(np.abs(np.asarray(got, dtype=np.float64) - np.asarray(want, dtype=np.float64))))
+    LINEAR_RESULTS.append((f"sklearn {data} {name}", len(x), distance, same, worst))
+    assert distance <= bound, f"{data} {name}: {distance} ulps"
+
+
+# --------------------------------------------------------------------------------------------
 # XGBoost through the native importer
 # --------------------------------------------------------------------------------------------
 
@@ -509,7 +568,7 @@ def test_lightgbm_predicts_bit_for_bit(objective: str, case: str) -> None:
 @pytest.mark.slow
 def test_cli_predicts_imported_artifacts_identically(cli: Path, tmp_path: Path) -> None:
     built: list[tuple[str, tabship.Pipeline, pd.DataFrame]] = []
-    model, x = fitted_bare("HistGradientBoostingClassifier", True, False)
+    model, x = fitted_bare("HistGradientBoostingClassifier", True, True)
     built.append(("hgb", tabship.from_sklearn(model, x), x))
     pipe, px = fitted_dataset("adult", "gb", repr(sorted({}.items())))
     built.append(("adult-gb", tabship.from_sklearn(pipe, px), unseen(px)))
@@ -540,3 +599,5 @@ def test_zz_parity_matrix_printed(capsys: pytest.CaptureFixture[str]) -> None:
     with capsys.disabled():
         for case, rows, worst in RESULTS:
             print(f"PARITY {case}: {rows} rows, max diff {worst}")
+        for case, rows, distance, same, worst in LINEAR_RESULTS:
+            print(f"LINEAR {case}: {rows} rows, max {distance} ulps (max diff {worst:.3g}), {same:.1%} bit-identical")
