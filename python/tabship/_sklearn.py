@@ -593,7 +593,7 @@ def _model(step: str, model: Any, reference: Any) -> tuple[dict[str, Any], bool]
 
 def _classes(step: str, model: Any) -> list[Any]:
     np = _np()
-    out = []
+    out: list[Any] = []
     for c in model.classes_:
         if isinstance(c, (bool, np.bool_)):
             raise _refuse(step, "classes_", "boolean class labels")
