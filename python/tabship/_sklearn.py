@@ -634,6 +634,12 @@ def from_sklearn(
     classifiers (scikit-learn's softmax calls numpy's SIMD ``exp``, which rounds differently from
     the C library's in the last bit).
 
+    One edge of binary boosting labels is not reproduced: scikit-learn decides on the margin
+    (``GradientBoostingClassifier``: ``margin >= 0``; ``HistGradientBoosting``: ``margin > 0``),
+    tabship on the probability (``p > 0.5``), so a margin of exactly 0 (GradientBoosting) or
+    within about 1.1e-16 above it (both) is class 1 in scikit-learn and class 0 here; the
+    probabilities are equal bit for bit there too.
+
     Linear models are **not** bit for bit: scikit-learn's ``X @ coef_`` goes through BLAS, whose
     summation order (blocked, fused multiply-add) differs from tabship's sequential dot product,
     and its logistic and softmax links are SciPy's ``expit`` and numpy's ``exp``. The test suite
