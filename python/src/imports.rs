@@ -13,9 +13,7 @@ use tabship::artifact::packed::{PackedF64, PackedU8, PackedU32};
 use tabship::drift::ProfileOptions;
 use tabship::encode::ColumnEncoderSpec;
 use tabship::model::{Combination, TreeEnsemble, TreeSpec};
-use tabship::{
-    ClassLabel, Model, Pipeline, PipelineParts, Schema, Task, TrainingInfo,
-};
+use tabship::{ClassLabel, Model, Pipeline, PipelineParts, Schema, Task, TrainingInfo};
 use tabship_import::reference::{ReferenceData, ReferenceOptions, assemble};
 
 use crate::errors::import;
@@ -119,9 +117,12 @@ pub(crate) fn _from_parts_json(
         .map_err(|e| crate::errors::base(py, format!("invalid pipeline parts: {e}")))?;
     let model = match parsed.model {
         ModelJson::Trees(t) => Model::TreeEnsemble(
-            TreeEnsemble::new(parsed.task, t.trees.into_iter().map(TreeSpec::from).collect())
-                .with_combination(t.combination)
-                .with_features_f32(t.features_f32),
+            TreeEnsemble::new(
+                parsed.task,
+                t.trees.into_iter().map(TreeSpec::from).collect(),
+            )
+            .with_combination(t.combination)
+            .with_features_f32(t.features_f32),
         ),
         ModelJson::Linear(m) if !matches!(m, Model::TreeEnsemble(_)) => m,
         ModelJson::Linear(_) => {
