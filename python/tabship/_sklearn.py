@@ -16,7 +16,9 @@ The rules followed (scikit-learn 1.9):
 - ``GradientBoosting*``: ``float32`` X, leaves ``learning_rate * value``, summed in stage order
   from the ``init_`` estimator's raw prediction.
 - ``HistGradientBoosting*``: ``float64`` X, ``x <= num_threshold``, leaves summed in iteration
-  order from ``_baseline_prediction``.
+  order from ``_baseline_prediction``. Native categorical features (``from_dtype``) are the
+  model's own ordinal codes; a categorical node sends its ``raw_left_cat_bitsets`` codes left,
+  and NaN and unknown categories to its missing side (see ``_hist_tree``).
 - Per-class baselines (multi-class boosting) become one single-leaf tree per class in front
   (``0.0 + b == b`` exactly), so the stored base score is 0.
 """
@@ -500,11 +502,14 @@ def _gradient_boosting(step: str, model: Any, classifier: bool, reference: Any) 
     return _sum_model(trees, baseline, link, f32=True)
 
 
-def _hist_tree(step: str, predictor: Any) -> dict[str, Any]:
+def _hist_tree(step: str, predictor: Any, n_categories: dict[int, int]) -> dict[str, Any]:
+    """One HistGradientBoosting tree. A categorical node lists the codes its
+    ``raw_left_cat_bitsets`` row sends left; scikit-learn sends NaN, and a category unknown to
+    it (which its encoder makes NaN, tabship's makes -1), to the missing side. So a node whose
+    missing side is left lists the other known codes instead, as going right: -1 is then
+    unlisted and goes left too."""
     np = _np()
     nodes = predictor.nodes
-    if nodes["is_categorical"].any():
-        raise _refuse(step, "categorical_features", "categorical splits of HistGradientBoosting")
     is_leaf = nodes["is_leaf"].astype(bool)
     n = len(nodes)
     leaves = np.flatnonzero(is_leaf)
@@ -519,6 +524,8 @@ def _hist_tree(step: str, predictor: Any) -> dict[str, Any]:
     threshold = np.where(is_leaf, 0.0, nodes["num_threshold"])
     # +inf: every number goes left, only missing values may go right (see `_sk_tree`).
     threshold = np.where(threshold == np.inf, np.finfo(np.float64).max, threshold)
+    categorical = (nodes["is_categorical"] != 0) & ~is_leaf
+    threshold = np.where(categorical, 0.0, threshold)
     if not np.all(np.isfinite(threshold)):
         raise _refuse(step, "_predictors", "a threshold that is not finite")
     spec: dict[str, Any] = {
@@ -530,22 +537,88 @@ def _hist_tree(step: str, predictor: Any) -> dict[str, Any]:
     }
     if missing.any():
         spec["missing_left"] = missing.tolist()
+    if categorical.any():
+        kinds = [0] * n
+        offsets = [0]
+        words: list[int] = []
+        bitsets = np.asarray(predictor.raw_left_cat_bitsets, dtype=np.uint32)
+        for i in range(n):
+            if categorical[i]:
+                feature = int(nodes["feature_idx"][i])
+                k = n_categories.get(feature)
+                if k is None:
+                    raise _refuse(step, "categorical_features", f"feature {feature} is not a known categorical")
+                row = [int(w) for w in bitsets[int(nodes["bitset_idx"][i])]]
+                listed = [c for c in range(len(row) * 32) if (row[c // 32] >> (c % 32)) & 1]
+                if missing[i]:
+                    kinds[i] = 2  # listed right
+                    chosen = [c for c in range(k) if c not in set(listed)]
+                else:
+                    kinds[i] = 1  # listed left
+                    chosen = listed
+                node_words = [0] * ((k + 31) // 32 or 1)
+                for c in chosen:
+                    if c >= k:
+                        raise _refuse(step, "_predictors", f"category code {c} of {k} categories")
+                    node_words[c // 32] |= 1 << (c % 32)
+                words += node_words
+            offsets.append(len(words))
+        spec["categorical"] = kinds
+        spec["category_offsets"] = offsets
+        spec["category_bits"] = words
     return spec
 
 
-def _hist_gradient_boosting(step: str, model: Any, classifier: bool) -> dict[str, Any]:
+def _hist_columns(step: str, model: Any) -> tuple[list[_Column], dict[int, int]]:
+    """The columns of a HistGradientBoosting model with categorical features, in the order its
+    own preprocessor feeds the trees (categorical columns first, as ordinal codes, then the
+    numeric ones), and the number of categories of each categorical feature."""
     np = _np()
-    if model.is_categorical_ is not None and np.any(model.is_categorical_):
-        raise _refuse(step, "categorical_features", "native categorical features of HistGradientBoosting")
+    pre = model._preprocessor
+    names = [str(c) for c in pre.feature_names_in_]
+    mask = np.asarray(model.is_categorical_, dtype=bool)
+    encoder = pre.named_transformers_["encoder"]
+    cats = [c for c, m in zip(names, mask) if m]
+    nums = [c for c, m in zip(names, mask) if not m]
+    columns = []
+    counts: dict[int, int] = {}
+    for i, name in enumerate(cats):
+        frequent, rare, _ = _split_categories(f"{step}._preprocessor", encoder.categories_[i], None)
+        if rare:
+            raise _refuse(step, "categorical_features", "infrequent categories")
+        counts[i] = len(frequent)
+        columns.append(
+            _Column(
+                name,
+                "categorical",
+                {
+                    "type": "categorical",
+                    "encoding": "ordinal",
+                    "categories": frequent,
+                    "other_categories": [],
+                    "missing": "nan",
+                    "missing_slot": False,
+                    "fill_category": None,
+                },
+            )
+        )
+    columns += [_numeric(c) for c in nums]
+    return columns, counts
+
+
+def _hist_gradient_boosting(step: str, model: Any, classifier: bool) -> dict[str, Any]:
     k = model.n_trees_per_iteration_
     if classifier:
         _no_softmax(step, k)
-        link = "logistic" if k == 1 else "softmax"
+        link = "logistic"
     else:
         if model.loss not in ("squared_error", "absolute_error", "quantile"):
             raise _refuse(step, "loss", f"{model.loss!r} (its inverse link is not reproduced)")
         link = "identity"
-    trees = [_hist_tree(step, p) for iteration in model._predictors for p in iteration]
+    counts: dict[int, int] = {}
+    if getattr(model, "_preprocessor", None) is not None:
+        _, counts = _hist_columns(step, model)
+    trees = [_hist_tree(step, p, counts) for iteration in model._predictors for p in iteration]
     return _sum_model(trees, model._baseline_prediction, link, f32=False)
 
 
@@ -624,7 +697,7 @@ def from_sklearn(
 
     Supported: ``DecisionTree*``, ``ExtraTree*``, ``RandomForestRegressor``,
     ``ExtraTreesRegressor``, ``GradientBoosting*`` (``log_loss``), ``HistGradientBoosting*``
-    (numeric features); as steps before them, one ``ColumnTransformer`` with ``OneHotEncoder``
+    (native categorical features included); as steps before them, one ``ColumnTransformer`` with ``OneHotEncoder``
     (``handle_unknown='ignore'`` → the Unknown slot; infrequent categories → the Other slot),
     ``OrdinalEncoder``, ``SimpleImputer`` and ``StandardScaler`` (or those numeric steps on every
     column); ``LinearRegression``, ``Ridge``, ``Lasso``, ``ElasticNet`` and ``LogisticRegression``
@@ -663,14 +736,22 @@ def from_sklearn(
     if inputs is None:
         inputs = [str(c) for c in frame.columns if c != target]
     trees = type(model).__name__ in _FORESTS | _BOOSTING | _HIST
-    columns = _preprocessing(before, inputs, trees)
+    if getattr(model, "_preprocessor", None) is not None:
+        # HistGradientBoosting's own encoder of categorical features.
+        if before:
+            raise _refuse(model_step, "categorical_features", "native categorical features after other steps")
+        columns, _ = _hist_columns(model_step, model)
+    else:
+        columns = _preprocessing(before, inputs, trees)
     missing_columns = [c.name for c in columns if c.name not in frame.columns]
     if missing_columns:
         raise _refuse("reference", None, f"no column `{missing_columns[0]}`")
-    model_input = frame[[c.name for c in columns]] if not before else frame[inputs]
-    if before:
-        model_input = estimator[:-1].transform(frame[inputs])
-    model_spec, classifier = _model(model_step, model, _np().asarray(model_input, dtype=float))
+    model_input: Any = None
+    if type(model).__name__ in _BOOSTING:
+        # The init estimator's raw prediction is read off the model's first input row.
+        rows = frame[inputs].head(1)
+        model_input = estimator[:-1].transform(rows) if before else rows
+    model_spec, classifier = _model(model_step, model, model_input)
     width = sum(_width(c) for c in columns)
     if width != model.n_features_in_:
         raise _refuse(model_step, "n_features_in_", f"{model.n_features_in_} features, the steps before give {width}")

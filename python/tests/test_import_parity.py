@@ -353,6 +353,57 @@ def test_sklearn_pipelines_on_datasets_predict_bit_for_bit(data: str, kind: str,
     check(f"sklearn {data} {kind} unknown", pipeline, pipe, rows)
 
 
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_hist_gradient_boosting_native_categoricals_bit_for_bit(task: str) -> None:
+    """`categorical_features="from_dtype"` (pandas categories): its own ordinal encoder, bitset
+    splits, NaN and unknown categories to each node's missing side."""
+    x, y = penguins()
+    x = x.copy()
+    for c in ("island", "sex"):
+        x[c] = x[c].astype("category")
+    if task == "binary":
+        model: Any = sk_ensemble.HistGradientBoostingClassifier(max_iter=15, random_state=0)
+        target: Any = (y == "Adelie").astype(int)
+    else:
+        model = sk_ensemble.HistGradientBoostingRegressor(max_iter=15, random_state=0)
+        target = x.pop("body_mass_g").fillna(0)
+    model.fit(x, target)
+    ours = x.astype({"island": object, "sex": object})
+    pipeline = tabship.from_sklearn(model, ours)
+    check(f"sklearn HistGradientBoosting {task} categorical", pipeline, model, x, ours)
+    # Never-seen and missing categories.
+    rows = x.head(4).copy()
+    for c in ("island", "sex"):
+        rows[c] = rows[c].cat.add_categories(["never-seen"])
+        rows.loc[rows.index[0], c] = "never-seen"
+        rows.loc[rows.index[1], c] = np.nan
+    check(f"sklearn HistGradientBoosting {task} categorical unknown", pipeline, model, rows, rows.astype({"island": object, "sex": object}))
+
+
+def test_hist_gradient_boosting_categorical_missing_sides_bit_for_bit() -> None:
+    """Generated categories whose missing rows pull both ways, so categorical nodes send NaN
+    (and so unknown categories) left as well as right."""
+    rng = np.random.default_rng(1)
+    n = 600
+    g = pd.Series(rng.choice(list("abcdefgh"), n), dtype=object)
+    effect = dict(zip("abcdefgh", [0, 5, 1, 6, 2, 7, 3, 8]))
+    y = np.array([effect[v] for v in g]) + rng.normal(size=n)
+    missing = rng.random(n) < 0.1
+    g[missing] = np.nan
+    y[missing] = rng.choice([0, 8], missing.sum())
+    x = pd.DataFrame({"g": pd.Categorical(g), "h": pd.Categorical(rng.choice(list("xyz"), n)), "v": np.round(rng.normal(size=n), 2)})
+    model = sk_ensemble.HistGradientBoostingRegressor(max_iter=20, random_state=0).fit(x, y)
+    nodes = np.concatenate([p.nodes for it in model._predictors for p in it])
+    sides = nodes[(nodes["is_categorical"] == 1) & (nodes["is_leaf"] == 0)]["missing_go_to_left"]
+    assert set(sides.tolist()) == {0, 1}
+    ours = x.astype({"g": object, "h": object})
+    pipeline = tabship.from_sklearn(model, ours)
+    rows = x.copy()
+    rows["g"] = rows["g"].cat.add_categories(["never-seen"])
+    rows.loc[rows.index[:50], "g"] = "never-seen"
+    check("sklearn HistGradientBoosting categorical both sides", pipeline, model, rows, rows.astype({"g": object, "h": object}))
+
+
 def test_seed_tutorial_pipeline_ships_in_one_call_and_scores_unknown_categories(tmp_path: Path) -> None:
     """The issue's check: a fitted OneHotEncoder + model as a scikit-learn Pipeline becomes a
     `.tabship` in one call; saved and loaded, a never-seen category is scored through the
