@@ -1,10 +1,10 @@
-"""Parity of imported models: `tabship.from_sklearn` / `from_xgboost` predict bit for bit what
-the source library predicts (`predict`, `predict_proba`), on the repository's datasets and on
-generated data with one row exactly on every split threshold (and the `float32` neighbours of
-each), with missing values and categoricals; the saved artifact predicts the same in the CLI.
-
-HTTP is not checked here: the Python package has no in-process server (the CLI's `tabship
-serve` runs the same `Pipeline` code as `tabship predict`; crates/tabship-serve tests it).
+"""Parity of imported models: `tabship.from_sklearn` / `from_xgboost` / `from_lightgbm` predict
+bit for bit what the source library predicts (`predict`, `predict_proba`), on the repository's
+datasets and on generated data with one row exactly on every split threshold (and the `float32`
+neighbours of each), with missing values and categoricals; saved artifacts score the same in
+the CLI (`tabship predict`) and over HTTP (`tabship serve`, which also counts the unknown
+categories). Linear models are measured in ulps, not bit for bit (BLAS summation order).
+`pytest -s -k parity_matrix` after the others prints the matrix.
 """
 
 from __future__ import annotations
@@ -652,3 +652,97 @@ def test_zz_parity_matrix_printed(capsys: pytest.CaptureFixture[str]) -> None:
             print(f"PARITY {case}: {rows} rows, max diff {worst}")
         for case, rows, distance, same, worst in LINEAR_RESULTS:
             print(f"LINEAR {case}: {rows} rows, max {distance} ulps (max diff {worst:.3g}), {same:.1%} bit-identical")
+
+
+# --------------------------------------------------------------------------------------------
+# HTTP: `tabship serve` scores imported artifacts as Python does, and counts unknown categories
+# --------------------------------------------------------------------------------------------
+
+
+def start_server(cli: Path, models: list[Path]) -> tuple[str, Any]:
+    """`tabship serve MODELS --port 0 --json-logs` on loopback; (url, process) once ready (the
+    "listening" log line, then /health/ready)."""
+    import json
+    import os
+    import subprocess
+    import threading
+
+    requests = pytest.importorskip("requests")
+    env = dict(os.environ, TABSHIP_ADMIN_TOKEN="parity-admin-token-0123")
+    process = subprocess.Popen(
+        [str(cli), "serve", *map(str, models), "--host", "127.0.0.1", "--port", "0", "--json-logs"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stderr is not None
+    url = None
+    for line in process.stderr:
+        if not line.startswith("{"):
+            continue  # a plain notice before the JSON log starts
+        event = json.loads(line)
+        if event["fields"].get("message") == "listening":
+            url = "http://" + event["fields"]["address"]
+            break
+    if url is None:
+        process.kill()
+        pytest.fail("the server did not start")
+    stderr = process.stderr
+    drain = threading.Thread(target=lambda: [None for _ in stderr], daemon=True)
+    drain.start()
+    process.drain = drain  # type: ignore[attr-defined]
+    session = requests.Session()
+    for _ in range(600):
+        try:
+            if session.get(url + "/health/ready", timeout=2).status_code == 200:
+                return url, process
+        except requests.ConnectionError:
+            # Listening was logged before the socket accepts: retry until it does.
+            threading.Event().wait(0.05)
+    process.kill()
+    pytest.fail("the server never became ready")
+
+
+def records(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for row in rows.to_dict(orient="records"):
+        out.append({k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()})
+    return out
+
+
+@pytest.mark.slow
+def test_http_scores_imported_artifacts_as_python_and_counts_unknowns(cli: Path, tmp_path: Path) -> None:
+    import signal
+
+    requests = pytest.importorskip("requests")
+    x, y = adult()
+    pipe = column_pipeline(x, sk_tree.DecisionTreeClassifier(max_depth=6, random_state=0)).fit(x, y)
+    seed = tabship.from_sklearn(pipe, x, target="income", name="seed")
+    xm, xx, _ = fitted_xgb("binary:logistic", "nan")
+    xgb_rows = pd.concat([xx, thresholds_rows(xx, xgb_thresholds(xm, xx), True)], ignore_index=True)
+    xgbp = tabship.from_xgboost(xm, xx, name="xgb")
+    paths = []
+    for name, p in (("seed", seed), ("xgb", xgbp)):
+        path = tmp_path / f"{name}.tabship"
+        p.save(path)
+        paths.append(path)
+    url, process = start_server(cli, paths)
+    try:
+        for name, pipeline, rows in (("seed", seed, unseen(x)), ("xgb", xgbp, xgb_rows.tail(300))):
+            proba = pipeline.predict_proba(rows)
+            labels = [str(v) for v in pipeline.predict(rows)]
+            for i, record in enumerate(records(rows)):
+                r = requests.post(f"{url}/models/{name}/predict", json=record, timeout=10)
+                assert r.status_code == 200, r.text
+                body = r.json()
+                assert str(body["prediction"]) == labels[i], (name, i)
+                got = [body["probabilities"][str(c)] for c in pipeline.classes]
+                assert bits(got).tolist() == bits(proba[i]).tolist(), (name, i, got, proba[i])
+        metrics = requests.get(url + "/metrics", headers={"Authorization": "Bearer parity-admin-token-0123"}, timeout=10).text
+        unknown = [line for line in metrics.splitlines() if line.startswith("tabship_unknown_values") and 'model="seed"' in line]
+        assert any(not line.endswith(" 0") for line in unknown), unknown
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0, "graceful shutdown exits 0"
+        process.drain.join(timeout=15)  # the log's end: the pipe can be closed
+        process.stderr.close()
