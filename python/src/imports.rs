@@ -51,6 +51,8 @@ struct TreesJson {
     combination: Combination,
     #[serde(default)]
     features_f32: bool,
+    #[serde(default)]
+    soft_vote: bool,
 }
 
 /// One tree: [`TreeSpec`]'s fields as lists.
@@ -122,7 +124,8 @@ pub(crate) fn _from_parts_json(
                 t.trees.into_iter().map(TreeSpec::from).collect(),
             )
             .with_combination(t.combination)
-            .with_features_f32(t.features_f32),
+            .with_features_f32(t.features_f32)
+            .with_soft_vote(t.soft_vote),
         ),
         ModelJson::Linear(m) if !matches!(m, Model::TreeEnsemble(_)) => m,
         ModelJson::Linear(_) => {

@@ -421,14 +421,6 @@ def _forest(step: str, model: Any, classifier: bool) -> dict[str, Any]:
     np = _np()
     trees = []
     estimators = _tree_estimators(step, model)
-    if classifier and len(estimators) > 1:
-        raise _refuse(
-            step,
-            "n_estimators",
-            "a forest classifier predicts the class of highest mean probability (a soft vote); "
-            "tabship's averaged forests vote by majority, so labels could differ (single trees "
-            "and forest regressors are supported)",
-        )
     for est in estimators:
         _check_tree_estimator(step, est)
         t = est.tree_
@@ -439,7 +431,13 @@ def _forest(step: str, model: Any, classifier: bool) -> dict[str, Any]:
             trees.append(_sk_tree(step, t, value, np.argmax(value, axis=1)))
         else:
             trees.append(_sk_tree(step, t, value[:, 0], None))
-    return {"trees": trees, "combination": {"type": "average"}, "features_f32": True}
+    # predict is argmax(predict_proba): the mean probabilities' first highest class.
+    return {
+        "trees": trees,
+        "combination": {"type": "average"},
+        "features_f32": True,
+        "soft_vote": classifier,
+    }
 
 
 def _constant_tree(value: float) -> dict[str, Any]:
@@ -695,16 +693,14 @@ def from_sklearn(
     ``x0``, ``x1``, ...): they give the schema and the drift profile. ``target`` is only
     recorded. Only fitted attributes are read, never pickles.
 
-    Supported: ``DecisionTree*``, ``ExtraTree*``, ``RandomForestRegressor``,
-    ``ExtraTreesRegressor``, ``GradientBoosting*`` (``log_loss``), ``HistGradientBoosting*``
+    Supported: ``DecisionTree*``, ``ExtraTree*``, ``RandomForest*``, ``ExtraTrees*``,
+    ``GradientBoosting*`` (``log_loss``), ``HistGradientBoosting*``
     (native categorical features included); as steps before them, one ``ColumnTransformer`` with ``OneHotEncoder``
     (``handle_unknown='ignore'`` → the Unknown slot; infrequent categories → the Other slot),
     ``OrdinalEncoder``, ``SimpleImputer`` and ``StandardScaler`` (or those numeric steps on every
     column); ``LinearRegression``, ``Ridge``, ``Lasso``, ``ElasticNet`` and ``LogisticRegression``
     (see below). Anything else raises :class:`ModelImportError` naming the step and the parameter;
-    forest classifiers of more than one tree are refused (scikit-learn takes the argmax of the
-    mean probability, tabship's forests vote by majority), and so are multi-class boosting
-    classifiers (scikit-learn's softmax calls numpy's SIMD ``exp``, which rounds differently from
+    so do multi-class boosting classifiers (scikit-learn's softmax calls numpy's SIMD ``exp``, which rounds differently from
     the C library's in the last bit).
 
     One edge of binary boosting labels is not reproduced: scikit-learn decides on the margin

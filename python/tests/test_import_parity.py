@@ -149,6 +149,8 @@ REGRESSORS: dict[str, Callable[[], Any]] = {
     "HistGradientBoostingRegressor": lambda: sk_ensemble.HistGradientBoostingRegressor(max_iter=20, random_state=0),
 }
 CLASSIFIERS: dict[str, Callable[[], Any]] = {
+    "RandomForestClassifier": lambda: sk_ensemble.RandomForestClassifier(n_estimators=15, max_depth=5, random_state=0),
+    "ExtraTreesClassifier": lambda: sk_ensemble.ExtraTreesClassifier(n_estimators=15, max_depth=5, random_state=0),
     "DecisionTreeClassifier": lambda: sk_tree.DecisionTreeClassifier(max_depth=6, random_state=0),
     "ExtraTreeClassifier": lambda: sk_tree.ExtraTreeClassifier(max_depth=6, random_state=0),
     "GradientBoostingClassifier": lambda: sk_ensemble.GradientBoostingClassifier(n_estimators=15, max_depth=3, random_state=0),
@@ -156,6 +158,8 @@ CLASSIFIERS: dict[str, Callable[[], Any]] = {
 }
 # GradientBoosting* and the forests' trees take no NaN in scikit-learn 1.9 except these.
 TAKES_NAN = {
+    "RandomForestClassifier",
+    "ExtraTreesClassifier",
     "DecisionTreeRegressor",
     "DecisionTreeClassifier",
     "RandomForestRegressor",
@@ -206,15 +210,6 @@ def test_sklearn_bare_models_predict_bit_for_bit(name: str, nan: bool) -> None:
         rows = with_thresholds(x, model, F32.get(name, True))
         kind = "binary" if binary else ("3-class" if name in CLASSIFIERS else "regression")
         check(f"sklearn {name} {kind} {'nan' if nan else 'numeric'}", pipeline, model, rows)
-
-
-def test_forest_classifiers_are_refused_naming_the_parameter() -> None:
-    x, _, y = generated()
-    model = sk_ensemble.RandomForestClassifier(n_estimators=3, random_state=0).fit(x, y)
-    with pytest.raises(tabship.ModelImportError) as info:
-        tabship.from_sklearn(model, x)
-    assert info.value.parameter == "n_estimators"
-    assert isinstance(info.value, tabship.TabshipError)
 
 
 def test_ordinal_codes_of_unseen_missing_values_are_refused() -> None:
@@ -309,6 +304,7 @@ DATASET_CASES = [
     ("adult", "tree", dict()),
     ("adult-filled", "tree", dict(min_frequency=20, max_categories=8)),
     ("adult", "gb", dict()),
+    ("adult", "forest", dict()),
     ("adult", "hgb-ordinal", dict()),
     ("diamonds", "forest", dict(scale=True)),
     ("diamonds", "hgb", dict()),
@@ -331,6 +327,8 @@ def fitted_dataset(data: str, kind: str, options_key: str) -> tuple[Any, pd.Data
         model = sk_tree.DecisionTreeClassifier(max_depth=8, random_state=0)
     elif kind == "gb":
         model = sk_ensemble.GradientBoostingClassifier(n_estimators=15, max_depth=3, random_state=0)
+    elif kind == "forest" and classifier:
+        model = sk_ensemble.RandomForestClassifier(n_estimators=25, max_depth=10, random_state=0)
     elif kind == "forest":
         model = sk_ensemble.RandomForestRegressor(n_estimators=6, max_depth=8, random_state=0)
     elif classifier:
@@ -746,3 +744,15 @@ def test_http_scores_imported_artifacts_as_python_and_counts_unknowns(cli: Path,
         assert process.wait(timeout=15) == 0, "graceful shutdown exits 0"
         process.drain.join(timeout=15)  # the log's end: the pipe can be closed
         process.stderr.close()
+
+
+def test_forest_classifiers_predict_the_mean_probability_not_the_majority() -> None:
+    """scikit-learn's forests predict argmax(predict_proba); on these rows that differs from the
+    trees' majority vote, and the import follows scikit-learn (the artifact's `soft_vote`)."""
+    x, _, y = generated(n=400, seed=3)
+    model = sk_ensemble.RandomForestClassifier(n_estimators=9, max_depth=4, random_state=0).fit(x, y)
+    votes = np.stack([model.classes_[t.predict(x.to_numpy()).astype(int)] for t in model.estimators_])
+    majority = [np.bincount(col, minlength=3).argmax() for col in votes.T.astype(int)]
+    assert np.any(np.asarray(majority) != model.predict(x)), "no row tells the two rules apart"
+    pipeline = tabship.from_sklearn(model, x)
+    check("sklearn RandomForestClassifier soft vote", pipeline, model, x)
