@@ -387,7 +387,7 @@ pub(super) fn first_max(votes: &[u32]) -> usize {
 }
 
 /// The first index of the largest margin.
-fn first_max_f64(values: &[f64]) -> usize {
+pub(super) fn first_max_f64(values: &[f64]) -> usize {
     let mut best = 0;
     for (i, &v) in values.iter().enumerate() {
         if v > values[best] {

@@ -467,6 +467,16 @@ proptest::proptest! {
             }
             check_blocks(&e, &x, width, k, &want, &format!("wide {wide}"))?;
         }
+        if k > 1 {
+            // Soft voting: the same probabilities, the class their first maximum.
+            let mut soft = TreeEnsemble::new(task, e.trees.clone()).with_soft_vote(true);
+            soft.prepare(width, Some(k)).expect("valid trees");
+            let want: Vec<(usize, Vec<f64>)> = want
+                .into_iter()
+                .map(|(_, p)| (combine::first_max_f64(&p), p))
+                .collect();
+            check_blocks(&soft, &x, width, k, &want, "soft vote")?;
+        }
     }
 
     /// Summed ensembles with per-node rules (strict splits, missing directions and types,
