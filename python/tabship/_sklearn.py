@@ -230,6 +230,8 @@ def _numeric_chain(step: str, chain: list[tuple[str, Any]], columns: list[str], 
         kind = type(est).__name__
         if est == "passthrough" or est is None:
             continue
+        if kind == "FunctionTransformer" and est.func is None:
+            continue  # the identity a fitted ColumnTransformer puts for 'passthrough'
         if kind == "SimpleImputer":
             if imputed or any(s is not None for s in scaling):
                 raise _refuse(name, None, "an imputer after another imputer or a scaler")

@@ -643,15 +643,6 @@ def test_cli_predicts_imported_artifacts_identically(cli: Path, tmp_path: Path) 
             assert [float(v) for v in scored["prediction"]] == pipeline.predict(rows).tolist(), name
 
 
-def test_zz_parity_matrix_printed(capsys: pytest.CaptureFixture[str]) -> None:
-    """Prints the parity matrix gathered above (`pytest -s -k parity_matrix` shows it)."""
-    with capsys.disabled():
-        for case, rows, worst in RESULTS:
-            print(f"PARITY {case}: {rows} rows, max diff {worst}")
-        for case, rows, distance, same, worst in LINEAR_RESULTS:
-            print(f"LINEAR {case}: {rows} rows, max {distance} ulps (max diff {worst:.3g}), {same:.1%} bit-identical")
-
-
 # --------------------------------------------------------------------------------------------
 # HTTP: `tabship serve` scores imported artifacts as Python does, and counts unknown categories
 # --------------------------------------------------------------------------------------------
@@ -756,3 +747,48 @@ def test_forest_classifiers_predict_the_mean_probability_not_the_majority() -> N
     assert np.any(np.asarray(majority) != model.predict(x)), "no row tells the two rules apart"
     pipeline = tabship.from_sklearn(model, x)
     check("sklearn RandomForestClassifier soft vote", pipeline, model, x)
+
+
+def test_sklearn_input_forms_and_chains() -> None:
+    """A numpy-fitted model (columns x0, x1, ...), a CSV path as reference, numeric steps on
+    every column without a ColumnTransformer, a missing indicator, a passthrough remainder, and
+    an unfitted estimator refused."""
+    x, y, _ = generated(nan=True)
+    a = x.to_numpy()
+    tree = sk_tree.DecisionTreeRegressor(max_depth=4, random_state=0).fit(a, y)
+    pipeline = tabship.from_sklearn(tree, a)
+    assert pipeline.feature_names == ["x0", "x1", "x2", "x3"]
+    assert_bits("sklearn numpy input", pipeline.predict(a), tree.predict(a))
+    steps = [
+        sk_compose.ColumnTransformer(
+            [("a", sk_impute.SimpleImputer(add_indicator=True), ["a"])],
+            remainder="passthrough",
+            sparse_threshold=0,
+        ),
+        sk_tree.DecisionTreeRegressor(max_depth=5, random_state=0),
+    ]
+    pipe = sk_pipeline.make_pipeline(*steps).fit(x, y)
+    check("sklearn indicator and remainder", tabship.from_sklearn(pipe, x), pipe, x)
+    chain = sk_pipeline.make_pipeline(
+        sk_impute.SimpleImputer(), sk_pre.StandardScaler(), sk_tree.DecisionTreeRegressor(max_depth=5, random_state=0)
+    ).fit(x, y)
+    check("sklearn numeric chain", tabship.from_sklearn(chain, x), chain, x)
+    with pytest.raises(tabship.ModelImportError, match="not fitted"):
+        tabship.from_sklearn(sk_tree.DecisionTreeRegressor(), x)
+
+
+def test_sklearn_reference_as_a_csv_path(tmp_path: Path) -> None:
+    x, y, _ = generated(nan=True)
+    path = tmp_path / "reference.csv"
+    x.to_csv(path, index=False)
+    tree = sk_tree.DecisionTreeRegressor(max_depth=4, random_state=0).fit(x, y)
+    check("sklearn csv reference", tabship.from_sklearn(tree, path), tree, x)
+
+
+def test_zz_parity_matrix_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    """Prints the parity matrix gathered above (`pytest -s -k parity_matrix` shows it)."""
+    with capsys.disabled():
+        for case, rows, worst in RESULTS:
+            print(f"PARITY {case}: {rows} rows, max diff {worst}")
+        for case, rows, distance, same, worst in LINEAR_RESULTS:
+            print(f"LINEAR {case}: {rows} rows, max {distance} ulps (max diff {worst:.3g}), {same:.1%} bit-identical")
