@@ -621,6 +621,8 @@ def test_cli_predicts_imported_artifacts_identically(cli: Path, tmp_path: Path) 
     built.append(("hgb", tabship.from_sklearn(model, x), x))
     pipe, px = fitted_dataset("adult", "gb", repr(sorted({}.items())))
     built.append(("adult-gb", tabship.from_sklearn(pipe, px), unseen(px)))
+    forest, fx = fitted_dataset("adult", "forest", repr(sorted({}.items())))
+    built.append(("adult-forest", tabship.from_sklearn(forest, fx), fx))
     xm, xx, _ = fitted_xgb("multi:softprob", "nan")
     built.append(("xgb", tabship.from_xgboost(xm, xx), xx))
     lm, lx, lours = fitted_lgb("multiclass", "categorical")
@@ -786,7 +788,7 @@ def test_sklearn_reference_as_a_csv_path(tmp_path: Path) -> None:
 
 
 def test_zz_parity_matrix_printed(capsys: pytest.CaptureFixture[str]) -> None:
-    """Prints the parity matrix gathered above (`pytest -s -k parity_matrix` shows it)."""
+    """Prints the parity matrix gathered above (run the file with `pytest -s` to see it)."""
     with capsys.disabled():
         for case, rows, worst in RESULTS:
             print(f"PARITY {case}: {rows} rows, max diff {worst}")
