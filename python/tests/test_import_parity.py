@@ -407,7 +407,22 @@ def test_seed_tutorial_pipeline_ships_in_one_call_and_scores_unknown_categories(
     `.tabship` in one call; saved and loaded, a never-seen category is scored through the
     Unknown slot (as scikit-learn's handle_unknown='ignore' scores it) and counted."""
     x, y = adult()
-    pipe = column_pipeline(x, sk_tree.DecisionTreeClassifier(max_depth=6, random_state=0)).fit(x, y)
+    # The tutorial's encoder as scikit-learn's defaults leave it: sparse one-hot output.
+    pipe = sk_pipeline.Pipeline(
+        [
+            (
+                "prep",
+                sk_compose.ColumnTransformer(
+                    [
+                        ("cat", sk_pre.OneHotEncoder(handle_unknown="ignore"), [c for c in x.columns if not pd.api.types.is_numeric_dtype(x[c])]),
+                        ("num", sk_impute.SimpleImputer(), [c for c in x.columns if pd.api.types.is_numeric_dtype(x[c])]),
+                    ]
+                ),
+            ),
+            ("model", sk_ensemble.RandomForestClassifier(n_estimators=10, max_depth=8, random_state=0)),
+        ]
+    ).fit(x, y)
+    assert pipe[0].sparse_output_
     path = tmp_path / "adult.tabship"
     tabship.from_sklearn(pipe, x, target="income", name="adult").save(path)
     loaded = tabship.Pipeline.load(path)
@@ -426,7 +441,7 @@ sk_linear = pytest.importorskip("sklearn.linear_model")
 # Bounds over the largest differences measured in units in the last place (scikit-learn 1.9.1,
 # numpy 2.4.6 with OpenBLAS 0.3.31 on x86-64: regression 768 ulps where terms of thousands cancel
 # to a price near zero, probabilities 64 ulps); the test fails if they grow.
-MAX_ULPS = {"regression": 1024, "proba": 128}
+MAX_ULPS = {"regression": 1024, "proba": 128, "sparse proba": 4}
 LINEAR_RESULTS: list[tuple[str, int, int, float, float]] = []
 
 
@@ -449,8 +464,13 @@ LINEAR_CASES = [
 ]
 
 
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 @pytest.mark.parametrize(("data", "name"), LINEAR_CASES, ids=[f"{d}-{n}" for d, n in LINEAR_CASES])
-def test_sklearn_linear_models_within_measured_ulps(data: str, name: str) -> None:
+def test_sklearn_linear_models_within_measured_ulps(data: str, name: str, sparse: bool) -> None:
+    """Dense output goes through BLAS (another summation order); sparse output through scipy's
+    CSR product, which sums the stored entries in column order as tabship does: regressions
+    bit-identical, probabilities within the link's difference (SciPy's expit against tabship's
+    `e / (1 + e)` for negative scores)."""
     if data == "iris":
         x = read_csv(TESTDATA / "iris.csv")
         y = x.pop("species")
@@ -460,7 +480,12 @@ def test_sklearn_linear_models_within_measured_ulps(data: str, name: str) -> Non
     if name in ("Lasso", "ElasticNet"):
         kwargs["alpha"] = 0.5
     model = getattr(sk_linear, name)(**kwargs)
-    pipe = column_pipeline(x, model, scale=True).fit(x, y)
+    pipe = column_pipeline(x, model, scale=True)
+    if sparse and data == "iris":
+        pytest.skip("no categorical column: nothing is sparse")
+    if sparse:
+        pipe.set_params(prep__cat__sparse_output=True, prep__sparse_threshold=1.0)
+    pipe.fit(x, y)
     pipeline = tabship.from_sklearn(pipe, x)
     if name == "LogisticRegression":
         # Unknown categories through the Unknown slot (all zeros), missing ones imputed.
@@ -474,7 +499,10 @@ def test_sklearn_linear_models_within_measured_ulps(data: str, name: str) -> Non
     distance = ulps(got, want)
     same = float(np.mean(bits(got) == bits(np.asarray(want))))
     worst = float(np.max(np.abs(np.asarray(got, dtype=np.float64) - np.asarray(want, dtype=np.float64))))
-    LINEAR_RESULTS.append((f"sklearn {data} {name}", len(x), distance, same, worst))
+    LINEAR_RESULTS.append((f"sklearn {data} {name} {'sparse' if sparse else 'dense'}", len(x), distance, same, worst))
+    if sparse:
+        assert pipe[0].sparse_output_
+        bound = 0 if name != "LogisticRegression" else MAX_ULPS["sparse proba"]
     assert distance <= bound, f"{data} {name}: {distance} ulps"
 
 
