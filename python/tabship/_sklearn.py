@@ -150,7 +150,11 @@ def _split_categories(step: str, cats: Any, infrequent: Any) -> tuple[list[str],
     return frequent, rare_text, has_missing
 
 
-def _one_hot(step: str, encoder: Any, columns: list[str]) -> list[_Column]:
+def _one_hot(step: str, encoder: Any, columns: list[str], trees: bool) -> list[_Column]:
+    np = _np()
+    if not trees and np.dtype(encoder.dtype) != np.float64:
+        # A linear model multiplies the encoded values: float32 ones would change its sums.
+        raise _refuse(step, "dtype", f"{encoder.dtype} before a linear model (only float64)")
     if encoder.drop is not None:
         raise _refuse(step, "drop", f"{encoder.drop!r} (only drop=None keeps every category)")
     infrequent = getattr(encoder, "infrequent_categories_", [None] * len(columns))
@@ -298,7 +302,7 @@ def _transformer_columns(
             raise _refuse(steps[0][0], None, "a categorical encoder must be the only step of its columns")
         step, enc = encoders[0]
         if type(enc).__name__ == "OneHotEncoder":
-            return _one_hot(step, enc, columns)
+            return _one_hot(step, enc, columns, trees)
         return _ordinal(step, enc, columns, trees)
     return _numeric_chain(name, steps, columns, trees)
 
