@@ -12,6 +12,7 @@
 //! | drift: live data that does not fit the profile | `tabship.SchemaError` |
 //! | drift: invalid threshold, window or detector option | `tabship.OptionError` |
 //! | drift: invalid profile (corrupt or hostile) | `tabship.ArtifactError` |
+//! | importer: unsupported model, bad model file or reference data | `tabship.ModelImportError` |
 //! | anything else (wrong task, encoding failure) | `tabship.TabshipError` |
 //!
 //! The exception classes are defined in Python (`tabship/_errors.py`, so that `SchemaError` can
@@ -33,6 +34,7 @@ enum Class {
     Option,
     Training,
     NoProfile,
+    Import,
 }
 
 fn class(py: Python<'_>, which: Class) -> PyResult<&Bound<'_, PyType>> {
@@ -42,6 +44,7 @@ fn class(py: Python<'_>, which: Class) -> PyResult<&Bound<'_, PyType>> {
     static OPTION: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     static TRAINING: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     static NO_PROFILE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    static IMPORT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     let (cell, name) = match which {
         Class::Base => (&BASE, "TabshipError"),
         Class::Schema => (&SCHEMA, "SchemaError"),
@@ -49,6 +52,7 @@ fn class(py: Python<'_>, which: Class) -> PyResult<&Bound<'_, PyType>> {
         Class::Option => (&OPTION, "OptionError"),
         Class::Training => (&TRAINING, "TrainingError"),
         Class::NoProfile => (&NO_PROFILE, "NoDriftProfileError"),
+        Class::Import => (&IMPORT, "ModelImportError"),
     };
     cell.import(py, "tabship._errors", name)
 }
@@ -214,4 +218,14 @@ pub(crate) fn base(py: Python<'_>, message: String) -> PyErr {
 /// A `tabship.SchemaError` with `message` and no structured fields.
 pub(crate) fn schema(py: Python<'_>, message: String) -> PyErr {
     raise(py, Class::Schema, message, &[])
+}
+
+/// Converts an importer's error: the core's own errors keep their mapping, the rest (an
+/// unsupported model, a malformed model file, reference data that does not fit) become
+/// `tabship.ModelImportError`.
+pub(crate) fn import(py: Python<'_>, error: tabship_import::Error) -> PyErr {
+    match error {
+        tabship_import::Error::Tabship(inner) => core(py, inner),
+        other => raise(py, Class::Import, other.to_string(), &[]),
+    }
 }

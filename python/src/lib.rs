@@ -3,7 +3,7 @@
 //!
 //! One file per concern: [`pipeline`] (the `Pipeline` class), [`train`] (`tabship.train`),
 //! [`evaluate`], the drift families behind `tabship.drift` ([`drift`]: statistics, column
-//! profiles and the report bridge; [`monitor`]; [`detectors`]; [`trackers`]), [`columns`] (input → the core's `Batch` and records), [`values`] (one Python
+//! profiles and the report bridge; [`monitor`]; [`detectors`]; [`trackers`]), [`imports`] (`from_xgboost`, `from_sklearn`, ...), [`columns`] (input → the core's `Batch` and records), [`values`] (one Python
 //! value → a core value), [`errors`] (the one error mapping) and [`gil`] (the one GIL helper).
 
 mod columns;
@@ -12,6 +12,7 @@ mod drift;
 mod errors;
 mod evaluate;
 mod gil;
+mod imports;
 mod monitor;
 mod pickle;
 mod pipeline;
@@ -30,6 +31,8 @@ fn _tabship(m: &Bound<'_, PyModule>) -> PyResult<()> {
     detectors::register(m)?;
     trackers::register(m)?;
     m.add_function(wrap_pyfunction!(train::_train_csv, m)?)?;
+    m.add_function(wrap_pyfunction!(imports::_from_parts_json, m)?)?;
+    m.add_function(wrap_pyfunction!(imports::_import_model, m)?)?;
     m.add_function(wrap_pyfunction!(train::_train_columns, m)?)?;
     m.add("__version__", tabship::VERSION)?;
     m.add(

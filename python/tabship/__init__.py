@@ -16,6 +16,10 @@ scikit-learn's estimator conventions (``fit``/``predict``/``score``, ``clone``,
 
 Drift of live data against the training distribution stored in the artifact:
 ``pipeline.drift(live_df)``; monitors, detectors and statistics on arrays in :mod:`tabship.drift`.
+
+Models trained elsewhere, imported exactly (predictions equal the source library's bit for bit,
+or a :class:`ModelImportError`): :func:`from_sklearn`, :func:`from_xgboost`,
+:func:`from_lightgbm`.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from . import drift
 from ._errors import (
     ArtifactError,
+    ModelImportError,
     NoDriftProfileError,
     OptionError,
     SchemaError,
@@ -32,6 +37,8 @@ from ._errors import (
     TrainingError,
 )
 from ._tabship import DEFAULT_NA_VALUES, Pipeline, __version__
+from ._import import from_lightgbm, from_xgboost
+from ._sklearn import from_sklearn
 from ._train import train
 
 if TYPE_CHECKING:
@@ -41,6 +48,7 @@ __all__ = [
     "ArtifactError",
     "Classifier",
     "DEFAULT_NA_VALUES",
+    "ModelImportError",
     "NoDriftProfileError",
     "OptionError",
     "Pipeline",
@@ -50,6 +58,9 @@ __all__ = [
     "TrainingError",
     "__version__",
     "drift",
+    "from_lightgbm",
+    "from_sklearn",
+    "from_xgboost",
     "train",
 ]
 

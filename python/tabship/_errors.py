@@ -54,3 +54,20 @@ class TrainingError(TabshipError):
 class NoDriftProfileError(TabshipError):
     """A drift operation on a pipeline whose artifact has no reference profile (artifacts
     written before format 1.2). Retrain the pipeline to store one."""
+
+
+class ModelImportError(TabshipError):
+    """A model trained elsewhere cannot be imported exactly (``tabship.from_sklearn``,
+    ``from_xgboost``, ``from_lightgbm``): an estimator, step or parameter tabship does not
+    reproduce bit for bit, a malformed model file, or reference data that does not fit. Refused,
+    never approximated. ``step`` and ``parameter`` name what was refused when known."""
+
+    step: str | None
+    parameter: str | None
+
+    def __init__(
+        self, message: str, *, step: str | None = None, parameter: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.step = step
+        self.parameter = parameter

@@ -19,8 +19,10 @@ __all__ = [
     "WindowedF1",
     "WindowedMae",
     "_chi_square",
+    "_from_parts_json",
     "_hellinger",
     "_histogram",
+    "_import_model",
     "_jensen_shannon",
     "_kolmogorov_sf",
     "_ks",
@@ -147,6 +149,16 @@ def _train_columns(
     kinds: list[tuple[str, str]],
     options_dict: dict[str, Any],
     cv: int | None,
+) -> Pipeline: ...
+def _from_parts_json(parts: str, reference_csv: bytes) -> Pipeline: ...
+def _import_model(
+    library: str,
+    model: bytes,
+    reference_csv: bytes,
+    target: str | None = None,
+    categorical: list[str] = ...,
+    name: str | None = None,
+    version: str | None = None,
 ) -> Pipeline: ...
 
 

@@ -81,7 +81,7 @@ impl ReferenceData {
     }
 
     /// The rows of the columns `schema` names, parsed as the pipeline will parse them.
-    fn batch(&self, schema: &Schema) -> Result<Batch> {
+    pub fn batch(&self, schema: &Schema) -> Result<Batch> {
         let mut builder = TextBatchBuilder::new(schema, &self.header)?;
         for row in &self.rows {
             builder.push_row(row.iter())?;

@@ -64,6 +64,9 @@ fn trees_line(model: &Model) -> Option<String> {
     if m.accumulate_f32 {
         line.push_str(", margins summed in float32");
     }
+    if m.soft_vote {
+        line.push_str(", class of highest mean probability");
+    }
     let categorical: usize = m
         .trees
         .iter()

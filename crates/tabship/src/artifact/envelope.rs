@@ -26,7 +26,7 @@ pub const FORMAT_MAJOR: u16 = 1;
 ///   margins from a base score through a link) and the optional per-node `missing_left` and
 ///   `strict` split rules of a tree.
 /// - 1.5: adds what exact imports of XGBoost and LightGBM models need: `tree_ensemble`'s
-///   optional `features_f32` and `accumulate_f32`, and a tree's optional per-node
+///   optional `features_f32`, `accumulate_f32` and `soft_vote`, and a tree's optional per-node
 ///   `missing_type`, `categorical`, `category_offsets` and `category_bits`; the `nan` numeric
 ///   imputation and categorical missing policy (missing values reach the model as NaN).
 pub const FORMAT_MINOR: u16 = 5;

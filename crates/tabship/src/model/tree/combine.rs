@@ -18,6 +18,7 @@ impl TreeEnsemble {
         out: Outputs<'_>,
     ) {
         match self.combination {
+            Combination::Average if self.soft_vote => self.average_soft(rows, buffers, sums, out),
             Combination::Average => self.average(rows, buffers, sums, out),
             Combination::Sum { base_score, link } if self.accumulate_f32 => {
                 self.sum_f32(rows, buffers, sums, out, base_score, link);
@@ -93,6 +94,44 @@ impl TreeEnsemble {
         if let Some(classes) = out.classes {
             for (r, c) in classes.iter_mut().enumerate() {
                 *c = first_max(&votes[r * k..(r + 1) * k]);
+            }
+        }
+    }
+
+    /// [`average`](Self::average) of a soft-voting classifier: the class distributions summed
+    /// in tree order and divided by the number of trees, and the predicted class the first
+    /// highest of those means (scikit-learn's forests: `argmax(predict_proba)`, after the
+    /// division, which may round two sums to equal means).
+    fn average_soft(
+        &self,
+        rows: &impl RowValues,
+        buffers: &mut Buffers,
+        sums: &mut Vec<f64>,
+        out: Outputs<'_>,
+    ) {
+        let n = rows.n_rows();
+        let k = self.outputs;
+        let n_trees = self.trees.len() as f64;
+        let leaf_values = &self.layout.leaf_values;
+        sums.clear();
+        sums.resize(n * k, 0.0);
+        let s = &mut sums[..];
+        self.layout
+            .for_each_leaf(rows, &mut buffers.walk, |r, leaf| {
+                let dist = &leaf_values[leaf * k..][..k];
+                for (s, p) in s[r * k..][..k].iter_mut().zip(dist) {
+                    *s += p;
+                }
+            });
+        for s in sums.iter_mut() {
+            *s /= n_trees;
+        }
+        if let Some(proba) = out.proba {
+            proba.copy_from_slice(&sums[..proba.len()]);
+        }
+        if let Some(classes) = out.classes {
+            for (r, c) in classes.iter_mut().enumerate() {
+                *c = first_max_f64(&sums[r * k..(r + 1) * k]);
             }
         }
     }
@@ -348,7 +387,7 @@ pub(super) fn first_max(votes: &[u32]) -> usize {
 }
 
 /// The first index of the largest margin.
-fn first_max_f64(values: &[f64]) -> usize {
+pub(super) fn first_max_f64(values: &[f64]) -> usize {
     let mut best = 0;
     for (i, &v) in values.iter().enumerate() {
         if v > values[best] {

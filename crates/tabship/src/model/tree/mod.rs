@@ -60,6 +60,12 @@ pub struct TreeEnsemble {
     /// Requires [`Combination::Sum`] with a base score and leaf margins that are `f32` values.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub accumulate_f32: bool,
+    /// Averaged classifiers predict the first class of highest mean probability (scikit-learn's
+    /// forests: the argmax of `predict_proba`) instead of the majority vote of `leaf_class`
+    /// (format 1.5 when true; false is not written). Requires [`Combination::Average`] and a
+    /// classifier.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub soft_vote: bool,
     /// Boxed: derived at load, read once per prediction call, and large next to the other
     /// model types.
     #[serde(skip)]
@@ -79,6 +85,7 @@ impl PartialEq for TreeEnsemble {
             && self.combination == other.combination
             && self.features_f32 == other.features_f32
             && self.accumulate_f32 == other.accumulate_f32
+            && self.soft_vote == other.soft_vote
     }
 }
 
@@ -91,6 +98,7 @@ impl TreeEnsemble {
             combination: Combination::Average,
             features_f32: false,
             accumulate_f32: false,
+            soft_vote: false,
             layout: Box::default(),
             outputs: 0,
             leaf_group: Vec::new(),
@@ -117,6 +125,13 @@ impl TreeEnsemble {
         self
     }
 
+    /// The same ensemble, predicting the class of highest mean probability when `on`
+    /// ([`soft_vote`](Self::soft_vote)).
+    pub fn with_soft_vote(mut self, on: bool) -> Self {
+        self.soft_vote = on;
+        self
+    }
+
     /// Total number of nodes.
     pub fn n_nodes(&self) -> usize {
         self.trees.iter().map(|t| t.left.len()).sum()
@@ -124,10 +139,11 @@ impl TreeEnsemble {
 
     /// The lowest artifact format minor that holds this ensemble: 1; 4 when it uses the
     /// boosting layout (a sum combination, or per-node `missing_left`/`strict` rules); 5 when it
-    /// compares or sums in `f32`, or has missing types or categorical splits.
+    /// compares or sums in `f32`, votes softly, or has missing types or categorical splits.
     pub fn format_minor(&self) -> u16 {
         if self.features_f32
             || self.accumulate_f32
+            || self.soft_vote
             || self.trees.iter().any(TreeSpec::has_format_1_5_rules)
         {
             5
@@ -142,6 +158,12 @@ impl TreeEnsemble {
     /// Validates every tree against `width` features and `n_classes` (None: regression) and
     /// builds the traversal layout.
     pub(crate) fn prepare(&mut self, width: usize, n_classes: Option<usize>) -> Result<()> {
+        if self.soft_vote && !(self.combination.is_average() && n_classes.is_some()) {
+            return Err(crate::Error::field(
+                "model.soft_vote",
+                "only an averaged classifier votes softly",
+            ));
+        }
         validate::validate_ensemble(
             &self.trees,
             self.combination,

@@ -467,6 +467,16 @@ proptest::proptest! {
             }
             check_blocks(&e, &x, width, k, &want, &format!("wide {wide}"))?;
         }
+        if k > 1 {
+            // Soft voting: the same probabilities, the class their first maximum.
+            let mut soft = TreeEnsemble::new(task, e.trees.clone()).with_soft_vote(true);
+            soft.prepare(width, Some(k)).expect("valid trees");
+            let want: Vec<(usize, Vec<f64>)> = want
+                .into_iter()
+                .map(|(_, p)| (combine::first_max_f64(&p), p))
+                .collect();
+            check_blocks(&soft, &x, width, k, &want, "soft vote")?;
+        }
     }
 
     /// Summed ensembles with per-node rules (strict splits, missing directions and types,
@@ -892,5 +902,71 @@ fn lightgbm_missing_types_are_ranked_per_feature() {
             },
         );
         assert_eq!(values, vec![1.0; rows]);
+    }
+}
+
+/// Soft voting: the class of highest mean probability, where the majority vote disagrees.
+#[test]
+fn soft_votes_follow_the_mean_probability() {
+    // Leaf 0 leans to class 0 (0.6), leaf 1 is sure of class 1 (0.0 / 1.0).
+    let lean = |p: f64| TreeSpec {
+        leaf_values: PackedF64(vec![p, 1.0 - p, 0.0, 1.0]),
+        ..stump()
+    };
+    let trees = vec![lean(0.6), lean(0.6), stump_right()];
+    let predict = |soft: bool| {
+        let mut e = TreeEnsemble::new(Task::Classification, trees.clone()).with_soft_vote(soft);
+        e.prepare(1, Some(2)).unwrap();
+        let (mut classes, mut proba) = ([9; 2], [0.0; 4]);
+        e.predict_dense(
+            &[0.0, 0.0],
+            1,
+            Outputs {
+                classes: Some(&mut classes),
+                proba: Some(&mut proba),
+                ..Outputs::default()
+            },
+        );
+        let mut one = [9];
+        e.predict_dense(
+            &[0.0],
+            1,
+            Outputs {
+                classes: Some(&mut one),
+                ..Outputs::default()
+            },
+        );
+        assert_eq!(one[0], classes[0], "one row as in a batch");
+        (classes[0], proba)
+    };
+    let (hard, proba) = predict(false);
+    let (soft, soft_proba) = predict(true);
+    // Two trees vote class 0 at 0.6, one votes class 1 at 1.0: mean [0.4, 0.6].
+    assert_eq!((hard, soft), (0, 1));
+    assert_eq!(proba, soft_proba, "probabilities do not change");
+    let e = TreeEnsemble::new(Task::Classification, trees.clone()).with_soft_vote(true);
+    assert_eq!(e.format_minor(), 5);
+    let values = TreeSpec {
+        leaf_values: PackedF64(vec![1.0, 2.0]),
+        leaf_class: PackedU32(Vec::new()),
+        ..stump()
+    };
+    let mut regression = TreeEnsemble::new(Task::Regression, vec![values.clone()]);
+    assert!(regression.prepare(1, None).is_ok());
+    let mut regression = regression.with_soft_vote(true);
+    assert!(
+        regression
+            .prepare(1, None)
+            .is_err_and(|e| e.to_string().contains("soft_vote")),
+        "only classifiers vote"
+    );
+}
+
+/// A stump whose both leaves are class 1 with certainty.
+fn stump_right() -> TreeSpec {
+    TreeSpec {
+        leaf_values: PackedF64(vec![0.0, 1.0, 0.0, 1.0]),
+        leaf_class: PackedU32(vec![1, 1]),
+        ..stump()
     }
 }
