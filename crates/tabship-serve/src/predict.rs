@@ -358,7 +358,12 @@ mod tests {
     /// off would move a value that sits on a split threshold to the other side.
     #[test]
     fn json_numbers_parse_to_the_nearest_f64() {
-        for text in ["0.20387771725654602", "0.1", "5e-324", "1.7976931348623157e308"] {
+        for text in [
+            "0.20387771725654602",
+            "0.1",
+            "5e-324",
+            "1.7976931348623157e308",
+        ] {
             let body = format!("{{\"x\": {text}}}");
             let parsed = parse_json(body.as_bytes()).expect("JSON")["x"]
                 .as_f64()

@@ -528,7 +528,13 @@ fn numeric_missing(missing: MissingType, default_left: bool, t: f64) -> (u8, boo
 /// negative `t` sends left exactly the values below the band (so the largest value below
 /// `-1e-35` is the threshold), and a non-negative `t` sends left every value up to the band's
 /// top (so `1e-35` is). NaN compared as 0.0 (missing type None) decides alike under both.
+/// LightGBM writes `inf` for a split that sends every number left and only missing values
+/// right (decision_type 8): `f64::MAX` decides alike for every value tabship accepts (inputs
+/// are finite or missing).
 pub(crate) fn band_threshold(t: f64) -> f64 {
+    if t == f64::INFINITY {
+        return f64::MAX;
+    }
     if (-ZERO_THRESHOLD..ZERO_THRESHOLD).contains(&t) {
         if t < 0.0 {
             // The largest f64 below -ZERO_THRESHOLD: one more ulp of magnitude.
@@ -627,6 +633,7 @@ mod tests {
         assert_eq!(band_threshold(-0.0), ZERO_THRESHOLD);
         assert_eq!(band_threshold(ZERO_THRESHOLD), ZERO_THRESHOLD);
         assert_eq!(band_threshold(1.5), 1.5);
+        assert_eq!(band_threshold(f64::INFINITY), f64::MAX);
         // Every value decides alike, raw against the moved threshold and zeroed against the
         // original.
         let zeroed = |x: f64| if x.abs() <= ZERO_THRESHOLD { 0.0 } else { x };

@@ -408,7 +408,9 @@ async fn imported_models_answer_their_librarys_probabilities_bit_for_bit() {
             assert_eq!(body["predictions"][i], row[14].as_str(), "{name} row {i}");
             for (column, class) in [(15, "<=50K"), (16, ">50K")] {
                 let expected: f64 = row[column].parse().expect("probability");
-                let got = body["probabilities"][i][class].as_f64().expect("probability");
+                let got = body["probabilities"][i][class]
+                    .as_f64()
+                    .expect("probability");
                 assert_eq!(got.to_bits(), expected.to_bits(), "{name} row {i} {class}");
             }
         }
