@@ -684,6 +684,9 @@ def _classes(step: str, model: Any) -> list[Any]:
     return out
 
 
+_LINEAR_NAMES = frozenset({"LinearRegression", "Ridge", "Lasso", "ElasticNet", "LogisticRegression"})
+
+
 def from_sklearn(
     estimator: Any,
     reference: Any,
@@ -691,6 +694,7 @@ def from_sklearn(
     target: str | None = None,
     name: str | None = None,
     version: str = "1",
+    exact: bool = True,
 ) -> Pipeline:
     """A fitted scikit-learn estimator or ``Pipeline`` as a tabship :class:`Pipeline` that
     predicts exactly what scikit-learn predicts (``predict`` and ``predict_proba``, bit for bit).
@@ -716,7 +720,8 @@ def from_sklearn(
     within about 1.1e-16 above it (both) is class 1 in scikit-learn and class 0 here; the
     probabilities are equal bit for bit there too.
 
-    Linear models are **not** bit for bit in general: on dense input scikit-learn's
+    Linear models are **not** bit for bit in general, so they are refused unless the caller
+    accepts the measured difference with ``exact=False``: on dense input scikit-learn's
     ``X @ coef_`` goes through BLAS, whose summation order (blocked, fused multiply-add) differs
     from tabship's sequential dot product, and its logistic and softmax links are SciPy's
     ``expit`` and numpy's ``exp``. The test suite (``tests/test_import_parity.py``) measures the
@@ -742,6 +747,14 @@ def from_sklearn(
     if inputs is None:
         inputs = [str(c) for c in frame.columns if c != target]
     trees = type(model).__name__ in _FORESTS | _BOOSTING | _HIST
+    if not trees and exact and type(model).__name__ in _LINEAR_NAMES:
+        raise _refuse(
+            model_step,
+            None,
+            f"{type(model).__name__} predictions cannot be reproduced bit for bit (scikit-learn's "
+            "BLAS sums in another order); pass exact=False to import it within the measured "
+            "units in the last place (see from_sklearn's documentation)",
+        )
     if getattr(model, "_preprocessor", None) is not None:
         # HistGradientBoosting's own encoder of categorical features.
         if before:
