@@ -36,6 +36,7 @@
 
 mod error;
 pub mod lightgbm;
+mod model_file;
 pub mod reference;
 mod ubjson;
 pub mod xgboost;
@@ -46,6 +47,7 @@ use tabship::model::TreeEnsemble;
 use tabship::{ParamValue, Task};
 
 pub use error::{Error, Result};
+pub use model_file::MAX_MODEL_BYTES;
 
 /// A model read from another library's file, before reference data completes it.
 #[derive(Debug, Clone)]

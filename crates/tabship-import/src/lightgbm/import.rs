@@ -12,23 +12,9 @@ use super::model::{FeatureInfo, LightgbmModel, Objective};
 use super::text::parse;
 use crate::{Error, FeatureKind, Imported, ModelFeature, Result};
 
-/// Largest model file read, in bytes.
-pub const MAX_MODEL_BYTES: u64 = 1 << 30;
-
 /// Reads a LightGBM text model file (`Booster.save_model`).
 pub fn read_file(path: &Path) -> Result<Imported> {
-    let io = |source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > MAX_MODEL_BYTES {
-        return Err(Error::Syntax {
-            format: "LightGBM text",
-            message: format!("{size} bytes, more than the {MAX_MODEL_BYTES} allowed"),
-        });
-    }
-    read_bytes(&std::fs::read(path).map_err(io)?)
+    read_bytes(&crate::model_file::read(path, "LightGBM text")?)
 }
 
 /// Reads a LightGBM text model from a file's bytes.

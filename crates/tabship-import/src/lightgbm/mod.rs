@@ -38,7 +38,7 @@ mod tests;
 mod text;
 
 pub use convert::{Converted, FeatureSource, convert};
-pub use import::{MAX_MODEL_BYTES, from_model, read_bytes, read_file};
+pub use import::{from_model, read_bytes, read_file};
 pub use model::{
     Child, FeatureInfo, LightgbmModel, MissingType, Objective, Split, Tree, ZERO_THRESHOLD,
 };

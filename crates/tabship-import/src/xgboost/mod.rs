@@ -40,23 +40,9 @@ use self::json::Field;
 use self::trees::TreeFacts;
 use crate::{Error, FeatureKind, Imported, ModelFeature, Result};
 
-/// Largest model file read, in bytes (as large as the largest artifact).
-pub const MAX_MODEL_BYTES: u64 = 1 << 30;
-
 /// Reads an XGBoost model file, JSON or UBJSON (told apart by their content).
 pub fn read_file(path: &Path) -> Result<Imported> {
-    let io = |source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > MAX_MODEL_BYTES {
-        return Err(Error::Syntax {
-            format: "model file",
-            message: format!("{size} bytes, more than the {MAX_MODEL_BYTES} allowed"),
-        });
-    }
-    read_bytes(&std::fs::read(path).map_err(io)?)
+    read_bytes(&crate::model_file::read(path, "model file")?)
 }
 
 /// Reads an XGBoost model from the bytes of a JSON or UBJSON file.
