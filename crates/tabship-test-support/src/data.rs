@@ -38,3 +38,30 @@ pub fn golden_rows(name: &str) -> (Vec<String>, Vec<Vec<String>>) {
         .collect();
     (header, rows)
 }
+
+/// The names of the files of `testdata/<dir>` that end in `suffix` (suffix removed), sorted:
+/// fixture lists read from the directory, so a fixture added there is tested without being
+/// listed again.
+pub fn fixture_names(dir: &str, suffix: &str) -> Vec<String> {
+    let path = testdata(dir);
+    let mut names: Vec<String> = std::fs::read_dir(&path)
+        .unwrap_or_else(|e| panic!("fixture directory {}: {e}", path.display()))
+        .filter_map(|entry| {
+            let name = entry.expect("directory entry").file_name();
+            name.to_str()?.strip_suffix(suffix).map(str::to_owned)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// The LightGBM models of `testdata/import/lightgbm/` (`NAME.model.txt`) whose predictions are
+/// compared with LightGBM's: all 13 but the linear tree, which the importer refuses.
+pub fn lightgbm_fixtures() -> Vec<String> {
+    let names: Vec<String> = fixture_names("import/lightgbm", ".model.txt")
+        .into_iter()
+        .filter(|n| n != "linear_tree")
+        .collect();
+    assert_eq!(names.len(), 13, "the LightGBM fixtures: {names:?}");
+    names
+}

@@ -13,7 +13,7 @@ mod models;
 mod served;
 mod server;
 
-pub use data::{golden, golden_rows, read_csv, testdata};
+pub use data::{fixture_names, golden, golden_rows, lightgbm_fixtures, read_csv, testdata};
 pub use http::{connect, exchange, head, json_body, read_response, request, wait_ready};
 pub use keys::add_key;
 pub use models::version_names;

@@ -6,23 +6,6 @@ use super::oracle;
 use super::*;
 use tabship_test_support::{read_csv, testdata};
 
-/// Every fixture but the linear tree (whose leaves the oracle does not model).
-pub(crate) const FIXTURES: [&str; 13] = [
-    "binary_adult",
-    "regression_diamonds",
-    "multiclass_iris",
-    "binary_nan",
-    "regression_zero_missing",
-    "multiclass_categorical",
-    "binary_int_categorical",
-    "regression_many_categories",
-    "binary_dart",
-    "rf_regression",
-    "rf_binary",
-    "rf_multiclass",
-    "binary_nan_v400",
-];
-
 fn model(name: &str) -> LightgbmModel {
     let path = testdata(&format!("import/lightgbm/{name}.model.txt"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -76,7 +59,7 @@ pub(crate) fn expected(name: &str) -> Vec<(Vec<f64>, Vec<f64>)> {
 
 #[test]
 fn the_oracle_on_parsed_fixtures_equals_lightgbm_bit_for_bit() {
-    for name in FIXTURES {
+    for name in &tabship_test_support::lightgbm_fixtures() {
         let m = model(name);
         let rows = rows(name, &m);
         let expected = expected(name);

@@ -12,23 +12,6 @@ use tabship_import::lightgbm::{
 use tabship_import::reference::{ReferenceData, ReferenceOptions, assemble};
 use tabship_test_support::{read_csv, testdata};
 
-/// Every fixture LightGBM's predictions are compared on (`linear_tree` is refused).
-const FIXTURES: [&str; 13] = [
-    "binary_adult",
-    "regression_diamonds",
-    "multiclass_iris",
-    "binary_nan",
-    "regression_zero_missing",
-    "multiclass_categorical",
-    "binary_int_categorical",
-    "regression_many_categories",
-    "binary_dart",
-    "rf_regression",
-    "rf_binary",
-    "rf_multiclass",
-    "binary_nan_v400",
-];
-
 fn fixture(name: &str, ext: &str) -> std::path::PathBuf {
     testdata(&format!("import/lightgbm/{name}.{ext}"))
 }
@@ -143,7 +126,7 @@ fn same_bits(a: &[f64], b: &[f64]) -> bool {
 #[test]
 fn imported_models_predict_lightgbm_bit_for_bit() {
     let mut total = 0;
-    for name in FIXTURES {
+    for name in &tabship_test_support::lightgbm_fixtures() {
         let p = import(name);
         let (batch, records) = inputs(name, &p);
         let expected = expected(name);
