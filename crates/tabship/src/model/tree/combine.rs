@@ -177,6 +177,38 @@ impl TreeEnsemble {
         }
     }
 
+    /// Every row's margins into `sums` (one per class under softmax, else one per row):
+    /// `base_score`, then each tree's leaf in tree order (into its class), each addition made
+    /// by `add` (in `f64`, or in `f32` as XGBoost adds). Returns the margins per row.
+    #[inline]
+    fn margins(
+        &self,
+        rows: &impl RowValues,
+        buffers: &mut Buffers,
+        sums: &mut Vec<f64>,
+        (base_score, link): (f64, Link),
+        add: impl Fn(&mut f64, f64),
+    ) -> usize {
+        let groups = if link == Link::Softmax {
+            self.outputs
+        } else {
+            1
+        };
+        sums.clear();
+        sums.resize(rows.n_rows() * groups, base_score);
+        let (leaf_values, leaf_group) = (&self.layout.leaf_values, &self.leaf_group);
+        let s = &mut sums[..];
+        self.layout
+            .for_each_leaf(rows, &mut buffers.walk, |r, leaf| match groups {
+                1 => add(&mut s[r], leaf_values[leaf]),
+                _ => add(
+                    &mut s[r * groups + leaf_group[leaf] as usize],
+                    leaf_values[leaf],
+                ),
+            });
+        groups
+    }
+
     /// Sums margins for every row: `base_score`, then each tree's leaf in tree order (into its
     /// class under softmax), then `link`.
     fn sum(
@@ -188,21 +220,9 @@ impl TreeEnsemble {
         base_score: f64,
         link: Link,
     ) {
-        let n = rows.n_rows();
-        let groups = if link == Link::Softmax {
-            self.outputs
-        } else {
-            1
-        };
-        sums.clear();
-        sums.resize(n * groups, base_score);
-        let (leaf_values, leaf_group) = (&self.layout.leaf_values, &self.leaf_group);
-        let s = &mut sums[..];
-        self.layout
-            .for_each_leaf(rows, &mut buffers.walk, |r, leaf| match groups {
-                1 => s[r] += leaf_values[leaf],
-                _ => s[r * groups + leaf_group[leaf] as usize] += leaf_values[leaf],
-            });
+        let groups = self.margins(rows, buffers, sums, (base_score, link), |s, leaf| {
+            *s += leaf
+        });
         let Outputs {
             mut classes,
             mut values,
@@ -261,25 +281,9 @@ impl TreeEnsemble {
         base_score: f64,
         link: Link,
     ) {
-        let n = rows.n_rows();
-        let groups = if link == Link::Softmax {
-            self.outputs
-        } else {
-            1
-        };
-        sums.clear();
-        sums.resize(n * groups, base_score);
-        let (leaf_values, leaf_group) = (&self.layout.leaf_values, &self.leaf_group);
-        let s = &mut sums[..];
-        let add = |s: &mut f64, leaf: f64| *s = f64::from(*s as f32 + leaf as f32);
-        self.layout
-            .for_each_leaf(rows, &mut buffers.walk, |r, leaf| match groups {
-                1 => add(&mut s[r], leaf_values[leaf]),
-                _ => add(
-                    &mut s[r * groups + leaf_group[leaf] as usize],
-                    leaf_values[leaf],
-                ),
-            });
+        let groups = self.margins(rows, buffers, sums, (base_score, link), |s, leaf| {
+            *s = f64::from(*s as f32 + leaf as f32);
+        });
         let Outputs {
             mut classes,
             mut values,
