@@ -21,6 +21,16 @@ use crate::schema::ColumnKind;
 use crate::value::{FieldValue, Record, number_as_category};
 use crate::{Error, Result};
 
+/// Per class, its slot in the prediction distribution of `binner`'s profile (empty without one).
+pub(super) fn class_slots(binner: Option<&Binner>, classes: &[ClassLabel]) -> Vec<CategorySlot> {
+    binner.map_or_else(Vec::new, |b| {
+        classes
+            .iter()
+            .map(|c| b.prediction_slot(Some(&c.to_string())))
+            .collect()
+    })
+}
+
 /// Maps a profile error to an artifact field error under `drift_profile`.
 fn field_error(e: tabship_drift::Error) -> Error {
     match e {
@@ -156,6 +166,7 @@ impl Pipeline {
             }
             None => None,
         };
+        self.class_slots = class_slots(self.drift.as_deref(), self.classes());
         Ok(self)
     }
 
@@ -350,7 +361,7 @@ impl Pipeline {
                 );
             }
         }
-        let prediction_slots = self.prediction_slots(&binner, predictions);
+        let prediction_slots = self.prediction_slots(predictions);
         for (r, row) in cells.chunks(width.max(1)).enumerate().take(records.len()) {
             let prediction = match predictions {
                 Some(Predictions::Classes(_)) => prediction_slots.get(r).map(|&s| Cell::Slot(s)),
@@ -373,29 +384,25 @@ impl Pipeline {
     ) -> Result<()> {
         let binner = Arc::clone(self.require_profile()?);
         let resolved = self.resolve(&binner, batch)?;
-        let prediction_slots = self.prediction_slots(&binner, predictions);
+        let prediction_slots = self.prediction_slots(predictions);
         let columns = live_columns(&resolved);
         let prediction = live_prediction(predictions, &prediction_slots);
         monitor.observe(&columns, prediction.as_ref())?;
         Ok(())
     }
 
-    fn prediction_slots(
-        &self,
-        binner: &Binner,
-        predictions: Option<&Predictions>,
-    ) -> Vec<CategorySlot> {
+    fn prediction_slots(&self, predictions: Option<&Predictions>) -> Vec<CategorySlot> {
         let Some(Predictions::Classes(indices)) = predictions else {
             return Vec::new();
         };
-        let table: Vec<CategorySlot> = self
-            .classes()
-            .iter()
-            .map(|c| binner.prediction_slot(Some(&c.to_string())))
-            .collect();
         indices
             .iter()
-            .map(|&i| table.get(i).copied().unwrap_or(CategorySlot::Unknown))
+            .map(|&i| {
+                self.class_slots
+                    .get(i)
+                    .copied()
+                    .unwrap_or(CategorySlot::Unknown)
+            })
             .collect()
     }
 
@@ -405,7 +412,7 @@ impl Pipeline {
         let binner = Arc::clone(self.require_profile()?);
         let predictions = self.predict_quietly(batch)?;
         let resolved = self.resolve(&binner, batch)?;
-        let prediction_slots = self.prediction_slots(&binner, Some(&predictions));
+        let prediction_slots = self.prediction_slots(Some(&predictions));
         let columns = live_columns(&resolved);
         let prediction = live_prediction(Some(&predictions), &prediction_slots);
         Ok(binner.sample(&columns, prediction.as_ref())?)

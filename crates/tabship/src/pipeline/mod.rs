@@ -45,6 +45,9 @@ pub struct Pipeline {
     threads: usize,
     /// The reference profile, compiled for binning live data.
     drift: Option<Arc<Binner>>,
+    /// Per class, its slot in the profile's prediction distribution (empty without a profile
+    /// or for a regressor): looked up once, not per observed request.
+    class_slots: Vec<tabship_drift::CategorySlot>,
     /// The stored decision threshold, as read, and compiled against the classes.
     decision_threshold: Option<(DecisionThreshold, CompiledThreshold)>,
     target_transform: Option<TargetTransform>,
@@ -163,8 +166,10 @@ impl Pipeline {
             }
             None => None,
         };
+        let class_slots = drift::class_slots(drift.as_deref(), &parts.classes);
         Ok(Pipeline {
             drift,
+            class_slots,
             encoder,
             task: parts.task,
             classes: parts.classes,
