@@ -18,7 +18,6 @@ use crate::{body_budget, predict, vertex};
 
 /// Extra routes at configured paths; `None` serves none.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct CloudRoutes {
     /// Answers as `GET /health/live` (Azure ML `liveness_route`).
     pub live: Option<String>,
@@ -52,7 +51,7 @@ fn invalid(what: &'static str, path: &str, message: impl Into<String>) -> Error 
     }
 }
 
-/// Checks the configured paths: plain absolute paths (letters, digits, `/`, `-`, `_`, `.`,
+/// Checks the configured paths: plain absolute paths (letters, digits, `/`, `-`, `_`, `.`, `:`,
 /// `~`), distinct, and none a route tabship already serves (or under `/v2/`, `/admin/`), since
 /// the router cannot serve two handlers at one path.
 pub(crate) fn check(routes: &CloudRoutes) -> Result<()> {
@@ -68,12 +67,12 @@ pub(crate) fn check(routes: &CloudRoutes) -> Result<()> {
             && !path.contains("//")
             && path
                 .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "/-_.~".contains(c));
+                .all(|c| c.is_ascii_alphanumeric() || "/-_.~:".contains(c));
         if !plain {
             return Err(invalid(
                 what,
                 path,
-                "use an absolute path of letters, digits, `/`, `-`, `_`, `.` and `~`",
+                "use an absolute path of letters, digits, `/`, `-`, `_`, `.`, `~` and `:`",
             ));
         }
         let path = path.trim_end_matches('/');
