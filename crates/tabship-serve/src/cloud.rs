@@ -88,7 +88,11 @@ pub(crate) fn check(routes: &CloudRoutes) -> Result<()> {
             ));
         }
         if seen.contains(&path) {
-            return Err(invalid(what, path, "another configured route has this path"));
+            return Err(invalid(
+                what,
+                path,
+                "another configured route has this path",
+            ));
         }
         seen.push(path);
     }

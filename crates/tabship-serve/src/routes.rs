@@ -73,12 +73,7 @@ impl Routes {
         self.add(Method::DELETE, path, routing::delete(handler))
     }
 
-    fn add(
-        mut self,
-        method: Method,
-        path: &str,
-        route: MethodRouter<Arc<AppState>>,
-    ) -> Self {
+    fn add(mut self, method: Method, path: &str, route: MethodRouter<Arc<AppState>>) -> Self {
         // axum merges method routers added for the same path.
         self.router = self.router.route(path, route);
         self.list.push(Route {

@@ -174,8 +174,9 @@ impl Protocol for Invocations {
             Format::Json => serde_json::to_vec(&response_body(model, scored, request_id, username))
                 .map_err(ApiError::internal),
             // The CSV text as a JSON string: the prediction log records the answer as sent.
-            Format::Csv => serde_json::to_vec(&csv_answer(model, scored)?)
-                .map_err(ApiError::internal),
+            Format::Csv => {
+                serde_json::to_vec(&csv_answer(model, scored)?).map_err(ApiError::internal)
+            }
         }
     }
 }
@@ -232,11 +233,7 @@ fn csv_records(sent: &Json, model: &LoadedModel) -> Result<Json, ApiError> {
             fail(
                 FieldError::new(
                     "row",
-                    format!(
-                        "{} values, in this order: {}",
-                        names.len(),
-                        names.join(",")
-                    ),
+                    format!("{} values, in this order: {}", names.len(), names.join(",")),
                     format!("{} values", cells.len()),
                     Some(i),
                 ),
@@ -253,8 +250,9 @@ fn csv_records(sent: &Json, model: &LoadedModel) -> Result<Json, ApiError> {
                 match column.kind {
                     ColumnKind::Categorical => Json::String(text.to_owned()),
                     ColumnKind::Numeric => match text.trim().parse::<f64>() {
-                        Ok(x) if x.is_finite() => serde_json::Number::from_f64(x)
-                            .map_or(Json::Null, Json::Number),
+                        Ok(x) if x.is_finite() => {
+                            serde_json::Number::from_f64(x).map_or(Json::Null, Json::Number)
+                        }
                         _ => {
                             fail(
                                 FieldError::new(

@@ -128,13 +128,20 @@ mod tests {
         let vars = [
             ("AIP_HTTP_PORT", "8081"),
             ("AIP_HEALTH_ROUTE", "/v1/health"),
-            ("AIP_PREDICT_ROUTE", "/v1/endpoints/1/deployedModels/2:predict"),
+            (
+                "AIP_PREDICT_ROUTE",
+                "/v1/endpoints/1/deployedModels/2:predict",
+            ),
             ("AIP_STORAGE_URI", "/mnt/models"),
         ];
-        let (platform, paths) = apply(&mut args, env(&vars), Path::new("/nonexistent")).expect("vertex");
+        let (platform, paths) =
+            apply(&mut args, env(&vars), Path::new("/nonexistent")).expect("vertex");
         assert_eq!(platform, Platform::Vertex);
         assert_eq!(paths, vec![PathBuf::from("/mnt/models")]);
-        assert_eq!((args.server.host.as_str(), args.server.port), ("0.0.0.0", 8081));
+        assert_eq!(
+            (args.server.host.as_str(), args.server.port),
+            ("0.0.0.0", 8081)
+        );
         assert_eq!(args.server.ready_route.as_deref(), Some("/v1/health"));
         assert_eq!(
             args.server.vertex_predict_route.as_deref(),
@@ -145,11 +152,15 @@ mod tests {
     #[test]
     fn vertex_refuses_a_remote_storage_uri_without_a_model_dir() {
         let mut args = serve_args(&[]);
-        let vars = [("AIP_HTTP_PORT", "8080"), ("AIP_STORAGE_URI", "gs://bucket/m")];
+        let vars = [
+            ("AIP_HTTP_PORT", "8080"),
+            ("AIP_STORAGE_URI", "gs://bucket/m"),
+        ];
         let error = apply(&mut args, env(&vars), Path::new("/nonexistent")).expect_err("gs://");
         assert!(error.to_string().contains("not a local path"), "{error}");
         let mut args = serve_args(&["--model-dir", "/models"]);
-        let (_, paths) = apply(&mut args, env(&vars), Path::new("/nonexistent")).expect("model dir");
+        let (_, paths) =
+            apply(&mut args, env(&vars), Path::new("/nonexistent")).expect("model dir");
         assert_eq!(paths, vec![PathBuf::from("/models")]);
     }
 

@@ -19,15 +19,33 @@ pub(super) fn operations(state: &AppState, ops: &mut Operations) {
             .map(|(_, _, op)| op.clone())
     };
     let mirrors = [
-        (&config.live, Method::GET, "/health/live", "Azure ML liveness route"),
-        (&config.ready, Method::GET, "/health/ready", "readiness route (Azure ML readiness, Vertex AI health)"),
-        (&config.score, Method::POST, "/predict", "Azure ML scoring route"),
+        (
+            &config.live,
+            Method::GET,
+            "/health/live",
+            "Azure ML liveness route",
+        ),
+        (
+            &config.ready,
+            Method::GET,
+            "/health/ready",
+            "readiness route (Azure ML readiness, Vertex AI health)",
+        ),
+        (
+            &config.score,
+            Method::POST,
+            "/predict",
+            "Azure ML scoring route",
+        ),
     ];
     for (path, method, builtin, what) in mirrors {
         let (Some(path), Some(op)) = (path, copy(ops, &method, builtin)) else {
             continue;
         };
-        let op = op.description(format!("The {what}: answers as `{} {builtin}`.", method.as_str()));
+        let op = op.description(format!(
+            "The {what}: answers as `{} {builtin}`.",
+            method.as_str()
+        ));
         add(ops, method, path.trim_end_matches('/'), op);
     }
     if let Some(path) = &config.vertex_predict {
@@ -41,8 +59,18 @@ fn sagemaker(ops: &mut Operations) {
         Method::GET,
         "/ping",
         Op::new("SageMaker health check", "sagemaker")
-            .media(200, "ready: models loaded, not draining (empty body)", "text/plain", json!({"type": "string", "maxLength": 0}))
-            .media(503, "not ready: loading or draining (empty body)", "text/plain", json!({"type": "string", "maxLength": 0})),
+            .media(
+                200,
+                "ready: models loaded, not draining (empty body)",
+                "text/plain",
+                json!({"type": "string", "maxLength": 0}),
+            )
+            .media(
+                503,
+                "not ready: loading or draining (empty body)",
+                "text/plain",
+                json!({"type": "string", "maxLength": 0}),
+            ),
     );
     let csv = json!({"type": "string", "description": "one row per line, values in the model's column order (GET /models/{name}), no header; an empty cell is a missing value"});
     add(
