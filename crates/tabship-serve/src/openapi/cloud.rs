@@ -59,18 +59,8 @@ fn sagemaker(ops: &mut Operations) {
         Method::GET,
         "/ping",
         Op::new("SageMaker health check", "sagemaker")
-            .media(
-                200,
-                "ready: models loaded, not draining (empty body)",
-                "text/plain",
-                json!({"type": "string", "maxLength": 0}),
-            )
-            .media(
-                503,
-                "not ready: loading or draining (empty body)",
-                "text/plain",
-                json!({"type": "string", "maxLength": 0}),
-            ),
+            .empty(200, "ready: models loaded, not draining (no body)")
+            .empty(503, "not ready: loading or draining (no body)"),
     );
     let csv = json!({"type": "string", "description": "one row per line, values in the model's column order (GET /models/{name}), no header; an empty cell is a missing value"});
     add(

@@ -155,6 +155,13 @@ impl Op {
         self
     }
 
+    /// An answer without a body.
+    pub(crate) fn empty(mut self, status: u16, description: &str) -> Self {
+        let answer = self.answers.entry(status).or_default();
+        answer.descriptions.push(description.to_owned());
+        self
+    }
+
     /// An error answer, in the operation's error shape.
     pub(crate) fn error(self, status: u16, description: &str) -> Self {
         let schema = match self.errors {
