@@ -1,7 +1,8 @@
 //! `tabship serve` inside a cloud platform's container, recognised from what the platform sets:
 //! Vertex AI sets `AIP_HTTP_PORT` (and `AIP_HEALTH_ROUTE`, `AIP_PREDICT_ROUTE`,
 //! `AIP_STORAGE_URI`); SageMaker mounts the model at `/opt/ml/model`. Both authenticate callers
-//! at the endpoint (IAM) and send no bearer token, so the container serves without keys.
+//! at the endpoint (IAM) and send no bearer token, so the container serves without keys (keys
+//! given with --keys still apply). The platform's port and address win over --host/--port.
 
 use std::path::{Path, PathBuf};
 
@@ -10,6 +11,9 @@ use crate::error::{Error, Result};
 
 /// Where SageMaker extracts the model's `model.tar.gz`.
 pub const SAGEMAKER_MODEL_DIR: &str = "/opt/ml/model";
+
+/// The port SageMaker sends `/ping` and `/invocations` to.
+pub const SAGEMAKER_PORT: u16 = 8080;
 
 /// Which platform `tabship serve` runs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,8 +79,11 @@ pub fn apply(
         return Ok((Platform::Vertex, paths));
     }
     if sagemaker_dir.is_dir() {
-        // SageMaker's contract puts the model here, whatever the image's default directory is.
+        // SageMaker's contract puts the model here, whatever the image's default directory is,
+        // and sends requests to port 8080 on every interface.
         paths.push(sagemaker_dir.to_path_buf());
+        args.server.host = "0.0.0.0".to_owned();
+        args.server.port = SAGEMAKER_PORT;
         args.server.insecure_no_auth = true;
         return Ok((Platform::SageMaker, paths));
     }
@@ -182,5 +189,9 @@ mod tests {
         assert_eq!(platform, Platform::SageMaker);
         assert_eq!(paths, vec![dir.path().to_path_buf()]);
         assert!(args.server.insecure_no_auth);
+        assert_eq!(
+            (args.server.host.as_str(), args.server.port),
+            ("0.0.0.0", 8080)
+        );
     }
 }
