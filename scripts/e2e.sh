@@ -19,3 +19,5 @@ fi
 venv="$(bash scripts/python-env.sh)"
 cargo build -q --locked -p tabship-cli
 TABSHIP_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/tabship" "$venv/bin/python" -m pytest crates/tabship-serve/tests/e2e "$@"
+# The cloud contracts with the vendors' client libraries, in their own pinned environment.
+bash scripts/cloud-e2e.sh

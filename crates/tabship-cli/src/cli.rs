@@ -207,6 +207,20 @@ pub struct ServerArgs {
     /// Log filter (RUST_LOG syntax); `warn` silences the per-request access log.
     #[arg(long, default_value = "info")]
     pub log_level: String,
+    /// Also answer liveness (as GET /health/live) at this path: Azure ML's `liveness_route`.
+    #[arg(long, env = "TABSHIP_LIVE_ROUTE", value_name = "PATH")]
+    pub live_route: Option<String>,
+    /// Also answer readiness (as GET /health/ready) at this path: Azure ML's `readiness_route`.
+    #[arg(long, env = "TABSHIP_READY_ROUTE", value_name = "PATH")]
+    pub ready_route: Option<String>,
+    /// Also predict (as POST /predict, the default model) at this path: Azure ML's
+    /// `scoring_route`.
+    #[arg(long, env = "TABSHIP_SCORE_ROUTE", value_name = "PATH")]
+    pub score_route: Option<String>,
+    /// Vertex AI's predict route (`AIP_PREDICT_ROUTE`), set by `tabship serve` from the
+    /// environment Vertex gives the container.
+    #[arg(skip)]
+    pub vertex_predict_route: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -21,7 +21,8 @@ use crate::predict::RequestId;
 use crate::routes::Routes;
 use crate::state::AppState;
 use crate::{
-    admin, body_budget, docs, feedback_api, guard, models, openapi, predict, request_id, ui, v2,
+    admin, body_budget, cloud, docs, feedback_api, guard, models, openapi, predict, request_id,
+    sagemaker, ui, v2,
 };
 
 /// Builds the HTTP API around a state. Serve it with `axum::serve`, or drive it in process with
@@ -104,6 +105,8 @@ pub(crate) fn routes(state: &Arc<AppState>) -> Routes {
         .merge(metrics)
         .merge(docs)
         .merge(admin)
+        .merge(sagemaker::routes(state, reads_body))
+        .merge(cloud::routes(state, reads_body))
         .nest("/v2", v2::routes(state, reads_body))
 }
 
@@ -222,11 +225,11 @@ async fn root(State(state): State<Arc<AppState>>) -> Json<Value> {
     }))
 }
 
-async fn live() -> Json<Value> {
+pub(crate) async fn live() -> Json<Value> {
     Json(json!({"status": "live"}))
 }
 
-async fn ready(State(state): State<Arc<AppState>>) -> Response {
+pub(crate) async fn ready(State(state): State<Arc<AppState>>) -> Response {
     let reason = if state.is_draining() {
         "draining"
     } else if state.is_ready() {

@@ -68,6 +68,16 @@ pub enum Error {
         /// The value given.
         value: String,
     },
+    /// A route configured for a platform (Azure ML, Vertex AI) cannot be served.
+    #[error("{what} `{path}`: {message}")]
+    Route {
+        /// Which route (`the scoring route`, ...).
+        what: &'static str,
+        /// The path given.
+        path: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// No artifact was given or found.
     #[error("no models to serve: {0}")]
     NoModels(String),

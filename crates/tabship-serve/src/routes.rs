@@ -38,7 +38,7 @@ impl Routes {
     }
 
     /// `GET path` (axum also answers `HEAD` with it).
-    pub(crate) fn get<H, T>(self, path: &'static str, handler: H) -> Self
+    pub(crate) fn get<H, T>(self, path: &str, handler: H) -> Self
     where
         H: Handler<T, Arc<AppState>>,
         T: 'static,
@@ -47,7 +47,7 @@ impl Routes {
     }
 
     /// `POST path`.
-    pub(crate) fn post<H, T>(self, path: &'static str, handler: H) -> Self
+    pub(crate) fn post<H, T>(self, path: &str, handler: H) -> Self
     where
         H: Handler<T, Arc<AppState>>,
         T: 'static,
@@ -73,12 +73,7 @@ impl Routes {
         self.add(Method::DELETE, path, routing::delete(handler))
     }
 
-    fn add(
-        mut self,
-        method: Method,
-        path: &'static str,
-        route: MethodRouter<Arc<AppState>>,
-    ) -> Self {
+    fn add(mut self, method: Method, path: &str, route: MethodRouter<Arc<AppState>>) -> Self {
         // axum merges method routers added for the same path.
         self.router = self.router.route(path, route);
         self.list.push(Route {

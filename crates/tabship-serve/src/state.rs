@@ -77,6 +77,9 @@ pub struct Options {
     /// document and the forms list every model, column and training category. Without keys
     /// everything stays open.
     pub protect_docs: bool,
+    /// Routes at paths a platform chooses (Azure ML probes and scoring, Vertex AI health and
+    /// predict); checked by [`AppState::new`].
+    pub cloud: crate::cloud::CloudRoutes,
 }
 
 /// Which models read an absent field as a missing value.
@@ -125,6 +128,7 @@ impl Default for Options {
             load_path_root: None,
             max_inflight_body_bytes: 256 * 1024 * 1024,
             protect_docs: false,
+            cloud: crate::cloud::CloudRoutes::default(),
         }
     }
 }
@@ -155,6 +159,7 @@ impl AppState {
     /// A server with no models yet (`/health/ready` answers 503 until [`set_ready`](Self::set_ready)).
     /// Without `keys` every endpoint is open.
     pub fn new(keys: Option<KeyStore>, options: Options) -> Result<Arc<Self>> {
+        crate::cloud::check(&options.cloud)?;
         let registry = Arc::new(RegistryCell::default());
         if let Some(dir) = &options.state_dir {
             std::fs::create_dir_all(dir).map_err(|source| Error::Io {

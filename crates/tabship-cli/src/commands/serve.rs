@@ -4,22 +4,30 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tabship_serve::auth::KeyStore;
-use tabship_serve::{AbsentAsMissing, AppState, LogConfig, Options};
+use tabship_serve::{AbsentAsMissing, AppState, CloudRoutes, LogConfig, Options};
 
 use crate::cli::{ServeArgs, ServerArgs};
+use crate::commands::platform::{self, Platform};
 use crate::error::{Error, Result};
 
-pub fn run(args: ServeArgs) -> Result<()> {
-    let mut paths = args.models.clone();
-    if let Some(dir) = &args.model_dir {
-        paths.push(dir.clone());
-    }
+pub fn run(mut args: ServeArgs) -> Result<()> {
+    // Without artifacts on the command line, a cloud platform's environment (Vertex AI's
+    // AIP_* variables, SageMaker's /opt/ml/model) decides the port, routes and models.
+    let (platform, paths) = platform::apply(
+        &mut args,
+        |k| std::env::var(k).ok(),
+        std::path::Path::new(platform::SAGEMAKER_MODEL_DIR),
+    )?;
     if paths.is_empty() {
         return Err(Error::Usage(
             "give artifacts to serve (tabship serve model.tabship) or --model-dir DIR".to_owned(),
         ));
     }
-    start(&args.server, paths, |_, _| {})
+    start(&args.server, paths, move |addr, _| {
+        if platform != Platform::None {
+            tracing::info!(address = %addr, platform = ?platform, "serving for a cloud platform: no keys, callers are authenticated by the platform's endpoint (IAM)");
+        }
+    })
 }
 
 /// On a loopback bind, or when names are given, only those names and loopback ones are answered.
@@ -143,6 +151,12 @@ pub fn start(
         max_inflight_body_bytes: args.max_inflight_mb.saturating_mul(1024 * 1024),
         admin_token: admin_token.clone(),
         protect_docs: args.protect_docs,
+        cloud: CloudRoutes {
+            live: args.live_route.clone(),
+            ready: args.ready_route.clone(),
+            score: args.score_route.clone(),
+            vertex_predict: args.vertex_predict_route.clone(),
+        },
         prediction_log: args.prediction_log.as_ref().map(|p| LogConfig {
             path: p.clone(),
             max_bytes: args.log_max_mb.saturating_mul(1024 * 1024),

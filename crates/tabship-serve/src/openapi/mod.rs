@@ -8,6 +8,7 @@
 //! route list (`crate::app::routes`), so a route without an operation here fails it.
 
 mod admin;
+mod cloud;
 mod operations;
 mod predict;
 #[cfg(test)]
@@ -72,7 +73,7 @@ impl Context {
 }
 
 /// One response of an operation: its descriptions (one per cause) and body schemas.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Answer {
     descriptions: Vec<String>,
     media: Option<&'static str>,
@@ -80,7 +81,7 @@ struct Answer {
 }
 
 /// An operation being described.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Op {
     summary: String,
     description: Option<String>,
@@ -151,6 +152,13 @@ impl Op {
         answer.descriptions.push(description.to_owned());
         answer.media = Some(media);
         answer.schemas.push(schema);
+        self
+    }
+
+    /// An answer without a body.
+    pub(crate) fn empty(mut self, status: u16, description: &str) -> Self {
+        let answer = self.answers.entry(status).or_default();
+        answer.descriptions.push(description.to_owned());
         self
     }
 
@@ -290,6 +298,7 @@ pub(crate) fn document(state: &AppState, registry: &Registry) -> Value {
     let mut ops: Operations = Vec::new();
     predict::operations(state, registry, &mut ops, &mut schemas);
     operations::all(&mut ops);
+    cloud::operations(state, &mut ops);
     let mut paths: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
     for (path, method, op) in ops {
         let built = op.build(&method, &path, ctx);
