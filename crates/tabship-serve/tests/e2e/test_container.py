@@ -1,0 +1,149 @@
+"""The container image, built from the root Dockerfile and run by podman.
+
+`scripts/container-e2e.sh` builds the image (base images substituted through the Dockerfile's build
+arguments, see the script) and runs this file with TABSHIP_IMAGE set. Run without it, the test calls
+the script with --build-only itself. Skipped only where podman cannot run at all.
+
+Checked: `IMAGE serve` starts from the image's environment alone (port, /models, JSON logs) on a
+read-only root filesystem as the non-root user; the classic bearer-token client; /metrics; and a
+SIGTERM drain (/health/ready turns 503 `draining`, then exit code 0). The cold start (from
+`podman run` to the first 200 of /health/ready) is written to TABSHIP_CONTAINER_REPORT.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import GOLDEN, REPO
+
+SETOSA = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
+CONTAINERS_CONF = Path(os.environ.get("TABSHIP_CONTAINER_CACHE",
+                                      "/var/tmp/tabship-container-e2e")) / "containers.conf"
+
+
+def podman(*args, timeout=60, check=True):
+    """`podman --runtime runc ARGS` with the configuration this sandbox needs."""
+    env = dict(os.environ, CONTAINERS_CONF=str(CONTAINERS_CONF))
+    return subprocess.run(["podman", "--runtime", "runc", *args], env=env, check=check,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def image():
+    if shutil.which("podman") is None:
+        pytest.skip("podman is not installed: `scripts/install-tools.sh containers`, then "
+                    "`scripts/container-e2e.sh`")
+    CONTAINERS_CONF.parent.mkdir(parents=True, exist_ok=True)
+    CONTAINERS_CONF.write_text("[containers]\ndefault_ulimits = []\n")
+    info = podman("info", check=False)
+    if info.returncode != 0:
+        pytest.skip("podman cannot run here: " + info.stderr.strip()[-500:])
+    name = os.environ.get("TABSHIP_IMAGE")
+    if not name:
+        out = subprocess.run(["bash", str(REPO / "scripts" / "container-e2e.sh"), "--build-only"],
+                             check=True, capture_output=True, text=True, timeout=3600)
+        name = out.stdout.strip().splitlines()[-1]
+    return name
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    pytest.fail(f"timed out after {timeout} s waiting for {what}")
+
+
+def ready_status(url):
+    try:
+        return requests.get(url + "/health/ready", timeout=2).status_code
+    except requests.ConnectionError:
+        return None
+
+
+def test_image_serves_drains_and_exits_zero(image, tmp_path):
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copy(GOLDEN / "iris_logistic.tabship", models / "iris_logistic.tabship")
+    models.chmod(0o755)
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    secrets.chmod(0o777)  # the image's user (uid 10001) writes the keys file here
+    token = podman("run", "--rm", "--network=host", "-v", f"{secrets}:/secrets", image,
+                   "keys", "add", "--username", "pedro1", "--scopes", "predict,feedback,metrics",
+                   "--keys", "/secrets/keys.toml").stdout.strip()
+    auth = {"Authorization": f"Bearer {token}"}
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    name = f"tabship-e2e-{uuid.uuid4().hex[:8]}"
+    started = time.monotonic()
+    # `IMAGE serve` with nothing else, as SageMaker starts it: the rest comes from the image's
+    # environment, only the port (host network) and the keys are set here.
+    podman("run", "-d", "--name", name, "--network=host", "--read-only", "--tmpfs", "/tmp",
+           "-v", f"{models}:/models:ro", "-v", f"{secrets}:/etc/tabship:ro",
+           "-e", "TABSHIP_KEYS=/etc/tabship/keys.toml", "-e", f"TABSHIP_PORT={port}",
+           "-e", "TABSHIP_DRAIN_SECONDS=2", image, "serve")
+    try:
+        def ready():
+            state = podman("inspect", "--format", "{{.State.Status}}", name).stdout.strip()
+            if state == "exited":
+                pytest.fail("the container exited: " + podman("logs", name).stderr[-2000:])
+            return ready_status(url) == 200
+        wait_until(ready, 60, "/health/ready to answer 200")
+        cold_start = time.monotonic() - started
+
+        user = podman("exec", name, "sh", "-c", "id -u").stdout.strip()
+        assert user == "10001", "the server runs as the image's non-root user"
+
+        r = requests.post(url + "/predict", json=SETOSA, headers=auth, timeout=10)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert (body["prediction"], body["username"], body["model"]) == ("setosa", "pedro1", "iris")
+        assert requests.post(url + "/predict", json=SETOSA, timeout=10).status_code == 401
+        f = requests.post(url + "/feedback", json={"request_id": body["request_id"],
+                                                   "label": "setosa"}, headers=auth, timeout=10)
+        assert f.status_code == 200, f.text
+
+        m = requests.get(url + "/metrics", headers=auth, timeout=10)
+        assert m.status_code == 200
+        assert 'tabship_predictions_total{model="iris"' in m.text
+        assert "tabship_build_info" in m.text
+
+        # The image's logs are JSON lines (TABSHIP_JSON_LOGS=true): what a log shipper reads.
+        first = podman("logs", name).stderr.splitlines()[0]
+        assert "fields" in json.loads(first)
+
+        podman("kill", "--signal", "TERM", name)
+        def not_ready():
+            status = ready_status(url)
+            return status != 200 and (status or "closed")
+        drained = wait_until(not_ready, 10, "/health/ready to stop answering 200")
+        assert drained == 503, "for --drain-seconds the server answers 503 before closing"
+        exit_code = podman("wait", name, timeout=30).stdout.strip()
+        assert exit_code == "0", "graceful shutdown exits 0: " + podman("logs", name).stderr[-2000:]
+        logs = podman("logs", name).stderr
+        assert "shutdown signal received" in logs
+    finally:
+        podman("rm", "-f", name, check=False)
+
+    report = os.environ.get("TABSHIP_CONTAINER_REPORT")
+    if report:
+        Path(report).write_text(json.dumps({"image": image,
+                                            "cold_start_seconds": round(cold_start, 3)}))

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Builds the root Dockerfile (the one users build) with podman and tests the running image:
+# the classic bearer-token client, /metrics, and a SIGTERM drain that must exit 0
+# (crates/tabship-serve/tests/e2e/test_container.py). Prints the image size and the cold start.
+#
+# No image registry is reachable here, so the Dockerfile's base images are substituted through its
+# build arguments by images made from Debian's own packages:
+#   RUNTIME_IMAGE  `mmdebstrap --variant=minbase bookworm` + `podman import` (what
+#                  debian:bookworm-slim is: a minimal bookworm root);
+#   RUST_IMAGE     the same minimal bookworm root + gcc/libc6-dev/ca-certificates from Debian + the
+#                  host's rustup toolchain (`rustc --print sysroot`, the official stable build that
+#                  rust:1-bookworm also ships) copied to /usr/local/rust. Debian bookworm's own rustc
+#                  (1.63) is older than the workspace's rust-version (1.85), so it cannot stand in.
+# Crates are not vendored: the build runs with --network=host and cargo fetches Cargo.lock's crates
+# from crates.io, exactly as `docker build` does for a user.
+# Both base images are tagged with a stamp of what went into them and rebuilt only when it changes.
+#
+# Usage: scripts/container-e2e.sh              build (cached) and run the container test
+#        scripts/container-e2e.sh --build-only build, print the image reference on stdout's last line
+#        scripts/container-e2e.sh --bases-only make the two base images only (no compilation)
+# Environment: TABSHIP_CONTAINER_CACHE (default /var/tmp/tabship-container-e2e) holds the podman
+# configuration and the report; installs podman, runc and mmdebstrap via scripts/install-tools.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build_only=false
+bases_only=false
+if [[ "${1:-}" == "--build-only" ]]; then build_only=true; shift; fi
+if [[ "${1:-}" == "--bases-only" ]]; then bases_only=true; shift; fi
+
+cache="${TABSHIP_CONTAINER_CACHE:-/var/tmp/tabship-container-e2e}"
+mkdir -p "$cache"
+# podman's default ulimits cannot be applied in this sandbox; an empty list makes it leave them.
+export CONTAINERS_CONF="$cache/containers.conf"
+printf '[containers]\ndefault_ulimits = []\n' > "$CONTAINERS_CONF"
+
+if ! command -v podman >/dev/null || ! command -v mmdebstrap >/dev/null \
+  || ! command -v runc >/dev/null; then
+  bash scripts/install-tools.sh containers >&2
+fi
+pm() { podman --runtime runc "$@"; }
+
+suite=bookworm
+sysroot="$(rustc --print sysroot)"
+rust_version="$(rustc --version | cut -d' ' -f2)"
+builder_packages="gcc,libc6-dev,ca-certificates"
+
+# make_base NAME TAG [mmdebstrap options...]: imports a fresh minbase root unless NAME:TAG exists.
+make_base() {
+  local name="$1" tag="$2"; shift 2
+  if pm image exists "$name:$tag"; then
+    echo "base image $name:$tag is cached" >&2
+    return
+  fi
+  local tar="$cache/$(basename "$name")-$tag.tar"
+  echo "making $name:$tag with mmdebstrap (a few minutes)" >&2
+  mmdebstrap --quiet --variant=minbase "$@" "$suite" "$tar" >&2
+  pm import --quiet \
+    --change 'ENV PATH=/usr/local/rust/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    "$tar" "$name:$tag" >&2
+  rm -f "$tar"
+}
+
+runtime_tag="$(echo "minbase $suite v1" | sha256sum | cut -c1-12)"
+builder_tag="$(echo "minbase $suite $builder_packages rust $rust_version v1" | sha256sum | cut -c1-12)"
+runtime_image="localhost/tabship-e2e/runtime-base"
+builder_image="localhost/tabship-e2e/rust-builder"
+make_base "$runtime_image" "$runtime_tag"
+# share/ (docs, man pages) is the toolchain's largest part and unused by a build.
+make_base "$builder_image" "$builder_tag" --include="$builder_packages" \
+  --customize-hook="mkdir -p \"\$1/usr/local/rust\" && tar -C '$sysroot' --exclude=./share -cf - . | tar -C \"\$1/usr/local/rust\" -xf -"
+if $bases_only; then exit 0; fi
+
+image="localhost/tabship:e2e"
+echo "building $image from Dockerfile" >&2
+start=$(date +%s)
+pm build --network=host \
+  --build-arg RUST_IMAGE="$builder_image:$builder_tag" \
+  --build-arg RUNTIME_IMAGE="$runtime_image:$runtime_tag" \
+  -t "$image" -f Dockerfile . >&2
+echo "image built in $(( $(date +%s) - start )) s" >&2
+# Dangling layers of earlier builds: drop them so repeated runs do not fill the disk.
+pm image prune -f >/dev/null 2>&1 || true
+
+if $build_only; then
+  echo "$image"
+  exit 0
+fi
+
+venv="$(bash scripts/python-env.sh)"
+report="$cache/report.json"
+rm -f "$report"
+TABSHIP_IMAGE="$image" TABSHIP_CONTAINER_REPORT="$report" \
+  "$venv/bin/python" -m pytest crates/tabship-serve/tests/e2e/test_container.py "$@"
+size=$(pm image inspect --format '{{.Size}}' "$image")
+echo "image $image: $(( size / 1000000 )) MB ($size bytes)"
+if [[ -f "$report" ]]; then cat "$report"; echo; fi
