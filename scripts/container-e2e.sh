@@ -45,9 +45,10 @@ sysroot="$(rustc --print sysroot)"
 rust_version="$(rustc --version | cut -d' ' -f2)"
 builder_packages="gcc,libc6-dev,ca-certificates"
 
-# make_base NAME TAG [mmdebstrap options...]: imports a fresh minbase root unless NAME:TAG exists.
+# make_base NAME TAG CHANGE [mmdebstrap options...]: imports a fresh minbase root unless NAME:TAG
+# exists, with the Dockerfile instruction CHANGE (an ENV) applied to the image.
 make_base() {
-  local name="$1" tag="$2"; shift 2
+  local name="$1" tag="$2" change="$3"; shift 3
   if pm image exists "$name:$tag"; then
     echo "base image $name:$tag is cached" >&2
     return
@@ -55,9 +56,7 @@ make_base() {
   local tar="$cache/$(basename "$name")-$tag.tar"
   echo "making $name:$tag with mmdebstrap (a few minutes)" >&2
   mmdebstrap --quiet --variant=minbase "$@" "$suite" "$tar" >&2
-  pm import --quiet \
-    --change 'ENV PATH=/usr/local/rust/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    "$tar" "$name:$tag" >&2
+  pm import --quiet --change "$change" "$tar" "$name:$tag" >&2
   rm -f "$tar"
 }
 
@@ -65,9 +64,10 @@ runtime_tag="$(echo "minbase $suite v1" | sha256sum | cut -c1-12)"
 builder_tag="$(echo "minbase $suite $builder_packages rust $rust_version v1" | sha256sum | cut -c1-12)"
 runtime_image="localhost/tabship-e2e/runtime-base"
 builder_image="localhost/tabship-e2e/rust-builder"
-make_base "$runtime_image" "$runtime_tag"
+path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+make_base "$runtime_image" "$runtime_tag" "ENV PATH=$path"
 # share/ (docs, man pages) is the toolchain's largest part and unused by a build.
-make_base "$builder_image" "$builder_tag" --include="$builder_packages" \
+make_base "$builder_image" "$builder_tag" "ENV PATH=/usr/local/rust/bin:$path" --include="$builder_packages" \
   --customize-hook="mkdir -p \"\$1/usr/local/rust\" && tar -C '$sysroot' --exclude=./share -cf - . | tar -C \"\$1/usr/local/rust\" -xf -"
 if $bases_only; then exit 0; fi
 
