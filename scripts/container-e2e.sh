@@ -60,12 +60,18 @@ make_base() {
   rm -f "$tar"
 }
 
-runtime_tag="$(echo "minbase $suite v1" | sha256sum | cut -c1-12)"
+# What debian:bookworm-slim leaves out of every package (its dpkg path excludes): the runtime
+# base then weighs about what the real one does, and the reported image size means something.
+slim=(--dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*'
+  --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright'
+  --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/groff/*'
+  --dpkgopt='path-exclude=/usr/share/lintian/*')
+runtime_tag="$(echo "minbase $suite ${slim[*]} v2" | sha256sum | cut -c1-12)"
 builder_tag="$(echo "minbase $suite $builder_packages rust $rust_version v1" | sha256sum | cut -c1-12)"
 runtime_image="localhost/tabship-e2e/runtime-base"
 builder_image="localhost/tabship-e2e/rust-builder"
 path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-make_base "$runtime_image" "$runtime_tag" "ENV PATH=$path"
+make_base "$runtime_image" "$runtime_tag" "ENV PATH=$path" "${slim[@]}"
 # share/ (docs, man pages) is the toolchain's largest part and unused by a build.
 make_base "$builder_image" "$builder_tag" "ENV PATH=/usr/local/rust/bin:$path" --include="$builder_packages" \
   --customize-hook="mkdir -p \"\$1/usr/local/rust\" && tar -C '$sysroot' --exclude=./share -cf - . | tar -C \"\$1/usr/local/rust\" -xf -"

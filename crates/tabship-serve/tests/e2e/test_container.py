@@ -54,6 +54,12 @@ def image():
     return name
 
 
+def logs(name):
+    """The container's output (the server logs to stderr; podman may hand it back on either)."""
+    out = podman("logs", name, check=False)
+    return out.stdout + out.stderr
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -104,7 +110,7 @@ def test_image_serves_drains_and_exits_zero(image, tmp_path):
         def ready():
             state = podman("inspect", "--format", "{{.State.Status}}", name).stdout.strip()
             if state == "exited":
-                pytest.fail("the container exited: " + podman("logs", name).stderr[-2000:])
+                pytest.fail("the container exited: " + logs(name)[-2000:])
             return ready_status(url) == 200
         wait_until(ready, 60, "/health/ready to answer 200")
         cold_start = time.monotonic() - started
@@ -127,7 +133,7 @@ def test_image_serves_drains_and_exits_zero(image, tmp_path):
         assert "tabship_build_info" in m.text
 
         # The image's logs are JSON lines (TABSHIP_JSON_LOGS=true): what a log shipper reads.
-        first = podman("logs", name).stderr.splitlines()[0]
+        first = logs(name).splitlines()[0]
         assert "fields" in json.loads(first)
 
         podman("kill", "--signal", "TERM", name)
@@ -137,9 +143,8 @@ def test_image_serves_drains_and_exits_zero(image, tmp_path):
         drained = wait_until(not_ready, 10, "/health/ready to stop answering 200")
         assert drained == 503, "for --drain-seconds the server answers 503 before closing"
         exit_code = podman("wait", name, timeout=30).stdout.strip()
-        assert exit_code == "0", "graceful shutdown exits 0: " + podman("logs", name).stderr[-2000:]
-        logs = podman("logs", name).stderr
-        assert "shutdown signal received" in logs
+        assert exit_code == "0", "graceful shutdown exits 0: " + logs(name)[-2000:]
+        assert "shutdown signal received" in logs(name)
     finally:
         podman("rm", "-f", name, check=False)
 
