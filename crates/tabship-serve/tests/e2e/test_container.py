@@ -49,7 +49,9 @@ def image():
     name = os.environ.get("TABSHIP_IMAGE")
     if not name:
         out = subprocess.run(["bash", str(REPO / "scripts" / "container-e2e.sh"), "--build-only"],
-                             check=True, capture_output=True, text=True, timeout=3600)
+                             capture_output=True, text=True, timeout=3600)
+        if out.returncode != 0:
+            pytest.fail("building the image failed:\n" + out.stderr[-4000:])
         name = out.stdout.strip().splitlines()[-1]
     return name
 
