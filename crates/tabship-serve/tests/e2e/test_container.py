@@ -7,7 +7,9 @@ the script with --build-only itself. Skipped only where podman cannot run at all
 Checked: `IMAGE serve` starts from the image's environment alone (port, /models, JSON logs) on a
 read-only root filesystem as the non-root user; the classic bearer-token client; /metrics; and a
 SIGTERM drain (/health/ready turns 503 `draining`, then exit code 0). The cold start (from
-`podman run` to the first 200 of /health/ready) is written to TABSHIP_CONTAINER_REPORT.
+`podman run` to the first 200 of /health/ready) is written to TABSHIP_CONTAINER_REPORT. Then the
+image as deploy/kserve's ClusterServingRuntime starts it: its args and env, the model under
+/mnt/models, an Open Inference Protocol V2 request and the Prometheus scrape path.
 """
 
 import json
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
 from conftest import GOLDEN, REPO
 
@@ -154,3 +157,52 @@ def test_image_serves_drains_and_exits_zero(image, tmp_path):
     if report:
         Path(report).write_text(json.dumps({"image": image,
                                             "cold_start_seconds": round(cold_start, 3)}))
+
+
+def test_image_as_the_kserve_runtime_starts_it(image, tmp_path):
+    runtime = yaml.safe_load((REPO / "deploy" / "kserve" / "cluster-serving-runtime.yaml")
+                             .read_text())
+    container = runtime["spec"]["containers"][0]
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copy(GOLDEN / "iris_logistic.tabship", models / "iris_logistic.tabship")
+    models.chmod(0o755)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = [f"{e['name']}={e['value']}" for e in container["env"]]
+    name = f"tabship-kserve-{uuid.uuid4().hex[:8]}"
+    # KServe's storage initializer leaves the model in /mnt/models; the port is moved off 8080
+    # only because the test shares the host's network.
+    podman("run", "-d", "--name", name, "--network=host", "--read-only", "--tmpfs", "/tmp",
+           "-v", f"{models}:/mnt/models:ro", *[a for e in env for a in ("-e", e)],
+           "-e", f"TABSHIP_PORT={port}", image, *container["args"])
+    try:
+        probe = container["readinessProbe"]["httpGet"]["path"]
+
+        def ready():
+            if podman("inspect", "--format", "{{.State.Status}}", name).stdout.strip() == "exited":
+                pytest.fail("the container exited: " + logs(name)[-2000:])
+            try:
+                return requests.get(url + probe, timeout=2).status_code == 200
+            except requests.ConnectionError:
+                return False
+        wait_until(ready, 60, probe + " to answer 200")
+
+        features = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4,
+                    "petal_width": 0.2}
+        body = {"inputs": [{"name": k, "shape": [1], "datatype": "FP64", "data": [v]}
+                           for k, v in features.items()]}
+        r = requests.post(url + "/v2/models/iris/infer", json=body, timeout=10)
+        assert r.status_code == 200, r.text
+        outputs = {o["name"]: o for o in r.json()["outputs"]}
+        assert outputs["label"]["data"] == ["setosa"]
+
+        metrics_path = runtime["spec"]["annotations"]["prometheus.kserve.io/path"]
+        assert runtime["spec"]["annotations"]["prometheus.kserve.io/port"] == "8080"
+        m = requests.get(url + metrics_path, timeout=10)
+        assert m.status_code == 200 and "tabship_predictions_total" in m.text
+
+        podman("kill", "--signal", "TERM", name)
+        assert podman("wait", name, timeout=30).stdout.strip() == "0", logs(name)[-2000:]
+    finally:
+        podman("rm", "-f", name, check=False)
