@@ -125,6 +125,36 @@ def test_service_hpa_and_pdb_point_at_the_deployment():
     assert hpa["spec"]["minReplicas"] > objs["pdb.yaml"]["spec"]["minAvailable"]
 
 
+# --- the image the manifests run ---
+
+def dockerfile_instructions():
+    """(INSTRUCTION, arguments) of the root Dockerfile, continuation lines joined."""
+    text = re.sub(r"\\\n\s*", " ", (REPO / "Dockerfile").read_text())
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    return [tuple(ln.split(None, 1)) for ln in lines]
+
+
+def test_dockerfile_matches_what_the_manifests_assume():
+    ins = dockerfile_instructions()
+    args = dict(a.split("=", 1) for i, a in ins if i == "ARG" and "=" in a)
+    assert args["RUST_IMAGE"] == "rust:1-bookworm"
+    assert args["RUNTIME_IMAGE"] == "debian:bookworm-slim"
+    froms = [a for i, a in ins if i == "FROM"]
+    assert froms == ["${RUST_IMAGE} AS builder", "${RUNTIME_IMAGE}"], "multi-stage, bases as ARGs"
+    assert ("EXPOSE", "8080") in ins
+    assert ("ENTRYPOINT", '["tabship"]') in ins, "exec form, so tabship is PID 1 and gets SIGTERM"
+    assert ("CMD", '["serve"]') in ins
+    assert ("USER", "${UID}:${UID}") in ins
+    uid = int(args["UID"])
+    pod = deployment()["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsUser"] == uid
+    runtime = load(KSERVE / "cluster-serving-runtime.yaml")
+    assert runtime["spec"]["containers"][0]["securityContext"]["runAsUser"] == uid
+    env = dict(kv.split("=", 1) for i, a in ins if i == "ENV" for kv in a.split())
+    assert env["TABSHIP_PORT"] == "8080" and env["TABSHIP_MODEL_DIR"] == "/models"
+    assert ("VOLUME", '["/models"]') in ins
+
+
 # --- KServe ---
 
 def kserve_schema(name):
