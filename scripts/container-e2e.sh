@@ -12,7 +12,8 @@
 #                  rust:1-bookworm also ships) copied to /usr/local/rust. Debian bookworm's own rustc
 #                  (1.63) is older than the workspace's rust-version (1.85), so it cannot stand in.
 # Crates are not vendored: the build runs with --network=host and cargo fetches Cargo.lock's crates
-# from crates.io, exactly as `docker build` does for a user.
+# from crates.io, exactly as `docker build` does for a user (trusting, like the host, the local CAs
+# of /usr/local/share/ca-certificates: a layer on the builder base adds them when there are any).
 # Both base images are tagged with a stamp of what went into them and rebuilt only when it changes.
 #
 # Usage: scripts/container-e2e.sh              build (cached) and run the container test
@@ -75,13 +76,33 @@ make_base "$runtime_image" "$runtime_tag" "ENV PATH=$path" "${slim[@]}"
 # share/ (docs, man pages) is the toolchain's largest part and unused by a build.
 make_base "$builder_image" "$builder_tag" "ENV PATH=/usr/local/rust/bin:$path" --include="$builder_packages" \
   --customize-hook="mkdir -p \"\$1/usr/local/rust\" && tar -C '$sysroot' --exclude=./share -cf - . | tar -C \"\$1/usr/local/rust\" -xf -"
+rust_image="$builder_image:$builder_tag"
+# A host whose egress goes through a TLS-inspecting proxy trusts its CA locally
+# (/usr/local/share/ca-certificates); cargo in the builder must trust it too to reach crates.io.
+# A layer on the builder base adds those certificates, as a user behind such a proxy would.
+shopt -s nullglob
+local_cas=(/usr/local/share/ca-certificates/*.crt)
+shopt -u nullglob
+if (( ${#local_cas[@]} )); then
+  trust_tag="$(cat "${local_cas[@]}" | sha256sum | cut -c1-12)-$builder_tag"
+  rust_image="$builder_image-trust:$trust_tag"
+  if ! pm image exists "$rust_image"; then
+    trust="$cache/trust"
+    rm -rf "$trust" && mkdir -p "$trust"
+    cp "${local_cas[@]}" "$trust/"
+    printf 'FROM %s\nCOPY *.crt /usr/local/share/ca-certificates/\nRUN update-ca-certificates\n' \
+      "$builder_image:$builder_tag" > "$trust/Containerfile"
+    pm build --network=host -t "$rust_image" "$trust" >&2
+    rm -rf "$trust"
+  fi
+fi
 if $bases_only; then exit 0; fi
 
 image="localhost/tabship:e2e"
 echo "building $image from Dockerfile" >&2
 start=$(date +%s)
 pm build --network=host \
-  --build-arg RUST_IMAGE="$builder_image:$builder_tag" \
+  --build-arg RUST_IMAGE="$rust_image" \
   --build-arg RUNTIME_IMAGE="$runtime_image:$runtime_tag" \
   -t "$image" -f Dockerfile . >&2
 echo "image built in $(( $(date +%s) - start )) s" >&2
