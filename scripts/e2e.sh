@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # End-to-end tests of `tabship serve`: the real binary on 127.0.0.1, driven by Python clients
 # (requests, prometheus_client, openapi-spec-validator, schemathesis, tritonclient) and headless
-# Chromium; the operator kit in deploy/ against a real scrape, and promtool on the alert rules.
+# Chromium; the operator kit in deploy/ against a real scrape, and promtool on the alert rules;
+# the Kubernetes and KServe manifests against their schemas; the container image built from the
+# root Dockerfile and run with podman (scripts/container-e2e.sh; minutes the first time).
 # Usage: scripts/e2e.sh   (installs Debian's chromium + chromium-driver and prometheus (for
-# promtool) with apt-get if missing, builds the pinned .venv and the debug binary first)
+# promtool), podman, runc and mmdebstrap with apt-get if missing, builds the pinned .venv and the
+# debug binary first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +17,12 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null \
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
     chromium chromium-driver prometheus >/dev/null
+fi
+
+# The container test (test_container.py) builds and runs the root Dockerfile with podman.
+if ! command -v podman >/dev/null || ! command -v mmdebstrap >/dev/null \
+  || ! command -v runc >/dev/null; then
+  bash scripts/install-tools.sh containers
 fi
 
 venv="$(bash scripts/python-env.sh)"

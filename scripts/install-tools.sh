@@ -2,8 +2,19 @@
 # Installs the pinned developer tools the suite uses beyond the Rust toolchain: cargo-deny
 # (advisories, licences, bans, sources; see deny.toml). Skips a tool already installed at its
 # pinned version; builds it from crates.io otherwise (a few minutes, once per machine).
-# Usage: scripts/install-tools.sh
+# `containers`: instead, installs Debian's podman, runc and mmdebstrap (scripts/container-e2e.sh).
+# Usage: scripts/install-tools.sh [containers]
 set -euo pipefail
+
+if [[ "${1:-}" == "containers" ]]; then
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  # uidmap/fuse-overlayfs/slirp4netns: podman's usual companions (rootless use, overlay storage).
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    podman runc mmdebstrap uidmap fuse-overlayfs slirp4netns >/dev/null
+  exit 0
+fi
 
 CARGO_DENY_VERSION=0.20.2
 

@@ -97,7 +97,7 @@ pub struct ServeArgs {
     /// --name); artifacts sharing a name are served as versions of one model.
     pub models: Vec<PathBuf>,
     /// Serve every *.tabship file of this directory.
-    #[arg(long)]
+    #[arg(long, env = "TABSHIP_MODEL_DIR")]
     pub model_dir: Option<PathBuf>,
     #[command(flatten)]
     pub server: ServerArgs,
@@ -106,15 +106,15 @@ pub struct ServeArgs {
 #[derive(Debug, Args)]
 pub struct ServerArgs {
     /// Address to listen on. Anything but loopback needs --keys (or --insecure-no-auth).
-    #[arg(long, default_value = "127.0.0.1")]
+    #[arg(long, env = "TABSHIP_HOST", default_value = "127.0.0.1")]
     pub host: String,
     /// Port to listen on (0 picks a free one).
-    #[arg(long, default_value_t = 8900)]
+    #[arg(long, env = "TABSHIP_PORT", default_value_t = 8900)]
     pub port: u16,
     /// TOML keys file (see `tabship keys add`); without it the prediction endpoints are open and
     /// the admin routes need a token made for this run and printed at start. Re-read on SIGHUP
     /// (and `POST /admin/keys/reload`); an invalid file keeps the old keys.
-    #[arg(long)]
+    #[arg(long, env = "TABSHIP_KEYS")]
     pub keys: Option<PathBuf>,
     /// Without --keys: the admin token for this run instead of a generated one (for scripts;
     /// read from the environment so it stays out of `ps`).
@@ -139,7 +139,7 @@ pub struct ServerArgs {
     #[arg(long, requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
     /// Allow a non-loopback address without a keys file.
-    #[arg(long)]
+    #[arg(long, env = "TABSHIP_INSECURE_NO_AUTH")]
     pub insecure_no_auth: bool,
     /// A host name requests may address besides loopback ones (repeatable). On a loopback
     /// --host, requests whose `Host` is neither loopback nor listed are refused (421), against
@@ -177,7 +177,7 @@ pub struct ServerArgs {
     pub timeout: f64,
     /// After SIGTERM, keep serving this many seconds with /health/ready answering 503
     /// `draining`, so a load balancer stops routing here before the socket closes.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, env = "TABSHIP_DRAIN_SECONDS", default_value_t = 0.0)]
     pub drain_seconds: f64,
     /// Seconds a client has to send a request's headers, on a new connection and between
     /// requests on a keep-alive one: slow or idle connections are closed after it.
@@ -202,7 +202,7 @@ pub struct ServerArgs {
     #[arg(long)]
     pub threads: Option<usize>,
     /// Log as JSON lines (for log shippers) instead of text.
-    #[arg(long)]
+    #[arg(long, env = "TABSHIP_JSON_LOGS")]
     pub json_logs: bool,
     /// Log filter (RUST_LOG syntax); `warn` silences the per-request access log.
     #[arg(long, default_value = "info")]

@@ -159,15 +159,8 @@ fn serve_without_keys_guards_admin_with_a_token_for_the_run() {
     }
 }
 
-#[test]
-fn serve_drains_after_sigterm_before_closing() {
-    let mut server = spawn_server(&[
-        &testdata("golden/iris_logistic.tabship"),
-        "--drain-seconds",
-        "2",
-    ]);
-    let signalled = std::time::Instant::now();
-    server.signal("-TERM");
+/// Polls `/health/ready` (for up to a second) until it answers 503; that answer.
+fn wait_draining(server: &Served) -> String {
     let draining = (0..100).find_map(|_| {
         let answer = server.get("/health/ready");
         if answer.starts_with("HTTP/1.1 503") {
@@ -177,7 +170,19 @@ fn serve_drains_after_sigterm_before_closing() {
             None
         }
     });
-    let draining = draining.expect("readiness turns 503 after SIGTERM");
+    draining.expect("readiness turns 503 after SIGTERM")
+}
+
+#[test]
+fn serve_drains_after_sigterm_before_closing() {
+    let mut server = spawn_server(&[
+        &testdata("golden/iris_logistic.tabship"),
+        "--drain-seconds",
+        "2",
+    ]);
+    let signalled = std::time::Instant::now();
+    server.signal("-TERM");
+    let draining = wait_draining(&server);
     assert!(draining.contains("draining"), "{draining}");
     let answer = predict(&server, None, SETOSA);
     assert!(
@@ -299,4 +304,33 @@ fn serve_state_dir_survives_a_restart_and_skips_a_corrupt_state() {
     assert_eq!(iris["versions"].as_array().map(Vec::len), Some(1), "{iris}");
     assert_eq!(iris["split"], serde_json::Value::Null, "{iris}");
     assert!(server.terminate().success());
+}
+
+/// The container image configures `serve` through `TABSHIP_*` variables, so that `docker run
+/// IMAGE serve` (how SageMaker starts a container) needs no other argument.
+#[test]
+fn serve_takes_its_settings_from_the_environment() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(
+        testdata("golden/iris_logistic.tabship"),
+        dir.path().join("iris_logistic.tabship"),
+    )
+    .expect("copy the artifact");
+    let mut command = serve_command(&[]);
+    command
+        .env("TABSHIP_MODEL_DIR", dir.path())
+        .env("TABSHIP_HOST", "0.0.0.0")
+        .env("TABSHIP_INSECURE_NO_AUTH", "true")
+        .env("TABSHIP_DRAIN_SECONDS", "1")
+        .env("TABSHIP_ADMIN_TOKEN", ADMIN_TOKEN);
+    let mut server = Served::start(command);
+    assert!(server.addr.starts_with("0.0.0.0:"), "{}", server.addr);
+    let answer = predict(&server, None, SETOSA);
+    assert!(answer.contains("\"prediction\":\"setosa\""), "{answer}");
+    // TABSHIP_DRAIN_SECONDS: after SIGTERM, still answering, but not ready.
+    server.signal("-TERM");
+    let draining = wait_draining(&server);
+    assert!(draining.contains("draining"), "{draining}");
+    let status = wait_exit(&mut server.child);
+    assert!(status.success(), "graceful exit, got {status}");
 }
