@@ -221,6 +221,8 @@ pub struct ServerArgs {
     /// environment Vertex gives the container.
     #[arg(skip)]
     pub vertex_predict_route: Option<String>,
+    #[command(flatten)]
+    pub triggers: crate::trigger_args::TriggerArgs,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ mod csv_args;
 mod error;
 mod input;
 mod output;
+mod trigger_args;
 
 use std::process::ExitCode;
 

@@ -97,6 +97,7 @@ pub(crate) fn routes(state: &Arc<AppState>) -> Routes {
         .put("/admin/models/{name}/shadow", admin::set_shadow)
         .delete("/admin/models/{name}/shadow", admin::clear_shadow)
         .post("/admin/keys/reload", admin::reload_keys)
+        .post("/admin/alerts", crate::triggers::alerts::receive)
         // Uploads stream to disk under their own cap, outside the body budget.
         .map(|r| r.layer(DefaultBodyLimit::max(upload_limit)))
         .guard(state, Access::Scope(Scope::Admin), api_refusal);

@@ -78,6 +78,10 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A server option is unusable; the message names the option, what was expected and what
+    /// arrived.
+    #[error("{0}")]
+    Config(String),
     /// No artifact was given or found.
     #[error("no models to serve: {0}")]
     NoModels(String),

@@ -74,6 +74,7 @@ mod sagemaker;
 mod scoring;
 pub mod server;
 mod state;
+pub mod triggers;
 mod ui;
 mod upload;
 mod v2;

@@ -43,6 +43,26 @@ pub struct VersionLabels {
     pub version: String,
 }
 
+/// Labels of the retraining trigger counter.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TriggerLabels {
+    /// Model name.
+    pub model: String,
+    /// `drift`, `accuracy`, `mae`, `stale`, `interval` or `alert`.
+    pub reason: String,
+}
+
+/// Labels of the retraining action counter.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ActionLabels {
+    /// Model name.
+    pub model: String,
+    /// `command` or `webhook`.
+    pub action: String,
+    /// `ok` or `error`.
+    pub result: String,
+}
+
 /// Labels of an outcome counter.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ResultLabels {
@@ -77,13 +97,18 @@ pub struct Metrics {
     pub log_dropped: Counter,
     /// Keys-file reloads by result (`ok`, `error`).
     pub keys_reloads: Family<ResultLabels, Counter>,
+    /// Retraining triggers fired, by model and reason.
+    pub retrain_triggers: Family<TriggerLabels, Counter>,
+    /// Retraining actions run, by model, action and result.
+    pub retrain_actions: Family<ActionLabels, Counter>,
     /// The counters of unloaded versions (see [`Metrics::retire`]).
     retired: Arc<Mutex<Retired>>,
 }
 
 impl Metrics {
-    /// Creates the metrics; `models` is read at every scrape.
-    pub fn new(models: Arc<RegistryCell>) -> Self {
+    /// Creates the metrics; `models` is read at every scrape, its drift judged by
+    /// `options.drift`.
+    pub fn new(models: Arc<RegistryCell>, options: &crate::Options) -> Self {
         let mut registry = PromRegistry::default();
         let requests = Family::<RequestLabels, Counter>::default();
         let latency: Family<RouteLabels, Histogram, fn() -> Histogram> =
@@ -140,10 +165,32 @@ impl Metrics {
             "Keys-file reloads (SIGHUP or POST /admin/keys/reload) by result",
             keys_reloads.clone(),
         );
+        let retrain_triggers = Family::<TriggerLabels, Counter>::default();
+        let retrain_actions = Family::<ActionLabels, Counter>::default();
+        registry.register(
+            "tabship_retrain_triggers",
+            "Retraining triggers fired, by model and reason",
+            retrain_triggers.clone(),
+        );
+        registry.register(
+            "tabship_retrain_actions",
+            "Retraining actions run (command, webhook), by model and result",
+            retrain_actions.clone(),
+        );
+        if let Some(max) = options.max_model_age {
+            let gauge = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+            gauge.set(max.as_secs_f64());
+            registry.register(
+                "tabship_model_max_age_seconds",
+                "--max-model-age: the age past which a model is stale",
+                gauge,
+            );
+        }
         let retired = Arc::new(Mutex::new(Retired::default()));
         registry.register_collector(Box::new(ModelsCollector {
             models,
             retired: retired.clone(),
+            drift: options.drift.clone(),
         }));
         Metrics {
             registry,
@@ -155,8 +202,31 @@ impl Metrics {
             shadow_disagreements,
             log_dropped,
             keys_reloads,
+            retrain_triggers,
+            retrain_actions,
             retired,
         }
+    }
+
+    /// Counts a fired retraining trigger.
+    pub(crate) fn retrain_triggered(&self, model: &str, reason: &str) {
+        self.retrain_triggers
+            .get_or_create(&TriggerLabels {
+                model: model.to_owned(),
+                reason: reason.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts a retraining action's outcome.
+    pub(crate) fn retrain_action(&self, model: &str, action: &str, ok: bool) {
+        self.retrain_actions
+            .get_or_create(&ActionLabels {
+                model: model.to_owned(),
+                action: action.to_owned(),
+                result: if ok { "ok" } else { "error" }.to_owned(),
+            })
+            .inc();
     }
 
     /// Keeps the counters of a version being unloaded, so that they stay exported, and totals
@@ -191,6 +261,7 @@ impl Metrics {
 struct ModelsCollector {
     models: Arc<RegistryCell>,
     retired: Arc<Mutex<Retired>>,
+    drift: tabship::drift::DriftOptions,
 }
 
 type Labels = Vec<(&'static str, String)>;
@@ -386,11 +457,15 @@ impl Collector for ModelsCollector {
         ) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let (mut load, mut info, mut accuracy, mut f1, mut mae) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut ages = Vec::new();
         for (name, entry) in &registry.models {
             for (version, model) in &entry.versions {
                 let base: Labels = vec![("model", name.clone()), ("version", version.clone())];
                 counters.add_model(model);
                 load.push((base.clone(), model.load_seconds));
+                if let Some(age) = crate::triggers::model_age(model) {
+                    ages.push((base.clone(), age.as_secs_f64()));
+                }
                 let mut l = base.clone();
                 l.push(("algorithm", model.pipeline.training().algorithm.clone()));
                 l.push(("current", (entry.current == *version).to_string()));
@@ -410,7 +485,7 @@ impl Collector for ModelsCollector {
                     };
                     concept_state.push((l, level));
                 }
-                if let Some((report, _)) = model.monitor.drift_report() {
+                if let Some((report, _)) = model.monitor.drift_report(&self.drift) {
                     drift_share.push((base.clone(), report.share_drifted));
                     dataset_drift.push((base.clone(), f64::from(u8::from(report.drifted))));
                     for reason in &report.reasons {
@@ -556,6 +631,12 @@ impl Collector for ModelsCollector {
         )?;
         gauge_family(
             e,
+            "tabship_model_age_seconds",
+            "Seconds since the version was trained (the artifact's created_at)",
+            &ages,
+        )?;
+        gauge_family(
+            e,
             "tabship_model_info",
             "Loaded model versions (value 1)",
             &info,
@@ -596,7 +677,7 @@ mod tests {
     #[test]
     fn a_retired_version_counts_on_while_held_then_keeps_its_total() {
         let cell = Arc::new(RegistryCell::default());
-        let metrics = Metrics::new(cell.clone());
+        let metrics = Metrics::new(cell.clone(), &crate::Options::default());
         let with_both = Registry::default()
             .with_version(iris("1"), true)
             .and_then(|r| r.with_version(iris("2"), false))

@@ -139,7 +139,7 @@ pub(crate) async fn drift(
             .ok_or_else(|| ApiError::version_not_found(&name, v))?,
         None => entry.current_model(),
     };
-    let (report, rows_seen) = model.monitor.drift_report().ok_or_else(|| {
+    let (report, rows_seen) = model.monitor.drift_report(&state.options.drift).ok_or_else(|| {
         ApiError::new(
             axum::http::StatusCode::NOT_FOUND,
             "no_drift_profile",

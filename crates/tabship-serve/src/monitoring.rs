@@ -168,11 +168,11 @@ impl Monitor {
         }
     }
 
-    /// The drift report of the live window against the reference profile.
-    pub fn drift_report(&self) -> Option<(DriftReport, u64)> {
+    /// The drift report of the live window against the reference profile, judged by `options`.
+    pub fn drift_report(&self, options: &DriftOptions) -> Option<(DriftReport, u64)> {
         let drift = self.drift.as_ref()?;
         let monitor = lock(drift);
-        let report = monitor.report(&DriftOptions::default()).ok()?;
+        let report = monitor.report(options).ok()?;
         Some((report, monitor.total_rows()))
     }
 

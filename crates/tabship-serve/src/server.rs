@@ -172,6 +172,7 @@ pub async fn serve(state: Arc<AppState>, listener: TcpListener, signals: Signals
         drain_after_signal(draining, shutdown).await;
         stopper.graceful_shutdown(Some(grace));
     });
+    crate::triggers::spawn_checks(state.clone());
     let hangup = tokio::spawn(reload_on_hangup(state.clone(), hangup, None));
     let timeout = state.options.header_timeout;
     let mut server = axum_server::from_tcp(listener)
@@ -227,6 +228,7 @@ pub async fn serve_tls(
         drain_after_signal(draining, shutdown).await;
         stopper.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
     });
+    crate::triggers::spawn_checks(state.clone());
     let hangup = tokio::spawn(reload_on_hangup(
         state.clone(),
         hangup,

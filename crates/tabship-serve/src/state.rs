@@ -80,6 +80,14 @@ pub struct Options {
     /// Routes at paths a platform chooses (Azure ML probes and scoring, Vertex AI health and
     /// predict); checked by [`AppState::new`].
     pub cloud: crate::cloud::CloudRoutes,
+    /// The drift thresholds and policy of the live windows (`--drift-options`, the file `tabship
+    /// drift --options` reads): `/models/{name}/drift`, the drift gauges and the drift trigger.
+    pub drift: tabship::drift::DriftOptions,
+    /// Retraining triggers and their actions (`--retrain-*`); `None`: no triggers, and
+    /// `POST /admin/alerts` answers 409.
+    pub retrain: Option<crate::triggers::RetrainPolicy>,
+    /// Exported as `tabship_model_max_age_seconds` for the staleness alert (`--max-model-age`).
+    pub max_model_age: Option<Duration>,
 }
 
 /// Which models read an absent field as a missing value.
@@ -129,6 +137,9 @@ impl Default for Options {
             max_inflight_body_bytes: 256 * 1024 * 1024,
             protect_docs: false,
             cloud: crate::cloud::CloudRoutes::default(),
+            drift: tabship::drift::DriftOptions::default(),
+            retrain: None,
+            max_model_age: None,
         }
     }
 }
@@ -153,6 +164,8 @@ pub struct AppState {
     /// See [`AppState::state_skipped`].
     state_skipped: AtomicUsize,
     draining: AtomicBool,
+    /// See [`crate::triggers`].
+    pub(crate) triggers: Option<crate::triggers::Triggers>,
 }
 
 impl AppState {
@@ -160,6 +173,15 @@ impl AppState {
     /// Without `keys` every endpoint is open.
     pub fn new(keys: Option<KeyStore>, options: Options) -> Result<Arc<Self>> {
         crate::cloud::check(&options.cloud)?;
+        options
+            .drift
+            .validate()
+            .map_err(|e| Error::Config(format!("--drift-options: {e}")))?;
+        let triggers = options
+            .retrain
+            .clone()
+            .map(crate::triggers::Triggers::new)
+            .transpose()?;
         let registry = Arc::new(RegistryCell::default());
         if let Some(dir) = &options.state_dir {
             std::fs::create_dir_all(dir).map_err(|source| Error::Io {
@@ -172,7 +194,7 @@ impl AppState {
             None => None,
         };
         Ok(Arc::new(AppState {
-            metrics: Metrics::new(registry.clone()),
+            metrics: Metrics::new(registry.clone(), &options),
             registry,
             admin: Arc::new(tokio::sync::Mutex::new(())),
             uploads: tokio::sync::Semaphore::new(
@@ -189,6 +211,7 @@ impl AppState {
             ready: AtomicBool::new(false),
             state_skipped: AtomicUsize::new(0),
             draining: AtomicBool::new(false),
+            triggers,
         }))
     }
 

@@ -18,29 +18,26 @@ pub enum Outcome {
     FailOnDrift,
 }
 
-fn read_options(args: &DriftArgs) -> Result<DriftOptions> {
-    let Some(path) = &args.options else {
-        return Ok(DriftOptions::default());
-    };
+/// Reads a drift options file given by `flag` (`--options`, `serve --drift-options`).
+pub(crate) fn read_options(path: &std::path::Path, flag: &str) -> Result<DriftOptions> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    // A bad --options file is a usage error (exit 2), as a bad flag value is.
-    let options: DriftOptions = serde_json::from_str(&text).map_err(|e| {
+    // A bad options file is a usage error (exit 2), as a bad flag value is.
+    let invalid = |e: &dyn std::fmt::Display| {
         Error::Usage(format!(
-            "--options {}: invalid drift options: {e}",
+            "{flag} {}: invalid drift options: {e}",
             path.display()
         ))
-    })?;
-    options.validate().map_err(|e| {
-        Error::Usage(format!(
-            "--options {}: invalid drift options: {e}",
-            path.display()
-        ))
-    })?;
+    };
+    let options: DriftOptions = serde_json::from_str(&text).map_err(|e| invalid(&e))?;
+    options.validate().map_err(|e| invalid(&e))?;
     Ok(options)
 }
 
 pub fn run(args: DriftArgs) -> Result<Outcome> {
-    let options = read_options(&args)?;
+    let options = match &args.options {
+        Some(path) => read_options(path, "--options")?,
+        None => DriftOptions::default(),
+    };
     let pipeline = Pipeline::load(&args.model)?;
     if pipeline.drift_profile().is_none() {
         return Err(tabship::Error::NoDriftProfile.into());

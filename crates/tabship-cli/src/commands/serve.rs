@@ -162,6 +162,9 @@ pub fn start(
             max_bytes: args.log_max_mb.saturating_mul(1024 * 1024),
             keep: args.log_keep,
         }),
+        drift: args.triggers.drift()?,
+        retrain: args.triggers.policy()?,
+        max_model_age: args.triggers.max_model_age,
         ..Options::default()
     };
     let threads = args

@@ -14,3 +14,4 @@ mod import;
 mod io;
 mod keys;
 mod serve;
+mod triggers;

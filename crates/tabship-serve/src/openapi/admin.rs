@@ -127,6 +127,39 @@ pub(super) fn operations(ops: &mut Operations) {
         )
         .error(409, "`no_keys_file`: the server runs without --keys"),
     );
+    add(
+        ops,
+        Method::POST,
+        "/admin/alerts",
+        Op::new(
+            "Alertmanager webhook receiver: each firing alert with a `model` label triggers that model's retraining actions",
+            "admin",
+        )
+        .description("Point an Alertmanager `webhook_configs` receiver here (with the admin token as its bearer `authorization`). Debounced per model like the server's own triggers (--retrain-debounce); resolved alerts and alerts naming no loaded model are listed under `skipped`, answered 200 so Alertmanager does not retry them.")
+        .access(admin)
+        .body(json!({"application/json": {"schema": object(&["alerts"], json!({
+            "version": {"type": "string"},
+            "status": {"type": "string"},
+            "alerts": {"type": "array", "items": object(&["status"], json!({
+                "status": {"type": "string", "enum": ["firing", "resolved"]},
+                "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                "annotations": {"type": "object", "additionalProperties": {"type": "string"}}
+            }))}
+        }))}}))
+        .json(
+            200,
+            "the alerts that triggered a retraining, and those skipped with why",
+            object(
+                &["triggered", "skipped"],
+                json!({"triggered": {"type": "array", "items": {"type": "object"}}, "skipped": {"type": "array", "items": {"type": "object"}}}),
+            ),
+        )
+        .error(400, "`invalid_input`: not an Alertmanager webhook body")
+        .error(
+            409,
+            "`retrain_not_configured`: the server runs without --retrain-command or --retrain-webhook",
+        ),
+    );
 }
 
 /// `POST /admin/models/{name}/versions`: every upload form, with `force`.
