@@ -177,20 +177,12 @@ impl Metrics {
             "Retraining actions run (command, webhook), by model and result",
             retrain_actions.clone(),
         );
-        if let Some(max) = options.max_model_age {
-            let gauge = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
-            gauge.set(max.as_secs_f64());
-            registry.register(
-                "tabship_model_max_age_seconds",
-                "--max-model-age: the age past which a model is stale",
-                gauge,
-            );
-        }
         let retired = Arc::new(Mutex::new(Retired::default()));
         registry.register_collector(Box::new(ModelsCollector {
             models,
             retired: retired.clone(),
             drift: options.drift.clone(),
+            max_age: options.max_model_age.map(|m| m.as_secs_f64()),
         }));
         Metrics {
             registry,
@@ -262,6 +254,8 @@ struct ModelsCollector {
     models: Arc<RegistryCell>,
     retired: Arc<Mutex<Retired>>,
     drift: tabship::drift::DriftOptions,
+    /// `--max-model-age` in seconds, exported beside each version's age.
+    max_age: Option<f64>,
 }
 
 type Labels = Vec<(&'static str, String)>;
@@ -457,7 +451,7 @@ impl Collector for ModelsCollector {
         ) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let (mut load, mut info, mut accuracy, mut f1, mut mae) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let mut ages = Vec::new();
+        let (mut ages, mut max_ages) = (Vec::new(), Vec::new());
         for (name, entry) in &registry.models {
             for (version, model) in &entry.versions {
                 let base: Labels = vec![("model", name.clone()), ("version", version.clone())];
@@ -465,6 +459,9 @@ impl Collector for ModelsCollector {
                 load.push((base.clone(), model.load_seconds));
                 if let Some(age) = crate::triggers::model_age(model) {
                     ages.push((base.clone(), age.as_secs_f64()));
+                }
+                if let Some(max) = self.max_age {
+                    max_ages.push((base.clone(), max));
                 }
                 let mut l = base.clone();
                 l.push(("algorithm", model.pipeline.training().algorithm.clone()));
@@ -634,6 +631,12 @@ impl Collector for ModelsCollector {
             "tabship_model_age_seconds",
             "Seconds since the version was trained (the artifact's created_at)",
             &ages,
+        )?;
+        gauge_family(
+            e,
+            "tabship_model_max_age_seconds",
+            "--max-model-age: the age past which a version is stale (only when set)",
+            &max_ages,
         )?;
         gauge_family(
             e,

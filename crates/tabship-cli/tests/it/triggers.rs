@@ -177,7 +177,7 @@ fn a_stale_model_triggers_and_exports_its_age_and_limit() {
     assert_eq!(sent["reason"]["max_age_seconds"], 1.0);
     let metrics = server.get("/metrics");
     assert!(
-        metrics.contains("tabship_model_max_age_seconds 1.0"),
+        metrics.contains("tabship_model_max_age_seconds{model=\"iris\",version=\"golden\"} 1.0"),
         "{metrics}"
     );
     server.stop();

@@ -78,7 +78,7 @@ pub(crate) async fn receive(
         let reason = Reason::Alert {
             alertname: alertname.clone(),
         };
-        match super::fire(&state, triggers, &current, reason) {
+        match super::fire(&state, triggers, current, reason) {
             Ok(()) => triggered.push(json!({
                 "alertname": alertname,
                 "model": name,

@@ -148,13 +148,13 @@ pub(crate) fn check(state: &Arc<AppState>, now: Instant) {
     let registry = state.registry.load();
     for (name, entry) in &registry.models {
         let model = entry.current_model();
-        let (observation, metrics) = observe(state, &model);
+        let (observation, metrics) = observe(state, model);
         let fired = lock(&triggers.models)
             .entry(name.clone())
             .or_insert_with(|| ModelTriggers::new(now))
             .observe(now, &triggers.policy, &observation);
         if let Some(reason) = fired {
-            start(state, &model, reason, metrics);
+            start(state, model, reason, metrics);
         }
     }
 }

@@ -325,7 +325,9 @@ def live(tmp_path_factory):
     url, process = start_server([
         str(GOLDEN / "adult_logistic_profile.tabship"),
         str(GOLDEN / "diamonds_forest_profile.tabship"),
-        "--keys", str(keys), "--log", str(tmp / "predictions.jsonl")])
+        "--keys", str(keys), "--log", str(tmp / "predictions.jsonl"),
+        # The lifecycle alerts' series: the age limit, and a retraining action run below.
+        "--max-model-age", "3650d", "--retrain-command", "true"])
     try:
         adult = requests.get(url + "/models/adult", headers=auth, timeout=10).json()
         # A second version (the forest) scored in the shadow of the logistic one.
@@ -362,7 +364,15 @@ def live(tmp_path_factory):
         assert requests.get(url + "/models/adult/drift", headers=auth, timeout=10).ok
         assert requests.post(url + "/predict", json={"age": "old"}, headers=auth,
                              timeout=10).status_code == 400
-        text = requests.get(url + "/metrics", headers=auth, timeout=10).text
+        alert = {"alerts": [{"status": "firing",
+                             "labels": {"alertname": "TabshipModelStale", "model": "adult"}}]}
+        r = requests.post(url + "/admin/alerts", json=alert, headers=auth, timeout=10)
+        assert r.status_code == 200 and r.json()["triggered"], r.text
+        deadline = time.monotonic() + 60
+        while "tabship_retrain_actions_total{" not in (
+                text := requests.get(url + "/metrics", headers=auth, timeout=10).text):
+            assert time.monotonic() < deadline, "the retraining command did not finish"
+            time.sleep(0.05)
         yield Live(url, token, text)
     finally:
         stop_server(process)
