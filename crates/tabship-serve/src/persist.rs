@@ -92,7 +92,7 @@ fn io(what: String) -> impl FnOnce(std::io::Error) -> Error {
 
 /// Writes `bytes` to `path` atomically and owner-only with [`tabship::fs::write_atomic`] (through
 /// a symlink, never over a device, FIFO or directory), creating its directory first.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     std::fs::create_dir_all(dir).map_err(io(format!("creating `{}`", dir.display())))?;
     tabship::fs::write_atomic(path, bytes, tabship::fs::PRIVATE_MODE).map_err(|e| Error::Write {

@@ -180,7 +180,7 @@ impl AppState {
         let triggers = options
             .retrain
             .clone()
-            .map(crate::triggers::Triggers::new)
+            .map(|policy| crate::triggers::Triggers::new(policy, options.state_dir.as_deref()))
             .transpose()?;
         let registry = Arc::new(RegistryCell::default());
         if let Some(dir) = &options.state_dir {

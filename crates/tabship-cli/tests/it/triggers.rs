@@ -350,3 +350,27 @@ fn conditions_without_an_action_and_bad_values_are_usage_errors() {
     let out = tabship(&["serve", &model, "--drift-options", path(&options)]);
     assert_refused(&out, 2, "--drift-options");
 }
+
+#[test]
+fn the_debounce_survives_a_restart_with_a_state_dir() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join("state");
+    let model = testdata("golden/iris_logistic.tabship");
+    let args = ["--state-dir", path(&state)];
+    let mut server = serve_with_command(dir.path(), &model, &args);
+    let first = json_body(&post(&server, "/admin/alerts", Some(ADMIN_TOKEN), ALERTS));
+    assert_eq!(first["triggered"][0]["model"], "iris", "{first}");
+    payload(&mut server, dir.path());
+    server.stop();
+    let server = serve_with_command(dir.path(), &model, &args);
+    let again = json_body(&post(&server, "/admin/alerts", Some(ADMIN_TOKEN), ALERTS));
+    assert_eq!(again["triggered"], serde_json::json!([]), "{again}");
+    assert!(
+        again["skipped"][0]["why"]
+            .as_str()
+            .unwrap()
+            .starts_with("debounced"),
+        "{again}"
+    );
+    server.stop();
+}

@@ -226,6 +226,19 @@ impl ModelTriggers {
         }
     }
 
+    /// A model that last fired at `last_fired` (restored from the state directory).
+    pub fn fired_at(now: Instant, last_fired: Instant) -> Self {
+        ModelTriggers {
+            last_fired: Some(last_fired),
+            ..ModelTriggers::new(now)
+        }
+    }
+
+    /// When the model last fired.
+    pub fn last_fired(&self) -> Option<Instant> {
+        self.last_fired
+    }
+
     /// Reads one observation: updates how long drift has held and returns the first condition
     /// that holds (drift, accuracy, MAE, staleness, interval), if the debounce lets it fire. A
     /// returned reason has fired: call [`finished`](Self::finished) when its actions end.

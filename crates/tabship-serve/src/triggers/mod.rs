@@ -11,6 +11,7 @@
 mod action;
 pub(crate) mod alerts;
 mod decide;
+mod saved;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -71,6 +72,20 @@ pub struct Triggers {
     policy: RetrainPolicy,
     models: Mutex<HashMap<String, ModelTriggers>>,
     client: reqwest::Client,
+    state_dir: Option<std::path::PathBuf>,
+}
+
+impl Triggers {
+    /// Saves when each model last fired (with a state directory).
+    fn save(&self, models: &HashMap<String, ModelTriggers>) {
+        if let Some(dir) = &self.state_dir {
+            let last = models
+                .iter()
+                .filter_map(|(name, m)| Some((name.clone(), m.last_fired()?)))
+                .collect();
+            saved::save(dir, &last);
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -78,17 +93,29 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Triggers {
-    /// Triggers following `policy` (checked with [`RetrainPolicy::validate`]).
-    pub fn new(policy: RetrainPolicy) -> crate::error::Result<Self> {
+    /// Triggers following `policy` (checked with [`RetrainPolicy::validate`]), resuming when
+    /// each model last fired from `state_dir` (`triggers.json`).
+    pub fn new(
+        policy: RetrainPolicy,
+        state_dir: Option<&std::path::Path>,
+    ) -> crate::error::Result<Self> {
         policy.validate().map_err(crate::error::Error::Config)?;
         let client = reqwest::Client::builder()
             .timeout(policy.actions.timeout)
             .build()
             .map_err(|e| crate::error::Error::Config(format!("--retrain-webhook: {e}")))?;
+        let now = Instant::now();
+        let models = state_dir
+            .map(|dir| saved::load(dir, now))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(model, last)| (model, ModelTriggers::fired_at(now, last)))
+            .collect();
         Ok(Triggers {
             policy,
-            models: Mutex::new(HashMap::new()),
+            models: Mutex::new(models),
             client,
+            state_dir: state_dir.map(std::path::Path::to_path_buf),
         })
     }
 
@@ -149,10 +176,17 @@ pub(crate) fn check(state: &Arc<AppState>, now: Instant) {
     for (name, entry) in &registry.models {
         let model = entry.current_model();
         let (observation, metrics) = observe(state, model);
-        let fired = lock(&triggers.models)
-            .entry(name.clone())
-            .or_insert_with(|| ModelTriggers::new(now))
-            .observe(now, &triggers.policy, &observation);
+        let fired = {
+            let mut models = lock(&triggers.models);
+            let fired = models
+                .entry(name.clone())
+                .or_insert_with(|| ModelTriggers::new(now))
+                .observe(now, &triggers.policy, &observation);
+            if fired.is_some() {
+                triggers.save(&models);
+            }
+            fired
+        };
         if let Some(reason) = fired {
             start(state, model, reason, metrics);
         }
@@ -167,10 +201,14 @@ pub(crate) fn fire(
     reason: Reason,
 ) -> Result<(), Held> {
     let now = Instant::now();
-    lock(&triggers.models)
-        .entry(model.name.clone())
-        .or_insert_with(|| ModelTriggers::new(now))
-        .admit(now, triggers.policy.debounce)?;
+    {
+        let mut models = lock(&triggers.models);
+        models
+            .entry(model.name.clone())
+            .or_insert_with(|| ModelTriggers::new(now))
+            .admit(now, triggers.policy.debounce)?;
+        triggers.save(&models);
+    }
     let (_, metrics) = observe(state, model);
     start(state, model, reason, metrics);
     Ok(())
