@@ -143,6 +143,7 @@ async fn change<F>(state: &Arc<AppState>, name: &str, f: F) -> Result<Json<Value
 where
     F: FnOnce(&mut ModelEntry) -> Result<(), ApiError>,
 {
+    state.refuse_if_watched()?;
     let guard = state.admin.clone().lock_owned().await;
     let mut next: Registry = (*state.registry()).clone();
     let entry = next
@@ -176,6 +177,7 @@ pub(crate) async fn load_version(
     headers: HeaderMap,
     request: Request,
 ) -> Result<Response, ApiError> {
+    state.refuse_if_watched()?;
     // Taken before the body is read, and held until the version is stored and published.
     let _permit = state.uploads.try_acquire().map_err(|_| {
         ApiError::new(

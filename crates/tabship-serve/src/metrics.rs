@@ -77,6 +77,8 @@ pub struct Metrics {
     pub log_dropped: Counter,
     /// Keys-file reloads by result (`ok`, `error`).
     pub keys_reloads: Family<ResultLabels, Counter>,
+    /// Artifact files found by the model-directory watcher, by result (`loaded`, `refused`).
+    pub model_dir_files: Family<ResultLabels, Counter>,
     /// The counters of unloaded versions (see [`Metrics::retire`]).
     retired: Arc<Mutex<Retired>>,
 }
@@ -140,6 +142,17 @@ impl Metrics {
             "Keys-file reloads (SIGHUP or POST /admin/keys/reload) by result",
             keys_reloads.clone(),
         );
+        let model_dir_files = Family::<ResultLabels, Counter>::default();
+        for result in ["loaded", "refused"] {
+            let _ = model_dir_files.get_or_create(&ResultLabels {
+                result: result.to_owned(),
+            });
+        }
+        registry.register(
+            "tabship_model_dir_files",
+            "Artifact files the --model-dir watcher read after start-up, by result (loaded, refused: corrupt, incompatible or a version already loaded with other bytes)",
+            model_dir_files.clone(),
+        );
         let retired = Arc::new(Mutex::new(Retired::default()));
         registry.register_collector(Box::new(ModelsCollector {
             models,
@@ -155,6 +168,7 @@ impl Metrics {
             shadow_disagreements,
             log_dropped,
             keys_reloads,
+            model_dir_files,
             retired,
         }
     }
