@@ -35,6 +35,9 @@ pub struct Watch {
     pub dirs: Vec<PathBuf>,
     /// The longest time between two rescans (change events start one sooner).
     pub interval: Duration,
+    /// Also rescan on the OS's change events (`tabship serve` always does); without them a
+    /// change is seen within `interval`, as on a network volume.
+    pub events: bool,
 }
 
 /// The running watcher; dropping it stops the OS watch (the rescans end with the runtime).
@@ -55,7 +58,11 @@ impl Drop for Watching {
 pub fn spawn(state: Arc<AppState>) -> Option<Watching> {
     let watch = state.options.watch.clone()?;
     let wake = Arc::new(tokio::sync::Notify::new());
-    let events = os_events(&watch.dirs, wake.clone());
+    let events = if watch.events {
+        os_events(&watch.dirs, wake.clone())
+    } else {
+        None
+    };
     let scanner = Arc::new(Mutex::new(Scanner::default()));
     let task = tokio::spawn(async move {
         loop {

@@ -236,6 +236,7 @@ fn watch(paths: &[std::path::PathBuf], interval: f64) -> Result<Option<Watch>> {
     Ok(Some(Watch {
         dirs,
         interval: Duration::from_secs_f64(interval),
+        events: true,
     }))
 }
 
@@ -257,6 +258,28 @@ fn absent_as_missing(models: Option<&[String]>) -> AbsentAsMissing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_directories_among_the_paths_are_followed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("m.tabship");
+        std::fs::write(&file, b"x").expect("write");
+        let paths = [file.clone(), dir.path().to_path_buf()];
+        let followed = watch(&paths, 1.5)
+            .expect("valid")
+            .expect("a directory is given");
+        assert_eq!(followed.dirs, [dir.path().to_path_buf()]);
+        assert_eq!(followed.interval, Duration::from_millis(1500));
+        assert!(watch(&paths, 0.0).expect("valid").is_none());
+        assert!(watch(&[file], 1.0).expect("valid").is_none());
+        for bad in [-1.0, f64::NAN, f64::INFINITY] {
+            let e = watch(&paths, bad).expect_err("refused").to_string();
+            assert!(
+                e.contains("--watch-interval") && e.contains("positive"),
+                "{e}"
+            );
+        }
+    }
 
     #[test]
     fn absent_as_missing_covers_all_or_the_named_models() {

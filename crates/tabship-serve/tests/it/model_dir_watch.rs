@@ -50,11 +50,16 @@ where
 }
 
 fn watched(dir: &Path) -> (Arc<AppState>, Router) {
+    watched_with(dir, true)
+}
+
+fn watched_with(dir: &Path, events: bool) -> (Arc<AppState>, Router) {
     let options = Options {
         // Short, so the test also passes where the OS delivers no change events.
         watch: Some(Watch {
             dirs: vec![dir.to_path_buf()],
             interval: Duration::from_millis(100),
+            events,
         }),
         ..Options::default()
     };
@@ -147,6 +152,28 @@ async fn versions_and_pointers_reach_a_running_server() {
     .await;
     let a = post_json(&app, "/models/iris/versions/10/predict", &setosa()).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rescans_alone_pick_up_a_new_version() {
+    // As on NFS, where another machine's writes raise no change event here.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let iris = dir.path().join("iris");
+    std::fs::create_dir(&iris).expect("mkdir");
+    publish(
+        &iris.join("1.tabship"),
+        &std::fs::read(golden("iris_logistic.tabship")).expect("artifact"),
+    );
+    let (state, app) = watched_with(dir.path(), false);
+    let _watching = tabship_serve::watch::spawn(state).expect("a watch is configured");
+    publish(
+        &iris.join("2.tabship"),
+        &std::fs::read(golden("iris_tree.tabship")).expect("artifact"),
+    );
+    until("version 2 current", || async {
+        served_version(&app, "iris").await == "2"
+    })
+    .await;
 }
 
 fn checksum_of(artifact: &[u8]) -> String {
