@@ -29,7 +29,9 @@ pub enum Error {
     },
     /// A watched model directory holds a version already loaded, with other bytes.
     #[error(
-        "`{path}` is model `{name}` version `{version}`, already loaded with checksum `{loaded}` but now `{found}`: a version is never replaced in place; write the new artifact as a new version (NAME/VERSION.tabship) and point NAME/CURRENT at it"
+        "`{path}` is model `{name}` version `{version}`, already loaded with checksum `{}` but now `{}`: a version is never replaced in place; write the new artifact as a new version (NAME/VERSION.tabship) and point NAME/CURRENT at it",
+        checksums.0,
+        checksums.1
     )]
     ChangedVersion {
         /// The model's name.
@@ -38,10 +40,8 @@ pub enum Error {
         version: String,
         /// The file.
         path: String,
-        /// The checksum being served.
-        loaded: String,
-        /// The file's checksum.
-        found: String,
+        /// The checksum being served and the file's.
+        checksums: Box<(String, String)>,
     },
     /// Two artifacts given at start-up have the same model name and version.
     #[error(

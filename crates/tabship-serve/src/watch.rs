@@ -224,8 +224,7 @@ fn admit(state: &AppState, found: &Found) -> Result<bool> {
             name: model.name.clone(),
             version: model.version.clone(),
             path: found.path.display().to_string(),
-            loaded: loaded.checksum.clone(),
-            found: model.checksum.clone(),
+            checksums: Box::new((loaded.checksum.clone(), model.checksum.clone())),
         });
     }
     let serving = entry.current_model();
