@@ -255,20 +255,7 @@ impl AppState {
             seen.push((model.version.clone(), file.clone()));
             if let Some(serving) = registry.models.get(&model.name).map(|e| e.current_model()) {
                 let absent = self.options.absent_as_missing.applies(&model.name);
-                let differences =
-                    crate::compat::differences(&serving.pipeline, &model.pipeline, absent);
-                if differences
-                    .iter()
-                    .any(crate::compat::Difference::is_breaking)
-                {
-                    return Err(Error::IncompatibleVersions {
-                        name: model.name.clone(),
-                        serving: serving.version.clone(),
-                        version: model.version.clone(),
-                        path: file.display().to_string(),
-                        differences: crate::compat::describe(&differences),
-                    });
-                }
+                crate::compat::refuse_breaking(serving, &model, absent, file)?;
             }
             registry = registry.with_version(model, true)?;
         }

@@ -227,21 +227,8 @@ fn admit(state: &AppState, found: &Found) -> Result<bool> {
             checksums: Box::new((loaded.checksum.clone(), model.checksum.clone())),
         });
     }
-    let serving = entry.current_model();
     let absent = state.options.absent_as_missing.applies(&model.name);
-    let differences = crate::compat::differences(&serving.pipeline, &model.pipeline, absent);
-    if differences
-        .iter()
-        .any(crate::compat::Difference::is_breaking)
-    {
-        return Err(Error::IncompatibleVersions {
-            name: model.name.clone(),
-            serving: serving.version.clone(),
-            version: model.version.clone(),
-            path: found.path.display().to_string(),
-            differences: crate::compat::describe(&differences),
-        });
-    }
+    crate::compat::refuse_breaking(entry.current_model(), &model, absent, &found.path)?;
     tracing::info!(model = %model.name, version = %model.version, path = %found.path.display(), seconds = model.load_seconds, "model version loaded from the model directory");
     let activate = found.nested.is_none();
     state
