@@ -141,10 +141,10 @@ impl Scanner {
                 continue;
             };
             let print = (meta.len(), meta.modified().ok());
-            if self.seen.get(&found.path) == Some(&print) {
+            let before = self.seen.insert(found.path.clone(), print);
+            if before == Some(print) || (before.is_none() && loaded_from(state, found)) {
                 continue;
             }
-            self.seen.insert(found.path.clone(), print);
             match admit(state, found) {
                 Ok(false) => {}
                 Ok(true) => count(state, "loaded"),
@@ -189,6 +189,21 @@ impl Scanner {
         }
         state.registry.store(next);
     }
+}
+
+/// True when `found` is a `NAME/VERSION.tabship` whose version was loaded from this very file
+/// (at start-up, just before the first scan): it is not read a second time.
+fn loaded_from(state: &AppState, found: &Found) -> bool {
+    let Some((name, version)) = &found.nested else {
+        return false;
+    };
+    let source = found.path.display().to_string();
+    state
+        .registry()
+        .models
+        .get(name)
+        .and_then(|e| e.versions.get(version))
+        .is_some_and(|m| m.source == source)
 }
 
 fn count(state: &AppState, result: &str) {
