@@ -13,6 +13,9 @@ fn version_body() -> Value {
     json!({"application/json": {"schema": object(&["version"], json!({"version": {"type": "string"}}))}})
 }
 
+/// The 409 every admin change answers while the server follows a model directory.
+const WATCHED: &str = "`model_dir_watched`: the server follows a model directory (--watch-interval) shared by its replicas; publish NAME/VERSION.tabship and NAME/CURRENT there instead";
+
 /// The admin operations.
 pub(super) fn operations(ops: &mut Operations) {
     let admin = Access::Scope(Scope::Admin);
@@ -22,6 +25,7 @@ pub(super) fn operations(ops: &mut Operations) {
             .param(name())
             .json(200, "the model after the change", model_schema())
             .error(404, "`model_not_found` or `version_not_found`")
+            .error(409, WATCHED)
             .error(
                 500,
                 "`state_not_saved`: the state directory could not be written, nothing changed",
@@ -41,7 +45,9 @@ pub(super) fn operations(ops: &mut Operations) {
             .param(version())
             .error(
                 409,
-                "`version_in_use`: the version is current, in the split or the shadow",
+                &format!(
+                    "`version_in_use`: the version is current, in the split or the shadow; or {WATCHED}"
+                ),
             ),
     );
     add(
@@ -73,8 +79,10 @@ pub(super) fn operations(ops: &mut Operations) {
         ops,
         Method::POST,
         "/admin/models/{name}/rollback",
-        changed("Back to the previous current version")
-            .error(409, "`no_previous_version`: nothing to roll back to"),
+        changed("Back to the previous current version").error(
+            409,
+            &format!("`no_previous_version`: nothing to roll back to; or {WATCHED}"),
+        ),
     );
     add(
         ops,
@@ -151,7 +159,7 @@ fn load_version() -> Op {
             "model": model_schema(),
         })))
         .error(400, "a corrupt artifact, an unusable path or a bad field: refused, the old version keeps serving")
-        .error(409, "`version_exists`, or `incompatible_version`: the differences are in `fields`, nothing changed")
+        .error(409, &format!("`version_exists`, or `incompatible_version`: the differences are in `fields`, nothing changed; or {WATCHED}"))
         .error(429, "`too_many_uploads`: the most version loads at once are in progress; retry after the `Retry-After` seconds")
         .error(500, "`state_not_saved`: the state directory could not be written, nothing changed")
 }

@@ -218,6 +218,19 @@ async fn admin_changes_are_refused_while_a_directory_is_followed() {
             serde_json::json!({"path": "/tmp/x.tabship"}),
         ),
     ] {
+        // The OpenAPI document lists the refusal for the route.
+        let template = uri
+            .replace("/iris/", "/{name}/")
+            .replace("/prod", "/{alias}");
+        let doc = get(&app, "/openapi.json").await.json();
+        let described = &doc["paths"][&template][method.as_str().to_lowercase()]["responses"]["409"]
+            ["description"];
+        assert!(
+            described
+                .as_str()
+                .is_some_and(|d| d.contains("model_dir_watched")),
+            "{template}: {described}"
+        );
         let a = admin_json(&app, method, uri, body).await;
         let error = a.error(StatusCode::CONFLICT, "model_dir_watched");
         let message = error["message"].as_str().unwrap_or("").to_owned();
