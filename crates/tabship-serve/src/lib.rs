@@ -68,6 +68,7 @@ mod page_cache;
 mod persist;
 mod predict;
 pub mod predlog;
+mod publish;
 pub mod registry;
 mod request_id;
 mod routes;

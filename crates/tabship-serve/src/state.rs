@@ -441,7 +441,7 @@ impl AppState {
             StatusCode::CONFLICT,
             "model_dir_watched",
             format!(
-                "this server follows the model directory {} (--watch-interval), which every replica reads: a change made here would reach this replica only; write DIR/NAME/VERSION.tabship (write a temporary name, then rename) and DIR/NAME/CURRENT instead, or start with --watch-interval 0 to manage this instance through the admin API",
+                "this server follows the model directory {} (--watch-interval), which every replica reads: a change made here would reach this replica only; upload versions (they are published into the directory), write DIR/NAME/CURRENT to choose the current version, or start with --watch-interval 0 to manage this instance through the admin API",
                 dirs.join(", ")
             ),
         ))

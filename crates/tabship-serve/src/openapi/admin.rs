@@ -158,8 +158,11 @@ fn load_version() -> Op {
             "loaded": object(&["model", "version", "checksum", "activated", "forced", "changes"], json!({"model": {"type": "string"}, "version": {"type": "string"}, "checksum": {"type": "string"}, "activated": {"type": "boolean"}, "forced": {"type": "boolean"}, "changes": {"type": "array", "items": {"type": "object"}}})),
             "model": model_schema(),
         })))
+        .json(202, "the server follows a model directory (--watch-interval): the upload was checked and written there as NAME/VERSION.tabship (NAME/CURRENT too when `activate` needs it), and every replica following the directory loads it", object(&["published"], json!({
+            "published": object(&["model", "version", "checksum", "path", "activated"], json!({"model": {"type": "string"}, "version": {"type": "string"}, "checksum": {"type": "string"}, "path": {"type": "string"}, "activated": {"type": "boolean"}})),
+        })))
         .error(400, "a corrupt artifact, an unusable path or a bad field: refused, the old version keeps serving")
-        .error(409, &format!("`version_exists`, or `incompatible_version`: the differences are in `fields`, nothing changed; or {WATCHED}"))
+        .error(409, "`version_exists`, or `incompatible_version`: the differences are in `fields`, nothing changed; or, following a model directory, `model_dir_watched` (a load by path, or `force`) or `model_dir_unwritable`")
         .error(429, "`too_many_uploads`: the most version loads at once are in progress; retry after the `Retry-After` seconds")
         .error(500, "`state_not_saved`: the state directory could not be written, nothing changed")
 }

@@ -11,7 +11,7 @@ use axum::http::{Method, StatusCode};
 use tabship_serve::watch::Watch;
 use tabship_serve::{AppState, Options};
 
-use crate::common::{admin_json, get, golden, post_json, setosa};
+use crate::common::{admin_json, admin_upload, get, golden, post_json, setosa};
 
 /// Writes `bytes` as the writers are told to: a temporary name, then a rename.
 fn publish(path: &Path, bytes: &[u8]) {
@@ -68,8 +68,18 @@ fn watched_with(dir: &Path, events: bool) -> (Arc<AppState>, Router) {
     (state.clone(), tabship_serve::router(state))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn versions_and_pointers_reach_a_running_server() {
+/// A followed directory holding `iris/1.tabship` (the logistic model), its `iris/` path, the
+/// logistic and tree artifacts, the router and the running watch.
+type Following = (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    Vec<u8>,
+    Vec<u8>,
+    Router,
+    tabship_serve::watch::Watching,
+);
+
+fn following_iris_1() -> Following {
     let dir = tempfile::tempdir().expect("tempdir");
     let iris = dir.path().join("iris");
     std::fs::create_dir(&iris).expect("mkdir");
@@ -77,14 +87,21 @@ async fn versions_and_pointers_reach_a_running_server() {
     let tree = std::fs::read(golden("iris_tree.tabship")).expect("artifact");
     publish(&iris.join("1.tabship"), &logistic);
     let (state, app) = watched(dir.path());
-    let _watching = tabship_serve::watch::spawn(state).expect("a watch is configured");
+    let watching = tabship_serve::watch::spawn(state).expect("a watch is configured");
+    (dir, iris, logistic, tree, app, watching)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versions_and_pointers_reach_a_running_server() {
+    let (dir, iris, logistic, tree, app, _watching) = following_iris_1();
+    let dir = dir.path();
     assert_eq!(served_version(&app, "iris").await, "1");
 
     // An unfinished write (any name not ending in .tabship) is never read: once a scan has
     // picked up a file written after it, iris still has no version 2.
     std::fs::write(iris.join("2.tabship.tmp"), &tree[..tree.len() / 2]).expect("write");
-    std::fs::create_dir(dir.path().join("flowers")).expect("mkdir");
-    publish(&dir.path().join("flowers").join("7.tabship"), &tree);
+    std::fs::create_dir(dir.join("flowers")).expect("mkdir");
+    publish(&dir.join("flowers").join("7.tabship"), &tree);
     until("flowers served", || async {
         served_version(&app, "flowers").await == "7"
     })
@@ -212,11 +229,6 @@ async fn admin_changes_are_refused_while_a_directory_is_followed() {
             "/admin/models/iris/aliases/prod",
             serde_json::json!({"version": "1"}),
         ),
-        (
-            Method::POST,
-            "/admin/models/iris/versions",
-            serde_json::json!({"path": "/tmp/x.tabship"}),
-        ),
     ] {
         // The OpenAPI document lists the refusal for the route.
         let template = uri
@@ -241,6 +253,88 @@ async fn admin_changes_are_refused_while_a_directory_is_followed() {
             "{uri}: {message}"
         );
     }
+    // A load by path would reach this replica only.
+    let a = admin_json(
+        &app,
+        Method::POST,
+        "/admin/models/iris/versions",
+        serde_json::json!({"path": golden("iris_tree.tabship")}),
+    )
+    .await;
+    let error = a.error(StatusCode::CONFLICT, "model_dir_watched");
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("upload the artifact"))
+    );
     // Reading stays open; at start the newest version is current.
     assert_eq!(served_version(&app, "iris").await, "2");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_are_published_into_the_followed_directory() {
+    let (_dir, iris, logistic, tree, app, _watching) = following_iris_1();
+
+    // Written as iris/2.tabship for every replica; this one loads it from there.
+    let a = admin_upload(&app, "/admin/models/iris/versions?version=2", tree.clone()).await;
+    assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.text());
+    assert_eq!(a.json()["published"]["version"], "2");
+    assert_eq!(
+        std::fs::read(iris.join("2.tabship")).expect("published"),
+        tree
+    );
+    assert!(
+        !iris.join("CURRENT").exists(),
+        "the newest needs no pointer"
+    );
+    until("version 2 current", || async {
+        served_version(&app, "iris").await == "2"
+    })
+    .await;
+
+    // activate=false: the newest file would become current, so CURRENT keeps 2.
+    let a = admin_upload(
+        &app,
+        "/admin/models/iris/versions?version=3&activate=false",
+        logistic.clone(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.text());
+    assert_eq!(
+        std::fs::read_to_string(iris.join("CURRENT")).expect("pointer"),
+        "2"
+    );
+    until("version 3 loaded", || async {
+        post_json(&app, "/models/iris/versions/3/predict", &setosa())
+            .await
+            .status
+            == StatusCode::OK
+    })
+    .await;
+    assert_eq!(served_version(&app, "iris").await, "2");
+
+    // A version is never replaced; a corrupt upload writes nothing.
+    let a = admin_upload(&app, "/admin/models/iris/versions?version=3", tree.clone()).await;
+    a.error(StatusCode::CONFLICT, "version_exists");
+    let a = admin_upload(
+        &app,
+        "/admin/models/iris/versions?version=4",
+        tree[..tree.len() - 50].to_vec(),
+    )
+    .await;
+    a.error(StatusCode::BAD_REQUEST, "invalid_artifact");
+    assert!(!iris.join("4.tabship").exists());
+    let a = admin_upload(
+        &app,
+        "/admin/models/iris/versions?version=5&force=true",
+        tree.clone(),
+    )
+    .await;
+    a.error(StatusCode::CONFLICT, "model_dir_watched");
+    let names: Vec<String> = std::fs::read_dir(&iris)
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(names.is_empty(), "temporary files left: {names:?}");
 }
