@@ -81,7 +81,8 @@ pub struct Options {
     /// predict); checked by [`AppState::new`].
     pub cloud: crate::cloud::CloudRoutes,
     /// Model directories followed while serving (see [`crate::watch`]): new versions and
-    /// `NAME/CURRENT` pointers apply without a restart, and the admin routes that change models
+    /// `NAME/CURRENT` pointers apply without a restart; an admin upload is written into the
+    /// (first) directory for every replica, and the other admin routes that change models
     /// answer 409 `model_dir_watched`, since a change made on one replica would reach no other.
     /// Started by [`crate::watch::spawn`].
     pub watch: Option<crate::watch::Watch>,
