@@ -2,7 +2,9 @@
 model directory, under continuous load from a bounded client.
 
 (a) a new version is written to the shared directory (write, then rename): every replica serves
-    it, and the time until the last one does is measured by asking each replica directly;
+    it, and the time until the last one does is measured by asking each replica directly; then a
+    version uploaded through HAProxy to whichever replica (admin API) is published into the
+    directory and reaches every replica the same way;
 (b) rolling restart: each replica in turn gets SIGTERM (it drains: /health/ready answers 503 so
     HAProxy's check takes it out), exits 0, is restarted and waits until HAProxy has it back;
 (c) SIGKILL of one replica: what HAProxy's health check and `retry-on` give.
@@ -35,6 +37,7 @@ CONVERGE_BOUND = WATCH_INTERVAL + 4.0  # seconds from the rename until every rep
 WORKERS = 6  # concurrent client connections
 MAX_REQUESTS = 40_000  # over the whole test: the load stops there even if a phase is not over
 LOAD_SECONDS = 30.0  # and there
+ADMIN_TOKEN = "scale-out-admin-token-0123456789"  # the same on every replica
 RECORD = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
 
 
@@ -74,7 +77,7 @@ class Replica:
                 [str(tabship_bin()), "serve", "--model-dir", str(self.model_dir),
                  "--host", "127.0.0.1", "--port", str(self.port),
                  "--watch-interval", str(WATCH_INTERVAL), "--drain-seconds", str(DRAIN_SECONDS),
-                 "--threads", "2"],
+                 "--admin-token", ADMIN_TOKEN, "--threads", "2"],
                 stderr=log, stdout=subprocess.DEVNULL,
             )
         wait_for(f"replica {self.index} ready", lambda: answers(self.url) == 200)
@@ -240,6 +243,20 @@ def throughput(haproxy, seconds=3.0):
     return sum(counts) / seconds, sum(failures)
 
 
+def converge(replicas, version, since):
+    """Seconds from `since` until every replica, asked directly, serves `version`."""
+    pending = set(range(len(replicas)))
+    converged = {}
+    while pending:
+        assert time.monotonic() - since < CONVERGE_BOUND, (
+            f"replicas {sorted(pending)} do not serve version {version} {CONVERGE_BOUND}s later")
+        for i in sorted(pending):
+            if replicas[i].version() == version:
+                converged[i] = time.monotonic() - since
+                pending.discard(i)
+    return max(converged.values())
+
+
 def publish(path: Path, source: Path):
     """What writers to a shared model directory do: a temporary name, then a rename."""
     tmp = path.with_name(path.name + ".tmp")
@@ -269,20 +286,26 @@ def test_three_replicas_behind_haproxy(tmp_path):
         load.start_phase("a")
         published = time.monotonic()
         publish(models / "iris" / "2.tabship", GOLDEN / "iris_tree.tabship")
-        pending = set(range(3))
-        converged = {}
-        while pending:
-            assert time.monotonic() - published < CONVERGE_BOUND, (
-                f"replicas {sorted(pending)} do not serve version 2 {CONVERGE_BOUND}s after it landed")
-            for i in sorted(pending):
-                if replicas[i].version() == "2":
-                    converged[i] = time.monotonic() - published
-                    pending.discard(i)
-        converge_seconds = max(converged.values())
+        converge_seconds = converge(replicas, "2", published)
         # Some traffic after convergence, all on version 2.
         load.start_phase("a-after")
         mark = len(load.results)
         wait_for("traffic after convergence", lambda: len(load.results) > mark + 100)
+
+        # (a2) an admin upload through the balancer is published into the shared directory.
+        load.start_phase("a2")
+        uploaded = time.monotonic()
+        r = requests.post(
+            haproxy.url + "/admin/models/iris/versions?version=3",
+            data=(GOLDEN / "iris_logistic.tabship").read_bytes(), timeout=30,
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}",
+                     "Content-Type": "application/octet-stream"})
+        assert r.status_code == 202, r.text
+        assert (models / "iris" / "3.tabship").is_file()
+        upload_seconds = converge(replicas, "3", uploaded)
+        load.start_phase("a2-after")
+        mark = len(load.results)
+        wait_for("traffic after the upload", lambda: len(load.results) > mark + 100)
 
         # (b) rolling restart, one replica at a time.
         load.start_phase("b")
@@ -290,7 +313,7 @@ def test_three_replicas_behind_haproxy(tmp_path):
         for r in replicas:
             assert r.stop(signal.SIGTERM) == 0, f"replica {r.index}: a drained SIGTERM exits 0"
             r.start()
-            assert r.version() == "2", "a restarted replica serves the directory's newest"
+            assert r.version() == "3", "a restarted replica serves the directory's newest"
             wait_for(f"replica {r.index} back in HAProxy", lambda: r.index in haproxy.up())
         b_seconds = time.monotonic() - b_started
 
@@ -308,12 +331,15 @@ def test_three_replicas_behind_haproxy(tmp_path):
         for phases, label, seconds in [
             (("a", "a-after"), "new version lands (write+rename)",
              f"every replica serves it {converge_seconds:.3f} s after the rename"),
+            (("a2", "a2-after"), "admin upload via HAProxy, published to the directory",
+             f"every replica serves it {upload_seconds:.3f} s after the upload began"),
             (("b",), "rolling restart (SIGTERM, drain, restart) x3", f"{b_seconds:.1f} s"),
             (("c",), "SIGKILL one replica", f"marked DOWN {c_down:.3f} s after the kill"),
         ]:
             n, failures, versions = load.summary(*phases)
             table.append((label, n, len(failures), seconds, dict(versions), failures[:3]))
         n_after, failures_after, versions_after = load.summary("a-after")
+        _, failures_after2, versions_after2 = load.summary("a2-after")
 
         # req/s: 3 replicas, then 1 (two disabled on HAProxy's runtime API).
         replicas[0].start()
@@ -344,11 +370,14 @@ def test_three_replicas_behind_haproxy(tmp_path):
     results.write_text(report)
     print("\n" + report)
 
-    (a, b, c) = table
+    (a, a2, b, c) = table
     assert a[2] == 0, f"(a) failed requests: {a[5]}"
+    assert a2[2] == 0, f"(a2) failed requests: {a2[5]}"
+    assert set(a2[4]) <= {"2", "3"}, a2[4]
+    assert not failures_after2 and set(versions_after2) == {"3"}, versions_after2
     assert b[2] == 0, f"(b) failed requests: {b[5]}"
     assert set(a[4]) <= {"1", "2"}, a[4]
-    assert set(b[4]) == {"2"} and set(c[4]) <= {"2"}, (b[4], c[4])
+    assert set(b[4]) == {"3"} and set(c[4]) <= {"3"}, (b[4], c[4])
     assert not failures_after and set(versions_after) == {"2"}, (failures_after, versions_after)
     assert a[1] > 0 and b[1] > 0 and c[1] > 0, "the load ran through every scenario"
     assert fail3 == 0 and fail1 == 0
