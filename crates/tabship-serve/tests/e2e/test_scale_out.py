@@ -10,8 +10,8 @@ model directory, under continuous load from a bounded client.
 (c) SIGKILL of one replica: what HAProxy's health check and `retry-on` give.
 Then req/s through HAProxy with 3 replicas and with 1 (two disabled on HAProxy's runtime API).
 
-Asserted: 0 failed requests in (a) and (b), convergence within CONVERGE_BOUND seconds, every
-answer from a version present at that moment. The table is printed and written to
+Asserted: 0 failed requests in (a) (both parts) and (b), convergence within CONVERGE_BOUND
+seconds, every answer from a version present at that moment. The table is printed and written to
 $TABSHIP_SCALE_OUT_RESULTS (default: the test's tmp dir). HAProxy comes from scripts/e2e.sh
 (apt-get install haproxy).
 """
