@@ -206,6 +206,12 @@ class Load:
         with self.lock:
             self.phase = name
 
+    def settle(self, phase, count, what):
+        """Starts `phase` and waits until `count` more answers arrived."""
+        self.start_phase(phase)
+        mark = len(self.results)
+        wait_for(what, lambda: len(self.results) > mark + count)
+
     def finish(self):
         self.running = False
         for t in self.threads:
@@ -288,9 +294,7 @@ def test_three_replicas_behind_haproxy(tmp_path):
         publish(models / "iris" / "2.tabship", GOLDEN / "iris_tree.tabship")
         converge_seconds = converge(replicas, "2", published)
         # Some traffic after convergence, all on version 2.
-        load.start_phase("a-after")
-        mark = len(load.results)
-        wait_for("traffic after convergence", lambda: len(load.results) > mark + 100)
+        load.settle("a-after", 100, "traffic after convergence")
 
         # (a2) an admin upload through the balancer is published into the shared directory.
         load.start_phase("a2")
@@ -303,9 +307,7 @@ def test_three_replicas_behind_haproxy(tmp_path):
         assert r.status_code == 202, r.text
         assert (models / "iris" / "3.tabship").is_file()
         upload_seconds = converge(replicas, "3", uploaded)
-        load.start_phase("a2-after")
-        mark = len(load.results)
-        wait_for("traffic after the upload", lambda: len(load.results) > mark + 100)
+        load.settle("a2-after", 100, "traffic after the upload")
 
         # (b) rolling restart, one replica at a time.
         load.start_phase("b")
@@ -323,8 +325,7 @@ def test_three_replicas_behind_haproxy(tmp_path):
         replicas[0].stop(signal.SIGKILL)
         wait_for("HAProxy marking the killed replica DOWN", lambda: 0 not in haproxy.up())
         c_down = time.monotonic() - c_started
-        mark = len(load.results)
-        wait_for("traffic with a replica down", lambda: len(load.results) > mark + 200)
+        load.settle("c", 200, "traffic with a replica down")
         load.start_phase("done")
         load.finish()
 
