@@ -77,6 +77,17 @@ fn latency_histogram() -> Histogram {
     ])
 }
 
+/// A counter per result, each series created at 0.
+fn outcomes(results: &[&str]) -> Family<ResultLabels, Counter> {
+    let family = Family::<ResultLabels, Counter>::default();
+    for result in results {
+        let _ = family.get_or_create(&ResultLabels {
+            result: (*result).to_owned(),
+        });
+    }
+    family
+}
+
 /// The server's metrics.
 #[derive(Debug)]
 pub struct Metrics {
@@ -97,6 +108,8 @@ pub struct Metrics {
     pub log_dropped: Counter,
     /// Keys-file reloads by result (`ok`, `error`).
     pub keys_reloads: Family<ResultLabels, Counter>,
+    /// Artifact files found by the model-directory watcher, by result (`loaded`, `refused`).
+    pub model_dir_files: Family<ResultLabels, Counter>,
     /// Retraining triggers fired, by model and reason.
     pub retrain_triggers: Family<TriggerLabels, Counter>,
     /// Retraining actions run, by model, action and result.
@@ -118,13 +131,8 @@ impl Metrics {
         let shadow = Family::<VersionLabels, Counter>::default();
         let shadow_disagreements = Family::<VersionLabels, Counter>::default();
         let log_dropped = Counter::default();
-        let keys_reloads = Family::<ResultLabels, Counter>::default();
-        for result in ["ok", "error"] {
-            // Both series exist from the start, so `increase()` sees the first reload.
-            let _ = keys_reloads.get_or_create(&ResultLabels {
-                result: result.to_owned(),
-            });
-        }
+        // Every result's series exists from the start, so `increase()` sees the first event.
+        let keys_reloads = outcomes(&["ok", "error"]);
         registry.register(
             "tabship_http_requests",
             "HTTP requests by route, method and status",
@@ -165,6 +173,12 @@ impl Metrics {
             "Keys-file reloads (SIGHUP or POST /admin/keys/reload) by result",
             keys_reloads.clone(),
         );
+        let model_dir_files = outcomes(&["loaded", "refused"]);
+        registry.register(
+            "tabship_model_dir_files",
+            "Artifact files the --model-dir watcher read after start-up, by result (loaded, refused: corrupt, incompatible or a version already loaded with other bytes)",
+            model_dir_files.clone(),
+        );
         let retrain_triggers = Family::<TriggerLabels, Counter>::default();
         let retrain_actions = Family::<ActionLabels, Counter>::default();
         registry.register(
@@ -194,6 +208,7 @@ impl Metrics {
             shadow_disagreements,
             log_dropped,
             keys_reloads,
+            model_dir_files,
             retrain_triggers,
             retrain_actions,
             retired,
