@@ -81,6 +81,7 @@
 
 #[macro_use]
 mod validated;
+pub mod compare;
 pub mod concept;
 mod error;
 pub mod monitor;
