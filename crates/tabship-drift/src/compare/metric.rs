@@ -366,7 +366,7 @@ mod tests {
         let proba = [0.9, 0.4, 0.8, 0.7];
         let scores = [0.1, 0.6, 0.8, 0.7];
         let o = classifier(&truth, &predicted, &proba, &scores);
-        let value = |m| Weighted::new(m, o).and_then(|w| Ok(w.value()));
+        let value = |m| Weighted::new(m, o).map(|w| w.value());
         assert_eq!(value(Metric::Accuracy).ok().flatten(), Some(0.75));
         assert_eq!(value(Metric::RocAuc).ok().flatten(), Some(1.0));
         // Class 0: TP 1, FN 1 → 2/3; class 1: TP 2, FP 1 → 4/5.
