@@ -196,6 +196,15 @@ pub(crate) async fn feedback(
         }
     };
     model.monitor.record(labelled);
+    if let Some(entry) = state.registry().models.get(&model.name) {
+        state.experiments.record(
+            &model.name,
+            entry,
+            &model.version,
+            labelled,
+            &state.options.experiment,
+        );
+    }
     state
         .metrics
         .feedback

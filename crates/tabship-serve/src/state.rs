@@ -80,6 +80,8 @@ pub struct Options {
     /// Routes at paths a platform chooses (Azure ML probes and scoring, Vertex AI health and
     /// predict); checked by [`AppState::new`].
     pub cloud: crate::cloud::CloudRoutes,
+    /// The live A/B experiment's sequential test and margin (`GET /models/{name}/experiment`).
+    pub experiment: crate::experiment::ExperimentOptions,
 }
 
 /// Which models read an absent field as a missing value.
@@ -129,6 +131,7 @@ impl Default for Options {
             max_inflight_body_bytes: 256 * 1024 * 1024,
             protect_docs: false,
             cloud: crate::cloud::CloudRoutes::default(),
+            experiment: crate::experiment::ExperimentOptions::default(),
         }
     }
 }
@@ -144,6 +147,8 @@ pub struct AppState {
     pub(crate) metrics: Metrics,
     pub(crate) log: Option<PredictionLog>,
     pub(crate) feedback: FeedbackStore,
+    /// Per-version feedback counts and the A/B splits' sequential tests (see [`crate::experiment`]).
+    pub(crate) experiments: crate::experiment::Experiments,
     /// `/openapi.json` and the forms, rendered once per registry generation.
     pub(crate) pages: crate::page_cache::PageCache,
     pub(crate) options: Options,
@@ -183,6 +188,7 @@ impl AppState {
             keys: keys.map(|k| RwLock::new(Arc::new(k))),
             log,
             feedback: FeedbackStore::new(options.feedback_capacity),
+            experiments: crate::experiment::Experiments::default(),
             body_budget: crate::body_budget::budget(options.max_inflight_body_bytes),
             pages: crate::page_cache::PageCache::default(),
             options,
