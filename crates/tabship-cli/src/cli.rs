@@ -221,6 +221,8 @@ pub struct ServerArgs {
     /// `scoring_route`.
     #[arg(long, env = "TABSHIP_SCORE_ROUTE", value_name = "PATH")]
     pub score_route: Option<String>,
+    #[command(flatten)]
+    pub experiment: crate::experiment_args::ExperimentArgs,
     /// Vertex AI's predict route (`AIP_PREDICT_ROUTE`), set by `tabship serve` from the
     /// environment Vertex gives the container.
     #[arg(skip)]

@@ -10,6 +10,7 @@ mod cli;
 mod commands;
 mod csv_args;
 mod error;
+mod experiment_args;
 mod input;
 mod labelled;
 mod output;

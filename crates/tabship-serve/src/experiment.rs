@@ -6,6 +6,11 @@
 //!
 //! The test restarts whenever the pair of versions in the split changes. It lives in memory, per
 //! replica: each replica tests the labels it joined (see `docs/compare.md`).
+//!
+//! With `--auto-promote` ([`ExperimentOptions::auto_promote`]) the first verdict other than
+//! `inconclusive` is acted on through the admin path (saved with `--state-dir`, logged, counted
+//! in `tabship_experiment_decisions_total`): `promote` makes the challenger the current version
+//! and removes the split; `keep` removes the split, so all traffic goes back to the champion.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -30,6 +35,8 @@ pub struct ExperimentOptions {
     pub sequential: SequentialOptions,
     /// Minimum accuracy gain of the challenger for `promote` (default 0).
     pub margin: f64,
+    /// Act on the verdict (`tabship serve --auto-promote`; default off: report only).
+    pub auto_promote: bool,
 }
 
 impl Default for ExperimentOptions {
@@ -37,6 +44,7 @@ impl Default for ExperimentOptions {
         ExperimentOptions {
             sequential: SequentialOptions::default(),
             margin: 0.0,
+            auto_promote: false,
         }
     }
 }
@@ -57,6 +65,20 @@ struct Running {
     champion: String,
     challenger: String,
     test: Sequential,
+    /// A decision was handed to `--auto-promote` (it is acted on once).
+    decided: bool,
+}
+
+/// A verdict for `--auto-promote` to act on.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Decision {
+    champion: String,
+    challenger: String,
+    verdict: Verdict,
+    p_value: f64,
+    low: f64,
+    high: f64,
+    labels: (u64, u64),
 }
 
 #[derive(Debug, Default)]
@@ -96,7 +118,8 @@ fn pair(entry: &ModelEntry) -> Result<(String, String), &'static str> {
 impl Experiments {
     /// Counts a label joined to a prediction of `version` of model `name`, and feeds the
     /// sequential test when the version is an arm of the split's champion/challenger pair
-    /// (classifiers: the test is on error rates).
+    /// (classifiers: the test is on error rates). With `auto_promote`, the first verdict that is
+    /// not `inconclusive` is returned, once, for [`act`].
     pub(crate) fn record(
         &self,
         name: &str,
@@ -104,7 +127,7 @@ impl Experiments {
         version: &str,
         labelled: Labelled,
         options: &ExperimentOptions,
-    ) {
+    ) -> Option<Decision> {
         let mut models = lock(&self.models);
         let model = models.entry(name.to_owned()).or_default();
         let counts = model.versions.entry(version.to_owned()).or_default();
@@ -121,29 +144,53 @@ impl Experiments {
         };
         let (Some(error), Ok((champion, challenger))) = (error, pair(entry)) else {
             model.running = None;
-            return;
+            return None;
         };
         let same = model
             .running
             .as_ref()
             .is_some_and(|r| r.champion == champion && r.challenger == challenger);
         if !same {
-            let Ok(test) = Sequential::new(options.sequential) else {
-                return;
-            };
+            let test = Sequential::new(options.sequential).ok()?;
             model.running = Some(Running {
                 champion,
                 challenger,
                 test,
+                decided: false,
             });
         }
-        if let Some(running) = &mut model.running {
-            if version == running.champion {
-                running.test.observe(Arm::First, error);
-            } else if version == running.challenger {
-                running.test.observe(Arm::Second, error);
-            }
+        let running = model.running.as_mut()?;
+        if version == running.champion {
+            running.test.observe(Arm::First, error);
+        } else if version == running.challenger {
+            running.test.observe(Arm::Second, error);
+        } else {
+            return None;
         }
+        let status = running.test.status();
+        if !options.auto_promote || running.decided || !status.started {
+            return None;
+        }
+        let verdict = decide(
+            status.low,
+            status.high,
+            Some(status.p_value),
+            status.alpha,
+            options.margin,
+        );
+        if verdict == Verdict::Inconclusive {
+            return None;
+        }
+        running.decided = true;
+        Some(Decision {
+            champion: running.champion.clone(),
+            challenger: running.challenger.clone(),
+            verdict,
+            p_value: status.p_value,
+            low: status.low,
+            high: status.high,
+            labels: (status.first.labels, status.second.labels),
+        })
     }
 
     /// The experiment report of model `name` (see the module docs).
@@ -243,6 +290,61 @@ impl Experiments {
             "versions": versions,
             "experiment": experiment,
         })
+    }
+}
+
+/// Acts on an `--auto-promote` decision for model `name` through the admin path (saved with a
+/// state directory before it is served): `promote` makes the challenger current (the champion
+/// goes to the history, so `rollback` undoes it) and removes the split; `keep` removes the split.
+/// Nothing changes when the split no longer pairs the same versions (an operator changed it
+/// meanwhile). Every outcome is logged; applied decisions are counted.
+pub(crate) async fn act(state: &Arc<AppState>, name: &str, decision: Decision) {
+    let Decision {
+        champion,
+        challenger,
+        verdict,
+        p_value,
+        low,
+        high,
+        labels,
+    } = decision;
+    let result = crate::admin::change(state, name, |entry| {
+        if pair(entry).ok() != Some((champion.clone(), challenger.clone())) {
+            return Err(ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                "split_changed",
+                "the split no longer pairs the tested versions",
+            ));
+        }
+        if verdict == Verdict::Promote {
+            let previous = std::mem::replace(&mut entry.current, challenger.clone());
+            entry.history.push(previous);
+        }
+        entry.split = None;
+        Ok(())
+    })
+    .await;
+    match result {
+        Ok(_) => {
+            tracing::info!(
+                model = %name, %champion, %challenger, verdict = verdict.name(), p_value, low, high,
+                champion_labels = labels.0, challenger_labels = labels.1,
+                "experiment decided: {}",
+                if verdict == Verdict::Promote { "challenger promoted, split removed" } else { "champion kept, split removed" }
+            );
+            state
+                .metrics
+                .experiment_decisions
+                .get_or_create(&crate::metrics::DecisionLabels {
+                    model: name.to_owned(),
+                    decision: verdict.name().to_owned(),
+                })
+                .inc();
+        }
+        Err(e) => tracing::warn!(
+            model = %name, %champion, %challenger, verdict = verdict.name(), error = ?e,
+            "experiment decision not applied"
+        ),
     }
 }
 

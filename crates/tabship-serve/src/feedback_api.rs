@@ -196,14 +196,19 @@ pub(crate) async fn feedback(
         }
     };
     model.monitor.record(labelled);
-    if let Some(entry) = state.registry().models.get(&model.name) {
+    let decision = state.registry().models.get(&model.name).and_then(|entry| {
         state.experiments.record(
             &model.name,
             entry,
             &model.version,
             labelled,
             &state.options.experiment,
-        );
+        )
+    });
+    if let Some(decision) = decision {
+        // Applied before the answer, so the client that sent the deciding label sees the new
+        // routing on its next request.
+        crate::experiment::act(&state, &model.name, decision).await;
     }
     state
         .metrics

@@ -50,6 +50,15 @@ pub struct ResultLabels {
     pub result: String,
 }
 
+/// Labels of an `--auto-promote` decision.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DecisionLabels {
+    /// Model name.
+    pub model: String,
+    /// `promote` (the challenger became current) or `keep` (the split was removed).
+    pub decision: String,
+}
+
 fn latency_histogram() -> Histogram {
     Histogram::new([
         0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
@@ -77,6 +86,8 @@ pub struct Metrics {
     pub log_dropped: Counter,
     /// Keys-file reloads by result (`ok`, `error`).
     pub keys_reloads: Family<ResultLabels, Counter>,
+    /// A/B experiments decided by `--auto-promote`, by model and decision.
+    pub experiment_decisions: Family<DecisionLabels, Counter>,
     /// The counters of unloaded versions (see [`Metrics::retire`]).
     retired: Arc<Mutex<Retired>>,
 }
@@ -94,6 +105,7 @@ impl Metrics {
         let shadow_disagreements = Family::<VersionLabels, Counter>::default();
         let log_dropped = Counter::default();
         let keys_reloads = Family::<ResultLabels, Counter>::default();
+        let experiment_decisions = Family::<DecisionLabels, Counter>::default();
         for result in ["ok", "error"] {
             // Both series exist from the start, so `increase()` sees the first reload.
             let _ = keys_reloads.get_or_create(&ResultLabels {
@@ -140,6 +152,11 @@ impl Metrics {
             "Keys-file reloads (SIGHUP or POST /admin/keys/reload) by result",
             keys_reloads.clone(),
         );
+        registry.register(
+            "tabship_experiment_decisions",
+            "A/B experiments decided by --auto-promote (promote: the challenger became current; keep: the split was removed)",
+            experiment_decisions.clone(),
+        );
         let retired = Arc::new(Mutex::new(Retired::default()));
         registry.register_collector(Box::new(ModelsCollector {
             models,
@@ -155,6 +172,7 @@ impl Metrics {
             shadow_disagreements,
             log_dropped,
             keys_reloads,
+            experiment_decisions,
             retired,
         }
     }

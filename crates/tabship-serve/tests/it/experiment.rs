@@ -146,3 +146,105 @@ async fn equal_versions_stay_inconclusive_and_the_route_is_guarded() {
         .await
         .error(StatusCode::NOT_FOUND, "model_not_found");
 }
+
+/// A keyed server saving its state in `dir`, acting on verdicts (`--auto-promote`), with the
+/// tree model uploaded as iris version `b` (on the first start only: later starts restore it).
+async fn auto_promoting(dir: &std::path::Path, upload: bool) -> axum::Router {
+    let options = tabship_serve::Options {
+        state_dir: Some(dir.to_path_buf()),
+        experiment: tabship_serve::experiment::ExperimentOptions {
+            auto_promote: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let app = tabship_serve::router(state_with(Some(keys()), options));
+    if upload {
+        let tree = std::fs::read(golden("iris_tree.tabship")).expect("artifact");
+        let a = admin_upload(
+            &app,
+            "/admin/models/iris/versions?version=b&activate=false",
+            tree,
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+        split_golden_and_b(&app).await;
+    }
+    app
+}
+
+async fn iris(app: &axum::Router) -> Value {
+    let a = get_with_token(app, "/models/iris", &bearer(ALL_TOKEN)).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    a.json()
+}
+
+async fn metrics_text(app: &axum::Router) -> String {
+    get_with_token(app, "/metrics", &bearer(ALL_TOKEN))
+        .await
+        .text()
+}
+
+#[tokio::test]
+async fn auto_promote_makes_the_winner_current_once_and_the_decision_survives_a_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = auto_promoting(dir.path(), true).await;
+    let served = predictions(&app, "user", 160).await;
+    for (id, version) in &served {
+        label(
+            &app,
+            id,
+            if version == "golden" {
+                "virginica"
+            } else {
+                "setosa"
+            },
+        )
+        .await;
+    }
+    let model = iris(&app).await;
+    assert_eq!(model["current_version"], "b", "{model}");
+    assert_eq!(model["split"], Value::Null);
+    assert_eq!(model["history"], json!(["golden"]));
+    let text = metrics_text(&app).await;
+    assert!(
+        text.contains(
+            "tabship_experiment_decisions_total{model=\"iris\",decision=\"promote\"} 1\n"
+        ),
+        "{text}"
+    );
+    // Later labels (the split is gone) decide nothing more.
+    assert_eq!(experiment(&app).await["experiment"]["running"], false);
+    drop(app);
+    let restarted = auto_promoting(dir.path(), false).await;
+    let model = iris(&restarted).await;
+    assert_eq!(model["current_version"], "b");
+    assert_eq!(model["split"], Value::Null);
+}
+
+#[tokio::test]
+async fn auto_promote_removes_the_split_when_the_challenger_loses() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = auto_promoting(dir.path(), true).await;
+    let served = predictions(&app, "user", 160).await;
+    for (id, version) in &served {
+        label(
+            &app,
+            id,
+            if version == "b" {
+                "virginica"
+            } else {
+                "setosa"
+            },
+        )
+        .await;
+    }
+    let model = iris(&app).await;
+    assert_eq!(model["current_version"], "golden", "{model}");
+    assert_eq!(model["split"], Value::Null);
+    let text = metrics_text(&app).await;
+    assert!(
+        text.contains("tabship_experiment_decisions_total{model=\"iris\",decision=\"keep\"} 1\n"),
+        "{text}"
+    );
+}
