@@ -117,32 +117,31 @@ def paired_cases(rng):
     return out
 
 
+def bootstrap_case(kind, truth, a, b, difference, seed):
+    """scipy's paired percentile interval of `difference(truth, a, b)`, 20,000 resamples."""
+    res = stats.bootstrap((truth, a, b), difference, paired=True, vectorized=False,
+                          n_resamples=20000, confidence_level=0.95, method="percentile",
+                          random_state=seed)
+    return {"kind": kind, "truth": truth.tolist(), "first": a.tolist(), "second": b.tolist(),
+            "low": float(res.confidence_interval.low),
+            "high": float(res.confidence_interval.high),
+            "standard_error": float(res.standard_error)}
+
+
 def bootstrap_cases(rng):
     """Paired percentile intervals of accuracy and MAE differences by scipy, many resamples."""
-    out = []
     rows = 600
     truth = rng.integers(0, 2, rows)
     a = np.where(rng.random(rows) < 0.80, truth, 1 - truth)
     b = np.where(rng.random(rows) < 0.85, truth, 1 - truth)
-    res = stats.bootstrap((truth, a, b), lambda t, x, y: np.mean(y == t) - np.mean(x == t),
-                          paired=True, vectorized=False, n_resamples=20000,
-                          confidence_level=0.95, method="percentile", random_state=1)
-    out.append({"kind": "accuracy", "truth": truth.tolist(), "first": a.tolist(),
-                "second": b.tolist(), "low": float(res.confidence_interval.low),
-                "high": float(res.confidence_interval.high),
-                "standard_error": float(res.standard_error)})
+    accuracy = bootstrap_case("accuracy", truth, a, b,
+                              lambda t, x, y: np.mean(y == t) - np.mean(x == t), 1)
     truth = rng.normal(0, 5, rows)
     a = truth + rng.normal(0, 2, rows)
     b = truth + rng.normal(0, 1.8, rows)
-    res = stats.bootstrap((truth, a, b),
-                          lambda t, x, y: np.mean(np.abs(y - t)) - np.mean(np.abs(x - t)),
-                          paired=True, vectorized=False, n_resamples=20000,
-                          confidence_level=0.95, method="percentile", random_state=2)
-    out.append({"kind": "mae", "truth": truth.tolist(), "first": a.tolist(),
-                "second": b.tolist(), "low": float(res.confidence_interval.low),
-                "high": float(res.confidence_interval.high),
-                "standard_error": float(res.standard_error)})
-    return out
+    mae = bootstrap_case("mae", truth, a, b,
+                         lambda t, x, y: np.mean(np.abs(y - t)) - np.mean(np.abs(x - t)), 2)
+    return [accuracy, mae]
 
 
 def msprt(events, alpha, tau, min_labels):

@@ -191,7 +191,7 @@ fn main() {
         },
     ];
     let sizes = [250usize, 500, 750, 1000, 1500, 2000, 3000, 4000, 6000];
-    println!("### Offline: `tabship compare` at its defaults ({reps} runs per cell)\n");
+    println!("#### Offline: `tabship compare` at its defaults ({reps} runs per cell)\n");
     println!(
         "Share of `promote` verdicts. Champion 80% accurate; the models disagree on 14% (equal: 14%, +5: 15%) of rows.\n"
     );
@@ -213,10 +213,10 @@ fn main() {
     }
 
     println!(
-        "\n### Live: the mSPRT read after every label ({live_reps} runs, horizon {horizon} labels)\n"
+        "\n#### Live: the mSPRT read after every label ({live_reps} runs, horizon {horizon} labels)\n"
     );
     println!(
-        "| error rates (champion / challenger) | promoted | labels to promote: median | 80th percentile | kept | naive z-test every 100 labels: ever significant |"
+        "| error rates (champion / challenger) | promoted | labels to promote: median | 80th percentile | kept | equal rates: a naive z-test read every 100 labels ever significant |"
     );
     println!("|---|---:|---:|---:|---:|---:|");
     for (k, errors) in [(0.20, 0.20), (0.20, 0.18), (0.20, 0.15)]

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use serde_json::json;
 use tabship::Pipeline;
 use tabship::drift::compare::{CompareOptions, Comparison, Metric, PairedTest, Verdict};
@@ -29,9 +29,12 @@ pub struct CompareArgs {
     pub challenger: PathBuf,
     /// Labelled CSV both models score: the feature columns and the training target column.
     pub data: PathBuf,
-    /// The metric of the verdict [default: accuracy for classifiers, mae for regressors].
-    #[arg(long, value_enum)]
-    pub metric: Option<MetricArg>,
+    /// The metric of the verdict: accuracy (tested by the exact McNemar test), f1, roc-auc (the
+    /// bootstrap interval alone decides), log-loss, mae, rmse (the paired t-test on per-row log
+    /// losses, absolute or squared errors) [default: accuracy for classifiers, mae for
+    /// regressors].
+    #[arg(long, value_parser = metric)]
+    pub metric: Option<Metric>,
     /// Minimum improvement of the metric, in its units (0.01: one accuracy point; for MAE,
     /// in the target's units), for `promote`.
     #[arg(long, default_value_t = 0.0, value_parser = non_negative)]
@@ -52,34 +55,15 @@ pub struct CompareArgs {
     pub json: bool,
 }
 
-/// The metrics `--metric` accepts.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum MetricArg {
-    /// Share of correct predictions; tested by the exact McNemar test.
-    Accuracy,
-    /// Macro F1; the bootstrap interval alone decides.
-    F1,
-    /// ROC AUC (two classes); the bootstrap interval alone decides.
-    RocAuc,
-    /// Log loss; tested by the paired t-test on per-row log losses.
-    LogLoss,
-    /// Mean absolute error; tested by the paired t-test on absolute errors.
-    Mae,
-    /// Root mean squared error; tested by the paired t-test on squared errors.
-    Rmse,
-}
-
-impl From<MetricArg> for Metric {
-    fn from(m: MetricArg) -> Self {
-        match m {
-            MetricArg::Accuracy => Metric::Accuracy,
-            MetricArg::F1 => Metric::F1,
-            MetricArg::RocAuc => Metric::RocAuc,
-            MetricArg::LogLoss => Metric::LogLoss,
-            MetricArg::Mae => Metric::Mae,
-            MetricArg::Rmse => Metric::Rmse,
-        }
-    }
+/// `--metric`: a metric by its name (`accuracy`, `f1`, `roc-auc`, `log-loss`, `mae`, `rmse`).
+fn metric(text: &str) -> std::result::Result<Metric, String> {
+    Metric::ALL
+        .into_iter()
+        .find(|m| m.name() == text)
+        .ok_or_else(|| {
+            let names: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
+            format!("expected one of {}, got `{text}`", names.join(", "))
+        })
 }
 
 fn non_negative(text: &str) -> std::result::Result<f64, String> {
@@ -113,7 +97,7 @@ pub fn run(args: CompareArgs) -> Result<Verdict> {
     champion.check_comparable(&challenger)?;
     let labelled = crate::labelled::read(&args.data, &champion, &args.csv.options(), "compare")?;
     let options = CompareOptions {
-        metric: args.metric.map(Metric::from),
+        metric: args.metric,
         margin: args.margin,
         alpha: args.alpha,
         resamples: args.resamples,

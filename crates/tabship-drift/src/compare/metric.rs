@@ -393,22 +393,19 @@ mod tests {
 
     #[test]
     fn lengths_and_classes_are_checked() {
-        let o = classifier(&[0, 1], &[1], &[0.5, 0.5], &[0.5, 0.5]);
-        let err = o
-            .validate()
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let refused = |truth, predicted| {
+            let o = classifier(truth, predicted, &[0.5, 0.5], &[0.5, 0.5]);
+            o.validate()
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        let err = refused(&[0, 1], &[1]);
         assert!(
             err.contains("`predicted`") && err.contains("got 1"),
             "{err}"
         );
-        let o = classifier(&[0, 2], &[1, 1], &[0.5, 0.5], &[0.5, 0.5]);
-        let err = o
-            .validate()
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = refused(&[0, 2], &[1, 1]);
         assert!(
             err.contains("less than 2") && err.contains("got 2"),
             "{err}"

@@ -160,14 +160,7 @@ async fn auto_promoting(dir: &std::path::Path, upload: bool) -> axum::Router {
     };
     let app = tabship_serve::router(state_with(Some(keys()), options));
     if upload {
-        let tree = std::fs::read(golden("iris_tree.tabship")).expect("artifact");
-        let a = admin_upload(
-            &app,
-            "/admin/models/iris/versions?version=b&activate=false",
-            tree,
-        )
-        .await;
-        assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+        upload_version_b(&app).await;
         split_golden_and_b(&app).await;
     }
     app
@@ -185,16 +178,15 @@ async fn metrics_text(app: &axum::Router) -> String {
         .text()
 }
 
-#[tokio::test]
-async fn auto_promote_makes_the_winner_current_once_and_the_decision_survives_a_restart() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let app = auto_promoting(dir.path(), true).await;
-    let served = predictions(&app, "user", 160).await;
+/// Labels 160 predictions split between golden and b: the `loser`'s are all wrong, the other's
+/// all right; the model as `GET /models/iris` answers it after, and the decisions counter.
+async fn decided(app: &axum::Router, loser: &str) -> (Value, String) {
+    let served = predictions(app, "user", 160).await;
     for (id, version) in &served {
         label(
-            &app,
+            app,
             id,
-            if version == "golden" {
+            if version == loser {
                 "virginica"
             } else {
                 "setosa"
@@ -202,11 +194,18 @@ async fn auto_promote_makes_the_winner_current_once_and_the_decision_survives_a_
         )
         .await;
     }
-    let model = iris(&app).await;
+    let model = iris(app).await;
+    assert_eq!(model["split"], Value::Null, "{model}");
+    (model, metrics_text(app).await)
+}
+
+#[tokio::test]
+async fn auto_promote_makes_the_winner_current_once_and_the_decision_survives_a_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = auto_promoting(dir.path(), true).await;
+    let (model, text) = decided(&app, "golden").await;
     assert_eq!(model["current_version"], "b", "{model}");
-    assert_eq!(model["split"], Value::Null);
     assert_eq!(model["history"], json!(["golden"]));
-    let text = metrics_text(&app).await;
     assert!(
         text.contains(
             "tabship_experiment_decisions_total{model=\"iris\",decision=\"promote\"} 1\n"
@@ -226,23 +225,8 @@ async fn auto_promote_makes_the_winner_current_once_and_the_decision_survives_a_
 async fn auto_promote_removes_the_split_when_the_challenger_loses() {
     let dir = tempfile::tempdir().expect("temp dir");
     let app = auto_promoting(dir.path(), true).await;
-    let served = predictions(&app, "user", 160).await;
-    for (id, version) in &served {
-        label(
-            &app,
-            id,
-            if version == "b" {
-                "virginica"
-            } else {
-                "setosa"
-            },
-        )
-        .await;
-    }
-    let model = iris(&app).await;
+    let (model, text) = decided(&app, "b").await;
     assert_eq!(model["current_version"], "golden", "{model}");
-    assert_eq!(model["split"], Value::Null);
-    let text = metrics_text(&app).await;
     assert!(
         text.contains("tabship_experiment_decisions_total{model=\"iris\",decision=\"keep\"} 1\n"),
         "{text}"

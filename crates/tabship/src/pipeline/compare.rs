@@ -108,18 +108,7 @@ impl Pipeline {
         options: &CompareOptions,
     ) -> Result<Comparison> {
         self.check_comparable(challenger)?;
-        if truth.len() != batch.n_rows() {
-            return Err(Error::InvalidBatch(format!(
-                "{} true outcomes for {} rows",
-                truth.len(),
-                batch.n_rows()
-            )));
-        }
-        if batch.n_rows() == 0 {
-            return Err(Error::InvalidBatch(
-                "no rows to compare on: metrics of no rows are undefined".into(),
-            ));
-        }
+        super::evaluate::check_rows(batch, truth, "compare on")?;
         let first = self.scored(batch, truth)?;
         let second = challenger.scored(batch, truth)?;
         let classes = self.classes().len();
