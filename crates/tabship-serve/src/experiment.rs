@@ -23,8 +23,9 @@ use tabship::Task;
 use tabship::drift::compare::{Arm, Sequential, SequentialOptions, Verdict, decide};
 
 use crate::error::ApiError;
+use crate::metrics::{Labels, gauge_family};
 use crate::monitoring::Labelled;
-use crate::registry::ModelEntry;
+use crate::registry::{ModelEntry, RegistryCell};
 use crate::state::AppState;
 
 /// The experiment's settings (`tabship serve --experiment-alpha`, `--experiment-margin`).
@@ -290,6 +291,106 @@ impl Experiments {
             "versions": versions,
             "experiment": experiment,
         })
+    }
+}
+
+/// The experiments' gauges, read at scrape time: for each running experiment its always-valid
+/// p-value, accuracy difference and confidence sequence, labelled by model, champion and
+/// challenger, and its verdict (value 1).
+#[derive(Debug)]
+pub(crate) struct Collector {
+    models: Arc<RegistryCell>,
+    experiments: Arc<Experiments>,
+    options: ExperimentOptions,
+}
+
+impl Collector {
+    /// A collector of `experiments` over the served `models`.
+    pub(crate) fn new(
+        models: Arc<RegistryCell>,
+        experiments: Arc<Experiments>,
+        options: ExperimentOptions,
+    ) -> Self {
+        Collector {
+            models,
+            experiments,
+            options,
+        }
+    }
+}
+
+impl prometheus_client::collector::Collector for Collector {
+    fn encode(
+        &self,
+        mut encoder: prometheus_client::encoding::DescriptorEncoder,
+    ) -> Result<(), std::fmt::Error> {
+        let registry = self.models.load();
+        let (mut p, mut difference, mut low, mut high, mut verdicts) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        {
+            let models = lock(&self.experiments.models);
+            for (name, entry) in &registry.models {
+                let Ok((champion, challenger)) = pair(entry) else {
+                    continue;
+                };
+                let Some(running) = models
+                    .get(name)
+                    .and_then(|m| m.running.as_ref())
+                    .filter(|r| r.champion == champion && r.challenger == challenger)
+                else {
+                    continue;
+                };
+                let s = running.test.status();
+                let labels: Labels = vec![
+                    ("model", name.clone()),
+                    ("champion", champion),
+                    ("challenger", challenger),
+                ];
+                let verdict = if s.started {
+                    decide(s.low, s.high, Some(s.p_value), s.alpha, self.options.margin)
+                } else {
+                    Verdict::Inconclusive
+                };
+                let mut v = labels.clone();
+                v.push(("verdict", verdict.name().to_owned()));
+                verdicts.push((v, 1.0));
+                p.push((labels.clone(), s.p_value));
+                difference.push((labels.clone(), s.difference));
+                low.push((labels.clone(), s.low));
+                high.push((labels, s.high));
+            }
+        }
+        let e = &mut encoder;
+        gauge_family(
+            e,
+            "tabship_experiment_p_value",
+            "Always-valid p-value of no accuracy difference between an A/B split's champion and challenger (this replica)",
+            &p,
+        )?;
+        gauge_family(
+            e,
+            "tabship_experiment_difference",
+            "Challenger accuracy minus champion accuracy on the labels of the running A/B experiment",
+            &difference,
+        )?;
+        gauge_family(
+            e,
+            "tabship_experiment_interval_low",
+            "Lower end of the confidence sequence of the accuracy difference",
+            &low,
+        )?;
+        gauge_family(
+            e,
+            "tabship_experiment_interval_high",
+            "Upper end of the confidence sequence of the accuracy difference",
+            &high,
+        )?;
+        gauge_family(
+            e,
+            "tabship_experiment_verdict",
+            "The running experiment's verdict (value 1): promote, keep or inconclusive",
+            &verdicts,
+        )
     }
 }
 

@@ -197,6 +197,11 @@ impl Metrics {
         lock(&self.retired).sweep();
     }
 
+    /// Adds a collector read at every scrape (the A/B experiments' gauges).
+    pub(crate) fn register_collector(&mut self, collector: Box<dyn Collector>) {
+        self.registry.register_collector(collector);
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self) -> Result<String, std::fmt::Error> {
         let mut out = String::with_capacity(16 * 1024);
@@ -211,7 +216,8 @@ struct ModelsCollector {
     retired: Arc<Mutex<Retired>>,
 }
 
-type Labels = Vec<(&'static str, String)>;
+/// A series' labels, in order.
+pub(crate) type Labels = Vec<(&'static str, String)>;
 
 fn lock(retired: &Mutex<Retired>) -> std::sync::MutexGuard<'_, Retired> {
     match retired.lock() {
@@ -380,7 +386,8 @@ fn counter_family(
     const_family(encoder, name, help, rows, ConstCounter::new)
 }
 
-fn gauge_family(
+/// Encodes one gauge family from its rows (collectors read their values at scrape time).
+pub(crate) fn gauge_family(
     encoder: &mut DescriptorEncoder,
     name: &str,
     help: &str,

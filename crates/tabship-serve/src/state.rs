@@ -148,7 +148,7 @@ pub struct AppState {
     pub(crate) log: Option<PredictionLog>,
     pub(crate) feedback: FeedbackStore,
     /// Per-version feedback counts and the A/B splits' sequential tests (see [`crate::experiment`]).
-    pub(crate) experiments: crate::experiment::Experiments,
+    pub(crate) experiments: Arc<crate::experiment::Experiments>,
     /// `/openapi.json` and the forms, rendered once per registry generation.
     pub(crate) pages: crate::page_cache::PageCache,
     pub(crate) options: Options,
@@ -172,12 +172,21 @@ impl AppState {
                 source,
             })?;
         }
+        let experiments = Arc::new(crate::experiment::Experiments::default());
         let log = match &options.prediction_log {
             Some(cfg) => Some(PredictionLog::open(cfg.clone())?),
             None => None,
         };
         Ok(Arc::new(AppState {
-            metrics: Metrics::new(registry.clone()),
+            metrics: {
+                let mut metrics = Metrics::new(registry.clone());
+                metrics.register_collector(Box::new(crate::experiment::Collector::new(
+                    registry.clone(),
+                    experiments.clone(),
+                    options.experiment,
+                )));
+                metrics
+            },
             registry,
             admin: Arc::new(tokio::sync::Mutex::new(())),
             uploads: tokio::sync::Semaphore::new(
@@ -188,7 +197,7 @@ impl AppState {
             keys: keys.map(|k| RwLock::new(Arc::new(k))),
             log,
             feedback: FeedbackStore::new(options.feedback_capacity),
-            experiments: crate::experiment::Experiments::default(),
+            experiments,
             body_budget: crate::body_budget::budget(options.max_inflight_body_bytes),
             pages: crate::page_cache::PageCache::default(),
             options,

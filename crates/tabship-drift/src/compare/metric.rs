@@ -255,10 +255,14 @@ impl<'a> Weighted<'a> {
     }
 
     /// The metric with row `i` counted `weights[i]` times (`None`: once each); `None` when
-    /// undefined (no weight, or ROC AUC without both classes). `weights` has one value per row.
+    /// undefined (no weight, ROC AUC without both classes, or `weights` not of one value per
+    /// row).
     pub fn value_weighted(&self, weights: Option<&[u32]>) -> Option<f64> {
-        let w = |i: usize| weights.map_or(1.0, |w| f64::from(w[i]));
         let rows = self.outcomes.len();
+        if weights.is_some_and(|w| w.len() != rows) {
+            return None;
+        }
+        let w = |i: usize| weights.map_or(1.0, |w| f64::from(w[i]));
         let total: f64 = (0..rows).map(w).sum();
         if total == 0.0 {
             return None;

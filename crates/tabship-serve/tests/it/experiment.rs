@@ -106,6 +106,15 @@ async fn a_challenger_that_errs_less_is_promoted_by_the_sequential_test() {
     };
     assert_eq!(accuracy("golden"), Some(json!(0.0)));
     assert_eq!(accuracy("b"), Some(json!(1.0)));
+    let text = metrics_text(&app).await;
+    let series = "{model=\"iris\",champion=\"golden\",challenger=\"b\"";
+    for expected in [
+        format!("tabship_experiment_verdict{series},verdict=\"promote\"}} 1.0\n"),
+        format!("tabship_experiment_difference{series}}} 1.0\n"),
+        format!("tabship_experiment_p_value{series}}} {}\n", e["p_value"]),
+    ] {
+        assert!(text.contains(&expected), "missing `{expected}` in\n{text}");
+    }
 
     // Removing the split ends the test.
     admin_json(&app, Method::DELETE, "/admin/models/iris/split", json!({})).await;
