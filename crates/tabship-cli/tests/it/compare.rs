@@ -113,7 +113,7 @@ fn a_better_classifier_is_promoted_a_worse_one_kept_and_a_twin_inconclusive() {
     assert!((log_loss - logistic_metrics["log_loss"].as_f64().expect("log loss")).abs() < 1e-12);
     // McNemar's discordant counts are the accuracy difference, row for row.
     let test = &c["test"];
-    assert_eq!(test["test"], "mc-nemar");
+    assert_eq!(test["test"], "mcnemar");
     let (b, cc) = (
         test["only_first"].as_f64().expect("b"),
         test["only_second"].as_f64().expect("c"),

@@ -55,6 +55,7 @@ pub struct MetricPair {
 #[serde(tag = "test", rename_all = "kebab-case")]
 pub enum PairedTest {
     /// The exact McNemar test (accuracy).
+    #[serde(rename = "mcnemar")]
     McNemar(McNemar),
     /// Student's paired t-test on per-row losses (log loss, MAE, RMSE through squared errors).
     PairedT(PairedT),
