@@ -58,12 +58,11 @@ fn offline_run(s: &Paired, rows: usize, rng: &mut ChaCha8Rng, seed: u64) -> Verd
             second[i] = 1 - truth[i];
         }
     }
-    let half = vec![0.5; rows];
     let outcome = |predicted| {
         Outcomes::Classifier(ClassifierOutcomes {
             truth: &truth,
             predicted,
-            proba_of_truth: &half,
+            proba_of_truth: None,
             positive_score: None,
             classes: 2,
         })

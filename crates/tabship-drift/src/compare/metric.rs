@@ -71,8 +71,9 @@ pub struct ClassifierOutcomes<'a> {
     pub truth: &'a [usize],
     /// The predicted class of each row.
     pub predicted: &'a [usize],
-    /// The predicted probability of each row's true class (log loss).
-    pub proba_of_truth: &'a [f64],
+    /// The predicted probability of each row's true class (log loss; without it, log loss does
+    /// not apply).
+    pub proba_of_truth: Option<&'a [f64]>,
     /// The score of the positive class (index 1) of each row, for two classes (ROC AUC).
     pub positive_score: Option<&'a [f64]>,
     /// The number of classes.
@@ -128,7 +129,9 @@ impl Outcomes<'_> {
         match self {
             Outcomes::Classifier(c) => {
                 check("predicted", c.predicted.len())?;
-                check("proba_of_truth", c.proba_of_truth.len())?;
+                if let Some(proba) = c.proba_of_truth {
+                    check("proba_of_truth", proba.len())?;
+                }
                 if let Some(scores) = c.positive_score {
                     check("positive_score", scores.len())?;
                 }
@@ -172,7 +175,7 @@ impl Outcomes<'_> {
                     .collect(),
             ),
             (Outcomes::Classifier(c), Metric::LogLoss) => {
-                Some(c.proba_of_truth.iter().map(|&p| nll(p)).collect())
+                Some(c.proba_of_truth?.iter().map(|&p| nll(p)).collect())
             }
             (Outcomes::Regressor(r), Metric::Mae) => Some(
                 r.truth
@@ -214,6 +217,7 @@ impl<'a> Weighted<'a> {
         outcomes.validate()?;
         let applies = match (&outcomes, metric) {
             (Outcomes::Classifier(c), Metric::RocAuc) => c.positive_score.is_some(),
+            (Outcomes::Classifier(c), Metric::LogLoss) => c.proba_of_truth.is_some(),
             (Outcomes::Classifier(_), m) => m.is_classification(),
             (Outcomes::Regressor(_), m) => !m.is_classification(),
         };
@@ -221,6 +225,12 @@ impl<'a> Weighted<'a> {
             let kind = match outcomes {
                 Outcomes::Classifier(c) if c.classes != 2 && metric == Metric::RocAuc => {
                     "a classifier of more than two classes"
+                }
+                Outcomes::Classifier(_) if metric == Metric::RocAuc => {
+                    "outcomes without the positive class's scores"
+                }
+                Outcomes::Classifier(_) if metric == Metric::LogLoss => {
+                    "outcomes without probabilities"
                 }
                 Outcomes::Classifier(_) => "a classifier",
                 Outcomes::Regressor(_) => "a regressor",
@@ -273,7 +283,10 @@ impl<'a> Weighted<'a> {
                 Metric::Accuracy => {
                     Some(mean(&|i| f64::from(u8::from(c.truth[i] == c.predicted[i]))))
                 }
-                Metric::LogLoss => Some(mean(&|i| nll(c.proba_of_truth[i]))),
+                Metric::LogLoss => {
+                    let proba = c.proba_of_truth?;
+                    Some(mean(&|i| nll(proba[i])))
+                }
                 Metric::F1 => Some(macro_f1(&c, &w)),
                 Metric::RocAuc => roc_auc(&c, &self.order, &w),
                 Metric::Mae | Metric::Rmse => None,
@@ -357,7 +370,7 @@ mod tests {
         Outcomes::Classifier(ClassifierOutcomes {
             truth,
             predicted,
-            proba_of_truth: proba,
+            proba_of_truth: Some(proba),
             positive_score: Some(scores),
             classes: 2,
         })
@@ -392,6 +405,19 @@ mod tests {
         assert_eq!(
             err.as_deref(),
             Some("invalid option `metric`: `mae` does not apply to a classifier")
+        );
+        let Outcomes::Classifier(mut c) = o else {
+            panic!("a classifier")
+        };
+        c.proba_of_truth = None;
+        let err = Weighted::new(Metric::LogLoss, Outcomes::Classifier(c))
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "invalid option `metric`: `log-loss` does not apply to outcomes without probabilities"
+            )
         );
     }
 

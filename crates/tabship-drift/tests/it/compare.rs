@@ -92,7 +92,7 @@ fn weighted_metrics_match_scikit_learn_on_repeated_rows() {
         let outcomes = Outcomes::Classifier(ClassifierOutcomes {
             truth: &truth,
             predicted: &predicted,
-            proba_of_truth: &proba,
+            proba_of_truth: Some(&proba),
             positive_score: scores.as_deref(),
             classes: f(&case["classes"]) as usize,
         });
@@ -205,12 +205,11 @@ fn paired_bootstrap_agrees_with_scipy_within_monte_carlo_error() {
         let interval = if case["kind"] == "accuracy" {
             let truth = indices(&case["truth"]);
             let (a, b) = (indices(&case["first"]), indices(&case["second"]));
-            let half = vec![0.5; truth.len()];
             let outcome = |predicted| {
                 Outcomes::Classifier(ClassifierOutcomes {
                     truth: &truth,
                     predicted,
-                    proba_of_truth: &half,
+                    proba_of_truth: None,
                     positive_score: None,
                     classes: 2,
                 })

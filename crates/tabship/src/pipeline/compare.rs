@@ -174,7 +174,7 @@ fn outcomes<'a>(scored: &'a Scored, truth: &'a Truth, classes: usize) -> Result<
         ) => Outcomes::Classifier(ClassifierOutcomes {
             truth,
             predicted,
-            proba_of_truth,
+            proba_of_truth: Some(proba_of_truth),
             positive_score: positive.as_deref(),
             classes,
         }),
