@@ -66,6 +66,17 @@ fn latency_histogram() -> Histogram {
     ])
 }
 
+/// A counter per result, each series created at 0.
+fn outcomes(results: &[&str]) -> Family<ResultLabels, Counter> {
+    let family = Family::<ResultLabels, Counter>::default();
+    for result in results {
+        let _ = family.get_or_create(&ResultLabels {
+            result: (*result).to_owned(),
+        });
+    }
+    family
+}
+
 /// The server's metrics.
 #[derive(Debug)]
 pub struct Metrics {
@@ -88,6 +99,8 @@ pub struct Metrics {
     pub keys_reloads: Family<ResultLabels, Counter>,
     /// A/B experiments decided by `--auto-promote`, by model and decision.
     pub experiment_decisions: Family<DecisionLabels, Counter>,
+    /// Artifact files found by the model-directory watcher, by result (`loaded`, `refused`).
+    pub model_dir_files: Family<ResultLabels, Counter>,
     /// The counters of unloaded versions (see [`Metrics::retire`]).
     retired: Arc<Mutex<Retired>>,
 }
@@ -104,14 +117,9 @@ impl Metrics {
         let shadow = Family::<VersionLabels, Counter>::default();
         let shadow_disagreements = Family::<VersionLabels, Counter>::default();
         let log_dropped = Counter::default();
-        let keys_reloads = Family::<ResultLabels, Counter>::default();
+        // Every result's series exists from the start, so `increase()` sees the first event.
+        let keys_reloads = outcomes(&["ok", "error"]);
         let experiment_decisions = Family::<DecisionLabels, Counter>::default();
-        for result in ["ok", "error"] {
-            // Both series exist from the start, so `increase()` sees the first reload.
-            let _ = keys_reloads.get_or_create(&ResultLabels {
-                result: result.to_owned(),
-            });
-        }
         registry.register(
             "tabship_http_requests",
             "HTTP requests by route, method and status",
@@ -157,6 +165,12 @@ impl Metrics {
             "A/B experiments decided by --auto-promote (promote: the challenger became current; keep: the split was removed)",
             experiment_decisions.clone(),
         );
+        let model_dir_files = outcomes(&["loaded", "refused"]);
+        registry.register(
+            "tabship_model_dir_files",
+            "Artifact files the --model-dir watcher read after start-up, by result (loaded, refused: corrupt, incompatible or a version already loaded with other bytes)",
+            model_dir_files.clone(),
+        );
         let retired = Arc::new(Mutex::new(Retired::default()));
         registry.register_collector(Box::new(ModelsCollector {
             models,
@@ -173,6 +187,7 @@ impl Metrics {
             log_dropped,
             keys_reloads,
             experiment_decisions,
+            model_dir_files,
             retired,
         }
     }
