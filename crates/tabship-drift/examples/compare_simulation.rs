@@ -58,15 +58,8 @@ fn offline_run(s: &Paired, rows: usize, rng: &mut ChaCha8Rng, seed: u64) -> Verd
             second[i] = 1 - truth[i];
         }
     }
-    let outcome = |predicted| {
-        Outcomes::Classifier(ClassifierOutcomes {
-            truth: &truth,
-            predicted,
-            proba_of_truth: None,
-            positive_score: None,
-            classes: 2,
-        })
-    };
+    let outcome =
+        |predicted| Outcomes::Classifier(ClassifierOutcomes::classes_only(&truth, predicted, 2));
     let options = CompareOptions {
         seed,
         ..CompareOptions::default()

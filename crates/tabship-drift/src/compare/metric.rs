@@ -80,6 +80,19 @@ pub struct ClassifierOutcomes<'a> {
     pub classes: usize,
 }
 
+impl<'a> ClassifierOutcomes<'a> {
+    /// Predicted classes without scores: accuracy and F1 apply, log loss and ROC AUC do not.
+    pub fn classes_only(truth: &'a [usize], predicted: &'a [usize], classes: usize) -> Self {
+        ClassifierOutcomes {
+            truth,
+            predicted,
+            proba_of_truth: None,
+            positive_score: None,
+            classes,
+        }
+    }
+}
+
 /// One regressor's per-row outcomes on labelled rows.
 #[derive(Debug, Clone, Copy)]
 pub struct RegressorOutcomes<'a> {

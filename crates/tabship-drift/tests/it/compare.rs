@@ -206,13 +206,7 @@ fn paired_bootstrap_agrees_with_scipy_within_monte_carlo_error() {
             let truth = indices(&case["truth"]);
             let (a, b) = (indices(&case["first"]), indices(&case["second"]));
             let outcome = |predicted| {
-                Outcomes::Classifier(ClassifierOutcomes {
-                    truth: &truth,
-                    predicted,
-                    proba_of_truth: None,
-                    positive_score: None,
-                    classes: 2,
-                })
+                Outcomes::Classifier(ClassifierOutcomes::classes_only(&truth, predicted, 2))
             };
             paired_bootstrap(Metric::Accuracy, outcome(&a), outcome(&b), &options)
         } else {
