@@ -35,7 +35,11 @@ FIXTURE = REPO / "crates" / "tabship-drift" / "tests" / "fixtures" / "compare-re
 
 
 def mcnemar_cases():
-    tables = [(0, 0), (1, 5), (5, 1), (3, 3), (0, 7), (10, 20), (13, 27), (50, 80), (200, 260),
+    # Known tables first: Agresti's presidential approval survey ([[794, 150], [86, 570]],
+    # "Categorical Data Analysis", 2nd ed., table 10.1) and mlxtend's mcnemar example
+    # ([[9945, 25], [15, 15]]: exact p = 0.154); then small, tied, lopsided and large counts.
+    tables = [(150, 86), (25, 15),
+              (0, 0), (1, 5), (5, 1), (3, 3), (0, 7), (10, 20), (13, 27), (50, 80), (200, 260),
               (30, 0), (1234, 1300), (5000, 5200), (9, 31), (120, 95), (400, 520), (2, 1)]
     out = []
     for b, c in tables:
