@@ -35,7 +35,7 @@ FIXTURE = REPO / "crates" / "tabship-drift" / "tests" / "fixtures" / "compare-re
 
 
 def mcnemar_cases():
-    # Known tables first: Agresti's presidential approval survey ([[794, 150], [86, 570]],
+    # Known tables first: Agresti's prime minister approval ratings ([[794, 150], [86, 570]],
     # "Categorical Data Analysis", 2nd ed., table 10.1) and mlxtend's mcnemar example
     # ([[9945, 25], [15, 15]]: exact p = 0.154); then small, tied, lopsided and large counts.
     tables = [(150, 86), (25, 15),
