@@ -22,7 +22,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tabship_drift::compare::{
     Arm, ClassifierOutcomes, CompareOptions, Outcomes, Sequential, SequentialOptions, Verdict,
-    compare, decide,
+    compare,
 };
 
 /// One offline scenario: the probabilities of "only the champion right" (`b`) and "only the
@@ -100,15 +100,13 @@ fn live_run(errors: (f64, f64), horizon: u64, rng: &mut ChaCha8Rng) -> Live {
         if label % 100 == 0 && !naive_false_alarm {
             naive_false_alarm = naive_z_rejects(&s.first, &s.second, options.alpha);
         }
-        if s.started {
-            let verdict = decide(s.low, s.high, Some(s.p_value), s.alpha, 0.0);
-            if verdict != Verdict::Inconclusive {
-                return Live {
-                    verdict,
-                    labels: label,
-                    naive_false_alarm,
-                };
-            }
+        let verdict = s.verdict(0.0);
+        if verdict != Verdict::Inconclusive {
+            return Live {
+                verdict,
+                labels: label,
+                naive_false_alarm,
+            };
         }
     }
     Live {

@@ -13,18 +13,18 @@
 //! and removes the split; `keep` removes the split, so all traffic goes back to the champion.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::extract::{Path, State};
 use rustc_hash::FxHashMap;
 use serde_json::{Value, json};
 use tabship::Task;
-use tabship::drift::compare::{Arm, Sequential, SequentialOptions, Verdict, decide};
+use tabship::drift::compare::{Arm, Sequential, SequentialOptions, Verdict};
 
 use crate::error::ApiError;
 use crate::metrics::{Labels, gauge_family};
-use crate::monitoring::Labelled;
+use crate::monitoring::{Labelled, lock};
 use crate::registry::{ModelEntry, RegistryCell};
 use crate::state::AppState;
 
@@ -92,13 +92,6 @@ struct ModelExperiment {
 #[derive(Debug, Default)]
 pub(crate) struct Experiments {
     models: Mutex<FxHashMap<String, ModelExperiment>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    match m.lock() {
-        Ok(g) => g,
-        Err(poisoned) => poisoned.into_inner(),
-    }
 }
 
 /// The champion and the challenger of `entry`'s split: two arms, one of them the current
@@ -172,13 +165,7 @@ impl Experiments {
         if !options.auto_promote || running.decided || !status.started {
             return None;
         }
-        let verdict = decide(
-            status.low,
-            status.high,
-            Some(status.p_value),
-            status.alpha,
-            options.margin,
-        );
+        let verdict = status.verdict(options.margin);
         if verdict == Verdict::Inconclusive {
             return None;
         }
@@ -248,17 +235,7 @@ impl Experiments {
                         Err(_) => return json!({"model": name, "versions": versions}),
                     },
                 };
-                let verdict = if status.started {
-                    decide(
-                        status.low,
-                        status.high,
-                        Some(status.p_value),
-                        status.alpha,
-                        options.margin,
-                    )
-                } else {
-                    Verdict::Inconclusive
-                };
+                let verdict = status.verdict(options.margin);
                 let arm = |version: &str, counts: tabship::drift::compare::ArmCounts| {
                     json!({
                         "version": version,
@@ -346,11 +323,7 @@ impl prometheus_client::collector::Collector for Collector {
                     ("champion", champion),
                     ("challenger", challenger),
                 ];
-                let verdict = if s.started {
-                    decide(s.low, s.high, Some(s.p_value), s.alpha, self.options.margin)
-                } else {
-                    Verdict::Inconclusive
-                };
+                let verdict = s.verdict(self.options.margin);
                 let mut v = labels.clone();
                 v.push(("verdict", verdict.name().to_owned()));
                 verdicts.push((v, 1.0));

@@ -23,6 +23,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::verdict::{Verdict, decide};
 use crate::{Error, Result};
 
 /// The test's level and mixture.
@@ -136,6 +137,18 @@ pub struct SequentialStatus {
     /// Whether each arm has `min_labels` labels (before, the p-value is 1 and the interval
     /// `[−1, 1]`).
     pub started: bool,
+}
+
+impl SequentialStatus {
+    /// The verdict of [`decide`](super::decide) on the confidence sequence and the always-valid
+    /// p-value, with the minimum gain `margin`: `inconclusive` until the test has started.
+    pub fn verdict(&self, margin: f64) -> Verdict {
+        if self.started {
+            decide(self.low, self.high, Some(self.p_value), self.alpha, margin)
+        } else {
+            Verdict::Inconclusive
+        }
+    }
 }
 
 impl Sequential {
