@@ -34,7 +34,11 @@ if [ "$quick" -eq 1 ]; then
   cargo test --workspace --locked --tests
   step "python env (.venv, pinned by python/constraints.txt)"
   bash scripts/python-env.sh
-  step "maturin develop (debug build of the extension into .venv)"
+  step "champion/challenger references are current (scipy, statsmodels, scikit-learn)"
+# The fixture tests/it/compare.rs reads; a stale one means the references moved under a pin change.
+"$py" scripts/stats-reference.py --check
+
+step "maturin develop (debug build of the extension into .venv)"
   (cd python && VIRTUAL_ENV="$repo/.venv" "$repo/.venv/bin/maturin" develop --locked --quiet)
   step "pytest -m 'not slow' (warnings are errors)"
   (cd python && "$repo/.venv/bin/python" -m pytest -W error -p no:cacheprovider -m "not slow")

@@ -43,6 +43,10 @@ pub enum Command {
     /// what the source library predicts; reference data gives the schema, the category codes,
     /// the class labels and the drift profile.
     Import(ImportArgs),
+    /// Champion against challenger on the same labelled rows: metrics of both, the exact
+    /// McNemar test or a paired t-test, a paired bootstrap interval, and a verdict — exit code 0
+    /// promote, 3 keep, 4 inconclusive.
+    Compare(crate::commands::compare::CompareArgs),
 }
 
 #[derive(Debug, Args)]
@@ -223,6 +227,8 @@ pub struct ServerArgs {
     /// `scoring_route`.
     #[arg(long, env = "TABSHIP_SCORE_ROUTE", value_name = "PATH")]
     pub score_route: Option<String>,
+    #[command(flatten)]
+    pub experiment: crate::experiment_args::ExperimentArgs,
     /// Vertex AI's predict route (`AIP_PREDICT_ROUTE`), set by `tabship serve` from the
     /// environment Vertex gives the container.
     #[arg(skip)]

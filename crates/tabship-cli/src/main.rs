@@ -2,14 +2,17 @@
 //!
 //! Exit codes: 0 success, 2 usage error (a flag's value or a combination of flags, checked before
 //! any data is read), 1 any other error (one line on stderr), 3 drift found by
-//! `tabship drift --fail-on-drift`. A reader that closes stdout early (`| head`) ends the command
+//! `tabship drift --fail-on-drift`; `tabship compare` exits 0 on `promote`, 3 on `keep`, 4 on
+//! `inconclusive`. A reader that closes stdout early (`| head`) ends the command
 //! quietly with 0, as `ripgrep` or `git log` do.
 
 mod cli;
 mod commands;
 mod csv_args;
 mod error;
+mod experiment_args;
 mod input;
+mod labelled;
 mod output;
 mod trigger_args;
 
@@ -35,6 +38,10 @@ fn main() -> ExitCode {
         cli::Command::Demo(a) => commands::demo::run(*a),
         cli::Command::Keys(a) => commands::keys::run(a),
         cli::Command::Import(a) => commands::import::run(a),
+        cli::Command::Compare(a) => match commands::compare::run(a) {
+            Ok(verdict) => return ExitCode::from(commands::compare::exit_code(verdict)),
+            Err(e) => Err(e),
+        },
         cli::Command::Drift(a) => match commands::drift::run(a) {
             Ok(commands::drift::Outcome::FailOnDrift) => return ExitCode::from(3),
             Ok(commands::drift::Outcome::Done) => Ok(()),

@@ -28,6 +28,10 @@
 //!   with memory proportional to the bins; monitors and samples merge across shards.
 //! - **Concept drift** ([`concept`]): [`Ddm`], [`PageHinkley`] and [`Adwin`] over per-prediction
 //!   errors or losses, and windowed [`WindowedAccuracy`], [`WindowedF1`] and [`WindowedMae`].
+//! - **Champion against challenger** ([`compare`]): the exact McNemar test, a seeded paired
+//!   bootstrap interval of a metric difference, paired t and Wilcoxon tests, a verdict with a
+//!   minimum-effect margin, and the mSPRT's always-valid p-value and confidence sequence for a
+//!   live A/B split — checked against scipy, statsmodels and scikit-learn.
 //!
 //! ```
 //! use tabship_drift::{
@@ -76,11 +80,13 @@
 //!   [`WindowedF1`] or [`WindowedMae`] for the live quality gauges.
 //!
 //! # Features
-//! No optional features. Dependencies: `serde`, `statrs` (chi-square distribution),
-//! `thiserror`, `rustc-hash`.
+//! No optional features. Dependencies: `serde`, `statrs` (chi-square and Student's t
+//! distributions), `libm` (`erfc` to an ulp), `rand` and `rand_chacha` (the bootstrap's seeded
+//! resamples), `thiserror`, `rustc-hash`.
 
 #[macro_use]
 mod validated;
+pub mod compare;
 pub mod concept;
 mod error;
 pub mod monitor;

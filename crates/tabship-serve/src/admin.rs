@@ -138,8 +138,13 @@ async fn commit(
     .map_err(ApiError::internal)?
 }
 
-/// Applies a change to one model's entry under the admin lock and publishes the new snapshot.
-async fn change<F>(state: &Arc<AppState>, name: &str, f: F) -> Result<Json<Value>, ApiError>
+/// Applies a change to one model's entry under the admin lock and publishes the new snapshot
+/// (saved first with a state directory). `--auto-promote` decisions go through it too.
+pub(crate) async fn change<F>(
+    state: &Arc<AppState>,
+    name: &str,
+    f: F,
+) -> Result<Json<Value>, ApiError>
 where
     F: FnOnce(&mut ModelEntry) -> Result<(), ApiError>,
 {

@@ -21,8 +21,8 @@ use crate::predict::RequestId;
 use crate::routes::Routes;
 use crate::state::AppState;
 use crate::{
-    admin, body_budget, cloud, docs, feedback_api, guard, models, openapi, predict, request_id,
-    sagemaker, ui, v2,
+    admin, body_budget, cloud, docs, experiment, feedback_api, guard, models, openapi, predict,
+    request_id, sagemaker, ui, v2,
 };
 
 /// Builds the HTTP API around a state. Serve it with `axum::serve`, or drive it in process with
@@ -75,6 +75,7 @@ pub(crate) fn routes(state: &Arc<AppState>) -> Routes {
     let metrics = Routes::new()
         .get("/metrics", metrics)
         .get("/models/{name}/drift", models::drift)
+        .get("/models/{name}/experiment", experiment::experiment)
         .guard(state, Access::Scope(Scope::Metrics), api_refusal);
     let docs = Routes::new()
         .get("/openapi.json", openapi::openapi)

@@ -196,6 +196,20 @@ pub(crate) async fn feedback(
         }
     };
     model.monitor.record(labelled);
+    let decision = state.registry().models.get(&model.name).and_then(|entry| {
+        state.experiments.record(
+            &model.name,
+            entry,
+            &model.version,
+            labelled,
+            &state.options.experiment,
+        )
+    });
+    if let Some(decision) = decision {
+        // Applied before the answer, so the client that sent the deciding label sees the new
+        // routing on its next request.
+        crate::experiment::act(&state, &model.name, decision).await;
+    }
     state
         .metrics
         .feedback

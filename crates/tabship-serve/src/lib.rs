@@ -49,6 +49,7 @@ pub mod compat;
 mod connections;
 mod docs;
 mod error;
+pub mod experiment;
 mod feedback;
 mod feedback_api;
 mod first_bytes;

@@ -70,6 +70,15 @@ pub struct ResultLabels {
     pub result: String,
 }
 
+/// Labels of an `--auto-promote` decision.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DecisionLabels {
+    /// Model name.
+    pub model: String,
+    /// `promote` (the challenger became current) or `keep` (the split was removed).
+    pub decision: String,
+}
+
 fn latency_histogram() -> Histogram {
     Histogram::new([
         0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
@@ -108,6 +117,8 @@ pub struct Metrics {
     pub log_dropped: Counter,
     /// Keys-file reloads by result (`ok`, `error`).
     pub keys_reloads: Family<ResultLabels, Counter>,
+    /// A/B experiments decided by `--auto-promote`, by model and decision.
+    pub experiment_decisions: Family<DecisionLabels, Counter>,
     /// Artifact files found by the model-directory watcher, by result (`loaded`, `refused`).
     pub model_dir_files: Family<ResultLabels, Counter>,
     /// Retraining triggers fired, by model and reason.
@@ -133,6 +144,7 @@ impl Metrics {
         let log_dropped = Counter::default();
         // Every result's series exists from the start, so `increase()` sees the first event.
         let keys_reloads = outcomes(&["ok", "error"]);
+        let experiment_decisions = Family::<DecisionLabels, Counter>::default();
         registry.register(
             "tabship_http_requests",
             "HTTP requests by route, method and status",
@@ -173,6 +185,11 @@ impl Metrics {
             "Keys-file reloads (SIGHUP or POST /admin/keys/reload) by result",
             keys_reloads.clone(),
         );
+        registry.register(
+            "tabship_experiment_decisions",
+            "A/B experiments decided by --auto-promote (promote: the challenger became current; keep: the split was removed)",
+            experiment_decisions.clone(),
+        );
         let model_dir_files = outcomes(&["loaded", "refused"]);
         registry.register(
             "tabship_model_dir_files",
@@ -208,6 +225,7 @@ impl Metrics {
             shadow_disagreements,
             log_dropped,
             keys_reloads,
+            experiment_decisions,
             model_dir_files,
             retrain_triggers,
             retrain_actions,
@@ -256,6 +274,11 @@ impl Metrics {
         lock(&self.retired).sweep();
     }
 
+    /// Adds a collector read at every scrape (the A/B experiments' gauges).
+    pub(crate) fn register_collector(&mut self, collector: Box<dyn Collector>) {
+        self.registry.register_collector(collector);
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self) -> Result<String, std::fmt::Error> {
         let mut out = String::with_capacity(16 * 1024);
@@ -273,7 +296,8 @@ struct ModelsCollector {
     max_age: Option<f64>,
 }
 
-type Labels = Vec<(&'static str, String)>;
+/// A series' labels, in order.
+pub(crate) type Labels = Vec<(&'static str, String)>;
 
 fn lock(retired: &Mutex<Retired>) -> std::sync::MutexGuard<'_, Retired> {
     match retired.lock() {
@@ -442,7 +466,8 @@ fn counter_family(
     const_family(encoder, name, help, rows, ConstCounter::new)
 }
 
-fn gauge_family(
+/// Encodes one gauge family from its rows (collectors read their values at scrape time).
+pub(crate) fn gauge_family(
     encoder: &mut DescriptorEncoder,
     name: &str,
     help: &str,

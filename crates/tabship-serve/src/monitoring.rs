@@ -24,7 +24,8 @@ pub const QUALITY_WINDOW: usize = 1000;
 /// Predicted rows in the data-drift window.
 pub const DRIFT_WINDOW: usize = 10_000;
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+/// Locks `m`, going on with the data of a holder that panicked (counts stay usable).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     match m.lock() {
         Ok(g) => g,
         Err(poisoned) => poisoned.into_inner(),

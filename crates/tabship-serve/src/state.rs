@@ -80,6 +80,8 @@ pub struct Options {
     /// Routes at paths a platform chooses (Azure ML probes and scoring, Vertex AI health and
     /// predict); checked by [`AppState::new`].
     pub cloud: crate::cloud::CloudRoutes,
+    /// The live A/B experiment's sequential test and margin (`GET /models/{name}/experiment`).
+    pub experiment: crate::experiment::ExperimentOptions,
     /// Model directories followed while serving (see [`crate::watch`]): new versions and
     /// `NAME/CURRENT` pointers apply without a restart; an admin upload is written into the
     /// (first) directory for every replica, and the other admin routes that change models
@@ -143,6 +145,7 @@ impl Default for Options {
             max_inflight_body_bytes: 256 * 1024 * 1024,
             protect_docs: false,
             cloud: crate::cloud::CloudRoutes::default(),
+            experiment: crate::experiment::ExperimentOptions::default(),
             watch: None,
             drift: tabship::drift::DriftOptions::default(),
             retrain: None,
@@ -162,6 +165,8 @@ pub struct AppState {
     pub(crate) metrics: Metrics,
     pub(crate) log: Option<PredictionLog>,
     pub(crate) feedback: FeedbackStore,
+    /// Per-version feedback counts and the A/B splits' sequential tests (see [`crate::experiment`]).
+    pub(crate) experiments: Arc<crate::experiment::Experiments>,
     /// `/openapi.json` and the forms, rendered once per registry generation.
     pub(crate) pages: crate::page_cache::PageCache,
     pub(crate) options: Options,
@@ -196,12 +201,21 @@ impl AppState {
                 source,
             })?;
         }
+        let experiments = Arc::new(crate::experiment::Experiments::default());
         let log = match &options.prediction_log {
             Some(cfg) => Some(PredictionLog::open(cfg.clone())?),
             None => None,
         };
         Ok(Arc::new(AppState {
-            metrics: Metrics::new(registry.clone(), &options),
+            metrics: {
+                let mut metrics = Metrics::new(registry.clone(), &options);
+                metrics.register_collector(Box::new(crate::experiment::Collector::new(
+                    registry.clone(),
+                    experiments.clone(),
+                    options.experiment,
+                )));
+                metrics
+            },
             registry,
             admin: Arc::new(tokio::sync::Mutex::new(())),
             uploads: tokio::sync::Semaphore::new(
@@ -212,6 +226,7 @@ impl AppState {
             keys: keys.map(|k| RwLock::new(Arc::new(k))),
             log,
             feedback: FeedbackStore::new(options.feedback_capacity),
+            experiments,
             body_budget: crate::body_budget::budget(options.max_inflight_body_bytes),
             pages: crate::page_cache::PageCache::default(),
             options,

@@ -113,6 +113,20 @@ pub enum Error {
     )]
     NoDriftProfile,
 
+    /// Two pipelines cannot be compared on the same rows (`tabship compare`): they differ in
+    /// task, target, classes, feature columns or missing-value texts.
+    #[error(
+        "the models cannot be compared on the same rows: their {what} differ: champion `{champion}`, challenger `{challenger}`"
+    )]
+    Incomparable {
+        /// What differs, e.g. `target`.
+        what: &'static str,
+        /// The champion's side.
+        champion: String,
+        /// The challenger's side.
+        challenger: String,
+    },
+
     /// A drift computation refused its input or options.
     #[error("drift: {0}")]
     Drift(#[from] tabship_drift::Error),

@@ -4,52 +4,19 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 use tabship::metrics::ClassificationReport;
-use tabship::{Evaluation, Label, Labels, Pipeline, Skipped};
+use tabship::{Evaluation, Pipeline, Skipped};
 
 use crate::cli::EvaluateArgs;
-use crate::error::{Error, Result};
-use crate::input::CsvInput;
+use crate::error::Result;
 
 pub fn run(args: EvaluateArgs) -> Result<()> {
     let pipeline = Pipeline::load(&args.model)?;
-    let target = pipeline.training().target.clone();
-    let mut input = CsvInput::open(&args.data, &pipeline, &args.csv.options())?;
-    let target_at = input
-        .header()
-        .iter()
-        .position(|h| h == target)
-        .ok_or_else(|| tabship::Error::MissingColumn {
-            column: target.clone(),
-            expected: "the true labels (the training target)",
-        })?;
-    let mut labels = Labels::new(pipeline.task());
-    let batch = input.read_batch(|i, record| {
-        let truth = record.get(target_at).unwrap_or("");
-        let label = pipeline.label(&target, truth).map_err(|e| e.at_row(i))?;
-        // Only labelled rows are read as features: a row without a usable target is skipped
-        // whatever its other values.
-        let labelled = !matches!(label, Label::Missing | Label::UnknownClass);
-        labels.push(i, label);
-        Ok(labelled)
-    })?;
+    let crate::labelled::Labelled { batch, labels } =
+        crate::labelled::read(&args.data, &pipeline, &args.csv.options(), "evaluate")?;
     let Skipped {
         missing_target: missing,
         unknown_labels,
     } = labels.skipped;
-    if batch.n_rows() == 0 {
-        if missing + unknown_labels == 0 {
-            return Err(crate::input::no_rows(
-                &args.data,
-                "evaluate needs labelled rows",
-            ));
-        }
-        return Err(Error::Csv {
-            path: args.data.clone(),
-            message: format!(
-                "no rows to evaluate: {missing} rows have no `{target}` value and {unknown_labels} a label the model does not know"
-            ),
-        });
-    }
     let skipped = json!(labels.skipped);
     let (report_json, text) = match pipeline.evaluate(&batch, &labels.truth)? {
         Evaluation::Classification(r) => (

@@ -155,6 +155,7 @@ pub fn start(
         max_inflight_body_bytes: args.max_inflight_mb.saturating_mul(1024 * 1024),
         admin_token: admin_token.clone(),
         protect_docs: args.protect_docs,
+        experiment: args.experiment.options(),
         cloud: CloudRoutes {
             live: args.live_route.clone(),
             ready: args.ready_route.clone(),

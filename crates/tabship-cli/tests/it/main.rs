@@ -5,6 +5,7 @@
 
 mod cli;
 mod common;
+mod compare;
 mod dialects;
 mod drift;
 #[cfg(target_os = "linux")]

@@ -149,6 +149,41 @@ fn models(ops: &mut Operations) {
             })))
             .error(404, "`model_not_found`, `version_not_found`, or `no_drift_profile`: an artifact without a reference profile"),
     );
+    let arm = object(
+        &["version", "labels", "errors", "accuracy"],
+        json!({
+            "version": {"type": "string"}, "labels": {"type": "integer"}, "errors": {"type": "integer"},
+            "accuracy": {"type": "number", "nullable": true},
+        }),
+    );
+    add(
+        ops,
+        Method::GET,
+        "/models/{name}/experiment",
+        Op::new("The A/B split's live experiment on this replica: per-version labels and accuracy (or MAE) from feedback, and for a two-arm split with the current version (the champion) the always-valid sequential test (mSPRT) of the accuracy difference, its confidence sequence and the verdict", "monitoring")
+            .access(Access::Scope(Scope::Metrics))
+            .param(name())
+            .json(200, "the experiment", object(&["model", "scope", "metric", "versions", "experiment"], json!({
+                "model": {"type": "string"},
+                "scope": {"type": "string", "enum": ["replica"]},
+                "metric": {"type": "string", "enum": ["accuracy", "mae"]},
+                "versions": {"type": "array", "items": object(&["version", "labels"], json!({"version": {"type": "string"}, "labels": {"type": "integer"}, "accuracy": {"type": "number", "nullable": true}, "mae": {"type": "number", "nullable": true}}))},
+                "experiment": object(&["running"], json!({
+                    "running": {"type": "boolean"},
+                    "reason": {"type": "string"},
+                    "champion": arm.clone(),
+                    "challenger": arm,
+                    "metric": {"type": "string"},
+                    "difference": {"type": "number", "description": "challenger accuracy − champion accuracy"},
+                    "p_value": {"type": "number", "description": "always-valid p-value of no difference"},
+                    "confidence_interval": object(&["low", "high"], json!({"low": {"type": "number"}, "high": {"type": "number"}})),
+                    "alpha": {"type": "number"}, "tau": {"type": "number"}, "margin": {"type": "number"},
+                    "started": {"type": "boolean"}, "min_labels": {"type": "integer"},
+                    "verdict": {"type": "string", "enum": ["promote", "keep", "inconclusive"]},
+                })),
+            })))
+            .error(404, "`model_not_found`"),
+    );
     let label = json!({"description": "the true class label or value", "oneOf": [{"type": "string"}, {"type": "number"}]});
     add(
         ops,

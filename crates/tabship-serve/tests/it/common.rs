@@ -244,15 +244,20 @@ pub fn secured() -> Router {
 /// A [`secured`] server with the tree model loaded as version `b` of `iris`, not activated.
 pub async fn with_version_b() -> Router {
     let app = secured();
+    upload_version_b(&app).await;
+    app
+}
+
+/// Uploads the tree model as version `b` of `iris`, not activated.
+pub async fn upload_version_b(app: &Router) {
     let tree = std::fs::read(golden("iris_tree.tabship")).expect("artifact");
     let a = admin_upload(
-        &app,
+        app,
         "/admin/models/iris/versions?version=b&activate=false",
         tree,
     )
     .await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
-    app
 }
 
 /// Splits iris' traffic 50/50 between `golden` and `b`.

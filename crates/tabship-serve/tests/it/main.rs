@@ -12,6 +12,7 @@ mod connections;
 mod decision;
 mod drift;
 mod errors;
+mod experiment;
 mod feedback;
 mod keys_reload;
 mod load_by_path;

@@ -189,18 +189,7 @@ impl Pipeline {
     /// Scores the pipeline's predictions on `batch` against `truth`, one per row: the metrics
     /// `tabship evaluate` reports and `train` stores (see [`Evaluation::metrics`]).
     pub fn evaluate(&self, batch: &Batch, truth: &Truth) -> Result<Evaluation> {
-        if truth.len() != batch.n_rows() {
-            return Err(Error::InvalidBatch(format!(
-                "{} true outcomes for {} rows",
-                truth.len(),
-                batch.n_rows()
-            )));
-        }
-        if batch.n_rows() == 0 {
-            return Err(Error::InvalidBatch(
-                "no rows to evaluate: metrics of no rows are undefined".into(),
-            ));
-        }
+        check_rows(batch, truth, "evaluate")?;
         match (self.task(), truth) {
             (Task::Classification, Truth::Classes(truth)) => {
                 let (predicted, proba) = self.predict_batch_with_proba(batch)?;
@@ -238,4 +227,22 @@ impl Pipeline {
             }),
         }
     }
+}
+
+/// Checks that `truth` has one outcome per row of `batch` and that there are rows: metrics of no
+/// rows are undefined. `what` names the operation (`evaluate`, `compare`).
+pub(super) fn check_rows(batch: &Batch, truth: &Truth, what: &str) -> Result<()> {
+    if truth.len() != batch.n_rows() {
+        return Err(Error::InvalidBatch(format!(
+            "{} true outcomes for {} rows",
+            truth.len(),
+            batch.n_rows()
+        )));
+    }
+    if batch.n_rows() == 0 {
+        return Err(Error::InvalidBatch(format!(
+            "no rows to {what}: metrics of no rows are undefined"
+        )));
+    }
+    Ok(())
 }

@@ -4,6 +4,7 @@
 //! monitoring; they see the pipeline's private fields as its children, so nothing is widened to
 //! the crate.
 
+mod compare;
 mod drift;
 mod evaluate;
 mod predict;

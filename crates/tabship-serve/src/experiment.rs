@@ -1,0 +1,439 @@
+//! The live champion/challenger experiment of an A/B split, on this replica: per-version
+//! feedback counts since load, and while a model's split has two arms of which one is the
+//! current version (the champion) an always-valid sequential test (the mSPRT of
+//! `tabship_drift::compare::Sequential`) of the difference of their error rates, read by
+//! `GET /models/{name}/experiment` with the verdict of `tabship compare`'s rule.
+//!
+//! The test restarts whenever the pair of versions in the split changes. It lives in memory, per
+//! replica: each replica tests the labels it joined (see `docs/compare.md`).
+//!
+//! With `--auto-promote` ([`ExperimentOptions::auto_promote`]) the first verdict other than
+//! `inconclusive` is acted on through the admin path (saved with `--state-dir`, logged, counted
+//! in `tabship_experiment_decisions_total`): `promote` makes the challenger the current version
+//! and removes the split; `keep` removes the split, so all traffic goes back to the champion.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::extract::{Path, State};
+use rustc_hash::FxHashMap;
+use serde_json::{Value, json};
+use tabship::Task;
+use tabship::drift::compare::{Arm, Sequential, SequentialOptions, Verdict};
+
+use crate::error::ApiError;
+use crate::metrics::{Labels, gauge_family};
+use crate::monitoring::{Labelled, lock};
+use crate::registry::{ModelEntry, RegistryCell};
+use crate::state::AppState;
+
+/// The experiment's settings (`tabship serve --experiment-alpha`, `--experiment-margin`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExperimentOptions {
+    /// The sequential test's level, mixture and start (defaults: α 0.05, τ 0.05, 30 labels per
+    /// arm).
+    pub sequential: SequentialOptions,
+    /// Minimum accuracy gain of the challenger for `promote` (default 0).
+    pub margin: f64,
+    /// Act on the verdict (`tabship serve --auto-promote`; default off: report only).
+    pub auto_promote: bool,
+}
+
+impl Default for ExperimentOptions {
+    fn default() -> Self {
+        ExperimentOptions {
+            sequential: SequentialOptions::default(),
+            margin: 0.0,
+            auto_promote: false,
+        }
+    }
+}
+
+/// Labels joined to one version's predictions on this replica.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct VersionCounts {
+    labels: u64,
+    /// Wrong classes (classifiers).
+    errors: u64,
+    /// Sum of absolute errors (regressors).
+    absolute_error: f64,
+}
+
+/// A running test between the champion and the challenger of a split.
+#[derive(Debug, Clone)]
+struct Running {
+    champion: String,
+    challenger: String,
+    test: Sequential,
+    /// A decision was handed to `--auto-promote` (it is acted on once).
+    decided: bool,
+}
+
+/// A verdict for `--auto-promote` to act on.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Decision {
+    champion: String,
+    challenger: String,
+    verdict: Verdict,
+    p_value: f64,
+    low: f64,
+    high: f64,
+    labels: (u64, u64),
+}
+
+#[derive(Debug, Default)]
+struct ModelExperiment {
+    versions: BTreeMap<String, VersionCounts>,
+    running: Option<Running>,
+}
+
+/// Every model's experiment on this replica.
+#[derive(Debug, Default)]
+pub(crate) struct Experiments {
+    models: Mutex<FxHashMap<String, ModelExperiment>>,
+}
+
+/// The champion and the challenger of `entry`'s split: two arms, one of them the current
+/// version. `None` otherwise (no split, more arms, or a split that leaves the current version
+/// out), with the reason.
+fn pair(entry: &ModelEntry) -> Result<(String, String), &'static str> {
+    let Some(split) = &entry.split else {
+        return Err("no A/B split: set one with PUT /admin/models/{name}/split");
+    };
+    match split.arms.as_slice() {
+        [(a, _), (b, _)] if *a == entry.current => Ok((a.clone(), b.clone())),
+        [(a, _), (b, _)] if *b == entry.current => Ok((b.clone(), a.clone())),
+        [_, _] => Err("the split leaves the current version (the champion) out"),
+        _ => Err("the split has more than two versions: the test compares two"),
+    }
+}
+
+impl Experiments {
+    /// Counts a label joined to a prediction of `version` of model `name`, and feeds the
+    /// sequential test when the version is an arm of the split's champion/challenger pair
+    /// (classifiers: the test is on error rates). With `auto_promote`, the first verdict that is
+    /// not `inconclusive` is returned, once, for [`act`].
+    pub(crate) fn record(
+        &self,
+        name: &str,
+        entry: &ModelEntry,
+        version: &str,
+        labelled: Labelled,
+        options: &ExperimentOptions,
+    ) -> Option<Decision> {
+        let mut models = lock(&self.models);
+        let model = models.entry(name.to_owned()).or_default();
+        let counts = model.versions.entry(version.to_owned()).or_default();
+        counts.labels += 1;
+        let error = match labelled {
+            Labelled::Class { predicted, truth } => {
+                counts.errors += u64::from(predicted != truth);
+                Some(predicted != truth)
+            }
+            Labelled::Value { predicted, truth } => {
+                counts.absolute_error += (predicted - truth).abs();
+                None
+            }
+        };
+        let (Some(error), Ok((champion, challenger))) = (error, pair(entry)) else {
+            model.running = None;
+            return None;
+        };
+        let same = model
+            .running
+            .as_ref()
+            .is_some_and(|r| r.champion == champion && r.challenger == challenger);
+        if !same {
+            let test = Sequential::new(options.sequential).ok()?;
+            model.running = Some(Running {
+                champion,
+                challenger,
+                test,
+                decided: false,
+            });
+        }
+        let running = model.running.as_mut()?;
+        if version == running.champion {
+            running.test.observe(Arm::First, error);
+        } else if version == running.challenger {
+            running.test.observe(Arm::Second, error);
+        } else {
+            return None;
+        }
+        let status = running.test.status();
+        if !options.auto_promote || running.decided || !status.started {
+            return None;
+        }
+        let verdict = status.verdict(options.margin);
+        if verdict == Verdict::Inconclusive {
+            return None;
+        }
+        running.decided = true;
+        Some(Decision {
+            champion: running.champion.clone(),
+            challenger: running.challenger.clone(),
+            verdict,
+            p_value: status.p_value,
+            low: status.low,
+            high: status.high,
+            labels: (status.first.labels, status.second.labels),
+        })
+    }
+
+    /// The experiment report of model `name` (see the module docs).
+    fn report(
+        &self,
+        name: &str,
+        entry: &ModelEntry,
+        task: Task,
+        options: &ExperimentOptions,
+    ) -> Value {
+        let models = lock(&self.models);
+        let model = models.get(name);
+        let counts = |version: &str| {
+            model
+                .and_then(|m| m.versions.get(version))
+                .copied()
+                .unwrap_or_default()
+        };
+        let metric = |c: VersionCounts| {
+            (c.labels > 0).then(|| match task {
+                Task::Classification => 1.0 - c.errors as f64 / c.labels as f64,
+                Task::Regression => c.absolute_error / c.labels as f64,
+            })
+        };
+        let metric_name = match task {
+            Task::Classification => "accuracy",
+            Task::Regression => "mae",
+        };
+        let versions: Vec<Value> = entry
+            .versions
+            .keys()
+            .map(|v| {
+                let c = counts(v);
+                json!({"version": v, "labels": c.labels, metric_name: metric(c)})
+            })
+            .collect();
+        let experiment = match (pair(entry), task) {
+            (Err(reason), _) => Err(reason),
+            (Ok(_), Task::Regression) => {
+                Err("the sequential test compares error rates: classifiers only")
+            }
+            (Ok((champion, challenger)), Task::Classification) => Ok((champion, challenger)),
+        };
+        let experiment = match experiment {
+            Err(reason) => json!({"running": false, "reason": reason}),
+            Ok((champion, challenger)) => {
+                let running = model
+                    .and_then(|m| m.running.as_ref())
+                    .filter(|r| r.champion == champion && r.challenger == challenger);
+                let status = match running {
+                    Some(r) => r.test.status(),
+                    None => match Sequential::new(options.sequential) {
+                        Ok(t) => t.status(),
+                        Err(_) => return json!({"model": name, "versions": versions}),
+                    },
+                };
+                let verdict = status.verdict(options.margin);
+                let arm = |version: &str, counts: tabship::drift::compare::ArmCounts| {
+                    json!({
+                        "version": version,
+                        "labels": counts.labels,
+                        "errors": counts.errors,
+                        "accuracy": (counts.labels > 0).then(|| 1.0 - counts.error_rate()),
+                    })
+                };
+                json!({
+                    "running": true,
+                    "champion": arm(&champion, status.first),
+                    "challenger": arm(&challenger, status.second),
+                    "metric": "accuracy",
+                    "difference": status.difference,
+                    "p_value": status.p_value,
+                    "confidence_interval": {"low": status.low, "high": status.high},
+                    "alpha": status.alpha,
+                    "tau": options.sequential.tau,
+                    "margin": options.margin,
+                    "started": status.started,
+                    "min_labels": options.sequential.min_labels,
+                    "verdict": verdict,
+                })
+            }
+        };
+        json!({
+            "model": name,
+            "scope": "replica",
+            "metric": metric_name,
+            "versions": versions,
+            "experiment": experiment,
+        })
+    }
+}
+
+/// The experiments' gauges, read at scrape time: for each running experiment its always-valid
+/// p-value, accuracy difference and confidence sequence, labelled by model, champion and
+/// challenger, and its verdict (value 1).
+#[derive(Debug)]
+pub(crate) struct Collector {
+    models: Arc<RegistryCell>,
+    experiments: Arc<Experiments>,
+    options: ExperimentOptions,
+}
+
+impl Collector {
+    /// A collector of `experiments` over the served `models`.
+    pub(crate) fn new(
+        models: Arc<RegistryCell>,
+        experiments: Arc<Experiments>,
+        options: ExperimentOptions,
+    ) -> Self {
+        Collector {
+            models,
+            experiments,
+            options,
+        }
+    }
+}
+
+impl prometheus_client::collector::Collector for Collector {
+    fn encode(
+        &self,
+        mut encoder: prometheus_client::encoding::DescriptorEncoder,
+    ) -> Result<(), std::fmt::Error> {
+        let registry = self.models.load();
+        let (mut p, mut difference, mut low, mut high, mut verdicts) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        {
+            let models = lock(&self.experiments.models);
+            for (name, entry) in &registry.models {
+                let Ok((champion, challenger)) = pair(entry) else {
+                    continue;
+                };
+                let Some(running) = models
+                    .get(name)
+                    .and_then(|m| m.running.as_ref())
+                    .filter(|r| r.champion == champion && r.challenger == challenger)
+                else {
+                    continue;
+                };
+                let s = running.test.status();
+                let labels: Labels = vec![
+                    ("model", name.clone()),
+                    ("champion", champion),
+                    ("challenger", challenger),
+                ];
+                let verdict = s.verdict(self.options.margin);
+                let mut v = labels.clone();
+                v.push(("verdict", verdict.name().to_owned()));
+                verdicts.push((v, 1.0));
+                p.push((labels.clone(), s.p_value));
+                difference.push((labels.clone(), s.difference));
+                low.push((labels.clone(), s.low));
+                high.push((labels, s.high));
+            }
+        }
+        let e = &mut encoder;
+        gauge_family(
+            e,
+            "tabship_experiment_p_value",
+            "Always-valid p-value of no accuracy difference between an A/B split's champion and challenger (this replica)",
+            &p,
+        )?;
+        gauge_family(
+            e,
+            "tabship_experiment_difference",
+            "Challenger accuracy minus champion accuracy on the labels of the running A/B experiment",
+            &difference,
+        )?;
+        gauge_family(
+            e,
+            "tabship_experiment_interval_low",
+            "Lower end of the confidence sequence of the accuracy difference",
+            &low,
+        )?;
+        gauge_family(
+            e,
+            "tabship_experiment_interval_high",
+            "Upper end of the confidence sequence of the accuracy difference",
+            &high,
+        )?;
+        gauge_family(
+            e,
+            "tabship_experiment_verdict",
+            "The running experiment's verdict (value 1): promote, keep or inconclusive",
+            &verdicts,
+        )
+    }
+}
+
+/// Acts on an `--auto-promote` decision for model `name` through the admin path (saved with a
+/// state directory before it is served): `promote` makes the challenger current (the champion
+/// goes to the history, so `rollback` undoes it) and removes the split; `keep` removes the split.
+/// Nothing changes when the split no longer pairs the same versions (an operator changed it
+/// meanwhile). Every outcome is logged; applied decisions are counted.
+pub(crate) async fn act(state: &Arc<AppState>, name: &str, decision: Decision) {
+    let Decision {
+        champion,
+        challenger,
+        verdict,
+        p_value,
+        low,
+        high,
+        labels,
+    } = decision;
+    let result = crate::admin::change(state, name, |entry| {
+        if pair(entry).ok() != Some((champion.clone(), challenger.clone())) {
+            return Err(ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                "split_changed",
+                "the split no longer pairs the tested versions",
+            ));
+        }
+        if verdict == Verdict::Promote {
+            let previous = std::mem::replace(&mut entry.current, challenger.clone());
+            entry.history.push(previous);
+        }
+        entry.split = None;
+        Ok(())
+    })
+    .await;
+    match result {
+        Ok(_) => {
+            tracing::info!(
+                model = %name, %champion, %challenger, verdict = verdict.name(), p_value, low, high,
+                champion_labels = labels.0, challenger_labels = labels.1,
+                "experiment decided: {}",
+                if verdict == Verdict::Promote { "challenger promoted, split removed" } else { "champion kept, split removed" }
+            );
+            state
+                .metrics
+                .experiment_decisions
+                .get_or_create(&crate::metrics::DecisionLabels {
+                    model: name.to_owned(),
+                    decision: verdict.name().to_owned(),
+                })
+                .inc();
+        }
+        Err(e) => tracing::warn!(
+            model = %name, %champion, %challenger, verdict = verdict.name(), error = ?e,
+            "experiment decision not applied"
+        ),
+    }
+}
+
+/// `GET /models/{name}/experiment`.
+pub(crate) async fn experiment(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let registry = state.registry();
+    let entry = registry.model(&name)?;
+    let task = entry.current_model().pipeline.task();
+    Ok(Json(state.experiments.report(
+        &name,
+        entry,
+        task,
+        &state.options.experiment,
+    )))
+}
