@@ -157,6 +157,9 @@ impl Hangup {
 /// [`reload_on_hangup`]). Connections obey `Options::header_timeout` and
 /// `Options::max_connections`.
 pub async fn serve(state: Arc<AppState>, listener: TcpListener, signals: Signals) -> Result<()> {
+    if let Ok(addr) = listener.local_addr() {
+        crate::triggers::set_listen_address(&state, addr, false);
+    }
     let listener = listener.into_std().map_err(|source| Error::Io {
         what: "preparing the listener".to_owned(),
         source,
@@ -204,6 +207,9 @@ pub async fn serve_tls(
     cert: &std::path::Path,
     key: &std::path::Path,
 ) -> Result<()> {
+    if let Ok(addr) = listener.local_addr() {
+        crate::triggers::set_listen_address(&state, addr, true);
+    }
     // One process-wide crypto provider; a second installation (tests) is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)

@@ -21,7 +21,10 @@ const SETOSA: &str =
 /// `tabship serve MODEL ARGS --retrain-command 'cat > DIR/payload.json'` (checked every 50 ms),
 /// once ready.
 fn serve_with_command(dir: &Path, model: &str, args: &[&str]) -> Served {
-    let command = format!("cat > '{}'", dir.join("payload.json").display());
+    let command = format!(
+        "cat > '{0}/payload.json'; echo \"$TABSHIP_SERVER_URL\" > '{0}/url'",
+        dir.display()
+    );
     let mut all = vec![
         model,
         "--retrain-command",
@@ -62,6 +65,9 @@ fn an_interval_trigger_runs_the_command_with_the_payload_and_counts_it() {
     assert_eq!(sent["model"], "iris");
     assert_eq!(sent["reason"]["type"], "interval");
     assert_eq!(sent["reason"]["every_seconds"], 0.1);
+    // The command can call back the server that ran it.
+    let url = std::fs::read_to_string(dir.path().join("url")).expect("url written");
+    assert_eq!(url.trim(), format!("http://{}", server.addr));
     assert!(
         sent["checksum"].as_str().unwrap().starts_with("sha256:"),
         "{sent}"

@@ -22,8 +22,17 @@ fn tail(bytes: &[u8], max: usize) -> String {
 
 /// Runs `sh -c command` with the payload on stdin and in `TABSHIP_TRIGGER`; the error says
 /// why it failed (could not start, exit status and the end of stderr, timeout).
-async fn command(command: &str, payload: &str, timeout: Duration) -> Result<String, String> {
-    let mut child = tokio::process::Command::new("sh")
+async fn command(
+    command: &str,
+    payload: &str,
+    server_url: Option<&str>,
+    timeout: Duration,
+) -> Result<String, String> {
+    let mut child = tokio::process::Command::new("sh");
+    if let Some(url) = server_url {
+        child.env("TABSHIP_SERVER_URL", url);
+    }
+    let mut child = child
         .arg("-c")
         .arg(command)
         .env("TABSHIP_TRIGGER", payload)
@@ -88,7 +97,8 @@ pub(super) async fn run_all(state: &AppState, payload: &Payload) {
         }
     };
     if let Some(cmd) = &actions.command {
-        let outcome = command(cmd, &json, actions.timeout).await;
+        let url = triggers.server_url.get().map(String::as_str);
+        let outcome = command(cmd, &json, url, actions.timeout).await;
         report(state, payload, "command", outcome);
     }
     if let Some(url) = &actions.webhook {
@@ -131,14 +141,15 @@ mod tests {
     #[tokio::test]
     async fn a_command_reads_the_payload_and_its_failures_are_explained() {
         let out = command(
-            "cat; echo \" $TABSHIP_TRIGGER\"",
+            "cat; echo \" $TABSHIP_TRIGGER $TABSHIP_SERVER_URL\"",
             "{\"a\":1}",
+            Some("http://127.0.0.1:1"),
             Duration::from_secs(30),
         )
         .await
         .unwrap();
-        assert_eq!(out, "{\"a\":1} {\"a\":1}");
-        let err = command("echo boom >&2; exit 3", "{}", Duration::from_secs(30))
+        assert_eq!(out, "{\"a\":1} {\"a\":1} http://127.0.0.1:1");
+        let err = command("echo boom >&2; exit 3", "{}", None, Duration::from_secs(30))
             .await
             .unwrap_err();
         assert!(
@@ -146,7 +157,7 @@ mod tests {
             "{err}"
         );
         // Never reads stdin, and outlives its timeout: killed, not waited for.
-        let err = command("exec sleep 30", "{}", Duration::from_millis(200))
+        let err = command("exec sleep 30", "{}", None, Duration::from_millis(200))
             .await
             .unwrap_err();
         assert!(err.contains("timed out"), "{err}");

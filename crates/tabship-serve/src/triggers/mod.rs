@@ -73,6 +73,8 @@ pub struct Triggers {
     models: Mutex<HashMap<String, ModelTriggers>>,
     client: reqwest::Client,
     state_dir: Option<std::path::PathBuf>,
+    /// How the command reaches this server (`TABSHIP_SERVER_URL`), set once it listens.
+    server_url: std::sync::OnceLock<String>,
 }
 
 impl Triggers {
@@ -116,6 +118,7 @@ impl Triggers {
             models: Mutex::new(models),
             client,
             state_dir: state_dir.map(std::path::Path::to_path_buf),
+            server_url: std::sync::OnceLock::new(),
         })
     }
 
@@ -123,6 +126,24 @@ impl Triggers {
     pub fn policy(&self) -> &RetrainPolicy {
         &self.policy
     }
+}
+
+/// Records the address the server listens on, for the command's `TABSHIP_SERVER_URL` (a
+/// wildcard address becomes loopback: the command runs beside the server).
+pub(crate) fn set_listen_address(state: &AppState, addr: std::net::SocketAddr, tls: bool) {
+    let Some(triggers) = &state.triggers else {
+        return;
+    };
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    let scheme = if tls { "https" } else { "http" };
+    let _ = triggers.server_url.set(format!(
+        "{scheme}://{}",
+        std::net::SocketAddr::new(ip, addr.port())
+    ));
 }
 
 /// Seconds since `model` was trained, from its artifact's `created_at` (RFC 3339); `None` when
