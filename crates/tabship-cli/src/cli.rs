@@ -43,6 +43,9 @@ pub enum Command {
     /// what the source library predicts; reference data gives the schema, the category codes,
     /// the class labels and the drift profile.
     Import(ImportArgs),
+    /// Refit a champion with its recorded algorithm and options on new labelled rows: same
+    /// name, next version, provenance naming the champion and the reason.
+    Retrain(Box<crate::commands::retrain::RetrainArgs>),
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ pub mod inspect;
 pub mod keys;
 pub mod platform;
 pub mod predict;
+pub mod retrain;
 pub mod serve;
 pub mod train;
 

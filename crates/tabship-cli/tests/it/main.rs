@@ -13,4 +13,5 @@ mod imbalance;
 mod import;
 mod io;
 mod keys;
+mod retrain;
 mod serve;
