@@ -46,6 +46,8 @@ pub enum Command {
     /// Refit a champion with its recorded algorithm and options on new labelled rows: same
     /// name, next version, provenance naming the champion and the reason.
     Retrain(Box<crate::commands::retrain::RetrainArgs>),
+    /// Labels from production: `export` joins the logged inputs with their true labels.
+    Labels(crate::commands::labels::LabelsArgs),
 }
 
 #[derive(Debug, Args)]

@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         cli::Command::Keys(a) => commands::keys::run(a),
         cli::Command::Import(a) => commands::import::run(a),
         cli::Command::Retrain(a) => commands::retrain::run(*a),
+        cli::Command::Labels(a) => commands::labels::run(a),
         cli::Command::Drift(a) => match commands::drift::run(a) {
             Ok(commands::drift::Outcome::FailOnDrift) => return ExitCode::from(3),
             Ok(commands::drift::Outcome::Done) => Ok(()),

@@ -59,6 +59,7 @@ mod html;
 mod infer;
 mod input;
 pub mod keyfile;
+pub mod logs;
 pub mod metrics;
 mod models;
 pub mod monitoring;

@@ -7,6 +7,7 @@ pub mod evaluate;
 pub mod import;
 pub mod inspect;
 pub mod keys;
+pub mod labels;
 pub mod platform;
 pub mod predict;
 pub mod retrain;

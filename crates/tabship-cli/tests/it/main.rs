@@ -13,5 +13,6 @@ mod imbalance;
 mod import;
 mod io;
 mod keys;
+mod labels;
 mod retrain;
 mod serve;

@@ -1,0 +1,249 @@
+//! `tabship labels export` on the logs of two real `tabship serve` replicas: rotated files,
+//! `/predict` and V2 requests, logged feedback, a label file overriding a logged label, a log
+//! shipped twice (duplicates) and one request id used by both replicas (a conflict).
+
+#![cfg(unix)]
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+/// The iris rows of `testdata/iris.csv` as JSON records and as the text the export writes.
+fn iris() -> (Vec<String>, Vec<(Value, Vec<String>, String)>) {
+    let (header, rows) =
+        tabship_test_support::read_csv(&tabship_test_support::testdata("iris.csv"));
+    let features = &header[..4];
+    let out = rows
+        .iter()
+        .map(|r| {
+            let mut record = serde_json::Map::new();
+            let mut texts = Vec::new();
+            for (i, name) in features.iter().enumerate() {
+                let x: f64 = r[i].parse().unwrap();
+                record.insert(name.clone(), json!(x));
+                texts.push(format!("{x}"));
+            }
+            (Value::Object(record), texts, r[4].to_owned())
+        })
+        .collect();
+    (header, out)
+}
+
+fn post(server: &Served, path: &str, id: &str, body: &Value) -> String {
+    let body = body.to_string();
+    let answer = server.send(
+        "POST",
+        path,
+        &[("Content-Type", "application/json"), ("X-Request-Id", id)],
+        body.as_bytes(),
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{path} {id}: {answer}");
+    answer
+}
+
+fn label(server: &Served, id: &str, index: usize, label: &str) {
+    let body = json!({"request_id": id, "index": index, "label": label}).to_string();
+    let answer = server.send(
+        "POST",
+        "/feedback",
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    );
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "feedback {id}: {answer}"
+    );
+}
+
+/// Trains the iris model the tests serve (name `iris`, with a drift profile).
+pub fn iris_model(dir: &Path) -> std::path::PathBuf {
+    let model = dir.join("iris.tabship");
+    let out = train(
+        &testdata("iris.csv"),
+        "species",
+        &["-o", path(&model), "--name", "iris"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    model
+}
+
+#[test]
+fn export_joins_two_replicas_logs_with_their_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = iris_model(dir.path());
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let (_, rows) = iris();
+    let record = |i: usize| rows[i].0.clone();
+
+    // Replica A rotates at 1 MiB: its big batch request pushes the first line into
+    // `a.jsonl.1`, and the next request pushes both into `.2` and `.1`.
+    let log_a = logs.join("a.jsonl");
+    let mut a = Served::start(serve_command(&[
+        path(&model),
+        "--log",
+        path(&log_a),
+        "--log-max-mb",
+        "1",
+    ]));
+    post(&a, "/predict", "a-1", &record(0));
+    post(&a, "/predict", "shared", &record(1));
+    let big: Vec<Value> = (0..9000).map(|i| record(i % 150)).collect();
+    post(&a, "/predict", "a-big", &json!({ "instances": big }));
+    post(&a, "/predict", "a-2", &record(60));
+    label(&a, "a-1", 0, "setosa");
+    label(&a, "shared", 0, "setosa");
+    label(&a, "a-big", 5, &rows[5].2);
+    label(&a, "a-2", 0, "versicolor");
+    assert!(a.terminate().success());
+    assert!(logs.join("a.jsonl.2").exists() && logs.join("a.jsonl.1").exists());
+
+    // Replica B: a record, the same client-chosen id as A with another row, and V2 tensors.
+    let log_b = logs.join("b.jsonl");
+    let mut b = Served::start(serve_command(&[path(&model), "--log", path(&log_b)]));
+    post(&b, "/predict", "b-1", &record(120));
+    post(&b, "/predict", "shared", &record(2));
+    let tensor = |name: &str, values: [f64; 2]| json!({"name": name, "shape": [2], "datatype": "FP64", "data": values});
+    let column = |c: usize| {
+        [
+            rows[100]
+                .0
+                .as_object()
+                .unwrap()
+                .values()
+                .nth(c)
+                .unwrap()
+                .as_f64()
+                .unwrap(),
+            rows[101]
+                .0
+                .as_object()
+                .unwrap()
+                .values()
+                .nth(c)
+                .unwrap()
+                .as_f64()
+                .unwrap(),
+        ]
+    };
+    let names: Vec<String> = rows[0].0.as_object().unwrap().keys().cloned().collect();
+    let v2 = json!({"inputs": (0..4).map(|c| tensor(&names[c], column(c))).collect::<Vec<_>>()});
+    post(&b, "/v2/models/iris/infer", "b-v2", &v2);
+    label(&b, "b-1", 0, "virginica");
+    label(&b, "shared", 0, "setosa");
+    label(&b, "b-v2", 1, "virginica");
+    assert!(b.terminate().success());
+
+    // The same log shipped twice, under another directory.
+    let copy = dir.path().join("shipped");
+    std::fs::create_dir(&copy).unwrap();
+    std::fs::copy(&log_b, copy.join("b.jsonl")).unwrap();
+    // Late labels from another system: one corrects A's label, one names an unknown id, one
+    // labels another row of the batch, one is not a class.
+    let late = dir.path().join("late.csv");
+    std::fs::write(
+        &late,
+        "request_id,index,label\na-2,,virginica\nnever-seen,0,setosa\na-big,7,setosa\na-1,0,tulip\n",
+    )
+    .unwrap();
+    let out_csv = dir.path().join("labelled.csv");
+    let out = tabship(&[
+        "labels",
+        "export",
+        "--model",
+        path(&model),
+        "--log",
+        &format!("{}/*.jsonl", logs.display()),
+        "--log",
+        path(&copy.join("b.jsonl")),
+        "--feedback",
+        path(&late),
+        "-o",
+        path(&out_csv),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let text = std::fs::read_to_string(&out_csv).unwrap();
+    let expected_rows: Vec<(usize, &str)> = vec![
+        (0, "setosa"),      // a-1 (its late `tulip` is not a class)
+        (5, &rows[5].2),    // a-big index 5, logged feedback
+        (7, "setosa"),      // a-big index 7, from the label file
+        (60, "virginica"),  // a-2, relabelled by the file
+        (120, "virginica"), // b-1
+        (101, "virginica"), // b-v2 index 1
+    ];
+    let mut expected = String::from("sepal_length,sepal_width,petal_length,petal_width,species\n");
+    for (i, l) in &expected_rows {
+        expected.push_str(&format!("{},{l}\n", rows[*i].1.join(",")));
+    }
+    assert_eq!(text, expected, "{report:#}");
+    let count = |k: &str| report[k].as_u64().unwrap();
+    assert_eq!(
+        count("files"),
+        5,
+        "a.jsonl.2, .1, a.jsonl, b.jsonl and its copy"
+    );
+    assert_eq!(
+        count("requests"),
+        5,
+        "a-1, a-big, a-2, b-1, b-v2: {report:#}"
+    );
+    assert_eq!(count("rows"), 1 + 9000 + 1 + 1 + 2);
+    assert_eq!(count("labelled_rows"), 6);
+    assert_eq!(
+        count("duplicate_predictions"),
+        2,
+        "b-1 and b-v2 shipped twice"
+    );
+    assert_eq!(
+        count("conflicting_predictions"),
+        3,
+        "`shared` in A, B and the copy"
+    );
+    assert_eq!(count("duplicate_labels"), 2, "b-1, b-v2 shipped twice");
+    assert_eq!(count("relabelled"), 1);
+    assert_eq!(
+        count("unmatched_labels"),
+        1 + 3,
+        "never-seen, and `shared` ×3"
+    );
+    assert_eq!(count("invalid_labels"), 1);
+    assert_eq!(count("bad_lines"), 0);
+    // The export is the model's input: evaluate reads it as is.
+    let evaluated = tabship(&["evaluate", path(&model), path(&out_csv), "--json"]);
+    assert!(evaluated.status.success(), "{}", stderr(&evaluated));
+}
+
+#[test]
+fn export_without_labels_fails_and_bad_patterns_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = iris_model(dir.path());
+    let log = dir.path().join("p.jsonl");
+    std::fs::write(&log, "{\"kind\":\"prediction\",\"cut short\n").unwrap();
+    let out = tabship(&[
+        "labels",
+        "export",
+        "--model",
+        path(&model),
+        "--log",
+        path(&log),
+    ]);
+    assert_refused(&out, 1, "no labelled rows to export for model `iris`");
+    assert!(
+        stderr(&out).contains("1 lines that are not log records"),
+        "{}",
+        stderr(&out)
+    );
+    let out = tabship(&[
+        "labels",
+        "export",
+        "--model",
+        path(&model),
+        "--log",
+        &format!("{}/*.log", dir.path().display()),
+    ]);
+    assert_refused(&out, 1, "matches no file");
+}
