@@ -48,6 +48,9 @@ pub enum Command {
     Retrain(Box<crate::commands::retrain::RetrainArgs>),
     /// Labels from production: `export` joins the logged inputs with their true labels.
     Labels(crate::commands::labels::LabelsArgs),
+    /// Drift and live quality of a model over every replica's prediction log: per-replica
+    /// windows merged into one drift report, accuracy/F1/MAE from the labelled rows.
+    Monitor(Box<crate::commands::monitor::MonitorArgs>),
 }
 
 #[derive(Debug, Args)]

@@ -19,7 +19,13 @@ pub enum Outcome {
 }
 
 fn read_options(args: &DriftArgs) -> Result<DriftOptions> {
-    let Some(path) = &args.options else {
+    read_drift_options(args.options.as_deref())
+}
+
+/// The drift options of an `--options` file (defaults without one); a bad file is a usage
+/// error. Shared by `drift` and `monitor`.
+pub fn read_drift_options(path: Option<&std::path::Path>) -> Result<DriftOptions> {
+    let Some(path) = path else {
         return Ok(DriftOptions::default());
     };
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -120,7 +126,8 @@ fn column_line(s: &mut String, c: &ColumnReport) {
     );
 }
 
-fn text(report: &DriftReport) -> String {
+/// The report as the text `tabship drift` prints (also `tabship monitor`'s).
+pub fn text(report: &DriftReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,

@@ -27,13 +27,9 @@ pub enum LabelsCommand {
     Export(ExportArgs),
 }
 
-/// What the log readers share: the model, the logs, the label files.
+/// What the log readers share: the logs and the label files.
 #[derive(Debug, Args)]
 pub struct LogArgs {
-    /// The model whose requests are read: its name selects the log lines, its schema reads
-    /// their inputs, its target names the label column.
-    #[arg(long)]
-    pub model: PathBuf,
     /// A prediction log (`serve --log`), or a pattern with `*` and `?` in the file name
     /// (quote it: 'logs/*.jsonl'); rotated files (`.1`, `.2`, ...) of each file are read too,
     /// oldest first. Repeatable: one per replica or directory.
@@ -49,6 +45,10 @@ pub struct LogArgs {
 /// `tabship labels export` arguments.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
+    /// The model whose requests are read: its name selects the log lines, its schema reads
+    /// their inputs, its target names the label column.
+    #[arg(long)]
+    pub model: PathBuf,
     #[command(flatten)]
     pub logs: LogArgs,
     /// The labelled CSV [default: stdout; `-` too].
@@ -107,7 +107,7 @@ pub fn report_text(r: &JoinReport) -> String {
 }
 
 fn export(args: ExportArgs) -> Result<()> {
-    let pipeline = Pipeline::load(&args.logs.model)?;
+    let pipeline = Pipeline::load(&args.model)?;
     let sink = Sink::open(args.output.as_deref())?;
     let joined = join(&pipeline, &args.logs.logs, &args.logs.feedback)?;
     let report = &joined.report;
@@ -123,7 +123,7 @@ fn export(args: ExportArgs) -> Result<()> {
         eprint!("{summary}");
         // Nothing to write is a failed export: an empty training set must not pass a script.
         return Err(Error::Input {
-            path: args.logs.model.clone(),
+            path: args.model.clone(),
             message: format!(
                 "no labelled rows to export for model `{}`: {} logged requests, {} labels ({} \
                  without a logged prediction)",

@@ -8,6 +8,7 @@ pub mod import;
 pub mod inspect;
 pub mod keys;
 pub mod labels;
+pub mod monitor;
 pub mod platform;
 pub mod predict;
 pub mod retrain;

@@ -14,5 +14,6 @@ mod import;
 mod io;
 mod keys;
 mod labels;
+mod monitor;
 mod retrain;
 mod serve;

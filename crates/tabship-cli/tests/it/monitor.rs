@@ -1,0 +1,325 @@
+//! `tabship monitor`: the rows of three replicas' logs (written with the server's own record
+//! types) give the report one process gives over the same rows — `tabship drift` on them as
+//! a CSV, `tabship evaluate` on the labelled ones — and the same report as one log holding
+//! every line; the Prometheus text file parses.
+
+use std::borrow::Cow;
+use std::path::Path;
+
+use serde_json::{Value, json};
+use tabship_serve::logs::{FeedbackRecord, Kind, PredictionRecord};
+
+use crate::common::*;
+
+const NUMERIC: [&str; 5] = [
+    "age",
+    "education_num",
+    "capital_gain",
+    "capital_loss",
+    "hours_per_week",
+];
+
+/// Checks that two JSON values are equal, numbers within a relative 1e-9 (sums of the same
+/// numbers added in another order), naming the first difference.
+fn assert_close(a: &Value, b: &Value, at: &str) {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            assert!(
+                (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1e-12),
+                "{at}: {x} vs {y}"
+            );
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            assert_eq!(
+                x.keys().collect::<Vec<_>>(),
+                y.keys().collect::<Vec<_>>(),
+                "{at}"
+            );
+            for (k, v) in x {
+                assert_close(v, &y[k], &format!("{at}.{k}"));
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "{at}");
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                assert_close(v, w, &format!("{at}[{i}]"));
+            }
+        }
+        _ => assert_eq!(a, b, "{at}"),
+    }
+}
+
+fn line(record: Value) -> String {
+    record.to_string() + "\n"
+}
+
+fn prediction(id: &str, rows: &[Value]) -> String {
+    let outputs = serde_json::value::RawValue::from_string("{}".into()).unwrap();
+    line(json!(PredictionRecord {
+        kind: Kind::Prediction,
+        ts: "2026-12-01T00:00:00Z".into(),
+        request_id: id.into(),
+        model: "adult".into(),
+        version: "1".into(),
+        username: None,
+        shadow: false,
+        latency_ms: 0.5,
+        inputs: Cow::Owned(if rows.len() == 1 {
+            rows[0].clone()
+        } else {
+            json!({ "instances": rows })
+        }),
+        rows: None,
+        outputs: Cow::Owned(outputs),
+    }))
+}
+
+fn feedback(id: &str, index: usize, label: &str) -> String {
+    line(json!(FeedbackRecord {
+        kind: Kind::Feedback,
+        ts: "2026-12-02T00:00:00Z".into(),
+        request_id: id.into(),
+        index,
+        model: "adult".into(),
+        version: "1".into(),
+        username: None,
+        label: Cow::Owned(json!(label)),
+    }))
+}
+
+fn json_of(out: &std::process::Output) -> Value {
+    assert!(out.status.success(), "{}", stderr(out));
+    serde_json::from_str(&stdout(out)).unwrap()
+}
+
+/// The Prometheus text file: every sample line `name{labels} value` of a declared gauge;
+/// promtool checks it too when it is installed (Debian's `prometheus`, scripts/e2e.sh).
+fn check_prometheus_text(file: &Path) -> Vec<(String, f64)> {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut declared = Vec::new();
+    let mut samples = Vec::new();
+    for l in text.lines() {
+        if let Some(rest) = l.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap();
+            assert_eq!(kind, "gauge", "{l}");
+            declared.push(name.to_owned());
+        } else if !l.starts_with("# HELP ") {
+            let (series, value) = l.rsplit_once(' ').unwrap();
+            let name = series.split('{').next().unwrap();
+            assert!(declared.last().is_some_and(|d| d == name), "{l}");
+            assert!(series.ends_with('}'), "{l}");
+            let value: f64 = value.parse().unwrap_or_else(|_| panic!("{l}"));
+            samples.push((series.to_owned(), value));
+        }
+    }
+    if let Ok(out) = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::fs::File::open(file).unwrap())
+        .output()
+    {
+        assert!(
+            out.status.success(),
+            "promtool: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+    } else {
+        eprintln!("promtool not installed: the text file was checked by this test's parser only");
+    }
+    samples
+}
+
+#[test]
+fn three_replicas_report_what_one_process_reports_over_the_same_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (header, rows) =
+        tabship_test_support::read_csv(&tabship_test_support::testdata("adult_sample.csv"));
+    // The model learns from the first 4,000 rows; the rest is live traffic, where a tenth of
+    // the rows come from a country never seen and some ages are missing, so that unknown and
+    // missing slots are counted too.
+    let train_csv = dir.path().join("train.csv");
+    let mut text = header.join(",") + "\n";
+    for r in &rows[..4000] {
+        text.push_str(&(r.iter().collect::<Vec<_>>().join(",") + "\n"));
+    }
+    std::fs::write(&train_csv, text).unwrap();
+    let model = dir.path().join("adult.tabship");
+    let out = train(
+        path(&train_csv),
+        "income",
+        &["-o", path(&model), "--name", "adult"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let features = &header[..header.len() - 1];
+    let mut live_csv = features.join(",") + "\n";
+    let mut labelled_csv = header.join(",") + "\n";
+    let mut replicas = [String::new(), String::new(), String::new()];
+    let mut late = [String::new(), String::new(), String::new()];
+    let live: Vec<Vec<String>> = rows[4000..]
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut r: Vec<String> = r.iter().map(str::to_owned).collect();
+            if i % 10 == 3 {
+                r[12] = "Atlantis".into();
+            }
+            if i % 17 == 5 {
+                r[0] = String::new();
+            }
+            r
+        })
+        .collect();
+    let (mut at, mut request) = (0usize, 0usize);
+    while at < live.len() {
+        let size = (request % 4 + 1).min(live.len() - at);
+        let replica = request % 3;
+        let id = format!("r{request}");
+        let chunk = &live[at..at + size];
+        let records: Vec<Value> = chunk
+            .iter()
+            .map(|r| {
+                let mut m = serde_json::Map::new();
+                for (c, name) in features.iter().enumerate() {
+                    let v = if r[c].is_empty() {
+                        Value::Null
+                    } else if NUMERIC.contains(&name.as_str()) {
+                        json!(r[c].parse::<f64>().unwrap())
+                    } else {
+                        json!(r[c])
+                    };
+                    m.insert(name.clone(), v);
+                }
+                Value::Object(m)
+            })
+            .collect();
+        replicas[replica].push_str(&prediction(&id, &records));
+        for (k, r) in chunk.iter().enumerate() {
+            live_csv.push_str(&(r[..features.len()].join(",") + "\n"));
+            // Two requests in three get their labels, later.
+            if request % 3 != 1 {
+                late[replica].push_str(&feedback(&id, k, &r[features.len()]));
+                labelled_csv.push_str(&(r.join(",") + "\n"));
+            }
+        }
+        at += size;
+        request += 1;
+    }
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let mut everything = String::new();
+    for (i, (p, l)) in replicas.iter().zip(&late).enumerate() {
+        std::fs::write(logs.join(format!("replica-{i}.jsonl")), format!("{p}{l}")).unwrap();
+        everything.push_str(p);
+    }
+    everything.push_str(&late.concat());
+    let one = dir.path().join("one.jsonl");
+    std::fs::write(&one, everything).unwrap();
+    let live_path = dir.path().join("live.csv");
+    let labelled_path = dir.path().join("labelled.csv");
+    std::fs::write(&live_path, live_csv).unwrap();
+    std::fs::write(&labelled_path, labelled_csv).unwrap();
+
+    let prom = dir.path().join("fleet.prom");
+    let fleet = json_of(&tabship(&[
+        "monitor",
+        path(&model),
+        "--log",
+        &format!("{}/replica-*.jsonl", logs.display()),
+        "--json",
+        "--prom-file",
+        path(&prom),
+    ]));
+    assert_eq!(fleet["replicas"].as_array().unwrap().len(), 3);
+    assert_eq!(fleet["join"]["rows"], live.len());
+    let drift = json_of(&tabship(&[
+        "drift",
+        path(&model),
+        path(&live_path),
+        "--json",
+    ]));
+    assert_close(&fleet["drift"], &drift, "drift");
+    assert!(
+        fleet["drift"]["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["unknown_rate"].as_f64().is_some_and(|r| r > 0.09)),
+        "the unknown country is counted: {:#}",
+        fleet["drift"]
+    );
+    let evaluated = json_of(&tabship(&[
+        "evaluate",
+        path(&model),
+        path(&labelled_path),
+        "--json",
+    ]));
+    assert_close(
+        &fleet["quality"]["report"],
+        &evaluated["metrics"],
+        "quality",
+    );
+    // One log with every line: the same report.
+    let single = json_of(&tabship(&[
+        "monitor",
+        path(&model),
+        "--log",
+        path(&one),
+        "--json",
+    ]));
+    assert_close(&single["drift"], &fleet["drift"], "one log");
+    assert_close(&single["quality"], &fleet["quality"], "one log");
+
+    let samples = check_prometheus_text(&prom);
+    let sample = |series: &str| {
+        samples
+            .iter()
+            .find(|(s, _)| s == series)
+            .unwrap_or_else(|| panic!("no {series} in {samples:?}"))
+            .1
+    };
+    let base = r#"model="adult",version="1""#;
+    assert_eq!(
+        sample(&format!("tabship_fleet_drift_share{{{base}}}")),
+        fleet["drift"]["share_drifted"].as_f64().unwrap()
+    );
+    assert_eq!(
+        sample(&format!(
+            "tabship_fleet_live_metric{{{base},metric=\"accuracy\"}}"
+        )),
+        fleet["quality"]["metrics"]["accuracy"].as_f64().unwrap()
+    );
+    assert_eq!(
+        sample(&format!("tabship_fleet_rows{{{base}}}")),
+        live.len() as f64
+    );
+    // --fail-on-drift exits 3 exactly when the merged report drifted.
+    let out = tabship(&[
+        "monitor",
+        path(&model),
+        "--log",
+        path(&one),
+        "--fail-on-drift",
+    ]);
+    let drifted = fleet["drift"]["drifted"].as_bool().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(if drifted { 3 } else { 0 }),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn monitor_refuses_a_model_without_a_profile_and_logs_without_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("p.jsonl");
+    std::fs::write(&log, prediction("x", &[json!({"a": 1})])).unwrap();
+    let golden = tabship_test_support::golden("iris_logistic.tabship");
+    let out = tabship(&["monitor", golden.to_str().unwrap(), "--log", path(&log)]);
+    assert_refused(&out, 1, "drift profile");
+    let model = crate::labels::iris_model(dir.path());
+    let out = tabship(&["monitor", path(&model), "--log", path(&log)]);
+    assert_refused(&out, 1, "no logged rows of model `iris`");
+}
