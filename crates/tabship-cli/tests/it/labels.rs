@@ -10,8 +10,11 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
+/// An iris row: the JSON record sent, its feature texts as the export writes them, its species.
+type IrisRow = (Value, Vec<String>, String);
+
 /// The iris rows of `testdata/iris.csv` as JSON records and as the text the export writes.
-fn iris() -> (Vec<String>, Vec<(Value, Vec<String>, String)>) {
+fn iris() -> (Vec<String>, Vec<IrisRow>) {
     let (header, rows) =
         tabship_test_support::read_csv(&tabship_test_support::testdata("iris.csv"));
     let features = &header[..4];
@@ -21,7 +24,7 @@ fn iris() -> (Vec<String>, Vec<(Value, Vec<String>, String)>) {
             let mut record = serde_json::Map::new();
             let mut texts = Vec::new();
             for (i, name) in features.iter().enumerate() {
-                let x: f64 = r[i].parse().unwrap();
+                let x: f64 = r[i].parse().expect("a number");
                 record.insert(name.clone(), json!(x));
                 texts.push(format!("{x}"));
             }
@@ -71,10 +74,10 @@ pub fn iris_model(dir: &Path) -> std::path::PathBuf {
 
 #[test]
 fn export_joins_two_replicas_logs_with_their_labels() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("temp dir");
     let model = iris_model(dir.path());
     let logs = dir.path().join("logs");
-    std::fs::create_dir(&logs).unwrap();
+    std::fs::create_dir(&logs).expect("new directory");
     let (_, rows) = iris();
     let record = |i: usize| rows[i].0.clone();
 
@@ -111,24 +114,30 @@ fn export_joins_two_replicas_logs_with_their_labels() {
             rows[100]
                 .0
                 .as_object()
-                .unwrap()
+                .expect("an object")
                 .values()
                 .nth(c)
-                .unwrap()
+                .expect("an object")
                 .as_f64()
-                .unwrap(),
+                .expect("an object"),
             rows[101]
                 .0
                 .as_object()
-                .unwrap()
+                .expect("an object")
                 .values()
                 .nth(c)
-                .unwrap()
+                .expect("an object")
                 .as_f64()
-                .unwrap(),
+                .expect("an object"),
         ]
     };
-    let names: Vec<String> = rows[0].0.as_object().unwrap().keys().cloned().collect();
+    let names: Vec<String> = rows[0]
+        .0
+        .as_object()
+        .expect("an object")
+        .keys()
+        .cloned()
+        .collect();
     let v2 = json!({"inputs": (0..4).map(|c| tensor(&names[c], column(c))).collect::<Vec<_>>()});
     post(&b, "/v2/models/iris/infer", "b-v2", &v2);
     label(&b, "b-1", 0, "virginica");
@@ -138,8 +147,8 @@ fn export_joins_two_replicas_logs_with_their_labels() {
 
     // The same log shipped twice, under another directory.
     let copy = dir.path().join("shipped");
-    std::fs::create_dir(&copy).unwrap();
-    std::fs::copy(&log_b, copy.join("b.jsonl")).unwrap();
+    std::fs::create_dir(&copy).expect("new directory");
+    std::fs::copy(&log_b, copy.join("b.jsonl")).expect("copied file");
     // Late labels from another system: one corrects A's label, one names an unknown id, one
     // labels another row of the batch, one is not a class.
     let late = dir.path().join("late.csv");
@@ -147,7 +156,7 @@ fn export_joins_two_replicas_logs_with_their_labels() {
         &late,
         "request_id,index,label\na-2,,virginica\nnever-seen,0,setosa\na-big,7,setosa\na-1,0,tulip\n",
     )
-    .unwrap();
+    .expect("writable file");
     let out_csv = dir.path().join("labelled.csv");
     let out = tabship(&[
         "labels",
@@ -165,8 +174,8 @@ fn export_joins_two_replicas_logs_with_their_labels() {
         "--json",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
-    let text = std::fs::read_to_string(&out_csv).unwrap();
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("valid JSON");
+    let text = std::fs::read_to_string(&out_csv).expect("readable file");
     let expected_rows: Vec<(usize, &str)> = vec![
         (0, "setosa"),      // a-1 (its late `tulip` is not a class)
         (5, &rows[5].2),    // a-big index 5, logged feedback
@@ -180,7 +189,7 @@ fn export_joins_two_replicas_logs_with_their_labels() {
         expected.push_str(&format!("{},{l}\n", rows[*i].1.join(",")));
     }
     assert_eq!(text, expected, "{report:#}");
-    let count = |k: &str| report[k].as_u64().unwrap();
+    let count = |k: &str| report[k].as_u64().expect("a count");
     assert_eq!(
         count("files"),
         5,
@@ -219,10 +228,10 @@ fn export_joins_two_replicas_logs_with_their_labels() {
 
 #[test]
 fn export_without_labels_fails_and_bad_patterns_are_named() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("temp dir");
     let model = iris_model(dir.path());
     let log = dir.path().join("p.jsonl");
-    std::fs::write(&log, "{\"kind\":\"prediction\",\"cut short\n").unwrap();
+    std::fs::write(&log, "{\"kind\":\"prediction\",\"cut short\n").expect("writable file");
     let out = tabship(&[
         "labels",
         "export",

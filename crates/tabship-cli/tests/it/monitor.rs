@@ -24,7 +24,7 @@ const NUMERIC: [&str; 5] = [
 fn assert_close(a: &Value, b: &Value, at: &str) {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => {
-            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            let (x, y) = (x.as_f64().expect("a number"), y.as_f64().expect("a number"));
             assert!(
                 (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1e-12),
                 "{at}: {x} vs {y}"
@@ -55,7 +55,7 @@ fn line(record: Value) -> String {
 }
 
 fn prediction(id: &str, rows: &[Value]) -> String {
-    let outputs = serde_json::value::RawValue::from_string("{}".into()).unwrap();
+    let outputs = serde_json::value::RawValue::from_string("{}".into()).expect("valid JSON");
     line(json!(PredictionRecord {
         kind: Kind::Prediction,
         ts: "2026-12-01T00:00:00Z".into(),
@@ -90,23 +90,23 @@ fn feedback(id: &str, index: usize, label: &str) -> String {
 
 fn json_of(out: &std::process::Output) -> Value {
     assert!(out.status.success(), "{}", stderr(out));
-    serde_json::from_str(&stdout(out)).unwrap()
+    serde_json::from_str(&stdout(out)).expect("valid JSON")
 }
 
 /// The Prometheus text file: every sample line `name{labels} value` of a declared gauge;
 /// promtool checks it too when it is installed (Debian's `prometheus`, scripts/e2e.sh).
 fn check_prometheus_text(file: &Path) -> Vec<(String, f64)> {
-    let text = std::fs::read_to_string(file).unwrap();
+    let text = std::fs::read_to_string(file).expect("readable file");
     let mut declared = Vec::new();
     let mut samples = Vec::new();
     for l in text.lines() {
         if let Some(rest) = l.strip_prefix("# TYPE ") {
-            let (name, kind) = rest.split_once(' ').unwrap();
+            let (name, kind) = rest.split_once(' ').expect("a separator");
             assert_eq!(kind, "gauge", "{l}");
             declared.push(name.to_owned());
         } else if !l.starts_with("# HELP ") {
-            let (series, value) = l.rsplit_once(' ').unwrap();
-            let name = series.split('{').next().unwrap();
+            let (series, value) = l.rsplit_once(' ').expect("a separator");
+            let name = series.split('{').next().expect("a name");
             assert!(declared.last().is_some_and(|d| d == name), "{l}");
             assert!(series.ends_with('}'), "{l}");
             let value: f64 = value.parse().unwrap_or_else(|_| panic!("{l}"));
@@ -115,7 +115,7 @@ fn check_prometheus_text(file: &Path) -> Vec<(String, f64)> {
     }
     if let Ok(out) = std::process::Command::new("promtool")
         .args(["check", "metrics"])
-        .stdin(std::fs::File::open(file).unwrap())
+        .stdin(std::fs::File::open(file).expect("opens"))
         .output()
     {
         assert!(
@@ -132,7 +132,7 @@ fn check_prometheus_text(file: &Path) -> Vec<(String, f64)> {
 
 #[test]
 fn three_replicas_report_what_one_process_reports_over_the_same_rows() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("temp dir");
     let (header, rows) =
         tabship_test_support::read_csv(&tabship_test_support::testdata("adult_sample.csv"));
     // The model learns from the first 4,000 rows; the rest is live traffic, where a tenth of
@@ -143,7 +143,7 @@ fn three_replicas_report_what_one_process_reports_over_the_same_rows() {
     for r in &rows[..4000] {
         text.push_str(&(r.iter().collect::<Vec<_>>().join(",") + "\n"));
     }
-    std::fs::write(&train_csv, text).unwrap();
+    std::fs::write(&train_csv, text).expect("writable file");
     let model = dir.path().join("adult.tabship");
     let out = train(
         path(&train_csv),
@@ -185,7 +185,7 @@ fn three_replicas_report_what_one_process_reports_over_the_same_rows() {
                     let v = if r[c].is_empty() {
                         Value::Null
                     } else if NUMERIC.contains(&name.as_str()) {
-                        json!(r[c].parse::<f64>().unwrap())
+                        json!(r[c].parse::<f64>().expect("a number"))
                     } else {
                         json!(r[c])
                     };
@@ -207,19 +207,20 @@ fn three_replicas_report_what_one_process_reports_over_the_same_rows() {
         request += 1;
     }
     let logs = dir.path().join("logs");
-    std::fs::create_dir(&logs).unwrap();
+    std::fs::create_dir(&logs).expect("new directory");
     let mut everything = String::new();
     for (i, (p, l)) in replicas.iter().zip(&late).enumerate() {
-        std::fs::write(logs.join(format!("replica-{i}.jsonl")), format!("{p}{l}")).unwrap();
+        std::fs::write(logs.join(format!("replica-{i}.jsonl")), format!("{p}{l}"))
+            .expect("writable file");
         everything.push_str(p);
     }
     everything.push_str(&late.concat());
     let one = dir.path().join("one.jsonl");
-    std::fs::write(&one, everything).unwrap();
+    std::fs::write(&one, everything).expect("writable file");
     let live_path = dir.path().join("live.csv");
     let labelled_path = dir.path().join("labelled.csv");
-    std::fs::write(&live_path, live_csv).unwrap();
-    std::fs::write(&labelled_path, labelled_csv).unwrap();
+    std::fs::write(&live_path, live_csv).expect("writable file");
+    std::fs::write(&labelled_path, labelled_csv).expect("writable file");
 
     let prom = dir.path().join("fleet.prom");
     let fleet = json_of(&tabship(&[
@@ -231,7 +232,7 @@ fn three_replicas_report_what_one_process_reports_over_the_same_rows() {
         "--prom-file",
         path(&prom),
     ]));
-    assert_eq!(fleet["replicas"].as_array().unwrap().len(), 3);
+    assert_eq!(fleet["replicas"].as_array().expect("a list").len(), 3);
     assert_eq!(fleet["join"]["rows"], live.len());
     let drift = json_of(&tabship(&[
         "drift",
@@ -243,7 +244,7 @@ fn three_replicas_report_what_one_process_reports_over_the_same_rows() {
     assert!(
         fleet["drift"]["columns"]
             .as_array()
-            .unwrap()
+            .expect("a list of columns")
             .iter()
             .any(|c| c["unknown_rate"].as_f64().is_some_and(|r| r > 0.09)),
         "the unknown country is counted: {:#}",
@@ -282,13 +283,15 @@ fn three_replicas_report_what_one_process_reports_over_the_same_rows() {
     let base = r#"model="adult",version="1""#;
     assert_eq!(
         sample(&format!("tabship_fleet_drift_share{{{base}}}")),
-        fleet["drift"]["share_drifted"].as_f64().unwrap()
+        fleet["drift"]["share_drifted"].as_f64().expect("a number")
     );
     assert_eq!(
         sample(&format!(
             "tabship_fleet_live_metric{{{base},metric=\"accuracy\"}}"
         )),
-        fleet["quality"]["metrics"]["accuracy"].as_f64().unwrap()
+        fleet["quality"]["metrics"]["accuracy"]
+            .as_f64()
+            .expect("a number")
     );
     assert_eq!(
         sample(&format!("tabship_fleet_rows{{{base}}}")),
@@ -302,7 +305,7 @@ fn three_replicas_report_what_one_process_reports_over_the_same_rows() {
         path(&one),
         "--fail-on-drift",
     ]);
-    let drifted = fleet["drift"]["drifted"].as_bool().unwrap();
+    let drifted = fleet["drift"]["drifted"].as_bool().expect("a flag");
     assert_eq!(
         out.status.code(),
         Some(if drifted { 3 } else { 0 }),
@@ -313,11 +316,16 @@ fn three_replicas_report_what_one_process_reports_over_the_same_rows() {
 
 #[test]
 fn monitor_refuses_a_model_without_a_profile_and_logs_without_its_rows() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("temp dir");
     let log = dir.path().join("p.jsonl");
-    std::fs::write(&log, prediction("x", &[json!({"a": 1})])).unwrap();
+    std::fs::write(&log, prediction("x", &[json!({"a": 1})])).expect("writable file");
     let golden = tabship_test_support::golden("iris_logistic.tabship");
-    let out = tabship(&["monitor", golden.to_str().unwrap(), "--log", path(&log)]);
+    let out = tabship(&[
+        "monitor",
+        golden.to_str().expect("utf-8 path"),
+        "--log",
+        path(&log),
+    ]);
     assert_refused(&out, 1, "drift profile");
     let model = crate::labels::iris_model(dir.path());
     let out = tabship(&["monitor", path(&model), "--log", path(&log)]);

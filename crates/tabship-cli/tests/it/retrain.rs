@@ -5,7 +5,7 @@ use crate::common::{assert_refused, path, stdout, tabship, testdata, train};
 
 #[test]
 fn retrain_writes_the_next_version_with_its_provenance() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("temp dir");
     let champion = dir.path().join("iris.tabship");
     let out = train(
         &testdata("iris.csv"),
@@ -33,12 +33,13 @@ fn retrain_writes_the_next_version_with_its_provenance() {
         "--json",
     ]);
     assert!(out.status.success(), "{}", crate::common::stderr(&out));
-    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("valid JSON");
     let challenger = dir.path().join("flowers-v5.tabship");
     assert_eq!(report["output"], path(&challenger));
     assert_eq!(report["version"], "v5");
     let inspect = |p: &std::path::Path| -> serde_json::Value {
-        serde_json::from_str(&stdout(&tabship(&["inspect", path(p), "--json"]))).unwrap()
+        serde_json::from_str(&stdout(&tabship(&["inspect", path(p), "--json"])))
+            .expect("valid JSON")
     };
     let (c, t) = (inspect(&champion), inspect(&challenger));
     let from = &t["training"]["retrained_from"];
@@ -61,12 +62,12 @@ fn retrain_writes_the_next_version_with_its_provenance() {
 
 #[test]
 fn retrain_refuses_imported_models_and_files_without_the_schema() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("temp dir");
     let out = tabship(&[
         "retrain",
         tabship_test_support::golden("adult_xgboost.tabship")
             .to_str()
-            .unwrap(),
+            .expect("utf-8 path"),
         &testdata("adult_sample.csv"),
         "-o",
         path(&dir.path().join("c.tabship")),

@@ -202,18 +202,23 @@ mod tests {
 
     #[test]
     fn rotated_files_come_first_and_once() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("temp dir");
         for name in ["a.jsonl", "a.jsonl.1", "a.jsonl.2", "b.jsonl", "notes.txt"] {
-            std::fs::write(dir.path().join(name), "").unwrap();
+            std::fs::write(dir.path().join(name), "").expect("writable file");
         }
         let p = |s: &str| format!("{}/{s}", dir.path().display());
-        let replicas = replicas(&[p("*.jsonl"), p("a.jsonl"), p("*")]).unwrap();
+        let replicas = replicas(&[p("*.jsonl"), p("a.jsonl"), p("*")]).expect("replicas");
         let names: Vec<Vec<String>> = replicas
             .iter()
             .map(|r| {
                 r.files
                     .iter()
-                    .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+                    .map(|f| {
+                        f.file_name()
+                            .expect("a file name")
+                            .to_string_lossy()
+                            .into_owned()
+                    })
                     .collect()
             })
             .collect();

@@ -169,14 +169,14 @@ mod tests {
     #[test]
     fn lines_without_a_kind_are_predictions_and_both_kinds_round_trip() {
         let old = r#"{"ts":"2026-01-01T00:00:00Z","request_id":"a","model":"m","version":"1","username":null,"shadow":false,"latency_ms":1.5,"inputs":{"x":1},"outputs":{"prediction":"y"}}"#;
-        let LogRecord::Prediction(p) = LogRecord::parse(old).unwrap() else {
+        let LogRecord::Prediction(p) = LogRecord::parse(old).expect("parses") else {
             panic!("a prediction")
         };
         assert_eq!(
             (p.request_id.as_ref(), p.predict_body()),
             ("a", &serde_json::json!({"x": 1}))
         );
-        let written = serde_json::to_string(&p).unwrap();
+        let written = serde_json::to_string(&p).expect("serializes");
         assert!(written.starts_with(r#"{"kind":"prediction","#), "{written}");
         let feedback = FeedbackRecord {
             kind: Kind::Feedback,
@@ -188,8 +188,8 @@ mod tests {
             username: None,
             label: Cow::Owned(serde_json::json!("yes")),
         };
-        let line = serde_json::to_string(&feedback).unwrap();
-        let LogRecord::Feedback(f) = LogRecord::parse(&line).unwrap() else {
+        let line = serde_json::to_string(&feedback).expect("serializes");
+        let LogRecord::Feedback(f) = LogRecord::parse(&line).expect("parses") else {
             panic!("feedback")
         };
         assert_eq!((f.index, f.label.as_ref()), (2, &serde_json::json!("yes")));

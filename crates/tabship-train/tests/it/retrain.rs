@@ -14,7 +14,7 @@ fn rows(name: &str) -> LabelledRows {
         &tabship_test_support::testdata(name),
         &CsvOptions::default(),
     )
-    .unwrap()
+    .expect("reads")
 }
 
 /// Everything of a pipeline that fitting decides: all parts but the provenance.
@@ -25,7 +25,7 @@ fn fitted(p: &Pipeline) -> tabship::PipelineParts {
 }
 
 fn options(json: &str) -> TrainOptions {
-    let mut o: TrainOptions = serde_json::from_str(json).unwrap();
+    let mut o: TrainOptions = serde_json::from_str(json).expect("valid JSON");
     o.trees.threads = 2;
     o
 }
@@ -67,10 +67,15 @@ fn a_refit_on_the_champions_rows_reproduces_the_champion() {
     ];
     for (file, json) in cases {
         let o = options(json);
-        let data = read_csv(&tabship_test_support::testdata(file), &o.kinds).unwrap();
-        let champion = train(&data, &o).unwrap().pipeline;
-        let champion = Pipeline::from_bytes(&champion.to_bytes().unwrap()).unwrap();
-        let checksum = champion.header().unwrap().checksum_hex();
+        let data =
+            read_csv(&tabship_test_support::testdata(file), &o.kinds).expect("reads the CSV");
+        let champion = train(&data, &o).expect("trains").pipeline;
+        let champion =
+            Pipeline::from_bytes(&champion.to_bytes().expect("serializes")).expect("loads");
+        let checksum = champion
+            .header()
+            .expect("a loaded artifact has a header")
+            .checksum_hex();
         let retrained = retrain(
             &champion,
             &checksum,
@@ -90,7 +95,7 @@ fn a_refit_on_the_champions_rows_reproduces_the_champion() {
         assert_eq!(t.algorithm, c.algorithm);
         assert_eq!(t.hyperparameters, c.hyperparameters, "{json}");
         assert_eq!(t.target, c.target);
-        let from = t.retrained_from.as_ref().unwrap();
+        let from = t.retrained_from.as_ref().expect("has provenance");
         assert_eq!((&from.name, &from.version), (&c.name, &c.version));
         assert_eq!(from.checksum, checksum);
         assert_eq!(from.reason, "scheduled");
@@ -98,10 +103,11 @@ fn a_refit_on_the_champions_rows_reproduces_the_champion() {
         assert_eq!(from.old_rows, 0);
         assert_eq!(
             t.version,
-            tabship_train::retrain::next_version(&c.version).unwrap()
+            tabship_train::retrain::next_version(&c.version).expect("a trailing number")
         );
         // The provenance survives the artifact.
-        let reread = Pipeline::from_bytes(&challenger.to_bytes().unwrap()).unwrap();
+        let reread =
+            Pipeline::from_bytes(&challenger.to_bytes().expect("serializes")).expect("loads");
         assert_eq!(reread.training().retrained_from, t.retrained_from);
     }
 }
@@ -123,7 +129,7 @@ fn the_old_window_comes_first_then_the_new_rows() {
         rows: new_rows.to_vec(),
     };
     let o = options(r#"{"target": "income", "name": "adult"}"#);
-    let champion = train(&to_batch(&old, &o), &o).unwrap().pipeline;
+    let champion = train(&to_batch(&old, &o), &o).expect("trains").pipeline;
     let window = old.clone().last(1000);
     let retrained = retrain(
         &champion,
@@ -132,10 +138,10 @@ fn the_old_window_comes_first_then_the_new_rows() {
         Some(&window),
         &RetrainOptions::default(),
     )
-    .unwrap();
+    .expect("retrains");
     let mut both = window.clone();
     both.rows.extend(new.rows.iter().cloned());
-    let direct = train(&to_batch(&both, &o), &o).unwrap().pipeline;
+    let direct = train(&to_batch(&both, &o), &o).expect("trains").pipeline;
     assert_eq!(fitted(&retrained.trained.pipeline), fitted(&direct));
     let from = retrained
         .trained
@@ -143,7 +149,7 @@ fn the_old_window_comes_first_then_the_new_rows() {
         .training()
         .retrained_from
         .clone()
-        .unwrap();
+        .expect("has provenance");
     assert_eq!(
         (from.new_rows, from.old_rows),
         (new.rows.len() as u64, 1000)
@@ -153,7 +159,7 @@ fn the_old_window_comes_first_then_the_new_rows() {
 
 fn to_batch(rows: &LabelledRows, o: &TrainOptions) -> tabship::Batch {
     tabship_train::data::text_rows_to_batch(&rows.header, &rows.rows, &o.kinds, &o.na_values)
-        .unwrap()
+        .expect("text rows read")
 }
 
 #[test]
@@ -163,10 +169,14 @@ fn a_file_without_a_schema_column_is_refused_naming_it() {
         &tabship_test_support::testdata("iris.csv"),
         &KindOverrides::default(),
     )
-    .unwrap();
-    let champion = train(&data, &o).unwrap().pipeline;
+    .expect("reads the CSV");
+    let champion = train(&data, &o).expect("trains").pipeline;
     let mut new = rows("iris.csv");
-    let at = new.header.iter().position(|h| h == "petal_width").unwrap();
+    let at = new
+        .header
+        .iter()
+        .position(|h| h == "petal_width")
+        .expect("the column is there");
     new.header[at] = "petal_w".into();
     let e = retrain(
         &champion,
@@ -184,7 +194,7 @@ fn a_file_without_a_schema_column_is_refused_naming_it() {
         .header
         .iter()
         .position(|h| h == "species")
-        .unwrap();
+        .expect("the column is there");
     unlabelled.header[at] = "kind".into();
     let e = retrain(
         &champion,
@@ -198,7 +208,11 @@ fn a_file_without_a_schema_column_is_refused_naming_it() {
     assert!(e.contains("`species`"), "{e}");
     // A text in a column the champion read as numbers is an error naming the column.
     let mut bad = rows("iris.csv");
-    let at = bad.header.iter().position(|h| h == "sepal_length").unwrap();
+    let at = bad
+        .header
+        .iter()
+        .position(|h| h == "sepal_length")
+        .expect("the column is there");
     bad.rows[3] = bad.rows[3]
         .iter()
         .enumerate()
@@ -219,7 +233,7 @@ fn a_file_without_a_schema_column_is_refused_naming_it() {
 #[test]
 fn an_imported_model_is_refused_with_what_to_do() {
     for golden in ["adult_xgboost.tabship", "adult_lightgbm.tabship"] {
-        let champion = Pipeline::load(tabship_test_support::golden(golden)).unwrap();
+        let champion = Pipeline::load(tabship_test_support::golden(golden)).expect("loads");
         let e = retrain(
             &champion,
             "sha256:00",
@@ -243,10 +257,10 @@ fn a_champion_without_recorded_options_is_refused_naming_the_missing_one() {
         Path::new(&tabship_test_support::testdata("iris.csv")),
         &o.kinds,
     )
-    .unwrap();
-    let mut parts = train(&data, &o).unwrap().pipeline.to_parts();
+    .expect("reads the CSV");
+    let mut parts = train(&data, &o).expect("trains").pipeline.to_parts();
     parts.training.hyperparameters.remove("seed");
-    let champion = Pipeline::from_parts(parts.clone()).unwrap();
+    let champion = Pipeline::from_parts(parts.clone()).expect("valid parts");
     let e = retrain(
         &champion,
         "sha256:00",
@@ -261,7 +275,7 @@ fn a_champion_without_recorded_options_is_refused_naming_the_missing_one() {
         .training
         .hyperparameters
         .insert("seed".into(), ParamValue::Text("forty".into()));
-    let champion = Pipeline::from_parts(parts.clone()).unwrap();
+    let champion = Pipeline::from_parts(parts.clone()).expect("valid parts");
     let e = retrain(
         &champion,
         "sha256:00",
@@ -278,7 +292,7 @@ fn a_champion_without_recorded_options_is_refused_naming_the_missing_one() {
         .hyperparameters
         .insert("seed".into(), ParamValue::Int(1));
     parts.training.version = "prod".into();
-    let champion = Pipeline::from_parts(parts).unwrap();
+    let champion = Pipeline::from_parts(parts).expect("valid parts");
     let e = retrain(
         &champion,
         "sha256:00",
@@ -299,6 +313,6 @@ fn a_champion_without_recorded_options_is_refused_naming_the_missing_one() {
             ..RetrainOptions::default()
         },
     )
-    .unwrap();
+    .expect("retrains with the version given");
     assert_eq!(ok.trained.pipeline.training().version, "prod-2");
 }
