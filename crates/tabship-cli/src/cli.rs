@@ -174,6 +174,11 @@ pub struct ServerArgs {
     /// Append every prediction to this JSONL file (rotated by size).
     #[arg(long = "log")]
     pub prediction_log: Option<PathBuf>,
+    /// Versions older than this since their training (`30d`, `12h`, `90m`, `3600s`) are
+    /// stale: `tabship_model_stale` is 1 (for an alert) and the start logs a warning. Readiness
+    /// is not affected: a stale model still predicts as it did.
+    #[arg(long, env = "TABSHIP_MAX_MODEL_AGE", value_name = "AGE", value_parser = tabship_serve::staleness::parse_max_age)]
+    pub max_model_age: Option<std::time::Duration>,
     /// Rotate the prediction log at this many MiB.
     #[arg(long, default_value_t = 100)]
     pub log_max_mb: u64,

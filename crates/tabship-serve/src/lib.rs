@@ -74,6 +74,7 @@ mod routes;
 mod sagemaker;
 mod scoring;
 pub mod server;
+pub mod staleness;
 mod state;
 mod ui;
 mod upload;

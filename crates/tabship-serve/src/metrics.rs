@@ -179,6 +179,11 @@ impl Metrics {
         lock(&self.retired).sweep();
     }
 
+    /// Adds a collector read at every scrape (the model ages of [`crate::staleness`]).
+    pub(crate) fn register_collector(&mut self, collector: Box<dyn Collector>) {
+        self.registry.register_collector(collector);
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self) -> Result<String, std::fmt::Error> {
         let mut out = String::with_capacity(16 * 1024);
@@ -362,7 +367,7 @@ fn counter_family(
     const_family(encoder, name, help, rows, ConstCounter::new)
 }
 
-fn gauge_family(
+pub(crate) fn gauge_family(
     encoder: &mut DescriptorEncoder,
     name: &str,
     help: &str,

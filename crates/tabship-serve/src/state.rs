@@ -80,6 +80,10 @@ pub struct Options {
     /// Routes at paths a platform chooses (Azure ML probes and scoring, Vertex AI health and
     /// predict); checked by [`AppState::new`].
     pub cloud: crate::cloud::CloudRoutes,
+    /// Versions older than this (since their training finished) are stale:
+    /// `tabship_model_stale` is 1 and the start logs a warning; readiness is not affected
+    /// (see [`crate::staleness`]).
+    pub max_model_age: Option<Duration>,
 }
 
 /// Which models read an absent field as a missing value.
@@ -129,6 +133,7 @@ impl Default for Options {
             max_inflight_body_bytes: 256 * 1024 * 1024,
             protect_docs: false,
             cloud: crate::cloud::CloudRoutes::default(),
+            max_model_age: None,
         }
     }
 }
@@ -171,8 +176,13 @@ impl AppState {
             Some(cfg) => Some(PredictionLog::open(cfg.clone())?),
             None => None,
         };
+        let mut metrics = Metrics::new(registry.clone());
+        metrics.register_collector(Box::new(crate::staleness::AgeCollector {
+            models: registry.clone(),
+            max_age: options.max_model_age,
+        }));
         Ok(Arc::new(AppState {
-            metrics: Metrics::new(registry.clone()),
+            metrics,
             registry,
             admin: Arc::new(tokio::sync::Mutex::new(())),
             uploads: tokio::sync::Semaphore::new(
@@ -275,6 +285,7 @@ impl AppState {
         if let Some(dir) = &self.options.state_dir {
             (registry, skipped) = crate::persist::restore(dir, registry);
         }
+        crate::staleness::warn_stale(&registry, self.options.max_model_age);
         self.registry.store(registry);
         if skipped > 0 && self.options.strict_state {
             self.state_skipped.store(skipped, Ordering::Release);

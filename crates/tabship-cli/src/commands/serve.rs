@@ -151,6 +151,7 @@ pub fn start(
         max_inflight_body_bytes: args.max_inflight_mb.saturating_mul(1024 * 1024),
         admin_token: admin_token.clone(),
         protect_docs: args.protect_docs,
+        max_model_age: args.max_model_age,
         cloud: CloudRoutes {
             live: args.live_route.clone(),
             ready: args.ready_route.clone(),

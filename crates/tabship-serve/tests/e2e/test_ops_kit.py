@@ -325,7 +325,9 @@ def live(tmp_path_factory):
     url, process = start_server([
         str(GOLDEN / "adult_logistic_profile.tabship"),
         str(GOLDEN / "diamonds_forest_profile.tabship"),
-        "--keys", str(keys), "--log", str(tmp / "predictions.jsonl")])
+        "--keys", str(keys), "--log", str(tmp / "predictions.jsonl"),
+        # Exports tabship_model_stale, which the TabshipModelStale rule reads.
+        "--max-model-age", "3650d"])
     try:
         adult = requests.get(url + "/models/adult", headers=auth, timeout=10).json()
         # A second version (the forest) scored in the shadow of the logistic one.
