@@ -16,7 +16,7 @@ use tabship::encode::{ColumnEncoderSpec, ImputeStrategy};
 use tabship::{ColumnKind, ParamValue, Pipeline, RetrainedFrom, TrainingInfo};
 
 use crate::csv_input::CsvOptions;
-use crate::data::{KindOverrides, duplicate_header, text_rows_to_batch};
+use crate::data::{KindOverrides, read_text_rows, text_rows_to_batch};
 use crate::options::{MaxFeatures, MinFrequency, ModelKind, TrainOptions};
 use crate::trainer::{Trained, train};
 use crate::{ClassWeight, Error, Result, ThresholdRule};
@@ -35,15 +35,7 @@ pub struct LabelledRows {
 impl LabelledRows {
     /// Reads every row of `path` in the dialect `csv`.
     pub fn read(path: &Path, csv: &CsvOptions) -> Result<Self> {
-        let mut file = csv.open(path)?;
-        let header = file.names();
-        if let Some(message) = duplicate_header(&header) {
-            return Err(Error::Csv {
-                path: path.to_path_buf(),
-                message,
-            });
-        }
-        let rows = file.read_all()?;
+        let (header, rows) = read_text_rows(path, csv)?;
         Ok(LabelledRows {
             path: path.to_path_buf(),
             header,

@@ -58,6 +58,21 @@ pub struct TrainingInfo {
     pub retrained_from: Option<RetrainedFrom>,
 }
 
+impl std::fmt::Display for RetrainedFrom {
+    /// `churn version 7 (sha256:…) on 1200 new + 5000 old rows: drift on tenure`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} version {} ({}) on {} new + {} old rows",
+            self.name, self.version, self.checksum, self.new_rows, self.old_rows
+        )?;
+        if !self.reason.is_empty() {
+            write!(f, ": {}", self.reason)?;
+        }
+        Ok(())
+    }
+}
+
 /// Provenance of a retrained model: the champion it was refitted from, with the champion's
 /// recorded algorithm and options, and on which rows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -148,20 +148,7 @@ fn text(pipeline: &Pipeline, d: &Value) -> String {
         t.data_fingerprint, t.train_rows, t.test_rows
     );
     if let Some(from) = &t.retrained_from {
-        let _ = writeln!(
-            s,
-            "  retrained from {} version {} ({}) on {} new + {} old rows{}",
-            from.name,
-            from.version,
-            from.checksum,
-            from.new_rows,
-            from.old_rows,
-            if from.reason.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", from.reason)
-            }
-        );
+        let _ = writeln!(s, "  retrained from {from}");
     }
     let _ = writeln!(
         s,

@@ -132,18 +132,8 @@ pub fn run(args: RetrainArgs) -> Result<()> {
     }
     writeln!(
         out,
-        "retrained {} version {} → {} ({}) on {} new + {} old rows{}",
-        info.name,
-        from.version,
-        info.version,
-        info.algorithm,
-        from.new_rows,
-        from.old_rows,
-        if from.reason.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", from.reason)
-        }
+        "{} version {} ({}), retrained from {from}",
+        info.name, info.version, info.algorithm
     )
     .map_err(w)?;
     if report.metrics.is_empty() {

@@ -108,37 +108,18 @@ fn export_joins_two_replicas_logs_with_their_labels() {
     let mut b = Served::start(serve_command(&[path(&model), "--log", path(&log_b)]));
     post(&b, "/predict", "b-1", &record(120));
     post(&b, "/predict", "shared", &record(2));
-    let tensor = |name: &str, values: [f64; 2]| json!({"name": name, "shape": [2], "datatype": "FP64", "data": values});
-    let column = |c: usize| {
-        [
-            rows[100]
-                .0
-                .as_object()
-                .expect("an object")
-                .values()
-                .nth(c)
-                .expect("an object")
-                .as_f64()
-                .expect("an object"),
-            rows[101]
-                .0
-                .as_object()
-                .expect("an object")
-                .values()
-                .nth(c)
-                .expect("an object")
-                .as_f64()
-                .expect("an object"),
-        ]
-    };
-    let names: Vec<String> = rows[0]
-        .0
-        .as_object()
-        .expect("an object")
-        .keys()
-        .cloned()
+    // Two rows as V2 tensors, one per column (the export must read them back as rows).
+    let (header, _) = tabship_test_support::read_csv(&tabship_test_support::testdata("iris.csv"));
+    let tensors: Vec<Value> = (0..4)
+        .map(|c| {
+            let data: Vec<f64> = [100, 101]
+                .iter()
+                .map(|&r| rows[r].1[c].parse().expect("a number"))
+                .collect();
+            json!({"name": header[c], "shape": [2], "datatype": "FP64", "data": data})
+        })
         .collect();
-    let v2 = json!({"inputs": (0..4).map(|c| tensor(&names[c], column(c))).collect::<Vec<_>>()});
+    let v2 = json!({ "inputs": tensors });
     post(&b, "/v2/models/iris/infer", "b-v2", &v2);
     label(&b, "b-1", 0, "virginica");
     label(&b, "shared", 0, "setosa");

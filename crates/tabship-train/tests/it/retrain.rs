@@ -2,8 +2,6 @@
 //! must give the champion again (every recorded option read back), on new rows the next
 //! version with its provenance; imported models and mismatched files are refused.
 
-use std::path::Path;
-
 use tabship::{ParamValue, Pipeline};
 use tabship_train::csv_input::CsvOptions;
 use tabship_train::data::{KindOverrides, read_csv};
@@ -162,71 +160,59 @@ fn to_batch(rows: &LabelledRows, o: &TrainOptions) -> tabship::Batch {
         .expect("text rows read")
 }
 
+/// Why retraining `champion` on `new` (no old rows, default options) is refused.
+fn refusal(champion: &Pipeline, new: &LabelledRows) -> String {
+    retrain(champion, "sha256:00", new, None, &RetrainOptions::default())
+        .expect_err("refused")
+        .to_string()
+}
+
+fn iris_champion() -> tabship::PipelineParts {
+    let o = options(r#"{"target": "species"}"#);
+    let data = read_csv(&tabship_test_support::testdata("iris.csv"), &o.kinds).expect("reads");
+    train(&data, &o).expect("trains").pipeline.to_parts()
+}
+
+/// `iris.csv` with `edit` applied to its rows.
+fn iris_edited(edit: impl FnOnce(&mut LabelledRows)) -> LabelledRows {
+    let mut rows = rows("iris.csv");
+    edit(&mut rows);
+    rows
+}
+
+fn column(rows: &LabelledRows, name: &str) -> usize {
+    rows.header
+        .iter()
+        .position(|h| h == name)
+        .expect("the column is there")
+}
+
 #[test]
 fn a_file_without_a_schema_column_is_refused_naming_it() {
-    let o = options(r#"{"target": "species"}"#);
-    let data = read_csv(
-        &tabship_test_support::testdata("iris.csv"),
-        &KindOverrides::default(),
-    )
-    .expect("reads the CSV");
-    let champion = train(&data, &o).expect("trains").pipeline;
-    let mut new = rows("iris.csv");
-    let at = new
-        .header
-        .iter()
-        .position(|h| h == "petal_width")
-        .expect("the column is there");
-    new.header[at] = "petal_w".into();
-    let e = retrain(
-        &champion,
-        "sha256:00",
-        &new,
-        None,
-        &RetrainOptions::default(),
-    )
-    .unwrap_err()
-    .to_string();
+    let champion = Pipeline::from_parts(iris_champion()).expect("valid parts");
+    let renamed = iris_edited(|r| {
+        let at = column(r, "petal_width");
+        r.header[at] = "petal_w".into();
+    });
+    let e = refusal(&champion, &renamed);
     assert!(e.contains("`petal_width`") && e.contains("petal_w"), "{e}");
     // Without the target there is nothing to learn from.
-    let mut unlabelled = rows("iris.csv");
-    let at = unlabelled
-        .header
-        .iter()
-        .position(|h| h == "species")
-        .expect("the column is there");
-    unlabelled.header[at] = "kind".into();
-    let e = retrain(
-        &champion,
-        "sha256:00",
-        &unlabelled,
-        None,
-        &RetrainOptions::default(),
-    )
-    .unwrap_err()
-    .to_string();
+    let unlabelled = iris_edited(|r| {
+        let at = column(r, "species");
+        r.header[at] = "kind".into();
+    });
+    let e = refusal(&champion, &unlabelled);
     assert!(e.contains("`species`"), "{e}");
     // A text in a column the champion read as numbers is an error naming the column.
-    let mut bad = rows("iris.csv");
-    let at = bad
-        .header
-        .iter()
-        .position(|h| h == "sepal_length")
-        .expect("the column is there");
-    bad.rows[3] = bad.rows[3]
-        .iter()
-        .enumerate()
-        .map(|(i, f)| if i == at { "long" } else { f })
-        .collect();
-    let e = retrain(
-        &champion,
-        "sha256:00",
-        &bad,
-        None,
-        &RetrainOptions::default(),
-    )
-    .unwrap_err()
-    .to_string();
+    let bad = iris_edited(|r| {
+        let at = column(r, "sepal_length");
+        r.rows[3] = r.rows[3]
+            .iter()
+            .enumerate()
+            .map(|(i, f)| if i == at { "long" } else { f })
+            .collect();
+    });
+    let e = refusal(&champion, &bad);
     assert!(e.contains("sepal_length") && e.contains("long"), "{e}");
 }
 
@@ -234,15 +220,7 @@ fn a_file_without_a_schema_column_is_refused_naming_it() {
 fn an_imported_model_is_refused_with_what_to_do() {
     for golden in ["adult_xgboost.tabship", "adult_lightgbm.tabship"] {
         let champion = Pipeline::load(tabship_test_support::golden(golden)).expect("loads");
-        let e = retrain(
-            &champion,
-            "sha256:00",
-            &rows("adult_sample.csv"),
-            None,
-            &RetrainOptions::default(),
-        )
-        .unwrap_err()
-        .to_string();
+        let e = refusal(&champion, &rows("adult_sample.csv"));
         assert!(
             e.starts_with("cannot retrain") && e.contains("tabship import"),
             "{e}"
@@ -252,39 +230,22 @@ fn an_imported_model_is_refused_with_what_to_do() {
 
 #[test]
 fn a_champion_without_recorded_options_is_refused_naming_the_missing_one() {
-    let o = options(r#"{"target": "species"}"#);
-    let data = read_csv(
-        Path::new(&tabship_test_support::testdata("iris.csv")),
-        &o.kinds,
-    )
-    .expect("reads the CSV");
-    let mut parts = train(&data, &o).expect("trains").pipeline.to_parts();
+    let mut parts = iris_champion();
+    let iris = rows("iris.csv");
     parts.training.hyperparameters.remove("seed");
-    let champion = Pipeline::from_parts(parts.clone()).expect("valid parts");
-    let e = retrain(
-        &champion,
-        "sha256:00",
-        &rows("iris.csv"),
-        None,
-        &RetrainOptions::default(),
-    )
-    .unwrap_err()
-    .to_string();
+    let e = refusal(
+        &Pipeline::from_parts(parts.clone()).expect("valid parts"),
+        &iris,
+    );
     assert!(e.contains("no `seed`"), "{e}");
     parts
         .training
         .hyperparameters
         .insert("seed".into(), ParamValue::Text("forty".into()));
-    let champion = Pipeline::from_parts(parts.clone()).expect("valid parts");
-    let e = retrain(
-        &champion,
-        "sha256:00",
-        &rows("iris.csv"),
-        None,
-        &RetrainOptions::default(),
-    )
-    .unwrap_err()
-    .to_string();
+    let e = refusal(
+        &Pipeline::from_parts(parts.clone()).expect("valid parts"),
+        &iris,
+    );
     assert!(e.contains("`seed`: expected a count, got `forty`"), "{e}");
     // A version with no number to increment needs one given.
     parts
@@ -293,20 +254,12 @@ fn a_champion_without_recorded_options_is_refused_naming_the_missing_one() {
         .insert("seed".into(), ParamValue::Int(1));
     parts.training.version = "prod".into();
     let champion = Pipeline::from_parts(parts).expect("valid parts");
-    let e = retrain(
-        &champion,
-        "sha256:00",
-        &rows("iris.csv"),
-        None,
-        &RetrainOptions::default(),
-    )
-    .unwrap_err()
-    .to_string();
+    let e = refusal(&champion, &iris);
     assert!(e.contains("`prod`"), "{e}");
     let ok = retrain(
         &champion,
         "sha256:00",
-        &rows("iris.csv"),
+        &iris,
         None,
         &RetrainOptions {
             version: Some("prod-2".into()),
