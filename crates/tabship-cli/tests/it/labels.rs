@@ -72,6 +72,13 @@ pub fn iris_model(dir: &Path) -> std::path::PathBuf {
     model
 }
 
+/// `tabship labels export --model MODEL ARGS…`, run to completion.
+fn export(model: &Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["labels", "export", "--model", path(model)];
+    all.extend_from_slice(args);
+    tabship(&all)
+}
+
 #[test]
 fn export_joins_two_replicas_logs_with_their_labels() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -139,21 +146,20 @@ fn export_joins_two_replicas_logs_with_their_labels() {
     )
     .expect("writable file");
     let out_csv = dir.path().join("labelled.csv");
-    let out = tabship(&[
-        "labels",
-        "export",
-        "--model",
-        path(&model),
-        "--log",
-        &format!("{}/*.jsonl", logs.display()),
-        "--log",
-        path(&copy.join("b.jsonl")),
-        "--feedback",
-        path(&late),
-        "-o",
-        path(&out_csv),
-        "--json",
-    ]);
+    let out = export(
+        &model,
+        &[
+            "--log",
+            &format!("{}/*.jsonl", logs.display()),
+            "--log",
+            path(&copy.join("b.jsonl")),
+            "--feedback",
+            path(&late),
+            "-o",
+            path(&out_csv),
+            "--json",
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let report: Value = serde_json::from_str(&stdout(&out)).expect("valid JSON");
     let text = std::fs::read_to_string(&out_csv).expect("readable file");
@@ -213,27 +219,16 @@ fn export_without_labels_fails_and_bad_patterns_are_named() {
     let model = iris_model(dir.path());
     let log = dir.path().join("p.jsonl");
     std::fs::write(&log, "{\"kind\":\"prediction\",\"cut short\n").expect("writable file");
-    let out = tabship(&[
-        "labels",
-        "export",
-        "--model",
-        path(&model),
-        "--log",
-        path(&log),
-    ]);
+    let out = export(&model, &["--log", path(&log)]);
     assert_refused(&out, 1, "no labelled rows to export for model `iris`");
     assert!(
         stderr(&out).contains("1 lines that are not log records"),
         "{}",
         stderr(&out)
     );
-    let out = tabship(&[
-        "labels",
-        "export",
-        "--model",
-        path(&model),
-        "--log",
-        &format!("{}/*.log", dir.path().display()),
-    ]);
+    let out = export(
+        &model,
+        &["--log", &format!("{}/*.log", dir.path().display())],
+    );
     assert_refused(&out, 1, "matches no file");
 }

@@ -4,7 +4,7 @@
 
 use tabship::{ParamValue, Pipeline};
 use tabship_train::csv_input::CsvOptions;
-use tabship_train::data::{KindOverrides, read_csv};
+use tabship_train::data::read_csv;
 use tabship_train::{LabelledRows, RetrainOptions, TrainOptions, retrain, train};
 
 fn rows(name: &str) -> LabelledRows {
