@@ -54,13 +54,13 @@ fn line(record: Value) -> String {
     record.to_string() + "\n"
 }
 
-fn prediction(id: &str, rows: &[Value]) -> String {
+fn prediction(model: &str, id: &str, rows: &[Value]) -> String {
     let outputs = serde_json::value::RawValue::from_string("{}".into()).expect("valid JSON");
     line(json!(PredictionRecord {
         kind: Kind::Prediction,
         ts: "2026-12-01T00:00:00Z".into(),
         request_id: id.into(),
-        model: "adult".into(),
+        model: model.into(),
         version: "1".into(),
         username: None,
         shadow: false,
@@ -75,13 +75,13 @@ fn prediction(id: &str, rows: &[Value]) -> String {
     }))
 }
 
-fn feedback(id: &str, index: usize, label: &str) -> String {
+fn feedback(model: &str, id: &str, index: usize, label: &str) -> String {
     line(json!(FeedbackRecord {
         kind: Kind::Feedback,
         ts: "2026-12-02T00:00:00Z".into(),
         request_id: id.into(),
         index,
-        model: "adult".into(),
+        model: model.into(),
         version: "1".into(),
         username: None,
         label: Cow::Owned(json!(label)),
@@ -130,44 +130,60 @@ fn check_prometheus_text(file: &Path) -> Vec<(String, f64)> {
     samples
 }
 
-#[test]
-fn three_replicas_report_what_one_process_reports_over_the_same_rows() {
+/// A model trained on the first `train_rows` rows of a `testdata/` file, the rest of it
+/// logged as three replicas' traffic (requests of 1 to 4 rows, round robin; two requests in
+/// three labelled, their feedback lines after the predictions), the same lines also in one
+/// log, and the same rows as CSV files for `tabship drift` and `tabship evaluate`.
+struct Scenario {
+    dir: tempfile::TempDir,
+    model: std::path::PathBuf,
+    logs: std::path::PathBuf,
+    one: std::path::PathBuf,
+    live: std::path::PathBuf,
+    labelled: std::path::PathBuf,
+    rows: usize,
+}
+
+fn scenario(
+    file: &str,
+    (target, name): (&str, &str),
+    numeric: &[&str],
+    train_rows: usize,
+    edit: impl Fn(usize, &mut [String]),
+) -> Scenario {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (header, rows) =
-        tabship_test_support::read_csv(&tabship_test_support::testdata("adult_sample.csv"));
-    // The model learns from the first 4,000 rows; the rest is live traffic, where a tenth of
-    // the rows come from a country never seen and some ages are missing, so that unknown and
-    // missing slots are counted too.
+    let (header, rows) = tabship_test_support::read_csv(&tabship_test_support::testdata(file));
+    let join = |r: &[String]| r.join(",") + "\n";
     let train_csv = dir.path().join("train.csv");
-    let mut text = header.join(",") + "\n";
-    for r in &rows[..4000] {
+    let mut text = join(&header);
+    for r in &rows[..train_rows] {
         text.push_str(&(r.iter().collect::<Vec<_>>().join(",") + "\n"));
     }
     std::fs::write(&train_csv, text).expect("writable file");
-    let model = dir.path().join("adult.tabship");
+    let model = dir.path().join("model.tabship");
     let out = train(
         path(&train_csv),
-        "income",
-        &["-o", path(&model), "--name", "adult"],
+        target,
+        &["-o", path(&model), "--name", name],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-
-    let features = &header[..header.len() - 1];
-    let mut live_csv = features.join(",") + "\n";
-    let mut labelled_csv = header.join(",") + "\n";
+    let t = header
+        .iter()
+        .position(|h| h == target)
+        .expect("the target column");
+    let features: Vec<(usize, &String)> =
+        header.iter().enumerate().filter(|(i, _)| *i != t).collect();
+    let names: Vec<String> = features.iter().map(|(_, n)| (*n).clone()).collect();
+    let mut live_csv = join(&names);
+    let mut labelled_csv = join(&header);
     let mut replicas = [String::new(), String::new(), String::new()];
     let mut late = [String::new(), String::new(), String::new()];
-    let live: Vec<Vec<String>> = rows[4000..]
+    let live: Vec<Vec<String>> = rows[train_rows..]
         .iter()
         .enumerate()
         .map(|(i, r)| {
             let mut r: Vec<String> = r.iter().map(str::to_owned).collect();
-            if i % 10 == 3 {
-                r[12] = "Atlantis".into();
-            }
-            if i % 17 == 5 {
-                r[0] = String::new();
-            }
+            edit(i, &mut r);
             r
         })
         .collect();
@@ -181,26 +197,26 @@ fn three_replicas_report_what_one_process_reports_over_the_same_rows() {
             .iter()
             .map(|r| {
                 let mut m = serde_json::Map::new();
-                for (c, name) in features.iter().enumerate() {
-                    let v = if r[c].is_empty() {
+                for (c, column) in &features {
+                    let v = if r[*c].is_empty() {
                         Value::Null
-                    } else if NUMERIC.contains(&name.as_str()) {
-                        json!(r[c].parse::<f64>().expect("a number"))
+                    } else if numeric.contains(&column.as_str()) {
+                        json!(r[*c].parse::<f64>().expect("a number"))
                     } else {
-                        json!(r[c])
+                        json!(r[*c])
                     };
-                    m.insert(name.clone(), v);
+                    m.insert((*column).clone(), v);
                 }
                 Value::Object(m)
             })
             .collect();
-        replicas[replica].push_str(&prediction(&id, &records));
+        replicas[replica].push_str(&prediction(name, &id, &records));
         for (k, r) in chunk.iter().enumerate() {
-            live_csv.push_str(&(r[..features.len()].join(",") + "\n"));
-            // Two requests in three get their labels, later.
+            let inputs: Vec<String> = features.iter().map(|(c, _)| r[*c].clone()).collect();
+            live_csv.push_str(&join(&inputs));
             if request % 3 != 1 {
-                late[replica].push_str(&feedback(&id, k, &r[features.len()]));
-                labelled_csv.push_str(&(r.join(",") + "\n"));
+                late[replica].push_str(&feedback(name, &id, k, &r[t]));
+                labelled_csv.push_str(&join(r));
             }
         }
         at += size;
@@ -221,26 +237,80 @@ fn three_replicas_report_what_one_process_reports_over_the_same_rows() {
     let labelled_path = dir.path().join("labelled.csv");
     std::fs::write(&live_path, live_csv).expect("writable file");
     std::fs::write(&labelled_path, labelled_csv).expect("writable file");
+    Scenario {
+        dir,
+        model,
+        logs,
+        one,
+        live: live_path,
+        labelled: labelled_path,
+        rows: live.len(),
+    }
+}
 
-    let prom = dir.path().join("fleet.prom");
-    let fleet = json_of(&tabship(&[
-        "monitor",
-        path(&model),
-        "--log",
-        &format!("{}/replica-*.jsonl", logs.display()),
-        "--json",
-        "--prom-file",
-        path(&prom),
-    ]));
-    assert_eq!(fleet["replicas"].as_array().expect("a list").len(), 3);
-    assert_eq!(fleet["join"]["rows"], live.len());
-    let drift = json_of(&tabship(&[
-        "drift",
-        path(&model),
-        path(&live_path),
-        "--json",
-    ]));
-    assert_close(&fleet["drift"], &drift, "drift");
+impl Scenario {
+    /// `tabship monitor` over the three replicas' logs (`extra` flags added), checked against
+    /// one process: `tabship drift` and `tabship evaluate` on the same rows, and `tabship
+    /// monitor` on one log holding every line. The fleet's JSON report.
+    fn monitor_equals_one_process(&self, extra: &[&str]) -> Value {
+        let pattern = format!("{}/replica-*.jsonl", self.logs.display());
+        let mut args = vec!["monitor", path(&self.model), "--log", &pattern, "--json"];
+        args.extend_from_slice(extra);
+        let fleet = json_of(&tabship(&args));
+        assert_eq!(fleet["replicas"].as_array().expect("a list").len(), 3);
+        assert_eq!(fleet["join"]["rows"], self.rows);
+        let drift = json_of(&tabship(&[
+            "drift",
+            path(&self.model),
+            path(&self.live),
+            "--json",
+        ]));
+        assert_close(&fleet["drift"], &drift, "drift");
+        let evaluated = json_of(&tabship(&[
+            "evaluate",
+            path(&self.model),
+            path(&self.labelled),
+            "--json",
+        ]));
+        assert_close(
+            &fleet["quality"]["report"],
+            &evaluated["metrics"],
+            "quality",
+        );
+        let single = json_of(&tabship(&[
+            "monitor",
+            path(&self.model),
+            "--log",
+            path(&self.one),
+            "--json",
+        ]));
+        assert_close(&single["drift"], &fleet["drift"], "one log");
+        assert_close(&single["quality"], &fleet["quality"], "one log");
+        fleet
+    }
+}
+
+#[test]
+fn three_replicas_report_what_one_process_reports_over_the_same_rows() {
+    // The model learns from the first 4,000 rows; in the live rest a tenth of the rows come
+    // from a country never seen and some ages are missing, so that unknown and missing slots
+    // are counted too.
+    let s = scenario(
+        "adult_sample.csv",
+        ("income", "adult"),
+        &NUMERIC,
+        4000,
+        |i, r| {
+            if i % 10 == 3 {
+                r[12] = "Atlantis".into();
+            }
+            if i % 17 == 5 {
+                r[0] = String::new();
+            }
+        },
+    );
+    let prom = s.dir.path().join("fleet.prom");
+    let fleet = s.monitor_equals_one_process(&["--prom-file", path(&prom)]);
     assert!(
         fleet["drift"]["columns"]
             .as_array()
@@ -250,28 +320,6 @@ fn three_replicas_report_what_one_process_reports_over_the_same_rows() {
         "the unknown country is counted: {:#}",
         fleet["drift"]
     );
-    let evaluated = json_of(&tabship(&[
-        "evaluate",
-        path(&model),
-        path(&labelled_path),
-        "--json",
-    ]));
-    assert_close(
-        &fleet["quality"]["report"],
-        &evaluated["metrics"],
-        "quality",
-    );
-    // One log with every line: the same report.
-    let single = json_of(&tabship(&[
-        "monitor",
-        path(&model),
-        "--log",
-        path(&one),
-        "--json",
-    ]));
-    assert_close(&single["drift"], &fleet["drift"], "one log");
-    assert_close(&single["quality"], &fleet["quality"], "one log");
-
     let samples = check_prometheus_text(&prom);
     let sample = |series: &str| {
         samples
@@ -295,14 +343,14 @@ fn three_replicas_report_what_one_process_reports_over_the_same_rows() {
     );
     assert_eq!(
         sample(&format!("tabship_fleet_rows{{{base}}}")),
-        live.len() as f64
+        s.rows as f64
     );
     // --fail-on-drift exits 3 exactly when the merged report drifted.
     let out = tabship(&[
         "monitor",
-        path(&model),
+        path(&s.model),
         "--log",
-        path(&one),
+        path(&s.one),
         "--fail-on-drift",
     ]);
     let drifted = fleet["drift"]["drifted"].as_bool().expect("a flag");
@@ -315,10 +363,40 @@ fn three_replicas_report_what_one_process_reports_over_the_same_rows() {
 }
 
 #[test]
+fn a_regressors_fleet_reports_mae_as_evaluate_does() {
+    // Diamonds' price is in the middle of the file; the live rows' carats are inflated by a
+    // fifth, a drift the report must show on `carat` (and on the predictions).
+    let s = scenario(
+        "diamonds_sample.csv",
+        ("price", "diamonds"),
+        &["carat", "depth", "table", "price", "x", "y", "z"],
+        3000,
+        |_, r| {
+            let carat: f64 = r[0].parse().expect("a number");
+            r[0] = format!("{}", carat * 1.2);
+        },
+    );
+    let fleet = s.monitor_equals_one_process(&[]);
+    assert_eq!(fleet["quality"]["task"], "regression");
+    assert!(
+        fleet["quality"]["metrics"]["mae"]
+            .as_f64()
+            .is_some_and(|m| m > 0.0)
+    );
+    let carat = fleet["drift"]["columns"]
+        .as_array()
+        .expect("a list of columns")
+        .iter()
+        .find(|c| c["name"] == "carat")
+        .expect("carat");
+    assert_eq!(carat["drifted"], true, "{carat:#}");
+}
+
+#[test]
 fn monitor_refuses_a_model_without_a_profile_and_logs_without_its_rows() {
     let dir = tempfile::tempdir().expect("temp dir");
     let log = dir.path().join("p.jsonl");
-    std::fs::write(&log, prediction("x", &[json!({"a": 1})])).expect("writable file");
+    std::fs::write(&log, prediction("adult", "x", &[json!({"a": 1})])).expect("writable file");
     let golden = tabship_test_support::golden("iris_logistic.tabship");
     let out = tabship(&[
         "monitor",
