@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use tabship::Pipeline;
-use tabship_serve::logs::{JoinReport, join};
+use tabship_serve::logs::{JoinReport, LogSource, join};
 
 use crate::error::{Error, Result};
 use crate::output::{self, Sink};
@@ -40,6 +40,25 @@ pub struct LogArgs {
     /// they override labels logged by POST /feedback. Repeatable.
     #[arg(long = "feedback", alias = "labels", value_name = "FILE")]
     pub feedback: Vec<PathBuf>,
+    /// The model name in the log lines [default: the artifact's name] (a server serving it
+    /// as `NAME=FILE` logs NAME).
+    #[arg(long, value_name = "NAME")]
+    pub log_model: Option<String>,
+    /// Only the lines of this version (of an A/B split, say) [default: every version].
+    #[arg(long, value_name = "VERSION")]
+    pub log_version: Option<String>,
+}
+
+impl LogArgs {
+    /// What the library reads.
+    pub fn source(&self) -> LogSource {
+        LogSource {
+            logs: self.logs.clone(),
+            label_files: self.feedback.clone(),
+            model: self.log_model.clone(),
+            version: self.log_version.clone(),
+        }
+    }
 }
 
 /// `tabship labels export` arguments.
@@ -78,6 +97,7 @@ pub fn report_text(r: &JoinReport) -> String {
             "shadow lines (they repeat a served request)",
         ),
         (r.other_model_lines, "lines of other models"),
+        (r.other_version_lines, "lines of other versions"),
         (
             r.duplicate_predictions,
             "request ids logged again with the same rows (kept once)",
@@ -109,7 +129,7 @@ pub fn report_text(r: &JoinReport) -> String {
 fn export(args: ExportArgs) -> Result<()> {
     let pipeline = Pipeline::load(&args.model)?;
     let sink = Sink::open(args.output.as_deref())?;
-    let joined = join(&pipeline, &args.logs.logs, &args.logs.feedback)?;
+    let joined = join(&pipeline, &args.logs.source())?;
     let report = &joined.report;
     let summary = if args.json {
         format!(
@@ -127,7 +147,10 @@ fn export(args: ExportArgs) -> Result<()> {
             message: format!(
                 "no labelled rows to export for model `{}`: {} logged requests, {} labels ({} \
                  without a logged prediction)",
-                pipeline.training().name,
+                args.logs
+                    .log_model
+                    .as_deref()
+                    .unwrap_or(&pipeline.training().name),
                 report.requests,
                 report.labels,
                 report.unmatched_labels

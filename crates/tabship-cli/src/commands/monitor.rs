@@ -84,8 +84,7 @@ pub fn run(args: MonitorArgs) -> Result<bool> {
     let report = monitor(
         &pipeline,
         &FleetOptions {
-            logs: args.logs.logs.clone(),
-            label_files: args.logs.feedback.clone(),
+            source: args.logs.source(),
             drift,
             window,
         },

@@ -232,3 +232,51 @@ fn export_without_labels_fails_and_bad_patterns_are_named() {
     );
     assert_refused(&out, 1, "matches no file");
 }
+
+#[test]
+fn export_reads_the_served_name_and_one_version() {
+    use crate::monitor::{feedback_of, prediction_of};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = iris_model(dir.path());
+    let (_, rows) = iris();
+    // Served as `flowers=iris.tabship`, versions 1 and 2 in an A/B split.
+    let mut log = String::new();
+    for (i, version) in [(0, "1"), (60, "2"), (120, "2"), (1, "1")] {
+        let id = format!("q{i}");
+        log.push_str(&prediction_of(
+            ("flowers", version),
+            &id,
+            &[rows[i].0.clone()],
+        ));
+        log.push_str(&feedback_of(("flowers", version), &id, 0, &rows[i].2));
+    }
+    let path_log = dir.path().join("p.jsonl");
+    std::fs::write(&path_log, log).expect("writable file");
+    let out = export(
+        &model,
+        &[
+            "--log",
+            path(&path_log),
+            "--log-model",
+            "flowers",
+            "--log-version",
+            "2",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = stdout(&out);
+    let expected: String = [60, 120]
+        .iter()
+        .map(|&i| format!("{},{}\n", rows[i].1.join(","), rows[i].2))
+        .collect();
+    assert!(
+        csv.ends_with(&expected) && csv.lines().count() == 3,
+        "{csv}"
+    );
+    let report: Value = serde_json::from_str(stderr(&out).trim()).expect("valid JSON");
+    assert_eq!(report["other_version_lines"], 4, "{report:#}");
+    // Without --log-model the artifact's own name (`iris`) reads nothing.
+    let out = export(&model, &["--log", path(&path_log)]);
+    assert_refused(&out, 1, "no labelled rows to export for model `iris`");
+}

@@ -54,14 +54,20 @@ fn line(record: Value) -> String {
     record.to_string() + "\n"
 }
 
-fn prediction(model: &str, id: &str, rows: &[Value]) -> String {
+/// A prediction line of `model` version 1, as the server writes it.
+pub fn prediction(model: &str, id: &str, rows: &[Value]) -> String {
+    prediction_of((model, "1"), id, rows)
+}
+
+/// A prediction line of `model` `version`, as the server writes it.
+pub fn prediction_of((model, version): (&str, &str), id: &str, rows: &[Value]) -> String {
     let outputs = serde_json::value::RawValue::from_string("{}".into()).expect("valid JSON");
     line(json!(PredictionRecord {
         kind: Kind::Prediction,
         ts: "2026-12-01T00:00:00Z".into(),
         request_id: id.into(),
         model: model.into(),
-        version: "1".into(),
+        version: version.into(),
         username: None,
         shadow: false,
         latency_ms: 0.5,
@@ -75,14 +81,20 @@ fn prediction(model: &str, id: &str, rows: &[Value]) -> String {
     }))
 }
 
-fn feedback(model: &str, id: &str, index: usize, label: &str) -> String {
+/// A feedback line of `model` version 1, as the server writes it.
+pub fn feedback(model: &str, id: &str, index: usize, label: &str) -> String {
+    feedback_of((model, "1"), id, index, label)
+}
+
+/// A feedback line of `model` `version`, as the server writes it.
+pub fn feedback_of((model, version): (&str, &str), id: &str, index: usize, label: &str) -> String {
     line(json!(FeedbackRecord {
         kind: Kind::Feedback,
         ts: "2026-12-02T00:00:00Z".into(),
         request_id: id.into(),
         index,
         model: model.into(),
-        version: "1".into(),
+        version: version.into(),
         username: None,
         label: Cow::Owned(json!(label)),
     }))

@@ -7,16 +7,14 @@ use serde::Serialize;
 use tabship::drift::{DriftOptions, DriftReport, Monitor, Window};
 use tabship::{Batch, Evaluation, Label, Labels, Pipeline, TextBatchBuilder};
 
-use super::join::{JoinReport, Joined, join};
+use super::join::{JoinReport, Joined, LogSource, join};
 use crate::error::{Error, Result};
 
 /// What `monitor` reads and how.
 #[derive(Debug, Clone)]
 pub struct FleetOptions {
-    /// The prediction logs: files or patterns (rotated files included).
-    pub logs: Vec<String>,
-    /// Label files (`request_id,label[,index]`), read after the logged feedback.
-    pub label_files: Vec<std::path::PathBuf>,
+    /// The logs, label files, model name and version to read.
+    pub source: LogSource,
     /// Thresholds, tests and policy of the drift report.
     pub drift: DriftOptions,
     /// Each replica's window: every logged row ([`Window::Cumulative`], the default) or its
@@ -54,7 +52,7 @@ pub struct Quality {
 /// The fleet's report.
 #[derive(Debug, Clone, Serialize)]
 pub struct FleetReport {
-    /// The model's name.
+    /// The model's name in the logs.
     pub model: String,
     /// The version monitored (whose profile and predictions the report uses).
     pub version: String,
@@ -124,11 +122,20 @@ pub fn monitor(pipeline: &Pipeline, options: &FleetOptions) -> Result<FleetRepor
     if pipeline.drift_profile().is_none() {
         return Err(core(tabship::Error::NoDriftProfile));
     }
-    let joined = join(pipeline, &options.logs, &options.label_files)?;
+    let joined = join(pipeline, &options.source)?;
+    let name = options
+        .source
+        .model
+        .clone()
+        .unwrap_or_else(|| pipeline.training().name.clone());
     if joined.report.rows == 0 {
         return Err(Error::Logs(format!(
-            "no logged rows of model `{}` in {} files ({} lines): nothing to monitor",
-            pipeline.training().name,
+            "no logged rows of model `{name}`{} in {} files ({} lines): nothing to monitor",
+            options
+                .source
+                .version
+                .as_ref()
+                .map_or(String::new(), |v| format!(" version `{v}`")),
             joined.report.files,
             joined.report.lines
         )));
@@ -163,7 +170,7 @@ pub fn monitor(pipeline: &Pipeline, options: &FleetOptions) -> Result<FleetRepor
     let merged = merged.ok_or_else(|| Error::Logs("no prediction log read".into()))?;
     let drift = merged.report(&options.drift).map_err(|e| core(e.into()))?;
     Ok(FleetReport {
-        model: pipeline.training().name.clone(),
+        model: name,
         version: pipeline.training().version.clone(),
         replicas,
         drift,

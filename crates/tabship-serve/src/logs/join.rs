@@ -3,8 +3,9 @@
 //!
 //! The rules, in reading order (replicas by path, each replica's files oldest first, line by
 //! line; then the label files in the order given):
-//! - only served predictions of the model's name count; shadow lines repeat a served request
-//!   and are skipped, lines of other models are counted and skipped;
+//! - only served predictions of the model's name (and of the version asked for, if one is)
+//!   count; shadow lines repeat a served request and are skipped, lines of other models (and
+//!   versions) are counted and skipped;
 //! - a request id logged again with the same rows (a client's resend) is one request, counted
 //!   as `duplicate_predictions`; logged again with other rows (two replicas given the same
 //!   client-chosen id) it is ambiguous: every row of that id is dropped and counted as
@@ -34,6 +35,21 @@ use crate::input::{ParseOptions, parse};
 
 /// Bad lines listed in a report (all are counted).
 const LISTED_BAD_LINES: usize = 5;
+
+/// Which log lines and labels to read.
+#[derive(Debug, Clone, Default)]
+pub struct LogSource {
+    /// The prediction logs: files, or patterns with `*` and `?` in the file name (rotated
+    /// files of each are read too).
+    pub logs: Vec<String>,
+    /// Label files (`request_id,label[,index]`), read after the logs.
+    pub label_files: Vec<PathBuf>,
+    /// The model name of the lines to read [default: the pipeline's own name]; a server gives
+    /// an artifact another name with `NAME=FILE`.
+    pub model: Option<String>,
+    /// Only lines of this version [default: every version of the model].
+    pub version: Option<String>,
+}
 
 /// One logged request's rows, as text in schema order, with the label of each row.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +83,8 @@ pub struct JoinReport {
     pub shadow_lines: u64,
     /// Lines of other models skipped.
     pub other_model_lines: u64,
+    /// Lines of other versions of the model skipped (when one version is asked for).
+    pub other_version_lines: u64,
     /// Request ids logged again with the same rows, kept once.
     pub duplicate_predictions: u64,
     /// Request ids logged with different rows: every row of the id dropped.
@@ -204,6 +222,9 @@ struct Slot {
 
 struct Joiner<'p> {
     pipeline: &'p Pipeline,
+    source: &'p LogSource,
+    /// The model name of the lines read.
+    model: &'p str,
     requests: Vec<JoinedRequest>,
     by_id: HashMap<String, Slot>,
     report: JoinReport,
@@ -212,9 +233,21 @@ struct Joiner<'p> {
 }
 
 impl Joiner<'_> {
-    fn prediction(&mut self, replica: usize, record: &super::PredictionRecord<'_>) {
-        if record.model != self.pipeline.training().name {
+    /// Whether a line of `model` and `version` is one to read (counted when not).
+    fn selects(&mut self, model: &str, version: &str) -> bool {
+        if model != self.model {
             self.report.other_model_lines += 1;
+            return false;
+        }
+        if self.source.version.as_deref().is_some_and(|v| v != version) {
+            self.report.other_version_lines += 1;
+            return false;
+        }
+        true
+    }
+
+    fn prediction(&mut self, replica: usize, record: &super::PredictionRecord<'_>) {
+        if !self.selects(&record.model, &record.version) {
             return;
         }
         if record.shadow {
@@ -325,13 +358,15 @@ impl Joiner<'_> {
     }
 }
 
-/// Reads the prediction logs that `patterns` name (rotated files included) and joins the
-/// requests of `pipeline`'s model with the labels logged by `POST /feedback` and those of
-/// `label_files` (read after the logs, so they win), by request id and row index.
-pub fn join(pipeline: &Pipeline, patterns: &[String], label_files: &[PathBuf]) -> Result<Joined> {
-    let replicas = replicas(patterns)?;
+/// Reads the prediction logs of `source` (rotated files included) and joins the requests of
+/// `pipeline`'s model with the labels logged by `POST /feedback` and those of the label files
+/// (read after the logs, so they win), by request id and row index.
+pub fn join(pipeline: &Pipeline, source: &LogSource) -> Result<Joined> {
+    let replicas = replicas(&source.logs)?;
     let mut joiner = Joiner {
         pipeline,
+        source,
+        model: source.model.as_deref().unwrap_or(&pipeline.training().name),
         requests: Vec::new(),
         by_id: HashMap::new(),
         report: JoinReport::default(),
@@ -343,16 +378,14 @@ pub fn join(pipeline: &Pipeline, patterns: &[String], label_files: &[PathBuf]) -
         joiner.report.lines += read_replica(replica, &mut bad, |record| match record {
             LogRecord::Prediction(p) => joiner.prediction(i, &p),
             LogRecord::Feedback(f) => {
-                if f.model == pipeline.training().name {
+                if joiner.selects(&f.model, &f.version) {
                     feedback.push((f.request_id.into_owned(), f.index, f.label.into_owned()));
-                } else {
-                    joiner.report.other_model_lines += 1;
                 }
             }
         })?;
         joiner.labels.extend(feedback);
     }
-    for path in label_files {
+    for path in &source.label_files {
         for l in read_label_file(path)? {
             joiner
                 .labels

@@ -11,6 +11,8 @@ mod textfile;
 
 pub use files::{BadLine, Replica, read_replica, replicas};
 pub use fleet::{FleetOptions, FleetReport, Quality, ReplicaSummary, monitor};
-pub use join::{ExternalLabel, JoinReport, Joined, JoinedRequest, join, read_label_file};
+pub use join::{
+    ExternalLabel, JoinReport, Joined, JoinedRequest, LogSource, join, read_label_file,
+};
 pub use record::{FeedbackRecord, Kind, LogRecord, PredictionRecord};
 pub use textfile::prometheus_text;

@@ -165,6 +165,7 @@ pub fn prometheus_text(report: &FleetReport) -> String {
     }
     let counts: Vec<_> = [
         ("bad_lines", j.bad_lines),
+        ("other_version_lines", j.other_version_lines),
         ("duplicate_predictions", j.duplicate_predictions),
         ("conflicting_predictions", j.conflicting_predictions),
         ("invalid_rows", j.invalid_rows),
