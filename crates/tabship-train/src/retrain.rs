@@ -392,6 +392,18 @@ pub fn retrain(
         old_rows: old.map_or(0, |o| o.rows.len() as u64),
     });
     trained.pipeline = Pipeline::from_parts(parts)?;
+    // A class the new rows lack (or bring) changes what the model can answer: say so, since
+    // clients and `compare` see the challenger's classes, not the champion's.
+    let names =
+        |p: &Pipeline| -> Vec<String> { p.classes().iter().map(ToString::to_string).collect() };
+    let (before, after) = (names(champion), names(&trained.pipeline));
+    if before != after {
+        warnings.push(format!(
+            "the challenger's classes ({}) differ from the champion's ({})",
+            after.join(", "),
+            before.join(", ")
+        ));
+    }
     trained.report.warnings.splice(0..0, warnings);
     Ok(Retrained {
         trained,

@@ -152,6 +152,11 @@ fn the_old_window_comes_first_then_the_new_rows() {
         (from.new_rows, from.old_rows),
         (new.rows.len() as u64, 1000)
     );
+    assert!(
+        retrained.trained.report.warnings.is_empty(),
+        "{:?}",
+        retrained.trained.report.warnings
+    );
     assert_eq!(retrained.trained.pipeline.training().version, "2");
 }
 
@@ -268,4 +273,35 @@ fn a_champion_without_recorded_options_is_refused_naming_the_missing_one() {
     )
     .expect("retrains with the version given");
     assert_eq!(ok.trained.pipeline.training().version, "prod-2");
+}
+
+#[test]
+fn a_change_of_classes_is_a_warning() {
+    // iris is sorted by species: a champion of the first 100 rows knows two of them.
+    let all = rows("iris.csv");
+    let (old_rows, new_rows) = all.rows.split_at(100);
+    let part = |rows: &[csv::StringRecord]| LabelledRows {
+        path: "part.csv".into(),
+        header: all.header.clone(),
+        rows: rows.to_vec(),
+    };
+    let o = options(r#"{"target": "species", "name": "iris"}"#);
+    let champion = train(&to_batch(&part(old_rows), &o), &o)
+        .expect("trains")
+        .pipeline;
+    let retrained = retrain(
+        &champion,
+        "sha256:00",
+        &part(new_rows),
+        Some(&part(old_rows).last(60)),
+        &RetrainOptions::default(),
+    )
+    .expect("retrains");
+    assert_eq!(retrained.trained.pipeline.classes().len(), 3);
+    assert_eq!(
+        retrained.trained.report.warnings,
+        [
+            "the challenger's classes (setosa, versicolor, virginica) differ from the champion's (setosa, versicolor)"
+        ]
+    );
 }
