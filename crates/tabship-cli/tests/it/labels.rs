@@ -1,5 +1,5 @@
 //! `tabship labels export` on the logs of two real `tabship serve` replicas: rotated files,
-//! `/predict` and V2 requests, logged feedback, a label file overriding a logged label, a log
+//! `/predict`, V2 and SageMaker CSV requests, logged feedback, a label file overriding a logged label, a log
 //! shipped twice (duplicates) and one request id used by both replicas (a conflict).
 
 #![cfg(unix)]
@@ -128,9 +128,19 @@ fn export_joins_two_replicas_logs_with_their_labels() {
         .collect();
     let v2 = json!({ "inputs": tensors });
     post(&b, "/v2/models/iris/infer", "b-v2", &v2);
+    // SageMaker's CSV body: rows of cells in schema order, no header.
+    let csv_body = format!("{}\n{}\n", rows[130].1.join(","), rows[131].1.join(","));
+    let answer = b.send(
+        "POST",
+        "/invocations",
+        &[("Content-Type", "text/csv"), ("X-Request-Id", "b-csv")],
+        csv_body.as_bytes(),
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     label(&b, "b-1", 0, "virginica");
     label(&b, "shared", 0, "setosa");
     label(&b, "b-v2", 1, "virginica");
+    label(&b, "b-csv", 1, "virginica");
     assert!(b.terminate().success());
 
     // The same log shipped twice, under another directory.
@@ -170,6 +180,7 @@ fn export_joins_two_replicas_logs_with_their_labels() {
         (60, "virginica"),  // a-2, relabelled by the file
         (120, "virginica"), // b-1
         (101, "virginica"), // b-v2 index 1
+        (131, "virginica"), // b-csv index 1
     ];
     let mut expected = String::from("sepal_length,sepal_width,petal_length,petal_width,species\n");
     for (i, l) in &expected_rows {
@@ -184,22 +195,26 @@ fn export_joins_two_replicas_logs_with_their_labels() {
     );
     assert_eq!(
         count("requests"),
-        5,
-        "a-1, a-big, a-2, b-1, b-v2: {report:#}"
+        6,
+        "a-1, a-big, a-2, b-1, b-v2, b-csv: {report:#}"
     );
-    assert_eq!(count("rows"), 1 + 9000 + 1 + 1 + 2);
-    assert_eq!(count("labelled_rows"), 6);
+    assert_eq!(count("rows"), 1 + 9000 + 1 + 1 + 2 + 2);
+    assert_eq!(count("labelled_rows"), 7);
     assert_eq!(
         count("duplicate_predictions"),
-        2,
-        "b-1 and b-v2 shipped twice"
+        3,
+        "b-1, b-v2 and b-csv shipped twice"
     );
     assert_eq!(
         count("conflicting_predictions"),
         3,
         "`shared` in A, B and the copy"
     );
-    assert_eq!(count("duplicate_labels"), 2, "b-1, b-v2 shipped twice");
+    assert_eq!(
+        count("duplicate_labels"),
+        3,
+        "b-1, b-v2, b-csv shipped twice"
+    );
     assert_eq!(count("relabelled"), 1);
     assert_eq!(
         count("unmatched_labels"),
