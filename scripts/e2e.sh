@@ -5,18 +5,18 @@
 # the Kubernetes and KServe manifests against their schemas; the container image built from the
 # root Dockerfile and run with podman (scripts/container-e2e.sh; minutes the first time).
 # Usage: scripts/e2e.sh   (installs Debian's chromium + chromium-driver and prometheus (for
-# promtool), podman, runc and mmdebstrap with apt-get if missing, builds the pinned .venv and the
-# debug binary first)
+# promtool), haproxy (test_scale_out.py: three replicas behind it), podman, runc and mmdebstrap
+# with apt-get if missing, builds the pinned .venv and the debug binary first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null \
-  || ! command -v promtool >/dev/null; then
+  || ! command -v promtool >/dev/null || ! command -v haproxy >/dev/null; then
   sudo=""
   if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    chromium chromium-driver prometheus >/dev/null
+    chromium chromium-driver prometheus haproxy >/dev/null
 fi
 
 # The container test (test_container.py) builds and runs the root Dockerfile with podman.

@@ -104,9 +104,15 @@ pub struct ServeArgs {
     /// under the model name NAME (its own name is the training target's, unless trained with
     /// --name); artifacts sharing a name are served as versions of one model.
     pub models: Vec<PathBuf>,
-    /// Serve every *.tabship file of this directory.
+    /// Serve the models of this directory: DIR/*.tabship, and DIR/NAME/VERSION.tabship with an
+    /// optional DIR/NAME/CURRENT naming the current version (else the newest).
     #[arg(long, env = "TABSHIP_MODEL_DIR")]
     pub model_dir: Option<PathBuf>,
+    /// Follow the model directories while serving: rescan at least every this many seconds (and
+    /// on file change events), loading new versions and pointers; the admin routes that change
+    /// models then answer 409. 0: load once, admin per instance.
+    #[arg(long, env = "TABSHIP_WATCH_INTERVAL", default_value_t = 2.0)]
+    pub watch_interval: f64,
     #[command(flatten)]
     pub server: ServerArgs,
 }

@@ -143,6 +143,7 @@ async fn change<F>(state: &Arc<AppState>, name: &str, f: F) -> Result<Json<Value
 where
     F: FnOnce(&mut ModelEntry) -> Result<(), ApiError>,
 {
+    state.refuse_if_watched()?;
     let guard = state.admin.clone().lock_owned().await;
     let mut next: Registry = (*state.registry()).clone();
     let entry = next
@@ -248,6 +249,19 @@ pub(crate) async fn load_version(
             force,
         )
     };
+    if let Some(dir) = state.options.watch.as_ref().and_then(|w| w.dirs.first()) {
+        return match source {
+            Source::Bytes(bytes) if !force => {
+                crate::publish::upload(&state, dir.clone(), name, bytes, version, activate).await
+            }
+            Source::Bytes(_) => Err(watched(
+                "`force` cannot apply here: every replica refuses a version from the shared model directory that would break the model's clients; publish it under another model name",
+            )),
+            Source::Path(_) => Err(watched(
+                "a load by path would reach this replica only: upload the artifact (it is published into the shared model directory), or copy it there as NAME/VERSION.tabship (a temporary name, then a rename)",
+            )),
+        };
+    }
     let name_for_load = name.clone();
     let upload = match &source {
         Source::Bytes(b) => Some(b.clone()),
@@ -280,17 +294,7 @@ pub(crate) async fn load_version(
     })
     .await
     .map_err(ApiError::internal)??;
-    let model = loaded.map_err(|e| match e {
-        Error::Load { source, .. } => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_artifact",
-            format!("artifact refused, nothing changed: {source}"),
-        ),
-        Error::InvalidName { what, value } => {
-            ApiError::invalid_field(what, "letters, digits, `.`, `_`, `-`", format!("`{value}`"))
-        }
-        other => ApiError::internal(other),
-    })?;
+    let model = loaded.map_err(refused_artifact)?;
     let version = model.version.clone();
     let checksum = model.checksum.clone();
     let guard = state.admin.clone().lock_owned().await;
@@ -359,6 +363,26 @@ pub(crate) async fn load_version(
         .into_response())
 }
 
+/// 400 for an artifact that does not load or names an unusable version.
+pub(crate) fn refused_artifact(e: Error) -> ApiError {
+    match e {
+        Error::Load { source, .. } => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_artifact",
+            format!("artifact refused, nothing changed: {source}"),
+        ),
+        Error::InvalidName { what, value } => {
+            ApiError::invalid_field(what, "letters, digits, `.`, `_`, `-`", format!("`{value}`"))
+        }
+        other => ApiError::internal(other),
+    }
+}
+
+/// 409 `model_dir_watched` for a change a followed model directory cannot take.
+fn watched(message: &str) -> ApiError {
+    conflict("model_dir_watched", message)
+}
+
 enum Source {
     Path(PathBuf),
     Bytes(Bytes),
@@ -367,7 +391,7 @@ enum Source {
 /// Compares a candidate with the version serving `name` (nothing to compare for a new model):
 /// 409 `incompatible_version` naming every breaking difference unless `force`. Returns every
 /// difference (the compatible ones too) for the answer.
-fn check_compatible(
+pub(crate) fn check_compatible(
     state: &AppState,
     name: &str,
     model: &LoadedModel,

@@ -254,6 +254,28 @@ fn only_in(a: &[String], b: &[String]) -> Vec<String> {
     a.iter().filter(|x| !b.contains(x)).cloned().collect()
 }
 
+/// `Err` ([`crate::Error::IncompatibleVersions`]) when `model`, read from `path`, would break the
+/// clients of `serving`: for versions that arrive without an admin's `force` (start-up, a
+/// followed model directory).
+pub(crate) fn refuse_breaking(
+    serving: &crate::LoadedModel,
+    model: &crate::LoadedModel,
+    absent_as_missing: bool,
+    path: &std::path::Path,
+) -> crate::Result<()> {
+    let found = differences(&serving.pipeline, &model.pipeline, absent_as_missing);
+    if !found.iter().any(Difference::is_breaking) {
+        return Ok(());
+    }
+    Err(crate::Error::IncompatibleVersions {
+        name: model.name.clone(),
+        serving: serving.version.clone(),
+        version: model.version.clone(),
+        path: path.display().to_string(),
+        differences: describe(&found),
+    })
+}
+
 /// Every difference, as one sentence for logs and error messages.
 pub fn describe(differences: &[Difference]) -> String {
     differences

@@ -27,6 +27,22 @@ pub enum Error {
         /// The version both claim.
         version: String,
     },
+    /// A watched model directory holds a version already loaded, with other bytes.
+    #[error(
+        "`{path}` is model `{name}` version `{version}`, already loaded with checksum `{}` but now `{}`: a version is never replaced in place; write the new artifact as a new version (NAME/VERSION.tabship) and point NAME/CURRENT at it",
+        checksums.0,
+        checksums.1
+    )]
+    ChangedVersion {
+        /// The model's name.
+        name: String,
+        /// The version.
+        version: String,
+        /// The file.
+        path: String,
+        /// The checksum being served and the file's.
+        checksums: Box<(String, String)>,
+    },
     /// Two artifacts given at start-up have the same model name and version.
     #[error(
         "`{}` and `{}` are both model `{name}` version `{version}`: serve one under another name with NAME=FILE (e.g. `{name}-2={}`), or train it with another `--name` or `--model-version`",

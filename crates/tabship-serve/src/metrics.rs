@@ -57,6 +57,17 @@ fn latency_histogram() -> Histogram {
     ])
 }
 
+/// A counter per result, each series created at 0.
+fn outcomes(results: &[&str]) -> Family<ResultLabels, Counter> {
+    let family = Family::<ResultLabels, Counter>::default();
+    for result in results {
+        let _ = family.get_or_create(&ResultLabels {
+            result: (*result).to_owned(),
+        });
+    }
+    family
+}
+
 /// The server's metrics.
 #[derive(Debug)]
 pub struct Metrics {
@@ -77,6 +88,8 @@ pub struct Metrics {
     pub log_dropped: Counter,
     /// Keys-file reloads by result (`ok`, `error`).
     pub keys_reloads: Family<ResultLabels, Counter>,
+    /// Artifact files found by the model-directory watcher, by result (`loaded`, `refused`).
+    pub model_dir_files: Family<ResultLabels, Counter>,
     /// The counters of unloaded versions (see [`Metrics::retire`]).
     retired: Arc<Mutex<Retired>>,
 }
@@ -93,13 +106,8 @@ impl Metrics {
         let shadow = Family::<VersionLabels, Counter>::default();
         let shadow_disagreements = Family::<VersionLabels, Counter>::default();
         let log_dropped = Counter::default();
-        let keys_reloads = Family::<ResultLabels, Counter>::default();
-        for result in ["ok", "error"] {
-            // Both series exist from the start, so `increase()` sees the first reload.
-            let _ = keys_reloads.get_or_create(&ResultLabels {
-                result: result.to_owned(),
-            });
-        }
+        // Every result's series exists from the start, so `increase()` sees the first event.
+        let keys_reloads = outcomes(&["ok", "error"]);
         registry.register(
             "tabship_http_requests",
             "HTTP requests by route, method and status",
@@ -140,6 +148,12 @@ impl Metrics {
             "Keys-file reloads (SIGHUP or POST /admin/keys/reload) by result",
             keys_reloads.clone(),
         );
+        let model_dir_files = outcomes(&["loaded", "refused"]);
+        registry.register(
+            "tabship_model_dir_files",
+            "Artifact files the --model-dir watcher read after start-up, by result (loaded, refused: corrupt, incompatible or a version already loaded with other bytes)",
+            model_dir_files.clone(),
+        );
         let retired = Arc::new(Mutex::new(Retired::default()));
         registry.register_collector(Box::new(ModelsCollector {
             models,
@@ -155,6 +169,7 @@ impl Metrics {
             shadow_disagreements,
             log_dropped,
             keys_reloads,
+            model_dir_files,
             retired,
         }
     }

@@ -84,6 +84,12 @@ pub struct Options {
     /// `tabship_model_stale` is 1 and the start logs a warning; readiness is not affected
     /// (see [`crate::staleness`]).
     pub max_model_age: Option<Duration>,
+    /// Model directories followed while serving (see [`crate::watch`]): new versions and
+    /// `NAME/CURRENT` pointers apply without a restart; an admin upload is written into the
+    /// (first) directory for every replica, and the other admin routes that change models
+    /// answer 409 `model_dir_watched`, since a change made on one replica would reach no other.
+    /// Started by [`crate::watch::spawn`].
+    pub watch: Option<crate::watch::Watch>,
 }
 
 /// Which models read an absent field as a missing value.
@@ -134,6 +140,7 @@ impl Default for Options {
             protect_docs: false,
             cloud: crate::cloud::CloudRoutes::default(),
             max_model_age: None,
+            watch: None,
         }
     }
 }
@@ -214,12 +221,20 @@ impl AppState {
     /// otherwise the start fails naming the differences. Saved versions were accepted (perhaps
     /// forced) by the admin API, so those only log a warning.
     pub fn load_paths(&self, paths: &[PathBuf]) -> Result<()> {
-        let mut files: Vec<(Option<String>, PathBuf)> = Vec::new();
+        // (name, version) overrides and the file.
+        let mut files: Vec<(Option<String>, Option<String>, PathBuf)> = Vec::new();
+        let mut pointed = Vec::new();
         for path in paths {
             if path.is_dir() {
-                files.extend(artifacts_in(path)?.into_iter().map(|f| (None, f)));
+                let listing = crate::model_dir::scan(path)?;
+                files.extend(listing.files.into_iter().map(|f| match f.nested {
+                    Some((name, version)) => (Some(name), Some(version), f.path),
+                    None => (None, None, f.path),
+                }));
+                pointed.extend(listing.models);
             } else {
-                files.push(named_path(path));
+                let (name, file) = named_path(path);
+                files.push((name, None, file));
             }
         }
         if files.is_empty() {
@@ -230,8 +245,8 @@ impl AppState {
         let mut registry = (*self.registry.load()).clone();
         // Per model name: the (version, file) pairs loaded, to explain merges and duplicates.
         let mut loaded: BTreeMap<String, Vec<(String, PathBuf)>> = BTreeMap::new();
-        for (name, file) in &files {
-            let model = LoadedModel::from_file(file, name.as_deref(), None)?;
+        for (name, version, file) in &files {
+            let model = LoadedModel::from_file(file, name.as_deref(), version.as_deref())?;
             tracing::info!(
                 model = %model.name,
                 version = %model.version,
@@ -251,20 +266,7 @@ impl AppState {
             seen.push((model.version.clone(), file.clone()));
             if let Some(serving) = registry.models.get(&model.name).map(|e| e.current_model()) {
                 let absent = self.options.absent_as_missing.applies(&model.name);
-                let differences =
-                    crate::compat::differences(&serving.pipeline, &model.pipeline, absent);
-                if differences
-                    .iter()
-                    .any(crate::compat::Difference::is_breaking)
-                {
-                    return Err(Error::IncompatibleVersions {
-                        name: model.name.clone(),
-                        serving: serving.version.clone(),
-                        version: model.version.clone(),
-                        path: file.display().to_string(),
-                        differences: crate::compat::describe(&differences),
-                    });
-                }
+                crate::compat::refuse_breaking(serving, &model, absent, file)?;
             }
             registry = registry.with_version(model, true)?;
         }
@@ -280,6 +282,9 @@ impl AppState {
                 hint = "to serve them as separate models, give each a name with NAME=FILE",
                 "artifacts sharing a model name are served as versions of one model, the last one current"
             );
+        }
+        for (name, nested) in &pointed {
+            apply_pointer(&mut registry, name, nested);
         }
         let mut skipped = 0;
         if let Some(dir) = &self.options.state_dir {
@@ -433,6 +438,27 @@ impl AppState {
         }
     }
 
+    /// 409 `model_dir_watched` when the server follows a model directory: an admin change to the
+    /// models would apply on this replica alone, and the directory would not know it.
+    pub(crate) fn refuse_if_watched(&self) -> Result<(), ApiError> {
+        let Some(watch) = &self.options.watch else {
+            return Ok(());
+        };
+        let dirs: Vec<String> = watch
+            .dirs
+            .iter()
+            .map(|d| format!("`{}`", d.display()))
+            .collect();
+        Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "model_dir_watched",
+            format!(
+                "this server follows the model directory {} (--watch-interval), which every replica reads: a change made here would reach this replica only; upload versions (they are published into the directory), write DIR/NAME/CURRENT to choose the current version, or start with --watch-interval 0 to manage this instance through the admin API",
+                dirs.join(", ")
+            ),
+        ))
+    }
+
     /// Flushes the prediction log (at shutdown).
     pub fn flush(&self) {
         if let Some(log) = &self.log {
@@ -455,15 +481,23 @@ fn named_path(path: &Path) -> (Option<String>, PathBuf) {
     (None, path.to_path_buf())
 }
 
-fn artifacts_in(dir: &Path) -> Result<Vec<PathBuf>> {
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io {
-        what: format!("reading the model directory `{}`", dir.display()),
-        source,
-    })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "tabship") && p.is_file())
-        .collect();
-    files.sort();
-    Ok(files)
+/// At start-up, `DIR/NAME/CURRENT` chooses the current version (its versions were loaded oldest
+/// first, so without a pointer the newest already is).
+fn apply_pointer(registry: &mut Registry, name: &str, nested: &crate::model_dir::Nested) {
+    let Some(entry) = registry.models.get_mut(name) else {
+        return;
+    };
+    match crate::model_dir::chosen_current(nested, entry) {
+        Ok(Some(version)) if version != entry.current => {
+            let previous = std::mem::replace(&mut entry.current, version.to_owned());
+            entry.history.push(previous);
+        }
+        Ok(_) => {}
+        Err(pointer) => tracing::warn!(
+            model = %name,
+            pointer = %pointer,
+            current = %entry.current,
+            "the CURRENT pointer names a version that is not in the model directory; serving the newest"
+        ),
+    }
 }

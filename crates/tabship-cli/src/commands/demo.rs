@@ -37,6 +37,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     super::serve::start(
         &args.server,
         vec![args.output.clone()],
+        0.0,
         |addr, admin_token| {
             eprintln!();
             eprintln!("  web form      http://{addr}/ui");

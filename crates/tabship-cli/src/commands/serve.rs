@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tabship_serve::auth::KeyStore;
+use tabship_serve::watch::Watch;
 use tabship_serve::{AbsentAsMissing, AppState, CloudRoutes, LogConfig, Options};
 
 use crate::cli::{ServeArgs, ServerArgs};
@@ -23,7 +24,7 @@ pub fn run(mut args: ServeArgs) -> Result<()> {
             "give artifacts to serve (tabship serve model.tabship) or --model-dir DIR".to_owned(),
         ));
     }
-    start(&args.server, paths, move |addr, _| {
+    start(&args.server, paths, args.watch_interval, move |addr, _| {
         if platform != Platform::None {
             tracing::info!(address = %addr, platform = ?platform, "serving for a cloud platform: no keys, callers are authenticated by the platform's endpoint (IAM)");
         }
@@ -89,10 +90,12 @@ fn admin_token(args: &ServerArgs, has_keys: bool) -> Result<Option<String>> {
 }
 
 /// Builds the state, binds, loads the models in the background and serves until SIGTERM/Ctrl-C.
+/// The directories among `paths` are followed every `watch_interval` seconds (0: not at all).
 /// `on_listen` gets the bound address and, without keys, the admin token (the demo prints them).
 pub fn start(
     args: &ServerArgs,
     paths: Vec<std::path::PathBuf>,
+    watch_interval: f64,
     on_listen: impl FnOnce(std::net::SocketAddr, Option<&str>),
 ) -> Result<()> {
     init_tracing(args)?;
@@ -130,6 +133,7 @@ pub fn start(
         ));
     }
     let admin_token = admin_token(args, keys.is_some())?;
+    let watch = watch(&paths, watch_interval)?;
     if args.max_connections == 0 {
         return Err(Error::Usage(
             "--max-connections must be at least 1, got `0`".to_owned(),
@@ -163,6 +167,7 @@ pub fn start(
             max_bytes: args.log_max_mb.saturating_mul(1024 * 1024),
             keep: args.log_keep,
         }),
+        watch,
         ..Options::default()
     };
     let threads = args
@@ -207,12 +212,33 @@ pub fn start(
                 return Err(Error::Internal(format!("model loading failed: {e}")));
             }
         }
+        // Held while serving: dropping it stops following the model directories.
+        let _watching = tabship_serve::watch::spawn(state.clone());
         on_listen(addr, admin_token.as_deref());
         match server.await {
             Ok(result) => result.map_err(Error::from),
             Err(e) => Err(Error::Internal(format!("server task failed: {e}"))),
         }
     })
+}
+
+/// The model directories among `paths`, followed every `interval` seconds (`None` for 0 or
+/// when no directory is served).
+fn watch(paths: &[std::path::PathBuf], interval: f64) -> Result<Option<Watch>> {
+    if !(interval >= 0.0 && interval.is_finite()) {
+        return Err(Error::Usage(format!(
+            "--watch-interval must be zero (no watching) or a positive number of seconds, got `{interval}`"
+        )));
+    }
+    let dirs: Vec<_> = paths.iter().filter(|p| p.is_dir()).cloned().collect();
+    if interval == 0.0 || dirs.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Watch {
+        dirs,
+        interval: Duration::from_secs_f64(interval),
+        events: true,
+    }))
 }
 
 /// `--absent-as-missing` alone (`*`) covers every model; with names, only those.
@@ -233,6 +259,28 @@ fn absent_as_missing(models: Option<&[String]>) -> AbsentAsMissing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_directories_among_the_paths_are_followed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("m.tabship");
+        std::fs::write(&file, b"x").expect("write");
+        let paths = [file.clone(), dir.path().to_path_buf()];
+        let followed = watch(&paths, 1.5)
+            .expect("valid")
+            .expect("a directory is given");
+        assert_eq!(followed.dirs, [dir.path().to_path_buf()]);
+        assert_eq!(followed.interval, Duration::from_millis(1500));
+        assert!(watch(&paths, 0.0).expect("valid").is_none());
+        assert!(watch(&[file], 1.0).expect("valid").is_none());
+        for bad in [-1.0, f64::NAN, f64::INFINITY] {
+            let e = watch(&paths, bad).expect_err("refused").to_string();
+            assert!(
+                e.contains("--watch-interval") && e.contains("positive"),
+                "{e}"
+            );
+        }
+    }
 
     #[test]
     fn absent_as_missing_covers_all_or_the_named_models() {

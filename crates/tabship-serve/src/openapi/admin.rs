@@ -13,6 +13,9 @@ fn version_body() -> Value {
     json!({"application/json": {"schema": object(&["version"], json!({"version": {"type": "string"}}))}})
 }
 
+/// The 409 every admin change answers while the server follows a model directory.
+const WATCHED: &str = "`model_dir_watched`: the server follows a model directory (--watch-interval) shared by its replicas; publish NAME/VERSION.tabship and NAME/CURRENT there instead";
+
 /// The admin operations.
 pub(super) fn operations(ops: &mut Operations) {
     let admin = Access::Scope(Scope::Admin);
@@ -22,6 +25,7 @@ pub(super) fn operations(ops: &mut Operations) {
             .param(name())
             .json(200, "the model after the change", model_schema())
             .error(404, "`model_not_found` or `version_not_found`")
+            .error(409, WATCHED)
             .error(
                 500,
                 "`state_not_saved`: the state directory could not be written, nothing changed",
@@ -41,7 +45,9 @@ pub(super) fn operations(ops: &mut Operations) {
             .param(version())
             .error(
                 409,
-                "`version_in_use`: the version is current, in the split or the shadow",
+                &format!(
+                    "`version_in_use`: the version is current, in the split or the shadow; or {WATCHED}"
+                ),
             ),
     );
     add(
@@ -73,8 +79,10 @@ pub(super) fn operations(ops: &mut Operations) {
         ops,
         Method::POST,
         "/admin/models/{name}/rollback",
-        changed("Back to the previous current version")
-            .error(409, "`no_previous_version`: nothing to roll back to"),
+        changed("Back to the previous current version").error(
+            409,
+            &format!("`no_previous_version`: nothing to roll back to; or {WATCHED}"),
+        ),
     );
     add(
         ops,
@@ -150,8 +158,11 @@ fn load_version() -> Op {
             "loaded": object(&["model", "version", "checksum", "activated", "forced", "changes"], json!({"model": {"type": "string"}, "version": {"type": "string"}, "checksum": {"type": "string"}, "activated": {"type": "boolean"}, "forced": {"type": "boolean"}, "changes": {"type": "array", "items": {"type": "object"}}})),
             "model": model_schema(),
         })))
+        .json(202, "the server follows a model directory (--watch-interval): the upload was checked and written there as NAME/VERSION.tabship (NAME/CURRENT too when `activate` needs it), and every replica following the directory loads it", object(&["published"], json!({
+            "published": object(&["model", "version", "checksum", "path", "activated"], json!({"model": {"type": "string"}, "version": {"type": "string"}, "checksum": {"type": "string"}, "path": {"type": "string"}, "activated": {"type": "boolean"}})),
+        })))
         .error(400, "a corrupt artifact, an unusable path or a bad field: refused, the old version keeps serving")
-        .error(409, "`version_exists`, or `incompatible_version`: the differences are in `fields`, nothing changed")
+        .error(409, "`version_exists`, or `incompatible_version`: the differences are in `fields`, nothing changed; or, following a model directory, `model_dir_watched` (a load by path, or `force`) or `model_dir_unwritable`")
         .error(429, "`too_many_uploads`: the most version loads at once are in progress; retry after the `Retry-After` seconds")
         .error(500, "`state_not_saved`: the state directory could not be written, nothing changed")
 }

@@ -17,6 +17,7 @@ mod keys_reload;
 mod load_by_path;
 mod metrics_docs;
 mod metrics_retained;
+mod model_dir_watch;
 mod predict;
 mod request_forms;
 mod request_ids;
