@@ -92,6 +92,7 @@ fuzz_target!(|data: &[u8]| {
             train_rows: 0,
             test_rows: 0,
             library_version: "fuzz".into(),
+            retrained_from: None,
         },
         metrics: BTreeMap::new(),
         drift_profile: None,

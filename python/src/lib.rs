@@ -1,7 +1,7 @@
 //! Python bindings of tabship: the `tabship._tabship` extension module behind the `tabship`
 //! package (`python/tabship`). Built with maturin as one abi3 wheel (CPython 3.11+).
 //!
-//! One file per concern: [`pipeline`] (the `Pipeline` class), [`train`] (`tabship.train`),
+//! One file per concern: [`pipeline`] (the `Pipeline` class), [`train`] (`tabship.train`), [`retrain`] (`tabship.retrain`),
 //! [`evaluate`], the drift families behind `tabship.drift` ([`drift`]: statistics, column
 //! profiles and the report bridge; [`monitor`]; [`detectors`]; [`trackers`]), [`imports`] (`from_xgboost`, `from_sklearn`, ...), [`columns`] (input → the core's `Batch` and records), [`values`] (one Python
 //! value → a core value), [`errors`] (the one error mapping) and [`gil`] (the one GIL helper).
@@ -16,6 +16,7 @@ mod imports;
 mod monitor;
 mod pickle;
 mod pipeline;
+mod retrain;
 mod trackers;
 mod train;
 mod values;
@@ -34,6 +35,7 @@ fn _tabship(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(imports::_from_parts_json, m)?)?;
     m.add_function(wrap_pyfunction!(imports::_import_model, m)?)?;
     m.add_function(wrap_pyfunction!(train::_train_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(retrain::_retrain, m)?)?;
     m.add("__version__", tabship::VERSION)?;
     m.add(
         "DEFAULT_NA_VALUES",

@@ -187,6 +187,20 @@ fn options(py: Python<'_>, o: &Bound<'_, PyDict>) -> PyResult<TrainOptions> {
     Ok(t)
 }
 
+/// Raises each of the fit's warnings as a `UserWarning` at the caller's line.
+pub(crate) fn warn_all(py: Python<'_>, warnings: Vec<String>) -> PyResult<()> {
+    for warning in warnings {
+        let message = std::ffi::CString::new(warning.replace('\0', " "))?;
+        PyErr::warn(
+            py,
+            &py.get_type::<pyo3::exceptions::PyUserWarning>(),
+            &message,
+            2,
+        )?;
+    }
+    Ok(())
+}
+
 fn fit(
     py: Python<'_>,
     data: tabship::Batch,
@@ -201,15 +215,7 @@ fn fit(
         Ok((pipeline, summary, trained.report.warnings))
     })
     .map_err(train_err(py))?;
-    for warning in warnings {
-        let message = std::ffi::CString::new(warning.replace('\0', " "))?;
-        PyErr::warn(
-            py,
-            &py.get_type::<pyo3::exceptions::PyUserWarning>(),
-            &message,
-            2,
-        )?;
-    }
+    warn_all(py, warnings)?;
     let cv = match summary {
         Some(summary) => {
             let out = PyDict::new(py);

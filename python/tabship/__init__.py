@@ -39,7 +39,7 @@ from ._errors import (
 from ._tabship import DEFAULT_NA_VALUES, Pipeline, __version__
 from ._import import from_lightgbm, from_xgboost
 from ._sklearn import from_sklearn
-from ._train import train
+from ._train import retrain, train
 
 if TYPE_CHECKING:
     from ._estimators import Classifier, Regressor
@@ -61,6 +61,7 @@ __all__ = [
     "from_lightgbm",
     "from_sklearn",
     "from_xgboost",
+    "retrain",
     "train",
 ]
 

@@ -27,6 +27,7 @@ __all__ = [
     "_kolmogorov_sf",
     "_ks",
     "_psi",
+    "_retrain",
     "_slot_points",
     "_train_columns",
     "_train_csv",
@@ -149,6 +150,15 @@ def _train_columns(
     kinds: list[tuple[str, str]],
     options_dict: dict[str, Any],
     cv: int | None,
+) -> Pipeline: ...
+def _retrain(
+    champion: Pipeline,
+    new: str | os.PathLike[str],
+    with_old: str | os.PathLike[str] | None = None,
+    old_window: int | None = None,
+    reason: str | None = None,
+    version: str | None = None,
+    threads: int | None = None,
 ) -> Pipeline: ...
 def _from_parts_json(parts: str, reference_csv: bytes) -> Pipeline: ...
 def _import_model(

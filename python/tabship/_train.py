@@ -9,7 +9,7 @@ from typing import Any
 
 from . import _convert
 from ._errors import SchemaError
-from ._tabship import Pipeline, _train_columns, _train_csv
+from ._tabship import Pipeline, _retrain, _train_columns, _train_csv
 
 
 def train(
@@ -205,3 +205,31 @@ def xy_entries(
     entries, kinds = _convert.feature_columns(frame, categorical, numeric)
     entry, kind = _convert.target_entry(y_name, values)
     return [*entries, entry], [*kinds, (y_name, kind)], y_name
+
+
+def retrain(
+    champion: Pipeline | str | os.PathLike[str],
+    new: str | os.PathLike[str],
+    *,
+    with_old: str | os.PathLike[str] | None = None,
+    old_window: int | None = None,
+    reason: str | None = None,
+    version: str | None = None,
+    threads: int | None = None,
+) -> Pipeline:
+    """Refits ``champion`` (a :class:`Pipeline` or an artifact's path) with the algorithm and
+    options it records, on the labelled CSV ``new`` — after the last ``old_window`` rows of the
+    CSV ``with_old`` (all of them without ``old_window``) — as ``tabship retrain`` does.
+
+    The result has the champion's name, the next version (``1`` → ``2``, ``v3`` → ``v4``; or
+    ``version``) and, in ``metadata["retrained_from"]``, the champion's name, version and
+    checksum, ``reason`` and the row counts. The CSV files need the champion's schema columns
+    and its target (other columns are left out, with a warning). Imported models (XGBoost,
+    LightGBM) are refused with :class:`tabship.TabshipError`: retrain them with their library.
+    """
+    if not isinstance(champion, Pipeline):
+        champion = Pipeline.load(champion)
+    if old_window is not None and with_old is None:
+        raise TypeError("old_window needs with_old (the old training data's CSV)")
+    return _retrain(champion, new, with_old, old_window, reason, version, threads)
+

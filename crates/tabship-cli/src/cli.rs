@@ -47,6 +47,14 @@ pub enum Command {
     /// McNemar test or a paired t-test, a paired bootstrap interval, and a verdict — exit code 0
     /// promote, 3 keep, 4 inconclusive.
     Compare(crate::commands::compare::CompareArgs),
+    /// Refit a champion with its recorded algorithm and options on new labelled rows: same
+    /// name, next version, provenance naming the champion and the reason.
+    Retrain(Box<crate::commands::retrain::RetrainArgs>),
+    /// Labels from production: `export` joins the logged inputs with their true labels.
+    Labels(crate::commands::labels::LabelsArgs),
+    /// Drift and live quality of a model over every replica's prediction log: per-replica
+    /// windows merged into one drift report, accuracy/F1/MAE from the labelled rows.
+    Monitor(Box<crate::commands::monitor::MonitorArgs>),
 }
 
 #[derive(Debug, Args)]

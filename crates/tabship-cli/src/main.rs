@@ -2,9 +2,9 @@
 //!
 //! Exit codes: 0 success, 2 usage error (a flag's value or a combination of flags, checked before
 //! any data is read), 1 any other error (one line on stderr), 3 drift found by
-//! `tabship drift --fail-on-drift`; `tabship compare` exits 0 on `promote`, 3 on `keep`, 4 on
-//! `inconclusive`. A reader that closes stdout early (`| head`) ends the command
-//! quietly with 0, as `ripgrep` or `git log` do.
+//! `tabship drift --fail-on-drift` or `tabship monitor --fail-on-drift`; `tabship compare` exits 0
+//! on `promote`, 3 on `keep`, 4 on `inconclusive`. A reader that closes stdout early (`| head`)
+//! ends the command quietly with 0, as `ripgrep` or `git log` do.
 
 mod cli;
 mod commands;
@@ -40,6 +40,13 @@ fn main() -> ExitCode {
         cli::Command::Import(a) => commands::import::run(a),
         cli::Command::Compare(a) => match commands::compare::run(a) {
             Ok(verdict) => return ExitCode::from(commands::compare::exit_code(verdict)),
+            Err(e) => Err(e),
+        },
+        cli::Command::Retrain(a) => commands::retrain::run(*a),
+        cli::Command::Labels(a) => commands::labels::run(a),
+        cli::Command::Monitor(a) => match commands::monitor::run(*a) {
+            Ok(true) => return ExitCode::from(3),
+            Ok(false) => Ok(()),
             Err(e) => Err(e),
         },
         cli::Command::Drift(a) => match commands::drift::run(a) {

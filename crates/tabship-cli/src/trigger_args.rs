@@ -47,8 +47,9 @@ pub struct TriggerArgs {
     /// Labels the live quality window needs before accuracy or MAE counts.
     #[arg(long, default_value_t = 200)]
     pub retrain_min_labels: usize,
-    /// A model trained longer ago than this is stale: exported as
-    /// tabship_model_max_age_seconds for the alert, and a trigger when an action is set.
+    /// Versions older than this since their training (`30d`, `12h`) are stale:
+    /// tabship_model_stale is 1 (for an alert) and the start logs a warning; with a retraining
+    /// action it also triggers. Readiness is not affected: a stale model still predicts as it did.
     #[arg(long, env = "TABSHIP_MAX_MODEL_AGE", value_parser = duration, value_name = "DURATION")]
     pub max_model_age: Option<Duration>,
     /// Trigger on a fixed interval.

@@ -361,6 +361,7 @@ fn training_info(
         train_rows: data.n_rows() as u64,
         test_rows: 0,
         library_version: tabship::VERSION.to_owned(),
+        retrained_from: None,
     }
 }
 

@@ -127,6 +127,10 @@ pub enum Error {
         #[source]
         source: tabship::Error,
     },
+    /// Prediction logs or label files that cannot be read or joined (no file matches a
+    /// pattern, a label file without its columns).
+    #[error("{0}")]
+    Logs(String),
     /// Any other I/O failure (binding the port, the prediction log, a model directory).
     #[error("{what}: {source}")]
     Io {

@@ -15,6 +15,7 @@ use crate::auth::{Identity, Scope};
 use crate::error::ApiError;
 use crate::feedback::{Lookup, Predicted, Principal};
 use crate::input::json_kind;
+use crate::logs::{FeedbackRecord, Kind};
 use crate::metrics::VersionLabels;
 use crate::monitoring::Labelled;
 use crate::predict::{body_bytes, parse_json};
@@ -196,6 +197,17 @@ pub(crate) async fn feedback(
         }
     };
     model.monitor.record(labelled);
+    if let Some(log) = &state.log {
+        log.write(feedback_line(
+            request_id,
+            row,
+            &model.name,
+            &model.version,
+            identity.username.as_deref(),
+            truth,
+            &model.pipeline,
+        ));
+    }
     let decision = state.registry().models.get(&model.name).and_then(|entry| {
         state.experiments.record(
             &model.name,
@@ -237,4 +249,35 @@ pub(crate) async fn feedback(
 enum Truth {
     Class(usize),
     Value(f64),
+}
+
+/// The prediction log's line for an accepted label ([`crate::logs::FeedbackRecord`]): the
+/// label as the model knows it (a class label's text, or the number).
+fn feedback_line(
+    request_id: &str,
+    index: usize,
+    model: &str,
+    version: &str,
+    username: Option<&str>,
+    truth: Truth,
+    pipeline: &tabship::Pipeline,
+) -> String {
+    let label = match truth {
+        Truth::Class(i) => pipeline
+            .classes()
+            .get(i)
+            .map_or(Value::Null, |c| Value::String(c.to_string())),
+        Truth::Value(x) => json!(x),
+    };
+    serde_json::to_string(&FeedbackRecord {
+        kind: Kind::Feedback,
+        ts: crate::registry::now_rfc3339().into(),
+        request_id: request_id.into(),
+        index,
+        model: model.into(),
+        version: version.into(),
+        username: username.map(Into::into),
+        label: std::borrow::Cow::Owned(label),
+    })
+    .unwrap_or_default()
 }

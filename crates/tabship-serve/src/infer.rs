@@ -11,7 +11,8 @@ use std::time::Instant;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::http::HeaderMap;
-use serde::Serialize;
+use std::borrow::Cow;
+
 use serde_json::Value as Json;
 use tabship::Scores;
 
@@ -19,6 +20,7 @@ use crate::auth::Identity;
 use crate::error::ApiError;
 use crate::feedback::{Predicted, Remembered};
 use crate::input::ParseOptions;
+use crate::logs::{Kind, PredictionRecord};
 use crate::predict::{RequestId, body_bytes};
 use crate::registry::LoadedModel;
 use crate::request_id;
@@ -139,6 +141,8 @@ pub(crate) async fn infer<P: Protocol>(
     };
     let sent = Arc::new(protocol.parse(bytes)?);
     let rows = protocol.rows(&sent, &model)?;
+    // Logged beside the inputs only when the protocol's body is not already a `/predict` body.
+    let logged_rows = (state.log.is_some() && !Arc::ptr_eq(&sent, &rows)).then(|| rows.clone());
     let scored = score_body(state, &model, rows, options).await?;
     let username = identity.username.as_deref();
     let json = protocol.encode(&model, &scored, &sent, &rid.0, username)?;
@@ -161,7 +165,13 @@ pub(crate) async fn infer<P: Protocol>(
     count_predictions(&model, &scored.scores);
     if let Some(log) = &state.log {
         log.write(log_line(
-            &rid.0, &model, username, &sent, &json, started, false,
+            &rid.0,
+            &model,
+            username,
+            (&sent, logged_rows.as_deref()),
+            &json,
+            started,
+            false,
         ));
         state
             .metrics
@@ -202,8 +212,14 @@ async fn run_shadow<P: Protocol>(
         model: shadow.name.clone(),
         version: shadow.version.clone(),
     };
+    let mut logged_rows = None;
     let scored = match protocol.rows(sent, shadow) {
-        Ok(rows) => score_body(state, shadow, rows, options).await,
+        Ok(rows) => {
+            if !Arc::ptr_eq(sent, &rows) {
+                logged_rows = Some(rows.clone());
+            }
+            score_body(state, shadow, rows, options).await
+        }
         Err(e) => Err(e),
     };
     let Ok(scored) = scored else {
@@ -226,30 +242,25 @@ async fn run_shadow<P: Protocol>(
     if let Some(log) = &state.log {
         if let Ok(json) = protocol.encode(shadow, &scored, sent, &rid.0, username) {
             log.write(log_line(
-                &rid.0, shadow, username, sent, &json, started, true,
+                &rid.0,
+                shadow,
+                username,
+                (sent, logged_rows.as_deref()),
+                &json,
+                started,
+                true,
             ));
         }
     }
 }
 
-#[derive(Serialize)]
-struct LogLine<'a> {
-    ts: String,
-    request_id: &'a str,
-    model: &'a str,
-    version: &'a str,
-    username: Option<&'a str>,
-    shadow: bool,
-    latency_ms: f64,
-    inputs: &'a Json,
-    outputs: &'a serde_json::value::RawValue,
-}
-
+/// The prediction log's line for one scored request ([`crate::logs::PredictionRecord`]);
+/// `rows` only when the protocol's body is not a `/predict` body.
 fn log_line(
     rid: &str,
     model: &LoadedModel,
     username: Option<&str>,
-    inputs: &Json,
+    (inputs, rows): (&Json, Option<&Json>),
     outputs: &[u8],
     started: Instant,
     shadow: bool,
@@ -260,16 +271,18 @@ fn log_line(
         .unwrap_or_else(|| {
             serde_json::value::RawValue::from_string("null".to_owned()).expect("null is JSON")
         });
-    serde_json::to_string(&LogLine {
-        ts: crate::registry::now_rfc3339(),
-        request_id: rid,
-        model: &model.name,
-        version: &model.version,
-        username,
+    serde_json::to_string(&PredictionRecord {
+        kind: Kind::Prediction,
+        ts: crate::registry::now_rfc3339().into(),
+        request_id: rid.into(),
+        model: model.name.as_str().into(),
+        version: model.version.as_str().into(),
+        username: username.map(Into::into),
         shadow,
         latency_ms: started.elapsed().as_secs_f64() * 1000.0,
-        inputs,
-        outputs: &outputs,
+        inputs: Cow::Borrowed(inputs),
+        rows: rows.map(Cow::Borrowed),
+        outputs: Cow::Owned(outputs),
     })
     .unwrap_or_default()
 }

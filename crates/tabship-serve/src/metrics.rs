@@ -213,7 +213,6 @@ impl Metrics {
             models,
             retired: retired.clone(),
             drift: options.drift.clone(),
-            max_age: options.max_model_age.map(|m| m.as_secs_f64()),
         }));
         Metrics {
             registry,
@@ -274,7 +273,8 @@ impl Metrics {
         lock(&self.retired).sweep();
     }
 
-    /// Adds a collector read at every scrape (the A/B experiments' gauges).
+    /// Adds a collector read at every scrape (the A/B experiments' gauges, the model ages of
+    /// [`crate::staleness`]).
     pub(crate) fn register_collector(&mut self, collector: Box<dyn Collector>) {
         self.registry.register_collector(collector);
     }
@@ -292,8 +292,6 @@ struct ModelsCollector {
     models: Arc<RegistryCell>,
     retired: Arc<Mutex<Retired>>,
     drift: tabship::drift::DriftOptions,
-    /// `--max-model-age` in seconds, exported beside each version's age.
-    max_age: Option<f64>,
 }
 
 /// A series' labels, in order.
@@ -491,18 +489,11 @@ impl Collector for ModelsCollector {
         ) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let (mut load, mut info, mut accuracy, mut f1, mut mae) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let (mut ages, mut max_ages) = (Vec::new(), Vec::new());
         for (name, entry) in &registry.models {
             for (version, model) in &entry.versions {
                 let base: Labels = vec![("model", name.clone()), ("version", version.clone())];
                 counters.add_model(model);
                 load.push((base.clone(), model.load_seconds));
-                if let Some(age) = crate::triggers::model_age(model) {
-                    ages.push((base.clone(), age.as_secs_f64()));
-                }
-                if let Some(max) = self.max_age {
-                    max_ages.push((base.clone(), max));
-                }
                 let mut l = base.clone();
                 l.push(("algorithm", model.pipeline.training().algorithm.clone()));
                 l.push(("current", (entry.current == *version).to_string()));
@@ -665,18 +656,6 @@ impl Collector for ModelsCollector {
             "tabship_model_load_seconds",
             "Time spent loading and validating the artifact",
             &load,
-        )?;
-        gauge_family(
-            e,
-            "tabship_model_age_seconds",
-            "Seconds since the version was trained (the artifact's created_at)",
-            &ages,
-        )?;
-        gauge_family(
-            e,
-            "tabship_model_max_age_seconds",
-            "--max-model-age: the age past which a version is stale (only when set)",
-            &max_ages,
         )?;
         gauge_family(
             e,

@@ -94,7 +94,9 @@ pub struct Options {
     /// Retraining triggers and their actions (`--retrain-*`); `None`: no triggers, and
     /// `POST /admin/alerts` answers 409.
     pub retrain: Option<crate::triggers::RetrainPolicy>,
-    /// Exported as `tabship_model_max_age_seconds` for the staleness alert (`--max-model-age`).
+    /// Versions older than this (since their training finished) are stale:
+    /// `tabship_model_stale` is 1 and the start logs a warning; readiness is not affected
+    /// (see [`crate::staleness`]). With a retraining action it also triggers (`--max-model-age`).
     pub max_model_age: Option<Duration>,
 }
 
@@ -206,16 +208,18 @@ impl AppState {
             Some(cfg) => Some(PredictionLog::open(cfg.clone())?),
             None => None,
         };
+        let mut metrics = Metrics::new(registry.clone(), &options);
+        metrics.register_collector(Box::new(crate::staleness::AgeCollector {
+            models: registry.clone(),
+            max_age: options.max_model_age,
+        }));
+        metrics.register_collector(Box::new(crate::experiment::Collector::new(
+            registry.clone(),
+            experiments.clone(),
+            options.experiment,
+        )));
         Ok(Arc::new(AppState {
-            metrics: {
-                let mut metrics = Metrics::new(registry.clone(), &options);
-                metrics.register_collector(Box::new(crate::experiment::Collector::new(
-                    registry.clone(),
-                    experiments.clone(),
-                    options.experiment,
-                )));
-                metrics
-            },
+            metrics,
             registry,
             admin: Arc::new(tokio::sync::Mutex::new(())),
             uploads: tokio::sync::Semaphore::new(
@@ -318,6 +322,7 @@ impl AppState {
         if let Some(dir) = &self.options.state_dir {
             (registry, skipped) = crate::persist::restore(dir, registry);
         }
+        crate::staleness::warn_stale(&registry, self.options.max_model_age);
         self.registry.store(registry);
         if skipped > 0 && self.options.strict_state {
             self.state_skipped.store(skipped, Ordering::Release);

@@ -70,15 +70,7 @@ pub fn read_csv(path: &Path, overrides: &KindOverrides) -> Result<Batch> {
 /// column's kind: numeric when every value is a finite number or missing (empty, `NaN`, or one
 /// of `csv.na_values`), categorical otherwise, unless `overrides` says else.
 pub fn read_csv_with(path: &Path, csv: &CsvOptions, overrides: &KindOverrides) -> Result<Batch> {
-    let mut file = csv.open(path)?;
-    let header = file.names();
-    if let Some(message) = duplicate_header(&header) {
-        return Err(Error::Csv {
-            path: path.to_path_buf(),
-            message,
-        });
-    }
-    let records = file.read_all()?;
+    let (header, records) = read_text_rows(path, csv)?;
     if records.is_empty() {
         let what = if header.is_empty() {
             "the file is empty: expected a header row, then data rows"
@@ -91,6 +83,23 @@ pub fn read_csv_with(path: &Path, csv: &CsvOptions, overrides: &KindOverrides) -
         });
     }
     text_rows_to_batch(&header, &records, overrides, &csv.na_values)
+}
+
+/// The header's names and every data row of `path`, as text, in the dialect `csv`; a column
+/// named twice in the header is refused.
+pub fn read_text_rows(
+    path: &Path,
+    csv: &CsvOptions,
+) -> Result<(Vec<String>, Vec<csv::StringRecord>)> {
+    let mut file = csv.open(path)?;
+    let header = file.names();
+    if let Some(message) = duplicate_header(&header) {
+        return Err(Error::Csv {
+            path: path.to_path_buf(),
+            message,
+        });
+    }
+    Ok((header, file.read_all()?))
 }
 
 /// Why a header row cannot name columns: a name given twice (1-based field numbers, as a

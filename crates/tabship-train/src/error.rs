@@ -41,6 +41,16 @@ pub enum Error {
         message: String,
     },
 
+    /// A model cannot be retrained: tabship did not fit it, or its options are not all
+    /// recorded.
+    #[error("cannot retrain {model}: {reason}")]
+    NotRetrainable {
+        /// The model's name and version.
+        model: String,
+        /// Why, with what to do instead.
+        reason: String,
+    },
+
     /// smartcore failed to fit the model.
     #[error("fitting the {model} model failed: {message}")]
     Fit {

@@ -25,6 +25,7 @@
 //! - [`linear`]: linear, ridge, lasso and elastic net through smartcore, with export.
 //! - [`logistic`]: logistic regression, smartcore's objective and L-BFGS with a real stopping rule.
 //! - [`imbalance`]: class weights and the rules choosing a stored decision threshold.
+//! - [`retrain`]: a champion refitted with its recorded algorithm and options on new rows.
 //! - [`split`]: seeded train/test, stratified and k-fold splits.
 
 pub mod choice;
@@ -37,6 +38,7 @@ pub mod linear;
 pub mod logistic;
 mod missing;
 pub mod options;
+pub mod retrain;
 pub mod ridge;
 pub mod split;
 mod suggest;
@@ -51,4 +53,5 @@ pub use options::{
     EncoderOptions, LinearParams, MaxFeatures, MinFrequency, ModelKind, TrainOptions, TreeParams,
     parse_target_transform,
 };
+pub use retrain::{LabelledRows, RetrainOptions, Retrained, retrain};
 pub use trainer::{CvSummary, TrainReport, Trained, cross_validate, train};

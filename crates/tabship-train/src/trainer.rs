@@ -494,6 +494,7 @@ pub fn train(data: &Batch, options: &TrainOptions) -> Result<Trained> {
         train_rows: split.train.len() as u64,
         test_rows: split.test.len() as u64,
         library_version: tabship::VERSION.to_owned(),
+        retrained_from: None,
     };
     let pipeline = Pipeline::from_parts(parts.clone())?;
     let metrics = evaluate(

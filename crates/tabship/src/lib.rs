@@ -69,7 +69,7 @@ pub use decision::{DecisionThreshold, TargetTransform};
 pub use encode::{ColumnCounts, EncodingStats, FeatureEncoder};
 pub use error::{Error, Result, quoted};
 pub use labels::ClassLabel;
-pub use metadata::{ParamValue, TrainingInfo};
+pub use metadata::{ParamValue, RetrainedFrom, TrainingInfo};
 pub use missing::{DEFAULT_NA_VALUES, NaValues};
 pub use model::{Model, Task};
 pub use pipeline::{

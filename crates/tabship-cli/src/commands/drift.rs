@@ -18,6 +18,15 @@ pub enum Outcome {
     FailOnDrift,
 }
 
+/// The drift options of an `--options` file (defaults without one); a bad file is a usage
+/// error. Shared by `drift` and `monitor`.
+pub fn read_drift_options(path: Option<&std::path::Path>) -> Result<DriftOptions> {
+    path.map_or_else(
+        || Ok(DriftOptions::default()),
+        |p| read_options(p, "--options"),
+    )
+}
+
 /// Reads a drift options file given by `flag` (`--options`, `serve --drift-options`).
 pub(crate) fn read_options(path: &std::path::Path, flag: &str) -> Result<DriftOptions> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -34,10 +43,7 @@ pub(crate) fn read_options(path: &std::path::Path, flag: &str) -> Result<DriftOp
 }
 
 pub fn run(args: DriftArgs) -> Result<Outcome> {
-    let options = match &args.options {
-        Some(path) => read_options(path, "--options")?,
-        None => DriftOptions::default(),
-    };
+    let options = read_drift_options(args.options.as_deref())?;
     let pipeline = Pipeline::load(&args.model)?;
     if pipeline.drift_profile().is_none() {
         return Err(tabship::Error::NoDriftProfile.into());
@@ -117,7 +123,8 @@ fn column_line(s: &mut String, c: &ColumnReport) {
     );
 }
 
-fn text(report: &DriftReport) -> String {
+/// The report as the text `tabship drift` prints (also `tabship monitor`'s).
+pub fn text(report: &DriftReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,

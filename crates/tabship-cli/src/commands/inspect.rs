@@ -147,6 +147,9 @@ fn text(pipeline: &Pipeline, d: &Value) -> String {
         "  data {} · {} train rows · {} test rows",
         t.data_fingerprint, t.train_rows, t.test_rows
     );
+    if let Some(from) = &t.retrained_from {
+        let _ = writeln!(s, "  retrained from {from}");
+    }
     let _ = writeln!(
         s,
         "  drift profile: {}",

@@ -8,8 +8,11 @@ pub mod evaluate;
 pub mod import;
 pub mod inspect;
 pub mod keys;
+pub mod labels;
+pub mod monitor;
 pub mod platform;
 pub mod predict;
+pub mod retrain;
 pub mod serve;
 pub mod train;
 

@@ -14,5 +14,8 @@ mod imbalance;
 mod import;
 mod io;
 mod keys;
+mod labels;
+mod monitor;
+mod retrain;
 mod serve;
 mod triggers;

@@ -174,7 +174,7 @@ fn drift_held_under_the_drift_options_triggers_with_its_reasons() {
 }
 
 #[test]
-fn a_stale_model_triggers_and_exports_its_age_and_limit() {
+fn a_stale_model_triggers_and_is_flagged_stale() {
     let dir = tempfile::tempdir().expect("temp dir");
     let model = testdata("golden/iris_logistic.tabship");
     let mut server = serve_with_command(dir.path(), &model, &["--max-model-age", "1s"]);
@@ -183,7 +183,7 @@ fn a_stale_model_triggers_and_exports_its_age_and_limit() {
     assert_eq!(sent["reason"]["max_age_seconds"], 1.0);
     let metrics = server.get("/metrics");
     assert!(
-        metrics.contains("tabship_model_max_age_seconds{model=\"iris\",version=\"golden\"} 1.0"),
+        metrics.contains("tabship_model_stale{model=\"iris\",version=\"golden\"} 1"),
         "{metrics}"
     );
     server.stop();

@@ -146,16 +146,14 @@ pub(crate) fn set_listen_address(state: &AppState, addr: std::net::SocketAddr, t
     ));
 }
 
-/// Seconds since `model` was trained, from its artifact's `created_at` (RFC 3339); `None` when
-/// it cannot be read.
+/// Time since `model` was trained ([`crate::staleness::age_seconds`]); `None` when its training
+/// time cannot be read.
 pub(crate) fn model_age(model: &LoadedModel) -> Option<Duration> {
-    let trained = time::OffsetDateTime::parse(
+    let age = crate::staleness::age_seconds(
         &model.pipeline.training().created_at,
-        &time::format_description::well_known::Rfc3339,
-    )
-    .ok()?;
-    let age = time::OffsetDateTime::now_utc() - trained;
-    age.try_into().ok()
+        time::OffsetDateTime::now_utc(),
+    )?;
+    Duration::try_from_secs_f64(age.max(0.0)).ok()
 }
 
 /// One look at `model` for the conditions, and the metrics of its payload.

@@ -326,7 +326,8 @@ def live(tmp_path_factory):
         str(GOLDEN / "adult_logistic_profile.tabship"),
         str(GOLDEN / "diamonds_forest_profile.tabship"),
         "--keys", str(keys), "--log", str(tmp / "predictions.jsonl"),
-        # The lifecycle alerts' series: the age limit, and a retraining action run below.
+        # The lifecycle alerts' series: tabship_model_stale (--max-model-age), and a retraining
+        # action run below.
         "--max-model-age", "3650d", "--retrain-command", "true"])
     try:
         adult = requests.get(url + "/models/adult", headers=auth, timeout=10).json()

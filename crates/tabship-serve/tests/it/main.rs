@@ -23,6 +23,7 @@ mod predict;
 mod request_forms;
 mod request_ids;
 mod sagemaker;
+mod staleness;
 mod state_dir;
 mod upload_limits;
 mod v2;

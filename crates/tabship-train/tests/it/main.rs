@@ -4,6 +4,7 @@ mod drift;
 mod imbalance;
 mod na_values;
 mod parity;
+mod retrain;
 mod training;
 mod trees;
 
