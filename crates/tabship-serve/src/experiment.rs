@@ -1,8 +1,9 @@
 //! The live champion/challenger experiment of an A/B split, on this replica: per-version
 //! feedback counts since load, and while a model's split has two arms of which one is the
 //! current version (the champion) an always-valid sequential test (the mSPRT of
-//! `tabship_drift::compare::Sequential`) of the difference of their error rates, read by
-//! `GET /models/{name}/experiment` with the verdict of `tabship compare`'s rule.
+//! `tabship_drift::compare::Sequential`) of the difference of their error rates (classifiers) or
+//! of their mean absolute errors (regressors), read by `GET /models/{name}/experiment` with the
+//! verdict of `tabship compare`'s rule.
 //!
 //! The test restarts whenever the pair of versions in the split changes. It lives in memory, per
 //! replica: each replica tests the labels it joined (see `docs/compare.md`).
@@ -20,7 +21,7 @@ use axum::extract::{Path, State};
 use rustc_hash::FxHashMap;
 use serde_json::{Value, json};
 use tabship::Task;
-use tabship::drift::compare::{Arm, Sequential, SequentialOptions, Verdict};
+use tabship::drift::compare::{Arm, Measure, Sequential, SequentialOptions, Verdict};
 
 use crate::error::ApiError;
 use crate::metrics::{Labels, gauge_family};
@@ -34,7 +35,8 @@ pub struct ExperimentOptions {
     /// The sequential test's level, mixture and start (defaults: α 0.05, τ 0.05, 30 labels per
     /// arm).
     pub sequential: SequentialOptions,
-    /// Minimum accuracy gain of the challenger for `promote` (default 0).
+    /// Minimum gain of the challenger for `promote` (default 0): accuracy points for classifiers,
+    /// MAE units (the target's) for regressors.
     pub margin: f64,
     /// Act on the verdict (`tabship serve --auto-promote`; default off: report only).
     pub auto_promote: bool,
@@ -111,9 +113,9 @@ fn pair(entry: &ModelEntry) -> Result<(String, String), &'static str> {
 
 impl Experiments {
     /// Counts a label joined to a prediction of `version` of model `name`, and feeds the
-    /// sequential test when the version is an arm of the split's champion/challenger pair
-    /// (classifiers: the test is on error rates). With `auto_promote`, the first verdict that is
-    /// not `inconclusive` is returned, once, for [`act`].
+    /// sequential test when the version is an arm of the split's champion/challenger pair (on
+    /// error rates for classifiers, mean absolute errors for regressors). With `auto_promote`,
+    /// the first verdict that is not `inconclusive` is returned, once, for [`act`].
     pub(crate) fn record(
         &self,
         name: &str,
@@ -126,26 +128,25 @@ impl Experiments {
         let model = models.entry(name.to_owned()).or_default();
         let counts = model.versions.entry(version.to_owned()).or_default();
         counts.labels += 1;
-        let error = match labelled {
+        let (measure, loss) = match labelled {
             Labelled::Class { predicted, truth } => {
                 counts.errors += u64::from(predicted != truth);
-                Some(predicted != truth)
+                (Measure::ErrorRate, f64::from(u8::from(predicted != truth)))
             }
             Labelled::Value { predicted, truth } => {
                 counts.absolute_error += (predicted - truth).abs();
-                None
+                (Measure::MeanLoss, (predicted - truth).abs())
             }
         };
-        let (Some(error), Ok((champion, challenger))) = (error, pair(entry)) else {
+        let Ok((champion, challenger)) = pair(entry) else {
             model.running = None;
             return None;
         };
-        let same = model
-            .running
-            .as_ref()
-            .is_some_and(|r| r.champion == champion && r.challenger == challenger);
+        let same = model.running.as_ref().is_some_and(|r| {
+            r.champion == champion && r.challenger == challenger && r.test.measure() == measure
+        });
         if !same {
-            let test = Sequential::new(options.sequential).ok()?;
+            let test = Sequential::with_measure(options.sequential, measure).ok()?;
             model.running = Some(Running {
                 champion,
                 challenger,
@@ -155,9 +156,9 @@ impl Experiments {
         }
         let running = model.running.as_mut()?;
         if version == running.champion {
-            running.test.observe(Arm::First, error);
+            running.test.observe_loss(Arm::First, loss);
         } else if version == running.challenger {
-            running.test.observe(Arm::Second, error);
+            running.test.observe_loss(Arm::Second, loss);
         } else {
             return None;
         }
@@ -215,43 +216,52 @@ impl Experiments {
                 json!({"version": v, "labels": c.labels, metric_name: metric(c)})
             })
             .collect();
-        let experiment = match (pair(entry), task) {
-            (Err(reason), _) => Err(reason),
-            (Ok(_), Task::Regression) => {
-                Err("the sequential test compares error rates: classifiers only")
-            }
-            (Ok((champion, challenger)), Task::Classification) => Ok((champion, challenger)),
+        let measure = match task {
+            Task::Classification => Measure::ErrorRate,
+            Task::Regression => Measure::MeanLoss,
         };
-        let experiment = match experiment {
+        let experiment = match pair(entry) {
             Err(reason) => json!({"running": false, "reason": reason}),
             Ok((champion, challenger)) => {
                 let running = model
                     .and_then(|m| m.running.as_ref())
-                    .filter(|r| r.champion == champion && r.challenger == challenger);
+                    .filter(|r| r.champion == champion && r.challenger == challenger)
+                    .filter(|r| r.test.measure() == measure);
                 let status = match running {
                     Some(r) => r.test.status(),
-                    None => match Sequential::new(options.sequential) {
+                    None => match Sequential::with_measure(options.sequential, measure) {
                         Ok(t) => t.status(),
                         Err(_) => return json!({"model": name, "versions": versions}),
                     },
                 };
                 let verdict = status.verdict(options.margin);
                 let arm = |version: &str, counts: tabship::drift::compare::ArmCounts| {
-                    json!({
-                        "version": version,
-                        "labels": counts.labels,
-                        "errors": counts.errors,
-                        "accuracy": (counts.labels > 0).then(|| 1.0 - counts.error_rate()),
-                    })
+                    let seen = counts.labels > 0;
+                    match measure {
+                        Measure::ErrorRate => json!({
+                            "version": version,
+                            "labels": counts.labels,
+                            "errors": counts.errors,
+                            "accuracy": seen.then(|| 1.0 - counts.error_rate()),
+                        }),
+                        Measure::MeanLoss => json!({
+                            "version": version,
+                            "labels": counts.labels,
+                            "mae": seen.then(|| counts.mean_loss()),
+                        }),
+                    }
                 };
+                // A mean loss has no bound: no interval before the test starts.
+                let interval = (measure == Measure::ErrorRate || status.started)
+                    .then(|| json!({"low": status.low, "high": status.high}));
                 json!({
                     "running": true,
                     "champion": arm(&champion, status.first),
                     "challenger": arm(&challenger, status.second),
-                    "metric": "accuracy",
+                    "metric": metric_name,
                     "difference": status.difference,
                     "p_value": status.p_value,
-                    "confidence_interval": {"low": status.low, "high": status.high},
+                    "confidence_interval": interval,
                     "alpha": status.alpha,
                     "tau": options.sequential.tau,
                     "margin": options.margin,
@@ -272,7 +282,7 @@ impl Experiments {
 }
 
 /// The experiments' gauges, read at scrape time: for each running experiment its always-valid
-/// p-value, accuracy difference and confidence sequence, labelled by model, champion and
+/// p-value, difference (accuracy gain or MAE reduction) and confidence sequence, labelled by model, champion and
 /// challenger, and its verdict (value 1).
 #[derive(Debug)]
 pub(crate) struct Collector {
@@ -329,33 +339,36 @@ impl prometheus_client::collector::Collector for Collector {
                 verdicts.push((v, 1.0));
                 p.push((labels.clone(), s.p_value));
                 difference.push((labels.clone(), s.difference));
-                low.push((labels.clone(), s.low));
-                high.push((labels, s.high));
+                // A mean loss's interval is unbounded (±f64::MAX) until the test starts.
+                if s.started || s.measure == Measure::ErrorRate {
+                    low.push((labels.clone(), s.low));
+                    high.push((labels, s.high));
+                }
             }
         }
         let e = &mut encoder;
         gauge_family(
             e,
             "tabship_experiment_p_value",
-            "Always-valid p-value of no accuracy difference between an A/B split's champion and challenger (this replica)",
+            "Always-valid p-value of no accuracy (classifiers) or MAE (regressors) difference between an A/B split's champion and challenger (this replica)",
             &p,
         )?;
         gauge_family(
             e,
             "tabship_experiment_difference",
-            "Challenger accuracy minus champion accuracy on the labels of the running A/B experiment",
+            "Challenger accuracy minus champion accuracy (classifiers), champion MAE minus challenger MAE (regressors), on the labels of the running A/B experiment",
             &difference,
         )?;
         gauge_family(
             e,
             "tabship_experiment_interval_low",
-            "Lower end of the confidence sequence of the accuracy difference",
+            "Lower end of the confidence sequence of the difference",
             &low,
         )?;
         gauge_family(
             e,
             "tabship_experiment_interval_high",
-            "Upper end of the confidence sequence of the accuracy difference",
+            "Upper end of the confidence sequence of the difference",
             &high,
         )?;
         gauge_family(

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde_json::Value;
 use tabship_drift::compare::{
-    Arm, BootstrapOptions, ClassifierOutcomes, Metric, Outcomes, RegressorOutcomes, Sequential,
-    SequentialOptions, Weighted, mcnemar_exact, paired_bootstrap, paired_t, wilcoxon,
+    Arm, BootstrapOptions, ClassifierOutcomes, Measure, Metric, Outcomes, RegressorOutcomes,
+    Sequential, SequentialOptions, Weighted, mcnemar_exact, paired_bootstrap, paired_t, wilcoxon,
 };
 
 /// Relative tolerance against the references computed in closed form (McNemar, metrics, t-test,
@@ -271,6 +271,52 @@ fn msprt_matches_its_second_implementation() {
             if let Some(want) = want {
                 let s = test.status();
                 let what = format!("sequential case {i} step {step}");
+                close(&format!("{what} p"), s.p_value, f(&want[0]), RELATIVE);
+                close(&format!("{what} low"), s.low, f(&want[1]), RELATIVE);
+                close(&format!("{what} high"), s.high, f(&want[2]), RELATIVE);
+                compared += 1;
+            }
+        }
+        assert!(compared > 40, "{compared}");
+    }
+}
+
+#[test]
+fn msprt_on_mean_losses_matches_its_second_implementation() {
+    let reference = reference();
+    let cases = reference["sequential_loss"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
+    assert_eq!(cases.len(), 6);
+    for (i, case) in cases.iter().enumerate() {
+        let options = SequentialOptions {
+            alpha: f(&case["alpha"]),
+            tau: f(&case["tau"]),
+            min_labels: f(&case["min_labels"]) as u64,
+        };
+        let mut test =
+            Sequential::with_measure(options, Measure::MeanLoss).unwrap_or_else(|e| panic!("{e}"));
+        let every = f(&case["every"]) as usize;
+        let events = case["events"].as_array().map_or(&[][..], Vec::as_slice);
+        let trace = case["trace"].as_array().map_or(&[][..], Vec::as_slice);
+        let mut compared = 0;
+        for (step, event) in events.iter().enumerate() {
+            let arm = if f(&event[0]) == 0.0 {
+                Arm::First
+            } else {
+                Arm::Second
+            };
+            test.observe_loss(arm, f(&event[1]));
+            let want = if step % every == 0 {
+                trace.get(step / every)
+            } else if step + 1 == events.len() {
+                trace.last()
+            } else {
+                None
+            };
+            if let Some(want) = want {
+                let s = test.status();
+                let what = format!("loss case {i} step {step}");
                 close(&format!("{what} p"), s.p_value, f(&want[0]), RELATIVE);
                 close(&format!("{what} low"), s.low, f(&want[1]), RELATIVE);
                 close(&format!("{what} high"), s.high, f(&want[2]), RELATIVE);
