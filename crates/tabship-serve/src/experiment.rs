@@ -6,15 +6,23 @@
 //! verdict of `tabship compare`'s rule.
 //!
 //! The test restarts whenever the pair of versions in the split changes. It lives in memory, per
-//! replica: each replica tests the labels it joined (see `docs/compare.md`).
+//! replica: each replica tests the labels it joined (see `docs/compare.md`). With `--state-dir`
+//! the running tests are saved (`experiments.json`, [`saved`]) at most every
+//! [`SAVE_EVERY`] while labels arrive and at shutdown, and restored at start when the restored
+//! split pairs the same two versions.
 //!
 //! With `--auto-promote` ([`ExperimentOptions::auto_promote`]) the first verdict other than
 //! `inconclusive` is acted on through the admin path (saved with `--state-dir`, logged, counted
 //! in `tabship_experiment_decisions_total`): `promote` makes the challenger the current version
 //! and removes the split; `keep` removes the split, so all traffic goes back to the champion.
 
+mod saved;
+
 use std::collections::BTreeMap;
+
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -26,7 +34,7 @@ use tabship::drift::compare::{Arm, Measure, Sequential, SequentialOptions, Verdi
 use crate::error::ApiError;
 use crate::metrics::{Labels, gauge_family};
 use crate::monitoring::{Labelled, lock};
-use crate::registry::{ModelEntry, RegistryCell};
+use crate::registry::{ModelEntry, Registry, RegistryCell};
 use crate::state::AppState;
 
 /// The experiment's settings (`tabship serve --experiment-alpha`, `--experiment-margin`).
@@ -94,6 +102,22 @@ struct ModelExperiment {
 #[derive(Debug, Default)]
 pub(crate) struct Experiments {
     models: Mutex<FxHashMap<String, ModelExperiment>>,
+    /// When the running tests were last saved; held while saving, so saves never interleave.
+    saving: Mutex<Option<Instant>>,
+    /// A running test changed since the last save.
+    dirty: AtomicBool,
+    /// The saved tests were restored (once, at the first load).
+    restored: AtomicBool,
+}
+
+/// How often, at most, the running tests are saved while labels arrive (`--state-dir`).
+pub(crate) const SAVE_EVERY: Duration = Duration::from_secs(2);
+
+fn measure_of(task: Task) -> Measure {
+    match task {
+        Task::Classification => Measure::ErrorRate,
+        Task::Regression => Measure::MeanLoss,
+    }
 }
 
 /// The champion and the challenger of `entry`'s split: two arms, one of them the current
@@ -139,7 +163,9 @@ impl Experiments {
             }
         };
         let Ok((champion, challenger)) = pair(entry) else {
-            model.running = None;
+            if model.running.take().is_some() {
+                self.dirty.store(true, Ordering::Release);
+            }
             return None;
         };
         let same = model.running.as_ref().is_some_and(|r| {
@@ -162,6 +188,7 @@ impl Experiments {
         } else {
             return None;
         }
+        self.dirty.store(true, Ordering::Release);
         let status = running.test.status();
         if !options.auto_promote || running.decided || !status.started {
             return None;
@@ -180,6 +207,103 @@ impl Experiments {
             high: status.high,
             labels: (status.first.labels, status.second.labels),
         })
+    }
+
+    /// The running tests, for saving.
+    fn snapshot(&self) -> BTreeMap<String, saved::SavedRun> {
+        let models = lock(&self.models);
+        models
+            .iter()
+            .filter_map(|(name, m)| {
+                let r = m.running.as_ref()?;
+                Some((
+                    name.clone(),
+                    saved::SavedRun {
+                        champion: r.champion.clone(),
+                        challenger: r.challenger.clone(),
+                        decided: r.decided,
+                        test: r.test.clone(),
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// Saves the running tests in `dir` when they changed and the last save is at least
+    /// [`SAVE_EVERY`] old; skipped while another save runs (it has the newer counts).
+    pub(crate) fn save_if_due(&self, dir: &std::path::Path) {
+        let Ok(mut last) = self.saving.try_lock() else {
+            return;
+        };
+        if last.is_some_and(|t| t.elapsed() < SAVE_EVERY) {
+            return;
+        }
+        if self.dirty.swap(false, Ordering::AcqRel) {
+            saved::write(dir, self.snapshot());
+            *last = Some(Instant::now());
+        }
+    }
+
+    /// Saves the running tests in `dir` when they changed since the last save (at shutdown).
+    pub(crate) fn save(&self, dir: &std::path::Path) {
+        let mut last = lock(&self.saving);
+        if self.dirty.swap(false, Ordering::AcqRel) {
+            saved::write(dir, self.snapshot());
+            *last = Some(Instant::now());
+        }
+    }
+
+    /// Restores the tests saved in `dir` (once, at the first load) whose model's restored split
+    /// pairs the same champion and challenger, on the same task, with the same test `options`;
+    /// every other saved test is discarded with a log line.
+    pub(crate) fn restore(
+        &self,
+        dir: &std::path::Path,
+        registry: &Registry,
+        options: &ExperimentOptions,
+    ) {
+        if self.restored.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let mut models = lock(&self.models);
+        for (name, run) in saved::read(dir) {
+            let entry = registry.models.get(&name);
+            let split = entry.map(pair);
+            let measure = entry.map(|e| measure_of(e.current_model().pipeline.task()));
+            let why = match (&split, measure) {
+                (None, _) => Some("the model is not served".to_owned()),
+                (Some(Err(reason)), _) => Some((*reason).to_owned()),
+                (Some(Ok((c, d))), _) if (c, d) != (&run.champion, &run.challenger) => Some(
+                    format!("the split now pairs champion `{c}` with challenger `{d}`"),
+                ),
+                (_, Some(m)) if m != run.test.measure() => {
+                    Some("the model's task changed".to_owned())
+                }
+                _ if *run.test.options() != options.sequential => Some(
+                    "the test options (--experiment-alpha, -tau, -min-labels) changed".to_owned(),
+                ),
+                _ => None,
+            };
+            if let Some(why) = why {
+                tracing::warn!(
+                    model = %name, champion = %run.champion, challenger = %run.challenger,
+                    "saved experiment discarded: {why}"
+                );
+                continue;
+            }
+            let status = run.test.status();
+            tracing::info!(
+                model = %name, champion = %run.champion, challenger = %run.challenger,
+                champion_labels = status.first.labels, challenger_labels = status.second.labels,
+                p_value = status.p_value, "saved experiment restored"
+            );
+            models.entry(name).or_default().running = Some(Running {
+                champion: run.champion,
+                challenger: run.challenger,
+                test: run.test,
+                decided: run.decided,
+            });
+        }
     }
 
     /// The experiment report of model `name` (see the module docs).
@@ -216,10 +340,7 @@ impl Experiments {
                 json!({"version": v, "labels": c.labels, metric_name: metric(c)})
             })
             .collect();
-        let measure = match task {
-            Task::Classification => Measure::ErrorRate,
-            Task::Regression => Measure::MeanLoss,
-        };
+        let measure = measure_of(task);
         let experiment = match pair(entry) {
             Err(reason) => json!({"running": false, "reason": reason}),
             Ok((champion, challenger)) => {

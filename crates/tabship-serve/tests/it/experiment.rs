@@ -241,3 +241,79 @@ async fn auto_promote_removes_the_split_when_the_challenger_loses() {
         "{text}"
     );
 }
+
+/// A keyed server saving its state in `dir`, reporting only, with test mixture `tau`.
+fn saving(dir: &std::path::Path, tau: f64) -> std::sync::Arc<tabship_serve::AppState> {
+    let mut experiment = tabship_serve::experiment::ExperimentOptions::default();
+    experiment.sequential.tau = tau;
+    let options = tabship_serve::Options {
+        state_dir: Some(dir.to_path_buf()),
+        experiment,
+        ..Default::default()
+    };
+    state_with(Some(keys()), options)
+}
+
+/// Labels `n` predictions under keys `prefix-i`: golden's right, b's wrong.
+async fn b_errs(app: &axum::Router, prefix: &str, n: usize) {
+    for (id, version) in predictions(app, prefix, n).await {
+        let truth = if version == "b" {
+            "virginica"
+        } else {
+            "setosa"
+        };
+        label(app, &id, truth).await;
+    }
+}
+
+#[tokio::test]
+async fn the_running_test_survives_a_restart_with_a_state_dir() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = saving(dir.path(), 0.05);
+    let app = tabship_serve::router(state.clone());
+    upload_version_b(&app).await;
+    split_golden_and_b(&app).await;
+    b_errs(&app, "user", 80).await;
+    // Saved while labels arrive (the first label's save is due at once).
+    assert!(dir.path().join("experiments.json").is_file());
+    let before = experiment(&app).await["experiment"].clone();
+    let labels = |e: &Value| {
+        (
+            e["champion"]["labels"].as_u64().expect("labels"),
+            e["challenger"]["labels"].as_u64().expect("labels"),
+        )
+    };
+    let (golden, b) = labels(&before);
+    assert_eq!(golden + b, 80, "{before}");
+    let p = before["p_value"].as_f64().expect("p");
+    assert!(p < 1.0, "{before}");
+    // Shutdown saves the last counts.
+    state.flush();
+    drop((app, state));
+
+    let state = saving(dir.path(), 0.05);
+    let app = tabship_serve::router(state.clone());
+    let restored = experiment(&app).await["experiment"].clone();
+    assert_eq!(
+        restored, before,
+        "the restored test reads as before the restart"
+    );
+    b_errs(&app, "again", 20).await;
+    let after = experiment(&app).await["experiment"].clone();
+    let (golden2, b2) = labels(&after);
+    assert_eq!(
+        (golden2 + b2, golden2 >= golden, b2 >= b),
+        (100, true, true),
+        "{after}"
+    );
+    assert!(after["p_value"].as_f64().expect("p") <= p, "{after}");
+    state.flush();
+    drop((app, state));
+
+    // Other test options: the saved test is discarded and the experiment starts afresh.
+    let state = saving(dir.path(), 0.1);
+    let app = tabship_serve::router(state);
+    let fresh = experiment(&app).await["experiment"].clone();
+    assert_eq!(labels(&fresh), (0, 0), "{fresh}");
+    assert_eq!(fresh["p_value"], 1.0);
+}

@@ -67,7 +67,11 @@ async fn labelled(app: &axum::Router, prefix: &str, n: usize) {
         assert_eq!(a.status, StatusCode::OK, "{}", a.text());
         let body = a.json();
         let predicted = body["prediction"].as_f64().expect("a number");
-        let base = if body["version"] == "golden" { 10.0 } else { 7.0 };
+        let base = if body["version"] == "golden" {
+            10.0
+        } else {
+            7.0
+        };
         let sign = if i % 2 == 0 { 1.0 } else { -1.0 };
         let truth = predicted + sign * (base + (i % 5) as f64);
         let feedback = json!({"request_id": body["request_id"], "label": truth});
@@ -104,7 +108,10 @@ async fn a_regressor_with_a_lower_mae_is_found_better_by_the_sequential_test() {
     assert!(p < 0.05, "{after}");
     let low = e["confidence_interval"]["low"].as_f64().expect("low");
     let high = e["confidence_interval"]["high"].as_f64().expect("high");
-    assert!(0.0 < low && low < difference && difference < high, "{after}");
+    assert!(
+        0.0 < low && low < difference && difference < high,
+        "{after}"
+    );
     assert_eq!(e["verdict"], "promote", "{after}");
     let text = get_with_token(&app, "/metrics", &bearer(ALL_TOKEN))
         .await
