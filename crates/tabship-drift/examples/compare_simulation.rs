@@ -25,8 +25,8 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tabship_drift::compare::{
-    Arm, ClassifierOutcomes, CompareOptions, Measure, Outcomes, Sequential, SequentialOptions,
-    Verdict, compare,
+    Arm, ArmCounts, ClassifierOutcomes, CompareOptions, Measure, Outcomes, Sequential,
+    SequentialOptions, Verdict, compare,
 };
 
 /// One offline scenario: the probabilities of "only the champion right" (`b`) and "only the
@@ -81,12 +81,16 @@ struct Live {
     naive_false_alarm: bool,
 }
 
-fn live_run(errors: (f64, f64), horizon: u64, rng: &mut ChaCha8Rng) -> Live {
-    let options = SequentialOptions::default();
-    let mut test = match Sequential::new(options) {
-        Ok(t) => t,
-        Err(e) => panic!("default options are valid: {e}"),
-    };
+/// One live run of `test`, read after every label: `draw` picks an arm (a fair coin first) and
+/// feeds it one label; `naive` is the fixed-horizon test read every 100 labels.
+fn live_run(
+    mut test: Sequential,
+    horizon: u64,
+    rng: &mut ChaCha8Rng,
+    mut draw: impl FnMut(&mut Sequential, Arm, &mut ChaCha8Rng),
+    naive: fn(&ArmCounts, &ArmCounts, f64) -> bool,
+) -> Live {
+    let alpha = test.options().alpha;
     let mut naive_false_alarm = false;
     for label in 1..=horizon {
         let arm = if rng.random_bool(0.5) {
@@ -94,81 +98,72 @@ fn live_run(errors: (f64, f64), horizon: u64, rng: &mut ChaCha8Rng) -> Live {
         } else {
             Arm::Second
         };
+        draw(&mut test, arm, rng);
+        let s = test.status();
+        if label % 100 == 0 && !naive_false_alarm {
+            naive_false_alarm = naive(&s.first, &s.second, alpha);
+        }
+        let verdict = s.verdict(0.0);
+        if verdict != Verdict::Inconclusive {
+            return Live {
+                verdict,
+                labels: label,
+                naive_false_alarm,
+            };
+        }
+    }
+    Live {
+        verdict: Verdict::Inconclusive,
+        labels: horizon,
+        naive_false_alarm,
+    }
+}
+
+/// A test at the defaults.
+fn default_test(measure: Measure) -> Sequential {
+    match Sequential::with_measure(SequentialOptions::default(), measure) {
+        Ok(t) => t,
+        Err(e) => panic!("default options are valid: {e}"),
+    }
+}
+
+/// One live run on Bernoulli errors of each arm (rates `errors`).
+fn live_rate_run(errors: (f64, f64), horizon: u64, rng: &mut ChaCha8Rng) -> Live {
+    let test = default_test(Measure::ErrorRate);
+    let draw = |test: &mut Sequential, arm: Arm, rng: &mut ChaCha8Rng| {
         let rate = if arm == Arm::First {
             errors.0
         } else {
             errors.1
         };
         test.observe(arm, rng.random_bool(rate));
-        let s = test.status();
-        if label % 100 == 0 && !naive_false_alarm {
-            naive_false_alarm = naive_z_rejects(&s.first, &s.second, options.alpha);
-        }
-        let verdict = s.verdict(0.0);
-        if verdict != Verdict::Inconclusive {
-            return Live {
-                verdict,
-                labels: label,
-                naive_false_alarm,
-            };
-        }
-    }
-    Live {
-        verdict: Verdict::Inconclusive,
-        labels: horizon,
-        naive_false_alarm,
-    }
+    };
+    live_run(test, horizon, rng, draw, naive_z_rejects)
 }
 
-/// One live run on absolute errors `|N(0, σ)|` of each arm (σ = `sigmas`), read after every
-/// label.
+/// One live run on absolute errors `|N(0, σ)|` of each arm (σ = `sigmas`).
 fn live_loss_run(sigmas: (f64, f64), horizon: u64, rng: &mut ChaCha8Rng) -> Live {
-    let options = SequentialOptions::default();
-    let mut test = match Sequential::with_measure(options, Measure::MeanLoss) {
-        Ok(t) => t,
-        Err(e) => panic!("default options are valid: {e}"),
-    };
-    let mut naive_false_alarm = false;
-    for label in 1..=horizon {
-        let (arm, sigma) = if rng.random_bool(0.5) {
-            (Arm::First, sigmas.0)
+    let test = default_test(Measure::MeanLoss);
+    let draw = |test: &mut Sequential, arm: Arm, rng: &mut ChaCha8Rng| {
+        let sigma = if arm == Arm::First {
+            sigmas.0
         } else {
-            (Arm::Second, sigmas.1)
+            sigmas.1
         };
         // Box–Muller: one standard normal from two uniforms.
         let (u, v): (f64, f64) = (1.0 - rng.random::<f64>(), rng.random());
         let z = (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos();
         test.observe_loss(arm, (sigma * z).abs());
-        let s = test.status();
-        if label % 100 == 0 && !naive_false_alarm {
-            naive_false_alarm = naive_welch_rejects(&s.first, &s.second, options.alpha);
-        }
-        let verdict = s.verdict(0.0);
-        if verdict != Verdict::Inconclusive {
-            return Live {
-                verdict,
-                labels: label,
-                naive_false_alarm,
-            };
-        }
-    }
-    Live {
-        verdict: Verdict::Inconclusive,
-        labels: horizon,
-        naive_false_alarm,
-    }
+    };
+    live_run(test, horizon, rng, draw, naive_welch_rejects)
 }
 
 /// The fixed-horizon Welch z-test of two mean losses, two-sided.
-fn naive_welch_rejects(
-    a: &tabship_drift::compare::ArmCounts,
-    b: &tabship_drift::compare::ArmCounts,
-    alpha: f64,
-) -> bool {
+fn naive_welch_rejects(a: &ArmCounts, b: &ArmCounts, alpha: f64) -> bool {
     if a.labels < 2 || b.labels < 2 {
         return false;
     }
-    let variance = |c: &tabship_drift::compare::ArmCounts| {
+    let variance = |c: &ArmCounts| {
         let n = c.labels as f64;
         (c.sum_squares - c.sum * c.sum / n) / (n - 1.0) / n
     };
@@ -232,11 +227,7 @@ fn regression_table(live_reps: usize, horizon: u64) {
 }
 
 /// The fixed-horizon pooled two-proportion z-test, two-sided.
-fn naive_z_rejects(
-    a: &tabship_drift::compare::ArmCounts,
-    b: &tabship_drift::compare::ArmCounts,
-    alpha: f64,
-) -> bool {
+fn naive_z_rejects(a: &ArmCounts, b: &ArmCounts, alpha: f64) -> bool {
     if a.labels == 0 || b.labels == 0 {
         return false;
     }
@@ -333,37 +324,16 @@ fn main() {
         "| error rates (champion / challenger) | promoted | labels to promote: median | 80th percentile | kept | equal rates: a naive z-test read every 100 labels ever significant |"
     );
     println!("|---|---:|---:|---:|---:|---:|");
-    for (k, errors) in [(0.20, 0.20), (0.20, 0.18), (0.20, 0.15)]
-        .into_iter()
-        .enumerate()
-    {
-        let mut rng = ChaCha8Rng::seed_from_u64(77 + k as u64);
-        let runs: Vec<Live> = (0..live_reps)
-            .map(|_| live_run(errors, horizon, &mut rng))
-            .collect();
-        let mut promoted: Vec<u64> = runs
-            .iter()
-            .filter(|r| r.verdict == Verdict::Promote)
-            .map(|r| r.labels)
-            .collect();
-        promoted.sort_unstable();
-        let kept = runs.iter().filter(|r| r.verdict == Verdict::Keep).count();
-        let naive = runs.iter().filter(|r| r.naive_false_alarm).count();
-        let share = |x: usize| format!("{:.3}", x as f64 / live_reps as f64);
-        println!(
-            "| {:.0}% / {:.0}% | {} | {} | {} | {} | {} |",
-            errors.0 * 100.0,
-            errors.1 * 100.0,
-            share(promoted.len()),
-            quantile(&promoted, 0.5),
-            quantile(&promoted, 0.8),
-            share(kept),
-            if errors.0 == errors.1 {
-                share(naive)
-            } else {
-                "–".into()
-            },
-        );
-    }
+    let rates = [(0.20, 0.20), (0.20, 0.18), (0.20, 0.15)];
+    let names: Vec<String> = rates
+        .iter()
+        .map(|e| format!("{:.0}% / {:.0}%", e.0 * 100.0, e.1 * 100.0))
+        .collect();
+    live_rows(
+        &names,
+        |k, rng| live_rate_run(rates[k], horizon, rng),
+        live_reps,
+        77,
+    );
     regression_table(live_reps, horizon);
 }

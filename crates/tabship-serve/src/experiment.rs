@@ -7,8 +7,8 @@
 //!
 //! The test restarts whenever the pair of versions in the split changes. It lives in memory, per
 //! replica: each replica tests the labels it joined (see `docs/compare.md`). With `--state-dir`
-//! the running tests are saved (`experiments.json`, [`saved`]) at most every
-//! [`SAVE_EVERY`] while labels arrive and at shutdown, and restored at start when the restored
+//! the running tests are saved (`experiments.json`, see `saved`) at most every
+//! `SAVE_EVERY` while labels arrive and at shutdown, and restored at start when the restored
 //! split pairs the same two versions.
 //!
 //! With `--auto-promote` ([`ExperimentOptions::auto_promote`]) the first verdict other than

@@ -36,24 +36,13 @@ pub(super) struct SavedRun {
 /// be read or decoded.
 pub(super) fn read(dir: &Path) -> BTreeMap<String, SavedRun> {
     let path = dir.join(FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return BTreeMap::new(),
-        Err(e) => {
-            tracing::error!(path = %path.display(), error = %e, "cannot read the experiments' state; the tests start afresh");
-            return BTreeMap::new();
-        }
-    };
-    match serde_json::from_str::<Saved>(&text) {
-        Ok(saved) if saved.format == FORMAT => saved.models,
-        Ok(saved) => {
+    match crate::persist::read_side_file::<Saved>(&path, "the experiments' state") {
+        Some(saved) if saved.format == FORMAT => saved.models,
+        Some(saved) => {
             tracing::error!(path = %path.display(), format = %saved.format, expected = FORMAT, "unknown experiments' state format; the tests start afresh");
             BTreeMap::new()
         }
-        Err(e) => {
-            tracing::error!(path = %path.display(), error = %e, "invalid experiments' state; the tests start afresh");
-            BTreeMap::new()
-        }
+        None => BTreeMap::new(),
     }
 }
 
@@ -63,15 +52,7 @@ pub(super) fn write(dir: &Path, models: BTreeMap<String, SavedRun>) {
         format: FORMAT.to_owned(),
         models,
     };
-    let path = dir.join(FILE);
-    let written = serde_json::to_vec_pretty(&saved)
-        .map_err(|e| e.to_string())
-        .and_then(|bytes| {
-            crate::persist::write_atomically(&path, &bytes).map_err(|e| e.to_string())
-        });
-    if let Err(e) = written {
-        tracing::error!(path = %path.display(), error = %e, "cannot save the experiments' state");
-    }
+    crate::persist::save_side_file(&dir.join(FILE), &saved, "the experiments' state");
 }
 
 #[cfg(test)]

@@ -15,31 +15,14 @@ async fn experiment(app: &axum::Router) -> Value {
 /// `n` predictions of setosa rows under routing keys `prefix-0..n`: each answer's request id
 /// and version.
 async fn predictions(app: &axum::Router, prefix: &str, n: usize) -> Vec<(Value, String)> {
-    let auth = bearer(ALL_TOKEN);
-    let mut out = Vec::new();
-    for i in 0..n {
-        let key = format!("{prefix}-{i}");
-        let headers = [
-            ("authorization", auth.as_str()),
-            ("content-type", "application/json"),
-            (tabship_serve::ROUTING_KEY_HEADER, key.as_str()),
-        ];
-        let a = send(
-            app,
-            Method::POST,
-            "/predict",
-            &headers,
-            setosa().to_string(),
-        )
-        .await;
-        assert_eq!(a.status, StatusCode::OK, "{}", a.text());
-        let body = a.json();
-        out.push((
-            body["request_id"].clone(),
-            body["version"].as_str().expect("version").to_owned(),
-        ));
-    }
-    out
+    routed_predictions(app, "/predict", &setosa(), prefix, n)
+        .await
+        .into_iter()
+        .map(|body| {
+            let version = body["version"].as_str().expect("version").to_owned();
+            (body["request_id"].clone(), version)
+        })
+        .collect()
 }
 
 async fn label(app: &axum::Router, request_id: &Value, label: &str) {

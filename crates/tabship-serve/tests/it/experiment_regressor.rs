@@ -49,23 +49,9 @@ async fn report(app: &axum::Router) -> Value {
 async fn labelled(app: &axum::Router, prefix: &str, n: usize) {
     let auth = bearer(ALL_TOKEN);
     let model = get_with_token(app, "/models/diamonds", &auth).await.json();
-    for i in 0..n {
-        let key = format!("{prefix}-{i}");
-        let headers = [
-            ("authorization", auth.as_str()),
-            ("content-type", "application/json"),
-            (tabship_serve::ROUTING_KEY_HEADER, key.as_str()),
-        ];
-        let a = send(
-            app,
-            Method::POST,
-            "/models/diamonds/predict",
-            &headers,
-            model["example"].to_string(),
-        )
-        .await;
-        assert_eq!(a.status, StatusCode::OK, "{}", a.text());
-        let body = a.json();
+    let path = "/models/diamonds/predict";
+    let answers = routed_predictions(app, path, &model["example"], prefix, n).await;
+    for (i, body) in answers.into_iter().enumerate() {
         let predicted = body["prediction"].as_f64().expect("a number");
         let base = if body["version"] == "golden" {
             10.0
