@@ -300,3 +300,25 @@ async fn the_running_test_survives_a_restart_with_a_state_dir() {
     assert_eq!(labels(&fresh), (0, 0), "{fresh}");
     assert_eq!(fresh["p_value"], 1.0);
 }
+
+#[tokio::test]
+async fn a_saved_test_for_another_split_is_discarded() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = saving(dir.path(), 0.05);
+    let app = tabship_serve::router(state.clone());
+    upload_version_b(&app).await;
+    split_golden_and_b(&app).await;
+    b_errs(&app, "user", 60).await;
+    state.flush();
+    // The split goes (saved in state.json); experiments.json still holds the golden/b test.
+    let a = admin_json(&app, Method::DELETE, "/admin/models/iris/split", json!({})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    drop((app, state));
+    let app = tabship_serve::router(saving(dir.path(), 0.05));
+    assert_eq!(experiment(&app).await["experiment"]["running"], false);
+    // The same pair split again later: a new experiment, not the saved one.
+    split_golden_and_b(&app).await;
+    let fresh = experiment(&app).await["experiment"].clone();
+    assert_eq!(fresh["champion"]["labels"], 0, "{fresh}");
+    assert_eq!(fresh["challenger"]["labels"], 0, "{fresh}");
+}
