@@ -16,7 +16,9 @@ References:
 - the paired bootstrap interval: scipy.stats.bootstrap(paired=True, method="percentile") with
   many resamples (another generator: agreement within Monte Carlo error, not bit for bit);
 - the mSPRT: no library implements it; `msprt` below is a second implementation written
-  from Johari et al. (2017), eq. for the normal mixture, to catch slips in the Rust one.
+  from Johari et al. (2017), eq. for the normal mixture, to catch slips in the Rust one, on
+  error rates and (`msprt_loss`) on mean absolute errors (the per-arm count, sum and sum of
+  squares; plug-in variance floored at a tenth of the pooled mean loss; τ relative to it).
 """
 
 import argparse
@@ -170,6 +172,57 @@ def msprt(events, alpha, tau, min_labels):
     return trace
 
 
+def msprt_loss(events, alpha, tau, min_labels):
+    """Second implementation of the mSPRT on mean losses (see src/compare/sequential.rs)."""
+    n = [0, 0]
+    total = [0.0, 0.0]
+    squares = [0.0, 0.0]
+    p, low, high = 1.0, -sys.float_info.max, sys.float_info.max
+    trace = []
+    for arm, loss in events:
+        n[arm] += 1
+        total[arm] += loss
+        squares[arm] += loss * loss
+        scale = (total[0] + total[1]) / (n[0] + n[1])
+        if min(n) >= max(min_labels, 1) and scale > 0:
+            mean = [total[i] / n[i] for i in range(2)]
+            theta = mean[0] - mean[1]
+            floor = scale / 10
+            v = sum(max(squares[i] / n[i] - mean[i] ** 2, floor * floor) / n[i] for i in range(2))
+            t2 = (tau * scale) ** 2
+            lam = math.sqrt(v / (v + t2)) * math.exp(t2 * theta**2 / (2 * v * (v + t2)))
+            p = min(p, 1 / lam)
+            half = math.sqrt(2 * v * (v + t2) / t2 * math.log(math.sqrt((v + t2) / v) / alpha))
+            low, high = max(low, theta - half), min(high, theta + half)
+            if low > high:
+                low = high = theta
+        trace.append([p, low, high])
+    return trace
+
+
+def sequential_loss_cases(rng):
+    """Absolute errors of two regressors: |N(0, σ)| per arm, then one with many exact zeros, then
+    constant losses per arm (σ itself: zero spread, so the variance floor decides)."""
+    out = []
+    for sigmas, share, steps, zeros in (((1.0, 1.0), 0.5, 3000, 0.0),
+                                        ((1.0, 0.9), 0.5, 3000, 0.0),
+                                        ((2.0, 1.4), 0.1, 2000, 0.0),
+                                        ((0.5, 0.55), 0.7, 4000, 0.0),
+                                        ((1.0, 0.8), 0.5, 2000, 0.6),
+                                        ((1.0, 0.98), 0.5, 2000, -1.0)):
+        arms = (rng.random(steps) < share).astype(int)
+        losses = np.abs(rng.normal(0, 1, steps)) * np.array(sigmas)[arms]
+        losses = np.where(rng.random(steps) < zeros, 0.0, losses)
+        if zeros < 0:
+            losses = np.array(sigmas)[arms].astype(float)
+        events = list(zip(arms.tolist(), losses.tolist()))
+        trace = msprt_loss(events, 0.05, 0.05, 30)
+        out.append({"sigmas": sigmas, "zeros": zeros, "alpha": 0.05, "tau": 0.05,
+                    "min_labels": 30, "events": events, "trace": trace[::50] + [trace[-1]],
+                    "every": 50})
+    return out
+
+
 def sequential_cases(rng):
     out = []
     for rates, share, steps in (((0.2, 0.2), 0.5, 3000), ((0.25, 0.18), 0.5, 3000),
@@ -200,6 +253,7 @@ def build():
         "paired": paired_cases(rng),
         "bootstrap": bootstrap_cases(rng),
         "sequential": sequential_cases(rng),
+        "sequential_loss": sequential_loss_cases(rng),
     }
 
 

@@ -1,31 +1,40 @@
 //! The live champion/challenger experiment of an A/B split, on this replica: per-version
 //! feedback counts since load, and while a model's split has two arms of which one is the
 //! current version (the champion) an always-valid sequential test (the mSPRT of
-//! `tabship_drift::compare::Sequential`) of the difference of their error rates, read by
-//! `GET /models/{name}/experiment` with the verdict of `tabship compare`'s rule.
+//! `tabship_drift::compare::Sequential`) of the difference of their error rates (classifiers) or
+//! of their mean absolute errors (regressors), read by `GET /models/{name}/experiment` with the
+//! verdict of `tabship compare`'s rule.
 //!
 //! The test restarts whenever the pair of versions in the split changes. It lives in memory, per
-//! replica: each replica tests the labels it joined (see `docs/compare.md`).
+//! replica: each replica tests the labels it joined (see `docs/compare.md`). With `--state-dir`
+//! the running tests are saved (`experiments.json`, see `saved`) at most every
+//! `SAVE_EVERY` while labels arrive and at shutdown, and restored at start when the restored
+//! split pairs the same two versions.
 //!
 //! With `--auto-promote` ([`ExperimentOptions::auto_promote`]) the first verdict other than
 //! `inconclusive` is acted on through the admin path (saved with `--state-dir`, logged, counted
 //! in `tabship_experiment_decisions_total`): `promote` makes the challenger the current version
 //! and removes the split; `keep` removes the split, so all traffic goes back to the champion.
 
+mod saved;
+
 use std::collections::BTreeMap;
+
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::{Path, State};
 use rustc_hash::FxHashMap;
 use serde_json::{Value, json};
 use tabship::Task;
-use tabship::drift::compare::{Arm, Sequential, SequentialOptions, Verdict};
+use tabship::drift::compare::{Arm, Measure, Sequential, SequentialOptions, Verdict};
 
 use crate::error::ApiError;
 use crate::metrics::{Labels, gauge_family};
 use crate::monitoring::{Labelled, lock};
-use crate::registry::{ModelEntry, RegistryCell};
+use crate::registry::{ModelEntry, Registry, RegistryCell};
 use crate::state::AppState;
 
 /// The experiment's settings (`tabship serve --experiment-alpha`, `--experiment-margin`).
@@ -34,7 +43,8 @@ pub struct ExperimentOptions {
     /// The sequential test's level, mixture and start (defaults: α 0.05, τ 0.05, 30 labels per
     /// arm).
     pub sequential: SequentialOptions,
-    /// Minimum accuracy gain of the challenger for `promote` (default 0).
+    /// Minimum gain of the challenger for `promote` (default 0): accuracy points for classifiers,
+    /// MAE units (the target's) for regressors.
     pub margin: f64,
     /// Act on the verdict (`tabship serve --auto-promote`; default off: report only).
     pub auto_promote: bool,
@@ -92,6 +102,22 @@ struct ModelExperiment {
 #[derive(Debug, Default)]
 pub(crate) struct Experiments {
     models: Mutex<FxHashMap<String, ModelExperiment>>,
+    /// When the running tests were last saved; held while saving, so saves never interleave.
+    saving: Mutex<Option<Instant>>,
+    /// A running test changed since the last save.
+    dirty: AtomicBool,
+    /// The saved tests were restored (once, at the first load).
+    restored: AtomicBool,
+}
+
+/// How often, at most, the running tests are saved while labels arrive (`--state-dir`).
+pub(crate) const SAVE_EVERY: Duration = Duration::from_secs(2);
+
+fn measure_of(task: Task) -> Measure {
+    match task {
+        Task::Classification => Measure::ErrorRate,
+        Task::Regression => Measure::MeanLoss,
+    }
 }
 
 /// The champion and the challenger of `entry`'s split: two arms, one of them the current
@@ -111,9 +137,9 @@ fn pair(entry: &ModelEntry) -> Result<(String, String), &'static str> {
 
 impl Experiments {
     /// Counts a label joined to a prediction of `version` of model `name`, and feeds the
-    /// sequential test when the version is an arm of the split's champion/challenger pair
-    /// (classifiers: the test is on error rates). With `auto_promote`, the first verdict that is
-    /// not `inconclusive` is returned, once, for [`act`].
+    /// sequential test when the version is an arm of the split's champion/challenger pair (on
+    /// error rates for classifiers, mean absolute errors for regressors). With `auto_promote`,
+    /// the first verdict that is not `inconclusive` is returned, once, for [`act`].
     pub(crate) fn record(
         &self,
         name: &str,
@@ -126,26 +152,27 @@ impl Experiments {
         let model = models.entry(name.to_owned()).or_default();
         let counts = model.versions.entry(version.to_owned()).or_default();
         counts.labels += 1;
-        let error = match labelled {
+        let (measure, loss) = match labelled {
             Labelled::Class { predicted, truth } => {
                 counts.errors += u64::from(predicted != truth);
-                Some(predicted != truth)
+                (Measure::ErrorRate, f64::from(u8::from(predicted != truth)))
             }
             Labelled::Value { predicted, truth } => {
                 counts.absolute_error += (predicted - truth).abs();
-                None
+                (Measure::MeanLoss, (predicted - truth).abs())
             }
         };
-        let (Some(error), Ok((champion, challenger))) = (error, pair(entry)) else {
-            model.running = None;
+        let Ok((champion, challenger)) = pair(entry) else {
+            if model.running.take().is_some() {
+                self.dirty.store(true, Ordering::Release);
+            }
             return None;
         };
-        let same = model
-            .running
-            .as_ref()
-            .is_some_and(|r| r.champion == champion && r.challenger == challenger);
+        let same = model.running.as_ref().is_some_and(|r| {
+            r.champion == champion && r.challenger == challenger && r.test.measure() == measure
+        });
         if !same {
-            let test = Sequential::new(options.sequential).ok()?;
+            let test = Sequential::with_measure(options.sequential, measure).ok()?;
             model.running = Some(Running {
                 champion,
                 challenger,
@@ -155,12 +182,13 @@ impl Experiments {
         }
         let running = model.running.as_mut()?;
         if version == running.champion {
-            running.test.observe(Arm::First, error);
+            running.test.observe_loss(Arm::First, loss);
         } else if version == running.challenger {
-            running.test.observe(Arm::Second, error);
+            running.test.observe_loss(Arm::Second, loss);
         } else {
             return None;
         }
+        self.dirty.store(true, Ordering::Release);
         let status = running.test.status();
         if !options.auto_promote || running.decided || !status.started {
             return None;
@@ -179,6 +207,103 @@ impl Experiments {
             high: status.high,
             labels: (status.first.labels, status.second.labels),
         })
+    }
+
+    /// The running tests, for saving.
+    fn snapshot(&self) -> BTreeMap<String, saved::SavedRun> {
+        let models = lock(&self.models);
+        models
+            .iter()
+            .filter_map(|(name, m)| {
+                let r = m.running.as_ref()?;
+                Some((
+                    name.clone(),
+                    saved::SavedRun {
+                        champion: r.champion.clone(),
+                        challenger: r.challenger.clone(),
+                        decided: r.decided,
+                        test: r.test.clone(),
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// Saves the running tests in `dir` when they changed and the last save is at least
+    /// [`SAVE_EVERY`] old; skipped while another save runs (it has the newer counts).
+    pub(crate) fn save_if_due(&self, dir: &std::path::Path) {
+        let Ok(mut last) = self.saving.try_lock() else {
+            return;
+        };
+        if last.is_some_and(|t| t.elapsed() < SAVE_EVERY) {
+            return;
+        }
+        if self.dirty.swap(false, Ordering::AcqRel) {
+            saved::write(dir, self.snapshot());
+            *last = Some(Instant::now());
+        }
+    }
+
+    /// Saves the running tests in `dir` when they changed since the last save (at shutdown).
+    pub(crate) fn save(&self, dir: &std::path::Path) {
+        let mut last = lock(&self.saving);
+        if self.dirty.swap(false, Ordering::AcqRel) {
+            saved::write(dir, self.snapshot());
+            *last = Some(Instant::now());
+        }
+    }
+
+    /// Restores the tests saved in `dir` (once, at the first load) whose model's restored split
+    /// pairs the same champion and challenger, on the same task, with the same test `options`;
+    /// every other saved test is discarded with a log line.
+    pub(crate) fn restore(
+        &self,
+        dir: &std::path::Path,
+        registry: &Registry,
+        options: &ExperimentOptions,
+    ) {
+        if self.restored.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let mut models = lock(&self.models);
+        for (name, run) in saved::read(dir) {
+            let entry = registry.models.get(&name);
+            let split = entry.map(pair);
+            let measure = entry.map(|e| measure_of(e.current_model().pipeline.task()));
+            let why = match (&split, measure) {
+                (None, _) => Some("the model is not served".to_owned()),
+                (Some(Err(reason)), _) => Some((*reason).to_owned()),
+                (Some(Ok((c, d))), _) if (c, d) != (&run.champion, &run.challenger) => Some(
+                    format!("the split now pairs champion `{c}` with challenger `{d}`"),
+                ),
+                (_, Some(m)) if m != run.test.measure() => {
+                    Some("the model's task changed".to_owned())
+                }
+                _ if *run.test.options() != options.sequential => Some(
+                    "the test options (--experiment-alpha, -tau, -min-labels) changed".to_owned(),
+                ),
+                _ => None,
+            };
+            if let Some(why) = why {
+                tracing::warn!(
+                    model = %name, champion = %run.champion, challenger = %run.challenger,
+                    "saved experiment discarded: {why}"
+                );
+                continue;
+            }
+            let status = run.test.status();
+            tracing::info!(
+                model = %name, champion = %run.champion, challenger = %run.challenger,
+                champion_labels = status.first.labels, challenger_labels = status.second.labels,
+                p_value = status.p_value, "saved experiment restored"
+            );
+            models.entry(name).or_default().running = Some(Running {
+                champion: run.champion,
+                challenger: run.challenger,
+                test: run.test,
+                decided: run.decided,
+            });
+        }
     }
 
     /// The experiment report of model `name` (see the module docs).
@@ -215,43 +340,49 @@ impl Experiments {
                 json!({"version": v, "labels": c.labels, metric_name: metric(c)})
             })
             .collect();
-        let experiment = match (pair(entry), task) {
-            (Err(reason), _) => Err(reason),
-            (Ok(_), Task::Regression) => {
-                Err("the sequential test compares error rates: classifiers only")
-            }
-            (Ok((champion, challenger)), Task::Classification) => Ok((champion, challenger)),
-        };
-        let experiment = match experiment {
+        let measure = measure_of(task);
+        let experiment = match pair(entry) {
             Err(reason) => json!({"running": false, "reason": reason}),
             Ok((champion, challenger)) => {
                 let running = model
                     .and_then(|m| m.running.as_ref())
-                    .filter(|r| r.champion == champion && r.challenger == challenger);
+                    .filter(|r| r.champion == champion && r.challenger == challenger)
+                    .filter(|r| r.test.measure() == measure);
                 let status = match running {
                     Some(r) => r.test.status(),
-                    None => match Sequential::new(options.sequential) {
+                    None => match Sequential::with_measure(options.sequential, measure) {
                         Ok(t) => t.status(),
                         Err(_) => return json!({"model": name, "versions": versions}),
                     },
                 };
                 let verdict = status.verdict(options.margin);
                 let arm = |version: &str, counts: tabship::drift::compare::ArmCounts| {
-                    json!({
-                        "version": version,
-                        "labels": counts.labels,
-                        "errors": counts.errors,
-                        "accuracy": (counts.labels > 0).then(|| 1.0 - counts.error_rate()),
-                    })
+                    let seen = counts.labels > 0;
+                    match measure {
+                        Measure::ErrorRate => json!({
+                            "version": version,
+                            "labels": counts.labels,
+                            "errors": counts.errors,
+                            "accuracy": seen.then(|| 1.0 - counts.error_rate()),
+                        }),
+                        Measure::MeanLoss => json!({
+                            "version": version,
+                            "labels": counts.labels,
+                            "mae": seen.then(|| counts.mean_loss()),
+                        }),
+                    }
                 };
+                // A mean loss has no bound: no interval before the test starts.
+                let interval = (measure == Measure::ErrorRate || status.started)
+                    .then(|| json!({"low": status.low, "high": status.high}));
                 json!({
                     "running": true,
                     "champion": arm(&champion, status.first),
                     "challenger": arm(&challenger, status.second),
-                    "metric": "accuracy",
+                    "metric": metric_name,
                     "difference": status.difference,
                     "p_value": status.p_value,
-                    "confidence_interval": {"low": status.low, "high": status.high},
+                    "confidence_interval": interval,
                     "alpha": status.alpha,
                     "tau": options.sequential.tau,
                     "margin": options.margin,
@@ -272,7 +403,7 @@ impl Experiments {
 }
 
 /// The experiments' gauges, read at scrape time: for each running experiment its always-valid
-/// p-value, accuracy difference and confidence sequence, labelled by model, champion and
+/// p-value, difference (accuracy gain or MAE reduction) and confidence sequence, labelled by model, champion and
 /// challenger, and its verdict (value 1).
 #[derive(Debug)]
 pub(crate) struct Collector {
@@ -329,33 +460,36 @@ impl prometheus_client::collector::Collector for Collector {
                 verdicts.push((v, 1.0));
                 p.push((labels.clone(), s.p_value));
                 difference.push((labels.clone(), s.difference));
-                low.push((labels.clone(), s.low));
-                high.push((labels, s.high));
+                // A mean loss's interval is unbounded (±f64::MAX) until the test starts.
+                if s.started || s.measure == Measure::ErrorRate {
+                    low.push((labels.clone(), s.low));
+                    high.push((labels, s.high));
+                }
             }
         }
         let e = &mut encoder;
         gauge_family(
             e,
             "tabship_experiment_p_value",
-            "Always-valid p-value of no accuracy difference between an A/B split's champion and challenger (this replica)",
+            "Always-valid p-value of no accuracy (classifiers) or MAE (regressors) difference between an A/B split's champion and challenger (this replica)",
             &p,
         )?;
         gauge_family(
             e,
             "tabship_experiment_difference",
-            "Challenger accuracy minus champion accuracy on the labels of the running A/B experiment",
+            "Challenger accuracy minus champion accuracy (classifiers), champion MAE minus challenger MAE (regressors), on the labels of the running A/B experiment",
             &difference,
         )?;
         gauge_family(
             e,
             "tabship_experiment_interval_low",
-            "Lower end of the confidence sequence of the accuracy difference",
+            "Lower end of the confidence sequence of the difference",
             &low,
         )?;
         gauge_family(
             e,
             "tabship_experiment_interval_high",
-            "Upper end of the confidence sequence of the accuracy difference",
+            "Upper end of the confidence sequence of the difference",
             &high,
         )?;
         gauge_family(

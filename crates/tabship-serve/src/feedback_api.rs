@@ -217,6 +217,9 @@ pub(crate) async fn feedback(
             &state.options.experiment,
         )
     });
+    if let Some(dir) = &state.options.state_dir {
+        state.experiments.save_if_due(dir);
+    }
     if let Some(decision) = decision {
         // Applied before the answer, so the client that sent the deciding label sees the new
         // routing on its next request.

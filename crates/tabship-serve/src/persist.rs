@@ -101,6 +101,37 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
+/// Saves `value` as JSON to the side file `path` (`triggers.json`, `experiments.json`)
+/// atomically; a failure is logged as "cannot save `what`" (what it keeps goes on in memory).
+pub(crate) fn save_side_file<T: Serialize>(path: &Path, value: &T, what: &str) {
+    let written = serde_json::to_vec_pretty(value)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| write_atomically(path, &bytes).map_err(|e| e.to_string()));
+    if let Err(e) = written {
+        tracing::error!(path = %path.display(), error = %e, "cannot save {what}");
+    }
+}
+
+/// Reads the JSON side file `path`: `None` when there is none, and when it cannot be read or
+/// decoded (logged: "cannot read `what`; starting afresh").
+pub(crate) fn read_side_file<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Option<T> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            tracing::error!(path = %path.display(), error = %e, "cannot read {what}; starting afresh");
+            return None;
+        }
+    };
+    match serde_json::from_str(&text) {
+        Ok(value) => Some(value),
+        Err(e) => {
+            tracing::error!(path = %path.display(), error = %e, "invalid {what}; starting afresh");
+            None
+        }
+    }
+}
+
 /// Where an uploaded version is kept.
 pub(crate) fn upload_path(dir: &Path, name: &str, version: &str) -> Result<PathBuf> {
     check_name("model name", name)?;

@@ -322,6 +322,10 @@ impl AppState {
         if let Some(dir) = &self.options.state_dir {
             (registry, skipped) = crate::persist::restore(dir, registry);
         }
+        if let Some(dir) = &self.options.state_dir {
+            self.experiments
+                .restore(dir, &registry, &self.options.experiment);
+        }
         crate::staleness::warn_stale(&registry, self.options.max_model_age);
         self.registry.store(registry);
         if skipped > 0 && self.options.strict_state {
@@ -491,10 +495,14 @@ impl AppState {
         ))
     }
 
-    /// Flushes the prediction log (at shutdown).
+    /// Flushes the prediction log and, with a state directory, saves the running A/B
+    /// experiments (at shutdown).
     pub fn flush(&self) {
         if let Some(log) = &self.log {
             log.flush();
+        }
+        if let Some(dir) = &self.options.state_dir {
+            self.experiments.save(dir);
         }
     }
 }

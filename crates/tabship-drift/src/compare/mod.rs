@@ -7,7 +7,8 @@
 //!   Wilcoxon signed-rank test on per-row losses ([`paired_t`], [`wilcoxon`]), a seeded paired
 //!   bootstrap interval of the metric difference ([`paired_bootstrap`]), and a [`Verdict`].
 //! - **Live, while labels arrive** ([`Sequential`]): the mSPRT with a normal mixture on the
-//!   difference of two error rates — an always-valid p-value and confidence sequence, which may
+//!   difference of two error rates or of two mean losses (the MAE of regressors) — an
+//!   always-valid p-value and confidence sequence, which may
 //!   be read after every label without inflating false promotions.
 //!
 //! Every test is cross-checked against scipy, statsmodels and scikit-learn on fixed tables
@@ -27,5 +28,5 @@ pub use comparison::{CompareOptions, Comparison, MetricPair, PairedTest, compare
 pub use mcnemar::{McNemar, discordant, mcnemar_exact};
 pub use metric::{ClassifierOutcomes, Metric, Outcomes, RegressorOutcomes, Weighted};
 pub use paired::{PairedT, Wilcoxon, WilcoxonMethod, paired_t, wilcoxon};
-pub use sequential::{Arm, ArmCounts, Sequential, SequentialOptions, SequentialStatus};
+pub use sequential::{Arm, ArmCounts, Measure, Sequential, SequentialOptions, SequentialStatus};
 pub use verdict::{Verdict, decide, improvement};

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde_json::Value;
 use tabship_drift::compare::{
-    Arm, BootstrapOptions, ClassifierOutcomes, Metric, Outcomes, RegressorOutcomes, Sequential,
-    SequentialOptions, Weighted, mcnemar_exact, paired_bootstrap, paired_t, wilcoxon,
+    Arm, BootstrapOptions, ClassifierOutcomes, Measure, Metric, Outcomes, RegressorOutcomes,
+    Sequential, SequentialOptions, Weighted, mcnemar_exact, paired_bootstrap, paired_t, wilcoxon,
 };
 
 /// Relative tolerance against the references computed in closed form (McNemar, metrics, t-test,
@@ -235,21 +235,19 @@ fn paired_bootstrap_agrees_with_scipy_within_monte_carlo_error() {
     }
 }
 
-#[test]
-fn msprt_matches_its_second_implementation() {
+/// Replays the fixture's streams `key` into a test of `measure` and compares the p-value and
+/// interval with the trace of the script's second implementation every `every` labels.
+fn msprt_matches(key: &str, measure: Measure, cases_expected: usize) {
     let reference = reference();
-    for (i, case) in reference["sequential"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
+    let cases = reference[key].as_array().map_or(&[][..], Vec::as_slice);
+    assert_eq!(cases.len(), cases_expected, "{key}");
+    for (i, case) in cases.iter().enumerate() {
         let options = SequentialOptions {
             alpha: f(&case["alpha"]),
             tau: f(&case["tau"]),
             min_labels: f(&case["min_labels"]) as u64,
         };
-        let mut test = Sequential::new(options).unwrap_or_else(|e| panic!("{e}"));
+        let mut test = Sequential::with_measure(options, measure).unwrap_or_else(|e| panic!("{e}"));
         let every = f(&case["every"]) as usize;
         let events = case["events"].as_array().map_or(&[][..], Vec::as_slice);
         let trace = case["trace"].as_array().map_or(&[][..], Vec::as_slice);
@@ -260,7 +258,8 @@ fn msprt_matches_its_second_implementation() {
             } else {
                 Arm::Second
             };
-            test.observe(arm, f(&event[1]) != 0.0);
+            // An error-rate test reads a positive loss as an error (the events are 0 or 1).
+            test.observe_loss(arm, f(&event[1]));
             let want = if step % every == 0 {
                 trace.get(step / every)
             } else if step + 1 == events.len() {
@@ -270,7 +269,7 @@ fn msprt_matches_its_second_implementation() {
             };
             if let Some(want) = want {
                 let s = test.status();
-                let what = format!("sequential case {i} step {step}");
+                let what = format!("{key} case {i} step {step}");
                 close(&format!("{what} p"), s.p_value, f(&want[0]), RELATIVE);
                 close(&format!("{what} low"), s.low, f(&want[1]), RELATIVE);
                 close(&format!("{what} high"), s.high, f(&want[2]), RELATIVE);
@@ -279,6 +278,16 @@ fn msprt_matches_its_second_implementation() {
         }
         assert!(compared > 40, "{compared}");
     }
+}
+
+#[test]
+fn msprt_matches_its_second_implementation() {
+    msprt_matches("sequential", Measure::ErrorRate, 4);
+}
+
+#[test]
+fn msprt_on_mean_losses_matches_its_second_implementation() {
+    msprt_matches("sequential_loss", Measure::MeanLoss, 6);
 }
 
 /// The always-valid property, seeded: with equal error rates, reading the verdict after every

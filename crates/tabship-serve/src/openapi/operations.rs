@@ -150,17 +150,19 @@ fn models(ops: &mut Operations) {
             .error(404, "`model_not_found`, `version_not_found`, or `no_drift_profile`: an artifact without a reference profile"),
     );
     let arm = object(
-        &["version", "labels", "errors", "accuracy"],
+        &["version", "labels"],
         json!({
-            "version": {"type": "string"}, "labels": {"type": "integer"}, "errors": {"type": "integer"},
-            "accuracy": {"type": "number", "nullable": true},
+            "version": {"type": "string"}, "labels": {"type": "integer"},
+            "errors": {"type": "integer", "description": "classifiers"},
+            "accuracy": {"type": "number", "nullable": true, "description": "classifiers"},
+            "mae": {"type": "number", "nullable": true, "description": "regressors"},
         }),
     );
     add(
         ops,
         Method::GET,
         "/models/{name}/experiment",
-        Op::new("The A/B split's live experiment on this replica: per-version labels and accuracy (or MAE) from feedback, and for a two-arm split with the current version (the champion) the always-valid sequential test (mSPRT) of the accuracy difference, its confidence sequence and the verdict", "monitoring")
+        Op::new("The A/B split's live experiment on this replica: per-version labels and accuracy (or MAE) from feedback, and for a two-arm split with the current version (the champion) the always-valid sequential test (mSPRT) of the accuracy difference (classifiers) or of the MAE difference (regressors), its confidence sequence and the verdict", "monitoring")
             .access(Access::Scope(Scope::Metrics))
             .param(name())
             .json(200, "the experiment", object(&["model", "scope", "metric", "versions", "experiment"], json!({
@@ -174,9 +176,9 @@ fn models(ops: &mut Operations) {
                     "champion": arm.clone(),
                     "challenger": arm,
                     "metric": {"type": "string"},
-                    "difference": {"type": "number", "description": "challenger accuracy − champion accuracy"},
+                    "difference": {"type": "number", "description": "challenger accuracy − champion accuracy (classifiers); champion MAE − challenger MAE (regressors)"},
                     "p_value": {"type": "number", "description": "always-valid p-value of no difference"},
-                    "confidence_interval": object(&["low", "high"], json!({"low": {"type": "number"}, "high": {"type": "number"}})),
+                    "confidence_interval": {"nullable": true, "description": "the confidence sequence of the difference; null for a regressor until the test starts", "allOf": [object(&["low", "high"], json!({"low": {"type": "number"}, "high": {"type": "number"}}))]},
                     "alpha": {"type": "number"}, "tau": {"type": "number"}, "margin": {"type": "number"},
                     "started": {"type": "boolean"}, "min_labels": {"type": "integer"},
                     "verdict": {"type": "string", "enum": ["promote", "keep", "inconclusive"]},

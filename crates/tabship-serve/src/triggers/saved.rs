@@ -28,24 +28,13 @@ fn unix_now() -> f64 {
 /// ignored (the triggers start afresh), a time in the future is read as now.
 pub(super) fn load(dir: &Path, now: Instant) -> BTreeMap<String, Instant> {
     let path = dir.join(FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return BTreeMap::new(),
-        Err(e) => {
-            tracing::error!(path = %path.display(), error = %e, "cannot read the trigger state; starting afresh");
-            return BTreeMap::new();
-        }
-    };
-    let saved: Saved = match serde_json::from_str(&text) {
-        Ok(saved @ Saved { .. }) if saved.format == FORMAT => saved,
-        Ok(_) => {
+    let saved: Saved = match crate::persist::read_side_file(&path, "the trigger state") {
+        Some(saved @ Saved { .. }) if saved.format == FORMAT => saved,
+        Some(_) => {
             tracing::error!(path = %path.display(), "not a trigger state file; starting afresh");
             return BTreeMap::new();
         }
-        Err(e) => {
-            tracing::error!(path = %path.display(), error = %e, "invalid trigger state; starting afresh");
-            return BTreeMap::new();
-        }
+        None => return BTreeMap::new(),
     };
     let unix = unix_now();
     saved
@@ -74,15 +63,7 @@ pub(super) fn save(dir: &Path, last_fired: &BTreeMap<String, Instant>) {
             })
             .collect(),
     };
-    let path = dir.join(FILE);
-    let written = serde_json::to_vec_pretty(&saved)
-        .map_err(|e| e.to_string())
-        .and_then(|bytes| {
-            crate::persist::write_atomically(&path, &bytes).map_err(|e| e.to_string())
-        });
-    if let Err(e) = written {
-        tracing::error!(path = %path.display(), error = %e, "cannot save the trigger state");
-    }
+    crate::persist::save_side_file(&dir.join(FILE), &saved, "the trigger state");
 }
 
 #[cfg(test)]

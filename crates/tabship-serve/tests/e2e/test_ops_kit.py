@@ -326,9 +326,11 @@ def live(tmp_path_factory):
         str(GOLDEN / "adult_logistic_profile.tabship"),
         str(GOLDEN / "diamonds_forest_profile.tabship"),
         "--keys", str(keys), "--log", str(tmp / "predictions.jsonl"),
-        # The lifecycle alerts' series: tabship_model_stale (--max-model-age), and a retraining
-        # action run below.
-        "--max-model-age", "3650d", "--retrain-command", "true"])
+        # The lifecycle alerts' series: the age limit, and a retraining action run below.
+        "--max-model-age", "3650d", "--retrain-command", "true",
+        # The A/B experiment's series: a split of diamonds-forest below, its test started after
+        # a few labels per arm.
+        "--experiment-min-labels", "3"])
     try:
         adult = requests.get(url + "/models/adult", headers=auth, timeout=10).json()
         # A second version (the forest) scored in the shadow of the logistic one.
@@ -353,10 +355,19 @@ def live(tmp_path_factory):
         unseen = dict(adult["example"], workclass="Space-force")
         assert requests.post(url + "/predict", json=unseen, headers=auth, timeout=10).ok
         diamonds = requests.get(url + "/models/diamonds-forest", headers=auth, timeout=10).json()
-        for row in read_csv("diamonds_inputs.csv")[:10]:
+        # The same artifact again as version 2, in a 50/50 split with the current version: the
+        # live experiment (a regressor's: the MAE test) runs on the feedback below.
+        r = requests.post(url + "/admin/models/diamonds-forest/versions", headers=auth,
+                          timeout=30, json={"path": str(GOLDEN / "diamonds_forest_profile.tabship"),
+                                            "version": "2", "activate": False})
+        assert r.status_code == 201, r.text
+        r = requests.put(url + "/admin/models/diamonds-forest/split", headers=auth, timeout=10,
+                         json={"versions": {diamonds["current_version"]: 50, "2": 50}})
+        assert r.status_code == 200, r.text
+        for i, row in enumerate(read_csv("diamonds_inputs.csv")[:20]):
             record = typed_record(row, diamonds["schema"], "price")
-            r = requests.post(url + "/models/diamonds-forest/predict", json=record, headers=auth,
-                              timeout=10)
+            r = requests.post(url + "/models/diamonds-forest/predict", json=record,
+                              headers={**auth, "X-Routing-Key": f"user-{i}"}, timeout=10)
             assert r.status_code == 200, r.text
             r = requests.post(url + "/feedback", headers=auth, timeout=10,
                               json={"request_id": r.json()["request_id"],
@@ -389,7 +400,8 @@ def scrape(live):
 def test_the_scrape_has_the_traffic_the_kit_watches(scrape):
     series = exposed_series(scrape)
     for name in ("tabship_shadow_disagreements_total", "tabship_live_mae",
-                 "tabship_live_accuracy", "tabship_drift_value", "tabship_unknown_values_total"):
+                 "tabship_live_accuracy", "tabship_drift_value", "tabship_unknown_values_total",
+                 "tabship_experiment_interval_low", "tabship_experiment_verdict"):
         assert name in series, name
     unknown = [s for f in text_string_to_metric_families(scrape) for s in f.samples
                if s.name == "tabship_unknown_values_total" and s.labels["column"] == "workclass"]
@@ -486,6 +498,11 @@ def test_dashboard_structure():
         for s in parse_promql(expr).selectors:
             assert "instance" in s.labels, f"{where}: `{s.metric}` ignores $instance"
             if s.metric.startswith(("tabship_http", "tabship_build", "tabship_prediction_log")):
+                continue
+            if s.metric.startswith("tabship_experiment_"):
+                # An experiment is between two versions (labels champion and challenger): one
+                # $version cannot select it; $model does.
+                assert "model" in s.labels, f"{where}: `{s.metric}` ignores $model"
                 continue
             assert {"model", "version"} <= s.labels, \
                 f"{where}: `{s.metric}` ignores $model/$version"

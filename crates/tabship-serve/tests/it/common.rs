@@ -260,6 +260,30 @@ pub async fn upload_version_b(app: &Router) {
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
 }
 
+/// `n` answers of `POST path` with `body` (all scopes), under routing keys `prefix-0..n`.
+pub async fn routed_predictions(
+    app: &Router,
+    path: &str,
+    body: &Value,
+    prefix: &str,
+    n: usize,
+) -> Vec<Value> {
+    let auth = bearer(ALL_TOKEN);
+    let mut out = Vec::new();
+    for i in 0..n {
+        let key = format!("{prefix}-{i}");
+        let headers = [
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+            (tabship_serve::ROUTING_KEY_HEADER, key.as_str()),
+        ];
+        let a = send(app, Method::POST, path, &headers, body.to_string()).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+        out.push(a.json());
+    }
+    out
+}
+
 /// Splits iris' traffic 50/50 between `golden` and `b`.
 pub async fn split_golden_and_b(app: &Router) {
     let a = admin_json(

@@ -15,31 +15,14 @@ async fn experiment(app: &axum::Router) -> Value {
 /// `n` predictions of setosa rows under routing keys `prefix-0..n`: each answer's request id
 /// and version.
 async fn predictions(app: &axum::Router, prefix: &str, n: usize) -> Vec<(Value, String)> {
-    let auth = bearer(ALL_TOKEN);
-    let mut out = Vec::new();
-    for i in 0..n {
-        let key = format!("{prefix}-{i}");
-        let headers = [
-            ("authorization", auth.as_str()),
-            ("content-type", "application/json"),
-            (tabship_serve::ROUTING_KEY_HEADER, key.as_str()),
-        ];
-        let a = send(
-            app,
-            Method::POST,
-            "/predict",
-            &headers,
-            setosa().to_string(),
-        )
-        .await;
-        assert_eq!(a.status, StatusCode::OK, "{}", a.text());
-        let body = a.json();
-        out.push((
-            body["request_id"].clone(),
-            body["version"].as_str().expect("version").to_owned(),
-        ));
-    }
-    out
+    routed_predictions(app, "/predict", &setosa(), prefix, n)
+        .await
+        .into_iter()
+        .map(|body| {
+            let version = body["version"].as_str().expect("version").to_owned();
+            (body["request_id"].clone(), version)
+        })
+        .collect()
 }
 
 async fn label(app: &axum::Router, request_id: &Value, label: &str) {
@@ -240,4 +223,102 @@ async fn auto_promote_removes_the_split_when_the_challenger_loses() {
         text.contains("tabship_experiment_decisions_total{model=\"iris\",decision=\"keep\"} 1\n"),
         "{text}"
     );
+}
+
+/// A keyed server saving its state in `dir`, reporting only, with test mixture `tau`.
+fn saving(dir: &std::path::Path, tau: f64) -> std::sync::Arc<tabship_serve::AppState> {
+    let mut experiment = tabship_serve::experiment::ExperimentOptions::default();
+    experiment.sequential.tau = tau;
+    let options = tabship_serve::Options {
+        state_dir: Some(dir.to_path_buf()),
+        experiment,
+        ..Default::default()
+    };
+    state_with(Some(keys()), options)
+}
+
+/// Labels `n` predictions under keys `prefix-i`: golden's right, b's wrong.
+async fn b_errs(app: &axum::Router, prefix: &str, n: usize) {
+    for (id, version) in predictions(app, prefix, n).await {
+        let truth = if version == "b" {
+            "virginica"
+        } else {
+            "setosa"
+        };
+        label(app, &id, truth).await;
+    }
+}
+
+#[tokio::test]
+async fn the_running_test_survives_a_restart_with_a_state_dir() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = saving(dir.path(), 0.05);
+    let app = tabship_serve::router(state.clone());
+    upload_version_b(&app).await;
+    split_golden_and_b(&app).await;
+    b_errs(&app, "user", 80).await;
+    // Saved while labels arrive (the first label's save is due at once).
+    assert!(dir.path().join("experiments.json").is_file());
+    let before = experiment(&app).await["experiment"].clone();
+    let labels = |e: &Value| {
+        (
+            e["champion"]["labels"].as_u64().expect("labels"),
+            e["challenger"]["labels"].as_u64().expect("labels"),
+        )
+    };
+    let (golden, b) = labels(&before);
+    assert_eq!(golden + b, 80, "{before}");
+    let p = before["p_value"].as_f64().expect("p");
+    assert!(p < 1.0, "{before}");
+    // Shutdown saves the last counts.
+    state.flush();
+    drop((app, state));
+
+    let state = saving(dir.path(), 0.05);
+    let app = tabship_serve::router(state.clone());
+    let restored = experiment(&app).await["experiment"].clone();
+    assert_eq!(
+        restored, before,
+        "the restored test reads as before the restart"
+    );
+    b_errs(&app, "again", 20).await;
+    let after = experiment(&app).await["experiment"].clone();
+    let (golden2, b2) = labels(&after);
+    assert_eq!(
+        (golden2 + b2, golden2 >= golden, b2 >= b),
+        (100, true, true),
+        "{after}"
+    );
+    assert!(after["p_value"].as_f64().expect("p") <= p, "{after}");
+    state.flush();
+    drop((app, state));
+
+    // Other test options: the saved test is discarded and the experiment starts afresh.
+    let state = saving(dir.path(), 0.1);
+    let app = tabship_serve::router(state);
+    let fresh = experiment(&app).await["experiment"].clone();
+    assert_eq!(labels(&fresh), (0, 0), "{fresh}");
+    assert_eq!(fresh["p_value"], 1.0);
+}
+
+#[tokio::test]
+async fn a_saved_test_for_another_split_is_discarded() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = saving(dir.path(), 0.05);
+    let app = tabship_serve::router(state.clone());
+    upload_version_b(&app).await;
+    split_golden_and_b(&app).await;
+    b_errs(&app, "user", 60).await;
+    state.flush();
+    // The split goes (saved in state.json); experiments.json still holds the golden/b test.
+    let a = admin_json(&app, Method::DELETE, "/admin/models/iris/split", json!({})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    drop((app, state));
+    let app = tabship_serve::router(saving(dir.path(), 0.05));
+    assert_eq!(experiment(&app).await["experiment"]["running"], false);
+    // The same pair split again later: a new experiment, not the saved one.
+    split_golden_and_b(&app).await;
+    let fresh = experiment(&app).await["experiment"].clone();
+    assert_eq!(fresh["champion"]["labels"], 0, "{fresh}");
+    assert_eq!(fresh["challenger"]["labels"], 0, "{fresh}");
 }

@@ -13,6 +13,7 @@ mod decision;
 mod drift;
 mod errors;
 mod experiment;
+mod experiment_regressor;
 mod feedback;
 mod keys_reload;
 mod load_by_path;
