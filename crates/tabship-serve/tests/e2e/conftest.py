@@ -36,6 +36,22 @@ def add_key(keys: Path, username: str, scopes: str) -> str:
     return out.stdout.strip()
 
 
+def typed_record(row, schema, target):
+    """A request record from a CSV row: the schema's columns, numbers as numbers, empty cells as
+    null (the target left out)."""
+    record = {}
+    for column in schema["columns"]:
+        value = row[column["name"]]
+        if value == "":
+            record[column["name"]] = None
+        elif column["kind"] == "numeric":
+            record[column["name"]] = float(value)
+        else:
+            record[column["name"]] = value
+    assert target not in record
+    return record
+
+
 @dataclass
 class Server:
     url: str

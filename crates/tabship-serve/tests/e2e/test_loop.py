@@ -28,7 +28,7 @@ from pathlib import Path
 
 import requests
 
-from conftest import REPO, start_server, stop_server, tabship_bin
+from conftest import REPO, start_server, stop_server, tabship_bin, typed_record
 
 DATA = REPO / "testdata" / "hotel_rates_2016.csv"
 RETRAIN = REPO / "examples" / "loop" / "retrain.py"
@@ -47,20 +47,6 @@ def write_csv(path, rows, columns):
         w = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
-
-
-def typed(row, schema):
-    """A request record: the schema's columns, numbers as numbers, empty cells as null."""
-    record = {}
-    for column in schema["columns"]:
-        value = row[column["name"]]
-        if value == "":
-            record[column["name"]] = None
-        elif column["kind"] == "numeric":
-            record[column["name"]] = float(value)
-        else:
-            record[column["name"]] = value
-    return record
 
 
 class Loop:
@@ -82,7 +68,7 @@ class Loop:
         return r.json()
 
     def send(self, row, schema):
-        r = self.session.post(self.url + "/models/hotel/predict", json=typed(row, schema),
+        r = self.session.post(self.url + "/models/hotel/predict", json=typed_record(row, schema, TARGET),
                               timeout=10)
         assert r.status_code == 200, r.text
         self.pending.append((r.json()["request_id"], float(row[TARGET])))

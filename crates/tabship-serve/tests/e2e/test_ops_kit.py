@@ -22,7 +22,7 @@ import requests
 import yaml
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-from conftest import GOLDEN, REPO, add_key, start_server, stop_server, tabship_bin
+from conftest import GOLDEN, REPO, add_key, start_server, stop_server, tabship_bin, typed_record
 
 DEPLOY = REPO / "deploy"
 DASHBOARD = DEPLOY / "grafana" / "tabship-dashboard.json"
@@ -288,20 +288,6 @@ def legend_problems(expr, legend, series, where):
 
 
 # --- The server ---------------------------------------------------------------------------------
-
-def typed_record(row, schema, target):
-    record = {}
-    for column in schema["columns"]:
-        value = row[column["name"]]
-        if value == "":
-            record[column["name"]] = None
-        elif column["kind"] == "numeric":
-            record[column["name"]] = float(value)
-        else:
-            record[column["name"]] = value
-    assert target not in record
-    return record
-
 
 def read_csv(name):
     with open(GOLDEN / name, newline="") as f:
