@@ -17,7 +17,8 @@ It reads the trigger's JSON payload on stdin, then:
 
 Environment: `TABSHIP_SERVER_URL` (set by the server), `TABSHIP_ADMIN_TOKEN` (a token with the
 admin scope; `/metrics` must be readable with it or open), `TABSHIP` (the binary, default
-`tabship` on PATH). Prints one JSON line describing what it did (the server logs its end).
+`tabship` on PATH). Prints one JSON line describing what it did (the server logs its end), also
+written to `WORK/result.json`.
 """
 
 import argparse
@@ -94,8 +95,7 @@ def main() -> int:
         sys.exit(f"compare failed: {out.stderr.strip()}")
     done["offline_verdict"] = json.loads(out.stdout)["verdict"]
     if done["offline_verdict"] == "keep":
-        print(json.dumps(done))
-        return 0
+        return report(args.work, done)
 
     call("POST", f"/admin/models/{model}/versions?version={version}&activate=false",
          challenger.read_bytes(), "application/octet-stream")
@@ -109,7 +109,12 @@ def main() -> int:
     split = {"versions": {trigger["version"]: 50, version: 50}}
     call("PUT", f"/admin/models/{model}/split", json.dumps(split).encode())
     done["split"] = split["versions"]
+    return report(args.work, done)
+
+
+def report(work: Path, done: dict) -> int:
     print(json.dumps(done))
+    (work / "result.json").write_text(json.dumps(done) + "\n")
     return 0
 
 
