@@ -243,6 +243,8 @@ pub struct ServerArgs {
     pub vertex_predict_route: Option<String>,
     #[command(flatten)]
     pub triggers: crate::trigger_args::TriggerArgs,
+    #[command(flatten)]
+    pub auth: crate::auth_args::AuthArgs,
 }
 
 #[derive(Debug, Args)]

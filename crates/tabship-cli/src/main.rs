@@ -6,6 +6,7 @@
 //! on `promote`, 3 on `keep`, 4 on `inconclusive`. A reader that closes stdout early (`| head`)
 //! ends the command quietly with 0, as `ripgrep` or `git log` do.
 
+mod auth_args;
 mod cli;
 mod commands;
 mod csv_args;

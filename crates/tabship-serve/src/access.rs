@@ -2,7 +2,8 @@
 //! its [`Access`] in `app::routes`; [`Routes::guard`](crate::routes::Routes::guard) installs
 //! [`require`] as a `route_layer` on the group, so the token is checked before any body byte is
 //! read and unknown routes keep their 404; `/openapi.json` documents the same value (its test
-//! compares each route's access with its operation).
+//! compares each route's access with its operation). The same layer applies the rate limits
+//! (see [`crate::ratelimit`]) once the caller is known.
 
 use std::sync::Arc;
 
@@ -61,11 +62,38 @@ pub(crate) async fn require(
     mut request: Request,
     next: Next,
 ) -> Response {
-    match gate.state.authorize(request.headers(), gate.scope) {
-        Ok(identity) => {
-            request.extensions_mut().insert(identity);
-            next.run(request).await
+    let identity = match gate
+        .state
+        .authorize_request(request.headers(), gate.scope)
+        .await
+    {
+        Ok(identity) => identity,
+        Err(e) => {
+            let challenge = crate::jwt::challenge(&e);
+            let mut response = (gate.refusal)(e);
+            if let Some(value) = challenge {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::WWW_AUTHENTICATE, value);
+            }
+            return response;
         }
-        Err(e) => (gate.refusal)(e),
+    };
+    if let Err((limit, retry_after)) = gate.state.limits.check(identity.username.as_ref()) {
+        gate.state
+            .metrics
+            .rate_limited
+            .get_or_create(&crate::metrics::LimitLabels {
+                limit: limit.to_owned(),
+            })
+            .inc();
+        let mut response = (gate.refusal)(crate::ratelimit::refusal(limit, retry_after));
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(retry_after),
+        );
+        return response;
     }
+    request.extensions_mut().insert(identity);
+    next.run(request).await
 }

@@ -142,13 +142,18 @@ impl KeyStore {
     /// Checks the `Authorization: Bearer` header for `scope`: 401 when missing or unknown, 403
     /// when the key lacks the scope.
     pub fn authorize(&self, headers: &HeaderMap, scope: Scope) -> Result<Identity, ApiError> {
-        let token = bearer_token(headers).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "missing bearer token: send `Authorization: Bearer <token>`",
-            )
-        })?;
+        let token = bearer_token(headers).ok_or_else(missing_token)?;
+        self.authorize_token(token, scope)
+            .unwrap_or_else(|| Err(unknown_token()))
+    }
+
+    /// `None` when `token` is no key of the file; else the key's identity, or 403 when the key
+    /// lacks `scope`.
+    pub(crate) fn authorize_token(
+        &self,
+        token: &str,
+        scope: Scope,
+    ) -> Option<Result<Identity, ApiError>> {
         let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let mut found: Option<&Key> = None;
         for key in &self.keys {
@@ -157,24 +162,36 @@ impl KeyStore {
                 found = Some(key);
             }
         }
-        let key = found.ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "invalid bearer token",
-            )
-        })?;
+        let key = found?;
         if !key.scopes.contains(&scope) {
-            return Err(ApiError::new(
+            return Some(Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 format!("user `{}` lacks the `{}` scope", key.username, scope.name()),
-            ));
+            )));
         }
-        Ok(Identity {
+        Some(Ok(Identity {
             username: Some(key.username.clone()),
-        })
+        }))
     }
+}
+
+/// 401: no `Authorization: Bearer` header.
+pub(crate) fn missing_token() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "missing bearer token: send `Authorization: Bearer <token>`",
+    )
+}
+
+/// 401: a token that is no key (and no JWT is configured).
+pub(crate) fn unknown_token() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "invalid bearer token",
+    )
 }
 
 /// Checks the bearer token against the run's admin token (`Options::admin_token`, used when
@@ -200,7 +217,7 @@ pub(crate) fn check_admin_token(headers: &HeaderMap, expected: &str) -> Result<I
     }
 }
 
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();

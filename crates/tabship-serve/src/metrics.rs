@@ -70,6 +70,13 @@ pub struct ResultLabels {
     pub result: String,
 }
 
+/// Labels of a rate-limit refusal.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LimitLabels {
+    /// `principal` (`--rate-limit`) or `global` (`--global-rate-limit`).
+    pub limit: String,
+}
+
 /// Labels of an `--auto-promote` decision.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct DecisionLabels {
@@ -117,6 +124,10 @@ pub struct Metrics {
     pub log_dropped: Counter,
     /// Keys-file reloads by result (`ok`, `error`).
     pub keys_reloads: Family<ResultLabels, Counter>,
+    /// JWT settings loads (start, SIGHUP) by result (`ok`, `error`).
+    pub jwt_reloads: Family<ResultLabels, Counter>,
+    /// Requests refused 429 by a rate limit, by limit (`principal`, `global`).
+    pub rate_limited: Family<LimitLabels, Counter>,
     /// A/B experiments decided by `--auto-promote`, by model and decision.
     pub experiment_decisions: Family<DecisionLabels, Counter>,
     /// Artifact files found by the model-directory watcher, by result (`loaded`, `refused`).
@@ -190,6 +201,23 @@ impl Metrics {
             "A/B experiments decided by --auto-promote (promote: the challenger became current; keep: the split was removed)",
             experiment_decisions.clone(),
         );
+        let jwt_reloads = outcomes(&["ok", "error"]);
+        registry.register(
+            "tabship_jwt_reloads",
+            "JWT settings loads (the JWKS file or URL, the HS256 secret; at start and on SIGHUP) by result",
+            jwt_reloads.clone(),
+        );
+        let rate_limited = Family::<LimitLabels, Counter>::default();
+        for limit in ["principal", "global"] {
+            let _ = rate_limited.get_or_create(&LimitLabels {
+                limit: limit.to_owned(),
+            });
+        }
+        registry.register(
+            "tabship_rate_limited",
+            "Requests refused 429 by --rate-limit (principal) or --global-rate-limit (global)",
+            rate_limited.clone(),
+        );
         let model_dir_files = outcomes(&["loaded", "refused"]);
         registry.register(
             "tabship_model_dir_files",
@@ -224,6 +252,8 @@ impl Metrics {
             shadow_disagreements,
             log_dropped,
             keys_reloads,
+            jwt_reloads,
+            rate_limited,
             experiment_decisions,
             model_dir_files,
             retrain_triggers,

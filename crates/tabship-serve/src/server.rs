@@ -274,7 +274,8 @@ struct TlsFiles {
     key: PathBuf,
 }
 
-/// On every SIGHUP: re-reads the keys file ([`AppState::reload_keys`]) and, with `tls`, the
+/// On every SIGHUP: re-reads the keys file ([`AppState::reload_keys`]), the JWT settings'
+/// files or URL ([`AppState::reload_jwt`]) and, with `tls`, the
 /// certificate and key. Each is validated in full before it replaces the old one; on an error the
 /// old one stays in force and the error is logged. Connections in flight keep what they started
 /// with. Runs until aborted.
@@ -285,6 +286,10 @@ async fn reload_on_hangup(state: Arc<AppState>, mut hangup: Hangup, tls: Option<
         if state.options.keys_file.is_some() {
             // Logged and counted inside; the old keys stay on error.
             let _ = state.reload_keys();
+        }
+        if state.options.jwt.is_some() {
+            // Logged and counted inside; the previous JWT keys stay on error.
+            let _ = state.reload_jwt().await;
         }
         if let Some(tls) = &tls {
             match tls.config.reload_from_pem_file(&tls.cert, &tls.key).await {

@@ -98,6 +98,39 @@ pub struct Options {
     /// `tabship_model_stale` is 1 and the start logs a warning; readiness is not affected
     /// (see [`crate::staleness`]). With a retraining action it also triggers (`--max-model-age`).
     pub max_model_age: Option<Duration>,
+    /// JWT bearer tokens from an identity provider, beside or instead of the keys file (see
+    /// [`crate::jwt`]); loaded by [`AppState::reload_jwt`] (at start and on SIGHUP).
+    pub jwt: Option<crate::jwt::JwtConfig>,
+    /// Requests per principal (the key's or the token's username; `anonymous` without auth) on
+    /// the scoped routes (`--rate-limit`, `--rate-limit-burst`): 429 `rate_limited` past it.
+    pub rate_limit: Option<crate::ratelimit::RateLimit>,
+    /// Requests over all principals on the scoped routes (`--global-rate-limit`).
+    pub global_rate_limit: Option<crate::ratelimit::RateLimit>,
+}
+
+/// The keys' verdict, or a token left for the JWT verifier.
+enum Checked {
+    Done(Identity),
+    Jwt(Arc<crate::jwt::JwtVerifier>, String),
+}
+
+/// A verified JWT's identity when it grants `scope`, else 403 `insufficient_scope`.
+fn granted(principal: crate::jwt::JwtPrincipal, scope: Scope) -> Result<Identity, ApiError> {
+    if principal.scopes.contains(&scope) {
+        Ok(Identity {
+            username: Some(principal.username),
+        })
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            format!(
+                "user `{}` lacks the `{}` scope",
+                principal.username,
+                scope.name()
+            ),
+        ))
+    }
 }
 
 /// Which models read an absent field as a missing value.
@@ -152,6 +185,9 @@ impl Default for Options {
             drift: tabship::drift::DriftOptions::default(),
             retrain: None,
             max_model_age: None,
+            jwt: None,
+            rate_limit: None,
+            global_rate_limit: None,
         }
     }
 }
@@ -164,6 +200,10 @@ pub struct AppState {
     /// One permit per version load in progress (see [`Options::max_uploads`]).
     pub(crate) uploads: tokio::sync::Semaphore,
     keys: Option<RwLock<Arc<KeyStore>>>,
+    /// The JWT verifier in force (`None` until [`AppState::reload_jwt`] loads `Options::jwt`).
+    jwt: RwLock<Option<Arc<crate::jwt::JwtVerifier>>>,
+    /// See [`crate::ratelimit`].
+    pub(crate) limits: crate::ratelimit::Limits,
     pub(crate) metrics: Metrics,
     pub(crate) log: Option<PredictionLog>,
     pub(crate) feedback: FeedbackStore,
@@ -228,6 +268,8 @@ impl AppState {
                     .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
             ),
             keys: keys.map(|k| RwLock::new(Arc::new(k))),
+            jwt: RwLock::new(None),
+            limits: crate::ratelimit::Limits::new(options.rate_limit, options.global_rate_limit),
             log,
             feedback: FeedbackStore::new(options.feedback_capacity),
             experiments,
@@ -378,25 +420,97 @@ impl AppState {
         self.registry.load()
     }
 
-    /// True when requests need a bearer token.
+    /// True when requests need a bearer token (a keys file or JWT settings).
     pub fn auth_enabled(&self) -> bool {
-        self.keys.is_some()
+        self.keys.is_some() || self.options.jwt.is_some()
     }
 
-    /// Checks the request's token for `scope`. Without a keys file everything passes, except the
-    /// admin routes when `Options::admin_token` is set.
+    /// Checks the request's token for `scope` with the keys and JWT keys in force, without
+    /// fetching a JWKS (for a second check within a request the gate already authorized).
     pub(crate) fn authorize(
         &self,
         headers: &HeaderMap,
         scope: Scope,
     ) -> Result<Identity, ApiError> {
-        match self.keys() {
-            Some(keys) => keys.authorize(headers, scope),
-            None => match (&self.options.admin_token, scope) {
-                (Some(token), Scope::Admin) => crate::auth::check_admin_token(headers, token),
-                _ => Ok(Identity { username: None }),
-            },
+        match self.authorize_key(headers, scope)? {
+            Checked::Done(identity) => Ok(identity),
+            Checked::Jwt(jwt, token) => granted(jwt.verify_now(&token)?, scope),
         }
+    }
+
+    /// Checks the request's token for `scope`: a known key is a key, anything else is tried as
+    /// a JWT when JWT is configured (refetching the JWKS on an unknown `kid`). Without keys or
+    /// JWT everything passes, except the admin routes when `Options::admin_token` is set.
+    pub(crate) async fn authorize_request(
+        &self,
+        headers: &HeaderMap,
+        scope: Scope,
+    ) -> Result<Identity, ApiError> {
+        match self.authorize_key(headers, scope)? {
+            Checked::Done(identity) => Ok(identity),
+            Checked::Jwt(jwt, token) => granted(jwt.verify(&token).await?, scope),
+        }
+    }
+
+    fn authorize_key(&self, headers: &HeaderMap, scope: Scope) -> Result<Checked, ApiError> {
+        let keys = self.keys();
+        if keys.is_none() && self.options.jwt.is_none() {
+            return match (&self.options.admin_token, scope) {
+                (Some(token), Scope::Admin) => {
+                    crate::auth::check_admin_token(headers, token).map(Checked::Done)
+                }
+                _ => Ok(Checked::Done(Identity { username: None })),
+            };
+        }
+        let token = crate::auth::bearer_token(headers).ok_or_else(crate::auth::missing_token)?;
+        if let Some(keys) = &keys
+            && let Some(found) = keys.authorize_token(token, scope)
+        {
+            return found.map(Checked::Done);
+        }
+        match self.jwt_verifier() {
+            Some(jwt) => Ok(Checked::Jwt(jwt, token.to_owned())),
+            None if self.options.jwt.is_some() => Err(crate::jwt::invalid_token(
+                "the JWT keys are not loaded (the JWKS could not be read at start)",
+            )),
+            None => Err(crate::auth::unknown_token()),
+        }
+    }
+
+    /// The JWT verifier in force, if any.
+    pub(crate) fn jwt_verifier(&self) -> Option<Arc<crate::jwt::JwtVerifier>> {
+        match self.jwt.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Loads `Options::jwt` (the HS256 secret file, the JWKS file or URL) and swaps the verifier
+    /// in atomically, returning the number of public keys; on any error the previous verifier
+    /// stays in force. Called at start and on SIGHUP; `Ok(0)` without JWT settings. Counted in
+    /// `tabship_jwt_reloads_total{result}`.
+    pub async fn reload_jwt(&self) -> Result<usize> {
+        let Some(config) = self.options.jwt.clone() else {
+            return Ok(0);
+        };
+        let result = crate::jwt::JwtVerifier::load(config).await;
+        let outcome = if result.is_ok() { "ok" } else { "error" };
+        self.metrics
+            .jwt_reloads
+            .get_or_create(&crate::metrics::ResultLabels {
+                result: outcome.to_owned(),
+            })
+            .inc();
+        let fresh = Arc::new(result.inspect_err(|e| {
+            tracing::error!(error = %e, "JWT settings not loaded; the previous ones stay in force")
+        })?);
+        let n = fresh.key_count();
+        tracing::info!(public_keys = n, "JWT settings loaded");
+        match self.jwt.write() {
+            Ok(mut guard) => *guard = Some(fresh),
+            Err(poisoned) => *poisoned.into_inner() = Some(fresh),
+        }
+        Ok(n)
     }
 
     /// The keys in force now (`None` without a keys file). A request keeps the snapshot it took.

@@ -64,7 +64,7 @@ fn admin_token(args: &ServerArgs, has_keys: bool) -> Result<Option<String>> {
     if has_keys {
         if args.admin_token.is_some() {
             tracing::warn!(
-                "--admin-token (TABSHIP_ADMIN_TOKEN) ignored: with --keys, admin is a key scope"
+                "--admin-token (TABSHIP_ADMIN_TOKEN) ignored: with --keys, admin is a key or token scope"
             );
         }
         return Ok(None);
@@ -103,7 +103,10 @@ pub fn start(
         Some(path) => Some(KeyStore::load(path)?),
         None => None,
     };
-    tabship_serve::server::check_exposure(&args.host, keys.is_some(), args.insecure_no_auth)?;
+    let jwt = args.auth.jwt()?;
+    // A JWT issuer authenticates callers as a keys file does.
+    let authenticated = keys.is_some() || jwt.is_some();
+    tabship_serve::server::check_exposure(&args.host, authenticated, args.insecure_no_auth)?;
     if !(args.timeout > 0.0 && args.timeout.is_finite()) {
         return Err(Error::Usage(format!(
             "--timeout must be a positive number of seconds, got `{}`",
@@ -132,7 +135,7 @@ pub fn start(
             "--max-uploads must be at least 1, got `0`".to_owned(),
         ));
     }
-    let admin_token = admin_token(args, keys.is_some())?;
+    let admin_token = admin_token(args, authenticated)?;
     let watch = watch(&paths, watch_interval)?;
     if args.max_connections == 0 {
         return Err(Error::Usage(
@@ -171,6 +174,9 @@ pub fn start(
         drift: args.triggers.drift()?,
         retrain: args.triggers.policy()?,
         max_model_age: args.triggers.max_model_age,
+        jwt,
+        rate_limit: args.auth.rate_limit(),
+        global_rate_limit: args.auth.global_rate_limit(),
         ..Options::default()
     };
     let threads = args
@@ -184,6 +190,8 @@ pub fn start(
         .map_err(|e| Error::io("<tokio runtime>", e))?;
     runtime.block_on(async move {
         let state: Arc<AppState> = AppState::new(keys, options)?;
+        // The JWKS (file or URL) and the HS256 secret must load before the first request.
+        state.reload_jwt().await?;
         let listener = tabship_serve::server::bind(&args.host, args.port).await?;
         let addr = listener
             .local_addr()

@@ -60,6 +60,10 @@ pub(crate) struct Context {
     pub(crate) auth: bool,
     /// `--protect-docs`.
     pub(crate) protect_docs: bool,
+    /// JWT settings: token-protected operations also accept the `jwt` scheme.
+    pub(crate) jwt: bool,
+    /// A rate limit is set: the gated operations may answer 429 `rate_limited`.
+    pub(crate) rate_limited: bool,
 }
 
 impl Context {
@@ -194,6 +198,12 @@ impl Op {
                 .error(401, "a missing or unknown bearer token")
                 .error(403, &format!("the token lacks the `{scope}` scope"));
         }
+        if ctx.rate_limited && self.access.required_scope(ctx.protect_docs).is_some() {
+            self = self.error(
+                429,
+                "`rate_limited`: the caller's (--rate-limit) or the server's (--global-rate-limit) budget is spent",
+            );
+        }
         if changes_state {
             self = self.refusal(403, "`cross_origin`: a state-changing request from another `Origin` (a web page) is refused");
         }
@@ -254,7 +264,9 @@ impl Op {
         }
         op.insert("responses".to_owned(), Value::Object(responses));
         if ctx.auth || admin {
-            let security = if ctx.needs_token(self.access) || admin {
+            let security = if (ctx.needs_token(self.access) || admin) && ctx.jwt {
+                json!([{"bearer": []}, {"jwt": []}])
+            } else if ctx.needs_token(self.access) || admin {
                 json!([{"bearer": []}])
             } else {
                 json!([])
@@ -283,6 +295,8 @@ pub(crate) fn document(state: &AppState, registry: &Registry) -> Value {
     let ctx = Context {
         auth: state.auth_enabled(),
         protect_docs: state.options.protect_docs,
+        jwt: state.options.jwt.is_some(),
+        rate_limited: state.limits.enabled(),
     };
     let mut schemas = Map::new();
     schemas.insert("Error".to_owned(), error_schema());
@@ -317,7 +331,22 @@ pub(crate) fn document(state: &AppState, registry: &Registry) -> Value {
         "paths": paths,
         "components": {"schemas": schemas},
     });
-    doc["components"]["securitySchemes"] = json!({"bearer": {"type": "http", "scheme": "bearer"}});
+    doc["components"]["securitySchemes"] = json!({"bearer": {"type": "http", "scheme": "bearer", "description": "a key of the keys file (`tabship keys add`), or the run's admin token"}});
+    if let Some(jwt) = &state.options.jwt {
+        doc["components"]["securitySchemes"]["jwt"] = json!({
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": format!(
+                "an access token of the identity provider `{}` for the audience `{}` (e.g. from the OAuth2 client-credentials flow), sent as `Authorization: Bearer <token>`; its `{}` claim (space separated) or `scp` list grants the scopes `{p}predict`, `{p}feedback`, `{p}metrics` and `{p}admin`; the username is its `{}` claim. Refusals follow RFC 6750: 401 `invalid_token` and 403 `insufficient_scope` with a `WWW-Authenticate: Bearer error=...` challenge",
+                jwt.issuer,
+                jwt.audience,
+                jwt.scope_claim.as_deref().unwrap_or("scope"),
+                jwt.username_claim,
+                p = jwt.scope_prefix,
+            ),
+        });
+    }
     doc
 }
 
