@@ -15,6 +15,7 @@ mod errors;
 mod experiment;
 mod experiment_regressor;
 mod feedback;
+mod jwt;
 mod keys_reload;
 mod load_by_path;
 mod metrics_docs;
