@@ -23,6 +23,9 @@
 //! - Bearer tokens from a TOML keys file of SHA-256 hashes with scopes ([`auth`]), re-read on
 //!   SIGHUP or `POST /admin/keys/reload` ([`AppState::reload_keys`]); an invalid file keeps the
 //!   old keys.
+//! - JWT bearer tokens from an identity provider beside the keys ([`jwt`], `Options::jwt`;
+//!   load with [`AppState::reload_jwt`] before serving, and again on SIGHUP), and rate limits per
+//!   principal and global ([`ratelimit`]).
 //! - `/metrics` (Prometheus), `/openapi.json`, `/docs`, `/ui` (rendered once per registry change;
 //!   behind the `predict` scope with `Options::protect_docs`), Open Inference Protocol V2.
 //! - Admin: load versions (path or upload), aliases, activate, rollback, A/B split, shadow;
