@@ -23,18 +23,38 @@ pub struct AuthArgs {
     /// Accept JWT access tokens from this issuer (the required `iss`), beside or instead of
     /// --keys: a token that is no key is verified as a JWT. Needs --jwt-audience and --jwks or
     /// --jwt-hs256-secret-file.
-    #[arg(long, env = "TABSHIP_JWT_ISSUER", requires = "jwt_audience", value_name = "ISS")]
+    #[arg(
+        long,
+        env = "TABSHIP_JWT_ISSUER",
+        requires = "jwt_audience",
+        value_name = "ISS"
+    )]
     pub jwt_issuer: Option<String>,
     /// The audience a token must name in `aud` (this API's identifier at the provider).
-    #[arg(long, env = "TABSHIP_JWT_AUDIENCE", requires = "jwt_issuer", value_name = "AUD")]
+    #[arg(
+        long,
+        env = "TABSHIP_JWT_AUDIENCE",
+        requires = "jwt_issuer",
+        value_name = "AUD"
+    )]
     pub jwt_audience: Option<String>,
     /// The provider's public keys (RS256, ES256, EdDSA...): a JWKS file (offline; re-read on
     /// SIGHUP) or an https:// URL (refetched every --jwks-refresh and on an unknown `kid`).
-    #[arg(long, env = "TABSHIP_JWKS", requires = "jwt_issuer", value_name = "FILE|URL")]
+    #[arg(
+        long,
+        env = "TABSHIP_JWKS",
+        requires = "jwt_issuer",
+        value_name = "FILE|URL"
+    )]
     pub jwks: Option<String>,
     /// A file holding an HS256 shared secret (at least 32 bytes), for providers that sign with
     /// one; re-read on SIGHUP.
-    #[arg(long, env = "TABSHIP_JWT_HS256_SECRET_FILE", requires = "jwt_issuer", value_name = "FILE")]
+    #[arg(
+        long,
+        env = "TABSHIP_JWT_HS256_SECRET_FILE",
+        requires = "jwt_issuer",
+        value_name = "FILE"
+    )]
     pub jwt_hs256_secret_file: Option<PathBuf>,
     /// Clock skew tolerated on `exp` and `nbf`.
     #[arg(long, value_parser = duration, default_value = "60s", value_name = "DURATION")]

@@ -69,6 +69,8 @@ pub(crate) async fn require(
     {
         Ok(identity) => identity,
         Err(e) => {
+            // Why, for the operator (never the token): an expired token, a wrong audience...
+            tracing::info!(code = e.code, reason = %e.message, "bearer token refused");
             let challenge = crate::jwt::challenge(&e);
             let mut response = (gate.refusal)(e);
             if let Some(value) = challenge {
@@ -94,6 +96,9 @@ pub(crate) async fn require(
         );
         return response;
     }
-    request.extensions_mut().insert(identity);
-    next.run(request).await
+    request.extensions_mut().insert(identity.clone());
+    let mut response = next.run(request).await;
+    // For the access log (`app::track`): who made the request.
+    response.extensions_mut().insert(identity);
+    response
 }

@@ -197,12 +197,17 @@ async fn track(State(state): State<Arc<AppState>>, mut req: Request, next: Next)
     };
     state.metrics.requests.get_or_create(&labels).inc();
     let ms = elapsed.as_secs_f64() * 1000.0;
+    let user = response
+        .extensions()
+        .get::<crate::auth::Identity>()
+        .and_then(|i| i.username.clone());
+    let user = user.as_deref();
     if let Some(NotReady(reason)) = response.extensions().get::<NotReady>() {
-        tracing::info!(target: "tabship_serve::access", request_id = %rid, method = %labels.method, route = %labels.route, status, ms, reason, "request: not ready");
+        tracing::info!(target: "tabship_serve::access", request_id = %rid, method = %labels.method, route = %labels.route, status, ms, user, reason, "request: not ready");
     } else if log_level(&response) == tracing::Level::ERROR {
-        tracing::error!(request_id = %rid, method = %labels.method, route = %labels.route, status, ms, "request");
+        tracing::error!(request_id = %rid, method = %labels.method, route = %labels.route, status, ms, user, "request");
     } else {
-        tracing::info!(target: "tabship_serve::access", request_id = %rid, method = %labels.method, route = %labels.route, status, ms, "request");
+        tracing::info!(target: "tabship_serve::access", request_id = %rid, method = %labels.method, route = %labels.route, status, ms, user, "request");
     }
     response
 }

@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 use axum::http::{HeaderValue, StatusCode};
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+#[cfg(test)]
+use serde_json::json;
 use serde_json::{Map, Value};
 
 use crate::auth::Scope;
@@ -108,6 +110,15 @@ struct PublicKey {
     key: DecodingKey,
 }
 
+impl std::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PublicKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
 struct KeySet {
     keys: Vec<PublicKey>,
     fetched: Instant,
@@ -184,10 +195,7 @@ impl JwtVerifier {
         let hs256 = match &config.hs256_secret_file {
             Some(path) => {
                 let bytes = std::fs::read(path).map_err(|e| {
-                    config_error(format!(
-                        "--jwt-hs256-secret-file `{}`: {e}",
-                        path.display()
-                    ))
+                    config_error(format!("--jwt-hs256-secret-file `{}`: {e}", path.display()))
                 })?;
                 let secret = bytes.trim_ascii_end();
                 if secret.len() < 32 {
@@ -256,8 +264,13 @@ impl JwtVerifier {
     }
 
     fn verify_cached(&self, token: &str) -> Result<JwtPrincipal, Retry> {
-        let header = jsonwebtoken::decode_header(token)
-            .map_err(|e| Retry::Invalid(format!("the token is not a valid JWT: {e}")))?;
+        let header = jsonwebtoken::decode_header(token).map_err(|e| {
+            Retry::Invalid(match declared_alg(token) {
+                // `none` (an unsigned token) and any other name jsonwebtoken does not know.
+                Some(alg) => format!("the algorithm `{alg}` is not accepted"),
+                None => format!("the token is not a valid JWT: {e}"),
+            })
+        })?;
         let candidates = match self.lookup(&header) {
             Ok(Lookup::Found(keys)) => keys,
             Ok(Lookup::UnknownKid(kid)) => return Err(Retry::UnknownKid(kid)),
@@ -273,7 +286,7 @@ impl JwtVerifier {
         for (alg, key) in &candidates {
             validation.algorithms = vec![*alg];
             match jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation) {
-                Ok(data) => return self.principal(&data.claims).map_err(Retry::Invalid),
+                Ok(data) => return principal(&self.config, &data.claims).map_err(Retry::Invalid),
                 Err(e) => last = Some(e),
             }
         }
@@ -333,42 +346,6 @@ impl JwtVerifier {
         }
     }
 
-    fn principal(&self, claims: &Map<String, Value>) -> std::result::Result<JwtPrincipal, String> {
-        let name = &self.config.username_claim;
-        let username = match claims.get(name) {
-            Some(Value::String(s)) if !s.is_empty() => s.as_str(),
-            Some(other) => {
-                return Err(format!(
-                    "the token's `{name}` claim must be a non-empty string, got `{other}`"
-                ));
-            }
-            None => return Err(format!("the token has no `{name}` claim (the username)")),
-        };
-        let raw = match &self.config.scope_claim {
-            Some(claim) => claims.get(claim),
-            None => claims.get("scope").or_else(|| claims.get("scp")),
-        };
-        let words: Vec<&str> = match raw {
-            Some(Value::String(s)) => s.split_ascii_whitespace().collect(),
-            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        };
-        let mut scopes = Vec::new();
-        for word in words {
-            if let Some(scope) = word
-                .strip_prefix(self.config.scope_prefix.as_str())
-                .and_then(Scope::parse)
-                && !scopes.contains(&scope)
-            {
-                scopes.push(scope);
-            }
-        }
-        Ok(JwtPrincipal {
-            username: username.into(),
-            scopes,
-        })
-    }
-
     /// Fetches a URL JWKS again unless one was fetched less than the minimum interval ago;
     /// true when the keys were replaced.
     async fn refetch(&self) -> bool {
@@ -413,6 +390,57 @@ impl JwtVerifier {
             this.refreshing.store(false, Ordering::Release);
         });
     }
+}
+
+/// The `alg` a token's header names, when the header is readable JSON.
+fn declared_alg(token: &str) -> Option<String> {
+    use base64::Engine as _;
+    let header = token.split('.').next()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header.trim_end_matches('='))
+        .ok()?;
+    let value: Value = serde_json::from_slice(&bytes).ok()?;
+    Some(value.get("alg")?.as_str()?.chars().take(32).collect())
+}
+
+/// The username and tabship scopes of verified claims.
+fn principal(
+    config: &JwtConfig,
+    claims: &Map<String, Value>,
+) -> std::result::Result<JwtPrincipal, String> {
+    let name = &config.username_claim;
+    let username = match claims.get(name) {
+        Some(Value::String(s)) if !s.is_empty() => s.as_str(),
+        Some(other) => {
+            return Err(format!(
+                "the token's `{name}` claim must be a non-empty string, got `{other}`"
+            ));
+        }
+        None => return Err(format!("the token has no `{name}` claim (the username)")),
+    };
+    let raw = match &config.scope_claim {
+        Some(claim) => claims.get(claim),
+        None => claims.get("scope").or_else(|| claims.get("scp")),
+    };
+    let words: Vec<&str> = match raw {
+        Some(Value::String(s)) => s.split_ascii_whitespace().collect(),
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let mut scopes = Vec::new();
+    for word in words {
+        if let Some(scope) = word
+            .strip_prefix(config.scope_prefix.as_str())
+            .and_then(Scope::parse)
+            && !scopes.contains(&scope)
+        {
+            scopes.push(scope);
+        }
+    }
+    Ok(JwtPrincipal {
+        username: username.into(),
+        scopes,
+    })
 }
 
 /// A refusal, or a `kid` worth a refetch.
@@ -528,4 +556,83 @@ fn signing_algorithm(declared: KeyAlgorithm) -> Option<Algorithm> {
         KeyAlgorithm::EdDSA => Algorithm::EdDSA,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(value: Value) -> Map<String, Value> {
+        value.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn scopes_map_through_the_prefix_from_scope_scp_or_a_named_claim() {
+        let mut config = JwtConfig::new("iss", "aud");
+        config.scope_prefix = "tabship:".to_owned();
+        let p = principal(
+            &config,
+            &claims(json!({"sub": "a", "scope": "openid tabship:predict predict tabship:admin"})),
+        )
+        .expect("principal");
+        assert_eq!(p.scopes, [Scope::Predict, Scope::Admin]);
+        let p = principal(
+            &config,
+            &claims(json!({"sub": "a", "scp": ["tabship:metrics"]})),
+        )
+        .expect("principal");
+        assert_eq!(p.scopes, [Scope::Metrics]);
+        config.scope_claim = Some("roles".to_owned());
+        config.username_claim = "azp".to_owned();
+        let p = principal(
+            &config,
+            &claims(json!({"azp": "svc", "scope": "tabship:admin", "roles": ["tabship:feedback"]})),
+        )
+        .expect("principal");
+        assert_eq!(
+            (&*p.username, p.scopes.as_slice()),
+            ("svc", &[Scope::Feedback][..])
+        );
+        let e = principal(&config, &claims(json!({"sub": "a"}))).expect_err("no azp");
+        assert!(e.contains("`azp`"), "{e}");
+    }
+
+    #[test]
+    fn jwks_documents_keep_signing_keys_and_refuse_secrets_and_duplicates() {
+        let ed = json!({"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "kid": "a"});
+        let mut enc = ed.clone();
+        enc["kid"] = json!("b");
+        enc["use"] = json!("enc");
+        let keys = parse_jwks(
+            json!({"keys": [ed, enc, {"kty": "unknown"}]})
+                .to_string()
+                .as_bytes(),
+        )
+        .expect("parses");
+        assert_eq!(keys.len(), 1);
+        assert_eq!(
+            (keys[0].kid.as_deref(), keys[0].alg),
+            (Some("a"), Algorithm::EdDSA)
+        );
+        let e = parse_jwks(br#"{"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}"#).expect_err("oct");
+        assert!(e.contains("symmetric"), "{e}");
+        let twice = json!({"keys": [ed, ed]}).to_string();
+        assert!(
+            parse_jwks(twice.as_bytes())
+                .expect_err("twice")
+                .contains("twice")
+        );
+        assert!(parse_jwks(b"[]").expect_err("not a set").contains("JWKS"));
+    }
+
+    #[test]
+    fn declared_algorithms_are_read_for_the_message() {
+        use base64::Engine as _;
+        let head = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#);
+        assert_eq!(
+            declared_alg(&format!("{head}.e30.")).as_deref(),
+            Some("none")
+        );
+        assert_eq!(declared_alg("garbage"), None);
+    }
 }

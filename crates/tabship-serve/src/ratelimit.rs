@@ -135,8 +135,14 @@ mod tests {
     #[test]
     fn rates_parse_and_refuse_nonsense() {
         let r = RateLimit::parse("200/s").expect("rate");
-        assert_eq!((r.count.get(), r.per, r.burst.get()), (200, Duration::from_secs(1), 200));
-        assert_eq!(RateLimit::parse("5/m").expect("rate").per, Duration::from_secs(60));
+        assert_eq!(
+            (r.count.get(), r.per, r.burst.get()),
+            (200, Duration::from_secs(1), 200)
+        );
+        assert_eq!(
+            RateLimit::parse("5/m").expect("rate").per,
+            Duration::from_secs(60)
+        );
         for bad in ["200", "0/s", "x/s", "5/d", ""] {
             let e = RateLimit::parse(bad).expect_err(bad);
             assert!(e.contains(&format!("`{bad}`")), "{e}");
@@ -157,7 +163,10 @@ mod tests {
         let (which, wait) = limits.check(Some(&ana)).expect_err("spent");
         assert_eq!(which, "principal");
         assert!((1..=3600).contains(&wait), "{wait}");
-        assert!(limits.check(Some(&bo)).is_ok(), "another principal has its own budget");
+        assert!(
+            limits.check(Some(&bo)).is_ok(),
+            "another principal has its own budget"
+        );
     }
 
     #[test]

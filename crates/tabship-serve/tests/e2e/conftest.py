@@ -81,8 +81,9 @@ def start_server(args, scheme="http", verify=None):
     if url is None:
         process.kill()
         pytest.fail("the server did not start: " + process.stderr.read())
-    # Drain the log so the pipe never fills.
-    threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()
+    # Drain the log so the pipe never fills; the lines stay readable as `process.log_lines`.
+    process.log_lines = []
+    threading.Thread(target=lambda: process.log_lines.extend(process.stderr), daemon=True).start()
     while time.monotonic() < deadline:
         try:
             if requests.get(url + "/health/ready", timeout=2, verify=verify).status_code == 200:

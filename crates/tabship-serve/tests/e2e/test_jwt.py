@@ -106,13 +106,16 @@ def test_token_matrix(tmp_path):
         "--jwt-scope-prefix", "tabship:", "--jwks-min-refetch", "1s", "--jwt-leeway", "5s"])
     matrix = []
 
-    def case(name, token, status, code=None, path="/predict"):
+    def case(name, token, status, code=None, why="", path="/predict"):
+        """Each refusal must be for its own reason: `why` is in the error description."""
         r = check(url, token, path)
-        matrix.append((name, r.status_code))
+        reason = r.json()["error"]["message"] if code else ""
+        matrix.append((name, r.status_code, reason))
         if code is None:
             assert r.status_code == status, f"{name}: {r.text}"
         else:
             assert_refusal(r, status, code)
+            assert why in reason, f"{name}: {reason}"
         return r
 
     try:
@@ -126,15 +129,16 @@ def test_token_matrix(tmp_path):
         case("keys-file token beside JWT", static, 200)
         now = int(time.time())
         case("expired", jwt.encode(claims(exp=now - 120), rsa_key, algorithm="RS256",
-                                   headers={"kid": "rsa-1"}), 401, "invalid_token")
+                                   headers={"kid": "rsa-1"}), 401, "invalid_token", "expired")
         case("not yet valid (nbf)", jwt.encode(claims(nbf=now + 600), rsa_key, algorithm="RS256",
-                                               headers={"kid": "rsa-1"}), 401, "invalid_token")
+                                               headers={"kid": "rsa-1"}), 401, "invalid_token", "not valid yet")
         case("wrong issuer", jwt.encode(claims(iss="https://evil.example.test/"), rsa_key,
                                         algorithm="RS256", headers={"kid": "rsa-1"}),
-             401, "invalid_token")
+             401, "invalid_token", "issuer")
         case("wrong audience", jwt.encode(claims(aud="another-api"), rsa_key, algorithm="RS256",
-                                          headers={"kid": "rsa-1"}), 401, "invalid_token")
-        case("alg: none", jwt.encode(claims(), None, algorithm="none"), 401, "invalid_token")
+                                          headers={"kid": "rsa-1"}), 401, "invalid_token", "audience")
+        case("alg: none", jwt.encode(claims(), None, algorithm="none"), 401, "invalid_token",
+             "not a valid JWT")
         # Algorithm confusion: HS256 keyed with the RSA public key's PEM, naming the RSA kid.
         # PyJWT refuses to make this token, so it is assembled by hand.
         pem = rsa_key.public_key().public_bytes(serialization.Encoding.PEM,
@@ -143,13 +147,13 @@ def test_token_matrix(tmp_path):
                          + "." + b64(json.dumps(claims()).encode()))
         confused = signing_input + "." + b64(
             hmac.new(pem, signing_input.encode(), hashlib.sha256).digest())
-        case("HS256 signed with the RSA public key", confused, 401, "invalid_token")
+        case("HS256 signed with the RSA public key", confused, 401, "invalid_token", "HS256")
         head, _, sig = rs.split(".")
         tampered = ".".join([head, b64(json.dumps(claims(sub="admin-user")).encode()), sig])
-        case("tampered payload", tampered, 401, "invalid_token")
+        case("tampered payload", tampered, 401, "invalid_token", "signature")
         case("missing scope (metrics only)",
              jwt.encode(claims(scope="tabship:metrics"), rsa_key, algorithm="RS256",
-                        headers={"kid": "rsa-1"}), 403, "insufficient_scope")
+                        headers={"kid": "rsa-1"}), 403, "insufficient_scope", "`predict` scope")
         case("metrics scope on /metrics",
              jwt.encode(claims(scope="tabship:metrics"), rsa_key, algorithm="RS256",
                         headers={"kid": "rsa-1"}), 200, path="/metrics")
@@ -157,7 +161,7 @@ def test_token_matrix(tmp_path):
         # Key rotation: a token signed by a key the JWKS does not list yet, then listed.
         fresh = jwt.encode(claims(), rotated, algorithm="RS256", headers={"kid": "rsa-2"})
         before = jwks.fetches
-        case("unknown kid", fresh, 401, "invalid_token")
+        case("unknown kid", fresh, 401, "invalid_token", "unknown key id")
         for _ in range(20):  # made-up kids: the refetches stay bounded by --jwks-min-refetch
             assert check(url, fresh).status_code == 401
         assert jwks.fetches - before <= 2, jwks.fetches - before
@@ -169,7 +173,7 @@ def test_token_matrix(tmp_path):
             if status == 200:
                 break
             time.sleep(0.2)
-        matrix.append(("unknown kid, then rotated in (refetched)", status))
+        matrix.append(("unknown kid, then rotated in (refetched)", status, ""))
         assert status == 200
         elapsed = time.monotonic() - started
         assert jwks.fetches - before <= 3 + int(elapsed), (jwks.fetches - before, elapsed)
@@ -183,12 +187,17 @@ def test_token_matrix(tmp_path):
                          if line.strip()}
             time.sleep(0.1)
         assert "svc-batch" in users and "pedro1" in users, users
+        # ... and the access log, with why each refused token was refused.
+        events = [json.loads(line)["fields"] for line in list(process.log_lines)]
+        assert any(e.get("user") == "svc-batch" and e.get("status") == 200 for e in events)
+        reasons = {e.get("reason") for e in events if e.get("message") == "bearer token refused"}
+        assert "the token has expired" in reasons, reasons
     finally:
         stop_server(process)
         jwks.close()
-    print("\ntoken matrix (case -> status):")
-    for name, status in matrix:
-        print(f"  {name:45} {status}")
+    print(f"\ntoken matrix (case -> status), JWKS fetched {jwks.fetches} times:")
+    for name, status, reason in matrix:
+        print(f"  {name:42} {status}  {reason}")
 
 
 def test_sighup_reloads_a_jwks_file(tmp_path):

@@ -86,7 +86,10 @@ async fn predict(app: &axum::Router, token: &str) -> Answer {
         app,
         Method::POST,
         "/predict",
-        &[("authorization", &auth), ("content-type", "application/json")],
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
         setosa().to_string(),
     )
     .await
@@ -107,8 +110,14 @@ fn refused(answer: &Answer, status: StatusCode, code: &str, why: &str) {
 #[tokio::test]
 async fn tokens_verify_and_each_bad_one_is_refused_for_its_reason() {
     let (key, jwk) = ed25519("k1");
+    let jwk_x = jwk["x"].as_str().expect("x").to_owned();
     let s = served(&[jwk], Options::default()).await;
-    let good = mint(&key, Algorithm::EdDSA, Some("k1"), &claims("openid tabship:predict"));
+    let good = mint(
+        &key,
+        Algorithm::EdDSA,
+        Some("k1"),
+        &claims("openid tabship:predict"),
+    );
     let ok = predict(&s.app, &good).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
     assert_eq!(ok.json()["username"], "svc-scoring");
@@ -121,27 +130,79 @@ async fn tokens_verify_and_each_bad_one_is_refused_for_its_reason() {
     let mut early = claims("tabship:predict");
     early["nbf"] = json!(now() + 600);
     let a = predict(&s.app, &mint(&key, Algorithm::EdDSA, Some("k1"), &early)).await;
-    refused(&a, StatusCode::UNAUTHORIZED, "invalid_token", "not valid yet");
+    refused(
+        &a,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "not valid yet",
+    );
 
     let mut other_aud = claims("tabship:predict");
     other_aud["aud"] = json!("another-api");
-    let a = predict(&s.app, &mint(&key, Algorithm::EdDSA, Some("k1"), &other_aud)).await;
+    let a = predict(
+        &s.app,
+        &mint(&key, Algorithm::EdDSA, Some("k1"), &other_aud),
+    )
+    .await;
     refused(&a, StatusCode::UNAUTHORIZED, "invalid_token", "audience");
 
     let (stranger, _) = ed25519("k1");
     let a = predict(
         &s.app,
-        &mint(&stranger, Algorithm::EdDSA, Some("k1"), &claims("tabship:predict")),
+        &mint(
+            &stranger,
+            Algorithm::EdDSA,
+            Some("k1"),
+            &claims("tabship:predict"),
+        ),
     )
     .await;
     refused(&a, StatusCode::UNAUTHORIZED, "invalid_token", "signature");
 
     // Unprefixed `predict` grants nothing with the `tabship:` prefix.
-    let a = predict(&s.app, &mint(&key, Algorithm::EdDSA, Some("k1"), &claims("predict"))).await;
-    refused(&a, StatusCode::FORBIDDEN, "insufficient_scope", "`predict` scope");
+    let a = predict(
+        &s.app,
+        &mint(&key, Algorithm::EdDSA, Some("k1"), &claims("predict")),
+    )
+    .await;
+    refused(
+        &a,
+        StatusCode::FORBIDDEN,
+        "insufficient_scope",
+        "`predict` scope",
+    );
+
+    // Unsigned, and HS256 keyed with what an attacker knows (the public key): refused.
+    let unsigned = format!(
+        "{}.{}.",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(claims("tabship:predict").to_string())
+    );
+    let a = predict(&s.app, &unsigned).await;
+    refused(
+        &a,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "`none` is not accepted",
+    );
+    let public = jwk_x.as_bytes();
+    let confused = mint(
+        &EncodingKey::from_secret(public),
+        Algorithm::HS256,
+        Some("k1"),
+        &claims("tabship:predict"),
+    );
+    let a = predict(&s.app, &confused).await;
+    refused(&a, StatusCode::UNAUTHORIZED, "invalid_token", "signature");
 
     let a = predict(&s.app, "not.a.jwt").await;
-    refused(&a, StatusCode::UNAUTHORIZED, "invalid_token", "not a valid JWT");
+    refused(
+        &a,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "not a valid JWT",
+    );
 
     // The keys file still works beside JWT, with its own codes.
     assert_eq!(predict(&s.app, PREDICT_TOKEN).await.status, StatusCode::OK);
@@ -153,29 +214,60 @@ async fn tokens_verify_and_each_bad_one_is_refused_for_its_reason() {
     let mut listed = claims("");
     listed["scp"] = json!(["tabship:metrics"]);
     listed.as_object_mut().expect("object").remove("scope");
-    let hs = mint(&EncodingKey::from_secret(SECRET.as_bytes()), Algorithm::HS256, None, &listed);
+    let hs = mint(
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+        Algorithm::HS256,
+        None,
+        &listed,
+    );
     let a = get_with_token(&s.app, "/metrics", &bearer(&hs)).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
-    assert!(a.text().contains("tabship_jwt_reloads_total{result=\"ok\"} 1"));
+    assert!(
+        a.text()
+            .contains("tabship_jwt_reloads_total{result=\"ok\"} 1")
+    );
 }
 
 #[tokio::test]
 async fn a_rotated_jwks_is_picked_up_by_a_reload_and_a_broken_one_keeps_the_keys() {
     let (old, old_jwk) = ed25519("2026-11");
-    let s = served(&[old_jwk.clone()], Options::default()).await;
+    let s = served(std::slice::from_ref(&old_jwk), Options::default()).await;
     let (new, new_jwk) = ed25519("2026-12");
-    let token = mint(&new, Algorithm::EdDSA, Some("2026-12"), &claims("tabship:predict"));
+    let token = mint(
+        &new,
+        Algorithm::EdDSA,
+        Some("2026-12"),
+        &claims("tabship:predict"),
+    );
     let a = predict(&s.app, &token).await;
-    refused(&a, StatusCode::UNAUTHORIZED, "invalid_token", "unknown key id");
+    refused(
+        &a,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "unknown key id",
+    );
 
     std::fs::write(&s.jwks, json!({"keys": [old_jwk, new_jwk]}).to_string()).expect("rotate");
     assert_eq!(s.state.reload_jwt().await.expect("reload"), 2);
     assert_eq!(predict(&s.app, &token).await.status, StatusCode::OK);
 
-    std::fs::write(&s.jwks, "{\"keys\": [{\"kty\": \"oct\", \"k\": \"c2VjcmV0\"}]}").expect("break");
-    let e = s.state.reload_jwt().await.expect_err("a symmetric key is refused");
+    std::fs::write(
+        &s.jwks,
+        "{\"keys\": [{\"kty\": \"oct\", \"k\": \"c2VjcmV0\"}]}",
+    )
+    .expect("break");
+    let e = s
+        .state
+        .reload_jwt()
+        .await
+        .expect_err("a symmetric key is refused");
     assert!(e.to_string().contains("symmetric"), "{e}");
-    let still = mint(&old, Algorithm::EdDSA, Some("2026-11"), &claims("tabship:predict"));
+    let still = mint(
+        &old,
+        Algorithm::EdDSA,
+        Some("2026-11"),
+        &claims("tabship:predict"),
+    );
     assert_eq!(predict(&s.app, &still).await.status, StatusCode::OK);
 }
 
@@ -194,7 +286,12 @@ async fn a_bounded_burst_passes_then_429_per_principal_health_and_others_unaffec
         },
     )
     .await;
-    let token = mint(&key, Algorithm::EdDSA, Some("k1"), &claims("tabship:predict"));
+    let token = mint(
+        &key,
+        Algorithm::EdDSA,
+        Some("k1"),
+        &claims("tabship:predict"),
+    );
     let mut statuses = Vec::new();
     for _ in 0..burst + 2 {
         statuses.push(predict(&s.app, &token).await.status.as_u16());
@@ -213,7 +310,9 @@ async fn a_bounded_burst_passes_then_429_per_principal_health_and_others_unaffec
         assert_eq!(get(&s.app, "/health/ready").await.status, StatusCode::OK);
     }
     assert_eq!(predict(&s.app, PREDICT_TOKEN).await.status, StatusCode::OK);
-    let metrics = get_with_token(&s.app, "/metrics", &bearer(ALL_TOKEN)).await.text();
+    let metrics = get_with_token(&s.app, "/metrics", &bearer(ALL_TOKEN))
+        .await
+        .text();
     assert!(
         metrics.contains("tabship_rate_limited_total{limit=\"principal\"} 3"),
         "{metrics}"
@@ -229,7 +328,11 @@ async fn the_openapi_document_names_the_jwt_scheme() {
         .json();
     let scheme = &doc["components"]["securitySchemes"]["jwt"];
     assert_eq!(scheme["bearerFormat"], "JWT");
-    assert!(scheme["description"].as_str().is_some_and(|d| d.contains(ISSUER)));
+    assert!(
+        scheme["description"]
+            .as_str()
+            .is_some_and(|d| d.contains(ISSUER))
+    );
     assert_eq!(
         doc["paths"]["/predict"]["post"]["security"],
         json!([{"bearer": []}, {"jwt": []}])
