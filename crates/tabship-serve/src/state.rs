@@ -108,6 +108,29 @@ pub struct Options {
     pub global_rate_limit: Option<crate::ratelimit::RateLimit>,
 }
 
+/// Counts a reload in its `result` series (`ok`, `error`).
+fn count_outcome(
+    family: &prometheus_client::metrics::family::Family<
+        crate::metrics::ResultLabels,
+        prometheus_client::metrics::counter::Counter,
+    >,
+    ok: bool,
+) {
+    family
+        .get_or_create(&crate::metrics::ResultLabels {
+            result: (if ok { "ok" } else { "error" }).to_owned(),
+        })
+        .inc();
+}
+
+/// Swaps a reloaded value in; a poisoned lock is taken over (the value is replaced whole).
+fn replace<T>(cell: &RwLock<T>, value: T) {
+    match cell.write() {
+        Ok(mut guard) => *guard = value,
+        Err(poisoned) => *poisoned.into_inner() = value,
+    }
+}
+
 /// The keys' verdict, or a token left for the JWT verifier.
 enum Checked {
     Done(Identity),
@@ -494,22 +517,13 @@ impl AppState {
             return Ok(0);
         };
         let result = crate::jwt::JwtVerifier::load(config).await;
-        let outcome = if result.is_ok() { "ok" } else { "error" };
-        self.metrics
-            .jwt_reloads
-            .get_or_create(&crate::metrics::ResultLabels {
-                result: outcome.to_owned(),
-            })
-            .inc();
+        count_outcome(&self.metrics.jwt_reloads, result.is_ok());
         let fresh = Arc::new(result.inspect_err(|e| {
             tracing::error!(error = %e, "JWT settings not loaded; the previous ones stay in force")
         })?);
         let n = fresh.key_count();
         tracing::info!(public_keys = n, "JWT settings loaded");
-        match self.jwt.write() {
-            Ok(mut guard) => *guard = Some(fresh),
-            Err(poisoned) => *poisoned.into_inner() = Some(fresh),
-        }
+        replace(&self.jwt, Some(fresh));
         Ok(n)
     }
 
@@ -527,13 +541,7 @@ impl AppState {
     /// old keys stay in force. Counted in `tabship_keys_reloads_total{result}`.
     pub fn reload_keys(&self) -> Result<usize> {
         let result = self.try_reload_keys();
-        let outcome = if result.is_ok() { "ok" } else { "error" };
-        self.metrics
-            .keys_reloads
-            .get_or_create(&crate::metrics::ResultLabels {
-                result: outcome.to_owned(),
-            })
-            .inc();
+        count_outcome(&self.metrics.keys_reloads, result.is_ok());
         match &result {
             Ok(n) => tracing::info!(keys = n, "keys reloaded"),
             Err(e) => {
@@ -553,10 +561,7 @@ impl AppState {
         };
         let fresh = Arc::new(KeyStore::load(path)?);
         let n = fresh.len();
-        match cell.write() {
-            Ok(mut guard) => *guard = fresh,
-            Err(poisoned) => *poisoned.into_inner() = fresh,
-        }
+        replace(cell, fresh);
         Ok(n)
     }
 
