@@ -243,3 +243,29 @@ def test_rate_limit_burst_then_429(tmp_path):
               f"{r.headers['retry-after']} s")
     finally:
         stop_server(process)
+
+
+def test_a_key_removed_at_the_provider_stops_working_after_the_refresh_interval(tmp_path):
+    key = ec.generate_private_key(ec.SECP256R1())
+    jwks = Jwks()
+    jwks.keys = [public_jwk(ECAlgorithm, key, "ec-old", "ES256")]
+    url, process = start_server([
+        str(GOLDEN / "iris_logistic.tabship"), "--jwt-issuer", ISSUER,
+        "--jwt-audience", AUDIENCE, "--jwks", jwks.url, "--jwks-refresh", "1s",
+        "--jwks-min-refetch", "1s"])
+    try:
+        token = jwt.encode(claims(scope="predict"), key, algorithm="ES256",
+                           headers={"kid": "ec-old"})
+        assert check(url, token).status_code == 200
+        jwks.keys = []  # revoked at the provider
+        started = time.monotonic()
+        status = 200
+        while status == 200 and time.monotonic() - started < 15:
+            status = check(url, token).status_code
+            time.sleep(0.1)
+        assert status == 401, "the background refresh dropped the key"
+        elapsed = time.monotonic() - started
+        assert jwks.fetches <= 3 + int(elapsed), (jwks.fetches, elapsed)
+    finally:
+        stop_server(process)
+        jwks.close()
