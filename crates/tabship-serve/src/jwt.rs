@@ -213,6 +213,12 @@ impl JwtVerifier {
             .timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| config_error(format!("JWKS client: {e}")))?;
+        if let Some(JwksSource::Url(url)) = &config.jwks
+            && url.starts_with("http://")
+        {
+            // Whoever can alter the answer can mint tokens: fine on loopback, not across a network.
+            tracing::warn!(url = %url, "the JWKS is fetched over plain HTTP; use https:// outside tests");
+        }
         let keys = match &config.jwks {
             Some(source) => fetch_jwks(&client, source).await?,
             None => Vec::new(),
