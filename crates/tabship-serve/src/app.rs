@@ -109,6 +109,7 @@ pub(crate) fn routes(state: &Arc<AppState>) -> Routes {
         .merge(admin)
         .merge(sagemaker::routes(state, reads_body))
         .merge(cloud::routes(state, reads_body))
+        .merge(crate::graphql::routes(state, reads_body))
         .nest("/v2", v2::routes(state, reads_body))
 }
 

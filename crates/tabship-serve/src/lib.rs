@@ -58,6 +58,7 @@ mod feedback_api;
 mod first_bytes;
 #[doc(hidden)]
 pub mod fuzzing;
+mod graphql;
 mod guard;
 mod html;
 mod infer;

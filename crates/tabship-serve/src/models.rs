@@ -127,16 +127,25 @@ pub(crate) async fn drift(
     Path(name): Path<String>,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let registry = state.registry();
-    let entry = registry.model(&name)?;
     let version = query.as_deref().and_then(|q| {
         q.split('&')
             .find_map(|kv| kv.strip_prefix("version=").map(str::to_owned))
     });
-    let model = match &version {
+    Ok(Json(drift_json(&state, &name, version.as_deref())?))
+}
+
+/// The drift answer of `name` (the current version, or `version`): REST and GraphQL.
+pub(crate) fn drift_json(
+    state: &AppState,
+    name: &str,
+    version: Option<&str>,
+) -> Result<Value, ApiError> {
+    let registry = state.registry();
+    let entry = registry.model(name)?;
+    let model = match version {
         Some(v) => entry
             .version(v)
-            .ok_or_else(|| ApiError::version_not_found(&name, v))?,
+            .ok_or_else(|| ApiError::version_not_found(name, v))?,
         None => entry.current_model(),
     };
     let (report, rows_seen) = model.monitor.drift_report(&state.options.drift).ok_or_else(|| {
@@ -150,12 +159,12 @@ pub(crate) async fn drift(
             ),
         )
     })?;
-    Ok(Json(json!({
+    Ok(json!({
         "model": model.name,
         "version": model.version,
         "window_rows": crate::monitoring::DRIFT_WINDOW,
         "rows_seen": rows_seen,
         "report": report,
         "concept": model.monitor.quality(),
-    })))
+    }))
 }

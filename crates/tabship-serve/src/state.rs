@@ -234,6 +234,8 @@ pub struct AppState {
     pub(crate) experiments: Arc<crate::experiment::Experiments>,
     /// `/openapi.json` and the forms, rendered once per registry generation.
     pub(crate) pages: crate::page_cache::PageCache,
+    /// The GraphQL schema, rebuilt once per registry generation.
+    pub(crate) graphql: crate::graphql::SchemaCache,
     pub(crate) options: Options,
     ready: AtomicBool,
     /// See [`crate::body_budget`].
@@ -298,6 +300,7 @@ impl AppState {
             experiments,
             body_budget: crate::body_budget::budget(options.max_inflight_body_bytes),
             pages: crate::page_cache::PageCache::default(),
+            graphql: crate::graphql::SchemaCache::default(),
             options,
             ready: AtomicBool::new(false),
             state_skipped: AtomicUsize::new(0),

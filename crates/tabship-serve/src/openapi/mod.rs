@@ -9,6 +9,7 @@
 
 mod admin;
 mod cloud;
+mod graphql;
 mod operations;
 mod predict;
 #[cfg(test)]
@@ -313,6 +314,7 @@ pub(crate) fn document(state: &AppState, registry: &Registry) -> Value {
     predict::operations(state, registry, &mut ops, &mut schemas);
     operations::all(&mut ops);
     cloud::operations(state, &mut ops);
+    graphql::operations(&mut ops);
     let mut paths: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
     for (path, method, op) in ops {
         let built = op.build(&method, &path, ctx);

@@ -20,6 +20,7 @@ mod keys_reload;
 mod load_by_path;
 mod metrics_docs;
 mod metrics_retained;
+mod graphql;
 mod model_dir_watch;
 mod predict;
 mod request_forms;
