@@ -3,6 +3,7 @@
 //! scope like `/predict` and `/models`; `drift` checks `metrics` as `/models/{name}/drift`
 //! does. Predictions go through the data plane ([`crate::infer`]).
 
+mod errors;
 mod page;
 mod resolvers;
 mod schema;
@@ -69,10 +70,6 @@ impl SchemaCache {
     }
 }
 
-/// The SDL of the schema the registry gives now (the snapshot test compares it).
-pub(crate) fn sdl(state: &AppState) -> Result<String, ApiError> {
-    Ok(state.graphql.current(state)?.sdl())
-}
 
 fn schema_json_type() -> TypeRef {
     TypeRef::named_nn("JSON")
@@ -121,11 +118,36 @@ async fn execute(
         started,
         predictions: Default::default(),
     };
-    let response = schema.execute(request.data(data)).await;
+    let mut response = schema.execute(request.data(data)).await;
+    errors::annotate(&mut response.errors);
     let body = serde_json::to_vec(&response).map_err(ApiError::internal)?;
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
         body,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use tabship_test_support::{golden, testdata};
+
+    use crate::{AppState, Options};
+
+    /// The adult golden model's schema, compared exactly with the committed SDL; regenerate
+    /// with `TABSHIP_UPDATE_SNAPSHOTS=1` after a deliberate change, and review the diff.
+    #[test]
+    fn the_adult_schema_matches_its_snapshot() {
+        let state = AppState::new(None, Options::default()).expect("state");
+        state
+            .load_paths(&[golden("adult_logistic.tabship")])
+            .expect("adult loads");
+        let sdl = state.graphql.current(&state).expect("schema").sdl();
+        let path = testdata("graphql/adult.graphql");
+        if std::env::var_os("TABSHIP_UPDATE_SNAPSHOTS").is_some() {
+            std::fs::write(&path, &sdl).expect("snapshot written");
+        }
+        let committed = std::fs::read_to_string(&path).expect("snapshot file");
+        assert_eq!(sdl, committed, "the GraphQL schema changed");
+    }
 }

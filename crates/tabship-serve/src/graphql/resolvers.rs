@@ -92,12 +92,30 @@ fn json_value(json: Json) -> Result<Option<FieldValue<'static>>, Error> {
     )))
 }
 
+/// The key under which a resolver's error carries its response path (the dynamic schema
+/// does not set `path` on resolver errors); `errors::annotate` moves it to `path`.
+pub(crate) const PATH_KEY: &str = "tabship_path";
+
+/// `error` with the field's response path (`["predict"]`, or the alias).
+fn located(ctx: &ResolverContext<'_>, error: Error) -> Error {
+    let path: Vec<Value> = ctx
+        .ctx
+        .path_node
+        .map(|p| p.to_string_vec())
+        .unwrap_or_default()
+        .into_iter()
+        .map(Value::from)
+        .collect();
+    error.extend_with(|_, e| e.set(PATH_KEY, Value::List(path)))
+}
+
 /// The query root.
 pub(crate) fn query() -> Object {
     Object::new("Query")
         .field(
             Field::new("models", TypeRef::named_nn_list_nn("Model"), |ctx| {
                 FieldFuture::new(async move {
+                    let result: Result<Option<FieldValue>, Error> = async {
                     let data = ctx.data::<RequestData>()?;
                     let registry = data.state.registry();
                     let models: Vec<FieldValue> = registry
@@ -108,6 +126,9 @@ pub(crate) fn query() -> Object {
                         })
                         .collect();
                     Ok(Some(FieldValue::list(models)))
+                    }
+                    .await;
+                    result.map_err(|e| located(&ctx, e))
                 })
             })
             .description("Every loaded model."),
@@ -115,6 +136,7 @@ pub(crate) fn query() -> Object {
         .field(
             Field::new("model", TypeRef::named("Model"), |ctx| {
                 FieldFuture::new(async move {
+                    let result: Result<Option<FieldValue>, Error> = async {
                     let data = ctx.data::<RequestData>()?;
                     let name = ctx.args.try_get("name")?.string()?;
                     let registry = data.state.registry();
@@ -122,6 +144,9 @@ pub(crate) fn query() -> Object {
                     Ok(Some(FieldValue::owned_any(crate::models::model_json(
                         name, entry,
                     ))))
+                    }
+                    .await;
+                    result.map_err(|e| located(&ctx, e))
                 })
             })
             .argument(InputValue::new("name", TypeRef::named_nn(TypeRef::STRING)))
@@ -130,8 +155,12 @@ pub(crate) fn query() -> Object {
         .field(
             Field::new("predict", super::schema_json_type(), |ctx| {
                 FieldFuture::new(async move {
+                    let result: Result<Option<FieldValue>, Error> = async {
                     let input = ctx.args.try_get("input")?.object()?;
                     predict(&ctx, Rows::One(input)).await
+                    }
+                    .await;
+                    result.map_err(|e| located(&ctx, e))
                 })
             })
             .argument(InputValue::new("model", TypeRef::named_nn(TypeRef::STRING)))
@@ -142,12 +171,16 @@ pub(crate) fn query() -> Object {
         .field(
             Field::new("predictBatch", super::schema_json_type(), |ctx| {
                 FieldFuture::new(async move {
+                    let result: Result<Option<FieldValue>, Error> = async {
                     let inputs = ctx.args.try_get("inputs")?.list()?;
                     let rows = inputs
                         .iter()
                         .map(|v| v.object())
                         .collect::<Result<Vec<_>, _>>()?;
                     predict(&ctx, Rows::Many(rows)).await
+                    }
+                    .await;
+                    result.map_err(|e| located(&ctx, e))
                 })
             })
             .argument(InputValue::new("model", TypeRef::named_nn(TypeRef::STRING)))
@@ -161,6 +194,7 @@ pub(crate) fn query() -> Object {
         .field(
             Field::new("drift", super::schema_json_type(), |ctx| {
                 FieldFuture::new(async move {
+                    let result: Result<Option<FieldValue>, Error> = async {
                     let data = ctx.data::<RequestData>()?;
                     // The route needs `predict`; drift needs `metrics` as on REST.
                     data.state
@@ -174,6 +208,9 @@ pub(crate) fn query() -> Object {
                     let json = crate::models::drift_json(&data.state, name, version.as_deref())
                         .map_err(plain)?;
                     json_value(json)
+                    }
+                    .await;
+                    result.map_err(|e| located(&ctx, e))
                 })
             })
             .argument(InputValue::new("model", TypeRef::named_nn(TypeRef::STRING)))
