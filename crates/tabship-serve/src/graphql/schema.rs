@@ -1,6 +1,6 @@
 //! The GraphQL schema, built at run time from the registry: one typed input object per model
 //! (`<Model>Input`, numbers as `Float`, categories as `String` with the allowed values in the
-//! description), a one-of `PredictInput` choosing the model's input, and the query fields.
+//! description; every field nullable, `null` being a missing value as on `/predict`), a one-of `PredictInput` choosing the model's input, and the query fields.
 
 use std::collections::BTreeMap;
 
@@ -108,17 +108,17 @@ pub(crate) fn build(registry: &Registry) -> Result<Schema, SchemaError> {
                 ColumnKind::Numeric => TypeRef::FLOAT,
                 ColumnKind::Categorical => TypeRef::STRING,
             };
-            let ty = if column.nullable {
-                TypeRef::named(base)
-            } else {
-                TypeRef::named_nn(base)
-            };
+            // Nullable as on `/predict`, where `null` is a missing value (imputed) in every
+            // column; an absent field is refused by the data plane as on `/predict` (unless
+            // `--absent-as-missing`), with its path.
+            let ty = TypeRef::named(base);
             let mut description = format!("column `{}`", column.name);
             if column.kind == ColumnKind::Categorical {
                 description.push_str(&format!("; one of: {}", column.known_categories().join(", ")));
             }
+            description.push_str("; null: missing");
             if column.nullable {
-                description.push_str("; null or absent when missing");
+                description.push_str(" (seen in training)");
             }
             object = object.field(InputValue::new(&gql, ty).description(description));
             columns.insert(gql, column.name.clone());

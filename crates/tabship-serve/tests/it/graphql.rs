@@ -16,21 +16,21 @@ async fn gql(app: &Router, auth: Option<&str>, query: &str, variables: Value) ->
     }
 }
 
-/// The golden adult rows as `/predict` records (the label column dropped), those without
-/// a missing number (`AdultInput`'s numbers are `Float!`: the model has no missing numbers).
+/// The golden adult rows as `/predict` records (the label column dropped, an empty number
+/// as `null`: missing).
 fn adult_rows(n: usize) -> Vec<Value> {
     let (header, rows) = read_csv("adult_inputs.csv");
     rows.iter()
-        .filter(|row| {
-            header
-                .iter()
-                .zip(row.iter())
-                .all(|(h, v)| !ADULT_NUMERIC.contains(&h.as_str()) || !v.is_empty())
-        })
         .take(n)
         .map(|row| {
             let mut r = record(&header, row, ADULT_NUMERIC);
-            r.as_object_mut().expect("object").remove("income");
+            let r_map = r.as_object_mut().expect("object");
+            r_map.remove("income");
+            for column in ADULT_NUMERIC {
+                if r_map[*column] == "" {
+                    r_map[*column] = Value::Null;
+                }
+            }
             r
         })
         .collect()
@@ -122,8 +122,8 @@ async fn the_adult_input_is_typed_from_the_schema() {
     assert_eq!(fields.len(), columns.len());
     for (field, column) in fields.iter().zip(columns) {
         assert_eq!(field["name"], column["name"]);
-        let nullable = column["nullable"].as_bool().unwrap();
-        let scalar = if nullable { &field["type"]["name"] } else { &field["type"]["ofType"]["name"] };
+        // Every field is nullable: `null` is a missing value, as on `/predict`.
+        let scalar = &field["type"]["name"];
         let expected = if column["kind"] == "numeric" { "Float" } else { "String" };
         assert_eq!(scalar, expected, "{field}");
         for category in column["categories"].as_array().into_iter().flatten() {
@@ -144,8 +144,13 @@ async fn invalid_inputs_name_the_field_path() {
     let mut missing = adult_rows(1)[0].clone();
     missing.as_object_mut().unwrap().remove("hours_per_week");
     let e = error(&gql(&app, None, PREDICT, json!({"v": missing})).await);
+    // Refused by the data plane as on `/predict`, with the field's path in the input.
+    assert_eq!(e["path"], json!(["predict"]), "{e}");
+    assert_eq!(e["extensions"]["code"], "invalid_input", "{e}");
     assert_eq!(e["extensions"]["fields"][0]["path"], json!(["input", "adult", "hours_per_week"]), "{e}");
-    assert_eq!(e["extensions"]["fields"][0]["received"], "nothing", "{e}");
+    let rest = post_json(&app, "/models/adult/predict", &missing).await.json();
+    assert_eq!(e["message"], rest["error"]["message"]);
+    assert_eq!(e["extensions"]["fields"][0]["received"], rest["error"]["fields"][0]["received"], "{e}");
     // An input of another model than the one named.
     let q = "{ predict(model: \"adult\", input: {iris: {sepal_length: 1, sepal_width: 1, petal_length: 1, petal_width: 1}}) }";
     let e = error(&gql(&app, None, q, json!({})).await);
