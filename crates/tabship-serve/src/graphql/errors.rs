@@ -30,7 +30,8 @@ pub(crate) fn annotate(errors: &mut [ServerError]) {
         let mut ext = ErrorExtensionValues::default();
         let code = if let Some((path, expected, received)) = argument_field(&error.message) {
             let field = path.last().cloned().unwrap_or_default();
-            let fields = json!([{"field": field, "expected": expected, "received": received, "path": path}]);
+            let fields =
+                json!([{"field": field, "expected": expected, "received": received, "path": path}]);
             ext.set("fields", Value::from_json(fields).unwrap_or(Value::Null));
             "invalid_input"
         } else if error.message.contains("nested too deep") {
@@ -76,12 +77,24 @@ mod tests {
     #[test]
     fn argument_paths_are_read_from_the_messages() {
         assert_eq!(
-            argument_field("Invalid value for argument \"input.adult.age\", expected type \"Float\""),
-            Some((vec!["input".into(), "adult".into(), "age".into()], "Float".into(), "a value of another type".into()))
+            argument_field(
+                "Invalid value for argument \"input.adult.age\", expected type \"Float\""
+            ),
+            Some((
+                vec!["input".into(), "adult".into(), "age".into()],
+                "Float".into(),
+                "a value of another type".into()
+            ))
         );
         assert_eq!(
-            argument_field("Invalid value for argument \"input.adult\", field \"age\" of type \"Float!\" is required but not provided"),
-            Some((vec!["input".into(), "adult".into(), "age".into()], "Float!".into(), "nothing".into()))
+            argument_field(
+                "Invalid value for argument \"input.adult\", field \"age\" of type \"Float!\" is required but not provided"
+            ),
+            Some((
+                vec!["input".into(), "adult".into(), "age".into()],
+                "Float!".into(),
+                "nothing".into()
+            ))
         );
         assert_eq!(argument_field("Query is nested too deep."), None);
     }

@@ -28,10 +28,13 @@ use crate::state::AppState;
 
 pub(crate) use schema::{MAX_COMPLEXITY, MAX_DEPTH};
 
+/// A schema and the registry generation it was built from.
+type Built = Option<(u64, Schema)>;
+
 /// The schema of the latest registry generation seen.
 #[derive(Default)]
 pub(crate) struct SchemaCache {
-    inner: Mutex<Option<(u64, Schema)>>,
+    inner: Mutex<Built>,
 }
 
 impl std::fmt::Debug for SchemaCache {
@@ -41,35 +44,36 @@ impl std::fmt::Debug for SchemaCache {
 }
 
 impl SchemaCache {
-    /// The schema of the registry as it is now: built once per generation.
+    /// The schema of the registry as it is now: built once per generation. The lock is not
+    /// held while building; a schema built from an older snapshot is used once, not kept.
     fn current(&self, state: &AppState) -> Result<Schema, ApiError> {
         let (generation, registry) = state.registry.load_generation();
-        let lock = |f: &mut dyn FnMut(&mut Option<(u64, Schema)>)| match self.inner.lock() {
-            Ok(mut g) => f(&mut g),
-            Err(p) => f(&mut p.into_inner()),
-        };
-        let mut hit = None;
-        lock(&mut |c| {
-            if let Some((g, s)) = c {
-                if *g == generation {
-                    hit = Some(s.clone());
-                }
-            }
+        let hit = self.with(|built| {
+            built
+                .as_ref()
+                .filter(|(g, _)| *g == generation)
+                .map(|(_, s)| s.clone())
         });
         if let Some(schema) = hit {
             return Ok(schema);
         }
         let schema = schema::build(&registry)
             .map_err(|e| ApiError::internal(format!("graphql schema: {}", e.0)))?;
-        lock(&mut |c| {
-            if c.as_ref().is_none_or(|(g, _)| *g < generation) {
-                *c = Some((generation, schema.clone()));
+        self.with(|built| {
+            if built.as_ref().is_none_or(|(g, _)| *g < generation) {
+                *built = Some((generation, schema.clone()));
             }
         });
         Ok(schema)
     }
-}
 
+    fn with<T>(&self, f: impl FnOnce(&mut Built) -> T) -> T {
+        match self.inner.lock() {
+            Ok(mut guard) => f(&mut guard),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
+        }
+    }
+}
 
 fn schema_json_type() -> TypeRef {
     TypeRef::named_nn("JSON")
@@ -121,11 +125,7 @@ async fn execute(
     let mut response = schema.execute(request.data(data)).await;
     errors::annotate(&mut response.errors);
     let body = serde_json::to_vec(&response).map_err(ApiError::internal)?;
-    Ok((
-        [(header::CONTENT_TYPE, "application/json")],
-        body,
-    )
-        .into_response())
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 #[cfg(test)]

@@ -77,7 +77,10 @@ fn to_graphql(error: ApiError, paths: impl Fn(&crate::error::FieldError) -> Vec<
         ext.set("code", error.code);
         ext.set("status", error.status.as_u16());
         if !fields.is_empty() {
-            ext.set("fields", Value::from_json(Json::Array(fields)).unwrap_or(Value::Null));
+            ext.set(
+                "fields",
+                Value::from_json(Json::Array(fields)).unwrap_or(Value::Null),
+            );
         }
     })
 }
@@ -116,16 +119,16 @@ pub(crate) fn query() -> Object {
             Field::new("models", TypeRef::named_nn_list_nn("Model"), |ctx| {
                 FieldFuture::new(async move {
                     let result: Result<Option<FieldValue>, Error> = async {
-                    let data = ctx.data::<RequestData>()?;
-                    let registry = data.state.registry();
-                    let models: Vec<FieldValue> = registry
-                        .models
-                        .iter()
-                        .map(|(name, entry)| {
-                            FieldValue::owned_any(crate::models::model_json(name, entry))
-                        })
-                        .collect();
-                    Ok(Some(FieldValue::list(models)))
+                        let data = ctx.data::<RequestData>()?;
+                        let registry = data.state.registry();
+                        let models: Vec<FieldValue> = registry
+                            .models
+                            .iter()
+                            .map(|(name, entry)| {
+                                FieldValue::owned_any(crate::models::model_json(name, entry))
+                            })
+                            .collect();
+                        Ok(Some(FieldValue::list(models)))
                     }
                     .await;
                     result.map_err(|e| located(&ctx, e))
@@ -137,13 +140,13 @@ pub(crate) fn query() -> Object {
             Field::new("model", TypeRef::named("Model"), |ctx| {
                 FieldFuture::new(async move {
                     let result: Result<Option<FieldValue>, Error> = async {
-                    let data = ctx.data::<RequestData>()?;
-                    let name = ctx.args.try_get("name")?.string()?;
-                    let registry = data.state.registry();
-                    let entry = registry.model(name).map_err(plain)?;
-                    Ok(Some(FieldValue::owned_any(crate::models::model_json(
-                        name, entry,
-                    ))))
+                        let data = ctx.data::<RequestData>()?;
+                        let name = ctx.args.try_get("name")?.string()?;
+                        let registry = data.state.registry();
+                        let entry = registry.model(name).map_err(plain)?;
+                        Ok(Some(FieldValue::owned_any(crate::models::model_json(
+                            name, entry,
+                        ))))
                     }
                     .await;
                     result.map_err(|e| located(&ctx, e))
@@ -156,8 +159,8 @@ pub(crate) fn query() -> Object {
             Field::new("predict", super::schema_json_type(), |ctx| {
                 FieldFuture::new(async move {
                     let result: Result<Option<FieldValue>, Error> = async {
-                    let input = ctx.args.try_get("input")?.object()?;
-                    predict(&ctx, Rows::One(input)).await
+                        let input = ctx.args.try_get("input")?.object()?;
+                        predict(&ctx, Rows::One(input)).await
                     }
                     .await;
                     result.map_err(|e| located(&ctx, e))
@@ -172,12 +175,12 @@ pub(crate) fn query() -> Object {
             Field::new("predictBatch", super::schema_json_type(), |ctx| {
                 FieldFuture::new(async move {
                     let result: Result<Option<FieldValue>, Error> = async {
-                    let inputs = ctx.args.try_get("inputs")?.list()?;
-                    let rows = inputs
-                        .iter()
-                        .map(|v| v.object())
-                        .collect::<Result<Vec<_>, _>>()?;
-                    predict(&ctx, Rows::Many(rows)).await
+                        let inputs = ctx.args.try_get("inputs")?.list()?;
+                        let rows = inputs
+                            .iter()
+                            .map(|v| v.object())
+                            .collect::<Result<Vec<_>, _>>()?;
+                        predict(&ctx, Rows::Many(rows)).await
                     }
                     .await;
                     result.map_err(|e| located(&ctx, e))
@@ -189,25 +192,27 @@ pub(crate) fn query() -> Object {
                 "inputs",
                 TypeRef::named_nn_list_nn("PredictInput"),
             ))
-            .description("Many rows of one model: the `/predict` answer for `{\"instances\": [...]}`."),
+            .description(
+                "Many rows of one model: the `/predict` answer for `{\"instances\": [...]}`.",
+            ),
         )
         .field(
             Field::new("drift", super::schema_json_type(), |ctx| {
                 FieldFuture::new(async move {
                     let result: Result<Option<FieldValue>, Error> = async {
-                    let data = ctx.data::<RequestData>()?;
-                    // The route needs `predict`; drift needs `metrics` as on REST.
-                    data.state
-                        .authorize(&data.headers, Scope::Metrics)
-                        .map_err(plain)?;
-                    let name = ctx.args.try_get("model")?.string()?;
-                    let version = match ctx.args.get("version") {
-                        Some(v) if !v.is_null() => Some(v.string()?.to_owned()),
-                        _ => None,
-                    };
-                    let json = crate::models::drift_json(&data.state, name, version.as_deref())
-                        .map_err(plain)?;
-                    json_value(json)
+                        let data = ctx.data::<RequestData>()?;
+                        // The route needs `predict`; drift needs `metrics` as on REST.
+                        data.state
+                            .authorize(&data.headers, Scope::Metrics)
+                            .map_err(plain)?;
+                        let name = ctx.args.try_get("model")?.string()?;
+                        let version = match ctx.args.get("version") {
+                            Some(v) if !v.is_null() => Some(v.string()?.to_owned()),
+                            _ => None,
+                        };
+                        let json = crate::models::drift_json(&data.state, name, version.as_deref())
+                            .map_err(plain)?;
+                        json_value(json)
                     }
                     .await;
                     result.map_err(|e| located(&ctx, e))
@@ -231,10 +236,14 @@ pub(crate) fn model_type() -> Object {
     }
     Object::new("Model")
         .description("A loaded model, as `GET /models/{name}` describes it.")
-        .field(key("name", TypeRef::named_nn(TypeRef::STRING), |m| m["name"].clone()))
-        .field(key("currentVersion", TypeRef::named_nn(TypeRef::STRING), |m| {
-            m["current_version"].clone()
+        .field(key("name", TypeRef::named_nn(TypeRef::STRING), |m| {
+            m["name"].clone()
         }))
+        .field(key(
+            "currentVersion",
+            TypeRef::named_nn(TypeRef::STRING),
+            |m| m["current_version"].clone(),
+        ))
         .field(key(
             "versions",
             TypeRef::named_nn_list_nn(TypeRef::STRING),
@@ -249,7 +258,9 @@ pub(crate) fn model_type() -> Object {
                 )
             },
         ))
-        .field(key("schema", super::schema_json_type(), |m| m["schema"].clone()))
+        .field(key("schema", super::schema_json_type(), |m| {
+            m["schema"].clone()
+        }))
         .field(key("metrics", super::schema_json_type(), |m| {
             m["versions"]
                 .as_array()
@@ -275,11 +286,17 @@ fn record(
     at: &[Json],
 ) -> Result<Map<String, Json>, Error> {
     let Some(mapping) = names.models.get(model) else {
-        let why = names.refused.get(model).map_or_else(
-            || format!("unknown model `{model}`"),
-            |r| format!("model `{model}` is not exposed over GraphQL: {r}"),
-        );
-        return Err(plain(ApiError::model_not_found(model)).extend_with(|_, e| e.set("reason", why)));
+        return Err(match names.refused.get(model) {
+            // Loaded, but its GraphQL names collide: say which, not "unknown".
+            Some(reason) => {
+                let message = format!("model `{model}` is not exposed over GraphQL: {reason}");
+                Error::new(message).extend_with(|_, e| {
+                    e.set("code", "name_collision");
+                    e.set("status", 409);
+                })
+            }
+            None => plain(ApiError::model_not_found(model)),
+        });
     };
     let chosen: Vec<_> = input.keys().map(|k| k.as_str().to_owned()).collect();
     if chosen != [mapping.field.as_str()] {
@@ -292,20 +309,40 @@ fn record(
         .extend_with(move |_, e| {
             e.set("code", "invalid_input");
             e.set("status", 422);
-            e.set("fields", Value::from_json(json!([{"field": "input", "expected": field, "received": got, "path": path}])).unwrap_or(Value::Null));
+            e.set(
+                "fields",
+                Value::from_json(
+                    json!([{"field": "input", "expected": field, "received": got, "path": path}]),
+                )
+                .unwrap_or(Value::Null),
+            );
         }));
     }
     let row = input.try_get(&mapping.field)?.object()?;
     let mut out = Map::new();
     for (gql, value) in row.iter() {
-        let column = mapping.columns.get(gql.as_str()).cloned().unwrap_or_else(|| gql.to_string());
-        out.insert(column, value.as_value().clone().into_json().map_err(|e| Error::new(e.to_string()))?);
+        let column = mapping
+            .columns
+            .get(gql.as_str())
+            .cloned()
+            .unwrap_or_else(|| gql.to_string());
+        out.insert(
+            column,
+            value
+                .as_value()
+                .clone()
+                .into_json()
+                .map_err(|e| Error::new(e.to_string()))?,
+        );
     }
     Ok(out)
 }
 
 /// `predict` and `predictBatch`: builds the `/predict` body and runs the data plane.
-async fn predict(ctx: &ResolverContext<'_>, rows: Rows<'_>) -> Result<Option<FieldValue<'static>>, Error> {
+async fn predict(
+    ctx: &ResolverContext<'_>,
+    rows: Rows<'_>,
+) -> Result<Option<FieldValue<'static>>, Error> {
     let data = ctx.data::<RequestData>()?;
     let names = ctx.data::<Names>()?;
     let model = ctx.args.try_get("model")?.string()?.to_owned();
@@ -315,11 +352,19 @@ async fn predict(ctx: &ResolverContext<'_>, rows: Rows<'_>) -> Result<Option<Fie
     };
     let mapping: Option<ModelNames> = names.models.get(&model).cloned();
     let (body, batch) = match rows {
-        Rows::One(input) => (Json::Object(record(names, &model, &input, &[json!("input")])?), false),
+        Rows::One(input) => (
+            Json::Object(record(names, &model, &input, &[json!("input")])?),
+            false,
+        ),
         Rows::Many(inputs) => {
             let mut rows = Vec::with_capacity(inputs.len());
             for (i, input) in inputs.iter().enumerate() {
-                rows.push(Json::Object(record(names, &model, input, &[json!("inputs"), json!(i)])?));
+                rows.push(Json::Object(record(
+                    names,
+                    &model,
+                    input,
+                    &[json!("inputs"), json!(i)],
+                )?));
             }
             (json!({ "instances": rows }), true)
         }
@@ -355,7 +400,9 @@ async fn predict(ctx: &ResolverContext<'_>, rows: Rows<'_>) -> Result<Option<Fie
                     return vec![json!(if batch { "inputs" } else { "input" })];
                 };
                 match (batch, f.index) {
-                    (true, Some(i)) => vec![json!("inputs"), json!(i), json!(m.field), json!(column)],
+                    (true, Some(i)) => {
+                        vec![json!("inputs"), json!(i), json!(m.field), json!(column)]
+                    }
                     _ => vec![json!("input"), json!(m.field), json!(column)],
                 }
             })

@@ -80,21 +80,28 @@ pub(crate) fn build(registry: &Registry) -> Result<Schema, SchemaError> {
         let field = sanitize(model);
         let type_name = format!("{}Input", pascal(&field));
         if reserved(&field) {
-            names.refused.insert(model.clone(), format!("model name `{model}` maps to the reserved GraphQL name `{field}`"));
+            names.refused.insert(
+                model.clone(),
+                format!("model name `{model}` maps to the reserved GraphQL name `{field}`"),
+            );
             continue;
         }
         if let Some(other) = taken_types.get(&type_name) {
             names.refused.insert(model.clone(), format!("models `{other}` and `{model}` both map to the GraphQL type `{type_name}`; rename one"));
             continue;
         }
-        let mut object = InputObject::new(&type_name)
-            .description(format!("One row for model `{model}` (the current version's columns)."));
+        let mut object = InputObject::new(&type_name).description(format!(
+            "One row for model `{model}` (the current version's columns)."
+        ));
         let mut columns = BTreeMap::new();
         let mut refusal = None;
         for column in entry.current_model().pipeline.column_summaries() {
             let gql = sanitize(&column.name);
             if reserved(&gql) {
-                refusal = Some(format!("column `{}` maps to the reserved GraphQL name `{gql}`", column.name));
+                refusal = Some(format!(
+                    "column `{}` maps to the reserved GraphQL name `{gql}`",
+                    column.name
+                ));
                 break;
             }
             if let Some(other) = columns.get(&gql) {
@@ -114,7 +121,10 @@ pub(crate) fn build(registry: &Registry) -> Result<Schema, SchemaError> {
             let ty = TypeRef::named(base);
             let mut description = format!("column `{}`", column.name);
             if column.kind == ColumnKind::Categorical {
-                description.push_str(&format!("; one of: {}", column.known_categories().join(", ")));
+                description.push_str(&format!(
+                    "; one of: {}",
+                    column.known_categories().join(", ")
+                ));
             }
             description.push_str("; null: missing");
             if column.nullable {
@@ -124,7 +134,10 @@ pub(crate) fn build(registry: &Registry) -> Result<Schema, SchemaError> {
             columns.insert(gql, column.name.clone());
         }
         if let Some(why) = refusal {
-            names.refused.insert(model.clone(), format!("model `{model}`: {why}; rename the column"));
+            names.refused.insert(
+                model.clone(),
+                format!("model `{model}`: {why}; rename the column"),
+            );
             continue;
         }
         taken_types.insert(type_name.clone(), model.clone());
@@ -132,7 +145,9 @@ pub(crate) fn build(registry: &Registry) -> Result<Schema, SchemaError> {
             InputValue::new(&field, TypeRef::named(&type_name))
                 .description(format!("model `{model}`")),
         );
-        names.models.insert(model.clone(), ModelNames { field, columns });
+        names
+            .models
+            .insert(model.clone(), ModelNames { field, columns });
         inputs.push(object);
     }
     if names.models.is_empty() {

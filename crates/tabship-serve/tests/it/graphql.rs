@@ -12,7 +12,14 @@ async fn gql(app: &Router, auth: Option<&str>, query: &str, variables: Value) ->
     let body = json!({"query": query, "variables": variables}).to_string();
     match auth {
         Some(token) => post_json_as(app, "/graphql", &bearer(token), body).await,
-        None => post_json(app, "/graphql", &json!({"query": query, "variables": variables})).await,
+        None => {
+            post_json(
+                app,
+                "/graphql",
+                &json!({"query": query, "variables": variables}),
+            )
+            .await
+        }
     }
 }
 
@@ -62,7 +69,10 @@ async fn predictions_equal_predict_on_the_golden_adult_rows() {
         assert!(body.get("errors").is_none(), "{body}");
         let answer = body["data"]["predict"].clone();
         // Through the data plane: the answer carries the HTTP request's id.
-        assert_eq!(answer["request_id"], a.headers["x-request-id"].to_str().unwrap());
+        assert_eq!(
+            answer["request_id"],
+            a.headers["x-request-id"].to_str().unwrap()
+        );
         assert_eq!(without_request_id(answer), without_request_id(rest.json()));
     }
     let batch = "query($v: [PredictInput!]!) { predictBatch(model: \"adult\", inputs: $v) }";
@@ -85,28 +95,46 @@ async fn a_graphql_prediction_takes_feedback_and_is_counted() {
     let after = get(&app, "/metrics").await.text();
     let count = |text: &str| {
         text.lines()
-            .find(|l| l.starts_with("tabship_predictions_total{model=\"iris\"") && l.contains("setosa"))
+            .find(|l| {
+                l.starts_with("tabship_predictions_total{model=\"iris\"") && l.contains("setosa")
+            })
             .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
             .unwrap_or(0.0)
     };
     assert_eq!(count(&after), count(&before) + 1.0, "{answer}");
-    let fb = post_json(&app, "/feedback", &json!({"request_id": id, "label": "setosa"})).await;
+    let fb = post_json(
+        &app,
+        "/feedback",
+        &json!({"request_id": id, "label": "setosa"}),
+    )
+    .await;
     assert_eq!(fb.status, StatusCode::OK, "{}", fb.text());
     // Two predictions in one request get two ids.
     let two = format!("{{ a: {} b: {} }}", &q[2..q.len() - 2], &q[2..q.len() - 2]);
     let body = gql(&app, None, &two, json!({})).await.json();
-    assert_ne!(body["data"]["a"]["request_id"], body["data"]["b"]["request_id"], "{body}");
+    assert_ne!(
+        body["data"]["a"]["request_id"], body["data"]["b"]["request_id"],
+        "{body}"
+    );
 }
 
 #[tokio::test]
 async fn models_and_model_describe_the_registry() {
     let app = app();
     let body = gql(&app, None, "{ models { name currentVersion versions } model(name: \"adult\") { name schema metrics } }", json!({})).await.json();
-    let names: Vec<&str> = body["data"]["models"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = body["data"]["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["adult", "diamonds", "iris"], "{body}");
     let rest = get(&app, "/models/adult").await.json();
     assert_eq!(body["data"]["model"]["schema"], rest["schema"]);
-    assert_eq!(body["data"]["model"]["metrics"], rest["versions"][0]["metrics"]);
+    assert_eq!(
+        body["data"]["model"]["metrics"],
+        rest["versions"][0]["metrics"]
+    );
     let e = error(&gql(&app, None, "{ model(name: \"nope\") { name } }", json!({})).await);
     assert_eq!(e["extensions"]["code"], "model_not_found", "{e}");
     assert_eq!(e["path"], json!(["model"]));
@@ -116,7 +144,10 @@ async fn models_and_model_describe_the_registry() {
 async fn the_adult_input_is_typed_from_the_schema() {
     let app = app();
     let body = gql(&app, None, "{ __type(name: \"AdultInput\") { inputFields { name description type { kind name ofType { name } } } } }", json!({})).await.json();
-    let fields = body["data"]["__type"]["inputFields"].as_array().unwrap().clone();
+    let fields = body["data"]["__type"]["inputFields"]
+        .as_array()
+        .unwrap()
+        .clone();
     let rest = get(&app, "/models/adult").await.json();
     let columns = rest["schema"]["columns"].as_array().unwrap();
     assert_eq!(fields.len(), columns.len());
@@ -124,10 +155,20 @@ async fn the_adult_input_is_typed_from_the_schema() {
         assert_eq!(field["name"], column["name"]);
         // Every field is nullable: `null` is a missing value, as on `/predict`.
         let scalar = &field["type"]["name"];
-        let expected = if column["kind"] == "numeric" { "Float" } else { "String" };
+        let expected = if column["kind"] == "numeric" {
+            "Float"
+        } else {
+            "String"
+        };
         assert_eq!(scalar, expected, "{field}");
         for category in column["categories"].as_array().into_iter().flatten() {
-            assert!(field["description"].as_str().unwrap().contains(category.as_str().unwrap()), "{field}");
+            assert!(
+                field["description"]
+                    .as_str()
+                    .unwrap()
+                    .contains(category.as_str().unwrap()),
+                "{field}"
+            );
         }
     }
 }
@@ -139,7 +180,11 @@ async fn invalid_inputs_name_the_field_path() {
     wrong["age"] = json!("forty");
     let e = error(&gql(&app, None, PREDICT, json!({"v": wrong})).await);
     assert_eq!(e["extensions"]["code"], "invalid_input", "{e}");
-    assert_eq!(e["extensions"]["fields"][0]["path"], json!(["input", "adult", "age"]), "{e}");
+    assert_eq!(
+        e["extensions"]["fields"][0]["path"],
+        json!(["input", "adult", "age"]),
+        "{e}"
+    );
     assert_eq!(e["extensions"]["fields"][0]["expected"], "Float", "{e}");
     let mut missing = adult_rows(1)[0].clone();
     missing.as_object_mut().unwrap().remove("hours_per_week");
@@ -147,10 +192,19 @@ async fn invalid_inputs_name_the_field_path() {
     // Refused by the data plane as on `/predict`, with the field's path in the input.
     assert_eq!(e["path"], json!(["predict"]), "{e}");
     assert_eq!(e["extensions"]["code"], "invalid_input", "{e}");
-    assert_eq!(e["extensions"]["fields"][0]["path"], json!(["input", "adult", "hours_per_week"]), "{e}");
-    let rest = post_json(&app, "/models/adult/predict", &missing).await.json();
+    assert_eq!(
+        e["extensions"]["fields"][0]["path"],
+        json!(["input", "adult", "hours_per_week"]),
+        "{e}"
+    );
+    let rest = post_json(&app, "/models/adult/predict", &missing)
+        .await
+        .json();
     assert_eq!(e["message"], rest["error"]["message"]);
-    assert_eq!(e["extensions"]["fields"][0]["received"], rest["error"]["fields"][0]["received"], "{e}");
+    assert_eq!(
+        e["extensions"]["fields"][0]["received"], rest["error"]["fields"][0]["received"],
+        "{e}"
+    );
     // An input of another model than the one named.
     let q = "{ predict(model: \"adult\", input: {iris: {sepal_length: 1, sepal_width: 1, petal_length: 1, petal_width: 1}}) }";
     let e = error(&gql(&app, None, q, json!({})).await);
@@ -176,14 +230,31 @@ async fn scopes_are_those_of_rest() {
     let a = gql(&app, Some(PREDICT_TOKEN), q, json!({})).await;
     assert!(a.json()["errors"].is_null(), "{}", a.text());
     // `drift` needs `metrics`, as `/models/{name}/drift`.
-    let e = error(&gql(&app, Some(PREDICT_TOKEN), "{ drift(model: \"iris\") }", json!({})).await);
+    let e = error(
+        &gql(
+            &app,
+            Some(PREDICT_TOKEN),
+            "{ drift(model: \"iris\") }",
+            json!({}),
+        )
+        .await,
+    );
     assert_eq!(e["extensions"]["code"], "forbidden", "{e}");
     assert_eq!(e["extensions"]["status"], 403, "{e}");
-    let a = gql(&app, Some(ALL_TOKEN), "{ drift(model: \"adult\") }", json!({})).await;
+    let a = gql(
+        &app,
+        Some(ALL_TOKEN),
+        "{ drift(model: \"adult\") }",
+        json!({}),
+    )
+    .await;
     let rest = get_with_token(&app, "/models/adult/drift", &bearer(ALL_TOKEN)).await;
     match rest.status {
         StatusCode::OK => assert_eq!(a.json()["data"]["drift"]["model"], "adult", "{}", a.text()),
-        _ => assert_eq!(error(&a)["extensions"]["code"], rest.json()["error"]["code"]),
+        _ => assert_eq!(
+            error(&a)["extensions"]["code"],
+            rest.json()["error"]["code"]
+        ),
     }
 }
 
@@ -194,9 +265,19 @@ async fn deep_and_complex_queries_are_refused() {
     for _ in 0..10 {
         q = format!("fields {{ type {{ {q} }} }}");
     }
-    let e = error(&gql(&app, None, &format!("{{ __schema {{ types {{ {q} }} }} }}"), json!({})).await);
+    let e = error(
+        &gql(
+            &app,
+            None,
+            &format!("{{ __schema {{ types {{ {q} }} }} }}"),
+            json!({}),
+        )
+        .await,
+    );
     assert_eq!(e["extensions"]["code"], "query_too_deep", "{e}");
-    let many: String = (0..2100).map(|i| format!("m{i}: models {{ name }} ")).collect();
+    let many: String = (0..2100)
+        .map(|i| format!("m{i}: models {{ name }} "))
+        .collect();
     let e = error(&gql(&app, None, &format!("{{ {many} }}"), json!({})).await);
     assert_eq!(e["extensions"]["code"], "query_too_complex", "{e}");
 }
@@ -205,13 +286,28 @@ async fn deep_and_complex_queries_are_refused() {
 async fn the_schema_follows_the_registry() {
     let app = app();
     let q = "{ __type(name: \"FlowersInput\") { name } }";
-    assert_eq!(gql(&app, None, q, json!({})).await.json()["data"]["__type"], Value::Null);
+    assert_eq!(
+        gql(&app, None, q, json!({})).await.json()["data"]["__type"],
+        Value::Null
+    );
     let path = golden("iris_tree.tabship");
-    let a = admin_json(&app, Method::POST, "/admin/models/flowers/versions", json!({"path": path, "version": "1"})).await;
+    let a = admin_json(
+        &app,
+        Method::POST,
+        "/admin/models/flowers/versions",
+        json!({"path": path, "version": "1"}),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
-    assert_eq!(gql(&app, None, q, json!({})).await.json()["data"]["__type"]["name"], "FlowersInput");
+    assert_eq!(
+        gql(&app, None, q, json!({})).await.json()["data"]["__type"]["name"],
+        "FlowersInput"
+    );
     let q = "{ predict(model: \"flowers\", input: {flowers: {sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2}}) }";
-    assert_eq!(gql(&app, None, q, json!({})).await.json()["data"]["predict"]["version"], "1");
+    assert_eq!(
+        gql(&app, None, q, json!({})).await.json()["data"]["predict"]["version"],
+        "1"
+    );
 }
 
 #[tokio::test]
@@ -219,5 +315,38 @@ async fn the_page_is_served() {
     let a = get(&app(), "/graphql").await;
     assert_eq!(a.status, StatusCode::OK);
     assert!(a.text().contains("POST /graphql"));
-    assert!(a.headers["content-security-policy"].to_str().unwrap().contains("script-src 'sha256-"));
+    assert!(
+        a.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'sha256-")
+    );
+}
+
+#[tokio::test]
+async fn colliding_names_are_refused_clearly() {
+    let app = app();
+    let path = golden("iris_tree.tabship");
+    for name in ["flower-x", "flower_x"] {
+        let a = admin_json(
+            &app,
+            Method::POST,
+            &format!("/admin/models/{name}/versions"),
+            json!({"path": path, "version": "1"}),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+    }
+    // `flower-x` sorts first and takes `FlowerXInput`; `flower_x` is left out, and says why.
+    let q = "{ predict(model: \"flower_x\", input: {flower_x: {sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2}}) }";
+    let e = error(&gql(&app, None, q, json!({})).await);
+    assert_eq!(e["extensions"]["code"], "name_collision", "{e}");
+    let reason = e["message"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("`flower-x` and `flower_x`") && reason.contains("FlowerXInput"),
+        "{e}"
+    );
+    let q = "{ predict(model: \"flower-x\", input: {flower_x: {sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2}}) }";
+    let body = gql(&app, None, q, json!({})).await.json();
+    assert_eq!(body["data"]["predict"]["model"], "flower-x", "{body}");
 }
