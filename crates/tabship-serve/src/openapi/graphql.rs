@@ -40,6 +40,7 @@ pub(super) fn operations(ops: &mut Operations) {
                 "operationName": {"type": "string", "nullable": true},
             }))}}))
             .json(200, "`data` and/or `errors`", answer)
-            .error(400, "`invalid_graphql_request`: the body is not a GraphQL request"),
+            .error(400, "`invalid_graphql_request`: the body is not a GraphQL request")
+            .error(503, "`not_ready`: the models are still loading; `overloaded`: request bodies in flight fill the server's budget"),
     );
 }
