@@ -128,4 +128,3 @@ async fn execute(
     let body = serde_json::to_vec(&response).map_err(ApiError::internal)?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
-
