@@ -16,17 +16,15 @@ pub(super) fn operations(ops: &mut Operations) {
             .access(Access::Docs)
             .media(200, "an HTML page", "text/html", json!({"type": "string"})),
     );
-    let answer = object(
-        &[],
-        json!({
+    // No `required` (OpenAPI 3.0 refuses an empty list): `data`, `errors` or both.
+    let answer = json!({"type": "object", "properties": {
             "data": {"type": "object", "nullable": true},
             "errors": {"type": "array", "items": object(&["message"], json!({
                 "message": {"type": "string"},
                 "path": {"type": "array", "items": {"oneOf": [{"type": "string"}, {"type": "integer"}]}},
                 "extensions": {"type": "object", "description": "`code` and `status` as the REST error; `fields` with each field's GraphQL `path`"},
             }))},
-        }),
-    );
+    }});
     add(
         ops,
         Method::POST,

@@ -241,21 +241,37 @@ async fn scopes_are_those_of_rest() {
     );
     assert_eq!(e["extensions"]["code"], "forbidden", "{e}");
     assert_eq!(e["extensions"]["status"], 403, "{e}");
+    // A model with a drift profile: the same answer as REST.
+    let path = golden("adult_logistic_profile.tabship");
+    let auth = bearer(ALL_TOKEN);
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let body = json!({"path": path, "version": "p"}).to_string();
+    let a = send(
+        &app,
+        Method::POST,
+        "/admin/models/adultp/versions",
+        &headers,
+        body,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
     let a = gql(
         &app,
         Some(ALL_TOKEN),
-        "{ drift(model: \"adult\") }",
+        "{ drift(model: \"adultp\") }",
         json!({}),
     )
     .await;
-    let rest = get_with_token(&app, "/models/adult/drift", &bearer(ALL_TOKEN)).await;
-    match rest.status {
-        StatusCode::OK => assert_eq!(a.json()["data"]["drift"]["model"], "adult", "{}", a.text()),
-        _ => assert_eq!(
-            error(&a)["extensions"]["code"],
-            rest.json()["error"]["code"]
-        ),
-    }
+    let rest = get_with_token(&app, "/models/adultp/drift", &auth).await;
+    assert_eq!(rest.status, StatusCode::OK, "{}", rest.text());
+    assert_eq!(a.json()["data"]["drift"], rest.json(), "{}", a.text());
+    // Without a profile: the REST error's code.
+    let q = "{ drift(model: \"adult\") }";
+    let e = error(&gql(&app, Some(ALL_TOKEN), q, json!({})).await);
+    assert_eq!(e["extensions"]["code"], "no_drift_profile", "{e}");
 }
 
 #[tokio::test]
