@@ -67,6 +67,30 @@ pub(crate) struct Call {
     pub absent_as_missing: Result<Option<bool>, ApiError>,
 }
 
+impl Call {
+    /// A call to the default model, routed (no pinned version), with the `X-Routing-Key` of
+    /// `headers` and no `absent_as_missing` choice of its own: what the protocols without model
+    /// or version in their path (SageMaker, Vertex AI, GraphQL before its arguments) start from.
+    pub(crate) fn routed(
+        started: Instant,
+        rid: RequestId,
+        identity: Identity,
+        fingerprint: Option<[u8; 32]>,
+        headers: &HeaderMap,
+    ) -> Self {
+        Call {
+            started,
+            rid,
+            identity,
+            fingerprint,
+            name: None,
+            version: None,
+            routing_key: crate::predict::routing_key(headers),
+            absent_as_missing: Ok(None),
+        }
+    }
+}
+
 /// The request-id prologue shared by every protocol: reads the body, and refuses an id the
 /// client chose that another caller (or another request) already holds. Returns the body and
 /// the request's fingerprint (`path`, `query` and body) when the client chose its id.

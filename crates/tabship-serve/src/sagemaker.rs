@@ -31,7 +31,7 @@ use crate::app::NotReady;
 use crate::auth::{Identity, Scope};
 use crate::error::{ApiError, FieldError};
 use crate::infer::{self, Call, Protocol};
-use crate::predict::{RequestId, parse_json, response_body, routing_key};
+use crate::predict::{RequestId, parse_json, response_body};
 use crate::registry::LoadedModel;
 use crate::routes::Routes;
 use crate::scoring::Scored;
@@ -330,16 +330,7 @@ async fn invocations(
         ("/invocations", None),
         body,
     )?;
-    let call = Call {
-        started,
-        rid,
-        identity,
-        fingerprint,
-        name: None,
-        version: None,
-        routing_key: routing_key(&headers),
-        absent_as_missing: Ok(None),
-    };
+    let call = Call::routed(started, rid, identity, fingerprint, &headers);
     let answer = infer::infer(&state, protocol, call, &bytes).await?;
     Ok(match protocol.answer {
         Format::Json => ([(header::CONTENT_TYPE, "application/json")], answer).into_response(),

@@ -21,7 +21,7 @@ use tabship::Scores;
 use crate::auth::Identity;
 use crate::error::ApiError;
 use crate::infer::{self, Call, Protocol};
-use crate::predict::{RequestId, parse_json, routing_key};
+use crate::predict::{RequestId, parse_json};
 use crate::registry::LoadedModel;
 use crate::scoring::Scored;
 use crate::state::AppState;
@@ -153,16 +153,7 @@ pub(crate) async fn predict(
         .unwrap_or_default();
     let (bytes, fingerprint) =
         infer::admit(&state, &rid, &identity, &headers, (&path, None), body)?;
-    let call = Call {
-        started,
-        rid,
-        identity,
-        fingerprint,
-        name: None,
-        version: None,
-        routing_key: routing_key(&headers),
-        absent_as_missing: Ok(None),
-    };
+    let call = Call::routed(started, rid, identity, fingerprint, &headers);
     let answer = infer::infer(&state, VertexPredict, call, &bytes).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], answer).into_response())
 }

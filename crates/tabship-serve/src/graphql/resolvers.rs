@@ -17,7 +17,7 @@ use super::schema::{ModelNames, Names};
 use crate::auth::{Identity, Scope};
 use crate::error::ApiError;
 use crate::infer::{self, Call, Protocol};
-use crate::predict::{RequestId, parse_json, response_body, routing_key};
+use crate::predict::{RequestId, parse_json, response_body};
 use crate::registry::LoadedModel;
 use crate::scoring::Scored;
 use crate::state::AppState;
@@ -375,15 +375,11 @@ async fn predict(
     } else {
         RequestId(crate::request_id::generate().into())
     };
+    let started = if n == 0 { data.started } else { Instant::now() };
     let call = Call {
-        started: if n == 0 { data.started } else { Instant::now() },
-        rid,
-        identity: data.identity.clone(),
-        fingerprint: None,
         name: Some(model),
         version,
-        routing_key: routing_key(&data.headers),
-        absent_as_missing: Ok(None),
+        ..Call::routed(started, rid, data.identity.clone(), None, &data.headers)
     };
     let bytes = serde_json::to_vec(&body).map_err(|e| Error::new(e.to_string()))?;
     let answer = infer::infer(&data.state, GraphQl, call, &bytes)
