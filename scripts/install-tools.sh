@@ -3,7 +3,8 @@
 # (advisories, licences, bans, sources; see deny.toml). Skips a tool already installed at its
 # pinned version; builds it from crates.io otherwise (a few minutes, once per machine).
 # `containers`: instead, installs Debian's podman, runc and mmdebstrap (scripts/container-e2e.sh).
-# Usage: scripts/install-tools.sh [containers]
+# `java`: instead, installs Debian's openjdk-17-jre-headless (pyspark's JVM; python/tests/test_spark.py).
+# Usage: scripts/install-tools.sh [containers|java]
 set -euo pipefail
 
 if [[ "${1:-}" == "containers" ]]; then
@@ -13,6 +14,15 @@ if [[ "${1:-}" == "containers" ]]; then
   # uidmap/fuse-overlayfs/slirp4netns: podman's usual companions (rootless use, overlay storage).
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
     podman runc mmdebstrap uidmap fuse-overlayfs slirp4netns >/dev/null
+  exit 0
+fi
+
+if [[ "${1:-}" == "java" ]]; then
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    openjdk-17-jre-headless >/dev/null
   exit 0
 fi
 

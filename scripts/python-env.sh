@@ -20,4 +20,9 @@ if [[ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]]; then
   echo "$want" > "$stamp"
 fi
 
+# pyspark (tabship.spark, the MLflow spark_udf test) runs on a JVM: Debian's, installed when missing.
+if ! command -v java >/dev/null; then
+  bash "$repo/scripts/install-tools.sh" java >&2
+fi
+
 echo "$venv"
