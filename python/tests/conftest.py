@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -58,3 +59,12 @@ def run_cli(cli: Path, *args: object) -> str:
 def profiled() -> tabship.Pipeline:
     """`PROFILED`, loaded once."""
     return tabship.Pipeline.load(PROFILED)
+
+
+def readme_python_block(containing: str, readme: Path = REPO / "README.md") -> str:
+    """The one ```python block of the README that contains ``containing``: the snippet a test
+    runs exactly as a reader would copy it (fails when none or several match)."""
+    blocks = re.findall(r"```python\n(.*?)```", readme.read_text(), re.S)
+    found = [b for b in blocks if containing in b]
+    assert len(found) == 1, f"{len(found)} README python blocks contain {containing!r}"
+    return found[0]

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 import tabship
-from conftest import GOLDEN, REPO, TESTDATA, read_csv
+from conftest import GOLDEN, TESTDATA, read_csv, readme_python_block
 
 
 def test_readme_drift_snippet_runs() -> None:
-    text = (REPO / "README.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
-    [snippet] = [b for b in blocks if "pipeline.drift(" in b]
+    snippet = readme_python_block("pipeline.drift(")
     adult = read_csv(TESTDATA / "adult_sample.csv")
     pipeline = tabship.Pipeline.load(GOLDEN / "adult_logistic_profile.tabship")
     live = adult.sample(n=2000, random_state=0)
