@@ -28,13 +28,13 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, TypeAlias
 
 from mlflow import pyfunc
 import pandas as pd
 import yaml
 from mlflow.models import Model, ModelSignature
-from mlflow.models.model import MLMODEL_FILE_NAME
+from mlflow.models.model import MLMODEL_FILE_NAME, ModelInfo
 from mlflow.models.utils import _save_example
 from mlflow.tracking._model_registry import DEFAULT_AWAIT_MAX_SLEEP_SECONDS
 from mlflow.tracking.artifact_utils import _download_artifact_from_uri
@@ -62,9 +62,6 @@ from . import __version__
 from ._errors import ArtifactError
 from ._tabship import Pipeline
 
-if TYPE_CHECKING:
-    from mlflow.models.model import ModelInfo
-
 __all__ = [
     "FLAVOR_NAME",
     "PyfuncOutput",
@@ -80,7 +77,9 @@ FLAVOR_NAME = "tabship"
 #: The artifact's file name inside the MLflow model directory.
 _DATA_FILE = "model.tabship"
 
-PyfuncOutput = Literal["prediction_and_probabilities", "prediction"]
+# What a classifier's pyfunc ``predict`` answers. Spelled as a union of Literals, which it is
+# for mypy, so that stubtest finds a Union at runtime too.
+PyfuncOutput: TypeAlias = Literal["prediction_and_probabilities"] | Literal["prediction"]
 _PYFUNC_OUTPUTS: tuple[str, ...] = ("prediction_and_probabilities", "prediction")
 
 
@@ -243,13 +242,14 @@ def _load_pyfunc(path: str, model_config: dict[str, Any] | None = None) -> _Pyfu
     model's data file."""
     model_dir = Path(path).parent if Path(path).is_file() else Path(path)
     conf = _get_flavor_configuration(model_path=str(model_dir), flavor_name=FLAVOR_NAME)
-    return _PyfuncModel(_load(model_dir), conf.get("pyfunc_output", "prediction_and_probabilities"))
+    pipeline = _load(model_dir)
+    return _PyfuncModel(pipeline, _pyfunc_output(pipeline, conf.get("pyfunc_output")))
 
 
 class _PyfuncModel:
     """What ``mlflow.pyfunc`` calls: a batch in, a pandas answer out (indexed as the input)."""
 
-    def __init__(self, pipeline: Pipeline, output: str) -> None:
+    def __init__(self, pipeline: Pipeline, output: PyfuncOutput) -> None:
         self._pipeline = pipeline
         self._output = output
 
@@ -302,17 +302,20 @@ def _artifact_bytes(pipeline: object) -> bytes:
     )
 
 
-def _pyfunc_output(pipeline: Pipeline, requested: str | None) -> str:
+def _pyfunc_output(pipeline: Pipeline, requested: str | None) -> PyfuncOutput:
     """The checked ``pyfunc_output`` (default: labels and probabilities for classifiers)."""
+    regression = pipeline.task == "regression"
     if requested is None:
-        return "prediction" if pipeline.task == "regression" else "prediction_and_probabilities"
-    if requested not in _PYFUNC_OUTPUTS:
-        raise ValueError(f"pyfunc_output: expected one of {list(_PYFUNC_OUTPUTS)}, got `{requested!r}`")
-    if pipeline.task == "regression" and requested != "prediction":
+        return "prediction" if regression else "prediction_and_probabilities"
+    if requested == "prediction":
+        return "prediction"
+    if requested == "prediction_and_probabilities" and not regression:
+        return "prediction_and_probabilities"
+    if requested == "prediction_and_probabilities":
         raise ValueError(
             f"pyfunc_output: a regressor has no probabilities, expected `'prediction'`, got `{requested!r}`"
         )
-    return requested
+    raise ValueError(f"pyfunc_output: expected one of {list(_PYFUNC_OUTPUTS)}, got `{requested!r}`")
 
 
 def _probability_columns(pipeline: Pipeline) -> list[str]:

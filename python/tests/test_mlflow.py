@@ -355,3 +355,25 @@ def test_spark_udf_scores_as_in_process(registered: str, monkeypatch: pytest.Mon
     np.testing.assert_array_equal(got["prediction"].to_numpy(dtype=object), want["prediction"].to_numpy(dtype=object))
     for column in want.columns[1:]:
         assert got[column].to_numpy().tobytes() == want[column].to_numpy().tobytes(), column
+
+
+def test_import_tabship_does_not_import_mlflow() -> None:
+    code = "import sys, tabship; assert 'mlflow' not in sys.modules, 'mlflow was imported'"
+    subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ, **child_env()))
+
+
+# MLflow 3.17 compares a DataFrame example's columns with a range, which pandas 3 deprecates.
+@pytest.mark.filterwarnings("ignore:Operation with range is deprecated:DeprecationWarning")
+def test_an_input_example_is_stored_and_checked_against_the_model(
+    store: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    x = rows(CLASSIFIER, 5)
+    with mlflow.start_run(), caplog.at_level("WARNING", logger="mlflow"):
+        info = tabship.mlflow.log_model(CLASSIFIER, name="model", input_example=x)
+    # MLflow scores the example through the pyfunc model when logging; a failure is only logged.
+    assert "Failed to validate serving input example" not in caplog.text
+    local = Path(mlflow.artifacts.download_artifacts(info.model_uri, dst_path=str(tmp_path / "dl")))
+    example = json.loads((local / "serving_input_example.json").read_text())
+    assert example["dataframe_split"]["columns"] == list(x.columns)
+    model = mlflow.pyfunc.load_model(info.model_uri)
+    assert model.metadata.signature == tabship.mlflow.model_signature(tabship.Pipeline.load(CLASSIFIER))
