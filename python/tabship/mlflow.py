@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
@@ -211,7 +212,7 @@ def log_model(
     info: ModelInfo = Model.log(
         artifact_path=None,
         name=name,
-        flavor=_this_module(),
+        flavor=sys.modules[__name__],  # this module: Model.log calls its save_model
         registered_model_name=registered_model_name,
         await_registration_for=await_registration_for,
         metadata=metadata,
@@ -352,9 +353,3 @@ def _write_environment(
     write_to(os.path.join(path, _REQUIREMENTS_FILE_NAME), "\n".join(pip_reqs))
     _PythonEnv.current().to_yaml(os.path.join(path, _PYTHON_ENV_FILE_NAME))
 
-
-def _this_module() -> Any:
-    """This module, the ``flavor`` ``Model.log`` calls ``save_model`` on."""
-    import sys
-
-    return sys.modules[__name__]

@@ -37,7 +37,8 @@ from conftest import GOLDEN, REPO, TESTDATA, read_csv, readme_python_block
 with warnings.catch_warnings():
     # mlflow.pyfunc warns about its own Any-typed agent schemas when first imported.
     warnings.filterwarnings("ignore", message=".*Any type hint is inferred as AnyType", category=UserWarning)
-    mlflow = pytest.importorskip("mlflow")
+    pytest.importorskip("mlflow")
+    import mlflow
     import mlflow.pyfunc
     import tabship.mlflow
 from mlflow import MlflowClient
@@ -325,7 +326,7 @@ def test_mlflow_models_serve_scores_as_in_process(server: str) -> None:
 # pyspark 4.3 warns that it does not fully support pandas 3 (the pinned pandas) on every
 # pandas conversion; this test checks the conversions it uses give exact results.
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
-def test_spark_udf_scores_as_in_process(registered: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_spark_udf_scores_as_in_process(registered: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pyspark_sql = pytest.importorskip("pyspark.sql")
     monkeypatch.setenv("SPARK_LOCAL_IP", "127.0.0.1")  # loopback only
     for name, value in child_env().items():
@@ -335,6 +336,7 @@ def test_spark_udf_scores_as_in_process(registered: str, monkeypatch: pytest.Mon
     spark = (
         pyspark_sql.SparkSession.builder.master("local[2]")
         .config("spark.ui.enabled", "false")
+        .config("spark.local.dir", str(tmp_path / "spark"))  # scratch files in tmp_path, not /tmp
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .getOrCreate()
