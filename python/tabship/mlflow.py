@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
 from mlflow import pyfunc
+import numpy as np
 import pandas as pd
 import yaml
 from mlflow.models import Model, ModelSignature
@@ -266,6 +267,10 @@ class _PyfuncModel:
                 f"tabship pyfunc models take no inference params, got {sorted(params)}; "
                 "choose the output with save_model(..., pyfunc_output=...)"
             )
+        if isinstance(model_input, dict) and not any(np.ndim(v) for v in model_input.values()):
+            # One record (without a signature MLflow passes it as it came): a batch of one, so
+            # the answer has the same shape as for any other input.
+            model_input = [model_input]
         index = model_input.index if isinstance(model_input, pd.DataFrame) else None
         prediction = pd.Series(self._pipeline.predict(model_input), index=index, name="prediction")
         if self._pipeline.task == "regression" or self._output == "prediction":

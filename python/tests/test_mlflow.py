@@ -159,6 +159,21 @@ def test_bad_arguments_are_refused_clearly(tmp_path: Path) -> None:
     assert not any((tmp_path / name).exists() for name in "rcde")
 
 
+def test_without_a_signature_records_and_columns_are_scored_by_tabship(tmp_path: Path) -> None:
+    pipeline = tabship.Pipeline.load(CLASSIFIER)
+    tabship.mlflow.save_model(pipeline, tmp_path / "m", signature=False)
+    model = mlflow.pyfunc.load_model(str(tmp_path / "m"))
+    assert model.metadata.signature is None
+    x = read_csv(TESTDATA / "adult_sample.csv").head(3)   # int64 columns are fine here
+    want = expected(pipeline, x)
+    record = {k: v.item() if isinstance(v, np.generic) else v for k, v in x.iloc[0].items()}
+    pd.testing.assert_frame_equal(model.predict(record), want.iloc[:1], check_exact=True)
+    records = x.to_dict(orient="records")
+    pd.testing.assert_frame_equal(model.predict(records), want.reset_index(drop=True), check_exact=True)
+    with pytest.raises(tabship.SchemaError, match="missing column `age`"):
+        model.predict(x.drop(columns=["age"]))
+
+
 def test_the_signature_comes_from_the_schema_and_is_enforced(tmp_path: Path) -> None:
     pipeline = tabship.Pipeline.load(CLASSIFIER)
     tabship.mlflow.save_model(pipeline, tmp_path / "m")
