@@ -69,15 +69,22 @@ def from_polars(data: Any, columns: Sequence[str] | None = None) -> Any:
     return data.to_arrow()
 
 
+def _aligned(values: Any, dtype: Any) -> np.ndarray:
+    """``values`` as a contiguous, aligned array of ``dtype``, copied only when needed. Aligned
+    matters: a frame unpickled from out-of-band buffers (Dask, Ray) can hold float64 columns at
+    an odd address, which the Rust side cannot read as ``&[f64]``."""
+    return np.require(values, dtype=dtype, requirements=["C", "A"])
+
+
 def _codes_entry(name: str, codes: Any, uniques: Any) -> Entry:
-    codes = np.ascontiguousarray(codes, dtype=np.int64)
+    codes = _aligned(codes, np.int64)
     if hasattr(uniques, "tolist"):
         uniques = uniques.tolist()
     return (name, "codes", codes, list(uniques))
 
 
 def _f64_entry(name: str, values: Any) -> Entry:
-    return (name, "f64", np.ascontiguousarray(values, dtype=np.float64))
+    return (name, "f64", _aligned(values, np.float64))
 
 
 def _numpy_column(name: str, kind: str, column: np.ndarray) -> Entry:
@@ -144,7 +151,7 @@ def _utf8_entry(name: str, array: Any) -> Entry | None:
     nulls = None
     if array.null_count:
         nulls = array.is_null().to_numpy(zero_copy_only=False).view(np.uint8)
-    return (name, "utf8", np.ascontiguousarray(offsets, dtype=np.int64), data, nulls)
+    return (name, "utf8", _aligned(offsets, np.int64), data, nulls)
 
 
 def _arrow_column(name: str, kind: str, column: Any) -> Entry:
