@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from typing import Any
 
-import dask
+import dask.base
 import dask.dataframe as dd
+import dask.dataframe.dispatch
 import numpy as np
 import pandas as pd
-from dask.dataframe.utils import make_meta
+from dask.delayed import delayed
 
 from ._distributed import (
     LABEL,
@@ -44,13 +46,18 @@ from .drift import DriftReport
 
 __all__ = ["drift", "predict"]
 
+# Dask's own functions, untyped there.
+_delayed: Callable[..., Any] = delayed
+_compute: Callable[..., tuple[Any, ...]] = dask.base.compute
+_make_meta: Callable[[Any], Any] = dask.dataframe.dispatch.make_meta
+
 
 def _shipped(pipeline: Pipeline) -> Any:
     """The pipeline as one graph node (a ``Delayed``) keyed by its artifact's hash: the same
     pipeline used twice in a graph is one node, and tasks depend on it instead of embedding
     it."""
     digest = hashlib.sha256(pipeline.to_bytes()).hexdigest()[:32]
-    return dask.delayed(pipeline, name=f"tabship-pipeline-{digest}", traverse=False)
+    return _delayed(pipeline, name=f"tabship-pipeline-{digest}", traverse=False)
 
 
 def _label_dtype(pipeline: Pipeline) -> Any:
@@ -106,8 +113,8 @@ def predict(
     label_dtype = _label_dtype(pipeline)
     # The meta is the function's output on the empty meta frame, so its dtypes and index are
     # those of every partition's output.
-    meta = _predict_partition(make_meta(features), pipeline, with_label, proba_names, label_dtype)
-    return features.map_partitions(
+    meta = _predict_partition(_make_meta(features), pipeline, with_label, proba_names, label_dtype)
+    result: dd.Series | dd.DataFrame = features.map_partitions(
         _predict_partition,
         _shipped(pipeline),
         with_label,
@@ -116,6 +123,7 @@ def predict(
         meta=meta,
         align_dataframes=False,
     )
+    return result
 
 
 def drift(
@@ -153,14 +161,14 @@ def drift(
     shipped = _shipped(pipeline)
     parts = ddf[list(pipeline.schema)].to_delayed()
     if exact:
-        predict_part = dask.delayed(_predict, pure=True)
-        observe = dask.delayed(observe_after, pure=True)
+        predict_part = _delayed(_predict, pure=True)
+        observe = _delayed(observe_after, pure=True)
         state: Any = None
         for part in parts:
             state = observe(shipped, state, part, predict_part(shipped, part))
     else:
-        observe = dask.delayed(monitor_state, pure=True)
-        merge = dask.delayed(_merge, pure=True)
+        observe = _delayed(monitor_state, pure=True)
+        merge = _delayed(_merge, pure=True)
         states = [observe(shipped, part) for part in parts]
         while len(states) > 1:
             states = [
@@ -168,7 +176,7 @@ def drift(
                 for i in range(0, len(states), split_every)
             ]
         state = states[0]
-    (result,) = dask.compute(state)
+    (result,) = _compute(state)
     monitor = pipeline.drift_monitor() if result is None else DriftMonitor._from_state(pipeline, result)
     return monitor.report(**options)
 

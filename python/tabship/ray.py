@@ -73,7 +73,7 @@ class _Observer:
 
 
 def _columns(dataset: ray.data.Dataset) -> list[str]:
-    names = dataset.columns()
+    names: list[str] | None = dataset.columns()
     if names is None:  # pragma: no cover - Ray could not tell the schema without executing
         raise OptionError("the dataset's columns are unknown: materialize it first")
     return names
