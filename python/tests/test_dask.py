@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dask.dataframe as dd
@@ -15,7 +18,7 @@ from distributed import Client, LocalCluster
 
 import tabship
 import tabship.dask
-from conftest import GOLDEN, TESTDATA, read_csv
+from conftest import GOLDEN, TESTDATA, read_csv, readme_python_block
 from drift_equality import assert_merged_report_equal
 
 @pytest.fixture(scope="module")
@@ -157,3 +160,32 @@ def test_options_are_checked_before_anything_runs(adult: pd.DataFrame, profiled:
         tabship.dask.drift(ddf, GOLDEN / "adult_logistic.tabship")
     with pytest.raises(TypeError, match="dask.dataframe.DataFrame"):
         tabship.dask.predict(adult, profiled)  # type: ignore[arg-type]
+
+
+# dask 2026.8's Parquet writer calls `set_index(inplace=True)`, deprecated by pandas 3.1.
+@pytest.mark.filterwarnings("ignore:The inplace keyword in DataFrame:pandas.errors.Pandas4Warning")
+def test_readme_dask_snippet_runs(
+    adult: pd.DataFrame, profiled: tabship.Pipeline, tmp_path: Path
+) -> None:
+    snippet = readme_python_block("tabship.dask.predict(")
+    names: dict[str, Any] = {
+        "ddf": dd.from_pandas(adult, npartitions=4, sort=False),
+        "pipeline": profiled,
+        "out_dir": str(tmp_path / "scores"),
+    }
+    exec(compile(snippet, "README.md", "exec"), names)
+    np.testing.assert_array_equal(
+        names["labels"].compute().to_numpy(dtype=object), profiled.predict(adult)
+    )
+    written = pd.read_parquet(tmp_path / "scores").loc[adult.index]
+    np.testing.assert_array_equal(written[["<=50K", ">50K"]].to_numpy(), profiled.predict_proba(adult))
+    assert_merged_report_equal(names["report"], profiled.drift(adult))
+
+
+def test_import_tabship_imports_neither_dask_nor_ray() -> None:
+    code = (
+        "import sys, tabship\n"
+        "loaded = {'dask', 'distributed', 'ray'} & set(sys.modules)\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import ray
 import ray.data
 
 import tabship
 import tabship.ray
-from conftest import GOLDEN, TESTDATA, read_csv
+from conftest import GOLDEN, TESTDATA, read_csv, readme_python_block
 from drift_equality import assert_merged_report_equal
 
 # Starts a local Ray instance (about 10 s) and actor pools (about 5 s per execution).
@@ -94,3 +97,19 @@ def test_bad_input_is_refused_before_anything_runs(profiled: tabship.Pipeline) -
         tabship.ray.predict(clashing, profiled)
     with pytest.raises(tabship.OptionError, match="share"):
         tabship.ray.drift(ray.data.from_pandas(adult), profiled, share=2.0)
+
+
+def test_readme_ray_snippet_runs(profiled: tabship.Pipeline, tmp_path: Path) -> None:
+    snippet = readme_python_block("tabship.ray.predict(")
+    adult = read_csv(TESTDATA / "adult_sample.csv")
+    names: dict[str, Any] = {
+        "dataset": blocks(adult, 3),
+        "pipeline": profiled,
+        "out_dir": str(tmp_path / "scores"),
+    }
+    exec(compile(snippet, "README.md", "exec"), names)
+    written = pq.read_table(tmp_path / "scores").sort_by("row")
+    np.testing.assert_array_equal(
+        np.asarray(written["prediction"].to_pylist(), dtype=object), profiled.predict(adult)
+    )
+    assert_merged_report_equal(names["report"], profiled.drift(adult))
