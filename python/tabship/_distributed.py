@@ -96,7 +96,10 @@ def observe_after(
     """A monitor's rows (``None``: none yet) with one more batch and its predictions observed
     after them: observing batches in order this way gives exactly the sums one monitor
     observing their concatenation gives."""
-    monitor = pipeline.drift_monitor() if state is None else DriftMonitor._from_state(pipeline, state)
+    if state is None:
+        monitor = pipeline.drift_monitor()
+    else:
+        monitor = DriftMonitor._from_state(pipeline, state)
     monitor.observe(batch, predictions)
     return state_of(monitor)
 

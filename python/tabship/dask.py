@@ -177,8 +177,9 @@ def drift(
             ]
         state = states[0]
     (result,) = _compute(state)
-    monitor = pipeline.drift_monitor() if result is None else DriftMonitor._from_state(pipeline, result)
-    return monitor.report(**options)
+    if result is None:  # no partitions: no rows
+        return pipeline.drift_monitor().report(**options)
+    return DriftMonitor._from_state(pipeline, result).report(**options)
 
 
 def _predict(pipeline: Pipeline, part: pd.DataFrame) -> Any:

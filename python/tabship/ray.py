@@ -55,10 +55,11 @@ class _Scorer:
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         columns = predict_columns(self.pipeline, batch, self.with_label, self.proba_names)
-        out = batch if self.keep else pa.table({})
+        if not self.keep:
+            return pa.table({name: pa.array(values) for name, values in columns.items()})
         for name, values in columns.items():
-            out = out.append_column(name, pa.array(values))
-        return out
+            batch = batch.append_column(name, pa.array(values))
+        return batch
 
 
 class _Observer:

@@ -7,6 +7,8 @@ import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from tabship.drift import DriftReport
@@ -14,6 +16,12 @@ from tabship.drift import DriftReport
 # Fields of a column's drift computed from float sums (Σ x, Σ x², Σ beyond the range) that a
 # merge adds in another order than one pass does; every other field is made of counts.
 FROM_SUMS = {"mean_shift", "std_ratio", "wasserstein", "out_of_range_rate"}
+
+
+def shifted(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every other row's age 7 years more: a live sample that drifts."""
+    older = np.where(np.arange(len(frame)) % 2 == 0, frame["age"] + 7, frame["age"])
+    return frame.assign(age=older)
 
 
 def _fields(report: DriftReport) -> Iterator[tuple[str, Any, bool]]:

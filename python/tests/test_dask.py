@@ -19,7 +19,7 @@ from distributed import Client, LocalCluster
 import tabship
 import tabship.dask
 from conftest import GOLDEN, TESTDATA, read_csv, readme_python_block
-from drift_equality import assert_merged_report_equal
+from drift_equality import assert_merged_report_equal, shifted
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
@@ -79,8 +79,10 @@ def test_predict_classifier_equals_in_process(client: Client, adult: pd.DataFram
     frame = both.compute()
     assert frame.dtypes.to_dict() == both.dtypes.to_dict()  # the meta told the truth
     pd.testing.assert_index_equal(frame.index, adult.index)
-    np.testing.assert_array_equal(frame["prediction"].to_numpy(dtype=object), pipeline.predict(adult))
-    np.testing.assert_array_equal(frame[["<=50K", ">50K"]].to_numpy(), pipeline.predict_proba(adult))
+    labels = frame["prediction"].to_numpy(dtype=object)
+    np.testing.assert_array_equal(labels, pipeline.predict(adult))
+    proba = frame[["<=50K", ">50K"]].to_numpy()
+    np.testing.assert_array_equal(proba, pipeline.predict_proba(adult))
     proba = tabship.dask.predict(ddf, pipeline, proba=True).compute()
     assert list(proba.columns) == ["<=50K", ">50K"]
     np.testing.assert_array_equal(proba.to_numpy(), pipeline.predict_proba(adult))
@@ -101,7 +103,7 @@ def test_drift_merges_partitions_into_the_single_process_report(
     client: Client, adult: pd.DataFrame, profiled: tabship.Pipeline
 ) -> None:
     # Half of the rows shifted, so that the report has drifted columns and a verdict to get right.
-    live = adult.assign(age=np.where(np.arange(len(adult)) % 2 == 0, adult["age"] + 7, adult["age"]))
+    live = shifted(adult)
     ddf = dd.from_pandas(live, npartitions=12, sort=False)
     want = profiled.drift(live, share=0.05)
     assert want.drifted and want.column("age").drifted
@@ -132,7 +134,8 @@ def test_pipeline_is_one_graph_node(adult: pd.DataFrame, profiled: tabship.Pipel
         graph = dict(collection.__dask_graph__())
         return sum(artifact in pickle.dumps(task) for task in graph.values())
 
-    assert holding_artifact(ddf.map_partitions(score, profiled, meta=score(adult.iloc[:0], profiled))) == 6
+    meta = score(adult.iloc[:0], profiled)
+    assert holding_artifact(ddf.map_partitions(score, profiled, meta=meta)) == 6
     assert holding_artifact(tabship.dask.predict(ddf, profiled, proba=True, label=True)) == 1
 
 
@@ -150,7 +153,9 @@ def test_missing_columns_are_named(adult: pd.DataFrame, profiled: tabship.Pipeli
         assert info.value.column == "age"
 
 
-def test_options_are_checked_before_anything_runs(adult: pd.DataFrame, profiled: tabship.Pipeline) -> None:
+def test_options_are_checked_before_anything_runs(
+    adult: pd.DataFrame, profiled: tabship.Pipeline
+) -> None:
     ddf = dd.from_pandas(adult, npartitions=2)
     with pytest.raises(tabship.OptionError, match="share"):
         tabship.dask.drift(ddf, profiled, share=2.0)
@@ -178,7 +183,8 @@ def test_readme_dask_snippet_runs(
         names["labels"].compute().to_numpy(dtype=object), profiled.predict(adult)
     )
     written = pd.read_parquet(tmp_path / "scores").loc[adult.index]
-    np.testing.assert_array_equal(written[["<=50K", ">50K"]].to_numpy(), profiled.predict_proba(adult))
+    proba = written[["<=50K", ">50K"]].to_numpy()
+    np.testing.assert_array_equal(proba, profiled.predict_proba(adult))
     assert_merged_report_equal(names["report"], profiled.drift(adult))
 
 
