@@ -139,10 +139,12 @@ def drift(
 
     Each partition is predicted and observed by a monitor on its worker, and the monitors'
     counts are merged in a tree, ``split_every`` at a time (only counts travel); the client
-    reads the report. Counts add exactly, so every count-based statistic (PSI, KS,
-    chi-square, Jensen–Shannon, Hellinger, histograms, missing and unknown rates, the
-    verdict) equals the single-process one bit for bit; the mean shift and std ratio come from
-    float sums added in another order, equal up to rounding (about 1e-13 relative).
+    reads the report. Counts add exactly, so every statistic made of counts (PSI, KS,
+    chi-square, Jensen–Shannon, Hellinger, histograms, rates) equals the single-process one
+    bit for bit; the mean shift, the std ratio and the Wasserstein distance's out-of-range
+    part come from float sums added in another order, equal to rounding (within 1e-12; 1e-13
+    on adult), so a verdict can differ only where one of those lies within rounding of its
+    threshold.
 
     ``exact=True`` gives the single-process report bit for bit: partitions are still predicted
     in parallel, but observed one after the other in partition order (each task continues the

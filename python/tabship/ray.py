@@ -138,12 +138,11 @@ def drift(
     ``pipeline.drift`` over all its rows, without collecting them.
 
     Actors (each loading the pipeline once) predict and observe each batch in a monitor and
-    return only its counts, one row per batch; the driver merges them and reports. Counts add
-    exactly, so every count-based statistic (PSI, KS, chi-square, Jensen–Shannon, Hellinger,
-    histograms, missing and unknown rates, the verdict) equals the single-process one bit for
-    bit; the mean shift and std ratio come from float sums added in another order, equal up
-    to rounding (about 1e-13 relative). ``options`` are ``pipeline.drift``'s, checked before
-    anything runs, as are the columns."""
+    return only its counts, one row per batch; the driver merges them and reports. As for
+    ``tabship.dask.drift``: every statistic made of counts equals the single-process one bit
+    for bit; the mean shift, the std ratio and the Wasserstein distance's out-of-range part
+    (float sums added in another order) to rounding, within 1e-12. ``options`` are
+    ``pipeline.drift``'s, checked before anything runs, as are the columns."""
     if not isinstance(dataset, ray.data.Dataset):
         raise TypeError(f"expected a ray.data.Dataset, got {type(dataset).__name__}")
     pipeline = as_pipeline(pipeline)
