@@ -8,9 +8,9 @@ the Rust side reads cheapest (see ``python/src/columns.rs``):
 
 pandas, pyarrow and polars are optional: they are imported only when the input is one of
 theirs. A polars DataFrame (or LazyFrame, collected with only the columns needed) goes through
-Arrow: ``to_arrow()`` hands over its buffers without a copy, and the Arrow path reads them
-(without pyarrow, column by column through numpy).
-"""
+Arrow, never pandas: ``to_arrow()`` hands over float64 columns without a copy and text as
+``large_string`` (one copy, polars' own, out of its string views), and the Arrow path reads
+both buffers in place (without pyarrow, column by column through numpy)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,8 @@ def is_polars(data: Any) -> bool:
 
 
 def from_polars(data: Any, columns: Sequence[str] | None = None) -> Any:
-    """A polars DataFrame or LazyFrame as a pyarrow Table (zero-copy for numbers and strings),
+    """A polars DataFrame or LazyFrame as a pyarrow Table (float64 columns without a copy, text
+    copied once from polars' string views),
     or, without pyarrow, as a dict of numpy columns (numbers as float64 with NaN for null,
     anything else as objects). A LazyFrame is collected with only ``columns`` (those of them
     it has), so the query computes no more than the pipeline needs."""
@@ -69,15 +70,22 @@ def from_polars(data: Any, columns: Sequence[str] | None = None) -> Any:
     return data.to_arrow()
 
 
+def _aligned(values: Any, dtype: Any) -> np.ndarray:
+    """``values`` as a contiguous, aligned array of ``dtype``, copied only when needed. Aligned
+    matters: a frame unpickled from out-of-band buffers (Dask, Ray) can hold float64 columns at
+    an odd address, which the Rust side cannot read as ``&[f64]``."""
+    return np.require(values, dtype=dtype, requirements=["C", "A"])
+
+
 def _codes_entry(name: str, codes: Any, uniques: Any) -> Entry:
-    codes = np.ascontiguousarray(codes, dtype=np.int64)
+    codes = _aligned(codes, np.int64)
     if hasattr(uniques, "tolist"):
         uniques = uniques.tolist()
     return (name, "codes", codes, list(uniques))
 
 
 def _f64_entry(name: str, values: Any) -> Entry:
-    return (name, "f64", np.ascontiguousarray(values, dtype=np.float64))
+    return (name, "f64", _aligned(values, np.float64))
 
 
 def _numpy_column(name: str, kind: str, column: np.ndarray) -> Entry:
@@ -125,12 +133,19 @@ def _pandas_column(name: str, kind: str, series: Any) -> Entry:
     return _codes_entry(name, codes, uniques)
 
 
+def _one_array(column: Any) -> Any:
+    """A pyarrow column as one array: its only chunk as it is (``combine_chunks`` copies even
+    one chunk), several concatenated."""
+    if isinstance(column, _pyarrow().ChunkedArray):
+        return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    return column
+
+
 def _utf8_entry(name: str, array: Any) -> Entry | None:
     """An Arrow string array as ``(name, "utf8", offsets, data, nulls)``; ``None`` for other
     layouts (string views, dictionaries, ...)."""
     pa = _pyarrow()
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
+    array = _one_array(array)
     if pa.types.is_large_string(array.type):
         offset_type: Any = np.int64
     elif pa.types.is_string(array.type):
@@ -144,14 +159,14 @@ def _utf8_entry(name: str, array: Any) -> Entry | None:
     nulls = None
     if array.null_count:
         nulls = array.is_null().to_numpy(zero_copy_only=False).view(np.uint8)
-    return (name, "utf8", np.ascontiguousarray(offsets, dtype=np.int64), data, nulls)
+    return (name, "utf8", _aligned(offsets, np.int64), data, nulls)
 
 
 def _arrow_column(name: str, kind: str, column: Any) -> Entry:
     pa = _pyarrow()
     import pyarrow.compute as pc
 
-    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    array = _one_array(column)
     t = array.type
     if kind == "numeric":
         if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t):

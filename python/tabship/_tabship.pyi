@@ -65,16 +65,19 @@ class Pipeline:
         schema order)."""
 
     def predict_proba(self, x: Any) -> Any:
-        """A dict label → probability for one record; a rows × classes array otherwise."""
+        """A dict label → probability for one record; a rows × classes array for tabular input
+        (the inputs of ``predict``, polars DataFrames and LazyFrames included)."""
 
     def evaluate(self, data: Any) -> dict[str, Any]:
-        """Metrics on labelled data (with the training target column)."""
+        """Metrics on labelled data (with the training target column): tabular input as for
+        ``predict`` (pandas, polars DataFrame or LazyFrame, pyarrow, ...)."""
 
     def with_threads(self, threads: int) -> Pipeline:
         """A copy that predicts batches on up to ``threads`` threads."""
 
     def drift(self, data: Any, **options: Any) -> DriftReport:
-        """The drift of live data against the stored reference profile; ``options`` are the
+        """The drift of live data (tabular input as for ``predict``: pandas, polars DataFrame
+        or LazyFrame, pyarrow, ...) against the stored reference profile; ``options`` are the
         fields of the Rust ``DriftOptions`` (``share=0.3``, ``multiple_testing="none"``,
         ``policy={"any_column": True, "unknown_rate": 0.05}``, ...)."""
 
@@ -183,7 +186,8 @@ class DriftMonitor:
     def _from_state(pipeline: Pipeline, state: bytes) -> DriftMonitor: ...
 
     def observe(self, data: Any, predictions: Any | None = None) -> None:
-        """Adds a batch and, optionally, the predictions made on it."""
+        """Adds a batch (tabular input as for ``Pipeline.predict``: pandas, polars DataFrame or
+        LazyFrame, pyarrow, ...) and, optionally, the predictions made on it."""
 
     def predict(self, data: Any) -> Any:
         """Predicts a batch, adds it and its predictions, returns the predictions."""

@@ -325,7 +325,7 @@ def _numbers(values: Any) -> np.ndarray:
             pass
     array = _one_dimensional(values)
     if array.dtype.kind in "biuf":
-        return np.ascontiguousarray(array, dtype=np.float64)
+        return np.require(array, dtype=np.float64, requirements=["C", "A"])  # aligned: Rust reads &[f64]
     if array.dtype.kind in "OUS":
         out = np.empty(len(array), dtype=np.float64)
         for i, x in enumerate(array.tolist()):

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 import tabship
-from conftest import GOLDEN, TESTDATA, read_csv
+from conftest import GOLDEN, PROFILED, TESTDATA, read_csv
 
 ADULT = GOLDEN / "adult_logistic.tabship"
 
@@ -157,5 +157,65 @@ trained = tabship.train(iris, "species")
 assert list(trained.schema) == ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 model = tabship.Classifier().fit(iris.drop("species"), iris["species"])
 assert model.score(iris.drop("species"), iris["species"]) > 0.9
+"""
+    subprocess.run([sys.executable, "-W", "error", "-c", code], check=True)
+
+
+def test_polars_monitor_observes_as_pandas(profiled: tabship.Pipeline) -> None:
+    live = read_csv(TESTDATA / "adult_sample.csv").iloc[:3000]
+    want = profiled.drift_monitor(1000)
+    want.observe(live.iloc[:1700], profiled.predict(live.iloc[:1700]))
+    want.predict(live.iloc[1700:])
+    frame = pl.from_pandas(live)
+    got = profiled.drift_monitor(1000)
+    got.observe(frame[:1700], profiled.predict(frame[:1700]))
+    got.predict(frame[1700:].lazy())
+    assert got.report() == want.report()
+    assert got.total_rows == 3000
+
+
+def test_polars_numbers_and_arrow_text_are_not_copied() -> None:
+    # Float64 columns reach the core in polars' own buffer; text is copied once, by polars
+    # (its string views → Arrow large_string in `to_arrow()`), and read from that buffer.
+    from tabship import _convert
+
+    frame = pl.DataFrame(
+        {"x": np.random.default_rng(0).random(1000), "s": ["a", "bb"] * 500, "i": range(1000)}
+    )
+    kinds = [("x", "numeric"), ("s", "categorical"), ("i", "numeric")]
+    entries = {e[0]: e for e in _convert.to_columns(frame, kinds)}
+    assert entries["x"][1] == "f64"
+    assert np.shares_memory(entries["x"][2], frame["x"].to_numpy(allow_copy=False))
+    table = frame.to_arrow()
+    (text,) = _convert.to_columns(table, [("s", "categorical")])
+    assert text[1] == "utf8"
+    data = table.column("s").chunk(0).buffers()[2]
+    assert np.shares_memory(text[3], np.frombuffer(data, dtype=np.uint8))
+
+
+def test_polars_input_never_goes_through_pandas() -> None:
+    # pandas blocked: every entry point reads polars (through Arrow) with the numbers of the
+    # same data as a pyarrow Table.
+    code = f"""
+import sys
+sys.modules["pandas"] = None  # import pandas raises ImportError
+sys.modules["sklearn"] = None
+import numpy as np, polars as pl, tabship
+
+pipeline = tabship.Pipeline.load({str(PROFILED)!r})
+frame = pl.read_csv({str(TESTDATA / "adult_sample.csv")!r})
+table = frame.to_arrow()
+for data in (frame, frame.lazy()):
+    assert np.array_equal(pipeline.predict(data), pipeline.predict(table))
+    assert np.array_equal(pipeline.predict_proba(data), pipeline.predict_proba(table))
+    assert pipeline.evaluate(data) == pipeline.evaluate(table)
+    assert pipeline.drift(data) == pipeline.drift(table)
+    monitor = pipeline.drift_monitor()
+    monitor.observe(data, pipeline.predict(table))
+    assert monitor.report() == pipeline.drift(table)
+iris = pl.read_csv({str(TESTDATA / "iris.csv")!r})
+want = tabship.train(iris.to_arrow(), "species", seed=7)
+for data in (iris, iris.lazy()):
+    assert tabship.train(data, "species", seed=7).metrics == want.metrics
 """
     subprocess.run([sys.executable, "-W", "error", "-c", code], check=True)
