@@ -90,20 +90,6 @@ def monitor_state(pipeline: Pipeline, batch: Any) -> bytes:
     return state_of(monitor)
 
 
-def observe_after(
-    pipeline: Pipeline, state: bytes | None, batch: Any, predictions: Any
-) -> bytes:
-    """A monitor's rows (``None``: none yet) with one more batch and its predictions observed
-    after them: observing batches in order this way gives exactly the sums one monitor
-    observing their concatenation gives."""
-    if state is None:
-        monitor = pipeline.drift_monitor()
-    else:
-        monitor = DriftMonitor._from_state(pipeline, state)
-    monitor.observe(batch, predictions)
-    return state_of(monitor)
-
-
 def state_of(monitor: DriftMonitor) -> bytes:
     """A monitor's rows (MessagePack), without its pipeline."""
     _, (_, state) = monitor.__reduce__()
@@ -111,7 +97,7 @@ def state_of(monitor: DriftMonitor) -> bytes:
 
 
 def merge_states(pipeline: Pipeline, states: Iterable[bytes]) -> bytes:
-    """Several monitors' rows, merged (exactly: counts add; sums add in merge order)."""
+    """Several monitors' rows, merged exactly (counts add; the exact sums add), in any order."""
     merged = pipeline.drift_monitor()
     for state in states:
         merged.merge(DriftMonitor._from_state(pipeline, state))

@@ -12,8 +12,8 @@ Predictions are aligned with ``ddf`` (same partitions, same index) and equal, bi
 bytes, keyed by their hash): each worker receives and loads it once and every partition task on
 that worker uses the loaded copy, instead of every task carrying the artifact. Drift observes
 each partition in a monitor on the worker, merges the monitors' counts in a tree (only counts
-travel) and reports on the client: the report of ``pipeline.drift(ddf.compute())`` (bit for
-bit with ``exact=True``; see :func:`drift`).
+travel) and reports on the client: the report of ``pipeline.drift(ddf.compute())``, bit for
+bit (the monitors' sums are exact, so the merge order does not matter).
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ from ._distributed import (
     check_drift_options,
     merge_states,
     monitor_state,
-    observe_after,
     output_columns,
     predict_columns,
 )
@@ -130,7 +129,6 @@ def drift(
     ddf: dd.DataFrame,
     pipeline: Pipeline | str | os.PathLike[str],
     *,
-    exact: bool = False,
     split_every: int = 8,
     **options: Any,
 ) -> DriftReport:
@@ -139,17 +137,10 @@ def drift(
 
     Each partition is predicted and observed by a monitor on its worker, and the monitors'
     counts are merged in a tree, ``split_every`` at a time (only counts travel); the client
-    reads the report. Counts add exactly, so every statistic made of counts (PSI, KS,
-    chi-square, Jensen–Shannon, Hellinger, histograms, rates) equals the single-process one
-    bit for bit; the mean shift, the std ratio and the Wasserstein distance's out-of-range
-    part come from float sums added in another order, equal to rounding (within 1e-12; 1e-13
-    on adult), so a verdict can differ only where one of those lies within rounding of its
-    threshold.
-
-    ``exact=True`` gives the single-process report bit for bit: partitions are still predicted
-    in parallel, but observed one after the other in partition order (each task continues the
-    previous one's monitor), so the sums add in the same order. The chain is serial and a
-    partition waits in worker memory until its turn.
+    reads the report. Counts add exactly, and the monitors keep their sums (Σ x, Σ x², the
+    mass beyond the reference range) exactly and round them once when reporting, so every
+    statistic equals the single-process report's bit for bit, whatever the partitioning and
+    the order of the merges.
 
     ``options`` are ``pipeline.drift``'s (``share=0.3``, ``policy={...}``, ...), checked
     before anything runs, as are the columns (``tabship.SchemaError`` naming a missing one)."""
@@ -162,30 +153,19 @@ def drift(
     check_drift_options(pipeline, options)
     shipped = _shipped(pipeline)
     parts = ddf[list(pipeline.schema)].to_delayed()
-    if exact:
-        predict_part = _delayed(_predict, pure=True)
-        observe = _delayed(observe_after, pure=True)
-        state: Any = None
-        for part in parts:
-            state = observe(shipped, state, part, predict_part(shipped, part))
-    else:
-        observe = _delayed(monitor_state, pure=True)
-        merge = _delayed(_merge, pure=True)
-        states = [observe(shipped, part) for part in parts]
-        while len(states) > 1:
-            states = [
-                merge(shipped, *states[i : i + split_every])
-                for i in range(0, len(states), split_every)
-            ]
-        state = states[0]
+    observe = _delayed(monitor_state, pure=True)
+    merge = _delayed(_merge, pure=True)
+    states: list[Any] = [observe(shipped, part) for part in parts]
+    while len(states) > 1:
+        states = [
+            merge(shipped, *states[i : i + split_every])
+            for i in range(0, len(states), split_every)
+        ]
+    state = states[0] if states else None
     (result,) = _compute(state)
     if result is None:  # no partitions: no rows
         return pipeline.drift_monitor().report(**options)
     return DriftMonitor._from_state(pipeline, result).report(**options)
-
-
-def _predict(pipeline: Pipeline, part: pd.DataFrame) -> Any:
-    return pipeline.predict(part)
 
 
 def _merge(pipeline: Pipeline, *states: bytes) -> bytes:

@@ -139,9 +139,8 @@ def drift(
 
     Actors (each loading the pipeline once) predict and observe each batch in a monitor and
     return only its counts, one row per batch; the driver merges them and reports. As for
-    ``tabship.dask.drift``: every statistic made of counts equals the single-process one bit
-    for bit; the mean shift, the std ratio and the Wasserstein distance's out-of-range part
-    (float sums added in another order) to rounding, within 1e-12. ``options`` are
+    ``tabship.dask.drift``, counts and the monitors' sums are exact, so the report equals
+    the single-process one bit for bit, in whatever order the batches ran. ``options`` are
     ``pipeline.drift``'s, checked before anything runs, as are the columns."""
     if not isinstance(dataset, ray.data.Dataset):
         raise TypeError(f"expected a ray.data.Dataset, got {type(dataset).__name__}")

@@ -89,6 +89,7 @@ mod validated;
 pub mod compare;
 pub mod concept;
 mod error;
+mod exact_sum;
 pub mod monitor;
 pub mod profile;
 mod report;
@@ -98,6 +99,7 @@ pub mod trackers;
 
 pub use concept::{Adwin, Ddm, Detector, DetectorState, PageHinkley};
 pub use error::{Error, Result};
+pub use exact_sum::ExactSum;
 pub use monitor::{Monitor, MonitorState, Window};
 pub use profile::{
     CategoricalProfile, ColumnProfile, Distribution, ExactValues, NumericProfile, ProfileOptions,

@@ -581,7 +581,7 @@ fn numeric_report(
     let live_count = s.count();
     let scale = p.std.max(MIN_SCALE);
     let outside = if live_count > 0 {
-        (s.below + s.above) / live_count as f64
+        (s.below.value() + s.above.value()) / live_count as f64
     } else {
         0.0
     };
@@ -603,8 +603,8 @@ fn numeric_report(
     let comparable = live_count > 0 && p.count > 0;
     let (mean_shift, std_ratio) = if comparable {
         let n = live_count as f64;
-        let mean_d = s.sum / n;
-        let var = (s.sum_sq / n - mean_d * mean_d).max(0.0);
+        let mean_d = s.sum.value() / n;
+        let var = (s.sum_sq.value() / n - mean_d * mean_d).max(0.0);
         let ratio = if p.std == 0.0 && var == 0.0 {
             1.0
         } else {

@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::profile::{ColumnProfile, Distribution, ExactValues, ReferenceProfile, slot_of};
-use crate::{Error, Result};
+use crate::{Error, ExactSum, Result};
 
 /// Where a live categorical value falls with respect to the profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,14 +72,15 @@ pub struct NumericSample {
     pub fine_counts: Vec<u64>,
     /// Missing values.
     pub missing: u64,
-    /// `Σ (x − reference mean)` over present values (centred for numerical accuracy).
-    pub sum: f64,
+    /// `Σ (x − reference mean)` over present values (centred for numerical accuracy). Exact, so
+    /// that merged shards report what one pass over the same rows reports, bit for bit.
+    pub sum: ExactSum,
     /// `Σ (x − reference mean)²` over present values.
-    pub sum_sq: f64,
+    pub sum_sq: ExactSum,
     /// `Σ (min − x)` over values below the reference minimum.
-    pub below: f64,
+    pub below: ExactSum,
     /// `Σ (x − max)` over values above the reference maximum.
-    pub above: f64,
+    pub above: ExactSum,
     /// Counts of the profile's exact values (empty when the profile keeps none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub value_counts: Vec<u64>,
@@ -121,10 +122,10 @@ impl NumericSample {
         add(&mut self.counts, &other.counts);
         add(&mut self.fine_counts, &other.fine_counts);
         self.missing += other.missing;
-        self.sum += other.sum;
-        self.sum_sq += other.sum_sq;
-        self.below += other.below;
-        self.above += other.above;
+        self.sum.merge(&other.sum);
+        self.sum_sq.merge(&other.sum_sq);
+        self.below.merge(&other.below);
+        self.above.merge(&other.above);
         add(&mut self.value_counts, &other.value_counts);
         self.unseen += other.unseen;
     }
@@ -210,10 +211,10 @@ impl LiveSample {
         for (i, c) in self.columns.iter().chain(&self.prediction).enumerate() {
             if let ColumnSample::Numeric(n) = c {
                 for (name, x) in [
-                    ("sum", n.sum),
-                    ("sum_sq", n.sum_sq),
-                    ("below", n.below),
-                    ("above", n.above),
+                    ("sum", n.sum.value()),
+                    ("sum_sq", n.sum_sq.value()),
+                    ("below", n.below.value()),
+                    ("above", n.above.value()),
                 ] {
                     if !x.is_finite() {
                         return Err(Error::state(
@@ -375,13 +376,13 @@ impl ColumnBinner {
             }
         }
         let d = x - center;
-        s.sum += d;
-        s.sum_sq += d * d;
+        s.sum.add(d);
+        s.sum_sq.add(d * d);
         if !edges.is_empty() {
             if x < *min {
-                s.below += min - x;
+                s.below.add(min - x);
             } else if x > *max {
-                s.above += x - max;
+                s.above.add(x - max);
             }
         }
     }
