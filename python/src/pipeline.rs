@@ -233,7 +233,11 @@ impl PyPipeline {
     /// The pipeline as an ONNX model (bytes), also written atomically to `path` when given.
     /// Raises `tabship.ExportError` naming the part that ONNX cannot express exactly.
     #[pyo3(signature = (path=None))]
-    fn to_onnx<'py>(&self, py: Python<'py>, path: Option<PathBuf>) -> PyResult<Bound<'py, PyBytes>> {
+    fn to_onnx<'py>(
+        &self,
+        py: Python<'py>,
+        path: Option<PathBuf>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         crate::onnx::to_onnx(py, &self.inner, path)
     }
 

@@ -26,18 +26,34 @@ pub enum Attr {
 
 /// A graph being built: nodes in the order added (which is topological, since a node only names
 /// values made before it), constants, and a counter for fresh names.
-#[derive(Default)]
 pub struct Builder {
     nodes: Vec<NodeProto>,
     initializers: Vec<TensorProto>,
     next: usize,
+    /// Names a fresh value must not take (the graph inputs: ONNX names every value once).
+    reserved: std::collections::HashSet<String>,
 }
 
 impl Builder {
+    /// A builder whose generated names avoid `reserved`.
+    pub fn new(reserved: impl IntoIterator<Item = String>) -> Self {
+        Builder {
+            nodes: Vec::new(),
+            initializers: Vec::new(),
+            next: 0,
+            reserved: reserved.into_iter().collect(),
+        }
+    }
+
     /// A fresh value name with a readable prefix.
     pub fn fresh(&mut self, prefix: &str) -> String {
-        self.next += 1;
-        format!("{prefix}_{}", self.next)
+        loop {
+            self.next += 1;
+            let name = format!("{prefix}_{}", self.next);
+            if !self.reserved.contains(&name) {
+                return name;
+            }
+        }
     }
 
     /// Adds `op` (in `domain`, `""` for the default one) with one output, returning its name.
@@ -124,14 +140,22 @@ impl Builder {
     /// A tensor of shape `[rows of like, extra...]` filled with `value` (a one-element tensor of
     /// the wanted type), where `like` is any tensor whose first dimension is the batch.
     pub fn fill(&mut self, like: &str, extra: &[i64], value: TensorProto) -> String {
-        let rows = self.op("Shape", &[like], vec![("start", Attr::Int(0)), ("end", Attr::Int(1))]);
+        let rows = self.op(
+            "Shape",
+            &[like],
+            vec![("start", Attr::Int(0)), ("end", Attr::Int(1))],
+        );
         let shape = if extra.is_empty() {
             rows
         } else {
             let extra = self.ints(&[extra.len() as i64], extra.to_vec());
             self.op("Concat", &[&rows, &extra], vec![("axis", Attr::Int(0))])
         };
-        self.op("ConstantOfShape", &[&shape], vec![("value", Attr::Tensor(value))])
+        self.op(
+            "ConstantOfShape",
+            &[&shape],
+            vec![("value", Attr::Tensor(value))],
+        )
     }
 
     /// The sum of `terms` over `axis`, added one slice at a time in index order starting from
@@ -139,17 +163,26 @@ impl Builder {
     /// `Add`, so the additions happen in exactly tabship's order (a `ReduceSum` may add in any
     /// order). `elem` is the element type.
     pub fn ordered_sum(&mut self, init: &str, terms: &str, axis: i64, elem: i32) -> String {
-        let (state_in, slice, state_out) = ("sum_in", "term", "sum_out");
+        // Fresh names: a subgraph must not reuse a name of the graph around it.
+        let (state_in, slice, state_out) = (
+            self.fresh("sum_in"),
+            self.fresh("term"),
+            self.fresh("sum_out"),
+        );
+        let (state_in, slice, state_out) = (state_in.as_str(), slice.as_str(), state_out.as_str());
         let body = GraphProto {
             node: vec![NodeProto {
                 input: vec![state_in.to_owned(), slice.to_owned()],
                 output: vec![state_out.to_owned()],
-                name: "add".to_owned(),
+                name: format!("{state_out}_node"),
                 op_type: "Add".to_owned(),
                 ..NodeProto::default()
             }],
             name: "ordered_sum".to_owned(),
-            input: vec![value_info(state_in, elem, None), value_info(slice, elem, None)],
+            input: vec![
+                value_info(state_in, elem, None),
+                value_info(slice, elem, None),
+            ],
             output: vec![value_info(state_out, elem, None)],
             ..GraphProto::default()
         };

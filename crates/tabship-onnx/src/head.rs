@@ -128,7 +128,11 @@ pub fn finish(b: &mut Builder, pipeline: &Pipeline, head: Head) -> Result<Vec<Va
             b.op_to("", "Identity", &[&proba], vec![], "probabilities");
             Ok(vec![
                 value_info("label", elem, Some(&[Err(BATCH)])),
-                value_info("probabilities", data_type::DOUBLE, Some(&[Err(BATCH), Ok(k)])),
+                value_info(
+                    "probabilities",
+                    data_type::DOUBLE,
+                    Some(&[Err(BATCH), Ok(k)]),
+                ),
             ])
         }
     }

@@ -66,8 +66,25 @@ pub fn to_onnx(pipeline: &Pipeline) -> Result<Vec<u8>> {
     Ok(model.encode_to_vec())
 }
 
+/// The graph's outputs: a classifier's, then a regressor's.
+const OUTPUTS: [&str; 3] = ["label", "probabilities", "value"];
+
 fn model_proto(pipeline: &Pipeline) -> Result<proto::ModelProto> {
-    let mut b = graph::Builder::default();
+    let names: Vec<String> = pipeline.schema().names().map(str::to_owned).collect();
+    if let Some((i, name)) = names
+        .iter()
+        .enumerate()
+        .find(|(_, n)| OUTPUTS.contains(&n.as_str()))
+    {
+        return Err(Error::unsupported(
+            format!("schema.columns[{i}]"),
+            format!(
+                "the column `{name}` has the name of a graph output (`label`, `probabilities`, \
+                 `value`), and ONNX names every value of a graph once; rename the column"
+            ),
+        ));
+    }
+    let mut b = graph::Builder::new(names);
     let features = encoders::encode(&mut b, pipeline);
     let x = features.matrix.as_str();
     let head = match pipeline.model() {

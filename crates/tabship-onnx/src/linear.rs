@@ -21,6 +21,8 @@ pub fn regressor(b: &mut Builder, x: &str, m: &LinearRegressor) -> Head {
 pub fn classifier(b: &mut Builder, x: &str, m: &LogisticClassifier) -> Head {
     let z = scores(b, x, &m.coefficients, &m.intercepts);
     if m.coefficients.len() == 1 {
+        let axes = b_axes(b, 1);
+        let z = b.op("Squeeze", &[&z, &axes], vec![]);
         // tabship's `sigmoid`: `1 / (1 + e^-z)` for z >= 0, `e^z / (1 + e^z)` below, both from
         // `a = exp(-|z|)`.
         let abs = b.op("Abs", &[&z], vec![]);

@@ -16,11 +16,11 @@
 //! `BRANCH_MEMBER` over the codes its bitset lists, tested on a derived feature that is what
 //! tabship compares: `floor(x)` for `x >= 0`, `-1` (listed nowhere) for negative `x`, NaN kept.
 
+use tabship::Task;
 use tabship::model::{
     Combination, LEAF, Link, MISSING_NAN, MISSING_NONE, MISSING_ZERO, SPLIT_LISTED_LEFT,
     SPLIT_NUMERIC, TreeEnsemble, TreeSpec, ZERO_THRESHOLD,
 };
-use tabship::Task;
 
 use crate::encoders::scalar_f64;
 use crate::graph::{Attr, Builder, ML, tensor_f32, tensor_f64, tensor_u8};
@@ -43,7 +43,11 @@ pub fn ensemble(
 ) -> Result<Head> {
     let flat = Flattened::new(m, width)?;
     let features = if m.features_f32 {
-        let narrow = b.op("Cast", &[x], vec![("to", Attr::Int(i64::from(data_type::FLOAT)))]);
+        let narrow = b.op(
+            "Cast",
+            &[x],
+            vec![("to", Attr::Int(i64::from(data_type::FLOAT)))],
+        );
         b.op(
             "Cast",
             &[&narrow],
@@ -52,7 +56,7 @@ pub fn ensemble(
     } else {
         x.to_owned()
     };
-    let features = with_codes(b, &features, &flat.coded);
+    let features = with_derived(b, &features, &flat.derived);
     let leaves = flat.tree_ensemble(b, &features, m.trees.len());
     let ids = b.op(
         "Cast",
@@ -85,7 +89,14 @@ pub fn ensemble(
                     flat.leaves.iter().map(|l| l.values[0]).collect(),
                 );
                 let per_tree = b.op("Gather", &[&margins, &ids], vec![("axis", Attr::Int(0))]);
-                let sum = summed(b, x, &per_tree, k, scalar_f64(base_score), data_type::DOUBLE);
+                let sum = summed(
+                    b,
+                    x,
+                    &per_tree,
+                    k,
+                    scalar_f64(base_score),
+                    data_type::DOUBLE,
+                );
                 Ok(link_f64(b, &sum, link))
             }
         }
@@ -102,14 +113,26 @@ fn average(
     n_classes: usize,
     n_trees: i64,
 ) -> Result<Head> {
-    let k = if m.task == Task::Classification { n_classes } else { 1 };
+    let k = if m.task == Task::Classification {
+        n_classes
+    } else {
+        1
+    };
     let mut table = Vec::new();
     let mut votes = Vec::new();
     for (t, tree) in m.trees.iter().enumerate() {
-        check_len(&format!("model.trees[{t}].leaf_values"), tree.leaf_values.0.len(), tree_leaves(tree) * k)?;
+        check_len(
+            &format!("model.trees[{t}].leaf_values"),
+            tree.leaf_values.0.len(),
+            tree_leaves(tree) * k,
+        )?;
         table.extend_from_slice(&tree.leaf_values.0);
         if k > 1 && !m.soft_vote {
-            check_len(&format!("model.trees[{t}].leaf_class"), tree.leaf_class.0.len(), tree_leaves(tree))?;
+            check_len(
+                &format!("model.trees[{t}].leaf_class"),
+                tree.leaf_class.0.len(),
+                tree_leaves(tree),
+            )?;
             for &c in &tree.leaf_class.0 {
                 votes.extend((0..k).map(|j| if j == c as usize { 1.0 } else { 0.0 }));
             }
@@ -137,7 +160,11 @@ fn average(
         let per_tree = b.op("Gather", &[&one_hot, ids], vec![("axis", Attr::Int(0))]);
         let axes = b.ints(&[1], vec![1]);
         // Whole numbers below 2^53: any order of addition gives the exact count.
-        b.op("ReduceSum", &[&per_tree, &axes], vec![("keepdims", Attr::Int(0))])
+        b.op(
+            "ReduceSum",
+            &[&per_tree, &axes],
+            vec![("keepdims", Attr::Int(0))],
+        )
     };
     let label = first_max(b, &decided_by);
     Ok(Head::Classes { proba, label })
@@ -188,7 +215,11 @@ fn link_f64(b: &mut Builder, m: &str, link: Link) -> Head {
 /// XGBoost's `float` links (`src/common/math.h`), as tabship's `sum_f32` computes them.
 fn link_f32(b: &mut Builder, m: &str, link: Link) -> Head {
     let to_double = |b: &mut Builder, v: &str| {
-        b.op("Cast", &[v], vec![("to", Attr::Int(i64::from(data_type::DOUBLE)))])
+        b.op(
+            "Cast",
+            &[v],
+            vec![("to", Attr::Int(i64::from(data_type::DOUBLE)))],
+        )
     };
     match link {
         Link::Identity => Head::Value(to_double(b, m)),
@@ -220,8 +251,16 @@ fn link_f32(b: &mut Builder, m: &str, link: Link) -> Head {
             let shifted = b.op("Sub", &[m, &w], vec![]);
             let e = b.op("Exp", &[&shifted], vec![]);
             let wide = to_double(b, &e);
-            let wsum = b.op("ReduceSum", &[&wide, &axes], vec![("keepdims", Attr::Int(1))]);
-            let total = b.op("Cast", &[&wsum], vec![("to", Attr::Int(i64::from(data_type::FLOAT)))]);
+            let wsum = b.op(
+                "ReduceSum",
+                &[&wide, &axes],
+                vec![("keepdims", Attr::Int(1))],
+            );
+            let total = b.op(
+                "Cast",
+                &[&wsum],
+                vec![("to", Attr::Int(i64::from(data_type::FLOAT)))],
+            );
             let p = b.op("Div", &[&e, &total], vec![]);
             let label = first_max(b, &p);
             let proba = to_double(b, &p);
@@ -243,25 +282,50 @@ fn first_max(b: &mut Builder, v: &str) -> String {
     )
 }
 
-/// `features` with one column appended per feature that a categorical node tests: what
-/// tabship looks up in the bitset (`floor(x)` when `x >= 0`, else `-1`; NaN stays NaN, and
-/// `-0.0` becomes code `0`).
-fn with_codes(b: &mut Builder, features: &str, coded: &[u32]) -> String {
-    if coded.is_empty() {
+/// A column computed from a feature for the nodes that cannot test the feature itself.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Derived {
+    /// What a categorical node looks up in its bitset: `floor(x)` when `x >= 0`, else `-1`
+    /// (listed nowhere); NaN stays NaN, and `-0.0` becomes code `0`.
+    Code,
+    /// For LightGBM's `zero` missing type: NaN where `|x| <= 1e-35` (or `x` is NaN), else `x`,
+    /// so that the band takes the node's missing side.
+    ZeroBand,
+}
+
+/// `features` with the derived columns appended, in order.
+fn with_derived(b: &mut Builder, features: &str, derived: &[(u32, Derived)]) -> String {
+    if derived.is_empty() {
         return features.to_owned();
     }
-    let index = b.ints(&[coded.len() as i64], coded.iter().map(|&f| i64::from(f)).collect());
-    let raw = b.op("Gather", &[features, &index], vec![("axis", Attr::Int(1))]);
-    let zero = b.doubles(&[], vec![0.0]);
-    let floor = b.op("Floor", &[&raw], vec![]);
-    // `+ 0.0` turns `-0.0` into `0.0`, the code the bitset lists.
-    let code = b.op("Add", &[&floor, &zero], vec![]);
-    let non_negative = b.op("GreaterOrEqual", &[&raw, &zero], vec![]);
-    let unlisted = b.doubles(&[], vec![-1.0]);
-    let coded_value = b.op("Where", &[&non_negative, &code, &unlisted], vec![]);
-    let nan = b.op("IsNaN", &[&raw], vec![]);
-    let kept = b.op("Where", &[&nan, &raw, &coded_value], vec![]);
-    b.op("Concat", &[features, &kept], vec![("axis", Attr::Int(1))])
+    let mut columns = vec![features.to_owned()];
+    for &(feature, kind) in derived {
+        let index = b.ints(&[1], vec![i64::from(feature)]);
+        let raw = b.op("Gather", &[features, &index], vec![("axis", Attr::Int(1))]);
+        let nan = b.op("IsNaN", &[&raw], vec![]);
+        columns.push(match kind {
+            Derived::Code => {
+                let zero = b.doubles(&[], vec![0.0]);
+                let floor = b.op("Floor", &[&raw], vec![]);
+                // `+ 0.0` turns `-0.0` into `0.0`, the code the bitset lists.
+                let code = b.op("Add", &[&floor, &zero], vec![]);
+                let non_negative = b.op("GreaterOrEqual", &[&raw, &zero], vec![]);
+                let unlisted = b.doubles(&[], vec![-1.0]);
+                let coded = b.op("Where", &[&non_negative, &code, &unlisted], vec![]);
+                b.op("Where", &[&nan, &raw, &coded], vec![])
+            }
+            Derived::ZeroBand => {
+                let abs = b.op("Abs", &[&raw], vec![]);
+                let band = b.doubles(&[], vec![ZERO_THRESHOLD]);
+                let near_zero = b.op("LessOrEqual", &[&abs, &band], vec![]);
+                let missing = b.op("Or", &[&nan, &near_zero], vec![]);
+                let nan_value = b.doubles(&[], vec![f64::NAN]);
+                b.op("Where", &[&missing, &nan_value, &raw], vec![])
+            }
+        });
+    }
+    let refs: Vec<&str> = columns.iter().map(String::as_str).collect();
+    b.op("Concat", &refs, vec![("axis", Attr::Int(1))])
 }
 
 /// The number of leaves of a tree.
@@ -299,8 +363,9 @@ struct Flattened {
     members: Vec<f64>,
     roots: Vec<i64>,
     leaves: Vec<Leaf>,
-    /// Features tested by categorical nodes; feature `coded[j]` is tested as column `width + j`.
-    coded: Vec<u32>,
+    /// Columns derived from features, appended to the matrix: `derived[j]` is column
+    /// `width + j`.
+    derived: Vec<(u32, Derived)>,
     width: usize,
 }
 
@@ -324,7 +389,7 @@ impl Flattened {
             members: Vec::new(),
             roots: Vec::new(),
             leaves: Vec::new(),
-            coded: Vec::new(),
+            derived: Vec::new(),
             width,
         };
         let outputs = |tree: &TreeSpec| {
@@ -337,15 +402,28 @@ impl Flattened {
             // that the tables are the trees' `leaf_values` one after another.
             let first_leaf = flat.leaves.len() as i64;
             let n_leaves = tree_leaves(tree);
-            flat.leaves.extend((0..n_leaves).map(|l| Leaf {
-                tree: t,
-                values: tree.leaf_values.0.get(l * k..(l + 1) * k).map_or_else(Vec::new, <[f64]>::to_vec),
+            flat.leaves.extend((0..n_leaves).map(|l| {
+                Leaf {
+                    tree: t,
+                    values: tree
+                        .leaf_values
+                        .0
+                        .get(l * k..(l + 1) * k)
+                        .map_or_else(Vec::new, <[f64]>::to_vec),
+                }
             }));
             if tree.left.0.first() == Some(&LEAF) {
                 // A tree that is one leaf: one node whose both branches lead to it.
                 flat.roots.push(flat.modes.len() as i64);
                 let leaf = first_leaf + i64::from(tree.right.0[0]);
-                flat.push_node(BRANCH_LEQ, 0, 0.0, Target::Leaf(leaf), Target::Leaf(leaf), 0);
+                flat.push_node(
+                    BRANCH_LEQ,
+                    0,
+                    0.0,
+                    Target::Leaf(leaf),
+                    Target::Leaf(leaf),
+                    0,
+                );
                 continue;
             }
             flat.add_tree(t, tree, first_leaf)?;
@@ -400,8 +478,12 @@ impl Flattened {
                 }
                 let listed = listed_codes(tree, i);
                 let listed_left = kind == SPLIT_LISTED_LEFT;
-                let (yes, no) = if listed_left { (left, right) } else { (right, left) };
-                let column = self.coded_column(feature);
+                let (yes, no) = if listed_left {
+                    (left, right)
+                } else {
+                    (right, left)
+                };
+                let column = self.derived_column(feature, Derived::Code);
                 let nan_listed = i64::from(missing_left == listed_left);
                 if listed.is_empty() {
                     // Nothing is listed: `x < -inf` is false for every value, NaN aside.
@@ -416,27 +498,21 @@ impl Flattened {
                 continue;
             }
             let mode = if strict { BRANCH_LT } else { BRANCH_LEQ };
-            let compare = |x: f64| if strict { x < threshold } else { x <= threshold };
+            let mut column = i64::from(feature);
+            let compare = |x: f64| {
+                if strict {
+                    x < threshold
+                } else {
+                    x <= threshold
+                }
+            };
             let nan_left = match missing_type {
                 MISSING_NAN => missing_left,
                 MISSING_NONE => compare(0.0),
                 MISSING_ZERO => {
-                    // The band |x| <= 1e-35 (and NaN, which becomes 0.0) takes the missing side;
-                    // one comparison reproduces that only when the band already falls on that
-                    // side of the threshold.
-                    let band_left = compare(-ZERO_THRESHOLD) && compare(ZERO_THRESHOLD);
-                    let band_right = !compare(-ZERO_THRESHOLD) && !compare(ZERO_THRESHOLD);
-                    if (missing_left && !band_left) || (!missing_left && !band_right) {
-                        return Err(Error::unsupported(
-                            part(),
-                            format!(
-                                "a LightGBM `zero` missing type whose missing side ({}) is not \
-                                 where the threshold `{threshold}` sends values near zero: one \
-                                 ONNX comparison cannot send the band |x| <= 1e-35 elsewhere",
-                                if missing_left { "left" } else { "right" }
-                            ),
-                        ));
-                    }
+                    // The band |x| <= 1e-35 takes the missing side, as NaN (which becomes 0.0)
+                    // does: the node tests a derived column where the band is NaN.
+                    column = self.derived_column(feature, Derived::ZeroBand);
                     missing_left
                 }
                 other => {
@@ -446,24 +522,32 @@ impl Flattened {
                     ));
                 }
             };
-            self.push_node(mode, i64::from(feature), threshold, left, right, i64::from(nan_left));
+            self.push_node(mode, column, threshold, left, right, i64::from(nan_left));
         }
         Ok(())
     }
 
-    /// The column tested for categorical splits on `feature`.
-    fn coded_column(&mut self, feature: u32) -> i64 {
-        let j = match self.coded.iter().position(|&f| f == feature) {
+    /// The derived column `kind` of `feature` (added on first use).
+    fn derived_column(&mut self, feature: u32, kind: Derived) -> i64 {
+        let j = match self.derived.iter().position(|&d| d == (feature, kind)) {
             Some(j) => j,
             None => {
-                self.coded.push(feature);
-                self.coded.len() - 1
+                self.derived.push((feature, kind));
+                self.derived.len() - 1
             }
         };
         (self.width + j) as i64
     }
 
-    fn push_node(&mut self, mode: u8, feature: i64, split: f64, yes: Target, no: Target, nan_true: i64) {
+    fn push_node(
+        &mut self,
+        mode: u8,
+        feature: i64,
+        split: f64,
+        yes: Target,
+        no: Target,
+        nan_true: i64,
+    ) {
         self.modes.push(mode);
         self.feature.push(feature);
         self.split.push(split);
@@ -491,13 +575,22 @@ impl Flattened {
             ("tree_roots", Attr::Ints(self.roots.clone())),
             ("nodes_modes", Attr::Tensor(tensor_u8(&self.modes))),
             ("nodes_featureids", Attr::Ints(self.feature.clone())),
-            ("nodes_splits", Attr::Tensor(tensor_f64(&[self.split.len() as i64], self.split.clone()))),
+            (
+                "nodes_splits",
+                Attr::Tensor(tensor_f64(&[self.split.len() as i64], self.split.clone())),
+            ),
             ("nodes_truenodeids", Attr::Ints(self.true_id.clone())),
             ("nodes_trueleafs", Attr::Ints(self.true_leaf.clone())),
             ("nodes_falsenodeids", Attr::Ints(self.false_id.clone())),
             ("nodes_falseleafs", Attr::Ints(self.false_leaf.clone())),
-            ("nodes_missing_value_tracks_true", Attr::Ints(self.missing_true.clone())),
-            ("leaf_targetids", Attr::Ints(self.leaves.iter().map(|l| l.tree as i64).collect())),
+            (
+                "nodes_missing_value_tracks_true",
+                Attr::Ints(self.missing_true.clone()),
+            ),
+            (
+                "leaf_targetids",
+                Attr::Ints(self.leaves.iter().map(|l| l.tree as i64).collect()),
+            ),
             (
                 "leaf_weights",
                 Attr::Tensor(tensor_f64(
@@ -509,7 +602,10 @@ impl Flattened {
         if !self.members.is_empty() {
             attrs.push((
                 "membership_values",
-                Attr::Tensor(tensor_f64(&[self.members.len() as i64], self.members.clone())),
+                Attr::Tensor(tensor_f64(
+                    &[self.members.len() as i64],
+                    self.members.clone(),
+                )),
             ));
         }
         b.op_in(ML, "TreeEnsemble", &[features], attrs)
