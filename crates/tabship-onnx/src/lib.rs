@@ -39,6 +39,8 @@ mod graph;
 mod head;
 mod linear;
 mod proto;
+#[cfg(test)]
+mod tests;
 mod trees;
 
 use prost::Message;
