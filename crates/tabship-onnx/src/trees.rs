@@ -440,14 +440,20 @@ impl Flattened {
         let n = tree.left.0.len();
         let base = self.modes.len() as i64;
         // ONNX position of each internal node.
-        let mut position = vec![-1i64; n];
         let mut next = base;
-        for i in 0..n {
-            if tree.left.0[i] != LEAF {
-                position[i] = next;
-                next += 1;
-            }
-        }
+        let position: Vec<i64> = tree
+            .left
+            .0
+            .iter()
+            .map(|&l| {
+                if l == LEAF {
+                    -1
+                } else {
+                    next += 1;
+                    next - 1
+                }
+            })
+            .collect();
         self.roots.push(base);
         let target = |c: u32| -> Target {
             let c = c as usize;
