@@ -168,6 +168,7 @@ def with_surprises(df: pd.DataFrame, target: str) -> pd.DataFrame:
 TRAINED = [
     ("logistic, threshold 0.3, ordinal, most frequent, other slot", "adult", dict(model="logistic", threshold=0.3, encoding="ordinal", categorical_missing="most-frequent", missing_indicator=True, impute="mean", min_frequency=40, na_values=["?"])),
     ("logistic one-hot, indicator, scaled", "adult", dict(model="logistic", missing_indicator=True, scale=True, min_frequency=40, na_values=["?"])),
+    ("logistic one-hot, most frequent, constant fill", "adult", dict(model="logistic", categorical_missing="most-frequent", impute="constant", fill_value=-1.0)),
     ("forest ordinal, threshold on the first class", "adult", dict(model="random-forest", n_trees=8, max_depth=6, encoding="ordinal", threshold=0.6, positive_class="<=50K")),
     ("extra trees", "diamonds", dict(model="extra-trees", n_trees=6, max_depth=6)),
     ("ridge log1p", "diamonds", dict(model="ridge", target_transform="log1p", scale=True, missing_indicator=True)),
@@ -180,7 +181,13 @@ def test_trained_pipelines_thresholds_and_transforms(case: str, data: str, optio
     target = "income" if data == "adult" else "price"
     df = read_csv(TESTDATA / f"{data}_sample.csv").head(1500)
     pipeline = tabship.train(df, target, **options)
-    check(f"trained {case}", pipeline, with_surprises(df, target))
+    rows = with_surprises(df, target)
+    check(f"trained {case}", pipeline, rows)
+    if "threshold" in options:
+        # The threshold decides some rows against the most probable class, so the graph's
+        # threshold is what made the labels equal.
+        most_probable = np.asarray(pipeline.classes, dtype=object)[np.argmax(pipeline.predict_proba(rows), axis=1)]
+        assert (most_probable != np.asarray(pipeline.predict(rows), dtype=object)).any(), case
 
 
 def test_cli_export_is_the_python_export_byte_for_byte(cli: Path, tmp_path: Path) -> None:

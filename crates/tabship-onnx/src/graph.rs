@@ -97,44 +97,37 @@ impl Builder {
         });
     }
 
-    /// A `double` constant of shape `dims`.
-    pub fn doubles(&mut self, dims: &[i64], values: Vec<f64>) -> String {
+    /// Adds `t` as a constant (an initializer) under a fresh name, returned.
+    fn constant(&mut self, mut t: TensorProto) -> String {
         let name = self.fresh("const");
-        let mut t = tensor_f64(dims, values);
         t.name.clone_from(&name);
         self.initializers.push(t);
         name
+    }
+
+    /// A `double` constant of shape `dims`.
+    pub fn doubles(&mut self, dims: &[i64], values: Vec<f64>) -> String {
+        self.constant(tensor_f64(dims, values))
     }
 
     /// A `float` constant of shape `dims`.
     pub fn floats(&mut self, dims: &[i64], values: Vec<f32>) -> String {
-        let name = self.fresh("const");
-        let mut t = tensor_f32(dims, values);
-        t.name.clone_from(&name);
-        self.initializers.push(t);
-        name
+        self.constant(tensor_f32(dims, values))
     }
 
     /// An `int64` constant of shape `dims`.
     pub fn ints(&mut self, dims: &[i64], values: Vec<i64>) -> String {
-        let name = self.fresh("const");
-        let mut t = tensor_i64(dims, values);
-        t.name.clone_from(&name);
-        self.initializers.push(t);
-        name
+        self.constant(tensor_i64(dims, values))
     }
 
     /// A `string` constant of shape `dims`.
     pub fn strings(&mut self, dims: &[i64], values: Vec<String>) -> String {
-        let name = self.fresh("const");
-        self.initializers.push(TensorProto {
+        self.constant(TensorProto {
             dims: dims.to_vec(),
             data_type: data_type::STRING,
             string_data: values.into_iter().map(String::into_bytes).collect(),
-            name: name.clone(),
             ..TensorProto::default()
-        });
-        name
+        })
     }
 
     /// A tensor of shape `[rows of like, extra...]` filled with `value` (a one-element tensor of
