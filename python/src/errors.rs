@@ -13,6 +13,7 @@
 //! | drift: invalid threshold, window or detector option | `tabship.OptionError` |
 //! | drift: invalid profile (corrupt or hostile) | `tabship.ArtifactError` |
 //! | importer: unsupported model, bad model file or reference data | `tabship.ModelImportError` |
+//! | ONNX export: a part ONNX cannot express exactly, a graph above 2 GiB | `tabship.ExportError` |
 //! | anything else (wrong task, encoding failure) | `tabship.TabshipError` |
 //!
 //! The exception classes are defined in Python (`tabship/_errors.py`, so that `SchemaError` can
@@ -35,6 +36,7 @@ enum Class {
     Training,
     NoProfile,
     Import,
+    Export,
 }
 
 fn class(py: Python<'_>, which: Class) -> PyResult<&Bound<'_, PyType>> {
@@ -45,6 +47,7 @@ fn class(py: Python<'_>, which: Class) -> PyResult<&Bound<'_, PyType>> {
     static TRAINING: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     static NO_PROFILE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     static IMPORT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    static EXPORT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     let (cell, name) = match which {
         Class::Base => (&BASE, "TabshipError"),
         Class::Schema => (&SCHEMA, "SchemaError"),
@@ -53,6 +56,7 @@ fn class(py: Python<'_>, which: Class) -> PyResult<&Bound<'_, PyType>> {
         Class::Training => (&TRAINING, "TrainingError"),
         Class::NoProfile => (&NO_PROFILE, "NoDriftProfileError"),
         Class::Import => (&IMPORT, "ModelImportError"),
+        Class::Export => (&EXPORT, "ExportError"),
     };
     cell.import(py, "tabship._errors", name)
 }
@@ -228,4 +232,9 @@ pub(crate) fn import(py: Python<'_>, error: tabship_import::Error) -> PyErr {
         tabship_import::Error::Tabship(inner) => core(py, inner),
         other => raise(py, Class::Import, other.to_string(), &[]),
     }
+}
+
+/// `.map_err(onnx_err(py))`: every export error is a `tabship.ExportError`.
+pub(crate) fn onnx_err(py: Python<'_>) -> impl Fn(tabship_onnx::Error) -> PyErr + '_ {
+    move |e| raise(py, Class::Export, e.to_string(), &[])
 }

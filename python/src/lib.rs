@@ -3,7 +3,7 @@
 //!
 //! One file per concern: [`pipeline`] (the `Pipeline` class), [`train`] (`tabship.train`), [`retrain`] (`tabship.retrain`),
 //! [`evaluate`], the drift families behind `tabship.drift` ([`drift`]: statistics, column
-//! profiles and the report bridge; [`monitor`]; [`detectors`]; [`trackers`]), [`imports`] (`from_xgboost`, `from_sklearn`, ...), [`columns`] (input → the core's `Batch` and records), [`values`] (one Python
+//! profiles and the report bridge; [`monitor`]; [`detectors`]; [`trackers`]), [`imports`] (`from_xgboost`, `from_sklearn`, ...), [`onnx`] (`Pipeline.to_onnx`), [`columns`] (input → the core's `Batch` and records), [`values`] (one Python
 //! value → a core value), [`errors`] (the one error mapping) and [`gil`] (the one GIL helper).
 
 mod columns;
@@ -14,6 +14,7 @@ mod evaluate;
 mod gil;
 mod imports;
 mod monitor;
+mod onnx;
 mod pickle;
 mod pipeline;
 mod retrain;

@@ -230,6 +230,17 @@ impl PyPipeline {
         Ok(PyBytes::new(py, &bytes))
     }
 
+    /// The pipeline as an ONNX model (bytes), also written atomically to `path` when given.
+    /// Raises `tabship.ExportError` naming the part that ONNX cannot express exactly.
+    #[pyo3(signature = (path=None))]
+    fn to_onnx<'py>(
+        &self,
+        py: Python<'py>,
+        path: Option<PathBuf>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        crate::onnx::to_onnx(py, &self.inner, path)
+    }
+
     /// Predicts. A record (`dict` of column → value, or a pandas `Series`) gives one label (classification) or
     /// float (regression); a list of records, a pandas DataFrame, a dict of columns, a pyarrow
     /// Table, a polars DataFrame or LazyFrame, a 2-D numpy array or a list of rows (lists; both

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from . import drift
 from ._errors import (
     ArtifactError,
+    ExportError,
     ModelImportError,
     NoDriftProfileError,
     OptionError,
@@ -48,6 +49,7 @@ __all__ = [
     "ArtifactError",
     "Classifier",
     "DEFAULT_NA_VALUES",
+    "ExportError",
     "ModelImportError",
     "NoDriftProfileError",
     "OptionError",

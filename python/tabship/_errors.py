@@ -71,3 +71,8 @@ class ModelImportError(TabshipError):
         super().__init__(message)
         self.step = step
         self.parameter = parameter
+
+
+class ExportError(TabshipError):
+    """A pipeline cannot be exported exactly (``Pipeline.to_onnx``): the message names the part
+    (``model.trees[3].nodes[12]``) and why ONNX cannot express it. Nothing is approximated."""

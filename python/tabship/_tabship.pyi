@@ -59,6 +59,10 @@ class Pipeline:
     def to_bytes(self) -> bytes:
         """The artifact bytes (deterministic)."""
 
+    def to_onnx(self, path: str | os.PathLike[str] | None = None) -> bytes:
+        """The pipeline as an ONNX model (deterministic bytes), also written to ``path`` when
+        given. Raises ``tabship.ExportError`` for a part ONNX cannot express exactly."""
+
     def predict(self, x: Any) -> Any:
         """A label or float for one record (a dict); a numpy array for tabular input (pandas,
         polars, pyarrow, a dict of columns, a list of records, a 2-D array or a list of rows in

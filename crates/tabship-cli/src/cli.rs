@@ -43,6 +43,9 @@ pub enum Command {
     /// what the source library predicts; reference data gives the schema, the category codes,
     /// the class labels and the drift profile.
     Import(ImportArgs),
+    /// Export an artifact for another runtime: `--onnx OUT.onnx` writes its encoders and model
+    /// as one ONNX graph (refused, naming the part, where ONNX cannot reproduce it exactly).
+    Export(crate::commands::export::ExportArgs),
     /// Champion against challenger on the same labelled rows: metrics of both, the exact
     /// McNemar test or a paired t-test, a paired bootstrap interval, and a verdict — exit code 0
     /// promote, 3 keep, 4 inconclusive.

@@ -18,6 +18,9 @@ pub enum Error {
     /// From an importer.
     #[error(transparent)]
     Import(#[from] tabship_import::Error),
+    /// From the ONNX export.
+    #[error(transparent)]
+    Export(#[from] tabship_onnx::Error),
     /// A row that cannot be predicted, with `--invalid-rows fail`.
     #[error("{source} (--invalid-rows mark or skip goes on past invalid rows)")]
     InvalidRow {

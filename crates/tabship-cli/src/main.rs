@@ -39,6 +39,7 @@ fn main() -> ExitCode {
         cli::Command::Demo(a) => commands::demo::run(*a),
         cli::Command::Keys(a) => commands::keys::run(a),
         cli::Command::Import(a) => commands::import::run(a),
+        cli::Command::Export(a) => commands::export::run(a),
         cli::Command::Compare(a) => match commands::compare::run(a) {
             Ok(verdict) => return ExitCode::from(commands::compare::exit_code(verdict)),
             Err(e) => Err(e),

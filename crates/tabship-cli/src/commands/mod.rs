@@ -5,6 +5,7 @@ pub mod compare;
 pub mod demo;
 pub mod drift;
 pub mod evaluate;
+pub mod export;
 pub mod import;
 pub mod inspect;
 pub mod keys;

@@ -8,6 +8,7 @@ mod common;
 mod compare;
 mod dialects;
 mod drift;
+mod export;
 #[cfg(target_os = "linux")]
 mod faults;
 mod imbalance;
