@@ -73,11 +73,19 @@ def predict_columns(
     pipeline: Pipeline, batch: Any, with_label: bool, proba_names: Sequence[str]
 ) -> dict[str, np.ndarray]:
     """The prediction columns of one batch, in output order."""
+    labels: Any = None
+    proba: Any = None
+    if with_label and proba_names:
+        labels, proba = pipeline.predict_with_proba(batch)  # one pass for both
+    elif with_label:
+        labels = pipeline.predict(batch)
+    elif proba_names:
+        proba = pipeline.predict_proba(batch)
     out: dict[str, np.ndarray] = {}
-    if with_label:
-        out[LABEL] = np.asarray(pipeline.predict(batch))
-    if proba_names:
-        proba = np.asarray(pipeline.predict_proba(batch))
+    if labels is not None:
+        out[LABEL] = np.asarray(labels)
+    if proba is not None:
+        proba = np.asarray(proba)
         for j, name in enumerate(proba_names):
             out[name] = proba[:, j]
     return out

@@ -272,10 +272,10 @@ class _PyfuncModel:
             # the answer has the same shape as for any other input.
             model_input = [model_input]
         index = model_input.index if isinstance(model_input, pd.DataFrame) else None
-        prediction = pd.Series(self._pipeline.predict(model_input), index=index, name="prediction")
         if self._pipeline.task == "regression" or self._output == "prediction":
-            return prediction
-        probabilities = self._pipeline.predict_proba(model_input)
+            return pd.Series(self._pipeline.predict(model_input), index=index, name="prediction")
+        labels, probabilities = self._pipeline.predict_with_proba(model_input)
+        prediction = pd.Series(labels, index=index, name="prediction")
         columns = {"prediction": prediction}
         for i, name in enumerate(_probability_columns(self._pipeline)):
             columns[name] = pd.Series(probabilities[:, i], index=prediction.index)

@@ -289,3 +289,16 @@ def test_a_pandas_series_is_one_record(adult: tabship.Pipeline) -> None:
     row = df.iloc[5]
     assert adult.predict(row) == adult.predict(df)[5]
     assert list(adult.predict_proba(row).values()) == adult.predict_proba(df)[5].tolist()
+
+
+def test_predict_with_proba_is_both_calls_in_one_pass() -> None:
+    adult = tabship.Pipeline.load(GOLDEN / "adult_forest.tabship")
+    rows = read_csv(GOLDEN / "adult_inputs.csv")
+    labels, proba = adult.predict_with_proba(rows)
+    np.testing.assert_array_equal(labels, adult.predict(rows))
+    np.testing.assert_array_equal(proba, adult.predict_proba(rows))
+    record = rows.iloc[0].to_dict()
+    assert adult.predict_with_proba(record) == (adult.predict(record), adult.predict_proba(record))
+    ridge = tabship.Pipeline.load(GOLDEN / "diamonds_ridge.tabship")
+    with pytest.raises(tabship.TabshipError, match="classif"):
+        ridge.predict_with_proba(read_csv(GOLDEN / "diamonds_inputs.csv"))
