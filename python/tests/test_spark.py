@@ -6,6 +6,7 @@ order, and refuses missing columns and unreadable values naming the column."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -26,7 +27,7 @@ from pyspark.sql import functions as F  # noqa: E402
 import tabship.spark  # noqa: E402
 
 # Starts a Spark driver (a JVM) and Python workers.
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow
 
 ADULT_COLUMNS = list(tabship.Pipeline.load(GOLDEN / "adult_logistic.tabship").schema)
 
@@ -95,6 +96,7 @@ def assert_scores_equal(scores: pa.StructArray, pipeline: tabship.Pipeline, rows
         np.testing.assert_array_equal(got_proba.view(np.uint64), proba.view(np.uint64))
 
 
+@slow
 def test_a_million_rows_equal_in_process(spark: SparkSession) -> None:
     pipeline = tabship.Pipeline.load(GOLDEN / "adult_logistic.tabship")
     score = tabship.spark.predict_udf(spark, pipeline)
@@ -107,6 +109,7 @@ def test_a_million_rows_equal_in_process(spark: SparkSession) -> None:
     assert_scores_equal(table.column("score").combine_chunks(), pipeline, table.drop(["score"]))
 
 
+@slow
 def test_columns_by_name_in_any_order_extras_ignored(spark: SparkSession) -> None:
     pipeline = tabship.Pipeline.load(GOLDEN / "adult_forest.tabship")
     df = spark.createDataFrame(read_arrow(TESTDATA / "adult_sample.csv"))
@@ -123,6 +126,7 @@ def test_columns_by_name_in_any_order_extras_ignored(spark: SparkSession) -> Non
         assert_scores_equal(table.column(name).combine_chunks(), pipeline, rows)
 
 
+@slow
 def test_regressor_and_integer_labels(spark: SparkSession) -> None:
     ridge = tabship.Pipeline.load(GOLDEN / "diamonds_ridge.tabship")
     diamonds = spark.createDataFrame(read_arrow(TESTDATA / "diamonds_sample.csv"))
@@ -153,6 +157,7 @@ def test_regressor_and_integer_labels(spark: SparkSession) -> None:
     )
 
 
+@slow
 def test_missing_columns_refused_naming_them(spark: SparkSession) -> None:
     pipeline = tabship.Pipeline.load(GOLDEN / "adult_logistic.tabship")
     score = tabship.spark.predict_udf(spark, pipeline)
@@ -167,6 +172,7 @@ def test_missing_columns_refused_naming_them(spark: SparkSession) -> None:
         without_age.collect()
 
 
+@slow
 def test_unreadable_values_refused_naming_the_column(spark: SparkSession) -> None:
     pipeline = tabship.Pipeline.load(GOLDEN / "adult_logistic.tabship")
     score = tabship.spark.predict_udf(spark, pipeline)
@@ -181,6 +187,7 @@ def test_unreadable_values_refused_naming_the_column(spark: SparkSession) -> Non
         dated.select(score().alias("s")).collect()
 
 
+@slow
 def test_readme_spark_snippet_runs(spark: SparkSession) -> None:
     snippet = readme_python_block("tabship.spark.predict_udf(")
     pipeline = tabship.Pipeline.load(GOLDEN / "adult_logistic.tabship")
@@ -191,3 +198,13 @@ def test_readme_spark_snippet_runs(spark: SparkSession) -> None:
     proba = pipeline.predict_proba(high)
     assert high.num_rows > 0
     assert (proba[:, 1] > 0.5).all()
+
+
+def test_import_tabship_spark_imports_no_pyspark() -> None:
+    """pyspark and pyarrow are imported when a UDF is made, not by `import tabship.spark`."""
+    code = (
+        "import sys, tabship, tabship.spark\n"
+        "loaded = [m for m in ('pyspark', 'pyarrow', 'pandas') if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, env=os.environ)
