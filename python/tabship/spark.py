@@ -91,11 +91,15 @@ class _Scorer:
         label_type = getattr(pa, self.label)()
         for batch in batches:
             rows = self._rows(batch)
-            prediction = pa.array(pipeline.predict(rows), type=label_type)
-            if not self.proba:
+            try:
+                labels = pipeline.predict(rows)
+                probability = pipeline.predict_proba(rows) if self.proba else None
+            except SchemaError as exc:
+                raise _in_batch(exc, len(rows)) from None
+            prediction = pa.array(labels, type=label_type)
+            if probability is None:
                 yield pa.StructArray.from_arrays([prediction], names=["prediction"])
                 continue
-            probability = pipeline.predict_proba(rows)
             per_class = pa.StructArray.from_arrays(
                 [pa.array(probability[:, j]) for j in range(probability.shape[1])],
                 names=[str(c) for c in pipeline.classes],
@@ -119,10 +123,30 @@ class _Scorer:
         return rows
 
 
+def _in_batch(exc: SchemaError, rows: int) -> SchemaError:
+    """``exc`` saying that its row number counts within one Arrow batch, not the DataFrame."""
+    if exc.row is None:
+        return exc
+    return SchemaError(
+        f"{exc} (row {exc.row} of an Arrow batch of {rows} rows, not of the DataFrame)",
+        column=exc.column,
+        expected=exc.expected,
+        received=exc.received,
+        row=exc.row,
+    )
+
+
+def _quoted(name: str) -> str:
+    """A column name as Spark reads it literally (dots and spaces part of the name)."""
+    return "`" + name.replace("`", "``") + "`"
+
+
 class PredictUdf:
     """A pipeline as a Spark column function: ``udf()`` scores the schema's columns by name,
     ``udf(*columns)`` or ``udf(struct(...))`` the given ones (names or ``Column``s, in any
-    order; extra ones are ignored). The result is a struct column, :attr:`return_type`:
+    order; extra ones are ignored). A name is a top-level column's name, taken literally (a dot
+    is part of it); nested fields and expressions are passed as ``Column``s, aliased to the
+    schema's names. The result is a struct column, :attr:`return_type`:
 
     - ``prediction``: the label (string, long or boolean, as the classes are) or, for a
       regressor, the predicted value (double);
@@ -154,7 +178,10 @@ class PredictUdf:
                     column=missing[0],
                     expected="a number" if kind == "numeric" else "a category",
                 )
-        return self._udf(F.struct(*columns))
+        # Names are taken literally; nested fields and expressions come as Columns.
+        return self._udf(
+            F.struct(*[F.col(_quoted(c)) if isinstance(c, str) else c for c in columns])
+        )
 
 
 def _label_type(pipeline: Pipeline) -> str:
