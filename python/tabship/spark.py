@@ -81,7 +81,7 @@ class _Scorer:
         self.source = source
         self.threads = threads
         self.names = names  # the schema's columns
-        self.label = label  # "string", "int64", "bool" or "float64"
+        self.label = label  # a pyarrow type factory: "string", "int64", "bool_" or "float64"
         self.proba = proba
 
     def __call__(self, batches: Iterator[Any]) -> Iterator[Any]:

@@ -127,6 +127,24 @@ def test_columns_by_name_in_any_order_extras_ignored(spark: SparkSession) -> Non
 
 
 @slow
+def test_spark_number_types_score_as_their_values(spark: SparkSession) -> None:
+    """int, short, float, decimal and double columns holding the same values score the same."""
+    pipeline = tabship.Pipeline.load(GOLDEN / "adult_logistic.tabship")
+    adult = read_arrow(TESTDATA / "adult_sample.csv")
+    df = spark.createDataFrame(adult).select(
+        F.col("age").cast("int").alias("age"),
+        F.col("education_num").cast("short").alias("education_num"),
+        F.col("capital_gain").cast("float").alias("capital_gain"),
+        F.col("capital_loss").cast("decimal(12,2)").alias("capital_loss"),
+        F.col("hours_per_week").cast("double").alias("hours_per_week"),
+        *[c for c, kind in pipeline.schema.items() if kind == "categorical"],
+    )
+    score = tabship.spark.predict_udf(spark, pipeline)
+    table = df.select(score().alias("s")).toArrow()  # one batch per partition, in order
+    assert_scores_equal(table.column("s").combine_chunks(), pipeline, adult)
+
+
+@slow
 def test_regressor_and_integer_labels(spark: SparkSession) -> None:
     ridge = tabship.Pipeline.load(GOLDEN / "diamonds_ridge.tabship")
     diamonds = spark.createDataFrame(read_arrow(TESTDATA / "diamonds_sample.csv"))
