@@ -1,13 +1,16 @@
 """Spark batch scoring: tabship's UDF vs MLflow's `spark_udf`, the same model on the same rows.
 
 Run from the repository root with the pinned env (pyspark, mlflow, scikit-learn, pyarrow from
-.venv; Java 17 on the PATH):
+.venv; Java 17 on the PATH) and the extension built in release mode (scripts/test.sh builds a
+debug one, several times slower):
+
+    (cd python && VIRTUAL_ENV=$PWD/../.venv ../.venv/bin/maturin develop --release --locked)
 
     .venv/bin/python benches/spark/spark_udf.py [--copies 34] [--repeats 3] [--models logistic,forest]
 
 Not run by CI. What it does:
 
-1. Reads /work/shared/data/adult.csv (or --data), drops the rows with a missing value (so that
+1. Reads ../shared/data/adult.csv beside the checkout (or --data), drops the rows with a missing value (so that
    scikit-learn sees the same inputs in process and through MLflow's pandas conversion, which
    turns missing strings into None, not NaN) and fits a scikit-learn Pipeline:
    ColumnTransformer(StandardScaler on the numeric columns, OneHotEncoder(handle_unknown=
@@ -25,8 +28,8 @@ Not run by CI. What it does:
    (`predict_proba`). Each is `df.select(udf(...)).write.format("noop")` (every row computed,
    nothing written): one warm-up, then --repeats runs, median. The labels of both UDFs are
    collected once and compared row by row.
-6. In-process reference on the same rows (one process, one thread): tabship `predict` +
-   `predict_proba` on the Arrow table, scikit-learn `predict` + `predict_proba` on pandas.
+6. In-process reference on the same rows (one process, one thread): tabship
+   `predict_with_proba` on the Arrow table, scikit-learn `predict` + `predict_proba` on pandas.
 
 Prints the machine, the versions and a markdown table (rows/s; ratio = tabship / MLflow).
 """
@@ -206,8 +209,7 @@ def bench_model(model_name: str, adult: pd.DataFrame, spark, store: Path, args) 
     single = pipeline.with_threads(1)
 
     def tabship_in_process() -> None:
-        single.predict(table)
-        single.predict_proba(table)
+        single.predict_with_proba(table)
 
     def sklearn_in_process() -> None:
         with threadpool_limits(1):
@@ -225,7 +227,7 @@ def bench_model(model_name: str, adult: pd.DataFrame, spark, store: Path, args) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/data/adult.csv"))
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "adult.csv")
     parser.add_argument("--copies", type=int, default=34)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--models", default="logistic,forest")
