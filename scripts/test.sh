@@ -3,13 +3,13 @@
 # the scipy cross-checks of the drift statistics, then the Python package: builds the extension
 # into .venv (maturin), runs pytest with warnings as errors, mypy --strict and mypy.stubtest;
 # then the end-to-end server tests (scripts/e2e.sh: pinned .venv, Debian chromium); then, when a
-# nightly toolchain is installed, every fuzz target briefly (scripts/fuzz.sh, 20 s each).
+# nightly toolchain is installed, every fuzz target briefly (scripts/fuzz.sh, 10 s each).
 # Usage: scripts/test.sh        (idempotent; CI runs it via .ci/run on a fresh clone)
 #   scripts/test.sh --quick     the inner loop: fmt, clippy, the Rust unit and integration tests
 #                               (no doctests), and pytest without the tests marked `slow`; no
 #                               cargo deny, scipy, mypy, end-to-end or fuzzing. Not a substitute
 #                               for the full run before a merge.
-#   TABSHIP_FUZZ_SECONDS=N      seconds per fuzz target (default 20; 0 skips fuzzing)
+#   TABSHIP_FUZZ_SECONDS=N      seconds per fuzz target (default 10; 0 skips fuzzing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
@@ -86,7 +86,7 @@ step "mypy --strict and mypy.stubtest"
 step "end-to-end: tabship serve with Python clients and headless Chromium"
 bash scripts/e2e.sh
 
-fuzz_seconds="${TABSHIP_FUZZ_SECONDS:-20}"
+fuzz_seconds="${TABSHIP_FUZZ_SECONDS:-10}"
 # Read the list whole: with pipefail, `grep -q` closing the pipe early could fail `rustup`.
 toolchains="$(rustup toolchain list 2>/dev/null || true)"
 if [ "$fuzz_seconds" -gt 0 ] && grep -q '^nightly' <<<"$toolchains"; then

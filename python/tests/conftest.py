@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -68,3 +71,29 @@ def readme_python_block(containing: str, readme: Path = REPO / "README.md") -> s
     found = [b for b in blocks if containing in b]
     assert len(found) == 1, f"{len(found)} README python blocks contain {containing!r}"
     return found[0]
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One local Spark (`local[2]`, loopback only) for every test that needs one: the JVM starts
+    once per run. Its Python workers run this interpreter with the tabship imported here."""
+    pyspark_sql = pytest.importorskip("pyspark.sql")
+    package = str(Path(tabship.__file__).resolve().parents[1])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PYSPARK_PYTHON", sys.executable)
+        mp.setenv("PYTHONPATH", os.pathsep.join([package, os.environ.get("PYTHONPATH", "")]))
+        mp.setenv("SPARK_LOCAL_IP", "127.0.0.1")
+        session = (
+            pyspark_sql.SparkSession.builder.master("local[2]")
+            .appName("tabship-tests")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.shuffle.partitions", "2")
+            .config("spark.local.dir", str(tmp_path_factory.mktemp("spark")))
+            .getOrCreate()
+        )
+        session.sparkContext.setLogLevel("ERROR")
+        yield session
+        session.stop()

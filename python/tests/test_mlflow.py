@@ -341,31 +341,18 @@ def test_mlflow_models_serve_scores_as_in_process(server: str) -> None:
 # pyspark 4.3 warns that it does not fully support pandas 3 (the pinned pandas) on every
 # pandas conversion; this test checks the conversions it uses give exact results.
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
-def test_spark_udf_scores_as_in_process(registered: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pyspark_sql = pytest.importorskip("pyspark.sql")
-    monkeypatch.setenv("SPARK_LOCAL_IP", "127.0.0.1")  # loopback only
-    for name, value in child_env().items():
-        monkeypatch.setenv(name, value)  # inherited by the JVM and its Python workers
+def test_spark_udf_scores_as_in_process(registered: str, spark: Any) -> None:
+    functions = pytest.importorskip("pyspark.sql.functions")
     pipeline = tabship.Pipeline.load(CLASSIFIER)
     x = rows(CLASSIFIER, 2000).reset_index(drop=True)
-    spark = (
-        pyspark_sql.SparkSession.builder.master("local[2]")
-        .config("spark.ui.enabled", "false")
-        .config("spark.local.dir", str(tmp_path / "spark"))  # scratch files in tmp_path, not /tmp
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .getOrCreate()
-    )
-    try:
-        frame = spark.createDataFrame(x.assign(row=np.arange(len(x))))
-        udf = mlflow.pyfunc.spark_udf(spark, registered, env_manager="local")
-        columns = [pyspark_sql.functions.col(c) for c in pipeline.schema]
-        scored = frame.select("row", udf(pyspark_sql.functions.struct(*columns)).alias("out")).select("row", "out.*")
-        # collect(), not toPandas(): pyspark 4.3's toPandas passes pandas 3 a deprecated keyword.
-        got = pd.DataFrame([r.asDict() for r in scored.collect()]).sort_values("row")
-        got = got.drop(columns="row").reset_index(drop=True)
-    finally:
-        spark.stop()
+    spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
+    frame = spark.createDataFrame(x.assign(row=np.arange(len(x))))
+    udf = mlflow.pyfunc.spark_udf(spark, registered, env_manager="local")
+    columns = [functions.col(c) for c in pipeline.schema]
+    scored = frame.select("row", udf(functions.struct(*columns)).alias("out")).select("row", "out.*")
+    # collect(), not toPandas(): pyspark 4.3's toPandas passes pandas 3 a deprecated keyword.
+    got = pd.DataFrame([r.asDict() for r in scored.collect()]).sort_values("row")
+    got = got.drop(columns="row").reset_index(drop=True)
     want = expected(pipeline, x)
     assert isinstance(want, pd.DataFrame)
     assert list(got.columns) == list(want.columns)

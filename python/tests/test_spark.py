@@ -32,26 +32,6 @@ slow = pytest.mark.slow
 ADULT_COLUMNS = list(tabship.Pipeline.load(GOLDEN / "adult_logistic.tabship").schema)
 
 
-@pytest.fixture(scope="module")
-def spark() -> Iterator[SparkSession]:
-    with pytest.MonkeyPatch.context() as mp:
-        # The workers run this interpreter (with its tabship), not whatever `python` is first.
-        mp.setenv("PYSPARK_PYTHON", sys.executable)
-        session = (
-            SparkSession.builder.master("local[2]")
-            .appName("tabship-test-spark")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.shuffle.partitions", "2")
-            .getOrCreate()
-        )
-        session.sparkContext.setLogLevel("ERROR")
-        yield session
-        session.stop()
-
-
 def read_arrow(path: os.PathLike[str]) -> pa.Table:
     """A CSV as Arrow (Spark reads pyarrow Tables without pandas), only empty fields missing."""
     convert = pacsv.ConvertOptions(null_values=[""], strings_can_be_null=True)
