@@ -37,6 +37,7 @@ fn _tabship(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(imports::_import_model, m)?)?;
     m.add_function(wrap_pyfunction!(train::_train_columns, m)?)?;
     m.add_function(wrap_pyfunction!(retrain::_retrain, m)?)?;
+    m.add_function(wrap_pyfunction!(values::_number_as_category, m)?)?;
     m.add("__version__", tabship::VERSION)?;
     m.add(
         "DEFAULT_NA_VALUES",

@@ -169,3 +169,11 @@ impl Field<'_> {
         }
     }
 }
+
+/// A number as the text a categorical column compares it with (the core's
+/// `number_as_category`): what `tabship.onnx.inputs` feeds an exported graph for a number in a
+/// categorical column, so the graph matches it as the pipeline does.
+#[pyfunction]
+pub(crate) fn _number_as_category(x: f64) -> String {
+    number_as_category(x)
+}

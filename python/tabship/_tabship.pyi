@@ -26,6 +26,7 @@ __all__ = [
     "_jensen_shannon",
     "_kolmogorov_sf",
     "_ks",
+    "_number_as_category",
     "_psi",
     "_retrain",
     "_slot_points",
@@ -171,6 +172,7 @@ def _retrain(
     version: str | None = None,
     threads: int | None = None,
 ) -> Pipeline: ...
+def _number_as_category(x: float) -> str: ...
 def _from_parts_json(parts: str, reference_csv: bytes) -> Pipeline: ...
 def _import_model(
     library: str,

@@ -15,27 +15,26 @@ from typing import Any
 
 import numpy as np
 
-from ._tabship import Pipeline
+from ._tabship import Pipeline, _number_as_category
 
 __all__ = ["category_text", "inputs"]
 
 
 def category_text(value: Any) -> str:
-    """A categorical value as the exported graph matches it: text as is, a missing value
-    (``None``, NaN, pandas' ``NA``) as ``""``, a bool as ``"True"``/``"False"``, an integral number as ``"3"`` (not ``"3.0"``)
-    and any other number in its shortest round-trip form, as tabship compares numbers with
-    categories."""
+    """A categorical value as the exported graph matches it, the text the pipeline compares it
+    as: text as is, a missing value (``None``, NaN, pandas' ``NA``) as ``""``, a bool as
+    ``"True"``/``"False"``, an integer as its digits, and any other number formatted by the
+    core itself (``3.0`` as ``"3"``, ``0.1`` as ``"0.1"``)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, str):
         return value
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
-    if isinstance(value, (int, np.integer)):
+    if isinstance(value, (int, np.integer)) and -(2**63) <= value < 2**63:
         return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        number = float(value)
-        return str(int(number)) if number.is_integer() and abs(number) < 2**53 else repr(number)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return _number_as_category(float(value))
     try:
         import pandas as pd
 

@@ -223,6 +223,11 @@ def test_inputs_follow_the_contract() -> None:
     assert feeds["workclass"].tolist() == [[""], ["Private"]]
     assert feeds["age"].dtype == np.float64 and np.isnan(feeds["age"][0, 0]) and feeds["age"].shape == (2, 1)
     assert tabship.onnx.category_text(3.0) == "3" and tabship.onnx.category_text(0.5) == "0.5"
+    # Numbers the core formats unlike Python's repr: the feed must carry the core's text.
+    assert tabship.onnx.category_text(1e16) == "10000000000000000"
+    assert tabship.onnx.category_text(1e-7) == "0.0000001"
+    assert tabship.onnx.category_text(2**70) == tabship._tabship._number_as_category(2.0**70)
+    assert tabship.onnx.category_text(np.int64(-12)) == "-12"
     with pytest.raises(KeyError, match="column `age`"):
         inputs(pipeline, {"workclass": ["Private"]})
 
