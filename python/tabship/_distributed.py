@@ -5,7 +5,7 @@ partition's counts travel without the pipeline that pickling a monitor would car
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -27,11 +27,12 @@ def as_pipeline(pipeline: Pipeline | str | os.PathLike[str]) -> Pipeline:
     )
 
 
-def check_columns(pipeline: Pipeline, columns: Iterable[str]) -> None:
-    """Raises ``SchemaError`` naming every schema column the data lacks (before any work is
-    scheduled: a cluster would otherwise report it from the first task to fail)."""
+def check_columns(schema: Mapping[str, str], columns: Iterable[str]) -> None:
+    """Raises ``SchemaError`` naming every column of ``schema`` (a pipeline's) the data lacks
+    (before any work is scheduled: a cluster would otherwise report it from the first task to
+    fail)."""
     present = set(columns)
-    missing = [(n, k) for n, k in pipeline.schema.items() if n not in present]
+    missing = [(n, k) for n, k in schema.items() if n not in present]
     if not missing:
         return
 
@@ -43,7 +44,7 @@ def check_columns(pipeline: Pipeline, columns: Iterable[str]) -> None:
     raise SchemaError(
         f"missing column{plural} {listed}: the pipeline needs {'them' if plural else 'it'} "
         f"(the data has {len(present)} column{'s' if len(present) != 1 else ''}; schema: "
-        f"{', '.join(pipeline.schema)})",
+        f"{', '.join(schema)})",
         column=missing[0][0],
         expected=what(missing[0][1]),
         received="no such column",

@@ -107,7 +107,7 @@ def predict(
         raise TypeError(f"expected a dask.dataframe.DataFrame, got {type(ddf).__name__}")
     pipeline = as_pipeline(pipeline)
     with_label, proba_names = output_columns(pipeline, proba, label)
-    check_columns(pipeline, ddf.columns)
+    check_columns(pipeline.schema, ddf.columns)
     features = ddf[list(pipeline.schema)]
     label_dtype = _label_dtype(pipeline)
     # The meta is the function's output on the empty meta frame, so its dtypes and index are
@@ -149,7 +149,7 @@ def drift(
     if split_every < 2:
         raise ValueError(f"split_every: expected at least 2, got {split_every}")
     pipeline = as_pipeline(pipeline)
-    check_columns(pipeline, ddf.columns)
+    check_columns(pipeline.schema, ddf.columns)
     check_drift_options(pipeline, options)
     shipped = _shipped(pipeline)
     parts = ddf[list(pipeline.schema)].to_delayed()

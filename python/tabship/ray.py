@@ -108,7 +108,7 @@ def predict(
     pipeline = as_pipeline(pipeline)
     with_label, proba_names = output_columns(pipeline, proba, label)
     names = _columns(dataset)
-    check_columns(pipeline, names)
+    check_columns(pipeline.schema, names)
     if keep_columns:
         added = ([LABEL] if with_label else []) + proba_names
         clash = [n for n in added if n in names]
@@ -145,7 +145,7 @@ def drift(
     if not isinstance(dataset, ray.data.Dataset):
         raise TypeError(f"expected a ray.data.Dataset, got {type(dataset).__name__}")
     pipeline = as_pipeline(pipeline)
-    check_columns(pipeline, _columns(dataset))
+    check_columns(pipeline.schema, _columns(dataset))
     check_drift_options(pipeline, options)
     states = dataset.select_columns(list(pipeline.schema)).map_batches(
         _Observer,

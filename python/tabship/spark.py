@@ -39,6 +39,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
+from ._distributed import check_columns
 from ._errors import SchemaError
 from ._tabship import Pipeline
 
@@ -170,16 +171,7 @@ class PredictUdf:
         if not columns:
             columns = tuple(self.schema)
         if all(isinstance(c, str) for c in columns):
-            missing = [n for n in self.schema if n not in columns]
-            if missing:
-                kind = self.schema[missing[0]]
-                raise SchemaError(
-                    f"missing column `{missing[0]}`: the pipeline needs it as "
-                    f"{'a number' if kind == 'numeric' else 'a category'}"
-                    + (f" (also missing: {', '.join(missing[1:])})" if missing[1:] else ""),
-                    column=missing[0],
-                    expected="a number" if kind == "numeric" else "a category",
-                )
+            check_columns(self.schema, columns)
         # Names are taken literally; nested fields and expressions come as Columns.
         return self._udf(
             F.struct(*[F.col(_quoted(c)) if isinstance(c, str) else c for c in columns])

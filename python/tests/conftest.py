@@ -92,6 +92,12 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.shuffle.partitions", "2")
             .config("spark.local.dir", str(tmp_path_factory.mktemp("spark")))
+            # Task results come back in the status message, never through the block manager:
+            # a collected million-row result stored there was at times dropped before the
+            # driver fetched it (`TaskResultLost (result lost from block manager)`).
+            .config("spark.driver.memory", "2g")
+            .config("spark.rpc.message.maxSize", "512")
+            .config("spark.task.maxDirectResultSize", "512m")
             .getOrCreate()
         )
         session.sparkContext.setLogLevel("ERROR")
