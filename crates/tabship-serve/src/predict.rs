@@ -282,9 +282,10 @@ fn absent_as_missing_request(
     }
 }
 
-/// `/predict` and its `/models/...` forms as a data-plane protocol: the body is the rows.
+/// `/predict` and its `/models/...` forms as a data-plane protocol: the body is the rows (also
+/// GraphQL's, whose resolvers turn a typed input into such a body).
 #[derive(Debug, Clone, Copy)]
-struct JsonPredict;
+pub(crate) struct JsonPredict;
 
 impl crate::infer::Protocol for JsonPredict {
     fn parse(self, bytes: &[u8]) -> Result<Json_, ApiError> {

@@ -16,10 +16,8 @@ use serde_json::{Map, Value as Json, json};
 use super::schema::{ModelNames, Names};
 use crate::auth::{Identity, Scope};
 use crate::error::ApiError;
-use crate::infer::{self, Call, Protocol};
-use crate::predict::{RequestId, parse_json, response_body};
-use crate::registry::LoadedModel;
-use crate::scoring::Scored;
+use crate::infer::{self, Call};
+use crate::predict::{JsonPredict, RequestId};
 use crate::state::AppState;
 
 /// What one HTTP request gives its resolvers.
@@ -32,33 +30,6 @@ pub(crate) struct RequestData {
     /// Predictions made so far: the first takes the request's id, the others fresh ones (each
     /// prediction is remembered for `/feedback` under its own id).
     pub(crate) predictions: AtomicUsize,
-}
-
-/// GraphQL as a data-plane protocol: the body is a `/predict` body built from the typed
-/// input, and the answer is `/predict`'s.
-#[derive(Debug, Clone, Copy)]
-struct GraphQl;
-
-impl Protocol for GraphQl {
-    fn parse(self, bytes: &[u8]) -> Result<Json, ApiError> {
-        parse_json(bytes)
-    }
-
-    fn rows(self, sent: &Arc<Json>, _model: &LoadedModel) -> Result<Arc<Json>, ApiError> {
-        Ok(sent.clone())
-    }
-
-    fn encode(
-        self,
-        model: &LoadedModel,
-        scored: &Scored,
-        _sent: &Json,
-        request_id: &str,
-        username: Option<&str>,
-    ) -> Result<Vec<u8>, ApiError> {
-        serde_json::to_vec(&response_body(model, scored, request_id, username))
-            .map_err(|e| ApiError::internal(e.to_string()))
-    }
 }
 
 /// `ApiError` as a GraphQL error: the message, and in `extensions` the REST code, status and
@@ -382,7 +353,7 @@ async fn predict(
         ..Call::routed(started, rid, data.identity.clone(), None, &data.headers)
     };
     let bytes = serde_json::to_vec(&body).map_err(|e| Error::new(e.to_string()))?;
-    let answer = infer::infer(&data.state, GraphQl, call, &bytes)
+    let answer = infer::infer(&data.state, JsonPredict, call, &bytes)
         .await
         .map_err(|e| {
             to_graphql(e, |f| {
