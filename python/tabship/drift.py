@@ -50,6 +50,7 @@ from ._tabship import (
     _jensen_shannon,
     _kolmogorov_sf,
     _ks,
+    _number_as_category,
     _psi,
     _slot_points,
     _wasserstein,
@@ -356,11 +357,11 @@ def _category(x: Any, row: int) -> str | None:
     if isinstance(x, str):
         return x
     if isinstance(x, bool):
-        return "true" if x else "false"
+        return "True" if x else "False"  # as the pipeline's inputs read a bool category
     if isinstance(x, int):
         return str(x)
     if isinstance(x, float):
-        return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
+        return _number_as_category(x)  # the core's text, as the pipeline's inputs
     raise SchemaError(
         f"row {row + 1}: expected a category (text), got `{x!r}`",
         expected="a category (text)",

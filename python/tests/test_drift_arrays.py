@@ -166,6 +166,12 @@ def test_inputs_of_every_kind() -> None:
     assert ints.to_dict()["distribution"]["categories"] == ["2", "1"]
     live = ints.live_counts(["2", 2.0, 1, "3"])
     assert (live["counts"], live["unknown"]) == ([2, 1], 1)
+    # Booleans and floats read as the pipeline's inputs read them (`True`, `0.0000001`).
+    mixed = np.array([True, False, True, 1e-7, 1e16, 2.5], dtype=object)
+    mixed = drift.profile(mixed, kind="categorical").to_dict()
+    assert sorted(mixed["distribution"]["categories"]) == sorted(
+        ["True", "False", "0.0000001", "10000000000000000", "2.5"]
+    )
     with pytest.raises(tabship.SchemaError, match="1-D"):
         drift.profile(np.zeros((3, 2)))
     with pytest.raises(tabship.SchemaError, match="row 2: expected a number, got `'two'`"):
