@@ -145,13 +145,14 @@ impl Choice for ImputeStrategy {
         ImputeStrategy::Median,
         ImputeStrategy::Mean,
         ImputeStrategy::Constant,
+        ImputeStrategy::Nan,
     ];
     fn choice_name(self) -> &'static str {
         match self {
             ImputeStrategy::Median => "median",
             ImputeStrategy::Mean => "mean",
             ImputeStrategy::Constant => "constant",
-            // Imported models only (not in `ALL`: the trainer's models need numbers).
+            // Missing numbers kept missing: the histogram trees send them down a learned side.
             ImputeStrategy::Nan => "nan",
         }
     }

@@ -23,11 +23,14 @@
 //! - [`data`]: CSV reading with kind inference and overrides, and the data fingerprint.
 //! - [`train`] and [`cross_validate`], with [`TrainOptions`] checked once up front.
 //! - [`linear`]: linear, ridge, lasso and elastic net through smartcore, with export.
+//! - [`boost`]: gradient-boosted trees (logistic, softmax, squared error) on the histogram
+//!   learner, with early stopping.
 //! - [`logistic`]: logistic regression, smartcore's objective and L-BFGS with a real stopping rule.
 //! - [`imbalance`]: class weights and the rules choosing a stored decision threshold.
 //! - [`retrain`]: a champion refitted with its recorded algorithm and options on new rows.
 //! - [`split`]: seeded train/test, stratified and k-fold splits.
 
+pub mod boost;
 pub mod choice;
 pub mod csv_input;
 pub mod data;
@@ -48,9 +51,10 @@ pub mod trees;
 
 pub use choice::{Choice, parse_choice};
 pub use error::{Error, Result};
+pub use boost::BoostSummary;
 pub use imbalance::{ClassWeight, ThresholdRule};
 pub use options::{
-    EncoderOptions, LinearParams, MaxFeatures, MinFrequency, ModelKind, TrainOptions, TreeParams,
+    BoostingParams, EncoderOptions, LinearParams, MaxFeatures, MinFrequency, ModelKind, TrainOptions, TreeParams,
     parse_target_transform,
 };
 pub use retrain::{LabelledRows, RetrainOptions, Retrained, retrain};

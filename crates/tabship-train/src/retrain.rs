@@ -246,7 +246,7 @@ pub fn recorded_options(champion: &Pipeline, options: &RetrainOptions) -> Result
     for spec in &parts.encoders {
         match spec {
             ColumnEncoderSpec::Numeric(n) => {
-                o.encoders.numeric_impute = n.imputation.strategy;
+                o.encoders.numeric_impute = Some(n.imputation.strategy);
                 if n.imputation.strategy == ImputeStrategy::Constant {
                     o.encoders.fill_value = n.imputation.value;
                 }
