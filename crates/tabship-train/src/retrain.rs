@@ -224,7 +224,29 @@ pub fn recorded_options(champion: &Pipeline, options: &RetrainOptions) -> Result
         })?);
     }
     if let Some(n) = r.count("min_samples_leaf")? {
-        o.trees.min_samples_leaf = n as usize;
+        if model == ModelKind::GradientBoosting {
+            o.boosting.min_samples_leaf = n as usize;
+        } else {
+            o.trees.min_samples_leaf = n as usize;
+        }
+    }
+    if let Some(x) = r.float("learning_rate")? {
+        o.boosting.learning_rate = x;
+    }
+    if let Some(n) = r.count("max_leaves")? {
+        o.boosting.max_leaves = n as usize;
+    }
+    if let Some(x) = r.float("min_child_weight")? {
+        o.boosting.min_child_weight = x;
+    }
+    if let Some(x) = r.float("l2")? {
+        o.boosting.l2 = x;
+    }
+    if let Some(n) = r.count("early_stopping_rounds")? {
+        o.boosting.early_stopping_rounds = Some(n as usize);
+    }
+    if let Some(x) = r.float("validation_fraction")? {
+        o.boosting.validation_fraction = x;
     }
     if let Some(n) = r.count("min_samples_split")? {
         o.trees.min_samples_split = n as usize;
