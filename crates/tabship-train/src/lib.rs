@@ -36,6 +36,7 @@ pub mod csv_input;
 pub mod data;
 pub mod encoders;
 mod error;
+mod hist;
 pub mod imbalance;
 pub mod linear;
 pub mod logistic;
@@ -49,13 +50,13 @@ pub mod target;
 mod trainer;
 pub mod trees;
 
+pub use boost::BoostSummary;
 pub use choice::{Choice, parse_choice};
 pub use error::{Error, Result};
-pub use boost::BoostSummary;
 pub use imbalance::{ClassWeight, ThresholdRule};
 pub use options::{
-    BoostingParams, EncoderOptions, LinearParams, MaxFeatures, MinFrequency, ModelKind, TrainOptions, TreeParams,
-    parse_target_transform,
+    BoostingParams, EncoderOptions, LinearParams, MaxFeatures, MinFrequency, ModelKind,
+    TrainOptions, TreeParams, parse_target_transform,
 };
 pub use retrain::{LabelledRows, RetrainOptions, Retrained, retrain};
 pub use trainer::{CvSummary, TrainReport, Trained, cross_validate, train};

@@ -836,7 +836,10 @@ impl TrainOptions {
                     "learning_rate".to_owned(),
                     ParamValue::Float(b.learning_rate),
                 );
-                h.insert("max_leaves".to_owned(), ParamValue::Int(b.max_leaves as i64));
+                h.insert(
+                    "max_leaves".to_owned(),
+                    ParamValue::Int(b.max_leaves as i64),
+                );
                 h.insert(
                     "min_samples_leaf".to_owned(),
                     ParamValue::Int(b.min_samples_leaf as i64),
@@ -847,7 +850,10 @@ impl TrainOptions {
                 );
                 h.insert("l2".to_owned(), ParamValue::Float(b.l2));
                 if let Some(n) = b.early_stopping_rounds {
-                    h.insert("early_stopping_rounds".to_owned(), ParamValue::Int(n as i64));
+                    h.insert(
+                        "early_stopping_rounds".to_owned(),
+                        ParamValue::Int(n as i64),
+                    );
                     h.insert(
                         "validation_fraction".to_owned(),
                         ParamValue::Float(b.validation_fraction),

@@ -273,13 +273,8 @@ fn fit_parts(
                     .as_ref()
                     .map(|w| w.weights(classes, &y))
                     .transpose()?;
-                let boosted = boost::fit_classifier(
-                    &x,
-                    &y,
-                    classes.len(),
-                    weights.as_deref(),
-                    options,
-                )?;
+                let boosted =
+                    boost::fit_classifier(&x, &y, classes.len(), weights.as_deref(), options)?;
                 boosting = Some(boosted.summary);
                 Model::TreeEnsemble(boosted.ensemble)
             } else if model.is_tree() {

@@ -4,8 +4,8 @@ use std::io::{IsTerminal, Write};
 
 use tabship_train::data::{KindOverrides, read_csv_with};
 use tabship_train::{
-    BoostingParams, ClassWeight, EncoderOptions, LinearParams, MaxFeatures, ThresholdRule, TrainOptions,
-    TreeParams, cross_validate, parse_target_transform, train,
+    BoostingParams, ClassWeight, EncoderOptions, LinearParams, MaxFeatures, ThresholdRule,
+    TrainOptions, TreeParams, cross_validate, parse_target_transform, train,
 };
 
 use crate::cli::TrainArgs;
@@ -178,7 +178,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
         report.fit_seconds
     )
     .map_err(w)?;
-    if let Some(note) = report.boosting.as_ref().and_then(|b| b.early_stopping_note()) {
+    if let Some(note) = report
+        .boosting
+        .as_ref()
+        .and_then(|b| b.early_stopping_note())
+    {
         writeln!(out, "{note}").map_err(w)?;
     }
     if pipeline.drift_profile().is_some() {

@@ -21,10 +21,10 @@ mod tests;
 use ndarray::{Array2, Axis};
 use tabship::model::TreeEnsemble;
 
+use crate::Result;
 use crate::hist::GrowOptions;
 use crate::options::TrainOptions;
 use crate::split::{Split, stratified_split, train_test_split};
-use crate::Result;
 use loss::{Labels, Objective};
 use rounds::{RoundOptions, Rounds, Validation, boost};
 
@@ -64,7 +64,9 @@ pub(crate) struct Boosted {
     pub ensemble: TreeEnsemble,
     /// How it went.
     pub summary: BoostSummary,
-    /// The fitted rounds (the training rows' margins among them).
+    /// The fitted rounds (the training rows' margins among them, which the tests check the
+    /// saved model against).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub rounds: Rounds,
 }
 
@@ -108,7 +110,8 @@ fn fit(
             split.test.sort_unstable();
             let pick_weights =
                 |rows: &[usize]| weights.map(|w| rows.iter().map(|&r| w[r]).collect::<Vec<_>>());
-            let (fit_weights, held_weights) = (pick_weights(&split.train), pick_weights(&split.test));
+            let (fit_weights, held_weights) =
+                (pick_weights(&split.train), pick_weights(&split.test));
             let fit_x = x.select(Axis(0), &split.train);
             let held_x = x.select(Axis(0), &split.test);
             match labels {
@@ -204,11 +207,25 @@ pub(crate) fn fit_classifier(
     };
     let weights: Option<Vec<f64>> = class_weights.map(|w| y.iter().map(|&c| w[c]).collect());
     let split = validation_split(options, y.len(), Some(y))?;
-    fit(x, Labels::Classes(y), weights.as_deref(), objective, split, options)
+    fit(
+        x,
+        Labels::Classes(y),
+        weights.as_deref(),
+        objective,
+        split,
+        options,
+    )
 }
 
 /// Fits a boosted regressor (squared error) on encoded rows `x` and targets `y`.
 pub(crate) fn fit_regressor(x: &Array2<f64>, y: &[f64], options: &TrainOptions) -> Result<Boosted> {
     let split = validation_split(options, y.len(), None)?;
-    fit(x, Labels::Values(y), None, Objective::SquaredError, split, options)
+    fit(
+        x,
+        Labels::Values(y),
+        None,
+        Objective::SquaredError,
+        split,
+        options,
+    )
 }

@@ -67,7 +67,11 @@ pub(crate) fn leaf_of(tree: &TreeSpec, x: ndarray::ArrayView1<'_, f64>) -> usize
         } else {
             v <= tree.threshold.0[i]
         };
-        i = if left { tree.left.0[i] } else { tree.right.0[i] } as usize;
+        i = if left {
+            tree.left.0[i]
+        } else {
+            tree.right.0[i]
+        } as usize;
     }
 }
 
@@ -94,8 +98,7 @@ pub(crate) fn boost(
     let mut grad = vec![0f32; n * groups];
     let mut hess = vec![0f32; n * groups];
     let mut trees = Vec::with_capacity(options.rounds * groups);
-    let mut validation_margins =
-        validation.map(|v| vec![base_score; v.x.nrows() * groups]);
+    let mut validation_margins = validation.map(|v| vec![base_score; v.x.nrows() * groups]);
     // (round count, loss, training margins) of the best round so far.
     let mut best: Option<(usize, f64, Vec<f64>)> = None;
     let mut rounds_fitted = 0;
@@ -108,7 +111,13 @@ pub(crate) fn boost(
                 ..options.grow.clone()
             };
             let span = group * n..(group + 1) * n;
-            let grown = grow(&binned, &grad[span.clone()], &hess[span], &rows, &grow_options);
+            let grown = grow(
+                &binned,
+                &grad[span.clone()],
+                &hess[span],
+                &rows,
+                &grow_options,
+            );
             let mut spec = grown.spec;
             for value in spec.leaf_values.0.iter_mut() {
                 *value *= options.learning_rate;

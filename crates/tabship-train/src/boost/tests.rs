@@ -101,7 +101,13 @@ fn base_scores_are_the_weighted_log_odds_the_mean_and_zero() {
 
 /// `n` rows of `features` uniform numbers; the class depends on the first two (with noise
 /// `flip` of the labels flipped).
-fn classification_data(n: usize, features: usize, classes: usize, flip: f64, seed: u64) -> (Array2<f64>, Vec<usize>) {
+fn classification_data(
+    n: usize,
+    features: usize,
+    classes: usize,
+    flip: f64,
+    seed: u64,
+) -> (Array2<f64>, Vec<usize>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let x = Array2::from_shape_fn((n, features), |_| rng.random_range(0.0..1.0));
     let y = (0..n)
@@ -260,10 +266,13 @@ fn batch(n: usize) -> Batch {
         })
         .collect();
     let colours = ["red", "green", "blue"];
-    let c: Vec<Option<&str>> = (0..n).map(|_| Some(colours[rng.random_range(0..3)])).collect();
+    let c: Vec<Option<&str>> = (0..n)
+        .map(|_| Some(colours[rng.random_range(0..3)]))
+        .collect();
     let y: Vec<Option<String>> = (0..n)
         .map(|r| {
-            let v = if a[r].is_nan() { 5.0 } else { a[r] } + if c[r] == Some("red") { 3.0 } else { 0.0 };
+            let v = if a[r].is_nan() { 5.0 } else { a[r] }
+                + if c[r] == Some("red") { 3.0 } else { 0.0 };
             Some(format!("k{}", ((v / 13.0) * 3.0).floor().min(2.0)))
         })
         .collect();
@@ -293,7 +302,13 @@ fn the_saved_model_predicts_the_boosters_probabilities_to_the_bit() {
                 unreachable!()
             };
             let y2: Vec<Option<&str>> = (0..y.len())
-                .map(|r| Some(if y.get(r) == Some("k0") { "k0" } else { "other" }))
+                .map(|r| {
+                    Some(if y.get(r) == Some("k0") {
+                        "k0"
+                    } else {
+                        "other"
+                    })
+                })
                 .collect();
             let mut columns: Vec<(String, ColumnValues)> = ["a", "c"]
                 .iter()
@@ -322,7 +337,10 @@ fn the_saved_model_predicts_the_boosters_probabilities_to_the_bit() {
         .unwrap()
         .take(order);
         let x = pipeline.encoder().encode_dense(&features).unwrap();
-        assert!(x.iter().any(|v| v.is_nan()), "missing numbers reach the trees as NaN");
+        assert!(
+            x.iter().any(|v| v.is_nan()),
+            "missing numbers reach the trees as NaN"
+        );
         let crate::target::Target::Classes { y, .. } =
             crate::target::prepare("y", data.column("y").unwrap(), None)
                 .unwrap()
