@@ -33,6 +33,7 @@ pub mod csv_input;
 pub mod data;
 pub mod encoders;
 mod error;
+mod hist;
 pub mod imbalance;
 pub mod linear;
 pub mod logistic;
