@@ -15,7 +15,7 @@ pub fn fit_numeric(values: &[f64], options: &EncoderOptions, scale: bool) -> Col
     let mut present: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
     let fill = match options.numeric_impute {
         ImputeStrategy::Constant => options.fill_value,
-        // Not offered by the trainer (its models need numbers); stored as the spec says.
+        // Missing numbers stay NaN (histogram trees); the fill value is unused.
         ImputeStrategy::Nan => 0.0,
         _ if present.is_empty() => 0.0,
         ImputeStrategy::Mean => present.iter().sum::<f64>() / present.len() as f64,

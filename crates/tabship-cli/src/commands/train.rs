@@ -4,8 +4,8 @@ use std::io::{IsTerminal, Write};
 
 use tabship_train::data::{KindOverrides, read_csv_with};
 use tabship_train::{
-    ClassWeight, EncoderOptions, LinearParams, MaxFeatures, ThresholdRule, TrainOptions,
-    TreeParams, cross_validate, parse_target_transform, train,
+    ClassWeight, DEFAULT_TREE_LEARNER, EncoderOptions, LinearParams, MaxFeatures, ThresholdRule,
+    TrainOptions, TreeParams, cross_validate, parse_target_transform, train,
 };
 
 use crate::cli::TrainArgs;
@@ -50,6 +50,8 @@ fn options(args: &TrainArgs) -> Result<TrainOptions> {
         threads: args
             .threads
             .unwrap_or_else(crate::commands::default_threads),
+        learner: args.tree_learner.unwrap_or(DEFAULT_TREE_LEARNER),
+        max_bins: args.max_bins,
     };
     o.test_fraction = args.test_fraction;
     o.seed = args.seed;

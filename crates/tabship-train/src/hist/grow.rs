@@ -34,6 +34,10 @@ pub(crate) struct Grown {
     /// Values per leaf in `leaf_stats`.
     pub stride: usize,
     /// For each entry of the rows grown on (same order), the leaf it reached.
+    #[cfg_attr(
+        not(test),
+        allow(dead_code, reason = "called by gradient boosting (i17-boost)")
+    )]
     pub row_leaf: Vec<u32>,
 }
 
@@ -66,13 +70,12 @@ struct Node {
 struct Pending {
     id: u32,
     depth: u16,
-    totals: Vec<f64>,
     hist: Option<Histogram>,
     chosen: Chosen,
 }
 
 /// SplitMix64's finaliser: decorrelates the per-node seeds.
-fn mix(mut z: u64) -> u64 {
+pub(crate) fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -226,7 +229,6 @@ impl Grower<'_> {
         Some(Pending {
             id,
             depth,
-            totals,
             hist,
             chosen,
         })

@@ -13,6 +13,10 @@ use super::bins::BinnedMatrix;
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Targets<'a> {
     /// Gradient boosting: one gradient and one hessian per row.
+    #[cfg_attr(
+        not(test),
+        allow(dead_code, reason = "called by gradient boosting (i17-boost)")
+    )]
     Gradients {
         /// First derivatives of the loss.
         grad: &'a [f32],

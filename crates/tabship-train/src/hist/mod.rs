@@ -9,11 +9,8 @@
 //! on the thread count. Threads take whole features when a histogram is built, and every sum runs
 //! over a node's rows in their stored order.
 
-// The contract's `grow` is called by gradient boosting (branch i17-boost); until the forests
-// land, parts of the learner are reached only from tests.
-#![allow(dead_code)]
-
 pub(crate) mod bins;
+pub mod forest;
 mod grow;
 pub(crate) mod histogram;
 pub(crate) mod split;
@@ -50,6 +47,10 @@ pub(crate) struct GrowOptions {
 }
 
 /// Per leaf: summed gradient, summed hessian, row count.
+#[cfg_attr(
+    not(test),
+    allow(dead_code, reason = "called by gradient boosting (i17-boost)")
+)]
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct LeafSums {
     /// Summed gradient.
@@ -63,6 +64,10 @@ pub(crate) struct LeafSums {
 /// A grown tree. `spec` is a core TreeSpec on the ENCODED feature indices with real-valued
 /// thresholds (`x <= threshold` goes left; `missing_left` set per node from the learned
 /// direction), `leaf_values` = the Newton step −G/(H + l2) per leaf, `leaf_class` empty.
+#[cfg_attr(
+    not(test),
+    allow(dead_code, reason = "called by gradient boosting (i17-boost)")
+)]
 #[derive(Debug, Clone)]
 pub(crate) struct GrownTree {
     /// The tree.
@@ -75,6 +80,10 @@ pub(crate) struct GrownTree {
 
 /// Grows one tree on `rows` (may repeat a row: bootstrap) fitting the gradient statistics.
 /// `grad` and `hess` hold one value per matrix row (`m.n_rows()`), indexed by row.
+#[cfg_attr(
+    not(test),
+    allow(dead_code, reason = "called by gradient boosting (i17-boost)")
+)]
 pub(crate) fn grow(
     m: &BinnedMatrix,
     grad: &[f32],
