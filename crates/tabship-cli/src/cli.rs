@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tabship::Task;
 use tabship::encode::{CategoricalMissing, CategoryEncoding, ImputeStrategy};
-use tabship_train::{Choice, ModelKind, parse_choice};
+use tabship_train::{Choice, ModelKind, TreeLearner, parse_choice};
 
 use crate::csv_args::CsvArgs;
 
@@ -368,9 +368,9 @@ pub struct TrainArgs {
     /// Missing categories: their own slot, or the most frequent category.
     #[arg(long, value_parser = choice::<CategoricalMissing>(), default_value = "slot")]
     pub categorical_missing: CategoricalMissing,
-    /// Missing numbers are filled with the training median, mean, or --fill-value, or kept
-    /// missing (`nan`: gradient boosting sends them down a learned side) [default: nan for
-    /// gradient-boosting, median otherwise].
+    /// Missing numbers are filled with the training median, mean, or --fill-value; `nan` keeps
+    /// them missing (histogram trees and gradient boosting: a bin of their own, sent to a
+    /// learned side) [default: nan for gradient-boosting, median otherwise].
     #[arg(long, value_parser = choice::<ImputeStrategy>())]
     pub impute: Option<ImputeStrategy>,
     /// The constant for --impute constant.
@@ -428,6 +428,13 @@ pub struct TrainArgs {
     /// Features a forest tries per split: sqrt, all, a count or a fraction.
     #[arg(long, default_value = "sqrt")]
     pub max_features: String,
+    /// The learner of decision-tree, random-forest and extra-trees: `hist` (binned features,
+    /// every task, missing values) or `smartcore` (exact) [default: smartcore].
+    #[arg(long, value_parser = choice::<TreeLearner>())]
+    pub tree_learner: Option<TreeLearner>,
+    /// Bins per feature of the histogram learner, the missing bin included (2..=255).
+    #[arg(long, default_value_t = 255)]
+    pub max_bins: usize,
     /// Threads for fitting forests and for batch prediction [default: all cores].
     #[arg(long)]
     pub threads: Option<usize>,

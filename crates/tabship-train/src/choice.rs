@@ -7,7 +7,7 @@
 use tabship::Task;
 use tabship::encode::{CategoricalMissing, CategoryEncoding, ImputeStrategy};
 
-use crate::options::ModelKind;
+use crate::options::{ModelKind, TreeLearner};
 use crate::{Error, Result};
 
 /// A training option taking one name from a closed set.
@@ -107,6 +107,14 @@ impl Choice for ModelKind {
     }
 }
 
+impl Choice for TreeLearner {
+    const OPTION: &'static str = "tree-learner";
+    const ALL: &'static [Self] = &[TreeLearner::Hist, TreeLearner::Smartcore];
+    fn choice_name(self) -> &'static str {
+        self.name()
+    }
+}
+
 impl Choice for Task {
     const OPTION: &'static str = "task";
     const ALL: &'static [Self] = &[Task::Classification, Task::Regression];
@@ -152,7 +160,7 @@ impl Choice for ImputeStrategy {
             ImputeStrategy::Median => "median",
             ImputeStrategy::Mean => "mean",
             ImputeStrategy::Constant => "constant",
-            // Missing numbers kept missing: the histogram trees send them down a learned side.
+            // Missing numbers reach the model as NaN: histogram trees only (`validate`).
             ImputeStrategy::Nan => "nan",
         }
     }
@@ -172,6 +180,7 @@ mod tests {
         }
         check::<ModelKind>();
         check::<Task>();
+        check::<TreeLearner>();
         check::<CategoryEncoding>();
         check::<CategoricalMissing>();
         check::<ImputeStrategy>();

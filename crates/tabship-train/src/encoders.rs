@@ -18,7 +18,7 @@ pub fn fit_numeric(values: &[f64], options: &EncoderOptions, scale: bool) -> Col
     let strategy = options.numeric_impute.unwrap_or(ImputeStrategy::Median);
     let fill = match strategy {
         ImputeStrategy::Constant => options.fill_value,
-        // Missing stays missing (NaN reaches the trees); the value is not used.
+        // Missing numbers stay NaN (histogram trees); the fill value is unused.
         ImputeStrategy::Nan => 0.0,
         _ if present.is_empty() => 0.0,
         ImputeStrategy::Mean => present.iter().sum::<f64>() / present.len() as f64,

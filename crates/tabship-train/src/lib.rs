@@ -55,8 +55,8 @@ pub use choice::{Choice, parse_choice};
 pub use error::{Error, Result};
 pub use imbalance::{ClassWeight, ThresholdRule};
 pub use options::{
-    BoostingParams, EncoderOptions, LinearParams, MaxFeatures, MinFrequency, ModelKind,
-    TrainOptions, TreeParams, parse_target_transform,
+    BoostingParams, DEFAULT_TREE_LEARNER, EncoderOptions, LinearParams, MaxFeatures, MinFrequency,
+    ModelKind, TrainOptions, TreeLearner, TreeParams, parse_target_transform,
 };
 pub use retrain::{LabelledRows, RetrainOptions, Retrained, retrain};
 pub use trainer::{CvSummary, TrainReport, Trained, cross_validate, train};

@@ -29,7 +29,8 @@ pub enum ModelKind {
     DecisionTree,
     /// Random forest (classification or regression).
     RandomForest,
-    /// Extra trees (regression; smartcore has no extra-trees classifier).
+    /// Extra trees (regression; classification with the histogram learner, as smartcore has no
+    /// extra-trees classifier).
     ExtraTrees,
     /// Gradient-boosted trees on the histogram learner (classification and regression).
     GradientBoosting,
@@ -68,7 +69,11 @@ impl ModelKind {
     pub fn supports(self, task: Task) -> bool {
         match self {
             ModelKind::Logistic => task == Task::Classification,
-            ModelKind::DecisionTree | ModelKind::RandomForest | ModelKind::GradientBoosting => true,
+            // Extra trees classify with the histogram learner only (checked in `validate_for`).
+            ModelKind::DecisionTree
+            | ModelKind::RandomForest
+            | ModelKind::ExtraTrees
+            | ModelKind::GradientBoosting => true,
             _ => task == Task::Regression,
         }
     }
@@ -307,8 +312,43 @@ impl fmt::Display for MaxFeatures {
     }
 }
 
-/// smartcore's settings for trees and forests (kebab-case fields; absent ones keep their
-/// defaults).
+/// Which learner grows decision trees, random forests and extra trees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TreeLearner {
+    /// tabship's histogram learner ([`crate::hist`]-based): features binned once, classification
+    /// and regression for every tree model, missing values (`--impute nan`) with learned sides.
+    Hist,
+    /// smartcore's exact trees (extra trees for regression only).
+    Smartcore,
+}
+
+impl TreeLearner {
+    /// The CLI name.
+    pub fn name(self) -> &'static str {
+        match self {
+            TreeLearner::Hist => "hist",
+            TreeLearner::Smartcore => "smartcore",
+        }
+    }
+}
+
+impl fmt::Display for TreeLearner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for TreeLearner {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        crate::choice::parse_choice(s)
+    }
+}
+
+/// The default tree learner (see `benches/hist/README.md` for the accuracy table behind it).
+pub const DEFAULT_TREE_LEARNER: TreeLearner = TreeLearner::Smartcore;
+
+/// Settings for trees and forests (kebab-case fields; absent ones keep their defaults).
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
 pub struct TreeParams {
@@ -328,6 +368,12 @@ pub struct TreeParams {
     pub seed: u64,
     /// Trees fitted at once (default: the machine's available parallelism).
     pub threads: usize,
+    /// The learner growing the trees (default [`DEFAULT_TREE_LEARNER`]).
+    #[serde(deserialize_with = "crate::choice::deserialize")]
+    pub learner: TreeLearner,
+    /// Bins per feature of the histogram learner, its missing bin included (2..=255, default
+    /// 255).
+    pub max_bins: usize,
 }
 
 impl TreeParams {
@@ -348,6 +394,8 @@ impl Default for TreeParams {
             max_features: MaxFeatures::Sqrt,
             seed: 42,
             threads: std::thread::available_parallelism().map_or(1, usize::from),
+            learner: DEFAULT_TREE_LEARNER,
+            max_bins: 255,
         }
     }
 }
@@ -680,6 +728,34 @@ impl TrainOptions {
                 format!("must be at least 2, got {}", t.min_samples_split),
             );
         }
+        if !(2..=255).contains(&t.max_bins) {
+            return invalid(
+                "max-bins",
+                format!("must be in 2..=255, got {}", t.max_bins),
+            );
+        }
+        if self.encoders.numeric_impute == Some(ImputeStrategy::Nan) {
+            let hist_trees = self.model == Some(ModelKind::GradientBoosting)
+                || (self.model.is_some_and(ModelKind::is_tree) && t.learner == TreeLearner::Hist);
+            if !hist_trees {
+                return invalid(
+                    "impute",
+                    format!(
+                        "`nan` passes missing numbers to the model, which only the histogram \
+                         tree learner takes (--model gradient-boosting, or decision-tree, \
+                         random-forest or extra-trees with --tree-learner hist); this run fits {} \
+                         with {}",
+                        self.model
+                            .map_or("the task's default model".to_owned(), |m| format!("`{m}`")),
+                        if self.model.is_some_and(ModelKind::is_tree) {
+                            format!("--tree-learner {}", t.learner)
+                        } else {
+                            "a model that needs numbers".to_owned()
+                        }
+                    ),
+                );
+            }
+        }
         if self.model == Some(ModelKind::DecisionTree) && t.max_features != MaxFeatures::Sqrt {
             return invalid(
                 "max-features",
@@ -767,15 +843,13 @@ impl TrainOptions {
                 );
             }
         }
-        if self.encoders.impute_for(model) == ImputeStrategy::Nan
-            && model != ModelKind::GradientBoosting
+        if model == ModelKind::ExtraTrees
+            && task == Some(Task::Classification)
+            && self.trees.learner == TreeLearner::Smartcore
         {
             return invalid(
-                "impute",
-                format!(
-                    "`nan` keeps missing numbers missing, which only the histogram trees of \
-                     gradient-boosting take; `{model}` needs numbers (use median, mean or constant)"
-                ),
+                "model",
+                "smartcore has no extra-trees classifier; use --tree-learner hist".to_owned(),
             );
         }
         if model == ModelKind::GradientBoosting && self.boosting.early_stopping_rounds.is_some() {
@@ -880,6 +954,13 @@ impl TrainOptions {
                     "min_samples_split".to_owned(),
                     ParamValue::Int(t.min_samples_split as i64),
                 );
+                h.insert(
+                    "tree_learner".to_owned(),
+                    ParamValue::Text(t.learner.name().to_owned()),
+                );
+                if t.learner == TreeLearner::Hist {
+                    h.insert("max_bins".to_owned(), ParamValue::Int(t.max_bins as i64));
+                }
             }
         }
         if matches!(model, ModelKind::Linear | ModelKind::Ridge) {

@@ -17,7 +17,7 @@ use tabship::{ColumnKind, ParamValue, Pipeline, RetrainedFrom, TrainingInfo};
 
 use crate::csv_input::CsvOptions;
 use crate::data::{KindOverrides, read_text_rows, text_rows_to_batch};
-use crate::options::{MaxFeatures, MinFrequency, ModelKind, TrainOptions};
+use crate::options::{MaxFeatures, MinFrequency, ModelKind, TrainOptions, TreeLearner};
 use crate::trainer::{Trained, train};
 use crate::{ClassWeight, Error, Result, ThresholdRule};
 
@@ -250,6 +250,13 @@ pub fn recorded_options(champion: &Pipeline, options: &RetrainOptions) -> Result
     }
     if let Some(n) = r.count("min_samples_split")? {
         o.trees.min_samples_split = n as usize;
+    }
+    // Trees recorded before the histogram learner existed were all smartcore's.
+    o.trees.learner = r
+        .parsed::<TreeLearner>("tree_learner")?
+        .unwrap_or(TreeLearner::Smartcore);
+    if let Some(n) = r.count("max_bins")? {
+        o.trees.max_bins = n as usize;
     }
     if let Some(threads) = options.threads {
         o.trees.threads = threads;

@@ -13,11 +13,12 @@ use tabship::{
 use crate::boost::{self, BoostSummary};
 use crate::data::{convert_column, fingerprint};
 use crate::encoders::fit_column;
+use crate::hist;
 use crate::imbalance::{choose_threshold, find_class};
 use crate::linear::FittedRegressor;
 use crate::logistic::FittedLogistic;
 use crate::missing::{apply_na_values, numeric_except_texts};
-use crate::options::{ModelKind, TrainOptions};
+use crate::options::{ModelKind, TrainOptions, TreeLearner};
 use crate::split::{Split, k_fold, stratified_split, train_test_split};
 use crate::target::{PreparedTarget, Target, prepare};
 use crate::trees;
@@ -278,13 +279,15 @@ fn fit_parts(
                 boosting = Some(boosted.summary);
                 Model::TreeEnsemble(boosted.ensemble)
             } else if model.is_tree() {
-                Model::TreeEnsemble(trees::fit_classifier(
-                    model,
-                    &x,
-                    &y,
-                    classes.len(),
-                    &tree_params(options),
-                )?)
+                let params = tree_params(options);
+                Model::TreeEnsemble(match params.learner {
+                    TreeLearner::Hist => {
+                        hist::forest::fit_classifier(model, &x, &y, classes.len(), &params)?
+                    }
+                    TreeLearner::Smartcore => {
+                        trees::fit_classifier(model, &x, &y, classes.len(), &params)?
+                    }
+                })
             } else {
                 let weights = options
                     .class_weight
@@ -323,7 +326,11 @@ fn fit_parts(
                 boosting = Some(boosted.summary);
                 Model::TreeEnsemble(boosted.ensemble)
             } else if model.is_tree() {
-                Model::TreeEnsemble(trees::fit_regressor(model, &x, &y, &tree_params(options))?)
+                let params = tree_params(options);
+                Model::TreeEnsemble(match params.learner {
+                    TreeLearner::Hist => hist::forest::fit_regressor(model, &x, &y, &params)?,
+                    TreeLearner::Smartcore => trees::fit_regressor(model, &x, &y, &params)?,
+                })
             } else {
                 Model::LinearRegression(
                     FittedRegressor::fit(model, &x, &y, &options.linear)?.export(),

@@ -4,8 +4,8 @@ use std::io::{IsTerminal, Write};
 
 use tabship_train::data::{KindOverrides, read_csv_with};
 use tabship_train::{
-    BoostingParams, ClassWeight, EncoderOptions, LinearParams, MaxFeatures, ThresholdRule,
-    TrainOptions, TreeParams, cross_validate, parse_target_transform, train,
+    BoostingParams, ClassWeight, DEFAULT_TREE_LEARNER, EncoderOptions, LinearParams, MaxFeatures,
+    ThresholdRule, TrainOptions, TreeParams, cross_validate, parse_target_transform, train,
 };
 
 use crate::cli::TrainArgs;
@@ -52,6 +52,8 @@ fn options(args: &TrainArgs) -> Result<TrainOptions> {
         threads: args
             .threads
             .unwrap_or_else(crate::commands::default_threads),
+        learner: args.tree_learner.unwrap_or(DEFAULT_TREE_LEARNER),
+        max_bins: args.max_bins,
     };
     o.boosting = BoostingParams {
         learning_rate: args.learning_rate,

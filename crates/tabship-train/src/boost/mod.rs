@@ -28,9 +28,6 @@ use crate::split::{Split, stratified_split, train_test_split};
 use loss::{Labels, Objective};
 use rounds::{RoundOptions, Rounds, Validation, boost};
 
-/// The histogram learner's bins per feature when the options do not say.
-pub(crate) const DEFAULT_MAX_BINS: usize = 255;
-
 /// How a boosted fit went, for the training report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BoostSummary {
@@ -76,7 +73,7 @@ fn round_options(options: &TrainOptions) -> RoundOptions {
     RoundOptions {
         rounds: t.n_trees,
         learning_rate: b.learning_rate,
-        max_bins: DEFAULT_MAX_BINS,
+        max_bins: t.max_bins,
         grow: GrowOptions {
             max_depth: t.max_depth,
             max_leaves: Some(b.max_leaves),
