@@ -44,6 +44,7 @@ pub(crate) struct Rounds {
     pub trees: Vec<TreeSpec>,
     /// The training rows' margins after the kept trees (`margins[row * groups + group]`), summed
     /// as the core sums: the base score, then each tree's leaf in tree order, in `f64`.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub margins: Vec<f64>,
     /// Rounds fitted (more than kept when early stopping went past the best round).
     pub rounds_fitted: usize,
