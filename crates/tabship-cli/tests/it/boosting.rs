@@ -33,18 +33,32 @@ fn boosted_model_trains_reports_exports_and_profiles() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(report["model"], "gradient-boosting");
     let b = &report["boosting"];
-    let (fitted, kept) = (b["rounds_fitted"].as_u64().unwrap(), b["rounds_kept"].as_u64().unwrap());
+    let (fitted, kept) = (
+        b["rounds_fitted"].as_u64().unwrap(),
+        b["rounds_kept"].as_u64().unwrap(),
+    );
     assert_eq!(fitted, kept + 5, "{b}");
     assert_eq!(b["loss"], "log loss");
-    assert!(b["validation_loss"].as_f64().is_some_and(|l| l < 0.4), "{b}");
-    assert!(report["metrics"]["accuracy"].as_f64().unwrap() > 0.85, "{report}");
+    assert!(
+        b["validation_loss"].as_f64().is_some_and(|l| l < 0.4),
+        "{b}"
+    );
+    assert!(
+        report["metrics"]["accuracy"].as_f64().unwrap() > 0.85,
+        "{report}"
+    );
 
     let onnx = dir.path().join("adult.onnx");
     let out = tabship(&["export", path(&model), "--onnx", path(&onnx)]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(std::fs::metadata(&onnx).expect("written").len() > 0);
 
-    let out = tabship(&["drift", path(&model), &testdata("adult_sample.csv"), "--json"]);
+    let out = tabship(&[
+        "drift",
+        path(&model),
+        &testdata("adult_sample.csv"),
+        "--json",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let drift: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(drift["drifted"], false, "{drift}");

@@ -1,11 +1,11 @@
 //! Gradient boosting end to end: holdout metrics on the repo's datasets, early stopping,
 //! class weights, cross-validation, retraining and the saved model's round trip.
 
-use tabship::{Model, ParamValue, Pipeline, Predictions};
 use tabship::model::{Combination, Link};
+use tabship::{Model, ParamValue, Pipeline, Predictions};
 use tabship_train::{
-    ClassWeight, ModelKind, RetrainOptions, TrainOptions, cross_validate, retrain::recorded_options,
-    train,
+    ClassWeight, ModelKind, RetrainOptions, TrainOptions, cross_validate,
+    retrain::recorded_options, train,
 };
 
 use crate::testdata;
@@ -34,7 +34,10 @@ fn adult_binary_holdout_is_sane_and_saved_as_a_logistic_sum() {
         panic!("summed")
     };
     assert_eq!(link, Link::Logistic);
-    assert!(base_score < 0.0, "fewer rows earn >50K: negative log-odds, got {base_score}");
+    assert!(
+        base_score < 0.0,
+        "fewer rows earn >50K: negative log-odds, got {base_score}"
+    );
     let h = &trained.pipeline.training().hyperparameters;
     assert_eq!(h["learning_rate"], ParamValue::Float(0.1));
     assert_eq!(h["max_leaves"], ParamValue::Int(31));
@@ -50,7 +53,11 @@ fn iris_multiclass_holdout_is_sane_with_one_tree_per_class_and_round() {
     o.trees.n_trees = 50;
     o.boosting.min_samples_leaf = 5;
     let trained = train(&testdata("iris.csv"), &o).unwrap();
-    assert!(trained.report.metrics["accuracy"] > 0.9, "{:?}", trained.report.metrics);
+    assert!(
+        trained.report.metrics["accuracy"] > 0.9,
+        "{:?}",
+        trained.report.metrics
+    );
     let Model::TreeEnsemble(e) = &trained.pipeline.to_parts().model else {
         panic!("trees")
     };
@@ -64,10 +71,17 @@ fn iris_multiclass_holdout_is_sane_with_one_tree_per_class_and_round() {
 #[test]
 fn diamonds_regression_holdout_is_sane() {
     let trained = train(&testdata("diamonds_sample.csv"), &boosting("price")).unwrap();
-    assert!(trained.report.metrics["r2"] > 0.95, "{:?}", trained.report.metrics);
+    assert!(
+        trained.report.metrics["r2"] > 0.95,
+        "{:?}",
+        trained.report.metrics
+    );
     assert!(matches!(
         combination(&trained.pipeline),
-        Combination::Sum { link: Link::Identity, .. }
+        Combination::Sum {
+            link: Link::Identity,
+            ..
+        }
     ));
 }
 
@@ -79,9 +93,15 @@ fn early_stopping_reports_the_kept_round_and_keeps_its_trees() {
     o.boosting.early_stopping_rounds = Some(5);
     let trained = train(&testdata("adult_sample.csv"), &o).unwrap();
     let b = trained.report.boosting.clone().expect("a boosting summary");
-    assert!(b.rounds_kept < b.rounds_fitted && b.rounds_fitted < 400, "{b:?}");
+    assert!(
+        b.rounds_kept < b.rounds_fitted && b.rounds_fitted < 400,
+        "{b:?}"
+    );
     assert_eq!(b.rounds_fitted, b.rounds_kept + 5);
-    assert!(b.validation_loss.is_some_and(|l| l > 0.0 && l < 0.4), "{b:?}");
+    assert!(
+        b.validation_loss.is_some_and(|l| l > 0.0 && l < 0.4),
+        "{b:?}"
+    );
     let Model::TreeEnsemble(e) = &trained.pipeline.to_parts().model else {
         panic!("trees")
     };
@@ -139,9 +159,18 @@ fn bad_boosting_options_name_the_option() {
         ),
         (Box::new(|o| o.boosting.max_leaves = 1), "max-leaves"),
         (Box::new(|o| o.boosting.l2 = -1.0), "l2"),
-        (Box::new(|o| o.boosting.min_child_weight = f64::NAN), "min-child-weight"),
-        (Box::new(|o| o.boosting.validation_fraction = 1.0), "validation-fraction"),
-        (Box::new(|o| o.boosting.early_stopping_rounds = Some(0)), "early-stopping-rounds"),
+        (
+            Box::new(|o| o.boosting.min_child_weight = f64::NAN),
+            "min-child-weight",
+        ),
+        (
+            Box::new(|o| o.boosting.validation_fraction = 1.0),
+            "validation-fraction",
+        ),
+        (
+            Box::new(|o| o.boosting.early_stopping_rounds = Some(0)),
+            "early-stopping-rounds",
+        ),
     ] {
         let mut o = boosting("y");
         set(&mut o);
