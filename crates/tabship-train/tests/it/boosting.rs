@@ -110,7 +110,7 @@ fn early_stopping_reports_the_kept_round_and_keeps_its_trees() {
 }
 
 #[test]
-fn class_weights_raise_the_minority_recall() {
+fn class_weights_predict_the_minority_more_often() {
     let data = testdata("adult_sample.csv");
     let plain = train(&data, &boosting("income")).unwrap();
     let mut o = boosting("income");
