@@ -268,12 +268,13 @@ fn fit_parts(
     let (fitted_model, classes) = match target {
         Target::Classes { classes, y } => {
             let y: Vec<usize> = rows.iter().map(|&r| y[r]).collect();
+            // Class weights (validated to be given only for models that take them).
+            let weights = options
+                .class_weight
+                .as_ref()
+                .map(|w| w.weights(classes, &y))
+                .transpose()?;
             let fitted = if model == ModelKind::GradientBoosting {
-                let weights = options
-                    .class_weight
-                    .as_ref()
-                    .map(|w| w.weights(classes, &y))
-                    .transpose()?;
                 let boosted =
                     boost::fit_classifier(&x, &y, classes.len(), weights.as_deref(), options)?;
                 boosting = Some(boosted.summary);
@@ -289,11 +290,6 @@ fn fit_parts(
                     }
                 })
             } else {
-                let weights = options
-                    .class_weight
-                    .as_ref()
-                    .map(|w| w.weights(classes, &y))
-                    .transpose()?;
                 let fitted = FittedLogistic::fit_weighted(
                     &x,
                     &y,

@@ -37,7 +37,34 @@ pub(crate) enum Labels<'a> {
     Values(&'a [f64]),
 }
 
+/// The labels of some rows, owned ([`Labels::take`]).
+#[derive(Debug, Clone)]
+pub(crate) enum OwnedLabels {
+    /// Class indices.
+    Classes(Vec<usize>),
+    /// Values.
+    Values(Vec<f64>),
+}
+
+impl OwnedLabels {
+    /// Borrowed.
+    pub(crate) fn view(&self) -> Labels<'_> {
+        match self {
+            OwnedLabels::Classes(y) => Labels::Classes(y),
+            OwnedLabels::Values(y) => Labels::Values(y),
+        }
+    }
+}
+
 impl Labels<'_> {
+    /// The labels of `rows`, in their order.
+    pub(crate) fn take(&self, rows: &[usize]) -> OwnedLabels {
+        match self {
+            Labels::Classes(y) => OwnedLabels::Classes(rows.iter().map(|&r| y[r]).collect()),
+            Labels::Values(y) => OwnedLabels::Values(rows.iter().map(|&r| y[r]).collect()),
+        }
+    }
+
     /// Rows labelled.
     pub(crate) fn len(&self) -> usize {
         match self {

@@ -111,40 +111,19 @@ fn fit(
                 (pick_weights(&split.train), pick_weights(&split.test));
             let fit_x = x.select(Axis(0), &split.train);
             let held_x = x.select(Axis(0), &split.test);
-            match labels {
-                Labels::Classes(y) => {
-                    let fit_y: Vec<usize> = split.train.iter().map(|&r| y[r]).collect();
-                    let held_y: Vec<usize> = split.test.iter().map(|&r| y[r]).collect();
-                    boost(
-                        fit_x.view(),
-                        Labels::Classes(&fit_y),
-                        fit_weights.as_deref(),
-                        objective,
-                        &settings,
-                        Some(Validation {
-                            x: held_x.view(),
-                            labels: Labels::Classes(&held_y),
-                            weights: held_weights.as_deref(),
-                        }),
-                    )?
-                }
-                Labels::Values(y) => {
-                    let fit_y: Vec<f64> = split.train.iter().map(|&r| y[r]).collect();
-                    let held_y: Vec<f64> = split.test.iter().map(|&r| y[r]).collect();
-                    boost(
-                        fit_x.view(),
-                        Labels::Values(&fit_y),
-                        fit_weights.as_deref(),
-                        objective,
-                        &settings,
-                        Some(Validation {
-                            x: held_x.view(),
-                            labels: Labels::Values(&held_y),
-                            weights: held_weights.as_deref(),
-                        }),
-                    )?
-                }
-            }
+            let (fit_y, held_y) = (labels.take(&split.train), labels.take(&split.test));
+            boost(
+                fit_x.view(),
+                fit_y.view(),
+                fit_weights.as_deref(),
+                objective,
+                &settings,
+                Some(Validation {
+                    x: held_x.view(),
+                    labels: held_y.view(),
+                    weights: held_weights.as_deref(),
+                }),
+            )?
         }
     };
     Ok(Boosted {
