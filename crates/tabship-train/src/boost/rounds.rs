@@ -94,7 +94,7 @@ pub(crate) fn boost(
     let binned = BinnedMatrix::new(x, options.max_bins, options.grow.threads)?;
     let groups = objective.groups();
     let base_score = objective.base_score(labels, weights);
-    let rows: Vec<u32> = (0..n as u32).collect();
+    let rows: Vec<u32> = (0..binned.n_rows() as u32).collect();
     let mut margins = vec![base_score; n * groups];
     let mut grad = vec![0f32; n * groups];
     let mut hess = vec![0f32; n * groups];
