@@ -46,6 +46,10 @@ pub(crate) struct Grown {
 pub(crate) struct Extra {
     /// Fewest rows (counting repeats) in a node to split it.
     pub min_samples_split: usize,
+    /// Sampled features count towards `features_per_split` even when constant in the node
+    /// (smartcore's rule: a node whose sampled features are all constant stays a leaf), instead
+    /// of drawing more until that many non-constant ones are tried (scikit-learn's).
+    pub count_constant_features: bool,
 }
 
 /// A split decided for a node.
@@ -158,11 +162,16 @@ impl Grower<'_> {
                 }
             };
             let (occupied, has_missing) = occupancy(bins, value_bins, stride);
+            if self.extra.count_constant_features {
+                tried += 1;
+            }
             let Some((lo, hi)) = occupied else { continue };
             if lo == hi && !has_missing {
                 continue;
             }
-            tried += 1;
+            if !self.extra.count_constant_features {
+                tried += 1;
+            }
             let only_bin = self.options.random_thresholds.then(|| {
                 if lo == hi {
                     hi
