@@ -185,6 +185,8 @@ class _Estimator:
             min_samples_leaf: int = 1,
             min_samples_split: int = 2,
             max_features: str | int | float = "sqrt",
+            tree_learner: str | None = None,
+            max_bins: int = 255,
             threads: int | None = None,
             na_values: Sequence[str] = (),
             keep_default_na: bool = True,

@@ -43,6 +43,8 @@ def train(
     min_samples_leaf: int = 1,
     min_samples_split: int = 2,
     max_features: str | int | float = "sqrt",
+    tree_learner: str | None = None,
+    max_bins: int = 255,
     threads: int | None = None,
     na_values: Sequence[str] = (),
     keep_default_na: bool = True,
@@ -74,6 +76,9 @@ def train(
     classification, ridge for regression; ``_`` may stand for ``-``). The other options are the
     CLI's (``tabship train --help``) with ``_`` for ``-``; ``version`` is ``--model-version``.
     With ``cv=k`` the pipeline's ``cv_metrics`` hold k-fold cross-validation results.
+    ``tree_learner`` picks the learner of the tree models: ``"hist"`` (tabship's histogram
+    learner, ``max_bins`` bins per feature; classification with ``extra-trees`` too, and
+    ``impute="nan"`` keeps missing numbers missing) or ``"smartcore"`` (the default).
 
     Missing values: empty fields and ``NaN`` always; in numeric columns also the usual spellings
     (``tabship.DEFAULT_NA_VALUES``: ``NA``, ``N/A``, ``null``, ``NULL``, ``None``, ``nan``, ``?``,
@@ -131,6 +136,8 @@ def train(
         "min_samples_leaf": min_samples_leaf,
         "min_samples_split": min_samples_split,
         "max_features": max_features,
+        "tree_learner": tree_learner,
+        "max_bins": max_bins,
         "threads": threads,
         "na_values": list(na_values),
         "keep_default_na": keep_default_na,

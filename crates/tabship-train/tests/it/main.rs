@@ -1,6 +1,7 @@
 //! Integration tests of training: parity of exported models with smartcore, end-to-end training.
 
 mod drift;
+mod hist_forests;
 mod imbalance;
 mod na_values;
 mod parity;
