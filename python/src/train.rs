@@ -132,6 +132,12 @@ fn options(py: Python<'_>, o: &Bound<'_, PyDict>) -> PyResult<TrainOptions> {
     if let Some(m) = o.get_item("max_features")?.filter(|v| !v.is_none()) {
         tr.max_features = wrap(py, m.str()?.to_string().parse::<MaxFeatures>())?;
     }
+    if let Some(x) = parsed(py, o, "tree_learner")? {
+        tr.learner = x;
+    }
+    if let Some(x) = get(o, "max_bins")? {
+        tr.max_bins = x;
+    }
     if let Some(x) = get(o, "threads")? {
         tr.threads = x;
     }

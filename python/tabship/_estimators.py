@@ -185,6 +185,8 @@ class _Estimator:
             min_samples_leaf: int | None = None,
             min_samples_split: int = 2,
             max_features: str | int | float = "sqrt",
+            tree_learner: str | None = None,
+            max_bins: int = 255,
             threads: int | None = None,
             learning_rate: float = 0.1,
             max_leaves: int = 31,

@@ -43,6 +43,8 @@ def train(
     min_samples_leaf: int | None = None,
     min_samples_split: int = 2,
     max_features: str | int | float = "sqrt",
+    tree_learner: str | None = None,
+    max_bins: int = 255,
     threads: int | None = None,
     learning_rate: float = 0.1,
     max_leaves: int = 31,
@@ -80,7 +82,10 @@ def train(
     logistic for classification, ridge for regression; ``_`` may stand for ``-``). The other
     options are the CLI's (``tabship train --help``) with ``_`` for ``-``; ``version`` is
     ``--model-version``. With ``cv=k`` the pipeline's ``cv_metrics`` hold k-fold
-    cross-validation results.
+    cross-validation results. ``tree_learner`` picks the learner of the other tree models:
+    ``"hist"`` (tabship's histogram learner, ``max_bins`` bins per feature; classification with
+    ``extra-trees`` too, and ``impute="nan"`` keeps missing numbers missing) or ``"smartcore"``
+    (the default).
 
     Gradient boosting (``model="gradient-boosting"``) fits ``n_trees`` rounds of trees grown
     leaf-wise up to ``max_leaves`` leaves (logistic loss for two classes, softmax for more,
@@ -148,6 +153,8 @@ def train(
         "min_samples_leaf": min_samples_leaf,
         "min_samples_split": min_samples_split,
         "max_features": max_features,
+        "tree_learner": tree_learner,
+        "max_bins": max_bins,
         "threads": threads,
         "learning_rate": learning_rate,
         "max_leaves": max_leaves,

@@ -9,8 +9,11 @@
 //!   bootstrap repeats counted (scikit-learn's `predict_proba` of a tree), and votes for its
 //!   majority class (a tie to the lowest class).
 //! - Random forests draw a bootstrap sample per tree (`n` rows with repeats) and try
-//!   `max_features` features per node, in a random order, counting only features not constant in
-//!   the node (scikit-learn's rule); extra trees use every row and one uniformly drawn boundary
+//!   `max_features` features per node, drawn at random; a node whose drawn features are all
+//!   constant in it stays a leaf (smartcore's rule). scikit-learn instead draws on until that
+//!   many non-constant features are tried: on adult that grows deeper, purer trees and lost
+//!   (accuracy 0.842 vs 0.862, log loss 0.71 vs 0.31 with 30 trees), the cause of an earlier
+//!   attempt's loss to smartcore. Extra trees use every row and one uniformly drawn boundary
 //!   between the node's lowest and highest occupied bins per tried feature; a decision tree
 //!   tries every feature on every row.
 //!
@@ -134,6 +137,7 @@ fn fit_trees(
         };
         let extra = Extra {
             min_samples_split: params.min_samples_split,
+            count_constant_features: true,
         };
         Ok(leaves(grow_tree(&m, targets, &rows, &options, extra)))
     })

@@ -46,6 +46,10 @@ pub(crate) struct Grown {
 pub(crate) struct Extra {
     /// Fewest rows (counting repeats) in a node to split it.
     pub min_samples_split: usize,
+    /// Sampled features count towards `features_per_split` even when constant in the node
+    /// (smartcore's rule: a node whose sampled features are all constant stays a leaf), instead
+    /// of drawing more until that many non-constant ones are tried (scikit-learn's).
+    pub count_constant_features: bool,
 }
 
 /// A split decided for a node.
@@ -96,6 +100,9 @@ struct Grower<'a> {
     scratch_rows: Vec<u32>,
     scratch_positions: Vec<u32>,
     feature_bins: Vec<f64>,
+    /// Compact histograms: the node's rows sorted by code, and each compact bin's feature bin.
+    small_rows: Vec<u32>,
+    bin_of: Vec<usize>,
     nodes: Vec<Node>,
 }
 
@@ -135,18 +142,25 @@ impl Grower<'_> {
                 break;
             }
             if sampled.is_some() {
-                // Fisher-Yates, one draw per visit: features in a random order, as scikit-learn
-                // visits them; constant ones do not count towards `wanted`.
+                // Fisher-Yates, one draw per visit: the features in a random order (constant ones
+                // count towards `wanted` under `count_constant_features`).
                 let j = rng.random_range(i..n_features);
                 order.swap(i, j);
             }
             let f = order[i];
-            let value_bins = self.m.value_bins(f);
-            let bins: &[f64] = match hist {
-                Some(h) => &h.data[self.layout.range(f)],
+            let real_bins = self.m.value_bins(f);
+            // A node with far fewer rows than the feature has bins (deep in a forest's tree)
+            // gets a compact histogram: only its occupied bins, in order, then the missing bin.
+            let compact = hist.is_none() && (end - start) * 2 < real_bins;
+            let (bins, value_bins): (&[f64], usize) = match hist {
+                Some(h) => (&h.data[self.layout.range(f)], real_bins),
+                None if compact => {
+                    let k = self.compact_feature(f, start, end);
+                    (&self.feature_bins, k)
+                }
                 None => {
                     self.feature_bins.clear();
-                    self.feature_bins.resize((value_bins + 1) * stride, 0.0);
+                    self.feature_bins.resize((real_bins + 1) * stride, 0.0);
                     build_feature(
                         self.m,
                         &self.targets,
@@ -154,20 +168,34 @@ impl Grower<'_> {
                         &self.rows[start..end],
                         &mut self.feature_bins,
                     );
-                    &self.feature_bins
+                    (&self.feature_bins, real_bins)
                 }
             };
+            // Compact bin `c` is feature bin `real(c)`.
+            let real = |c: usize| if compact { self.bin_of[c] } else { c };
             let (occupied, has_missing) = occupancy(bins, value_bins, stride);
+            if self.extra.count_constant_features {
+                tried += 1;
+            }
             let Some((lo, hi)) = occupied else { continue };
             if lo == hi && !has_missing {
                 continue;
             }
-            tried += 1;
+            if !self.extra.count_constant_features {
+                tried += 1;
+            }
+            // Extra trees: a boundary drawn uniformly between the node's lowest and highest
+            // occupied feature bins (the same draw whether the histogram is compact or not).
             let only_bin = self.options.random_thresholds.then(|| {
                 if lo == hi {
                     hi
                 } else {
-                    rng.random_range(lo..hi)
+                    let b = rng.random_range(real(lo)..real(hi));
+                    if compact {
+                        self.bin_of[..value_bins].partition_point(|&x| x <= b) - 1
+                    } else {
+                        b
+                    }
                 }
             });
             let Some(split) = self
@@ -179,13 +207,56 @@ impl Grower<'_> {
             if best.is_none_or(|b| split.gain > b.gain) {
                 best = Some(Chosen {
                     feature: f,
-                    bin: split.bin,
+                    bin: real(split.bin),
                     missing_left: split.missing_left,
                     gain: split.gain,
                 });
             }
         }
         best.filter(|b| b.gain > self.options.min_split_gain)
+    }
+
+    /// Builds feature `f`'s compact histogram of the rows `start..end` into `feature_bins`: its
+    /// `k` occupied value bins in order (their feature bins in `bin_of`), then the missing bin.
+    /// Returns `k`.
+    fn compact_feature(&mut self, f: usize, start: usize, end: usize) -> usize {
+        let stride = self.layout.stride;
+        let codes = self.m.column(f);
+        let missing = self.m.value_bins(f);
+        self.small_rows.clear();
+        self.small_rows.extend_from_slice(&self.rows[start..end]);
+        self.small_rows.sort_by_key(|&r| codes[r as usize]);
+        self.bin_of.clear();
+        self.feature_bins.clear();
+        let mut missing_from = self.small_rows.len();
+        let mut i = 0;
+        while i < self.small_rows.len() {
+            let code = codes[self.small_rows[i] as usize];
+            let run = self.small_rows[i..]
+                .iter()
+                .take_while(|&&r| codes[r as usize] == code)
+                .count();
+            if usize::from(code) == missing {
+                missing_from = i;
+                break;
+            }
+            let slot = self.bin_of.len();
+            self.bin_of.push(usize::from(code));
+            self.feature_bins.resize((slot + 1) * stride, 0.0);
+            self.targets
+                .accumulate(&self.small_rows[i..i + run], &mut self.feature_bins, |_| {
+                    slot
+                });
+            i += run;
+        }
+        let k = self.bin_of.len();
+        self.feature_bins.resize((k + 1) * stride, 0.0);
+        self.targets.accumulate(
+            &self.small_rows[missing_from..],
+            &mut self.feature_bins,
+            |_| k,
+        );
+        k
     }
 
     /// Splits node `id`'s rows stably: left first. Returns the left count.
@@ -308,6 +379,8 @@ pub(crate) fn grow_tree(
         scratch_rows: Vec::new(),
         scratch_positions: Vec::new(),
         feature_bins: Vec::new(),
+        small_rows: Vec::new(),
+        bin_of: Vec::new(),
         nodes: vec![Node {
             start: 0,
             end: rows.len(),

@@ -98,6 +98,7 @@ pub(crate) fn grow(
         options,
         grow::Extra {
             min_samples_split: 2,
+            count_constant_features: false,
         },
     );
     let leaves: Vec<LeafSums> = grown

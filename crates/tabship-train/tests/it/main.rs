@@ -2,6 +2,7 @@
 
 mod boosting;
 mod drift;
+mod hist_forests;
 mod imbalance;
 mod na_values;
 mod parity;
