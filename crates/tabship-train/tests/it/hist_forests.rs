@@ -71,7 +71,7 @@ fn a_seed_gives_the_same_forest_whatever_the_thread_count() {
 fn missing_numbers_reach_hist_trees_and_are_refused_elsewhere() {
     let data = testdata("adult_sample.csv");
     let mut o = options("income", ModelKind::RandomForest, 2);
-    o.encoders.numeric_impute = tabship::encode::ImputeStrategy::Nan;
+    o.encoders.numeric_impute = Some(tabship::encode::ImputeStrategy::Nan);
     let trained = train(&data, &o).expect("hist trees take NaN");
     assert!(trained.report.metrics["accuracy"] > 0.8);
     o.trees.learner = TreeLearner::Smartcore;
