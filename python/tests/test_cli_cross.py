@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -133,6 +135,12 @@ def test_boosted_cli_artifact_scores_bit_identically_in_rust_python_and_http(
                 url = "http://" + event["fields"]["address"]
                 break
         assert url is not None, "the server did not start"
+        # Drain the log so the pipe never fills, then wait until the model is loaded.
+        threading.Thread(target=lambda: [None for _ in server.stderr], daemon=True).start()  # type: ignore[union-attr]
+        deadline = time.monotonic() + 60
+        while requests.get(url + "/health/ready", timeout=10).status_code != 200:
+            assert time.monotonic() < deadline, "the server never became ready"
+            time.sleep(0.05)
         r = requests.post(url + "/predict", json=records, timeout=60)
         assert r.status_code == 200, r.text
         answers = r.json()["probabilities"]
@@ -143,3 +151,4 @@ def test_boosted_cli_artifact_scores_bit_identically_in_rust_python_and_http(
     finally:
         server.terminate()
         server.wait(timeout=30)
+        server.stderr.close()  # type: ignore[union-attr]
