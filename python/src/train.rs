@@ -94,7 +94,7 @@ fn options(py: Python<'_>, o: &Bound<'_, PyDict>) -> PyResult<TrainOptions> {
         e.categorical_missing = x;
     }
     if let Some(x) = parsed(py, o, "impute")? {
-        e.numeric_impute = x;
+        e.numeric_impute = Some(x);
     }
     if let Some(x) = get(o, "fill_value")? {
         e.fill_value = x;
@@ -124,12 +124,19 @@ fn options(py: Python<'_>, o: &Bound<'_, PyDict>) -> PyResult<TrainOptions> {
     tr.max_depth = get(o, "max_depth")?;
     if let Some(x) = get(o, "min_samples_leaf")? {
         tr.min_samples_leaf = x;
+        t.boosting.min_samples_leaf = x;
     }
     if let Some(x) = get(o, "min_samples_split")? {
         tr.min_samples_split = x;
     }
     if let Some(m) = o.get_item("max_features")?.filter(|v| !v.is_none()) {
         tr.max_features = wrap(py, m.str()?.to_string().parse::<MaxFeatures>())?;
+    }
+    if let Some(x) = parsed(py, o, "tree_learner")? {
+        tr.learner = x;
+    }
+    if let Some(x) = get(o, "max_bins")? {
+        tr.max_bins = x;
     }
     if let Some(x) = get(o, "threads")? {
         tr.threads = x;
@@ -139,6 +146,23 @@ fn options(py: Python<'_>, o: &Bound<'_, PyDict>) -> PyResult<TrainOptions> {
             "threads",
             "must be at least 1".to_owned(),
         )));
+    }
+    let b = &mut t.boosting;
+    if let Some(x) = get(o, "learning_rate")? {
+        b.learning_rate = x;
+    }
+    if let Some(x) = get(o, "max_leaves")? {
+        b.max_leaves = x;
+    }
+    if let Some(x) = get(o, "min_child_weight")? {
+        b.min_child_weight = x;
+    }
+    if let Some(x) = get(o, "l2")? {
+        b.l2 = x;
+    }
+    b.early_stopping_rounds = get(o, "early_stopping_rounds")?;
+    if let Some(x) = get(o, "validation_fraction")? {
+        b.validation_fraction = x;
     }
     if let Some(x) = get(o, "max_classes")? {
         t.max_classes = x;

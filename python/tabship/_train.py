@@ -24,7 +24,7 @@ def train(
     min_frequency: int | float = 5,
     encoding: str = "one-hot",
     categorical_missing: str = "slot",
-    impute: str = "median",
+    impute: str | None = None,
     fill_value: float = 0.0,
     missing_indicator: bool = False,
     scale: bool | None = None,
@@ -40,10 +40,18 @@ def train(
     solver: str | None = None,
     n_trees: int = 100,
     max_depth: int | None = None,
-    min_samples_leaf: int = 1,
+    min_samples_leaf: int | None = None,
     min_samples_split: int = 2,
     max_features: str | int | float = "sqrt",
+    tree_learner: str | None = None,
+    max_bins: int = 255,
     threads: int | None = None,
+    learning_rate: float = 0.1,
+    max_leaves: int = 31,
+    min_child_weight: float = 1e-3,
+    l2: float = 0.0,
+    early_stopping_rounds: int | None = None,
+    validation_fraction: float = 0.1,
     na_values: Sequence[str] = (),
     keep_default_na: bool = True,
     delimiter: str | None = None,
@@ -70,10 +78,23 @@ def train(
     :class:`tabship.Regressor` wrap this as scikit-learn estimators.
 
     ``model`` is one of ``logistic``, ``linear``, ``ridge``, ``lasso``, ``elastic-net``,
-    ``decision-tree``, ``random-forest``, ``extra-trees`` (default: logistic for
-    classification, ridge for regression; ``_`` may stand for ``-``). The other options are the
-    CLI's (``tabship train --help``) with ``_`` for ``-``; ``version`` is ``--model-version``.
-    With ``cv=k`` the pipeline's ``cv_metrics`` hold k-fold cross-validation results.
+    ``decision-tree``, ``random-forest``, ``extra-trees``, ``gradient-boosting`` (default:
+    logistic for classification, ridge for regression; ``_`` may stand for ``-``). The other
+    options are the CLI's (``tabship train --help``) with ``_`` for ``-``; ``version`` is
+    ``--model-version``. With ``cv=k`` the pipeline's ``cv_metrics`` hold k-fold
+    cross-validation results. ``tree_learner`` picks the learner of the other tree models:
+    ``"hist"`` (tabship's histogram learner, ``max_bins`` bins per feature; classification with
+    ``extra-trees`` too, and ``impute="nan"`` keeps missing numbers missing) or ``"smartcore"``
+    (the default).
+
+    Gradient boosting (``model="gradient-boosting"``) fits ``n_trees`` rounds of trees grown
+    leaf-wise up to ``max_leaves`` leaves (logistic loss for two classes, softmax for more,
+    squared error for regression), each leaf adding ``learning_rate`` times its Newton step
+    (``min_child_weight``, ``l2``, ``max_depth``, ``min_samples_leaf`` — default 20 for
+    boosting, 1 otherwise). ``early_stopping_rounds=n`` holds out ``validation_fraction`` of the
+    training rows and keeps the best round's trees. Missing numbers stay missing by default
+    (``impute="nan"``: a learned side at every split; ``impute`` defaults to ``"median"`` for
+    the other models).
 
     Missing values: empty fields and ``NaN`` always; in numeric columns also the usual spellings
     (``tabship.DEFAULT_NA_VALUES``: ``NA``, ``N/A``, ``null``, ``NULL``, ``None``, ``nan``, ``?``,
@@ -87,7 +108,8 @@ def train(
     categorical and a :class:`UserWarning` names the texts and their counts.
 
     Imbalanced classes and skewed targets: ``class_weight="balanced"`` or ``{"yes": 5, "no": 1}``
-    weights the classes in the fit as scikit-learn does (logistic regression only);
+    weights the classes in the fit as scikit-learn does (logistic regression and gradient
+    boosting);
     ``threshold`` stores a binary classifier's decision threshold — a probability (``0.3``),
     ``"f1"``, ``"precision=0.9"`` or ``"recall=0.8"``, chosen on the holdout — for the positive
     class (``positive_class``, default the second class in sorted order), applied to every label
@@ -131,7 +153,15 @@ def train(
         "min_samples_leaf": min_samples_leaf,
         "min_samples_split": min_samples_split,
         "max_features": max_features,
+        "tree_learner": tree_learner,
+        "max_bins": max_bins,
         "threads": threads,
+        "learning_rate": learning_rate,
+        "max_leaves": max_leaves,
+        "min_child_weight": min_child_weight,
+        "l2": l2,
+        "early_stopping_rounds": early_stopping_rounds,
+        "validation_fraction": validation_fraction,
         "na_values": list(na_values),
         "keep_default_na": keep_default_na,
         "class_weight": dict(class_weight) if isinstance(class_weight, Mapping) else class_weight,

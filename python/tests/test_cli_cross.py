@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -89,3 +92,63 @@ def test_training_from_a_frame_equals_training_from_the_csv(tmp_path: Path) -> N
     assert from_csv.metadata["data_fingerprint"] == from_frame.metadata["data_fingerprint"]
     inputs = read_csv(GOLDEN / "adult_inputs.csv")
     np.testing.assert_array_equal(from_csv.predict_proba(inputs), from_frame.predict_proba(inputs))
+
+
+def test_boosted_cli_artifact_scores_bit_identically_in_rust_python_and_http(
+    cli: Path, tmp_path: Path
+) -> None:
+    """A gradient-boosting artifact trained by the CLI: `tabship predict`, Python's
+    `Pipeline.predict_proba` and `tabship serve`'s /predict give the same probabilities, compared
+    as exact floats (the CSV and JSON texts are shortest round-trip forms of the f64s)."""
+    import requests
+
+    model = tmp_path / "boosted.tabship"
+    run_cli(
+        cli, "train", TESTDATA / "adult_sample.csv", "--target", "income",
+        "--model", "gradient-boosting", "--n-trees", "30", "-o", model,
+    )
+    pipeline = tabship.Pipeline.load(model)
+    assert pipeline.metadata["algorithm"] == "gradient-boosting"
+    inputs = GOLDEN / "adult_inputs.csv"
+    scored = cli_predictions(cli, model, inputs, tmp_path)
+    assert_same(pipeline, scored, inputs)
+    proba = pipeline.predict_proba(read_csv(inputs))
+    records = json.loads(read_text_csv(inputs).to_json(orient="records"))
+    schema = pipeline.schema
+    for record in records:
+        for name in list(record):
+            if name not in schema:
+                del record[name]
+            elif record[name] in ("", None):
+                record[name] = None
+            elif schema[name] == "numeric":
+                record[name] = float(record[name])
+    server = subprocess.Popen(
+        [str(cli), "serve", str(model), "--host", "127.0.0.1", "--port", "0", "--json-logs"],
+        stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        url = None
+        for line in server.stderr:  # type: ignore[union-attr]
+            event = json.loads(line)
+            if event["fields"].get("message") == "listening":
+                url = "http://" + event["fields"]["address"]
+                break
+        assert url is not None, "the server did not start"
+        # Drain the log so the pipe never fills, then wait until the model is loaded.
+        threading.Thread(target=lambda: [None for _ in server.stderr], daemon=True).start()  # type: ignore[union-attr]
+        deadline = time.monotonic() + 60
+        while requests.get(url + "/health/ready", timeout=10).status_code != 200:
+            assert time.monotonic() < deadline, "the server never became ready"
+            time.sleep(0.05)
+        r = requests.post(url + "/predict", json=records, timeout=60)
+        assert r.status_code == 200, r.text
+        answers = r.json()["probabilities"]
+        assert len(answers) == len(records)
+        for row, answer in enumerate(answers):
+            got = [answer[str(c)] for c in pipeline.classes]
+            assert got == proba[row].tolist(), row
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        server.stderr.close()  # type: ignore[union-attr]

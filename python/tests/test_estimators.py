@@ -64,6 +64,8 @@ def _expected_failures(estimator: Any) -> dict[str, str]:
         tabship.Classifier(model="random-forest", n_trees=10),
         tabship.Regressor(model="extra-trees", n_trees=10),
         tabship.Regressor(model="lasso", alpha=0.01),
+        tabship.Classifier(model="gradient-boosting", n_trees=10),
+        tabship.Regressor(model="gradient-boosting", n_trees=10),
     ],
     expected_failed_checks=_expected_failures,
     xfail_strict=True,
@@ -301,3 +303,31 @@ def test_estimators_without_sklearn(iris: pd.DataFrame, tmp_path: Any) -> None:
         "assert 'sklearn' not in sys.modules or sys.modules['sklearn'] is None\n"
     )
     subprocess.run([sys.executable, "-W", "error", str(script)], check=True)
+
+
+def test_gradient_boosting_estimators_fit_and_cross_validate(
+    adult: pd.DataFrame, iris: pd.DataFrame, diamonds: pd.DataFrame
+) -> None:
+    X, y = adult.drop(columns="income"), adult["income"]
+    model = tabship.Classifier(model="gradient-boosting", n_trees=30)
+    scores = cross_val_score(model, X, y, cv=3)
+    assert scores.shape == (3,)
+    assert scores.min() > 0.8  # 1,500 rows; the majority class alone scores 0.76
+    fitted = model.fit(X, y)
+    assert fitted.pipeline_.metadata["algorithm"] == "gradient-boosting"
+    assert fitted.pipeline_.metadata["hyperparameters"]["min_samples_leaf"] == 20
+    proba = fitted.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    Xi, yi = iris.drop(columns="species"), iris["species"]
+    multi = tabship.Classifier(model="gradient_boosting", n_trees=20, min_samples_leaf=5)
+    assert accuracy_score(yi, multi.fit(Xi, yi).predict(Xi)) > 0.95
+    Xd, yd = diamonds.drop(columns="price"), diamonds["price"]
+    regressor = tabship.Regressor(model="gradient-boosting", learning_rate=0.2)
+    assert regressor.fit(Xd, yd).score(Xd, yd) > 0.95
+    stopped = tabship.Classifier(
+        model="gradient-boosting", n_trees=300, learning_rate=0.5, early_stopping_rounds=5
+    ).fit(X, y)
+    kept = stopped.pipeline_.metadata["hyperparameters"]
+    assert kept["early_stopping_rounds"] == 5
+    with pytest.raises(tabship.OptionError, match="learning-rate"):
+        tabship.Classifier(model="gradient-boosting", learning_rate=0).fit(X, y)

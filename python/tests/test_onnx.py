@@ -173,6 +173,8 @@ TRAINED = [
     ("extra trees", "diamonds", dict(model="extra-trees", n_trees=6, max_depth=6)),
     ("ridge log1p", "diamonds", dict(model="ridge", target_transform="log1p", scale=True, missing_indicator=True)),
     ("forest regression log1p", "diamonds", dict(model="random-forest", n_trees=5, max_depth=6, target_transform="log1p")),
+    ("gradient boosting, missing numbers as NaN", "adult", dict(model="gradient-boosting", n_trees=20)),
+    ("gradient boosting regression", "diamonds", dict(model="gradient-boosting", n_trees=20)),
 ]
 
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tabship::Task;
 use tabship::encode::{CategoricalMissing, CategoryEncoding, ImputeStrategy};
-use tabship_train::{Choice, ModelKind, parse_choice};
+use tabship_train::{Choice, ModelKind, TreeLearner, parse_choice};
 
 use crate::csv_args::CsvArgs;
 
@@ -342,7 +342,8 @@ pub struct TrainArgs {
     #[arg(short, long)]
     pub output: PathBuf,
     /// Model family [default: logistic for classification, ridge for regression]. Trees:
-    /// decision-tree, random-forest (both tasks), extra-trees (regression).
+    /// decision-tree, random-forest (both tasks), extra-trees (regression), gradient-boosting
+    /// (both tasks: logistic, softmax or squared-error loss).
     #[arg(long, value_parser = choice::<ModelKind>())]
     pub model: Option<ModelKind>,
     /// Task [default: classification for text or few-integer targets, else regression].
@@ -367,9 +368,11 @@ pub struct TrainArgs {
     /// Missing categories: their own slot, or the most frequent category.
     #[arg(long, value_parser = choice::<CategoricalMissing>(), default_value = "slot")]
     pub categorical_missing: CategoricalMissing,
-    /// Missing numbers are filled with the training median, mean, or --fill-value.
-    #[arg(long, value_parser = choice::<ImputeStrategy>(), default_value = "median")]
-    pub impute: ImputeStrategy,
+    /// Missing numbers are filled with the training median, mean, or --fill-value; `nan` keeps
+    /// them missing (histogram trees and gradient boosting: a bin of their own, sent to a
+    /// learned side) [default: nan for gradient-boosting, median otherwise].
+    #[arg(long, value_parser = choice::<ImputeStrategy>())]
+    pub impute: Option<ImputeStrategy>,
     /// The constant for --impute constant.
     #[arg(long, default_value_t = 0.0)]
     pub fill_value: f64,
@@ -410,24 +413,51 @@ pub struct TrainArgs {
     /// Solver: svd|qr for linear, cholesky|svd for ridge.
     #[arg(long)]
     pub solver: Option<String>,
-    /// Trees in a forest.
+    /// Trees in a forest; boosting rounds for gradient-boosting.
     #[arg(long, default_value_t = 100)]
     pub n_trees: usize,
     /// Depth limit of trees: the most splits from root to leaf, as in scikit-learn [default: none].
     #[arg(long)]
     pub max_depth: Option<u16>,
-    /// Fewest training rows in a leaf.
-    #[arg(long, default_value_t = 1)]
-    pub min_samples_leaf: usize,
+    /// Fewest training rows in a leaf [default: 20 for gradient-boosting, 1 otherwise].
+    #[arg(long)]
+    pub min_samples_leaf: Option<usize>,
     /// Fewest training rows in a node to split it.
     #[arg(long, default_value_t = 2)]
     pub min_samples_split: usize,
     /// Features a forest tries per split: sqrt, all, a count or a fraction.
     #[arg(long, default_value = "sqrt")]
     pub max_features: String,
+    /// The learner of decision-tree, random-forest and extra-trees: `hist` (binned features,
+    /// every task, missing values) or `smartcore` (exact) [default: smartcore].
+    #[arg(long, value_parser = choice::<TreeLearner>())]
+    pub tree_learner: Option<TreeLearner>,
+    /// Bins per feature of the histogram learner, the missing bin included (2..=255).
+    #[arg(long, default_value_t = 255)]
+    pub max_bins: usize,
     /// Threads for fitting forests and for batch prediction [default: all cores].
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Gradient boosting: each leaf adds this times its Newton step.
+    #[arg(long, default_value_t = 0.1)]
+    pub learning_rate: f64,
+    /// Gradient boosting: leaves per tree, grown best-first.
+    #[arg(long, default_value_t = 31)]
+    pub max_leaves: usize,
+    /// Gradient boosting: fewest summed hessian in a leaf.
+    #[arg(long, default_value_t = 1e-3)]
+    pub min_child_weight: f64,
+    /// Gradient boosting: L2 regularisation of leaf values.
+    #[arg(long, default_value_t = 0.0)]
+    pub l2: f64,
+    /// Gradient boosting: hold out --validation-fraction of the training rows, score them every
+    /// round, stop after this many rounds without a lower loss and keep the best round's trees.
+    #[arg(long)]
+    pub early_stopping_rounds: Option<usize>,
+    /// Gradient boosting: the fraction of the training rows held out for early stopping
+    /// (stratified for classification).
+    #[arg(long, default_value_t = 0.1)]
+    pub validation_fraction: f64,
     /// Write the split to this CSV (`row,set`: every data row, counted from 1 after the header,
     /// and `train`, `test` or `dropped` for a missing target), to compare other tools on the
     /// same rows.
@@ -436,7 +466,7 @@ pub struct TrainArgs {
     /// Store no drift profile (the artifact then keeps the oldest format its model allows).
     #[arg(long)]
     pub no_drift_profile: bool,
-    /// Class weights of the fit (logistic only): `balanced` (n_rows / (n_classes · class
+    /// Class weights of the fit (logistic and gradient-boosting): `balanced` (n_rows / (n_classes · class
     /// count), as scikit-learn) or per class, `yes=5,no=1` (classes not named weigh 1).
     #[arg(long)]
     pub class_weight: Option<String>,

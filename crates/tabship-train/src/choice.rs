@@ -7,7 +7,7 @@
 use tabship::Task;
 use tabship::encode::{CategoricalMissing, CategoryEncoding, ImputeStrategy};
 
-use crate::options::ModelKind;
+use crate::options::{ModelKind, TreeLearner};
 use crate::{Error, Result};
 
 /// A training option taking one name from a closed set.
@@ -107,6 +107,14 @@ impl Choice for ModelKind {
     }
 }
 
+impl Choice for TreeLearner {
+    const OPTION: &'static str = "tree-learner";
+    const ALL: &'static [Self] = &[TreeLearner::Hist, TreeLearner::Smartcore];
+    fn choice_name(self) -> &'static str {
+        self.name()
+    }
+}
+
 impl Choice for Task {
     const OPTION: &'static str = "task";
     const ALL: &'static [Self] = &[Task::Classification, Task::Regression];
@@ -145,13 +153,14 @@ impl Choice for ImputeStrategy {
         ImputeStrategy::Median,
         ImputeStrategy::Mean,
         ImputeStrategy::Constant,
+        ImputeStrategy::Nan,
     ];
     fn choice_name(self) -> &'static str {
         match self {
             ImputeStrategy::Median => "median",
             ImputeStrategy::Mean => "mean",
             ImputeStrategy::Constant => "constant",
-            // Imported models only (not in `ALL`: the trainer's models need numbers).
+            // Missing numbers reach the model as NaN: histogram trees only (`validate`).
             ImputeStrategy::Nan => "nan",
         }
     }
@@ -171,6 +180,7 @@ mod tests {
         }
         check::<ModelKind>();
         check::<Task>();
+        check::<TreeLearner>();
         check::<CategoryEncoding>();
         check::<CategoricalMissing>();
         check::<ImputeStrategy>();

@@ -10,12 +10,15 @@ use tabship::{CategoricalValues, ColumnValues, MISSING_CODE};
 
 use crate::options::EncoderOptions;
 
-/// Fits the encoder of a numeric column on `values` (training rows only; NaN = missing).
+/// Fits the encoder of a numeric column on `values` (training rows only; NaN = missing). An
+/// imputation left to the model (`None`) is the median: the trainer resolves it first
+/// ([`EncoderOptions::resolved_for`]).
 pub fn fit_numeric(values: &[f64], options: &EncoderOptions, scale: bool) -> ColumnEncoderSpec {
     let mut present: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
-    let fill = match options.numeric_impute {
+    let strategy = options.numeric_impute.unwrap_or(ImputeStrategy::Median);
+    let fill = match strategy {
         ImputeStrategy::Constant => options.fill_value,
-        // Not offered by the trainer (its models need numbers); stored as the spec says.
+        // Missing numbers stay NaN (histogram trees); the fill value is unused.
         ImputeStrategy::Nan => 0.0,
         _ if present.is_empty() => 0.0,
         ImputeStrategy::Mean => present.iter().sum::<f64>() / present.len() as f64,
@@ -47,7 +50,7 @@ pub fn fit_numeric(values: &[f64], options: &EncoderOptions, scale: bool) -> Col
     });
     ColumnEncoderSpec::Numeric(NumericEncoderSpec {
         imputation: Imputation {
-            strategy: options.numeric_impute,
+            strategy,
             value: fill,
         },
         missing_indicator: options.missing_indicator,

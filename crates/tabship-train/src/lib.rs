@@ -23,16 +23,20 @@
 //! - [`data`]: CSV reading with kind inference and overrides, and the data fingerprint.
 //! - [`train`] and [`cross_validate`], with [`TrainOptions`] checked once up front.
 //! - [`linear`]: linear, ridge, lasso and elastic net through smartcore, with export.
+//! - [`boost`]: gradient-boosted trees (logistic, softmax, squared error) on the histogram
+//!   learner, with early stopping.
 //! - [`logistic`]: logistic regression, smartcore's objective and L-BFGS with a real stopping rule.
 //! - [`imbalance`]: class weights and the rules choosing a stored decision threshold.
 //! - [`retrain`]: a champion refitted with its recorded algorithm and options on new rows.
 //! - [`split`]: seeded train/test, stratified and k-fold splits.
 
+pub mod boost;
 pub mod choice;
 pub mod csv_input;
 pub mod data;
 pub mod encoders;
 mod error;
+mod hist;
 pub mod imbalance;
 pub mod linear;
 pub mod logistic;
@@ -46,12 +50,13 @@ pub mod target;
 mod trainer;
 pub mod trees;
 
+pub use boost::BoostSummary;
 pub use choice::{Choice, parse_choice};
 pub use error::{Error, Result};
 pub use imbalance::{ClassWeight, ThresholdRule};
 pub use options::{
-    EncoderOptions, LinearParams, MaxFeatures, MinFrequency, ModelKind, TrainOptions, TreeParams,
-    parse_target_transform,
+    BoostingParams, DEFAULT_TREE_LEARNER, EncoderOptions, LinearParams, MaxFeatures, MinFrequency,
+    ModelKind, TrainOptions, TreeLearner, TreeParams, parse_target_transform,
 };
 pub use retrain::{LabelledRows, RetrainOptions, Retrained, retrain};
 pub use trainer::{CvSummary, TrainReport, Trained, cross_validate, train};

@@ -29,13 +29,16 @@ pub enum ModelKind {
     DecisionTree,
     /// Random forest (classification or regression).
     RandomForest,
-    /// Extra trees (regression; smartcore has no extra-trees classifier).
+    /// Extra trees (regression; classification with the histogram learner, as smartcore has no
+    /// extra-trees classifier).
     ExtraTrees,
+    /// Gradient-boosted trees on the histogram learner (classification and regression).
+    GradientBoosting,
 }
 
 impl ModelKind {
     /// All kinds, in CLI order.
-    pub const ALL: [ModelKind; 8] = [
+    pub const ALL: [ModelKind; 9] = [
         ModelKind::Logistic,
         ModelKind::Linear,
         ModelKind::Ridge,
@@ -44,6 +47,7 @@ impl ModelKind {
         ModelKind::DecisionTree,
         ModelKind::RandomForest,
         ModelKind::ExtraTrees,
+        ModelKind::GradientBoosting,
     ];
 
     /// The CLI name.
@@ -57,6 +61,7 @@ impl ModelKind {
             ModelKind::DecisionTree => "decision-tree",
             ModelKind::RandomForest => "random-forest",
             ModelKind::ExtraTrees => "extra-trees",
+            ModelKind::GradientBoosting => "gradient-boosting",
         }
     }
 
@@ -64,7 +69,11 @@ impl ModelKind {
     pub fn supports(self, task: Task) -> bool {
         match self {
             ModelKind::Logistic => task == Task::Classification,
-            ModelKind::DecisionTree | ModelKind::RandomForest => true,
+            // Extra trees classify with the histogram learner only (checked in `validate_for`).
+            ModelKind::DecisionTree
+            | ModelKind::RandomForest
+            | ModelKind::ExtraTrees
+            | ModelKind::GradientBoosting => true,
             _ => task == Task::Regression,
         }
     }
@@ -73,8 +82,20 @@ impl ModelKind {
     pub fn is_tree(self) -> bool {
         matches!(
             self,
-            ModelKind::DecisionTree | ModelKind::RandomForest | ModelKind::ExtraTrees
+            ModelKind::DecisionTree
+                | ModelKind::RandomForest
+                | ModelKind::ExtraTrees
+                | ModelKind::GradientBoosting
         )
+    }
+
+    /// How missing numbers reach this model when `--impute` is not given: as NaN (the missing
+    /// bin, a learned direction) for gradient boosting, filled with the median otherwise.
+    pub fn default_impute(self) -> ImputeStrategy {
+        match self {
+            ModelKind::GradientBoosting => ImputeStrategy::Nan,
+            _ => ImputeStrategy::Median,
+        }
     }
 
     /// The default model of a task.
@@ -162,9 +183,14 @@ pub struct EncoderOptions {
     /// Missing categories: a Missing slot (default) or the most frequent category.
     #[serde(deserialize_with = "crate::choice::deserialize")]
     pub categorical_missing: CategoricalMissing,
-    /// Missing numbers: median (default), mean or constant.
-    #[serde(rename = "impute", deserialize_with = "crate::choice::deserialize")]
-    pub numeric_impute: ImputeStrategy,
+    /// Missing numbers: median, mean, constant or nan (kept missing, for the trees of the
+    /// histogram learner); `None` is the model's default ([`ModelKind::default_impute`]: nan for
+    /// gradient boosting, median otherwise).
+    #[serde(
+        rename = "impute",
+        deserialize_with = "crate::choice::deserialize_option"
+    )]
+    pub numeric_impute: Option<ImputeStrategy>,
     /// The constant for [`ImputeStrategy::Constant`].
     pub fill_value: f64,
     /// Add a 0/1 missing-indicator feature after every numeric column.
@@ -173,13 +199,30 @@ pub struct EncoderOptions {
     pub scale: Option<bool>,
 }
 
+impl EncoderOptions {
+    /// The imputation fitted for `model`: the one given, else the model's default.
+    pub fn impute_for(&self, model: ModelKind) -> ImputeStrategy {
+        self.numeric_impute
+            .unwrap_or_else(|| model.default_impute())
+    }
+
+    /// These options with the imputation resolved for `model` (what the encoders are fitted
+    /// with).
+    pub fn resolved_for(&self, model: ModelKind) -> EncoderOptions {
+        EncoderOptions {
+            numeric_impute: Some(self.impute_for(model)),
+            ..self.clone()
+        }
+    }
+}
+
 impl Default for EncoderOptions {
     fn default() -> Self {
         EncoderOptions {
             categorical_encoding: CategoryEncoding::OneHot,
             min_frequency: MinFrequency::Count(5),
             categorical_missing: CategoricalMissing::Slot,
-            numeric_impute: ImputeStrategy::Median,
+            numeric_impute: None,
             fill_value: 0.0,
             missing_indicator: false,
             scale: None,
@@ -269,8 +312,43 @@ impl fmt::Display for MaxFeatures {
     }
 }
 
-/// smartcore's settings for trees and forests (kebab-case fields; absent ones keep their
-/// defaults).
+/// Which learner grows decision trees, random forests and extra trees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TreeLearner {
+    /// tabship's histogram learner ([`crate::hist`]-based): features binned once, classification
+    /// and regression for every tree model, missing values (`--impute nan`) with learned sides.
+    Hist,
+    /// smartcore's exact trees (extra trees for regression only).
+    Smartcore,
+}
+
+impl TreeLearner {
+    /// The CLI name.
+    pub fn name(self) -> &'static str {
+        match self {
+            TreeLearner::Hist => "hist",
+            TreeLearner::Smartcore => "smartcore",
+        }
+    }
+}
+
+impl fmt::Display for TreeLearner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for TreeLearner {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        crate::choice::parse_choice(s)
+    }
+}
+
+/// The default tree learner (see `benches/hist/README.md` for the accuracy table behind it).
+pub const DEFAULT_TREE_LEARNER: TreeLearner = TreeLearner::Smartcore;
+
+/// Settings for trees and forests (kebab-case fields; absent ones keep their defaults).
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
 pub struct TreeParams {
@@ -290,6 +368,12 @@ pub struct TreeParams {
     pub seed: u64,
     /// Trees fitted at once (default: the machine's available parallelism).
     pub threads: usize,
+    /// The learner growing the trees (default [`DEFAULT_TREE_LEARNER`]).
+    #[serde(deserialize_with = "crate::choice::deserialize")]
+    pub learner: TreeLearner,
+    /// Bins per feature of the histogram learner, its missing bin included (2..=255, default
+    /// 255).
+    pub max_bins: usize,
 }
 
 impl TreeParams {
@@ -310,7 +394,93 @@ impl Default for TreeParams {
             max_features: MaxFeatures::Sqrt,
             seed: 42,
             threads: std::thread::available_parallelism().map_or(1, usize::from),
+            learner: DEFAULT_TREE_LEARNER,
+            max_bins: 255,
         }
+    }
+}
+
+/// Gradient boosting's own settings (kebab-case fields; absent ones keep their defaults). The
+/// rounds, depth limit, bins, seed and threads are the trees' (`trees.n-trees`, ...).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct BoostingParams {
+    /// Shrinkage: a leaf's value is this times its Newton step (default 0.1).
+    pub learning_rate: f64,
+    /// Leaves per tree, grown best-first (default 31).
+    pub max_leaves: usize,
+    /// Fewest training rows in a leaf (default 20, LightGBM's `min_child_samples`).
+    pub min_samples_leaf: usize,
+    /// Fewest summed hessian in a leaf (default 1e-3, LightGBM's `min_child_weight`).
+    pub min_child_weight: f64,
+    /// L2 regularisation of leaf values (default 0, LightGBM's `reg_lambda`).
+    pub l2: f64,
+    /// Stop after this many rounds without a better validation loss, keeping the best round's
+    /// trees (default: no early stopping).
+    pub early_stopping_rounds: Option<usize>,
+    /// The fraction of the training rows held out of the fit to score each round when early
+    /// stopping (default 0.1; stratified for classification).
+    pub validation_fraction: f64,
+}
+
+impl Default for BoostingParams {
+    fn default() -> Self {
+        BoostingParams {
+            learning_rate: 0.1,
+            max_leaves: 31,
+            min_samples_leaf: 20,
+            min_child_weight: 1e-3,
+            l2: 0.0,
+            early_stopping_rounds: None,
+            validation_fraction: 0.1,
+        }
+    }
+}
+
+impl BoostingParams {
+    /// Checks every value, naming the option at fault.
+    pub fn validate(&self) -> Result<()> {
+        let invalid = |option, reason: String| Err(Error::InvalidOption { option, reason });
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return invalid(
+                "learning-rate",
+                format!("must be a finite number > 0, got {}", self.learning_rate),
+            );
+        }
+        if self.max_leaves < 2 {
+            return invalid(
+                "max-leaves",
+                format!("must be at least 2, got {}", self.max_leaves),
+            );
+        }
+        if self.min_samples_leaf == 0 {
+            return invalid("min-samples-leaf", "must be at least 1".to_owned());
+        }
+        if !(self.min_child_weight.is_finite() && self.min_child_weight >= 0.0) {
+            return invalid(
+                "min-child-weight",
+                format!(
+                    "must be a finite number >= 0, got {}",
+                    self.min_child_weight
+                ),
+            );
+        }
+        if !(self.l2.is_finite() && self.l2 >= 0.0) {
+            return invalid(
+                "l2",
+                format!("must be a finite number >= 0, got {}", self.l2),
+            );
+        }
+        if self.early_stopping_rounds == Some(0) {
+            return invalid("early-stopping-rounds", "must be at least 1".to_owned());
+        }
+        if !(self.validation_fraction > 0.0 && self.validation_fraction < 1.0) {
+            return invalid(
+                "validation-fraction",
+                format!("must be in (0, 1), got {}", self.validation_fraction),
+            );
+        }
+        Ok(())
     }
 }
 
@@ -361,6 +531,9 @@ pub struct TrainOptions {
     /// Tree and forest settings (their `seed` is set from `seed`).
     #[serde(default)]
     pub trees: TreeParams,
+    /// Gradient boosting settings.
+    #[serde(default)]
+    pub boosting: BoostingParams,
     /// Fraction of rows held out for metrics (default 0.2; 0 = no holdout).
     #[serde(default = "default_test_fraction")]
     pub test_fraction: f64,
@@ -454,6 +627,7 @@ impl TrainOptions {
             encoders: EncoderOptions::default(),
             linear: LinearParams::default(),
             trees: TreeParams::default(),
+            boosting: BoostingParams::default(),
             test_fraction: default_test_fraction(),
             seed: default_seed(),
             name: None,
@@ -534,6 +708,7 @@ impl TrainOptions {
                 );
             }
         }
+        self.boosting.validate()?;
         let t = &self.trees;
         if t.n_trees == 0 || t.n_trees > usize::from(u16::MAX) {
             return invalid(
@@ -552,6 +727,34 @@ impl TrainOptions {
                 "min-samples-split",
                 format!("must be at least 2, got {}", t.min_samples_split),
             );
+        }
+        if !(2..=255).contains(&t.max_bins) {
+            return invalid(
+                "max-bins",
+                format!("must be in 2..=255, got {}", t.max_bins),
+            );
+        }
+        if self.encoders.numeric_impute == Some(ImputeStrategy::Nan) {
+            let hist_trees = self.model == Some(ModelKind::GradientBoosting)
+                || (self.model.is_some_and(ModelKind::is_tree) && t.learner == TreeLearner::Hist);
+            if !hist_trees {
+                return invalid(
+                    "impute",
+                    format!(
+                        "`nan` passes missing numbers to the model, which only the histogram \
+                         tree learner takes (--model gradient-boosting, or decision-tree, \
+                         random-forest or extra-trees with --tree-learner hist); this run fits {} \
+                         with {}",
+                        self.model
+                            .map_or("the task's default model".to_owned(), |m| format!("`{m}`")),
+                        if self.model.is_some_and(ModelKind::is_tree) {
+                            format!("--tree-learner {}", t.learner)
+                        } else {
+                            "a model that needs numbers".to_owned()
+                        }
+                    ),
+                );
+            }
         }
         if self.model == Some(ModelKind::DecisionTree) && t.max_features != MaxFeatures::Sqrt {
             return invalid(
@@ -628,15 +831,33 @@ impl TrainOptions {
                     "class weights apply to classification; this is a regression".to_owned(),
                 );
             }
-            if model != ModelKind::Logistic {
+            if !matches!(model, ModelKind::Logistic | ModelKind::GradientBoosting) {
                 return invalid(
                     "class-weight",
                     format!(
                         "`{model}` cannot weight classes: smartcore's trees take no sample \
                          weights, and weighting leaf frequencies afterwards is not scikit-learn's \
-                         weighted impurity; use --model logistic, or --threshold to favour the \
-                         minority class"
+                         weighted impurity; use --model logistic or gradient-boosting, or \
+                         --threshold to favour the minority class"
                     ),
+                );
+            }
+        }
+        if model == ModelKind::ExtraTrees
+            && task == Some(Task::Classification)
+            && self.trees.learner == TreeLearner::Smartcore
+        {
+            return invalid(
+                "model",
+                "smartcore has no extra-trees classifier; use --tree-learner hist".to_owned(),
+            );
+        }
+        if model == ModelKind::GradientBoosting && self.boosting.early_stopping_rounds.is_some() {
+            let k = self.trees.n_trees;
+            if k < 2 {
+                return invalid(
+                    "early-stopping-rounds",
+                    format!("needs at least 2 rounds (--n-trees), got {k}"),
                 );
             }
         }
@@ -678,6 +899,41 @@ impl TrainOptions {
                 h.insert("max_iter".to_owned(), ParamValue::Int(p.max_iter as i64));
             }
             ModelKind::Linear => {}
+            ModelKind::GradientBoosting => {
+                let t = &self.trees;
+                let b = &self.boosting;
+                h.insert("n_trees".to_owned(), ParamValue::Int(t.n_trees as i64));
+                if let Some(d) = t.max_depth {
+                    h.insert("max_depth".to_owned(), ParamValue::Int(i64::from(d)));
+                }
+                h.insert(
+                    "learning_rate".to_owned(),
+                    ParamValue::Float(b.learning_rate),
+                );
+                h.insert(
+                    "max_leaves".to_owned(),
+                    ParamValue::Int(b.max_leaves as i64),
+                );
+                h.insert(
+                    "min_samples_leaf".to_owned(),
+                    ParamValue::Int(b.min_samples_leaf as i64),
+                );
+                h.insert(
+                    "min_child_weight".to_owned(),
+                    ParamValue::Float(b.min_child_weight),
+                );
+                h.insert("l2".to_owned(), ParamValue::Float(b.l2));
+                if let Some(n) = b.early_stopping_rounds {
+                    h.insert(
+                        "early_stopping_rounds".to_owned(),
+                        ParamValue::Int(n as i64),
+                    );
+                    h.insert(
+                        "validation_fraction".to_owned(),
+                        ParamValue::Float(b.validation_fraction),
+                    );
+                }
+            }
             ModelKind::DecisionTree | ModelKind::RandomForest | ModelKind::ExtraTrees => {
                 let t = &self.trees;
                 if model != ModelKind::DecisionTree {
@@ -698,6 +954,13 @@ impl TrainOptions {
                     "min_samples_split".to_owned(),
                     ParamValue::Int(t.min_samples_split as i64),
                 );
+                h.insert(
+                    "tree_learner".to_owned(),
+                    ParamValue::Text(t.learner.name().to_owned()),
+                );
+                if t.learner == TreeLearner::Hist {
+                    h.insert("max_bins".to_owned(), ParamValue::Int(t.max_bins as i64));
+                }
             }
         }
         if matches!(model, ModelKind::Linear | ModelKind::Ridge) {
@@ -774,7 +1037,7 @@ mod serde_tests {
             o.encoders.categorical_missing,
             CategoricalMissing::MostFrequent
         );
-        assert_eq!(o.encoders.numeric_impute, ImputeStrategy::Mean);
+        assert_eq!(o.encoders.numeric_impute, Some(ImputeStrategy::Mean));
         assert_eq!(o.encoders.min_frequency, MinFrequency::Fraction(0.01));
         assert_eq!(o.trees.n_trees, 7);
         assert_eq!(o.trees.max_features, MaxFeatures::All);

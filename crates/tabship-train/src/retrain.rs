@@ -17,7 +17,7 @@ use tabship::{ColumnKind, ParamValue, Pipeline, RetrainedFrom, TrainingInfo};
 
 use crate::csv_input::CsvOptions;
 use crate::data::{KindOverrides, read_text_rows, text_rows_to_batch};
-use crate::options::{MaxFeatures, MinFrequency, ModelKind, TrainOptions};
+use crate::options::{MaxFeatures, MinFrequency, ModelKind, TrainOptions, TreeLearner};
 use crate::trainer::{Trained, train};
 use crate::{ClassWeight, Error, Result, ThresholdRule};
 
@@ -224,10 +224,39 @@ pub fn recorded_options(champion: &Pipeline, options: &RetrainOptions) -> Result
         })?);
     }
     if let Some(n) = r.count("min_samples_leaf")? {
-        o.trees.min_samples_leaf = n as usize;
+        if model == ModelKind::GradientBoosting {
+            o.boosting.min_samples_leaf = n as usize;
+        } else {
+            o.trees.min_samples_leaf = n as usize;
+        }
+    }
+    if let Some(x) = r.float("learning_rate")? {
+        o.boosting.learning_rate = x;
+    }
+    if let Some(n) = r.count("max_leaves")? {
+        o.boosting.max_leaves = n as usize;
+    }
+    if let Some(x) = r.float("min_child_weight")? {
+        o.boosting.min_child_weight = x;
+    }
+    if let Some(x) = r.float("l2")? {
+        o.boosting.l2 = x;
+    }
+    if let Some(n) = r.count("early_stopping_rounds")? {
+        o.boosting.early_stopping_rounds = Some(n as usize);
+    }
+    if let Some(x) = r.float("validation_fraction")? {
+        o.boosting.validation_fraction = x;
     }
     if let Some(n) = r.count("min_samples_split")? {
         o.trees.min_samples_split = n as usize;
+    }
+    // Trees recorded before the histogram learner existed were all smartcore's.
+    o.trees.learner = r
+        .parsed::<TreeLearner>("tree_learner")?
+        .unwrap_or(TreeLearner::Smartcore);
+    if let Some(n) = r.count("max_bins")? {
+        o.trees.max_bins = n as usize;
     }
     if let Some(threads) = options.threads {
         o.trees.threads = threads;
@@ -246,7 +275,7 @@ pub fn recorded_options(champion: &Pipeline, options: &RetrainOptions) -> Result
     for spec in &parts.encoders {
         match spec {
             ColumnEncoderSpec::Numeric(n) => {
-                o.encoders.numeric_impute = n.imputation.strategy;
+                o.encoders.numeric_impute = Some(n.imputation.strategy);
                 if n.imputation.strategy == ImputeStrategy::Constant {
                     o.encoders.fill_value = n.imputation.value;
                 }

@@ -10,13 +10,15 @@ use tabship::{
     ParamValue, Pipeline, PipelineParts, Schema, TargetTransform, Task, TrainingInfo, Truth,
 };
 
+use crate::boost::{self, BoostSummary};
 use crate::data::{convert_column, fingerprint};
 use crate::encoders::fit_column;
+use crate::hist;
 use crate::imbalance::{choose_threshold, find_class};
 use crate::linear::FittedRegressor;
 use crate::logistic::FittedLogistic;
 use crate::missing::{apply_na_values, numeric_except_texts};
-use crate::options::{ModelKind, TrainOptions};
+use crate::options::{ModelKind, TrainOptions, TreeLearner};
 use crate::split::{Split, k_fold, stratified_split, train_test_split};
 use crate::target::{PreparedTarget, Target, prepare};
 use crate::trees;
@@ -45,6 +47,9 @@ pub struct TrainReport {
     /// Things the user should know about the fit, one sentence each (for example a logistic
     /// regression that stopped at its iteration limit before converging).
     pub warnings: Vec<String>,
+    /// Gradient boosting's rounds fitted and kept, and the validation loss when early stopping
+    /// (`None` for other models).
+    pub boosting: Option<BoostSummary>,
 }
 
 /// A trained pipeline and its report.
@@ -221,17 +226,27 @@ fn has_missing(values: &ColumnValues) -> bool {
     }
 }
 
-/// Fits encoders and model on `train` (a batch of training rows) and returns the pipeline parts
-/// with empty metrics, and the fit's warnings.
+/// What [`fit_parts`] fitted.
+struct Fitted {
+    /// The pipeline parts, with empty metrics.
+    parts: PipelineParts,
+    /// The fit's warnings.
+    warnings: Vec<String>,
+    /// How boosting went (gradient boosting only).
+    boosting: Option<BoostSummary>,
+}
+
+/// Fits encoders and model on `train` (a batch of training rows).
 fn fit_parts(
     train: &Batch,
     target: &Target,
     rows: &[usize],
     model: ModelKind,
     options: &TrainOptions,
-) -> Result<(PipelineParts, Vec<String>)> {
+) -> Result<Fitted> {
     // Scaling changes nothing for trees; by default only linear models scale.
     let scale = options.encoders.scale.unwrap_or(!model.is_tree());
+    let encoder_options = options.encoders.resolved_for(model);
     let mut schema_columns = Vec::new();
     let mut specs: Vec<ColumnEncoderSpec> = Vec::new();
     for name in train.names() {
@@ -243,29 +258,38 @@ fn fit_parts(
             kind: kind_of(values),
             nullable: has_missing(values),
         });
-        specs.push(fit_column(values, &options.encoders, scale));
+        specs.push(fit_column(values, &encoder_options, scale));
     }
     let schema = Schema::new(schema_columns)?.with_na_values(options.na_values.clone())?;
     let encoder = FeatureEncoder::new(schema.clone(), specs.clone())?;
     let x: Array2<f64> = encoder.encode_dense(train)?;
     let mut warnings = Vec::new();
+    let mut boosting = None;
     let (fitted_model, classes) = match target {
         Target::Classes { classes, y } => {
             let y: Vec<usize> = rows.iter().map(|&r| y[r]).collect();
-            let fitted = if model.is_tree() {
-                Model::TreeEnsemble(trees::fit_classifier(
-                    model,
-                    &x,
-                    &y,
-                    classes.len(),
-                    &tree_params(options),
-                )?)
+            // Class weights (validated to be given only for models that take them).
+            let weights = options
+                .class_weight
+                .as_ref()
+                .map(|w| w.weights(classes, &y))
+                .transpose()?;
+            let fitted = if model == ModelKind::GradientBoosting {
+                let boosted =
+                    boost::fit_classifier(&x, &y, classes.len(), weights.as_deref(), options)?;
+                boosting = Some(boosted.summary);
+                Model::TreeEnsemble(boosted.ensemble)
+            } else if model.is_tree() {
+                let params = tree_params(options);
+                Model::TreeEnsemble(match params.learner {
+                    TreeLearner::Hist => {
+                        hist::forest::fit_classifier(model, &x, &y, classes.len(), &params)?
+                    }
+                    TreeLearner::Smartcore => {
+                        trees::fit_classifier(model, &x, &y, classes.len(), &params)?
+                    }
+                })
             } else {
-                let weights = options
-                    .class_weight
-                    .as_ref()
-                    .map(|w| w.weights(classes, &y))
-                    .transpose()?;
                 let fitted = FittedLogistic::fit_weighted(
                     &x,
                     &y,
@@ -293,8 +317,16 @@ fn fit_parts(
                     None => values[r],
                 })
                 .collect();
-            let fitted = if model.is_tree() {
-                Model::TreeEnsemble(trees::fit_regressor(model, &x, &y, &tree_params(options))?)
+            let fitted = if model == ModelKind::GradientBoosting {
+                let boosted = boost::fit_regressor(&x, &y, options)?;
+                boosting = Some(boosted.summary);
+                Model::TreeEnsemble(boosted.ensemble)
+            } else if model.is_tree() {
+                let params = tree_params(options);
+                Model::TreeEnsemble(match params.learner {
+                    TreeLearner::Hist => hist::forest::fit_regressor(model, &x, &y, &params)?,
+                    TreeLearner::Smartcore => trees::fit_regressor(model, &x, &y, &params)?,
+                })
             } else {
                 Model::LinearRegression(
                     FittedRegressor::fit(model, &x, &y, &options.linear)?.export(),
@@ -321,7 +353,11 @@ fn fit_parts(
             Target::Values(_) => options.target_transform,
         },
     };
-    Ok((parts, warnings))
+    Ok(Fitted {
+        parts,
+        warnings,
+        boosting,
+    })
 }
 
 /// Chooses the stored decision threshold by `options.threshold` on the `rows` held out (their
@@ -455,7 +491,11 @@ pub fn train(data: &Batch, options: &TrainOptions) -> Result<Trained> {
     }
     let started = Instant::now();
     let train_batch = prepared.features.take(&split.train);
-    let (mut parts, fit_warnings) = fit_parts(
+    let Fitted {
+        mut parts,
+        warnings: fit_warnings,
+        boosting,
+    } = fit_parts(
         &train_batch,
         &prepared.target.target,
         &split.train,
@@ -526,6 +566,7 @@ pub fn train(data: &Batch, options: &TrainOptions) -> Result<Trained> {
             fit_seconds,
             profile_seconds,
             warnings,
+            boosting,
         },
     })
 }
@@ -553,7 +594,7 @@ pub fn cross_validate(data: &Batch, options: &TrainOptions, k: usize) -> Result<
     let mut per_metric: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for fold in k_fold(n, k, options.seed) {
         let train_batch = prepared.features.take(&fold.train);
-        let (mut parts, _) = fit_parts(
+        let Fitted { mut parts, .. } = fit_parts(
             &train_batch,
             &prepared.target.target,
             &fold.train,

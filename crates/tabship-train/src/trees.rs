@@ -222,7 +222,7 @@ fn fit_chunks(
 }
 
 /// Runs `fit(t)` for `t in 0..n` on `threads` threads; results come back in tree order.
-fn in_parallel<T: Send>(
+pub(crate) fn in_parallel<T: Send>(
     n: usize,
     threads: usize,
     fit: impl Fn(usize) -> Result<T> + Sync,

@@ -4,8 +4,8 @@ use std::io::{IsTerminal, Write};
 
 use tabship_train::data::{KindOverrides, read_csv_with};
 use tabship_train::{
-    ClassWeight, EncoderOptions, LinearParams, MaxFeatures, ThresholdRule, TrainOptions,
-    TreeParams, cross_validate, parse_target_transform, train,
+    BoostingParams, ClassWeight, DEFAULT_TREE_LEARNER, EncoderOptions, LinearParams, MaxFeatures,
+    ThresholdRule, TrainOptions, TreeParams, cross_validate, parse_target_transform, train,
 };
 
 use crate::cli::TrainArgs;
@@ -43,13 +43,28 @@ fn options(args: &TrainArgs) -> Result<TrainOptions> {
     o.trees = TreeParams {
         n_trees: args.n_trees,
         max_depth: args.max_depth,
-        min_samples_leaf: args.min_samples_leaf,
+        min_samples_leaf: args
+            .min_samples_leaf
+            .unwrap_or(TreeParams::default().min_samples_leaf),
         min_samples_split: args.min_samples_split,
         max_features: args.max_features.parse::<MaxFeatures>()?,
         seed: args.seed,
         threads: args
             .threads
             .unwrap_or_else(crate::commands::default_threads),
+        learner: args.tree_learner.unwrap_or(DEFAULT_TREE_LEARNER),
+        max_bins: args.max_bins,
+    };
+    o.boosting = BoostingParams {
+        learning_rate: args.learning_rate,
+        max_leaves: args.max_leaves,
+        min_samples_leaf: args
+            .min_samples_leaf
+            .unwrap_or(BoostingParams::default().min_samples_leaf),
+        min_child_weight: args.min_child_weight,
+        l2: args.l2,
+        early_stopping_rounds: args.early_stopping_rounds,
+        validation_fraction: args.validation_fraction,
     };
     o.test_fraction = args.test_fraction;
     o.seed = args.seed;
@@ -138,6 +153,12 @@ pub fn run(args: TrainArgs) -> Result<()> {
             "profile_seconds": report.profile_seconds,
             "metrics": report.metrics,
             "warnings": report.warnings,
+            "boosting": report.boosting.as_ref().map(|b| serde_json::json!({
+                "rounds_fitted": b.rounds_fitted,
+                "rounds_kept": b.rounds_kept,
+                "loss": b.loss,
+                "validation_loss": b.validation_loss,
+            })),
             "decision_threshold": pipeline.decision_threshold().map(|t| serde_json::json!({
                 "positive_class": t.positive_class.to_string(),
                 "threshold": t.threshold,
@@ -159,6 +180,13 @@ pub fn run(args: TrainArgs) -> Result<()> {
         report.fit_seconds
     )
     .map_err(w)?;
+    if let Some(note) = report
+        .boosting
+        .as_ref()
+        .and_then(|b| b.early_stopping_note())
+    {
+        writeln!(out, "{note}").map_err(w)?;
+    }
     if pipeline.drift_profile().is_some() {
         writeln!(
             out,

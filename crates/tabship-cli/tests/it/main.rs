@@ -3,6 +3,7 @@
 //! (signals, the admin token, the state dir), and the resource and fault tests of a real
 //! `tabship serve`.
 
+mod boosting;
 mod cli;
 mod common;
 mod compare;

@@ -1,6 +1,8 @@
 //! Integration tests of training: parity of exported models with smartcore, end-to-end training.
 
+mod boosting;
 mod drift;
+mod hist_forests;
 mod imbalance;
 mod na_values;
 mod parity;

@@ -51,6 +51,12 @@ fn a_refit_on_the_champions_rows_reproduces_the_champion() {
                 "seed": 3, "test-fraction": 0.3}"#,
         ),
         (
+            "adult_sample.csv",
+            r#"{"target": "income", "model": "extra-trees",
+                "trees": {"learner": "hist", "max-bins": 32, "n-trees": 7, "max-depth": 9},
+                "encoders": {"impute": "nan"}, "seed": 5}"#,
+        ),
+        (
             "diamonds_sample.csv",
             r#"{"target": "price", "model": "elastic-net", "target-transform": "log1p",
                 "linear": {"alpha": 0.01, "l1-ratio": 0.2, "max-iter": 200},
