@@ -112,10 +112,7 @@ impl BinnedMatrix {
     }
 
     /// Rows binned.
-    #[cfg_attr(
-        not(test),
-        allow(dead_code, reason = "called by gradient boosting (i17-boost)")
-    )]
+    #[allow(dead_code, reason = "called by gradient boosting (i17-boost)")]
     pub(crate) fn n_rows(&self) -> usize {
         self.n_rows
     }
