@@ -20,7 +20,7 @@ use tabship::model::{LEAF, TreeSpec};
 
 use super::GrowOptions;
 use super::bins::BinnedMatrix;
-use super::histogram::{Histogram, Layout, Targets, build_feature};
+use super::histogram::{Histogram, Layout, Targets, build_binary_feature, build_feature};
 use super::split::{Constraints, occupancy};
 
 /// A grown tree before its leaves get values.
@@ -157,6 +157,19 @@ impl Grower<'_> {
                 None if compact => {
                     let k = self.compact_feature(f, start, end);
                     (&self.feature_bins, k)
+                }
+                None if real_bins == 2 => {
+                    self.feature_bins.clear();
+                    self.feature_bins.resize(3 * stride, 0.0);
+                    build_binary_feature(
+                        self.m,
+                        &self.targets,
+                        f,
+                        &self.rows[start..end],
+                        totals,
+                        &mut self.feature_bins,
+                    );
+                    (&self.feature_bins, real_bins)
                 }
                 None => {
                     self.feature_bins.clear();

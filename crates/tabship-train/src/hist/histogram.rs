@@ -55,6 +55,19 @@ impl Targets<'_> {
     /// where each row's statistics go (a bin of a histogram, or a node's totals).
     #[inline]
     pub(crate) fn accumulate(&self, rows: &[u32], out: &mut [f64], slot: impl Fn(usize) -> usize) {
+        self.accumulate_where(rows, out, slot, |_| true);
+    }
+
+    /// As [`accumulate`](Self::accumulate), for the rows `keep` accepts only.
+    #[inline]
+    pub(crate) fn accumulate_where(
+        &self,
+        rows: &[u32],
+        out: &mut [f64],
+        slot: impl Fn(usize) -> usize,
+        keep: impl Fn(usize) -> bool,
+    ) {
+        let rows = rows.iter().filter(|&&r| keep(r as usize));
         match *self {
             Targets::Gradients { grad, hess } => {
                 for &r in rows {
@@ -209,4 +222,23 @@ pub(crate) fn build_feature(
 ) {
     let codes = m.column(f);
     targets.accumulate(rows, out, |r| usize::from(codes[r]));
+}
+
+/// [`build_feature`] for a 0/1 feature (two value bins, a one-hot column) in a node with
+/// statistics `totals`: only the rows off bin 0 are summed (few, in a one-hot column), and bin 0
+/// is the rest, `totals − bin 1 − missing`.
+pub(crate) fn build_binary_feature(
+    m: &BinnedMatrix,
+    targets: &Targets<'_>,
+    f: usize,
+    rows: &[u32],
+    totals: &[f64],
+    out: &mut [f64],
+) {
+    let codes = m.column(f);
+    targets.accumulate_where(rows, out, |r| usize::from(codes[r]), |r| codes[r] != 0);
+    let stride = totals.len();
+    for i in 0..stride {
+        out[i] = totals[i] - out[stride + i] - out[2 * stride + i];
+    }
 }
