@@ -32,8 +32,9 @@ What is timed:
   with --drift-profile). The JSON also keeps tabship's own `fit_seconds`.
 - Python (benches/compare/fit_worker.py): from before pandas `read_csv` to the end of `fit`
   (reading, preprocessing, fit); the interpreter start and the imports are not timed.
-Peak RSS: `ru_maxrss` of the waited child (`os.wait4`), so for Python it includes the
-interpreter and the imported libraries (the JSON keeps that baseline, "baseline_rss_mb").
+Peak RSS: GNU time's `%M` (/usr/bin/time, Debian package `time`: `ru_maxrss` of its child;
+see run_measured for why not os.wait4 here), so for Python it includes the interpreter and the
+imported libraries (the JSON keeps that baseline, "baseline_rss_mb").
 
 Metrics, computed here with scikit-learn's functions on the same test rows from each
 contestant's predicted probabilities / values (tabship's from `tabship predict --proba` on a
@@ -123,19 +124,26 @@ def loadavg():
         return None
 
 
-def run_measured(cmd, stdout_path=None):
-    """Runs `cmd` in a fresh process; returns (wall seconds, peak RSS MB, exit code, stdout,
-    stderr). The peak RSS is the child's own (os.wait4), not the largest of all children."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+GNU_TIME = Path("/usr/bin/time")
+
+
+def run_measured(cmd):
+    """Runs `cmd` in a fresh process under GNU time; returns (wall seconds, peak RSS MB, exit
+    code, stdout, stderr). Not `os.wait4`'s ru_maxrss: Linux carries the forking process's
+    high-water mark into the child through fork and exec, so a child of this Python process
+    (150+ MB of pandas and scikit-learn) would never report less than that. GNU time is a 2 MB
+    parent, and its `%M` is its own child's ru_maxrss."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=REPO)
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc = subprocess.run([str(GNU_TIME), "-f", "%M", "-o", rss.name, *map(str, cmd)],
+                              stdout=out, stderr=err, cwd=REPO, check=False)
         wall = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return (wall, usage.ru_maxrss / 1024, proc.returncode, out.read().decode(),
-                err.read().decode())
+        kib = rss.read().strip().splitlines()
+        peak = int(kib[-1]) / 1024 if kib and kib[-1].isdigit() else float("nan")
+        return wall, peak, proc.returncode, out.read().decode(), err.read().decode()
 
 
 def parse_case(text):
@@ -245,10 +253,11 @@ def read_split(path, n_rows):
     if list(split.columns) != ["row", "set"] or not split["set"].isin(
             ["train", "test", "dropped"]).all():
         sys.exit(f"{path}: unexpected split columns/values")
-    if len(split) != n_rows or not split["row"].is_unique or split["row"].min() != 0 \
-            or split["row"].max() != n_rows - 1:
-        sys.exit(f"{path}: the split does not list every data row once (0-based)")
-    return split
+    # `tabship train --write-split` counts data rows from 1 after the header.
+    if len(split) != n_rows or not split["row"].is_unique or split["row"].min() != 1 \
+            or split["row"].max() != n_rows:
+        sys.exit(f"{path}: the split does not list every data row once (counted from 1)")
+    return split.assign(row=split["row"] - 1)
 
 
 def metrics(y, predicted, classes, classification):
@@ -424,6 +433,8 @@ def main():
                     help="let tabship train capture its drift profile (timed with the fit)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
+    if not GNU_TIME.is_file():
+        sys.exit(f"{GNU_TIME} not found: install GNU time (apt-get install time)")
     if args.repeats < 1 or args.n_trees < 1:
         sys.exit("--repeats and --n-trees must be at least 1")
     args.data, args.work = args.data.resolve(), args.work.resolve()

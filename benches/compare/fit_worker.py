@@ -3,7 +3,7 @@
     python fit_worker.py SPEC.json
 
 SPEC (written by fit.py): {"contestant": "sklearn-rf" | "sklearn-hgb" | "lightgbm",
-"data": CSV path, "target": column, "classification": bool, "split": split CSV (`row,set`),
+"data": CSV path, "target": column, "classification": bool, "split": split CSV (`row,set`, rows counted from 1),
 "n_trees": int, "threads": int, "predictions": .npy path to write}.
 
 Timed (perf_counter, "fit_seconds"): pandas `read_csv` of the whole CSV, selecting the train
@@ -103,6 +103,7 @@ def main():
     # Import the contestant's library before the clock starts (an empty frame suffices).
     build(pd.DataFrame({"a": [0.0]}), spec["classification"], spec)
     split = pd.read_csv(spec["split"])
+    split["row"] -= 1  # tabship counts data rows from 1
     baseline = peak_rss_mb()
 
     started = time.perf_counter()
