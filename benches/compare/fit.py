@@ -4,7 +4,7 @@ Run from the repository root, after `bash scripts/python-env.sh` and
 `cargo build --release -p tabship-cli`:
 
     .venv/bin/python benches/compare/fit.py [--tabship PATH] [--data DIR] [--work DIR]
-        [--cases adult,adult-325k,diamonds] [--three-million [--sklearn-3m]]
+        [--cases adult,adult-325k,diamonds] [--three-million [--sklearn-3m] [--smartcore-3m]]
         [--family forest|boosting] [--only tabship|sklearn|lightgbm] [--repeats N]
         [--n-trees N] [--drift-profile] [--json OUT]
 
@@ -43,8 +43,8 @@ classification, RMSE and R² for regression.
 
 Cases: adult (target `income`, 32,561 rows), adult-325k (adult repeated 10x), diamonds
 (`price`), iris (`species`); adult-3m (adult cycled to 3,000,000 rows) with --three-million,
-tabship and LightGBM only unless --sklearn-3m. A case may also be `STEM:TARGET[:ROWS]`
-(DATA/STEM.csv, its rows cycled or cut to ROWS). Generated CSVs and splits are cached in
+tabship's histogram learners and LightGBM only unless --sklearn-3m / --smartcore-3m. A case may
+also be `STEM:TARGET[:ROWS]` (DATA/STEM.csv, its rows cycled or cut to ROWS). Generated CSVs and splits are cached in
 --work (default /tmp/tabship-fit-bench), outside the repository. Repeated rows make the test
 rows copies of train rows: the metrics of the repeated cases measure fitting, not
 generalisation.
@@ -322,6 +322,9 @@ def selected(name, family, library, case, args):
         return False
     if case["name"] == THREE_MILLION and library == "sklearn" and not args.sklearn_3m:
         return False
+    if case["name"] == THREE_MILLION and name == "tabship smartcore forest" \
+            and not args.smartcore_3m:
+        return False
     return True
 
 
@@ -425,6 +428,8 @@ def main():
     ap.add_argument("--three-million", action="store_true", help=f"add the {THREE_MILLION} case")
     ap.add_argument("--sklearn-3m", action="store_true",
                     help=f"also fit the scikit-learn contestants on {THREE_MILLION}")
+    ap.add_argument("--smartcore-3m", action="store_true",
+                    help=f"also fit tabship's smartcore forest on {THREE_MILLION}")
     ap.add_argument("--family", choices=["forest", "boosting"])
     ap.add_argument("--only", choices=["tabship", "sklearn", "lightgbm"])
     ap.add_argument("--repeats", type=int, default=1, help="fresh fits per contestant (median)")
