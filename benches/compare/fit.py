@@ -38,7 +38,8 @@ imported libraries (the JSON keeps that baseline, "baseline_rss_mb").
 
 Metrics, computed here with scikit-learn's functions on the same test rows from each
 contestant's predicted probabilities / values (tabship's from `tabship predict --proba` on a
-CSV of the test rows): accuracy (label = most probable class) and log loss for
+CSV of the test rows): accuracy (of the predicted class: tabship's `prediction` column, the most
+probable class for the others) and log loss for
 classification, RMSE and R² for regression.
 
 Cases: adult (target `income`, 32,561 rows), adult-325k (adult repeated 10x), diamonds
@@ -260,10 +261,13 @@ def read_split(path, n_rows):
     return split.assign(row=split["row"] - 1)
 
 
-def metrics(y, predicted, classes, classification):
+def metrics(y, predicted, classes, classification, labels=None):
+    """`labels`: the contestant's own predicted classes (tabship's `prediction` column; it may
+    break a tie of probabilities otherwise than argmax); else the most probable class."""
     if classification:
         proba = np.asarray(predicted, dtype=float)
-        labels = np.asarray(classes)[proba.argmax(axis=1)]
+        if labels is None:
+            labels = np.asarray(classes)[proba.argmax(axis=1)]
         return {"accuracy": accuracy_score(y, labels),
                 "log_loss": log_loss(y, proba, labels=list(classes))}
     return {"rmse": root_mean_squared_error(y, predicted), "r2": r2_score(y, predicted)}
@@ -294,10 +298,13 @@ def run_tabship(tabship, flags, case, args, tmp):
         cols = [c for c in pred.columns if c.startswith("probability_")]
         classes = [c.removeprefix("probability_") for c in cols]
         predicted = pred[cols].to_numpy()
+        labels = pred["prediction"].astype(str).to_numpy()
     else:
-        classes, predicted = None, pred["prediction"].to_numpy(dtype=float)
+        classes, labels = None, None
+        predicted = pred["prediction"].to_numpy(dtype=float)
     return {"fit_seconds": wall, "peak_rss_mb": rss, "tabship_fit_seconds":
-            report["fit_seconds"], "tabship_metrics": report["metrics"]}, predicted, classes
+            report["fit_seconds"], "tabship_metrics": report["metrics"]}, predicted, classes, \
+        labels
 
 
 def run_python(name, case, args, tmp):
@@ -368,10 +375,13 @@ def bench_case(case, tabship, args, tmp):
                 continue
             print(f"  {case['name']}: {entry['contestant']} ...", file=sys.stderr, flush=True)
             if entry["library"] == "tabship":
-                run, predicted, classes = run_tabship(tabship, entry["flags"], case, args, tmp)
+                run, predicted, classes, labels = run_tabship(tabship, entry["flags"], case,
+                                                              args, tmp)
             else:
                 run, predicted, classes = run_python(entry["contestant"], case, args, tmp)
-            run["metrics"] = metrics(case["y_test"], predicted, classes, case["classification"])
+                labels = None  # scikit-learn's and LightGBM's predict: the argmax
+            run["metrics"] = metrics(case["y_test"], predicted, classes, case["classification"],
+                                     labels)
             entry["runs"].append(run)
     for entry in entries:
         if entry["runs"]:
