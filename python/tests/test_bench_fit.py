@@ -57,8 +57,9 @@ def test_fit_bench_reports_every_contestant(cli: Path, tmp_path: Path) -> None:
         entries = {e["contestant"]: e for e in case["contestants"]}
         assert set(entries) == CONTESTANTS
         assert {n for n, e in entries.items() if not e["available"]} == missing
-        # A majority-class guess scores 0.76 on adult and 0.33 on iris; log loss of a uniform
-        # guess is ln 2 / ln 3.
+        # A majority-class guess scores 0.76 on adult and 0.33 on iris; a uniform guess has a
+        # log loss of ln 2 / ln 3, which boosting (from the class prior, 5 rounds) beats. A
+        # 5-tree forest may give a test row's class probability 0 (clipped to 2^-52: 36 nats).
         floor, uniform = (0.7, math.log(2)) if case["name"].startswith("adult") else (0.8,
                                                                                      math.log(3))
         for name, e in entries.items():
@@ -67,7 +68,8 @@ def test_fit_bench_reports_every_contestant(cli: Path, tmp_path: Path) -> None:
                 continue
             m = e["metrics"]
             assert floor <= m["accuracy"] <= 1.0, (case["name"], name, m)
-            assert 0.0 < m["log_loss"] < uniform, (case["name"], name, m)
+            ceiling = uniform if e["family"] == "boosting" else 5.0
+            assert 0.0 < m["log_loss"] < ceiling, (case["name"], name, m)
             assert e["fit_seconds"] > 0 and e["peak_rss_mb"] > 1, (case["name"], name, e)
             assert e["rss_per_csv"] == pytest.approx(e["peak_rss_mb"] / case["csv_mb"])
             ref = entries["scikit-learn RandomForest" if e["family"] == "forest" else "LightGBM"]
