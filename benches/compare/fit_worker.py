@@ -23,14 +23,11 @@ import time
 import numpy as np
 import pandas as pd
 
+from holdout import one_hot_preprocessor, read_csv  # this directory (the script's sys.path[0])
+
 # Settings shared with fit.py's tabship flags (see its docstring).
 FOREST = {"max_depth": 10, "max_features": "sqrt", "min_samples_leaf": 1}
 BOOSTING = {"learning_rate": 0.1, "leaves": 31, "bins": 255, "min_samples_leaf": 20, "l2": 0.0}
-
-
-def read_csv(path):
-    """Only empty fields are missing (no 'NA'/'null' guessing), as the CLI reads CSV."""
-    return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
 def text_columns(x):
@@ -41,23 +38,12 @@ def text_columns(x):
 def sklearn_forest(x, classification, spec):
     """holdout.py's one-hot pipeline (median imputer + scaler; constant imputer + one-hot with
     min_frequency=5) in front of scikit-learn's random forest on all cores."""
-    from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import Pipeline, make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    from sklearn.pipeline import Pipeline
 
-    cat = text_columns(x)
-    num = [c for c in x.columns if c not in cat]
-    pre = ColumnTransformer([
-        ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), num),
-        ("cat", make_pipeline(
-            SimpleImputer(strategy="constant", fill_value="__missing__"),
-            OneHotEncoder(handle_unknown="ignore", min_frequency=5)), cat),
-    ])
     forest = RandomForestClassifier if classification else RandomForestRegressor
     model = forest(n_estimators=spec["n_trees"], **FOREST, n_jobs=-1, random_state=42)
-    return Pipeline([("pre", pre), ("model", model)]), x
+    return Pipeline([("pre", one_hot_preprocessor(x)), ("model", model)]), x
 
 
 def as_categories(x):
