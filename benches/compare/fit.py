@@ -288,8 +288,9 @@ def run_tabship(tabship, flags, case, args, tmp):
         raise RuntimeError("tabship wrote a different split than the shared one")
     report = json.loads(out)
     pred_csv = tmp / f"{stem}.pred.csv"
-    cmd = [str(tabship.path), "predict", str(model), str(case["test_csv"]), "--proba",
-           "-o", str(pred_csv)]
+    cmd = [str(tabship.path), "predict", str(model), str(case["test_csv"]), "-o", str(pred_csv)]
+    if case["classification"]:
+        cmd.append("--proba")
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"exit {proc.returncode}: {' '.join(cmd)}\n{proc.stderr}")
