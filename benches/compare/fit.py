@@ -5,7 +5,7 @@ Run from the repository root, after `bash scripts/python-env.sh` and
 
     .venv/bin/python benches/compare/fit.py [--tabship PATH] [--data DIR] [--work DIR]
         [--cases adult,adult-325k,diamonds] [--three-million [--sklearn-3m] [--smartcore-3m]]
-        [--family forest|boosting] [--only tabship|sklearn|lightgbm] [--repeats N]
+        [--family forest|boosting] [--only tabship|sklearn|lightgbm] [--skip NAME,..] [--repeats N]
         [--n-trees N] [--drift-profile] [--json OUT]
 
 Every fit runs in its own fresh process, one after another (never two at once); each
@@ -328,6 +328,8 @@ def selected(name, family, library, case, args):
         return False
     if args.only and library != args.only:
         return False
+    if name in args.skip:
+        return False
     if case["name"] == THREE_MILLION and library == "sklearn" and not args.sklearn_3m:
         return False
     if case["name"] == THREE_MILLION and name == "tabship smartcore forest" \
@@ -443,6 +445,8 @@ def main():
                     help=f"also fit tabship's smartcore forest on {THREE_MILLION}")
     ap.add_argument("--family", choices=["forest", "boosting"])
     ap.add_argument("--only", choices=["tabship", "sklearn", "lightgbm"])
+    ap.add_argument("--skip", type=lambda t: [n.strip() for n in t.split(",")], default=[],
+                    help="contestants to leave out, comma-separated (their names as printed)")
     ap.add_argument("--repeats", type=int, default=1, help="fresh fits per contestant (median)")
     ap.add_argument("--n-trees", type=int, default=100, help="forest trees / boosting rounds")
     ap.add_argument("--drift-profile", action="store_true",
