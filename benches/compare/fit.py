@@ -45,10 +45,10 @@ classification, RMSE and R² for regression.
 Cases: adult (target `income`, 32,561 rows), adult-325k (adult repeated 10x), diamonds
 (`price`), iris (`species`); adult-3m (adult cycled to 3,000,000 rows) with --three-million,
 tabship's histogram learners and LightGBM only unless --sklearn-3m / --smartcore-3m. A case may
-also be `STEM:TARGET[:ROWS]` (DATA/STEM.csv, its rows cycled or cut to ROWS). Generated CSVs and splits are cached in
---work (default /tmp/tabship-fit-bench), outside the repository. Repeated rows make the test
-rows copies of train rows: the metrics of the repeated cases measure fitting, not
-generalisation.
+also be `STEM:TARGET[:ROWS]` (DATA/STEM.csv, its rows cycled or cut to ROWS). Generated CSVs
+and splits are cached in --work (default /tmp/tabship-fit-bench), outside the repository.
+Repeated rows make the test rows copies of train rows: the metrics of the repeated cases
+measure fitting, not generalisation.
 
 A tabship contestant whose flag the binary does not know (`tabship train --help`) is listed
 as "not available" instead of failing; without --tree-learner at all (before the histogram

@@ -3,8 +3,8 @@
     python fit_worker.py SPEC.json
 
 SPEC (written by fit.py): {"contestant": "sklearn-rf" | "sklearn-hgb" | "lightgbm",
-"data": CSV path, "target": column, "classification": bool, "split": split CSV (`row,set`, rows counted from 1),
-"n_trees": int, "threads": int, "predictions": .npy path to write}.
+"data": CSV path, "target": column, "classification": bool, "split": split CSV (`row,set`,
+rows counted from 1), "n_trees": int, "threads": int, "predictions": .npy path to write}.
 
 Timed (perf_counter, "fit_seconds"): pandas `read_csv` of the whole CSV, selecting the train
 rows, the preprocessing (one-hot pipeline for the forest; text columns to pandas `category` for
