@@ -62,17 +62,22 @@ def run_tabship(tabship, data, target, model, tmp):
     return json.loads(proc.stdout), read_csv(split)
 
 
-def sklearn_pipeline(X, model):
+def one_hot_preprocessor(X):
+    """Median imputer + scaler for numbers; constant imputer + one-hot (min_frequency=5) for
+    categories (also fit.py's forest preprocessing)."""
     # Categorical = non-numeric columns (object dtype in pandas 2, `str` dtype in pandas 3).
     cat = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
     num = [c for c in X.columns if c not in cat]
-    pre = ColumnTransformer([
+    return ColumnTransformer([
         ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), num),
         ("cat", make_pipeline(
             SimpleImputer(strategy="constant", fill_value="__missing__"),
             OneHotEncoder(handle_unknown="ignore", min_frequency=5)), cat),
     ])
-    return Pipeline([("pre", pre), ("model", SKLEARN_MODELS[model]())])
+
+
+def sklearn_pipeline(X, model):
+    return Pipeline([("pre", one_hot_preprocessor(X)), ("model", SKLEARN_MODELS[model]())])
 
 
 def sklearn_metrics(pipe, X_test, y_test, classification):
