@@ -12,6 +12,13 @@
 //! the missing bin is the last, and exists in every feature's histogram (empty when nothing is
 //! missing). A 0/1 one-hot column becomes two value bins; its distinct values are found in one
 //! pass without sorting (see [`distinct_values`]).
+//!
+//! **Exclusive feature bundling, exact.** A run of consecutive features with two value bins and
+//! nothing missing (the one-hot columns of one categorical) where no row is off bin 0 in two of
+//! them is also stored as one [`Bundle`] column: code 0 where every member's is 0, else 1 + the
+//! index of the member whose is 1. A histogram reads the bundle once for all its members instead
+//! of once per member (see `histogram::build_bundle`); the members' own columns stay for
+//! partitioning rows. Nothing is approximated: a pair of columns sharing a row is never bundled.
 
 use ndarray::{ArrayView2, Axis};
 
@@ -27,6 +34,107 @@ pub(crate) struct BinnedMatrix {
     /// Per feature, the upper boundary of every value bin but the last: value bin `b` holds the
     /// values `x` with `thresholds[b − 1] < x <= thresholds[b]`.
     thresholds: Vec<Vec<f64>>,
+    /// Exclusive runs of 0/1 features, each read as one column.
+    bundles: Vec<Bundle>,
+    /// Every feature once, in order: alone or in its bundle.
+    units: Vec<Unit>,
+}
+
+/// A run of consecutive features `first..first + members`, each with two value bins and no
+/// missing value, no two of them off bin 0 in one row: `codes[r]` is 0 when every member's code
+/// is 0 in row `r`, else 1 + the index of the member whose code is 1.
+#[derive(Debug, Clone)]
+pub(crate) struct Bundle {
+    /// The first member feature.
+    pub(crate) first: usize,
+    /// Member features.
+    pub(crate) members: usize,
+    /// One code per row.
+    pub(crate) codes: Vec<u8>,
+}
+
+/// Most members of a bundle: codes `1..=MAX_MEMBERS` name them.
+const MAX_MEMBERS: usize = 254;
+
+impl Bundle {
+    /// A bundle of the one feature `f` with codes `column` (0/1).
+    fn start(f: usize, column: &[u8]) -> Self {
+        Bundle {
+            first: f,
+            members: 1,
+            codes: column.to_vec(),
+        }
+    }
+
+    /// Adds the next feature (codes `column`, 0/1) when no row is off bin 0 in it and in a
+    /// member already; returns whether it joined.
+    fn try_add(&mut self, column: &[u8]) -> bool {
+        if self.members >= MAX_MEMBERS
+            || column
+                .iter()
+                .zip(&self.codes)
+                .any(|(&c, &b)| c != 0 && b != 0)
+        {
+            return false;
+        }
+        let code = self.members as u8 + 1;
+        for (b, &c) in self.codes.iter_mut().zip(column) {
+            if c != 0 {
+                *b = code;
+            }
+        }
+        self.members += 1;
+        true
+    }
+
+    /// The member features.
+    pub(crate) fn features(&self) -> std::ops::Range<usize> {
+        self.first..self.first + self.members
+    }
+}
+
+/// What one pass over the rows builds a histogram of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unit {
+    /// One feature.
+    Feature(usize),
+    /// A bundle (an index into the matrix's bundles).
+    Bundle(usize),
+}
+
+/// Exclusive runs of 0/1 features of the column-major `codes`, two members or more each.
+fn find_bundles(codes: &[u8], n_rows: usize, thresholds: &[Vec<f64>]) -> Vec<Bundle> {
+    let mut bundles = Vec::new();
+    let mut current: Option<Bundle> = None;
+    for (f, t) in thresholds.iter().enumerate() {
+        let column = &codes[f * n_rows..(f + 1) * n_rows];
+        // Two value bins (one threshold), nothing in the missing bin (code 2).
+        let binary = t.len() == 1 && column.iter().all(|&c| c < 2);
+        let joined = binary && current.as_mut().is_some_and(|b| b.try_add(column));
+        if !joined {
+            bundles.extend(current.take().filter(|b| b.members >= 2));
+            current = binary.then(|| Bundle::start(f, column));
+        }
+    }
+    bundles.extend(current.filter(|b| b.members >= 2));
+    bundles
+}
+
+/// Every feature once, in order, bundled ones as their bundle.
+fn units_of(n_features: usize, bundles: &[Bundle]) -> Vec<Unit> {
+    let mut units = Vec::with_capacity(n_features);
+    let mut f = 0;
+    let mut next = bundles.iter().enumerate().peekable();
+    while f < n_features {
+        if let Some((b, bundle)) = next.next_if(|(_, b)| b.first == f) {
+            units.push(Unit::Bundle(b));
+            f += bundle.members;
+        } else {
+            units.push(Unit::Feature(f));
+            f += 1;
+        }
+    }
+    units
 }
 
 /// One feature, binned.
@@ -103,12 +211,42 @@ impl BinnedMatrix {
                 }
             }
         }
+        let bundles = find_bundles(&codes, n_rows, &thresholds);
+        let units = units_of(n_features, &bundles);
         Ok(BinnedMatrix {
             n_rows,
             n_features,
             codes,
             thresholds,
+            bundles,
+            units,
         })
+    }
+
+    /// The same matrix with no bundle: every feature read alone (tests compare the two).
+    #[cfg(test)]
+    pub(crate) fn without_bundles(mut self) -> Self {
+        self.bundles.clear();
+        self.units = units_of(self.n_features, &[]);
+        self
+    }
+
+    /// Every feature once, in order: alone or as its bundle.
+    pub(crate) fn units(&self) -> &[Unit] {
+        &self.units
+    }
+
+    /// Bundle `b`.
+    pub(crate) fn bundle(&self, b: usize) -> &Bundle {
+        &self.bundles[b]
+    }
+
+    /// The features `unit` covers.
+    pub(crate) fn unit_features(&self, unit: Unit) -> std::ops::Range<usize> {
+        match unit {
+            Unit::Feature(f) => f..f + 1,
+            Unit::Bundle(b) => self.bundles[b].features(),
+        }
     }
 
     /// Rows binned.
@@ -300,6 +438,37 @@ mod tests {
             "{}",
             m.value_bins(0)
         );
+    }
+
+    #[test]
+    fn exclusive_runs_of_binary_columns_are_bundled_and_sharing_ones_are_not() {
+        // Columns 0-2: one-hot (exclusive); 3: numeric; 4-5: 0/1 sharing row 0; 6: 0/1 with a
+        // missing value; 7-8: exclusive again.
+        let nan = f64::NAN;
+        let x = array![
+            [1.0, 0.0, 0.0, 5.0, 1.0, 1.0, 0.0, 1.0, 0.0],
+            [0.0, 1.0, 0.0, 6.0, 0.0, 0.0, 1.0, 0.0, 1.0],
+            [0.0, 0.0, 1.0, 7.0, 1.0, 0.0, nan, 0.0, 0.0],
+            [0.0, 1.0, 0.0, 8.0, 0.0, 1.0, 0.0, 0.0, 1.0]
+        ];
+        let m = BinnedMatrix::new(x.view(), 255, 1).unwrap();
+        assert_eq!(
+            m.units(),
+            &[
+                Unit::Bundle(0),
+                Unit::Feature(3),
+                Unit::Feature(4),
+                Unit::Feature(5),
+                Unit::Feature(6),
+                Unit::Bundle(1),
+            ]
+        );
+        assert_eq!(m.bundle(0).features(), 0..3);
+        assert_eq!(m.bundle(0).codes, vec![1, 2, 3, 2]);
+        assert_eq!(m.bundle(1).features(), 7..9);
+        assert_eq!(m.bundle(1).codes, vec![1, 2, 0, 2]);
+        let plain = m.without_bundles();
+        assert_eq!(plain.units().len(), 9);
     }
 
     #[test]

@@ -345,6 +345,7 @@ impl Grower<'_> {
                 &self.targets,
                 &self.layout,
                 &self.rows[s..e],
+                &totals[small],
                 self.options.threads,
             );
             let mut derived = built.clone();
@@ -402,7 +403,7 @@ pub(crate) fn grow_tree(
     };
     let totals = targets.totals(rows);
     let hist = (!g.lazy && g.may_split(&totals, 0))
-        .then(|| Histogram::build(m, &targets, &g.layout, rows, options.threads));
+        .then(|| Histogram::build(m, &targets, &g.layout, rows, &totals, options.threads));
     let mut pending: Vec<Pending> = g.consider(0, 0, totals, hist).into_iter().collect();
     let mut leaves = 1usize;
     loop {

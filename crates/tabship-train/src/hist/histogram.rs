@@ -6,8 +6,13 @@
 //! stored order, one feature at a time, so a histogram does not depend on how many threads built
 //! it (threads take whole features). The larger child of a split is derived from its parent by
 //! subtraction ([`Histogram::subtract_from`]).
+//!
+//! A feature with two value bins sums only its rows off bin 0 and takes bin 0 as the rest of the
+//! node's totals ([`build_binary_feature`]); a bundle of exclusive 0/1 features does the same for
+//! all its members in one pass over the rows ([`build_bundle`]), with the very same additions in
+//! the same order, so a histogram is bit-identical whether the matrix bundles or not.
 
-use super::bins::BinnedMatrix;
+use super::bins::{BinnedMatrix, Unit};
 
 /// What the trees fit, per matrix row.
 #[derive(Debug, Clone, Copy)]
@@ -159,46 +164,53 @@ pub(crate) struct Histogram {
 const PARALLEL_WORK: usize = 1 << 17;
 
 impl Histogram {
-    /// The histogram of `rows` (matrix rows, repeats counted) over every feature.
+    /// The histogram of `rows` (matrix rows, repeats counted; their statistics summed in
+    /// `totals`) over every feature.
     pub(crate) fn build(
         m: &BinnedMatrix,
         targets: &Targets<'_>,
         layout: &Layout,
         rows: &[u32],
+        totals: &[f64],
         threads: usize,
     ) -> Self {
         let mut data = vec![0.0; layout.len()];
-        let n_features = m.n_features();
-        let threads = if rows.len() * n_features < PARALLEL_WORK {
+        let units = m.units();
+        let threads = if rows.len() * units.len() < PARALLEL_WORK {
             1
         } else {
-            threads.clamp(1, n_features.max(1))
+            threads.clamp(1, units.len().max(1))
+        };
+        let build = |units: &[Unit], out: &mut [f64], base: usize| {
+            for &unit in units {
+                let features = m.unit_features(unit);
+                let r = layout.range(features.start).start..layout.range(features.end - 1).end;
+                let out = &mut out[r.start - base..r.end - base];
+                match unit {
+                    Unit::Bundle(b) => build_bundle(m, targets, layout, b, rows, totals, out),
+                    Unit::Feature(f) if m.value_bins(f) == 2 => {
+                        build_binary_feature(m, targets, f, rows, totals, out);
+                    }
+                    Unit::Feature(f) => build_feature(m, targets, f, rows, out),
+                }
+            }
         };
         if threads <= 1 {
-            for f in 0..n_features {
-                build_feature(m, targets, f, rows, &mut data[layout.range(f)]);
-            }
+            build(units, &mut data, 0);
             return Histogram { data };
         }
-        // Whole features per thread, each writing its own slice: the sums do not depend on the
+        // Whole units per thread, each writing its own slice: the sums do not depend on the
         // thread count.
-        let per_thread = n_features.div_ceil(threads);
         std::thread::scope(|scope| {
             let mut rest: &mut [f64] = &mut data;
-            let mut first = 0;
-            while first < n_features {
-                let last = (first + per_thread).min(n_features);
-                let len = layout.range(last - 1).end - layout.range(first).start;
-                let (mine, tail) = rest.split_at_mut(len);
-                rest = tail;
+            for chunk in units.chunks(units.len().div_ceil(threads)) {
+                let first = m.unit_features(chunk[0]).start;
+                let last = m.unit_features(chunk[chunk.len() - 1]).end;
                 let base = layout.range(first).start;
-                scope.spawn(move || {
-                    for f in first..last {
-                        let r = layout.range(f);
-                        build_feature(m, targets, f, rows, &mut mine[r.start - base..r.end - base]);
-                    }
-                });
-                first = last;
+                let (mine, tail) = rest.split_at_mut(layout.range(last - 1).end - base);
+                rest = tail;
+                let build = &build;
+                scope.spawn(move || build(chunk, mine, base));
             }
         });
         Histogram { data }
@@ -240,5 +252,37 @@ pub(crate) fn build_binary_feature(
     let stride = totals.len();
     for i in 0..stride {
         out[i] = totals[i] - out[stride + i] - out[2 * stride + i];
+    }
+}
+
+/// [`build_binary_feature`] for every member of bundle `b` at once: one pass over the rows sums
+/// the rows off bin 0 of any member into that member's bin 1 (the same additions in the same
+/// order as for the member alone); each member's missing bin is empty and its bin 0 the rest.
+/// `out` holds the members' bins, feature after feature.
+pub(crate) fn build_bundle(
+    m: &BinnedMatrix,
+    targets: &Targets<'_>,
+    layout: &Layout,
+    b: usize,
+    rows: &[u32],
+    totals: &[f64],
+    out: &mut [f64],
+) {
+    let bundle = m.bundle(b);
+    let stride = layout.stride;
+    // Slot 0: rows on bin 0 of every member (not summed); slot 1 + j: member j's bin 1.
+    let mut slots = vec![0.0; (bundle.members + 1) * stride];
+    let codes = &bundle.codes;
+    targets.accumulate_where(
+        rows,
+        &mut slots,
+        |r| usize::from(codes[r]),
+        |r| codes[r] != 0,
+    );
+    for (j, member) in out.chunks_exact_mut(3 * stride).enumerate() {
+        member[stride..2 * stride].copy_from_slice(&slots[(j + 1) * stride..(j + 2) * stride]);
+        for i in 0..stride {
+            member[i] = totals[i] - member[stride + i] - member[2 * stride + i];
+        }
     }
 }

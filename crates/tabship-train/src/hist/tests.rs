@@ -195,8 +195,8 @@ proptest! {
         let targets = Targets::Gradients { grad: &grad, hess: &hess };
         let layout = Layout::new(&m, targets.stride());
         let rows: Vec<u32> = (0..x.nrows() as u32).collect();
-        let hist = Histogram::build(&m, &targets, &layout, &rows, 1);
         let totals = targets.totals(&rows);
+        let hist = Histogram::build(&m, &targets, &layout, &rows, &totals, 1);
         let c = Constraints { channels: 1, min_samples_leaf: min_samples_leaf as f64, min_child_weight, l2 };
         let found = (0..m.n_features())
             .filter_map(|f| c.best_in_feature(&hist.data[layout.range(f)], m.value_bins(f), &totals, None))
@@ -250,10 +250,11 @@ proptest! {
         let layout = Layout::new(&m, targets.stride());
         let rows: Vec<u32> = (0..x.nrows() as u32).collect();
         let (a, b): (Vec<u32>, Vec<u32>) = rows.iter().partition(|&&r| mask[r as usize]);
-        let parent = Histogram::build(&m, &targets, &layout, &rows, 1);
-        let mut derived = Histogram::build(&m, &targets, &layout, &a, 1);
+        let build = |rows: &[u32]| Histogram::build(&m, &targets, &layout, rows, &targets.totals(rows), 1);
+        let parent = build(&rows);
+        let mut derived = build(&a);
         derived.subtract_from(&parent);
-        let direct = Histogram::build(&m, &targets, &layout, &b, 1);
+        let direct = build(&b);
         for (i, (d, e)) in derived.data.iter().zip(&direct.data).enumerate() {
             if i % 3 == 2 {
                 prop_assert_eq!(d, e);
@@ -344,4 +345,88 @@ fn missing_values_take_the_learned_side() {
     assert_eq!(t.spec.threshold.0[0], 5.0);
     assert_eq!(t.spec.missing_left.0, vec![1, 0, 0]);
     assert_eq!(t.row_leaf, vec![0, 0, 0, 1, 1, 0]);
+}
+
+/// Rows of a table with two categoricals one-hot encoded (exclusive runs, the second with a
+/// level no row takes), a numeric column between them, and a 0/1 column that shares rows with
+/// the first run: `(matrix, gradients, hessians)`.
+fn one_hot(rows: usize, seed: u64) -> (Array2<f64>, Vec<f32>, Vec<f32>) {
+    let mut state = seed;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as f64 / (1u64 << 31) as f64
+    };
+    let (k1, k2) = (5, 4);
+    let mut x = Array2::zeros((rows, k1 + 1 + k2 + 1));
+    let mut grad = Vec::with_capacity(rows);
+    for r in 0..rows {
+        let a = (next() * k1 as f64) as usize;
+        let b = (next() * (k2 - 1) as f64) as usize;
+        let v = (next() * 20.0).floor();
+        x[[r, a]] = 1.0;
+        x[[r, k1]] = if next() < 0.05 { f64::NAN } else { v };
+        x[[r, k1 + 1 + b]] = 1.0;
+        x[[r, k1 + 1 + k2]] = f64::from(u8::from(a == 0 || next() < 0.3));
+        grad.push((a as f64 - 2.0 + 0.1 * v + if b == 1 { 1.5 } else { 0.0 } + next()) as f32);
+    }
+    let hess = (0..rows).map(|r| 0.5 + (r % 3) as f32 * 0.25).collect();
+    (x, grad, hess)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn bundled_and_unbundled_matrices_grow_identical_trees(
+        rows in 2usize..120,
+        data_seed: u64,
+        max_depth in prop::option::of(1u16..6),
+        max_leaves in prop::option::of(2usize..10),
+        features_per_split in prop::option::of(1usize..8),
+        random_thresholds: bool,
+        seed: u64,
+    ) {
+        let (x, grad, hess) = one_hot(rows, data_seed);
+        let bundled = BinnedMatrix::new(x.view(), 255, 1).unwrap();
+        let plain = bundled.clone().without_bundles();
+        let all: Vec<u32> = (0..rows as u32).collect();
+        let targets = Targets::Gradients { grad: &grad, hess: &hess };
+        let layout = Layout::new(&bundled, targets.stride());
+        let totals = targets.totals(&all);
+        prop_assert_eq!(
+            Histogram::build(&bundled, &targets, &layout, &all, &totals, 1),
+            Histogram::build(&plain, &targets, &layout, &all, &totals, 1)
+        );
+        let o = GrowOptions { max_depth, max_leaves, features_per_split, random_thresholds, ..options(seed) };
+        let a = grow(&bundled, &grad, &hess, &all, &o);
+        let b = grow(&plain, &grad, &hess, &all, &o);
+        prop_assert_eq!((a.spec, a.leaves, a.row_leaf), (b.spec, b.leaves, b.row_leaf));
+    }
+}
+
+#[test]
+fn bundles_change_no_tree_on_several_threads() {
+    let (x, grad, hess) = one_hot(20_000, 99);
+    let rows: Vec<u32> = (0..x.nrows() as u32).collect();
+    let mut trees = Vec::new();
+    for threads in [1, 2, 3] {
+        let bundled = BinnedMatrix::new(x.view(), 255, threads).unwrap();
+        assert_eq!(bundled.units().len(), 5, "{:?}", bundled.units());
+        for m in [bundled.clone(), bundled.without_bundles()] {
+            let o = GrowOptions {
+                max_leaves: Some(31),
+                threads,
+                min_samples_leaf: 20,
+                ..options(3)
+            };
+            let t = grow(&m, &grad, &hess, &rows, &o);
+            trees.push((t.spec, t.leaves, t.row_leaf));
+        }
+    }
+    assert!(trees[0].0.left.len() > 20, "a real tree");
+    for t in &trees[1..] {
+        assert_eq!(&trees[0], t);
+    }
 }
