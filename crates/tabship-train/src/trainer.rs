@@ -13,7 +13,7 @@ use tabship::{
 use crate::boost::{self, BoostSummary};
 use crate::data::{convert_column, fingerprint};
 use crate::encoders::fit_column;
-use crate::hist;
+use crate::hist::{self, Features};
 use crate::imbalance::{choose_threshold, find_class};
 use crate::linear::FittedRegressor;
 use crate::logistic::FittedLogistic;
@@ -262,7 +262,19 @@ fn fit_parts(
     }
     let schema = Schema::new(schema_columns)?.with_na_values(options.na_values.clone())?;
     let encoder = FeatureEncoder::new(schema.clone(), specs.clone())?;
-    let x: Array2<f64> = encoder.encode_dense(train)?;
+    // The histogram learners bin the features straight from the batch, a few columns at a
+    // time; the others take the dense encoded matrix.
+    let binned = model == ModelKind::GradientBoosting
+        || (model.is_tree() && tree_params(options).learner == TreeLearner::Hist);
+    let x: Array2<f64> = if binned {
+        Array2::zeros((0, 0))
+    } else {
+        encoder.encode_dense(train)?
+    };
+    let features = Features::Encoded {
+        encoder: &encoder,
+        batch: train,
+    };
     let mut warnings = Vec::new();
     let mut boosting = None;
     let (fitted_model, classes) = match target {
@@ -275,15 +287,20 @@ fn fit_parts(
                 .map(|w| w.weights(classes, &y))
                 .transpose()?;
             let fitted = if model == ModelKind::GradientBoosting {
-                let boosted =
-                    boost::fit_classifier(&x, &y, classes.len(), weights.as_deref(), options)?;
+                let boosted = boost::fit_classifier(
+                    features,
+                    &y,
+                    classes.len(),
+                    weights.as_deref(),
+                    options,
+                )?;
                 boosting = Some(boosted.summary);
                 Model::TreeEnsemble(boosted.ensemble)
             } else if model.is_tree() {
                 let params = tree_params(options);
                 Model::TreeEnsemble(match params.learner {
                     TreeLearner::Hist => {
-                        hist::forest::fit_classifier(model, &x, &y, classes.len(), &params)?
+                        hist::forest::fit_classifier(model, features, &y, classes.len(), &params)?
                     }
                     TreeLearner::Smartcore => {
                         trees::fit_classifier(model, &x, &y, classes.len(), &params)?
@@ -318,13 +335,13 @@ fn fit_parts(
                 })
                 .collect();
             let fitted = if model == ModelKind::GradientBoosting {
-                let boosted = boost::fit_regressor(&x, &y, options)?;
+                let boosted = boost::fit_regressor(features, &y, options)?;
                 boosting = Some(boosted.summary);
                 Model::TreeEnsemble(boosted.ensemble)
             } else if model.is_tree() {
                 let params = tree_params(options);
                 Model::TreeEnsemble(match params.learner {
-                    TreeLearner::Hist => hist::forest::fit_regressor(model, &x, &y, &params)?,
+                    TreeLearner::Hist => hist::forest::fit_regressor(model, features, &y, &params)?,
                     TreeLearner::Smartcore => trees::fit_regressor(model, &x, &y, &params)?,
                 })
             } else {

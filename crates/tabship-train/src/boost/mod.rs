@@ -18,11 +18,10 @@ pub(crate) mod rounds;
 #[cfg(test)]
 mod tests;
 
-use ndarray::{Array2, Axis};
 use tabship::model::TreeEnsemble;
 
 use crate::Result;
-use crate::hist::GrowOptions;
+use crate::hist::{Features, GrowOptions};
 use crate::options::TrainOptions;
 use crate::split::{Split, stratified_split, train_test_split};
 use loss::{Labels, Objective};
@@ -92,7 +91,7 @@ fn round_options(options: &TrainOptions) -> RoundOptions {
 
 /// Fits `objective` on `x`, holding out the validation rows `split` names when early stopping.
 fn fit(
-    x: &Array2<f64>,
+    x: Features<'_>,
     labels: Labels<'_>,
     weights: Option<&[f64]>,
     objective: Objective,
@@ -101,7 +100,7 @@ fn fit(
 ) -> Result<Boosted> {
     let settings = round_options(options);
     let rounds = match split {
-        None => boost(x.view(), labels, weights, objective, &settings, None)?,
+        None => x.with_columns(|c| boost(c, labels, weights, objective, &settings, None))?,
         Some(mut split) => {
             split.train.sort_unstable();
             split.test.sort_unstable();
@@ -109,21 +108,24 @@ fn fit(
                 |rows: &[usize]| weights.map(|w| rows.iter().map(|&r| w[r]).collect::<Vec<_>>());
             let (fit_weights, held_weights) =
                 (pick_weights(&split.train), pick_weights(&split.test));
-            let fit_x = x.select(Axis(0), &split.train);
-            let held_x = x.select(Axis(0), &split.test);
+            let fit_x = x.take(&split.train);
+            // The held-out rows are walked through each new tree: dense, and few.
+            let held_x = x.take(&split.test).into_dense()?;
             let (fit_y, held_y) = (labels.take(&split.train), labels.take(&split.test));
-            boost(
-                fit_x.view(),
-                fit_y.view(),
-                fit_weights.as_deref(),
-                objective,
-                &settings,
-                Some(Validation {
-                    x: held_x.view(),
-                    labels: held_y.view(),
-                    weights: held_weights.as_deref(),
-                }),
-            )?
+            fit_x.view().with_columns(|c| {
+                boost(
+                    c,
+                    fit_y.view(),
+                    fit_weights.as_deref(),
+                    objective,
+                    &settings,
+                    Some(Validation {
+                        x: held_x.view(),
+                        labels: held_y.view(),
+                        weights: held_weights.as_deref(),
+                    }),
+                )
+            })?
         }
     };
     Ok(Boosted {
@@ -169,8 +171,8 @@ fn validation_split(
 
 /// Fits a boosted classifier on encoded rows `x` and class indices `y` (`n_classes ≥ 2`),
 /// each row's gradient weighted by its class's weight when `class_weights` is given.
-pub(crate) fn fit_classifier(
-    x: &Array2<f64>,
+pub(crate) fn fit_classifier<'a>(
+    x: impl Into<Features<'a>>,
     y: &[usize],
     n_classes: usize,
     class_weights: Option<&[f64]>,
@@ -184,7 +186,7 @@ pub(crate) fn fit_classifier(
     let weights: Option<Vec<f64>> = class_weights.map(|w| y.iter().map(|&c| w[c]).collect());
     let split = validation_split(options, y.len(), Some(y))?;
     fit(
-        x,
+        x.into(),
         Labels::Classes(y),
         weights.as_deref(),
         objective,
@@ -194,10 +196,14 @@ pub(crate) fn fit_classifier(
 }
 
 /// Fits a boosted regressor (squared error) on encoded rows `x` and targets `y`.
-pub(crate) fn fit_regressor(x: &Array2<f64>, y: &[f64], options: &TrainOptions) -> Result<Boosted> {
+pub(crate) fn fit_regressor<'a>(
+    x: impl Into<Features<'a>>,
+    y: &[f64],
+    options: &TrainOptions,
+) -> Result<Boosted> {
     let split = validation_split(options, y.len(), None)?;
     fit(
-        x,
+        x.into(),
         Labels::Values(y),
         None,
         Objective::SquaredError,

@@ -6,7 +6,7 @@ use ndarray::{ArrayView2, Axis};
 use tabship::model::{LEAF, TreeSpec};
 
 use super::loss::{Labels, Objective};
-use crate::hist::{BinnedMatrix, GrowOptions, grow};
+use crate::hist::{BinnedMatrix, FeatureColumns, GrowOptions, grow};
 use crate::{Error, Result};
 
 /// How the rounds run.
@@ -76,18 +76,18 @@ pub(crate) fn leaf_of(tree: &TreeSpec, x: ndarray::ArrayView1<'_, f64>) -> usize
     }
 }
 
-/// Fits `options.rounds` rounds of `objective` on the rows of `x` (the encoded training rows;
-/// NaN = missing), keeping the rounds up to the best validation loss when `validation` is given
+/// Fits `options.rounds` rounds of `objective` on the rows of `x` (the encoded training rows'
+/// columns; NaN = missing), keeping the rounds up to the best validation loss when `validation` is given
 /// and early stopping is on.
 pub(crate) fn boost(
-    x: ArrayView2<'_, f64>,
+    x: &dyn FeatureColumns,
     labels: Labels<'_>,
     weights: Option<&[f64]>,
     objective: Objective,
     options: &RoundOptions,
     validation: Option<Validation<'_>>,
 ) -> Result<Rounds> {
-    let n = x.nrows();
+    let n = x.n_rows();
     if n == 0 {
         return Err(Error::Data("gradient boosting needs training rows".into()));
     }

@@ -20,8 +20,7 @@
 //! of once per member (see `histogram::build_bundle`); the members' own columns stay for
 //! partitioning rows. Nothing is approximated: a pair of columns sharing a row is never bundled.
 
-use ndarray::{ArrayView2, Axis};
-
+use super::columns::FeatureColumns;
 use crate::{Error, Result};
 
 /// Features binned once: u8 codes (≤ 255 bins per feature incl. the missing bin), column-major.
@@ -143,16 +142,16 @@ struct BinnedColumn {
 }
 
 impl BinnedMatrix {
-    /// Bins the encoded matrix (rows × features; NaN = missing) with at most `max_bins`
-    /// (2..=255) bins per feature, missing values in their own bin.
-    pub(crate) fn new(x: ArrayView2<'_, f64>, max_bins: usize, threads: usize) -> Result<Self> {
+    /// Bins the encoded features (NaN = missing) with at most `max_bins` (2..=255) bins per
+    /// feature, missing values in their own bin, reading a few feature columns at a time.
+    pub(crate) fn new(x: &dyn FeatureColumns, max_bins: usize, threads: usize) -> Result<Self> {
         if !(2..=255).contains(&max_bins) {
             return Err(Error::InvalidOption {
                 option: "max-bins",
                 reason: format!("must be in 2..=255, got {max_bins}"),
             });
         }
-        let (n_rows, n_features) = x.dim();
+        let (n_rows, n_features) = (x.n_rows(), x.n_features());
         if u32::try_from(n_rows).is_err() {
             return Err(Error::Data(format!(
                 "the histogram learner takes at most {} rows, got {n_rows}",
@@ -185,7 +184,8 @@ impl BinnedMatrix {
                             while group.peek().is_some() {
                                 let mut outs: Vec<(usize, &mut [u8])> =
                                     group.by_ref().take(GATHER).collect();
-                                gather(x, outs.iter().map(|(f, _)| *f), &mut block);
+                                let first = outs[0].0;
+                                x.gather(first..first + outs.len(), &mut block)?;
                                 for ((f, out), column) in outs.iter_mut().zip(&block) {
                                     let binned = bin_column(column, max_bins - 1, out)
                                         .map_err(|e| feature_error(*f, e))?;
@@ -278,29 +278,9 @@ impl BinnedMatrix {
     }
 }
 
-/// Columns copied out of the row-major matrix at once: one pass over the rows reads them from
-/// the same cache lines (a column read alone would miss the cache at every row).
+/// Feature columns read at once (one pass over a row-major matrix reads them from the same
+/// cache lines; an encoder encodes their schema columns once).
 const GATHER: usize = 8;
-
-/// Copies the columns `features` of `x` into `block`, one vector each (reused between calls).
-fn gather(
-    x: ArrayView2<'_, f64>,
-    features: impl Iterator<Item = usize>,
-    block: &mut Vec<Vec<f64>>,
-) {
-    let features: Vec<usize> = features.collect();
-    block.resize_with(features.len(), Vec::new);
-    block.truncate(features.len());
-    for column in block.iter_mut() {
-        column.clear();
-        column.reserve(x.nrows());
-    }
-    for row in x.axis_iter(Axis(0)) {
-        for (column, &f) in block.iter_mut().zip(&features) {
-            column.push(row[f]);
-        }
-    }
-}
 
 fn feature_error(f: usize, e: Error) -> Error {
     match e {
@@ -420,7 +400,7 @@ mod tests {
             [2.0, 1.0],
             [3.0, -0.0]
         ];
-        let m = BinnedMatrix::new(x.view(), 255, 2).unwrap();
+        let m = BinnedMatrix::new(&x.view(), 255, 2).unwrap();
         assert_eq!(m.column(0), &[0, 2, 3, 1, 2]);
         assert_eq!(m.value_bins(0), 3);
         assert_eq!((m.threshold(0, 0), m.threshold(0, 1)), (1.5, 2.5));
@@ -432,7 +412,7 @@ mod tests {
     #[test]
     fn many_values_are_grouped_into_at_most_max_bins_minus_one() {
         let x = ndarray::Array2::from_shape_fn((1000, 1), |(i, _)| (i % 300) as f64);
-        let m = BinnedMatrix::new(x.view(), 16, 1).unwrap();
+        let m = BinnedMatrix::new(&x.view(), 16, 1).unwrap();
         assert!(
             m.value_bins(0) <= 15 && m.value_bins(0) >= 14,
             "{}",
@@ -451,7 +431,7 @@ mod tests {
             [0.0, 0.0, 1.0, 7.0, 1.0, 0.0, nan, 0.0, 0.0],
             [0.0, 1.0, 0.0, 8.0, 0.0, 1.0, 0.0, 0.0, 1.0]
         ];
-        let m = BinnedMatrix::new(x.view(), 255, 1).unwrap();
+        let m = BinnedMatrix::new(&x.view(), 255, 1).unwrap();
         assert_eq!(
             m.units(),
             &[
@@ -474,10 +454,14 @@ mod tests {
     #[test]
     fn max_bins_out_of_range_and_infinities_are_refused() {
         let x = array![[1.0], [2.0]];
-        let e = BinnedMatrix::new(x.view(), 256, 1).unwrap_err().to_string();
+        let e = BinnedMatrix::new(&x.view(), 256, 1)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("max-bins") && e.contains("256"), "{e}");
         let x = array![[1.0, f64::INFINITY]];
-        let e = BinnedMatrix::new(x.view(), 255, 1).unwrap_err().to_string();
+        let e = BinnedMatrix::new(&x.view(), 255, 1)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("feature 1") && e.contains("inf"), "{e}");
     }
 }

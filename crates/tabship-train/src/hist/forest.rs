@@ -20,7 +20,6 @@
 //! Tree `t` draws everything from seed `seed + t` alone, and trees are fitted in parallel, one
 //! per thread: a seed gives the same forest whatever the thread count.
 
-use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tabship::Task;
@@ -29,6 +28,7 @@ use tabship::model::{TreeEnsemble, TreeSpec};
 
 use super::GrowOptions;
 use super::bins::BinnedMatrix;
+use super::columns::Features;
 use super::grow::{Extra, Grown, grow_tree, mix};
 use super::histogram::Targets;
 use crate::options::{MaxFeatures, ModelKind, TreeParams};
@@ -106,18 +106,18 @@ fn sample(n: usize, bootstrap: bool, rng: &mut ChaCha8Rng) -> Vec<u32> {
 /// core tree.
 fn fit_trees(
     kind: ModelKind,
-    x: &Array2<f64>,
+    x: Features<'_>,
     targets: Targets<'_>,
     params: &TreeParams,
     leaves: impl Fn(Grown) -> TreeSpec + Sync,
 ) -> Result<Vec<TreeSpec>> {
-    let (n, n_features) = x.dim();
+    let (n, n_features) = (x.n_rows(), x.n_features());
     if n == 0 || n_features == 0 {
         return Err(Error::Data(format!(
             "a tree needs rows and features, got {n} rows × {n_features} features"
         )));
     }
-    let m = BinnedMatrix::new(x.view(), params.max_bins, params.threads)?;
+    let m = x.with_columns(|c| BinnedMatrix::new(c, params.max_bins, params.threads))?;
     let plan = plan(kind, params, n_features)?;
     in_parallel(plan.n_trees, params.threads, |t| {
         let seed = params.seed.wrapping_add(t as u64);
@@ -145,9 +145,9 @@ fn fit_trees(
 
 /// Fits a `decision-tree`, `random-forest` or `extra-trees` classifier on encoded rows and class
 /// indices (`0..n_classes`).
-pub fn fit_classifier(
+pub(crate) fn fit_classifier<'a>(
     kind: ModelKind,
-    x: &Array2<f64>,
+    x: impl Into<Features<'a>>,
     y: &[usize],
     n_classes: usize,
     params: &TreeParams,
@@ -162,7 +162,7 @@ pub fn fit_classifier(
         y: &labels,
         n_classes,
     };
-    let trees = fit_trees(kind, x, targets, params, |grown| {
+    let trees = fit_trees(kind, x.into(), targets, params, |grown| {
         let mut spec = grown.spec;
         let mut values = Vec::with_capacity(grown.leaf_stats.len() / grown.stride * n_classes);
         let mut classes = Vec::with_capacity(grown.leaf_stats.len() / grown.stride);
@@ -188,9 +188,9 @@ pub fn fit_classifier(
 }
 
 /// Fits a `decision-tree`, `random-forest` or `extra-trees` regressor.
-pub fn fit_regressor(
+pub(crate) fn fit_regressor<'a>(
     kind: ModelKind,
-    x: &Array2<f64>,
+    x: impl Into<Features<'a>>,
     y: &[f64],
     params: &TreeParams,
 ) -> Result<TreeEnsemble> {
@@ -200,7 +200,7 @@ pub fn fit_regressor(
     // Centred: the squared sums of the gains stay small, and so does their rounding.
     let mean = y.iter().sum::<f64>() / y.len() as f64;
     let centred: Vec<f64> = y.iter().map(|v| v - mean).collect();
-    let trees = fit_trees(kind, x, Targets::Values(&centred), params, |grown| {
+    let trees = fit_trees(kind, x.into(), Targets::Values(&centred), params, |grown| {
         let mut spec = grown.spec;
         spec.leaf_values = PackedF64(
             grown

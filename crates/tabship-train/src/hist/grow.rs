@@ -74,6 +74,8 @@ struct Node {
 struct Pending {
     id: u32,
     depth: u16,
+    /// The node's summed statistics.
+    totals: Vec<f64>,
     hist: Option<Histogram>,
     chosen: Chosen,
 }
@@ -313,6 +315,7 @@ impl Grower<'_> {
         Some(Pending {
             id,
             depth,
+            totals,
             hist,
             chosen,
         })
@@ -333,13 +336,26 @@ impl Grower<'_> {
         }
         self.nodes[node.id as usize].split = Some((node.chosen, left_id, left_id + 1));
         let depth = node.depth + 1;
-        let totals = ranges.map(|(s, e)| self.targets.totals(&self.rows[s..e]));
+        // The smaller child's statistics summed, the larger's derived from the parent's (the
+        // counts exactly; leaf values are summed from their rows in `assemble` whatever this).
+        let small = usize::from(n_left * 2 > end - start);
+        let (s, e) = ranges[small];
+        let small_totals = self.targets.totals(&self.rows[s..e]);
+        let large_totals: Vec<f64> = node
+            .totals
+            .iter()
+            .zip(&small_totals)
+            .map(|(p, c)| p - c)
+            .collect();
+        let totals = if small == 0 {
+            [small_totals, large_totals]
+        } else {
+            [large_totals, small_totals]
+        };
         let wanted = [0, 1].map(|c| self.may_split(&totals[c], depth));
         let mut hists = [None, None];
         if let Some(parent) = node.hist.filter(|_| wanted[0] || wanted[1]) {
             // Build the smaller child, derive the larger from the parent.
-            let small = usize::from(n_left * 2 > end - start);
-            let (s, e) = ranges[small];
             let built = Histogram::build(
                 self.m,
                 &self.targets,

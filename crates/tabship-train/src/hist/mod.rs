@@ -10,6 +10,7 @@
 //! over a node's rows in their stored order.
 
 pub(crate) mod bins;
+pub(crate) mod columns;
 pub mod forest;
 mod grow;
 pub(crate) mod histogram;
@@ -18,6 +19,7 @@ pub(crate) mod split;
 mod tests;
 
 pub(crate) use bins::BinnedMatrix;
+pub(crate) use columns::{FeatureColumns, Features};
 
 use histogram::Targets;
 

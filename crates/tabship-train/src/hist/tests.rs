@@ -163,7 +163,7 @@ proptest! {
         x in (1usize..300).prop_flat_map(|n| matrix(n, 1)),
         max_bins in 2usize..20,
     ) {
-        let m = BinnedMatrix::new(x.view(), max_bins, 1).unwrap();
+        let m = BinnedMatrix::new(&x.view(), max_bins, 1).unwrap();
         let vb = m.value_bins(0);
         prop_assert!(vb < max_bins);
         for (&v, &code) in x.column(0).iter().zip(m.column(0)) {
@@ -191,7 +191,7 @@ proptest! {
         min_child_weight in prop_oneof![Just(0.0), 0.0..1.0f64],
         l2 in prop_oneof![Just(0.0), 0.0..2.0f64],
     ) {
-        let m = BinnedMatrix::new(x.view(), 255, 1).unwrap();
+        let m = BinnedMatrix::new(&x.view(), 255, 1).unwrap();
         let targets = Targets::Gradients { grad: &grad, hess: &hess };
         let layout = Layout::new(&m, targets.stride());
         let rows: Vec<u32> = (0..x.nrows() as u32).collect();
@@ -219,7 +219,7 @@ proptest! {
         bootstrap: bool,
         seed: u64,
     ) {
-        let m = BinnedMatrix::new(x.view(), 255, 1).unwrap();
+        let m = BinnedMatrix::new(&x.view(), 255, 1).unwrap();
         let n = x.nrows() as u32;
         let rows: Vec<u32> = if bootstrap { (0..n).map(|r| (r * 7 + 3) % n).collect() } else { (0..n).collect() };
         let o = GrowOptions { max_depth, max_leaves, features_per_split, random_thresholds, ..options(seed) };
@@ -245,7 +245,7 @@ proptest! {
         (x, grad, hess) in data(),
         mask in prop::collection::vec(any::<bool>(), 40),
     ) {
-        let m = BinnedMatrix::new(x.view(), 255, 1).unwrap();
+        let m = BinnedMatrix::new(&x.view(), 255, 1).unwrap();
         let targets = Targets::Gradients { grad: &grad, hess: &hess };
         let layout = Layout::new(&m, targets.stride());
         let rows: Vec<u32> = (0..x.nrows() as u32).collect();
@@ -303,7 +303,7 @@ fn threads_do_not_change_the_tree() {
     ] {
         let mut trees = Vec::new();
         for threads in [1, 2] {
-            let m = BinnedMatrix::new(x.view(), 255, threads).unwrap();
+            let m = BinnedMatrix::new(&x.view(), 255, threads).unwrap();
             let o = GrowOptions {
                 max_depth,
                 max_leaves,
@@ -330,7 +330,7 @@ fn missing_values_take_the_learned_side() {
     let x = Array2::from_shape_vec((6, 1), vec![1.0, 2.0, f64::NAN, 8.0, 9.0, f64::NAN]).unwrap();
     let grad = [-1.0f32, -1.0, -1.0, 1.0, 1.0, -1.0];
     let hess = [1.0f32; 6];
-    let m = BinnedMatrix::new(x.view(), 255, 1).unwrap();
+    let m = BinnedMatrix::new(&x.view(), 255, 1).unwrap();
     let rows: Vec<u32> = (0..6).collect();
     let t = grow(
         &m,
@@ -389,7 +389,7 @@ proptest! {
         seed: u64,
     ) {
         let (x, grad, hess) = one_hot(rows, data_seed);
-        let bundled = BinnedMatrix::new(x.view(), 255, 1).unwrap();
+        let bundled = BinnedMatrix::new(&x.view(), 255, 1).unwrap();
         let plain = bundled.clone().without_bundles();
         let all: Vec<u32> = (0..rows as u32).collect();
         let targets = Targets::Gradients { grad: &grad, hess: &hess };
@@ -412,7 +412,7 @@ fn bundles_change_no_tree_on_several_threads() {
     let rows: Vec<u32> = (0..x.nrows() as u32).collect();
     let mut trees = Vec::new();
     for threads in [1, 2, 3] {
-        let bundled = BinnedMatrix::new(x.view(), 255, threads).unwrap();
+        let bundled = BinnedMatrix::new(&x.view(), 255, threads).unwrap();
         assert_eq!(bundled.units().len(), 5, "{:?}", bundled.units());
         for m in [bundled.clone(), bundled.without_bundles()] {
             let o = GrowOptions {

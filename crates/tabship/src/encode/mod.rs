@@ -282,73 +282,88 @@ impl FeatureEncoder {
         entries: &mut [Entry],
         counts: &mut [ColumnCounts],
     ) -> Result<()> {
+        for (i, count) in counts.iter_mut().enumerate().take(self.encoders.len()) {
+            self.encode_column_rows(batch, i, start, end, entries, count)?;
+        }
+        Ok(())
+    }
+
+    /// [`encode_batch_rows`](Self::encode_batch_rows) for schema column `i` alone: writes its
+    /// entries of rows `start..end` (at their places in each row's `stride` entries).
+    fn encode_column_rows(
+        &self,
+        batch: &BatchPlan<'_>,
+        i: usize,
+        start: usize,
+        end: usize,
+        entries: &mut [Entry],
+        count: &mut ColumnCounts,
+    ) -> Result<()> {
         let stride = self.stride;
-        for (i, (encoder, plan)) in self.encoders.iter().zip(&batch.plans).enumerate() {
-            let offset = self.offsets[i];
-            let at = self.entry_offsets[i];
-            let name = &self.schema.columns[i].name;
-            let count = &mut counts[i];
-            match (encoder, plan) {
-                (ColumnEncoder::Numeric(spec), ColumnPlan::Numbers(values)) => {
-                    for (r, &x) in values[start..end].iter().enumerate() {
-                        let raw = if x.is_nan() {
-                            count.missing += 1;
-                            None
-                        } else if x.is_finite() {
-                            Some(x)
-                        } else {
-                            return Err(crate::value::non_finite(name, x).at_row(start + r));
-                        };
-                        write_numeric(spec, raw, offset, &mut entries[r * stride + at..]);
-                    }
+        let (encoder, plan) = (&self.encoders[i], &batch.plans[i]);
+        let offset = self.offsets[i];
+        let at = self.entry_offsets[i];
+        let name = &self.schema.columns[i].name;
+        match (encoder, plan) {
+            (ColumnEncoder::Numeric(spec), ColumnPlan::Numbers(values)) => {
+                for (r, &x) in values[start..end].iter().enumerate() {
+                    let raw = if x.is_nan() {
+                        count.missing += 1;
+                        None
+                    } else if x.is_finite() {
+                        Some(x)
+                    } else {
+                        return Err(crate::value::non_finite(name, x).at_row(start + r));
+                    };
+                    write_numeric(spec, raw, offset, &mut entries[r * stride + at..]);
                 }
-                (ColumnEncoder::Numeric(spec), ColumnPlan::NumbersFromText { codes, parsed }) => {
-                    for (r, &code) in codes[start..end].iter().enumerate() {
-                        let raw = if code == MISSING_CODE {
-                            None
-                        } else {
-                            match &parsed[code as usize] {
-                                Ok(v) => *v,
-                                Err(text) => {
-                                    return Err(self
-                                        .schema
-                                        .na_values
-                                        .parse_number(name, text)
-                                        .err()
-                                        .unwrap_or_else(|| crate::value::non_finite(name, text))
-                                        .at_row(start + r));
-                                }
+            }
+            (ColumnEncoder::Numeric(spec), ColumnPlan::NumbersFromText { codes, parsed }) => {
+                for (r, &code) in codes[start..end].iter().enumerate() {
+                    let raw = if code == MISSING_CODE {
+                        None
+                    } else {
+                        match &parsed[code as usize] {
+                            Ok(v) => *v,
+                            Err(text) => {
+                                return Err(self
+                                    .schema
+                                    .na_values
+                                    .parse_number(name, text)
+                                    .err()
+                                    .unwrap_or_else(|| crate::value::non_finite(name, text))
+                                    .at_row(start + r));
                             }
-                        };
-                        if raw.is_none() {
-                            count.missing += 1;
                         }
-                        write_numeric(spec, raw, offset, &mut entries[r * stride + at..]);
+                    };
+                    if raw.is_none() {
+                        count.missing += 1;
                     }
+                    write_numeric(spec, raw, offset, &mut entries[r * stride + at..]);
                 }
-                (ColumnEncoder::Categorical(enc), ColumnPlan::Categories { codes, states }) => {
-                    for (r, &code) in codes[start..end].iter().enumerate() {
-                        let state = if code == MISSING_CODE {
-                            CategoryState::Missing
-                        } else {
-                            states[code as usize]
-                        };
-                        count_state(count, state);
-                        entries[r * stride + at] = categorical_entry(enc, state, offset);
-                    }
+            }
+            (ColumnEncoder::Categorical(enc), ColumnPlan::Categories { codes, states }) => {
+                for (r, &code) in codes[start..end].iter().enumerate() {
+                    let state = if code == MISSING_CODE {
+                        CategoryState::Missing
+                    } else {
+                        states[code as usize]
+                    };
+                    count_state(count, state);
+                    entries[r * stride + at] = categorical_entry(enc, state, offset);
                 }
-                (ColumnEncoder::Categorical(enc), ColumnPlan::CategoriesFromNumbers(values)) => {
-                    for (r, &x) in values[start..end].iter().enumerate() {
-                        let state = enc.state_of(FieldValue::Number(x));
-                        count_state(count, state);
-                        entries[r * stride + at] = categorical_entry(enc, state, offset);
-                    }
+            }
+            (ColumnEncoder::Categorical(enc), ColumnPlan::CategoriesFromNumbers(values)) => {
+                for (r, &x) in values[start..end].iter().enumerate() {
+                    let state = enc.state_of(FieldValue::Number(x));
+                    count_state(count, state);
+                    entries[r * stride + at] = categorical_entry(enc, state, offset);
                 }
-                _ => {
-                    return Err(Error::InvalidBatch(format!(
-                        "internal plan mismatch for column `{name}`"
-                    )));
-                }
+            }
+            _ => {
+                return Err(Error::InvalidBatch(format!(
+                    "internal plan mismatch for column `{name}`"
+                )));
             }
         }
         Ok(())
@@ -405,6 +420,65 @@ impl FeatureEncoder {
             plans,
             n_rows: batch.n_rows(),
         })
+    }
+
+    /// The features `features` of every row of `batch`, one vector per feature (what
+    /// [`encode_dense`](Self::encode_dense) holds in those columns), without the whole matrix:
+    /// only the schema columns that produce them are encoded. Training binned features a few
+    /// columns at a time peaks at a few columns' memory, not the matrix's.
+    pub fn encode_feature_columns(
+        &self,
+        batch: &BatchPlan<'_>,
+        features: std::ops::Range<usize>,
+        out: &mut Vec<Vec<f64>>,
+    ) -> Result<()> {
+        if features.end > self.width {
+            return Err(Error::field(
+                "features",
+                format!("{features:?} reaches past the {} features", self.width),
+            ));
+        }
+        let n = batch.n_rows;
+        out.resize_with(features.len(), Vec::new);
+        out.truncate(features.len());
+        for column in out.iter_mut() {
+            column.clear();
+            column.resize(n, 0.0);
+        }
+        let columns: Vec<usize> = (0..self.encoders.len())
+            .filter(|&i| {
+                let first = self.offsets[i] as usize;
+                let last = self.offsets.get(i + 1).map_or(self.width, |&o| o as usize);
+                first < features.end && features.start < last
+            })
+            .collect();
+        let chunk = 1024;
+        let mut entries = vec![(0u32, 0.0f64); chunk * self.stride];
+        let mut count = ColumnCounts::default();
+        let mut start = 0;
+        while start < n {
+            let end = (start + chunk).min(n);
+            for &i in &columns {
+                self.encode_column_rows(batch, i, start, end, &mut entries, &mut count)?;
+                let at = self.entry_offsets[i];
+                let len = self
+                    .entry_offsets
+                    .get(i + 1)
+                    .copied()
+                    .unwrap_or(self.stride)
+                    - at;
+                for r in 0..end - start {
+                    let row = r * self.stride + at;
+                    for &(f, v) in &entries[row..row + len] {
+                        if features.contains(&(f as usize)) {
+                            out[f as usize - features.start][start + r] = v;
+                        }
+                    }
+                }
+            }
+            start = end;
+        }
+        Ok(())
     }
 
     /// Encodes a whole batch into a dense `rows × width` matrix (used for training), counting

@@ -5,6 +5,7 @@ mod common;
 mod corrupt;
 mod decision;
 mod drift;
+mod encode_columns;
 mod evaluate;
 mod extremes;
 mod golden;
