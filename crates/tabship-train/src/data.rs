@@ -69,20 +69,119 @@ pub fn read_csv(path: &Path, overrides: &KindOverrides) -> Result<Batch> {
 /// Reads a CSV file in the dialect `csv` into a batch with every column, inferring each
 /// column's kind: numeric when every value is a finite number or missing (empty, `NaN`, or one
 /// of `csv.na_values`), categorical otherwise, unless `overrides` says else.
+///
+/// A regular file is read twice, streaming: once to infer the kinds, once into the batch, so
+/// the rows are never held as text (a 31 MB CSV held as text records took ~350 MB). Anything
+/// else (a pipe) is read once, its rows held as text while the kinds are inferred.
 pub fn read_csv_with(path: &Path, csv: &CsvOptions, overrides: &KindOverrides) -> Result<Batch> {
-    let (header, records) = read_text_rows(path, csv)?;
-    if records.is_empty() {
-        let what = if header.is_empty() {
-            "the file is empty: expected a header row, then data rows"
-        } else {
-            "no data rows: the file has only a header"
-        };
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        let (header, records) = read_text_rows(path, csv)?;
+        if records.is_empty() {
+            return Err(no_rows(path, &header));
+        }
+        return text_rows_to_batch(&header, &records, overrides, &csv.na_values);
+    }
+    let mut file = csv.open(path)?;
+    let header = file.names();
+    if let Some(message) = duplicate_header(&header) {
         return Err(Error::Csv {
             path: path.to_path_buf(),
-            message: what.to_owned(),
+            message,
         });
     }
-    text_rows_to_batch(&header, &records, overrides, &csv.na_values)
+    overrides.check(&header)?;
+    let mut kinds = KindInference::new(&header, &csv.na_values);
+    let mut record = csv::StringRecord::new();
+    let mut rows = 0usize;
+    while file.read_record(&mut record)? {
+        kinds.observe(&record);
+        rows += 1;
+    }
+    if rows == 0 {
+        return Err(no_rows(path, &header));
+    }
+    let schema = kinds.schema(overrides)?;
+    let mut file = csv.open(path)?;
+    let mut builder = TextBatchBuilder::new(&schema, &header)?;
+    let mut read = 0usize;
+    while file.read_record(&mut record)? {
+        builder.push_row(record.iter())?;
+        read += 1;
+    }
+    if read != rows {
+        return Err(Error::Csv {
+            path: path.to_path_buf(),
+            message: format!("the file changed while it was read: {rows} data rows, then {read}"),
+        });
+    }
+    Ok(builder.finish())
+}
+
+/// The error for a file without data rows.
+fn no_rows(path: &Path, header: &[String]) -> Error {
+    let what = if header.is_empty() {
+        "the file is empty: expected a header row, then data rows"
+    } else {
+        "no data rows: the file has only a header"
+    };
+    Error::Csv {
+        path: path.to_path_buf(),
+        message: what.to_owned(),
+    }
+}
+
+/// Column kinds inferred from text rows seen one at a time: per column, whether every value is
+/// a number or missing, and whether any is missing read as a number or as a category.
+struct KindInference<'a> {
+    header: &'a [String],
+    na: &'a NaValues,
+    /// Per column: (every value a number or missing, some number missing, some category missing).
+    seen: Vec<(bool, bool, bool)>,
+}
+
+impl<'a> KindInference<'a> {
+    fn new(header: &'a [String], na: &'a NaValues) -> Self {
+        KindInference {
+            header,
+            na,
+            seen: vec![(true, false, false); header.len()],
+        }
+    }
+
+    /// Takes one row into account (a short row's missing fields read as empty).
+    fn observe(&mut self, row: &csv::StringRecord) {
+        for (i, (name, seen)) in self.header.iter().zip(&mut self.seen).enumerate() {
+            let field = row.get(i).unwrap_or("");
+            seen.0 = seen.0 && self.na.is_number_or_missing(field);
+            seen.1 = seen.1 || self.na.parse_number(name, field).is_ok_and(|x| x.is_none());
+            seen.2 = seen.2 || self.na.is_missing_category(field);
+        }
+    }
+
+    /// The schema of the rows seen, `overrides` deciding kinds where they name a column.
+    fn schema(&self, overrides: &KindOverrides) -> Result<Schema> {
+        let columns = self
+            .header
+            .iter()
+            .zip(&self.seen)
+            .map(|(name, &(numeric, missing_number, missing_category))| {
+                let kind = overrides.kind_of(name).unwrap_or(if numeric {
+                    ColumnKind::Numeric
+                } else {
+                    ColumnKind::Categorical
+                });
+                ColumnSpec {
+                    name: name.clone(),
+                    kind,
+                    nullable: match kind {
+                        ColumnKind::Numeric => missing_number,
+                        ColumnKind::Categorical => missing_category,
+                    },
+                }
+            })
+            .collect();
+        Ok(Schema::new(columns)?.with_na_values(self.na.clone())?)
+    }
 }
 
 /// The header's names and every data row of `path`, as text, in the dialect `csv`; a column
@@ -131,31 +230,11 @@ pub fn text_rows_to_batch(
         return Err(Error::Data(message));
     }
     overrides.check(header)?;
-    let mut columns = Vec::with_capacity(header.len());
-    for (i, name) in header.iter().enumerate() {
-        fn field(r: &csv::StringRecord, i: usize) -> &str {
-            r.get(i).unwrap_or("")
-        }
-        let kind = overrides.kind_of(name).unwrap_or_else(|| {
-            if rows.iter().all(|r| na.is_number_or_missing(field(r, i))) {
-                ColumnKind::Numeric
-            } else {
-                ColumnKind::Categorical
-            }
-        });
-        let nullable = rows.iter().any(|r| match kind {
-            ColumnKind::Numeric => na
-                .parse_number(name, field(r, i))
-                .is_ok_and(|x| x.is_none()),
-            ColumnKind::Categorical => na.is_missing_category(field(r, i)),
-        });
-        columns.push(ColumnSpec {
-            name: name.clone(),
-            kind,
-            nullable,
-        });
+    let mut kinds = KindInference::new(header, na);
+    for row in rows {
+        kinds.observe(row);
     }
-    let schema = Schema::new(columns)?.with_na_values(na.clone())?;
+    let schema = kinds.schema(overrides)?;
     let mut builder = TextBatchBuilder::new(&schema, header)?;
     for row in rows {
         builder.push_row(row.iter())?;
@@ -278,6 +357,58 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert_eq!(err, "row 1, column `b`: expected a number, got `x`");
+    }
+
+    #[test]
+    fn a_file_streamed_twice_reads_as_its_rows_held_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let text = "n,c,mixed,na,last\n1,x,2,NA,5\n,y,z,3,\n2.5,,4,,7\n-1,x,5,NA,\n";
+        std::fs::write(&path, text).unwrap();
+        let csv = CsvOptions::default();
+        let streamed = read_csv_with(&path, &csv, &KindOverrides::default()).unwrap();
+        let (header, records) = read_text_rows(&path, &csv).unwrap();
+        let held = text_rows_to_batch(&header, &records, &KindOverrides::default(), &csv.na_values)
+            .unwrap();
+        assert_eq!(fingerprint(&streamed), fingerprint(&held));
+        for name in &header {
+            assert_eq!(
+                kind_of(streamed.column(name).unwrap()),
+                kind_of(held.column(name).unwrap()),
+                "{name}"
+            );
+        }
+        assert!(matches!(
+            streamed.column("na"),
+            Some(ColumnValues::Numeric(_))
+        ));
+        assert!(matches!(
+            streamed.column("mixed"),
+            Some(ColumnValues::Categorical(_))
+        ));
+        let overrides = KindOverrides {
+            categorical: vec!["n".into()],
+            numeric: vec![],
+        };
+        let streamed = read_csv_with(&path, &csv, &overrides).unwrap();
+        assert!(matches!(
+            streamed.column("n"),
+            Some(ColumnValues::Categorical(_))
+        ));
+
+        std::fs::write(&path, "a,b\n").unwrap();
+        let e = read_csv_with(&path, &csv, &KindOverrides::default()).unwrap_err();
+        assert!(e.to_string().contains("only a header"), "{e}");
+        std::fs::write(&path, "").unwrap();
+        let e = read_csv_with(&path, &csv, &KindOverrides::default()).unwrap_err();
+        assert!(e.to_string().contains("empty"), "{e}");
+    }
+
+    fn kind_of(values: &ColumnValues) -> &'static str {
+        match values {
+            ColumnValues::Numeric(_) => "numeric",
+            ColumnValues::Categorical(_) => "categorical",
+        }
     }
 
     #[test]
