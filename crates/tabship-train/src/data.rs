@@ -8,7 +8,7 @@ use tabship::{
     TextBatchBuilder, number_as_category,
 };
 
-use crate::csv_input::CsvOptions;
+use crate::csv_input::{CsvFile, CsvOptions};
 use crate::{Error, Result};
 
 /// Columns whose inferred kind the user overrides.
@@ -81,14 +81,7 @@ pub fn read_csv_with(path: &Path, csv: &CsvOptions, overrides: &KindOverrides) -
         }
         return text_rows_to_batch(&header, &records, overrides, &csv.na_values);
     }
-    let mut file = csv.open(path)?;
-    let header = file.names();
-    if let Some(message) = duplicate_header(&header) {
-        return Err(Error::Csv {
-            path: path.to_path_buf(),
-            message,
-        });
-    }
+    let (mut file, header) = open_with_header(path, csv)?;
     overrides.check(&header)?;
     let mut kinds = KindInference::new(&header, &csv.na_values);
     let mut record = csv::StringRecord::new();
@@ -190,7 +183,13 @@ pub fn read_text_rows(
     path: &Path,
     csv: &CsvOptions,
 ) -> Result<(Vec<String>, Vec<csv::StringRecord>)> {
-    let mut file = csv.open(path)?;
+    let (mut file, header) = open_with_header(path, csv)?;
+    Ok((header, file.read_all()?))
+}
+
+/// `path` opened in the dialect `csv`, with its header's names; a column named twice is refused.
+fn open_with_header(path: &Path, csv: &CsvOptions) -> Result<(CsvFile, Vec<String>)> {
+    let file = csv.open(path)?;
     let header = file.names();
     if let Some(message) = duplicate_header(&header) {
         return Err(Error::Csv {
@@ -198,7 +197,7 @@ pub fn read_text_rows(
             message,
         });
     }
-    Ok((header, file.read_all()?))
+    Ok((file, header))
 }
 
 /// Why a header row cannot name columns: a name given twice (1-based field numbers, as a

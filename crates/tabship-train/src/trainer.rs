@@ -263,14 +263,8 @@ fn fit_parts(
     let schema = Schema::new(schema_columns)?.with_na_values(options.na_values.clone())?;
     let encoder = FeatureEncoder::new(schema.clone(), specs.clone())?;
     // The histogram learners bin the features straight from the batch, a few columns at a
-    // time; the others take the dense encoded matrix.
-    let binned = model == ModelKind::GradientBoosting
-        || (model.is_tree() && tree_params(options).learner == TreeLearner::Hist);
-    let x: Array2<f64> = if binned {
-        Array2::zeros((0, 0))
-    } else {
-        encoder.encode_dense(train)?
-    };
+    // time; the others encode the dense matrix when they fit.
+    let dense = || -> Result<Array2<f64>> { Ok(encoder.encode_dense(train)?) };
     let features = Features::Encoded {
         encoder: &encoder,
         batch: train,
@@ -303,12 +297,12 @@ fn fit_parts(
                         hist::forest::fit_classifier(model, features, &y, classes.len(), &params)?
                     }
                     TreeLearner::Smartcore => {
-                        trees::fit_classifier(model, &x, &y, classes.len(), &params)?
+                        trees::fit_classifier(model, &dense()?, &y, classes.len(), &params)?
                     }
                 })
             } else {
                 let fitted = FittedLogistic::fit_weighted(
-                    &x,
+                    &dense()?,
                     &y,
                     classes.len(),
                     &options.linear,
@@ -342,11 +336,11 @@ fn fit_parts(
                 let params = tree_params(options);
                 Model::TreeEnsemble(match params.learner {
                     TreeLearner::Hist => hist::forest::fit_regressor(model, features, &y, &params)?,
-                    TreeLearner::Smartcore => trees::fit_regressor(model, &x, &y, &params)?,
+                    TreeLearner::Smartcore => trees::fit_regressor(model, &dense()?, &y, &params)?,
                 })
             } else {
                 Model::LinearRegression(
-                    FittedRegressor::fit(model, &x, &y, &options.linear)?.export(),
+                    FittedRegressor::fit(model, &dense()?, &y, &options.linear)?.export(),
                 )
             };
             (fitted, Vec::new())
