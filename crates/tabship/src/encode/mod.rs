@@ -282,7 +282,14 @@ impl FeatureEncoder {
         entries: &mut [Entry],
         counts: &mut [ColumnCounts],
     ) -> Result<()> {
-        for (i, count) in counts.iter_mut().enumerate().take(self.encoders.len()) {
+        if counts.len() != self.encoders.len() {
+            return Err(Error::InvalidBatch(format!(
+                "{} column counts for {} columns",
+                counts.len(),
+                self.encoders.len()
+            )));
+        }
+        for (i, count) in counts.iter_mut().enumerate() {
             self.encode_column_rows(batch, i, start, end, entries, count)?;
         }
         Ok(())
